@@ -1,0 +1,75 @@
+"""Errors and exit codes: the one place that says how costspine fails.
+
+Every user-facing error derives from :class:`CostspineError`. The command line turns one into
+``Error: ...`` on stderr and the exit code of its class; anything else is a bug and keeps its
+traceback.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class ExitCode(enum.IntEnum):
+    """Process exit codes of the ``costspine`` command."""
+
+    OK = 0
+    ANALYSIS_ERROR = 1
+    USAGE_ERROR = 2
+    INVALID_SCENARIO = 3
+
+
+class CostspineError(Exception):
+    """Root of every error costspine raises on purpose."""
+
+    exit_code = ExitCode.ANALYSIS_ERROR
+
+
+class UsageError(CostspineError, ValueError):
+    """A command was called with arguments that cannot work (bad option value, missing file)."""
+
+    exit_code = ExitCode.USAGE_ERROR
+
+
+class AnalysisError(CostspineError, RuntimeError):
+    """A valid scenario produced a result that cannot be used (e.g. probabilities out of range)."""
+
+    exit_code = ExitCode.ANALYSIS_ERROR
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a scenario file.
+
+    Attributes
+    ----------
+    where : str
+        ``file: key.path`` of the offending entry.
+    message : str
+        What was expected and what was found, with a hint where one helps.
+    """
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class ScenarioError(CostspineError, ValueError):
+    """A scenario (or evidence) file is invalid; carries every problem found, not just the first."""
+
+    exit_code = ExitCode.INVALID_SCENARIO
+
+    def __init__(self, problems: list[Problem] | Problem | str):
+        if isinstance(problems, (Problem, str)):
+            problems = [problems]
+        self.problems = [p if isinstance(p, Problem) else Problem("scenario", p) for p in problems]
+        count = len(self.problems)
+        head = f"{count} problem{'s' if count != 1 else ''} in scenario"
+        super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in self.problems))
+
+
+class ConvergenceWarning(UserWarning):
+    """MCMC diagnostics (R-hat, effective sample size, divergences) failed for named variables."""

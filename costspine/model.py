@@ -1,0 +1,411 @@
+"""From a validated scenario to engine arrays and back to labelled results.
+
+:func:`build_model_inputs` evaluates every expression of a :class:`~costspine.scenario.Scenario`
+once, vectorised over parameter draws and cycles, into the arrays the engines take.
+:func:`run_cohort` runs the cohort engine and wraps its arrays in a :class:`CohortResult`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from costspine.engines.markov import allocate_transitions, compute_entries, simulate_trace
+from costspine.errors import AnalysisError, Problem, ScenarioError
+from costspine.expressions import ExpressionError
+from costspine.outcomes import (
+    compute_entry_rewards,
+    compute_state_rewards,
+    cycle_weights,
+    discount_factors,
+    split_by_cycle,
+    total_rewards,
+)
+from costspine.scenario import REST, Scenario
+
+PROBABILITY_TOLERANCE = 1e-9
+MAX_LISTED_CELLS = 12
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """Everything the engines need, as arrays (no labels beyond the tuples below).
+
+    Attributes
+    ----------
+    initial : ndarray, shape (draw, strategy, state)
+    transition : ndarray, shape (draw, strategy, time, state, state)
+    state_costs, entry_costs : ndarray, shape (draw, strategy, time, state, category)
+    state_outcomes : ndarray, shape (draw, strategy, time, state, outcome)
+    indicator_values : ndarray, shape (draw, strategy, time, state, indicator)
+    indicator_mask : ndarray of bool, shape (indicator, state)
+        Which states each indicator averages over.
+    """
+
+    initial: np.ndarray
+    transition: np.ndarray
+    state_costs: np.ndarray
+    entry_costs: np.ndarray
+    state_outcomes: np.ndarray
+    indicator_values: np.ndarray
+    indicator_mask: np.ndarray
+    n_draws: int
+
+
+def base_case_parameters(scenario: Scenario) -> dict[str, np.ndarray]:
+    """Base-case value of every non-derived parameter, as arrays of shape (1,)."""
+    values = {}
+    for spec in scenario.parameters:
+        for name, value in spec.base_values().items():
+            values[name] = np.array([value], dtype=float)
+    return values
+
+
+def _namespace(scenario: Scenario, params: dict[str, np.ndarray], n_draws: int) -> dict:
+    """Parameters shaped (draw, 1), derived parameters computed, time variables shaped (1, cycle)."""
+    settings = scenario.settings
+    cycles = np.arange(1, settings.n_cycles + 1, dtype=float)[None, :]
+    space = {
+        "cycle": cycles,
+        "time_years": (cycles - 1) * settings.cycle_years,
+        "cycle_years": settings.cycle_years,
+    }
+    for name, values in params.items():
+        values = np.asarray(values, dtype=float)
+        if values.shape not in ((n_draws,), (1,)):
+            raise AnalysisError(f"parameter {name!r} has {values.shape} values; expected {n_draws} draws")
+        space[name] = values.reshape(-1, 1)
+    for spec in scenario.parameters:
+        if spec.family == "derived":
+            value = _evaluate(spec.expression, space, scenario, f"parameters.{spec.name}")
+            if np.ndim(value) == 2 and np.shape(value)[1] != 1:
+                raise ScenarioError(Problem(f"{scenario.path}: parameters.{spec.name}", "parameters cannot depend on time"))
+            space[spec.name] = np.reshape(value, (-1, 1)) if np.ndim(value) else np.full((1, 1), float(value))
+        elif spec.name not in space and not spec.components:
+            raise AnalysisError(f"no values were given for parameter {spec.name!r}")
+    return space
+
+
+def _evaluate(expr, space, scenario, where):
+    try:
+        return np.asarray(expr.evaluate(space, tables=scenario.tables), dtype=float)
+    except ExpressionError as exc:
+        raise ScenarioError(Problem(f"{scenario.path}: {where}", str(exc))) from None
+    except (TypeError, ValueError) as exc:
+        raise ScenarioError(Problem(f"{scenario.path}: {where}", f"cannot evaluate {expr.text!r}: {exc}")) from None
+
+
+def _fit(value, n_draws: int, n_time: int) -> np.ndarray:
+    """Broadcast an evaluated expression to (draw, time)."""
+    value = np.asarray(value, dtype=float)
+    if value.ndim == 0:
+        value = value.reshape(1, 1)
+    elif value.ndim == 1:
+        value = value.reshape(-1, 1)
+    return np.broadcast_to(value, (n_draws, n_time))
+
+
+def build_model_inputs(scenario: Scenario, params: dict[str, np.ndarray] | None = None, *, base_case: bool | None = None) -> ModelInputs:
+    """Evaluate a scenario's expressions for given parameter values.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    params : dict of str to ndarray of shape (draw,) or (1,), optional
+        Parameter values; the base case when omitted.
+    base_case : bool, optional
+        Whether invalid probabilities are a scenario error (base case) or an analysis error
+        (a PSA draw). Defaults to ``params is None``.
+
+    Returns
+    -------
+    ModelInputs
+
+    Raises
+    ------
+    ScenarioError
+        Base case: probabilities outside [0, 1], rows not summing to 1, an initial distribution
+        not summing to 1 — each cell named by strategy, cycle and state.
+    AnalysisError
+        The same for PSA draws (the draw is named too).
+    """
+    if base_case is None:
+        base_case = params is None
+    if params is None:
+        params = base_case_parameters(scenario)
+    n_draws = max((np.size(v) for v in params.values()), default=1)
+    space = _namespace(scenario, params, n_draws)
+    states, strategies = scenario.states, scenario.strategies
+    n_states, n_strategies, n_cycles = len(states), len(strategies), scenario.settings.n_cycles
+
+    spaces = []
+    for strategy in strategies:
+        local = dict(space)
+        for name, expr in scenario.strategy_values[strategy].items():
+            local[name] = _evaluate(expr, local, scenario, f"strategies.{strategy}.values.{name}")
+        spaces.append(local)
+
+    # Transitions: evaluate every cell, then decide whether the model is time-dependent.
+    cells = {}
+    for k, strategy in enumerate(strategies):
+        for i, origin in enumerate(states):
+            for j, dest in enumerate(states):
+                expr = scenario.transitions[strategy][origin].get(dest)
+                if expr is not None and expr != REST:
+                    cells[k, i, j] = _evaluate(expr, spaces[k], scenario, f"transitions.{origin}.{dest} (strategy {strategy})")
+    time_dependent = any(np.ndim(v) == 2 and np.shape(v)[1] > 1 for v in cells.values())
+    n_time = n_cycles if time_dependent else 1
+    transition = allocate_transitions(n_draws, n_strategies, n_time, n_states)
+    for (k, i, j), value in cells.items():
+        transition[:, k, :, i, j] = _fit(value, n_draws, n_time)
+    for k, strategy in enumerate(strategies):
+        for i, origin in enumerate(states):
+            row = scenario.transitions[strategy][origin]
+            rest = [j for j, dest in enumerate(states) if row.get(dest) == REST]
+            if rest:
+                j = rest[0]
+                transition[:, k, :, i, j] = 1.0 - (transition[:, k, :, i, :].sum(axis=-1) - transition[:, k, :, i, j])
+
+    initial = np.zeros((n_draws, n_strategies, n_states))
+    for i, state in enumerate(states):
+        if state in scenario.initial:
+            initial[:, :, i] = _fit(_evaluate(scenario.initial[state], space, scenario, f"states.{state}.initial"), n_draws, 1)[:, :1]
+    _check_probabilities(scenario, transition, initial, base_case=base_case)
+
+    categories = scenario.categories
+    state_costs = _reward_array(scenario, spaces, scenario.costs, n_draws, "values", group=categories)
+    entry_costs = _reward_array(scenario, spaces, scenario.costs, n_draws, "on_entry", group=categories)
+    state_outcomes = _reward_array(scenario, spaces, scenario.outcomes, n_draws, "values")
+    indicator_values = _reward_array(scenario, spaces, scenario.indicators, n_draws, "values")
+    mask = np.array([[s in ind.state_values.get(strategies[0], {}) or any(s in ind.state_values.get(st, {}) for st in strategies)
+                      for s in states] for ind in scenario.indicators], dtype=bool).reshape(len(scenario.indicators), n_states)
+    return ModelInputs(initial, transition, state_costs, entry_costs, state_outcomes, indicator_values, mask, n_draws)
+
+
+def _reward_array(scenario, spaces, rewards, n_draws, part, *, group=None) -> np.ndarray:
+    """Stack rewards into (draw, strategy, time, state, column); columns are rewards or categories."""
+    columns = group if group is not None else tuple(r.name for r in rewards)
+    evaluated, time_dependent = [], False
+    for reward in rewards:
+        column = columns.index(reward.category if group is not None else reward.name)
+        for k, strategy in enumerate(scenario.strategies):
+            table = reward.state_values if part == "values" else reward.entry_values
+            for i, state in enumerate(scenario.states):
+                expr = table.get(strategy, {}).get(state)
+                if expr is None:
+                    continue
+                value = _evaluate(expr, spaces[k], scenario, f"{reward.kind}s.{reward.name}.{part}.{state} (strategy {strategy})")
+                time_dependent |= np.ndim(value) == 2 and np.shape(value)[1] > 1
+                evaluated.append((k, i, column, value))
+    n_time = scenario.settings.n_cycles if time_dependent else 1
+    out = np.zeros((n_draws, len(scenario.strategies), n_time, len(scenario.states), len(columns)))
+    for k, i, column, value in evaluated:
+        out[:, k, :, i, column] += _fit(value, n_draws, n_time)
+    return out
+
+
+def _check_probabilities(scenario: Scenario, transition: np.ndarray, initial: np.ndarray, *, base_case: bool) -> None:
+    problems = []
+    tol = PROBABILITY_TOLERANCE
+    time_dependent = transition.shape[2] > 1
+
+    def label(d, k, t, i, j=None):
+        parts = [] if base_case else [f"draw={d}"]
+        parts.append(f"strategy={scenario.strategies[k]}")
+        parts.append(f"cycle={t + 1}" if time_dependent else "cycle=all")
+        parts.append(f"from={scenario.states[i]}")
+        if j is not None:
+            parts.append(f"to={scenario.states[j]}")
+        return " ".join(parts)
+
+    bad = np.argwhere(~((transition >= -tol) & (transition <= 1 + tol)))
+    for d, k, t, i, j in bad[:MAX_LISTED_CELLS]:
+        problems.append(f"{label(d, k, t, i, j)}: probability {transition[d, k, t, i, j]:.6g} is outside [0, 1]")
+    sums = transition.sum(axis=-1)
+    bad_rows = np.argwhere(~(np.abs(sums - 1.0) <= 1e-6))
+    for d, k, t, i in bad_rows[:MAX_LISTED_CELLS]:
+        problems.append(f"{label(d, k, t, i)}: row sums to {sums[d, k, t, i]:.6g}, expected 1 (use \"rest\" for the remainder)")
+    more = len(bad) + len(bad_rows) - len(problems)
+    if more > 0:
+        problems.append(f"... and {more} more cells like these")
+    init_sum = initial.sum(axis=-1)
+    if np.any(np.abs(init_sum - 1) > 1e-6) or np.any(initial < -tol):
+        problems.append(f"states.*.initial: the initial distribution must be >= 0 and sum to 1; it sums to {init_sum.flat[0]:.6g}")
+    if problems:
+        if base_case:
+            raise ScenarioError([Problem(f"{scenario.path}: transitions", p) for p in problems])
+        raise AnalysisError("invalid transition probabilities in PSA draws:\n" + "\n".join(f"  - {p}" for p in problems)
+                            + "\nCheck the distributions of the parameters these cells use (e.g. a normal that can go below 0).")
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True)
+class CohortResult:
+    """Results of a cohort run: labelled arrays; computes nothing in ``__init__``.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    parameters : dict of str to ndarray, shape (draw,)
+        The parameter values used (length 1 for the base case).
+    trace : ndarray, shape (draw, strategy, cycle + 1, state)
+    costs : ndarray, shape (draw, strategy, category)
+        Discounted, cycle-corrected costs by category.
+    costs_undiscounted : ndarray, shape (draw, strategy, category)
+    outcomes, outcomes_undiscounted : ndarray, shape (draw, strategy, outcome)
+    cost_per_cycle : ndarray, shape (draw, strategy, cycle, category)
+        Undiscounted cost in each cycle ``1..T`` (input to budget impact).
+    indicators : ndarray, shape (draw, strategy, cycle + 1, indicator)
+        Occupancy-weighted mean of each indicator at each trace point.
+    """
+
+    scenario: Scenario
+    parameters: dict
+    trace: np.ndarray
+    costs: np.ndarray
+    costs_undiscounted: np.ndarray
+    outcomes: np.ndarray
+    outcomes_undiscounted: np.ndarray
+    cost_per_cycle: np.ndarray
+    indicators: np.ndarray
+    method: str = "cohort"
+
+    @property
+    def strategies(self) -> tuple:
+        return self.scenario.strategies
+
+    @property
+    def categories(self) -> tuple:
+        return self.scenario.categories
+
+    @property
+    def outcome_names(self) -> tuple:
+        return tuple(o.name for o in self.scenario.outcomes)
+
+    @property
+    def indicator_names(self) -> tuple:
+        return tuple(i.name for i in self.scenario.indicators)
+
+    @property
+    def total_cost(self) -> np.ndarray:
+        """Discounted total cost, shape (draw, strategy)."""
+        return self.costs.sum(axis=-1)
+
+    def outcome(self, name: str, *, discounted: bool = True) -> np.ndarray:
+        """One outcome, shape (draw, strategy)."""
+        source = self.outcomes if discounted else self.outcomes_undiscounted
+        return source[:, :, self.outcome_names.index(name)]
+
+    @property
+    def effect(self) -> np.ndarray:
+        """The scenario's effect outcome (``[analysis] effect``), discounted, shape (draw, strategy)."""
+        return self.outcome(self.scenario.analysis.effect)
+
+    def indicator_at_years(self, name: str, years: float) -> np.ndarray:
+        """Indicator at the trace point nearest to ``years`` after the start, shape (draw, strategy)."""
+        point = int(round(years / self.scenario.settings.cycle_years))
+        point = min(max(point, 0), self.trace.shape[2] - 1)
+        return self.indicators[:, :, point, self.indicator_names.index(name)]
+
+    def cea(self):
+        """Deterministic cost-effectiveness table on the draw means (see :mod:`costspine.analysis.cea`)."""
+        from costspine.analysis.cea import compute_cea
+
+        return compute_cea(
+            self.total_cost.mean(axis=0),
+            self.effect.mean(axis=0),
+            strategies=self.strategies,
+            comparator=self.scenario.analysis.comparator,
+            wtp=self.scenario.analysis.wtp,
+        )
+
+    def summary(self) -> str:
+        """A plain-text table of the headline results."""
+        from costspine.reports.text import format_run_summary
+
+        return format_run_summary(self)
+
+    def to_frame(self):
+        """Long table keyed by ``draw, strategy`` with one column per cost category and outcome."""
+        import pandas as pd
+
+        d, s = self.total_cost.shape
+        frame = {
+            "draw": np.repeat(np.arange(d), s),
+            "strategy": np.tile(np.array(self.strategies, dtype=object), d),
+        }
+        for k, cat in enumerate(self.categories):
+            frame[f"cost_{cat}"] = self.costs[:, :, k].ravel()
+        frame["cost_total"] = self.total_cost.ravel()
+        for o, name in enumerate(self.outcome_names):
+            frame[name] = self.outcomes[:, :, o].ravel()
+        return pd.DataFrame(frame)
+
+
+def run_cohort(scenario: Scenario, params: dict[str, np.ndarray] | None = None) -> CohortResult:
+    """Run the cohort model for the base case, or for every draw of ``params`` at once.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        From :func:`costspine.scenario.load_scenario`.
+    params : dict of str to ndarray, shape (draw,), optional
+        Parameter draws (e.g. from :func:`costspine.params.draw_parameters`); base case if omitted.
+
+    Returns
+    -------
+    CohortResult
+
+    Examples
+    --------
+    >>> from costspine import load_scenario, run_cohort
+    >>> result = run_cohort(load_scenario("scenarios/examples/hiv_chancellor.toml"))  # doctest: +SKIP
+    >>> result.total_cost.round(2)                                                   # doctest: +SKIP
+    array([[44663.45, 50601.65]])
+    """
+    inputs = build_model_inputs(scenario, params)
+    return simulate_inputs(scenario, inputs, params if params is not None else base_case_parameters(scenario))
+
+
+def simulate_inputs(scenario: Scenario, inputs: ModelInputs, params: dict) -> CohortResult:
+    """Run the cohort engine on already-built inputs and accumulate rewards."""
+    settings = scenario.settings
+    n_cycles = settings.n_cycles
+    trace = simulate_trace(inputs.initial, inputs.transition, n_cycles)
+    weights = cycle_weights(n_cycles, settings.cycle_correction)
+    d_costs = discount_factors(n_cycles, cycle_years=settings.cycle_years, annual_rate=settings.discount_costs)
+    d_outcomes = discount_factors(n_cycles, cycle_years=settings.cycle_years, annual_rate=settings.discount_outcomes)
+    ones = np.ones(n_cycles + 1)
+
+    state_cost_points = compute_state_rewards(trace, inputs.state_costs)
+    entry_cost_points = compute_entry_rewards(compute_entries(trace, inputs.transition), inputs.entry_costs)
+    costs = total_rewards(state_cost_points, weights=weights, discount=d_costs) + total_rewards(entry_cost_points, weights=ones, discount=d_costs)
+    costs_plain = total_rewards(state_cost_points, weights=weights, discount=ones) + entry_cost_points.sum(axis=2)
+    cost_per_cycle = split_by_cycle(state_cost_points, settings.cycle_correction) + entry_cost_points[:, :, 1:]
+
+    outcome_points = compute_state_rewards(trace, inputs.state_outcomes)
+    outcomes = total_rewards(outcome_points, weights=weights, discount=d_outcomes)
+    outcomes_plain = total_rewards(outcome_points, weights=weights, discount=ones)
+
+    if inputs.indicator_mask.size:
+        weighted = compute_state_rewards(trace, inputs.indicator_values)
+        occupancy = np.einsum("dstn,in->dsti", trace, inputs.indicator_mask.astype(float))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            indicators = np.where(occupancy > 0, weighted / occupancy, np.nan)
+    else:
+        indicators = np.zeros(trace.shape[:3] + (0,))
+    return CohortResult(
+        scenario=scenario,
+        parameters={k: np.asarray(v, dtype=float) for k, v in params.items()},
+        trace=trace,
+        costs=costs,
+        costs_undiscounted=costs_plain,
+        outcomes=outcomes,
+        outcomes_undiscounted=outcomes_plain,
+        cost_per_cycle=cost_per_cycle,
+        indicators=indicators,
+    )

@@ -1,0 +1,285 @@
+"""Parameter distributions: specifications, base-case values, seeded draws and quantiles.
+
+Every parameter of a scenario is one :class:`ParameterSpec` record (never parallel lists).
+Distributions are stored in one canonical parameterisation per family, whichever one the file used:
+
+=============  ==========================  ==========================================
+family         canonical arguments         accepted in scenario files
+=============  ==========================  ==========================================
+fixed          —                           ``value``
+normal         mean, sd                    ``mean``, ``sd``
+lognormal      meanlog, sdlog              ``meanlog``/``sdlog`` or ``mean``/``sd``
+gamma          shape, scale                ``shape``/``scale`` or ``mean``/``sd``
+beta           alpha, beta                 ``alpha``/``beta`` or ``mean``/``sd``
+uniform        min, max                    ``min``, ``max``
+triangular     min, mode, max              ``min``, ``mode``, ``max``
+dirichlet      alpha (vector)              ``alpha = {name = count, ...}``
+=============  ==========================  ==========================================
+
+Draws are reproducible per parameter: each parameter gets its own random stream derived from the
+run's :class:`numpy.random.SeedSequence` and a stable hash of its name, so adding a parameter or
+changing the number of individuals in a microsimulation never shifts another parameter's draws.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+FAMILIES = ("fixed", "normal", "lognormal", "gamma", "beta", "uniform", "triangular", "dirichlet", "posterior")
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """One scenario parameter.
+
+    Attributes
+    ----------
+    name : str
+        Name used in expressions (for a Dirichlet, the group name; components are in ``components``).
+    family : str
+        One of :data:`FAMILIES`, or ``"derived"`` for an expression over other parameters.
+    args : dict
+        Canonical distribution arguments (see module docstring).
+    value : float or None
+        Base-case value (None for derived parameters and Dirichlet groups).
+    expression : Expression or None
+        For derived parameters: the expression, evaluated per draw.
+    components : tuple of str
+        Dirichlet component names (empty otherwise).
+    source : str
+        Where the number comes from.
+    low, high : float or None
+        Deterministic-sensitivity bounds declared in the file.
+    """
+
+    name: str
+    family: str
+    source: str
+    args: dict = field(default_factory=dict)
+    value: float | None = None
+    expression: object | None = None
+    components: tuple = ()
+    low: float | None = None
+    high: float | None = None
+
+    @property
+    def is_random(self) -> bool:
+        return self.family not in ("fixed", "derived")
+
+    def base_values(self) -> dict[str, float]:
+        """Base-case value(s) keyed by parameter name (Dirichlet: one per component)."""
+        if self.family == "dirichlet":
+            alpha = np.asarray(self.args["alpha"], dtype=float)
+            return dict(zip(self.components, alpha / alpha.sum()))
+        if self.family == "derived":
+            return {}
+        return {self.name: float(self.value)}
+
+
+def canonical_args(family: str, given: dict[str, float]) -> tuple[dict, float, str | None]:
+    """Turn the keys a file gave into canonical arguments.
+
+    Returns ``(args, mean, problem)`` where ``problem`` is a message or None. ``given`` holds
+    numbers only (expressions were already evaluated by the loader).
+    """
+    keys = set(given)
+
+    def need(*names):
+        missing = [n for n in names if n not in keys]
+        return f"a {family} distribution needs {', '.join(names)}; missing {', '.join(missing)}" if missing else None
+
+    if family == "normal":
+        if msg := need("mean", "sd"):
+            return {}, math.nan, msg
+        if given["sd"] < 0:
+            return {}, math.nan, f"normal sd must be >= 0; got {given['sd']}"
+        return {"mean": given["mean"], "sd": given["sd"]}, given["mean"], None
+    if family == "lognormal":
+        if {"meanlog", "sdlog"} <= keys:
+            mu, s = given["meanlog"], given["sdlog"]
+        elif {"mean", "sd"} <= keys:
+            m, sd = given["mean"], given["sd"]
+            if m <= 0 or sd < 0:
+                return {}, math.nan, f"lognormal mean must be > 0 and sd >= 0; got mean={m}, sd={sd}"
+            s = math.sqrt(math.log1p((sd / m) ** 2))
+            mu = math.log(m) - s * s / 2
+        else:
+            return {}, math.nan, "a lognormal distribution needs meanlog and sdlog, or mean and sd"
+        if s < 0:
+            return {}, math.nan, f"lognormal sdlog must be >= 0; got {s}"
+        return {"meanlog": mu, "sdlog": s}, math.exp(mu + s * s / 2), None
+    if family == "gamma":
+        if {"shape", "scale"} <= keys:
+            k, theta = given["shape"], given["scale"]
+        elif {"mean", "sd"} <= keys:
+            m, sd = given["mean"], given["sd"]
+            if m <= 0 or sd <= 0:
+                return {}, math.nan, f"gamma mean and sd must be > 0; got mean={m}, sd={sd}"
+            k, theta = (m / sd) ** 2, sd * sd / m
+        else:
+            return {}, math.nan, "a gamma distribution needs mean and sd, or shape and scale"
+        if k <= 0 or theta <= 0:
+            return {}, math.nan, f"gamma shape and scale must be > 0; got shape={k}, scale={theta}"
+        return {"shape": k, "scale": theta}, k * theta, None
+    if family == "beta":
+        if {"alpha", "beta"} <= keys:
+            a, b = given["alpha"], given["beta"]
+        elif {"mean", "sd"} <= keys:
+            m, sd = given["mean"], given["sd"]
+            if not 0 < m < 1 or sd <= 0 or sd * sd >= m * (1 - m):
+                return {}, math.nan, (
+                    f"beta needs 0 < mean < 1 and 0 < sd² < mean·(1 − mean); got mean={m}, sd={sd}"
+                )
+            common = m * (1 - m) / (sd * sd) - 1
+            a, b = m * common, (1 - m) * common
+        else:
+            return {}, math.nan, "a beta distribution needs alpha and beta, or mean and sd"
+        if a <= 0 or b <= 0:
+            return {}, math.nan, f"beta alpha and beta must be > 0; got alpha={a}, beta={b}"
+        return {"alpha": a, "beta": b}, a / (a + b), None
+    if family == "uniform":
+        if msg := need("min", "max"):
+            return {}, math.nan, msg
+        if not given["min"] < given["max"]:
+            return {}, math.nan, f"uniform needs min < max; got min={given['min']}, max={given['max']}"
+        return {"min": given["min"], "max": given["max"]}, (given["min"] + given["max"]) / 2, None
+    if family == "triangular":
+        if msg := need("min", "mode", "max"):
+            return {}, math.nan, msg
+        lo, mo, hi = given["min"], given["mode"], given["max"]
+        if not (lo <= mo <= hi and lo < hi):
+            return {}, math.nan, f"triangular needs min <= mode <= max and min < max; got {lo}, {mo}, {hi}"
+        return {"min": lo, "mode": mo, "max": hi}, (lo + mo + hi) / 3, None
+    return {}, math.nan, f"unknown distribution {family!r}"
+
+
+ARGUMENT_KEYS = {
+    "fixed": set(),
+    "normal": {"mean", "sd"},
+    "lognormal": {"meanlog", "sdlog", "mean", "sd"},
+    "gamma": {"mean", "sd", "shape", "scale"},
+    "beta": {"alpha", "beta", "mean", "sd"},
+    "uniform": {"min", "max"},
+    "triangular": {"min", "mode", "max"},
+    "dirichlet": {"alpha"},
+    "posterior": {"file", "variable"},
+}
+
+
+def _stream(seed_seq: np.random.SeedSequence, name: str) -> np.random.Generator:
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little")
+    child = np.random.SeedSequence(seed_seq.entropy, spawn_key=tuple(seed_seq.spawn_key) + (key,))
+    return np.random.default_rng(child)
+
+
+def sample_spec(spec: ParameterSpec, n_draws: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Draw ``n_draws`` values of one independent parameter (Dirichlet: every component)."""
+    a = spec.args
+    family = spec.family
+    if family == "fixed":
+        out = np.full(n_draws, spec.value, dtype=float)
+    elif family == "normal":
+        out = rng.normal(a["mean"], a["sd"], n_draws)
+    elif family == "lognormal":
+        out = rng.lognormal(a["meanlog"], a["sdlog"], n_draws)
+    elif family == "gamma":
+        out = rng.gamma(a["shape"], a["scale"], n_draws)
+    elif family == "beta":
+        out = rng.beta(a["alpha"], a["beta"], n_draws)
+    elif family == "uniform":
+        out = rng.uniform(a["min"], a["max"], n_draws)
+    elif family == "triangular":
+        out = rng.triangular(a["min"], a["mode"], a["max"], n_draws)
+    elif family == "dirichlet":
+        draws = rng.dirichlet(np.asarray(a["alpha"], dtype=float), n_draws)
+        return {name: draws[:, i] for i, name in enumerate(spec.components)}
+    else:
+        raise ValueError(f"cannot sample family {family!r} independently")
+    return {spec.name: out}
+
+
+def quantile(spec: ParameterSpec, q):
+    """Inverse CDF of a univariate parameter at probabilities ``q`` (array-like in (0, 1)).
+
+    Used for deterministic sensitivity bounds and for the Gaussian copula. Fixed parameters
+    return their value.
+    """
+    from scipy import special  # light compared to scipy.stats; only needed for DSA and copulas
+
+    q = np.asarray(q, dtype=float)
+    a = spec.args
+    if spec.family == "fixed":
+        return np.full_like(q, spec.value)
+    if spec.family == "normal":
+        return a["mean"] + a["sd"] * special.ndtri(q)
+    if spec.family == "lognormal":
+        return np.exp(a["meanlog"] + a["sdlog"] * special.ndtri(q))
+    if spec.family == "gamma":
+        return a["scale"] * special.gammaincinv(a["shape"], q)
+    if spec.family == "beta":
+        return special.betaincinv(a["alpha"], a["beta"], q)
+    if spec.family == "uniform":
+        return a["min"] + (a["max"] - a["min"]) * q
+    if spec.family == "triangular":
+        lo, mo, hi = a["min"], a["mode"], a["max"]
+        cut = (mo - lo) / (hi - lo)
+        left = lo + np.sqrt(q * (hi - lo) * (mo - lo))
+        right = hi - np.sqrt((1 - q) * (hi - lo) * (hi - mo))
+        return np.where(q < cut, left, right)
+    raise ValueError(f"no quantile function for {spec.family!r} parameter {spec.name!r}")
+
+
+def draw_parameters(
+    specs: tuple[ParameterSpec, ...],
+    n_draws: int,
+    rng: np.random.Generator,
+    *,
+    correlations: tuple = (),
+) -> dict[str, np.ndarray]:
+    """Draw every random parameter ``n_draws`` times; fixed ones are repeated.
+
+    Parameters
+    ----------
+    specs : tuple of ParameterSpec
+        The scenario's parameters (derived parameters are skipped: the model computes them).
+    n_draws : int
+        Number of PSA draws.
+    rng : numpy.random.Generator
+        The run's parameter stream. Each parameter uses its own child stream keyed by its name.
+    correlations : tuple of Correlation
+        Groups of parameters drawn jointly through a Gaussian copula.
+
+    Returns
+    -------
+    dict of str to ndarray, shape (draw,)
+    """
+    seed_seq = rng.bit_generator.seed_seq
+    draws: dict[str, np.ndarray] = {}
+    correlated = {name for group in correlations for name in group.names}
+    by_name = {spec.name: spec for spec in specs}
+    for spec in specs:
+        if spec.family == "derived" or spec.name in correlated:
+            continue
+        draws.update(sample_spec(spec, n_draws, _stream(seed_seq, spec.name)))
+    from scipy import special
+
+    for group in correlations:
+        normals = _stream(seed_seq, "correlation:" + ",".join(group.names)).multivariate_normal(
+            np.zeros(len(group.names)), np.asarray(group.matrix), n_draws, method="cholesky"
+        )
+        uniforms = special.ndtr(normals)
+        for i, name in enumerate(group.names):
+            draws[name] = quantile(by_name[name], uniforms[:, i])
+    return draws
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """Parameters drawn jointly: a Gaussian copula with this correlation matrix (in ``names`` order)."""
+
+    names: tuple
+    matrix: tuple

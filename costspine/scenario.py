@@ -1,0 +1,842 @@
+"""Scenario files: the only module that reads them.
+
+:func:`load_scenario` reads a TOML scenario (following its ``extends`` chain), checks every key
+against the format in ``docs/scenario-format.md``, parses every expression, and returns a frozen
+:class:`Scenario`. All problems of a file are collected and raised together as one
+:class:`~costspine.errors.ScenarioError`, each naming the file, the key path, what was expected and
+what was found. Numerical checks that need evaluation (probabilities in range, rows summing to 1)
+belong to :mod:`costspine.model`.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from costspine.errors import Problem, ScenarioError
+from costspine.expressions import FUNCTIONS, RESERVED_NAMES, TIME_NAMES, Expression, ExpressionError, parse_expression
+from costspine.params import ARGUMENT_KEYS, FAMILIES, Correlation, ParameterSpec, canonical_args
+
+REST = "rest"
+CYCLE_UNITS_IN_YEARS = {"year": 1.0, "month": 1.0 / 12.0, "week": 7.0 / 365.25, "day": 1.0 / 365.25}
+CORRECTIONS = ("none", "half-cycle", "simpson")
+MAX_CYCLES = 100_000
+MAX_EXTENDS_DEPTH = 20
+
+TOP_LEVEL_KEYS = {
+    "extends", "model", "settings", "analysis", "states", "strategies", "parameters", "tables",
+    "transitions", "costs", "outcomes", "indicators", "correlations",
+    # Sections owned by later stages of the pipeline, validated by their own modules:
+    "unit_costs", "budget_impact", "population", "microsimulation",
+}
+SECTION_KEYS = {
+    "model": {"name", "title", "description"},
+    "settings": {"cycle_length", "cycle_unit", "n_cycles", "discount_costs", "discount_outcomes",
+                 "cycle_correction", "currency", "price_year"},
+    "analysis": {"effect", "comparator", "wtp", "report_at_years"},
+}
+REQUIRED_SETTINGS = SECTION_KEYS["settings"]
+PARAMETER_KEYS = {"value", "distribution", "source", "low", "high", "label", "unit"}
+REWARD_KEYS = {"cost": {"category", "values", "on_entry", "label"},
+               "outcome": {"values", "label", "unit"},
+               "indicator": {"values", "label", "unit"}}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Time, discounting and money settings of a scenario."""
+
+    cycle_length: float
+    cycle_unit: str
+    n_cycles: int
+    discount_costs: float
+    discount_outcomes: float
+    cycle_correction: str
+    currency: str
+    price_year: int
+
+    @property
+    def cycle_years(self) -> float:
+        """Length of one cycle in years."""
+        return self.cycle_length * CYCLE_UNITS_IN_YEARS[self.cycle_unit]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Which outcome is the effect, the comparator, and willingness-to-pay thresholds."""
+
+    effect: str
+    comparator: str
+    wtp: tuple
+    report_at_years: tuple = ()
+
+
+@dataclass(frozen=True)
+class Reward:
+    """A state (and optionally transition) reward: a cost, an outcome or an indicator.
+
+    ``state_values[strategy][state]`` is the value per cycle spent in the state;
+    ``entry_values[strategy][state]`` the one-off value on entering it (costs only).
+    """
+
+    name: str
+    kind: str
+    category: str | None
+    label: str
+    state_values: dict
+    entry_values: dict
+
+
+@dataclass(frozen=True)
+class LookupTable:
+    """A one-dimensional look-up table read from a CSV file, callable on arrays."""
+
+    name: str
+    file: str
+    x: np.ndarray
+    y: np.ndarray
+    method: str
+
+    def __call__(self, values):
+        values = np.asarray(values, dtype=float)
+        if self.method == "linear":
+            return np.interp(values, self.x, self.y)
+        index = np.clip(np.searchsorted(self.x, values, side="right") - 1, 0, len(self.x) - 1)
+        return self.y[index]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario: every expression parsed, every name resolved. Never mutated."""
+
+    name: str
+    title: str
+    description: str
+    path: Path
+    files: tuple  # ((path, sha256), ...) for the whole extends chain, this file first
+    settings: Settings
+    analysis: Analysis
+    states: tuple
+    state_labels: dict
+    initial: dict  # state -> Expression
+    strategies: tuple
+    strategy_labels: dict
+    strategy_values: dict  # strategy -> {name: Expression}
+    parameters: tuple  # ParameterSpec, in file order
+    correlations: tuple
+    tables: dict
+    transitions: dict  # strategy -> {from: {to: Expression | REST}}
+    costs: tuple
+    outcomes: tuple
+    indicators: tuple
+    sections: dict = field(default_factory=dict)  # raw later-stage sections (unit_costs, ...)
+    resolved: dict = field(default_factory=dict)  # the merged file content, for reports
+
+    @property
+    def categories(self) -> tuple:
+        """Cost categories in first-appearance order."""
+        return tuple(dict.fromkeys(c.category for c in self.costs))
+
+    def parameter(self, name: str) -> ParameterSpec:
+        for spec in self.parameters:
+            if spec.name == name or name in spec.components:
+                return spec
+        raise KeyError(name)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading and inheritance
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _read_chain(path: Path, problems: list, chain: tuple = ()) -> tuple[dict, dict, list]:
+    """Read ``path`` and its ``extends`` ancestors. Returns (merged, origin, files)."""
+    path = Path(path)
+    where = str(path)
+    if path.resolve() in chain:
+        problems.append(Problem(where, "extends forms a loop: " + " -> ".join(str(p) for p in chain + (path,))))
+        return {}, {}, []
+    if len(chain) > MAX_EXTENDS_DEPTH:
+        problems.append(Problem(where, f"extends chain is deeper than {MAX_EXTENDS_DEPTH} files"))
+        return {}, {}, []
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        problems.append(Problem(where, "file not found; check the path (relative paths in extends are "
+                                       "relative to the file that names them)"))
+        return {}, {}, []
+    except OSError as exc:
+        problems.append(Problem(where, f"cannot read the file: {exc.strerror or exc}"))
+        return {}, {}, []
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(where, f"expected UTF-8 text; byte {exc.start} is not valid UTF-8"))
+        return {}, {}, []
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(Problem(where, f"not valid TOML: {exc}"))
+        return {}, {}, []
+    files = [(path, hashlib.sha256(raw).hexdigest())]
+    origin = {}
+    parent, parent_origin = {}, {}
+    extends = data.pop("extends", None)
+    if extends is not None:
+        if not isinstance(extends, str):
+            problems.append(Problem(f"{where}: extends", f"expected a file path string; got {extends!r}"))
+        else:
+            parent, parent_origin, parent_files = _read_chain(path.parent / extends, problems, chain + (path.resolve(),))
+            files += parent_files
+            origin.update(parent_origin)
+    merged = copy.deepcopy(parent)
+    for section, value in data.items():
+        if isinstance(value, dict) and isinstance(merged.get(section), dict) and section not in ("model",):
+            merged[section] = {**merged[section], **value}
+        else:
+            merged[section] = value
+        origin[section] = where
+        if isinstance(value, dict):
+            for key in value:
+                origin[f"{section}.{key}"] = where
+    return merged, origin, files
+
+
+# --------------------------------------------------------------------------------------------
+# Validation helpers
+
+
+class _Collector:
+    """Accumulates problems with the file each key came from."""
+
+    def __init__(self, origin: dict, default_file: str):
+        self.origin = origin
+        self.default_file = default_file
+        self.problems: list[Problem] = []
+
+    def add(self, keypath: str, message: str) -> None:
+        parts = keypath.split(".")
+        file = self.origin.get(".".join(parts[:2])) or self.origin.get(parts[0]) or self.default_file
+        self.problems.append(Problem(f"{file}: {keypath}", message))
+
+    def unknown_keys(self, keypath: str, table: dict, allowed: set) -> None:
+        for key in table:
+            if key not in allowed:
+                hint = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+                extra = f" — did you mean {hint[0]!r}?" if hint else f"; allowed keys: {', '.join(sorted(allowed))}"
+                self.add(f"{keypath}.{key}" if keypath else str(key), f"unknown key{extra}")
+
+    def table(self, keypath: str, value, *, required=True) -> dict:
+        if value is None:
+            if required:
+                self.add(keypath, "missing; expected a table")
+            return {}
+        if not isinstance(value, dict):
+            self.add(keypath, f"expected a table, got {_describe(value)}")
+            return {}
+        return value
+
+    def number(self, keypath: str, value, *, low=None, high=None, integer=False, hint="") -> float | None:
+        if isinstance(value, str):
+            try:
+                expr = parse_expression(value)
+                if expr.names or expr.calls - set(FUNCTIONS):
+                    self.add(keypath, f"expected a number (or an expression over numbers only); got {value!r}")
+                    return None
+                value = float(np.asarray(expr.evaluate({})))
+            except ExpressionError as exc:
+                self.add(keypath, str(exc))
+                return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.add(keypath, f"expected a number, got {_describe(value)}")
+            return None
+        if not math.isfinite(value):
+            self.add(keypath, f"expected a finite number, got {value}")
+            return None
+        if integer and float(value) != int(value):
+            self.add(keypath, f"expected a whole number, got {value}")
+            return None
+        if (low is not None and value < low) or (high is not None and value > high):
+            bounds = f"[{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
+            self.add(keypath, f"must be in {bounds}; got {value}{hint}")
+            return None
+        return int(value) if integer else float(value)
+
+    def text(self, keypath: str, value, *, required=True, choices=None) -> str | None:
+        if value is None:
+            if required:
+                self.add(keypath, "missing; expected a text value")
+            return None
+        if not isinstance(value, str):
+            self.add(keypath, f"expected text, got {_describe(value)}")
+            return None
+        if choices is not None and value not in choices:
+            hint = difflib.get_close_matches(value, choices, n=1)
+            extra = f" — did you mean {hint[0]!r}?" if hint else ""
+            self.add(keypath, f"expected one of {', '.join(map(repr, choices))}; got {value!r}{extra}")
+            return None
+        return value
+
+    def expression(self, keypath: str, value) -> Expression | None:
+        try:
+            return parse_expression(value)
+        except ExpressionError as exc:
+            self.add(keypath, str(exc))
+            return None
+
+
+def _describe(value) -> str:
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _is_name(text) -> bool:
+    return isinstance(text, str) and text.isidentifier() and text not in RESERVED_NAMES and text not in FUNCTIONS
+
+
+# --------------------------------------------------------------------------------------------
+# Sections
+
+
+def _read_settings(c: _Collector, raw: dict) -> Settings | None:
+    s = c.table("settings", raw.get("settings"))
+    c.unknown_keys("settings", s, SECTION_KEYS["settings"])
+    for key in sorted(REQUIRED_SETTINGS - set(s)):
+        c.add(f"settings.{key}", "missing (every setting that changes a result is written in the file)")
+    rate_hint = " — rates are fractions, did you mean {:g}?"
+    values = {
+        "cycle_length": c.number("settings.cycle_length", s["cycle_length"], low=1e-9) if "cycle_length" in s else None,
+        "cycle_unit": c.text("settings.cycle_unit", s.get("cycle_unit"), choices=list(CYCLE_UNITS_IN_YEARS)) if "cycle_unit" in s else None,
+        "n_cycles": c.number("settings.n_cycles", s["n_cycles"], low=1, high=MAX_CYCLES, integer=True) if "n_cycles" in s else None,
+        "cycle_correction": c.text("settings.cycle_correction", s.get("cycle_correction"), choices=list(CORRECTIONS)) if "cycle_correction" in s else None,
+        "currency": c.text("settings.currency", s.get("currency")) if "currency" in s else None,
+        "price_year": c.number("settings.price_year", s["price_year"], low=1900, high=2200, integer=True) if "price_year" in s else None,
+    }
+    for key in ("discount_costs", "discount_outcomes"):
+        if key in s:
+            v = s[key]
+            hint = rate_hint.format(v / 100) if isinstance(v, (int, float)) and not isinstance(v, bool) and 1 <= v < 100 else ""
+            values[key] = c.number(f"settings.{key}", v, low=0, high=0.999999, hint=hint)
+    if any(values.get(k) is None for k in REQUIRED_SETTINGS):
+        return None
+    return Settings(**values)
+
+
+def _read_states(c: _Collector, raw: dict):
+    states = c.table("states", raw.get("states"))
+    names, labels, initial = [], {}, {}
+    if not states:
+        c.add("states", "expected at least two states, e.g. [states.well] initial = 1")
+    for name, entry in states.items():
+        key = f"states.{name}"
+        if not _is_name(name):
+            c.add(key, "state names must be identifiers (letters, digits, underscore; not starting with a digit)")
+            continue
+        entry = c.table(key, entry)
+        c.unknown_keys(key, entry, {"initial", "label"})
+        names.append(name)
+        labels[name] = entry.get("label", name) if isinstance(entry.get("label", name), str) else name
+        if "initial" not in entry:
+            c.add(f"{key}.initial", "missing; give the share of the cohort starting here (0 if none)")
+        else:
+            expr = c.expression(f"{key}.initial", entry["initial"])
+            if expr is not None:
+                initial[name] = expr
+    return tuple(names), labels, initial
+
+
+def _read_strategies(c: _Collector, raw: dict, states: tuple):
+    strategies = c.table("strategies", raw.get("strategies"))
+    names, labels, values, rows, overrides = [], {}, {}, {}, {}
+    if not strategies:
+        c.add("strategies", "expected at least one strategy, e.g. [strategies.usual_care]")
+    for name, entry in strategies.items():
+        key = f"strategies.{name}"
+        if not _is_name(name):
+            c.add(key, "strategy names must be identifiers (letters, digits, underscore)")
+            continue
+        entry = c.table(key, entry)
+        c.unknown_keys(key, entry, {"label", "description", "values", "transitions", "costs", "outcomes", "indicators"})
+        names.append(name)
+        labels[name] = entry.get("label", name) if isinstance(entry.get("label", name), str) else name
+        local = {}
+        for vname, vexpr in c.table(f"{key}.values", entry.get("values"), required=False).items():
+            if not _is_name(vname):
+                c.add(f"{key}.values.{vname}", "value names must be identifiers and not reserved words")
+                continue
+            expr = c.expression(f"{key}.values.{vname}", vexpr)
+            if expr is not None:
+                local[vname] = expr
+        values[name] = local
+        rows[name] = _read_matrix(c, f"{key}.transitions", c.table(f"{key}.transitions", entry.get("transitions"), required=False), states)
+        overrides[name] = {kind: c.table(f"{key}.{kind}", entry.get(kind), required=False) for kind in ("costs", "outcomes", "indicators")}
+    return tuple(names), labels, values, rows, overrides
+
+
+def _read_matrix(c: _Collector, keypath: str, table: dict, states: tuple) -> dict:
+    matrix = {}
+    for origin_state, row in table.items():
+        rkey = f"{keypath}.{origin_state}"
+        if origin_state not in states:
+            _unknown(c, rkey, origin_state, states, "state")
+            continue
+        row = c.table(rkey, row)
+        cells, rests = {}, 0
+        for dest, value in row.items():
+            ckey = f"{rkey}.{dest}"
+            if dest not in states:
+                _unknown(c, ckey, dest, states, "state")
+                continue
+            if value == REST:
+                rests += 1
+                cells[dest] = REST
+                continue
+            expr = c.expression(ckey, value)
+            if expr is not None:
+                cells[dest] = expr
+        if rests > 1:
+            c.add(rkey, f"'rest' may appear at most once per row; found {rests}")
+        matrix[origin_state] = cells
+    return matrix
+
+
+def _unknown(c: _Collector, keypath: str, name, known, what: str) -> None:
+    hint = difflib.get_close_matches(str(name), list(known), n=1)
+    extra = f" — did you mean {hint[0]!r}?" if hint else f"; known {what}s: {', '.join(known) or 'none'}"
+    c.add(keypath, f"unknown {what} {name!r}{extra}")
+
+
+def _read_parameters(c: _Collector, raw: dict) -> list[ParameterSpec]:
+    params = c.table("parameters", raw.get("parameters"), required=False)
+    specs = []
+    for name, entry in params.items():
+        key = f"parameters.{name}"
+        if not _is_name(name):
+            c.add(key, "parameter names must be identifiers and not reserved words (rest, cycle, time_years, ...)")
+            continue
+        entry = c.table(key, entry)
+        if not entry:
+            continue
+        family = entry.get("distribution", "fixed")
+        family = c.text(f"{key}.distribution", family, choices=list(FAMILIES))
+        if family is None:
+            continue
+        c.unknown_keys(key, entry, PARAMETER_KEYS | ARGUMENT_KEYS[family])
+        source = entry.get("source")
+        if not isinstance(source, str) or not source.strip():
+            c.add(f"{key}.source", "missing; say where the number comes from (or 'assumption')")
+            source = ""
+        bounds = {b: c.number(f"{key}.{b}", entry[b]) for b in ("low", "high") if b in entry}
+        if family == "dirichlet":
+            specs.extend(_read_dirichlet(c, key, name, entry, source))
+            continue
+        if family == "posterior":
+            value = c.number(f"{key}.value", entry.get("value")) if "value" in entry else None
+            if value is None:
+                c.add(f"{key}.value", "a posterior parameter needs a base-case value")
+            for k in ("file", "variable"):
+                c.text(f"{key}.{k}", entry.get(k))
+            specs.append(ParameterSpec(name, "posterior", source, {k: entry.get(k) for k in ("file", "variable")}, value))
+            continue
+        value, expression = None, None
+        if "value" in entry:
+            raw_value = entry["value"]
+            expr = c.expression(f"{key}.value", raw_value) if not isinstance(raw_value, bool) else None
+            if isinstance(raw_value, bool):
+                c.add(f"{key}.value", f"expected a number or an expression, got {_describe(raw_value)}")
+            elif expr is not None and (expr.names or expr.calls - set(FUNCTIONS)):
+                if family != "fixed":
+                    c.add(f"{key}.value", "a derived parameter (an expression over other parameters) cannot also have a distribution")
+                    continue
+                if expr.names & TIME_NAMES:
+                    c.add(f"{key}.value", "parameters cannot depend on time; use a strategy value or the expression where it is needed")
+                    continue
+                specs.append(ParameterSpec(name, "derived", source, expression=expr))
+                continue
+            elif expr is not None:
+                value = c.number(f"{key}.value", raw_value)
+        given = {}
+        for arg in ARGUMENT_KEYS[family]:
+            if arg in entry:
+                number = c.number(f"{key}.{arg}", entry[arg])
+                if number is None:
+                    break
+                given[arg] = number
+        else:
+            if family == "fixed":
+                if "value" not in entry:
+                    c.add(f"{key}.value", "missing; a fixed parameter needs a value")
+                elif value is not None:
+                    specs.append(ParameterSpec(name, "fixed", source, {}, value, **bounds))
+                continue
+            args, mean, problem = canonical_args(family, given)
+            if problem:
+                c.add(key, problem)
+                continue
+            specs.append(ParameterSpec(name, family, source, args, mean if value is None and "value" not in entry else value, **bounds))
+    return specs
+
+
+def _read_dirichlet(c: _Collector, key: str, name: str, entry: dict, source: str) -> list[ParameterSpec]:
+    alpha = c.table(f"{key}.alpha", entry.get("alpha"))
+    if "value" in entry:
+        c.add(f"{key}.value", "a Dirichlet's base case is the mean of each component; remove value")
+    components, counts = [], []
+    for comp, count in alpha.items():
+        if not _is_name(comp):
+            c.add(f"{key}.alpha.{comp}", "component names must be identifiers")
+            continue
+        number = c.number(f"{key}.alpha.{comp}", count, low=0)
+        if number is not None:
+            components.append(comp)
+            counts.append(number)
+    if alpha and len(components) == len(alpha):
+        if len(components) < 2:
+            c.add(f"{key}.alpha", "a Dirichlet needs at least two components")
+            return []
+        if sum(counts) <= 0:
+            c.add(f"{key}.alpha", "the counts must not all be zero")
+            return []
+        if any(x == 0 for x in counts):
+            c.add(f"{key}.alpha", "every count must be > 0 (drop a component that never happens, or use a small prior count)")
+            return []
+        return [ParameterSpec(name, "dirichlet", source, {"alpha": tuple(counts)}, components=tuple(components))]
+    return []
+
+
+def _read_rewards(c: _Collector, raw: dict, kind: str, section: str, states: tuple, strategies: tuple, overrides: dict) -> list[Reward]:
+    table = c.table(section, raw.get(section), required=False)
+    names = list(table)
+    for strategy in strategies:
+        for name in overrides[strategy][section]:
+            if name not in names:
+                names.append(name)
+    rewards = []
+    for name in names:
+        if not _is_name(name):
+            c.add(f"{section}.{name}", "names must be identifiers")
+            continue
+        per_strategy_state, per_strategy_entry, category, label = {}, {}, None, name
+        for strategy in strategies:
+            local = overrides[strategy][section].get(name)
+            keypath = f"strategies.{strategy}.{section}.{name}" if local is not None else f"{section}.{name}"
+            entry = local if local is not None else table.get(name)
+            if entry is None:
+                per_strategy_state[strategy], per_strategy_entry[strategy] = {}, {}
+                continue
+            entry = c.table(keypath, entry)
+            c.unknown_keys(keypath, entry, REWARD_KEYS[kind])
+            if kind == "cost":
+                cat = c.text(f"{keypath}.category", entry.get("category"))
+                if cat is not None and not _is_name(cat):
+                    c.add(f"{keypath}.category", "categories must be identifiers, e.g. injections")
+                category = category or cat
+            label = entry.get("label", label) if isinstance(entry.get("label", label), str) else label
+            per_strategy_state[strategy] = _read_state_values(c, f"{keypath}.values", entry.get("values"), states)
+            per_strategy_entry[strategy] = _read_state_values(c, f"{keypath}.on_entry", entry.get("on_entry"), states)
+            if "values" not in entry and "on_entry" not in entry:
+                c.add(keypath, "expected 'values' (per cycle in a state)" + (" or 'on_entry'" if kind == "cost" else ""))
+        rewards.append(Reward(name, kind, category, label, per_strategy_state, per_strategy_entry))
+    return rewards
+
+
+def _read_state_values(c: _Collector, keypath: str, table, states: tuple) -> dict:
+    out = {}
+    for state, value in c.table(keypath, table, required=False).items():
+        if state not in states:
+            _unknown(c, f"{keypath}.{state}", state, states, "state")
+            continue
+        expr = c.expression(f"{keypath}.{state}", value)
+        if expr is not None:
+            out[state] = expr
+    return out
+
+
+def _read_tables(c: _Collector, raw: dict, base_dir: Path) -> dict:
+    tables = {}
+    for name, entry in c.table("tables", raw.get("tables"), required=False).items():
+        key = f"tables.{name}"
+        entry = c.table(key, entry)
+        c.unknown_keys(key, entry, {"file", "x", "y", "method", "source"})
+        file = c.text(f"{key}.file", entry.get("file"))
+        x_col = c.text(f"{key}.x", entry.get("x"))
+        y_col = c.text(f"{key}.y", entry.get("y"))
+        method = c.text(f"{key}.method", entry.get("method", "step"), choices=["step", "linear"])
+        if not _is_name(name):
+            c.add(key, "table names must be identifiers")
+            continue
+        if None in (file, x_col, y_col, method):
+            continue
+        path = base_dir / file
+        try:
+            x, y = _read_columns(path, x_col, y_col)
+        except (OSError, ValueError, KeyError) as exc:
+            c.add(f"{key}.file", f"cannot read columns {x_col!r}, {y_col!r} from {path}: {exc}")
+            continue
+        if len(x) == 0 or np.any(np.diff(x) <= 0):
+            c.add(f"{key}.file", f"column {x_col!r} of {path} must be non-empty and strictly increasing")
+            continue
+        tables[name] = LookupTable(name, str(path), x, y, method)
+    return tables
+
+
+def _read_columns(path: Path, x_col: str, y_col: str):
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    if rows and (x_col not in rows[0] or y_col not in rows[0]):
+        raise KeyError(f"columns are {', '.join(rows[0])}")
+    return np.array([float(r[x_col]) for r in rows]), np.array([float(r[y_col]) for r in rows])
+
+
+def _read_analysis(c: _Collector, raw: dict, strategies: tuple, outcome_names: list) -> Analysis | None:
+    a = c.table("analysis", raw.get("analysis"))
+    c.unknown_keys("analysis", a, SECTION_KEYS["analysis"])
+    effect = c.text("analysis.effect", a.get("effect")) if a else None
+    if effect is not None and effect not in outcome_names:
+        _unknown(c, "analysis.effect", effect, outcome_names, "outcome")
+        effect = None
+    comparator = c.text("analysis.comparator", a.get("comparator")) if a else None
+    if comparator is not None and comparator not in strategies:
+        _unknown(c, "analysis.comparator", comparator, strategies, "strategy")
+        comparator = None
+    wtp = a.get("wtp") if a else None
+    if wtp is None:
+        if a:
+            c.add("analysis.wtp", "missing; give willingness-to-pay thresholds, e.g. wtp = [50000, 100000]")
+        return None
+    if not isinstance(wtp, list) or not wtp:
+        c.add("analysis.wtp", f"expected a non-empty array of numbers, got {_describe(wtp)}")
+        return None
+    numbers = [c.number(f"analysis.wtp[{i}]", w, low=0) for i, w in enumerate(wtp)]
+    times = a.get("report_at_years", [])
+    if not isinstance(times, list):
+        c.add("analysis.report_at_years", f"expected an array of times in years, got {_describe(times)}")
+        times = []
+    times = [c.number(f"analysis.report_at_years[{i}]", t, low=0) for i, t in enumerate(times)]
+    if None in numbers or None in times or effect is None or comparator is None:
+        return None
+    return Analysis(effect, comparator, tuple(numbers), tuple(times))
+
+
+def _read_correlations(c: _Collector, raw: dict, specs: list[ParameterSpec]) -> tuple:
+    entries = raw.get("correlations", [])
+    if not isinstance(entries, list):
+        c.add("correlations", "expected an array of tables: [[correlations]] parameters = [...], matrix = [[...]]")
+        return ()
+    by_name = {s.name: s for s in specs}
+    groups, seen = [], set()
+    for i, entry in enumerate(entries):
+        key = f"correlations[{i}]"
+        entry = c.table(key, entry)
+        c.unknown_keys(key, entry, {"parameters", "matrix", "source"})
+        names = entry.get("parameters")
+        matrix = entry.get("matrix")
+        if not isinstance(names, list) or len(names) < 2 or not all(isinstance(n, str) for n in names):
+            c.add(f"{key}.parameters", "expected an array of at least two parameter names")
+            continue
+        bad = False
+        for n in names:
+            spec = by_name.get(n)
+            if spec is None or spec.family in ("fixed", "derived", "dirichlet", "posterior"):
+                c.add(f"{key}.parameters", f"{n!r} must be a parameter with a univariate distribution")
+                bad = True
+            elif n in seen:
+                c.add(f"{key}.parameters", f"{n!r} is already in another correlation group")
+                bad = True
+            seen.add(n)
+        try:
+            m = np.array(matrix, dtype=float)
+        except (TypeError, ValueError):
+            m = None
+        if m is None or m.shape != (len(names), len(names)):
+            c.add(f"{key}.matrix", f"expected a {len(names)}×{len(names)} array of numbers")
+            continue
+        if not np.allclose(m, m.T) or not np.allclose(np.diag(m), 1) or np.any(np.abs(m) > 1):
+            c.add(f"{key}.matrix", "must be symmetric with ones on the diagonal and entries in [-1, 1]")
+            continue
+        if np.linalg.eigvalsh(m).min() <= 0:
+            c.add(f"{key}.matrix", "must be positive definite (check the correlations are mutually consistent)")
+            continue
+        if "source" not in entry:
+            c.add(f"{key}.source", "missing; say where the correlation comes from (or 'assumption')")
+        if not bad:
+            groups.append(Correlation(tuple(names), tuple(map(tuple, m.tolist()))))
+    return tuple(groups)
+
+
+def _order(c: _Collector, keypath: str, exprs: dict, known: set) -> dict:
+    """Topological order of named expressions that may refer to each other; reports loops."""
+    ordered, visiting = {}, set()
+
+    def visit(name, trail):
+        if name in ordered:
+            return
+        if name in visiting:
+            c.add(f"{keypath}.{name}", "circular definition: " + " -> ".join(trail + [name]))
+            return
+        visiting.add(name)
+        for dep in sorted(exprs[name].names):
+            if dep in exprs and dep != name:
+                visit(dep, trail + [name])
+            elif dep == name:
+                c.add(f"{keypath}.{name}", "refers to itself")
+        visiting.discard(name)
+        ordered[name] = exprs[name]
+
+    for name in exprs:
+        visit(name, [])
+    return ordered
+
+
+def _check_names(c: _Collector, keypath: str, expr: Expression | str, names: set, tables: set) -> None:
+    if not isinstance(expr, Expression):
+        return
+    for name in sorted(expr.names - names):
+        hint = difflib.get_close_matches(name, sorted(names), n=1)
+        extra = f" — did you mean {hint[0]!r}?" if hint else " (not a parameter, strategy value or time variable)"
+        c.add(keypath, f"unknown name {name!r} in {expr.text!r}{extra}")
+    for call in sorted(expr.calls - set(FUNCTIONS) - tables):
+        c.add(keypath, f"unknown function or table {call!r} in {expr.text!r}; functions: {', '.join(sorted(FUNCTIONS))}")
+
+
+def load_scenario(path) -> Scenario:
+    """Read, merge (``extends``) and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The scenario TOML file.
+
+    Returns
+    -------
+    Scenario
+        Frozen; every expression parsed and every name resolved.
+
+    Raises
+    ------
+    ScenarioError
+        With every problem found, each as ``file: key.path: message``.
+    """
+    path = Path(path)
+    problems: list[Problem] = []
+    raw, origin, files = _read_chain(path, problems)
+    if problems:
+        raise ScenarioError(problems)
+    c = _Collector(origin, str(path))
+    c.unknown_keys("", raw, TOP_LEVEL_KEYS)
+    model = c.table("model", raw.get("model"), required=False)
+    c.unknown_keys("model", model, SECTION_KEYS["model"])
+    for key in ("name", "title", "description"):
+        if key in model:
+            c.text(f"model.{key}", model[key])
+    settings = _read_settings(c, raw)
+    states, state_labels, initial = _read_states(c, raw)
+    strategies, strategy_labels, strategy_values, own_rows, overrides = _read_strategies(c, raw, states)
+    tables = _read_tables(c, raw, path.parent)
+
+    unit_cost_params = {}
+    if "unit_costs" in raw:
+        from costspine.costs import build_price_parameters
+
+        section = c.table("unit_costs", raw["unit_costs"])
+        unit_cost_params, cost_problems = build_price_parameters(section, where=f"{origin.get('unit_costs', path)}: unit_costs", base_dir=path.parent)
+        c.problems.extend(cost_problems)
+    own = c.table("parameters", raw.get("parameters"), required=False)
+    # A scenario may override a catalogue price by declaring a parameter of the same name.
+    raw_params = {**unit_cost_params, **own}
+    specs = _read_parameters(c, {"parameters": raw_params})
+    correlations = _read_correlations(c, raw, specs)
+
+    shared_rows = _read_matrix(c, "transitions", c.table("transitions", raw.get("transitions"), required=False), states)
+    transitions = {s: {**shared_rows, **own_rows[s]} for s in strategies}
+    for s in strategies:
+        for state in states:
+            if state not in transitions[s]:
+                where = "transitions" if not own_rows[s] else f"strategies.{s}.transitions"
+                c.add(f"{where}.{state}", f"missing row for state {state!r} (strategy {s}); give e.g. {state} = {{ {state} = 1 }}")
+
+    costs = _read_rewards(c, raw, "cost", "costs", states, strategies, overrides)
+    outcomes = _read_rewards(c, raw, "outcome", "outcomes", states, strategies, overrides)
+    indicators = _read_rewards(c, raw, "indicator", "indicators", states, strategies, overrides)
+    analysis = _read_analysis(c, raw, strategies, [o.name for o in outcomes])
+
+    # Names: every expression must resolve.
+    param_names = set()
+    for spec in specs:
+        param_names |= set(spec.components) if spec.family == "dirichlet" else {spec.name}
+    duplicates = sorted(n for n in param_names if list(p for s in specs for p in (s.components or (s.name,))).count(n) > 1)
+    for n in duplicates:
+        c.add(f"parameters.{n}", "declared more than once (a Dirichlet component and a parameter share the name?)")
+    table_names = set(tables)
+    for clash_name in sorted(param_names & table_names):
+        c.add(f"tables.{clash_name}", "a table and a parameter share this name")
+    derived = {s.name: s.expression for s in specs if s.family == "derived"}
+    order = _order(c, "parameters", derived, param_names)
+    for name, expr in derived.items():
+        _check_names(c, f"parameters.{name}", expr, param_names, table_names)
+    for state, expr in initial.items():
+        _check_names(c, f"states.{state}.initial", expr, param_names, table_names)
+    ordered_values = {}
+    for s in strategies:
+        local = strategy_values.get(s, {})
+        allowed = param_names | set(local) | TIME_NAMES
+        for vname in sorted(set(local) & param_names):
+            c.add(f"strategies.{s}.values.{vname}", "shadows a parameter of the same name; rename one of them")
+        ordered_values[s] = _order(c, f"strategies.{s}.values", local, allowed)
+        for vname, expr in local.items():
+            _check_names(c, f"strategies.{s}.values.{vname}", expr, allowed, table_names)
+        for origin_state, row in transitions[s].items():
+            where = f"strategies.{s}.transitions" if origin_state in own_rows[s] else "transitions"
+            for dest, expr in row.items():
+                _check_names(c, f"{where}.{origin_state}.{dest}", expr, allowed, table_names)
+        for reward in (*costs, *outcomes, *indicators):
+            section = {"cost": "costs", "outcome": "outcomes", "indicator": "indicators"}[reward.kind]
+            for part, values in (("values", reward.state_values.get(s, {})), ("on_entry", reward.entry_values.get(s, {}))):
+                for state, expr in values.items():
+                    _check_names(c, f"{section}.{reward.name}.{part}.{state}", expr, allowed, table_names)
+    if len(states) < 2 and states:
+        c.add("states", "a state-transition model needs at least two states")
+
+    if c.problems:
+        raise ScenarioError(c.problems)
+    spec_by_name = {s.name: s for s in specs}
+    ordered_specs = [s for s in specs if s.family != "derived"] + [spec_by_name[n] for n in order]
+    return Scenario(
+        name=model.get("name") or path.stem,
+        title=model.get("title") or model.get("name") or path.stem,
+        description=model.get("description", ""),
+        path=path,
+        files=tuple((str(p), sha) for p, sha in files),
+        settings=settings,
+        analysis=analysis,
+        states=states,
+        state_labels=state_labels,
+        initial=initial,
+        strategies=strategies,
+        strategy_labels=strategy_labels,
+        strategy_values=ordered_values,
+        parameters=tuple(ordered_specs),
+        correlations=correlations,
+        tables=tables,
+        transitions=transitions,
+        costs=tuple(costs),
+        outcomes=tuple(outcomes),
+        indicators=tuple(indicators),
+        sections={k: raw[k] for k in ("budget_impact", "population", "microsimulation", "unit_costs") if k in raw},
+        resolved={**raw, "parameters": raw_params},
+    )
