@@ -122,6 +122,29 @@ def validate(scenarios):
         raise ScenarioError(problems)
 
 
+@cli.command()
+@click.argument("evidence", required=False, type=click.Path(path_type=Path))
+@click.option("--draws", type=click.IntRange(min=10), default=None, help="Posterior draws per chain (default: the evidence file's).")
+@click.option("--tune", type=click.IntRange(min=0), default=None, help="Tuning steps per chain (default: the evidence file's).")
+@click.option("--chains", type=click.IntRange(min=1), default=None, help="Chains (default: the evidence file's).")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed (default: the evidence file's).")
+@_out_option
+@click.option("--allow-unconverged", is_flag=True, help="Exit 0 even when R-hat, ESS or divergence checks fail.")
+@_friendly
+def fit(evidence, draws, tune, chains, seed, out_dir, allow_unconverged):
+    """Bayesian calibration of a scenario to trial EVIDENCE (default: the bundled SPINE CARE data).
+
+    Writes posterior draws (CSV and ArviZ NetCDF), diagnostics and a posterior predictive check.
+    """
+    from costspine.calibration import run_fit_command
+
+    started = datetime.now(timezone.utc)
+    text, _ = run_fit_command(evidence, draws=draws, tune=tune, chains=chains, seed=seed, out_dir=out_dir,
+                              allow_unconverged=allow_unconverged, argv=sys.argv, started=started,
+                              echo=lambda line: click.echo(line, err=True))
+    click.echo(text)
+
+
 @cli.command(name="scenarios")
 def list_scenarios():
     """List the bundled scenario files."""

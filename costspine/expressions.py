@@ -116,10 +116,15 @@ class Expression:
     def is_time_dependent(self) -> bool:
         return bool(self.names & TIME_NAMES)
 
-    def evaluate(self, namespace: Mapping[str, object], *, tables: Mapping[str, Callable] | None = None):
-        """Evaluate over numpy arrays; names missing from ``namespace`` raise ExpressionError."""
+    def evaluate(self, namespace: Mapping[str, object], *, tables: Mapping[str, Callable] | None = None,
+                 backend: "Backend | None" = None):
+        """Evaluate over arrays; names missing from ``namespace`` raise ExpressionError.
+
+        ``backend`` swaps the array library (numpy by default); the Bayesian layer passes a
+        PyTensor backend so the same expressions build a differentiable graph.
+        """
         with np.errstate(all="ignore"):
-            return _Evaluator(namespace, tables or {}).visit(self.tree.body)
+            return _Evaluator(namespace, tables or {}, backend or NUMPY).visit(self.tree.body)
 
 
 def parse_expression(text: str | int | float) -> Expression:
@@ -216,12 +221,40 @@ def _check(node: ast.AST, names: set, calls: set, *, depth: int) -> None:
     raise ExpressionError(f"{type(node).__name__} is not allowed in an expression")
 
 
+@dataclass(frozen=True)
+class Backend:
+    """The array operations an expression may use: numpy by default, PyTensor for calibration."""
+
+    functions: Mapping[str, Callable]
+    compare: Mapping[type, Callable]
+    logical_and: Callable
+    logical_or: Callable
+    logical_not: Callable
+    where: Callable
+    power: Callable
+    mod: Callable
+
+
+NUMPY = Backend(
+    functions={name: fn for name, (fn, _) in FUNCTIONS.items()},
+    compare=_COMPARE,
+    logical_and=np.logical_and,
+    logical_or=np.logical_or,
+    logical_not=np.logical_not,
+    where=np.where,
+    power=np.power,
+    mod=np.mod,
+)
+
+
 class _Evaluator:
-    def __init__(self, namespace: Mapping[str, object], tables: Mapping[str, Callable]):
+    def __init__(self, namespace: Mapping[str, object], tables: Mapping[str, Callable], backend: Backend):
         self.namespace = namespace
         self.tables = tables
+        self.backend = backend
 
     def visit(self, node):
+        b = self.backend
         if isinstance(node, ast.Constant):
             return float(node.value)
         if isinstance(node, ast.Name):
@@ -230,16 +263,21 @@ class _Evaluator:
             except KeyError:
                 raise ExpressionError(f"unknown name {node.id!r}") from None
         if isinstance(node, ast.BinOp):
-            return _BINARY[type(node.op)](self.visit(node.left), self.visit(node.right))
+            left, right = self.visit(node.left), self.visit(node.right)
+            if isinstance(node.op, ast.Pow):
+                return b.power(left, right)
+            if isinstance(node.op, ast.Mod):
+                return b.mod(left, right)
+            return _BINARY[type(node.op)](left, right)
         if isinstance(node, ast.UnaryOp):
             value = self.visit(node.operand)
             if isinstance(node.op, ast.USub):
-                return -np.asarray(value)
+                return -value if not isinstance(value, (int, float)) else -float(value)
             if isinstance(node.op, ast.UAdd):
                 return value
-            return np.logical_not(value)
+            return b.logical_not(value)
         if isinstance(node, ast.BoolOp):
-            combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
+            combine = b.logical_and if isinstance(node.op, ast.And) else b.logical_or
             out = self.visit(node.values[0])
             for value in node.values[1:]:
                 out = combine(out, self.visit(value))
@@ -249,17 +287,17 @@ class _Evaluator:
             out = None
             for op, comparator in zip(node.ops, node.comparators):
                 right = self.visit(comparator)
-                part = _COMPARE[type(op)](left, right)
-                out = part if out is None else np.logical_and(out, part)
+                part = b.compare[type(op)](left, right)
+                out = part if out is None else b.logical_and(out, part)
                 left = right
             return out
         if isinstance(node, ast.IfExp):
-            return np.where(self.visit(node.test), self.visit(node.body), self.visit(node.orelse))
+            return b.where(self.visit(node.test), self.visit(node.body), self.visit(node.orelse))
         if isinstance(node, ast.Call):
             name = node.func.id
             args = [self.visit(arg) for arg in node.args]
-            if name in FUNCTIONS:
-                return FUNCTIONS[name][0](*args)
+            if name in b.functions:
+                return b.functions[name](*args)
             if name in self.tables:
                 return self.tables[name](*args)
             raise ExpressionError(f"unknown function or table {name!r}; functions are {', '.join(sorted(FUNCTIONS))}")

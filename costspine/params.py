@@ -256,14 +256,16 @@ def draw_parameters(
     Returns
     -------
     dict of str to ndarray, shape (draw,)
+        Posterior parameters are not included: :func:`costspine.posterior.draw_posterior_parameters`
+        draws them jointly.
     """
     seed_seq = rng.bit_generator.seed_seq
     draws: dict[str, np.ndarray] = {}
     correlated = {name for group in correlations for name in group.names}
     by_name = {spec.name: spec for spec in specs}
     for spec in specs:
-        if spec.family == "derived" or spec.name in correlated:
-            continue
+        if spec.family in ("derived", "posterior") or spec.name in correlated:
+            continue  # derived: computed by the model; posterior: joined by costspine.posterior
         draws.update(sample_spec(spec, n_draws, _stream(seed_seq, spec.name)))
     from scipy import special
 
