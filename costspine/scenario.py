@@ -756,6 +756,11 @@ def load_scenario(path) -> Scenario:
         section = c.table("unit_costs", raw["unit_costs"])
         unit_cost_params, cost_problems = build_price_parameters(section, where=f"{origin.get('unit_costs', path)}: unit_costs", base_dir=path.parent)
         c.problems.extend(cost_problems)
+        if settings is not None and section.get("price_year") not in (None, settings.price_year):
+            c.add("unit_costs.price_year", f"must equal settings.price_year ({settings.price_year}) so every cost is in one "
+                                           f"price year; got {section.get('price_year')!r}")
+        if settings is not None and settings.currency != "USD":
+            c.add("settings.currency", f"the unit-cost catalogue is in USD; got {settings.currency!r}")
     own = c.table("parameters", raw.get("parameters"), required=False)
     # A scenario may override a catalogue price by declaring a parameter of the same name.
     raw_params = {**unit_cost_params, **own}
