@@ -1,0 +1,455 @@
+"""Write a :class:`~costspine.reports.workbook.Workbook` as an ``.xlsx`` file (the ONLY importer of openpyxl).
+
+openpyxl is imported inside the functions, so importing this module stays cheap; the CLI imports
+it only when a workbook is written.
+
+What a reader gets
+------------------
+* **Summary** first: title, description, the plain-language reading, the headline table.
+* **Inputs** (when the workbook has parameters or unit prices), then one sheet per result
+  :class:`~costspine.reports.workbook.Sheet`, then **About** (provenance key/value table).
+* Every table is a named, styled Excel table (filter buttons work), with a frozen header row,
+  fitted column widths and a number format per column kind (currency in the report currency).
+* Charts are native Excel charts reading the cells (no pictures, no formulas), anchored to the
+  right of the sheet's tables.
+* Every piece of text is stored as a string cell, never a formula: text from a scenario file that
+  starts with ``=``, ``+``, ``-`` or ``@`` stays text (and carries Excel's quote prefix, so editing
+  the cell does not turn it into a formula either).
+* The file is written to a temporary file in the same folder and renamed into place.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from copy import copy
+from dataclasses import dataclass
+from pathlib import Path
+
+from costspine.errors import UsageError
+from costspine.reports.manifest import write_atomic
+from costspine.reports.workbook import CURRENCY_SYMBOLS, Chart, Column, Sheet, Table, Workbook
+
+TABLE_STYLE = "TableStyleMedium2"
+ABOUT_STYLE = "TableStyleMedium2"
+FONT = "Calibri"
+TITLE_COLOUR = "1F3864"
+NOTE_COLOUR = "595959"
+HEADER_FILL = "4472C4"  # the header colour of TableStyleMedium2, set explicitly for LibreOffice
+RULE_COLOUR = "8EA9DB"
+SERIES_COLOURS = ("4472C4", "ED7D31", "A5A5A5", "FFC000", "5B9BD5", "70AD47", "264478", "9E480E")
+FORMULA_TRIGGERS = ("=", "+", "-", "@")
+
+MIN_WIDTH, MAX_WIDTH = 8, 60
+TEXT_SPAN_CHARS = 110  # width (in characters) over which Summary paragraphs wrap
+CHART_WIDTH_CM, CHART_HEIGHT_CM = 17.0, 8.5
+CHART_ROW_STEP = 19  # rows between stacked charts (8.5 cm is ~16 default rows)
+WIDTH_SAMPLE_ROWS = 1000  # rows looked at when fitting column widths
+
+
+def write_workbook(workbook: Workbook, path) -> Path:
+    """Write ``workbook`` to ``path`` (``.xlsx``) atomically.
+
+    Parameters
+    ----------
+    workbook : Workbook
+        The report, already validated by its constructor.
+    path : str or Path
+        Destination; the folder is created if needed. An existing file is replaced only once
+        the new one is complete.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    UsageError
+        ``path`` does not end in ``.xlsx``, or ``workbook`` is not a Workbook.
+
+    Examples
+    --------
+    >>> write_workbook(book, tmp_path / "run.xlsx")  # doctest: +SKIP
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise UsageError(f"{path}: a workbook must be written to a .xlsx file; got suffix {path.suffix!r} — "
+                         f"use {path.with_suffix('.xlsx').name}")
+    if not isinstance(workbook, Workbook):
+        raise UsageError(f"write_workbook expects a costspine.reports.workbook.Workbook; got {type(workbook).__name__}")
+    book = build_workbook(workbook)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return write_atomic(path, buffer.getvalue())
+
+
+def build_workbook(workbook: Workbook):
+    """The openpyxl ``Workbook`` for ``workbook`` (not saved). Sheet order: Summary, Inputs, results, About."""
+    from openpyxl import Workbook as XlWorkbook
+
+    from costspine import __version__
+
+    book = XlWorkbook()
+    book.properties.title = workbook.title
+    book.properties.creator = f"costspine {__version__}"
+    book.properties.description = workbook.description[:1000] or None
+    summary = book.active
+    summary.title = "Summary"
+    _write_summary(summary, workbook)
+    if workbook.has_inputs:
+        _write_inputs(book.create_sheet("Inputs"), workbook)
+    for sheet in workbook.sheets:
+        _write_result_sheet(book.create_sheet(sheet.name), sheet, workbook.currency)
+    _write_about(book.create_sheet("About"), workbook)
+    book.active = 0
+    return book
+
+
+# ----------------------------------------------------------------------------------------- cells
+
+def write_text(cell, text: str) -> None:
+    """Store ``text`` in ``cell`` as a string, never as a formula or an error code.
+
+    openpyxl makes any string starting with ``=`` a formula and ``#N/A``-like strings error
+    values; forcing the string type stores the characters as typed. Text starting with a
+    character Excel treats as a formula on editing (``= + - @``) also gets the quote prefix.
+    """
+    cell.value = text
+    cell.data_type = "s"
+    if text.startswith(FORMULA_TRIGGERS):
+        cell.quotePrefix = True
+
+
+def _write_value(cell, value) -> None:
+    """A table value: text as text, NaN/None as an empty cell, ±inf as text (Excel has no infinity)."""
+    if value is None:
+        return
+    if isinstance(value, str):
+        write_text(cell, value)
+    elif isinstance(value, float) and math.isnan(value):
+        return
+    elif isinstance(value, float) and math.isinf(value):
+        write_text(cell, "∞" if value > 0 else "-∞")
+    else:
+        cell.value = value
+
+
+def _font(**kw):
+    from openpyxl.styles import Font
+
+    return Font(name=FONT, **kw)
+
+
+def _heading(ws, row: int, text: str, *, size: int = 16) -> None:
+    cell = ws.cell(row=row, column=1)
+    write_text(cell, text)
+    cell.font = _font(bold=True, size=size, color=TITLE_COLOUR)
+    ws.row_dimensions[row].height = size * 1.6
+
+
+def _note(ws, row: int, text: str, *, column: int = 1) -> None:
+    cell = ws.cell(row=row, column=column)
+    write_text(cell, text)
+    cell.font = _font(italic=True, color=NOTE_COLOUR)
+
+
+def _paragraph(ws, row: int, text: str, *, span: int, chars: int, **font) -> None:
+    """Wrapped text merged over ``span`` columns, with a row height that shows every line."""
+    from openpyxl.styles import Alignment
+
+    cell = ws.cell(row=row, column=1)
+    write_text(cell, text)
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    if font:
+        cell.font = _font(**font)
+    if span > 1:
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=span)
+    # A column width unit is one "0"; running text averages ~0.85 of that.
+    lines = sum(max(1, math.ceil(len(part) * 0.85 / max(chars, 1))) for part in text.split("\n"))
+    ws.row_dimensions[row].height = 15.0 * lines + 3
+
+
+# ---------------------------------------------------------------------------------------- tables
+
+@dataclass(frozen=True)
+class _Placed:
+    """Where a table landed: header row and first column (1-based)."""
+
+    table: Table
+    header_row: int
+    first_col: int
+
+    @property
+    def last_col(self) -> int:
+        return self.first_col + len(self.table.columns) - 1
+
+    @property
+    def last_row(self) -> int:
+        return self.header_row + max(len(self.table.rows), 1)  # an empty table keeps one blank row
+
+    def col(self, name: str) -> int:
+        return self.first_col + self.table.column_index(name)
+
+
+def _column_width(column: Column, rows, index: int, currency: str) -> float:
+    longest = math.ceil(len(column.name) * 1.1) + 5  # bold header, indent, room for the filter button
+    for row in rows[:WIDTH_SAMPLE_ROWS]:
+        text = column.format_value(row[index], currency)
+        longest = max(longest, max((len(part) for part in text.split("\n")), default=0) + 2)
+    return float(min(max(longest, MIN_WIDTH), MAX_WIDTH))
+
+
+def _write_table(ws, table: Table, *, header_row: int, first_col: int, currency: str, style: str = TABLE_STYLE) -> _Placed:
+    """Caption, header, rows, number formats, widths and the named Excel table itself."""
+    from openpyxl.styles import Alignment, Border, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.table import Table as XlTable
+    from openpyxl.worksheet.table import TableStyleInfo
+
+    placed = _Placed(table, header_row, first_col)
+    # Excel draws the table style; LibreOffice ignores table styles, so the header and a rule
+    # under each row are also set on the cells (Excel shows the same colours either way).
+    header_font = _font(bold=True, color="FFFFFF")
+    header_fill = PatternFill("solid", fgColor=HEADER_FILL)
+    rule = Border(bottom=Side(style="thin", color=RULE_COLOUR))
+    if table.title:
+        caption = ws.cell(row=header_row - 1, column=first_col)
+        write_text(caption, table.title)
+        caption.font = _font(bold=True, size=12, color=TITLE_COLOUR)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for j, column in enumerate(table.columns):
+        col = first_col + j
+        header = ws.cell(row=header_row, column=col)
+        write_text(header, column.name)
+        header.font, header.fill = header_font, header_fill
+        header.alignment = (Alignment(horizontal="right", vertical="center", indent=1) if column.is_numeric
+                            else Alignment(horizontal="left", vertical="center"))
+        fmt = column.number_format(currency)
+        width = _column_width(column, table.rows, j, currency)
+        # numbers keep one character clear of the next column (often text aligned left)
+        number = Alignment(horizontal="right", indent=1) if column.is_numeric else None
+        plain = wrapped = None  # style templates: copying a cell's style array is ~10x faster than setting it
+        for i, row in enumerate(table.rows):
+            cell = ws.cell(row=header_row + 1 + i, column=col)
+            _write_value(cell, row[j])
+            long_text = isinstance(row[j], str) and (len(row[j]) > width or "\n" in row[j])
+            template = wrapped if long_text else plain
+            if template is not None:
+                cell._style = copy(template._style)
+                if cell.data_type == "s" and cell.value.startswith(FORMULA_TRIGGERS):
+                    cell.quotePrefix = True
+                elif cell.quotePrefix:
+                    cell.quotePrefix = False
+                continue
+            cell.number_format = fmt
+            cell.border = rule
+            if long_text:
+                cell.alignment = wrap
+            elif number is not None:
+                cell.alignment = number
+            if long_text:
+                wrapped = cell
+            else:
+                plain = cell
+        if not column.is_numeric and any(isinstance(r[j], str) and len(r[j]) > width for r in table.rows):
+            width = MAX_WIDTH
+        letter = get_column_letter(col)
+        current = ws.column_dimensions[letter].width or 0
+        ws.column_dimensions[letter].width = max(width, current)
+    ref = f"{get_column_letter(first_col)}{header_row}:{get_column_letter(placed.last_col)}{placed.last_row}"
+    xl_table = XlTable(displayName=table.name, ref=ref)
+    xl_table.tableStyleInfo = TableStyleInfo(name=style, showFirstColumn=False, showLastColumn=False,
+                                             showRowStripes=True, showColumnStripes=False)
+    ws.add_table(xl_table)
+    return placed
+
+
+def _write_tables_side_by_side(ws, tables, *, header_row: int, currency: str) -> list[_Placed]:
+    placed, col = [], 1
+    for table in tables:
+        placed.append(_write_table(ws, table, header_row=header_row, first_col=col, currency=currency))
+        col = placed[-1].last_col + 2
+    return placed
+
+
+def _finish_sheet(ws, *, header_row: int | None, landscape: bool = True) -> None:
+    """Frozen header, print titles and a page set-up that fits the width on one page."""
+    if header_row is not None:
+        ws.freeze_panes = ws.cell(row=header_row + 1, column=1).coordinate
+        ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+# ---------------------------------------------------------------------------------------- sheets
+
+def _currency_label(currency: str) -> str:
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{currency} ({symbol})" if symbol else currency
+
+
+def _write_summary(ws, workbook: Workbook) -> None:
+    from openpyxl.utils import get_column_letter
+
+    headline = workbook.headline
+    ws.sheet_view.showGridLines = False
+    # Paragraphs wrap over as many columns as it takes to reach TEXT_SPAN_CHARS characters.
+    widths = [_column_width(c, headline.rows, j, workbook.currency) for j, c in enumerate(headline.columns)]
+    span, total = 0, 0.0
+    while total < TEXT_SPAN_CHARS:
+        total += widths[span] if span < len(widths) else 8.43
+        span += 1
+    row = 1
+    _heading(ws, row, workbook.title, size=18)
+    row += 1
+    if workbook.description.strip():
+        _paragraph(ws, row, workbook.description, span=span, chars=int(total), size=11)
+        row += 1
+    _note(ws, row, f"Money in {_currency_label(workbook.currency)}. "
+                   "Inputs, detailed results and provenance are on the following sheets.")
+    row += 2
+    if workbook.reading:
+        _heading(ws, row, "What the results say", size=13)
+        row += 1
+        for sentence in workbook.reading:
+            _paragraph(ws, row, f"•  {sentence}", span=span, chars=int(total))
+            row += 1
+        row += 1
+    header_row = row + 1
+    if not headline.title:
+        headline = headline.renamed(headline.name, title="Headline results")
+    _write_table(ws, headline, header_row=header_row, first_col=1, currency=workbook.currency)
+    for j in range(span):
+        letter = get_column_letter(j + 1)
+        if ws.column_dimensions[letter].width is None:
+            ws.column_dimensions[letter].width = 8.43
+    _finish_sheet(ws, header_row=None)
+
+
+def _write_inputs(ws, workbook: Workbook) -> None:
+    _heading(ws, 1, "Inputs")
+    _note(ws, 2, "Every model parameter with its value, distribution and source; unit prices as resolved "
+                 f"for this report (price year and payer multiplier applied), in {_currency_label(workbook.currency)}.")
+    header_row = 5
+    tables = [t for t in (workbook.inputs, workbook.unit_prices) if t is not None]
+    defaults = {0: "Parameters", 1: "Unit prices"} if workbook.inputs is not None else {0: "Unit prices"}
+    tables = [t if t.title else t.renamed(t.name, title=defaults[i]) for i, t in enumerate(tables)]
+    _write_tables_side_by_side(ws, tables, header_row=header_row, currency=workbook.currency)
+    _finish_sheet(ws, header_row=header_row)
+
+
+def _write_result_sheet(ws, sheet: Sheet, currency: str) -> None:
+    _heading(ws, 1, sheet.name)
+    for i, note in enumerate(sheet.notes):
+        _note(ws, 2 + i, note)
+    header_row = 2 + len(sheet.notes) + 2
+    placed = _write_tables_side_by_side(ws, sheet.tables, header_row=header_row, currency=currency)
+    by_name = {p.table.name: p for p in placed}
+    anchor_col = placed[-1].last_col + 2
+    for k, chart in enumerate(sheet.charts):
+        xl_chart = build_chart(ws, chart, by_name[chart.table_name], currency)
+        # below the header row, so printed pages that repeat the header do not cut through a chart
+        anchor = ws.cell(row=header_row + 1 + k * CHART_ROW_STEP, column=anchor_col).coordinate
+        ws.add_chart(xl_chart, anchor)
+    _finish_sheet(ws, header_row=header_row)
+
+
+def _write_about(ws, workbook: Workbook) -> None:
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    _heading(ws, 1, "About this workbook")
+    _note(ws, 2, "Provenance: running the command line below with the same inputs (same SHA-256) and seed "
+                 "reproduces these results.")
+    rows = [(key, value) for key, value in workbook.about.items()]
+    table = Table("about", (Column("item", "text"), Column("value", "text")), rows, title="Provenance")
+    header_row = 5
+    _write_table(ws, table, header_row=header_row, first_col=1, currency=workbook.currency, style=ABOUT_STYLE)
+    ws.column_dimensions[get_column_letter(2)].width = 100
+    for i in range(len(rows)):
+        ws.cell(row=header_row + 1 + i, column=2).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.cell(row=header_row + 1 + i, column=1).alignment = Alignment(vertical="top")
+    _finish_sheet(ws, header_row=header_row)
+
+
+# ---------------------------------------------------------------------------------------- charts
+
+def build_chart(ws, chart: Chart, placed: _Placed, currency: str):
+    """The openpyxl chart for ``chart``, reading the cells of the placed table."""
+    from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart, Series
+    from openpyxl.chart.shapes import GraphicalProperties
+
+    table = placed.table
+    n_rows = len(table.rows) if chart.max_points is None else min(chart.max_points, len(table.rows))
+    first, last = placed.header_row + 1, placed.header_row + n_rows
+
+    def values(name):  # header included: it becomes the series name
+        return Reference(ws, min_col=placed.col(name), min_row=placed.header_row, max_row=last)
+
+    def data(name):
+        return Reference(ws, min_col=placed.col(name), min_row=first, max_row=last)
+
+    if chart.kind == "scatter":
+        xl = ScatterChart(scatterStyle="marker")
+        for k, (x_name, y_name) in enumerate(zip(chart.x_columns, chart.y_columns)):
+            colour = SERIES_COLOURS[k % len(SERIES_COLOURS)]
+            series = Series(values(y_name), data(x_name), title_from_data=True)
+            series.marker.symbol = "circle"
+            series.marker.size = 5
+            series.marker.graphicalProperties = GraphicalProperties(solidFill=colour)
+            series.marker.graphicalProperties.line.solidFill = colour
+            series.graphicalProperties.line.noFill = True  # markers only: Excel draws lines otherwise
+            xl.series.append(series)
+        # Axes cross at zero (the four quadrants of a CE plane); their labels stay at the edges.
+        xl.x_axis.tickLblPos = "low"
+        xl.y_axis.tickLblPos = "low"
+    else:
+        xl = LineChart() if chart.kind == "line" else BarChart()
+        for y_name in chart.y_columns:
+            xl.add_data(values(y_name), titles_from_data=True)
+        xl.set_categories(data(chart.x_column))
+        if chart.kind == "line":
+            for series in xl.series:
+                series.smooth = False
+                series.marker.symbol = "none"
+        else:
+            xl.type = "bar" if chart.kind == "tornado" else "col"
+            xl.grouping = "stacked" if chart.kind == "stacked_bar" else "clustered"
+            if chart.kind in ("stacked_bar", "tornado"):
+                xl.overlap = 100
+            xl.gapWidth = 50 if chart.kind == "tornado" else 80
+
+    xl.title = chart.title
+    xl.x_axis.title = chart.x_title or None
+    xl.y_axis.title = chart.y_title or None
+    xl.width, xl.height = CHART_WIDTH_CM, CHART_HEIGHT_CM
+    xl.legend.position = "b"
+    # openpyxl >= 3.1 leaves <c:delete> out, which recent Excel reads as "axis hidden".
+    xl.x_axis.delete = False
+    xl.y_axis.delete = False
+
+    y_kinds = [table.columns[table.column_index(n)] for n in chart.y_columns]
+    xl.y_axis.number_format = _axis_format(y_kinds[0], currency)
+    x_column = table.columns[table.column_index(chart.x_columns[0])]
+    if x_column.is_numeric:
+        xl.x_axis.number_format = _axis_format(x_column, currency)
+    if all(c.kind in ("probability", "percent") for c in y_kinds) and chart.kind in ("line", "scatter"):
+        xl.y_axis.scaling.min = 0
+        xl.y_axis.scaling.max = 1
+    if chart.kind == "tornado":
+        xl.x_axis.scaling.orientation = "maxMin"  # first row on top, like the table
+        xl.x_axis.tickLblPos = "low"  # parameter names at the left edge, not at the base line
+        xl.y_axis.crosses = "max"  # value axis at the bottom once categories run top-down
+        if chart.base is not None:
+            xl.x_axis.crosses = None
+            xl.x_axis.crossesAt = chart.base  # bars grow from the base case
+    return xl
+
+
+def _axis_format(column: Column, currency: str) -> str:
+    """Axis labels: the column's format with fewer decimals (money in whole units, probabilities to 0.1)."""
+    decimals = {"currency": 0, "probability": 1, "percent": 0}.get(column.kind, column.decimals)
+    return Column(column.name, column.kind, decimals).number_format(currency)
