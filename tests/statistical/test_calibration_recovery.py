@@ -47,7 +47,7 @@ source = "simulated"
 """)
     evidence = load_evidence(template)
     truth = predict_targets(run_cohort(scenario, params), evidence.targets)["ratio"][0]
-    template.write_text(template.read_text().replace("mean = 1.1", f"mean = {truth!r}"))
+    template.write_text(template.read_text().replace("mean = 1.1", f"mean = {float(truth)!r}"))
     evidence = load_evidence(template)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
