@@ -64,6 +64,26 @@ def point_index(n_cycles: int, n_time: int) -> np.ndarray:
     return np.maximum(np.arange(n_cycles + 1) - 1, 0)
 
 
+def _sum_over_states(occupancy: np.ndarray, values: np.ndarray, time_index=None) -> np.ndarray:
+    """``out[d, s, t, r] = Σ_n occupancy[d, s, t, n] · values[d, s, time_index[t] (or 0), n, r]``.
+
+    Works in the engine's state-major memory order ``(t, n, d, s)`` (a free view of its trace)
+    with one fused multiply-add per state and reward over contiguous ``(d, s)`` blocks: several
+    times faster than ``einsum`` on the transposed view (the same terms, added state by state).
+    """
+    n_draws, n_strategies, n_points, n_states = occupancy.shape
+    n_rewards = values.shape[-1]
+    occ = np.moveaxis(occupancy, (0, 1), (2, 3))  # (t, n, d, s)
+    val = np.moveaxis(np.broadcast_to(values, (n_draws, n_strategies) + values.shape[2:]), (0, 1), (3, 4))
+    val = np.ascontiguousarray(val) if time_index is None else val[time_index]  # (t or 1, n, r, d, s), one copy
+    out = np.zeros((n_points, n_rewards, n_draws, n_strategies))  # (t, r, d, s)
+    for r in range(n_rewards):
+        acc = out[:, r]
+        for n in range(n_states):
+            acc += occ[:, n] * val[:, n, r]
+    return np.moveaxis(out, (2, 3), (0, 1))  # view: (d, s, t, r)
+
+
 def compute_state_rewards(trace: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Reward accrued at each trace point, before weighting and discounting.
 
@@ -79,9 +99,7 @@ def compute_state_rewards(trace: np.ndarray, values: np.ndarray) -> np.ndarray:
     """
     n_points = trace.shape[2]
     idx = point_index(n_points - 1, values.shape[2])
-    if values.shape[2] == 1:
-        return np.einsum("dstn,dsnr->dstr", trace, values[:, :, 0])
-    return np.einsum("dstn,dstnr->dstr", trace, values[:, :, idx])
+    return _sum_over_states(trace, values, None if values.shape[2] == 1 else idx)
 
 
 def compute_entry_rewards(entries: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -100,10 +118,9 @@ def compute_entry_rewards(entries: np.ndarray, values: np.ndarray) -> np.ndarray
     """
     d, s, t, _ = entries.shape
     out = np.zeros((d, s, t + 1, values.shape[-1]))
-    if values.shape[2] == 1:
-        out[:, :, 1:] = np.einsum("dstn,dsnr->dstr", entries, values[:, :, 0])
-    else:
-        out[:, :, 1:] = np.einsum("dstn,dstnr->dstr", entries, values)
+    if not values.any():  # no on-entry rewards (the usual case): nothing to add up
+        return out
+    out[:, :, 1:] = _sum_over_states(entries, values)
     return out
 
 

@@ -84,8 +84,22 @@ def canonical_args(family: str, given: dict[str, float]) -> tuple[dict, float, s
     """Turn the keys a file gave into canonical arguments.
 
     Returns ``(args, mean, problem)`` where ``problem`` is a message or None. ``given`` holds
-    numbers only (expressions were already evaluated by the loader).
+    numbers only (expressions were already evaluated by the loader). Arguments so extreme that
+    the canonical ones or the mean are not finite floats are a problem, never a crash.
     """
+    shown = ", ".join(f"{k}={v:g}" for k, v in given.items())
+    try:
+        args, mean, problem = _canonical_args(family, given)
+    except (OverflowError, ZeroDivisionError):
+        return {}, math.nan, f"{family} arguments are too extreme to compute with; got {shown}"
+    if problem is None and not all(math.isfinite(v) for v in (*args.values(), mean)):
+        converted = ", ".join(f"{k}={v:g}" for k, v in args.items())
+        return {}, math.nan, (f"expected {family} arguments with finite canonical values and mean; "
+                              f"got {shown} (→ {converted}, mean={mean:g})")
+    return args, mean, problem
+
+
+def _canonical_args(family: str, given: dict[str, float]) -> tuple[dict, float, str | None]:
     keys = set(given)
 
     def need(*names):
@@ -267,11 +281,11 @@ def draw_parameters(
         if spec.family in ("derived", "posterior") or spec.name in correlated:
             continue  # derived: computed by the model; posterior: joined by costspine.posterior
         draws.update(sample_spec(spec, n_draws, _stream(seed_seq, spec.name)))
-    from scipy import special
-
     for group in correlations:
+        from scipy import special  # only for copulas: keeps uncorrelated PSA start-up fast
+
         normals = _stream(seed_seq, "correlation:" + ",".join(group.names)).multivariate_normal(
-            np.zeros(len(group.names)), np.asarray(group.matrix), n_draws, method="cholesky"
+            np.zeros(len(group.names)), rank_to_normal_correlation(group.matrix), n_draws, method="cholesky"
         )
         uniforms = special.ndtr(normals)
         for i, name in enumerate(group.names):
@@ -279,9 +293,20 @@ def draw_parameters(
     return draws
 
 
+def rank_to_normal_correlation(matrix) -> np.ndarray:
+    """Correlation of the copula's normals that gives the requested rank (Spearman) correlations.
+
+    For a bivariate normal, Spearman's ρ = (6/π)·arcsin(r/2), so ``r = 2·sin(π·ρ/6)``.
+    """
+    normal = 2.0 * np.sin(np.pi * np.asarray(matrix, dtype=float) / 6.0)
+    np.fill_diagonal(normal, 1.0)
+    return normal
+
+
 @dataclass(frozen=True)
 class Correlation:
-    """Parameters drawn jointly: a Gaussian copula with this correlation matrix (in ``names`` order)."""
+    """Parameters drawn jointly through a Gaussian copula; ``matrix`` holds the rank (Spearman)
+    correlations, in ``names`` order."""
 
     names: tuple
     matrix: tuple

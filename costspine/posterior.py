@@ -107,6 +107,57 @@ def load_or_fit_posterior(evidence_path, *, progress=None) -> tuple[dict[str, np
     return fit.draws, folder, True
 
 
+def load_posterior_pools(scenario, *, progress=None) -> tuple[list[dict], list[dict]]:
+    """Posterior draws of every ``posterior`` parameter of a scenario, grouped by evidence file.
+
+    Loads each evidence file's posterior once (from the cache, or by fitting it), so callers
+    that sample many times (PSA chunks, possibly on other machines) can pass the plain arrays
+    around instead of reading the cache again.
+
+    Returns
+    -------
+    pools : list of dict
+        One per evidence file, in a fixed (sorted) order: ``{"evidence": str, "parameters":
+        {name: ndarray (posterior_draw,)}}``.
+    provenance : list of dict
+        One entry per evidence file: path, cache folder, number of posterior draws, parameters.
+    """
+    groups: dict[Path, list] = {}
+    for spec in scenario.parameters:
+        if spec.family == "posterior":
+            evidence_path = (Path(scenario.path).parent / spec.args["file"]).resolve()
+            groups.setdefault(evidence_path, []).append(spec)
+    pools, provenance = [], []
+    for evidence_path, specs in sorted(groups.items()):
+        posterior, folder, fitted = load_or_fit_posterior(evidence_path, progress=progress)
+        missing = [s.args["variable"] for s in specs if s.args["variable"] not in posterior]
+        if missing:
+            raise AnalysisError(f"{evidence_path}: the posterior has no variable(s) {', '.join(missing)}; "
+                                f"it has {', '.join(posterior)} (add them to evidence.calibrate)")
+        n_posterior = len(next(iter(posterior.values())))
+        pools.append({"evidence": str(evidence_path),
+                      "parameters": {spec.name: np.asarray(posterior[spec.args["variable"]], dtype=float) for spec in specs}})
+        provenance.append({"evidence": str(evidence_path), "cache": str(folder), "posterior_draws": n_posterior,
+                           "parameters": [s.name for s in specs], "fitted_now": fitted})
+    return pools, provenance
+
+
+def draw_from_posterior_pools(pools: list[dict], n_draws: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Resample whole posterior rows: one row index per draw, shared by the parameters of a pool.
+
+    ``pools`` comes from :func:`load_posterior_pools`; ``rng`` chooses the rows (with replacement).
+    Returns ``{name: ndarray (draw,)}``.
+    """
+    out = {}
+    for pool in pools:
+        columns = pool["parameters"]
+        n_posterior = len(next(iter(columns.values())))
+        rows = rng.integers(0, n_posterior, size=n_draws)
+        for name, values in columns.items():
+            out[name] = values[rows]
+    return out
+
+
 def draw_posterior_parameters(scenario, n_draws: int, rng: np.random.Generator, *, progress=None) -> tuple[dict[str, np.ndarray], list[dict]]:
     """Joint draws of every ``posterior`` parameter of a scenario.
 
@@ -124,22 +175,5 @@ def draw_posterior_parameters(scenario, n_draws: int, rng: np.random.Generator, 
     provenance : list of dict
         One entry per evidence file: path, cache folder, number of posterior draws, parameters.
     """
-    groups: dict[Path, list] = {}
-    for spec in scenario.parameters:
-        if spec.family == "posterior":
-            evidence_path = (Path(scenario.path).parent / spec.args["file"]).resolve()
-            groups.setdefault(evidence_path, []).append(spec)
-    out, provenance = {}, []
-    for evidence_path, specs in sorted(groups.items()):
-        posterior, folder, fitted = load_or_fit_posterior(evidence_path, progress=progress)
-        missing = [s.args["variable"] for s in specs if s.args["variable"] not in posterior]
-        if missing:
-            raise AnalysisError(f"{evidence_path}: the posterior has no variable(s) {', '.join(missing)}; "
-                                f"it has {', '.join(posterior)} (add them to evidence.calibrate)")
-        n_posterior = len(next(iter(posterior.values())))
-        rows = rng.integers(0, n_posterior, size=n_draws)
-        for spec in specs:
-            out[spec.name] = posterior[spec.args["variable"]][rows]
-        provenance.append({"evidence": str(evidence_path), "cache": str(folder), "posterior_draws": n_posterior,
-                           "parameters": [s.name for s in specs], "fitted_now": fitted})
-    return out, provenance
+    pools, provenance = load_posterior_pools(scenario, progress=progress)
+    return draw_from_posterior_pools(pools, n_draws, rng), provenance
