@@ -49,6 +49,32 @@ def _quiet_option(func):
     return click.option("--quiet", is_flag=True, help="Print nothing but errors.")(func)
 
 
+def _method_options(func):
+    func = click.option("--individuals", type=click.IntRange(min=2), default=None,
+                        help="Microsimulation: individuals per strategy (default: the scenario's "
+                             "[microsimulation] individuals).")(func)
+    return click.option("--method", type=click.Choice(["cohort", "microsim"]), default="cohort", show_default=True,
+                        help="Cohort (Markov) model, or individual-level microsimulation with Monte Carlo "
+                             "standard errors (docs/microsimulation.md).")(func)
+
+
+def _microsim_progress(method: str, quiet: bool):
+    """A progress bar on stderr for long microsimulations (terminal only), else None."""
+    if method != "microsim" or quiet:
+        return None
+    from costspine.progress import ProgressBar
+
+    bars = {}
+
+    def report(done: int, total: int) -> None:
+        bar = bars.setdefault("bar", ProgressBar(total, label="microsimulation", unit="individuals"))
+        bar.advance(done - bar.done)
+        if done >= total:
+            bar.close()
+
+    return report
+
+
 def default_out_dir(names: list[str], command: str) -> Path:
     return Path("reports") / "+".join(names) / command
 
@@ -63,7 +89,7 @@ def _load_all(paths: tuple[Path, ...]):
         try:
             scenarios.append(load_scenario(path))
         except ScenarioError as exc:
-            problems.extend(exc.problems)
+            problems.extend(p for p in exc.problems if p not in problems)  # a shared parent: say it once
     if problems:
         raise ScenarioError(problems)
     return scenarios
@@ -83,41 +109,44 @@ def cli():
 
 
 @cli.command()
-@click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_out_option
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the Excel workbook here (default: run.xlsx in the output folder).")
+@_method_options
+@_seed_option
 @_quiet_option
 @_friendly
-def run(scenarios, out_dir, xlsx_path, quiet):
+def run(scenarios, out_dir, xlsx_path, method, individuals, seed, quiet):
     """Deterministic base case of one or more SCENARIOS (side by side when several)."""
     from costspine.runner import run_command
 
     started = datetime.now(timezone.utc)
     loaded = _load_all(scenarios)
     out_dir = out_dir or default_out_dir([s.name for s in loaded], "run")
-    text = run_command(loaded, out_dir=out_dir, xlsx_path=xlsx_path, argv=sys.argv, started=started)
+    text = run_command(loaded, out_dir=out_dir, xlsx_path=xlsx_path, argv=sys.argv, started=started,
+                       method=method, individuals=individuals, seed=seed, progress=_microsim_progress(method, quiet))
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")
 
 
 @cli.command()
-@click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_friendly
 def validate(scenarios):
     """Check SCENARIOS: print every problem of every file, change nothing."""
     from costspine.errors import ScenarioError
-    from costspine.model import build_model_inputs
+    from costspine.microsim import check_model
     from costspine.scenario import load_scenario
 
     problems = []
     for path in scenarios:
         try:
-            build_model_inputs(load_scenario(path))
+            check_model(load_scenario(path))
             click.echo(f"ok  {path}")
         except ScenarioError as exc:
-            problems.extend(exc.problems)
+            problems.extend(p for p in exc.problems if p not in problems)  # a shared parent: say it once
     if problems:
         raise ScenarioError(problems)
 
@@ -143,6 +172,150 @@ def fit(evidence, draws, tune, chains, seed, out_dir, allow_unconverged):
                               allow_unconverged=allow_unconverged, argv=sys.argv, started=started,
                               echo=lambda line: click.echo(line, err=True))
     click.echo(text)
+
+
+@cli.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--members", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Average plan members in year 1 (replaces budget_impact.members).")
+@click.option("--years", type=click.IntRange(min=1), default=None,
+              help="Budget horizon in years, at most the file's budget_impact.years (default: the file's).")
+@click.option("--draws", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Parameter draws for 95% intervals; 0 = deterministic base case.")
+@_seed_option
+@_out_option
+@_quiet_option
+@_friendly
+def bia(scenarios, members, years, draws, seed, out_dir, quiet):
+    """Budget impact for a plan population over years, from SCENARIOS with a [budget_impact]
+    section (side by side when several). See docs/budget-impact.md."""
+    from costspine.bia_command import run_bia_command
+
+    started = datetime.now(timezone.utc)
+    loaded = _load_all(scenarios)
+    out_dir = out_dir or default_out_dir([s.name for s in loaded], "bia")
+    text = run_bia_command(loaded, members=members, years=years, draws=draws, seed=seed, out_dir=out_dir,
+                           argv=sys.argv, started=started, progress=lambda line: click.echo(line, err=True))
+    if not quiet:
+        click.echo(text)
+        click.echo(f"\nWrote {out_dir}/")
+
+
+def _wtp_option(func):
+    return click.option("--wtp", default=None, metavar="W1,W2,...",
+                        help="Willingness-to-pay thresholds (default: the scenario's [analysis] wtp).")(func)
+
+
+def _population_options(func):
+    func = click.option("--discount", type=click.FloatRange(min=0, max=1, max_open=True), default=None,
+                        help="Annual discount rate for population EVPI (default: the scenario's discount_outcomes).")(func)
+    func = click.option("--horizon-years", type=click.IntRange(min=1), default=None,
+                        help="Years the decision applies, for population EVPI.")(func)
+    return click.option("--population", type=click.FloatRange(min=0), default=None,
+                        help="People affected by the decision each year, for population EVPI.")(func)
+
+
+def _evppi_option(func):
+    return click.option("--evppi", multiple=True, metavar="PARAM[,PARAM...]",
+                        help="EVPPI of these parameters jointly; repeat for several groups; 'each' = every sampled "
+                             "parameter alone; a Dirichlet row's name = all its components.")(func)
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--draws", type=click.IntRange(min=2), default=1000, show_default=True, help="Number of PSA draws.")
+@_seed_option
+@_wtp_option
+@_evppi_option
+@click.option("--evppi-method", type=click.Choice(["gam", "gp"]), default="gam", show_default=True,
+              help="Regression for EVPPI: gam (1-4 parameters) or gp (any number).")
+@_population_options
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Run chunks on a local Dask cluster with N worker processes.")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="Run chunks on an existing Dask distributed cluster.")
+@click.option("--resume", is_flag=True, help="Reuse the chunks an interrupted run saved in OUT/chunks/.")
+@_method_options
+@_out_option
+@_quiet_option
+@_friendly
+def psa(scenario, draws, seed, wtp, evppi, evppi_method, population, horizon_years, discount, workers, scheduler,
+        resume, method, individuals, out_dir, quiet):
+    """Probabilistic sensitivity analysis of SCENARIO: draws, CEAC/CEAF, EVPI (and EVPPI).
+
+    Same seed, same results (bit for bit) whatever --workers, --scheduler or --resume.
+    """
+    from costspine.progress import ProgressBar
+    from costspine.psa_command import parse_wtp, run_psa_command
+
+    started = datetime.now(timezone.utc)
+    (loaded,) = _load_all((scenario,))
+    out_dir = out_dir or default_out_dir([loaded.name], "psa")
+    try:
+        with ProgressBar(draws, label="PSA", unit="draws", enabled=None if not quiet else False) as bar:
+            text = run_psa_command(loaded, draws=draws, seed=seed, wtp=parse_wtp(wtp), out_dir=out_dir, workers=workers,
+                                   method=method, individuals=individuals,
+                                   scheduler=scheduler, resume=resume, evppi=evppi, evppi_method=evppi_method,
+                                   population=population, horizon_years=horizon_years, discount=discount,
+                                   on_chunk=bar.advance, progress=None if quiet else lambda line: click.echo(line, err=True),
+                                   argv=sys.argv, started=started, text=not quiet)
+    except KeyboardInterrupt:
+        click.echo(f"Interrupted. Finished chunks are saved in {out_dir / 'chunks'}; rerun the same command with "
+                   "--resume to continue.", err=True)
+        raise click.Abort() from None
+    if not quiet:
+        click.echo(text)
+        click.echo(f"\nWrote {out_dir}/")
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--range", "range_kind", type=click.Choice(["minmax", "95ci"]), default="minmax", show_default=True,
+              help="minmax: the low/high the scenario declares (else the 95% interval); 95ci: the distribution's "
+                   "2.5% and 97.5% points.")
+@click.option("--by", type=click.Choice(["nmb", "icer"]), default="nmb", show_default=True,
+              help="Rank the tornado by the swing in incremental NMB or in the ICER.")
+@_wtp_option
+@_out_option
+@_quiet_option
+@_friendly
+def dsa(scenario, range_kind, by, wtp, out_dir, quiet):
+    """One-way sensitivity analysis of SCENARIO: tornado data and threshold values."""
+    from costspine.dsa_command import run_dsa_command
+    from costspine.psa_command import parse_wtp
+
+    started = datetime.now(timezone.utc)
+    (loaded,) = _load_all((scenario,))
+    out_dir = out_dir or default_out_dir([loaded.name], "dsa")
+    text = run_dsa_command(loaded, range_kind=range_kind, by=by, wtp=parse_wtp(wtp), out_dir=out_dir,
+                           progress=None if quiet else lambda line: click.echo(line, err=True), argv=sys.argv, started=started)
+    if not quiet:
+        click.echo(text)
+        click.echo(f"\nWrote {out_dir}/")
+
+
+@cli.command()
+@click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@_evppi_option
+@click.option("--method", type=click.Choice(["gam", "gp"]), default="gam", show_default=True,
+              help="Regression for EVPPI: gam (1-4 parameters) or gp (any number).")
+@_wtp_option
+@_population_options
+@_out_option
+@_quiet_option
+@_friendly
+def voi(results_dir, evppi, method, wtp, population, horizon_years, discount, out_dir, quiet):
+    """EVPI and EVPPI (with standard errors) from the draws `costspine psa` saved in RESULTS_DIR."""
+    from costspine.psa_command import load_psa_draws, parse_wtp, run_voi_command
+
+    started = datetime.now(timezone.utc)
+    out_dir = out_dir or default_out_dir([load_psa_draws(results_dir).scenario], "voi")
+    text = run_voi_command(results_dir, evppi=evppi, method=method, wtp=parse_wtp(wtp), out_dir=out_dir,
+                           population=population, horizon_years=horizon_years, discount=discount,
+                           argv=sys.argv, started=started)
+    if not quiet:
+        click.echo(text)
+        click.echo(f"\nWrote {out_dir}/")
 
 
 @cli.command(name="scenarios")

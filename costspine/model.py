@@ -41,6 +41,8 @@ class ModelInputs:
     indicator_values : ndarray, shape (draw, strategy, time, state, indicator)
     indicator_mask : ndarray of bool, shape (indicator, state)
         Which states each indicator averages over.
+    state_services, entry_services : ndarray, shape (draw, strategy, time, state, service)
+        Counts of services per cycle in a state and on entering it (``[services]``).
     """
 
     initial: np.ndarray
@@ -51,6 +53,8 @@ class ModelInputs:
     indicator_values: np.ndarray
     indicator_mask: np.ndarray
     n_draws: int
+    state_services: np.ndarray | None = None
+    entry_services: np.ndarray | None = None
 
 
 def base_case_parameters(scenario: Scenario) -> dict[str, np.ndarray]:
@@ -60,6 +64,28 @@ def base_case_parameters(scenario: Scenario) -> dict[str, np.ndarray]:
         for name, value in spec.base_values().items():
             values[name] = np.array([value], dtype=float)
     return values
+
+
+def evaluate_parameters(scenario: Scenario, params: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Every parameter's values, derived parameters computed, each as an array of shape (draw,).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    params : dict of str to ndarray, shape (draw,) or (1,), optional
+        Values of the non-derived parameters; the base case when omitted.
+
+    Returns
+    -------
+    dict of str to ndarray, shape (draw,)
+        Keyed by parameter name (Dirichlet components by component name), for evaluating
+        expressions over parameters outside the model (e.g. a budget-impact episode rate).
+    """
+    params = base_case_parameters(scenario) if params is None else params
+    n_draws = max((np.size(v) for v in params.values()), default=1)
+    space = _namespace(scenario, params, n_draws)
+    names = [name for spec in scenario.parameters for name in (spec.components or (spec.name,))]
+    return {name: np.broadcast_to(np.asarray(space[name], dtype=float).reshape(-1), (n_draws,)).copy() for name in names}
 
 
 def _namespace(scenario: Scenario, params: dict[str, np.ndarray], n_draws: int) -> dict:
@@ -180,7 +206,12 @@ def build_model_inputs(scenario: Scenario, params: dict[str, np.ndarray] | None 
     indicator_values = _reward_array(scenario, spaces, scenario.indicators, n_draws, "values")
     mask = np.array([[s in ind.state_values.get(strategies[0], {}) or any(s in ind.state_values.get(st, {}) for st in strategies)
                       for s in states] for ind in scenario.indicators], dtype=bool).reshape(len(scenario.indicators), n_states)
-    return ModelInputs(initial, transition, state_costs, entry_costs, state_outcomes, indicator_values, mask, n_draws)
+    state_services = _reward_array(scenario, spaces, scenario.services, n_draws, "values")
+    entry_services = _reward_array(scenario, spaces, scenario.services, n_draws, "on_entry")
+    _check_finite(scenario, {("costs", "category"): (state_costs, entry_costs), ("outcomes", "outcome"): (state_outcomes,),
+                             ("indicators", "indicator"): (indicator_values,)}, base_case=base_case)
+    return ModelInputs(initial, transition, state_costs, entry_costs, state_outcomes, indicator_values, mask, n_draws,
+                       state_services, entry_services)
 
 
 def _reward_array(scenario, spaces, rewards, n_draws, part, *, group=None) -> np.ndarray:
@@ -230,13 +261,35 @@ def _check_probabilities(scenario: Scenario, transition: np.ndarray, initial: np
     if more > 0:
         problems.append(f"... and {more} more cells like these")
     init_sum = initial.sum(axis=-1)
-    if np.any(np.abs(init_sum - 1) > 1e-6) or np.any(initial < -tol):
+    if not (np.all(np.abs(init_sum - 1) <= 1e-6) and np.all(initial >= -tol)):  # NaN fails too
         problems.append(f"states.*.initial: the initial distribution must be >= 0 and sum to 1; it sums to {init_sum.flat[0]:.6g}")
     if problems:
         if base_case:
             raise ScenarioError([Problem(f"{scenario.path}: transitions", p) for p in problems])
         raise AnalysisError("invalid transition probabilities in PSA draws:\n" + "\n".join(f"  - {p}" for p in problems)
                             + "\nCheck the distributions of the parameters these cells use (e.g. a normal that can go below 0).")
+
+
+def _check_finite(scenario: Scenario, arrays: dict, *, base_case: bool) -> None:
+    """Rewards that evaluate to NaN or ±inf are errors (they would turn every total into NaN)."""
+    problems = []
+    for (section, column_kind), parts in arrays.items():
+        columns = scenario.categories if section == "costs" else tuple(r.name for r in getattr(scenario, section))
+        for array in parts:
+            finite = np.isfinite(array)
+            if finite.all():
+                continue
+            bad = np.argwhere(~finite)
+            for d, k, t, i, c in bad[:MAX_LISTED_CELLS]:
+                where = [] if base_case else [f"draw={d}"]
+                where += [f"strategy={scenario.strategies[k]}", f"cycle={t + 1}" if array.shape[2] > 1 else "cycle=all",
+                          f"state={scenario.states[i]}", f"{column_kind}={columns[c]}"]
+                problems.append(f"{section}: {' '.join(where)}: expected a finite value, got {array[d, k, t, i, c]}")
+    if problems:
+        if base_case:
+            raise ScenarioError([Problem(f"{scenario.path}: {p.split(':', 1)[0]}", p.split(": ", 1)[1]) for p in problems])
+        raise AnalysisError("non-finite rewards in PSA draws:\n" + "\n".join(f"  - {p}" for p in problems)
+                            + "\nCheck the expressions and distributions of these values (e.g. a division by a draw that can be 0).")
 
 
 # --------------------------------------------------------------------------------------------
@@ -261,6 +314,9 @@ class CohortResult:
         Undiscounted cost in each cycle ``1..T`` (input to budget impact).
     indicators : ndarray, shape (draw, strategy, cycle + 1, indicator)
         Occupancy-weighted mean of each indicator at each trace point.
+    services_per_cycle : ndarray, shape (draw, strategy, cycle, service)
+        Undiscounted expected count of each ``[services]`` entry in each cycle ``1..T``, split
+        by cycle like ``cost_per_cycle`` (input to budget impact).
     """
 
     scenario: Scenario
@@ -273,6 +329,7 @@ class CohortResult:
     cost_per_cycle: np.ndarray
     indicators: np.ndarray
     method: str = "cohort"
+    services_per_cycle: np.ndarray | None = None
 
     @property
     def strategies(self) -> tuple:
@@ -289,6 +346,10 @@ class CohortResult:
     @property
     def indicator_names(self) -> tuple:
         return tuple(i.name for i in self.scenario.indicators)
+
+    @property
+    def service_names(self) -> tuple:
+        return tuple(s.name for s in self.scenario.services)
 
     @property
     def total_cost(self) -> np.ndarray:
@@ -366,7 +427,15 @@ def run_cohort(scenario: Scenario, params: dict[str, np.ndarray] | None = None) 
     >>> result = run_cohort(load_scenario("scenarios/examples/hiv_chancellor.toml"))  # doctest: +SKIP
     >>> result.total_cost.round(2)                                                   # doctest: +SKIP
     array([[44663.45, 50601.65]])
+
+    A scenario with a ``[population]`` or ``[microsimulation]`` section runs one cohort per
+    attribute group (history counters at their ``cohort`` values), mixed by group weight:
+    :func:`costspine.microsim.run_cohort_by_group`.
     """
+    if getattr(scenario, "population", None) is not None:
+        from costspine.microsim import run_cohort_by_group
+
+        return run_cohort_by_group(scenario, params)
     inputs = build_model_inputs(scenario, params)
     return simulate_inputs(scenario, inputs, params if params is not None else base_case_parameters(scenario))
 
@@ -391,6 +460,12 @@ def simulate_inputs(scenario: Scenario, inputs: ModelInputs, params: dict) -> Co
     outcomes = total_rewards(outcome_points, weights=weights, discount=d_outcomes)
     outcomes_plain = total_rewards(outcome_points, weights=weights, discount=ones)
 
+    services_per_cycle = np.zeros(cost_per_cycle.shape[:3] + (0,))
+    if inputs.state_services is not None and inputs.state_services.shape[-1]:
+        service_points = compute_state_rewards(trace, inputs.state_services)
+        entry_service_points = compute_entry_rewards(compute_entries(trace, inputs.transition), inputs.entry_services)
+        services_per_cycle = split_by_cycle(service_points, settings.cycle_correction) + entry_service_points[:, :, 1:]
+
     if inputs.indicator_mask.size:
         weighted = compute_state_rewards(trace, inputs.indicator_values)
         occupancy = np.einsum("dstn,in->dsti", trace, inputs.indicator_mask.astype(float))
@@ -408,4 +483,5 @@ def simulate_inputs(scenario: Scenario, inputs: ModelInputs, params: dict) -> Co
         outcomes_undiscounted=outcomes_plain,
         cost_per_cycle=cost_per_cycle,
         indicators=indicators,
+        services_per_cycle=services_per_cycle,
     )

@@ -22,7 +22,7 @@ import numpy as np
 
 from costspine.errors import Problem, ScenarioError
 from costspine.expressions import FUNCTIONS, RESERVED_NAMES, TIME_NAMES, Expression, ExpressionError, parse_expression
-from costspine.params import ARGUMENT_KEYS, FAMILIES, Correlation, ParameterSpec, canonical_args
+from costspine.params import ARGUMENT_KEYS, FAMILIES, Correlation, ParameterSpec, canonical_args, rank_to_normal_correlation
 
 REST = "rest"
 CYCLE_UNITS_IN_YEARS = {"year": 1.0, "month": 1.0 / 12.0, "week": 7.0 / 365.25, "day": 1.0 / 365.25}
@@ -32,7 +32,7 @@ MAX_EXTENDS_DEPTH = 20
 
 TOP_LEVEL_KEYS = {
     "extends", "model", "settings", "analysis", "states", "strategies", "parameters", "tables",
-    "transitions", "costs", "outcomes", "indicators", "correlations",
+    "transitions", "costs", "outcomes", "indicators", "services", "correlations",
     # Sections owned by later stages of the pipeline, validated by their own modules:
     "unit_costs", "budget_impact", "population", "microsimulation",
 }
@@ -46,7 +46,8 @@ REQUIRED_SETTINGS = SECTION_KEYS["settings"]
 PARAMETER_KEYS = {"value", "distribution", "source", "low", "high", "label", "unit"}
 REWARD_KEYS = {"cost": {"category", "values", "on_entry", "label"},
                "outcome": {"values", "label", "unit"},
-               "indicator": {"values", "label", "unit"}}
+               "indicator": {"values", "label", "unit"},
+               "service": {"values", "on_entry", "label"}}
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,10 @@ class Analysis:
 
 @dataclass(frozen=True)
 class Reward:
-    """A state (and optionally transition) reward: a cost, an outcome or an indicator.
+    """A state (and optionally transition) reward: a cost, an outcome, an indicator or a service count.
 
     ``state_values[strategy][state]`` is the value per cycle spent in the state;
-    ``entry_values[strategy][state]`` the one-off value on entering it (costs only).
+    ``entry_values[strategy][state]`` the one-off value on entering it (costs and services only).
     """
 
     name: str
@@ -136,8 +137,10 @@ class Scenario:
     costs: tuple
     outcomes: tuple
     indicators: tuple
+    services: tuple = ()  # Reward(kind="service"): counts of services used (MRIs, injections, ...)
     sections: dict = field(default_factory=dict)  # raw later-stage sections (unit_costs, ...)
     resolved: dict = field(default_factory=dict)  # the merged file content, for reports
+    population: object = None  # costspine.population.Population: [population] attributes, [microsimulation] history
 
     @property
     def categories(self) -> tuple:
@@ -191,7 +194,7 @@ def _read_chain(path: Path, problems: list, chain: tuple = ()) -> tuple[dict, di
     parent, parent_origin = {}, {}
     extends = data.pop("extends", None)
     if extends is not None:
-        if not isinstance(extends, str):
+        if not isinstance(extends, str) or not extends.strip() or "\x00" in extends:
             problems.append(Problem(f"{where}: extends", f"expected a file path string; got {extends!r}"))
         else:
             parent, parent_origin, parent_files = _read_chain(path.parent / extends, problems, chain + (path.resolve(),))
@@ -199,7 +202,9 @@ def _read_chain(path: Path, problems: list, chain: tuple = ()) -> tuple[dict, di
             origin.update(parent_origin)
     merged = copy.deepcopy(parent)
     for section, value in data.items():
-        if isinstance(value, dict) and isinstance(merged.get(section), dict) and section not in ("model",):
+        if section == "strategies" and isinstance(value, dict) and isinstance(merged.get(section), dict):
+            merged[section] = _merge_strategies(merged[section], value)
+        elif isinstance(value, dict) and isinstance(merged.get(section), dict) and section not in ("model",):
             merged[section] = {**merged[section], **value}
         else:
             merged[section] = value
@@ -208,6 +213,25 @@ def _read_chain(path: Path, problems: list, chain: tuple = ()) -> tuple[dict, di
             for key in value:
                 origin[f"{section}.{key}"] = where
     return merged, origin, files
+
+
+def _merge_strategies(parent: dict, child: dict) -> dict:
+    """Overlay a child's ``[strategies]`` on the parent's.
+
+    A strategy the child names keeps what the parent gave it: keys merge one by one, and its
+    sub-tables (``values``, ``transitions``, ``costs``, ``services``, ...) merge entry by entry, each
+    entry (a value, a row, a cost) replaced whole — as ``[costs.X]`` is at the top level. So a
+    child adding ``[strategies.ice.services.mri]`` does not drop ICE's own costs and values.
+    """
+    out = dict(parent)
+    for name, entry in child.items():
+        base = parent.get(name)
+        if not (isinstance(entry, dict) and isinstance(base, dict)):
+            out[name] = entry
+            continue
+        out[name] = {**base, **{key: {**base[key], **sub} if isinstance(sub, dict) and isinstance(base.get(key), dict) else sub
+                                for key, sub in entry.items()}}
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -225,7 +249,9 @@ class _Collector:
     def add(self, keypath: str, message: str) -> None:
         parts = keypath.split(".")
         file = self.origin.get(".".join(parts[:2])) or self.origin.get(parts[0]) or self.default_file
-        self.problems.append(Problem(f"{file}: {keypath}", message))
+        problem = Problem(f"{file}: {keypath}", message)
+        if problem not in self.problems:  # shared rows are checked once per strategy: say it once
+            self.problems.append(problem)
 
     def unknown_keys(self, keypath: str, table: dict, allowed: set) -> None:
         for key in table:
@@ -258,7 +284,12 @@ class _Collector:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.add(keypath, f"expected a number, got {_describe(value)}")
             return None
-        if not math.isfinite(value):
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:  # an integer too large for a float
+            self.add(keypath, f"expected a finite number, got an integer of {len(str(abs(value)))} digits")
+            return None
+        if not finite:
             self.add(keypath, f"expected a finite number, got {value}")
             return None
         if integer and float(value) != int(value):
@@ -289,7 +320,8 @@ class _Collector:
         try:
             return parse_expression(value)
         except ExpressionError as exc:
-            self.add(keypath, str(exc))
+            found = repr(value if not isinstance(value, str) or len(value) <= 80 else value[:77] + "...")
+            self.add(keypath, str(exc) if isinstance(value, str) and found in str(exc) else f"{exc}; got {found}")
             return None
 
 
@@ -369,7 +401,7 @@ def _read_strategies(c: _Collector, raw: dict, states: tuple):
             c.add(key, "strategy names must be identifiers (letters, digits, underscore)")
             continue
         entry = c.table(key, entry)
-        c.unknown_keys(key, entry, {"label", "description", "values", "transitions", "costs", "outcomes", "indicators"})
+        c.unknown_keys(key, entry, {"label", "description", "values", "transitions", "costs", "outcomes", "indicators", "services"})
         names.append(name)
         labels[name] = entry.get("label", name) if isinstance(entry.get("label", name), str) else name
         local = {}
@@ -382,7 +414,7 @@ def _read_strategies(c: _Collector, raw: dict, states: tuple):
                 local[vname] = expr
         values[name] = local
         rows[name] = _read_matrix(c, f"{key}.transitions", c.table(f"{key}.transitions", entry.get("transitions"), required=False), states)
-        overrides[name] = {kind: c.table(f"{key}.{kind}", entry.get(kind), required=False) for kind in ("costs", "outcomes", "indicators")}
+        overrides[name] = {kind: c.table(f"{key}.{kind}", entry.get(kind), required=False) for kind in ("costs", "outcomes", "indicators", "services")}
     return tuple(names), labels, values, rows, overrides
 
 
@@ -415,7 +447,8 @@ def _read_matrix(c: _Collector, keypath: str, table: dict, states: tuple) -> dic
 
 def _unknown(c: _Collector, keypath: str, name, known, what: str) -> None:
     hint = difflib.get_close_matches(str(name), list(known), n=1)
-    extra = f" — did you mean {hint[0]!r}?" if hint else f"; known {what}s: {', '.join(known) or 'none'}"
+    plural = what[:-1] + "ies" if what.endswith("y") else what + "s"
+    extra = f" — did you mean {hint[0]!r}?" if hint else f"; known {plural}: {', '.join(known) or 'none'}"
     c.add(keypath, f"unknown {what} {name!r}{extra}")
 
 
@@ -429,6 +462,8 @@ def _read_parameters(c: _Collector, raw: dict) -> list[ParameterSpec]:
             continue
         entry = c.table(key, entry)
         if not entry:
+            if isinstance(params[name], dict):
+                c.add(key, "empty; expected a value or a distribution, and a source")
             continue
         family = entry.get("distribution", "fixed")
         family = c.text(f"{key}.distribution", family, choices=list(FAMILIES))
@@ -548,7 +583,7 @@ def _read_rewards(c: _Collector, raw: dict, kind: str, section: str, states: tup
             per_strategy_state[strategy] = _read_state_values(c, f"{keypath}.values", entry.get("values"), states)
             per_strategy_entry[strategy] = _read_state_values(c, f"{keypath}.on_entry", entry.get("on_entry"), states)
             if "values" not in entry and "on_entry" not in entry:
-                c.add(keypath, "expected 'values' (per cycle in a state)" + (" or 'on_entry'" if kind == "cost" else ""))
+                c.add(keypath, "expected 'values' (per cycle in a state)" + (" or 'on_entry'" if kind in ("cost", "service") else ""))
         rewards.append(Reward(name, kind, category, label, per_strategy_state, per_strategy_entry))
     return rewards
 
@@ -659,9 +694,11 @@ def _read_correlations(c: _Collector, raw: dict, specs: list[ParameterSpec]) -> 
                 c.add(f"{key}.parameters", f"{n!r} is already in another correlation group")
                 bad = True
             seen.add(n)
+        numbers = isinstance(matrix, list) and all(
+            isinstance(row, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in row) for row in matrix)
         try:
-            m = np.array(matrix, dtype=float)
-        except (TypeError, ValueError):
+            m = np.array(matrix, dtype=float) if numbers else None
+        except (ValueError, OverflowError):  # ragged rows; an integer too large for a float
             m = None
         if m is None or m.shape != (len(names), len(names)):
             c.add(f"{key}.matrix", f"expected a {len(names)}×{len(names)} array of numbers")
@@ -669,7 +706,7 @@ def _read_correlations(c: _Collector, raw: dict, specs: list[ParameterSpec]) -> 
         if not np.allclose(m, m.T) or not np.allclose(np.diag(m), 1) or np.any(np.abs(m) > 1):
             c.add(f"{key}.matrix", "must be symmetric with ones on the diagonal and entries in [-1, 1]")
             continue
-        if np.linalg.eigvalsh(m).min() <= 0:
+        if min(np.linalg.eigvalsh(m).min(), np.linalg.eigvalsh(rank_to_normal_correlation(m)).min()) <= 0:
             c.add(f"{key}.matrix", "must be positive definite (check the correlations are mutually consistent)")
             continue
         if "source" not in entry:
@@ -778,6 +815,7 @@ def load_scenario(path) -> Scenario:
     costs = _read_rewards(c, raw, "cost", "costs", states, strategies, overrides)
     outcomes = _read_rewards(c, raw, "outcome", "outcomes", states, strategies, overrides)
     indicators = _read_rewards(c, raw, "indicator", "indicators", states, strategies, overrides)
+    services = _read_rewards(c, raw, "service", "services", states, strategies, overrides)
     analysis = _read_analysis(c, raw, strategies, [o.name for o in outcomes])
 
     # Names: every expression must resolve.
@@ -787,19 +825,31 @@ def load_scenario(path) -> Scenario:
     duplicates = sorted(n for n in param_names if list(p for s in specs for p in (s.components or (s.name,))).count(n) > 1)
     for n in duplicates:
         c.add(f"parameters.{n}", "declared more than once (a Dirichlet component and a parameter share the name?)")
+    # A parameter declared but invalid is already reported: do not also call its name unknown.
+    invalid = {n for n, e in raw_params.items() if _is_name(n) and not any(n == sp.name for sp in specs)}
+    invalid |= {k for n in invalid if isinstance(raw_params[n], dict) and isinstance(raw_params[n].get("alpha"), dict)
+                for k in raw_params[n]["alpha"]}
     table_names = set(tables)
     for clash_name in sorted(param_names & table_names):
         c.add(f"tables.{clash_name}", "a table and a parameter share this name")
+    # [population] attributes and [microsimulation] history: names usable in expressions (costspine.population).
+    population, population_names, attribute_names = None, frozenset(), frozenset()
+    if "population" in raw or "microsimulation" in raw:
+        from costspine.population import read_population
+
+        population = read_population(c, raw, states=states, strategy_values=strategy_values,
+                                     param_names=param_names | invalid, table_names=table_names)
+        population_names, attribute_names = population.names, population.attribute_names
     derived = {s.name: s.expression for s in specs if s.family == "derived"}
     order = _order(c, "parameters", derived, param_names)
     for name, expr in derived.items():
-        _check_names(c, f"parameters.{name}", expr, param_names, table_names)
+        _check_names(c, f"parameters.{name}", expr, param_names | invalid, table_names)
     for state, expr in initial.items():
-        _check_names(c, f"states.{state}.initial", expr, param_names, table_names)
+        _check_names(c, f"states.{state}.initial", expr, param_names | invalid | attribute_names, table_names)
     ordered_values = {}
     for s in strategies:
         local = strategy_values.get(s, {})
-        allowed = param_names | set(local) | TIME_NAMES
+        allowed = param_names | invalid | set(local) | TIME_NAMES | population_names
         for vname in sorted(set(local) & param_names):
             c.add(f"strategies.{s}.values.{vname}", "shadows a parameter of the same name; rename one of them")
         ordered_values[s] = _order(c, f"strategies.{s}.values", local, allowed)
@@ -809,8 +859,8 @@ def load_scenario(path) -> Scenario:
             where = f"strategies.{s}.transitions" if origin_state in own_rows[s] else "transitions"
             for dest, expr in row.items():
                 _check_names(c, f"{where}.{origin_state}.{dest}", expr, allowed, table_names)
-        for reward in (*costs, *outcomes, *indicators):
-            section = {"cost": "costs", "outcome": "outcomes", "indicator": "indicators"}[reward.kind]
+        for reward in (*costs, *outcomes, *indicators, *services):
+            section = {"cost": "costs", "outcome": "outcomes", "indicator": "indicators", "service": "services"}[reward.kind]
             for part, values in (("values", reward.state_values.get(s, {})), ("on_entry", reward.entry_values.get(s, {}))):
                 for state, expr in values.items():
                     _check_names(c, f"{section}.{reward.name}.{part}.{state}", expr, allowed, table_names)
@@ -842,6 +892,8 @@ def load_scenario(path) -> Scenario:
         costs=tuple(costs),
         outcomes=tuple(outcomes),
         indicators=tuple(indicators),
+        services=tuple(services),
         sections={k: raw[k] for k in ("budget_impact", "population", "microsimulation", "unit_costs") if k in raw},
         resolved={**raw, "parameters": raw_params},
+        population=population,
     )

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from costspine.analysis.bia import (
     build_mix,
     build_population,
-    check_budget_impact_section,
     compute_budget,
     episodes_from_rate,
+    find_budget_impact_problems,
     summarize_budget,
     uptake_curve,
 )
@@ -395,7 +395,7 @@ VALID = {
 
 
 def check(section, parameters=None):
-    return check_budget_impact_section(section, where=WHERE, strategies=STRATEGIES, categories=CATEGORIES,
+    return find_budget_impact_problems(section, where=WHERE, strategies=STRATEGIES, categories=CATEGORIES,
                                        parameters=parameters)
 
 

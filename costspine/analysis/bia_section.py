@@ -1,0 +1,350 @@
+"""The ``[budget_impact]`` section of a scenario: every problem at once, and pathway mixes by year.
+
+:func:`find_budget_impact_problems` returns every problem of the table (key path, what was
+expected, what was found), never raising; the ``costspine bia`` command raises them together as
+one :class:`~costspine.errors.ScenarioError`. :func:`build_mix` turns a valid ``mix_current`` or
+``mix_new`` table into an array of shape (year, strategy). The keys are documented in
+``docs/budget-impact.md``; the arithmetic of the budget is in :mod:`costspine.analysis.bia`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+
+import numpy as np
+
+from costspine.errors import Problem, ScenarioError
+
+MAX_YEARS = 10
+SHARE_TOLERANCE = 1e-6
+REST = "rest"
+UPTAKE_SHAPES = ("linear", "s-curve")
+PERSPECTIVES = ("payer",)
+SECTION_KEYS = {"description", "perspective", "years", "members", "member_growth_per_year", "age_mix",
+                "episodes_per_1000_members", "mix_current", "mix_new", "policy", "categories",
+                "discount_rate"}
+REQUIRED_KEYS = SECTION_KEYS - {"description", "age_mix", "policy"}
+EPISODE_KEYS = {"value", "source"}
+POLICY_KEYS = {"scenario", "start_year"}
+UPTAKE_KEYS = {"start", "end", "shape"}
+
+def find_budget_impact_problems(section: dict, *, where: str, strategies: list[str], categories: list[str],
+                                parameters=None) -> list[Problem]:
+    """Every problem of a ``[budget_impact]`` table (keys in ``docs/budget-impact.md``); never raises.
+
+    Parameters
+    ----------
+    section : dict
+        The table as read from TOML.
+    where : str
+        Prefix of key paths, e.g. ``"scenarios/bia.toml: budget_impact"``.
+    strategies, categories : list of str
+        The scenario's strategies and cost categories.
+    parameters : collection of str, optional
+        The scenario's parameter names; when given, names in ``episodes_per_1000_members.value``
+        expressions are checked against them.
+
+    Returns
+    -------
+    list of Problem
+        Empty when the section is valid.
+    """
+    problems: list[Problem] = []
+
+    def add(key, message):
+        problems.append(Problem(f"{where}.{key}" if key else where, message))
+
+    if not isinstance(section, dict):
+        add("", f"expected a table, got {_describe(section)}")
+        return problems
+    for key in section:
+        if key not in SECTION_KEYS:
+            add(key, "unknown key" + _hint(key, SECTION_KEYS, always=True))
+    for key in sorted(REQUIRED_KEYS - set(section)):
+        add(key, "missing (every input that changes the budget is written in the file; see docs/budget-impact.md)")
+    years = _number(add, "years", section.get("years"), low=1, high=MAX_YEARS, integer=True,
+                    hint=" — ISPOR recommends 1 to 5 years")
+    _text(add, "perspective", section.get("perspective"), choices=PERSPECTIVES)
+    _text(add, "description", section.get("description"))
+    _number(add, "members", section.get("members"), low=0, exclusive=True)
+    _number(add, "member_growth_per_year", section.get("member_growth_per_year"), low=-1, high=1, exclusive=True,
+            hint=_percent_hint(section.get("member_growth_per_year"), "growth is a fraction"))
+    _number(add, "discount_rate", section.get("discount_rate"), low=0, high=1, exclusive_high=True,
+            hint=_percent_hint(section.get("discount_rate"), "rates are fractions")
+            + " (ISPOR BIA reports undiscounted budgets: discount_rate = 0)")
+    bands = _check_age_mix(add, section.get("age_mix"))
+    _check_episode_rate(add, section.get("episodes_per_1000_members"), bands, parameters)
+    if "categories" in section:
+        _check_categories(add, section["categories"], categories)
+    for key in ("mix_current", "mix_new"):
+        if key in section and years is not None:
+            _resolve_mix(section[key], strategies=list(strategies), years=years, key=key, add=add)
+        elif key in section:
+            _resolve_mix(section[key], strategies=list(strategies), years=1, key=key, add=add, shape_only=True)
+    if "policy" in section:
+        _check_policy(add, section["policy"], years)
+    return problems
+
+
+def build_mix(spec: dict, *, strategies, years: int, where: str = "budget_impact.mix") -> np.ndarray:
+    """Pathway shares by year, shape (year, strategy), from a ``mix_current``/``mix_new`` table.
+
+    Entries are a share, a list of shares by year, an uptake curve ``{start, end, shape}`` or
+    ``"rest"`` (one minus the others); strategies not listed have share 0.
+
+    Raises
+    ------
+    ScenarioError
+        With every problem of the table.
+    """
+    problems: list[Problem] = []
+    mix = _resolve_mix(spec, strategies=list(strategies), years=years, key=None,
+                       add=lambda key, msg: problems.append(Problem(f"{where}.{key}" if key else where, msg)))
+    if problems:
+        raise ScenarioError(problems)
+    return mix
+
+
+def _resolve_mix(spec, *, strategies, years, key, add, shape_only=False):
+    def path(*parts):
+        return ".".join(p for p in (key,) + parts if p)
+
+    if not isinstance(spec, dict) or not spec:
+        add(path(), f"expected a table {{strategy = share}}, got {_describe(spec)}")
+        return None
+    shares = np.zeros((years, len(strategies)))
+    rest, ok = [], True
+    for name, value in spec.items():
+        if name not in strategies:
+            add(path(name), "unknown strategy" + _hint(name, strategies, always=True))
+            ok = False
+            continue
+        j = strategies.index(name)
+        if value == REST:
+            rest.append(name)
+        elif isinstance(value, list):
+            if not shape_only and len(value) != years:
+                add(path(name), f"has {len(value)} shares; expected one per year ({years}), or a single share")
+                ok = False
+                continue
+            for t, v in enumerate(value):
+                number = _number(add, path(name) + f"[{t}]", v, low=0, high=1)
+                ok = ok and number is not None
+                if number is not None and not shape_only:
+                    shares[t, j] = number
+        elif isinstance(value, dict):
+            ok = _uptake_into(add, path(name), value, shares[:, j], years, shape_only) and ok
+        elif isinstance(value, str):
+            add(path(name), f"expected a share, a list of shares by year, {{start, end, shape}} or \"rest\"; got {value!r}")
+            ok = False
+        else:
+            number = _number(add, path(name), value, low=0, high=1)
+            ok = ok and number is not None
+            shares[:, j] = number or 0.0
+    if len(rest) > 1:
+        add(path(), f"at most one strategy may be \"rest\"; got {', '.join(rest)}")
+        return None
+    if not ok or shape_only:
+        return None
+    others = shares.sum(axis=1)
+    if rest:
+        remainder = 1.0 - others
+        bad = np.flatnonzero(remainder < -SHARE_TOLERANCE)
+        if bad.size:
+            add(path(rest[0]), "\"rest\" would be negative: " + "; ".join(
+                f"year {t + 1}: the other shares sum to {others[t]:.6g}" for t in bad))
+            return None
+        shares[:, strategies.index(rest[0])] = np.maximum(remainder, 0.0)
+        return shares
+    bad = np.flatnonzero(np.abs(others - 1.0) > SHARE_TOLERANCE)
+    if bad.size:
+        add(path(), "shares must sum to 1 in every year: " + "; ".join(
+            f"year {t + 1} sums to {others[t]:.6g}" for t in bad) + " — or let one strategy be \"rest\"")
+        return None
+    return shares
+
+
+def _uptake_into(add, key, spec, out, years, shape_only) -> bool:
+    ok = True
+    for k in spec:
+        if k not in UPTAKE_KEYS:
+            add(f"{key}.{k}", "unknown key" + _hint(k, UPTAKE_KEYS, always=True))
+            ok = False
+    for k in sorted(UPTAKE_KEYS - set(spec)):
+        add(f"{key}.{k}", "missing; an uptake curve is {start = share, end = share, shape = \"linear\"}")
+        ok = False
+    start = _number(add, f"{key}.start", spec.get("start"), low=0, high=1)
+    end = _number(add, f"{key}.end", spec.get("end"), low=0, high=1)
+    shape = _text(add, f"{key}.shape", spec.get("shape"), choices=UPTAKE_SHAPES)
+    if not ok or None in (start, end, shape):
+        return False
+    if shape_only:
+        return True
+    if years == 1 and start != end:
+        add(key, f"one year cannot go from {start} to {end}; give a single share")
+        return False
+    from costspine.analysis.bia import uptake_curve  # bia imports this module at its top
+
+    out[:] = uptake_curve(start, end, years, shape=shape)
+    return True
+
+
+def _check_age_mix(add, spec):
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or not spec:
+        add("age_mix", f"expected a table {{band = share}} such as {{\"18-44\" = 0.5, \"45-64\" = 0.5}}; got {_describe(spec)}")
+        return None
+    values = [_number(add, f"age_mix.{band}", v, low=0, high=1) for band, v in spec.items()]
+    if None not in values and abs(sum(values) - 1.0) > SHARE_TOLERANCE:
+        add("age_mix", f"shares must sum to 1; got {sum(values):.6g}")
+    return list(spec)
+
+
+def _check_episode_rate(add, spec, bands, parameters):
+    key = "episodes_per_1000_members"
+    if spec is None:
+        return
+    if not isinstance(spec, dict):
+        add(key, f"expected a table {{value = ..., source = \"...\"}}, got {_describe(spec)}"
+                 " — the rate needs its source (write \"assumption: ...\" where there is none)")
+        return
+    for k in spec:
+        if k not in EPISODE_KEYS:
+            add(f"{key}.{k}", "unknown key" + _hint(k, EPISODE_KEYS, always=True))
+    source = _text(add, f"{key}.source", spec.get("source"), required=True)
+    if source is not None and not source.strip():
+        add(f"{key}.source", "is empty; cite the source or write \"assumption: <reasoning>\"")
+    value = spec.get("value")
+    if value is None:
+        add(f"{key}.value", "missing; expected episodes per 1,000 members per year (a number, an expression "
+                            "or, with age_mix, a table by age band)")
+    elif isinstance(value, dict):
+        if bands is None:
+            add(f"{key}.value", "a rate by age band needs an age_mix table with the same bands")
+            return
+        for band in value:
+            if band not in bands:
+                add(f"{key}.value.{band}", "not a band of age_mix" + _hint(band, bands, always=True))
+        for band in bands:
+            if band not in value:
+                add(f"{key}.value.{band}", "missing; give a rate for every band of age_mix")
+            else:
+                _rate(add, f"{key}.value.{band}", value[band], parameters)
+    else:
+        if bands is not None:
+            add(f"{key}.value", "with age_mix, give a table of rates by age band")
+        _rate(add, f"{key}.value", value, parameters)
+
+
+def _rate(add, key, value, parameters):
+    from costspine.expressions import FUNCTIONS, ExpressionError, parse_expression  # light; imported where used
+
+    if isinstance(value, str):
+        try:
+            expr = parse_expression(value)
+        except ExpressionError as exc:
+            add(key, str(exc))
+            return
+        unknown = sorted(expr.names - set(parameters)) if parameters is not None else []
+        for name in unknown:
+            add(key, f"{name!r} is not a parameter" + _hint(name, parameters, always=False))
+        if not expr.names and expr.calls <= set(FUNCTIONS):
+            _number(add, key, float(np.asarray(expr.evaluate({}))), low=0)
+    else:
+        _number(add, key, value, low=0)
+
+
+def _check_categories(add, value, categories):
+    if value == "all":
+        return
+    if not isinstance(value, list) or not value:
+        add("categories", f"expected \"all\" or a non-empty array of cost categories; got {_describe(value)}")
+        return
+    seen = set()
+    for i, name in enumerate(value):
+        if not isinstance(name, str) or name not in categories:
+            add(f"categories[{i}]", f"unknown cost category {name!r}" + _hint(str(name), categories, always=True))
+        elif name in seen:
+            add(f"categories[{i}]", f"{name!r} is listed twice")
+        seen.add(name)
+
+
+def _check_policy(add, spec, years):
+    if not isinstance(spec, dict):
+        add("policy", f"expected a table {{scenario = \"file.toml\", start_year = 2}}; got {_describe(spec)}")
+        return
+    for k in spec:
+        if k not in POLICY_KEYS:
+            add(f"policy.{k}", "unknown key" + _hint(k, POLICY_KEYS, always=True))
+    for k in sorted(POLICY_KEYS - set(spec)):
+        add(f"policy.{k}", "missing; a policy is {scenario = \"file.toml\", start_year = 2}")
+    scenario = _text(add, "policy.scenario", spec.get("scenario"))
+    if scenario is not None and not scenario.endswith(".toml"):
+        add("policy.scenario", f"expected the path of a scenario file ending in .toml; got {scenario!r}")
+    high = years if years is not None else MAX_YEARS
+    _number(add, "policy.start_year", spec.get("start_year"), low=1, high=high, integer=True,
+            hint=f" — the policy must start within the horizon (years = {high})")
+
+
+def _number(add, key, value, *, low=None, high=None, integer=False, exclusive=False, exclusive_high=False, hint=""):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        add(key, f"expected a number, got {_describe(value)}")
+        return None
+    if not math.isfinite(value):
+        add(key, f"expected a finite number, got {value}")
+        return None
+    if integer and value != int(value):
+        add(key, f"expected a whole number, got {value}")
+        return None
+    too_low = low is not None and (value <= low if exclusive else value < low)
+    too_high = high is not None and (value >= high if (exclusive or exclusive_high) else value > high)
+    if too_low or too_high:
+        left = "(" if (exclusive or low is None) else "["
+        right = ")" if (exclusive or exclusive_high or high is None) else "]"
+        lo = "-inf" if low is None else f"{low:g}"
+        hi = "inf" if high is None else f"{high:g}"
+        add(key, f"must be in {left}{lo}, {hi}{right}; got {value:g}{hint}")
+        return None
+    return int(value) if integer else float(value)
+
+
+def _text(add, key, value, *, choices=None, required=False):
+    if value is None:
+        if required:
+            add(key, "missing; expected text")
+        return None
+    if not isinstance(value, str):
+        add(key, f"expected text, got {_describe(value)}")
+        return None
+    if choices is not None and value not in choices:
+        add(key, f"expected one of {', '.join(map(repr, choices))}; got {value!r}" + _hint(value, choices))
+        return None
+    return value
+
+
+def _percent_hint(value, what: str) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= abs(value) < 100:
+        return f" — {what}, did you mean {value / 100:g}?"
+    return ""
+
+
+def _hint(name, known, *, always=False) -> str:
+    known = sorted(str(k) for k in known)
+    match = difflib.get_close_matches(str(name), known, n=1)
+    if match:
+        return f" — did you mean {match[0]!r}?"
+    return f"; expected one of: {', '.join(known)}" if always and known else ""
+
+
+def _describe(value) -> str:
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    return f"{type(value).__name__} {value!r}"
