@@ -138,8 +138,8 @@ def parse_expression(text: str | int | float) -> Expression:
     if isinstance(text, bool):
         raise ExpressionError(f"expected a number or an expression string, got the boolean {text}")
     if isinstance(text, (int, float)):
-        if not math.isfinite(text):
-            raise ExpressionError(f"expected a finite number, got {text}")
+        if not _is_finite(text):
+            raise ExpressionError(f"expected a finite number, got {_short(text)}")
         text = repr(float(text)) if isinstance(text, float) else str(text)
     if not isinstance(text, str):
         raise ExpressionError(f"expected a number or an expression string, got {type(text).__name__}")
@@ -159,14 +159,27 @@ def parse_expression(text: str | int | float) -> Expression:
     return Expression(text=text, tree=tree, names=frozenset(names), calls=frozenset(calls))
 
 
+def _is_finite(number) -> bool:
+    """Finite and representable as a float (a huge integer is not)."""
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
+
+
+def _short(number) -> str:
+    text = repr(number)
+    return text if len(text) <= 40 else f"{text[:12]}... ({len(text)} digits)"
+
+
 def _check(node: ast.AST, names: set, calls: set, *, depth: int) -> None:
     if depth > 60:
         raise ExpressionError("expression is nested too deeply")
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise ExpressionError(f"only numbers are allowed as constants, got {node.value!r}")
-        if not math.isfinite(node.value):
-            raise ExpressionError(f"expected a finite number, got {node.value!r}")
+        if not _is_finite(node.value):
+            raise ExpressionError(f"expected a finite number, got {_short(node.value)}")
         return
     if isinstance(node, ast.Name):
         if node.id == "rest":
@@ -210,6 +223,8 @@ def _check(node: ast.AST, names: set, calls: set, *, depth: int) -> None:
             arity = FUNCTIONS[name][1]
             if arity is not None and len(node.args) != arity:
                 raise ExpressionError(f"{name}() takes {arity} argument(s), got {len(node.args)}")
+            if arity is None and len(node.args) < 2:
+                raise ExpressionError(f"{name}() takes at least 2 arguments, got {len(node.args)}")
         elif len(node.args) != 1:
             raise ExpressionError(f"table {name}() takes 1 argument, got {len(node.args)}")
         calls.add(name)
@@ -264,6 +279,8 @@ class _Evaluator:
                 raise ExpressionError(f"unknown name {node.id!r}") from None
         if isinstance(node, ast.BinOp):
             left, right = self.visit(node.left), self.visit(node.right)
+            if isinstance(left, float) and isinstance(right, float):
+                left = np.float64(left)  # plain floats raise on 1/0; numpy gives inf like the arrays do
             if isinstance(node.op, ast.Pow):
                 return b.power(left, right)
             if isinstance(node.op, ast.Mod):
