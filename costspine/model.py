@@ -250,11 +250,13 @@ def _check_probabilities(scenario: Scenario, transition: np.ndarray, initial: np
             parts.append(f"to={scenario.states[j]}")
         return " ".join(parts)
 
-    bad = np.argwhere(~((transition >= -tol) & (transition <= 1 + tol)))
+    in_range = bool(transition.min() >= -tol) and bool(transition.max() <= 1 + tol)  # NaN fails too; fast when valid
+    bad = np.zeros((0, 5), dtype=int) if in_range else np.argwhere(~((transition >= -tol) & (transition <= 1 + tol)))
     for d, k, t, i, j in bad[:MAX_LISTED_CELLS]:
         problems.append(f"{label(d, k, t, i, j)}: probability {transition[d, k, t, i, j]:.6g} is outside [0, 1]")
     sums = transition.sum(axis=-1)
-    bad_rows = np.argwhere(~(np.abs(sums - 1.0) <= 1e-6))
+    rows_ok = bool(np.abs(sums - 1.0).max() <= 1e-6)
+    bad_rows = np.zeros((0, 4), dtype=int) if rows_ok else np.argwhere(~(np.abs(sums - 1.0) <= 1e-6))
     for d, k, t, i in bad_rows[:MAX_LISTED_CELLS]:
         problems.append(f"{label(d, k, t, i)}: row sums to {sums[d, k, t, i]:.6g}, expected 1 (use \"rest\" for the remainder)")
     more = len(bad) + len(bad_rows) - len(problems)
