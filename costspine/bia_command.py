@@ -422,12 +422,13 @@ def _episode_rate(scenario, spec, params, *, base_case):
 
 
 def run_bia_command(scenarios: list[Scenario], *, members=None, years=None, draws: int = 0, seed=None,
-                    out_dir: Path, argv: list[str], started: datetime, progress=None) -> str:
+                    out_dir: Path, argv: list[str], started: datetime, progress=None, xlsx_path=None) -> str:
     """Budget impact of each scenario: compute all, then write the reports; return the text to print.
 
     One scenario writes into ``out_dir``; several write one subfolder per scenario plus
     ``comparison.csv`` and a ``summary.json`` listing them. ``manifest.json`` records the inputs
-    of every scenario and policy file, the command line and the seed.
+    of every scenario and policy file, the command line and the seed. The workbook (one, comparing
+    the scenarios when several) goes to ``xlsx_path`` if given, else ``bia.xlsx`` in ``out_dir``.
 
     Raises
     ------
@@ -436,6 +437,9 @@ def run_bia_command(scenarios: list[Scenario], *, members=None, years=None, draw
     UsageError
         A bad option (see :func:`compute_bia`).
     """
+    from costspine.reports.build import output_name, with_about, workbook_path
+
+    xlsx = workbook_path(xlsx_path, out_dir=out_dir, command="bia")
     specs, problems = [], []
     for scenario in scenarios:
         try:
@@ -455,6 +459,12 @@ def run_bia_command(scenarios: list[Scenario], *, members=None, years=None, draw
         text += "\n\n" + format_bia_comparison(runs)
 
     out_dir = Path(out_dir)
+    from costspine.reports.build_bia import build_bia_workbook, plan_bia_figures
+    from costspine.reports.excel import write_workbook
+
+    # the workbook is built (and checked) before any file is written; its About sheet is filled in last
+    book = build_bia_workbook(runs, manifest={})
+    figures = plan_bia_figures(runs, folder=out_dir)
     written = []
     if len(runs) == 1:
         written += write_bia_reports(runs[0], out_dir)
@@ -463,10 +473,12 @@ def run_bia_command(scenarios: list[Scenario], *, members=None, years=None, draw
             written += write_bia_reports(r, out_dir / r.scenario.name)
         written.append(write_bia_comparison(runs, out_dir / "comparison.csv"))
         written.append(write_json(out_dir / "summary.json", {"scenarios": [summarize_bia(r) for r in runs]}))
+    written += [plot() for plot in figures]
     inputs = list(dict.fromkeys(f for s, spec in zip(scenarios, specs)
                                 for f in s.files + (spec.policy.files if spec.policy is not None else ())))
     manifest = build_manifest(command="bia", argv=list(argv), inputs=inputs, seed=seed if draws else None,
-                              started=started, outputs=[str(p.relative_to(out_dir)) for p in written])
+                              started=started, outputs=[str(p.relative_to(out_dir)) for p in written] + [output_name(xlsx, out_dir)])
     manifest["draws"] = int(draws)
+    write_workbook(with_about(book, manifest), xlsx)
     write_json(out_dir / "manifest.json", manifest)
     return text

@@ -49,6 +49,11 @@ def _quiet_option(func):
     return click.option("--quiet", is_flag=True, help="Print nothing but errors.")(func)
 
 
+def _xlsx_option(command: str):
+    return click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help=f"Write the Excel workbook here instead of {command}.xlsx in the output folder.")
+
+
 def _method_options(func):
     func = click.option("--individuals", type=click.IntRange(min=2), default=None,
                         help="Microsimulation: individuals per strategy (default: the scenario's "
@@ -112,7 +117,8 @@ def cli():
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_out_option
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the Excel workbook here (default: run.xlsx in the output folder).")
+              help="Write the Excel workbook here instead of run.xlsx in the output folder "
+                   "(several scenarios: one comparison workbook).")
 @_method_options
 @_seed_option
 @_quiet_option
@@ -184,9 +190,10 @@ def fit(evidence, draws, tune, chains, seed, out_dir, allow_unconverged):
               help="Parameter draws for 95% intervals; 0 = deterministic base case.")
 @_seed_option
 @_out_option
+@_xlsx_option("bia")
 @_quiet_option
 @_friendly
-def bia(scenarios, members, years, draws, seed, out_dir, quiet):
+def bia(scenarios, members, years, draws, seed, out_dir, xlsx_path, quiet):
     """Budget impact for a plan population over years, from SCENARIOS with a [budget_impact]
     section (side by side when several). See docs/budget-impact.md."""
     from costspine.bia_command import run_bia_command
@@ -195,7 +202,8 @@ def bia(scenarios, members, years, draws, seed, out_dir, quiet):
     loaded = _load_all(scenarios)
     out_dir = out_dir or default_out_dir([s.name for s in loaded], "bia")
     text = run_bia_command(loaded, members=members, years=years, draws=draws, seed=seed, out_dir=out_dir,
-                           argv=sys.argv, started=started, progress=lambda line: click.echo(line, err=True))
+                           argv=sys.argv, started=started, progress=lambda line: click.echo(line, err=True),
+                           xlsx_path=xlsx_path)
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")
@@ -237,10 +245,11 @@ def _evppi_option(func):
 @click.option("--resume", is_flag=True, help="Reuse the chunks an interrupted run saved in OUT/chunks/.")
 @_method_options
 @_out_option
+@_xlsx_option("psa")
 @_quiet_option
 @_friendly
 def psa(scenario, draws, seed, wtp, evppi, evppi_method, population, horizon_years, discount, workers, scheduler,
-        resume, method, individuals, out_dir, quiet):
+        resume, method, individuals, out_dir, xlsx_path, quiet):
     """Probabilistic sensitivity analysis of SCENARIO: draws, CEAC/CEAF, EVPI (and EVPPI).
 
     Same seed, same results (bit for bit) whatever --workers, --scheduler or --resume.
@@ -258,7 +267,7 @@ def psa(scenario, draws, seed, wtp, evppi, evppi_method, population, horizon_yea
                                    scheduler=scheduler, resume=resume, evppi=evppi, evppi_method=evppi_method,
                                    population=population, horizon_years=horizon_years, discount=discount,
                                    on_chunk=bar.advance, progress=None if quiet else lambda line: click.echo(line, err=True),
-                                   argv=sys.argv, started=started, text=not quiet)
+                                   argv=sys.argv, started=started, text=not quiet, xlsx_path=xlsx_path)
     except KeyboardInterrupt:
         click.echo(f"Interrupted. Finished chunks are saved in {out_dir / 'chunks'}; rerun the same command with "
                    "--resume to continue.", err=True)
@@ -277,9 +286,10 @@ def psa(scenario, draws, seed, wtp, evppi, evppi_method, population, horizon_yea
               help="Rank the tornado by the swing in incremental NMB or in the ICER.")
 @_wtp_option
 @_out_option
+@_xlsx_option("dsa")
 @_quiet_option
 @_friendly
-def dsa(scenario, range_kind, by, wtp, out_dir, quiet):
+def dsa(scenario, range_kind, by, wtp, out_dir, xlsx_path, quiet):
     """One-way sensitivity analysis of SCENARIO: tornado data and threshold values."""
     from costspine.dsa_command import run_dsa_command
     from costspine.psa_command import parse_wtp
@@ -288,7 +298,8 @@ def dsa(scenario, range_kind, by, wtp, out_dir, quiet):
     (loaded,) = _load_all((scenario,))
     out_dir = out_dir or default_out_dir([loaded.name], "dsa")
     text = run_dsa_command(loaded, range_kind=range_kind, by=by, wtp=parse_wtp(wtp), out_dir=out_dir,
-                           progress=None if quiet else lambda line: click.echo(line, err=True), argv=sys.argv, started=started)
+                           progress=None if quiet else lambda line: click.echo(line, err=True), argv=sys.argv, started=started,
+                           xlsx_path=xlsx_path)
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")
@@ -302,9 +313,10 @@ def dsa(scenario, range_kind, by, wtp, out_dir, quiet):
 @_wtp_option
 @_population_options
 @_out_option
+@_xlsx_option("voi")
 @_quiet_option
 @_friendly
-def voi(results_dir, evppi, method, wtp, population, horizon_years, discount, out_dir, quiet):
+def voi(results_dir, evppi, method, wtp, population, horizon_years, discount, out_dir, xlsx_path, quiet):
     """EVPI and EVPPI (with standard errors) from the draws `costspine psa` saved in RESULTS_DIR."""
     from costspine.psa_command import load_psa_draws, parse_wtp, run_voi_command
 
@@ -312,7 +324,7 @@ def voi(results_dir, evppi, method, wtp, population, horizon_years, discount, ou
     out_dir = out_dir or default_out_dir([load_psa_draws(results_dir).scenario], "voi")
     text = run_voi_command(results_dir, evppi=evppi, method=method, wtp=parse_wtp(wtp), out_dir=out_dir,
                            population=population, horizon_years=horizon_years, discount=discount,
-                           argv=sys.argv, started=started)
+                           argv=sys.argv, started=started, xlsx_path=xlsx_path)
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")

@@ -47,23 +47,36 @@ def summarize_dsa(result, *, by: str) -> dict:
 
 
 def run_dsa_command(scenario, *, range_kind: str, by: str = "nmb", wtp=None, out_dir: Path, progress=None,
-                    argv: list[str], started: datetime) -> str:
-    """Run the one-way DSA of ``scenario``, write its files and return the text to print."""
+                    argv: list[str], started: datetime, xlsx_path=None) -> str:
+    """Run the one-way DSA of ``scenario``, write its files (the workbook to ``xlsx_path`` if given,
+    else ``dsa.xlsx`` in ``out_dir``) and return the text to print."""
     from costspine.analysis.dsa import run_dsa
     from costspine.analysis.sampling import prepare_posterior
+    from costspine.reports.build import output_name, with_about, workbook_path
+
+    xlsx = workbook_path(xlsx_path, out_dir=out_dir, command="dsa")
 
     pools, _ = prepare_posterior(scenario, progress=progress)
     result = run_dsa(scenario, range_kind=range_kind, wtp=wtp, posterior_pools=pools)
     out_dir = Path(out_dir)
+    from costspine.reports.build_analyses import build_dsa_workbook, plan_dsa_figures
+    from costspine.reports.excel import write_workbook
+
+    summary = summarize_dsa(result, by=by)
+    # the workbook is built (and checked) before any file is written; its About sheet is filled in last
+    book = build_dsa_workbook(result, summary=summary, by=by, manifest={})
+    figures = plan_dsa_figures(result, by=by, folder=out_dir)
     written = [
         write_csv(out_dir / "tornado.csv", TORNADO_COLUMNS, ([row[k] for k in TORNADO_COLUMNS] for row in result.tornado(by=by))),
         write_csv(out_dir / "ranges.csv", ["parameter", "group", "family", "base", "low", "high", "source"],
                   [[r.name, r.group, r.family, r.base, r.low, r.high, r.source] for r in result.ranges]),
         write_csv(out_dir / "thresholds.csv", ["wtp", "parameter", "threshold", "optimal_below", "optimal_above"],
                   [[t.wtp, t.parameter, t.value, t.below, t.above] for t in result.thresholds]),
-        write_json(out_dir / "summary.json", summarize_dsa(result, by=by)),
+        write_json(out_dir / "summary.json", summary),
     ]
+    written += [plot() for plot in figures]
     manifest = build_manifest(command="dsa", argv=list(argv), inputs=list(scenario.files), seed=None, started=started,
-                              outputs=[str(p.relative_to(out_dir)) for p in written])
+                              outputs=[str(p.relative_to(out_dir)) for p in written] + [output_name(xlsx, out_dir)])
+    write_workbook(with_about(book, manifest), xlsx)
     write_json(out_dir / "manifest.json", manifest)
     return result.summary(by=by)

@@ -462,13 +462,18 @@ def run_psa_command(scenario, *, draws: int, seed: int, wtp=None, out_dir: Path,
                     individuals: int | None = None, workers=None, scheduler=None,
                     resume: bool = False, evppi=(), evppi_method: str = "gam", population=None, horizon_years=None,
                     discount=None, on_chunk=None, progress=None, argv: list[str], started: datetime,
-                    text: bool = True) -> str:
-    """Run a PSA, write its files into ``out_dir`` and return the text to print (empty if not ``text``)."""
+                    text: bool = True, xlsx_path=None) -> str:
+    """Run a PSA, write its files into ``out_dir`` and return the text to print (empty if not ``text``).
+
+    The workbook goes to ``xlsx_path`` if given, else ``psa.xlsx`` in ``out_dir``.
+    """
     from costspine.analysis.sampling import run_psa
+    from costspine.reports.build import output_name, with_about, workbook_path
 
     wtp = tuple(scenario.analysis.wtp) if wtp is None else tuple(wtp)
     pop = _population(population, horizon_years, discount, scenario.settings.discount_outcomes)
     out_dir = Path(out_dir)
+    xlsx = workbook_path(xlsx_path, out_dir=out_dir, command="psa")
     result = run_psa(scenario, draws, seed=seed, method=method, individuals=individuals, workers=workers,
                      scheduler=scheduler, store_dir=out_dir / "chunks", resume=resume, on_chunk=on_chunk, progress=progress)
     psa_draws = draws_from_result(result)
@@ -477,9 +482,17 @@ def run_psa_command(scenario, *, draws: int, seed: int, wtp=None, out_dir: Path,
     evppi_rows = compute_evppi_rows(psa_draws, groups, wtp=wtp, method=evppi_method) if groups else []
     if evppi_rows:
         summary["evppi"] = evppi_rows
+    from costspine.reports.build_analyses import build_psa_workbook, plan_psa_figures
+    from costspine.reports.excel import write_workbook
+
+    # the workbook is built (and checked) before any file is written; its About sheet is filled in last
+    book = build_psa_workbook(scenario, psa_draws, summary=summary, tables=tables, evppi_rows=evppi_rows, manifest={})
+    figures = plan_psa_figures(scenario, psa_draws, summary=summary, tables=tables, folder=out_dir)
     written = write_psa_files(psa_draws, out_dir, summary=summary, tables=tables, evppi_rows=evppi_rows)
+    written += [plot() for plot in figures]
     manifest = build_manifest(command="psa", argv=list(argv), inputs=list(scenario.files), seed=seed, started=started,
-                              outputs=[str(p.relative_to(out_dir)) for p in written] + ["chunks/"])
+                              outputs=[str(p.relative_to(out_dir)) for p in written] + [output_name(xlsx, out_dir), "chunks/"])
+    write_workbook(with_about(book, manifest), xlsx)
     write_json(out_dir / "manifest.json", manifest)
     if not text:
         return ""
@@ -490,10 +503,13 @@ def run_psa_command(scenario, *, draws: int, seed: int, wtp=None, out_dir: Path,
 
 
 def run_voi_command(results_dir, *, evppi=(), method: str = "gam", wtp=None, out_dir: Path, population=None,
-                    horizon_years=None, discount=None, argv: list[str], started: datetime) -> str:
-    """EVPI and EVPPI from the draws a PSA saved; writes files into ``out_dir``; returns text."""
+                    horizon_years=None, discount=None, argv: list[str], started: datetime, xlsx_path=None) -> str:
+    """EVPI and EVPPI from the draws a PSA saved; writes files into ``out_dir`` (the workbook to
+    ``xlsx_path`` if given, else ``voi.xlsx`` there); returns text."""
     from costspine.analysis.psa import compute_evpi, population_evpi
+    from costspine.reports.build import output_name, with_about, workbook_path
 
+    xlsx = workbook_path(xlsx_path, out_dir=out_dir, command="voi")
     draws = load_psa_draws(results_dir)
     wtp = draws.wtp if wtp is None else tuple(wtp)
     lam = np.asarray(wtp, dtype=float)
@@ -515,14 +531,22 @@ def run_voi_command(results_dir, *, evppi=(), method: str = "gam", wtp=None, out
         headers.append("evpi_population")
         evpi_rows = [r + [r[1] * factor] for r in evpi_rows]
     out_dir = Path(out_dir)
+    from costspine.reports.build_analyses import build_voi_workbook, plan_voi_figures
+    from costspine.reports.excel import write_workbook
+
+    # the workbook is built (and checked) before any file is written; its About sheet is filled in last
+    book = build_voi_workbook(summary, manifest={})
+    figures = plan_voi_figures(summary, folder=out_dir)
     written = [write_csv(out_dir / "evpi.csv", headers, evpi_rows)]
     if rows:
         written.append(write_evppi_csv(out_dir / "evppi.csv", rows))
     written.append(write_json(out_dir / "summary.json", summary))
+    written += [plot() for plot in figures]
     draws_path = Path(results_dir) / DRAWS_FILE
     inputs = [(str(draws_path), hashlib.sha256(draws_path.read_bytes()).hexdigest()), *draws.inputs]
     manifest = build_manifest(command="voi", argv=list(argv), inputs=inputs, seed=draws.seed, started=started,
-                              outputs=[str(p.relative_to(out_dir)) for p in written])
+                              outputs=[str(p.relative_to(out_dir)) for p in written] + [output_name(xlsx, out_dir)])
+    write_workbook(with_about(book, manifest), xlsx)
     write_json(out_dir / "manifest.json", manifest)
     text = format_voi_text(summary, rows)
     if not groups:

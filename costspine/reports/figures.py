@@ -114,6 +114,17 @@ def _money(value: float, currency: str) -> str:
     return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
 
 
+def _wrap_label(text: str, width: int) -> str:
+    """Wrap a tick label at spaces and after underscores (``spine_injection_cut_50``); keep ``\\n``."""
+    import textwrap
+
+    lines = []
+    for part in text.split("\n"):
+        wrapped = textwrap.wrap(part.replace("_", "_ "), width, break_long_words=False) or [""]
+        lines += [line.replace("_ ", "_") for line in wrapped]
+    return "\n".join(lines)
+
+
 def _style(ax, *, title: str, xlabel: str, ylabel: str) -> None:
     ax.set_title(title, fontsize=12, fontweight="bold", loc="left")
     ax.set_xlabel(xlabel)
@@ -339,6 +350,59 @@ def plot_budget(years, series: dict, *, currency: str, path, stacked: bool = Fal
     return _save(figure, path)
 
 
+def plot_cost_by_category(labels, series: dict, *, currency: str, path, title: str = "Cost per patient by category",
+                          ylabel: str | None = None) -> Path:
+    """Stacked bars of cost by category, one bar per strategy (or per scenario and strategy, or year).
+
+    Negative amounts (savings) stack below zero; each bar's total is written at its end.
+
+    Parameters
+    ----------
+    labels : sequence of str, shape (bar,)
+        Bar labels, e.g. strategy names; long labels are wrapped (``"\\n"`` starts a new line) and
+        the figure widens with the number of bars.
+    series : dict of str to array, shape (bar,)
+        Cost of each category (``currency``) per bar; segments stack in dict order and the bar's
+        total is written above it.
+    currency : str
+    ylabel : str, optional
+        Defaults to "Cost per patient (<currency>)".
+    """
+    labels = [labels] if isinstance(labels, str) else [str(label) for label in labels]
+    if not labels:
+        raise UsageError("plot_cost_by_category labels: expected at least one bar label")
+    data = _series(series, "plot_cost_by_category series", length=len(labels), index_name="bars")
+    longest = max(len(name) for name in data)
+    columns = 1 if longest > 45 else 2 if longest > 24 else 3
+    legend_rows = -(-len(data) // columns)
+    # wider with more bars, taller with more legend rows (the legend sits under the bars)
+    figure = _new_figure((max(SIZE[0], 2.5 + 0.95 * len(labels)), SIZE[1] + 0.2 * legend_rows))
+    ax = figure.add_subplot()
+    x = np.arange(len(labels))
+    width = 0.65
+    top, bottom = np.zeros(len(labels)), np.zeros(len(labels))  # negative costs (savings) stack downwards
+    for k, (label, values) in enumerate(data.items()):
+        base = np.where(values >= 0, top, bottom)
+        ax.bar(x, values, width, bottom=base, color=COLOURS[k % len(COLOURS)], label=label)
+        top = top + np.clip(values, 0, None)
+        bottom = bottom + np.clip(values, None, 0)
+    totals = sum(data.values())
+    for xi, total, high, low in zip(x, totals, top, bottom):  # the total above a bar, or below one that is a saving
+        ax.annotate(_money(total, currency), (xi, high if total >= 0 else low), textcoords="offset points",
+                    xytext=(0, 3 if total >= 0 else -3), ha="center", va="bottom" if total >= 0 else "top", fontsize=8)
+    wrap = 13 if len(labels) > 4 else 24
+    ax.set_xticks(x, [_wrap_label(label, wrap) for label in labels], fontsize=8)
+    ax.axhline(0, color="black", linewidth=0.8)
+    span = (max(top.max(), 0) - min(bottom.min(), 0)) or 1.0
+    ax.set_ylim(min(bottom.min(), 0) - 0.08 * span * bool((totals < 0).any()),  # room for the totals written
+                max(top.max(), 0) + 0.08 * span * bool((totals >= 0).any()))
+    ax.yaxis.set_major_formatter(_money_formatter(currency))
+    _style(ax, title=title, xlabel="", ylabel=ylabel or f"Cost per patient ({currency})")
+    ax.grid(False, axis="x")
+    figure.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=columns, fontsize=8, frameon=False)
+    return _save(figure, path)
+
+
 def plot_trajectory(time, series: dict, *, ylabel: str, path, xlabel: str = "Time (years)",
                     title: str = "Outcome over time", ylim: tuple[float, float] | None = None) -> Path:
     """Lines of an outcome (e.g. mean ODI) over time, one per strategy.
@@ -411,5 +475,5 @@ def plot_table_png(table: Table, path, *, currency: str = "USD", title: str | No
     return _save(figure, path, tight=True)
 
 
-__all__ = ["plot_ce_plane", "plot_ceac", "plot_evpi", "plot_tornado", "plot_budget", "plot_trajectory",
-           "plot_table_png"]
+__all__ = ["plot_ce_plane", "plot_ceac", "plot_evpi", "plot_tornado", "plot_budget", "plot_cost_by_category",
+           "plot_trajectory", "plot_table_png"]

@@ -132,8 +132,9 @@ def test_base_case_prints_the_tables_and_writes_every_file(files):
         assert title in text
     headers = [line for line in text.splitlines() if line.startswith(("year ", "category ", "service "))]
     assert len(headers) == 5 and not any("95% interval" in line for line in headers)
-    assert sorted(p.name for p in out.iterdir()) == ["budget_by_category.csv", "budget_by_year.csv", "manifest.json",
-                                                     "services.csv", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["bia.xlsx", "budget_by_category.csv", "budget_by_year.csv",
+                                                     "budget_by_year.png", "budget_difference_by_category.png",
+                                                     "manifest.json", "services.csv", "summary.json"]
     by_year = read_csv(out / "budget_by_year.csv")
     assert [r["year"] for r in by_year] == ["1", "2", "total"]
     # current: 1000·100, then 1000·50 + 1000·100; new: 1000·300 each year
@@ -149,7 +150,8 @@ def test_base_case_prints_the_tables_and_writes_every_file(files):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["command"] == "bia" and manifest["seed"] is None
     assert {Path(i["path"]).name for i in manifest["inputs"]} == {"plan.toml", "model.toml"}
-    assert sorted(manifest["outputs"]) == ["budget_by_category.csv", "budget_by_year.csv", "services.csv", "summary.json"]
+    assert sorted(manifest["outputs"]) == ["bia.xlsx", "budget_by_category.csv", "budget_by_year.csv", "budget_by_year.png",
+                                           "budget_difference_by_category.png", "services.csv", "summary.json"]
 
 
 def test_draws_give_intervals_and_record_the_seed(files):
@@ -180,7 +182,8 @@ def test_several_scenarios_side_by_side_with_one_folder_each(files):
     result = invoke(files / "plan.toml", files / "plan_b.toml", "--out", out)
     assert result.exit_code == 0, result.stderr
     assert "Budget impact side by side" in result.stdout
-    assert sorted(p.name for p in out.iterdir()) == ["comparison.csv", "manifest.json", "plan", "plan_b", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["bia.xlsx", "budget_difference.png", "comparison.csv", "manifest.json",
+                                                     "plan", "plan_b", "summary.json"]
     assert (out / "plan_b" / "budget_by_category.csv").is_file()
     totals = {r["scenario"]: float(r["budget_difference"]) for r in read_csv(out / "comparison.csv") if r["year"] == "total"}
     assert totals == {"plan": 350_000.0, "plan_b": 175_000.0}

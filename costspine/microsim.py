@@ -1,0 +1,522 @@
+"""Individual-level runs of a scenario: scenario → grid tables → chunks of individuals → results.
+
+:func:`run_microsim` simulates ``n_individuals`` individuals per strategy (and per parameter draw)
+with the engine in :mod:`costspine.engines.microsim` and returns a :class:`MicrosimResult`, which
+has every field of :class:`~costspine.model.CohortResult` (so the same reports work for both
+engines) plus the Monte Carlo standard error (MCSE) of every mean and increment.
+:func:`run_cohort_by_group` is the cohort engine on a scenario with a population: one cohort per
+group, mixed by the groups' weights. See ``docs/microsimulation.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from costspine.engines.microsim import BLOCK, simulate_chunk
+from costspine.errors import UsageError
+from costspine.model import CohortResult, base_case_parameters, build_model_inputs, evaluate_parameters, simulate_inputs
+from costspine.outcomes import cycle_weights, discount_factors, split_by_cycle, total_rewards
+from costspine.population import Population, build_groups
+
+MAX_CHUNK = 1 << 21
+"""Individuals per chunk at most (progress granularity); memory may make chunks smaller."""
+MEMORY_SHARE = 0.25
+"""Share of the available memory a chunk's working arrays may use."""
+NUMPY_MAX_WORK = 1e8
+"""``backend="auto"`` stays with numpy below this many metric updates (see :func:`resolve_backend`)."""
+EMPTY_POPULATION = Population((), ())
+
+
+@dataclass(frozen=True)
+class MicrosimResult(CohortResult):
+    """Results of a microsimulation: the cohort result's fields, estimated from individuals, plus MCSEs.
+
+    The means (``trace``, ``costs``, ``outcomes``, ``cost_per_cycle``, ``indicators``,
+    ``services_per_cycle``) have the shapes documented on :class:`~costspine.model.CohortResult`.
+
+    Attributes
+    ----------
+    n_individuals : int
+        Individuals simulated per strategy and draw.
+    seed : int or None
+    common_random_numbers : bool
+    costs_se, costs_undiscounted_se : ndarray, shape (draw, strategy, category)
+    total_cost_se, total_cost_undiscounted_se : ndarray, shape (draw, strategy)
+    outcomes_se, outcomes_undiscounted_se : ndarray, shape (draw, strategy, outcome)
+    incremental_cost_se : ndarray, shape (draw, strategy)
+        MCSE of the discounted total cost minus the comparator's (0 for the comparator).
+    incremental_outcomes_se : ndarray, shape (draw, strategy, outcome)
+    incremental_nmb_se : ndarray, shape (draw, strategy, wtp)
+        MCSE of the incremental net monetary benefit ``λ ΔE − ΔC`` at each threshold.
+    trace_se : ndarray, shape (draw, strategy, cycle + 1, state)
+        MCSE of each occupancy share, ``sqrt(p (1 − p) / (n − 1))``.
+    """
+
+    n_individuals: int = 0
+    seed: int | None = None
+    common_random_numbers: bool = True
+    costs_se: np.ndarray | None = None
+    costs_undiscounted_se: np.ndarray | None = None
+    total_cost_se: np.ndarray | None = None
+    total_cost_undiscounted_se: np.ndarray | None = None
+    outcomes_se: np.ndarray | None = None
+    outcomes_undiscounted_se: np.ndarray | None = None
+    incremental_cost_se: np.ndarray | None = None
+    incremental_outcomes_se: np.ndarray | None = None
+    incremental_nmb_se: np.ndarray | None = None
+    trace_se: np.ndarray | None = None
+
+    def summary(self) -> str:
+        """The cohort summary tables followed by the Monte Carlo standard errors."""
+        from costspine.reports.text import format_run_summary
+
+        return format_run_summary(self) + "\n\n" + format_mcse(self)
+
+    def to_frame(self):
+        """Long table keyed by ``draw, strategy``: costs, outcomes and their MCSEs (``*_se``)."""
+        frame = super().to_frame()
+        for k, cat in enumerate(self.categories):
+            frame[f"cost_{cat}_se"] = self.costs_se[:, :, k].ravel()
+        frame["cost_total_se"] = self.total_cost_se.ravel()
+        for o, name in enumerate(self.outcome_names):
+            frame[f"{name}_se"] = self.outcomes_se[:, :, o].ravel()
+        frame["incremental_cost_se"] = self.incremental_cost_se.ravel()
+        for o, name in enumerate(self.outcome_names):
+            frame[f"incremental_{name}_se"] = self.incremental_outcomes_se[:, :, o].ravel()
+        return frame
+
+
+def format_mcse(result: MicrosimResult) -> str:
+    """Plain-text table of means ± MCSE and increments ± MCSE (first draw or the base case)."""
+    from costspine.reports.text import format_table
+
+    scenario = result.scenario
+    effect = scenario.analysis.effect
+    e = result.outcome_names.index(effect)
+    currency = scenario.settings.currency
+    rows = []
+    for k, strategy in enumerate(result.strategies):
+        rows.append([scenario.strategy_labels.get(strategy, strategy),
+                     float(result.total_cost[0, k]), float(result.total_cost_se[0, k]),
+                     float(result.outcomes[0, k, e]), float(result.outcomes_se[0, k, e]),
+                     float(result.incremental_cost_se[0, k]), float(result.incremental_outcomes_se[0, k, e])])
+    crn = "common random numbers" if result.common_random_numbers else "independent streams per strategy"
+    title = (f"Monte Carlo standard errors ({result.n_individuals:,} individuals per strategy, {crn}, "
+             f"seed {result.seed})")
+    headers = ["strategy", f"cost ({currency})", "± MCSE", effect, "± MCSE", "Δ cost ± MCSE", f"Δ {effect} ± MCSE"]
+    return format_table(headers, rows, title=title)
+
+
+def describe_mcse(result: MicrosimResult) -> dict:
+    """Machine-readable MCSEs of the base case (first draw), for ``summary.json``."""
+    strategies = {}
+    for k, strategy in enumerate(result.strategies):
+        strategies[strategy] = {
+            "cost_total_se": float(result.total_cost_se[0, k]),
+            "cost_by_category_se": {c: float(result.costs_se[0, k, i]) for i, c in enumerate(result.categories)},
+            "cost_total_undiscounted_se": float(result.total_cost_undiscounted_se[0, k]),
+            "outcomes_se": {o: float(result.outcomes_se[0, k, i]) for i, o in enumerate(result.outcome_names)},
+            "outcomes_undiscounted_se": {o: float(result.outcomes_undiscounted_se[0, k, i]) for i, o in enumerate(result.outcome_names)},
+            "incremental_cost_se": float(result.incremental_cost_se[0, k]),
+            "incremental_outcomes_se": {o: float(result.incremental_outcomes_se[0, k, i]) for i, o in enumerate(result.outcome_names)},
+            "incremental_nmb_se": {f"{w:g}": float(result.incremental_nmb_se[0, k, j]) for j, w in enumerate(result.scenario.analysis.wtp)},
+        }
+    return {"individuals": result.n_individuals, "seed": result.seed,
+            "common_random_numbers": result.common_random_numbers, "strategies": strategies}
+
+
+def mcse_rows(result: MicrosimResult) -> list[list]:
+    """``strategy, quantity, mean, mcse`` rows (base case / first draw) for ``mcse.csv``."""
+    rows = []
+    comparator = result.strategies.index(result.scenario.analysis.comparator)
+    for k, strategy in enumerate(result.strategies):
+        for i, c in enumerate(result.categories):
+            rows.append([strategy, f"cost_{c}", result.costs[0, k, i], result.costs_se[0, k, i]])
+        rows.append([strategy, "cost_total", result.total_cost[0, k], result.total_cost_se[0, k]])
+        rows.append([strategy, "cost_total_undiscounted", result.costs_undiscounted[0, k].sum(), result.total_cost_undiscounted_se[0, k]])
+        for i, o in enumerate(result.outcome_names):
+            rows.append([strategy, o, result.outcomes[0, k, i], result.outcomes_se[0, k, i]])
+            rows.append([strategy, f"{o}_undiscounted", result.outcomes_undiscounted[0, k, i], result.outcomes_undiscounted_se[0, k, i]])
+        if k != comparator:
+            rows.append([strategy, "incremental_cost", result.total_cost[0, k] - result.total_cost[0, comparator],
+                         result.incremental_cost_se[0, k]])
+            for i, o in enumerate(result.outcome_names):
+                rows.append([strategy, f"incremental_{o}", result.outcomes[0, k, i] - result.outcomes[0, comparator, i],
+                             result.incremental_outcomes_se[0, k, i]])
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Seeds and chunks
+
+
+def derive_seed_sequence(seed) -> np.random.SeedSequence:
+    """The microsimulation's own stream of a run: a keyed child of the run's SeedSequence.
+
+    Keyed by name (like parameter streams), so adding other components never shifts it.
+    """
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    key = int.from_bytes(hashlib.sha256(b"microsimulation").digest()[:8], "little")
+    return np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (key,))
+
+
+def draw_keys(seq: np.random.SeedSequence, draw: int, strategies: tuple, *, common_random_numbers: bool) -> np.ndarray:
+    """Stream keys for one draw, one per strategy: all equal with common random numbers, else
+    independent (keyed by strategy name, so the order of strategies does not matter)."""
+    def key(*path):
+        child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (draw,) + path)
+        return child.generate_state(1, dtype=np.uint64)[0]
+
+    if common_random_numbers:
+        return np.full(len(strategies), key(), dtype=np.uint64)
+    return np.array([key(int.from_bytes(hashlib.sha256(s.encode()).digest()[:8], "little")) for s in strategies], dtype=np.uint64)
+
+
+def read_available_memory() -> int:
+    """Bytes of memory available to this process (``MemAvailable`` on Linux)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 2 * 1024**3
+
+
+def choose_chunk_size(n_individuals: int, kernel, n_strategies: int, *, backend: str, memory: int | None = None) -> int:
+    """Individuals per chunk: the working arrays of a chunk stay within :data:`MEMORY_SHARE` of
+    the available memory. A multiple of :data:`~costspine.engines.microsim.BLOCK`.
+
+    The numba kernel keeps nothing per individual but the block sums; the numpy reference holds
+    about ``(S·M + Q·S² + 2N + 3H + E + 16) × 3`` doubles per individual (metrics, cross products,
+    state arrays and temporaries).
+    """
+    memory = read_available_memory() if memory is None else memory
+    n_metrics = kernel.metric_state.shape[-1]
+    n_pairs = kernel.pairs.shape[0]
+    n_states = kernel.init_cdf.shape[1]
+    per_block = 8 * (n_strategies * n_metrics + n_pairs * n_strategies**2)
+    if backend == "numpy":
+        per_individual = 8 * 3 * (n_strategies * n_metrics + n_pairs * n_strategies**2 + 2 * n_states
+                                  + 3 * kernel.hist_kind.shape[0] + kernel.event_hist.shape[0] + 16)
+    else:
+        per_individual = per_block / BLOCK + 1
+    size = int(memory * MEMORY_SHARE / per_individual)
+    size = max(BLOCK, min(size, MAX_CHUNK, -(-n_individuals // BLOCK) * BLOCK))
+    return size // BLOCK * BLOCK
+
+
+def resolve_backend(backend: str, n_individuals: int, kernel, n_strategies: int) -> str:
+    """``auto``: numpy for small runs, numba for the rest. Results are identical either way.
+
+    A whole process pays about a second to import numba and load its cached kernel; the numpy
+    reference pays per metric update, ``n (T·S·M + Q·S²)`` of them (``M`` per-individual metrics,
+    ``Q`` moment pairs), about 10 ns each. Below :data:`NUMPY_MAX_WORK` updates numpy finishes first.
+    """
+    if backend == "auto":
+        n_metrics, n_pairs = kernel.metric_state.shape[-1], kernel.pairs.shape[0]
+        work = n_individuals * (kernel.n_cycles * n_strategies * n_metrics + n_pairs * n_strategies**2)
+        if work < NUMPY_MAX_WORK:
+            return "numpy"
+        try:
+            import numba  # noqa: F401
+        except ImportError:  # pragma: no cover - numba is a declared dependency
+            return "numpy"
+        return "numba"
+    if backend not in ("numba", "numpy"):
+        raise UsageError(f"unknown microsimulation backend {backend!r}; expected auto, numba or numpy")
+    return backend
+
+
+# --------------------------------------------------------------------------------------------
+# Runs
+
+
+def run_microsim(scenario, params: dict | None = None, *, n_individuals: int | None = None, seed=None,
+                 chunk_size: int | None = None, backend: str = "auto", common_random_numbers: bool = True,
+                 progress=None) -> MicrosimResult:
+    """Simulate individuals through a scenario under every strategy.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        From :func:`costspine.scenario.load_scenario`; its ``[population]`` and
+        ``[microsimulation]`` sections (if any) give attributes and history.
+    params : dict of str to ndarray, shape (draw,), optional
+        Parameter draws (PSA); the base case if omitted. Each draw simulates its own individuals.
+    n_individuals : int, optional
+        Individuals per strategy and draw; default ``[microsimulation] individuals``.
+    seed : int or numpy.random.SeedSequence
+        The run's seed; the microsimulation uses its own keyed child stream.
+    chunk_size : int, optional
+        Individuals per chunk (rounded down to a multiple of 1024); default from available memory.
+        Results do not depend on it.
+    backend : {"auto", "numba", "numpy"}
+        Results do not depend on it.
+    common_random_numbers : bool
+        Same uniforms for an individual under every strategy (default). ``False`` gives each
+        strategy independent streams (only useful to show what common random numbers buy).
+    progress : callable(done, total), optional
+        Called after each chunk with individuals done so far (over all draws).
+
+    Returns
+    -------
+    MicrosimResult
+
+    Raises
+    ------
+    UsageError
+        No number of individuals, or no seed.
+    ScenarioError, AnalysisError
+        Invalid probabilities or population shares (base case / PSA draw), each cell named.
+
+    Examples
+    --------
+    >>> from costspine.scenario import load_scenario
+    >>> s = load_scenario("scenarios/examples/sick_sicker.toml")          # doctest: +SKIP
+    >>> r = run_microsim(s, n_individuals=100_000, seed=1)                # doctest: +SKIP
+    >>> r.total_cost[0], r.total_cost_se[0]                               # doctest: +SKIP
+    """
+    population = scenario.population or EMPTY_POPULATION
+    n = n_individuals if n_individuals is not None else population.individuals
+    if n is None:
+        raise UsageError(f"{scenario.path}: give the number of individuals (--individuals N, or individuals = N in "
+                         "[microsimulation])")
+    if int(n) < 2:
+        raise UsageError(f"the microsimulation needs at least 2 individuals (for standard errors); got {n}")
+    if seed is None:
+        raise UsageError("the microsimulation needs a seed (--seed S); results are reproducible for a given seed")
+    n = int(n)
+    base_case = params is None
+    values = evaluate_parameters(scenario, params)
+    n_draws = max((np.size(v) for v in values.values()), default=1)
+    groups = build_groups(population, values, tables=scenario.tables, where=str(scenario.path), base_case=base_case)
+    seq = derive_seed_sequence(seed)
+    strategies = scenario.strategies
+    from costspine.microsim_tables import build_draw_tables
+
+    per_draw = []
+    done = 0
+    for d in range(n_draws):
+        tables = build_draw_tables(scenario, population, groups, values, draw=d, base_case=base_case)
+        if d == 0:
+            backend = resolve_backend(backend, n, tables.kernel, len(strategies))
+        keys = draw_keys(seq, d, strategies, common_random_numbers=common_random_numbers)
+        size = choose_chunk_size(n, tables.kernel, len(strategies), backend=backend) if chunk_size is None \
+            else max(BLOCK, int(chunk_size) // BLOCK * BLOCK)
+        occupancy = entries = None
+        sums, crosses = [], []
+        for start in range(0, n, size):
+            out = simulate_chunk(tables.kernel, keys=keys, start=start, count=min(size, n - start), backend=backend)
+            occupancy = out.occupancy if occupancy is None else occupancy + out.occupancy
+            entries = out.entries if entries is None else entries + out.entries
+            sums.append(out.block_sum)
+            crosses.append(out.block_cross)
+            done += min(size, n - start)
+            if progress is not None:
+                progress(done, n * n_draws)
+        block_sum = np.cumsum(np.concatenate(sums), axis=0)[-1]      # blocks summed in order
+        block_cross = np.cumsum(np.concatenate(crosses), axis=0)[-1]
+        per_draw.append(_summarize_draw(scenario, tables, occupancy, entries, block_sum, block_cross, n))
+    return _assemble(scenario, per_draw, params if params is not None else base_case_parameters(scenario), n, seed,
+                     common_random_numbers)
+
+
+def _summarize_draw(scenario, tables, occupancy, entries, block_sum, block_cross, n: int) -> dict:
+    """Means from the integer counts; MCSEs from the block moment sums. Arrays without the draw axis."""
+    settings = scenario.settings
+    n_cycles = settings.n_cycles
+    n_states = len(scenario.states)
+    n_strategies = len(scenario.strategies)
+    cols = tables.columns.slices()
+    counts = occupancy.astype(float) / n                                   # (S, T+1, cell)
+    flows = entries.astype(float) / n
+    trace = counts.reshape(n_strategies, n_cycles + 1, -1, n_states).sum(axis=2)
+    time = tables.reward_time
+    state_points = np.einsum("stc,stcr->str", counts, tables.state_values[:, time])[None]   # (1, S, T+1, R)
+    entry_points = np.einsum("stc,stcr->str", flows, tables.entry_values[:, time])[None]
+    entry_points[:, :, 0] = 0.0
+    weights = cycle_weights(n_cycles, settings.cycle_correction)
+    d_costs = discount_factors(n_cycles, cycle_years=settings.cycle_years, annual_rate=settings.discount_costs)
+    d_outcomes = discount_factors(n_cycles, cycle_years=settings.cycle_years, annual_rate=settings.discount_outcomes)
+    ones = np.ones(n_cycles + 1)
+    c, o, i, v = cols["costs"], cols["outcomes"], cols["indicators"], cols["services"]
+    out = {"trace": trace}
+    out["costs"] = (total_rewards(state_points[..., c], weights=weights, discount=d_costs)
+                    + total_rewards(entry_points[..., c], weights=ones, discount=d_costs))[0]
+    out["costs_undiscounted"] = (total_rewards(state_points[..., c], weights=weights, discount=ones)
+                                 + entry_points[..., c].sum(axis=2))[0]
+    out["cost_per_cycle"] = (split_by_cycle(state_points[..., c], settings.cycle_correction) + entry_points[:, :, 1:, c])[0]
+    out["outcomes"] = total_rewards(state_points[..., o], weights=weights, discount=d_outcomes)[0]
+    out["outcomes_undiscounted"] = total_rewards(state_points[..., o], weights=weights, discount=ones)[0]
+    out["services_per_cycle"] = (split_by_cycle(state_points[..., v], settings.cycle_correction) + entry_points[:, :, 1:, v])[0]
+    mask = _indicator_mask(scenario)
+    if mask.size:
+        occupied = np.einsum("stn,in->sti", trace, mask.astype(float))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["indicators"] = np.where(occupied > 0, state_points[0, ..., i] / occupied, np.nan)
+    else:
+        out["indicators"] = np.zeros((n_strategies, n_cycles + 1, 0))
+    out.update(_mcse(scenario, tables, block_sum, block_cross, n, trace))
+    return out
+
+
+def _indicator_mask(scenario) -> np.ndarray:
+    states, strategies = scenario.states, scenario.strategies
+    return np.array([[any(s in ind.state_values.get(st, {}) for st in strategies) for s in states]
+                     for ind in scenario.indicators], dtype=bool).reshape(len(scenario.indicators), len(states))
+
+
+def _mcse(scenario, tables, block_sum, block_cross, n: int, trace) -> dict:
+    """Standard errors from ``sum x`` (S, M) and ``sum x_{s1,m1} x_{s2,m2}`` (Q, S, S).
+
+    ``var = (Σx² − n x̄²) / (n − 1)``, ``se = sqrt(var / n)``; an increment ``x_s − x_c`` uses
+    ``Σ(x_s − x_c)² = Σx_s² + Σx_c² − 2 Σx_s x_c``; ``λΔE − ΔC`` adds ``−2λ cov(ΔC, ΔE)``.
+    """
+    names = tables.metric_names
+    n_cat = len(scenario.categories)
+    n_out = len(scenario.outcomes)
+    comparator = scenario.strategies.index(scenario.analysis.comparator)
+    mean = block_sum / n                                                  # (S, M)
+    second = block_cross / n                                              # (Q, S, S)
+    n_metrics = len(names)
+    diag = np.stack([np.diagonal(second[m]) for m in range(n_metrics)], axis=-1)   # (S, M): E[x_s^2]
+    correction = n / (n - 1)
+    var = np.maximum(diag - mean**2, 0.0) * correction
+    se = np.sqrt(var / n)
+    cross_same = np.stack([second[m][:, comparator] for m in range(n_metrics)], axis=-1)  # E[x_s x_c]
+    delta = mean - mean[comparator]
+    var_inc = np.maximum(diag + diag[comparator] - 2 * cross_same - delta**2, 0.0) * correction
+    se_inc = np.sqrt(var_inc / n)
+    total = n_cat                        # index of the discounted total cost
+    effect = names.index(scenario.analysis.effect)
+    ce = second[n_metrics]               # E[C_{s1} E_{s2}]
+    cov_inc = (ce.diagonal() - ce[:, comparator] - ce[comparator, :] + ce[comparator, comparator]
+               - delta[:, total] * delta[:, effect]) * correction
+    wtp = np.asarray(scenario.analysis.wtp, dtype=float)
+    var_nmb = (wtp**2 * var_inc[:, effect, None] + var_inc[:, total, None] - 2 * wtp * cov_inc[:, None])
+    se_nmb = np.sqrt(np.maximum(var_nmb, 0.0) / n)
+    se_nmb[comparator] = 0.0
+    und = n_cat + 1 + n_out
+    p = trace
+    return {
+        "costs_se": se[:, :n_cat], "total_cost_se": se[:, n_cat], "outcomes_se": se[:, n_cat + 1:und],
+        "costs_undiscounted_se": se[:, und:und + n_cat], "total_cost_undiscounted_se": se[:, und + n_cat],
+        "outcomes_undiscounted_se": se[:, und + n_cat + 1:],
+        "incremental_cost_se": se_inc[:, total], "incremental_outcomes_se": se_inc[:, n_cat + 1:und],
+        "incremental_nmb_se": se_nmb,
+        "trace_se": np.sqrt(np.maximum(p * (1 - p), 0.0) / (n - 1)),
+    }
+
+
+def _assemble(scenario, per_draw: list, params: dict, n: int, seed, crn: bool) -> MicrosimResult:
+    stacked = {k: np.stack([d[k] for d in per_draw]) for k in per_draw[0]}
+    return MicrosimResult(
+        scenario=scenario,
+        parameters={k: np.asarray(v, dtype=float) for k, v in params.items()},
+        method="microsim",
+        n_individuals=n,
+        seed=int(seed) if isinstance(seed, (int, np.integer)) else None,
+        common_random_numbers=crn,
+        **stacked,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The cohort engine on a scenario with a population
+
+
+def run_cohort_by_group(scenario, params: dict | None = None, *, max_rows: int = 20_000) -> CohortResult:
+    """Cohort model of a scenario with a population: one cohort per group, mixed by group weight.
+
+    Each group's cohort sees its attribute values (band means for continuous attributes) and each
+    history counter at its ``cohort`` value. Exact for the population when the model is Markov
+    given the attributes (no history in the expressions); the microsimulation converges to it.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    params : dict of str to ndarray, shape (draw,), optional
+        Base case if omitted.
+    max_rows : int
+        Draw × group rows evaluated at once (bounds memory).
+
+    Returns
+    -------
+    CohortResult
+        Population means; ``indicators`` are occupancy-weighted over all groups.
+    """
+    population = scenario.population or EMPTY_POPULATION
+    base_case = params is None
+    params = base_case_parameters(scenario) if params is None else params
+    if not population.attributes and not population.history:   # nothing to expand: the plain cohort model
+        return simulate_inputs(scenario, build_model_inputs(scenario, params, base_case=base_case), params)
+    values = evaluate_parameters(scenario, params)
+    n_draws = max((np.size(v) for v in values.values()), default=1)
+    groups = build_groups(population, values, tables=scenario.tables, where=str(scenario.path), base_case=base_case)
+    weights = groups.flat_weights()                                        # (D, G)
+    attr = groups.flat_values()                                            # name -> (D, G)
+    n_groups = groups.n_groups
+    history = {h.name: np.array([h.cohort], dtype=float) for h in population.history}
+    batch = max(1, max_rows // max(n_groups, 1))
+    parts = []
+    for d0 in range(0, n_draws, batch):
+        d1 = min(n_draws, d0 + batch)
+        expanded = {k: np.repeat(np.broadcast_to(np.asarray(v, dtype=float), (n_draws,))[d0:d1], n_groups) for k, v in params.items()}
+        for name, v in attr.items():
+            expanded[name] = np.broadcast_to(v, (n_draws, n_groups))[d0:d1].reshape(-1)
+        expanded.update(history)
+        inputs = build_model_inputs(scenario, expanded, base_case=base_case)
+        result = simulate_inputs(scenario, inputs, expanded)
+        parts.append(_mix(result, inputs, weights[d0:d1] if weights.shape[0] > 1 else np.broadcast_to(weights, (d1 - d0, n_groups)), n_groups))
+    mixed = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    return CohortResult(scenario=scenario, parameters={k: np.asarray(v, dtype=float) for k, v in params.items()},
+                        method="cohort (by group)", **mixed)
+
+
+def _mix(result: CohortResult, inputs, weights: np.ndarray, n_groups: int) -> dict:
+    """Population means of a cohort result whose draw axis is (draw × group)."""
+    def grouped(a):
+        return a.reshape((a.shape[0] // n_groups, n_groups) + a.shape[1:])
+
+    def mix(a):
+        a = grouped(a)
+        w = weights.reshape(weights.shape + (1,) * (a.ndim - 2))
+        return (a * w).sum(axis=1)
+
+    out = {k: mix(getattr(result, k)) for k in ("trace", "costs", "costs_undiscounted", "outcomes", "outcomes_undiscounted",
+                                                "cost_per_cycle", "services_per_cycle")}
+    mask = inputs.indicator_mask.astype(float)
+    if mask.size:
+        occupied = np.einsum("dstn,in->dsti", result.trace, mask)
+        weighted = np.nan_to_num(result.indicators) * occupied
+        total_occupied = mix(occupied)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["indicators"] = np.where(total_occupied > 0, mix(weighted) / total_occupied, np.nan)
+    else:
+        out["indicators"] = mix(result.indicators)
+    return out
+
+
+def check_model(scenario) -> None:
+    """Build the base case the way ``costspine run`` would (``costspine validate``): the cohort
+    inputs, and for a scenario with a population the cohort by group and the microsimulation's
+    grid tables, so every invalid probability is reported with its group and history."""
+    if scenario.population is None:
+        build_model_inputs(scenario)
+        return
+    from costspine.microsim_tables import build_draw_tables
+
+    values = evaluate_parameters(scenario)
+    groups = build_groups(scenario.population, values, tables=scenario.tables, where=str(scenario.path), base_case=True)
+    build_draw_tables(scenario, scenario.population, groups, values, draw=0, base_case=True)
+    run_cohort_by_group(scenario)
+

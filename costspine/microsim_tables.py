@@ -1,0 +1,408 @@
+"""Scenario expressions evaluated over the microsimulation grid → the kernel's look-up tables.
+
+The grid has one axis for time (cycles), one per attribute (its levels) and one per history
+counter (``0..max``). Every expression is evaluated once per parameter draw with the existing
+vectorised evaluator, each name shaped to broadcast along its own axis, so an expression's result
+shows by its shape which axes it depends on. A table keeps only the axes some of its expressions
+use (the union over strategies and cells); an individual's row is found from its group and capped
+counters through offsets and strides (see :class:`costspine.engines.microsim.KernelInputs`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from costspine.engines.microsim import EVENTS, TIME_IN_STATE, TRANSITIONS, KernelInputs, build_cdf_rows
+from costspine.errors import AnalysisError, Problem, ScenarioError
+from costspine.expressions import ExpressionError
+from costspine.outcomes import cycle_weights, discount_factors
+from costspine.scenario import REST
+
+MAX_TABLE_BYTES = 2 * 1024**3
+"""Largest look-up table (bytes) built for one draw; beyond it the error says which axes to shrink."""
+PROBABILITY_TOLERANCE = 1e-9
+MAX_LISTED_CELLS = 12
+HISTORY_KIND_CODES = {"time_in_state": TIME_IN_STATE, "transitions": TRANSITIONS, "events": EVENTS}
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Reward columns of the value tables, in order: cost categories, outcomes, indicators, services."""
+
+    categories: tuple
+    outcomes: tuple
+    indicators: tuple
+    services: tuple
+
+    @property
+    def n(self) -> int:
+        return len(self.categories) + len(self.outcomes) + len(self.indicators) + len(self.services)
+
+    def slices(self) -> dict:
+        c, o, i = len(self.categories), len(self.outcomes), len(self.indicators)
+        return {"costs": slice(0, c), "outcomes": slice(c, c + o), "indicators": slice(c + o, c + o + i),
+                "services": slice(c + o + i, self.n)}
+
+
+@dataclass(frozen=True)
+class DrawTables:
+    """Everything one parameter draw needs: the kernel's inputs and the reward value tables.
+
+    Attributes
+    ----------
+    kernel : KernelInputs
+    state_values, entry_values : ndarray, shape (strategy, time, cell, column)
+        Reward per cycle in a reward cell / on entering it (columns: :class:`Columns`).
+    reward_time : ndarray of int64, shape (cycle + 1,)
+        Time slice of the value tables used at each trace point (point 0 uses cycle 1's).
+    columns : Columns
+    metric_names : tuple of str
+        Names of the per-individual metrics (columns of ``kernel.metric_state``).
+    """
+
+    kernel: KernelInputs
+    state_values: np.ndarray
+    entry_values: np.ndarray
+    reward_time: np.ndarray
+    columns: Columns
+    metric_names: tuple
+
+
+def list_reward_columns(scenario) -> Columns:
+    return Columns(scenario.categories, tuple(o.name for o in scenario.outcomes),
+                   tuple(i.name for i in scenario.indicators), tuple(s.name for s in scenario.services))
+
+
+def list_metrics(scenario) -> tuple[tuple, int]:
+    """Names of the per-individual metrics and the index of the discounted effect among them.
+
+    Discounted: each cost category, total cost, each outcome; then the same undiscounted.
+    """
+    names = []
+    for suffix in ("", "_undiscounted"):
+        names += [f"cost_{c}{suffix}" for c in scenario.categories] + [f"cost_total{suffix}"]
+        names += [f"{o.name}{suffix}" for o in scenario.outcomes]
+    return tuple(names), names.index(scenario.analysis.effect)
+
+
+class _Grid:
+    """Names shaped for the grid of one draw: (time, attribute..., history...)."""
+
+    def __init__(self, scenario, population, groups, values: dict, draw: int):
+        self.scenario = scenario
+        self.population = population
+        self.groups = groups
+        settings = scenario.settings
+        n_cycles = settings.n_cycles
+        self.attr_shape = tuple(groups.shape)
+        self.hist_shape = tuple(h.cap + 1 for h in population.history)
+        self.ndim = 1 + len(self.attr_shape) + len(self.hist_shape)
+        self.n_cycles = n_cycles
+        space = {}
+        for name, v in values.items():
+            space[name] = np.float64(np.ravel(v)[draw if np.size(v) > 1 else 0])
+        cycles = np.arange(1, n_cycles + 1, dtype=float).reshape((-1,) + (1,) * (self.ndim - 1))
+        space.update(cycle=cycles, time_years=(cycles - 1) * settings.cycle_years, cycle_years=settings.cycle_years)
+        tail = (1,) * len(self.hist_shape)
+        for name, v in groups.values.items():
+            v = np.asarray(v)
+            v = v[draw] if v.shape[0] > 1 else v[0]
+            space[name] = v.reshape((1,) + v.shape + tail)
+        for h, counter in enumerate(population.history):
+            shape = [1] * self.ndim
+            shape[1 + len(self.attr_shape) + h] = counter.cap + 1
+            space[counter.name] = np.arange(counter.cap + 1, dtype=float).reshape(shape)
+        self.space = space
+        self.spaces = []
+        for strategy in scenario.strategies:
+            local = dict(space)
+            for name, expr in scenario.strategy_values[strategy].items():
+                local[name] = self.evaluate(expr, local, f"strategies.{strategy}.values.{name}")
+            self.spaces.append(local)
+
+    def evaluate(self, expr, space, where):
+        try:
+            value = np.asarray(expr.evaluate(space, tables=self.scenario.tables), dtype=float)
+        except ExpressionError as exc:
+            raise ScenarioError(Problem(f"{self.scenario.path}: {where}", str(exc))) from None
+        except (TypeError, ValueError) as exc:
+            raise ScenarioError(Problem(f"{self.scenario.path}: {where}", f"cannot evaluate {expr.text!r}: {exc}")) from None
+        if value.ndim not in (0, self.ndim):
+            raise ScenarioError(Problem(f"{self.scenario.path}: {where}", f"{expr.text!r} has an unexpected shape {value.shape}"))
+        return value
+
+    def union(self, arrays) -> tuple:
+        return np.broadcast_shapes((1,) * self.ndim, *(np.shape(a) for a in arrays if np.ndim(a)))
+
+    def split(self, shape):
+        n_attr = len(self.attr_shape)
+        return shape[0], shape[1:1 + n_attr], shape[1 + n_attr:]
+
+    def addressing(self, shape):
+        """Group offsets (G,) and history strides (H,) of a table whose grid shape is ``shape``."""
+        _, attr_used, hist_used = self.split(shape)
+        n_buckets = math.prod(hist_used)
+        if self.attr_shape:
+            coords = np.unravel_index(np.arange(math.prod(self.attr_shape)), self.attr_shape)
+            coords = tuple(c if size > 1 else np.zeros_like(c) for c, size in zip(coords, attr_used))
+            offsets = np.ravel_multi_index(coords, attr_used) * n_buckets
+        else:
+            offsets = np.zeros(1, dtype=np.int64)
+        strides = np.array([math.prod(hist_used[h + 1:]) if size > 1 else 0 for h, size in enumerate(hist_used)], dtype=np.int64)
+        return offsets.astype(np.int64), strides
+
+    def time_index(self, shape, points: bool):
+        """Time slice per cycle (``points=False``, length T) or per trace point (length T + 1)."""
+        n_time = shape[0]
+        if points:
+            return np.maximum(np.arange(self.n_cycles + 1) - 1, 0).astype(np.int64) if n_time > 1 else np.zeros(self.n_cycles + 1, np.int64)
+        return np.arange(self.n_cycles, dtype=np.int64) if n_time > 1 else np.zeros(self.n_cycles, np.int64)
+
+    def describe(self, shape, index) -> str:
+        """``cycle=3 risk=high injections=2`` for a cell of a table of grid shape ``shape``."""
+        n_attr = len(self.attr_shape)
+        parts = [f"cycle={index[0] + 1}" if shape[0] > 1 else "cycle=all"]
+        for k, (size, i) in enumerate(zip(shape[1:1 + n_attr], index[1:1 + n_attr])):
+            if size > 1:
+                parts.append(f"{self.groups.attribute_names[k]}={self.groups.level_labels[k][i]}")
+        for h, (size, i) in enumerate(zip(shape[1 + n_attr:], index[1 + n_attr:])):
+            if size > 1:
+                parts.append(f"{self.population.history[h].name}={i}")
+        return " ".join(parts)
+
+
+def _check_size(scenario, what: str, shape, extra: int) -> None:
+    n_bytes = 8 * math.prod(shape) * extra
+    if n_bytes > MAX_TABLE_BYTES:
+        raise AnalysisError(
+            f"{scenario.path}: the microsimulation {what} table would need {n_bytes / 1024**3:.1f} GiB (limit "
+            f"{MAX_TABLE_BYTES / 1024**3:.0f} GiB; grid shape {tuple(shape)} = strategy, cycle, attribute levels, "
+            "history counts used by its expressions) — lower the max of history counters or use fewer bands/levels")
+
+
+def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, base_case: bool) -> DrawTables:
+    """Look-up tables of one parameter draw.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    population : Population
+    groups : GroupGrid
+        From :func:`costspine.population.build_groups` (all draws).
+    values : dict of str to ndarray, shape (draw,)
+        Every parameter's values, derived ones included.
+    draw : int
+    base_case : bool
+        Invalid probabilities are a ScenarioError in the base case, else an AnalysisError.
+
+    Returns
+    -------
+    DrawTables
+    """
+    grid = _Grid(scenario, population, groups, values, draw)
+    states, strategies = scenario.states, scenario.strategies
+    n_states, n_strategies, n_cycles = len(states), len(strategies), scenario.settings.n_cycles
+    problems = []
+
+    # ---- transitions
+    cells = {}
+    for k, strategy in enumerate(strategies):
+        for i, origin in enumerate(states):
+            for j, dest in enumerate(states):
+                expr = scenario.transitions[strategy][origin].get(dest)
+                if expr is not None and expr != REST:
+                    cells[k, i, j] = grid.evaluate(expr, grid.spaces[k], f"transitions.{origin}.{dest} (strategy {strategy})")
+    shape = grid.union(cells.values())
+    _check_size(scenario, "transition", (n_strategies, *shape), n_states * n_states * 2)
+    prob = np.zeros((n_strategies, *shape, n_states, n_states))
+    for (k, i, j), value in cells.items():
+        prob[k, ..., i, j] = value
+    for k, strategy in enumerate(strategies):
+        for i, origin in enumerate(states):
+            row = scenario.transitions[strategy][origin]
+            rest = [j for j, dest in enumerate(states) if row.get(dest) == REST]
+            if rest:
+                j = rest[0]
+                prob[k, ..., i, j] = 1.0 - (prob[k, ..., i, :].sum(axis=-1) - prob[k, ..., i, j])
+    problems += _check_rows(grid, shape, prob, strategies, states, "transitions")
+    trans_map, trans_strides = grid.addressing(shape)
+    trans_cdf = build_cdf_rows(prob).reshape(n_strategies, shape[0], math.prod(shape[1:]) * n_states, n_states)
+    trans_time = grid.time_index(shape, points=False)
+
+    # ---- initial distribution (attributes only)
+    init_cells = {i: grid.evaluate(scenario.initial[s], grid.space, f"states.{s}.initial") for i, s in enumerate(states) if s in scenario.initial}
+    init_shape = grid.union(init_cells.values())
+    initial = np.zeros((*init_shape, n_states))
+    for i, value in init_cells.items():
+        initial[..., i] = value
+    problems += _check_rows(grid, init_shape, initial[None, ..., None, :], strategies[:1], ("initial",), "states.*.initial",
+                            initial=True)
+    init_map, _ = grid.addressing(init_shape)
+    init_cdf = build_cdf_rows(initial).reshape(math.prod(init_shape[1:]), n_states)
+
+    # ---- events
+    counters = [(h, c) for h, c in enumerate(population.history) if c.kind == "events"]
+    ev_cells = {}
+    for e, (h, counter) in enumerate(counters):
+        for k, strategy in enumerate(strategies):
+            for i, state in enumerate(states):
+                expr = counter.probability.get(state)
+                if expr is not None:
+                    ev_cells[e, k, i] = grid.evaluate(expr, grid.spaces[k], f"microsimulation.history.{counter.name}.probability.{state} (strategy {strategy})")
+    ev_shape = grid.union(ev_cells.values())
+    _check_size(scenario, "event", (max(len(counters), 1), n_strategies, *ev_shape), n_states)
+    event_prob = np.zeros((len(counters), n_strategies, *ev_shape, n_states))
+    for (e, k, i), value in ev_cells.items():
+        event_prob[e, k, ..., i] = value
+    bad = np.argwhere(~((event_prob >= -PROBABILITY_TOLERANCE) & (event_prob <= 1 + PROBABILITY_TOLERANCE)))
+    for cell in bad[:MAX_LISTED_CELLS]:
+        e, k, *grid_index, i = cell
+        problems.append((f"microsimulation.history.{counters[e][1].name}.probability.{states[i]}",
+                         f"strategy={strategies[k]} {grid.describe(ev_shape, grid_index)}: probability "
+                         f"{event_prob[tuple(cell)]:.6g} is outside [0, 1]"))
+    event_map, event_strides = grid.addressing(ev_shape)
+    event_prob = np.clip(event_prob, 0.0, 1.0).reshape(len(counters), n_strategies, ev_shape[0], math.prod(ev_shape[1:]) * n_states)
+    event_time = grid.time_index(ev_shape, points=False)
+
+    # ---- rewards
+    columns = list_reward_columns(scenario)
+    col_of = {}
+    for reward in scenario.costs:
+        col_of[reward.name] = columns.categories.index(reward.category)
+    offset = len(columns.categories)
+    for o, reward in enumerate(scenario.outcomes):
+        col_of[("outcome", reward.name)] = offset + o
+    offset += len(columns.outcomes)
+    for i, reward in enumerate(scenario.indicators):
+        col_of[("indicator", reward.name)] = offset + i
+    offset += len(columns.indicators)
+    for v, reward in enumerate(scenario.services):
+        col_of[("service", reward.name)] = offset + v
+    evaluated = []
+    for group, kind in ((scenario.costs, "cost"), (scenario.outcomes, "outcome"), (scenario.indicators, "indicator"),
+                        (scenario.services, "service")):
+        for reward in group:
+            column = col_of[reward.name] if kind == "cost" else col_of[(kind, reward.name)]
+            for part, table in (("values", reward.state_values), ("on_entry", reward.entry_values)):
+                for k, strategy in enumerate(strategies):
+                    for i, state in enumerate(states):
+                        expr = table.get(strategy, {}).get(state)
+                        if expr is not None:
+                            value = grid.evaluate(expr, grid.spaces[k], f"{kind}s.{reward.name}.{part}.{state} (strategy {strategy})")
+                            evaluated.append((part, k, i, column, value))
+    r_shape = grid.union(v for *_, v in evaluated)
+    _check_size(scenario, "reward", (n_strategies, *r_shape), n_states * max(columns.n, 1) * 2)
+    state_values = np.zeros((n_strategies, *r_shape, n_states, columns.n))
+    entry_values = np.zeros_like(state_values)
+    for part, k, i, column, value in evaluated:
+        (state_values if part == "values" else entry_values)[k, ..., i, column] += value
+    if problems:
+        _raise(scenario, problems, base_case=base_case, draw=draw)
+    reward_map, reward_strides = grid.addressing(r_shape)
+    reward_time = grid.time_index(r_shape, points=True)
+    n_cells = math.prod(r_shape[1:]) * n_states
+    state_values = state_values.reshape(n_strategies, r_shape[0], n_cells, columns.n)
+    entry_values = entry_values.reshape(n_strategies, r_shape[0], n_cells, columns.n)
+
+    metric_names, effect = list_metrics(scenario)
+    _check_size(scenario, "metric", (n_strategies, n_cycles + 1, state_values.shape[2], len(metric_names)), 2)
+    metric_state, metric_entry = _metrics(scenario, columns, state_values, entry_values, reward_time)
+    n_metrics = len(metric_names)
+    pairs = [(m, m) for m in range(n_metrics)] + [(len(columns.categories), effect)]
+
+    hist_moves = np.zeros((len(population.history), n_states, n_states), dtype=bool)
+    for h, counter in enumerate(population.history):
+        if counter.kind == "transitions":
+            for a in counter.from_states:
+                for b in counter.to_states:
+                    if a != b:
+                        hist_moves[h, states.index(a), states.index(b)] = True
+    weights = groups.flat_weights()
+    weights = weights[draw] if weights.shape[0] > 1 else weights[0]
+    kernel = KernelInputs(
+        n_cycles=n_cycles,
+        group_cum=build_cdf_rows(weights),
+        init_map=init_map,
+        init_cdf=np.ascontiguousarray(init_cdf),
+        trans_map=trans_map,
+        trans_strides=trans_strides,
+        trans_time=trans_time,
+        trans_cdf=np.ascontiguousarray(trans_cdf),
+        event_hist=np.array([h for h, _ in counters], dtype=np.int64),
+        event_map=event_map,
+        event_strides=event_strides,
+        event_time=event_time,
+        event_prob=np.ascontiguousarray(event_prob),
+        hist_kind=np.array([HISTORY_KIND_CODES[c.kind] for c in population.history], dtype=np.int64),
+        hist_cap=np.array([c.cap for c in population.history], dtype=np.int64),
+        hist_moves=hist_moves,
+        reward_map=reward_map,
+        reward_strides=reward_strides,
+        n_reward_cells=int(state_values.shape[2]),
+        metric_state=metric_state,
+        metric_entry=metric_entry,
+        pairs=np.array(pairs, dtype=np.int64).reshape(-1, 2),
+    )
+    return DrawTables(kernel, state_values, entry_values, reward_time, columns, metric_names)
+
+
+def _metrics(scenario, columns: Columns, state_values, entry_values, reward_time):
+    """Per-individual metric tables, shape (strategy, point, cell, metric): the reward at each
+    trace point already multiplied by its cycle-correction weight and discount factor (entries:
+    discount only). Metrics: each cost category, total cost, each outcome; discounted, then not."""
+    settings = scenario.settings
+    n_cycles = settings.n_cycles
+    weights = cycle_weights(n_cycles, settings.cycle_correction)
+    d_costs = discount_factors(n_cycles, cycle_years=settings.cycle_years, annual_rate=settings.discount_costs)
+    d_outcomes = discount_factors(n_cycles, cycle_years=settings.cycle_years, annual_rate=settings.discount_outcomes)
+    cols = columns.slices()
+    n_cost, n_out = len(columns.categories) + 1, len(columns.outcomes)
+    ones = np.ones(n_cycles + 1)
+
+    def block(values):
+        values = values[:, reward_time]                                   # (S, T+1, cell, column)
+        costs = values[..., cols["costs"]]
+        return np.concatenate([costs, costs.sum(axis=-1, keepdims=True), values[..., cols["outcomes"]]], axis=-1)
+
+    def factors(cost_factor, outcome_factor):
+        return np.concatenate([np.repeat(cost_factor[:, None], n_cost, 1), np.repeat(outcome_factor[:, None], n_out, 1)], 1)
+
+    state, entry = block(state_values), block(entry_values)
+    f_state = np.concatenate([factors(weights * d_costs, weights * d_outcomes), factors(weights, weights)], axis=1)
+    f_entry = np.concatenate([factors(d_costs, d_outcomes), factors(ones, ones)], axis=1)
+    metric_state = np.concatenate([state, state], axis=-1) * f_state[None, :, None, :]
+    metric_entry = np.concatenate([entry, entry], axis=-1) * f_entry[None, :, None, :]
+    return np.ascontiguousarray(metric_state), np.ascontiguousarray(metric_entry)
+
+
+def _check_rows(grid: _Grid, shape, prob, strategies, states, where, *, initial: bool = False) -> list:
+    """Probabilities in [0, 1] and rows summing to 1, each bad cell named."""
+    problems = []
+    tol = PROBABILITY_TOLERANCE
+    bad = np.argwhere(~((prob >= -tol) & (prob <= 1 + tol)))
+    for cell in bad[:MAX_LISTED_CELLS]:
+        k, *index, i, j = cell
+        label = f"{grid.describe(shape, index)}" if initial else f"strategy={strategies[k]} {grid.describe(shape, index)} from={states[i]}"
+        problems.append((where, f"{label} to={grid.scenario.states[j]}: probability {prob[tuple(cell)]:.6g} is outside [0, 1]"))
+    sums = prob.sum(axis=-1)
+    bad_rows = np.argwhere(~(np.abs(sums - 1.0) <= 1e-6))
+    for cell in bad_rows[:MAX_LISTED_CELLS]:
+        k, *index, i = cell
+        label = f"{grid.describe(shape, index)}" if initial else f"strategy={strategies[k]} {grid.describe(shape, index)} from={states[i]}"
+        hint = "the initial distribution must sum to 1" if initial else "use \"rest\" for the remainder"
+        problems.append((where, f"{label}: row sums to {sums[tuple(cell)]:.6g}, expected 1 ({hint})"))
+    more = len(bad) + len(bad_rows) - len(problems)
+    if more > 0:
+        problems.append((where, f"... and {more} more cells like these"))
+    return problems
+
+
+def _raise(scenario, problems, *, base_case: bool, draw: int):
+    if base_case:
+        raise ScenarioError([Problem(f"{scenario.path}: {where}", message) for where, message in problems])
+    raise AnalysisError(f"invalid probabilities in PSA draw {draw} (microsimulation):\n"
+                        + "\n".join(f"  - {where}: {message}" for where, message in problems)
+                        + "\nCheck the distributions of the parameters these cells use.")

@@ -1,0 +1,495 @@
+"""Workbooks and figures of ``costspine psa``, ``dsa`` and ``voi`` (``bia``: :mod:`costspine.reports.build_bia`).
+
+Like :mod:`costspine.reports.build` (whose helpers it uses), each ``build_*_workbook`` describes a
+:class:`~costspine.reports.workbook.Workbook` whose headline numbers are read from the command's
+``summary`` (what ``summary.json`` holds) or from the same records, and each ``plan_*_figures``
+returns ``functools.partial`` calls of :mod:`costspine.reports.figures` (``keywords["path"]`` is
+the file). No openpyxl, no matplotlib, no files written here.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from costspine.reports.build import (
+    build_about,
+    build_parameter_table,
+    build_unit_price_table,
+    category_labels,
+    describe_comparison,
+    describe_horizon,
+    describe_money,
+    effect_label_of,
+    format_money,
+    format_signed_money,
+    icer_cell,
+    in_sentence,
+    join_words,
+    one_line,
+    singular,
+    unique_labels,
+)
+from costspine.reports.workbook import Chart, Column, Sheet, Table, Workbook
+
+MAX_PLANE_ROWS = 1000  # draws shown on the CE-plane sheet (every draw is in ce_plane.csv)
+TORNADO_BARS = 15  # parameters drawn in a tornado chart (the table lists them all)
+
+
+def _wtp_key(value: float) -> str:
+    from costspine.psa_command import wtp_key
+
+    return wtp_key(value)
+
+
+def _at_each(pairs: list[tuple[str, str]], unit: str) -> str:
+    """'$217 at $5,000 and $82 at $10,000 per QALY' from (value, threshold) pairs."""
+    return join_words([f"{value} at {w}" for value, w in pairs]) + f" per {unit}"
+
+
+def _number(value: float) -> str:
+    """A parameter value in a sentence: 16,720, 48.67 or 0.23."""
+    size = abs(value)
+    return f"{value:,.0f}" if size >= 100 else f"{value:.2f}" if size >= 1 else f"{value:.2g}"
+
+
+def _finite(value):
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+# ---------------------------------------------------------------------------------------- psa
+
+def build_psa_workbook(scenario, draws, *, summary: dict, tables: dict, manifest: dict, evppi_rows=()) -> Workbook:
+    """The ``psa`` workbook.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario the draws come from (description, parameters, unit prices, horizon).
+    draws : costspine.psa_command.PSADraws
+        The draws (for the CE-plane sheet, capped at :data:`MAX_PLANE_ROWS` draws).
+    summary, tables : dict
+        :func:`costspine.psa_command.summarize_psa` output: headline numbers come from
+        ``summary``; the CEAC, CEAF and EVPI curves from ``tables``.
+    manifest : dict
+    evppi_rows : list of dict
+        :func:`costspine.psa_command.compute_evppi_rows` output, if EVPPI was asked for.
+
+    Returns
+    -------
+    Workbook
+        Summary, Inputs, PSA summary, CE plane, CEAC, EVPI (with EVPPI), About.
+    """
+    currency, comparator = summary["currency"], summary["comparator"]
+    effect_label = effect_label_of(scenario, summary["effect"])
+    unit = singular(in_sentence(effect_label))
+    labels = {s: e["label"] for s, e in summary["strategies"].items()}
+    sheets = [_psa_summary_sheet(scenario, summary, effect_label), _ce_plane_sheet(draws, labels, effect_label),
+              _ceac_sheet(summary, tables, labels, unit), _evpi_sheet(summary, tables, evppi_rows, unit)]
+    return Workbook(
+        title=one_line(scenario.title or scenario.name) + " — probabilistic sensitivity analysis",
+        description=scenario.description or "",
+        currency=currency,
+        reading=describe_psa(scenario, summary, effect_label),
+        headline=_psa_headline(summary, effect_label, currency, comparator),
+        inputs=build_parameter_table(scenario),
+        unit_prices=build_unit_price_table(scenario),
+        sheets=tuple(sheets),
+        about=build_about(manifest),
+    )
+
+
+def _incremental_entry(summary: dict, strategy: str) -> dict:
+    """A run-style entry (label, incremental cost and effect, ICER) of a PSA strategy, from the means."""
+    inc = summary["incremental"].get(strategy)
+    entry = {"label": summary["strategies"][strategy]["label"], "incremental_cost": 0.0, "incremental_effect": 0.0,
+             "icer": math.nan}
+    if inc is not None:
+        entry.update(incremental_cost=inc["cost"]["mean"], incremental_effect=inc["effect"]["mean"],
+                     icer=inc["icer_of_means"] if inc["icer_of_means"] is not None else math.nan)
+    return entry
+
+
+def _psa_headline(summary: dict, effect_label: str, currency: str, comparator: str) -> Table:
+    unit = singular(in_sentence(effect_label))
+    effect = summary["effect"]
+    columns = [Column("Strategy"), Column("Mean cost", "currency"), Column("Cost 2.5%", "currency"),
+               Column("Cost 97.5%", "currency"), Column(f"Mean {in_sentence(effect_label)}", "number", decimals=3),
+               Column(f"{effect_label} 2.5%", "number", decimals=3), Column(f"{effect_label} 97.5%", "number", decimals=3),
+               Column("Incremental cost", "currency"), Column(f"Incremental {in_sentence(effect_label)}", "number", decimals=3),
+               Column(f"ICER of means ({currency} per {unit})", "currency"),
+               *(Column(f"P(cost-effective) at {format_money(w, currency)}", "probability") for w in summary["wtp"]),
+               Column("Efficiency frontier (means)")]
+    rows = []
+    for s, e in summary["strategies"].items():
+        entry = _incremental_entry(summary, s)
+        cost, eff = e["cost_total"], e["outcomes"][effect]
+        rows.append((e["label"], cost["mean"], cost["lower"], cost["upper"], eff["mean"], eff["lower"], eff["upper"],
+                     entry["incremental_cost"], entry["incremental_effect"], icer_cell(entry, s, comparator),
+                     *(summary["prob_cost_effective"][_wtp_key(w)][s] for w in summary["wtp"]),
+                     e["frontier_status_of_means"]))
+    return Table("headline", tuple(columns), rows,
+                 title=f"Means over {summary['draws']:,} draws, with 95% intervals, per patient")
+
+
+def describe_psa(scenario, summary: dict, effect_label: str) -> list[str]:
+    """Plain-language reading of a PSA: the mean comparison, probabilities, CEAF and EVPI."""
+    currency, comparator = summary["currency"], summary["comparator"]
+    unit = singular(in_sentence(effect_label))
+    horizon = describe_horizon(scenario.settings)
+    sentences = [f"{summary['draws']:,} probabilistic draws of every uncertain parameter (seed {summary['seed']}); "
+                 "costs and effects below are means over the draws."]
+    reference = _incremental_entry(summary, comparator)
+    for s, inc in summary["incremental"].items():
+        entry = _incremental_entry(summary, s)
+        sentences.append(describe_comparison(entry, reference, currency=currency, effect_label=effect_label, horizon=horizon)
+                         + f" Probability that it costs less: {inc['prob_cost_saving']:.2f}; that it yields more "
+                           f"{in_sentence(effect_label)}: {inc['prob_more_effect']:.2f}.")
+    groups: dict[str, list[str]] = {}
+    for w in summary["wtp"]:
+        ceaf = summary["ceaf"][_wtp_key(w)]
+        groups.setdefault(summary["strategies"][ceaf["optimal"]]["label"], []).append(
+            f"{format_money(w, currency)} (probability {ceaf['prob_cost_effective']:.2f})")
+    if groups:
+        sentences.append("Highest expected net benefit: " + "; ".join(f"{label} at {join_words(ws)}" for label, ws in groups.items())
+                         + f" per {unit}.")
+    evpi = [(format_money(summary["evpi_per_person"][_wtp_key(w)], currency), format_money(w, currency))
+            for w in summary["wtp"]]
+    if evpi:
+        sentences.append("Expected value of perfect information per person: " + _at_each(evpi, unit) + ".")
+    if "evpi_population" in summary:
+        pop = summary["population"]
+        values = [(format_money(summary["evpi_population"][_wtp_key(w)], currency), format_money(w, currency))
+                  for w in summary["wtp"]]
+        sentences.append(f"For {pop['per_year']:,.0f} people a year over {pop['years']} years (discounted at "
+                         f"{pop['discount_rate']:.1%}): " + _at_each(values, unit) + ".")
+    sentences.append(describe_money(scenario.settings, effect_label))
+    return sentences
+
+
+def _stat_row(label: str, item: str, stats: dict) -> tuple:
+    return (label, item, stats["mean"], stats["sd"], stats["lower"], stats["upper"])
+
+
+def _psa_summary_sheet(scenario, summary: dict, effect_label: str) -> Sheet:
+    currency = summary["currency"]
+    categories = category_labels(scenario)
+    stats = (Column("Mean", "currency"), Column("SD", "currency"), Column("2.5%", "currency"), Column("97.5%", "currency"))
+    cost_rows, outcome_rows = [], []
+    for s, e in summary["strategies"].items():
+        label = e["label"]
+        cost_rows.append(_stat_row(label, "total cost", e["cost_total"]))
+        cost_rows += [_stat_row(label, f"cost: {categories.get(c, c)}", v) for c, v in e["cost_by_category"].items()]
+        cost_rows += [_stat_row(label, f"net monetary benefit at {format_money(float(w), currency)}", v)
+                      for w, v in e["nmb"].items()]
+        outcome_rows += [_stat_row(label, o, v) for o, v in e["outcomes"].items()]
+        inc = summary["incremental"].get(s)
+        if inc is not None:
+            versus = summary["strategies"][inc["versus"]]["label"]
+            cost_rows.append(_stat_row(label, f"incremental cost vs {versus}", inc["cost"]))
+            cost_rows += [_stat_row(label, f"incremental net benefit vs {versus} at {format_money(float(w), currency)}", v)
+                          for w, v in inc["nmb"].items()]
+            outcome_rows.append(_stat_row(label, f"incremental {summary['effect']} vs {versus}", inc["effect"]))
+    costs = Table("psa_costs", (Column("Strategy"), Column("Quantity"), *stats), cost_rows, title=f"Costs and net benefit ({currency})")
+    outcomes = Table("psa_outcomes", (Column("Strategy"), Column("Outcome"),
+                                      *(Column(c.name, "number", decimals=4) for c in stats)), outcome_rows, title="Outcomes")
+    conv_rows = [(summary["strategies"][s]["label"], float(w), c["mean_incremental_nmb"], c["mcse"], c["mcse_relative"])
+                 for s, by_wtp in summary["convergence"].items() for w, c in by_wtp.items()]
+    convergence = Table("convergence", (Column("Strategy"), Column("WTP", "currency"), Column("Mean incremental NMB", "currency"),
+                                        Column("Monte Carlo SE", "currency", decimals=2), Column("SE / mean", "percent", decimals=2)),
+                        conv_rows, title="Monte Carlo error of the mean incremental net benefit")
+    notes = (f"Mean, standard deviation and 95% interval (2.5th and 97.5th percentiles) over {summary['draws']:,} draws.",)
+    return Sheet("PSA summary", (costs, outcomes, convergence), notes=notes)
+
+
+def _ce_plane_sheet(draws, labels: dict, effect_label: str) -> Sheet:
+    ref = draws.comparator_index
+    shown = min(draws.n_draws, MAX_PLANE_ROWS)
+    cost, effect = draws.total_cost[:shown], draws.effect[:shown]
+    others = [k for k in range(len(draws.strategies)) if k != ref]
+    names = unique_labels({k: labels.get(draws.strategies[k], draws.strategies[k]) for k in others})
+    columns, x_names, y_names = [Column("Draw", "int")], [], []
+    for k in others:
+        x_names.append(f"Incremental {in_sentence(effect_label)}, {names[k]}")
+        y_names.append(f"Incremental cost, {names[k]}")
+        columns += [Column(x_names[-1], "number", decimals=4), Column(y_names[-1], "currency")]
+    rows = [(i, *(v for k in others for v in (effect[i, k] - effect[i, ref], cost[i, k] - cost[i, ref]))) for i in range(shown)]
+    table = Table("ce_plane", tuple(columns), rows, title=f"Incremental results against {labels[draws.comparator]}, per draw")
+    sheet_charts = ()
+    if others and rows:
+        sheet_charts = (Chart("scatter", "Cost-effectiveness plane", "ce_plane", tuple(x_names), tuple(y_names),
+                              x_title=f"Incremental {in_sentence(effect_label)}",
+                              y_title=f"Incremental cost ({draws.currency})", max_points=MAX_PLANE_ROWS),)
+    note = (f"The first {shown:,} of {draws.n_draws:,} draws (every draw is in ce_plane.csv).",)
+    return Sheet("CE plane", (table,), sheet_charts, notes=note)
+
+
+def _ceac_sheet(summary: dict, tables: dict, labels: dict, unit: str) -> Sheet:
+    currency = summary["currency"]
+    _, ceac_rows = tables["ceac.csv"]
+    _, ceaf_rows = tables["ceaf.csv"]
+    names = unique_labels(labels, taken=("WTP", "Frontier (CEAF)", "Optimal strategy"))
+    by_wtp: dict[float, dict] = {}
+    for w, s, prob, *_ in ceac_rows:
+        by_wtp.setdefault(w, {})[s] = prob
+    frontier = {w: (optimal, prob) for w, optimal, prob in ceaf_rows}
+    rows = [(w, *(probs.get(s) for s in names), frontier[w][1], labels.get(frontier[w][0], frontier[w][0]))
+            for w, probs in by_wtp.items()]
+    x_name = f"WTP ({currency} per {unit})"
+    columns = (Column(x_name, "currency"), *(Column(n, "probability") for n in names.values()),
+               Column("Frontier (CEAF)", "probability"), Column("Optimal strategy"))
+    table = Table("ceac", columns, rows, title="Probability that each strategy is cost-effective")
+    chart = Chart("line", "Cost-effectiveness acceptability curves and frontier", "ceac", x_name,
+                  (*names.values(), "Frontier (CEAF)"), x_title=f"Willingness to pay ({currency} per {unit})",
+                  y_title="Probability cost-effective")
+    note = ("The frontier (CEAF) follows the strategy with the highest expected net benefit, which need not be the one "
+            "most likely to be cost-effective.",)
+    return Sheet("CEAC", (table,), (chart,), notes=note)
+
+
+def _evpi_sheet(summary: dict, tables: dict, evppi_rows, unit: str) -> Sheet:
+    currency = summary["currency"]
+    headers, rows = tables["evpi.csv"]
+    x_name = f"WTP ({currency} per {unit})"
+    columns = [Column(x_name, "currency"), Column("EVPI per person", "currency", decimals=2)]
+    if "evpi_population" in headers:
+        columns.append(Column("EVPI, population", "currency"))
+    table = Table("evpi", tuple(columns), [tuple(r) for r in rows], title="Expected value of perfect information")
+    chart = Chart("line", "Expected value of perfect information", "evpi", x_name, ("EVPI per person",),
+                  x_title=f"Willingness to pay ({currency} per {unit})", y_title=f"EVPI per person ({currency})")
+    tables_ = [table]
+    if evppi_rows:
+        tables_.append(_evppi_table(evppi_rows))
+    return Sheet("EVPI", tuple(tables_), (chart,),
+                 notes=("What removing all uncertainty (EVPI), or that of some parameters (EVPPI), is worth per person.",))
+
+
+def _evppi_table(evppi_rows) -> Table:
+    columns = (Column("Parameters"), Column("WTP", "currency"), Column("EVPPI per person", "currency", decimals=2),
+               Column("Standard error", "currency", decimals=2), Column("EVPI per person", "currency", decimals=2),
+               Column("Method"), Column("Draws", "int"))
+    rows = [(", ".join(r["parameters"]) if r["group"] == "+".join(r["parameters"]) else f"{r['group']} ({', '.join(r['parameters'])})",
+             r["wtp"], r["evppi_per_person"], r["se"], r["evpi_per_person"], r["method"], r["draws"]) for r in evppi_rows]
+    return Table("evppi", columns, rows, title="Expected value of partial perfect information")
+
+
+def plan_psa_figures(scenario, draws, *, summary: dict, tables: dict, folder) -> list[partial]:
+    """CE plane, CEAC with the CEAF, and EVPI curve, as calls of :mod:`costspine.reports.figures`."""
+    from costspine.reports import figures
+
+    folder = Path(folder)
+    effect_label = effect_label_of(scenario, summary["effect"])
+    currency, ref = summary["currency"], draws.comparator_index
+    labels = [summary["strategies"][s]["label"] for s in draws.strategies]
+    others = [k for k in range(len(draws.strategies)) if k != ref]
+    unit = singular(in_sentence(effect_label))
+    plans = []
+    if others:
+        wtp = summary["wtp"][len(summary["wtp"]) // 2] if summary["wtp"] else None
+        plans.append(partial(figures.plot_ce_plane, draws.total_cost[:, others] - draws.total_cost[:, [ref]],
+                             draws.effect[:, others] - draws.effect[:, [ref]], wtp=wtp,
+                             labels=[f"{labels[k]} vs {labels[ref]}" for k in others], currency=currency,
+                             effect_name=in_sentence(effect_label), path=folder / "ce_plane.png"))
+    _, ceac_rows = tables["ceac.csv"]
+    grid = np.array(sorted({r[0] for r in ceac_rows}))
+    index = {s: k for k, s in enumerate(draws.strategies)}
+    prob = np.zeros((len(grid), len(draws.strategies)))
+    position = {w: j for j, w in enumerate(grid)}
+    for w, s, p, *_ in ceac_rows:
+        prob[position[w], index[s]] = p
+    optimal = {w: index[o] for w, o, _ in tables["ceaf.csv"][1]}
+    plans.append(partial(figures.plot_ceac, grid, prob, strategies=labels, frontier=[optimal[w] for w in grid],
+                         currency=currency, effect_name=unit, path=folder / "ceac.png"))
+    _, evpi_rows = tables["evpi.csv"]
+    plans.append(partial(figures.plot_evpi, [r[0] for r in evpi_rows], [r[1] for r in evpi_rows], currency=currency,
+                         effect_name=unit, path=folder / "evpi.png"))
+    return plans
+
+
+# ---------------------------------------------------------------------------------------- voi
+
+def build_voi_workbook(summary: dict, *, manifest: dict) -> Workbook:
+    """The ``voi`` workbook: EVPI per person (and population) and EVPPI with standard errors."""
+    currency = summary["currency"]
+    unit = singular(summary["effect"].replace("_", " "))
+    wtp = summary["wtp"]
+    columns = [Column(f"WTP ({currency} per {unit})", "currency"), Column("EVPI per person", "currency", decimals=2)]
+    rows = [[float(w), summary["evpi_per_person"][_wtp_key(w)]] for w in wtp]
+    if "evpi_population" in summary:
+        columns.append(Column("EVPI, population", "currency"))
+        rows = [r + [summary["evpi_population"][_wtp_key(r[0])]] for r in rows]
+    headline = Table("headline", tuple(columns), [tuple(r) for r in rows], title="Expected value of perfect information")
+    sheets = []
+    if summary.get("evppi"):
+        sheets.append(Sheet("EVPPI", (_evppi_table(summary["evppi"]),),
+                            notes=("EVPPI by regression of the net benefit on the parameters (standard errors from "
+                                   "the PSA seed); it cannot truly exceed the EVPI, so estimates above it read as ≈ EVPI.",)))
+    reading = [f"From {summary['draws']:,} PSA draws (seed {summary['seed']}) saved in {summary['results_dir']}.",
+               "Expected value of perfect information per person: "
+               + _at_each([(format_money(r[1], currency), format_money(r[0], currency)) for r in rows], unit) + "."]
+    for w in wtp:
+        at = [r for r in summary.get("evppi", []) if r["wtp"] == float(w)]
+        if at:
+            top = max(at, key=lambda r: r["evppi_per_person"])
+            reading.append(f"At {format_money(w, currency)} per {unit}, the largest EVPPI is {top['group']}: "
+                           f"{format_money(top['evppi_per_person'], currency)} per person (SE {format_money(top['se'], currency)}).")
+    return Workbook(title=one_line(summary["title"]) + " — value of information", description="", currency=currency,
+                    reading=reading, headline=headline, sheets=tuple(sheets), about=build_about(manifest))
+
+
+def plan_voi_figures(summary: dict, *, folder) -> list[partial]:
+    """The EVPI curve at the thresholds (when there are at least two)."""
+    from costspine.reports import figures
+
+    wtp = summary["wtp"]
+    if len(wtp) < 2:
+        return []
+    return [partial(figures.plot_evpi, wtp, [summary["evpi_per_person"][_wtp_key(w)] for w in wtp],
+                    currency=summary["currency"], effect_name=singular(summary["effect"].replace("_", " ")),
+                    path=Path(folder) / "evpi.png")]
+
+
+# ---------------------------------------------------------------------------------------- dsa
+
+def _tornado_groups(result, by: str) -> dict[tuple[str, float], list[dict]]:
+    groups: dict[tuple[str, float], list[dict]] = {}
+    for row in result.tornado(by=by):
+        groups.setdefault((row["strategy"], row["wtp"]), []).append(row)
+    return groups
+
+
+def build_dsa_workbook(result, *, summary: dict, by: str, manifest: dict) -> Workbook:
+    """The ``dsa`` workbook: the most influential parameters, a tornado per comparison and threshold,
+    the ranges used, threshold values.
+
+    Parameters
+    ----------
+    result : costspine.analysis.dsa.DSAResult
+    summary : dict
+        :func:`costspine.dsa_command.summarize_dsa` of ``result`` (base case, ranges).
+    by : {"nmb", "icer"}
+        What the tornado is ranked and drawn by.
+    manifest : dict
+    """
+    scenario = result.scenario
+    currency = summary["currency"]
+    effect_label = effect_label_of(scenario, summary["effect"])
+    unit = singular(in_sentence(effect_label))
+    labels = {s: scenario.strategy_labels.get(s, s) for s in result.strategies}
+    groups = _tornado_groups(result, by)
+    if groups:
+        (strategy, wtp), rows = next(iter(groups.items()))
+        headline = _tornado_table("headline", rows[:10], currency, by)
+        headline = headline.renamed("headline", title=f"Most influential parameters: {labels[strategy]} vs "
+                                    f"{in_sentence(labels[rows[0]['comparator']])} at {format_money(wtp, currency)} per {unit}")
+    else:
+        headline = Table("headline", (Column("Strategy"), Column("Cost", "currency"), Column(effect_label, "number", decimals=3)),
+                         [(labels[s], v["cost_total"], v["effect"]) for s, v in summary["base_case"].items()],
+                         title="Base case (no parameter varies)")
+    sheets = []
+    strategies = list(dict.fromkeys(s for s, _ in groups))
+    sheet_names = unique_labels({s: f"Tornado {s}"[:31] for s in strategies})
+    for k, strategy in enumerate(strategies):
+        tables, charts = [], []
+        for j, ((s, wtp), rows) in enumerate((key, rows) for key, rows in groups.items() if key[0] == strategy):
+            name = f"tornado_{k + 1}_{j + 1}"
+            tables.append(_tornado_table(name, rows, currency, by).renamed(
+                name, title=f"At {format_money(wtp, currency)} per {unit}"))
+            low, high, base = (("Incremental NMB, low", "Incremental NMB, high", rows[0]["inc_nmb_base"]) if by == "nmb"
+                               else ("ICER, low", "ICER, high", _finite(rows[0]["icer_base"])))
+            charts.append(Chart("tornado", f"{labels[s]} vs {labels[rows[0]['comparator']]} at {format_money(wtp, currency)}",
+                                name, "Parameter", (low, high), x_title="Parameter",
+                                y_title=(f"Incremental net monetary benefit ({currency})" if by == "nmb"
+                                         else f"ICER ({currency} per {unit})"), max_points=TORNADO_BARS, base=base))
+        sheets.append(Sheet(sheet_names[strategy], tuple(tables), tuple(charts),
+                            notes=(f"Each parameter at its low and high value, the others at base case; ranked by the swing "
+                                   f"in {'incremental net monetary benefit' if by == 'nmb' else 'the ICER'}. Charts show the "
+                                   f"top {TORNADO_BARS}.",)))
+    ranges = Table("ranges", (Column("Parameter"), Column("Group"), Column("Distribution"),
+                              *(Column(n, "number", decimals=4) for n in ("Base", "Low", "High")), Column("Range from")),
+                   [(p["parameter"], p["group"], p["family"], p["base"], p["low"], p["high"], p["source"])
+                    for p in summary["parameters"]], title="Ranges varied")
+    sheets.append(Sheet("Ranges", (ranges,)))
+    if result.thresholds:
+        thresholds = Table("thresholds", (Column("WTP", "currency"), Column("Parameter"), Column("Threshold value", "number", decimals=4),
+                                          Column("Optimal below"), Column("Optimal above")),
+                           [(t.wtp, t.parameter, t.value, labels.get(t.below, t.below), labels.get(t.above, t.above))
+                            for t in result.thresholds], title="Where the optimal strategy changes")
+        sheets.append(Sheet("Thresholds", (thresholds,)))
+    return Workbook(
+        title=one_line(scenario.title or scenario.name) + " — one-way sensitivity analysis",
+        description=scenario.description or "",
+        currency=currency,
+        reading=describe_dsa(result, summary, groups, labels, unit),
+        headline=headline,
+        inputs=build_parameter_table(scenario),
+        unit_prices=build_unit_price_table(scenario),
+        sheets=tuple(sheets),
+        about=build_about(manifest),
+    )
+
+
+def _tornado_table(name: str, rows: list[dict], currency: str, by: str) -> Table:
+    columns = (Column("Rank", "int"), Column("Parameter"), Column("Low value", "number", decimals=4),
+               Column("High value", "number", decimals=4), Column("Incremental NMB, low", "currency"),
+               Column("Incremental NMB, high", "currency"), Column("NMB swing", "currency"),
+               Column("ICER, low", "currency"), Column("ICER, high", "currency"))
+    return Table(name, columns, [(r["rank"], r["parameter"], r["low_value"], r["high_value"], r["inc_nmb_low"], r["inc_nmb_high"],
+                                  r["swing_nmb"], _finite(r["icer_low"]), _finite(r["icer_high"])) for r in rows])
+
+
+def describe_dsa(result, summary: dict, groups: dict, labels: dict, unit: str) -> list[str]:
+    """Reading of a DSA: what was varied, the top parameters per comparison, threshold values."""
+    currency = summary["currency"]
+    how = ("its declared low and high values (else the 2.5% and 97.5% points of its distribution)"
+           if summary["range"] == "minmax" else "the 2.5% and 97.5% points of its distribution")
+    sentences = [f"{len(summary['parameters'])} parameters, each set to {how} while the others keep their base-case values."]
+    seen = set()
+    for (strategy, wtp), rows in groups.items():
+        if strategy in seen:
+            continue  # one sentence per comparison, at the first threshold
+        seen.add(strategy)
+        top = join_words([f"{r['parameter']} ({format_signed_money(r['inc_nmb_low'], currency)} to "
+                          f"{format_signed_money(r['inc_nmb_high'], currency)})" for r in rows[:3]])
+        sentences.append(f"The incremental net monetary benefit of {labels[strategy]} against "
+                         f"{in_sentence(labels[rows[0]['comparator']])} at {format_money(wtp, currency)} per {unit} "
+                         f"(base case {format_signed_money(rows[0]['inc_nmb_base'], currency)}) is most sensitive to {top}.")
+    for t in result.thresholds:
+        sentences.append(f"At {format_money(t.wtp, currency)} per {unit}, the strategy with the highest net benefit changes "
+                         f"from {labels.get(t.below, t.below)} to {labels.get(t.above, t.above)} when {t.parameter} "
+                         f"rises past {_number(t.value)}.")
+    if not result.thresholds:
+        sentences.append("No parameter changes the optimal strategy within its range at any threshold.")
+    return sentences
+
+
+def plan_dsa_figures(result, *, by: str, folder) -> list[partial]:
+    """One tornado PNG per comparison, at the first threshold, top :data:`TORNADO_BARS` parameters."""
+    from costspine.reports import figures
+
+    scenario = result.scenario
+    currency = scenario.settings.currency
+    unit = singular(in_sentence(effect_label_of(scenario, scenario.analysis.effect)))
+    labels = {s: scenario.strategy_labels.get(s, s) for s in result.strategies}
+    plans, seen = [], set()
+    for (strategy, wtp), rows in _tornado_groups(result, by).items():
+        if strategy in seen:
+            continue
+        seen.add(strategy)
+        rows = rows[:TORNADO_BARS]
+        if by == "nmb":
+            low, high, base = [r["inc_nmb_low"] for r in rows], [r["inc_nmb_high"] for r in rows], rows[0]["inc_nmb_base"]
+            xlabel = f"Incremental net monetary benefit ({currency}) at {format_money(wtp, currency)} per {unit}"
+        else:
+            if _finite(rows[0]["icer_base"]) is None:
+                continue  # no base-case ICER to draw from
+            low, high, base = [r["icer_low"] for r in rows], [r["icer_high"] for r in rows], rows[0]["icer_base"]
+            xlabel = f"ICER ({currency} per {unit})"
+        xlabel += f"\n{labels[strategy]} vs {in_sentence(labels[rows[0]['comparator']])}"
+        plans.append(partial(figures.plot_tornado, [r["parameter"] for r in rows], low, high, base=base, xlabel=xlabel,
+                             currency=currency, title="One-way sensitivity analysis",
+                             path=Path(folder) / f"tornado_{strategy}.png"))
+    return plans
