@@ -399,7 +399,12 @@ class PSAResult:
                              title=f"PSA: {self.n_draws:,} draws, seed {self.seed} (means and 95% intervals, discounted)")
         inc = summarize_incremental(cost, effect, comparator=self.comparator_index, strategies=self.strategies)
         ceaf = compute_ceaf(cost, effect, wtp, strategies=self.strategies)
-        return "\n\n".join([scenario.title, table, "Incremental results\n" + inc.summary(),
+        parts = [scenario.title]
+        for pool in self.posterior or []:
+            parts.append(f"Posterior draws: {', '.join(pool['parameters'])} sampled jointly (whole rows of "
+                         f"{pool['posterior_draws']:,} posterior draws) from the calibration to {pool['evidence']}"
+                         f" (cache {pool['cache']})")
+        return "\n\n".join([*parts, table, "Incremental results\n" + inc.summary(),
                             "Cost-effectiveness acceptability frontier\n" + ceaf.summary()])
 
     def to_frame(self):

@@ -1,0 +1,77 @@
+"""The bundled SPINE CARE evidence and the posterior-driven spine scenario."""
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from costspine.evidence import load_evidence
+from costspine.posterior import cache_dir, write_posterior_csv
+from costspine.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+BAYES = ROOT / "scenarios" / "spine" / "base_case_bayes.toml"
+
+
+def test_bundled_evidence_matches_its_scenario():
+    from costspine.bayes import check_evidence_against_scenario
+
+    evidence = load_evidence()
+    scenario = load_scenario(evidence.scenario_path)
+    check_evidence_against_scenario(evidence, scenario)  # raises on any mismatch
+    by_name = {t.name: t for t in evidence.targets}
+    # published numbers (SPINE CARE Table 2), not what the code printed
+    assert by_name["odi_diff_3m_ice"].mean == -5.8 and (by_name["odi_diff_3m_ice"].low, by_name["odi_diff_3m_ice"].high) == (-7.7, -3.9)
+    assert by_name["spending_ratio_ipt"].mean == 1.40 and by_name["spending_ratio_ipt"].high == 1.45
+    assert not by_name["spending_ipt"].likelihood
+    # priors for calibration are wide, not the base case's trial-derived ones
+    assert scenario.parameter("hr_improve_ice_treatment").args["sdlog"] == 1
+
+
+def test_psa_joins_whole_posterior_rows_from_the_cache(tmp_path, monkeypatch):
+    """A cached posterior is used without refitting, and rows are kept together."""
+    from costspine.cli import cli
+
+    monkeypatch.setenv("COSTSPINE_CACHE_DIR", str(tmp_path / "cache"))
+    evidence = load_evidence()
+    scenario = load_scenario(evidence.scenario_path)
+    n = 50
+    rows = np.arange(n, dtype=float)
+    fake = {name: 1.0 + rows / 100 + i for i, name in enumerate(evidence.calibrate)}  # row r: 1 + r/100 + i
+    write_posterior_csv(cache_dir(evidence, scenario) / "posterior.csv", fake)
+    out = tmp_path / "psa"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = CliRunner().invoke(cli, ["psa", str(BAYES), "--draws", "200", "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["posterior"][0]["posterior_draws"] == n
+    assert summary["posterior"][0]["fitted_now"] is False
+    draws = np.load(out / "draws.npz", allow_pickle=False)
+    names = json.loads(str(draws["meta"]))["parameter_names"]
+    values = draws["parameters"]
+    first = values[:, names.index(evidence.calibrate[0])]
+    for i, name in enumerate(evidence.calibrate[1:], start=1):
+        np.testing.assert_allclose(values[:, names.index(name)], first + i)  # same row for every parameter
+    assert len(np.unique(first)) > 10
+
+
+@pytest.mark.slow
+def test_spine_fit_converges_and_reproduces_targets(tmp_path, monkeypatch):
+    from costspine.bayes import fit_evidence
+    from costspine.calibration import posterior_predictive_rows
+
+    monkeypatch.setenv("COSTSPINE_CACHE_DIR", str(tmp_path / "cache"))
+    evidence = load_evidence()
+    scenario = load_scenario(evidence.scenario_path)
+    s = evidence.sampler
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = fit_evidence(evidence, scenario, draws=s.draws, tune=s.tune, chains=s.chains, target_accept=s.target_accept, seed=s.seed)
+    assert fit.converged, fit.failures
+    for row in posterior_predictive_rows(scenario, evidence, fit.draws):
+        if row[-1] == "yes":  # every likelihood target within its trial 95% CI
+            assert row[-2] == "yes", row
