@@ -29,6 +29,8 @@ def _fmt(value) -> str:
     if isinstance(value, (int, np.integer)):
         return f"{value:,}"
     value = float(value)
+    if value == 0:
+        return "0"
     if abs(value) >= 1000:
         return f"{value:,.0f}"
     if abs(value) >= 10:
@@ -61,7 +63,8 @@ def format_run_summary(result) -> str:
     horizon = settings.n_cycles * settings.cycle_years
     parts = [
         f"{scenario.title}",
-        f"horizon {horizon:g} years ({settings.n_cycles} cycles of {settings.cycle_length:g} {settings.cycle_unit}); "
+        f"horizon {horizon:.3g} years ({settings.n_cycles} cycles of {settings.cycle_length:g} {settings.cycle_unit}"
+        f"{'s' if settings.cycle_length != 1 else ''}); "
         f"discounting: costs {settings.discount_costs:.1%}, outcomes {settings.discount_outcomes:.1%}; "
         f"{currency} {settings.price_year}; correction: {settings.cycle_correction}",
         "",
@@ -85,5 +88,5 @@ def format_run_summary(result) -> str:
             for k, strategy in enumerate(result.strategies):
                 ind_rows.append([scenario.strategy_labels.get(strategy, strategy)]
                                 + [float(np.nanmean(result.indicator_at_years(name, t)[:, k])) for t in times])
-            parts += ["", format_table(["strategy"] + [f"{t:g} y" for t in times], ind_rows, title=f"Mean {name} over time")]
+            parts += ["", format_table(["strategy"] + [f"{t:g} y" for t in times], ind_rows, title=f"Mean {name} over time (years since start)")]
     return "\n".join(parts)
