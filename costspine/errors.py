@@ -71,5 +71,16 @@ class ScenarioError(CostspineError, ValueError):
         super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in self.problems))
 
 
+def describe_value(value) -> str:
+    """How an error message names a value found in a file: 'a table', 'an array', 'str 'x''..."""
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    return f"{type(value).__name__} {value!r}"
+
+
 class ConvergenceWarning(UserWarning):
     """MCMC diagnostics (R-hat, effective sample size, divergences) failed for named variables."""

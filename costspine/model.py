@@ -204,8 +204,8 @@ def build_model_inputs(scenario: Scenario, params: dict[str, np.ndarray] | None 
     entry_costs = _reward_array(scenario, spaces, scenario.costs, n_draws, "on_entry", group=categories)
     state_outcomes = _reward_array(scenario, spaces, scenario.outcomes, n_draws, "values")
     indicator_values = _reward_array(scenario, spaces, scenario.indicators, n_draws, "values")
-    mask = np.array([[s in ind.state_values.get(strategies[0], {}) or any(s in ind.state_values.get(st, {}) for st in strategies)
-                      for s in states] for ind in scenario.indicators], dtype=bool).reshape(len(scenario.indicators), n_states)
+    mask = np.array([[any(s in ind.state_values.get(st, {}) for st in strategies) for s in states]
+                     for ind in scenario.indicators], dtype=bool).reshape(len(scenario.indicators), n_states)
     state_services = _reward_array(scenario, spaces, scenario.services, n_draws, "values")
     entry_services = _reward_array(scenario, spaces, scenario.services, n_draws, "on_entry")
     _check_finite(scenario, {("costs", "category"): (state_costs, entry_costs), ("outcomes", "outcome"): (state_outcomes,),

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine.errors import Problem, ScenarioError
+from costspine.errors import Problem, ScenarioError, describe_value as _describe
 from costspine.expressions import FUNCTIONS, RESERVED_NAMES, TIME_NAMES, Expression, ExpressionError, parse_expression
 from costspine.params import ARGUMENT_KEYS, FAMILIES, Correlation, ParameterSpec, canonical_args, rank_to_normal_correlation
 
@@ -323,16 +323,6 @@ class _Collector:
             found = repr(value if not isinstance(value, str) or len(value) <= 80 else value[:77] + "...")
             self.add(keypath, str(exc) if isinstance(value, str) and found in str(exc) else f"{exc}; got {found}")
             return None
-
-
-def _describe(value) -> str:
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    return f"{type(value).__name__} {value!r}"
 
 
 def _is_name(text) -> bool:

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from costspine.errors import Problem, ScenarioError
+from costspine.errors import Problem, ScenarioError, describe_value as _describe
 
 MAX_YEARS = 10
 SHARE_TOLERANCE = 1e-6
@@ -340,11 +340,3 @@ def _hint(name, known, *, always=False) -> str:
     return f"; expected one of: {', '.join(known)}" if always and known else ""
 
 
-def _describe(value) -> str:
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    return f"{type(value).__name__} {value!r}"
