@@ -57,15 +57,16 @@ def whole_process(args: list[str], runs: int) -> float:
 
 
 def kernel_inputs(path: Path):
-    from costspine.microsim_tables import build_draw_tables
-    from costspine.model import evaluate_parameters
-    from costspine.population import build_groups
-    from costspine.scenario import load_scenario
+    from costspine.model.microsim_tables import build_draw_tables
+    from costspine.simulate.microsim import build_kernel_inputs
+    from costspine.model.inputs import evaluate_parameters
+    from costspine.model.groups import build_groups
+    from costspine.scenario.load import load_scenario
 
     scenario = load_scenario(path)
     values = evaluate_parameters(scenario)
     groups = build_groups(scenario.population, values, tables=scenario.tables, where=str(path), base_case=True)
-    return scenario, build_draw_tables(scenario, scenario.population, groups, values, draw=0, base_case=True).kernel
+    return scenario, build_kernel_inputs(scenario, build_draw_tables(scenario, scenario.population, groups, values, draw=0, base_case=True))
 
 
 def main() -> None:
@@ -109,7 +110,7 @@ def main() -> None:
         t_e2e = whole_process(cli + ["run", str(BENCH), "--method", "microsim", "--individuals", "1000000", "--seed", "1",
                                      "--quiet", "--out", f"{tmp}/e2e"], options.runs)
         rows.append(("10^6 x 13 x 3 end to end (costspine run, whole process)", f"{t_e2e:.2f} s", "+ CSV, JSON, workbook, figures"))
-        from costspine.microsim import run_microsim
+        from costspine.simulate.microsim import run_microsim
 
         t_api = best_of(options.runs, lambda: run_microsim(scenario, n_individuals=1_000_000, seed=1))
         rows.append(("10^6 x 13 x 3, run_microsim in process", f"{t_api:.2f} s", "tables + simulation + summaries"))
@@ -119,7 +120,7 @@ def main() -> None:
         t_ss = whole_process(cli + ["run", str(SICK_SICKER), "--method", "microsim", "--individuals", "100000", "--seed", "1",
                                     "--quiet", "--out", f"{tmp}/ss"], options.runs)
         t_plain = whole_process([sys.executable, str(PLAIN)], options.runs)
-        sick = __import__("costspine.scenario", fromlist=["load_scenario"]).load_scenario(SICK_SICKER)
+        sick = __import__("costspine.scenario.load", fromlist=["load_scenario"]).load_scenario(SICK_SICKER)
         t_ss_api = best_of(options.runs, lambda: run_microsim(sick, n_individuals=100_000, seed=1))
         rows.append(("Sick-Sicker 10^5 x 30 x 2, plain numpy script (whole process)", f"{t_plain:.2f} s", "computes and prints"))
         rows.append(("Sick-Sicker 10^5 x 30 x 2, costspine (whole process, compute and print)", f"{t_ss_only:.2f} s",
@@ -129,7 +130,7 @@ def main() -> None:
 
     # 4. memory at 10^7
     if not options.quick:
-        code = ("import resource, time; from costspine.scenario import load_scenario; from costspine.microsim import run_microsim; "
+        code = ("import resource, time; from costspine.scenario.load import load_scenario; from costspine.simulate.microsim import run_microsim; "
                 f"s = load_scenario({str(BENCH)!r}); t = time.perf_counter(); "
                 "r = run_microsim(s, n_individuals=10_000_000, seed=1); "
                 "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")

@@ -157,7 +157,7 @@ def bench_process(repeats: int) -> None:
 
 
 def synthetic_scenario(folder: Path):
-    from costspine.scenario import load_scenario
+    from costspine.scenario.load import load_scenario
 
     path = folder / "bench_5state.toml"
     path.write_text(SYNTHETIC, encoding="utf-8")
@@ -165,8 +165,9 @@ def synthetic_scenario(folder: Path):
 
 
 def bench_engine(repeats: int) -> None:
-    from costspine.analysis.sampling import CHUNK_SIZE, draw_chunk_parameters, plan_chunks, run_psa
-    from costspine.model import build_model_inputs, simulate_inputs
+    from costspine.analysis.psa import CHUNK_SIZE, draw_chunk_parameters, plan_chunks, run_psa
+    from costspine.model.inputs import build_model_inputs
+    from costspine.simulate.cohort import simulate_inputs
 
     with tempfile.TemporaryDirectory() as folder:
         scenario = synthetic_scenario(Path(folder))
@@ -186,9 +187,9 @@ def bench_engine(repeats: int) -> None:
 
 
 def evppi_inputs():
-    from costspine.analysis.psa import compute_net_benefit
-    from costspine.analysis.sampling import run_psa
-    from costspine.scenario import load_scenario
+    from costspine.analysis.decision import compute_net_benefit
+    from costspine.analysis.psa import run_psa
+    from costspine.scenario.load import load_scenario
 
     result = run_psa(load_scenario(ROOT / "scenarios/examples/hiv_chancellor.toml"), 10_000, seed=1)
     nb = compute_net_benefit(result.total_cost, result.effect, 10_000.0)

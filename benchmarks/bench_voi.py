@@ -82,7 +82,7 @@ def main() -> None:
 
     theta, nb, g = build_problem(args.draws, args.seed)
     # Import outside the timings of the library itself (numpy is already loaded).
-    from costspine.analysis.psa import compute_evpi_from_net_benefit
+    from costspine.analysis.decision import compute_evpi_from_net_benefit
     from costspine.analysis.voi import GAM_KNOTS, GP_INDUCING, compute_evppi
 
     rng = np.random.default_rng(args.seed + 1)

@@ -270,7 +270,7 @@ def draw_parameters(
     Returns
     -------
     dict of str to ndarray, shape (draw,)
-        Posterior parameters are not included: :func:`costspine.posterior.draw_posterior_parameters`
+        Posterior parameters are not included: :func:`costspine.bayes.posterior.draw_posterior_parameters`
         draws them jointly.
     """
     seed_seq = rng.bit_generator.seed_seq
@@ -279,7 +279,7 @@ def draw_parameters(
     by_name = {spec.name: spec for spec in specs}
     for spec in specs:
         if spec.family in ("derived", "posterior") or spec.name in correlated:
-            continue  # derived: computed by the model; posterior: joined by costspine.posterior
+            continue  # derived: computed by the model; posterior: joined by costspine.bayes.posterior
         draws.update(sample_spec(spec, n_draws, _stream(seed_seq, spec.name)))
     for group in correlations:
         from scipy import special  # only for copulas: keeps uncorrelated PSA start-up fast

@@ -163,8 +163,8 @@ class Model:
 
     @classmethod
     def load(cls, path: Path) -> "Model":
-        from costspine.model import base_case_parameters
-        from costspine.scenario import load_scenario
+        from costspine.model.inputs import base_case_parameters
+        from costspine.scenario.load import load_scenario
 
         scenario = load_scenario(path)
         return cls(scenario, dict(base_case_parameters(scenario)))
@@ -176,7 +176,7 @@ class Model:
             self.params[name] = np.array([float(value)])
 
     def run(self, **overrides):
-        from costspine.model import run_cohort
+        from costspine.simulate.cohort import run_cohort
 
         params = dict(self.params)
         params.update({k: np.array([float(v)]) for k, v in overrides.items()})

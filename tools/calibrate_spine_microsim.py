@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from costspine import load_scenario, run_cohort  # noqa: E402
-from costspine.model import base_case_parameters  # noqa: E402
+from costspine.model.inputs import base_case_parameters  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "spine" / "base_case_microsim.toml"
 BASELINE_ODI = 30.0                                  # the common baseline of all arms (base case)

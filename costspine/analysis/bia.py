@@ -22,13 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from costspine.analysis.bia_section import (  # noqa: F401  (build_mix and the section check are public here too)
-    MAX_YEARS,
-    SHARE_TOLERANCE,
-    UPTAKE_SHAPES,
-    build_mix,
-    find_budget_impact_problems,
-)
+from costspine.scenario.budget_impact import SHARE_TOLERANCE
 from costspine.errors import UsageError
 
 SUMMARY_LEVEL = 95.0
@@ -175,43 +169,6 @@ def episodes_from_rate(members_by_year, rate_per_1000, *, age_shares=None) -> np
     return rate[..., None] * members / 1000.0 if rate.ndim else members * float(rate) / 1000.0
 
 
-def uptake_curve(start: float, end: float, years: int, *, shape: str = "linear") -> np.ndarray:
-    """Share of new episodes taking up a pathway in each year, from ``start`` (year 1) to ``end`` (last year).
-
-    Parameters
-    ----------
-    start, end : float
-        Shares in [0, 1] in year 1 and in year ``years``.
-    years : int
-        ≥ 1; with one year ``start`` must equal ``end``.
-    shape : {"linear", "s-curve"}
-        ``linear``: ``f(x) = x``; ``s-curve``: smoothstep ``f(x) = 3x² − 2x³`` (slow, fast, slow).
-
-    Returns
-    -------
-    ndarray, shape (year,)
-        ``start + (end − start) · f((t − 1) / (years − 1))``.
-
-    Examples
-    --------
-    >>> uptake_curve(0.1, 0.5, 5)
-    array([0.1, 0.2, 0.3, 0.4, 0.5])
-    """
-    if shape not in UPTAKE_SHAPES:
-        raise UsageError(f"uptake_curve: shape must be one of {', '.join(UPTAKE_SHAPES)}; got {shape!r}")
-    for name, value in (("start", start), ("end", end)):
-        if not (math.isfinite(value) and 0.0 <= value <= 1.0):
-            raise UsageError(f"uptake_curve: {name} must be a share in [0, 1]; got {value!r}")
-    if isinstance(years, bool) or not isinstance(years, (int, np.integer)) or years < 1:
-        raise UsageError(f"uptake_curve: years must be a whole number >= 1; got {years!r}")
-    if years == 1:
-        if start != end:
-            raise UsageError(f"uptake_curve: with one year the curve has one point; start ({start}) and end "
-                             f"({end}) differ — give a single share instead")
-        return np.array([float(start)])
-    x = np.arange(years, dtype=float) / (years - 1)
-    f = x if shape == "linear" else x * x * (3.0 - 2.0 * x)
-    return start + (end - start) * f
 
 
 # --------------------------------------------------------------------------------------------

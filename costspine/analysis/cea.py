@@ -159,3 +159,16 @@ def compute_cea(cost, effect, *, strategies, comparator: str, wtp) -> CEATable:
     lam = np.asarray(wtp, dtype=float)
     nmb = effect[:, None] * lam[None, :] - cost[:, None]
     return CEATable(strategies, cost, effect, comparator, inc_cost, inc_effect, icer, tuple(status), frontier_icer, tuple(wtp), nmb)
+
+
+def compute_result_cea(result) -> CEATable:
+    """Deterministic cost-effectiveness table of a run result, on the means over its draws.
+
+    Parameters
+    ----------
+    result : costspine.simulate.cohort.CohortResult
+        Or a microsimulation result; its scenario's ``[analysis]`` gives comparator and thresholds.
+    """
+    analysis = result.scenario.analysis
+    return compute_cea(result.total_cost.mean(axis=0), result.effect.mean(axis=0), strategies=result.strategies,
+                       comparator=analysis.comparator, wtp=analysis.wtp)

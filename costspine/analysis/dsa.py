@@ -73,7 +73,7 @@ def build_ranges(scenario, *, range_kind: str = "minmax", posterior_pools=()) ->
     range_kind : {"minmax", "95ci"}
         See the module docstring.
     posterior_pools : list of dict, optional
-        From :func:`costspine.posterior.load_posterior_pools` (needed for posterior parameters).
+        From :func:`costspine.bayes.posterior.load_posterior_pools` (needed for posterior parameters).
 
     Returns
     -------
@@ -129,7 +129,7 @@ def build_ranges(scenario, *, range_kind: str = "minmax", posterior_pools=()) ->
 
 def _variant_parameters(scenario, ranges, settings: list[tuple[int, float]], *, posterior_base=None) -> dict[str, np.ndarray]:
     """Parameter arrays for variants: base case except ``ranges[i]`` set to ``value`` (``i = -1``: base)."""
-    from costspine.model import base_case_parameters
+    from costspine.model.inputs import base_case_parameters
 
     n = len(settings)
     base = base_case_parameters(scenario)
@@ -156,7 +156,7 @@ _DRAW_LABEL = re.compile(r"\bdraw=(\d+)")
 
 def _run_variants(scenario, ranges, settings):
     """Run the model once over all variants; returns (cost, effect), each (variant, strategy)."""
-    from costspine.analysis.sampling import simulate_draws
+    from costspine.analysis.psa import simulate_draws
 
     params = _variant_parameters(scenario, ranges, settings)
 
@@ -282,7 +282,7 @@ class DSAResult:
 
     def summary(self, *, by: str = "nmb", top: int = 10) -> str:
         """Tornado table (first non-comparator strategy, first threshold) and threshold values."""
-        from costspine.reports.text import format_table
+        from costspine._text import format_table
 
         rows = self.tornado(by=by)
         if not rows:
@@ -336,7 +336,7 @@ def run_dsa(scenario, *, range_kind: str = "minmax", wtp=None, posterior_pools=(
     ``|ΔNMB(high) − ΔNMB(low)|``. A threshold value ``x*`` solves ``NMB_a(x*) = NMB_b(x*)`` where
     ``a`` and ``b`` are the optimal strategies on either side.
     """
-    from costspine.model import run_cohort
+    from costspine.simulate.cohort import run_cohort
 
     lam = np.atleast_1d(np.asarray(scenario.analysis.wtp if wtp is None else wtp, dtype=float))
     run_cohort(scenario)  # base case must be valid (ScenarioError otherwise)

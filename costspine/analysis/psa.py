@@ -1,604 +1,598 @@
-"""Summaries of a probabilistic sensitivity analysis (PSA).
+"""Probabilistic sensitivity analysis (PSA) runs: chunked, resumable and reproducible.
 
-Pure numpy on arrays. Axes follow the package order ``draw, strategy, ...``: costs and effects
-are ``(draw, strategy)``; anything evaluated at willingness-to-pay thresholds gets a trailing
-``wtp`` axis whose shape is ``numpy.shape(wtp)`` (so a scalar ``wtp`` drops the axis).
+A PSA of ``n_draws`` draws is cut into chunks of a fixed size (:data:`CHUNK_SIZE`, independent of
+the number of workers). Chunk ``c`` samples its parameters from its own stream::
 
-Contents: net monetary benefit, the cost-effectiveness acceptability curve (CEAC) and frontier
-(CEAF), the expected value of perfect information (EVPI, per person and for a population),
-summaries of draws, incremental results with uncertainty, and Monte Carlo convergence.
+    SeedSequence(seed, spawn_key=(CHUNK_STREAM_KEY, c))
 
-References
-----------
-Fenwick E, Claxton K, Sculpher M. Representing uncertainty: the role of cost-effectiveness
-acceptability curves. *Health Econ* 2001;10:779–787.
-Briggs A, Claxton K, Sculpher M. *Decision Modelling for Health Economic Evaluation*. Oxford
-University Press, 2006, ch. 5 and 7.
+so its draws depend only on ``(seed, c)`` (and the chunk's length). Any chunk can be recomputed
+alone, chunks can run in any order, in this process or on a Dask cluster, and the assembled
+result is bit-identical whatever ``--workers``, the scheduler or an interruption and ``--resume``.
+Within a chunk, :func:`costspine.params.draw_parameters` gives each parameter its own child stream
+keyed by its name; posterior rows (:mod:`costspine.bayes.posterior`) come from the child named
+``"posterior rows"``. Every strategy of a draw uses the same parameter values.
+
+Chunks can be saved as they finish (:class:`ChunkStore`: ``chunk-000003.npz`` files plus a
+``run.json`` describing the run), so an interrupted run resumes where it stopped; a store
+refuses to mix chunks of a different scenario, seed, number of draws, chunk size or method.
+
+The statistics of a finished PSA (CEAC, CEAF, EVPI, convergence) are in
+:mod:`costspine.analysis.psa`; this module only produces the draws.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from costspine.errors import AnalysisError, UsageError
 
-__all__ = [
-    "CEAF",
-    "DrawSummary",
-    "IncrementalPSA",
-    "MCConvergence",
-    "compute_ceac",
-    "compute_ceaf",
-    "compute_evpi",
-    "compute_evpi_from_net_benefit",
-    "compute_mc_convergence",
-    "compute_net_benefit",
-    "population_evpi",
-    "summarize_draws",
-    "summarize_incremental",
-]
+CHUNK_SIZE = 1000
+"""Draws per chunk. Fixed, so that results never depend on the number of workers."""
+
+CHUNK_STREAM_KEY = int.from_bytes(hashlib.sha256(b"costspine psa chunk").digest()[:8], "little")
+"""First element of every chunk's spawn key: keeps PSA streams apart from other components."""
+
+POSTERIOR_STREAM = "posterior rows"  # not an identifier, so no parameter can share its stream
+STORE_FORMAT = 1
+METHODS = ("cohort", "microsim")
+SCHEDULER_TIMEOUT = "10s"  # how long to try reaching a --scheduler before giving up
 
 
-# ----------------------------------------------------------------------------------- checks
-def _check_finite(values: np.ndarray, *, name: str, axes: tuple[str, ...]) -> None:
-    """Raise AnalysisError naming the first non-finite cells of ``values``."""
-    bad = ~np.isfinite(values)
-    if bad.any():
-        cells = np.argwhere(bad)[:5]
-        where = "; ".join(" ".join(f"{a}={i}" for a, i in zip(axes, cell)) for cell in cells)
-        more = f" (and {int(bad.sum()) - len(cells)} more)" if bad.sum() > len(cells) else ""
-        raise AnalysisError(
-            f"{name} must be finite in every cell; got nan/inf at {where}{more} — check the model "
-            "output of those draws (a parameter draw outside its valid range is the usual cause)"
-        )
+# --------------------------------------------------------------------------------------------
+# Chunks and streams
 
 
-def _as_draws(values, *, name: str) -> np.ndarray:
-    """``values`` as a float array of shape (draw, strategy) with at least one draw."""
-    arr = np.asarray(values, dtype=float)
-    if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise UsageError(
-            f"{name} must have shape (draw, strategy) with at least one draw and one strategy; "
-            f"got shape {arr.shape} — pass e.g. result.total_cost, not a mean over draws"
-        )
-    _check_finite(arr, name=name, axes=("draw", "strategy"))
-    return arr
+def plan_chunks(n_draws: int, chunk_size: int = CHUNK_SIZE) -> tuple[tuple[int, int], ...]:
+    """``(start, stop)`` of every chunk: ``[0, c), [c, 2c), ...``; the last one may be shorter.
+
+    >>> plan_chunks(2500, 1000)
+    ((0, 1000), (1000, 2000), (2000, 2500))
+    """
+    if n_draws < 1 or chunk_size < 1:
+        raise UsageError(f"need at least one draw and a chunk size >= 1; got draws={n_draws}, chunk size={chunk_size}")
+    return tuple((start, min(start + chunk_size, n_draws)) for start in range(0, n_draws, chunk_size))
 
 
-def _as_cost_effect(cost, effect) -> tuple[np.ndarray, np.ndarray]:
-    cost = _as_draws(cost, name="cost")
-    effect = _as_draws(effect, name="effect")
-    if cost.shape != effect.shape:
-        raise UsageError(f"cost and effect must have the same shape (draw, strategy); got {cost.shape} and {effect.shape}")
-    return cost, effect
+def chunk_seed_sequence(seed: int, chunk: int) -> np.random.SeedSequence:
+    """The seed sequence of PSA chunk ``chunk``: depends only on ``(seed, chunk)``."""
+    return np.random.SeedSequence(int(seed), spawn_key=(CHUNK_STREAM_KEY, int(chunk)))
 
 
-def _as_wtp(wtp) -> np.ndarray:
-    lam = np.asarray(wtp, dtype=float)
-    if lam.ndim > 1:
-        raise UsageError(f"wtp must be a number or a 1-D sequence of thresholds; got shape {lam.shape}")
-    if not np.all(np.isfinite(lam)):
-        raise UsageError(f"wtp must be finite; got {lam.tolist()}")
-    return lam
+def named_stream(seed_seq: np.random.SeedSequence, name: str) -> np.random.Generator:
+    """A child stream of ``seed_seq`` keyed by ``name`` (as :mod:`costspine.params` does per parameter)."""
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little")
+    return np.random.default_rng(np.random.SeedSequence(seed_seq.entropy, spawn_key=tuple(seed_seq.spawn_key) + (key,)))
 
 
-def _strategy_labels(strategies, n: int) -> tuple[str, ...]:
-    if strategies is None:
-        return tuple(str(s) for s in range(n))
-    labels = tuple(str(s) for s in strategies)
-    if len(labels) != n:
-        raise UsageError(f"strategies must name each of the {n} strategies; got {len(labels)} labels {labels}")
-    return labels
+def sampled_parameter_names(scenario) -> tuple[str, ...]:
+    """Every parameter that can vary between draws, in scenario order.
+
+    Univariate random parameters, Dirichlet components, posterior parameters and derived
+    parameters (recomputed per draw). Fixed parameters are left out.
+    """
+    names = []
+    for spec in scenario.parameters:
+        if spec.family == "fixed":
+            continue
+        names.extend(spec.components if spec.family == "dirichlet" else (spec.name,))
+    return tuple(names)
 
 
-# ------------------------------------------------------------------------------ net benefit
-def compute_net_benefit(cost, effect, wtp) -> np.ndarray:
-    """Net monetary benefit of every draw and strategy at each threshold.
+def prepare_posterior(scenario, *, progress=None) -> tuple[list[dict], list[dict]]:
+    """Load the posterior draws a scenario's ``posterior`` parameters use, once per run.
 
-    Parameters
-    ----------
-    cost, effect : array-like, shape (draw, strategy)
-        Discounted cost (currency) and effect (e.g. QALYs) per draw and strategy.
-    wtp : float or array-like, shape (wtp,)
-        Willingness-to-pay thresholds λ (currency per unit of effect).
+    The hook where posterior draws join the PSA: the pools (plain arrays) are passed to every
+    chunk, so workers never read the cache or fit. Returns ``([], [])`` when there are none.
+    """
+    if not any(spec.family == "posterior" for spec in scenario.parameters):
+        return [], []
+    from costspine.bayes.posterior import load_posterior_pools
+
+    return load_posterior_pools(scenario, progress=progress)
+
+
+def draw_chunk_parameters(scenario, *, seed: int, chunk: int, n_draws: int, posterior_pools=()) -> dict[str, np.ndarray]:
+    """Parameter draws of one chunk (non-derived parameters, each of shape (draw,))."""
+    from costspine.params import draw_parameters
+
+    seed_seq = chunk_seed_sequence(seed, chunk)
+    params = draw_parameters(scenario.parameters, n_draws, np.random.default_rng(seed_seq), correlations=scenario.correlations)
+    if posterior_pools:
+        from costspine.bayes.posterior import draw_from_posterior_pools
+
+        params.update(draw_from_posterior_pools(list(posterior_pools), n_draws, named_stream(seed_seq, POSTERIOR_STREAM)))
+    missing = [s.name for s in scenario.parameters if s.family == "posterior" and s.name not in params]
+    if missing:
+        raise AnalysisError(f"no posterior draws for {', '.join(missing)}: load them with prepare_posterior() "
+                            "and pass posterior_pools (the psa command does this)")
+    return params
+
+
+def simulate_draws(scenario, params: dict[str, np.ndarray], *, method: str = "cohort", seed_seq=None,
+                   individuals: int | None = None):
+    """Run the model on a batch of parameter draws: the one place a PSA chooses its engine.
+
+    ``cohort``: :func:`costspine.simulate.cohort.run_cohort` (one cohort per population group when the
+    scenario has a ``[population]``). ``microsim``: :func:`costspine.simulate.microsim.run_microsim` with
+    ``individuals`` per strategy and draw, its random numbers keyed from ``seed_seq`` (the chunk's
+    seed sequence, so a chunk stays reproducible on its own).
+    """
+    if method == "cohort":
+        from costspine.simulate.cohort import run_cohort
+
+        return run_cohort(scenario, params)
+    if method == "microsim":
+        from costspine.simulate.microsim import run_microsim
+
+        if seed_seq is None:
+            raise UsageError("a PSA microsimulation needs the chunk's seed sequence")
+        return run_microsim(scenario, params, n_individuals=individuals, seed=seed_seq)
+    raise UsageError(f"unknown simulation method {method!r}; available: {', '.join(METHODS)}")
+
+
+_DRAW_LABEL = re.compile(r"\bdraw=(\d+)")
+
+
+def compute_chunk(scenario, *, seed: int, chunk: int, start: int, stop: int, posterior_pools=(), method: str = "cohort",
+                  individuals: int | None = None) -> dict:
+    """Draw and simulate one chunk. Pure: the same arguments give bit-identical arrays.
 
     Returns
     -------
-    ndarray, shape (draw, strategy) + shape(wtp)
-        ``NMB[i, s, w] = effect[i, s] · λ_w − cost[i, s]``.
+    dict
+        ``chunk``, ``start``, ``stop`` (ints); ``parameters`` (draw, parameter) in
+        :func:`sampled_parameter_names` order; ``costs`` (draw, strategy, category);
+        ``outcomes`` (draw, strategy, outcome).
 
     Raises
     ------
-    UsageError
-        If the shapes do not match or ``wtp`` is not 0-D or 1-D.
     AnalysisError
-        If a cost or effect is nan or infinite (the message names the draw and strategy).
-
-    Examples
-    --------
-    >>> compute_net_benefit([[100.0, 300.0]], [[1.0, 2.0]], [0.0, 150.0]).tolist()
-    [[[-100.0, 50.0], [-300.0, 0.0]]]
+        A draw gives invalid probabilities; the message names the draw by its index in the
+        whole PSA.
     """
-    cost, effect = _as_cost_effect(cost, effect)
-    lam = _as_wtp(wtp)
-    return effect[..., None] * lam.reshape(1, 1, -1) - cost[..., None] if lam.ndim else effect * lam - cost
+    from costspine.model.inputs import evaluate_parameters
+
+    n = stop - start
+    params = draw_chunk_parameters(scenario, seed=seed, chunk=chunk, n_draws=n, posterior_pools=posterior_pools)
+    try:
+        result = simulate_draws(scenario, params, method=method, seed_seq=chunk_seed_sequence(seed, chunk),
+                                individuals=individuals)
+    except AnalysisError as exc:
+        message = _DRAW_LABEL.sub(lambda m: f"draw={int(m.group(1)) + start}", str(exc))
+        raise AnalysisError(f"{message}\n(PSA chunk {chunk}: draws {start}..{stop - 1}, seed {seed})") from None
+    values = evaluate_parameters(scenario, params)
+    names = sampled_parameter_names(scenario)
+    matrix = np.column_stack([values[name] for name in names]) if names else np.zeros((n, 0))
+    return {"chunk": int(chunk), "start": int(start), "stop": int(stop), "parameters": matrix,
+            "costs": np.ascontiguousarray(result.costs), "outcomes": np.ascontiguousarray(result.outcomes)}
 
 
-def _optimal_strategy(nb: np.ndarray) -> np.ndarray:
-    """Index of the strategy with the highest net benefit along axis 1 (first on ties)."""
-    return np.argmax(nb, axis=1)
+# --------------------------------------------------------------------------------------------
+# Saved chunks (resume)
 
 
-def compute_ceac(cost, effect, wtp) -> np.ndarray:
-    """Cost-effectiveness acceptability curve: probability each strategy is optimal.
+def run_fingerprint(scenario, *, method: str, posterior_pools=()) -> str:
+    """SHA-256 of everything that determines a chunk besides ``(seed, chunk)``.
 
-    Parameters
-    ----------
-    cost, effect : array-like, shape (draw, strategy)
-    wtp : float or array-like, shape (wtp,)
-
-    Returns
-    -------
-    ndarray, shape (strategy,) + shape(wtp)
-        Share of draws in which each strategy has the highest net monetary benefit. Every column
-        sums to 1.
-
-    Notes
-    -----
-    ``CEAC[s, λ] = (1/n) Σ_i 1[s = argmax_t NMB_it(λ)]``. A draw in which several strategies tie
-    for the highest NMB counts for the **first** of them (lowest index), so the columns still
-    sum to 1; ties matter in hand-made tables and at λ = 0 with equal costs, almost never with
-    continuous draws.
-
-    References
-    ----------
-    Fenwick E, Claxton K, Sculpher M. *Health Econ* 2001;10:779–787.
-
-    Examples
-    --------
-    >>> compute_ceac([[0.0, 10.0], [0.0, 30.0]], [[0.0, 1.0], [0.0, 1.0]], [20.0]).tolist()
-    [[0.5], [0.5]]
+    The resolved scenario (with inherited files and catalogue prices), its look-up tables, the
+    posterior draws, the simulation method and the costspine version.
     """
-    nb = compute_net_benefit(cost, effect, wtp)
-    n_draws, n_strategies = nb.shape[:2]
-    best = _optimal_strategy(nb)  # (draw,) + wtp
-    counts = np.stack([(best == s).sum(axis=0) for s in range(n_strategies)])
-    return counts / n_draws
+    from costspine._version import __version__
+
+    h = hashlib.sha256()
+    h.update(json.dumps(scenario.resolved, sort_keys=True, default=str).encode())
+    for name, table in sorted(scenario.tables.items()):
+        h.update(f"table {name} {table.method}".encode())
+        h.update(np.ascontiguousarray(table.x, dtype=float).tobytes())
+        h.update(np.ascontiguousarray(table.y, dtype=float).tobytes())
+    for pool in posterior_pools:
+        h.update(f"posterior {pool['evidence']}".encode())
+        for name, values in sorted(pool["parameters"].items()):
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(values, dtype=float).tobytes())
+    h.update(f"method {method} costspine {__version__}".encode())
+    return h.hexdigest()
 
 
-@dataclass(frozen=True)
-class CEAF:
-    """Cost-effectiveness acceptability frontier.
+class ChunkStore:
+    """Completed chunks of one PSA run, saved in ``folder`` as they finish.
 
-    Attributes
-    ----------
-    strategies : tuple of str
-    wtp : ndarray, shape (wtp,)
-    optimal : ndarray of int, shape (wtp,)
-        Index of the strategy with the highest *expected* NMB at each threshold (first on ties).
-    prob_cost_effective : ndarray, shape (wtp,)
-        Probability that this strategy has the highest NMB (its CEAC value).
-    expected_nmb : ndarray, shape (strategy, wtp)
-        Mean NMB over draws.
+    ``folder/run.json`` describes the run (format, scenario, fingerprint, seed, draws, chunk size,
+    method); ``folder/chunk-000003.npz`` holds chunk 3's arrays (see :func:`compute_chunk`).
+    Every file is written atomically.
     """
 
-    strategies: tuple
-    wtp: np.ndarray
-    optimal: np.ndarray
-    prob_cost_effective: np.ndarray
-    expected_nmb: np.ndarray
+    META = "run.json"
+    CHECKED = ("format", "fingerprint", "seed", "n_draws", "chunk_size", "method", "individuals")
+
+    def __init__(self, folder, meta: dict):
+        self.folder = Path(folder)
+        self.meta = meta
 
     @property
-    def optimal_strategy(self) -> tuple[str, ...]:
-        """Label of the optimal strategy at each threshold."""
-        return tuple(self.strategies[k] for k in self.optimal)
+    def meta_path(self) -> Path:
+        return self.folder / self.META
 
-    def summary(self) -> str:
-        """One line per threshold: λ, optimal strategy, probability it is cost-effective."""
-        lines = [f"{'wtp':>12}  {'optimal':<20} {'P(cost-effective)':>17}"]
-        for lam, name, p in zip(self.wtp, self.optimal_strategy, self.prob_cost_effective):
-            lines.append(f"{lam:>12,.0f}  {name:<20} {p:>17.3f}")
-        return "\n".join(lines)
+    def chunk_path(self, chunk: int) -> Path:
+        return self.folder / f"chunk-{chunk:06d}.npz"
 
-    def to_columns(self) -> dict[str, np.ndarray]:
-        """Long table keyed by ``wtp`` as a dict of 1-D columns (e.g. for ``pandas.DataFrame``)."""
-        return {
-            "wtp": self.wtp.copy(),
-            "optimal": np.array(self.optimal_strategy, dtype=object),
-            "prob_cost_effective": self.prob_cost_effective.copy(),
-        }
+    def open(self, *, resume: bool) -> list[int]:
+        """Prepare the folder; return the chunks already completed (only when resuming).
 
+        Raises
+        ------
+        UsageError
+            Resuming over chunks of a different run.
+        """
+        saved = self._read_meta()
+        if resume and saved is not None:
+            different = [k for k in self.CHECKED if saved.get(k) != self.meta.get(k)]
+            if different:
+                raise UsageError(self._mismatch(saved, different))
+        if not resume or saved is None:
+            self.clear()
+        from costspine._files import write_json
 
-def compute_ceaf(cost, effect, wtp, *, strategies=None) -> CEAF:
-    """Cost-effectiveness acceptability frontier (CEAF).
+        write_json(self.meta_path, self.meta)
+        layout = plan_chunks(self.meta["n_draws"], self.meta["chunk_size"])
+        return [c for c in range(len(layout)) if self.chunk_path(c).exists()]
 
-    Parameters
-    ----------
-    cost, effect : array-like, shape (draw, strategy)
-    wtp : float or array-like, shape (wtp,)
-    strategies : sequence of str, optional
-        Labels; default ``"0", "1", ...``.
+    def clear(self) -> None:
+        """Remove saved chunks and the run description (nothing else in the folder)."""
+        if not self.folder.is_dir():
+            return
+        for path in self.folder.glob("chunk-*.npz"):
+            path.unlink()
+        if self.meta_path.exists():
+            self.meta_path.unlink()
 
-    Returns
-    -------
-    CEAF
-        For each threshold, the strategy with the highest expected NMB and the probability that
-        it is cost-effective.
+    def save(self, arrays: dict) -> Path:
+        from costspine._files import write_atomic
 
-    Notes
-    -----
-    ``s*(λ) = argmax_s (1/n) Σ_i NMB_is(λ)`` (first on ties) and
-    ``CEAF(λ) = CEAC[s*(λ), λ]``. The optimal strategy on expected values need not be the one
-    most likely to be cost-effective when the NMB distribution is skewed, which is why the CEAF
-    is reported alongside the CEAC.
+        buffer = io.BytesIO()
+        np.savez(buffer, **{k: np.asarray(v) for k, v in arrays.items()})
+        return write_atomic(self.chunk_path(int(arrays["chunk"])), buffer.getvalue())
 
-    References
-    ----------
-    Fenwick E, Claxton K, Sculpher M. *Health Econ* 2001;10:779–787.
-    Barton GR, Briggs AH, Fenwick EAL. Optimal cost-effectiveness decisions: the role of the
-    cost-effectiveness acceptability curve (CEAC), the cost-effectiveness acceptability frontier
-    (CEAF), and the expected value of perfection information (EVPI). *Value Health*
-    2008;11:886–897.
+    def load(self, chunk: int, *, start: int, stop: int, shapes: dict) -> dict:
+        path = self.chunk_path(chunk)
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
+        except (OSError, ValueError, EOFError) as exc:
+            raise AnalysisError(f"{path}: cannot read this saved chunk ({exc}); delete it and rerun with --resume "
+                                "(only that chunk is recomputed)") from None
+        n = stop - start
+        expected = {"parameters": (n, shapes["parameters"]), "costs": (n, *shapes["costs"]), "outcomes": (n, *shapes["outcomes"])}
+        ok = all(k in arrays for k in ("chunk", "start", "stop", *expected))
+        ok = ok and (int(arrays["chunk"]), int(arrays["start"]), int(arrays["stop"])) == (chunk, start, stop)
+        ok = ok and all(arrays[k].shape == shape for k, shape in expected.items())
+        if not ok:
+            raise AnalysisError(f"{path}: this saved chunk does not match the run described in {self.meta_path}; "
+                                "delete the chunks folder and rerun")
+        return {"chunk": chunk, "start": start, "stop": stop, **{k: arrays[k] for k in expected}}
 
-    Examples
-    --------
-    >>> f = compute_ceaf([[0.0, 10.0], [0.0, 30.0], [0.0, 5.0]], [[0.0, 1.0]] * 3, [20.0])
-    >>> int(f.optimal[0]), float(f.prob_cost_effective[0])
-    (1, 0.6666666666666666)
-    """
-    lam = np.atleast_1d(_as_wtp(wtp))
-    nb = compute_net_benefit(cost, effect, lam)  # (draw, strategy, wtp)
-    ceac = compute_ceac(cost, effect, lam)  # (strategy, wtp)
-    expected = nb.mean(axis=0)
-    optimal = np.argmax(expected, axis=0)
-    prob = ceac[optimal, np.arange(lam.size)]
-    return CEAF(_strategy_labels(strategies, nb.shape[1]), lam, optimal, prob, expected)
+    def _read_meta(self) -> dict | None:
+        if not self.meta_path.exists():
+            return None
+        try:
+            return json.loads(self.meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"{self.meta_path}: cannot read the saved run description ({exc}); "
+                             "rerun without --resume to start over") from None
 
-
-# ------------------------------------------------------------------------------------- EVPI
-def compute_evpi_from_net_benefit(nb) -> np.ndarray:
-    """Per-person EVPI from net benefit draws.
-
-    The one implementation of the EVPI formula in costspine.
-
-    Parameters
-    ----------
-    nb : array-like, shape (draw, strategy, ...)
-        Net benefit (any unit; usually NMB in currency) of each draw and strategy.
-
-    Returns
-    -------
-    ndarray, shape (...)
-        ``E_θ[max_s NB_s(θ)] − max_s E_θ[NB_s(θ)]``, estimated by means over draws. Always ≥ 0
-        (Jensen's inequality); 0 with a single strategy.
-
-    References
-    ----------
-    Briggs, Claxton & Sculpher (2006), ch. 7, eq. 7.1.
-
-    Examples
-    --------
-    >>> float(compute_evpi_from_net_benefit([[0.0, 10.0], [0.0, -30.0]]))
-    5.0
-    """
-    nb = np.asarray(nb, dtype=float)
-    if nb.ndim < 2 or nb.shape[0] < 1 or nb.shape[1] < 1:
-        raise UsageError(f"nb must have shape (draw, strategy, ...); got shape {nb.shape}")
-    _check_finite(nb, name="nb", axes=("draw", "strategy", "wtp")[: nb.ndim] + ("axis",) * max(0, nb.ndim - 3))
-    # Subtract the first strategy: the same number in exact arithmetic, less cancellation when
-    # net benefits are large and differences small.
-    inc = nb - nb[:, :1]
-    evpi = inc.max(axis=1).mean(axis=0) - inc.mean(axis=0).max(axis=0)
-    return np.maximum(evpi, 0.0)  # rounding can leave -1e-13 where EVPI is exactly 0
+    def _mismatch(self, saved: dict, different: list[str]) -> str:
+        parts = []
+        for key in different:
+            if key == "fingerprint":
+                parts.append(f"the scenario (or a file, table, posterior or costspine version it depends on) changed "
+                             f"since the chunks were saved (saved for {saved.get('scenario')!r})")
+            else:
+                parts.append(f"{key}: saved {saved.get(key)!r}, now {self.meta.get(key)!r}")
+        return (f"{self.folder}: cannot resume: the saved chunks belong to a different run — " + "; ".join(parts)
+                + ". Rerun with the same options, or without --resume to start over (or use another --out).")
 
 
-def compute_evpi(cost, effect, wtp) -> np.ndarray:
-    """Per-person expected value of perfect information at each threshold.
-
-    Parameters
-    ----------
-    cost, effect : array-like, shape (draw, strategy)
-    wtp : float or array-like, shape (wtp,)
-
-    Returns
-    -------
-    ndarray, shape shape(wtp)
-        EVPI in currency per person.
-
-    Notes
-    -----
-    ``EVPI(λ) = (1/n) Σ_i max_s NMB_is(λ) − max_s (1/n) Σ_i NMB_is(λ)``: the expected gain from
-    choosing the best strategy for each draw instead of the best strategy on average.
-    See :func:`compute_evpi_from_net_benefit`.
-
-    References
-    ----------
-    Briggs, Claxton & Sculpher (2006), ch. 7.
-
-    Examples
-    --------
-    >>> compute_evpi([[0.0, 10.0], [0.0, 30.0]], [[0.0, 1.0], [0.0, 1.0]], [20.0]).tolist()
-    [5.0]
-    """
-    return compute_evpi_from_net_benefit(compute_net_benefit(cost, effect, wtp))
+# --------------------------------------------------------------------------------------------
+# Result
 
 
-def population_evpi(evpi_per_person, *, population_per_year, years: int, discount_rate: float) -> np.ndarray:
-    """Population EVPI: per-person EVPI times the discounted number of people affected.
-
-    Parameters
-    ----------
-    evpi_per_person : float or array-like
-        Per-person EVPI (any shape, e.g. ``(wtp,)``), currency per person.
-    population_per_year : float or array-like, shape (years,)
-        People affected by the decision each year (incidence); a number means the same each year.
-    years : int
-        Time horizon of the decision, ≥ 1.
-    discount_rate : float
-        Annual discount rate as a fraction in [0, 1), e.g. 0.035.
-
-    Returns
-    -------
-    ndarray, shape of ``evpi_per_person``
-
-    Notes
-    -----
-    ``EVPI_pop = EVPI · Σ_{t=0}^{T−1} I_t / (1 + r)^t``: people in the first year are not
-    discounted, as trace point 0 in :mod:`costspine.outcomes`. Briggs, Claxton & Sculpher (2006,
-    eq. 7.2) index years from ``t = 1``, which discounts the first year too; their figure is this
-    one divided by ``(1 + r)``.
-
-    Examples
-    --------
-    >>> float(population_evpi(100.0, population_per_year=1000, years=2, discount_rate=0.0))
-    200000.0
-    """
-    if isinstance(years, bool) or not isinstance(years, (int, np.integer)) or years < 1:
-        raise UsageError(f"years must be a whole number of years ≥ 1; got {years!r}")
-    r = float(discount_rate)
-    if not 0.0 <= r < 1.0:
-        raise UsageError(f"discount_rate must be in [0, 1); got {discount_rate!r} — rates are fractions, did you mean {r / 100:g}?")
-    pop = np.asarray(population_per_year, dtype=float)
-    if pop.ndim == 0:
-        pop = np.full(years, float(pop))
-    if pop.shape != (years,):
-        raise UsageError(f"population_per_year must be a number or have one entry per year ({years}); got shape {pop.shape}")
-    if not np.all(np.isfinite(pop)) or np.any(pop < 0):
-        raise UsageError(f"population_per_year must be finite and ≥ 0; got {pop.tolist()}")
-    evpi = np.asarray(evpi_per_person, dtype=float)
-    factor = float(np.sum(pop * (1.0 + r) ** -np.arange(years)))
-    return evpi * factor
-
-
-# -------------------------------------------------------------------------------- summaries
 @dataclass(frozen=True)
-class DrawSummary:
-    """Mean, standard deviation and 95% percentile interval of draws.
+class PSAResult:
+    """Draws of a PSA: parameter values and every strategy's costs and outcomes per draw.
 
     Attributes
     ----------
-    mean, sd, lower, upper : ndarray
-        Shape of the input without the summarised axis; ``lower``/``upper`` are the 2.5% and
-        97.5% quantiles.
+    scenario : Scenario
+    seed : int
+    chunk_size : int
+    chunks : tuple of (int, int)
+        ``(start, stop)`` of each chunk.
+    method : str
+    parameter_names : tuple of str
+    parameters : ndarray, shape (draw, parameter)
+    costs : ndarray, shape (draw, strategy, category)
+        Discounted costs by category.
+    outcomes : ndarray, shape (draw, strategy, outcome)
+        Discounted outcomes.
+    base_costs : ndarray, shape (strategy, category)
+        Deterministic (base-case) costs, for comparison.
+    base_outcomes : ndarray, shape (strategy, outcome)
+    posterior : list of dict
+        Provenance of posterior draws (empty without posterior parameters).
+    resumed_chunks : int
+        Chunks read back from a previous, interrupted run.
+    individuals : int or None
+        Individuals per strategy and draw (microsimulation only).
+    """
+
+    scenario: object
+    seed: int
+    chunk_size: int
+    chunks: tuple
+    method: str
+    parameter_names: tuple
+    parameters: np.ndarray
+    costs: np.ndarray
+    outcomes: np.ndarray
+    base_costs: np.ndarray
+    base_outcomes: np.ndarray
+    posterior: list = field(default_factory=list)
+    resumed_chunks: int = 0
+    individuals: int | None = None
+
+    @property
+    def n_draws(self) -> int:
+        return self.costs.shape[0]
+
+    @property
+    def strategies(self) -> tuple:
+        return self.scenario.strategies
+
+    @property
+    def categories(self) -> tuple:
+        return self.scenario.categories
+
+    @property
+    def outcome_names(self) -> tuple:
+        return tuple(o.name for o in self.scenario.outcomes)
+
+    @property
+    def total_cost(self) -> np.ndarray:
+        """Discounted total cost, shape (draw, strategy)."""
+        return self.costs.sum(axis=-1)
+
+    @property
+    def effect(self) -> np.ndarray:
+        """The scenario's effect outcome, shape (draw, strategy)."""
+        return self.outcomes[:, :, self.outcome_names.index(self.scenario.analysis.effect)]
+
+    @property
+    def comparator_index(self) -> int:
+        return self.strategies.index(self.scenario.analysis.comparator)
+
+    def parameter(self, name: str) -> np.ndarray:
+        """Draws of one sampled parameter, shape (draw,)."""
+        return self.parameters[:, self.parameter_names.index(name)]
+
+    def summary(self, wtp=None) -> str:
+        """Mean cost and effect per strategy, increments with 95% intervals, and the CEAF."""
+        from costspine.analysis.decision import compute_ceaf, summarize_incremental
+        from costspine._text import format_table
+
+        wtp = self.scenario.analysis.wtp if wtp is None else wtp
+        scenario = self.scenario
+        currency = scenario.settings.currency
+        cost, effect = self.total_cost, self.effect
+        rows = [[scenario.strategy_labels.get(s, s),
+                 cost[:, k].mean(), *np.quantile(cost[:, k], [0.025, 0.975]),
+                 effect[:, k].mean(), *np.quantile(effect[:, k], [0.025, 0.975])]
+                for k, s in enumerate(self.strategies)]
+        eff = scenario.analysis.effect
+        table = format_table(["strategy", f"cost ({currency})", "2.5%", "97.5%", eff, "2.5%", "97.5%"], rows,
+                             title=f"PSA: {self.n_draws:,} draws, seed {self.seed} (means and 95% intervals, discounted)")
+        inc = summarize_incremental(cost, effect, comparator=self.comparator_index, strategies=self.strategies)
+        ceaf = compute_ceaf(cost, effect, wtp, strategies=self.strategies)
+        parts = [scenario.title]
+        for pool in self.posterior or []:
+            parts.append(f"Posterior draws: {', '.join(pool['parameters'])} sampled jointly (whole rows of "
+                         f"{pool['posterior_draws']:,} posterior draws) from the calibration to {pool['evidence']}"
+                         f" (cache {pool['cache']})")
+        return "\n\n".join([*parts, table, "Incremental results\n" + inc.summary(),
+                            "Cost-effectiveness acceptability frontier\n" + ceaf.summary()])
+
+    def to_frame(self):
+        """Long table keyed by ``draw, strategy``: cost by category, total cost and outcomes."""
+        import pandas as pd
+
+        return pd.DataFrame(result_columns(self))
+
+
+def result_columns(result) -> dict[str, np.ndarray]:
+    """Columns of the draws × strategies table: ``draw, strategy, cost_<category>..., cost_total, <outcome>...``.
+
+    ``result`` is a :class:`PSAResult` or anything with the same ``costs``, ``outcomes``,
+    ``strategies``, ``categories`` and ``outcome_names``.
+    """
+    d, s = result.total_cost.shape
+    columns = {"draw": np.repeat(np.arange(d), s), "strategy": np.tile(np.array(result.strategies, dtype=object), d)}
+    for k, category in enumerate(result.categories):
+        columns[f"cost_{category}"] = result.costs[:, :, k].ravel()
+    columns["cost_total"] = result.total_cost.ravel()
+    for o, name in enumerate(result.outcome_names):
+        columns[name] = result.outcomes[:, :, o].ravel()
+    return columns
+
+
+# --------------------------------------------------------------------------------------------
+# Running
+
+
+def run_psa(scenario, n_draws: int, *, seed: int, chunk_size: int = CHUNK_SIZE, method: str = "cohort",
+            individuals: int | None = None, workers: int | None = None, scheduler: str | None = None, store_dir=None,
+            resume: bool = False, on_chunk=None, progress=None) -> PSAResult:
+    """Probabilistic sensitivity analysis: sample every parameter and run the model per draw.
+
+    Parameters
+    ----------
+    scenario : Scenario
     n_draws : int
-    """
-
-    mean: np.ndarray
-    sd: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-    n_draws: int
-
-
-def summarize_draws(values, *, axis: int = 0) -> DrawSummary:
-    """Summarise draws by mean, sd and 2.5%/97.5% quantiles.
-
-    Parameters
-    ----------
-    values : array-like
-        Draws; the draw axis is ``axis``.
-    axis : int, default 0
-
-    Returns
-    -------
-    DrawSummary
-
-    Notes
-    -----
-    ``sd`` uses ``n − 1`` (0 for a single draw). Quantiles are numpy's default (linear
-    interpolation between order statistics, Hyndman & Fan type 7, as R's ``quantile``). The
-    interval describes the spread of the draws (a 95% uncertainty interval), not the precision
-    of the mean — see :func:`compute_mc_convergence` for that.
-
-    Examples
-    --------
-    >>> s = summarize_draws([1.0, 2.0, 3.0, 4.0, 5.0])
-    >>> float(s.mean), float(s.lower), float(s.upper)
-    (3.0, 1.1, 4.9)
-    """
-    arr = np.asarray(values, dtype=float)
-    if arr.ndim == 0 or not -arr.ndim <= axis < arr.ndim or arr.shape[axis] < 1:
-        raise UsageError(f"values must have at least one draw along axis {axis}; got shape {arr.shape}")
-    arr = np.moveaxis(arr, axis, 0)
-    _check_finite(arr, name="values", axes=("draw",) + tuple(f"axis{k}" for k in range(1, arr.ndim)))
-    n = arr.shape[0]
-    sd = arr.std(axis=0, ddof=1) if n > 1 else np.zeros(arr.shape[1:])
-    lower, upper = np.quantile(arr, [0.025, 0.975], axis=0)
-    return DrawSummary(arr.mean(axis=0), np.asarray(sd), lower, upper, n)
-
-
-@dataclass(frozen=True)
-class IncrementalPSA:
-    """Incremental cost and effect of each strategy versus a comparator, with uncertainty.
-
-    Attributes
-    ----------
-    strategies : tuple of str
-    comparator : int
-        Index of the comparator (its row is all zeros).
-    incremental_cost, incremental_effect : DrawSummary
-        Of ``cost[:, s] − cost[:, comparator]`` (and effect); fields have shape (strategy,).
-    prob_cost_saving : ndarray, shape (strategy,)
-        ``P(Δcost < 0)``.
-    prob_more_effect : ndarray, shape (strategy,)
-        ``P(Δeffect > 0)``.
-    """
-
-    strategies: tuple
-    comparator: int
-    incremental_cost: DrawSummary
-    incremental_effect: DrawSummary
-    prob_cost_saving: np.ndarray
-    prob_more_effect: np.ndarray
-
-    def summary(self) -> str:
-        """Plain-text table: mean increments with 95% intervals and the two probabilities."""
-        c, e = self.incremental_cost, self.incremental_effect
-        head = f"vs {self.strategies[self.comparator]}"
-        lines = [f"{head:<20} {'Δcost (95% UI)':>34} {'Δeffect (95% UI)':>32} {'P(saves)':>9} {'P(more)':>8}"]
-        for s, name in enumerate(self.strategies):
-            if s == self.comparator:
-                continue
-            lines.append(
-                f"{name:<20} {c.mean[s]:>12,.2f} ({c.lower[s]:>9,.2f}, {c.upper[s]:>9,.2f})"
-                f" {e.mean[s]:>10,.4f} ({e.lower[s]:>8,.4f}, {e.upper[s]:>8,.4f})"
-                f" {self.prob_cost_saving[s]:>9.3f} {self.prob_more_effect[s]:>8.3f}"
-            )
-        return "\n".join(lines)
-
-
-def summarize_incremental(cost, effect, *, comparator: int = 0, strategies=None) -> IncrementalPSA:
-    """Incremental cost and effect versus a comparator, with 95% intervals and probabilities.
-
-    Parameters
-    ----------
-    cost, effect : array-like, shape (draw, strategy)
-    comparator : int, default 0
-        Index of the reference strategy.
-    strategies : sequence of str, optional
-        Labels; default ``"0", "1", ...``.
+        Number of draws (≥ 1).
+    seed : int
+        The run's seed; chunk ``c`` uses :func:`chunk_seed_sequence` ``(seed, c)``.
+    chunk_size : int, default :data:`CHUNK_SIZE`
+        Draws per chunk. Part of the random layout: keep it fixed to reproduce a run.
+    method : {"cohort", "microsim"}
+        Engine for every draw (see :func:`simulate_draws`).
+    individuals : int, optional
+        Microsimulation only: individuals per strategy and draw (default: the scenario's).
+    workers : int, optional
+        Run chunks on a local Dask cluster (127.0.0.1) with this many worker processes.
+    scheduler : str, optional
+        Address of an existing Dask scheduler (``tcp://host:8786``); costspine must be installed
+        on its workers.
+    store_dir : path, optional
+        Save each chunk here as it finishes (see :class:`ChunkStore`).
+    resume : bool
+        Reuse the chunks already in ``store_dir`` (refused if they belong to another run).
+    on_chunk : callable, optional
+        Called with the number of draws of each chunk when it is done (e.g. a progress bar).
+    progress : callable, optional
+        Called with a line of text for slow preparatory steps (fitting a posterior).
 
     Returns
     -------
-    IncrementalPSA
+    PSAResult
+        Identical, bit for bit, for the same scenario, seed and chunk size whatever ``workers``,
+        ``scheduler`` or interruptions.
 
-    Notes
-    -----
-    Per draw ``Δc_is = c_is − c_i,ref`` and ``Δe_is = e_is − e_i,ref`` (paired: the same draw of
-    every strategy shares parameter values). Intervals are the 2.5% and 97.5% quantiles of the
-    paired differences; ``P(cost-saving) = mean_i 1[Δc_is < 0]``,
-    ``P(more effect) = mean_i 1[Δe_is > 0]`` (ties count as neither).
+    Raises
+    ------
+    ScenarioError
+        The base case is invalid.
+    AnalysisError
+        A draw gives invalid probabilities (named by its index in the whole PSA).
+    UsageError
+        Bad options, an unreachable scheduler, or resuming over another run's chunks.
 
     Examples
     --------
-    >>> r = summarize_incremental([[1.0, 3.0], [1.0, 0.0]], [[1.0, 2.0], [1.0, 2.0]])
-    >>> float(r.prob_cost_saving[1]), float(r.prob_more_effect[1])
-    (0.5, 1.0)
+    >>> from costspine import load_scenario
+    >>> psa = run_psa(load_scenario("scenarios/examples/hiv_chancellor.toml"), 2000, seed=1)  # doctest: +SKIP
+    >>> psa.total_cost.shape                                                                  # doctest: +SKIP
+    (2000, 2)
     """
-    cost, effect = _as_cost_effect(cost, effect)
-    n_strategies = cost.shape[1]
-    if isinstance(comparator, bool) or not isinstance(comparator, (int, np.integer)) or not 0 <= comparator < n_strategies:
-        raise UsageError(f"comparator must be a strategy index in 0..{n_strategies - 1}; got {comparator!r}")
-    dc = cost - cost[:, [comparator]]
-    de = effect - effect[:, [comparator]]
-    return IncrementalPSA(
-        strategies=_strategy_labels(strategies, n_strategies),
-        comparator=int(comparator),
-        incremental_cost=summarize_draws(dc),
-        incremental_effect=summarize_draws(de),
-        prob_cost_saving=(dc < 0).mean(axis=0),
-        prob_more_effect=(de > 0).mean(axis=0),
+    from costspine.simulate.cohort import run_cohort
+
+    if method not in METHODS:
+        raise UsageError(f"unknown simulation method {method!r}; available: {', '.join(METHODS)}")
+    if individuals is not None and method != "microsim":
+        raise UsageError("--individuals applies to --method microsim only")
+    if workers is not None and scheduler is not None:
+        raise UsageError("give --workers (a local Dask cluster) or --scheduler (an existing one), not both")
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers must be >= 1; got {workers}")
+    if resume and store_dir is None:
+        raise UsageError("resuming needs a folder of saved chunks")
+    layout = plan_chunks(n_draws, chunk_size)
+    base = run_cohort(scenario)  # the base case must be valid before any draw is made
+    pools, provenance = prepare_posterior(scenario, progress=progress)
+    names = sampled_parameter_names(scenario)
+    shapes = {"parameters": len(names), "costs": base.costs.shape[1:], "outcomes": base.outcomes.shape[1:]}
+
+    done: dict[int, dict] = {}
+    store = None
+    resumed = 0
+    if store_dir is not None:
+        meta = {"format": STORE_FORMAT, "scenario": scenario.name, "files": [list(f) for f in scenario.files],
+                "fingerprint": run_fingerprint(scenario, method=method, posterior_pools=pools), "seed": int(seed),
+                "n_draws": int(n_draws), "chunk_size": int(chunk_size), "method": method, "individuals": individuals,
+                "parameter_names": list(names), "layout": [list(c) for c in layout]}
+        store = ChunkStore(store_dir, meta)
+        for c in store.open(resume=resume):
+            start, stop = layout[c]
+            done[c] = store.load(c, start=start, stop=stop, shapes=shapes)
+            if on_chunk:
+                on_chunk(stop - start)
+        resumed = len(done)
+        if resume and not done and progress:
+            progress(f"--resume: no saved chunks of this run in {store.folder}; starting from the first chunk")
+
+    def finish(arrays: dict) -> None:
+        if store is not None:
+            store.save(arrays)
+        done[int(arrays["chunk"])] = arrays
+        if on_chunk:
+            on_chunk(int(arrays["stop"]) - int(arrays["start"]))
+
+    pending = [c for c in range(len(layout)) if c not in done]
+    if pending and workers is None and scheduler is None:
+        for c in pending:
+            start, stop = layout[c]
+            finish(compute_chunk(scenario, seed=seed, chunk=c, start=start, stop=stop, posterior_pools=pools, method=method,
+                                 individuals=individuals))
+    elif pending:
+        _run_on_dask(scenario, seed=seed, layout=layout, pending=pending, posterior_pools=pools, method=method,
+                     individuals=individuals, workers=workers, scheduler=scheduler, finish=finish)
+
+    ordered = [done[c] for c in range(len(layout))]
+    return PSAResult(
+        scenario=scenario, seed=int(seed), chunk_size=int(chunk_size), chunks=layout, method=method,
+        parameter_names=names,
+        parameters=np.concatenate([a["parameters"] for a in ordered]),
+        costs=np.concatenate([a["costs"] for a in ordered]),
+        outcomes=np.concatenate([a["outcomes"] for a in ordered]),
+        base_costs=base.costs[0], base_outcomes=base.outcomes[0], posterior=provenance, resumed_chunks=resumed,
+        individuals=individuals,
     )
 
 
-# ------------------------------------------------------------------------------ convergence
-@dataclass(frozen=True)
-class MCConvergence:
-    """Running mean of a PSA output by number of draws, and its Monte Carlo standard error.
+def _run_on_dask(scenario, *, seed, layout, pending, posterior_pools, method, individuals, workers, scheduler, finish) -> None:
+    """Submit pending chunks to a Dask cluster; hand each result to ``finish`` as it arrives."""
+    import logging
 
-    Attributes
-    ----------
-    running_mean : ndarray, shape (draw, ...)
-        Mean of the first ``n`` draws, for ``n = 1..N``.
-    mcse : ndarray, shape (...)
-        Monte Carlo standard error of the final mean, ``sd / √N``.
-    checkpoints : ndarray of int, shape (checkpoint,)
-        ``n`` = 100, 200, 500, 1000, 2000, 5000, ... up to ``N``, and ``N`` itself.
-    checkpoint_mean, checkpoint_mcse : ndarray, shape (checkpoint, ...)
-        Running mean and ``sd_n / √n`` at each checkpoint (``nan`` sd for ``n = 1``).
-    """
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:  # pragma: no cover - dask is a declared dependency
+        raise UsageError(f"--workers/--scheduler need dask[distributed]: {exc}") from None
 
-    running_mean: np.ndarray
-    mcse: np.ndarray
-    checkpoints: np.ndarray
-    checkpoint_mean: np.ndarray
-    checkpoint_mcse: np.ndarray
-
-    def summary(self) -> str:
-        """Checkpoint table (first element of any trailing axes)."""
-        mean = self.checkpoint_mean.reshape(len(self.checkpoints), -1)[:, 0]
-        se = self.checkpoint_mcse.reshape(len(self.checkpoints), -1)[:, 0]
-        lines = [f"{'draws':>8} {'mean':>14} {'MCSE':>12}"]
-        lines += [f"{n:>8d} {m:>14,.2f} {s:>12,.2f}" for n, m, s in zip(self.checkpoints, mean, se)]
-        return "\n".join(lines)
-
-
-def _checkpoints(n_draws: int) -> np.ndarray:
-    points, scale = [], 100
-    while scale <= n_draws:
-        points += [m * scale for m in (1, 2, 5) if m * scale <= n_draws]
-        scale *= 10
-    if not points or points[-1] != n_draws:
-        points.append(n_draws)
-    return np.array(points, dtype=int)
-
-
-def compute_mc_convergence(inc_nmb) -> MCConvergence:
-    """Running mean of incremental NMB and its Monte Carlo standard error.
-
-    Parameters
-    ----------
-    inc_nmb : array-like, shape (draw,) or (draw, ...)
-        Incremental net monetary benefit per draw (e.g. ``nmb[:, 1] - nmb[:, 0]``), in draw
-        order; trailing axes (strategy, wtp) are summarised independently.
-
-    Returns
-    -------
-    MCConvergence
-
-    Notes
-    -----
-    ``m_n = (1/n) Σ_{i≤n} x_i`` and ``MCSE_n = s_n / √n`` with ``s_n`` the sample sd (``n − 1``)
-    of the first ``n`` draws, computed from cumulative sums of ``x − x̄_N`` (shifted for
-    numerical stability). Stable running means with an MCSE small against the decision margin
-    (|mean incremental NMB|) indicate enough draws.
-
-    References
-    ----------
-    Koehler E, Brown E, Haneuse SJ-PA. On the assessment of Monte Carlo error in
-    simulation-based statistical analyses. *Am Stat* 2009;63:155–162.
-
-    Examples
-    --------
-    >>> c = compute_mc_convergence([1.0, 2.0, 3.0, 6.0])
-    >>> c.running_mean.tolist(), c.checkpoints.tolist()
-    ([1.0, 1.5, 2.0, 3.0], [4])
-    """
-    x = np.asarray(inc_nmb, dtype=float)
-    if x.ndim == 0 or x.shape[0] < 1:
-        raise UsageError(f"inc_nmb must have shape (draw, ...) with at least one draw; got shape {x.shape}")
-    _check_finite(x, name="inc_nmb", axes=("draw",) + tuple(f"axis{k}" for k in range(1, x.ndim)))
-    n_draws = x.shape[0]
-    n = np.arange(1, n_draws + 1, dtype=float).reshape((-1,) + (1,) * (x.ndim - 1))
-    shift = x.mean(axis=0)
-    y = x - shift
-    s1 = np.cumsum(y, axis=0)
-    s2 = np.cumsum(y * y, axis=0)
-    running_mean = shift + s1 / n
-    with np.errstate(invalid="ignore", divide="ignore"):
-        var = np.where(n > 1, np.maximum(s2 - s1 * s1 / n, 0.0) / (n - 1), np.nan)
-    running_mcse = np.sqrt(var / n)
-    idx = _checkpoints(n_draws) - 1
-    return MCConvergence(running_mean, running_mcse[-1], idx + 1, running_mean[idx], running_mcse[idx])
+    cluster = None
+    try:
+        if scheduler is not None:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+        else:
+            # Everything on the loopback interface; no dashboard (its HTTP server on a free local port).
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
+                                   silence_logs=logging.ERROR)
+            client = Client(cluster)
+    except (OSError, TimeoutError, ValueError) as exc:
+        if cluster is not None:
+            cluster.close()
+        where = f"the Dask scheduler at {scheduler}" if scheduler else "a local Dask cluster"
+        raise UsageError(f"cannot connect to {where}: {exc}") from None
+    try:
+        # scatter([x]) sends x whole (a bare list would be scattered element by element)
+        scenario_f = client.scatter([scenario], broadcast=True, hash=False)[0]
+        pools_f = client.scatter([list(posterior_pools)], broadcast=True, hash=False)[0] if posterior_pools else ()
+        futures = []
+        for c in pending:
+            start, stop = layout[c]
+            futures.append(client.submit(compute_chunk, scenario_f, seed=seed, chunk=c, start=start, stop=stop,
+                                         posterior_pools=pools_f, method=method, individuals=individuals, pure=False))
+        try:
+            for future in as_completed(futures):
+                finish(future.result())
+        finally:
+            for future in futures:
+                future.cancel()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

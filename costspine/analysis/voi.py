@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from costspine.analysis.psa import compute_evpi, compute_evpi_from_net_benefit
+from costspine.analysis.decision import compute_evpi, compute_evpi_from_net_benefit
 from costspine.errors import AnalysisError, UsageError
 
 __all__ = ["EVPPIResult", "compute_evpi", "compute_evpi_from_net_benefit", "compute_evppi"]

@@ -5,22 +5,13 @@ No pandas, no paths, no printing. Inputs are never mutated.
 Shapes follow the package's axis order: ``(draw, strategy, cycle, state, state)``. The engine
 loops only over cycles. Internally it works in *state-major* memory order
 ``(cycle, from, to, draw, strategy)``, so that each step is a handful of long contiguous vector
-operations; :func:`allocate_transitions` hands builders an array already laid out that way, which
-makes the engine's re-ordering a free view.
+operations; :func:`costspine.model.inputs.allocate_transitions` hands builders an array already laid out that
+way, which makes the engine's re-ordering a free view.
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-
-def allocate_transitions(n_draws: int, n_strategies: int, n_time: int, n_states: int) -> np.ndarray:
-    """Zeroed transition array shaped ``(draw, strategy, time, state, state)`` in state-major memory.
-
-    ``n_time`` is 1 for a time-homogeneous model, else the number of cycles.
-    """
-    native = np.zeros((n_time, n_states, n_states, n_draws, n_strategies))
-    return np.moveaxis(native, (3, 4), (0, 1))
 
 
 def simulate_trace(initial: np.ndarray, transition: np.ndarray, n_cycles: int) -> np.ndarray:

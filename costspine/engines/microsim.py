@@ -1,7 +1,7 @@
 """Microsimulation engine: arrays in, arrays out; no pandas, paths or printing.
 
 Individuals move through the states of a scenario one at a time; what they face each cycle comes
-from look-up tables built by :mod:`costspine.microsim` over a *grid*: the strategy, the cycle, the
+from look-up tables built by :mod:`costspine.simulate.microsim` over a *grid*: the strategy, the cycle, the
 individual's group (a combination of discrete attribute levels) and a history bucket (capped
 counters such as cycles in the current state, injections received, recurrences). The kernel only
 looks up, draws and counts; it never evaluates an expression.

@@ -1,6 +1,6 @@
 """Text and files of ``costspine bia``: the printed tables, ``summary.json`` and the CSV tables.
 
-Works on :class:`costspine.bia_command.BiaRun` objects (results already computed); no pandas.
+Works on :class:`costspine.analysis.bia_run.BiaRun` objects (results already computed); no pandas.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine.reports.manifest import write_csv, write_json
-from costspine.reports.text import format_table
+from costspine._files import write_csv, write_json
+from costspine._text import format_table
 
 MEASURES = ("current", "new", "difference")
 

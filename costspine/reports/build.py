@@ -266,7 +266,8 @@ def resolve_scenario_prices(scenario) -> list:
     section = scenario.sections.get("unit_costs")
     if not section:
         return []
-    from costspine.costs import load_catalogue, load_cpi, load_payer_multipliers, resolve_unit_prices
+    from costspine.catalogue.tables import load_catalogue, load_cpi, load_payer_multipliers
+    from costspine.catalogue.prices import resolve_unit_prices
 
     cpi = load_cpi()
     path = section.get("catalogue")
@@ -316,7 +317,7 @@ def cell_value(value):
 
 def build_parameter_table(scenario) -> Table:
     """Every parameter of ``scenario`` with its base-case value, distribution, arguments and source."""
-    from costspine.runner import scenario_parameter_rows
+    from costspine.reports.run_summary import scenario_parameter_rows
 
     rows = [(name, cell_value(value), family, args, source)
             for name, value, family, args, source in scenario_parameter_rows(scenario)]
@@ -564,9 +565,9 @@ def build_run_workbook(result, *, summary: dict, manifest: dict) -> Workbook:
     Parameters
     ----------
     result : CohortResult or MicrosimResult
-        Base-case result (:func:`costspine.model.run_cohort`, :func:`costspine.microsim.run_microsim`).
+        Base-case result (:func:`costspine.simulate.cohort.run_cohort`, :func:`costspine.simulate.microsim.run_microsim`).
     summary : dict
-        :func:`costspine.runner.summarize_result` of ``result``, as written to ``summary.json``: every
+        :func:`costspine.reports.run_summary.summarize_result` of ``result``, as written to ``summary.json``: every
         number of the headline, cost and net-benefit tables is read from it.
     manifest : dict
         :func:`costspine.reports.manifest.build_manifest` of the command, for the About sheet.

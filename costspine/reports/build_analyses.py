@@ -40,7 +40,7 @@ TORNADO_BARS = 15  # parameters drawn in a tornado chart (the table lists them a
 
 
 def _wtp_key(value: float) -> str:
-    from costspine.psa_command import wtp_key
+    from costspine.reports.psa_files import wtp_key
 
     return wtp_key(value)
 
@@ -69,14 +69,14 @@ def build_psa_workbook(scenario, draws, *, summary: dict, tables: dict, manifest
     ----------
     scenario : Scenario
         The scenario the draws come from (description, parameters, unit prices, horizon).
-    draws : costspine.psa_command.PSADraws
+    draws : costspine.analysis.psa_summary.PSADraws
         The draws (for the CE-plane sheet, capped at :data:`MAX_PLANE_ROWS` draws).
     summary, tables : dict
-        :func:`costspine.psa_command.summarize_psa` output: headline numbers come from
+        :func:`costspine.analysis.psa_summary.summarize_psa` output: headline numbers come from
         ``summary``; the CEAC, CEAF and EVPI curves from ``tables``.
     manifest : dict
     evppi_rows : list of dict
-        :func:`costspine.psa_command.compute_evppi_rows` output, if EVPPI was asked for.
+        :func:`costspine.analysis.psa_summary.compute_evppi_rows` output, if EVPPI was asked for.
 
     Returns
     -------
@@ -369,7 +369,7 @@ def build_dsa_workbook(result, *, summary: dict, by: str, manifest: dict) -> Wor
     ----------
     result : costspine.analysis.dsa.DSAResult
     summary : dict
-        :func:`costspine.dsa_command.summarize_dsa` of ``result`` (base case, ranges).
+        :func:`costspine.cli.dsa.summarize_dsa` of ``result`` (base case, ranges).
     by : {"nmb", "icer"}
         What the tornado is ranked and drawn by.
     manifest : dict

@@ -41,7 +41,7 @@ def build_bia_workbook(runs, *, manifest: dict) -> Workbook:
 
     Parameters
     ----------
-    runs : list of costspine.bia_command.BiaRun
+    runs : list of costspine.analysis.bia_run.BiaRun
         Every number comes from ``run.value(...)``, the records ``summary.json`` holds.
     manifest : dict
     """

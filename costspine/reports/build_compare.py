@@ -61,7 +61,7 @@ def build_comparison_workbook(results, summaries, *, manifest: dict) -> Workbook
     ----------
     results : list of CohortResult
     summaries : list of dict
-        :func:`costspine.runner.summarize_result` of each result (``summary.json`` ``scenarios``).
+        :func:`costspine.reports.run_summary.summarize_result` of each result (``summary.json`` ``scenarios``).
     manifest : dict
 
     Returns
@@ -236,7 +236,7 @@ def build_scenario_inputs(names, scenarios) -> tuple[Table, Table | None]:
 
     Returns ``(parameters, unit_prices)``; ``unit_prices`` is None when no scenario has prices.
     """
-    from costspine.runner import scenario_parameter_rows
+    from costspine.reports.run_summary import scenario_parameter_rows
 
     per_scenario = [{row[0]: row for row in scenario_parameter_rows(s)} for s in scenarios]
     order = list(dict.fromkeys(name for rows in per_scenario for name in rows))

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from costspine.errors import UsageError
-from costspine.reports.manifest import write_atomic
+from costspine._files import write_atomic
 from costspine.reports.workbook import CURRENCY_SYMBOLS, Chart, Column, Sheet, Table, Workbook
 
 TABLE_STYLE = "TableStyleMedium2"
@@ -88,7 +88,7 @@ def build_workbook(workbook: Workbook):
     """The openpyxl ``Workbook`` for ``workbook`` (not saved). Sheet order: Summary, Inputs, results, About."""
     from openpyxl import Workbook as XlWorkbook
 
-    from costspine import __version__
+    from costspine._version import __version__
 
     book = XlWorkbook()
     book.properties.title = workbook.title

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from costspine.errors import UsageError
-from costspine.reports.manifest import write_atomic
+from costspine._files import write_atomic
 from costspine.reports.workbook import CURRENCY_SYMBOLS, Table
 
 DPI = 150

@@ -1,88 +1,16 @@
-"""Output files: atomic writes, summary/CSV writers and the provenance manifest."""
+"""The provenance manifest written beside every command's outputs.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import os
 import platform
 import sys
-import tempfile
 from datetime import datetime, timezone
 from importlib import metadata
-from pathlib import Path
 
-import numpy as np
+
 
 DEPENDENCIES = ("numpy", "pandas", "scipy", "pymc", "arviz", "openpyxl", "click", "numba", "dask", "distributed")
-
-
-def write_atomic(path, data: bytes | str) -> Path:
-    """Write a file via a temporary file in the same folder and ``os.replace``.
-
-    A reader never sees a half-written file, and an existing file is replaced only once the new
-    one is complete.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the file ordinary permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, (np.floating, float)):
-        value = float(value)
-        return value if np.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def write_json(path, payload: dict) -> Path:
-    """Atomic JSON (NaN and infinities become null)."""
-    return write_atomic(path, json.dumps(_jsonable(payload), indent=2, ensure_ascii=False) + "\n")
-
-
-def write_csv(path, headers: list[str], rows) -> Path:
-    """Atomic CSV from rows of plain values."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow([_csv_value(v) for v in row])
-    return write_atomic(path, buffer.getvalue())
-
-
-def _csv_value(value):
-    if isinstance(value, (float, np.floating)):
-        return repr(float(value))
-    return value
-
 
 def dependency_versions() -> dict[str, str]:
     """Installed versions of the packages that can change a result (read from metadata, no imports)."""
@@ -94,10 +22,9 @@ def dependency_versions() -> dict[str, str]:
             versions[name] = "not installed"
     return versions
 
-
 def build_manifest(*, command: str, argv: list[str], inputs: list[tuple[str, str]], seed=None, started: datetime, outputs: list[str]) -> dict:
     """Provenance of one command: versions, command line, seed, input hashes, times."""
-    from costspine import __version__
+    from costspine._version import __version__
 
     return {
         "costspine_version": __version__,

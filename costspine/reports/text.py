@@ -1,41 +1,18 @@
-"""Plain-text tables for the terminal. No pandas: the CLI's start-up stays fast."""
+"""Terminal text of run results: the headline tables ``costspine run`` prints.
+"""
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
-
-def format_table(headers: list[str], rows: list[list], *, title: str | None = None) -> str:
-    """Right-aligned fixed-width table (first column left-aligned)."""
-    cells = [[_fmt(v) for v in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
-    lines = []
-    if title:
-        lines.append(title)
-    lines.append("  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths))))
-    lines.append("  ".join("-" * w for w in widths))
-    for row in cells:
-        lines.append("  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(row, widths))))
-    return "\n".join(lines)
+from costspine.analysis.cea import compute_result_cea
+from costspine._text import format_table
+from costspine.simulate.cohort import CohortResult
 
 
-def _fmt(value) -> str:
-    if isinstance(value, str):
-        return value
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if isinstance(value, (int, np.integer)):
-        return f"{value:,}"
-    value = float(value)
-    if value == 0:
-        return "0"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if abs(value) >= 10:
-        return f"{value:,.2f}"
-    return f"{value:.4f}"
+
+
 
 
 def report_times(result) -> list[float]:
@@ -44,12 +21,11 @@ def report_times(result) -> list[float]:
     times = list(result.scenario.analysis.report_at_years)
     return times or [0.0, settings.n_cycles * settings.cycle_years]
 
-
 def format_run_summary(result) -> str:
     """Headline per-strategy table, incremental results and indicator trajectory points."""
     scenario = result.scenario
     currency = scenario.settings.currency
-    cea = result.cea()
+    cea = compute_result_cea(result)
     mean_costs = result.costs.mean(axis=0)
     headers = ["strategy"] + [f"{c} ({currency})" for c in result.categories] + [f"total ({currency})"]
     headers += list(result.outcome_names)
@@ -90,3 +66,35 @@ def format_run_summary(result) -> str:
                                 + [float(np.nanmean(result.indicator_at_years(name, t)[:, k])) for t in times])
             parts += ["", format_table(["strategy"] + [f"{t:g} y" for t in times], ind_rows, title=f"Mean {name} over time (years since start)")]
     return "\n".join(parts)
+
+
+def format_run_text(results) -> str:
+    """What ``costspine run`` prints: each result's summary (with Monte Carlo standard errors for a
+    microsimulation), then a side-by-side comparison when there are several."""
+    from costspine.simulate.microsim import format_mcse
+
+    parts = [format_run_summary(r) + ("\n\n" + format_mcse(r) if r.method == "microsim" else "") for r in results]
+    if len(results) > 1:
+        parts.append(format_comparison(results))
+    return "\n\n".join(parts)
+
+
+def format_comparison(results: list[CohortResult]) -> str:
+    """Side-by-side table of several scenarios: cost by category, outcomes and indicators."""
+    categories = list(dict.fromkeys(c for r in results for c in r.categories))
+    outcomes = list(dict.fromkeys(o for r in results for o in r.outcome_names))
+    indicators = list(dict.fromkeys(i for r in results for i in r.indicator_names))
+    times = list(dict.fromkeys(t for r in results for t in report_times(r))) if indicators else []
+    currency = results[0].scenario.settings.currency
+    headers = ["scenario / strategy"] + [f"{c}" for c in categories] + [f"total ({currency})"] + outcomes
+    headers += [f"{name} {t:g} y" for name in indicators for t in times]
+    rows = []
+    for r in results:
+        for k, strategy in enumerate(r.strategies):
+            costs = {c: r.costs[:, k, i].mean() for i, c in enumerate(r.categories)}
+            row = [f"{r.scenario.name} / {strategy}"] + [costs.get(c, 0.0) for c in categories] + [r.total_cost[:, k].mean()]
+            row += [r.outcomes[:, k, r.outcome_names.index(o)].mean() if o in r.outcome_names else None for o in outcomes]
+            row += [float(np.nanmean(r.indicator_at_years(name, t)[:, k])) if name in r.indicator_names else None
+                    for name in indicators for t in times]
+            rows.append(row)
+    return format_table(headers, rows, title="Scenario comparison (discounted, per patient)")

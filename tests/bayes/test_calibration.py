@@ -9,9 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from costspine.errors import ScenarioError
-from costspine.evidence import load_evidence
-from costspine.model import base_case_parameters, run_cohort
-from costspine.scenario import load_scenario
+from costspine.scenario.evidence import load_evidence
+from costspine.model.inputs import base_case_parameters
+from costspine.simulate.cohort import run_cohort
+from costspine.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 HIV = ROOT / "scenarios" / "examples" / "hiv_chancellor.toml"
@@ -82,7 +83,7 @@ source = "SPINE CARE Table 2"
 
 
 def test_symbolic_model_equals_numpy_engine():
-    from costspine.bayes import _import, build_symbolic_model
+    from costspine.bayes.fit import _import, build_symbolic_model
 
     _, pt, _ = _import()
     scenario = load_scenario(HIV)
@@ -99,7 +100,7 @@ def test_symbolic_model_equals_numpy_engine():
 
 
 def test_unknown_calibrated_parameter_is_a_scenario_error(tmp_path):
-    from costspine.bayes import check_evidence_against_scenario
+    from costspine.bayes.fit import check_evidence_against_scenario
 
     path = write_evidence(tmp_path).read_text().replace('calibrate = ["rr"]', 'calibrate = ["rr", "c_zidovudine", "nope"]')
     (tmp_path / "e2.toml").write_text(path)

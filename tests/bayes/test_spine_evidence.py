@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from costspine.evidence import load_evidence
-from costspine.posterior import cache_dir, write_posterior_csv
-from costspine.scenario import load_scenario
+from costspine.scenario.evidence import load_evidence
+from costspine.bayes.posterior import cache_dir, write_posterior_csv
+from costspine.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 BAYES = ROOT / "scenarios" / "spine" / "base_case_bayes.toml"
 
 
 def test_bundled_evidence_matches_its_scenario():
-    from costspine.bayes import check_evidence_against_scenario
+    from costspine.bayes.fit import check_evidence_against_scenario
 
     evidence = load_evidence()
     scenario = load_scenario(evidence.scenario_path)
@@ -61,8 +61,8 @@ def test_psa_joins_whole_posterior_rows_from_the_cache(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_spine_fit_converges_and_reproduces_targets(tmp_path, monkeypatch):
-    from costspine.bayes import fit_evidence
-    from costspine.calibration import posterior_predictive_rows
+    from costspine.bayes.fit import fit_evidence
+    from costspine.bayes.predictive import posterior_predictive_rows
 
     monkeypatch.setenv("COSTSPINE_CACHE_DIR", str(tmp_path / "cache"))
     evidence = load_evidence()

@@ -249,24 +249,24 @@ def test_a_directory_is_a_usage_error(runner, tmp_path):
 
 
 def test_analysis_error_exits_1_without_traceback(runner, tmp_path, monkeypatch):
-    import costspine.runner
+    import costspine.cli.run
 
     def fail(*args, **kwargs):
         raise AnalysisError("invalid transition probabilities in PSA draws: draw=3 ...")
 
-    monkeypatch.setattr(costspine.runner, "run_command", fail)
+    monkeypatch.setattr(costspine.cli.run, "run_command", fail)
     result = invoke(runner, "run", CHANCELLOR, "--out", tmp_path / "out")
     assert result.exit_code == 1
     assert result.stderr == "Error: invalid transition probabilities in PSA draws: draw=3 ...\n"
 
 
 def test_a_bug_is_not_disguised_as_a_user_error(runner, tmp_path, monkeypatch):
-    import costspine.runner
+    import costspine.cli.run
 
     def bug(*args, **kwargs):
         raise KeyError("internal")
 
-    monkeypatch.setattr(costspine.runner, "run_command", bug)
+    monkeypatch.setattr(costspine.cli.run, "run_command", bug)
     result = runner.invoke(cli, ["run", str(CHANCELLOR), "--out", str(tmp_path / "out")])
     assert isinstance(result.exception, KeyError)
     assert "Error: " not in result.output

@@ -209,7 +209,7 @@ def test_dsa_options(tmp_path):
 
 
 def test_interrupted_psa_says_how_to_resume_and_resume_finishes_it(psa_dir, tmp_path, monkeypatch):
-    import costspine.analysis.sampling as sampling
+    import costspine.analysis.psa as sampling
 
     out, _ = psa_dir
     real = sampling.compute_chunk

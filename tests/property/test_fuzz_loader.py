@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from costspine.errors import ScenarioError
-from costspine.model import build_model_inputs
-from costspine.scenario import load_scenario
+from costspine.model.inputs import build_model_inputs
+from costspine.scenario.load import load_scenario
 
 CHANCELLOR = Path(__file__).resolve().parents[2] / "scenarios" / "examples" / "hiv_chancellor.toml"
 BASE = tomllib.loads(CHANCELLOR.read_text(encoding="utf-8"))

@@ -6,10 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from costspine.calibration import predict_targets
-from costspine.evidence import load_evidence
-from costspine.model import base_case_parameters, run_cohort
-from costspine.scenario import load_scenario
+from costspine.bayes.predictive import predict_targets
+from costspine.scenario.evidence import load_evidence
+from costspine.model.inputs import base_case_parameters
+from costspine.simulate.cohort import run_cohort
+from costspine.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 HIV = ROOT / "scenarios" / "examples" / "hiv_chancellor.toml"
@@ -18,7 +19,7 @@ HIV = ROOT / "scenarios" / "examples" / "hiv_chancellor.toml"
 @pytest.mark.slow
 @pytest.mark.parametrize("true_rr", [0.42, 0.65])
 def test_recovers_relative_risk(tmp_path, true_rr):
-    from costspine.bayes import fit_evidence
+    from costspine.bayes.fit import fit_evidence
 
     scenario = load_scenario(HIV)
     params = base_case_parameters(scenario)

@@ -22,9 +22,9 @@ import numpy as np
 import pytest
 from scipy import special
 
-from costspine.model import run_cohort
-from costspine.microsim import run_microsim
-from costspine.scenario import load_scenario
+from costspine.simulate.cohort import run_cohort
+from costspine.simulate.microsim import run_microsim
+from costspine.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SICK_SICKER = ROOT / "scenarios" / "examples" / "sick_sicker.toml"
@@ -373,7 +373,7 @@ def _spending(result, strategy):
 
 
 def test_spine_microsim_variant_declares_the_heterogeneity(spine_microsim):
-    from costspine.model import evaluate_parameters
+    from costspine.model.inputs import evaluate_parameters
 
     scenario, result = spine_microsim
     assert result.n_individuals == scenario.population.individuals == 200_000

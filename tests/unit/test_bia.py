@@ -9,15 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from costspine.analysis.bia import (
-    build_mix,
-    build_population,
-    compute_budget,
-    episodes_from_rate,
-    find_budget_impact_problems,
-    summarize_budget,
-    uptake_curve,
-)
+from costspine.analysis.bia import build_population, compute_budget, episodes_from_rate, summarize_budget
+from costspine.scenario.budget_impact import build_mix, find_budget_impact_problems, uptake_curve
 from costspine.errors import ScenarioError, UsageError
 
 STRATEGIES = ["usual_care", "ice", "ipt"]

@@ -1,4 +1,4 @@
-"""Budget impact from scenario files: the [services] reward kind and costspine.bia_command.
+"""Budget impact from scenario files: the [services] reward kind and costspine.cli.bia.
 
 The arithmetic of compute_budget is tested in test_bia.py on arrays; here the same properties are
 checked end to end, from TOML files through the cohort model to the budget.
@@ -13,10 +13,13 @@ import textwrap
 import numpy as np
 import pytest
 
-from costspine.bia_command import compute_bia, read_bia_spec, run_bia_command
+from costspine.analysis.bia_run import compute_bia
+from costspine.scenario.budget_impact import read_bia_spec
+from costspine.cli.bia import run_bia_command
 from costspine.errors import AnalysisError, ScenarioError, UsageError
-from costspine.model import evaluate_parameters, run_cohort
-from costspine.scenario import load_scenario
+from costspine.model.inputs import evaluate_parameters
+from costspine.simulate.cohort import run_cohort
+from costspine.scenario.load import load_scenario
 
 # A pathway model whose per-episode costs are known by hand. Annual cycles, end-of-cycle counting:
 # an episode starts in `start`, spends cycle 1 in `y1` and cycle 2 in `y2`, then is `done`.
@@ -454,6 +457,6 @@ def test_run_command_writes_nothing_when_a_scenario_is_invalid(tmp_path):
 
 
 def test_the_bia_path_does_not_import_pandas():
-    code = ("import sys, costspine.cli, costspine.bia_command, costspine.analysis.bia; "
+    code = ("import sys, costspine.cli, costspine.cli.bia, costspine.analysis.bia; "
             "sys.exit(1 if 'pandas' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

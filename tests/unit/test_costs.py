@@ -1,4 +1,4 @@
-"""Unit tests for costspine.costs and its data files (unit costs, CPI, payer multipliers, life table).
+"""Unit tests for costspine.catalogue and its data files (unit costs, CPI, payer multipliers, life table).
 
 Every expected number is typed from the evidence table (/work/shared/evidence/parameters.csv, row
 ids in the comments) or computed here by hand from those numbers — never copied from the output
@@ -16,21 +16,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from costspine import costs
-from costspine.costs import (
-    CATEGORIES,
-    apply_price_cut,
-    build_price_parameters,
-    inflation_factor,
-    load_catalogue,
-    load_cpi,
-    load_payer_multipliers,
-    resolve_unit_prices,
-    volume_multiplier,
-)
+from costspine.catalogue import tables as costs
+from costspine.catalogue.tables import CATEGORIES, load_catalogue, load_cpi, load_payer_multipliers
+from costspine.catalogue.prices import apply_price_cut, build_price_parameters, inflation_factor, resolve_unit_prices, volume_multiplier
 from costspine.errors import ScenarioError, UsageError
 
-DATA = Path(costs.__file__).parent / "data"
+DATA = Path(costs.__file__).parent.parent / "data"
 WHERE = "scenarios/x.toml: unit_costs"
 
 # CPI-U medical care annual averages, evidence T10.CPI2015 ... T10.CPI2025

@@ -10,7 +10,7 @@ import pytest
 from costspine.analysis.dsa import build_ranges, run_dsa
 from costspine.errors import AnalysisError, UsageError
 from costspine.params import quantile
-from costspine.scenario import load_scenario
+from costspine.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 CHANCELLOR = ROOT / "scenarios" / "examples" / "hiv_chancellor.toml"

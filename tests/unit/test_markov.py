@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from costspine.engines.markov import allocate_transitions, compute_entries, simulate_trace
+from costspine.engines.markov import compute_entries, simulate_trace
+from costspine.model.inputs import allocate_transitions
 
 
 def slow_trace(initial, transition, n_cycles):

@@ -18,18 +18,13 @@ from click.testing import CliRunner
 from costspine.cli import cli
 from costspine.engines.microsim import BLOCK, TIME_IN_STATE, TRANSITIONS, build_cdf_rows, draw_uniforms, simulate_chunk
 from costspine.errors import AnalysisError, ScenarioError, UsageError
-from costspine.microsim import (
-    MicrosimResult,
-    choose_chunk_size,
-    draw_keys,
-    derive_seed_sequence,
-    run_cohort_by_group,
-    run_microsim,
-)
-from costspine.microsim_tables import build_draw_tables
-from costspine.model import build_model_inputs, evaluate_parameters, run_cohort, simulate_inputs
-from costspine.population import build_groups
-from costspine.scenario import load_scenario
+from costspine.simulate.microsim import MicrosimResult, build_kernel_inputs, choose_chunk_size, draw_keys, derive_seed_sequence, run_microsim
+from costspine.simulate.cohort import run_cohort_by_group
+from costspine.model.microsim_tables import build_draw_tables
+from costspine.model.inputs import build_model_inputs, evaluate_parameters
+from costspine.simulate.cohort import run_cohort, simulate_inputs
+from costspine.model.groups import build_groups
+from costspine.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SICK_SICKER = ROOT / "scenarios" / "examples" / "sick_sicker.toml"
@@ -163,6 +158,11 @@ def rich_tables(rich):
     return build_draw_tables(rich, rich.population, groups, values, draw=0, base_case=True)
 
 
+@pytest.fixture(scope="module")
+def rich_kernel(rich, rich_tables):
+    return build_kernel_inputs(rich, rich_tables)
+
+
 def slow_loop(k, keys, start, count):
     """The kernel's documented semantics, one individual at a time, in plain Python."""
     n_strategies, n_cycles = len(keys), k.n_cycles
@@ -220,8 +220,8 @@ def slow_loop(k, keys, start, count):
 # Kernels
 
 
-def test_kernel_matches_a_slow_obvious_loop(rich_tables):
-    k = rich_tables.kernel
+def test_kernel_matches_a_slow_obvious_loop(rich_kernel):
+    k = rich_kernel
     keys = np.full(3, np.uint64(987654321), dtype=np.uint64)
     occupancy, entries, totals = slow_loop(k, keys, 2 * BLOCK, 1500)
     for backend in ("numpy", "numba"):
@@ -234,16 +234,16 @@ def test_kernel_matches_a_slow_obvious_loop(rich_tables):
         np.testing.assert_allclose(out.block_cross.sum(axis=0)[q].diagonal(axis1=1, axis2=2).T, squares, rtol=1e-12)
 
 
-def test_histories_actually_change_in_the_test_model(rich_tables):
+def test_histories_actually_change_in_the_test_model(rich_kernel):
     # Guard against a vacuous kernel test: the reward grid must depend on history and attributes.
-    k = rich_tables.kernel
+    k = rich_kernel
     assert np.count_nonzero(k.reward_strides) >= 2
     assert len(np.unique(k.reward_map)) > 1
     assert np.count_nonzero(k.trans_strides) == 3
 
 
-def test_numba_and_numpy_backends_are_bit_identical(rich_tables):
-    k = rich_tables.kernel
+def test_numba_and_numpy_backends_are_bit_identical(rich_kernel):
+    k = rich_kernel
     keys = np.array([11, 11, 11], dtype=np.uint64)
     a = simulate_chunk(k, keys=keys, start=0, count=5000, backend="numba")
     b = simulate_chunk(k, keys=keys, start=0, count=5000, backend="numpy")
@@ -251,8 +251,8 @@ def test_numba_and_numpy_backends_are_bit_identical(rich_tables):
         np.testing.assert_array_equal(x, y)
 
 
-def test_kernels_do_not_mutate_their_inputs(rich_tables):
-    k = rich_tables.kernel
+def test_kernels_do_not_mutate_their_inputs(rich_kernel):
+    k = rich_kernel
     before = [np.array(v, copy=True) if isinstance(v, np.ndarray) else v for v in k]
     keys = np.array([3, 3, 3], dtype=np.uint64)
     for backend in ("numba", "numpy"):
@@ -361,8 +361,8 @@ values = { hr = "1" }
     np.testing.assert_array_equal(a.total_cost_se[0, ::-1], b.total_cost_se[0])
 
 
-def test_chunk_size_follows_available_memory(rich_tables):
-    k = rich_tables.kernel
+def test_chunk_size_follows_available_memory(rich_kernel):
+    k = rich_kernel
     small = choose_chunk_size(10_000_000, k, 3, backend="numpy", memory=512 * 1024**2)
     large = choose_chunk_size(10_000_000, k, 3, backend="numpy", memory=16 * 1024**3)
     assert small % BLOCK == 0 and large % BLOCK == 0 and BLOCK <= small < large
@@ -391,8 +391,8 @@ def test_result_has_the_cohort_shapes_plus_standard_errors(rich):
     assert {"cost_total_se", "incremental_cost_se"} <= set(r.to_frame().columns)
 
 
-def test_mcse_matches_the_sample_standard_deviation_of_individual_totals(rich_tables):
-    k = rich_tables.kernel
+def test_mcse_matches_the_sample_standard_deviation_of_individual_totals(rich_kernel):
+    k = rich_kernel
     keys = np.full(3, np.uint64(5), dtype=np.uint64)
     _, _, totals = slow_loop(k, keys, 0, 1200)
     out = simulate_chunk(k, keys=keys, start=0, count=1200, backend="numpy")
@@ -599,3 +599,10 @@ def test_cli_psa_microsim_simulates_individuals_per_draw(tmp_path):
     # Sick-Sicker has no distributions: the draws differ only by Monte Carlo noise, each its own individuals
     costs = summary["strategies"]["no_treatment"]["cost_total"]
     assert 0 < costs["sd"] < 0.05 * costs["mean"]
+
+
+def test_the_compiled_kernel_uses_the_engines_history_codes():
+    # numba caches the kernel by its own file only, so the codes are literals there.
+    from costspine.engines import _microsim_numba, microsim
+
+    assert (_microsim_numba._TIME_IN_STATE, _microsim_numba._TRANSITIONS) == (microsim.TIME_IN_STATE, microsim.TRANSITIONS)

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from costspine.errors import AnalysisError, ScenarioError
-from costspine.model import base_case_parameters, build_model_inputs, run_cohort
+from costspine.model.inputs import base_case_parameters, build_model_inputs
+from costspine.simulate.cohort import run_cohort
 from costspine.params import draw_parameters
-from costspine.scenario import load_scenario
+from costspine.scenario.load import load_scenario
 
 
 def settings(n_cycles=3, correction="none", discount_costs=0.0, discount_outcomes=0.0, cycle_length=1, unit="year"):

@@ -1,4 +1,4 @@
-"""Unit tests for costspine.outcomes: cycle corrections, discounting and accumulation."""
+"""Unit tests for costspine.engines.outcomes: cycle corrections, discounting and accumulation."""
 
 from __future__ import annotations
 
@@ -7,15 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from costspine.outcomes import (
-    compute_entry_rewards,
-    compute_state_rewards,
-    cycle_weights,
-    discount_factors,
-    point_index,
-    split_by_cycle,
-    total_rewards,
-)
+from costspine.engines.outcomes import compute_entry_rewards, compute_state_rewards, cycle_weights, discount_factors, point_index, split_by_cycle, total_rewards
 
 CORRECTIONS = ["none", "half-cycle", "simpson"]
 

@@ -9,27 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from costspine.analysis.sampling import (
-    CHUNK_SIZE,
-    ChunkStore,
-    chunk_seed_sequence,
-    compute_chunk,
-    draw_chunk_parameters,
-    plan_chunks,
-    run_psa,
-    sampled_parameter_names,
-)
+from costspine.analysis.psa import CHUNK_SIZE, ChunkStore, chunk_seed_sequence, compute_chunk, draw_chunk_parameters, plan_chunks, run_psa, sampled_parameter_names
 from costspine.errors import AnalysisError, UsageError
-from costspine.model import run_cohort
-from costspine.psa_command import (
-    PSADraws,
-    compute_evppi_rows,
-    draws_from_result,
-    parse_evppi_groups,
-    parse_wtp,
-    summarize_psa,
-)
-from costspine.scenario import load_scenario
+from costspine.simulate.cohort import run_cohort
+from costspine.analysis.psa_summary import PSADraws, compute_evppi_rows, draws_from_result, parse_evppi_groups, summarize_psa
+from costspine.cli.options import parse_wtp
+from costspine.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 CHANCELLOR = ROOT / "scenarios" / "examples" / "hiv_chancellor.toml"
@@ -310,7 +295,7 @@ def test_posterior_draws_join_as_whole_rows(tmp_path, monkeypatch):
         calls.append(path)
         return pool, tmp_path, False
 
-    monkeypatch.setattr("costspine.posterior.load_or_fit_posterior", fake)
+    monkeypatch.setattr("costspine.bayes.posterior.load_or_fit_posterior", fake)
     r = run_psa(s, 2500, seed=3)
     assert len(calls) == 1  # loaded once per run, not once per chunk
     hr1, hr2 = r.parameter("hr1"), r.parameter("hr2")

@@ -14,11 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from costspine.model import evaluate_parameters, run_cohort
+from costspine.model.inputs import evaluate_parameters
+from costspine.simulate.cohort import run_cohort
 from costspine.reports import build, build_compare
 from costspine.reports.manifest import build_manifest
-from costspine.runner import parameter_rows, summarize_result
-from costspine.scenario import Settings, load_scenario
+from costspine.reports.run_summary import parameter_rows, summarize_result
+from costspine.scenario.types import Settings
+from costspine.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 CHANCELLOR = ROOT / "scenarios" / "examples" / "hiv_chancellor.toml"
@@ -425,11 +427,11 @@ def test_building_a_workbook_imports_neither_openpyxl_nor_matplotlib():
     script = textwrap.dedent(f"""
         import sys
         from datetime import datetime, timezone
-        from costspine.model import run_cohort
+        from costspine.simulate.cohort import run_cohort
         from costspine.reports.build import build_run_workbook, plan_run_figures
         from costspine.reports.manifest import build_manifest
-        from costspine.runner import summarize_result
-        from costspine.scenario import load_scenario
+        from costspine.reports.run_summary import summarize_result
+        from costspine.scenario.load import load_scenario
         result = run_cohort(load_scenario({str(CHANCELLOR)!r}))
         summary = summarize_result(result)
         manifest = build_manifest(command="run", argv=[], inputs=[], started=datetime.now(timezone.utc), outputs=[])
@@ -457,8 +459,8 @@ def test_money_basis_and_report_times_in_words(mini, hiv):
 
 
 def test_psa_workbook_caps_the_plane_and_reads_the_summary():
-    from costspine.analysis.sampling import run_psa
-    from costspine.psa_command import draws_from_result, summarize_psa
+    from costspine.analysis.psa import run_psa
+    from costspine.analysis.psa_summary import draws_from_result, summarize_psa
     from costspine.reports import build_analyses
 
     scenario = load_scenario(CHANCELLOR)

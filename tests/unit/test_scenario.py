@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from costspine.errors import ExitCode, ScenarioError
-from costspine.scenario import load_scenario
+from costspine.scenario.load import load_scenario
 
 CHANCELLOR = Path(__file__).resolve().parents[2] / "scenarios" / "examples" / "hiv_chancellor.toml"
 

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from costspine import load_scenario, run_cohort
-from costspine.model import base_case_parameters, build_model_inputs, evaluate_parameters
+from costspine.model.inputs import base_case_parameters, build_model_inputs, evaluate_parameters
 from costspine.params import draw_parameters
 
 SPINE = Path(__file__).resolve().parents[2] / "scenarios" / "spine"

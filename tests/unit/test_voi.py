@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import ndtri
 
-from costspine.analysis.psa import compute_evpi_from_net_benefit
+from costspine.analysis.decision import compute_evpi_from_net_benefit
 from costspine.analysis.voi import EVPPIResult, compute_evpi, compute_evppi
 from costspine.errors import AnalysisError, UsageError
 
@@ -251,9 +251,9 @@ def test_inputs_are_not_mutated(linear_problem):
 
 
 def test_compute_evpi_is_re_exported_from_psa():
-    from costspine.analysis import psa
+    from costspine.analysis import decision
 
-    assert compute_evpi is psa.compute_evpi
+    assert compute_evpi is decision.compute_evpi
 
 
 @pytest.mark.parametrize(

@@ -1,33 +1,25 @@
-"""``costspine psa`` and ``costspine voi``: PSA draws, their summaries, EVPI and EVPPI, as files.
-
-Everything is computed before anything is written, and every file is written atomically.
-The statistics come from :mod:`costspine.analysis.psa` (CEAC, CEAF, EVPI, convergence) and
-:mod:`costspine.analysis.voi` (EVPPI); the draws from :mod:`costspine.analysis.sampling`.
-
-``voi`` reads ``draws.npz`` written by ``psa`` (arrays ``parameters`` (draw, parameter),
-``costs`` (draw, strategy, category), ``outcomes`` (draw, strategy, outcome) and a JSON ``meta``
-string with the labels, seed and scenario provenance), so it needs neither the scenario nor pandas.
+"""PSA draws as one labelled record (:class:`PSADraws`), their summary (CEAC, CEAF, EVPI,
+incremental results), EVPPI rows, and the ``draws.npz`` store that ``costspine voi`` reads.
 """
 
 from __future__ import annotations
 
 import difflib
-import hashlib
 import io
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
 from costspine.errors import UsageError
-from costspine.reports.manifest import build_manifest, write_atomic, write_csv, write_json
+
 
 DRAWS_FILE = "draws.npz"
-DRAWS_FORMAT = 1
-GRID_POINTS = 101
 
+DRAWS_FORMAT = 1
+
+GRID_POINTS = 101
 
 @dataclass(frozen=True)
 class PSADraws:
@@ -69,9 +61,8 @@ class PSADraws:
     def comparator_index(self) -> int:
         return self.strategies.index(self.comparator)
 
-
 def draws_from_result(result) -> PSADraws:
-    """:class:`PSADraws` from a :class:`~costspine.analysis.sampling.PSAResult`."""
+    """:class:`PSADraws` from a :class:`~costspine.analysis.psa.PSAResult`."""
     s = result.scenario
     return PSADraws(
         scenario=s.name, title=s.title, currency=s.settings.currency, effect_name=s.analysis.effect,
@@ -88,27 +79,6 @@ def draws_from_result(result) -> PSADraws:
                                   "effect": float(result.base_outcomes[k, result.outcome_names.index(s.analysis.effect)])}
                              for k, st in enumerate(s.strategies)}},
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Options
-
-
-def parse_wtp(text: str | None) -> tuple[float, ...] | None:
-    """``"50000,100000"`` → ``(50000.0, 100000.0)``; None stays None."""
-    if text is None:
-        return None
-    values = []
-    for part in text.split(","):
-        try:
-            value = float(part.strip().replace("_", ""))
-        except ValueError:
-            raise UsageError(f"--wtp expects comma-separated numbers such as 50000,100000; got {part.strip()!r}") from None
-        if not np.isfinite(value) or value < 0:
-            raise UsageError(f"--wtp thresholds must be finite and >= 0; got {part.strip()!r}")
-        values.append(value)
-    return tuple(values)
-
 
 def parse_evppi_groups(options, draws: PSADraws) -> list[tuple[str, tuple[str, ...]]]:
     """Parameter groups for EVPPI from ``--evppi`` options, as ``(label, parameter names)``.
@@ -143,28 +113,16 @@ def parse_evppi_groups(options, draws: PSADraws) -> list[tuple[str, tuple[str, .
         groups.append(("+".join(dict.fromkeys(labels)), tuple(dict.fromkeys(names))))
     return groups
 
-
-# --------------------------------------------------------------------------------------------
-# Summaries
-
-
-def wtp_key(value: float) -> str:
-    """JSON key for a threshold: ``50000`` rather than ``50000.0``."""
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
 def build_wtp_grid(wtp) -> np.ndarray:
     """Thresholds for curves: 0 to twice the largest threshold in 101 steps, plus the thresholds."""
     top = 2.0 * max(wtp) if max(wtp) > 0 else 1.0
     return np.unique(np.concatenate([np.linspace(0.0, top, GRID_POINTS), np.asarray(wtp, dtype=float)]))
 
-
 def _stats(values) -> dict:
-    from costspine.analysis.psa import summarize_draws
+    from costspine.analysis.decision import summarize_draws
 
     s = summarize_draws(values)
     return {"mean": float(s.mean), "sd": float(s.sd), "lower": float(s.lower), "upper": float(s.upper)}
-
 
 def summarize_psa(draws: PSADraws, *, wtp, population: dict | None = None) -> tuple[dict, dict]:
     """Headline results (``summary.json``) and the tables behind the curves.
@@ -173,8 +131,7 @@ def summarize_psa(draws: PSADraws, *, wtp, population: dict | None = None) -> tu
     per-draw tables, ``(headers, keys, matrix)`` (see :func:`write_matrix_csv`).
     """
     from costspine.analysis.cea import compute_cea
-    from costspine.analysis.psa import (compute_ceac, compute_ceaf, compute_evpi, compute_mc_convergence,
-                                        compute_net_benefit, population_evpi, summarize_incremental)
+    from costspine.analysis.decision import compute_ceac, compute_ceaf, compute_evpi, compute_mc_convergence, compute_net_benefit, population_evpi, summarize_incremental
 
     cost, effect = draws.total_cost, draws.effect
     lam = np.asarray(wtp, dtype=float)
@@ -274,15 +231,14 @@ def summarize_psa(draws: PSADraws, *, wtp, population: dict | None = None) -> tu
     }
     return summary, tables
 
-
 def compute_evppi_rows(draws: PSADraws, groups, *, wtp, method: str = "gam") -> list[dict]:
     """EVPPI (with its standard error) of each ``(label, names)`` group at each threshold.
 
     The standard error's random numbers come from the PSA seed (a stream named by the group and
     threshold), so the same draws give the same numbers in ``psa --evppi`` and ``voi``.
     """
-    from costspine.analysis.psa import compute_evpi, compute_net_benefit
-    from costspine.analysis.sampling import named_stream
+    from costspine.analysis.decision import compute_evpi, compute_net_benefit
+    from costspine.analysis.psa import named_stream
     from costspine.analysis.voi import compute_evppi
 
     lam = np.asarray(wtp, dtype=float)
@@ -299,11 +255,6 @@ def compute_evppi_rows(draws: PSADraws, groups, *, wtp, method: str = "gam") -> 
                          "evpi_per_person": float(evpi[j]), "method": method, "draws": r.n_draws})
     return rows
 
-
-# --------------------------------------------------------------------------------------------
-# Files
-
-
 def _encode_draws(draws: PSADraws) -> bytes:
     meta = {"format": DRAWS_FORMAT, "scenario": draws.scenario, "title": draws.title, "currency": draws.currency,
             "effect": draws.effect_name, "strategies": list(draws.strategies), "strategy_labels": draws.strategy_labels,
@@ -315,7 +266,6 @@ def _encode_draws(draws: PSADraws) -> bytes:
     np.savez(buffer, parameters=draws.parameters, costs=draws.costs, outcomes=draws.outcomes,
              meta=np.array(json.dumps(meta, default=float)))
     return buffer.getvalue()
-
 
 def load_psa_draws(results_dir) -> PSADraws:
     """Read the ``draws.npz`` that ``costspine psa`` wrote into ``results_dir``."""
@@ -341,214 +291,6 @@ def load_psa_draws(results_dir) -> PSADraws:
     )
 
 
-def write_matrix_csv(path, headers: list[str], keys: list[tuple], matrix: np.ndarray) -> Path:
-    """Atomic CSV: key columns, then float columns written exactly (shortest round-trip ``repr``).
-
-    The fast path for draw tables (one formatting operation per row). Keys are integers and
-    scenario names, which are identifiers, so they never need quoting; headers are quoted by
-    the csv module if needed.
-    """
-    import csv
-
-    head = io.StringIO()
-    csv.writer(head, lineterminator="\n").writerow(headers)
-    n_keys = len(keys[0]) if keys else 0
-    line = ",".join(["%s"] * n_keys + ["%r"] * matrix.shape[1])
-    body = "\n".join([line % (*key, *row) for key, row in zip(keys, matrix.tolist())])
-    return write_atomic(path, head.getvalue() + body + ("\n" if body else ""))
-
-
-def _draw_table(draws: PSADraws) -> tuple[list[str], list[tuple], np.ndarray]:
-    """``results.csv``: draw, strategy, cost by category, total cost, outcomes; one row per draw and strategy."""
-    d, s = draws.total_cost.shape
-    headers = ["draw", "strategy", *[f"cost_{c}" for c in draws.categories], "cost_total", *draws.outcome_names]
-    keys = [(i, strategy) for i in range(d) for strategy in draws.strategies]
-    values = np.concatenate([draws.costs, draws.total_cost[:, :, None], draws.outcomes], axis=2).reshape(d * s, -1)
-    return headers, keys, values
-
-
-def _write_parquet(path: Path, columns: dict) -> Path | None:
-    """Write a Parquet file with pyarrow if it is installed; None otherwise."""
-    import importlib.util
-
-    if importlib.util.find_spec("pyarrow") is None:
-        return None
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table = pa.table({k: pa.array(list(v) if isinstance(v, np.ndarray) and v.dtype == object else v) for k, v in columns.items()})
-    sink = io.BytesIO()
-    pq.write_table(table, sink)
-    return write_atomic(path, sink.getvalue())
-
-
-def write_psa_files(draws: PSADraws, out_dir: Path, *, summary: dict, tables: dict, evppi_rows=None) -> list[Path]:
-    """Write the draws, parameters, curves and summary of a PSA; returns the files written."""
-    out_dir = Path(out_dir)
-    written = []
-    written.append(write_matrix_csv(out_dir / "results.csv", *_draw_table(draws)))
-    written.append(write_matrix_csv(out_dir / "parameters.csv", ["draw", *draws.parameter_names],
-                                    [(i,) for i in range(draws.n_draws)], draws.parameters))
-    written.append(write_atomic(out_dir / DRAWS_FILE, _encode_draws(draws)))
-    from costspine.analysis.sampling import result_columns
-
-    parameter_columns = {"draw": np.arange(draws.n_draws),
-                         **{n: draws.parameters[:, j] for j, n in enumerate(draws.parameter_names)}}
-    for name, columns in (("results.parquet", result_columns(draws)), ("parameters.parquet", parameter_columns)):
-        path = _write_parquet(out_dir / name, columns)
-        if path is not None:
-            written.append(path)
-    for name, table in tables.items():
-        written.append(write_csv(out_dir / name, *table) if len(table) == 2 else write_matrix_csv(out_dir / name, *table))
-    if evppi_rows:
-        written.append(write_evppi_csv(out_dir / "evppi.csv", evppi_rows))
-    written.append(write_json(out_dir / "summary.json", summary))
-    return written
-
-
-def write_evppi_csv(path: Path, rows: list[dict]) -> Path:
-    headers = ["group", "parameters", "wtp", "evppi_per_person", "se", "evpi_per_person", "method", "draws"]
-    return write_csv(path, headers, [[r["group"], "+".join(r["parameters"]), r["wtp"], r["evppi_per_person"], r["se"],
-                                      r["evpi_per_person"], r["method"], r["draws"]] for r in rows])
-
-
-def _population(population, years, discount, default_discount) -> dict | None:
-    if population is None and years is None:
-        return None
-    if population is None or years is None:
-        raise UsageError("population EVPI needs both --population (people affected per year) and --horizon-years")
-    rate = default_discount if discount is None else discount
-    return {"per_year": float(population), "years": int(years), "discount_rate": float(rate),
-            "discount_rate_source": "--discount" if discount is not None else "scenario settings.discount_outcomes"}
-
-
-def format_voi_text(summary: dict, evppi_rows) -> str:
-    from costspine.reports.text import format_table
-
-    currency = summary["currency"]
-    headers = ["wtp", f"EVPI per person ({currency})"]
-    rows = [[w, summary["evpi_per_person"][wtp_key(w)]] for w in summary["wtp"]]
-    if "evpi_population" in summary:
-        headers.append(f"population EVPI ({currency})")
-        rows = [row + [summary["evpi_population"][wtp_key(row[0])]] for row in rows]
-    parts = [format_table(headers, rows, title="Expected value of perfect information")]
-    if evppi_rows:
-        parts.append(format_table(["parameters", "wtp", "EVPPI per person", "SE", "EVPI"],
-                                  [[r["group"], r["wtp"], r["evppi_per_person"], r["se"], r["evpi_per_person"]]
-                                   for r in evppi_rows],
-                                  title=f"Expected value of partial perfect information ({evppi_rows[0]['method']})"))
-        above = [r for r in evppi_rows if r["evppi_per_person"] > r["evpi_per_person"]]
-        if above:
-            parts[-1] += (f"\nNote: {len(above)} EVPPI estimate(s) exceed the EVPI; regression estimates carry noise (see SE), "
-                          "and EVPPI cannot truly exceed EVPI — read them as ≈ EVPI.")
-    return "\n\n".join(parts)
-
-
-def _convergence_text(summary: dict) -> str:
-    lines = ["Monte Carlo convergence of the mean incremental NMB (MCSE = sd/√draws):"]
-    for s, by_wtp in summary["convergence"].items():
-        for w, c in by_wtp.items():
-            rel = f" ({c['mcse_relative']:.1%} of the mean)" if c["mcse_relative"] is not None else ""
-            lines.append(f"  {s} vs {summary['comparator']} at {float(w):,.0f}: "
-                         f"{c['mean_incremental_nmb']:,.2f} ± {c['mcse']:,.2f}{rel}")
-    return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------------------------
-# Commands
-
-
-def run_psa_command(scenario, *, draws: int, seed: int, wtp=None, out_dir: Path, method: str = "cohort",
-                    individuals: int | None = None, workers=None, scheduler=None,
-                    resume: bool = False, evppi=(), evppi_method: str = "gam", population=None, horizon_years=None,
-                    discount=None, on_chunk=None, progress=None, argv: list[str], started: datetime,
-                    text: bool = True, xlsx_path=None) -> str:
-    """Run a PSA, write its files into ``out_dir`` and return the text to print (empty if not ``text``).
-
-    The workbook goes to ``xlsx_path`` if given, else ``psa.xlsx`` in ``out_dir``.
-    """
-    from costspine.analysis.sampling import run_psa
-    from costspine.reports.build import output_name, with_about, workbook_path
-
-    wtp = tuple(scenario.analysis.wtp) if wtp is None else tuple(wtp)
-    pop = _population(population, horizon_years, discount, scenario.settings.discount_outcomes)
-    out_dir = Path(out_dir)
-    xlsx = workbook_path(xlsx_path, out_dir=out_dir, command="psa")
-    result = run_psa(scenario, draws, seed=seed, method=method, individuals=individuals, workers=workers,
-                     scheduler=scheduler, store_dir=out_dir / "chunks", resume=resume, on_chunk=on_chunk, progress=progress)
-    psa_draws = draws_from_result(result)
-    groups = parse_evppi_groups(evppi, psa_draws)
-    summary, tables = summarize_psa(psa_draws, wtp=wtp, population=pop)
-    evppi_rows = compute_evppi_rows(psa_draws, groups, wtp=wtp, method=evppi_method) if groups else []
-    if evppi_rows:
-        summary["evppi"] = evppi_rows
-    from costspine.reports.build_analyses import build_psa_workbook, plan_psa_figures
-    from costspine.reports.excel import write_workbook
-
-    # the workbook is built (and checked) before any file is written; its About sheet is filled in last
-    book = build_psa_workbook(scenario, psa_draws, summary=summary, tables=tables, evppi_rows=evppi_rows, manifest={})
-    figures = plan_psa_figures(scenario, psa_draws, summary=summary, tables=tables, folder=out_dir)
-    written = write_psa_files(psa_draws, out_dir, summary=summary, tables=tables, evppi_rows=evppi_rows)
-    written += [plot() for plot in figures]
-    manifest = build_manifest(command="psa", argv=list(argv), inputs=list(scenario.files), seed=seed, started=started,
-                              outputs=[str(p.relative_to(out_dir)) for p in written] + [output_name(xlsx, out_dir), "chunks/"])
-    write_workbook(with_about(book, manifest), xlsx)
-    write_json(out_dir / "manifest.json", manifest)
-    if not text:
-        return ""
-    parts = [result.summary(wtp), _convergence_text(summary), format_voi_text(summary, evppi_rows)]
-    if result.resumed_chunks:
-        parts.append(f"Resumed: {result.resumed_chunks} of {len(result.chunks)} chunks were read from {out_dir / 'chunks'}.")
-    return "\n\n".join(parts)
-
-
-def run_voi_command(results_dir, *, evppi=(), method: str = "gam", wtp=None, out_dir: Path, population=None,
-                    horizon_years=None, discount=None, argv: list[str], started: datetime, xlsx_path=None) -> str:
-    """EVPI and EVPPI from the draws a PSA saved; writes files into ``out_dir`` (the workbook to
-    ``xlsx_path`` if given, else ``voi.xlsx`` there); returns text."""
-    from costspine.analysis.psa import compute_evpi, population_evpi
-    from costspine.reports.build import output_name, with_about, workbook_path
-
-    xlsx = workbook_path(xlsx_path, out_dir=out_dir, command="voi")
-    draws = load_psa_draws(results_dir)
-    wtp = draws.wtp if wtp is None else tuple(wtp)
-    lam = np.asarray(wtp, dtype=float)
-    pop = _population(population, horizon_years, discount, draws.discount_outcomes)
-    groups = parse_evppi_groups(evppi, draws)
-    evpi = compute_evpi(draws.total_cost, draws.effect, lam)
-    rows = compute_evppi_rows(draws, groups, wtp=wtp, method=method) if groups else []
-    summary = {"scenario": draws.scenario, "title": draws.title, "currency": draws.currency, "effect": draws.effect_name,
-               "comparator": draws.comparator, "wtp": [float(w) for w in lam], "draws": draws.n_draws, "seed": draws.seed,
-               "results_dir": str(results_dir), "evpi_per_person": {wtp_key(w): float(v) for w, v in zip(lam, evpi)},
-               "evppi": rows}
-    evpi_rows = [[float(w), float(v)] for w, v in zip(lam, evpi)]
-    headers = ["wtp", "evpi_per_person"]
-    if pop is not None:
-        factor = float(population_evpi(1.0, population_per_year=pop["per_year"], years=pop["years"],
-                                       discount_rate=pop["discount_rate"]))
-        summary["population"] = {**pop, "discounted_persons": factor}
-        summary["evpi_population"] = {wtp_key(w): float(v * factor) for w, v in zip(lam, evpi)}
-        headers.append("evpi_population")
-        evpi_rows = [r + [r[1] * factor] for r in evpi_rows]
-    out_dir = Path(out_dir)
-    from costspine.reports.build_analyses import build_voi_workbook, plan_voi_figures
-    from costspine.reports.excel import write_workbook
-
-    # the workbook is built (and checked) before any file is written; its About sheet is filled in last
-    book = build_voi_workbook(summary, manifest={})
-    figures = plan_voi_figures(summary, folder=out_dir)
-    written = [write_csv(out_dir / "evpi.csv", headers, evpi_rows)]
-    if rows:
-        written.append(write_evppi_csv(out_dir / "evppi.csv", rows))
-    written.append(write_json(out_dir / "summary.json", summary))
-    written += [plot() for plot in figures]
-    draws_path = Path(results_dir) / DRAWS_FILE
-    inputs = [(str(draws_path), hashlib.sha256(draws_path.read_bytes()).hexdigest()), *draws.inputs]
-    manifest = build_manifest(command="voi", argv=list(argv), inputs=inputs, seed=draws.seed, started=started,
-                              outputs=[str(p.relative_to(out_dir)) for p in written] + [output_name(xlsx, out_dir)])
-    write_workbook(with_about(book, manifest), xlsx)
-    write_json(out_dir / "manifest.json", manifest)
-    text = format_voi_text(summary, rows)
-    if not groups:
-        text += "\n\n(no --evppi parameters given: EVPI only; e.g. --evppi rr or --evppi each)"
-    return f"{draws.title}\n{draws.n_draws:,} PSA draws from {results_dir}\n\n{text}"
+def wtp_key(value: float) -> str:
+    """JSON key for a threshold: ``50000`` rather than ``50000.0``."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from costspine.errors import AnalysisError
-from costspine.reports.manifest import write_atomic, write_json
+from costspine._files import write_atomic, write_json
 
 
 def cache_root() -> Path:
@@ -86,8 +86,8 @@ def load_or_fit_posterior(evidence_path, *, progress=None) -> tuple[dict[str, np
     Returns ``(draws, cache_folder, fitted_now)``. Raises AnalysisError if a fresh fit does not
     converge (the user should run ``costspine fit`` and read its diagnostics).
     """
-    from costspine.evidence import load_evidence
-    from costspine.scenario import load_scenario
+    from costspine.scenario.evidence import load_evidence
+    from costspine.scenario.load import load_scenario
 
     evidence = load_evidence(evidence_path)
     scenario = load_scenario(evidence.scenario_path)
@@ -96,7 +96,7 @@ def load_or_fit_posterior(evidence_path, *, progress=None) -> tuple[dict[str, np
         return read_posterior_csv(folder / "posterior.csv"), folder, False
     if progress:
         progress(f"no cached posterior for {evidence.path}; fitting it now (costspine fit does the same)")
-    from costspine.bayes import fit_evidence
+    from costspine.bayes.fit import fit_evidence
 
     s = evidence.sampler
     fit = fit_evidence(evidence, scenario, draws=s.draws, tune=s.tune, chains=s.chains, target_accept=s.target_accept, seed=s.seed)

@@ -47,7 +47,7 @@ from costspine.errors import Problem, ScenarioError
 
 TARGET_KINDS = ("indicator_mean", "indicator_difference", "cost_mean", "cost_ratio")
 Z95 = 1.959963984540054
-BUNDLED_EVIDENCE = Path(__file__).resolve().parent.parent / "scenarios" / "evidence" / "spine_care_trial.toml"
+BUNDLED_EVIDENCE = Path(__file__).resolve().parent.parent.parent / "scenarios" / "evidence" / "spine_care_trial.toml"
 
 
 @dataclass(frozen=True)

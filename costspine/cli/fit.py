@@ -10,55 +10,21 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
 
 from costspine.errors import AnalysisError
-from costspine.model import base_case_parameters, run_cohort
-from costspine.reports.manifest import build_manifest, write_csv, write_json
-from costspine.reports.text import format_table
-
-
-def predict_targets(result, targets) -> dict[str, np.ndarray]:
-    """Each target's model prediction per draw, from a cohort result (numpy engine)."""
-    strategies = result.strategies
-    cost = result.costs_undiscounted.sum(axis=-1)  # (draw, strategy)
-    out = {}
-    for t in targets:
-        k = strategies.index(t.strategy)
-        if t.kind == "indicator_mean":
-            out[t.name] = result.indicator_at_years(t.indicator, t.years)[:, k]
-        elif t.kind == "indicator_difference":
-            ind = result.indicator_at_years(t.indicator, t.years)
-            out[t.name] = ind[:, k] - ind[:, strategies.index(t.comparator)]
-        elif t.kind == "cost_mean":
-            out[t.name] = cost[:, k]
-        else:
-            out[t.name] = cost[:, k] / cost[:, strategies.index(t.comparator)]
-    return out
-
-
-def posterior_predictive_rows(scenario, evidence, draws: dict[str, np.ndarray]) -> list[list]:
-    """Target vs posterior predictive mean and 95% interval, and whether it sits in the trial CI."""
-    params = dict(base_case_parameters(scenario))
-    params.update(draws)
-    predicted = predict_targets(run_cohort(scenario, params), evidence.targets)
-    rows = []
-    for t in evidence.targets:
-        values = predicted[t.name]
-        mean = float(values.mean())
-        lo, hi = np.quantile(values, [0.025, 0.975])
-        rows.append([t.name, t.kind, t.mean, t.low, t.high, mean, float(lo), float(hi),
-                     "yes" if t.low <= mean <= t.high else "NO", "yes" if t.likelihood else "check only"])
-    return rows
+from costspine.reports.manifest import build_manifest
+from costspine._files import write_csv, write_json
+from costspine._text import format_table
+from costspine.bayes.predictive import posterior_predictive_rows
 
 
 def run_fit_command(evidence_path, *, draws, tune, chains, seed, out_dir: Path | None, allow_unconverged: bool,
                     argv, started: datetime, echo) -> tuple[str, bool]:
     """Fit, write the output folder and the cache; return (text, converged)."""
-    from costspine.bayes import fit_evidence, write_inference_data
-    from costspine.evidence import load_evidence
-    from costspine.posterior import save_to_cache, write_posterior_csv
-    from costspine.scenario import load_scenario
+    from costspine.bayes.fit import fit_evidence, write_inference_data
+    from costspine.scenario.evidence import load_evidence
+    from costspine.bayes.posterior import save_to_cache, write_posterior_csv
+    from costspine.scenario.load import load_scenario
 
     evidence = load_evidence(evidence_path)
     scenario = load_scenario(evidence.scenario_path)

@@ -1,11 +1,9 @@
-"""Individual-level runs of a scenario: scenario → grid tables → chunks of individuals → results.
+"""Individual-level runs of a scenario: grid tables → kernel inputs → chunks of individuals → results.
 
 :func:`run_microsim` simulates ``n_individuals`` individuals per strategy (and per parameter draw)
 with the engine in :mod:`costspine.engines.microsim` and returns a :class:`MicrosimResult`, which
-has every field of :class:`~costspine.model.CohortResult` (so the same reports work for both
-engines) plus the Monte Carlo standard error (MCSE) of every mean and increment.
-:func:`run_cohort_by_group` is the cohort engine on a scenario with a population: one cohort per
-group, mixed by the groups' weights. See ``docs/microsimulation.md``.
+has every field of :class:`~costspine.simulate.cohort.CohortResult` plus the Monte Carlo standard
+error (MCSE) of every mean and increment. See ``docs/microsimulation.md``.
 """
 
 from __future__ import annotations
@@ -16,19 +14,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from costspine.engines.microsim import BLOCK, simulate_chunk
+from costspine.engines.microsim import BLOCK, EVENTS, TIME_IN_STATE, TRANSITIONS, KernelInputs, build_cdf_rows, simulate_chunk
+from costspine.model.microsim_tables import DrawTables, build_draw_tables
+
+HISTORY_KIND_CODES = {"time_in_state": TIME_IN_STATE, "transitions": TRANSITIONS, "events": EVENTS}
 from costspine.errors import UsageError
-from costspine.model import CohortResult, base_case_parameters, build_model_inputs, evaluate_parameters, simulate_inputs
-from costspine.outcomes import cycle_weights, discount_factors, split_by_cycle, total_rewards
-from costspine.population import Population, build_groups
+from costspine.simulate.cohort import CohortResult
+from costspine.model.inputs import base_case_parameters, build_model_inputs, evaluate_parameters
+from costspine.engines.outcomes import cycle_weights, discount_factors, split_by_cycle, total_rewards
+from costspine.model.groups import build_groups
+from costspine.simulate.cohort import run_cohort_by_group
+from costspine.scenario.population import EMPTY_POPULATION
+
 
 MAX_CHUNK = 1 << 21
 """Individuals per chunk at most (progress granularity); memory may make chunks smaller."""
+
 MEMORY_SHARE = 0.25
 """Share of the available memory a chunk's working arrays may use."""
+
 NUMPY_MAX_WORK = 1e8
 """``backend="auto"`` stays with numpy below this many metric updates (see :func:`resolve_backend`)."""
-EMPTY_POPULATION = Population((), ())
 
 
 @dataclass(frozen=True)
@@ -72,9 +78,7 @@ class MicrosimResult(CohortResult):
 
     def summary(self) -> str:
         """The cohort summary tables followed by the Monte Carlo standard errors."""
-        from costspine.reports.text import format_run_summary
-
-        return format_run_summary(self) + "\n\n" + format_mcse(self)
+        return super().summary() + "\n\n" + format_mcse(self)
 
     def to_frame(self):
         """Long table keyed by ``draw, strategy``: costs, outcomes and their MCSEs (``*_se``)."""
@@ -89,71 +93,6 @@ class MicrosimResult(CohortResult):
             frame[f"incremental_{name}_se"] = self.incremental_outcomes_se[:, :, o].ravel()
         return frame
 
-
-def format_mcse(result: MicrosimResult) -> str:
-    """Plain-text table of means ± MCSE and increments ± MCSE (first draw or the base case)."""
-    from costspine.reports.text import format_table
-
-    scenario = result.scenario
-    effect = scenario.analysis.effect
-    e = result.outcome_names.index(effect)
-    currency = scenario.settings.currency
-    rows = []
-    for k, strategy in enumerate(result.strategies):
-        rows.append([scenario.strategy_labels.get(strategy, strategy),
-                     float(result.total_cost[0, k]), float(result.total_cost_se[0, k]),
-                     float(result.outcomes[0, k, e]), float(result.outcomes_se[0, k, e]),
-                     float(result.incremental_cost_se[0, k]), float(result.incremental_outcomes_se[0, k, e])])
-    crn = "common random numbers" if result.common_random_numbers else "independent streams per strategy"
-    title = (f"Monte Carlo standard errors ({result.n_individuals:,} individuals per strategy, {crn}, "
-             f"seed {result.seed})")
-    headers = ["strategy", f"cost ({currency})", "± MCSE", effect, "± MCSE", "Δ cost ± MCSE", f"Δ {effect} ± MCSE"]
-    return format_table(headers, rows, title=title)
-
-
-def describe_mcse(result: MicrosimResult) -> dict:
-    """Machine-readable MCSEs of the base case (first draw), for ``summary.json``."""
-    strategies = {}
-    for k, strategy in enumerate(result.strategies):
-        strategies[strategy] = {
-            "cost_total_se": float(result.total_cost_se[0, k]),
-            "cost_by_category_se": {c: float(result.costs_se[0, k, i]) for i, c in enumerate(result.categories)},
-            "cost_total_undiscounted_se": float(result.total_cost_undiscounted_se[0, k]),
-            "outcomes_se": {o: float(result.outcomes_se[0, k, i]) for i, o in enumerate(result.outcome_names)},
-            "outcomes_undiscounted_se": {o: float(result.outcomes_undiscounted_se[0, k, i]) for i, o in enumerate(result.outcome_names)},
-            "incremental_cost_se": float(result.incremental_cost_se[0, k]),
-            "incremental_outcomes_se": {o: float(result.incremental_outcomes_se[0, k, i]) for i, o in enumerate(result.outcome_names)},
-            "incremental_nmb_se": {f"{w:g}": float(result.incremental_nmb_se[0, k, j]) for j, w in enumerate(result.scenario.analysis.wtp)},
-        }
-    return {"individuals": result.n_individuals, "seed": result.seed,
-            "common_random_numbers": result.common_random_numbers, "strategies": strategies}
-
-
-def mcse_rows(result: MicrosimResult) -> list[list]:
-    """``strategy, quantity, mean, mcse`` rows (base case / first draw) for ``mcse.csv``."""
-    rows = []
-    comparator = result.strategies.index(result.scenario.analysis.comparator)
-    for k, strategy in enumerate(result.strategies):
-        for i, c in enumerate(result.categories):
-            rows.append([strategy, f"cost_{c}", result.costs[0, k, i], result.costs_se[0, k, i]])
-        rows.append([strategy, "cost_total", result.total_cost[0, k], result.total_cost_se[0, k]])
-        rows.append([strategy, "cost_total_undiscounted", result.costs_undiscounted[0, k].sum(), result.total_cost_undiscounted_se[0, k]])
-        for i, o in enumerate(result.outcome_names):
-            rows.append([strategy, o, result.outcomes[0, k, i], result.outcomes_se[0, k, i]])
-            rows.append([strategy, f"{o}_undiscounted", result.outcomes_undiscounted[0, k, i], result.outcomes_undiscounted_se[0, k, i]])
-        if k != comparator:
-            rows.append([strategy, "incremental_cost", result.total_cost[0, k] - result.total_cost[0, comparator],
-                         result.incremental_cost_se[0, k]])
-            for i, o in enumerate(result.outcome_names):
-                rows.append([strategy, f"incremental_{o}", result.outcomes[0, k, i] - result.outcomes[0, comparator, i],
-                             result.incremental_outcomes_se[0, k, i]])
-    return rows
-
-
-# --------------------------------------------------------------------------------------------
-# Seeds and chunks
-
-
 def derive_seed_sequence(seed) -> np.random.SeedSequence:
     """The microsimulation's own stream of a run: a keyed child of the run's SeedSequence.
 
@@ -162,7 +101,6 @@ def derive_seed_sequence(seed) -> np.random.SeedSequence:
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     key = int.from_bytes(hashlib.sha256(b"microsimulation").digest()[:8], "little")
     return np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (key,))
-
 
 def draw_keys(seq: np.random.SeedSequence, draw: int, strategies: tuple, *, common_random_numbers: bool) -> np.ndarray:
     """Stream keys for one draw, one per strategy: all equal with common random numbers, else
@@ -174,7 +112,6 @@ def draw_keys(seq: np.random.SeedSequence, draw: int, strategies: tuple, *, comm
     if common_random_numbers:
         return np.full(len(strategies), key(), dtype=np.uint64)
     return np.array([key(int.from_bytes(hashlib.sha256(s.encode()).digest()[:8], "little")) for s in strategies], dtype=np.uint64)
-
 
 def read_available_memory() -> int:
     """Bytes of memory available to this process (``MemAvailable`` on Linux)."""
@@ -189,7 +126,6 @@ def read_available_memory() -> int:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return 2 * 1024**3
-
 
 def choose_chunk_size(n_individuals: int, kernel, n_strategies: int, *, backend: str, memory: int | None = None) -> int:
     """Individuals per chunk: the working arrays of a chunk stay within :data:`MEMORY_SHARE` of
@@ -213,7 +149,6 @@ def choose_chunk_size(n_individuals: int, kernel, n_strategies: int, *, backend:
     size = max(BLOCK, min(size, MAX_CHUNK, -(-n_individuals // BLOCK) * BLOCK))
     return size // BLOCK * BLOCK
 
-
 def resolve_backend(backend: str, n_individuals: int, kernel, n_strategies: int) -> str:
     """``auto``: numpy for small runs, numba for the rest. Results are identical either way.
 
@@ -235,9 +170,64 @@ def resolve_backend(backend: str, n_individuals: int, kernel, n_strategies: int)
         raise UsageError(f"unknown microsimulation backend {backend!r}; expected auto, numba or numpy")
     return backend
 
+def build_kernel_inputs(scenario, tables: DrawTables) -> KernelInputs:
+    """The kernel's inputs from one draw's grid tables: cumulative probabilities, history kind
+    codes, and per-individual metric tables already weighted and discounted."""
+    metric_state, metric_entry = _metrics(scenario, tables.columns, tables.state_values, tables.entry_values,
+                                          tables.reward_time)
+    return KernelInputs(
+        n_cycles=tables.n_cycles,
+        group_cum=build_cdf_rows(tables.group_weights),
+        init_map=tables.init_map,
+        init_cdf=np.ascontiguousarray(build_cdf_rows(tables.init_prob)),
+        trans_map=tables.trans_map,
+        trans_strides=tables.trans_strides,
+        trans_time=tables.trans_time,
+        trans_cdf=np.ascontiguousarray(build_cdf_rows(tables.trans_prob)),
+        event_hist=tables.event_hist,
+        event_map=tables.event_map,
+        event_strides=tables.event_strides,
+        event_time=tables.event_time,
+        event_prob=tables.event_prob,
+        hist_kind=np.array([HISTORY_KIND_CODES[kind] for kind in tables.hist_kinds], dtype=np.int64),
+        hist_cap=tables.hist_cap,
+        hist_moves=tables.hist_moves,
+        reward_map=tables.reward_map,
+        reward_strides=tables.reward_strides,
+        n_reward_cells=int(tables.state_values.shape[2]),
+        metric_state=metric_state,
+        metric_entry=metric_entry,
+        pairs=tables.pairs,
+    )
 
-# --------------------------------------------------------------------------------------------
-# Runs
+
+def _metrics(scenario, columns, state_values, entry_values, reward_time):
+    """Per-individual metric tables, shape (strategy, point, cell, metric): the reward at each
+    trace point already multiplied by its cycle-correction weight and discount factor (entries:
+    discount only). Metrics: each cost category, total cost, each outcome; discounted, then not."""
+    settings = scenario.settings
+    n_cycles = settings.n_cycles
+    weights = cycle_weights(n_cycles, settings.cycle_correction)
+    d_costs = discount_factors(n_cycles, cycle_years=settings.cycle_years, annual_rate=settings.discount_costs)
+    d_outcomes = discount_factors(n_cycles, cycle_years=settings.cycle_years, annual_rate=settings.discount_outcomes)
+    cols = columns.slices()
+    n_cost, n_out = len(columns.categories) + 1, len(columns.outcomes)
+    ones = np.ones(n_cycles + 1)
+
+    def block(values):
+        values = values[:, reward_time]                                   # (S, T+1, cell, column)
+        costs = values[..., cols["costs"]]
+        return np.concatenate([costs, costs.sum(axis=-1, keepdims=True), values[..., cols["outcomes"]]], axis=-1)
+
+    def factors(cost_factor, outcome_factor):
+        return np.concatenate([np.repeat(cost_factor[:, None], n_cost, 1), np.repeat(outcome_factor[:, None], n_out, 1)], 1)
+
+    state, entry = block(state_values), block(entry_values)
+    f_state = np.concatenate([factors(weights * d_costs, weights * d_outcomes), factors(weights, weights)], axis=1)
+    f_entry = np.concatenate([factors(d_costs, d_outcomes), factors(ones, ones)], axis=1)
+    metric_state = np.concatenate([state, state], axis=-1) * f_state[None, :, None, :]
+    metric_entry = np.concatenate([entry, entry], axis=-1) * f_entry[None, :, None, :]
+    return np.ascontiguousarray(metric_state), np.ascontiguousarray(metric_entry)
 
 
 def run_microsim(scenario, params: dict | None = None, *, n_individuals: int | None = None, seed=None,
@@ -280,7 +270,7 @@ def run_microsim(scenario, params: dict | None = None, *, n_individuals: int | N
 
     Examples
     --------
-    >>> from costspine.scenario import load_scenario
+    >>> from costspine.scenario.load import load_scenario
     >>> s = load_scenario("scenarios/examples/sick_sicker.toml")          # doctest: +SKIP
     >>> r = run_microsim(s, n_individuals=100_000, seed=1)                # doctest: +SKIP
     >>> r.total_cost[0], r.total_cost_se[0]                               # doctest: +SKIP
@@ -301,21 +291,21 @@ def run_microsim(scenario, params: dict | None = None, *, n_individuals: int | N
     groups = build_groups(population, values, tables=scenario.tables, where=str(scenario.path), base_case=base_case)
     seq = derive_seed_sequence(seed)
     strategies = scenario.strategies
-    from costspine.microsim_tables import build_draw_tables
 
     per_draw = []
     done = 0
     for d in range(n_draws):
         tables = build_draw_tables(scenario, population, groups, values, draw=d, base_case=base_case)
+        kernel = build_kernel_inputs(scenario, tables)
         if d == 0:
-            backend = resolve_backend(backend, n, tables.kernel, len(strategies))
+            backend = resolve_backend(backend, n, kernel, len(strategies))
         keys = draw_keys(seq, d, strategies, common_random_numbers=common_random_numbers)
-        size = choose_chunk_size(n, tables.kernel, len(strategies), backend=backend) if chunk_size is None \
+        size = choose_chunk_size(n, kernel, len(strategies), backend=backend) if chunk_size is None \
             else max(BLOCK, int(chunk_size) // BLOCK * BLOCK)
         occupancy = entries = None
         sums, crosses = [], []
         for start in range(0, n, size):
-            out = simulate_chunk(tables.kernel, keys=keys, start=start, count=min(size, n - start), backend=backend)
+            out = simulate_chunk(kernel, keys=keys, start=start, count=min(size, n - start), backend=backend)
             occupancy = out.occupancy if occupancy is None else occupancy + out.occupancy
             entries = out.entries if entries is None else entries + out.entries
             sums.append(out.block_sum)
@@ -328,7 +318,6 @@ def run_microsim(scenario, params: dict | None = None, *, n_individuals: int | N
         per_draw.append(_summarize_draw(scenario, tables, occupancy, entries, block_sum, block_cross, n))
     return _assemble(scenario, per_draw, params if params is not None else base_case_parameters(scenario), n, seed,
                      common_random_numbers)
-
 
 def _summarize_draw(scenario, tables, occupancy, entries, block_sum, block_cross, n: int) -> dict:
     """Means from the integer counts; MCSEs from the block moment sums. Arrays without the draw axis."""
@@ -368,12 +357,10 @@ def _summarize_draw(scenario, tables, occupancy, entries, block_sum, block_cross
     out.update(_mcse(scenario, tables, block_sum, block_cross, n, trace))
     return out
 
-
 def _indicator_mask(scenario) -> np.ndarray:
     states, strategies = scenario.states, scenario.strategies
     return np.array([[any(s in ind.state_values.get(st, {}) for st in strategies) for s in states]
                      for ind in scenario.indicators], dtype=bool).reshape(len(scenario.indicators), len(states))
-
 
 def _mcse(scenario, tables, block_sum, block_cross, n: int, trace) -> dict:
     """Standard errors from ``sum x`` (S, M) and ``sum x_{s1,m1} x_{s2,m2}`` (Q, S, S).
@@ -416,7 +403,6 @@ def _mcse(scenario, tables, block_sum, block_cross, n: int, trace) -> dict:
         "trace_se": np.sqrt(np.maximum(p * (1 - p), 0.0) / (n - 1)),
     }
 
-
 def _assemble(scenario, per_draw: list, params: dict, n: int, seed, crn: bool) -> MicrosimResult:
     stacked = {k: np.stack([d[k] for d in per_draw]) for k in per_draw[0]}
     return MicrosimResult(
@@ -429,83 +415,6 @@ def _assemble(scenario, per_draw: list, params: dict, n: int, seed, crn: bool) -
         **stacked,
     )
 
-
-# --------------------------------------------------------------------------------------------
-# The cohort engine on a scenario with a population
-
-
-def run_cohort_by_group(scenario, params: dict | None = None, *, max_rows: int = 20_000) -> CohortResult:
-    """Cohort model of a scenario with a population: one cohort per group, mixed by group weight.
-
-    Each group's cohort sees its attribute values (band means for continuous attributes) and each
-    history counter at its ``cohort`` value. Exact for the population when the model is Markov
-    given the attributes (no history in the expressions); the microsimulation converges to it.
-
-    Parameters
-    ----------
-    scenario : Scenario
-    params : dict of str to ndarray, shape (draw,), optional
-        Base case if omitted.
-    max_rows : int
-        Draw × group rows evaluated at once (bounds memory).
-
-    Returns
-    -------
-    CohortResult
-        Population means; ``indicators`` are occupancy-weighted over all groups.
-    """
-    population = scenario.population or EMPTY_POPULATION
-    base_case = params is None
-    params = base_case_parameters(scenario) if params is None else params
-    if not population.attributes and not population.history:   # nothing to expand: the plain cohort model
-        return simulate_inputs(scenario, build_model_inputs(scenario, params, base_case=base_case), params)
-    values = evaluate_parameters(scenario, params)
-    n_draws = max((np.size(v) for v in values.values()), default=1)
-    groups = build_groups(population, values, tables=scenario.tables, where=str(scenario.path), base_case=base_case)
-    weights = groups.flat_weights()                                        # (D, G)
-    attr = groups.flat_values()                                            # name -> (D, G)
-    n_groups = groups.n_groups
-    history = {h.name: np.array([h.cohort], dtype=float) for h in population.history}
-    batch = max(1, max_rows // max(n_groups, 1))
-    parts = []
-    for d0 in range(0, n_draws, batch):
-        d1 = min(n_draws, d0 + batch)
-        expanded = {k: np.repeat(np.broadcast_to(np.asarray(v, dtype=float), (n_draws,))[d0:d1], n_groups) for k, v in params.items()}
-        for name, v in attr.items():
-            expanded[name] = np.broadcast_to(v, (n_draws, n_groups))[d0:d1].reshape(-1)
-        expanded.update(history)
-        inputs = build_model_inputs(scenario, expanded, base_case=base_case)
-        result = simulate_inputs(scenario, inputs, expanded)
-        parts.append(_mix(result, inputs, weights[d0:d1] if weights.shape[0] > 1 else np.broadcast_to(weights, (d1 - d0, n_groups)), n_groups))
-    mixed = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    return CohortResult(scenario=scenario, parameters={k: np.asarray(v, dtype=float) for k, v in params.items()},
-                        method="cohort (by group)", **mixed)
-
-
-def _mix(result: CohortResult, inputs, weights: np.ndarray, n_groups: int) -> dict:
-    """Population means of a cohort result whose draw axis is (draw × group)."""
-    def grouped(a):
-        return a.reshape((a.shape[0] // n_groups, n_groups) + a.shape[1:])
-
-    def mix(a):
-        a = grouped(a)
-        w = weights.reshape(weights.shape + (1,) * (a.ndim - 2))
-        return (a * w).sum(axis=1)
-
-    out = {k: mix(getattr(result, k)) for k in ("trace", "costs", "costs_undiscounted", "outcomes", "outcomes_undiscounted",
-                                                "cost_per_cycle", "services_per_cycle")}
-    mask = inputs.indicator_mask.astype(float)
-    if mask.size:
-        occupied = np.einsum("dstn,in->dsti", result.trace, mask)
-        weighted = np.nan_to_num(result.indicators) * occupied
-        total_occupied = mix(occupied)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["indicators"] = np.where(total_occupied > 0, mix(weighted) / total_occupied, np.nan)
-    else:
-        out["indicators"] = mix(result.indicators)
-    return out
-
-
 def check_model(scenario) -> None:
     """Build the base case the way ``costspine run`` would (``costspine validate``): the cohort
     inputs, and for a scenario with a population the cohort by group and the microsimulation's
@@ -513,10 +422,29 @@ def check_model(scenario) -> None:
     if scenario.population is None:
         build_model_inputs(scenario)
         return
-    from costspine.microsim_tables import build_draw_tables
 
     values = evaluate_parameters(scenario)
     groups = build_groups(scenario.population, values, tables=scenario.tables, where=str(scenario.path), base_case=True)
     build_draw_tables(scenario, scenario.population, groups, values, draw=0, base_case=True)
     run_cohort_by_group(scenario)
 
+
+def format_mcse(result: MicrosimResult) -> str:
+    """Plain-text table of means ± MCSE and increments ± MCSE (first draw or the base case)."""
+    from costspine._text import format_table
+
+    scenario = result.scenario
+    effect = scenario.analysis.effect
+    e = result.outcome_names.index(effect)
+    currency = scenario.settings.currency
+    rows = []
+    for k, strategy in enumerate(result.strategies):
+        rows.append([scenario.strategy_labels.get(strategy, strategy),
+                     float(result.total_cost[0, k]), float(result.total_cost_se[0, k]),
+                     float(result.outcomes[0, k, e]), float(result.outcomes_se[0, k, e]),
+                     float(result.incremental_cost_se[0, k]), float(result.incremental_outcomes_se[0, k, e])])
+    crn = "common random numbers" if result.common_random_numbers else "independent streams per strategy"
+    title = (f"Monte Carlo standard errors ({result.n_individuals:,} individuals per strategy, {crn}, "
+             f"seed {result.seed})")
+    headers = ["strategy", f"cost ({currency})", "± MCSE", effect, "± MCSE", "Δ cost ± MCSE", f"Δ {effect} ± MCSE"]
+    return format_table(headers, rows, title=title)

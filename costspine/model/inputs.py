@@ -1,8 +1,7 @@
-"""From a validated scenario to engine arrays and back to labelled results.
+"""From a validated scenario and parameter values to the cohort engine's arrays.
 
-:func:`build_model_inputs` evaluates every expression of a :class:`~costspine.scenario.Scenario`
-once, vectorised over parameter draws and cycles, into the arrays the engines take.
-:func:`run_cohort` runs the cohort engine and wraps its arrays in a :class:`CohortResult`.
+:func:`build_model_inputs` evaluates every expression of a :class:`~costspine.scenario.types.Scenario`
+once, vectorised over parameter draws and cycles, into a :class:`ModelInputs`.
 """
 
 from __future__ import annotations
@@ -11,21 +10,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from costspine.engines.markov import allocate_transitions, compute_entries, simulate_trace
 from costspine.errors import AnalysisError, Problem, ScenarioError
 from costspine.expressions import ExpressionError
-from costspine.outcomes import (
-    compute_entry_rewards,
-    compute_state_rewards,
-    cycle_weights,
-    discount_factors,
-    split_by_cycle,
-    total_rewards,
-)
-from costspine.scenario import REST, Scenario
+from costspine.scenario.types import REST, Scenario
+
 
 PROBABILITY_TOLERANCE = 1e-9
+
 MAX_LISTED_CELLS = 12
+
+def allocate_transitions(n_draws: int, n_strategies: int, n_time: int, n_states: int) -> np.ndarray:
+    """Zeroed transition array for :func:`costspine.engines.markov.simulate_trace`: shaped ``(draw, strategy, time, state, state)`` in state-major memory.
+
+    ``n_time`` is 1 for a time-homogeneous model, else the number of cycles.
+    """
+    native = np.zeros((n_time, n_states, n_states, n_draws, n_strategies))
+    return np.moveaxis(native, (3, 4), (0, 1))
+
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,6 @@ class ModelInputs:
     state_services: np.ndarray | None = None
     entry_services: np.ndarray | None = None
 
-
 def base_case_parameters(scenario: Scenario) -> dict[str, np.ndarray]:
     """Base-case value of every non-derived parameter, as arrays of shape (1,)."""
     values = {}
@@ -64,7 +64,6 @@ def base_case_parameters(scenario: Scenario) -> dict[str, np.ndarray]:
         for name, value in spec.base_values().items():
             values[name] = np.array([value], dtype=float)
     return values
-
 
 def evaluate_parameters(scenario: Scenario, params: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Every parameter's values, derived parameters computed, each as an array of shape (draw,).
@@ -86,7 +85,6 @@ def evaluate_parameters(scenario: Scenario, params: dict[str, np.ndarray] | None
     space = _namespace(scenario, params, n_draws)
     names = [name for spec in scenario.parameters for name in (spec.components or (spec.name,))]
     return {name: np.broadcast_to(np.asarray(space[name], dtype=float).reshape(-1), (n_draws,)).copy() for name in names}
-
 
 def _namespace(scenario: Scenario, params: dict[str, np.ndarray], n_draws: int) -> dict:
     """Parameters shaped (draw, 1), derived parameters computed, time variables shaped (1, cycle)."""
@@ -112,7 +110,6 @@ def _namespace(scenario: Scenario, params: dict[str, np.ndarray], n_draws: int) 
             raise AnalysisError(f"no values were given for parameter {spec.name!r}")
     return space
 
-
 def _evaluate(expr, space, scenario, where):
     try:
         return np.asarray(expr.evaluate(space, tables=scenario.tables), dtype=float)
@@ -120,7 +117,6 @@ def _evaluate(expr, space, scenario, where):
         raise ScenarioError(Problem(f"{scenario.path}: {where}", str(exc))) from None
     except (TypeError, ValueError) as exc:
         raise ScenarioError(Problem(f"{scenario.path}: {where}", f"cannot evaluate {expr.text!r}: {exc}")) from None
-
 
 def _fit(value, n_draws: int, n_time: int) -> np.ndarray:
     """Broadcast an evaluated expression to (draw, time)."""
@@ -130,7 +126,6 @@ def _fit(value, n_draws: int, n_time: int) -> np.ndarray:
     elif value.ndim == 1:
         value = value.reshape(-1, 1)
     return np.broadcast_to(value, (n_draws, n_time))
-
 
 def build_model_inputs(scenario: Scenario, params: dict[str, np.ndarray] | None = None, *, base_case: bool | None = None) -> ModelInputs:
     """Evaluate a scenario's expressions for given parameter values.
@@ -213,7 +208,6 @@ def build_model_inputs(scenario: Scenario, params: dict[str, np.ndarray] | None 
     return ModelInputs(initial, transition, state_costs, entry_costs, state_outcomes, indicator_values, mask, n_draws,
                        state_services, entry_services)
 
-
 def _reward_array(scenario, spaces, rewards, n_draws, part, *, group=None) -> np.ndarray:
     """Stack rewards into (draw, strategy, time, state, column); columns are rewards or categories."""
     columns = group if group is not None else tuple(r.name for r in rewards)
@@ -234,7 +228,6 @@ def _reward_array(scenario, spaces, rewards, n_draws, part, *, group=None) -> np
     for k, i, column, value in evaluated:
         out[:, k, :, i, column] += _fit(value, n_draws, n_time)
     return out
-
 
 def _check_probabilities(scenario: Scenario, transition: np.ndarray, initial: np.ndarray, *, base_case: bool) -> None:
     problems = []
@@ -271,7 +264,6 @@ def _check_probabilities(scenario: Scenario, transition: np.ndarray, initial: np
         raise AnalysisError("invalid transition probabilities in PSA draws:\n" + "\n".join(f"  - {p}" for p in problems)
                             + "\nCheck the distributions of the parameters these cells use (e.g. a normal that can go below 0).")
 
-
 def _check_finite(scenario: Scenario, arrays: dict, *, base_case: bool) -> None:
     """Rewards that evaluate to NaN or ±inf are errors (they would turn every total into NaN)."""
     problems = []
@@ -292,198 +284,3 @@ def _check_finite(scenario: Scenario, arrays: dict, *, base_case: bool) -> None:
             raise ScenarioError([Problem(f"{scenario.path}: {p.split(':', 1)[0]}", p.split(": ", 1)[1]) for p in problems])
         raise AnalysisError("non-finite rewards in PSA draws:\n" + "\n".join(f"  - {p}" for p in problems)
                             + "\nCheck the expressions and distributions of these values (e.g. a division by a draw that can be 0).")
-
-
-# --------------------------------------------------------------------------------------------
-# Results
-
-
-@dataclass(frozen=True)
-class CohortResult:
-    """Results of a cohort run: labelled arrays; computes nothing in ``__init__``.
-
-    Attributes
-    ----------
-    scenario : Scenario
-    parameters : dict of str to ndarray, shape (draw,)
-        The parameter values used (length 1 for the base case).
-    trace : ndarray, shape (draw, strategy, cycle + 1, state)
-    costs : ndarray, shape (draw, strategy, category)
-        Discounted, cycle-corrected costs by category.
-    costs_undiscounted : ndarray, shape (draw, strategy, category)
-    outcomes, outcomes_undiscounted : ndarray, shape (draw, strategy, outcome)
-    cost_per_cycle : ndarray, shape (draw, strategy, cycle, category)
-        Undiscounted cost in each cycle ``1..T`` (input to budget impact).
-    indicators : ndarray, shape (draw, strategy, cycle + 1, indicator)
-        Occupancy-weighted mean of each indicator at each trace point.
-    services_per_cycle : ndarray, shape (draw, strategy, cycle, service)
-        Undiscounted expected count of each ``[services]`` entry in each cycle ``1..T``, split
-        by cycle like ``cost_per_cycle`` (input to budget impact).
-    """
-
-    scenario: Scenario
-    parameters: dict
-    trace: np.ndarray
-    costs: np.ndarray
-    costs_undiscounted: np.ndarray
-    outcomes: np.ndarray
-    outcomes_undiscounted: np.ndarray
-    cost_per_cycle: np.ndarray
-    indicators: np.ndarray
-    method: str = "cohort"
-    services_per_cycle: np.ndarray | None = None
-
-    @property
-    def strategies(self) -> tuple:
-        return self.scenario.strategies
-
-    @property
-    def categories(self) -> tuple:
-        return self.scenario.categories
-
-    @property
-    def outcome_names(self) -> tuple:
-        return tuple(o.name for o in self.scenario.outcomes)
-
-    @property
-    def indicator_names(self) -> tuple:
-        return tuple(i.name for i in self.scenario.indicators)
-
-    @property
-    def service_names(self) -> tuple:
-        return tuple(s.name for s in self.scenario.services)
-
-    @property
-    def total_cost(self) -> np.ndarray:
-        """Discounted total cost, shape (draw, strategy)."""
-        return self.costs.sum(axis=-1)
-
-    def outcome(self, name: str, *, discounted: bool = True) -> np.ndarray:
-        """One outcome, shape (draw, strategy)."""
-        source = self.outcomes if discounted else self.outcomes_undiscounted
-        return source[:, :, self.outcome_names.index(name)]
-
-    @property
-    def effect(self) -> np.ndarray:
-        """The scenario's effect outcome (``[analysis] effect``), discounted, shape (draw, strategy)."""
-        return self.outcome(self.scenario.analysis.effect)
-
-    def indicator_at_years(self, name: str, years: float) -> np.ndarray:
-        """Indicator at the trace point nearest to ``years`` after the start, shape (draw, strategy)."""
-        point = int(round(years / self.scenario.settings.cycle_years))
-        point = min(max(point, 0), self.trace.shape[2] - 1)
-        return self.indicators[:, :, point, self.indicator_names.index(name)]
-
-    def cea(self):
-        """Deterministic cost-effectiveness table on the draw means (see :mod:`costspine.analysis.cea`)."""
-        from costspine.analysis.cea import compute_cea
-
-        return compute_cea(
-            self.total_cost.mean(axis=0),
-            self.effect.mean(axis=0),
-            strategies=self.strategies,
-            comparator=self.scenario.analysis.comparator,
-            wtp=self.scenario.analysis.wtp,
-        )
-
-    def summary(self) -> str:
-        """A plain-text table of the headline results."""
-        from costspine.reports.text import format_run_summary
-
-        return format_run_summary(self)
-
-    def to_frame(self):
-        """Long table keyed by ``draw, strategy`` with one column per cost category and outcome."""
-        import pandas as pd
-
-        d, s = self.total_cost.shape
-        frame = {
-            "draw": np.repeat(np.arange(d), s),
-            "strategy": np.tile(np.array(self.strategies, dtype=object), d),
-        }
-        for k, cat in enumerate(self.categories):
-            frame[f"cost_{cat}"] = self.costs[:, :, k].ravel()
-        frame["cost_total"] = self.total_cost.ravel()
-        for o, name in enumerate(self.outcome_names):
-            frame[name] = self.outcomes[:, :, o].ravel()
-        return pd.DataFrame(frame)
-
-
-def run_cohort(scenario: Scenario, params: dict[str, np.ndarray] | None = None) -> CohortResult:
-    """Run the cohort model for the base case, or for every draw of ``params`` at once.
-
-    Parameters
-    ----------
-    scenario : Scenario
-        From :func:`costspine.scenario.load_scenario`.
-    params : dict of str to ndarray, shape (draw,), optional
-        Parameter draws (e.g. from :func:`costspine.params.draw_parameters`); base case if omitted.
-
-    Returns
-    -------
-    CohortResult
-
-    Examples
-    --------
-    >>> from costspine import load_scenario, run_cohort
-    >>> result = run_cohort(load_scenario("scenarios/examples/hiv_chancellor.toml"))  # doctest: +SKIP
-    >>> result.total_cost.round(2)                                                   # doctest: +SKIP
-    array([[44663.45, 50601.65]])
-
-    A scenario with a ``[population]`` or ``[microsimulation]`` section runs one cohort per
-    attribute group (history counters at their ``cohort`` values), mixed by group weight:
-    :func:`costspine.microsim.run_cohort_by_group`.
-    """
-    if getattr(scenario, "population", None) is not None:
-        from costspine.microsim import run_cohort_by_group
-
-        return run_cohort_by_group(scenario, params)
-    inputs = build_model_inputs(scenario, params)
-    return simulate_inputs(scenario, inputs, params if params is not None else base_case_parameters(scenario))
-
-
-def simulate_inputs(scenario: Scenario, inputs: ModelInputs, params: dict) -> CohortResult:
-    """Run the cohort engine on already-built inputs and accumulate rewards."""
-    settings = scenario.settings
-    n_cycles = settings.n_cycles
-    trace = simulate_trace(inputs.initial, inputs.transition, n_cycles)
-    weights = cycle_weights(n_cycles, settings.cycle_correction)
-    d_costs = discount_factors(n_cycles, cycle_years=settings.cycle_years, annual_rate=settings.discount_costs)
-    d_outcomes = discount_factors(n_cycles, cycle_years=settings.cycle_years, annual_rate=settings.discount_outcomes)
-    ones = np.ones(n_cycles + 1)
-
-    state_cost_points = compute_state_rewards(trace, inputs.state_costs)
-    entry_cost_points = compute_entry_rewards(compute_entries(trace, inputs.transition), inputs.entry_costs)
-    costs = total_rewards(state_cost_points, weights=weights, discount=d_costs) + total_rewards(entry_cost_points, weights=ones, discount=d_costs)
-    costs_plain = total_rewards(state_cost_points, weights=weights, discount=ones) + entry_cost_points.sum(axis=2)
-    cost_per_cycle = split_by_cycle(state_cost_points, settings.cycle_correction) + entry_cost_points[:, :, 1:]
-
-    outcome_points = compute_state_rewards(trace, inputs.state_outcomes)
-    outcomes = total_rewards(outcome_points, weights=weights, discount=d_outcomes)
-    outcomes_plain = total_rewards(outcome_points, weights=weights, discount=ones)
-
-    services_per_cycle = np.zeros(cost_per_cycle.shape[:3] + (0,))
-    if inputs.state_services is not None and inputs.state_services.shape[-1]:
-        service_points = compute_state_rewards(trace, inputs.state_services)
-        entry_service_points = compute_entry_rewards(compute_entries(trace, inputs.transition), inputs.entry_services)
-        services_per_cycle = split_by_cycle(service_points, settings.cycle_correction) + entry_service_points[:, :, 1:]
-
-    if inputs.indicator_mask.size:
-        weighted = compute_state_rewards(trace, inputs.indicator_values)
-        occupancy = np.einsum("dstn,in->dsti", trace, inputs.indicator_mask.astype(float))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            indicators = np.where(occupancy > 0, weighted / occupancy, np.nan)
-    else:
-        indicators = np.zeros(trace.shape[:3] + (0,))
-    return CohortResult(
-        scenario=scenario,
-        parameters={k: np.asarray(v, dtype=float) for k, v in params.items()},
-        trace=trace,
-        costs=costs,
-        costs_undiscounted=costs_plain,
-        outcomes=outcomes,
-        outcomes_undiscounted=outcomes_plain,
-        cost_per_cycle=cost_per_cycle,
-        indicators=indicators,
-        services_per_cycle=services_per_cycle,
-    )

@@ -16,6 +16,16 @@ import numpy as np
 
 from costspine.errors import Problem, ScenarioError, describe_value as _describe
 
+
+import dataclasses
+from dataclasses import dataclass
+
+
+from costspine.expressions import FUNCTIONS, TIME_NAMES, parse_expression
+from costspine.scenario.types import Scenario
+from costspine.scenario.load import load_scenario
+from costspine.errors import UsageError
+
 MAX_YEARS = 10
 SHARE_TOLERANCE = 1e-6
 REST = "rest"
@@ -184,7 +194,6 @@ def _uptake_into(add, key, spec, out, years, shape_only) -> bool:
     if years == 1 and start != end:
         add(key, f"one year cannot go from {start} to {end}; give a single share")
         return False
-    from costspine.analysis.bia import uptake_curve  # bia imports this module at its top
 
     out[:] = uptake_curve(start, end, years, shape=shape)
     return True
@@ -340,3 +349,214 @@ def _hint(name, known, *, always=False) -> str:
     return f"; expected one of: {', '.join(known)}" if always and known else ""
 
 
+@dataclass(frozen=True)
+class BiaSpec:
+    """The validated ``[budget_impact]`` section of one scenario, plus its loaded policy scenario.
+
+    Attributes
+    ----------
+    years : int
+        The file's horizon; uptake curves and by-year lists are defined over it.
+    members : float
+        Average members in year 1.
+    member_growth_per_year, discount_rate : float
+        Fractions.
+    categories : tuple of str
+        The cost categories counted in the payer's budget, in the scenario's order.
+    rate : Expression or dict of str to Expression
+        Episodes per 1,000 members per year (by age band with ``age_shares``).
+    rate_source : str
+    age_shares : dict of str to float, or None
+    mix_current, mix_new : dict
+        The raw mix tables (resolved by :func:`costspine.analysis.bia_section.build_mix`).
+    policy : Scenario or None
+        The policy scenario, ready to run: its strategies and services line up with the BIA file's,
+        and it runs over the BIA file's horizon (``settings.n_cycles``).
+    policy_start_year : int or None
+    policy_own_cycles : int or None
+        The policy file's own ``n_cycles``, for the report.
+    """
+
+    perspective: str
+    description: str
+    years: int
+    members: float
+    member_growth_per_year: float
+    discount_rate: float
+    categories: tuple
+    rate: object
+    rate_source: str
+    age_shares: dict | None
+    mix_current: dict
+    mix_new: dict
+    policy: Scenario | None
+    policy_start_year: int | None
+    policy_own_cycles: int | None = None
+
+def read_bia_spec(scenario: Scenario) -> BiaSpec:
+    """Validate a scenario's ``[budget_impact]`` section and load its policy scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A loaded scenario (the BIA file).
+
+    Returns
+    -------
+    BiaSpec
+
+    Raises
+    ------
+    ScenarioError
+        With every problem of the section, of the policy file, and of how the policy lines up
+        with the BIA scenario (strategies, categories, cycles, currency, services).
+    """
+    where = f"{scenario.path}: budget_impact"
+    section = scenario.sections.get("budget_impact")
+    if section is None:
+        raise ScenarioError(Problem(where, "missing; `costspine bia` needs a [budget_impact] section — add one, or "
+                                           "write a small BIA file that `extends` this scenario (see docs/budget-impact.md)"))
+    names = _parameter_names(scenario)
+    problems = find_budget_impact_problems(section, where=where, strategies=list(scenario.strategies),
+                                           categories=list(scenario.categories), parameters=names)
+    policy, policy_own_cycles = None, None
+    policy_entry = section.get("policy") if isinstance(section, dict) else None
+    policy_ok = not any(p.where.startswith(f"{where}.policy") for p in problems)
+    if policy_ok and isinstance(policy_entry, dict) and isinstance(policy_entry.get("scenario"), str):
+        policy, policy_own_cycles, policy_problems = _load_policy(scenario, policy_entry["scenario"],
+                                                                  where=f"{where}.policy.scenario")
+        problems += policy_problems
+    if problems:
+        raise ScenarioError(problems)
+    rate_value = section["episodes_per_1000_members"]["value"]
+    if isinstance(rate_value, dict):
+        rate = {band: parse_expression(rate_value[band]) for band in section["age_mix"]}
+    else:
+        rate = parse_expression(rate_value)
+    categories = scenario.categories if section["categories"] == "all" else \
+        tuple(c for c in scenario.categories if c in section["categories"])
+    return BiaSpec(
+        perspective=section["perspective"],
+        description=section.get("description", ""),
+        years=int(section["years"]),
+        members=float(section["members"]),
+        member_growth_per_year=float(section["member_growth_per_year"]),
+        discount_rate=float(section["discount_rate"]),
+        categories=categories,
+        rate=rate,
+        rate_source=section["episodes_per_1000_members"]["source"],
+        age_shares={band: float(v) for band, v in section["age_mix"].items()} if "age_mix" in section else None,
+        mix_current=section["mix_current"],
+        mix_new=section["mix_new"],
+        policy=policy,
+        policy_start_year=int(policy_entry["start_year"]) if policy is not None else None,
+        policy_own_cycles=policy_own_cycles,
+    )
+
+def _parameter_names(scenario: Scenario) -> set:
+    return {name for spec in scenario.parameters for name in (spec.components or (spec.name,))}
+
+def _load_policy(scenario: Scenario, relative: str, *, where: str):
+    """Load the policy scenario (relative to the BIA file) and check it lines up with the BIA scenario.
+
+    Returns ``(policy ready to run, its own n_cycles, problems)``.
+    """
+    path = scenario.path.parent / relative
+    if not path.is_file():
+        return None, None, [Problem(where, f"file not found: {path} (the path is relative to {scenario.path.parent}/)")]
+    try:
+        policy = load_scenario(path)
+    except ScenarioError as exc:
+        return None, None, list(exc.problems)
+    problems = []
+    if set(policy.strategies) != set(scenario.strategies):
+        problems.append(Problem(f"{policy.path}: strategies", f"a policy must declare the same strategies as "
+                                f"{scenario.path} ({', '.join(scenario.strategies)}); got {', '.join(policy.strategies)}"))
+    if set(policy.categories) != set(scenario.categories):
+        problems.append(Problem(f"{policy.path}: costs", f"a policy must use the same cost categories as "
+                                f"{scenario.path} ({', '.join(scenario.categories)}); got {', '.join(policy.categories)}"))
+    ours, theirs = scenario.settings, policy.settings
+    for key in ("cycle_length", "cycle_unit", "cycle_correction", "currency", "price_year"):
+        if getattr(ours, key) != getattr(theirs, key):
+            problems.append(Problem(f"{policy.path}: settings.{key}", f"must equal {scenario.path}'s "
+                                    f"({getattr(ours, key)!r}) so that both run on the same cycles and prices; "
+                                    f"got {getattr(theirs, key)!r}"))
+    services, service_problems = _policy_services(scenario, policy)
+    problems += service_problems
+    if problems:
+        return None, None, problems
+    # The BIA file sets how long an episode is followed; the policy changes prices and volumes only.
+    settings = dataclasses.replace(theirs, n_cycles=ours.n_cycles)
+    return dataclasses.replace(policy, settings=settings, services=services), theirs.n_cycles, []
+
+def _policy_services(scenario: Scenario, policy: Scenario) -> tuple[tuple, list[Problem]]:
+    """The services counted under the policy: the policy's own entry of a name, else the BIA file's.
+
+    A BIA file's ``[services]`` entry is evaluated in the policy scenario (its parameters, its
+    trace), so a policy that changes volumes through a parameter changes the counts too.
+    """
+    own = {s.name: s for s in policy.services}
+    problems = []
+    for name in own:
+        if name not in {s.name for s in scenario.services}:
+            problems.append(Problem(f"{policy.path}: services.{name}", f"not declared in {scenario.path}; the BIA "
+                                    "file lists the services counted — add it there, or remove it here"))
+    known = _parameter_names(policy) | TIME_NAMES
+    callable_names = set(FUNCTIONS) | set(policy.tables)
+    services = []
+    for service in scenario.services:
+        if service.name in own:
+            services.append(own[service.name])
+            continue
+        for strategy in policy.strategies:
+            local = known | set(policy.strategy_values.get(strategy, {}))
+            for part, table in (("values", service.state_values), ("on_entry", service.entry_values)):
+                for state, expr in table.get(strategy, {}).items():
+                    missing = sorted((expr.names - local) | (expr.calls - callable_names))
+                    unknown_state = state not in policy.states
+                    if missing or unknown_state:
+                        what = f"names {', '.join(map(repr, missing))}" if missing else f"state {state!r}"
+                        problems.append(Problem(f"{scenario.path}: services.{service.name}.{part}.{state}",
+                                                f"is also counted under the policy {policy.path}, which has no {what} "
+                                                f"(strategy {strategy}); declare [services.{service.name}] in the policy file"))
+        services.append(service)
+    return tuple(services), problems
+
+
+def uptake_curve(start: float, end: float, years: int, *, shape: str = "linear") -> np.ndarray:
+    """Share of new episodes taking up a pathway in each year, from ``start`` (year 1) to ``end`` (last year).
+
+    Parameters
+    ----------
+    start, end : float
+        Shares in [0, 1] in year 1 and in year ``years``.
+    years : int
+        ≥ 1; with one year ``start`` must equal ``end``.
+    shape : {"linear", "s-curve"}
+        ``linear``: ``f(x) = x``; ``s-curve``: smoothstep ``f(x) = 3x² − 2x³`` (slow, fast, slow).
+
+    Returns
+    -------
+    ndarray, shape (year,)
+        ``start + (end − start) · f((t − 1) / (years − 1))``.
+
+    Examples
+    --------
+    >>> uptake_curve(0.1, 0.5, 5)
+    array([0.1, 0.2, 0.3, 0.4, 0.5])
+    """
+    if shape not in UPTAKE_SHAPES:
+        raise UsageError(f"uptake_curve: shape must be one of {', '.join(UPTAKE_SHAPES)}; got {shape!r}")
+    for name, value in (("start", start), ("end", end)):
+        if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+            raise UsageError(f"uptake_curve: {name} must be a share in [0, 1]; got {value!r}")
+    if isinstance(years, bool) or not isinstance(years, (int, np.integer)) or years < 1:
+        raise UsageError(f"uptake_curve: years must be a whole number >= 1; got {years!r}")
+    if years == 1:
+        if start != end:
+            raise UsageError(f"uptake_curve: with one year the curve has one point; start ({start}) and end "
+                             f"({end}) differ — give a single share instead")
+        return np.array([float(start)])
+    x = np.arange(years, dtype=float) / (years - 1)
+    f = x if shape == "linear" else x * x * (3.0 - 2.0 * x)
+    return start + (end - start) * f

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from costspine.reports.manifest import build_manifest, write_csv, write_json
+from costspine.reports.manifest import build_manifest
+from costspine._files import write_csv, write_json
 
 TORNADO_COLUMNS = ["strategy", "comparator", "wtp", "rank", "parameter", "group", "range_source", "base_value", "low_value",
                    "high_value", "inc_cost_low", "inc_cost_high", "inc_effect_low", "inc_effect_high", "inc_nmb_base",
@@ -18,7 +19,7 @@ TORNADO_COLUMNS = ["strategy", "comparator", "wtp", "rank", "parameter", "group"
 
 def summarize_dsa(result, *, by: str) -> dict:
     """Machine-readable DSA results (``summary.json``)."""
-    from costspine.psa_command import wtp_key
+    from costspine.reports.psa_files import wtp_key
 
     scenario = result.scenario
     tornado = result.tornado(by=by)
@@ -51,7 +52,7 @@ def run_dsa_command(scenario, *, range_kind: str, by: str = "nmb", wtp=None, out
     """Run the one-way DSA of ``scenario``, write its files (the workbook to ``xlsx_path`` if given,
     else ``dsa.xlsx`` in ``out_dir``) and return the text to print."""
     from costspine.analysis.dsa import run_dsa
-    from costspine.analysis.sampling import prepare_posterior
+    from costspine.analysis.psa import prepare_posterior
     from costspine.reports.build import output_name, with_about, workbook_path
 
     xlsx = workbook_path(xlsx_path, out_dir=out_dir, command="dsa")

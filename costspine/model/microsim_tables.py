@@ -5,7 +5,8 @@ counter (``0..max``). Every expression is evaluated once per parameter draw with
 vectorised evaluator, each name shaped to broadcast along its own axis, so an expression's result
 shows by its shape which axes it depends on. A table keeps only the axes some of its expressions
 use (the union over strategies and cells); an individual's row is found from its group and capped
-counters through offsets and strides (see :class:`costspine.engines.microsim.KernelInputs`).
+counters through offsets and strides (see :class:`costspine.engines.microsim.KernelInputs`, which
+:func:`costspine.simulate.microsim.build_kernel_inputs` makes from these tables).
 """
 
 from __future__ import annotations
@@ -15,17 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from costspine.engines.microsim import EVENTS, TIME_IN_STATE, TRANSITIONS, KernelInputs, build_cdf_rows
 from costspine.errors import AnalysisError, Problem, ScenarioError
 from costspine.expressions import ExpressionError
-from costspine.outcomes import cycle_weights, discount_factors
-from costspine.scenario import REST
+from costspine.scenario.types import REST
 
 MAX_TABLE_BYTES = 2 * 1024**3
 """Largest look-up table (bytes) built for one draw; beyond it the error says which axes to shrink."""
 PROBABILITY_TOLERANCE = 1e-9
 MAX_LISTED_CELLS = 12
-HISTORY_KIND_CODES = {"time_in_state": TIME_IN_STATE, "transitions": TRANSITIONS, "events": EVENTS}
 
 
 @dataclass(frozen=True)
@@ -49,26 +47,62 @@ class Columns:
 
 @dataclass(frozen=True)
 class DrawTables:
-    """Everything one parameter draw needs: the kernel's inputs and the reward value tables.
+    """Everything one parameter draw needs, as probabilities and reward values on the grid.
+
+    Addressing (``*_map``, ``*_strides``, ``*_time``) is as documented on
+    :class:`costspine.engines.microsim.KernelInputs`; ``G`` groups, ``H`` history counters, ``N``
+    states, ``S`` strategies, ``E`` event counters.
 
     Attributes
     ----------
-    kernel : KernelInputs
+    group_weights : ndarray, shape (G,)
+    init_map : ndarray of int64, shape (G,)
+    init_prob : ndarray, shape (initial group, N)
+    trans_map, trans_strides, trans_time : ndarray of int64
+    trans_prob : ndarray, shape (S, time, row, N)
+        Transition probabilities (rows sum to 1 within the tolerance).
+    event_hist, event_map, event_strides, event_time : ndarray of int64
+    event_prob : ndarray, shape (E, S, time, row)
+    hist_kinds : tuple of str
+        ``time_in_state``, ``transitions`` or ``events`` per history counter.
+    hist_cap : ndarray of int64, shape (H,)
+    hist_moves : ndarray of bool, shape (H, N, N)
+    reward_map, reward_strides : ndarray of int64
     state_values, entry_values : ndarray, shape (strategy, time, cell, column)
         Reward per cycle in a reward cell / on entering it (columns: :class:`Columns`).
     reward_time : ndarray of int64, shape (cycle + 1,)
         Time slice of the value tables used at each trace point (point 0 uses cycle 1's).
     columns : Columns
     metric_names : tuple of str
-        Names of the per-individual metrics (columns of ``kernel.metric_state``).
+        Names of the per-individual metrics (see :func:`list_metrics`).
+    pairs : ndarray of int64, shape (Q, 2)
+        Metric pairs whose cross-strategy second moments are accumulated.
     """
 
-    kernel: KernelInputs
+    n_cycles: int
+    group_weights: np.ndarray
+    init_map: np.ndarray
+    init_prob: np.ndarray
+    trans_map: np.ndarray
+    trans_strides: np.ndarray
+    trans_time: np.ndarray
+    trans_prob: np.ndarray
+    event_hist: np.ndarray
+    event_map: np.ndarray
+    event_strides: np.ndarray
+    event_time: np.ndarray
+    event_prob: np.ndarray
+    hist_kinds: tuple
+    hist_cap: np.ndarray
+    hist_moves: np.ndarray
+    reward_map: np.ndarray
+    reward_strides: np.ndarray
     state_values: np.ndarray
     entry_values: np.ndarray
     reward_time: np.ndarray
     columns: Columns
     metric_names: tuple
+    pairs: np.ndarray
 
 
 def list_reward_columns(scenario) -> Columns:
@@ -191,7 +225,7 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
     scenario : Scenario
     population : Population
     groups : GroupGrid
-        From :func:`costspine.population.build_groups` (all draws).
+        From :func:`costspine.model.groups.build_groups` (all draws).
     values : dict of str to ndarray, shape (draw,)
         Every parameter's values, derived ones included.
     draw : int
@@ -229,7 +263,7 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
                 prob[k, ..., i, j] = 1.0 - (prob[k, ..., i, :].sum(axis=-1) - prob[k, ..., i, j])
     problems += _check_rows(grid, shape, prob, strategies, states, "transitions")
     trans_map, trans_strides = grid.addressing(shape)
-    trans_cdf = build_cdf_rows(prob).reshape(n_strategies, shape[0], math.prod(shape[1:]) * n_states, n_states)
+    trans_prob = prob.reshape(n_strategies, shape[0], math.prod(shape[1:]) * n_states, n_states)
     trans_time = grid.time_index(shape, points=False)
 
     # ---- initial distribution (attributes only)
@@ -241,7 +275,7 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
     problems += _check_rows(grid, init_shape, initial[None, ..., None, :], strategies[:1], ("initial",), "states.*.initial",
                             initial=True)
     init_map, _ = grid.addressing(init_shape)
-    init_cdf = build_cdf_rows(initial).reshape(math.prod(init_shape[1:]), n_states)
+    init_prob = initial.reshape(math.prod(init_shape[1:]), n_states)
 
     # ---- events
     counters = [(h, c) for h, c in enumerate(population.history) if c.kind == "events"]
@@ -309,9 +343,7 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
 
     metric_names, effect = list_metrics(scenario)
     _check_size(scenario, "metric", (n_strategies, n_cycles + 1, state_values.shape[2], len(metric_names)), 2)
-    metric_state, metric_entry = _metrics(scenario, columns, state_values, entry_values, reward_time)
-    n_metrics = len(metric_names)
-    pairs = [(m, m) for m in range(n_metrics)] + [(len(columns.categories), effect)]
+    pairs = [(m, m) for m in range(len(metric_names))] + [(len(columns.categories), effect)]
 
     hist_moves = np.zeros((len(population.history), n_states, n_states), dtype=bool)
     for h, counter in enumerate(population.history):
@@ -321,61 +353,32 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
                     if a != b:
                         hist_moves[h, states.index(a), states.index(b)] = True
     weights = groups.flat_weights()
-    weights = weights[draw] if weights.shape[0] > 1 else weights[0]
-    kernel = KernelInputs(
+    return DrawTables(
         n_cycles=n_cycles,
-        group_cum=build_cdf_rows(weights),
+        group_weights=weights[draw] if weights.shape[0] > 1 else weights[0],
         init_map=init_map,
-        init_cdf=np.ascontiguousarray(init_cdf),
+        init_prob=init_prob,
         trans_map=trans_map,
         trans_strides=trans_strides,
         trans_time=trans_time,
-        trans_cdf=np.ascontiguousarray(trans_cdf),
+        trans_prob=trans_prob,
         event_hist=np.array([h for h, _ in counters], dtype=np.int64),
         event_map=event_map,
         event_strides=event_strides,
         event_time=event_time,
         event_prob=np.ascontiguousarray(event_prob),
-        hist_kind=np.array([HISTORY_KIND_CODES[c.kind] for c in population.history], dtype=np.int64),
+        hist_kinds=tuple(c.kind for c in population.history),
         hist_cap=np.array([c.cap for c in population.history], dtype=np.int64),
         hist_moves=hist_moves,
         reward_map=reward_map,
         reward_strides=reward_strides,
-        n_reward_cells=int(state_values.shape[2]),
-        metric_state=metric_state,
-        metric_entry=metric_entry,
+        state_values=state_values,
+        entry_values=entry_values,
+        reward_time=reward_time,
+        columns=columns,
+        metric_names=metric_names,
         pairs=np.array(pairs, dtype=np.int64).reshape(-1, 2),
     )
-    return DrawTables(kernel, state_values, entry_values, reward_time, columns, metric_names)
-
-
-def _metrics(scenario, columns: Columns, state_values, entry_values, reward_time):
-    """Per-individual metric tables, shape (strategy, point, cell, metric): the reward at each
-    trace point already multiplied by its cycle-correction weight and discount factor (entries:
-    discount only). Metrics: each cost category, total cost, each outcome; discounted, then not."""
-    settings = scenario.settings
-    n_cycles = settings.n_cycles
-    weights = cycle_weights(n_cycles, settings.cycle_correction)
-    d_costs = discount_factors(n_cycles, cycle_years=settings.cycle_years, annual_rate=settings.discount_costs)
-    d_outcomes = discount_factors(n_cycles, cycle_years=settings.cycle_years, annual_rate=settings.discount_outcomes)
-    cols = columns.slices()
-    n_cost, n_out = len(columns.categories) + 1, len(columns.outcomes)
-    ones = np.ones(n_cycles + 1)
-
-    def block(values):
-        values = values[:, reward_time]                                   # (S, T+1, cell, column)
-        costs = values[..., cols["costs"]]
-        return np.concatenate([costs, costs.sum(axis=-1, keepdims=True), values[..., cols["outcomes"]]], axis=-1)
-
-    def factors(cost_factor, outcome_factor):
-        return np.concatenate([np.repeat(cost_factor[:, None], n_cost, 1), np.repeat(outcome_factor[:, None], n_out, 1)], 1)
-
-    state, entry = block(state_values), block(entry_values)
-    f_state = np.concatenate([factors(weights * d_costs, weights * d_outcomes), factors(weights, weights)], axis=1)
-    f_entry = np.concatenate([factors(d_costs, d_outcomes), factors(ones, ones)], axis=1)
-    metric_state = np.concatenate([state, state], axis=-1) * f_state[None, :, None, :]
-    metric_entry = np.concatenate([entry, entry], axis=-1) * f_entry[None, :, None, :]
-    return np.ascontiguousarray(metric_state), np.ascontiguousarray(metric_entry)
 
 
 def _check_rows(grid: _Grid, shape, prob, strategies, states, where, *, initial: bool = False) -> list:

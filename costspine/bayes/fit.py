@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from costspine.errors import AnalysisError, ScenarioError, Problem
-from costspine.evidence import Evidence
-from costspine.model import base_case_parameters
-from costspine.outcomes import cycle_weights, point_index
-from costspine.scenario import REST, Scenario
+from costspine.scenario.evidence import Evidence
+from costspine.model.inputs import base_case_parameters
+from costspine.engines.outcomes import cycle_weights, point_index
+from costspine.scenario.types import REST, Scenario
 
 RHAT_MAX = 1.01
 ESS_BULK_MIN = 400

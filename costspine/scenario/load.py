@@ -10,25 +10,30 @@ belong to :mod:`costspine.model`.
 
 from __future__ import annotations
 
-import copy
-import difflib
-import hashlib
-import math
-import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from costspine.errors import Problem, ScenarioError, describe_value as _describe
-from costspine.expressions import FUNCTIONS, RESERVED_NAMES, TIME_NAMES, Expression, ExpressionError, parse_expression
+from costspine.expressions import FUNCTIONS, TIME_NAMES
 from costspine.params import ARGUMENT_KEYS, FAMILIES, Correlation, ParameterSpec, canonical_args, rank_to_normal_correlation
+from costspine.scenario.types import REST, Analysis
+from costspine.scenario.types import LookupTable
+from costspine.scenario.types import Reward
+from costspine.scenario.types import Scenario
+from costspine.scenario.types import Settings
+from costspine.scenario.collector import _Collector
+from costspine.scenario.collector import _check_names
+from costspine.scenario.collector import _is_name
+from costspine.scenario.files import _read_chain
+from costspine.scenario.collector import _unknown
+from costspine.scenario.types import CYCLE_UNITS_IN_YEARS
 
-REST = "rest"
-CYCLE_UNITS_IN_YEARS = {"year": 1.0, "month": 1.0 / 12.0, "week": 7.0 / 365.25, "day": 1.0 / 365.25}
+
+
 CORRECTIONS = ("none", "half-cycle", "simpson")
+
 MAX_CYCLES = 100_000
-MAX_EXTENDS_DEPTH = 20
 
 TOP_LEVEL_KEYS = {
     "extends", "model", "settings", "analysis", "states", "strategies", "parameters", "tables",
@@ -36,302 +41,22 @@ TOP_LEVEL_KEYS = {
     # Sections owned by later stages of the pipeline, validated by their own modules:
     "unit_costs", "budget_impact", "population", "microsimulation",
 }
+
 SECTION_KEYS = {
     "model": {"name", "title", "description"},
     "settings": {"cycle_length", "cycle_unit", "n_cycles", "discount_costs", "discount_outcomes",
                  "cycle_correction", "currency", "price_year"},
     "analysis": {"effect", "comparator", "wtp", "report_at_years"},
 }
+
 REQUIRED_SETTINGS = SECTION_KEYS["settings"]
+
 PARAMETER_KEYS = {"value", "distribution", "source", "low", "high", "label", "unit"}
+
 REWARD_KEYS = {"cost": {"category", "values", "on_entry", "label"},
                "outcome": {"values", "label", "unit"},
                "indicator": {"values", "label", "unit"},
                "service": {"values", "on_entry", "label"}}
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Time, discounting and money settings of a scenario."""
-
-    cycle_length: float
-    cycle_unit: str
-    n_cycles: int
-    discount_costs: float
-    discount_outcomes: float
-    cycle_correction: str
-    currency: str
-    price_year: int
-
-    @property
-    def cycle_years(self) -> float:
-        """Length of one cycle in years."""
-        return self.cycle_length * CYCLE_UNITS_IN_YEARS[self.cycle_unit]
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """Which outcome is the effect, the comparator, and willingness-to-pay thresholds."""
-
-    effect: str
-    comparator: str
-    wtp: tuple
-    report_at_years: tuple = ()
-
-
-@dataclass(frozen=True)
-class Reward:
-    """A state (and optionally transition) reward: a cost, an outcome, an indicator or a service count.
-
-    ``state_values[strategy][state]`` is the value per cycle spent in the state;
-    ``entry_values[strategy][state]`` the one-off value on entering it (costs and services only).
-    """
-
-    name: str
-    kind: str
-    category: str | None
-    label: str
-    state_values: dict
-    entry_values: dict
-
-
-@dataclass(frozen=True)
-class LookupTable:
-    """A one-dimensional look-up table read from a CSV file, callable on arrays."""
-
-    name: str
-    file: str
-    x: np.ndarray
-    y: np.ndarray
-    method: str
-
-    def __call__(self, values):
-        values = np.asarray(values, dtype=float)
-        if self.method == "linear":
-            return np.interp(values, self.x, self.y)
-        index = np.clip(np.searchsorted(self.x, values, side="right") - 1, 0, len(self.x) - 1)
-        return self.y[index]
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """A validated scenario: every expression parsed, every name resolved. Never mutated."""
-
-    name: str
-    title: str
-    description: str
-    path: Path
-    files: tuple  # ((path, sha256), ...) for the whole extends chain, this file first
-    settings: Settings
-    analysis: Analysis
-    states: tuple
-    state_labels: dict
-    initial: dict  # state -> Expression
-    strategies: tuple
-    strategy_labels: dict
-    strategy_values: dict  # strategy -> {name: Expression}
-    parameters: tuple  # ParameterSpec, in file order
-    correlations: tuple
-    tables: dict
-    transitions: dict  # strategy -> {from: {to: Expression | REST}}
-    costs: tuple
-    outcomes: tuple
-    indicators: tuple
-    services: tuple = ()  # Reward(kind="service"): counts of services used (MRIs, injections, ...)
-    sections: dict = field(default_factory=dict)  # raw later-stage sections (unit_costs, ...)
-    resolved: dict = field(default_factory=dict)  # the merged file content, for reports
-    population: object = None  # costspine.population.Population: [population] attributes, [microsimulation] history
-
-    @property
-    def categories(self) -> tuple:
-        """Cost categories in first-appearance order."""
-        return tuple(dict.fromkeys(c.category for c in self.costs))
-
-    def parameter(self, name: str) -> ParameterSpec:
-        for spec in self.parameters:
-            if spec.name == name or name in spec.components:
-                return spec
-        raise KeyError(name)
-
-
-# --------------------------------------------------------------------------------------------
-# Reading and inheritance
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def _read_chain(path: Path, problems: list, chain: tuple = ()) -> tuple[dict, dict, list]:
-    """Read ``path`` and its ``extends`` ancestors. Returns (merged, origin, files)."""
-    path = Path(path)
-    where = str(path)
-    if path.resolve() in chain:
-        problems.append(Problem(where, "extends forms a loop: " + " -> ".join(str(p) for p in chain + (path,))))
-        return {}, {}, []
-    if len(chain) > MAX_EXTENDS_DEPTH:
-        problems.append(Problem(where, f"extends chain is deeper than {MAX_EXTENDS_DEPTH} files"))
-        return {}, {}, []
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        problems.append(Problem(where, "file not found; check the path (relative paths in extends are "
-                                       "relative to the file that names them)"))
-        return {}, {}, []
-    except OSError as exc:
-        problems.append(Problem(where, f"cannot read the file: {exc.strerror or exc}"))
-        return {}, {}, []
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(where, f"expected UTF-8 text; byte {exc.start} is not valid UTF-8"))
-        return {}, {}, []
-    except tomllib.TOMLDecodeError as exc:
-        problems.append(Problem(where, f"not valid TOML: {exc}"))
-        return {}, {}, []
-    files = [(path, hashlib.sha256(raw).hexdigest())]
-    origin = {}
-    parent, parent_origin = {}, {}
-    extends = data.pop("extends", None)
-    if extends is not None:
-        if not isinstance(extends, str) or not extends.strip() or "\x00" in extends:
-            problems.append(Problem(f"{where}: extends", f"expected a file path string; got {extends!r}"))
-        else:
-            parent, parent_origin, parent_files = _read_chain(path.parent / extends, problems, chain + (path.resolve(),))
-            files += parent_files
-            origin.update(parent_origin)
-    merged = copy.deepcopy(parent)
-    for section, value in data.items():
-        if section == "strategies" and isinstance(value, dict) and isinstance(merged.get(section), dict):
-            merged[section] = _merge_strategies(merged[section], value)
-        elif isinstance(value, dict) and isinstance(merged.get(section), dict) and section not in ("model",):
-            merged[section] = {**merged[section], **value}
-        else:
-            merged[section] = value
-        origin[section] = where
-        if isinstance(value, dict):
-            for key in value:
-                origin[f"{section}.{key}"] = where
-    return merged, origin, files
-
-
-def _merge_strategies(parent: dict, child: dict) -> dict:
-    """Overlay a child's ``[strategies]`` on the parent's.
-
-    A strategy the child names keeps what the parent gave it: keys merge one by one, and its
-    sub-tables (``values``, ``transitions``, ``costs``, ``services``, ...) merge entry by entry, each
-    entry (a value, a row, a cost) replaced whole — as ``[costs.X]`` is at the top level. So a
-    child adding ``[strategies.ice.services.mri]`` does not drop ICE's own costs and values.
-    """
-    out = dict(parent)
-    for name, entry in child.items():
-        base = parent.get(name)
-        if not (isinstance(entry, dict) and isinstance(base, dict)):
-            out[name] = entry
-            continue
-        out[name] = {**base, **{key: {**base[key], **sub} if isinstance(sub, dict) and isinstance(base.get(key), dict) else sub
-                                for key, sub in entry.items()}}
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# Validation helpers
-
-
-class _Collector:
-    """Accumulates problems with the file each key came from."""
-
-    def __init__(self, origin: dict, default_file: str):
-        self.origin = origin
-        self.default_file = default_file
-        self.problems: list[Problem] = []
-
-    def add(self, keypath: str, message: str) -> None:
-        parts = keypath.split(".")
-        file = self.origin.get(".".join(parts[:2])) or self.origin.get(parts[0]) or self.default_file
-        problem = Problem(f"{file}: {keypath}", message)
-        if problem not in self.problems:  # shared rows are checked once per strategy: say it once
-            self.problems.append(problem)
-
-    def unknown_keys(self, keypath: str, table: dict, allowed: set) -> None:
-        for key in table:
-            if key not in allowed:
-                hint = difflib.get_close_matches(str(key), sorted(allowed), n=1)
-                extra = f" — did you mean {hint[0]!r}?" if hint else f"; allowed keys: {', '.join(sorted(allowed))}"
-                self.add(f"{keypath}.{key}" if keypath else str(key), f"unknown key{extra}")
-
-    def table(self, keypath: str, value, *, required=True) -> dict:
-        if value is None:
-            if required:
-                self.add(keypath, "missing; expected a table")
-            return {}
-        if not isinstance(value, dict):
-            self.add(keypath, f"expected a table, got {_describe(value)}")
-            return {}
-        return value
-
-    def number(self, keypath: str, value, *, low=None, high=None, integer=False, hint="") -> float | None:
-        if isinstance(value, str):
-            try:
-                expr = parse_expression(value)
-                if expr.names or expr.calls - set(FUNCTIONS):
-                    self.add(keypath, f"expected a number (or an expression over numbers only); got {value!r}")
-                    return None
-                value = float(np.asarray(expr.evaluate({})))
-            except ExpressionError as exc:
-                self.add(keypath, str(exc))
-                return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.add(keypath, f"expected a number, got {_describe(value)}")
-            return None
-        try:
-            finite = math.isfinite(value)
-        except OverflowError:  # an integer too large for a float
-            self.add(keypath, f"expected a finite number, got an integer of {len(str(abs(value)))} digits")
-            return None
-        if not finite:
-            self.add(keypath, f"expected a finite number, got {value}")
-            return None
-        if integer and float(value) != int(value):
-            self.add(keypath, f"expected a whole number, got {value}")
-            return None
-        if (low is not None and value < low) or (high is not None and value > high):
-            bounds = f"[{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
-            self.add(keypath, f"must be in {bounds}; got {value}{hint}")
-            return None
-        return int(value) if integer else float(value)
-
-    def text(self, keypath: str, value, *, required=True, choices=None) -> str | None:
-        if value is None:
-            if required:
-                self.add(keypath, "missing; expected a text value")
-            return None
-        if not isinstance(value, str):
-            self.add(keypath, f"expected text, got {_describe(value)}")
-            return None
-        if choices is not None and value not in choices:
-            hint = difflib.get_close_matches(value, choices, n=1)
-            extra = f" — did you mean {hint[0]!r}?" if hint else ""
-            self.add(keypath, f"expected one of {', '.join(map(repr, choices))}; got {value!r}{extra}")
-            return None
-        return value
-
-    def expression(self, keypath: str, value) -> Expression | None:
-        try:
-            return parse_expression(value)
-        except ExpressionError as exc:
-            found = repr(value if not isinstance(value, str) or len(value) <= 80 else value[:77] + "...")
-            self.add(keypath, str(exc) if isinstance(value, str) and found in str(exc) else f"{exc}; got {found}")
-            return None
-
-
-def _is_name(text) -> bool:
-    return isinstance(text, str) and text.isidentifier() and text not in RESERVED_NAMES and text not in FUNCTIONS
-
-
-# --------------------------------------------------------------------------------------------
-# Sections
-
 
 def _read_settings(c: _Collector, raw: dict) -> Settings | None:
     s = c.table("settings", raw.get("settings"))
@@ -356,7 +81,6 @@ def _read_settings(c: _Collector, raw: dict) -> Settings | None:
         return None
     return Settings(**values)
 
-
 def _read_states(c: _Collector, raw: dict):
     states = c.table("states", raw.get("states"))
     names, labels, initial = [], {}, {}
@@ -378,7 +102,6 @@ def _read_states(c: _Collector, raw: dict):
             if expr is not None:
                 initial[name] = expr
     return tuple(names), labels, initial
-
 
 def _read_strategies(c: _Collector, raw: dict, states: tuple):
     strategies = c.table("strategies", raw.get("strategies"))
@@ -407,7 +130,6 @@ def _read_strategies(c: _Collector, raw: dict, states: tuple):
         overrides[name] = {kind: c.table(f"{key}.{kind}", entry.get(kind), required=False) for kind in ("costs", "outcomes", "indicators", "services")}
     return tuple(names), labels, values, rows, overrides
 
-
 def _read_matrix(c: _Collector, keypath: str, table: dict, states: tuple) -> dict:
     matrix = {}
     for origin_state, row in table.items():
@@ -433,14 +155,6 @@ def _read_matrix(c: _Collector, keypath: str, table: dict, states: tuple) -> dic
             c.add(rkey, f"'rest' may appear at most once per row; found {rests}")
         matrix[origin_state] = cells
     return matrix
-
-
-def _unknown(c: _Collector, keypath: str, name, known, what: str) -> None:
-    hint = difflib.get_close_matches(str(name), list(known), n=1)
-    plural = what[:-1] + "ies" if what.endswith("y") else what + "s"
-    extra = f" — did you mean {hint[0]!r}?" if hint else f"; known {plural}: {', '.join(known) or 'none'}"
-    c.add(keypath, f"unknown {what} {name!r}{extra}")
-
 
 def _read_parameters(c: _Collector, raw: dict) -> list[ParameterSpec]:
     params = c.table("parameters", raw.get("parameters"), required=False)
@@ -514,7 +228,6 @@ def _read_parameters(c: _Collector, raw: dict) -> list[ParameterSpec]:
             specs.append(ParameterSpec(name, family, source, args, mean if value is None and "value" not in entry else value, **bounds))
     return specs
 
-
 def _read_dirichlet(c: _Collector, key: str, name: str, entry: dict, source: str) -> list[ParameterSpec]:
     alpha = c.table(f"{key}.alpha", entry.get("alpha"))
     if "value" in entry:
@@ -540,7 +253,6 @@ def _read_dirichlet(c: _Collector, key: str, name: str, entry: dict, source: str
             return []
         return [ParameterSpec(name, "dirichlet", source, {"alpha": tuple(counts)}, components=tuple(components))]
     return []
-
 
 def _read_rewards(c: _Collector, raw: dict, kind: str, section: str, states: tuple, strategies: tuple, overrides: dict) -> list[Reward]:
     table = c.table(section, raw.get(section), required=False)
@@ -577,7 +289,6 @@ def _read_rewards(c: _Collector, raw: dict, kind: str, section: str, states: tup
         rewards.append(Reward(name, kind, category, label, per_strategy_state, per_strategy_entry))
     return rewards
 
-
 def _read_state_values(c: _Collector, keypath: str, table, states: tuple) -> dict:
     out = {}
     for state, value in c.table(keypath, table, required=False).items():
@@ -588,7 +299,6 @@ def _read_state_values(c: _Collector, keypath: str, table, states: tuple) -> dic
         if expr is not None:
             out[state] = expr
     return out
-
 
 def _read_tables(c: _Collector, raw: dict, base_dir: Path) -> dict:
     tables = {}
@@ -617,7 +327,6 @@ def _read_tables(c: _Collector, raw: dict, base_dir: Path) -> dict:
         tables[name] = LookupTable(name, str(path), x, y, method)
     return tables
 
-
 def _read_columns(path: Path, x_col: str, y_col: str):
     import csv
 
@@ -626,7 +335,6 @@ def _read_columns(path: Path, x_col: str, y_col: str):
     if rows and (x_col not in rows[0] or y_col not in rows[0]):
         raise KeyError(f"columns are {', '.join(rows[0])}")
     return np.array([float(r[x_col]) for r in rows]), np.array([float(r[y_col]) for r in rows])
-
 
 def _read_analysis(c: _Collector, raw: dict, strategies: tuple, outcome_names: list) -> Analysis | None:
     a = c.table("analysis", raw.get("analysis"))
@@ -656,7 +364,6 @@ def _read_analysis(c: _Collector, raw: dict, strategies: tuple, outcome_names: l
     if None in numbers or None in times or effect is None or comparator is None:
         return None
     return Analysis(effect, comparator, tuple(numbers), tuple(times))
-
 
 def _read_correlations(c: _Collector, raw: dict, specs: list[ParameterSpec]) -> tuple:
     entries = raw.get("correlations", [])
@@ -705,7 +412,6 @@ def _read_correlations(c: _Collector, raw: dict, specs: list[ParameterSpec]) -> 
             groups.append(Correlation(tuple(names), tuple(map(tuple, m.tolist()))))
     return tuple(groups)
 
-
 def _order(c: _Collector, keypath: str, exprs: dict, known: set) -> dict:
     """Topological order of named expressions that may refer to each other; reports loops."""
     ordered, visiting = {}, set()
@@ -728,18 +434,6 @@ def _order(c: _Collector, keypath: str, exprs: dict, known: set) -> dict:
     for name in exprs:
         visit(name, [])
     return ordered
-
-
-def _check_names(c: _Collector, keypath: str, expr: Expression | str, names: set, tables: set) -> None:
-    if not isinstance(expr, Expression):
-        return
-    for name in sorted(expr.names - names):
-        hint = difflib.get_close_matches(name, sorted(names), n=1)
-        extra = f" — did you mean {hint[0]!r}?" if hint else " (not a parameter, strategy value or time variable)"
-        c.add(keypath, f"unknown name {name!r} in {expr.text!r}{extra}")
-    for call in sorted(expr.calls - set(FUNCTIONS) - tables):
-        c.add(keypath, f"unknown function or table {call!r} in {expr.text!r}; functions: {', '.join(sorted(FUNCTIONS))}")
-
 
 def load_scenario(path) -> Scenario:
     """Read, merge (``extends``) and validate a scenario file.
@@ -778,7 +472,7 @@ def load_scenario(path) -> Scenario:
 
     unit_cost_params = {}
     if "unit_costs" in raw:
-        from costspine.costs import build_price_parameters
+        from costspine.catalogue.prices import build_price_parameters
 
         section = c.table("unit_costs", raw["unit_costs"])
         unit_cost_params, cost_problems = build_price_parameters(section, where=f"{origin.get('unit_costs', path)}: unit_costs", base_dir=path.parent)
@@ -822,10 +516,10 @@ def load_scenario(path) -> Scenario:
     table_names = set(tables)
     for clash_name in sorted(param_names & table_names):
         c.add(f"tables.{clash_name}", "a table and a parameter share this name")
-    # [population] attributes and [microsimulation] history: names usable in expressions (costspine.population).
+    # [population] attributes and [microsimulation] history: names usable in expressions (costspine.scenario.population).
     population, population_names, attribute_names = None, frozenset(), frozenset()
     if "population" in raw or "microsimulation" in raw:
-        from costspine.population import read_population
+        from costspine.scenario.population import read_population
 
         population = read_population(c, raw, states=states, strategy_values=strategy_values,
                                      param_names=param_names | invalid, table_names=table_names)

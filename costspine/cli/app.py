@@ -1,6 +1,6 @@
-"""The ``costspine`` command: thin click commands over the package's functions.
+"""The ``costspine`` click group: options and the error funnel, one thin command per verb.
 
-Every command funnels user mistakes (:class:`~costspine.errors.CostspineError`) into
+Every command turns user mistakes (:class:`~costspine.errors.CostspineError`) into
 ``Error: ...`` on stderr and the exit code of the error's class; a bug keeps its traceback.
 Heavy libraries (pandas, pymc, arviz, openpyxl, dask) are imported only inside the commands that
 need them, so ``costspine --help`` and ``costspine validate`` start fast.
@@ -15,10 +15,10 @@ from pathlib import Path
 
 import click
 
-from costspine import __version__
+from costspine._version import __version__
 from costspine.errors import CostspineError
 
-BUNDLED_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+BUNDLED_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 def _friendly(func):
@@ -87,7 +87,7 @@ def default_out_dir(names: list[str], command: str) -> Path:
 def _load_all(paths: tuple[Path, ...]):
     """Load every scenario; report every file's problems together."""
     from costspine.errors import ScenarioError
-    from costspine.scenario import load_scenario
+    from costspine.scenario.load import load_scenario
 
     scenarios, problems = [], []
     for path in paths:
@@ -125,7 +125,7 @@ def cli():
 @_friendly
 def run(scenarios, out_dir, xlsx_path, method, individuals, seed, quiet):
     """Deterministic base case of one or more SCENARIOS (side by side when several)."""
-    from costspine.runner import run_command
+    from costspine.cli.run import run_command
 
     started = datetime.now(timezone.utc)
     loaded = _load_all(scenarios)
@@ -143,8 +143,8 @@ def run(scenarios, out_dir, xlsx_path, method, individuals, seed, quiet):
 def validate(scenarios):
     """Check SCENARIOS: print every problem of every file, change nothing."""
     from costspine.errors import ScenarioError
-    from costspine.microsim import check_model
-    from costspine.scenario import load_scenario
+    from costspine.simulate.microsim import check_model
+    from costspine.scenario.load import load_scenario
 
     problems = []
     for path in scenarios:
@@ -171,7 +171,7 @@ def fit(evidence, draws, tune, chains, seed, out_dir, allow_unconverged):
 
     Writes posterior draws (CSV and ArviZ NetCDF), diagnostics and a posterior predictive check.
     """
-    from costspine.calibration import run_fit_command
+    from costspine.cli.fit import run_fit_command
 
     started = datetime.now(timezone.utc)
     text, _ = run_fit_command(evidence, draws=draws, tune=tune, chains=chains, seed=seed, out_dir=out_dir,
@@ -196,7 +196,7 @@ def fit(evidence, draws, tune, chains, seed, out_dir, allow_unconverged):
 def bia(scenarios, members, years, draws, seed, out_dir, xlsx_path, quiet):
     """Budget impact for a plan population over years, from SCENARIOS with a [budget_impact]
     section (side by side when several). See docs/budget-impact.md."""
-    from costspine.bia_command import run_bia_command
+    from costspine.cli.bia import run_bia_command
 
     started = datetime.now(timezone.utc)
     loaded = _load_all(scenarios)
@@ -255,7 +255,8 @@ def psa(scenario, draws, seed, wtp, evppi, evppi_method, population, horizon_yea
     Same seed, same results (bit for bit) whatever --workers, --scheduler or --resume.
     """
     from costspine.progress import ProgressBar
-    from costspine.psa_command import parse_wtp, run_psa_command
+    from costspine.cli.options import parse_wtp
+    from costspine.cli.psa import run_psa_command
 
     started = datetime.now(timezone.utc)
     (loaded,) = _load_all((scenario,))
@@ -291,8 +292,8 @@ def psa(scenario, draws, seed, wtp, evppi, evppi_method, population, horizon_yea
 @_friendly
 def dsa(scenario, range_kind, by, wtp, out_dir, xlsx_path, quiet):
     """One-way sensitivity analysis of SCENARIO: tornado data and threshold values."""
-    from costspine.dsa_command import run_dsa_command
-    from costspine.psa_command import parse_wtp
+    from costspine.cli.dsa import run_dsa_command
+    from costspine.cli.options import parse_wtp
 
     started = datetime.now(timezone.utc)
     (loaded,) = _load_all((scenario,))
@@ -318,7 +319,9 @@ def dsa(scenario, range_kind, by, wtp, out_dir, xlsx_path, quiet):
 @_friendly
 def voi(results_dir, evppi, method, wtp, population, horizon_years, discount, out_dir, xlsx_path, quiet):
     """EVPI and EVPPI (with standard errors) from the draws `costspine psa` saved in RESULTS_DIR."""
-    from costspine.psa_command import load_psa_draws, parse_wtp, run_voi_command
+    from costspine.analysis.psa_summary import load_psa_draws
+    from costspine.cli.options import parse_wtp
+    from costspine.cli.psa import run_voi_command
 
     started = datetime.now(timezone.utc)
     out_dir = out_dir or default_out_dir([load_psa_draws(results_dir).scenario], "voi")

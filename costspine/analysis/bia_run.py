@@ -1,0 +1,200 @@
+"""Budget impact of a scenario: its ``[budget_impact]`` spec, pathway costs from the cohort model,
+the policy scenario and (optionally) parameter draws → a :class:`BiaRun`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from costspine.analysis.bia import (
+    BudgetImpact,
+    build_population,
+    compute_budget,
+    episodes_from_rate,
+    summarize_budget,
+)
+from costspine.errors import AnalysisError, Problem, ScenarioError, UsageError
+from costspine.model.inputs import evaluate_parameters
+from costspine.simulate.cohort import run_cohort
+from costspine.scenario.types import Scenario
+from costspine.scenario.budget_impact import BiaSpec, build_mix
+
+
+@dataclass(frozen=True)
+class BiaRun:
+    """One scenario's budget impact and everything needed to report it (computes nothing itself).
+
+    Attributes
+    ----------
+    scenario : Scenario
+    spec : BiaSpec
+    budget : BudgetImpact
+    members_by_year : ndarray, shape (year,)
+    rate_per_1000 : ndarray, shape (draw,)
+        Plan-level episodes per 1,000 members per year used in each draw.
+    rows : list of dict
+        :func:`costspine.analysis.bia.summarize_budget` records.
+    n_draws : int
+        0 for the deterministic base case.
+    seed : int or None
+        The run's seed when parameters were drawn.
+    policy_applied : bool
+        False when ``--years`` ends before the policy starts.
+    posterior : list of dict
+        Provenance of posterior draws, if any parameter came from a calibration.
+    """
+
+    scenario: Scenario
+    spec: BiaSpec
+    budget: BudgetImpact
+    members_by_year: np.ndarray
+    rate_per_1000: np.ndarray
+    rows: list
+    n_draws: int
+    seed: int | None
+    policy_applied: bool
+    posterior: list
+
+    @property
+    def n_years(self) -> int:
+        return self.budget.n_years
+
+    def value(self, measure: str, item: str = "all", year="total") -> dict:
+        """The summary record ``{mean, low, high}`` of one measure, item and year (or ``"total"``)."""
+        for row in self.rows:
+            if row["measure"] == measure and row["item"] == item and row["year"] == year:
+                return row
+        raise KeyError((measure, item, year))
+
+def compute_bia(scenario: Scenario, spec: BiaSpec, *, members: float | None = None, years: int | None = None,
+                draws: int = 0, seed: int | None = None, progress=None) -> BiaRun:
+    """Run the pathway model (and the policy) and compute the budget impact.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    spec : BiaSpec
+        From :func:`read_bia_spec`.
+    members : float, optional
+        Replaces ``budget_impact.members``.
+    years : int, optional
+        The first ``years`` years of the file's horizon (``<= spec.years``).
+    draws : int
+        0: deterministic base case; ``>= 2``: parameter draws and 95 % intervals.
+    seed : int, optional
+        Required with ``draws > 0``.
+    progress : callable, optional
+        Receives progress messages (e.g. when a posterior must be fitted first).
+
+    Returns
+    -------
+    BiaRun
+
+    Raises
+    ------
+    UsageError
+        ``years`` beyond the file's horizon, ``draws == 1``, ``members <= 0``.
+    AnalysisError
+        A parameter draw gives a negative or non-finite episode rate, or invalid probabilities.
+    """
+    n_years = spec.years if years is None else int(years)
+    if not 1 <= n_years <= spec.years:
+        raise UsageError(f"--years {n_years}: {scenario.path} defines the budget over budget_impact.years = "
+                         f"{spec.years} (its uptake curves and by-year lists span that horizon); "
+                         f"use --years between 1 and {spec.years}, or lengthen the file's horizon")
+    if draws == 1 or draws < 0:
+        raise UsageError(f"--draws {draws}: use 0 for the base case or at least 2 draws for 95 % intervals "
+                         "(200 or more for stable ones)")
+    if members is not None and not (np.isfinite(members) and members > 0):
+        raise UsageError(f"--members must be a positive number of members; got {members}")
+    if draws and seed is None:
+        raise UsageError("--draws needs a --seed")
+    params, policy_params, posterior = _draw_parameters(scenario, spec.policy, draws, seed, progress)
+
+    result = run_cohort(scenario, params)
+    rate, rate_plan = _episode_rate(scenario, spec, params, base_case=not draws)
+    members_by_year = build_population(spec.members if members is None else float(members),
+                                       growth_per_year=spec.member_growth_per_year, years=n_years)
+    episodes = episodes_from_rate(members_by_year, rate, age_shares=None if spec.age_shares is None
+                                  else list(spec.age_shares.values()))
+    strategies = list(scenario.strategies)
+    mix_current = build_mix(spec.mix_current, strategies=strategies, years=spec.years,
+                            where=f"{scenario.path}: budget_impact.mix_current")[:n_years]
+    mix_new = build_mix(spec.mix_new, strategies=strategies, years=spec.years,
+                        where=f"{scenario.path}: budget_impact.mix_new")[:n_years]
+    category_index = [scenario.categories.index(c) for c in spec.categories]
+    cost = result.cost_per_cycle[..., category_index]
+    services = result.services_per_cycle if scenario.services else None
+
+    policy_applied = spec.policy is not None and spec.policy_start_year <= n_years
+    policy_cost = policy_services = None
+    if policy_applied:
+        policy = spec.policy
+        policy_result = run_cohort(policy, policy_params)
+        order = [policy.strategies.index(s) for s in strategies]
+        policy_cost = policy_result.cost_per_cycle[:, order][..., [policy.categories.index(c) for c in spec.categories]]
+        if services is not None:
+            policy_services = policy_result.services_per_cycle[:, order]
+    budget = compute_budget(
+        cost, cycle_years=scenario.settings.cycle_years, episodes_per_year=episodes,
+        mix_current=mix_current, mix_new=mix_new,
+        policy_cost_per_cycle=policy_cost, policy_start_year=spec.policy_start_year if policy_applied else None,
+        discount_rate=spec.discount_rate, services_per_cycle=services, policy_services_per_cycle=policy_services,
+        strategies=strategies, categories=spec.categories,
+        services=[s.name for s in scenario.services] if services is not None else None,
+    )
+    return BiaRun(scenario=scenario, spec=spec, budget=budget, members_by_year=members_by_year,
+                  rate_per_1000=rate_plan, rows=summarize_budget(budget, members_by_year=members_by_year),
+                  n_draws=int(draws), seed=int(seed) if draws else None, policy_applied=policy_applied,
+                  posterior=posterior)
+
+def _draw_parameters(scenario, policy, draws, seed, progress):
+    """Base case (``draws == 0``) or common parameter draws for the scenario and its policy."""
+    if not draws:
+        return None, None, []
+    from costspine.params import draw_parameters
+
+    param_seq, posterior_seq = np.random.SeedSequence(seed).spawn(2)
+    out, provenance = [], []
+    for s in (scenario, policy):
+        if s is None:
+            out.append(None)
+            continue
+        params = draw_parameters(s.parameters, draws, np.random.default_rng(param_seq), correlations=s.correlations)
+        if any(spec.family == "posterior" for spec in s.parameters):
+            from costspine.bayes.posterior import draw_posterior_parameters
+
+            posterior, prov = draw_posterior_parameters(s, draws, np.random.default_rng(posterior_seq), progress=progress)
+            params.update(posterior)
+            provenance += [p for p in prov if p not in provenance]
+        out.append(params)
+    return out[0], out[1], provenance
+
+def _episode_rate(scenario, spec, params, *, base_case):
+    """Episodes per 1,000 members: shape (draw,) or, by age band, (draw, band); and the plan rate (draw,)."""
+    values = evaluate_parameters(scenario, params)
+    key = "budget_impact.episodes_per_1000_members.value"
+    exprs = spec.rate if isinstance(spec.rate, dict) else {None: spec.rate}
+    columns = []
+    for band, expr in exprs.items():
+        where = key + (f".{band}" if band is not None else "")
+        rate = np.atleast_1d(np.asarray(expr.evaluate(values, tables=scenario.tables), dtype=float))
+        if rate.ndim != 1:
+            raise ScenarioError(Problem(f"{scenario.path}: {where}", f"{expr.text!r} must be one number per draw; "
+                                        "it cannot depend on time"))
+        bad = np.flatnonzero(~(np.isfinite(rate) & (rate >= 0)))
+        if bad.size:
+            message = (f"{expr.text!r} gives {rate[bad[0]]:g} episodes per 1,000 members"
+                       + ("" if base_case else f" in draw {bad[0]} ({bad.size} bad draws)")
+                       + "; a rate must be finite and >= 0 — check the distribution of the parameters it uses")
+            if base_case:
+                raise ScenarioError(Problem(f"{scenario.path}: {where}", message))
+            raise AnalysisError(f"{scenario.path}: {where}: {message}")
+        columns.append(rate)
+    n_draws = max(c.size for c in columns)
+    rates = np.column_stack([np.broadcast_to(c, (n_draws,)) for c in columns])
+    if spec.age_shares is None:
+        return rates[:, 0], rates[:, 0]
+    return rates, rates @ np.array(list(spec.age_shares.values()))

@@ -1,0 +1,9 @@
+"""The ``costspine`` command line: one click group (:mod:`costspine.cli.app`) and one module per
+command's work (parse options → one library call → write outputs).
+
+Nothing in the library imports this package.
+"""
+
+from costspine.cli.app import cli, main
+
+__all__ = ["cli", "main"]

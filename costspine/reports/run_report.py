@@ -1,0 +1,76 @@
+"""Files ``costspine run`` writes: results, parameters, trajectory and MCSE tables, summary.json,
+the workbook, figures and the manifest.
+
+Everything is planned (and the workbook built) before anything is written, and every file is
+written atomically, so a failure never leaves a half-written report.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from functools import partial
+from pathlib import Path
+
+from costspine._files import write_csv, write_json
+from costspine.reports.build import build_run_workbook, output_name, plan_run_figures, workbook_path
+from costspine.reports.build_compare import build_comparison_workbook, plan_comparison_figures
+from costspine.reports.manifest import build_manifest
+from costspine.reports.run_summary import describe_mcse, mcse_rows, parameter_rows, summarize_result, trajectory_rows
+
+
+def write_run_report(results, *, out_dir: Path, xlsx_path: Path | None, argv: list[str], started: datetime,
+                     seed: int | None = None) -> list[dict]:
+    """Write every file of a ``run`` of one scenario (or several side by side) into ``out_dir``.
+
+    Returns the ``summary.json`` payload of each result.
+    """
+    xlsx = workbook_path(xlsx_path, out_dir=out_dir, command="run")
+    microsim = any(r.method == "microsim" for r in results)
+    summaries = [summarize_result(r) for r in results]
+    if microsim:
+        for r, summary in zip(results, summaries):
+            summary["microsimulation"] = describe_mcse(r)
+    scenarios = [r.scenario for r in results]
+    method = "microsim" if microsim else "cohort"
+    out_dir = Path(out_dir)
+    files = []  # writers (functools.partial, path first): all planned, and the workbook built, before anything is written
+    rows = []
+    for r in results:
+        for k, strategy in enumerate(r.strategies):
+            rows.append([r.scenario.name, strategy, *r.costs[0, k], r.total_cost[0, k], *r.outcomes[0, k]])
+    param_headers = ["parameter", "value", "distribution", "arguments", "source"]
+    if len(results) == 1:
+        r = results[0]
+        headers = ["scenario", "strategy", *[f"cost_{c}" for c in r.categories], "cost_total", *r.outcome_names]
+        files.append(partial(write_csv, out_dir / "results.csv", headers, rows))
+        files.append(partial(write_csv, out_dir / "parameters.csv", param_headers, parameter_rows(r)))
+        if r.indicator_names:
+            files.append(partial(write_csv, out_dir / "trajectory.csv", ["indicator", "strategy", "cycle", "time_years", "mean"], trajectory_rows(r)))
+        if method == "microsim":
+            files.append(partial(write_csv, out_dir / "mcse.csv", ["strategy", "quantity", "mean", "mcse"], mcse_rows(r)))
+        files.append(partial(write_json, out_dir / "summary.json", summaries[0]))
+        figures = plan_run_figures(r, summaries[0], folder=out_dir)
+    else:
+        for r, summary in zip(results, summaries):
+            sub = out_dir / r.scenario.name
+            files.append(partial(write_json, sub / "summary.json", summary))
+            files.append(partial(write_csv, sub / "parameters.csv", param_headers, parameter_rows(r)))
+        files.append(partial(write_json, out_dir / "summary.json", {"scenarios": summaries}))
+        figures = plan_comparison_figures(results, summaries, folder=out_dir)
+    paths = [f.args[0] for f in files] + [f.keywords["path"] for f in figures] + [xlsx]
+    inputs = list(dict.fromkeys(f for s in scenarios for f in s.files))
+    manifest = build_manifest(command="run", argv=list(argv), inputs=inputs, seed=seed if method == "microsim" else None, started=started,
+                              outputs=[output_name(p, out_dir) for p in paths])
+    if len(results) == 1:
+        book = build_run_workbook(results[0], summary=summaries[0], manifest=manifest)
+    else:
+        book = build_comparison_workbook(results, summaries, manifest=manifest)
+
+    from costspine.reports.excel import write_workbook
+
+    for write in files + figures:
+        write()
+    write_workbook(book, xlsx)
+    manifest["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    write_json(out_dir / "manifest.json", manifest)
+    return summaries

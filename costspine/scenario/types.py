@@ -1,0 +1,116 @@
+"""The validated scenario: frozen records of settings, analysis, rewards, tables and the scenario
+itself (never mutated).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from costspine.params import ParameterSpec
+
+CYCLE_UNITS_IN_YEARS = {"year": 1.0, "month": 1.0 / 12.0, "week": 7.0 / 365.25, "day": 1.0 / 365.25}
+
+
+REST = "rest"
+
+@dataclass(frozen=True)
+class Settings:
+    """Time, discounting and money settings of a scenario."""
+
+    cycle_length: float
+    cycle_unit: str
+    n_cycles: int
+    discount_costs: float
+    discount_outcomes: float
+    cycle_correction: str
+    currency: str
+    price_year: int
+
+    @property
+    def cycle_years(self) -> float:
+        """Length of one cycle in years."""
+        return self.cycle_length * CYCLE_UNITS_IN_YEARS[self.cycle_unit]
+
+@dataclass(frozen=True)
+class Analysis:
+    """Which outcome is the effect, the comparator, and willingness-to-pay thresholds."""
+
+    effect: str
+    comparator: str
+    wtp: tuple
+    report_at_years: tuple = ()
+
+@dataclass(frozen=True)
+class Reward:
+    """A state (and optionally transition) reward: a cost, an outcome, an indicator or a service count.
+
+    ``state_values[strategy][state]`` is the value per cycle spent in the state;
+    ``entry_values[strategy][state]`` the one-off value on entering it (costs and services only).
+    """
+
+    name: str
+    kind: str
+    category: str | None
+    label: str
+    state_values: dict
+    entry_values: dict
+
+@dataclass(frozen=True)
+class LookupTable:
+    """A one-dimensional look-up table read from a CSV file, callable on arrays."""
+
+    name: str
+    file: str
+    x: np.ndarray
+    y: np.ndarray
+    method: str
+
+    def __call__(self, values):
+        values = np.asarray(values, dtype=float)
+        if self.method == "linear":
+            return np.interp(values, self.x, self.y)
+        index = np.clip(np.searchsorted(self.x, values, side="right") - 1, 0, len(self.x) - 1)
+        return self.y[index]
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario: every expression parsed, every name resolved. Never mutated."""
+
+    name: str
+    title: str
+    description: str
+    path: Path
+    files: tuple  # ((path, sha256), ...) for the whole extends chain, this file first
+    settings: Settings
+    analysis: Analysis
+    states: tuple
+    state_labels: dict
+    initial: dict  # state -> Expression
+    strategies: tuple
+    strategy_labels: dict
+    strategy_values: dict  # strategy -> {name: Expression}
+    parameters: tuple  # ParameterSpec, in file order
+    correlations: tuple
+    tables: dict
+    transitions: dict  # strategy -> {from: {to: Expression | REST}}
+    costs: tuple
+    outcomes: tuple
+    indicators: tuple
+    services: tuple = ()  # Reward(kind="service"): counts of services used (MRIs, injections, ...)
+    sections: dict = field(default_factory=dict)  # raw later-stage sections (unit_costs, ...)
+    resolved: dict = field(default_factory=dict)  # the merged file content, for reports
+    population: object = None  # costspine.scenario.population.Population: [population] attributes, [microsimulation] history
+
+    @property
+    def categories(self) -> tuple:
+        """Cost categories in first-appearance order."""
+        return tuple(dict.fromkeys(c.category for c in self.costs))
+
+    def parameter(self, name: str) -> ParameterSpec:
+        for spec in self.parameters:
+            if spec.name == name or name in spec.components:
+                return spec
+        raise KeyError(name)

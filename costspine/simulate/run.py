@@ -1,0 +1,41 @@
+"""One entry point for a base-case run, whichever engine: cohort or microsimulation."""
+
+from __future__ import annotations
+
+from costspine.errors import UsageError
+from costspine.simulate.cohort import CohortResult, run_cohort
+
+METHODS = ("cohort", "microsim")
+
+
+def run_scenario(scenario, params=None, *, method: str = "cohort", individuals: int | None = None, seed=None,
+                 progress=None) -> CohortResult:
+    """Run a scenario's base case (or the given parameter draws) with the cohort model or the
+    microsimulation.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    params : dict of str to ndarray, shape (draw,), optional
+        Parameter values; the base case when omitted.
+    method : {"cohort", "microsim"}
+    individuals : int, optional
+        Microsimulation only: individuals per strategy (default: the scenario's).
+    seed : int, optional
+        Microsimulation only: the run's seed.
+    progress : callable(done, total), optional
+        Microsimulation only: called after each chunk of individuals.
+
+    Returns
+    -------
+    CohortResult or MicrosimResult
+    """
+    if method == "microsim":
+        from costspine.simulate.microsim import run_microsim
+
+        return run_microsim(scenario, params, n_individuals=individuals, seed=seed, progress=progress)
+    if method != "cohort":
+        raise UsageError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
+    if individuals is not None:
+        raise UsageError("--individuals applies to --method microsim only")
+    return run_cohort(scenario, params)
