@@ -1,4 +1,4 @@
-"""PSA draws as one labelled record (:class:`PSADraws`), their summary (CEAC, CEAF, EVPI,
+"""PSA draws (:class:`~costspine.analysis.psa_result.PSAResult`, alias ``PSADraws``), their summary (CEAC, CEAF, EVPI,
 incremental results), EVPPI rows, and the ``draws.npz`` store that ``costspine voi`` reads.
 """
 
@@ -7,11 +7,11 @@ from __future__ import annotations
 import difflib
 import io
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from costspine.analysis.psa_result import PSADraws, PSAResult
 from costspine.errors import UsageError
 
 
@@ -21,64 +21,9 @@ DRAWS_FORMAT = 1
 
 GRID_POINTS = 101
 
-@dataclass(frozen=True)
-class PSADraws:
-    """What the summaries need from a PSA: labelled draws (from a run or from ``draws.npz``)."""
-
-    scenario: str
-    title: str
-    currency: str
-    effect_name: str
-    strategies: tuple
-    strategy_labels: dict
-    comparator: str
-    wtp: tuple
-    categories: tuple
-    outcome_names: tuple
-    parameter_names: tuple
-    parameter_groups: dict  # Dirichlet row name -> its component names
-    parameters: np.ndarray  # (draw, parameter)
-    costs: np.ndarray  # (draw, strategy, category)
-    outcomes: np.ndarray  # (draw, strategy, outcome)
-    seed: int
-    discount_outcomes: float
-    inputs: list = field(default_factory=list)  # [(path, sha256)] of the scenario files
-    extra: dict = field(default_factory=dict)  # provenance copied into summary.json
-
-    @property
-    def n_draws(self) -> int:
-        return self.costs.shape[0]
-
-    @property
-    def total_cost(self) -> np.ndarray:
-        return self.costs.sum(axis=-1)
-
-    @property
-    def effect(self) -> np.ndarray:
-        return self.outcomes[:, :, self.outcome_names.index(self.effect_name)]
-
-    @property
-    def comparator_index(self) -> int:
-        return self.strategies.index(self.comparator)
-
-def draws_from_result(result) -> PSADraws:
-    """:class:`PSADraws` from a :class:`~costspine.analysis.psa.PSAResult`."""
-    s = result.scenario
-    return PSADraws(
-        scenario=s.name, title=s.title, currency=s.settings.currency, effect_name=s.analysis.effect,
-        strategies=s.strategies, strategy_labels=dict(s.strategy_labels), comparator=s.analysis.comparator,
-        wtp=tuple(float(w) for w in s.analysis.wtp), categories=s.categories, outcome_names=result.outcome_names,
-        parameter_names=result.parameter_names,
-        parameter_groups={spec.name: list(spec.components) for spec in s.parameters if spec.family == "dirichlet"},
-        parameters=result.parameters, costs=result.costs, outcomes=result.outcomes, seed=result.seed,
-        discount_outcomes=s.settings.discount_outcomes, inputs=[tuple(f) for f in s.files],
-        extra={"method": result.method, **({"individuals": result.individuals} if result.method == "microsim" else {}),
-               "chunk_size": result.chunk_size, "chunks": [list(c) for c in result.chunks],
-               "posterior": result.posterior, "resumed_chunks": result.resumed_chunks,
-               "base_case": {st: {"cost_total": float(result.base_costs[k].sum()),
-                                  "effect": float(result.base_outcomes[k, result.outcome_names.index(s.analysis.effect)])}
-                             for k, st in enumerate(s.strategies)}},
-    )
+def draws_from_result(result: PSAResult) -> PSAResult:
+    """The draws of a run, as the summaries read them: ``result`` itself (one PSA result type)."""
+    return result
 
 def parse_evppi_groups(options, draws: PSADraws) -> list[tuple[str, tuple[str, ...]]]:
     """Parameter groups for EVPPI from ``--evppi`` options, as ``(label, parameter names)``.
