@@ -312,8 +312,10 @@ class PSASummary:
                                            "evpi_per_person"])
 
     def to_dict(self) -> dict:
-        """What ``summary.json`` holds (JSON-ready)."""
-        return self.data
+        """What ``summary.json`` holds, JSON-ready (NaN -> None)."""
+        from costspine._files import _jsonable
+
+        return _jsonable(self.data)
 
 
 def analyze_psa(scenario, n_draws: int, *, seed: int, wtp=None, evppi=(), evppi_method: str = "gam",

@@ -76,7 +76,7 @@ class VOISummary:
     def summary(self) -> str:
         """What ``costspine voi`` prints: title, draws, EVPI (and EVPPI) tables."""
         d = self.draws
-        text = format_voi_text(self.to_dict(), self.evppi)
+        text = format_voi_text(self.data, self.evppi)
         if not self.evppi:
             text += "\n\n(no --evppi parameters given: EVPI only; e.g. --evppi rr or --evppi each)"
         return f"{d.title}\n{d.n_draws:,} PSA draws from {self.results_dir}\n\n{text}"
@@ -92,7 +92,14 @@ class VOISummary:
         return pd.DataFrame(rows, columns=["wtp", "parameters", "kind", "value_per_person", "se"])
 
     def to_dict(self) -> dict:
-        """What the VOI ``summary.json`` holds (JSON-ready)."""
+        """What the VOI ``summary.json`` holds, JSON-ready (NaN -> None)."""
+        from costspine._files import _jsonable
+
+        return _jsonable(self.data)
+
+    @property
+    def data(self) -> dict:
+        """The VOI ``summary.json`` record, with the floats as computed."""
         d = self.draws
         out = {"scenario": d.scenario, "title": d.title, "currency": d.currency, "effect": d.effect_name,
                "comparator": d.comparator, "wtp": [float(w) for w in self.wtp], "draws": d.n_draws, "seed": d.seed,

@@ -86,11 +86,12 @@ class Calibration:
         return "diagnostics failed: " + "; ".join(self.fit.failures) + advice
 
     def to_dict(self) -> dict:
-        """What ``diagnostics.json`` holds (JSON-ready)."""
+        """What ``diagnostics.json`` holds, JSON-ready (NaN -> None)."""
+        from costspine._files import _jsonable
         from costspine.bayes.fit import ESS_BULK_MIN, RHAT_MAX
 
         fit = self.fit
-        return {
+        return _jsonable({
             "evidence": str(self.evidence.path), "scenario": str(self.scenario.path), "calibrated": list(fit.parameters),
             "rhat": fit.rhat, "ess_bulk": fit.ess_bulk, "divergences": fit.divergences,
             "thresholds": {"rhat_max": RHAT_MAX, "ess_bulk_min": ESS_BULK_MIN}, "converged": fit.converged,
@@ -98,7 +99,7 @@ class Calibration:
             "sampler": {"draws": self.draws, "tune": self.tune, "chains": self.chains, "seed": self.seed,
                         "target_accept": self.target_accept},
             "posterior_predictive": [dict(zip(PREDICTIVE_COLUMNS, row)) for row in self.predictive],
-        }
+        })
 
     def to_frame(self):
         """Posterior draws keyed by ``draw`` (chains stacked), one column per calibrated parameter."""

@@ -369,7 +369,7 @@ def build_dsa_workbook(result, *, summary: dict, by: str, manifest: dict) -> Wor
     ----------
     result : costspine.analysis.dsa.DSAResult
     summary : dict
-        :meth:`DSAResult.to_dict` of ``result`` (base case, ranges).
+        :func:`costspine.analysis.dsa.summarize_dsa` of ``result`` (base case, ranges).
     by : {"nmb", "icer"}
         What the tornado is ranked and drawn by.
     manifest : dict

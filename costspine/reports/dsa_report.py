@@ -28,12 +28,13 @@ def write_dsa_report(result, *, by: str, out_dir: Path, xlsx: Path, argv: list[s
     argv : list of str
     started : datetime
     """
+    from costspine.analysis.dsa import summarize_dsa
     from costspine.reports.build import output_name, with_about
     from costspine.reports.build_analyses import build_dsa_workbook, plan_dsa_figures
     from costspine.reports.excel import write_workbook
 
     out_dir = Path(out_dir)
-    summary = result.to_dict(by=by)
+    summary = summarize_dsa(result, by=by)
     # the workbook is built (and checked) before any file is written; its About sheet is filled in last
     book = build_dsa_workbook(result, summary=summary, by=by, manifest={})
     figures = plan_dsa_figures(result, by=by, folder=out_dir)

@@ -76,7 +76,7 @@ def write_voi_report(voi, *, out_dir: Path, xlsx: Path, argv: list[str], started
     from costspine.reports.excel import write_workbook
 
     out_dir = Path(out_dir)
-    summary = voi.to_dict()
+    summary = voi.data
     # the workbook is built (and checked) before any file is written; its About sheet is filled in last
     book = build_voi_workbook(summary, manifest={})
     figures = plan_voi_figures(summary, folder=out_dir)
