@@ -16,8 +16,9 @@ Chunks can be saved as they finish (:class:`ChunkStore`: ``chunk-000003.npz`` fi
 ``run.json`` describing the run), so an interrupted run resumes where it stopped; a store
 refuses to mix chunks of a different scenario, seed, number of draws, chunk size or method.
 
-The statistics of a finished PSA (CEAC, CEAF, EVPI, convergence) are in
-:mod:`costspine.analysis.psa`; this module only produces the draws.
+The draws are a :class:`~costspine.analysis.psa_result.PSAResult`; the statistics of a finished PSA
+(CEAC, CEAF, EVPI, convergence, EVPPI) are in :mod:`costspine.analysis.psa_summary` (and
+:mod:`costspine.analysis.voi_summary` for ``voi``); this module only produces the draws.
 """
 
 from __future__ import annotations
