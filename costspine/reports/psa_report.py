@@ -76,14 +76,13 @@ def write_voi_report(voi, *, out_dir: Path, xlsx: Path, argv: list[str], started
     from costspine.reports.excel import write_workbook
 
     out_dir = Path(out_dir)
-    summary = voi.data
     # the workbook is built (and checked) before any file is written; its About sheet is filled in last
-    book = build_voi_workbook(summary, manifest={})
-    figures = plan_voi_figures(summary, folder=out_dir)
+    book = build_voi_workbook(voi, manifest={})
+    figures = plan_voi_figures(voi, folder=out_dir)
     written = [write_csv(out_dir / "evpi.csv", *voi.evpi_table())]
     if voi.evppi:
         written.append(write_evppi_csv(out_dir / "evppi.csv", voi.evppi))
-    written.append(write_json(out_dir / "summary.json", summary))
+    written.append(write_json(out_dir / "summary.json", voi.data))
     written += [plot() for plot in figures]
     draws_path = voi.draws_path
     inputs = [(str(draws_path), hashlib.sha256(draws_path.read_bytes()).hexdigest()), *voi.draws.inputs]
