@@ -65,6 +65,43 @@ class CEATable:
             return f"{self.icer_vs_comparator[k]:,.0f} saved per unit of effect lost"
         return f"{self.icer_vs_comparator[k]:,.0f} per unit of effect"
 
+    def summary(self) -> str:
+        """Cost, effect, increments and ICER versus the comparator, and frontier status, per strategy."""
+        from costspine._text import format_table
+
+        rows = [[s, self.cost[k], self.effect[k], self.incremental_cost[k], self.incremental_effect[k],
+                 self.describe_vs_comparator(k), self.status[k], self.frontier_icer[k]]
+                for k, s in enumerate(self.strategies)]
+        return format_table(["strategy", "cost", "effect", "Δcost", "Δeffect", f"vs {self.comparator}", "frontier",
+                             "frontier ICER"], rows, title="Cost-effectiveness (deterministic)")
+
+    def to_frame(self):
+        """Long table keyed by ``strategy, wtp``: cost, effect, increments, ICER, frontier status and NMB."""
+        import pandas as pd
+
+        rows = [{"strategy": s, "wtp": float(w), "cost": float(self.cost[k]), "effect": float(self.effect[k]),
+                 "incremental_cost": float(self.incremental_cost[k]),
+                 "incremental_effect": float(self.incremental_effect[k]),
+                 "icer": float(self.icer_vs_comparator[k]), "frontier_status": self.status[k],
+                 "frontier_icer": float(self.frontier_icer[k]), "nmb": float(self.nmb[k, j])}
+                for k, s in enumerate(self.strategies) for j, w in enumerate(self.wtp)]
+        return pd.DataFrame(rows, columns=["strategy", "wtp", "cost", "effect", "incremental_cost", "incremental_effect",
+                                           "icer", "frontier_status", "frontier_icer", "nmb"])
+
+    def to_dict(self) -> dict:
+        """Per strategy: cost, effect, increments, ICER, frontier status and ICER, NMB by threshold (JSON-ready)."""
+        from costspine._files import _jsonable
+
+        return _jsonable({
+            "comparator": self.comparator, "wtp": [float(w) for w in self.wtp],
+            "strategies": {s: {"cost": self.cost[k], "effect": self.effect[k],
+                               "incremental_cost": self.incremental_cost[k],
+                               "incremental_effect": self.incremental_effect[k], "icer": self.icer_vs_comparator[k],
+                               "versus_comparator": self.describe_vs_comparator(k), "frontier_status": self.status[k],
+                               "frontier_icer": self.frontier_icer[k], "nmb": list(self.nmb[k])}
+                           for k, s in enumerate(self.strategies)},
+        })
+
 
 def compute_icer(incremental_cost, incremental_effect) -> np.ndarray:
     """ICER ``Δcost / Δeffect``; ``nan`` where ``Δeffect`` is 0."""

@@ -16,8 +16,9 @@ Chunks can be saved as they finish (:class:`ChunkStore`: ``chunk-000003.npz`` fi
 ``run.json`` describing the run), so an interrupted run resumes where it stopped; a store
 refuses to mix chunks of a different scenario, seed, number of draws, chunk size or method.
 
-The statistics of a finished PSA (CEAC, CEAF, EVPI, convergence) are in
-:mod:`costspine.analysis.psa`; this module only produces the draws.
+The draws are a :class:`~costspine.analysis.psa_result.PSAResult`; the statistics of a finished PSA
+(CEAC, CEAF, EVPI, convergence, EVPPI) are in :mod:`costspine.analysis.psa_summary` (and
+:mod:`costspine.analysis.voi_summary` for ``voi``); this module only produces the draws.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ import hashlib
 import io
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from costspine.analysis.psa_result import PSAResult, result_columns  # noqa: F401 (re-exported)
 from costspine.errors import AnalysisError, UsageError
 
 CHUNK_SIZE = 1000
@@ -300,137 +301,6 @@ class ChunkStore:
 
 
 # --------------------------------------------------------------------------------------------
-# Result
-
-
-@dataclass(frozen=True)
-class PSAResult:
-    """Draws of a PSA: parameter values and every strategy's costs and outcomes per draw.
-
-    Attributes
-    ----------
-    scenario : Scenario
-    seed : int
-    chunk_size : int
-    chunks : tuple of (int, int)
-        ``(start, stop)`` of each chunk.
-    method : str
-    parameter_names : tuple of str
-    parameters : ndarray, shape (draw, parameter)
-    costs : ndarray, shape (draw, strategy, category)
-        Discounted costs by category.
-    outcomes : ndarray, shape (draw, strategy, outcome)
-        Discounted outcomes.
-    base_costs : ndarray, shape (strategy, category)
-        Deterministic (base-case) costs, for comparison.
-    base_outcomes : ndarray, shape (strategy, outcome)
-    posterior : list of dict
-        Provenance of posterior draws (empty without posterior parameters).
-    resumed_chunks : int
-        Chunks read back from a previous, interrupted run.
-    individuals : int or None
-        Individuals per strategy and draw (microsimulation only).
-    """
-
-    scenario: object
-    seed: int
-    chunk_size: int
-    chunks: tuple
-    method: str
-    parameter_names: tuple
-    parameters: np.ndarray
-    costs: np.ndarray
-    outcomes: np.ndarray
-    base_costs: np.ndarray
-    base_outcomes: np.ndarray
-    posterior: list = field(default_factory=list)
-    resumed_chunks: int = 0
-    individuals: int | None = None
-
-    @property
-    def n_draws(self) -> int:
-        return self.costs.shape[0]
-
-    @property
-    def strategies(self) -> tuple:
-        return self.scenario.strategies
-
-    @property
-    def categories(self) -> tuple:
-        return self.scenario.categories
-
-    @property
-    def outcome_names(self) -> tuple:
-        return tuple(o.name for o in self.scenario.outcomes)
-
-    @property
-    def total_cost(self) -> np.ndarray:
-        """Discounted total cost, shape (draw, strategy)."""
-        return self.costs.sum(axis=-1)
-
-    @property
-    def effect(self) -> np.ndarray:
-        """The scenario's effect outcome, shape (draw, strategy)."""
-        return self.outcomes[:, :, self.outcome_names.index(self.scenario.analysis.effect)]
-
-    @property
-    def comparator_index(self) -> int:
-        return self.strategies.index(self.scenario.analysis.comparator)
-
-    def parameter(self, name: str) -> np.ndarray:
-        """Draws of one sampled parameter, shape (draw,)."""
-        return self.parameters[:, self.parameter_names.index(name)]
-
-    def summary(self, wtp=None) -> str:
-        """Mean cost and effect per strategy, increments with 95% intervals, and the CEAF."""
-        from costspine.analysis.decision import compute_ceaf, summarize_incremental
-        from costspine._text import format_table
-
-        wtp = self.scenario.analysis.wtp if wtp is None else wtp
-        scenario = self.scenario
-        currency = scenario.settings.currency
-        cost, effect = self.total_cost, self.effect
-        rows = [[scenario.strategy_labels.get(s, s),
-                 cost[:, k].mean(), *np.quantile(cost[:, k], [0.025, 0.975]),
-                 effect[:, k].mean(), *np.quantile(effect[:, k], [0.025, 0.975])]
-                for k, s in enumerate(self.strategies)]
-        eff = scenario.analysis.effect
-        table = format_table(["strategy", f"cost ({currency})", "2.5%", "97.5%", eff, "2.5%", "97.5%"], rows,
-                             title=f"PSA: {self.n_draws:,} draws, seed {self.seed} (means and 95% intervals, discounted)")
-        inc = summarize_incremental(cost, effect, comparator=self.comparator_index, strategies=self.strategies)
-        ceaf = compute_ceaf(cost, effect, wtp, strategies=self.strategies)
-        parts = [scenario.title]
-        for pool in self.posterior or []:
-            parts.append(f"Posterior draws: {', '.join(pool['parameters'])} sampled jointly (whole rows of "
-                         f"{pool['posterior_draws']:,} posterior draws) from the calibration to {pool['evidence']}"
-                         f" (cache {pool['cache']})")
-        return "\n\n".join([*parts, table, "Incremental results\n" + inc.summary(),
-                            "Cost-effectiveness acceptability frontier\n" + ceaf.summary()])
-
-    def to_frame(self):
-        """Long table keyed by ``draw, strategy``: cost by category, total cost and outcomes."""
-        import pandas as pd
-
-        return pd.DataFrame(result_columns(self))
-
-
-def result_columns(result) -> dict[str, np.ndarray]:
-    """Columns of the draws × strategies table: ``draw, strategy, cost_<category>..., cost_total, <outcome>...``.
-
-    ``result`` is a :class:`PSAResult` or anything with the same ``costs``, ``outcomes``,
-    ``strategies``, ``categories`` and ``outcome_names``.
-    """
-    d, s = result.total_cost.shape
-    columns = {"draw": np.repeat(np.arange(d), s), "strategy": np.tile(np.array(result.strategies, dtype=object), d)}
-    for k, category in enumerate(result.categories):
-        columns[f"cost_{category}"] = result.costs[:, :, k].ravel()
-    columns["cost_total"] = result.total_cost.ravel()
-    for o, name in enumerate(result.outcome_names):
-        columns[name] = result.outcomes[:, :, o].ravel()
-    return columns
-
-
-# --------------------------------------------------------------------------------------------
 # Running
 
 
@@ -542,14 +412,26 @@ def run_psa(scenario, n_draws: int, *, seed: int, chunk_size: int = CHUNK_SIZE, 
                      individuals=individuals, workers=workers, scheduler=scheduler, finish=finish)
 
     ordered = [done[c] for c in range(len(layout))]
+    outcome_names = tuple(o.name for o in scenario.outcomes)
+    effect = outcome_names.index(scenario.analysis.effect)
+    base_costs, base_outcomes = base.costs[0], base.outcomes[0]
+    extra = {"method": method, **({"individuals": individuals} if method == "microsim" else {}),
+             "chunk_size": int(chunk_size), "chunks": [list(c) for c in layout], "posterior": provenance,
+             "resumed_chunks": resumed,
+             "base_case": {st: {"cost_total": float(base_costs[k].sum()), "effect": float(base_outcomes[k, effect])}
+                           for k, st in enumerate(scenario.strategies)}}
     return PSAResult(
-        scenario=scenario, seed=int(seed), chunk_size=int(chunk_size), chunks=layout, method=method,
+        scenario=scenario.name, title=scenario.title, currency=scenario.settings.currency,
+        effect_name=scenario.analysis.effect, strategies=scenario.strategies,
+        strategy_labels=dict(scenario.strategy_labels), comparator=scenario.analysis.comparator,
+        wtp=tuple(float(w) for w in scenario.analysis.wtp), categories=scenario.categories, outcome_names=outcome_names,
         parameter_names=names,
+        parameter_groups={spec.name: list(spec.components) for spec in scenario.parameters if spec.family == "dirichlet"},
         parameters=np.concatenate([a["parameters"] for a in ordered]),
         costs=np.concatenate([a["costs"] for a in ordered]),
         outcomes=np.concatenate([a["outcomes"] for a in ordered]),
-        base_costs=base.costs[0], base_outcomes=base.outcomes[0], posterior=provenance, resumed_chunks=resumed,
-        individuals=individuals,
+        seed=int(seed), discount_outcomes=scenario.settings.discount_outcomes,
+        inputs=[tuple(f) for f in scenario.files], extra=extra, base_costs=base_costs, base_outcomes=base_outcomes,
     )
 
 

@@ -256,6 +256,25 @@ class FitResult:
     def converged(self) -> bool:
         return not self.failures
 
+    def summary(self) -> str:
+        """ArviZ's posterior summary, then the diagnostics verdict."""
+        verdict = "diagnostics pass" if self.converged else "diagnostics failed: " + "; ".join(self.failures)
+        return f"{self.summary_text}\n\n{verdict} (divergences: {self.divergences})"
+
+    def to_dict(self) -> dict:
+        """Calibrated parameters, R-hat, bulk ESS, divergences and failures (JSON-ready; no draws)."""
+        from costspine._files import _jsonable
+
+        return _jsonable({"calibrated": list(self.parameters), "rhat": self.rhat, "ess_bulk": self.ess_bulk,
+                          "divergences": self.divergences, "converged": self.converged, "failures": list(self.failures)})
+
+    def to_frame(self):
+        """Posterior draws keyed by ``draw`` (chains stacked), one column per calibrated parameter."""
+        import pandas as pd
+
+        n = len(next(iter(self.draws.values()))) if self.draws else 0
+        return pd.DataFrame({"draw": np.arange(n), **{name: np.asarray(self.draws[name]) for name in self.parameters}})
+
 
 def fit_evidence(evidence: Evidence, scenario: Scenario, *, draws: int, tune: int, chains: int,
                  target_accept: float, seed: int, progressbar: bool = False) -> FitResult:
