@@ -345,14 +345,11 @@ def draw_parameter_range(specs: tuple[ParameterSpec, ...], *, seed: int, start: 
     True
     """
     parts = []
-    for block, first, end in draw_blocks(start, stop):
+    for block, first, end in draw_blocks(start, stop) or ((0, 0, 0),):  # no draws: empty arrays
         drawn = draw_parameters(specs, end, seed_sequence(seed, PARAMETERS, block), correlations=correlations)
         parts.append({name: values[first:end] for name, values in drawn.items()})
     if len(parts) == 1:
         return parts[0]
-    if not parts:
-        return {name: values[:0] for name, values in draw_parameters(specs, 0, seed_sequence(seed, PARAMETERS, 0),
-                                                                         correlations=correlations).items()}
     return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
 
 
