@@ -11,7 +11,8 @@ component                          stream path                                  
 parameter ``name``, draw ``d``     ``(PARAMETERS, d // DRAW_BLOCK, name)``, value        psa, bia, microsim PSA
                                    ``d % DRAW_BLOCK`` of that stream
 correlated group ``a,b``           ``(PARAMETERS, d // DRAW_BLOCK, "correlation:a,b")``  psa, bia, microsim PSA
-posterior rows (every pool)        ``(PARAMETERS, d // DRAW_BLOCK, POSTERIOR_ROWS)``     psa, bia, microsim PSA
+posterior rows (pool ``k``)        ``(PARAMETERS, d // DRAW_BLOCK, POSTERIOR_ROWS)``,    psa, bia, microsim PSA
+                                   value ``k·DRAW_BLOCK + d % DRAW_BLOCK``
 individuals of draw ``d``          ``(MICROSIMULATION, d)`` (+ strategy name without     run --method microsim
                                    common random numbers); the base case is draw 0      (draw 0), microsim PSA
 EVPPI standard error               ``("evppi <names> at <wtp>",)``                      psa --evppi, voi

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from costspine._rng import PARAMETERS, POSTERIOR_ROWS, draw_blocks, stream
+from costspine._rng import DRAW_BLOCK, PARAMETERS, POSTERIOR_ROWS, draw_blocks, stream
 from costspine.errors import AnalysisError
 from costspine.params import draw_parameter_range
 
@@ -27,7 +27,8 @@ def draw_run_parameters(scenario, *, seed: int, start: int, stop: int, posterior
     posterior_pools : list of dict
         From :func:`costspine.bayes.posterior.load_posterior_pools`, when the scenario has
         ``posterior`` parameters; whole rows are resampled with the stream
-        ``(PARAMETERS, block, POSTERIOR_ROWS)``.
+        ``(PARAMETERS, block, POSTERIOR_ROWS)``: the first pool's :data:`~costspine._rng.DRAW_BLOCK`
+        row indices, then the next pool's, and so on.
 
     Returns
     -------
@@ -55,7 +56,10 @@ def draw_run_parameters(scenario, *, seed: int, start: int, stop: int, posterior
 
         parts = []
         for block, first, end in draw_blocks(start, stop) or ((0, 0, 0),):  # no draws: empty arrays
-            rows = draw_from_posterior_pools(list(posterior_pools), end, stream(seed, PARAMETERS, block, POSTERIOR_ROWS))
+            # every pool takes a whole block from the one stream, so a pool's rows never depend on
+            # how many draws the pool before it took (a chunk ending inside a block)
+            rows = draw_from_posterior_pools(list(posterior_pools), DRAW_BLOCK,
+                                             stream(seed, PARAMETERS, block, POSTERIOR_ROWS))
             parts.append({name: values[first:end] for name, values in rows.items()})
         params.update({name: np.concatenate([part[name] for part in parts]) for name in parts[0]})
     missing = [s.name for s in scenario.parameters if s.family == "posterior" and s.name not in params]

@@ -179,3 +179,16 @@ def test_microsimulation_draw_keys_follow_the_draw_index_in_the_run():
     assert len(set(keys)) == 4
     expected = seed_sequence(5, MICROSIMULATION, 3).generate_state(1, dtype=np.uint64)[0]
     assert keys[3] == expected
+
+
+def test_posterior_rows_are_drawn_per_draw_whatever_the_split(chancellor):
+    from costspine.analysis.parameter_draws import draw_run_parameters
+
+    pools = [{"evidence": "a.toml", "parameters": {"pa": np.arange(500.0), "pb": -np.arange(500.0)}},
+             {"evidence": "b.toml", "parameters": {"pc": np.arange(300.0) / 300}}]
+    whole = draw_run_parameters(chancellor, seed=6, start=0, stop=2200, posterior_pools=pools)
+    np.testing.assert_array_equal(whole["pb"], -whole["pa"])  # one row per draw, shared within a pool
+    assert not np.array_equal(whole["pa"][:300], whole["pc"] * 300)  # pools choose rows independently
+    for start, stop in ((0, 700), (950, 1050), (1999, 2200)):
+        part = draw_run_parameters(chancellor, seed=6, start=start, stop=stop, posterior_pools=pools)
+        assert_same_draws(part, {k: v[start:stop] for k, v in whole.items()})
