@@ -17,9 +17,9 @@ from costspine.analysis.bia import (
 )
 from costspine.errors import AnalysisError, Problem, ScenarioError, UsageError
 from costspine.model.inputs import evaluate_parameters
-from costspine.simulate.cohort import run_cohort
-from costspine.scenario.types import Scenario
 from costspine.scenario.budget_impact import BiaSpec, build_mix
+from costspine.scenario.types import Scenario
+from costspine.simulate.cohort import run_cohort
 
 
 @dataclass(frozen=True)
@@ -171,25 +171,28 @@ def compute_bia(scenario: Scenario, spec: BiaSpec, *, members: float | None = No
                   posterior=posterior)
 
 def _draw_parameters(scenario, policy, draws, seed, progress):
-    """Base case (``draws == 0``) or common parameter draws for the scenario and its policy."""
+    """Base case (``draws == 0``) or the run's parameter draws for the scenario and its policy.
+
+    The same layout as ``psa`` (:func:`costspine.analysis.parameter_draws.draw_run_parameters`):
+    draw ``d`` of a parameter is draw ``d`` of ``psa --seed`` with the same seed, and parameters the
+    two files share get the same draws.
+    """
     if not draws:
         return None, None, []
-    from costspine.params import draw_parameters
+    from costspine.analysis.parameter_draws import draw_run_parameters
 
-    param_seq, posterior_seq = np.random.SeedSequence(seed).spawn(2)
     out, provenance = [], []
     for s in (scenario, policy):
         if s is None:
             out.append(None)
             continue
-        params = draw_parameters(s.parameters, draws, np.random.default_rng(param_seq), correlations=s.correlations)
+        pools = []
         if any(spec.family == "posterior" for spec in s.parameters):
-            from costspine.bayes.posterior import draw_posterior_parameters
+            from costspine.bayes.posterior import load_posterior_pools
 
-            posterior, prov = draw_posterior_parameters(s, draws, np.random.default_rng(posterior_seq), progress=progress)
-            params.update(posterior)
+            pools, prov = load_posterior_pools(s, progress=progress)
             provenance += [p for p in prov if p not in provenance]
-        out.append(params)
+        out.append(draw_run_parameters(s, seed=int(seed), start=0, stop=int(draws), posterior_pools=pools))
     return out[0], out[1], provenance
 
 def _episode_rate(scenario, spec, params, *, base_case):

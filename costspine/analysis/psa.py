@@ -1,16 +1,13 @@
 """Probabilistic sensitivity analysis (PSA) runs: chunked, resumable and reproducible.
 
-A PSA of ``n_draws`` draws is cut into chunks of a fixed size (:data:`CHUNK_SIZE`, independent of
-the number of workers). Chunk ``c`` samples its parameters from its own stream::
-
-    SeedSequence(seed, spawn_key=(CHUNK_STREAM_KEY, c))
-
-so its draws depend only on ``(seed, c)`` (and the chunk's length). Any chunk can be recomputed
+A PSA of ``n_draws`` draws is cut into chunks (:data:`CHUNK_SIZE` by default, independent of
+the number of workers). Every random number comes from the one seed layout of
+:mod:`costspine._rng`: draw ``d`` of a parameter depends only on ``(seed, d, parameter name)``
+(:func:`costspine.analysis.parameter_draws.draw_run_parameters`, shared with ``bia``), and the
+microsimulation's individuals of draw ``d`` only on ``(seed, d)``. So any chunk can be recomputed
 alone, chunks can run in any order, in this process or on a Dask cluster, and the assembled
-result is bit-identical whatever ``--workers``, the scheduler or an interruption and ``--resume``.
-Within a chunk, :func:`costspine.params.draw_parameters` gives each parameter its own child stream
-keyed by its name; posterior rows (:mod:`costspine.bayes.posterior`) come from the child named
-``"posterior rows"``. Every strategy of a draw uses the same parameter values.
+result is bit-identical whatever the chunk size, ``--workers``, the scheduler or an interruption
+and ``--resume``. Every strategy of a draw uses the same parameter values.
 
 Chunks can be saved as they finish (:class:`ChunkStore`: ``chunk-000003.npz`` files plus a
 ``run.json`` describing the run), so an interrupted run resumes where it stopped; a store
@@ -31,16 +28,18 @@ from pathlib import Path
 
 import numpy as np
 
+from costspine._rng import PARAMETERS, POSTERIOR_ROWS, path_key, seed_sequence, stream
+from costspine.analysis.parameter_draws import draw_run_parameters
 from costspine.analysis.psa_result import PSAResult, result_columns  # noqa: F401 (re-exported)
 from costspine.errors import AnalysisError, UsageError
 
 CHUNK_SIZE = 1000
-"""Draws per chunk. Fixed, so that results never depend on the number of workers."""
+"""Draws per chunk by default (the same whatever the number of workers; results never depend on it)."""
 
-CHUNK_STREAM_KEY = int.from_bytes(hashlib.sha256(b"costspine psa chunk").digest()[:8], "little")
-"""First element of every chunk's spawn key: keeps PSA streams apart from other components."""
+CHUNK_STREAM_KEY = path_key(PARAMETERS)
+"""First element of every parameter block's spawn key (kept for callers; see :mod:`costspine._rng`)."""
 
-POSTERIOR_STREAM = "posterior rows"  # not an identifier, so no parameter can share its stream
+POSTERIOR_STREAM = POSTERIOR_ROWS
 STORE_FORMAT = 1
 METHODS = ("cohort", "microsim")
 SCHEDULER_TIMEOUT = "10s"  # how long to try reaching a --scheduler before giving up
@@ -62,14 +61,13 @@ def plan_chunks(n_draws: int, chunk_size: int = CHUNK_SIZE) -> tuple[tuple[int, 
 
 
 def chunk_seed_sequence(seed: int, chunk: int) -> np.random.SeedSequence:
-    """The seed sequence of PSA chunk ``chunk``: depends only on ``(seed, chunk)``."""
-    return np.random.SeedSequence(int(seed), spawn_key=(CHUNK_STREAM_KEY, int(chunk)))
+    """The root of parameter block ``chunk`` (draws ``chunk·1000 ..``): depends only on ``(seed, chunk)``."""
+    return seed_sequence(int(seed), PARAMETERS, int(chunk))
 
 
 def named_stream(seed_seq: np.random.SeedSequence, name: str) -> np.random.Generator:
-    """A child stream of ``seed_seq`` keyed by ``name`` (as :mod:`costspine.params` does per parameter)."""
-    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little")
-    return np.random.default_rng(np.random.SeedSequence(seed_seq.entropy, spawn_key=tuple(seed_seq.spawn_key) + (key,)))
+    """A child stream of ``seed_seq`` keyed by ``name``: :func:`costspine._rng.stream` ``(seed_seq, name)``."""
+    return stream(seed_seq, name)
 
 
 def sampled_parameter_names(scenario) -> tuple[str, ...]:
@@ -100,30 +98,24 @@ def prepare_posterior(scenario, *, progress=None) -> tuple[list[dict], list[dict
 
 
 def draw_chunk_parameters(scenario, *, seed: int, chunk: int, n_draws: int, posterior_pools=()) -> dict[str, np.ndarray]:
-    """Parameter draws of one chunk (non-derived parameters, each of shape (draw,))."""
-    from costspine.params import draw_parameters
+    """Parameter draws ``chunk·CHUNK_SIZE`` to ``chunk·CHUNK_SIZE + n_draws − 1`` (a default-size chunk).
 
-    seed_seq = chunk_seed_sequence(seed, chunk)
-    params = draw_parameters(scenario.parameters, n_draws, np.random.default_rng(seed_seq), correlations=scenario.correlations)
-    if posterior_pools:
-        from costspine.bayes.posterior import draw_from_posterior_pools
-
-        params.update(draw_from_posterior_pools(list(posterior_pools), n_draws, named_stream(seed_seq, POSTERIOR_STREAM)))
-    missing = [s.name for s in scenario.parameters if s.family == "posterior" and s.name not in params]
-    if missing:
-        raise AnalysisError(f"no posterior draws for {', '.join(missing)}: load them with prepare_posterior() "
-                            "and pass posterior_pools (the psa command does this)")
-    return params
+    Non-derived parameters, each of shape (draw,); see
+    :func:`costspine.analysis.parameter_draws.draw_run_parameters` for any range of draws.
+    """
+    start = int(chunk) * CHUNK_SIZE
+    return draw_run_parameters(scenario, seed=seed, start=start, stop=start + int(n_draws), posterior_pools=posterior_pools)
 
 
-def simulate_draws(scenario, params: dict[str, np.ndarray], *, method: str = "cohort", seed_seq=None,
-                   individuals: int | None = None):
+def simulate_draws(scenario, params: dict[str, np.ndarray], *, method: str = "cohort", seed: int | None = None,
+                   first_draw: int = 0, individuals: int | None = None):
     """Run the model on a batch of parameter draws: the one place a PSA chooses its engine.
 
     ``cohort``: :func:`costspine.simulate.cohort.run_cohort` (one cohort per population group when the
     scenario has a ``[population]``). ``microsim``: :func:`costspine.simulate.microsim.run_microsim` with
-    ``individuals`` per strategy and draw, its random numbers keyed from ``seed_seq`` (the chunk's
-    seed sequence, so a chunk stays reproducible on its own).
+    ``individuals`` per strategy and draw; the individuals of the batch's draw ``i`` come from the
+    run's stream for draw ``first_draw + i`` (so a chunk stays reproducible on its own and the
+    chunk size changes nothing).
     """
     if method == "cohort":
         from costspine.simulate.cohort import run_cohort
@@ -132,9 +124,9 @@ def simulate_draws(scenario, params: dict[str, np.ndarray], *, method: str = "co
     if method == "microsim":
         from costspine.simulate.microsim import run_microsim
 
-        if seed_seq is None:
-            raise UsageError("a PSA microsimulation needs the chunk's seed sequence")
-        return run_microsim(scenario, params, n_individuals=individuals, seed=seed_seq)
+        if seed is None:
+            raise UsageError("a PSA microsimulation needs the run's seed")
+        return run_microsim(scenario, params, n_individuals=individuals, seed=seed, first_draw=first_draw)
     raise UsageError(f"unknown simulation method {method!r}; available: {', '.join(METHODS)}")
 
 
@@ -161,10 +153,9 @@ def compute_chunk(scenario, *, seed: int, chunk: int, start: int, stop: int, pos
     from costspine.model.inputs import evaluate_parameters
 
     n = stop - start
-    params = draw_chunk_parameters(scenario, seed=seed, chunk=chunk, n_draws=n, posterior_pools=posterior_pools)
+    params = draw_run_parameters(scenario, seed=seed, start=start, stop=stop, posterior_pools=posterior_pools)
     try:
-        result = simulate_draws(scenario, params, method=method, seed_seq=chunk_seed_sequence(seed, chunk),
-                                individuals=individuals)
+        result = simulate_draws(scenario, params, method=method, seed=seed, first_draw=start, individuals=individuals)
     except AnalysisError as exc:
         message = _DRAW_LABEL.sub(lambda m: f"draw={int(m.group(1)) + start}", str(exc))
         raise AnalysisError(f"{message}\n(PSA chunk {chunk}: draws {start}..{stop - 1}, seed {seed})") from None
@@ -315,9 +306,9 @@ def run_psa(scenario, n_draws: int, *, seed: int, chunk_size: int = CHUNK_SIZE, 
     n_draws : int
         Number of draws (≥ 1).
     seed : int
-        The run's seed; chunk ``c`` uses :func:`chunk_seed_sequence` ``(seed, c)``.
+        The run's seed; draw ``d`` uses the streams of :mod:`costspine._rng` for ``(seed, d)``.
     chunk_size : int, default :data:`CHUNK_SIZE`
-        Draws per chunk. Part of the random layout: keep it fixed to reproduce a run.
+        Draws per chunk (the unit of work, progress and saved files). Results do not depend on it.
     method : {"cohort", "microsim"}
         Engine for every draw (see :func:`simulate_draws`).
     individuals : int, optional
@@ -339,7 +330,7 @@ def run_psa(scenario, n_draws: int, *, seed: int, chunk_size: int = CHUNK_SIZE, 
     Returns
     -------
     PSAResult
-        Identical, bit for bit, for the same scenario, seed and chunk size whatever ``workers``,
+        Identical, bit for bit, for the same scenario and seed whatever ``chunk_size``, ``workers``,
         ``scheduler`` or interruptions.
 
     Raises

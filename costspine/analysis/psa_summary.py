@@ -15,7 +15,6 @@ import numpy as np
 from costspine.analysis.psa_result import PSADraws, PSAResult
 from costspine.errors import UsageError
 
-
 DRAWS_FILE = "draws.npz"
 
 DRAWS_FORMAT = 1
@@ -77,7 +76,15 @@ def summarize_psa(draws: PSADraws, *, wtp, population: dict | None = None) -> tu
     per-draw tables, ``(headers, keys, matrix)`` (see :func:`write_matrix_csv`).
     """
     from costspine.analysis.cea import compute_cea
-    from costspine.analysis.decision import compute_ceac, compute_ceaf, compute_evpi, compute_mc_convergence, compute_net_benefit, population_evpi, summarize_incremental
+    from costspine.analysis.decision import (
+        compute_ceac,
+        compute_ceaf,
+        compute_evpi,
+        compute_mc_convergence,
+        compute_net_benefit,
+        population_evpi,
+        summarize_incremental,
+    )
 
     cost, effect = draws.total_cost, draws.effect
     lam = np.asarray(wtp, dtype=float)
@@ -183,19 +190,18 @@ def compute_evppi_rows(draws: PSADraws, groups, *, wtp, method: str = "gam") -> 
     The standard error's random numbers come from the PSA seed (a stream named by the group and
     threshold), so the same draws give the same numbers in ``psa --evppi`` and ``voi``.
     """
+    from costspine._rng import stream
     from costspine.analysis.decision import compute_evpi, compute_net_benefit
-    from costspine.analysis.psa import named_stream
     from costspine.analysis.voi import compute_evppi
 
     lam = np.asarray(wtp, dtype=float)
     nb = compute_net_benefit(draws.total_cost, draws.effect, lam)
     evpi = compute_evpi(draws.total_cost, draws.effect, lam)
     rows = []
-    seed_seq = np.random.SeedSequence(draws.seed)
     for label, group in groups:
         theta = {name: draws.parameters[:, draws.parameter_names.index(name)] for name in group}
         for j, w in enumerate(lam):
-            rng = named_stream(seed_seq, f"evppi {','.join(group)} at {w!r}")
+            rng = stream(draws.seed, f"evppi {','.join(group)} at {w!r}")  # costspine._rng's layout
             r = compute_evppi(nb[:, :, j], theta, method=method, rng=rng)
             rows.append({"group": label, "parameters": list(group), "wtp": float(w), "evppi_per_person": r.evppi, "se": r.se,
                          "evpi_per_person": float(evpi[j]), "method": method, "draws": r.n_draws})

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from costspine.errors import AnalysisError, ScenarioError, Problem
-from costspine.scenario.evidence import Evidence
-from costspine.model.inputs import base_case_parameters
 from costspine.engines.outcomes import cycle_weights, point_index
+from costspine.errors import AnalysisError, Problem, ScenarioError
+from costspine.model.inputs import base_case_parameters
+from costspine.scenario.evidence import Evidence
 from costspine.scenario.types import REST, Scenario
 
 RHAT_MAX = 1.01

@@ -143,8 +143,8 @@ def run(scenarios, out_dir, xlsx_path, method, individuals, seed, quiet):
 def validate(scenarios):
     """Check SCENARIOS: print every problem of every file, change nothing."""
     from costspine.errors import ScenarioError
-    from costspine.simulate.microsim import check_model
     from costspine.scenario.load import load_scenario
+    from costspine.simulate.microsim import check_model
 
     problems = []
     for path in scenarios:
@@ -254,9 +254,9 @@ def psa(scenario, draws, seed, wtp, evppi, evppi_method, population, horizon_yea
 
     Same seed, same results (bit for bit) whatever --workers, --scheduler or --resume.
     """
-    from costspine.progress import ProgressBar
     from costspine.cli.options import parse_wtp
     from costspine.cli.psa import run_psa_command
+    from costspine.progress import ProgressBar
 
     started = datetime.now(timezone.utc)
     (loaded,) = _load_all((scenario,))

@@ -10,9 +10,14 @@ from datetime import datetime
 from pathlib import Path
 
 from costspine._files import write_csv, write_json
+from costspine.analysis.bia_summary import (  # noqa: F401
+    MEASURES,
+    _years,
+    format_bia,
+    format_bia_comparison,
+    summarize_bia,
+)
 from costspine.reports.manifest import build_manifest
-from costspine.analysis.bia_summary import MEASURES, _years, format_bia, format_bia_comparison, summarize_bia  # noqa: F401
-
 
 # --------------------------------------------------------------------------------------------
 # Files

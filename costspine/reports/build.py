@@ -29,7 +29,14 @@ from pathlib import Path
 import numpy as np
 
 from costspine.reports.text import report_times
-from costspine.reports.workbook import CURRENCY_SYMBOLS, Chart, Column, Sheet, Table, Workbook
+from costspine.reports.workbook import (
+    CURRENCY_SYMBOLS,
+    Chart,
+    Column,
+    Sheet,
+    Table,
+    Workbook,
+)
 
 EFFECT_DECIMALS = 3
 INDICATOR_DECIMALS = 1
@@ -266,8 +273,12 @@ def resolve_scenario_prices(scenario) -> list:
     section = scenario.sections.get("unit_costs")
     if not section:
         return []
-    from costspine.catalogue.tables import load_catalogue, load_cpi, load_payer_multipliers
     from costspine.catalogue.prices import resolve_unit_prices
+    from costspine.catalogue.tables import (
+        load_catalogue,
+        load_cpi,
+        load_payer_multipliers,
+    )
 
     cpi = load_cpi()
     path = section.get("catalogue")

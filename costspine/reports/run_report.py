@@ -12,10 +12,24 @@ from functools import partial
 from pathlib import Path
 
 from costspine._files import write_csv, write_json
-from costspine.reports.build import build_run_workbook, output_name, plan_run_figures, workbook_path
-from costspine.reports.build_compare import build_comparison_workbook, plan_comparison_figures
+from costspine.reports.build import (
+    build_run_workbook,
+    output_name,
+    plan_run_figures,
+    workbook_path,
+)
+from costspine.reports.build_compare import (
+    build_comparison_workbook,
+    plan_comparison_figures,
+)
 from costspine.reports.manifest import build_manifest
-from costspine.reports.run_summary import describe_mcse, mcse_rows, parameter_rows, summarize_result, trajectory_rows
+from costspine.reports.run_summary import (
+    describe_mcse,
+    mcse_rows,
+    parameter_rows,
+    summarize_result,
+    trajectory_rows,
+)
 
 
 def write_run_report(results, *, out_dir: Path, xlsx_path: Path | None, argv: list[str], started: datetime,

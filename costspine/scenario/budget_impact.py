@@ -9,22 +9,18 @@ one :class:`~costspine.errors.ScenarioError`. :func:`build_mix` turns a valid ``
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-from costspine.errors import Problem, ScenarioError, describe_value as _describe
-
-
-import dataclasses
-from dataclasses import dataclass
-
-
+from costspine.errors import Problem, ScenarioError, UsageError
+from costspine.errors import describe_value as _describe
 from costspine.expressions import FUNCTIONS, TIME_NAMES, parse_expression
-from costspine.scenario.types import Scenario
 from costspine.scenario.load import load_scenario
-from costspine.errors import UsageError
+from costspine.scenario.types import Scenario
 
 MAX_YEARS = 10
 SHARE_TOLERANCE = 1e-6
@@ -248,7 +244,11 @@ def _check_episode_rate(add, spec, bands, parameters):
 
 
 def _rate(add, key, value, parameters):
-    from costspine.expressions import FUNCTIONS, ExpressionError, parse_expression  # light; imported where used
+    from costspine.expressions import (  # light; imported where used
+        FUNCTIONS,
+        ExpressionError,
+        parse_expression,
+    )
 
     if isinstance(value, str):
         try:

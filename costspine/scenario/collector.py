@@ -9,8 +9,15 @@ import math
 
 import numpy as np
 
-from costspine.errors import Problem, describe_value as _describe
-from costspine.expressions import FUNCTIONS, RESERVED_NAMES, Expression, ExpressionError, parse_expression
+from costspine.errors import Problem
+from costspine.errors import describe_value as _describe
+from costspine.expressions import (
+    FUNCTIONS,
+    RESERVED_NAMES,
+    Expression,
+    ExpressionError,
+    parse_expression,
+)
 
 
 class _Collector:

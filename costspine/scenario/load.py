@@ -14,22 +14,28 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine.errors import Problem, ScenarioError, describe_value as _describe
+from costspine.errors import Problem, ScenarioError
+from costspine.errors import describe_value as _describe
 from costspine.expressions import FUNCTIONS, TIME_NAMES
-from costspine.params import ARGUMENT_KEYS, FAMILIES, Correlation, ParameterSpec, canonical_args, rank_to_normal_correlation
-from costspine.scenario.types import REST, Analysis
-from costspine.scenario.types import LookupTable
-from costspine.scenario.types import Reward
-from costspine.scenario.types import Scenario
-from costspine.scenario.types import Settings
-from costspine.scenario.collector import _Collector
-from costspine.scenario.collector import _check_names
-from costspine.scenario.collector import _is_name
+from costspine.params import (
+    ARGUMENT_KEYS,
+    FAMILIES,
+    Correlation,
+    ParameterSpec,
+    canonical_args,
+    rank_to_normal_correlation,
+)
+from costspine.scenario.collector import _check_names, _Collector, _is_name, _unknown
 from costspine.scenario.files import _read_chain
-from costspine.scenario.collector import _unknown
-from costspine.scenario.types import CYCLE_UNITS_IN_YEARS
-
-
+from costspine.scenario.types import (
+    CYCLE_UNITS_IN_YEARS,
+    REST,
+    Analysis,
+    LookupTable,
+    Reward,
+    Scenario,
+    Settings,
+)
 
 CORRECTIONS = ("none", "half-cycle", "simpson")
 
