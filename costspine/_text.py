@@ -35,3 +35,46 @@ def _fmt(value) -> str:
     if abs(value) >= 10:
         return f"{value:,.2f}"
     return f"{value:.4f}"
+
+
+def format_wrapped_table(headers: list[str], rows: list[list], *, wrap: tuple[int, ...] = (0,), width: int = 100,
+                         title: str | None = None, min_wrap: int = 12) -> str:
+    """:func:`format_table` that fits ``width`` columns by wrapping the text of the ``wrap`` columns.
+
+    Numbers and other columns keep their full width; the room left is shared among the ``wrap``
+    columns (each at least ``min_wrap`` characters, and never wider than its longest cell), whose
+    cells wrap at spaces onto continuation lines. A single word longer than its column is broken.
+    Text columns are left-aligned, the others right-aligned.
+    """
+    import textwrap
+
+    cells = [[_fmt(v) for v in row] for row in rows]
+    natural = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    fixed = sum(w for i, w in enumerate(natural) if i not in wrap) + 2 * (len(headers) - 1)
+    room = max(width - fixed, min_wrap * len(wrap))
+    widths = list(natural)
+    wanted = {i: natural[i] for i in wrap}
+    while sum(wanted.values()) > room:  # shrink the widest wrapped column first
+        widest = max(wanted, key=wanted.get)
+        if wanted[widest] <= min_wrap:
+            break
+        wanted[widest] -= 1
+    for i, w in wanted.items():
+        widths[i] = max(w, min_wrap if natural[i] >= min_wrap else natural[i])
+    left = set(wrap) | {0}
+
+    def lines_of(row: list[str]) -> list[str]:
+        parts = [textwrap.wrap(v, widths[i]) or [""] if i in wrap else [v] for i, v in enumerate(row)]
+        height = max(len(p) for p in parts)
+        out = []
+        for n in range(height):
+            texts = [p[n] if n < len(p) else "" for p in parts]
+            out.append("  ".join(t.ljust(w) if i in left else t.rjust(w) for i, (t, w) in enumerate(zip(texts, widths))).rstrip())
+        return out
+
+    out = [title] if title else []
+    out += lines_of(list(headers))
+    out.append("  ".join("-" * w for w in widths))
+    for row in cells:
+        out += lines_of(row)
+    return "\n".join(out)
