@@ -42,9 +42,11 @@ def format_wrapped_table(headers: list[str], rows: list[list], *, wrap: tuple[in
     """:func:`format_table` that fits ``width`` columns by wrapping the text of the ``wrap`` columns.
 
     Numbers and other columns keep their full width; the room left is shared among the ``wrap``
-    columns (each at least ``min_wrap`` characters, and never wider than its longest cell), whose
-    cells wrap at spaces onto continuation lines. A single word longer than its column is broken.
-    Text columns are left-aligned, the others right-aligned.
+    columns (the widest shrinks first, down to its longest word, then if need be to ``min_wrap``
+    characters; never wider than its longest cell), whose cells wrap at spaces onto continuation
+    lines; only a word longer than its column is broken. The title wraps at ``width``. The table
+    exceeds ``width`` only when the unwrapped columns alone do. Wrapped columns are
+    left-aligned, the others right-aligned (first column left).
     """
     import textwrap
 
@@ -54,13 +56,16 @@ def format_wrapped_table(headers: list[str], rows: list[list], *, wrap: tuple[in
     room = max(width - fixed, min_wrap * len(wrap))
     widths = list(natural)
     wanted = {i: natural[i] for i in wrap}
-    while sum(wanted.values()) > room:  # shrink the widest wrapped column first
-        widest = max(wanted, key=wanted.get)
-        if wanted[widest] <= min_wrap:
-            break
-        wanted[widest] -= 1
+    longest_word = {i: max((len(word) for r in [headers, *cells] for word in str(r[i]).split()), default=1) for i in wrap}
+    for floor in ({i: min(natural[i], max(min_wrap, longest_word[i])) for i in wrap},
+                  {i: min(natural[i], min_wrap) for i in wrap}):
+        while sum(wanted.values()) > room:  # shrink the widest wrapped column first, words kept whole if possible
+            widest = max((i for i in wanted if wanted[i] > floor[i]), key=wanted.get, default=None)
+            if widest is None:
+                break
+            wanted[widest] -= 1
     for i, w in wanted.items():
-        widths[i] = max(w, min_wrap if natural[i] >= min_wrap else natural[i])
+        widths[i] = w
     left = set(wrap) | {0}
 
     def lines_of(row: list[str]) -> list[str]:
@@ -72,7 +77,7 @@ def format_wrapped_table(headers: list[str], rows: list[list], *, wrap: tuple[in
             out.append("  ".join(t.ljust(w) if i in left else t.rjust(w) for i, (t, w) in enumerate(zip(texts, widths))).rstrip())
         return out
 
-    out = [title] if title else []
+    out = textwrap.wrap(title, width) if title else []
     out += lines_of(list(headers))
     out.append("  ".join("-" * w for w in widths))
     for row in cells:
