@@ -183,3 +183,9 @@ def test_comparison_run_writes_a_trace_per_scenario(tmp_path):
     output = run(SPINE, ROOT / "scenarios" / "spine" / "injection_cut_50.toml", "--out", out, "--quiet")
     assert (out / "spine_base_case" / "trace.csv").is_file() and (out / "spine_injection_cut_50" / "trace.csv").is_file()
     assert output.count("Sequential incremental analysis") in (0, 2)  # --quiet may print nothing
+    rows = read_table(openpyxl.load_workbook(out / "run.xlsx"), "incremental_by_scenario")
+    assert len(rows) == 6 and {r["Status"] for r in rows} <= {"ND", "D", "ED"}
+    for name in ("spine_base_case", "spine_injection_cut_50"):
+        summary = json.loads((out / name / "summary.json").read_text(encoding="utf-8"))
+        mine = [r for r in rows if r["Scenario"] == name]
+        assert [r["Status"] for r in mine] == [r["status"] for r in summary["incremental_table"]["rows"]]
