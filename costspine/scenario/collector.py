@@ -5,6 +5,7 @@ the key came from, what was expected and what was found.
 from __future__ import annotations
 
 import difflib
+import keyword
 import math
 
 import numpy as np
@@ -107,7 +108,26 @@ class _Collector:
             return None
 
 def _is_name(text) -> bool:
-    return isinstance(text, str) and text.isidentifier() and text not in RESERVED_NAMES and text not in FUNCTIONS
+    """Whether ``text`` can name a parameter, value, table, state, strategy or reward in expressions.
+
+    An identifier that is not a Python keyword (``lambda``, ``if``, ``None``, ``True``: expressions
+    naming it would not parse), not a time variable or ``rest``, and not a function name. Soft
+    keywords (``match``, ``case``, ``_``) parse as names in expressions and are accepted.
+    """
+    return (isinstance(text, str) and text.isidentifier() and not keyword.iskeyword(text)
+            and text not in RESERVED_NAMES and text not in FUNCTIONS)
+
+
+def _name_message(text, rule: str) -> str:
+    """Why ``text`` cannot be a name: ``rule``, or for a Python keyword, what goes wrong and a fix.
+
+    >>> _name_message("lambda", "parameter names must be identifiers")
+    "'lambda' is a Python keyword: every expression that used it would fail with 'invalid syntax' — rename it, e.g. 'lambda_'"
+    """
+    if isinstance(text, str) and keyword.iskeyword(text):
+        return (f"{text!r} is a Python keyword: every expression that used it would fail with 'invalid syntax' — "
+                f"rename it, e.g. {text + '_'!r}")
+    return rule
 
 def _unknown(c: _Collector, keypath: str, name, known, what: str) -> None:
     hint = difflib.get_close_matches(str(name), list(known), n=1)

@@ -25,7 +25,13 @@ from costspine.params import (
     canonical_args,
     rank_to_normal_correlation,
 )
-from costspine.scenario.collector import _check_names, _Collector, _is_name, _unknown
+from costspine.scenario.collector import (
+    _check_names,
+    _Collector,
+    _is_name,
+    _name_message,
+    _unknown,
+)
 from costspine.scenario.files import _read_chain
 from costspine.scenario.types import (
     CYCLE_UNITS_IN_YEARS,
@@ -95,7 +101,7 @@ def _read_states(c: _Collector, raw: dict):
     for name, entry in states.items():
         key = f"states.{name}"
         if not _is_name(name):
-            c.add(key, "state names must be identifiers (letters, digits, underscore; not starting with a digit)")
+            c.add(key, _name_message(name, "state names must be identifiers (letters, digits, underscore; not starting with a digit)"))
             continue
         entry = c.table(key, entry)
         c.unknown_keys(key, entry, {"initial", "label"})
@@ -117,7 +123,7 @@ def _read_strategies(c: _Collector, raw: dict, states: tuple):
     for name, entry in strategies.items():
         key = f"strategies.{name}"
         if not _is_name(name):
-            c.add(key, "strategy names must be identifiers (letters, digits, underscore)")
+            c.add(key, _name_message(name, "strategy names must be identifiers (letters, digits, underscore)"))
             continue
         entry = c.table(key, entry)
         c.unknown_keys(key, entry, {"label", "description", "values", "transitions", "costs", "outcomes", "indicators", "services"})
@@ -126,7 +132,7 @@ def _read_strategies(c: _Collector, raw: dict, states: tuple):
         local = {}
         for vname, vexpr in c.table(f"{key}.values", entry.get("values"), required=False).items():
             if not _is_name(vname):
-                c.add(f"{key}.values.{vname}", "value names must be identifiers and not reserved words")
+                c.add(f"{key}.values.{vname}", _name_message(vname, "value names must be identifiers and not reserved words"))
                 continue
             expr = c.expression(f"{key}.values.{vname}", vexpr)
             if expr is not None:
@@ -168,7 +174,7 @@ def _read_parameters(c: _Collector, raw: dict) -> list[ParameterSpec]:
     for name, entry in params.items():
         key = f"parameters.{name}"
         if not _is_name(name):
-            c.add(key, "parameter names must be identifiers and not reserved words (rest, cycle, time_years, ...)")
+            c.add(key, _name_message(name, "parameter names must be identifiers and not reserved words (rest, cycle, time_years, ...)"))
             continue
         entry = c.table(key, entry)
         if not entry:
@@ -241,7 +247,7 @@ def _read_dirichlet(c: _Collector, key: str, name: str, entry: dict, source: str
     components, counts = [], []
     for comp, count in alpha.items():
         if not _is_name(comp):
-            c.add(f"{key}.alpha.{comp}", "component names must be identifiers")
+            c.add(f"{key}.alpha.{comp}", _name_message(comp, "component names must be identifiers"))
             continue
         number = c.number(f"{key}.alpha.{comp}", count, low=0)
         if number is not None:
@@ -270,7 +276,7 @@ def _read_rewards(c: _Collector, raw: dict, kind: str, section: str, states: tup
     rewards = []
     for name in names:
         if not _is_name(name):
-            c.add(f"{section}.{name}", "names must be identifiers")
+            c.add(f"{section}.{name}", _name_message(name, "names must be identifiers"))
             continue
         per_strategy_state, per_strategy_entry, category, label = {}, {}, None, name
         for strategy in strategies:
@@ -285,7 +291,7 @@ def _read_rewards(c: _Collector, raw: dict, kind: str, section: str, states: tup
             if kind == "cost":
                 cat = c.text(f"{keypath}.category", entry.get("category"))
                 if cat is not None and not _is_name(cat):
-                    c.add(f"{keypath}.category", "categories must be identifiers, e.g. injections")
+                    c.add(f"{keypath}.category", _name_message(cat, "categories must be identifiers, e.g. injections"))
                 category = category or cat
             label = entry.get("label", label) if isinstance(entry.get("label", label), str) else label
             per_strategy_state[strategy] = _read_state_values(c, f"{keypath}.values", entry.get("values"), states)
@@ -317,7 +323,7 @@ def _read_tables(c: _Collector, raw: dict, base_dir: Path) -> dict:
         y_col = c.text(f"{key}.y", entry.get("y"))
         method = c.text(f"{key}.method", entry.get("method", "step"), choices=["step", "linear"])
         if not _is_name(name):
-            c.add(key, "table names must be identifiers")
+            c.add(key, _name_message(name, "table names must be identifiers"))
             continue
         if None in (file, x_col, y_col, method):
             continue
