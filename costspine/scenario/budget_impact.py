@@ -9,7 +9,6 @@ one :class:`~costspine.errors.ScenarioError`. :func:`build_mix` turns a valid ``
 
 from __future__ import annotations
 
-import difflib
 import math
 
 import numpy as np
@@ -25,6 +24,7 @@ from costspine.expressions import FUNCTIONS, TIME_NAMES, parse_expression
 from costspine.scenario.types import Scenario
 from costspine.scenario.load import load_scenario
 from costspine.errors import UsageError
+from costspine.problems import Collector, did_you_mean
 
 MAX_YEARS = 10
 SHARE_TOLERANCE = 1e-6
@@ -48,7 +48,7 @@ def find_budget_impact_problems(section: dict, *, where: str, strategies: list[s
     section : dict
         The table as read from TOML.
     where : str
-        Prefix of key paths, e.g. ``"scenarios/bia.toml: budget_impact"``.
+        ``file: key.path`` of the table, e.g. ``"scenarios/bia.toml: budget_impact"``.
     strategies, categories : list of str
         The scenario's strategies and cost categories.
     parameters : collection of str, optional
@@ -60,41 +60,55 @@ def find_budget_impact_problems(section: dict, *, where: str, strategies: list[s
     list of Problem
         Empty when the section is valid.
     """
-    problems: list[Problem] = []
+    c, keypath = _collector_at(where)
+    check_budget_impact(c, section, keypath=keypath, strategies=strategies, categories=categories,
+                        parameters=parameters)
+    return c.problems
 
-    def add(key, message):
-        problems.append(Problem(f"{where}.{key}" if key else where, message))
+
+def check_budget_impact(c: Collector, section, *, strategies, categories, parameters=None,
+                        keypath: str = "budget_impact") -> None:
+    """Add every problem of a ``[budget_impact]`` table to the collector ``c``; never raises.
+
+    The same checks as :func:`find_budget_impact_problems`, for a reader that collects the problems
+    of every section (``costspine validate``, :func:`read_bia_spec`).
+    """
+    def at(key):
+        return f"{keypath}.{key}" if key else keypath
 
     if not isinstance(section, dict):
-        add("", f"expected a table, got {_describe(section)}")
-        return problems
-    for key in section:
-        if key not in SECTION_KEYS:
-            add(key, "unknown key" + _hint(key, SECTION_KEYS, always=True))
+        c.add(keypath, f"expected a table, got {_describe(section)}")
+        return
+    c.unknown_keys(keypath, section, SECTION_KEYS, listing="expected one of")
     for key in sorted(REQUIRED_KEYS - set(section)):
-        add(key, "missing (every input that changes the budget is written in the file; see docs/budget-impact.md)")
-    years = _number(add, "years", section.get("years"), low=1, high=MAX_YEARS, integer=True,
+        c.add(at(key), "missing (every input that changes the budget is written in the file; see docs/budget-impact.md)")
+    years = _number(c, at("years"), section.get("years"), low=1, high=MAX_YEARS, integer=True,
                     hint=" — ISPOR recommends 1 to 5 years")
-    _text(add, "perspective", section.get("perspective"), choices=PERSPECTIVES)
-    _text(add, "description", section.get("description"))
-    _number(add, "members", section.get("members"), low=0, exclusive=True)
-    _number(add, "member_growth_per_year", section.get("member_growth_per_year"), low=-1, high=1, exclusive=True,
+    _text(c, at("perspective"), section.get("perspective"), choices=PERSPECTIVES)
+    _text(c, at("description"), section.get("description"))
+    _number(c, at("members"), section.get("members"), low=0, exclusive_low=True)
+    _number(c, at("member_growth_per_year"), section.get("member_growth_per_year"), low=-1, high=1,
+            exclusive_low=True, exclusive_high=True,
             hint=_percent_hint(section.get("member_growth_per_year"), "growth is a fraction"))
-    _number(add, "discount_rate", section.get("discount_rate"), low=0, high=1, exclusive_high=True,
+    _number(c, at("discount_rate"), section.get("discount_rate"), low=0, high=1, exclusive_high=True,
             hint=_percent_hint(section.get("discount_rate"), "rates are fractions")
             + " (ISPOR BIA reports undiscounted budgets: discount_rate = 0)")
-    bands = _check_age_mix(add, section.get("age_mix"))
-    _check_episode_rate(add, section.get("episodes_per_1000_members"), bands, parameters)
+    bands = _check_age_mix(c, at("age_mix"), section.get("age_mix"))
+    _check_episode_rate(c, at("episodes_per_1000_members"), section.get("episodes_per_1000_members"), bands, parameters)
     if "categories" in section:
-        _check_categories(add, section["categories"], categories)
+        _check_categories(c, at("categories"), section["categories"], categories)
     for key in ("mix_current", "mix_new"):
-        if key in section and years is not None:
-            _resolve_mix(section[key], strategies=list(strategies), years=years, key=key, add=add)
-        elif key in section:
-            _resolve_mix(section[key], strategies=list(strategies), years=1, key=key, add=add, shape_only=True)
+        if key in section:
+            _resolve_mix(c, section[key], strategies=list(strategies), years=years or 1, keypath=at(key),
+                         shape_only=years is None)
     if "policy" in section:
-        _check_policy(add, section["policy"], years)
-    return problems
+        _check_policy(c, at("policy"), section["policy"], years)
+
+
+def _collector_at(where: str) -> tuple[Collector, str]:
+    """A collector for problems under ``where`` (``file: key.path`` or a bare key path)."""
+    file, sep, keypath = where.partition(": ")
+    return (Collector(default_file=file), keypath) if sep else (Collector(), where)
 
 
 def build_mix(spec: dict, *, strategies, years: int, where: str = "budget_impact.mix") -> np.ndarray:
@@ -108,26 +122,24 @@ def build_mix(spec: dict, *, strategies, years: int, where: str = "budget_impact
     ScenarioError
         With every problem of the table.
     """
-    problems: list[Problem] = []
-    mix = _resolve_mix(spec, strategies=list(strategies), years=years, key=None,
-                       add=lambda key, msg: problems.append(Problem(f"{where}.{key}" if key else where, msg)))
-    if problems:
-        raise ScenarioError(problems)
+    c, keypath = _collector_at(where)
+    mix = _resolve_mix(c, spec, strategies=list(strategies), years=years, keypath=keypath)
+    c.raise_if_any()
     return mix
 
 
-def _resolve_mix(spec, *, strategies, years, key, add, shape_only=False):
+def _resolve_mix(c: Collector, spec, *, strategies, years, keypath, shape_only=False):
     def path(*parts):
-        return ".".join(p for p in (key,) + parts if p)
+        return ".".join(p for p in (keypath,) + parts if p)
 
     if not isinstance(spec, dict) or not spec:
-        add(path(), f"expected a table {{strategy = share}}, got {_describe(spec)}")
+        c.add(path(), f"expected a table {{strategy = share}}, got {_describe(spec)}")
         return None
     shares = np.zeros((years, len(strategies)))
     rest, ok = [], True
     for name, value in spec.items():
         if name not in strategies:
-            add(path(name), "unknown strategy" + _hint(name, strategies, always=True))
+            c.add(path(name), "unknown strategy" + did_you_mean(name, strategies, always=True))
             ok = False
             continue
         j = strategies.index(name)
@@ -135,25 +147,25 @@ def _resolve_mix(spec, *, strategies, years, key, add, shape_only=False):
             rest.append(name)
         elif isinstance(value, list):
             if not shape_only and len(value) != years:
-                add(path(name), f"has {len(value)} shares; expected one per year ({years}), or a single share")
+                c.add(path(name), f"has {len(value)} shares; expected one per year ({years}), or a single share")
                 ok = False
                 continue
             for t, v in enumerate(value):
-                number = _number(add, path(name) + f"[{t}]", v, low=0, high=1)
+                number = _number(c, path(name) + f"[{t}]", v, low=0, high=1)
                 ok = ok and number is not None
                 if number is not None and not shape_only:
                     shares[t, j] = number
         elif isinstance(value, dict):
-            ok = _uptake_into(add, path(name), value, shares[:, j], years, shape_only) and ok
+            ok = _uptake_into(c, path(name), value, shares[:, j], years, shape_only) and ok
         elif isinstance(value, str):
-            add(path(name), f"expected a share, a list of shares by year, {{start, end, shape}} or \"rest\"; got {value!r}")
+            c.add(path(name), f"expected a share, a list of shares by year, {{start, end, shape}} or \"rest\"; got {value!r}")
             ok = False
         else:
-            number = _number(add, path(name), value, low=0, high=1)
+            number = _number(c, path(name), value, low=0, high=1)
             ok = ok and number is not None
             shares[:, j] = number or 0.0
     if len(rest) > 1:
-        add(path(), f"at most one strategy may be \"rest\"; got {', '.join(rest)}")
+        c.add(path(), f"at most one strategy may be \"rest\"; got {', '.join(rest)}")
         return None
     if not ok or shape_only:
         return None
@@ -162,191 +174,151 @@ def _resolve_mix(spec, *, strategies, years, key, add, shape_only=False):
         remainder = 1.0 - others
         bad = np.flatnonzero(remainder < -SHARE_TOLERANCE)
         if bad.size:
-            add(path(rest[0]), "\"rest\" would be negative: " + "; ".join(
+            c.add(path(rest[0]), "\"rest\" would be negative: " + "; ".join(
                 f"year {t + 1}: the other shares sum to {others[t]:.6g}" for t in bad))
             return None
         shares[:, strategies.index(rest[0])] = np.maximum(remainder, 0.0)
         return shares
     bad = np.flatnonzero(np.abs(others - 1.0) > SHARE_TOLERANCE)
     if bad.size:
-        add(path(), "shares must sum to 1 in every year: " + "; ".join(
+        c.add(path(), "shares must sum to 1 in every year: " + "; ".join(
             f"year {t + 1} sums to {others[t]:.6g}" for t in bad) + " — or let one strategy be \"rest\"")
         return None
     return shares
 
 
-def _uptake_into(add, key, spec, out, years, shape_only) -> bool:
+def _uptake_into(c: Collector, key, spec, out, years, shape_only) -> bool:
     ok = True
     for k in spec:
         if k not in UPTAKE_KEYS:
-            add(f"{key}.{k}", "unknown key" + _hint(k, UPTAKE_KEYS, always=True))
+            c.add(f"{key}.{k}", "unknown key" + did_you_mean(k, UPTAKE_KEYS, always=True))
             ok = False
     for k in sorted(UPTAKE_KEYS - set(spec)):
-        add(f"{key}.{k}", "missing; an uptake curve is {start = share, end = share, shape = \"linear\"}")
+        c.add(f"{key}.{k}", "missing; an uptake curve is {start = share, end = share, shape = \"linear\"}")
         ok = False
-    start = _number(add, f"{key}.start", spec.get("start"), low=0, high=1)
-    end = _number(add, f"{key}.end", spec.get("end"), low=0, high=1)
-    shape = _text(add, f"{key}.shape", spec.get("shape"), choices=UPTAKE_SHAPES)
+    start = _number(c, f"{key}.start", spec.get("start"), low=0, high=1)
+    end = _number(c, f"{key}.end", spec.get("end"), low=0, high=1)
+    shape = _text(c, f"{key}.shape", spec.get("shape"), choices=UPTAKE_SHAPES)
     if not ok or None in (start, end, shape):
         return False
     if shape_only:
         return True
     if years == 1 and start != end:
-        add(key, f"one year cannot go from {start} to {end}; give a single share")
+        c.add(key, f"one year cannot go from {start} to {end}; give a single share")
         return False
 
     out[:] = uptake_curve(start, end, years, shape=shape)
     return True
 
 
-def _check_age_mix(add, spec):
+def _check_age_mix(c: Collector, key, spec):
     if spec is None:
         return None
     if not isinstance(spec, dict) or not spec:
-        add("age_mix", f"expected a table {{band = share}} such as {{\"18-44\" = 0.5, \"45-64\" = 0.5}}; got {_describe(spec)}")
+        c.add(key, f"expected a table {{band = share}} such as {{\"18-44\" = 0.5, \"45-64\" = 0.5}}; got {_describe(spec)}")
         return None
-    values = [_number(add, f"age_mix.{band}", v, low=0, high=1) for band, v in spec.items()]
+    values = [_number(c, f"{key}.{band}", v, low=0, high=1) for band, v in spec.items()]
     if None not in values and abs(sum(values) - 1.0) > SHARE_TOLERANCE:
-        add("age_mix", f"shares must sum to 1; got {sum(values):.6g}")
+        c.add(key, f"shares must sum to 1; got {sum(values):.6g}")
     return list(spec)
 
 
-def _check_episode_rate(add, spec, bands, parameters):
-    key = "episodes_per_1000_members"
+def _check_episode_rate(c: Collector, key, spec, bands, parameters):
     if spec is None:
         return
     if not isinstance(spec, dict):
-        add(key, f"expected a table {{value = ..., source = \"...\"}}, got {_describe(spec)}"
-                 " — the rate needs its source (write \"assumption: ...\" where there is none)")
+        c.add(key, f"expected a table {{value = ..., source = \"...\"}}, got {_describe(spec)}"
+                   " — the rate needs its source (write \"assumption: ...\" where there is none)")
         return
     for k in spec:
         if k not in EPISODE_KEYS:
-            add(f"{key}.{k}", "unknown key" + _hint(k, EPISODE_KEYS, always=True))
-    source = _text(add, f"{key}.source", spec.get("source"), required=True)
+            c.add(f"{key}.{k}", "unknown key" + did_you_mean(k, EPISODE_KEYS, always=True))
+    source = _text(c, f"{key}.source", spec.get("source"), required=True)
     if source is not None and not source.strip():
-        add(f"{key}.source", "is empty; cite the source or write \"assumption: <reasoning>\"")
+        c.add(f"{key}.source", "is empty; cite the source or write \"assumption: <reasoning>\"")
     value = spec.get("value")
     if value is None:
-        add(f"{key}.value", "missing; expected episodes per 1,000 members per year (a number, an expression "
-                            "or, with age_mix, a table by age band)")
+        c.add(f"{key}.value", "missing; expected episodes per 1,000 members per year (a number, an expression "
+                              "or, with age_mix, a table by age band)")
     elif isinstance(value, dict):
         if bands is None:
-            add(f"{key}.value", "a rate by age band needs an age_mix table with the same bands")
+            c.add(f"{key}.value", "a rate by age band needs an age_mix table with the same bands")
             return
         for band in value:
             if band not in bands:
-                add(f"{key}.value.{band}", "not a band of age_mix" + _hint(band, bands, always=True))
+                c.add(f"{key}.value.{band}", "not a band of age_mix" + did_you_mean(band, bands, always=True))
         for band in bands:
             if band not in value:
-                add(f"{key}.value.{band}", "missing; give a rate for every band of age_mix")
+                c.add(f"{key}.value.{band}", "missing; give a rate for every band of age_mix")
             else:
-                _rate(add, f"{key}.value.{band}", value[band], parameters)
+                _rate(c, f"{key}.value.{band}", value[band], parameters)
     else:
         if bands is not None:
-            add(f"{key}.value", "with age_mix, give a table of rates by age band")
-        _rate(add, f"{key}.value", value, parameters)
+            c.add(f"{key}.value", "with age_mix, give a table of rates by age band")
+        _rate(c, f"{key}.value", value, parameters)
 
 
-def _rate(add, key, value, parameters):
-    from costspine.expressions import FUNCTIONS, ExpressionError, parse_expression  # light; imported where used
-
+def _rate(c: Collector, key, value, parameters):
     if isinstance(value, str):
-        try:
-            expr = parse_expression(value)
-        except ExpressionError as exc:
-            add(key, str(exc))
+        expr = c.expression(key, value)
+        if expr is None:
             return
         unknown = sorted(expr.names - set(parameters)) if parameters is not None else []
         for name in unknown:
-            add(key, f"{name!r} is not a parameter" + _hint(name, parameters, always=False))
+            c.add(key, f"{name!r} is not a parameter" + did_you_mean(name, parameters))
         if not expr.names and expr.calls <= set(FUNCTIONS):
-            _number(add, key, float(np.asarray(expr.evaluate({}))), low=0)
+            _number(c, key, float(np.asarray(expr.evaluate({}))), low=0)
     else:
-        _number(add, key, value, low=0)
+        _number(c, key, value, low=0)
 
 
-def _check_categories(add, value, categories):
+def _check_categories(c: Collector, key, value, categories):
     if value == "all":
         return
     if not isinstance(value, list) or not value:
-        add("categories", f"expected \"all\" or a non-empty array of cost categories; got {_describe(value)}")
+        c.add(key, f"expected \"all\" or a non-empty array of cost categories; got {_describe(value)}")
         return
     seen = set()
     for i, name in enumerate(value):
         if not isinstance(name, str) or name not in categories:
-            add(f"categories[{i}]", f"unknown cost category {name!r}" + _hint(str(name), categories, always=True))
+            c.add(f"{key}[{i}]", f"unknown cost category {name!r}" + did_you_mean(str(name), categories, always=True))
         elif name in seen:
-            add(f"categories[{i}]", f"{name!r} is listed twice")
+            c.add(f"{key}[{i}]", f"{name!r} is listed twice")
         seen.add(name)
 
 
-def _check_policy(add, spec, years):
+def _check_policy(c: Collector, key, spec, years):
     if not isinstance(spec, dict):
-        add("policy", f"expected a table {{scenario = \"file.toml\", start_year = 2}}; got {_describe(spec)}")
+        c.add(key, f"expected a table {{scenario = \"file.toml\", start_year = 2}}; got {_describe(spec)}")
         return
     for k in spec:
         if k not in POLICY_KEYS:
-            add(f"policy.{k}", "unknown key" + _hint(k, POLICY_KEYS, always=True))
+            c.add(f"{key}.{k}", "unknown key" + did_you_mean(k, POLICY_KEYS, always=True))
     for k in sorted(POLICY_KEYS - set(spec)):
-        add(f"policy.{k}", "missing; a policy is {scenario = \"file.toml\", start_year = 2}")
-    scenario = _text(add, "policy.scenario", spec.get("scenario"))
+        c.add(f"{key}.{k}", "missing; a policy is {scenario = \"file.toml\", start_year = 2}")
+    scenario = _text(c, f"{key}.scenario", spec.get("scenario"))
     if scenario is not None and not scenario.endswith(".toml"):
-        add("policy.scenario", f"expected the path of a scenario file ending in .toml; got {scenario!r}")
+        c.add(f"{key}.scenario", f"expected the path of a scenario file ending in .toml; got {scenario!r}")
     high = years if years is not None else MAX_YEARS
-    _number(add, "policy.start_year", spec.get("start_year"), low=1, high=high, integer=True,
+    _number(c, f"{key}.start_year", spec.get("start_year"), low=1, high=high, integer=True,
             hint=f" — the policy must start within the horizon (years = {high})")
 
 
-def _number(add, key, value, *, low=None, high=None, integer=False, exclusive=False, exclusive_high=False, hint=""):
+def _number(c: Collector, key, value, **bounds):
+    """A number in the section (never an expression); None (and no problem) when absent."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        add(key, f"expected a number, got {_describe(value)}")
-        return None
-    if not math.isfinite(value):
-        add(key, f"expected a finite number, got {value}")
-        return None
-    if integer and value != int(value):
-        add(key, f"expected a whole number, got {value}")
-        return None
-    too_low = low is not None and (value <= low if exclusive else value < low)
-    too_high = high is not None and (value >= high if (exclusive or exclusive_high) else value > high)
-    if too_low or too_high:
-        left = "(" if (exclusive or low is None) else "["
-        right = ")" if (exclusive or exclusive_high or high is None) else "]"
-        lo = "-inf" if low is None else f"{low:g}"
-        hi = "inf" if high is None else f"{high:g}"
-        add(key, f"must be in {left}{lo}, {hi}{right}; got {value:g}{hint}")
-        return None
-    return int(value) if integer else float(value)
+    return c.number(key, value, expressions=False, compact=True, **bounds)
 
 
-def _text(add, key, value, *, choices=None, required=False):
-    if value is None:
-        if required:
-            add(key, "missing; expected text")
-        return None
-    if not isinstance(value, str):
-        add(key, f"expected text, got {_describe(value)}")
-        return None
-    if choices is not None and value not in choices:
-        add(key, f"expected one of {', '.join(map(repr, choices))}; got {value!r}" + _hint(value, choices))
-        return None
-    return value
+def _text(c: Collector, key, value, *, choices=None, required=False):
+    return c.text(key, value, choices=choices, required=required, missing="missing; expected text")
 
 
 def _percent_hint(value, what: str) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= abs(value) < 100:
         return f" — {what}, did you mean {value / 100:g}?"
     return ""
-
-
-def _hint(name, known, *, always=False) -> str:
-    known = sorted(str(k) for k in known)
-    match = difflib.get_close_matches(str(name), known, n=1)
-    if match:
-        return f" — did you mean {match[0]!r}?"
-    return f"; expected one of: {', '.join(known)}" if always and known else ""
 
 
 @dataclass(frozen=True)

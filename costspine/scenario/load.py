@@ -22,7 +22,7 @@ from costspine.scenario.types import LookupTable
 from costspine.scenario.types import Reward
 from costspine.scenario.types import Scenario
 from costspine.scenario.types import Settings
-from costspine.scenario.collector import _Collector
+from costspine.problems import Collector
 from costspine.scenario.collector import _check_names
 from costspine.scenario.collector import _is_name
 from costspine.scenario.files import _read_chain
@@ -58,7 +58,7 @@ REWARD_KEYS = {"cost": {"category", "values", "on_entry", "label"},
                "indicator": {"values", "label", "unit"},
                "service": {"values", "on_entry", "label"}}
 
-def _read_settings(c: _Collector, raw: dict) -> Settings | None:
+def _read_settings(c: Collector, raw: dict) -> Settings | None:
     s = c.table("settings", raw.get("settings"))
     c.unknown_keys("settings", s, SECTION_KEYS["settings"])
     for key in sorted(REQUIRED_SETTINGS - set(s)):
@@ -81,7 +81,7 @@ def _read_settings(c: _Collector, raw: dict) -> Settings | None:
         return None
     return Settings(**values)
 
-def _read_states(c: _Collector, raw: dict):
+def _read_states(c: Collector, raw: dict):
     states = c.table("states", raw.get("states"))
     names, labels, initial = [], {}, {}
     if not states:
@@ -103,7 +103,7 @@ def _read_states(c: _Collector, raw: dict):
                 initial[name] = expr
     return tuple(names), labels, initial
 
-def _read_strategies(c: _Collector, raw: dict, states: tuple):
+def _read_strategies(c: Collector, raw: dict, states: tuple):
     strategies = c.table("strategies", raw.get("strategies"))
     names, labels, values, rows, overrides = [], {}, {}, {}, {}
     if not strategies:
@@ -130,7 +130,7 @@ def _read_strategies(c: _Collector, raw: dict, states: tuple):
         overrides[name] = {kind: c.table(f"{key}.{kind}", entry.get(kind), required=False) for kind in ("costs", "outcomes", "indicators", "services")}
     return tuple(names), labels, values, rows, overrides
 
-def _read_matrix(c: _Collector, keypath: str, table: dict, states: tuple) -> dict:
+def _read_matrix(c: Collector, keypath: str, table: dict, states: tuple) -> dict:
     matrix = {}
     for origin_state, row in table.items():
         rkey = f"{keypath}.{origin_state}"
@@ -156,7 +156,7 @@ def _read_matrix(c: _Collector, keypath: str, table: dict, states: tuple) -> dic
         matrix[origin_state] = cells
     return matrix
 
-def _read_parameters(c: _Collector, raw: dict) -> list[ParameterSpec]:
+def _read_parameters(c: Collector, raw: dict) -> list[ParameterSpec]:
     params = c.table("parameters", raw.get("parameters"), required=False)
     specs = []
     for name, entry in params.items():
@@ -228,7 +228,7 @@ def _read_parameters(c: _Collector, raw: dict) -> list[ParameterSpec]:
             specs.append(ParameterSpec(name, family, source, args, mean if value is None and "value" not in entry else value, **bounds))
     return specs
 
-def _read_dirichlet(c: _Collector, key: str, name: str, entry: dict, source: str) -> list[ParameterSpec]:
+def _read_dirichlet(c: Collector, key: str, name: str, entry: dict, source: str) -> list[ParameterSpec]:
     alpha = c.table(f"{key}.alpha", entry.get("alpha"))
     if "value" in entry:
         c.add(f"{key}.value", "a Dirichlet's base case is the mean of each component; remove value")
@@ -254,7 +254,7 @@ def _read_dirichlet(c: _Collector, key: str, name: str, entry: dict, source: str
         return [ParameterSpec(name, "dirichlet", source, {"alpha": tuple(counts)}, components=tuple(components))]
     return []
 
-def _read_rewards(c: _Collector, raw: dict, kind: str, section: str, states: tuple, strategies: tuple, overrides: dict) -> list[Reward]:
+def _read_rewards(c: Collector, raw: dict, kind: str, section: str, states: tuple, strategies: tuple, overrides: dict) -> list[Reward]:
     table = c.table(section, raw.get(section), required=False)
     names = list(table)
     for strategy in strategies:
@@ -289,7 +289,7 @@ def _read_rewards(c: _Collector, raw: dict, kind: str, section: str, states: tup
         rewards.append(Reward(name, kind, category, label, per_strategy_state, per_strategy_entry))
     return rewards
 
-def _read_state_values(c: _Collector, keypath: str, table, states: tuple) -> dict:
+def _read_state_values(c: Collector, keypath: str, table, states: tuple) -> dict:
     out = {}
     for state, value in c.table(keypath, table, required=False).items():
         if state not in states:
@@ -300,7 +300,7 @@ def _read_state_values(c: _Collector, keypath: str, table, states: tuple) -> dic
             out[state] = expr
     return out
 
-def _read_tables(c: _Collector, raw: dict, base_dir: Path) -> dict:
+def _read_tables(c: Collector, raw: dict, base_dir: Path) -> dict:
     tables = {}
     for name, entry in c.table("tables", raw.get("tables"), required=False).items():
         key = f"tables.{name}"
@@ -336,7 +336,7 @@ def _read_columns(path: Path, x_col: str, y_col: str):
         raise KeyError(f"columns are {', '.join(rows[0])}")
     return np.array([float(r[x_col]) for r in rows]), np.array([float(r[y_col]) for r in rows])
 
-def _read_analysis(c: _Collector, raw: dict, strategies: tuple, outcome_names: list) -> Analysis | None:
+def _read_analysis(c: Collector, raw: dict, strategies: tuple, outcome_names: list) -> Analysis | None:
     a = c.table("analysis", raw.get("analysis"))
     c.unknown_keys("analysis", a, SECTION_KEYS["analysis"])
     effect = c.text("analysis.effect", a.get("effect")) if a else None
@@ -365,7 +365,7 @@ def _read_analysis(c: _Collector, raw: dict, strategies: tuple, outcome_names: l
         return None
     return Analysis(effect, comparator, tuple(numbers), tuple(times))
 
-def _read_correlations(c: _Collector, raw: dict, specs: list[ParameterSpec]) -> tuple:
+def _read_correlations(c: Collector, raw: dict, specs: list[ParameterSpec]) -> tuple:
     entries = raw.get("correlations", [])
     if not isinstance(entries, list):
         c.add("correlations", "expected an array of tables: [[correlations]] parameters = [...], matrix = [[...]]")
@@ -412,7 +412,7 @@ def _read_correlations(c: _Collector, raw: dict, specs: list[ParameterSpec]) -> 
             groups.append(Correlation(tuple(names), tuple(map(tuple, m.tolist()))))
     return tuple(groups)
 
-def _order(c: _Collector, keypath: str, exprs: dict, known: set) -> dict:
+def _order(c: Collector, keypath: str, exprs: dict, known: set) -> dict:
     """Topological order of named expressions that may refer to each other; reports loops."""
     ordered, visiting = {}, set()
 
@@ -458,7 +458,7 @@ def load_scenario(path) -> Scenario:
     raw, origin, files = _read_chain(path, problems)
     if problems:
         raise ScenarioError(problems)
-    c = _Collector(origin, str(path))
+    c = Collector(origin, str(path))
     c.unknown_keys("", raw, TOP_LEVEL_KEYS)
     model = c.table("model", raw.get("model"), required=False)
     c.unknown_keys("model", model, SECTION_KEYS["model"])
