@@ -34,6 +34,26 @@ def did_you_mean(name, known, *, always: bool = False) -> str:
     return f"; expected one of: {', '.join(known)}" if always and known else ""
 
 
+def declaring_file(origin: dict, keypath: str, *, default: str = "") -> str:
+    """The file that declares ``keypath``: its ``section.key`` entry in ``origin``, else its section's, else ``default``."""
+    parts = keypath.split(".")
+    return origin.get(".".join(parts[:2])) or origin.get(parts[0].split("[")[0]) or default
+
+
+def collector_at(where: str) -> tuple["Collector", str]:
+    """A fresh collector and key path for problems under ``where`` (``"file: key.path"`` or a bare key path).
+
+    Examples
+    --------
+    >>> c, keypath = collector_at("bia.toml: budget_impact")
+    >>> c.add(keypath + ".years", "missing")
+    >>> str(c.problems[0])
+    'bia.toml: budget_impact.years: missing'
+    """
+    file, sep, keypath = where.partition(": ")
+    return (Collector(default_file=file), keypath) if sep else (Collector(), where)
+
+
 class Collector:
     """Accumulates the problems of one reading, each with the file its key came from.
 
@@ -62,8 +82,7 @@ class Collector:
 
     def file_of(self, keypath: str) -> str:
         """The file that declares ``keypath`` (its ``section.key`` entry, else its section, else the default)."""
-        parts = keypath.split(".")
-        return self.origin.get(".".join(parts[:2])) or self.origin.get(parts[0].split("[")[0]) or self.default_file
+        return declaring_file(self.origin, keypath, default=self.default_file)
 
     def add(self, keypath: str, message: str) -> None:
         """Add a problem at ``keypath`` (named with its declaring file); the same problem is said once."""

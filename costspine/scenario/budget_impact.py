@@ -24,7 +24,7 @@ from costspine.expressions import FUNCTIONS, TIME_NAMES, parse_expression
 from costspine.scenario.types import Scenario
 from costspine.scenario.load import load_scenario
 from costspine.errors import UsageError
-from costspine.problems import Collector, did_you_mean
+from costspine.problems import Collector, collector_at, did_you_mean
 
 MAX_YEARS = 10
 SHARE_TOLERANCE = 1e-6
@@ -60,7 +60,7 @@ def find_budget_impact_problems(section: dict, *, where: str, strategies: list[s
     list of Problem
         Empty when the section is valid.
     """
-    c, keypath = _collector_at(where)
+    c, keypath = collector_at(where)
     check_budget_impact(c, section, keypath=keypath, strategies=strategies, categories=categories,
                         parameters=parameters)
     return c.problems
@@ -105,12 +105,6 @@ def check_budget_impact(c: Collector, section, *, strategies, categories, parame
         _check_policy(c, at("policy"), section["policy"], years)
 
 
-def _collector_at(where: str) -> tuple[Collector, str]:
-    """A collector for problems under ``where`` (``file: key.path`` or a bare key path)."""
-    file, sep, keypath = where.partition(": ")
-    return (Collector(default_file=file), keypath) if sep else (Collector(), where)
-
-
 def build_mix(spec: dict, *, strategies, years: int, where: str = "budget_impact.mix") -> np.ndarray:
     """Pathway shares by year, shape (year, strategy), from a ``mix_current``/``mix_new`` table.
 
@@ -122,7 +116,7 @@ def build_mix(spec: dict, *, strategies, years: int, where: str = "budget_impact
     ScenarioError
         With every problem of the table.
     """
-    c, keypath = _collector_at(where)
+    c, keypath = collector_at(where)
     mix = _resolve_mix(c, spec, strategies=list(strategies), years=years, keypath=keypath)
     c.raise_if_any()
     return mix
@@ -383,30 +377,22 @@ def read_bia_spec(scenario: Scenario) -> BiaSpec:
         With every problem of the section, of the policy file, and of how the policy lines up
         with the BIA scenario (strategies, categories, cycles, currency, services).
     """
-    where = f"{scenario.path}: budget_impact"
     section = scenario.sections.get("budget_impact")
     if section is None:
-        raise ScenarioError(Problem(where, "missing; `costspine bia` needs a [budget_impact] section — add one, or "
-                                           "write a small BIA file that `extends` this scenario (see docs/budget-impact.md)"))
-    names = _parameter_names(scenario)
-    problems = find_budget_impact_problems(section, where=where, strategies=list(scenario.strategies),
-                                           categories=list(scenario.categories), parameters=names)
-    policy, policy_own_cycles = None, None
-    policy_entry = section.get("policy") if isinstance(section, dict) else None
-    policy_ok = not any(p.where.startswith(f"{where}.policy") for p in problems)
-    if policy_ok and isinstance(policy_entry, dict) and isinstance(policy_entry.get("scenario"), str):
-        policy, policy_own_cycles, policy_problems = _load_policy(scenario, policy_entry["scenario"],
-                                                                  where=f"{where}.policy.scenario")
-        problems += policy_problems
-    if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(Problem(f"{scenario.path}: budget_impact", "missing; `costspine bia` needs a [budget_impact] "
+                                    "section — add one, or write a small BIA file that `extends` this scenario (see "
+                                    "docs/budget-impact.md)"))
+    c = Collector(scenario.origin, str(scenario.path))
+    policy, policy_own_cycles = check_budget_impact_section(c, scenario)
+    c.raise_if_any()
+    policy_entry = section.get("policy")
     rate_value = section["episodes_per_1000_members"]["value"]
     if isinstance(rate_value, dict):
         rate = {band: parse_expression(rate_value[band]) for band in section["age_mix"]}
     else:
         rate = parse_expression(rate_value)
     categories = scenario.categories if section["categories"] == "all" else \
-        tuple(c for c in scenario.categories if c in section["categories"])
+        tuple(cat for cat in scenario.categories if cat in section["categories"])
     return BiaSpec(
         perspective=section["perspective"],
         description=section.get("description", ""),
@@ -425,54 +411,85 @@ def read_bia_spec(scenario: Scenario) -> BiaSpec:
         policy_own_cycles=policy_own_cycles,
     )
 
+def check_budget_impact_section(c: Collector, scenario: Scenario) -> tuple[Scenario | None, int | None]:
+    """Add every problem of ``scenario``'s ``[budget_impact]`` section and of its policy file to ``c``.
+
+    The checks of :func:`read_bia_spec` (what ``costspine bia`` rejects as a file problem), for a
+    reader that collects the problems of every section, such as ``costspine validate``. Each
+    problem names the file that declares its key; the policy file is resolved against the folder
+    of the file that declares ``[budget_impact.policy]``.
+
+    Returns
+    -------
+    policy : Scenario or None
+        The policy scenario, ready to run (None when there is none or it has problems).
+    policy_own_cycles : int or None
+        The policy file's own ``n_cycles``.
+    """
+    section = scenario.sections.get("budget_impact")
+    if section is None:
+        return None, None
+    start = len(c.problems)
+    check_budget_impact(c, section, strategies=list(scenario.strategies), categories=list(scenario.categories),
+                        parameters=_parameter_names(scenario))
+    policy_entry = section.get("policy") if isinstance(section, dict) else None
+    policy_ok = not any(p.where.partition(": ")[2].startswith("budget_impact.policy") for p in c.problems[start:])
+    if policy_ok and isinstance(policy_entry, dict) and isinstance(policy_entry.get("scenario"), str):
+        return _load_policy(c, scenario, policy_entry["scenario"])
+    return None, None
+
 def _parameter_names(scenario: Scenario) -> set:
     return {name for spec in scenario.parameters for name in (spec.components or (spec.name,))}
 
-def _load_policy(scenario: Scenario, relative: str, *, where: str):
-    """Load the policy scenario (relative to the BIA file) and check it lines up with the BIA scenario.
+def _load_policy(c: Collector, scenario: Scenario, relative: str) -> tuple[Scenario | None, int | None]:
+    """Load the policy scenario and check it lines up with the BIA scenario, adding problems to ``c``.
 
-    Returns ``(policy ready to run, its own n_cycles, problems)``.
+    ``relative`` is resolved against the folder of the file that declares ``[budget_impact.policy]``.
+    Returns ``(policy ready to run, its own n_cycles)``, or ``(None, None)`` when there are problems.
     """
-    path = scenario.path.parent / relative
+    keypath = "budget_impact.policy.scenario"
+    path = scenario.declared_path(keypath, relative)
     if not path.is_file():
-        return None, None, [Problem(where, f"file not found: {path} (the path is relative to {scenario.path.parent}/)")]
+        c.add(keypath, f"file not found: {path} (the path is relative to {path.parent}/, the folder of "
+                       f"{c.file_of(keypath)})")
+        return None, None
     try:
         policy = load_scenario(path)
     except ScenarioError as exc:
-        return None, None, list(exc.problems)
-    problems = []
+        c.extend(exc.problems)
+        return None, None
+    start = len(c.problems)
     if set(policy.strategies) != set(scenario.strategies):
-        problems.append(Problem(f"{policy.path}: strategies", f"a policy must declare the same strategies as "
-                                f"{scenario.path} ({', '.join(scenario.strategies)}); got {', '.join(policy.strategies)}"))
+        c.add_at(f"{policy.path}: strategies", f"a policy must declare the same strategies as "
+                 f"{scenario.path} ({', '.join(scenario.strategies)}); got {', '.join(policy.strategies)}")
     if set(policy.categories) != set(scenario.categories):
-        problems.append(Problem(f"{policy.path}: costs", f"a policy must use the same cost categories as "
-                                f"{scenario.path} ({', '.join(scenario.categories)}); got {', '.join(policy.categories)}"))
+        c.add_at(f"{policy.path}: costs", f"a policy must use the same cost categories as "
+                 f"{scenario.path} ({', '.join(scenario.categories)}); got {', '.join(policy.categories)}")
     ours, theirs = scenario.settings, policy.settings
     for key in ("cycle_length", "cycle_unit", "cycle_correction", "currency", "price_year"):
         if getattr(ours, key) != getattr(theirs, key):
-            problems.append(Problem(f"{policy.path}: settings.{key}", f"must equal {scenario.path}'s "
-                                    f"({getattr(ours, key)!r}) so that both run on the same cycles and prices; "
-                                    f"got {getattr(theirs, key)!r}"))
-    services, service_problems = _policy_services(scenario, policy)
-    problems += service_problems
-    if problems:
-        return None, None, problems
+            c.add_at(f"{policy.path}: settings.{key}", f"must equal {scenario.path}'s "
+                     f"({getattr(ours, key)!r}) so that both run on the same cycles and prices; "
+                     f"got {getattr(theirs, key)!r}")
+    services = _policy_services(c, scenario, policy)
+    if len(c.problems) > start:
+        return None, None
     # The BIA file sets how long an episode is followed; the policy changes prices and volumes only.
     settings = dataclasses.replace(theirs, n_cycles=ours.n_cycles)
-    return dataclasses.replace(policy, settings=settings, services=services), theirs.n_cycles, []
+    return dataclasses.replace(policy, settings=settings, services=services), theirs.n_cycles
 
-def _policy_services(scenario: Scenario, policy: Scenario) -> tuple[tuple, list[Problem]]:
+def _policy_services(c: Collector, scenario: Scenario, policy: Scenario) -> tuple:
     """The services counted under the policy: the policy's own entry of a name, else the BIA file's.
 
     A BIA file's ``[services]`` entry is evaluated in the policy scenario (its parameters, its
     trace), so a policy that changes volumes through a parameter changes the counts too.
     """
     own = {s.name: s for s in policy.services}
-    problems = []
+    policy_files = Collector(policy.origin, str(policy.path))
     for name in own:
         if name not in {s.name for s in scenario.services}:
-            problems.append(Problem(f"{policy.path}: services.{name}", f"not declared in {scenario.path}; the BIA "
-                                    "file lists the services counted — add it there, or remove it here"))
+            c.add_at(f"{policy_files.file_of(f'services.{name}')}: services.{name}", f"not declared in {scenario.path}; "
+                     "the BIA file lists the services counted — add it there, or remove it here")
     known = _parameter_names(policy) | TIME_NAMES
     callable_names = set(FUNCTIONS) | set(policy.tables)
     services = []
@@ -488,11 +505,11 @@ def _policy_services(scenario: Scenario, policy: Scenario) -> tuple[tuple, list[
                     unknown_state = state not in policy.states
                     if missing or unknown_state:
                         what = f"names {', '.join(map(repr, missing))}" if missing else f"state {state!r}"
-                        problems.append(Problem(f"{scenario.path}: services.{service.name}.{part}.{state}",
-                                                f"is also counted under the policy {policy.path}, which has no {what} "
-                                                f"(strategy {strategy}); declare [services.{service.name}] in the policy file"))
+                        c.add(f"services.{service.name}.{part}.{state}",
+                              f"is also counted under the policy {policy.path}, which has no {what} "
+                              f"(strategy {strategy}); declare [services.{service.name}] in the policy file")
         services.append(service)
-    return tuple(services), problems
+    return tuple(services)
 
 
 def uptake_curve(start: float, end: float, years: int, *, shape: str = "linear") -> np.ndarray:

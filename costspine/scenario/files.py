@@ -11,12 +11,35 @@ from pathlib import Path
 
 
 from costspine.errors import Problem
+from costspine.problems import declaring_file
 
 
 MAX_EXTENDS_DEPTH = 20
 
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+def declared_path(origin: dict, keypath: str, value: str, *, default) -> Path:
+    """The path ``value`` written at ``keypath``, resolved against the folder of the file that declares it.
+
+    Parameters
+    ----------
+    origin : dict of str to str
+        Key path -> declaring file, as returned by the ``extends`` reader (``section.key`` entries,
+        else the section).
+    keypath : str
+        Where the path is written, e.g. ``"tables.life.file"`` or ``"budget_impact.policy.scenario"``.
+    value : str
+        The path as written; an absolute path is returned as it is.
+    default : str or Path
+        The file of keys not in ``origin`` (the scenario file itself).
+
+    Examples
+    --------
+    >>> str(declared_path({"tables.life": "base/model.toml"}, "tables.life.file", "life.csv", default="child.toml"))
+    'base/life.csv'
+    """
+    return Path(declaring_file(origin, keypath, default=str(default))).parent / value
 
 def _read_chain(path: Path, problems: list, chain: tuple = ()) -> tuple[dict, dict, list]:
     """Read ``path`` and its ``extends`` ancestors. Returns (merged, origin, files)."""

@@ -25,7 +25,7 @@ from costspine.scenario.types import Settings
 from costspine.problems import Collector
 from costspine.scenario.collector import _check_names
 from costspine.scenario.collector import _is_name
-from costspine.scenario.files import _read_chain
+from costspine.scenario.files import _read_chain, declared_path
 from costspine.scenario.collector import _unknown
 from costspine.scenario.types import CYCLE_UNITS_IN_YEARS
 
@@ -300,7 +300,8 @@ def _read_state_values(c: Collector, keypath: str, table, states: tuple) -> dict
             out[state] = expr
     return out
 
-def _read_tables(c: Collector, raw: dict, base_dir: Path) -> dict:
+def _read_tables(c: Collector, raw: dict) -> dict:
+    """Read ``[tables]``; each ``file`` is relative to the folder of the scenario file that declares it."""
     tables = {}
     for name, entry in c.table("tables", raw.get("tables"), required=False).items():
         key = f"tables.{name}"
@@ -315,7 +316,7 @@ def _read_tables(c: Collector, raw: dict, base_dir: Path) -> dict:
             continue
         if None in (file, x_col, y_col, method):
             continue
-        path = base_dir / file
+        path = declared_path(c.origin, f"{key}.file", file, default=c.default_file)
         try:
             x, y = _read_columns(path, x_col, y_col)
         except (OSError, ValueError, KeyError) as exc:
@@ -468,15 +469,15 @@ def load_scenario(path) -> Scenario:
     settings = _read_settings(c, raw)
     states, state_labels, initial = _read_states(c, raw)
     strategies, strategy_labels, strategy_values, own_rows, overrides = _read_strategies(c, raw, states)
-    tables = _read_tables(c, raw, path.parent)
+    tables = _read_tables(c, raw)
 
     unit_cost_params = {}
     if "unit_costs" in raw:
         from costspine.catalogue.prices import build_price_parameters
 
         section = c.table("unit_costs", raw["unit_costs"])
-        unit_cost_params, cost_problems = build_price_parameters(section, where=f"{origin.get('unit_costs', path)}: unit_costs", base_dir=path.parent)
-        c.problems.extend(cost_problems)
+        base_dir = declared_path(origin, "unit_costs.catalogue", ".", default=path)
+        unit_cost_params, _ = build_price_parameters(section, base_dir=base_dir, collector=c)
         if settings is not None and section.get("price_year") not in (None, settings.price_year):
             c.add("unit_costs.price_year", f"must equal settings.price_year ({settings.price_year}) so every cost is in one "
                                            f"price year; got {section.get('price_year')!r}")
@@ -578,6 +579,7 @@ def load_scenario(path) -> Scenario:
         indicators=tuple(indicators),
         services=tuple(services),
         sections={k: raw[k] for k in ("budget_impact", "population", "microsimulation", "unit_costs") if k in raw},
+        origin=dict(origin),
         resolved={**raw, "parameters": raw_params},
         population=population,
     )
