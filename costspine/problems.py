@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 
 import numpy as np
 
@@ -35,9 +36,21 @@ def did_you_mean(name, known, *, always: bool = False) -> str:
 
 
 def declaring_file(origin: dict, keypath: str, *, default: str = "") -> str:
-    """The file that declares ``keypath``: its ``section.key`` entry in ``origin``, else its section's, else ``default``."""
-    parts = keypath.split(".")
-    return origin.get(".".join(parts[:2])) or origin.get(parts[0].split("[")[0]) or default
+    """The file that declares ``keypath``: the longest of its first three parts found in ``origin``
+    (``section.entry.key``, ``section.entry``, ``section``; indices such as ``[0]`` dropped), else ``default``.
+
+    Examples
+    --------
+    >>> declaring_file({"costs": "child.toml", "costs.drug": "base.toml"}, "costs.drug.values.sick", default="x.toml")
+    'base.toml'
+    >>> declaring_file({}, "analysis.wtp[0]", default="x.toml")
+    'x.toml'
+    """
+    parts = re.sub(r"\[\d+\]", "", keypath).split(".")
+    for n in (3, 2, 1):
+        if len(parts) >= n and ".".join(parts[:n]) in origin:
+            return origin[".".join(parts[:n])]
+    return default
 
 
 def collector_at(where: str) -> tuple["Collector", str]:

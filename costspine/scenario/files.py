@@ -81,17 +81,52 @@ def _read_chain(path: Path, problems: list, chain: tuple = ()) -> tuple[dict, di
             origin.update(parent_origin)
     merged = copy.deepcopy(parent)
     for section, value in data.items():
-        if section == "strategies" and isinstance(value, dict) and isinstance(merged.get(section), dict):
-            merged[section] = _merge_strategies(merged[section], value)
-        elif isinstance(value, dict) and isinstance(merged.get(section), dict) and section not in ("model",):
-            merged[section] = {**merged[section], **value}
-        else:
-            merged[section] = value
+        merged[section] = merge_section(section, merged.get(section), value)
         origin[section] = where
         if isinstance(value, dict):
-            for key in value:
+            deep = section == "strategies"
+            for key, entry in value.items():
+                if not deep and key not in ENTRY_TABLES.get(section, ()):  # replaced whole: forget the parent's parts
+                    for stale in [k for k in origin if k.startswith(f"{section}.{key}.")]:
+                        del origin[stale]
                 origin[f"{section}.{key}"] = where
+                if isinstance(entry, dict):
+                    for sub in entry:
+                        origin[f"{section}.{key}.{sub}"] = where
     return merged, origin, files
+
+# Sections whose value is replaced whole by a child's; every other table merges key by key.
+REPLACED_SECTIONS = ("model",)
+# Tables of named entries inside a section, merged entry by entry like the top-level sections.
+ENTRY_TABLES = {"population": ("attributes",), "microsimulation": ("history",)}
+
+def merge_section(section: str, parent, child):
+    """A child's ``[section]`` overlaid on its parent's (the ``extends`` rule of docs/scenario-format.md).
+
+    - ``[model]``, values that are not tables (numbers, text, arrays such as ``[[correlations]]``)
+      and a section the parent lacks: the child's, whole.
+    - ``[strategies]``: see :func:`_merge_strategies`.
+    - Every other table merges key by key, each key's value (a setting, a parameter table, a
+      cost, a transition row, a look-up table, ``[budget_impact.mix_new]``, ...) replaced whole;
+      except the tables of named entries ``[population.attributes]`` and
+      ``[microsimulation.history]``, which merge entry by entry, each entry replaced whole.
+
+    Examples
+    --------
+    >>> merge_section("costs", {"drug": {"category": "drugs", "values": {"a": 1}}}, {"drug": {"category": "drugs"}})
+    {'drug': {'category': 'drugs'}}
+    >>> merge_section("settings", {"n_cycles": 10, "currency": "USD"}, {"n_cycles": 20})
+    {'n_cycles': 20, 'currency': 'USD'}
+    """
+    if not (isinstance(child, dict) and isinstance(parent, dict)) or section in REPLACED_SECTIONS:
+        return child
+    if section == "strategies":
+        return _merge_strategies(parent, child)
+    merged = {**parent, **child}
+    for key in ENTRY_TABLES.get(section, ()):
+        if isinstance(parent.get(key), dict) and isinstance(child.get(key), dict):
+            merged[key] = {**parent[key], **child[key]}
+    return merged
 
 def _merge_strategies(parent: dict, child: dict) -> dict:
     """Overlay a child's ``[strategies]`` on the parent's.
