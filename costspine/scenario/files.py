@@ -5,6 +5,7 @@ and where each key came from.
 from __future__ import annotations
 
 import copy
+import os
 import hashlib
 import tomllib
 from pathlib import Path
@@ -76,7 +77,8 @@ def _read_chain(path: Path, problems: list, chain: tuple = ()) -> tuple[dict, di
         if not isinstance(extends, str) or not extends.strip() or "\x00" in extends:
             problems.append(Problem(f"{where}: extends", f"expected a file path string; got {extends!r}"))
         else:
-            parent, parent_origin, parent_files = _read_chain(path.parent / extends, problems, chain + (path.resolve(),))
+            parent, parent_origin, parent_files = _read_chain(Path(os.path.normpath(path.parent / extends)), problems,
+                                                                  chain + (path.resolve(),))
             files += parent_files
             origin.update(parent_origin)
     merged = copy.deepcopy(parent)
