@@ -11,8 +11,7 @@ import tomllib
 from pathlib import Path
 
 
-from costspine.errors import Problem
-from costspine.problems import declaring_file
+from costspine.problems import Collector, declaring_file
 
 
 MAX_EXTENDS_DEPTH = 20
@@ -42,32 +41,32 @@ def declared_path(origin: dict, keypath: str, value: str, *, default) -> Path:
     """
     return Path(declaring_file(origin, keypath, default=str(default))).parent / value
 
-def _read_chain(path: Path, problems: list, chain: tuple = ()) -> tuple[dict, dict, list]:
-    """Read ``path`` and its ``extends`` ancestors. Returns (merged, origin, files)."""
+def _read_chain(path: Path, c: Collector, chain: tuple = ()) -> tuple[dict, dict, list]:
+    """Read ``path`` and its ``extends`` ancestors, adding file problems to ``c``. Returns (merged, origin, files)."""
     path = Path(path)
     where = str(path)
     if path.resolve() in chain:
-        problems.append(Problem(where, "extends forms a loop: " + " -> ".join(str(p) for p in chain + (path,))))
+        c.add_at(where, "extends forms a loop: " + " -> ".join(str(p) for p in chain + (path,)))
         return {}, {}, []
     if len(chain) > MAX_EXTENDS_DEPTH:
-        problems.append(Problem(where, f"extends chain is deeper than {MAX_EXTENDS_DEPTH} files"))
+        c.add_at(where, f"extends chain is deeper than {MAX_EXTENDS_DEPTH} files")
         return {}, {}, []
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        problems.append(Problem(where, "file not found; check the path (relative paths in extends are "
-                                       "relative to the file that names them)"))
+        c.add_at(where, "file not found; check the path (relative paths in extends are "
+                                       "relative to the file that names them)")
         return {}, {}, []
     except OSError as exc:
-        problems.append(Problem(where, f"cannot read the file: {exc.strerror or exc}"))
+        c.add_at(where, f"cannot read the file: {exc.strerror or exc}")
         return {}, {}, []
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        problems.append(Problem(where, f"expected UTF-8 text; byte {exc.start} is not valid UTF-8"))
+        c.add_at(where, f"expected UTF-8 text; byte {exc.start} is not valid UTF-8")
         return {}, {}, []
     except tomllib.TOMLDecodeError as exc:
-        problems.append(Problem(where, f"not valid TOML: {exc}"))
+        c.add_at(where, f"not valid TOML: {exc}")
         return {}, {}, []
     files = [(path, hashlib.sha256(raw).hexdigest())]
     origin = {}
@@ -75,9 +74,9 @@ def _read_chain(path: Path, problems: list, chain: tuple = ()) -> tuple[dict, di
     extends = data.pop("extends", None)
     if extends is not None:
         if not isinstance(extends, str) or not extends.strip() or "\x00" in extends:
-            problems.append(Problem(f"{where}: extends", f"expected a file path string; got {extends!r}"))
+            c.add_at(f"{where}: extends", f"expected a file path string; got {extends!r}")
         else:
-            parent, parent_origin, parent_files = _read_chain(Path(os.path.normpath(path.parent / extends)), problems,
+            parent, parent_origin, parent_files = _read_chain(Path(os.path.normpath(path.parent / extends)), c,
                                                                   chain + (path.resolve(),))
             files += parent_files
             origin.update(parent_origin)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine.errors import Problem, ScenarioError, describe_value as _describe
+from costspine.errors import describe_value as _describe
 from costspine.expressions import FUNCTIONS, TIME_NAMES
 from costspine.params import ARGUMENT_KEYS, FAMILIES, Correlation, ParameterSpec, canonical_args, rank_to_normal_correlation
 from costspine.scenario.types import REST, Analysis
@@ -455,10 +455,9 @@ def load_scenario(path) -> Scenario:
         With every problem found, each as ``file: key.path: message``.
     """
     path = Path(path)
-    problems: list[Problem] = []
-    raw, origin, files = _read_chain(path, problems)
-    if problems:
-        raise ScenarioError(problems)
+    reading = Collector(default_file=str(path))
+    raw, origin, files = _read_chain(path, reading)
+    reading.raise_if_any()
     c = Collector(origin, str(path))
     c.unknown_keys("", raw, TOP_LEVEL_KEYS)
     model = c.table("model", raw.get("model"), required=False)
@@ -552,8 +551,7 @@ def load_scenario(path) -> Scenario:
     if len(states) < 2 and states:
         c.add("states", "a state-transition model needs at least two states")
 
-    if c.problems:
-        raise ScenarioError(c.problems)
+    c.raise_if_any()
     spec_by_name = {s.name: s for s in specs}
     ordered_specs = [s for s in specs if s.family != "derived"] + [spec_by_name[n] for n in order]
     return Scenario(
