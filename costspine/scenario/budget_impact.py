@@ -1,8 +1,10 @@
 """The ``[budget_impact]`` section of a scenario: every problem at once, and pathway mixes by year.
 
-:func:`find_budget_impact_problems` returns every problem of the table (key path, what was
-expected, what was found), never raising; the ``costspine bia`` command raises them together as
-one :class:`~costspine.errors.ScenarioError`. :func:`build_mix` turns a valid ``mix_current`` or
+:func:`check_budget_impact` adds every problem of the table (key path, what was expected, what
+was found) to the one :class:`~costspine.problems.Collector`, never raising;
+:func:`check_budget_impact_section` adds those of a scenario's section and of the policy file it
+names (``costspine validate``), and :func:`read_bia_spec` raises them together as one
+:class:`~costspine.errors.ScenarioError` (``costspine bia``). :func:`build_mix` turns a valid ``mix_current`` or
 ``mix_new`` table into an array of shape (year, strategy). The keys are documented in
 ``docs/budget-impact.md``; the arithmetic of the budget is in :mod:`costspine.analysis.bia`.
 """
