@@ -5,7 +5,6 @@ and where each key came from.
 from __future__ import annotations
 
 import copy
-import os
 import hashlib
 import tomllib
 from pathlib import Path
@@ -76,8 +75,7 @@ def _read_chain(path: Path, c: Collector, chain: tuple = ()) -> tuple[dict, dict
         if not isinstance(extends, str) or not extends.strip() or "\x00" in extends:
             c.add_at(f"{where}: extends", f"expected a file path string; got {extends!r}")
         else:
-            parent, parent_origin, parent_files = _read_chain(Path(os.path.normpath(path.parent / extends)), c,
-                                                                  chain + (path.resolve(),))
+            parent, parent_origin, parent_files = _read_chain(path.parent / extends, c, chain + (path.resolve(),))
             files += parent_files
             origin.update(parent_origin)
     merged = copy.deepcopy(parent)
