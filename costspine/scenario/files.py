@@ -54,7 +54,7 @@ def _read_chain(path: Path, c: Collector, chain: tuple = ()) -> tuple[dict, dict
         raw = path.read_bytes()
     except FileNotFoundError:
         c.add_at(where, "file not found; check the path (relative paths in extends are "
-                                       "relative to the file that names them)")
+                        "relative to the file that names them)")
         return {}, {}, []
     except OSError as exc:
         c.add_at(where, f"cannot read the file: {exc.strerror or exc}")
