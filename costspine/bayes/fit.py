@@ -19,8 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from costspine.engines.outcomes import cycle_weights, point_index
-from costspine.errors import AnalysisError, Problem, ScenarioError
+from costspine.errors import AnalysisError
 from costspine.model.inputs import base_case_parameters
+from costspine.problems import Collector
 from costspine.scenario.evidence import Evidence
 from costspine.scenario.types import REST, Scenario
 
@@ -178,25 +179,23 @@ def predict_target(model: SymbolicModel, target, scenario: Scenario):
 
 def check_evidence_against_scenario(evidence: Evidence, scenario: Scenario) -> None:
     """Every calibrated parameter and every target must exist in the scenario."""
-    problems = []
-    where = str(evidence.path)
+    c = Collector(default_file=str(evidence.path))
     names = {s.name: s for s in scenario.parameters}
     for name in evidence.calibrate:
         spec = names.get(name)
         if spec is None:
-            problems.append(Problem(f"{where}: evidence.calibrate", f"{name!r} is not a parameter of {scenario.path}"))
+            c.add("evidence.calibrate", f"{name!r} is not a parameter of {scenario.path}")
         elif spec.family in ("fixed", "derived", "dirichlet", "posterior"):
-            problems.append(Problem(f"{where}: evidence.calibrate", f"{name!r} has no prior distribution in {scenario.path} "
-                                                                 f"(family {spec.family}); give it one there"))
+            c.add("evidence.calibrate", f"{name!r} has no prior distribution in {scenario.path} "
+                                        f"(family {spec.family}); give it one there")
     indicators = {i.name for i in scenario.indicators}
     for t in evidence.targets:
         for s in filter(None, (t.strategy, t.comparator)):
             if s not in scenario.strategies:
-                problems.append(Problem(f"{where}: targets.{t.name}", f"unknown strategy {s!r}; the scenario has {', '.join(scenario.strategies)}"))
+                c.add(f"targets.{t.name}", f"unknown strategy {s!r}; the scenario has {', '.join(scenario.strategies)}")
         if t.indicator and t.indicator not in indicators:
-            problems.append(Problem(f"{where}: targets.{t.name}", f"unknown indicator {t.indicator!r}; the scenario has {', '.join(sorted(indicators)) or 'none'}"))
-    if problems:
-        raise ScenarioError(problems)
+            c.add(f"targets.{t.name}", f"unknown indicator {t.indicator!r}; the scenario has {', '.join(sorted(indicators)) or 'none'}")
+    c.raise_if_any()
 
 
 def _prior(pm, spec):

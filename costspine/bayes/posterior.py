@@ -125,7 +125,7 @@ def load_posterior_pools(scenario, *, progress=None) -> tuple[list[dict], list[d
     groups: dict[Path, list] = {}
     for spec in scenario.parameters:
         if spec.family == "posterior":
-            evidence_path = (Path(scenario.path).parent / spec.args["file"]).resolve()
+            evidence_path = scenario.declared_path(f"parameters.{spec.name}.file", spec.args["file"]).resolve()
             groups.setdefault(evidence_path, []).append(spec)
     pools, provenance = [], []
     for evidence_path, specs in sorted(groups.items()):
