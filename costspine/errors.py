@@ -71,6 +71,19 @@ class ScenarioError(CostspineError, ValueError):
         super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in self.problems))
 
 
+class DrawsError(ScenarioError):
+    """A file of PSA draws (CSV) is invalid; carries every problem found (file, row, column).
+
+    Exit code 3, as for an invalid scenario: the input file is wrong, not the command line.
+    """
+
+    def __init__(self, problems: list[Problem] | Problem | str):
+        super().__init__(problems)
+        count = len(self.problems)
+        head = f"{count} problem{'s' if count != 1 else ''} in the PSA draws"
+        self.args = (head + ":\n" + "\n".join(f"  - {p}" for p in self.problems),)
+
+
 def describe_value(value) -> str:
     """How an error message names a value found in a file: 'a table', 'an array', 'str 'x''..."""
     if isinstance(value, dict):

@@ -1,6 +1,7 @@
 """Value of information from saved PSA draws: the analysis behind ``costspine voi``.
 
-:func:`analyze_voi` reads the ``draws.npz`` a PSA wrote, computes EVPI at each threshold (per
+:func:`analyze_voi` reads the ``draws.npz`` a PSA wrote or draws made by any tool as CSV (see
+:mod:`costspine.analysis.external_draws`), computes EVPI at each threshold (per
 person and, with a population, for the population) and the EVPPI of each ``--evppi`` group, and
 returns a :class:`VOISummary`. Nothing is written here (see :mod:`costspine.reports.psa_report`).
 """
@@ -13,11 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from costspine.analysis.psa_result import PSAResult
+from costspine.errors import UsageError
 from costspine.analysis.psa_summary import (
     DRAWS_FILE,
     compute_evppi_rows,
     format_voi_text,
-    load_psa_draws,
     parse_evppi_groups,
     population_spec,
     wtp_key,
@@ -31,9 +32,10 @@ class VOISummary:
     Attributes
     ----------
     draws : PSAResult
-        Read from ``results_dir``.
-    results_dir : path
-        As given (printed and recorded as given).
+        Read from ``results_dir`` (``draws.npz`` or CSV files).
+    results_dir : path or None
+        As given (printed and recorded as given): a ``costspine psa`` folder or CSV draws; None
+        for draws passed in memory.
     wtp : tuple of float
     evpi : ndarray, shape (wtp,)
         Per-person EVPI at each threshold.
@@ -55,7 +57,10 @@ class VOISummary:
         return self.draws.strategies
 
     @property
-    def draws_path(self) -> Path:
+    def draws_path(self) -> Path | None:
+        """The ``draws.npz`` read; None for CSV draws (their files are in ``draws.inputs``)."""
+        if "draws_files" in self.draws.extra or self.results_dir is None:
+            return None
         return Path(self.results_dir) / DRAWS_FILE
 
     @property
@@ -79,7 +84,8 @@ class VOISummary:
         text = format_voi_text(self.data, self.evppi)
         if not self.evppi:
             text += "\n\n(no --evppi parameters given: EVPI only; e.g. --evppi rr or --evppi each)"
-        return f"{d.title}\n{d.n_draws:,} PSA draws from {self.results_dir}\n\n{text}"
+        source = "" if self.results_dir is None else f" from {self.results_dir}"
+        return f"{d.title}\n{d.n_draws:,} PSA draws{source}\n\n{text}"
 
     def to_frame(self):
         """Long table keyed by ``wtp, parameters``: EVPI rows (``parameters`` empty) then EVPPI rows."""
@@ -113,34 +119,64 @@ class VOISummary:
         return out
 
 
-def analyze_voi(results_dir, *, evppi=(), method: str = "gam", wtp=None, population=None, horizon_years=None,
-                discount=None) -> VOISummary:
-    """EVPI and EVPPI from the draws ``costspine psa`` saved in ``results_dir``: the library call of ``voi``.
+def analyze_voi(path, *, evppi=(), method: str = "gam", wtp=None, population=None, horizon_years=None,
+                discount=None, parameters=None, comparator=None, effect=None, currency=None,
+                seed=None) -> VOISummary:
+    """EVPI and EVPPI of PSA draws: the library call of ``costspine voi``.
 
     Parameters
     ----------
-    results_dir : path
-        A folder written by ``costspine psa`` (holds ``draws.npz``).
+    path : path or PSAResult
+        A folder written by ``costspine psa`` (holds ``draws.npz``), CSV draws made by any tool
+        (a folder with ``results.csv`` + ``parameters.csv``, a long results file, or one wide CSV;
+        see :func:`~costspine.analysis.external_draws.load_draws`), or draws already loaded.
     evppi : sequence of str
         ``--evppi`` groups (see :func:`~costspine.analysis.psa_summary.parse_evppi_groups`).
     method : {"gam", "gp"}
     wtp : sequence of float, optional
-        Thresholds (default: those the PSA used).
+        Thresholds (default: those the PSA used; required for CSV draws).
     population, horizon_years, discount : optional
         Population EVPI (see :func:`~costspine.analysis.psa_summary.population_spec`); the
-        discount rate defaults to the scenario's ``discount_outcomes``.
+        discount rate defaults to the scenario's ``discount_outcomes`` (CSV draws: give it).
+    parameters, comparator, effect, currency, seed : optional
+        As for :func:`~costspine.analysis.external_draws.load_draws`.
 
     Raises
     ------
+    DrawsError
+        A bad CSV file of draws (every problem by file, row and column), or fewer draws than the
+        analysis needs (2; 30 with EVPPI).
     UsageError
-        No readable ``draws.npz``, half a population option or an unknown ``--evppi`` parameter.
+        No draws at ``path``, half a population option, an unknown ``--evppi`` parameter, or an
+        option CSV draws need (``wtp``) missing.
+
+    Examples
+    --------
+    EVPI of two strategies over two draws: mean of the best net benefit minus the best mean.
+
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "draws.csv"
+    >>> _ = f.write_text("cost_a,effect_a,cost_b,effect_b\\n0,0,10,1\\n0,0,30,1\\n")
+    >>> analyze_voi(f, wtp=[20]).evpi.tolist()  # NB of b: 10, -10; mean of max 5, max of mean 0
+    [5.0]
     """
     from costspine.analysis.decision import compute_evpi, population_evpi
+    from costspine.analysis.external_draws import load_draws
+    from costspine.analysis.voi import MIN_DRAWS
 
-    draws = load_psa_draws(results_dir)
+    if isinstance(path, PSAResult):
+        draws = path
+    else:
+        draws = load_draws(path, parameters=parameters, wtp=wtp, comparator=comparator, effect=effect,
+                           currency=currency, seed=seed, min_draws=MIN_DRAWS if evppi else 2)
     wtp = draws.wtp if wtp is None else tuple(wtp)
     lam = np.asarray(wtp, dtype=float)
+    if discount is None and population is not None and np.isnan(draws.discount_outcomes):
+        raise UsageError("population EVPI of CSV draws needs --discount (no scenario to take discount_outcomes from)")
     pop = population_spec(population, horizon_years, discount, draws.discount_outcomes)
+    if evppi and not draws.parameter_names:
+        raise UsageError(f"--evppi: the draws from {path} have no parameters; EVPPI needs the parameter draws "
+                         "(parameters.csv beside results.csv, --parameters FILE, or parameter columns in a wide file)")
     groups = parse_evppi_groups(evppi, draws)
     evpi = compute_evpi(draws.total_cost, draws.effect, lam)
     rows = compute_evppi_rows(draws, groups, wtp=wtp, method=method) if groups else []
@@ -148,5 +184,5 @@ def analyze_voi(results_dir, *, evppi=(), method: str = "gam", wtp=None, populat
         factor = float(population_evpi(1.0, population_per_year=pop["per_year"], years=pop["years"],
                                        discount_rate=pop["discount_rate"]))
         pop = {**pop, "discounted_persons": factor}
-    return VOISummary(draws=draws, results_dir=results_dir,
+    return VOISummary(draws=draws, results_dir=None if isinstance(path, PSAResult) else path,
                       wtp=tuple(float(w) for w in lam), evpi=np.asarray(evpi, dtype=float), evppi=rows, population=pop)

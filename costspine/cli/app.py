@@ -307,27 +307,48 @@ def dsa(scenario, range_kind, by, wtp, out_dir, xlsx_path, quiet):
 
 
 @cli.command()
-@click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("path", metavar="DRAWS", type=click.Path(exists=True, path_type=Path))
+@click.option("--parameters", "parameters_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Parameters CSV (draw × parameter) of a long results file "
+                                 "(default: parameters.csv beside results.csv).")
 @_evppi_option
 @click.option("--method", type=click.Choice(["gam", "gp"]), default="gam", show_default=True,
               help="Regression for EVPPI: gam (1-4 parameters) or gp (any number).")
-@_wtp_option
+@click.option("--wtp", default=None, metavar="W1,W2,...",
+              help="Willingness-to-pay thresholds (default: the PSA's; required for CSV draws).")
+@click.option("--comparator", default=None, help="CSV draws: the comparator strategy (default: the first in the file).")
+@click.option("--effect", default=None, help="CSV draws, long layout: the outcome column that is the effect "
+                                             "(default: 'effect', else the only outcome column).")
+@click.option("--currency", default=None, help="CSV draws: ISO 4217 code of the costs' currency, e.g. GBP (default XXX: none named).")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Seed of the EVPPI standard errors (default: the PSA's; 20260101 for CSV draws).")
 @_population_options
 @_out_option
 @_xlsx_option("voi")
 @_quiet_option
 @_friendly
-def voi(results_dir, evppi, method, wtp, population, horizon_years, discount, out_dir, xlsx_path, quiet):
-    """EVPI and EVPPI (with standard errors) from the draws `costspine psa` saved in RESULTS_DIR."""
-    from costspine.analysis.psa_summary import load_psa_draws
+def voi(path, parameters_path, evppi, method, wtp, comparator, effect, currency, seed, population, horizon_years,
+        discount, out_dir, xlsx_path, quiet):
+    """EVPI and EVPPI (with standard errors) of PSA draws in DRAWS.
+
+    \b
+    DRAWS is one of:
+      a folder written by `costspine psa` (its draws.npz);
+      a folder with results.csv (+ parameters.csv) in costspine's long layout, from any tool;
+      a long results CSV (columns draw, strategy, cost_total, outcomes; --parameters FILE);
+      one wide CSV: draw (optional), cost_<strategy>, effect_<strategy>, parameter columns.
+    CSV draws need --wtp. See docs/psa.md.
+    """
+    from costspine.analysis.external_draws import name_draws
     from costspine.cli.options import parse_wtp
     from costspine.cli.psa import run_voi_command
 
     started = datetime.now(timezone.utc)
-    out_dir = out_dir or default_out_dir([load_psa_draws(results_dir).scenario], "voi")
-    text = run_voi_command(results_dir, evppi=evppi, method=method, wtp=parse_wtp(wtp), out_dir=out_dir,
+    out_dir = out_dir or default_out_dir([name_draws(path)], "voi")
+    text = run_voi_command(path, evppi=evppi, method=method, wtp=parse_wtp(wtp), out_dir=out_dir,
                            population=population, horizon_years=horizon_years, discount=discount,
-                           argv=sys.argv, started=started, xlsx_path=xlsx_path)
+                           parameters=parameters_path, comparator=comparator, effect=effect, currency=currency,
+                           seed=seed, argv=sys.argv, started=started, xlsx_path=xlsx_path)
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")

@@ -34,16 +34,19 @@ def run_psa_command(scenario, *, draws: int, seed: int, wtp=None, out_dir: Path,
     return format_psa_text(analysis, chunks_dir=out_dir / "chunks") if text else ""
 
 
-def run_voi_command(results_dir, *, evppi=(), method: str = "gam", wtp=None, out_dir: Path, population=None,
-                    horizon_years=None, discount=None, argv: list[str], started: datetime, xlsx_path=None) -> str:
-    """EVPI and EVPPI from the draws a PSA saved; writes files into ``out_dir`` (the workbook to
-    ``xlsx_path`` if given, else ``voi.xlsx`` there); returns text."""
+def run_voi_command(path, *, evppi=(), method: str = "gam", wtp=None, out_dir: Path, population=None,
+                    horizon_years=None, discount=None, parameters=None, comparator=None, effect=None, currency=None,
+                    seed=None, argv: list[str], started: datetime, xlsx_path=None) -> str:
+    """EVPI and EVPPI from the draws a PSA saved or CSV draws (``path``, see
+    :func:`~costspine.analysis.voi_summary.analyze_voi`); writes files into ``out_dir`` (the
+    workbook to ``xlsx_path`` if given, else ``voi.xlsx`` there) once all is computed; returns text."""
     from costspine.analysis.voi_summary import analyze_voi
     from costspine.reports.build import workbook_path
     from costspine.reports.psa_report import write_voi_report
 
     xlsx = workbook_path(xlsx_path, out_dir=out_dir, command="voi")
-    voi = analyze_voi(results_dir, evppi=evppi, method=method, wtp=wtp, population=population,
-                      horizon_years=horizon_years, discount=discount)
+    voi = analyze_voi(path, evppi=evppi, method=method, wtp=wtp, population=population,
+                      horizon_years=horizon_years, discount=discount, parameters=parameters, comparator=comparator,
+                      effect=effect, currency=currency, seed=seed)
     write_voi_report(voi, out_dir=Path(out_dir), xlsx=xlsx, argv=argv, started=started)
     return voi.summary()

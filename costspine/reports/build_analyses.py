@@ -334,7 +334,9 @@ def build_voi_workbook(voi, *, manifest: dict) -> Workbook:
         sheets.append(Sheet("EVPPI", (_evppi_table(voi.evppi),),
                             notes=("EVPPI by regression of the net benefit on the parameters (standard errors from "
                                    "the PSA seed); it cannot truly exceed the EVPI, so estimates above it read as ≈ EVPI.",)))
-    reading = [f"From {draws.n_draws:,} PSA draws (seed {draws.seed}) saved in {voi.results_dir}.",
+    source = ("" if voi.results_dir is None else f" saved in {voi.results_dir}" if voi.draws_path
+              else f" read from {voi.results_dir}")
+    reading = [f"From {draws.n_draws:,} PSA draws (seed {draws.seed}){source}.",
                "Expected value of perfect information per person: "
                + _at_each([(format_money(r[1], currency), format_money(r[0], currency)) for r in rows], unit) + "."]
     for w in voi.wtp:

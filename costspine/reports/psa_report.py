@@ -84,8 +84,9 @@ def write_voi_report(voi, *, out_dir: Path, xlsx: Path, argv: list[str], started
         written.append(write_evppi_csv(out_dir / "evppi.csv", voi.evppi))
     written.append(write_json(out_dir / "summary.json", voi.data))
     written += [plot() for plot in figures]
-    draws_path = voi.draws_path
-    inputs = [(str(draws_path), hashlib.sha256(draws_path.read_bytes()).hexdigest()), *voi.draws.inputs]
+    draws_path = voi.draws_path  # None for CSV draws: their files are the draws' inputs
+    inputs = [*([(str(draws_path), hashlib.sha256(draws_path.read_bytes()).hexdigest())] if draws_path else []),
+              *voi.draws.inputs]
     manifest = build_manifest(command="voi", argv=list(argv), inputs=inputs, seed=voi.draws.seed, started=started,
                               outputs=[str(p.relative_to(out_dir)) for p in written] + [output_name(xlsx, out_dir)])
     write_workbook(with_about(book, manifest), xlsx)
