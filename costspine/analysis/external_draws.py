@@ -15,7 +15,7 @@ from pathlib import Path
 from costspine.analysis.psa_result import PSAResult
 from costspine.analysis.psa_summary import DRAWS_FILE, load_psa_draws
 from costspine.errors import UsageError
-from costspine.scenario.draws import MIN_DRAWS, read_draw_tables
+from costspine.scenario.draws import MIN_DRAWS, find_draw_files, read_draw_tables
 
 NO_CURRENCY = "XXX"
 """ISO 4217's code for "no currency": the currency of CSV draws when none is named."""
@@ -101,6 +101,7 @@ def load_draws(path, *, parameters=None, wtp=None, comparator: str | None = None
         if seed is not None:
             changes["seed"] = int(seed)
         return dataclasses.replace(draws, **changes) if changes else draws
+    find_draw_files(path, parameters=parameters)  # no draws at all is said before a missing --wtp
     if wtp is None or len(tuple(wtp)) == 0:
         raise UsageError(f"{path}: CSV draws carry no scenario to take thresholds from; give them with --wtp "
                          "(e.g. --wtp 20000,30000)")
