@@ -115,7 +115,7 @@ def load_draws(path, *, parameters=None, wtp=None, comparator: str | None = None
                          f"{did_you_mean(comparator, tables.strategies)} Strategies: {', '.join(tables.strategies)}")
     files = [str(f) for f in tables.files]
     return PSAResult(
-        scenario=name_draws(path), title=f"PSA draws from {path}", currency=currency or NO_CURRENCY,
+        scenario=name_draws(path), title=f"{Path(path).name}: PSA draws ({tables.layout} CSV)", currency=currency or NO_CURRENCY,
         effect_name=tables.effect_name, strategies=tables.strategies,
         strategy_labels={s: s for s in tables.strategies}, comparator=comparator,
         wtp=tuple(float(w) for w in wtp), categories=tables.categories, outcome_names=tables.outcome_names,
