@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 
 from costspine.analysis.psa_result import PSAResult
-from costspine.errors import UsageError
 from costspine.analysis.psa_summary import (
     DRAWS_FILE,
     compute_evppi_rows,
@@ -23,6 +22,7 @@ from costspine.analysis.psa_summary import (
     population_spec,
     wtp_key,
 )
+from costspine.errors import UsageError
 
 
 @dataclass(frozen=True)

@@ -229,6 +229,10 @@ def _numbers(path: Path, body, header: list[str], columns: list[str], problems: 
                 continue
             out[i, k] = value
     for column, cells in bad.items():
+        if len(cells) == len(body) > _SAY_AT_MOST:
+            problems.append(Problem(f"{path}: column {column}", f"expected finite numbers; found none in its "
+                                                                f"{len(body)} rows (a text column? remove it)"))
+            continue
         for number, found in cells[:_SAY_AT_MOST]:
             problems.append(Problem(f"{path}: row {number}, column {column}", f"expected a finite number; found {found}"))
         if len(cells) > _SAY_AT_MOST:

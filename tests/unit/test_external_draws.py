@@ -162,8 +162,8 @@ LONG_OK = "draw,strategy,cost_total,qalys\n0,a,1,1\n0,b,2,2\n1,a,1,1\n1,b,3,2\n"
      "results.csv: row 3, column cost_total", "expected a finite number"),
     ("empty strategy", "draw,strategy,cost_total,qalys\n0,a,1,1\n0,,2,2\n", None,
      "results.csv: row 3, column strategy", "found an empty cell"),
-    ("total is not the sum", "draw,strategy,cost_x,cost_y,cost_total,qalys\n0,a,1,1,2,1\n0,b,1,1,3,1\n"
-     "1,a,1,1,2,1\n1,b,1,1,2,1\n", None, "results.csv: row 3", "cost_total is not the sum"),
+    ("total is not the sum", ("draw,strategy,cost_x,cost_y,cost_total,qalys\n0,a,1,1,2,1\n0,b,1,1,3,1\n"
+                              "1,a,1,1,2,1\n1,b,1,1,2,1\n"), None, "results.csv: row 3", "cost_total is not the sum"),
     ("parameter draw not in results", LONG_OK, "draw,p\n0,1\n1,2\n2,3\n", "parameters.csv: row 4",
      "its draw has no rows in results.csv"),
     ("results draw not in parameters", LONG_OK, "draw,p\n0,1\n", "results.csv: row 4",
@@ -186,7 +186,7 @@ def test_each_bad_long_file_is_named_by_file_row_and_column(tmp_path, name, resu
 
 
 def test_every_problem_is_said_at_once_and_long_lists_are_counted(tmp_path):
-    rows = "".join(f"{i},x{i},2,2\n" for i in range(10))
+    rows = "".join(f"{i},x{i},2,2\n" for i in range(10)) + "1,1,2,2\n"
     path = write(tmp_path, "draws.csv", "cost_a,effect_a,cost_b,effect_b\n" + rows)
     with pytest.raises(DrawsError) as info:
         read_draw_tables(path)
@@ -200,3 +200,12 @@ def test_evppi_asks_for_more_draws(tmp_path):
     path = write(tmp_path, "draws.csv", WIDE)
     with pytest.raises(DrawsError, match="4 draws; expected at least 30 \\(regression EVPPI"):
         analyze_voi(path, wtp=[1000], evppi=["p_success"])
+
+
+def test_a_column_of_text_is_one_problem(tmp_path):
+    rows = "".join(f"{i},1,2,2,note{i}\n" for i in range(6))
+    path = write(tmp_path, "draws.csv", "cost_a,effect_a,cost_b,effect_b,comment\n" + rows)
+    with pytest.raises(DrawsError) as info:
+        read_draw_tables(path)
+    assert str(info.value) == (f"1 problem in the PSA draws:\n  - {path}: column comment: expected finite numbers; "
+                               "found none in its 6 rows (a text column? remove it)")
