@@ -109,7 +109,7 @@ class VOISummary:
         d = self.draws
         out = {"scenario": d.scenario, "title": d.title, "currency": d.currency, "effect": d.effect_name,
                "comparator": d.comparator, "wtp": [float(w) for w in self.wtp], "draws": d.n_draws, "seed": d.seed,
-               "results_dir": str(self.results_dir),
+               "results_dir": None if self.results_dir is None else str(self.results_dir),
                "evpi_per_person": {wtp_key(w): float(v) for w, v in zip(self.wtp, self.evpi)},
                "evppi": self.evppi}
         if self.population is not None:
