@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from costspine.errors import AnalysisError, Problem, ScenarioError
-from costspine.model.checks import find_probability_problems
+from costspine.model.checks import find_nonfinite_problems, find_probability_problems
 from costspine.model.evaluate import (REWARD_PARTS, build_strategy_spaces, build_time_names, evaluate_expression, fill_rest,
                                       iter_initial_cells, iter_reward_cells, iter_transition_cells)
 
@@ -315,6 +315,7 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
     entry_values = np.zeros_like(state_values)
     for part, k, i, column, value in evaluated:
         (state_values if part == "values" else entry_values)[k, ..., i, column] += value
+    problems += _find_nonfinite_rewards(grid, r_shape, columns, state_values, entry_values)
     if problems:
         _raise(scenario, problems, base_case=base_case, draw=draw)
     reward_map, reward_strides = grid.addressing(r_shape)
@@ -363,9 +364,38 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
     )
 
 
+REWARD_SECTIONS = (("costs", "category"), ("outcomes", "outcome"), ("indicators", "indicator"))
+"""Reward columns checked for NaN and ±inf (as in the cohort model): section and cell word."""
+
+
+def _find_nonfinite_rewards(grid: _Grid, shape, columns: Columns, state_values, entry_values) -> list:
+    """Reward cells that are NaN or ±inf, named by strategy, grid cell, state and column, as
+    ``(section, message)`` pairs (they would make every mean NaN: the summary multiplies each
+    cell by its count, 0 included)."""
+    states, strategies = grid.scenario.states, grid.scenario.strategies
+    names = {"costs": columns.categories, "outcomes": columns.outcomes, "indicators": columns.indicators}
+    slices = columns.slices()
+    problems = []
+    for section, word in REWARD_SECTIONS:
+        for values in (state_values, entry_values):
+            def label(cell, section=section, word=word):
+                k, *index, i, c = cell
+                return (f"strategy={strategies[k]} {grid.describe(shape, index)} state={states[i]} "
+                        f"{word}={names[section][c]}")
+
+            problems += [(section, message) for _, message in find_nonfinite_problems(values[..., slices[section]], label)]
+    return problems
+
+
 def _raise(scenario, problems, *, base_case: bool, draw: int):
     if base_case:
         raise ScenarioError([Problem(f"{scenario.path}: {where}", message) for where, message in problems])
-    raise AnalysisError(f"invalid probabilities in PSA draw {draw} (microsimulation):\n"
+    sections = {where for where, _ in problems}
+    kinds = []
+    if sections - {section for section, _ in REWARD_SECTIONS}:
+        kinds.append("invalid probabilities")
+    if sections & {section for section, _ in REWARD_SECTIONS}:
+        kinds.append("non-finite rewards")
+    raise AnalysisError(f"{' and '.join(kinds)} in PSA draw {draw} (microsimulation):\n"
                         + "\n".join(f"  - {where}: {message}" for where, message in problems)
                         + "\nCheck the distributions of the parameters these cells use.")
