@@ -171,6 +171,16 @@ class RewardFactors:
         """No weighting and no discounting, shape (cycle + 1,)."""
         return np.ones(self.weights.shape[0])
 
+    def per_point(self, kind: str, *, entry: bool = False, discounted: bool = True) -> np.ndarray:
+        """What multiplies a reward at each trace point, shape (cycle + 1,).
+
+        The cycle-correction weight for state rewards (an entry reward counts whole) times the
+        discount factor of ``kind`` (``"costs"`` or ``"outcomes"``), or 1 when not ``discounted``:
+        the factors :func:`accumulate_rewards` applies, for engines that accumulate per individual.
+        """
+        discount = (self.discount_costs if kind == "costs" else self.discount_outcomes) if discounted else self.ones
+        return (self.ones if entry else self.weights) * discount
+
 
 def build_reward_factors(n_cycles: int, *, cycle_correction: str, cycle_years: float, discount_costs: float,
                          discount_outcomes: float) -> RewardFactors:

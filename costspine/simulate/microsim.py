@@ -207,7 +207,6 @@ def _metrics(scenario, columns, state_values, entry_values, reward_time):
     trace point already multiplied by its cycle-correction weight and discount factor (entries:
     discount only). Metrics: each cost category, total cost, each outcome; discounted, then not."""
     f = derive_reward_factors(scenario.settings)
-    weights, d_costs, d_outcomes, ones = f.weights, f.discount_costs, f.discount_outcomes, f.ones
     cols = columns.slices()
     n_cost, n_out = len(columns.categories) + 1, len(columns.outcomes)
 
@@ -216,12 +215,13 @@ def _metrics(scenario, columns, state_values, entry_values, reward_time):
         costs = values[..., cols["costs"]]
         return np.concatenate([costs, costs.sum(axis=-1, keepdims=True), values[..., cols["outcomes"]]], axis=-1)
 
-    def factors(cost_factor, outcome_factor):
-        return np.concatenate([np.repeat(cost_factor[:, None], n_cost, 1), np.repeat(outcome_factor[:, None], n_out, 1)], 1)
+    def factors(*, entry, discounted):
+        cost, outcome = (f.per_point(kind, entry=entry, discounted=discounted) for kind in ("costs", "outcomes"))
+        return np.concatenate([np.repeat(cost[:, None], n_cost, 1), np.repeat(outcome[:, None], n_out, 1)], 1)
 
     state, entry = block(state_values), block(entry_values)
-    f_state = np.concatenate([factors(weights * d_costs, weights * d_outcomes), factors(weights, weights)], axis=1)
-    f_entry = np.concatenate([factors(d_costs, d_outcomes), factors(ones, ones)], axis=1)
+    f_state = np.concatenate([factors(entry=False, discounted=True), factors(entry=False, discounted=False)], axis=1)
+    f_entry = np.concatenate([factors(entry=True, discounted=True), factors(entry=True, discounted=False)], axis=1)
     metric_state = np.concatenate([state, state], axis=-1) * f_state[None, :, None, :]
     metric_entry = np.concatenate([entry, entry], axis=-1) * f_entry[None, :, None, :]
     return np.ascontiguousarray(metric_state), np.ascontiguousarray(metric_entry)
