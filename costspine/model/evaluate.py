@@ -86,17 +86,23 @@ def evaluate_expression(scenario, expr, space: dict, where: str, *, ndim: int | 
         ``<file>: <where>``: the expression cannot be evaluated (unknown name, wrong arguments,
         a value of an unexpected shape).
     """
-    tables = scenario.tables if tables is None else tables
+    return evaluate_in_file(expr, space, file=scenario.path, key=where, tables=scenario.tables if tables is None else tables,
+                            ndim=ndim, backend=backend)
+
+
+def evaluate_in_file(expr, space: dict, *, file, key: str, tables: dict, ndim: int | None = None, backend=None):
+    """:func:`evaluate_expression` for a caller that holds the file name and tables but no scenario
+    (population attributes); problems are ``<file>: <key>``."""
     try:
         if backend is not None:
             return expr.evaluate(space, tables=tables, backend=backend)
         value = np.asarray(expr.evaluate(space, tables=tables), dtype=float)
     except ExpressionError as exc:
-        raise ScenarioError(Problem(f"{scenario.path}: {where}", str(exc))) from None
+        raise ScenarioError(Problem(f"{file}: {key}", str(exc))) from None
     except (TypeError, ValueError) as exc:
-        raise ScenarioError(Problem(f"{scenario.path}: {where}", f"cannot evaluate {expr.text!r}: {exc}")) from None
+        raise ScenarioError(Problem(f"{file}: {key}", f"cannot evaluate {expr.text!r}: {exc}")) from None
     if ndim is not None and value.ndim not in (0, ndim):
-        raise ScenarioError(Problem(f"{scenario.path}: {where}", f"{expr.text!r} has an unexpected shape {value.shape}"))
+        raise ScenarioError(Problem(f"{file}: {key}", f"{expr.text!r} has an unexpected shape {value.shape}"))
     return value
 
 
