@@ -124,6 +124,14 @@ def build_strategy_spaces(scenario, space: dict, evaluate) -> list[dict]:
 def iter_transition_cells(scenario, spaces: list, evaluate):
     """Evaluate every transition cell that is not ``rest``.
 
+    Parameters
+    ----------
+    scenario : Scenario
+    spaces : list of dict
+        Per-strategy name spaces (:func:`build_strategy_spaces`).
+    evaluate : callable(expr, space, where)
+        The caller's evaluation (:func:`evaluate_expression` with its shapes or backend).
+
     Yields
     ------
     (k, i, j, value)
@@ -174,7 +182,8 @@ def fill_rest(scenario, prob: np.ndarray, *, strategy_axis: int) -> None:
 
 
 def iter_initial_cells(scenario, space: dict, evaluate):
-    """Evaluate each state's initial share. Yields ``(i, value)`` for the states that have one."""
+    """Evaluate each state's initial share in ``space`` (no strategy values: the start is common to
+    all strategies). Yields ``(i, value)`` for the states that have one."""
     for i, state in enumerate(scenario.states):
         if state in scenario.initial:
             yield i, evaluate(scenario.initial[state], space, f"states.{state}.initial")
