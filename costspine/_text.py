@@ -35,3 +35,51 @@ def _fmt(value) -> str:
     if abs(value) >= 10:
         return f"{value:,.2f}"
     return f"{value:.4f}"
+
+
+def format_wrapped_table(headers: list[str], rows: list[list], *, wrap: tuple[int, ...] = (0,), width: int = 100,
+                         title: str | None = None, min_wrap: int = 12) -> str:
+    """:func:`format_table` that fits ``width`` columns by wrapping the text of the ``wrap`` columns.
+
+    Numbers and other columns keep their full width; the room left is shared among the ``wrap``
+    columns (the widest shrinks first, down to its longest word, then if need be to ``min_wrap``
+    characters; never wider than its longest cell), whose cells wrap at spaces onto continuation
+    lines; only a word longer than its column is broken. The title wraps at ``width``. The table
+    exceeds ``width`` only when the unwrapped columns alone do. Wrapped columns are
+    left-aligned, the others right-aligned (first column left).
+    """
+    import textwrap
+
+    cells = [[_fmt(v) for v in row] for row in rows]
+    natural = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    fixed = sum(w for i, w in enumerate(natural) if i not in wrap) + 2 * (len(headers) - 1)
+    room = max(width - fixed, min_wrap * len(wrap))
+    widths = list(natural)
+    wanted = {i: natural[i] for i in wrap}
+    longest_word = {i: max((len(word) for r in [headers, *cells] for word in str(r[i]).split()), default=1) for i in wrap}
+    for floor in ({i: min(natural[i], max(min_wrap, longest_word[i])) for i in wrap},
+                  {i: min(natural[i], min_wrap) for i in wrap}):
+        while sum(wanted.values()) > room:  # shrink the widest wrapped column first, words kept whole if possible
+            widest = max((i for i in wanted if wanted[i] > floor[i]), key=wanted.get, default=None)
+            if widest is None:
+                break
+            wanted[widest] -= 1
+    for i, w in wanted.items():
+        widths[i] = w
+    left = set(wrap) | {0}
+
+    def lines_of(row: list[str]) -> list[str]:
+        parts = [textwrap.wrap(v, widths[i]) or [""] if i in wrap else [v] for i, v in enumerate(row)]
+        height = max(len(p) for p in parts)
+        out = []
+        for n in range(height):
+            texts = [p[n] if n < len(p) else "" for p in parts]
+            out.append("  ".join(t.ljust(w) if i in left else t.rjust(w) for i, (t, w) in enumerate(zip(texts, widths))).rstrip())
+        return out
+
+    out = textwrap.wrap(title, width) if title else []
+    out += lines_of(list(headers))
+    out.append("  ".join("-" * w for w in widths))
+    for row in cells:
+        out += lines_of(row)
+    return "\n".join(out)

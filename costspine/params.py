@@ -16,18 +16,21 @@ triangular     min, mode, max              ``min``, ``mode``, ``max``
 dirichlet      alpha (vector)              ``alpha = {name = count, ...}``
 =============  ==========================  ==========================================
 
-Draws are reproducible per parameter: each parameter gets its own random stream derived from the
-run's :class:`numpy.random.SeedSequence` and a stable hash of its name, so adding a parameter or
+Draws are reproducible per parameter: each parameter gets its own random stream keyed by its name
+under the run's seed (:mod:`costspine._rng`, the one seed layout), so adding a parameter or
 changing the number of individuals in a microsimulation never shifts another parameter's draws.
+:func:`draw_parameter_range` gives draws ``start..stop-1`` of a run's layout, the same values
+whatever the PSA chunk size and in every command (``psa``, ``bia``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from costspine._rng import CORRELATION, PARAMETERS, draw_blocks, seed_sequence
 
 FAMILIES = ("fixed", "normal", "lognormal", "gamma", "beta", "uniform", "triangular", "dirichlet", "posterior")
 
@@ -184,12 +187,6 @@ ARGUMENT_KEYS = {
 }
 
 
-def _stream(seed_seq: np.random.SeedSequence, name: str) -> np.random.Generator:
-    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little")
-    child = np.random.SeedSequence(seed_seq.entropy, spawn_key=tuple(seed_seq.spawn_key) + (key,))
-    return np.random.default_rng(child)
-
-
 def sample_spec(spec: ParameterSpec, n_draws: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Draw ``n_draws`` values of one independent parameter (Dirichlet: every component)."""
     a = spec.args
@@ -222,7 +219,9 @@ def quantile(spec: ParameterSpec, q):
     Used for deterministic sensitivity bounds and for the Gaussian copula. Fixed parameters
     return their value.
     """
-    from scipy import special  # light compared to scipy.stats; only needed for DSA and copulas
+    from scipy import (
+        special,  # light compared to scipy.stats; only needed for DSA and copulas
+    )
 
     q = np.asarray(q, dtype=float)
     a = spec.args
@@ -250,7 +249,7 @@ def quantile(spec: ParameterSpec, q):
 def draw_parameters(
     specs: tuple[ParameterSpec, ...],
     n_draws: int,
-    rng: np.random.Generator,
+    rng: np.random.Generator | np.random.SeedSequence,
     *,
     correlations: tuple = (),
 ) -> dict[str, np.ndarray]:
@@ -262,35 +261,100 @@ def draw_parameters(
         The scenario's parameters (derived parameters are skipped: the model computes them).
     n_draws : int
         Number of PSA draws.
-    rng : numpy.random.Generator
-        The run's parameter stream. Each parameter uses its own child stream keyed by its name.
+    rng : numpy.random.Generator or numpy.random.SeedSequence
+        Where the draws come from. A seed sequence is the root of the draws: parameter ``name``
+        draws from its child keyed by ``name`` (:func:`costspine._rng.seed_sequence`), a
+        correlated group from the child ``"correlation:a,b"``; this is how the commands use it
+        (:func:`draw_parameter_range`). A generator is used from its current state: 256 bits
+        taken from it make the root, so the same state gives the same draws, the generator
+        advances, and each parameter still has its own stream keyed by its name.
     correlations : tuple of Correlation
         Groups of parameters drawn jointly through a Gaussian copula.
 
     Returns
     -------
     dict of str to ndarray, shape (draw,)
-        Posterior parameters are not included: :func:`costspine.bayes.posterior.draw_posterior_parameters`
+        Posterior parameters are not included: :func:`costspine.bayes.posterior.draw_from_posterior_pools`
         draws them jointly.
+
+    Raises
+    ------
+    TypeError
+        ``rng`` is neither a Generator nor a SeedSequence.
+
+    Examples
+    --------
+    >>> p = ParameterSpec("p", "beta", "test", {"alpha": 2.0, "beta": 8.0}, 0.2)
+    >>> rng = np.random.default_rng(1)
+    >>> first, second = draw_parameters((p,), 3, rng)["p"], draw_parameters((p,), 3, rng)["p"]
+    >>> bool((first == second).any())      # the generator moved on
+    False
     """
-    seed_seq = rng.bit_generator.seed_seq
+    if isinstance(rng, np.random.Generator):
+        root = np.random.SeedSequence(rng.integers(0, 2**64, size=4, dtype=np.uint64))
+    elif isinstance(rng, np.random.SeedSequence):
+        root = rng
+    else:
+        raise TypeError(f"rng must be a numpy.random.Generator or SeedSequence; got {type(rng).__name__}")
     draws: dict[str, np.ndarray] = {}
     correlated = {name for group in correlations for name in group.names}
     by_name = {spec.name: spec for spec in specs}
     for spec in specs:
         if spec.family in ("derived", "posterior") or spec.name in correlated:
             continue  # derived: computed by the model; posterior: joined by costspine.bayes.posterior
-        draws.update(sample_spec(spec, n_draws, _stream(seed_seq, spec.name)))
+        draws.update(sample_spec(spec, n_draws, np.random.default_rng(seed_sequence(root, spec.name))))
     for group in correlations:
-        from scipy import special  # only for copulas: keeps uncorrelated PSA start-up fast
+        from scipy import (
+            special,  # only for copulas: keeps uncorrelated PSA start-up fast
+        )
 
-        normals = _stream(seed_seq, "correlation:" + ",".join(group.names)).multivariate_normal(
+        stream = np.random.default_rng(seed_sequence(root, CORRELATION + ",".join(group.names)))
+        normals = stream.multivariate_normal(
             np.zeros(len(group.names)), rank_to_normal_correlation(group.matrix), n_draws, method="cholesky"
         )
         uniforms = special.ndtr(normals)
         for i, name in enumerate(group.names):
             draws[name] = quantile(by_name[name], uniforms[:, i])
     return draws
+
+
+def draw_parameter_range(specs: tuple[ParameterSpec, ...], *, seed: int, start: int, stop: int,
+                         correlations: tuple = ()) -> dict[str, np.ndarray]:
+    """Draws ``start..stop-1`` of every random parameter of a run with seed ``seed``.
+
+    The run's layout (:mod:`costspine._rng`): draw ``d`` of parameter ``name`` is value
+    ``d % DRAW_BLOCK`` of stream ``(PARAMETERS, d // DRAW_BLOCK, name)``. So draw ``d`` is the
+    same whatever ``start`` and ``stop`` (PSA chunks), and in every command using this function.
+
+    Parameters
+    ----------
+    specs : tuple of ParameterSpec
+    seed : int
+        The run's seed.
+    start, stop : int
+        The draws wanted, ``0 <= start <= stop``.
+    correlations : tuple of Correlation
+
+    Returns
+    -------
+    dict of str to ndarray, shape (draw,)
+        ``stop - start`` draws of each parameter :func:`draw_parameters` draws.
+
+    Examples
+    --------
+    >>> p = ParameterSpec("p", "normal", "test", {"mean": 0.0, "sd": 1.0}, 0.0)
+    >>> whole = draw_parameter_range((p,), seed=3, start=0, stop=1500)["p"]
+    >>> part = draw_parameter_range((p,), seed=3, start=990, stop=1010)["p"]
+    >>> bool((part == whole[990:1010]).all())
+    True
+    """
+    parts = []
+    for block, first, end in draw_blocks(start, stop) or ((0, 0, 0),):  # no draws: empty arrays
+        drawn = draw_parameters(specs, end, seed_sequence(seed, PARAMETERS, block), correlations=correlations)
+        parts.append({name: values[first:end] for name, values in drawn.items()})
+    if len(parts) == 1:
+        return parts[0]
+    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
 
 
 def rank_to_normal_correlation(matrix) -> np.ndarray:

@@ -17,9 +17,9 @@ from costspine.analysis.bia import (
 )
 from costspine.errors import AnalysisError, Problem, ScenarioError, UsageError
 from costspine.model.inputs import evaluate_parameters
-from costspine.simulate.cohort import run_cohort
-from costspine.scenario.types import Scenario
 from costspine.scenario.budget_impact import BiaSpec, build_mix
+from costspine.scenario.types import Scenario
+from costspine.simulate.cohort import run_cohort
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,26 @@ class BiaRun:
             if row["measure"] == measure and row["item"] == item and row["year"] == year:
                 return row
         raise KeyError((measure, item, year))
+
+    def summary(self) -> str:
+        """The printed report: budget and PMPM by year, difference by category, services, mix."""
+        from costspine.analysis.bia_summary import format_bia
+
+        return format_bia(self)
+
+    def to_dict(self) -> dict:
+        """What ``summary.json`` holds for this scenario (JSON-ready)."""
+        from costspine._files import _jsonable
+        from costspine.analysis.bia_summary import summarize_bia
+
+        return _jsonable(summarize_bia(self))
+
+    def to_frame(self):
+        """Long table keyed by ``measure, item, year`` (item: ``all``, a category or a service): mean, low, high."""
+        import pandas as pd
+
+        columns = ["measure", "item", "year", "mean", "low", "high"]
+        return pd.DataFrame([{k: row[k] for k in columns} for row in self.rows], columns=columns)
 
 def compute_bia(scenario: Scenario, spec: BiaSpec, *, members: float | None = None, years: int | None = None,
                 draws: int = 0, seed: int | None = None, progress=None) -> BiaRun:
@@ -151,25 +171,28 @@ def compute_bia(scenario: Scenario, spec: BiaSpec, *, members: float | None = No
                   posterior=posterior)
 
 def _draw_parameters(scenario, policy, draws, seed, progress):
-    """Base case (``draws == 0``) or common parameter draws for the scenario and its policy."""
+    """Base case (``draws == 0``) or the run's parameter draws for the scenario and its policy.
+
+    The same layout as ``psa`` (:func:`costspine.analysis.parameter_draws.draw_run_parameters`):
+    draw ``d`` of a parameter is draw ``d`` of ``psa --seed`` with the same seed, and parameters the
+    two files share get the same draws.
+    """
     if not draws:
         return None, None, []
-    from costspine.params import draw_parameters
+    from costspine.analysis.parameter_draws import draw_run_parameters
 
-    param_seq, posterior_seq = np.random.SeedSequence(seed).spawn(2)
     out, provenance = [], []
     for s in (scenario, policy):
         if s is None:
             out.append(None)
             continue
-        params = draw_parameters(s.parameters, draws, np.random.default_rng(param_seq), correlations=s.correlations)
+        pools = []
         if any(spec.family == "posterior" for spec in s.parameters):
-            from costspine.bayes.posterior import draw_posterior_parameters
+            from costspine.bayes.posterior import load_posterior_pools
 
-            posterior, prov = draw_posterior_parameters(s, draws, np.random.default_rng(posterior_seq), progress=progress)
-            params.update(posterior)
+            pools, prov = load_posterior_pools(s, progress=progress)
             provenance += [p for p in prov if p not in provenance]
-        out.append(params)
+        out.append(draw_run_parameters(s, seed=int(seed), start=0, stop=int(draws), posterior_pools=pools))
     return out[0], out[1], provenance
 
 def _episode_rate(scenario, spec, params, *, base_case):
@@ -198,3 +221,83 @@ def _episode_rate(scenario, spec, params, *, base_case):
     if spec.age_shares is None:
         return rates[:, 0], rates[:, 0]
     return rates, rates @ np.array(list(spec.age_shares.values()))
+
+
+@dataclass(frozen=True)
+class BiaAnalysis:
+    """Budget impact of one or more scenarios (side by side when several).
+
+    Attributes
+    ----------
+    runs : tuple of BiaRun
+        One per scenario, in the order given; scenario names are distinct.
+    draws : int
+        Parameter draws of each run (0: deterministic base case).
+    seed : int or None
+        The seed the draws came from (None without draws).
+    """
+
+    runs: tuple
+    draws: int = 0
+    seed: int | None = None
+
+    @property
+    def inputs(self) -> list:
+        """Every scenario and policy file read, once each, as ``(path, sha256)``."""
+        return list(dict.fromkeys(f for r in self.runs
+                                  for f in r.scenario.files + (r.spec.policy.files if r.spec.policy is not None else ())))
+
+    def summary(self) -> str:
+        """Each scenario's report, then (several scenarios) the side-by-side table."""
+        from costspine.analysis.bia_summary import format_bia_comparison
+
+        text = "\n\n".join(r.summary() for r in self.runs)
+        if len(self.runs) > 1:
+            text += "\n\n" + format_bia_comparison(list(self.runs))
+        return text
+
+    def to_dict(self) -> dict:
+        """``{"scenarios": [...]}``: each run's :meth:`BiaRun.to_dict` (JSON-ready)."""
+        return {"scenarios": [r.to_dict() for r in self.runs]}
+
+    def to_frame(self):
+        """Every run's :meth:`BiaRun.to_frame`, keyed by ``scenario`` first."""
+        import pandas as pd
+
+        frames = [r.to_frame().assign(scenario=r.scenario.name) for r in self.runs]
+        frame = pd.concat(frames, ignore_index=True)
+        return frame[["scenario", *[c for c in frame.columns if c != "scenario"]]]
+
+
+def analyze_bia(scenarios: list[Scenario], *, members: float | None = None, years: int | None = None, draws: int = 0,
+                seed: int | None = None, progress=None) -> BiaAnalysis:
+    """Budget impact of each scenario: the one library call of ``costspine bia``.
+
+    Reads every scenario's ``[budget_impact]`` section (and policy) first, so that every problem
+    of every scenario is reported together, then computes each run (see :func:`compute_bia`).
+
+    Raises
+    ------
+    ScenarioError
+        Every problem of every scenario's ``[budget_impact]`` section and policy, together.
+    UsageError
+        Two scenarios share a name, or a bad option (see :func:`compute_bia`).
+    """
+    from costspine.scenario.budget_impact import read_bia_spec
+
+    specs, problems = [], []
+    for scenario in scenarios:
+        try:
+            specs.append(read_bia_spec(scenario))
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ScenarioError(problems)
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise UsageError("two scenarios have the same name (" + ", ".join(sorted({n for n in names if names.count(n) > 1}))
+                         + "); their reports would share a folder — give each a distinct [model] name")
+    runs = tuple(compute_bia(s, spec, members=members, years=years, draws=draws, seed=seed, progress=progress)
+                 for s, spec in zip(scenarios, specs))
+    return BiaAnalysis(runs=runs, draws=int(draws), seed=seed if draws else None)
+

@@ -65,6 +65,43 @@ class CEATable:
             return f"{self.icer_vs_comparator[k]:,.0f} saved per unit of effect lost"
         return f"{self.icer_vs_comparator[k]:,.0f} per unit of effect"
 
+    def summary(self) -> str:
+        """Cost, effect, increments and ICER versus the comparator, and frontier status, per strategy."""
+        from costspine._text import format_table
+
+        rows = [[s, self.cost[k], self.effect[k], self.incremental_cost[k], self.incremental_effect[k],
+                 self.describe_vs_comparator(k), self.status[k], self.frontier_icer[k]]
+                for k, s in enumerate(self.strategies)]
+        return format_table(["strategy", "cost", "effect", "Δcost", "Δeffect", f"vs {self.comparator}", "frontier",
+                             "frontier ICER"], rows, title="Cost-effectiveness (deterministic)")
+
+    def to_frame(self):
+        """Long table keyed by ``strategy, wtp``: cost, effect, increments, ICER, frontier status and NMB."""
+        import pandas as pd
+
+        rows = [{"strategy": s, "wtp": float(w), "cost": float(self.cost[k]), "effect": float(self.effect[k]),
+                 "incremental_cost": float(self.incremental_cost[k]),
+                 "incremental_effect": float(self.incremental_effect[k]),
+                 "icer": float(self.icer_vs_comparator[k]), "frontier_status": self.status[k],
+                 "frontier_icer": float(self.frontier_icer[k]), "nmb": float(self.nmb[k, j])}
+                for k, s in enumerate(self.strategies) for j, w in enumerate(self.wtp)]
+        return pd.DataFrame(rows, columns=["strategy", "wtp", "cost", "effect", "incremental_cost", "incremental_effect",
+                                           "icer", "frontier_status", "frontier_icer", "nmb"])
+
+    def to_dict(self) -> dict:
+        """Per strategy: cost, effect, increments, ICER, frontier status and ICER, NMB by threshold (JSON-ready)."""
+        from costspine._files import _jsonable
+
+        return _jsonable({
+            "comparator": self.comparator, "wtp": [float(w) for w in self.wtp],
+            "strategies": {s: {"cost": self.cost[k], "effect": self.effect[k],
+                               "incremental_cost": self.incremental_cost[k],
+                               "incremental_effect": self.incremental_effect[k], "icer": self.icer_vs_comparator[k],
+                               "versus_comparator": self.describe_vs_comparator(k), "frontier_status": self.status[k],
+                               "frontier_icer": self.frontier_icer[k], "nmb": list(self.nmb[k])}
+                           for k, s in enumerate(self.strategies)},
+        })
+
 
 def compute_icer(incremental_cost, incremental_effect) -> np.ndarray:
     """ICER ``Δcost / Δeffect``; ``nan`` where ``Δeffect`` is 0."""
@@ -172,3 +209,199 @@ def compute_result_cea(result) -> CEATable:
     analysis = result.scenario.analysis
     return compute_cea(result.total_cost.mean(axis=0), result.effect.mean(axis=0), strategies=result.strategies,
                        comparator=analysis.comparator, wtp=analysis.wtp)
+
+
+# ------------------------------------------------------------------------------ sequential table
+
+NON_DOMINATED = "ND"
+STRONGLY_DOMINATED = "D"
+EXTENDEDLY_DOMINATED = "ED"
+_STATUS_CODES = {FRONTIER: NON_DOMINATED, DOMINATED: STRONGLY_DOMINATED, EXTENDED: EXTENDEDLY_DOMINATED}
+
+
+@dataclass(frozen=True)
+class IncrementalTable:
+    """The sequential incremental table: strategies by cost, each non-dominated or not, with the ICER
+    of each frontier strategy against the previous one (Drummond et al., 4th ed., box 4.4).
+
+    Attributes
+    ----------
+    strategies : tuple of str
+        Strategy ids in table order: increasing cost (ties: more effect first).
+    labels : tuple of str
+        Strategy labels, in the same order.
+    cost, effect : ndarray, shape (strategy,)
+        Expected cost and effect, in table order.
+    status : tuple of str
+        ``"ND"`` (non-dominated: on the efficiency frontier), ``"D"`` (dominated: another strategy
+        costs no more and yields at least as much) or ``"ED"`` (extendedly dominated: a mix of the
+        two neighbouring frontier strategies yields more for less).
+    versus : tuple of (str or None)
+        For an ND strategy after the first, the previous ND strategy (the ICER's reference); for a D
+        strategy, the cheapest strategy that dominates it; else ``None``.
+    between : tuple of (tuple of str or None)
+        For an ED strategy, the frontier strategies just cheaper and just dearer than it.
+    incremental_cost, incremental_effect, icer : ndarray, shape (strategy,)
+        Against ``versus`` for ND strategies after the first; ``nan`` for every other row, so no
+        ICER is ever given for a dominated strategy, and none is negative.
+    currency : str
+    effect_name : str
+        Name of the effect (e.g. ``"qalys"``), for headers.
+    """
+
+    strategies: tuple
+    labels: tuple
+    cost: np.ndarray
+    effect: np.ndarray
+    status: tuple
+    versus: tuple
+    between: tuple
+    incremental_cost: np.ndarray
+    incremental_effect: np.ndarray
+    icer: np.ndarray
+    currency: str = ""
+    effect_name: str = "effect"
+
+    def label(self, strategy: str | None) -> str | None:
+        """Label of a strategy id of this table (``None`` stays ``None``)."""
+        return None if strategy is None else self.labels[self.strategies.index(strategy)]
+
+    def describe(self, k: int) -> str:
+        """Plain words for row ``k``: 'first on the frontier', 'versus X', 'dominated by X', 'extendedly dominated ...'."""
+        status = self.status[k]
+        if status == NON_DOMINATED:
+            return "first on the frontier" if self.versus[k] is None else f"versus {self.label(self.versus[k])}"
+        if status == STRONGLY_DOMINATED:
+            return f"dominated by {self.label(self.versus[k])}"
+        low, high = self.between[k]
+        return f"extendedly dominated (by a mix of {self.label(low)} and {self.label(high)})"
+
+    def summary(self, *, width: int = 100) -> str:
+        """The table as text, at most ``width`` characters wide (labels wrap; numbers never do)."""
+        from costspine._text import format_wrapped_table
+
+        unit = f" ({self.currency})" if self.currency else ""
+        headers = ["strategy", f"cost{unit}", self.effect_name, "Δ cost", f"Δ {self.effect_name}",
+                   f"ICER{' (' + self.currency + '/' + self.effect_name + ')' if self.currency else ''}", "status",
+                   "compared with"]
+        rows = [[self.labels[k], self.cost[k], self.effect[k], self.incremental_cost[k], self.incremental_effect[k],
+                 _format_icer(self.icer[k]), self.status[k], self.describe(k)] for k in range(len(self.strategies))]
+        return format_wrapped_table(headers, rows, wrap=(0, 7), width=width,
+                                    title="Sequential incremental analysis (by cost; ICER against the previous "
+                                          "non-dominated strategy)")
+
+    def to_dict(self) -> dict:
+        """JSON-ready rows in table order; ``None`` where an increment or ICER does not apply."""
+        rows = []
+        for k, strategy in enumerate(self.strategies):
+            rows.append({
+                "strategy": strategy, "label": self.labels[k], "cost": float(self.cost[k]),
+                "effect": float(self.effect[k]), "status": self.status[k], "versus": self.versus[k],
+                "between": list(self.between[k]) if self.between[k] else None,
+                "incremental_cost": _or_none(self.incremental_cost[k]),
+                "incremental_effect": _or_none(self.incremental_effect[k]), "icer": _or_none(self.icer[k]),
+                "note": self.describe(k),
+            })
+        return {"currency": self.currency, "effect": self.effect_name,
+                "statuses": {NON_DOMINATED: "non-dominated (on the efficiency frontier)", STRONGLY_DOMINATED: "dominated",
+                             EXTENDEDLY_DOMINATED: "extendedly dominated"},
+                "rows": rows}
+
+    def to_frame(self):
+        """One row per strategy in table order (pandas DataFrame); ``NaN`` where a value does not apply."""
+        import pandas as pd
+
+        return pd.DataFrame({
+            "strategy": list(self.strategies), "label": list(self.labels), "cost": self.cost, "effect": self.effect,
+            "status": list(self.status), "versus": list(self.versus), "incremental_cost": self.incremental_cost,
+            "incremental_effect": self.incremental_effect, "icer": self.icer,
+            "note": [self.describe(k) for k in range(len(self.strategies))],
+        })
+
+
+def _or_none(value) -> float | None:
+    return None if not np.isfinite(value) else float(value)
+
+
+def _format_icer(value) -> str | float:
+    return "—" if not np.isfinite(value) else f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+
+
+def compute_incremental_table(cost, effect, *, strategies, labels=None, currency: str = "",
+                              effect_name: str = "effect") -> IncrementalTable:
+    """The sequential incremental table of a set of strategies.
+
+    Parameters
+    ----------
+    cost, effect : array-like, shape (strategy,)
+        Expected (discounted) cost and effect per strategy.
+    strategies : sequence of str
+        Strategy ids, in the order of ``cost`` and ``effect``.
+    labels : sequence of str, optional
+        Labels for the table (default: the ids).
+    currency, effect_name : str
+        For headers only.
+
+    Returns
+    -------
+    IncrementalTable
+        Rows in order of cost.
+
+    Notes
+    -----
+    Statuses come from :func:`compute_frontier` (strong, then extended dominance). For frontier
+    strategies :math:`s_1, \\dots, s_m` in order of cost, :math:`ICER_j = (C_j - C_{j-1}) / (E_j - E_{j-1})`,
+    which increases along the frontier and is positive.
+
+    Examples
+    --------
+    >>> t = compute_incremental_table([1000, 3000, 4000, 5000, 7000], [1.0, 1.5, 1.4, 1.6, 2.0],
+    ...                               strategies="ABCDE")
+    >>> t.status, [None if v != v else float(v) for v in t.icer]
+    (('ND', 'ND', 'D', 'ED', 'ND'), [None, 4000.0, None, None, 8000.0])
+    """
+    cost = np.asarray(cost, dtype=float)
+    effect = np.asarray(effect, dtype=float)
+    ids = tuple(strategies)
+    names = tuple(labels) if labels is not None else ids
+    status, _ = compute_frontier(cost, effect)
+    order = sorted(range(len(ids)), key=lambda i: (cost[i], -effect[i]))
+    codes = [_STATUS_CODES[status[i]] for i in order]
+    frontier = [i for i in order if status[i] == FRONTIER]
+    n = len(order)
+    versus, between = [None] * n, [None] * n
+    inc_cost, inc_effect, icer = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    for row, i in enumerate(order):
+        if status[i] == FRONTIER:
+            pos = frontier.index(i)
+            if pos > 0:
+                prev = frontier[pos - 1]
+                versus[row] = ids[prev]
+                inc_cost[row], inc_effect[row] = cost[i] - cost[prev], effect[i] - effect[prev]
+                icer[row] = inc_cost[row] / inc_effect[row]
+        elif status[i] == DOMINATED:
+            dominators = [j for j in order if j != i and cost[j] <= cost[i] and effect[j] >= effect[i]]
+            best = [j for j in dominators if status[j] == FRONTIER] or dominators
+            versus[row] = ids[best[0]]
+        else:
+            low = [j for j in frontier if (cost[j], -effect[j]) <= (cost[i], -effect[i])][-1]
+            high = [j for j in frontier if (cost[j], -effect[j]) > (cost[i], -effect[i])][0]
+            between[row] = (ids[low], ids[high])
+    return IncrementalTable(tuple(ids[i] for i in order), tuple(names[i] for i in order), cost[order], effect[order],
+                            tuple(codes), tuple(versus), tuple(between), inc_cost, inc_effect, icer,
+                            currency=currency, effect_name=effect_name)
+
+
+def compute_result_incremental(result) -> IncrementalTable:
+    """Sequential incremental table of a run result, on the means over its draws, labelled by strategy label.
+
+    Parameters
+    ----------
+    result : costspine.simulate.cohort.CohortResult
+        Or a microsimulation result; the effect is the scenario's ``[analysis] effect``.
+    """
+    scenario = result.scenario
+    labels = [" ".join(str(scenario.strategy_labels.get(s, s)).split()) for s in result.strategies]
+    return compute_incremental_table(result.total_cost.mean(axis=0), result.effect.mean(axis=0),
+                                     strategies=result.strategies, labels=labels,
+                                     currency=scenario.settings.currency, effect_name=scenario.analysis.effect)

@@ -280,6 +280,12 @@ class DSAResult:
 
         return pd.DataFrame(self.tornado(by=by))
 
+    def to_dict(self, *, by: str = "nmb") -> dict:
+        """What ``costspine dsa`` writes to ``summary.json`` (:func:`summarize_dsa`), JSON-ready (NaN -> None)."""
+        from costspine._files import _jsonable
+
+        return _jsonable(summarize_dsa(self, by=by))
+
     def summary(self, *, by: str = "nmb", top: int = 10) -> str:
         """Tornado table (first non-comparator strategy, first threshold) and threshold values."""
         from costspine._text import format_table
@@ -304,6 +310,39 @@ class DSAResult:
         else:
             parts.append("No parameter changes the optimal strategy within its range at any threshold.")
         return "\n\n".join(parts)
+
+
+def summarize_dsa(result: DSAResult, *, by: str = "nmb") -> dict:
+    """Machine-readable DSA results (``summary.json``), with the floats as computed.
+
+    The tornado is keyed by ``"<strategy> vs <comparator>"`` then threshold, threshold values by
+    threshold (keys as :func:`~costspine.analysis.psa_summary.wtp_key` writes them).
+    """
+    from costspine.analysis.psa_summary import wtp_key
+
+    scenario = result.scenario
+    ranked = {}
+    for row in result.tornado(by=by):
+        key = f"{row['strategy']} vs {row['comparator']}"
+        ranked.setdefault(key, {}).setdefault(wtp_key(row["wtp"]), []).append(
+            {k: row[k] for k in ("parameter", "low_value", "high_value", "inc_nmb_low", "inc_nmb_high", "swing_nmb",
+                                 "icer_low", "icer_high", "swing_icer")})
+    thresholds = {}
+    for t in result.thresholds:
+        thresholds.setdefault(wtp_key(t.wtp), []).append({"parameter": t.parameter, "value": t.value,
+                                                         "optimal_below": t.below, "optimal_above": t.above})
+    return {
+        "scenario": scenario.name, "title": scenario.title, "currency": scenario.settings.currency,
+        "effect": scenario.analysis.effect, "comparator": scenario.analysis.comparator,
+        "wtp": [float(w) for w in result.wtp], "range": result.range_kind, "ranked_by": by,
+        "base_case": {s: {"cost_total": float(result.base_cost[k]), "effect": float(result.base_effect[k])}
+                      for k, s in enumerate(result.strategies)},
+        "parameters": [{"parameter": r.name, "group": r.group, "family": r.family, "base": r.base, "low": r.low,
+                        "high": r.high, "source": r.source} for r in result.ranges],
+        "tornado": ranked,
+        "thresholds": thresholds,
+        "threshold_search": "within each parameter's [low, high] range",
+    }
 
 
 def run_dsa(scenario, *, range_kind: str = "minmax", wtp=None, posterior_pools=(), thresholds: bool = True) -> DSAResult:
@@ -347,6 +386,17 @@ def run_dsa(scenario, *, range_kind: str = "minmax", wtp=None, posterior_pools=(
     found = _find_thresholds(scenario, ranges, lam) if thresholds and ranges and len(scenario.strategies) > 1 else ()
     return DSAResult(scenario, ranges, range_kind, lam, cost[0], effect[0], cost[low], effect[low], cost[high], effect[high],
                      tuple(found))
+
+
+def analyze_dsa(scenario, *, range_kind: str = "minmax", wtp=None, progress=None) -> DSAResult:
+    """The one library call of ``costspine dsa``: load any posterior draws, then :func:`run_dsa`.
+
+    ``progress`` is called with a line of text for slow preparatory steps (fitting a posterior).
+    """
+    from costspine.analysis.psa import prepare_posterior
+
+    pools, _ = prepare_posterior(scenario, progress=progress)
+    return run_dsa(scenario, range_kind=range_kind, wtp=wtp, posterior_pools=pools)
 
 
 def _find_thresholds(scenario, ranges, lam) -> list[Threshold]:

@@ -1,23 +1,21 @@
 """Probabilistic sensitivity analysis (PSA) runs: chunked, resumable and reproducible.
 
-A PSA of ``n_draws`` draws is cut into chunks of a fixed size (:data:`CHUNK_SIZE`, independent of
-the number of workers). Chunk ``c`` samples its parameters from its own stream::
-
-    SeedSequence(seed, spawn_key=(CHUNK_STREAM_KEY, c))
-
-so its draws depend only on ``(seed, c)`` (and the chunk's length). Any chunk can be recomputed
+A PSA of ``n_draws`` draws is cut into chunks (:data:`CHUNK_SIZE` by default, independent of
+the number of workers). Every random number comes from the one seed layout of
+:mod:`costspine._rng`: draw ``d`` of a parameter depends only on ``(seed, d, parameter name)``
+(:func:`costspine.analysis.parameter_draws.draw_run_parameters`, shared with ``bia``), and the
+microsimulation's individuals of draw ``d`` only on ``(seed, d)``. So any chunk can be recomputed
 alone, chunks can run in any order, in this process or on a Dask cluster, and the assembled
-result is bit-identical whatever ``--workers``, the scheduler or an interruption and ``--resume``.
-Within a chunk, :func:`costspine.params.draw_parameters` gives each parameter its own child stream
-keyed by its name; posterior rows (:mod:`costspine.bayes.posterior`) come from the child named
-``"posterior rows"``. Every strategy of a draw uses the same parameter values.
+result is bit-identical whatever the chunk size, ``--workers``, the scheduler or an interruption
+and ``--resume``. Every strategy of a draw uses the same parameter values.
 
 Chunks can be saved as they finish (:class:`ChunkStore`: ``chunk-000003.npz`` files plus a
 ``run.json`` describing the run), so an interrupted run resumes where it stopped; a store
 refuses to mix chunks of a different scenario, seed, number of draws, chunk size or method.
 
-The statistics of a finished PSA (CEAC, CEAF, EVPI, convergence) are in
-:mod:`costspine.analysis.psa`; this module only produces the draws.
+The draws are a :class:`~costspine.analysis.psa_result.PSAResult`; the statistics of a finished PSA
+(CEAC, CEAF, EVPI, convergence, EVPPI) are in :mod:`costspine.analysis.psa_summary` (and
+:mod:`costspine.analysis.voi_summary` for ``voi``); this module only produces the draws.
 """
 
 from __future__ import annotations
@@ -26,20 +24,22 @@ import hashlib
 import io
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from costspine._rng import PARAMETERS, POSTERIOR_ROWS, path_key, seed_sequence, stream
+from costspine.analysis.parameter_draws import draw_run_parameters
+from costspine.analysis.psa_result import PSAResult, result_columns  # noqa: F401 (re-exported)
 from costspine.errors import AnalysisError, UsageError
 
 CHUNK_SIZE = 1000
-"""Draws per chunk. Fixed, so that results never depend on the number of workers."""
+"""Draws per chunk by default (the same whatever the number of workers; results never depend on it)."""
 
-CHUNK_STREAM_KEY = int.from_bytes(hashlib.sha256(b"costspine psa chunk").digest()[:8], "little")
-"""First element of every chunk's spawn key: keeps PSA streams apart from other components."""
+CHUNK_STREAM_KEY = path_key(PARAMETERS)
+"""First element of every parameter block's spawn key (kept for callers; see :mod:`costspine._rng`)."""
 
-POSTERIOR_STREAM = "posterior rows"  # not an identifier, so no parameter can share its stream
+POSTERIOR_STREAM = POSTERIOR_ROWS
 STORE_FORMAT = 1
 METHODS = ("cohort", "microsim")
 SCHEDULER_TIMEOUT = "10s"  # how long to try reaching a --scheduler before giving up
@@ -61,14 +61,13 @@ def plan_chunks(n_draws: int, chunk_size: int = CHUNK_SIZE) -> tuple[tuple[int, 
 
 
 def chunk_seed_sequence(seed: int, chunk: int) -> np.random.SeedSequence:
-    """The seed sequence of PSA chunk ``chunk``: depends only on ``(seed, chunk)``."""
-    return np.random.SeedSequence(int(seed), spawn_key=(CHUNK_STREAM_KEY, int(chunk)))
+    """The root of parameter block ``chunk`` (draws ``chunk·1000 ..``): depends only on ``(seed, chunk)``."""
+    return seed_sequence(int(seed), PARAMETERS, int(chunk))
 
 
 def named_stream(seed_seq: np.random.SeedSequence, name: str) -> np.random.Generator:
-    """A child stream of ``seed_seq`` keyed by ``name`` (as :mod:`costspine.params` does per parameter)."""
-    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little")
-    return np.random.default_rng(np.random.SeedSequence(seed_seq.entropy, spawn_key=tuple(seed_seq.spawn_key) + (key,)))
+    """A child stream of ``seed_seq`` keyed by ``name``: :func:`costspine._rng.stream` ``(seed_seq, name)``."""
+    return stream(seed_seq, name)
 
 
 def sampled_parameter_names(scenario) -> tuple[str, ...]:
@@ -99,30 +98,24 @@ def prepare_posterior(scenario, *, progress=None) -> tuple[list[dict], list[dict
 
 
 def draw_chunk_parameters(scenario, *, seed: int, chunk: int, n_draws: int, posterior_pools=()) -> dict[str, np.ndarray]:
-    """Parameter draws of one chunk (non-derived parameters, each of shape (draw,))."""
-    from costspine.params import draw_parameters
+    """Parameter draws ``chunk·CHUNK_SIZE`` to ``chunk·CHUNK_SIZE + n_draws − 1`` (a default-size chunk).
 
-    seed_seq = chunk_seed_sequence(seed, chunk)
-    params = draw_parameters(scenario.parameters, n_draws, np.random.default_rng(seed_seq), correlations=scenario.correlations)
-    if posterior_pools:
-        from costspine.bayes.posterior import draw_from_posterior_pools
-
-        params.update(draw_from_posterior_pools(list(posterior_pools), n_draws, named_stream(seed_seq, POSTERIOR_STREAM)))
-    missing = [s.name for s in scenario.parameters if s.family == "posterior" and s.name not in params]
-    if missing:
-        raise AnalysisError(f"no posterior draws for {', '.join(missing)}: load them with prepare_posterior() "
-                            "and pass posterior_pools (the psa command does this)")
-    return params
+    Non-derived parameters, each of shape (draw,); see
+    :func:`costspine.analysis.parameter_draws.draw_run_parameters` for any range of draws.
+    """
+    start = int(chunk) * CHUNK_SIZE
+    return draw_run_parameters(scenario, seed=seed, start=start, stop=start + int(n_draws), posterior_pools=posterior_pools)
 
 
-def simulate_draws(scenario, params: dict[str, np.ndarray], *, method: str = "cohort", seed_seq=None,
-                   individuals: int | None = None):
+def simulate_draws(scenario, params: dict[str, np.ndarray], *, method: str = "cohort", seed: int | None = None,
+                   first_draw: int = 0, individuals: int | None = None):
     """Run the model on a batch of parameter draws: the one place a PSA chooses its engine.
 
     ``cohort``: :func:`costspine.simulate.cohort.run_cohort` (one cohort per population group when the
     scenario has a ``[population]``). ``microsim``: :func:`costspine.simulate.microsim.run_microsim` with
-    ``individuals`` per strategy and draw, its random numbers keyed from ``seed_seq`` (the chunk's
-    seed sequence, so a chunk stays reproducible on its own).
+    ``individuals`` per strategy and draw; the individuals of the batch's draw ``i`` come from the
+    run's stream for draw ``first_draw + i`` (so a chunk stays reproducible on its own and the
+    chunk size changes nothing).
     """
     if method == "cohort":
         from costspine.simulate.cohort import run_cohort
@@ -131,9 +124,9 @@ def simulate_draws(scenario, params: dict[str, np.ndarray], *, method: str = "co
     if method == "microsim":
         from costspine.simulate.microsim import run_microsim
 
-        if seed_seq is None:
-            raise UsageError("a PSA microsimulation needs the chunk's seed sequence")
-        return run_microsim(scenario, params, n_individuals=individuals, seed=seed_seq)
+        if seed is None:
+            raise UsageError("a PSA microsimulation needs the run's seed")
+        return run_microsim(scenario, params, n_individuals=individuals, seed=seed, first_draw=first_draw)
     raise UsageError(f"unknown simulation method {method!r}; available: {', '.join(METHODS)}")
 
 
@@ -160,10 +153,9 @@ def compute_chunk(scenario, *, seed: int, chunk: int, start: int, stop: int, pos
     from costspine.model.inputs import evaluate_parameters
 
     n = stop - start
-    params = draw_chunk_parameters(scenario, seed=seed, chunk=chunk, n_draws=n, posterior_pools=posterior_pools)
+    params = draw_run_parameters(scenario, seed=seed, start=start, stop=stop, posterior_pools=posterior_pools)
     try:
-        result = simulate_draws(scenario, params, method=method, seed_seq=chunk_seed_sequence(seed, chunk),
-                                individuals=individuals)
+        result = simulate_draws(scenario, params, method=method, seed=seed, first_draw=start, individuals=individuals)
     except AnalysisError as exc:
         message = _DRAW_LABEL.sub(lambda m: f"draw={int(m.group(1)) + start}", str(exc))
         raise AnalysisError(f"{message}\n(PSA chunk {chunk}: draws {start}..{stop - 1}, seed {seed})") from None
@@ -300,137 +292,6 @@ class ChunkStore:
 
 
 # --------------------------------------------------------------------------------------------
-# Result
-
-
-@dataclass(frozen=True)
-class PSAResult:
-    """Draws of a PSA: parameter values and every strategy's costs and outcomes per draw.
-
-    Attributes
-    ----------
-    scenario : Scenario
-    seed : int
-    chunk_size : int
-    chunks : tuple of (int, int)
-        ``(start, stop)`` of each chunk.
-    method : str
-    parameter_names : tuple of str
-    parameters : ndarray, shape (draw, parameter)
-    costs : ndarray, shape (draw, strategy, category)
-        Discounted costs by category.
-    outcomes : ndarray, shape (draw, strategy, outcome)
-        Discounted outcomes.
-    base_costs : ndarray, shape (strategy, category)
-        Deterministic (base-case) costs, for comparison.
-    base_outcomes : ndarray, shape (strategy, outcome)
-    posterior : list of dict
-        Provenance of posterior draws (empty without posterior parameters).
-    resumed_chunks : int
-        Chunks read back from a previous, interrupted run.
-    individuals : int or None
-        Individuals per strategy and draw (microsimulation only).
-    """
-
-    scenario: object
-    seed: int
-    chunk_size: int
-    chunks: tuple
-    method: str
-    parameter_names: tuple
-    parameters: np.ndarray
-    costs: np.ndarray
-    outcomes: np.ndarray
-    base_costs: np.ndarray
-    base_outcomes: np.ndarray
-    posterior: list = field(default_factory=list)
-    resumed_chunks: int = 0
-    individuals: int | None = None
-
-    @property
-    def n_draws(self) -> int:
-        return self.costs.shape[0]
-
-    @property
-    def strategies(self) -> tuple:
-        return self.scenario.strategies
-
-    @property
-    def categories(self) -> tuple:
-        return self.scenario.categories
-
-    @property
-    def outcome_names(self) -> tuple:
-        return tuple(o.name for o in self.scenario.outcomes)
-
-    @property
-    def total_cost(self) -> np.ndarray:
-        """Discounted total cost, shape (draw, strategy)."""
-        return self.costs.sum(axis=-1)
-
-    @property
-    def effect(self) -> np.ndarray:
-        """The scenario's effect outcome, shape (draw, strategy)."""
-        return self.outcomes[:, :, self.outcome_names.index(self.scenario.analysis.effect)]
-
-    @property
-    def comparator_index(self) -> int:
-        return self.strategies.index(self.scenario.analysis.comparator)
-
-    def parameter(self, name: str) -> np.ndarray:
-        """Draws of one sampled parameter, shape (draw,)."""
-        return self.parameters[:, self.parameter_names.index(name)]
-
-    def summary(self, wtp=None) -> str:
-        """Mean cost and effect per strategy, increments with 95% intervals, and the CEAF."""
-        from costspine.analysis.decision import compute_ceaf, summarize_incremental
-        from costspine._text import format_table
-
-        wtp = self.scenario.analysis.wtp if wtp is None else wtp
-        scenario = self.scenario
-        currency = scenario.settings.currency
-        cost, effect = self.total_cost, self.effect
-        rows = [[scenario.strategy_labels.get(s, s),
-                 cost[:, k].mean(), *np.quantile(cost[:, k], [0.025, 0.975]),
-                 effect[:, k].mean(), *np.quantile(effect[:, k], [0.025, 0.975])]
-                for k, s in enumerate(self.strategies)]
-        eff = scenario.analysis.effect
-        table = format_table(["strategy", f"cost ({currency})", "2.5%", "97.5%", eff, "2.5%", "97.5%"], rows,
-                             title=f"PSA: {self.n_draws:,} draws, seed {self.seed} (means and 95% intervals, discounted)")
-        inc = summarize_incremental(cost, effect, comparator=self.comparator_index, strategies=self.strategies)
-        ceaf = compute_ceaf(cost, effect, wtp, strategies=self.strategies)
-        parts = [scenario.title]
-        for pool in self.posterior or []:
-            parts.append(f"Posterior draws: {', '.join(pool['parameters'])} sampled jointly (whole rows of "
-                         f"{pool['posterior_draws']:,} posterior draws) from the calibration to {pool['evidence']}"
-                         f" (cache {pool['cache']})")
-        return "\n\n".join([*parts, table, "Incremental results\n" + inc.summary(),
-                            "Cost-effectiveness acceptability frontier\n" + ceaf.summary()])
-
-    def to_frame(self):
-        """Long table keyed by ``draw, strategy``: cost by category, total cost and outcomes."""
-        import pandas as pd
-
-        return pd.DataFrame(result_columns(self))
-
-
-def result_columns(result) -> dict[str, np.ndarray]:
-    """Columns of the draws × strategies table: ``draw, strategy, cost_<category>..., cost_total, <outcome>...``.
-
-    ``result`` is a :class:`PSAResult` or anything with the same ``costs``, ``outcomes``,
-    ``strategies``, ``categories`` and ``outcome_names``.
-    """
-    d, s = result.total_cost.shape
-    columns = {"draw": np.repeat(np.arange(d), s), "strategy": np.tile(np.array(result.strategies, dtype=object), d)}
-    for k, category in enumerate(result.categories):
-        columns[f"cost_{category}"] = result.costs[:, :, k].ravel()
-    columns["cost_total"] = result.total_cost.ravel()
-    for o, name in enumerate(result.outcome_names):
-        columns[name] = result.outcomes[:, :, o].ravel()
-    return columns
-
-
-# --------------------------------------------------------------------------------------------
 # Running
 
 
@@ -445,9 +306,9 @@ def run_psa(scenario, n_draws: int, *, seed: int, chunk_size: int = CHUNK_SIZE, 
     n_draws : int
         Number of draws (≥ 1).
     seed : int
-        The run's seed; chunk ``c`` uses :func:`chunk_seed_sequence` ``(seed, c)``.
+        The run's seed; draw ``d`` uses the streams of :mod:`costspine._rng` for ``(seed, d)``.
     chunk_size : int, default :data:`CHUNK_SIZE`
-        Draws per chunk. Part of the random layout: keep it fixed to reproduce a run.
+        Draws per chunk (the unit of work, progress and saved files). Results do not depend on it.
     method : {"cohort", "microsim"}
         Engine for every draw (see :func:`simulate_draws`).
     individuals : int, optional
@@ -469,7 +330,7 @@ def run_psa(scenario, n_draws: int, *, seed: int, chunk_size: int = CHUNK_SIZE, 
     Returns
     -------
     PSAResult
-        Identical, bit for bit, for the same scenario, seed and chunk size whatever ``workers``,
+        Identical, bit for bit, for the same scenario and seed whatever ``chunk_size``, ``workers``,
         ``scheduler`` or interruptions.
 
     Raises
@@ -542,14 +403,26 @@ def run_psa(scenario, n_draws: int, *, seed: int, chunk_size: int = CHUNK_SIZE, 
                      individuals=individuals, workers=workers, scheduler=scheduler, finish=finish)
 
     ordered = [done[c] for c in range(len(layout))]
+    outcome_names = tuple(o.name for o in scenario.outcomes)
+    effect = outcome_names.index(scenario.analysis.effect)
+    base_costs, base_outcomes = base.costs[0], base.outcomes[0]
+    extra = {"method": method, **({"individuals": individuals} if method == "microsim" else {}),
+             "chunk_size": int(chunk_size), "chunks": [list(c) for c in layout], "posterior": provenance,
+             "resumed_chunks": resumed,
+             "base_case": {st: {"cost_total": float(base_costs[k].sum()), "effect": float(base_outcomes[k, effect])}
+                           for k, st in enumerate(scenario.strategies)}}
     return PSAResult(
-        scenario=scenario, seed=int(seed), chunk_size=int(chunk_size), chunks=layout, method=method,
+        scenario=scenario.name, title=scenario.title, currency=scenario.settings.currency,
+        effect_name=scenario.analysis.effect, strategies=scenario.strategies,
+        strategy_labels=dict(scenario.strategy_labels), comparator=scenario.analysis.comparator,
+        wtp=tuple(float(w) for w in scenario.analysis.wtp), categories=scenario.categories, outcome_names=outcome_names,
         parameter_names=names,
+        parameter_groups={spec.name: list(spec.components) for spec in scenario.parameters if spec.family == "dirichlet"},
         parameters=np.concatenate([a["parameters"] for a in ordered]),
         costs=np.concatenate([a["costs"] for a in ordered]),
         outcomes=np.concatenate([a["outcomes"] for a in ordered]),
-        base_costs=base.costs[0], base_outcomes=base.outcomes[0], posterior=provenance, resumed_chunks=resumed,
-        individuals=individuals,
+        seed=int(seed), discount_outcomes=scenario.settings.discount_outcomes,
+        inputs=[tuple(f) for f in scenario.files], extra=extra, base_costs=base_costs, base_outcomes=base_outcomes,
     )
 
 

@@ -1,4 +1,4 @@
-"""PSA draws as one labelled record (:class:`PSADraws`), their summary (CEAC, CEAF, EVPI,
+"""PSA draws (:class:`~costspine.analysis.psa_result.PSAResult`, alias ``PSADraws``), their summary (CEAC, CEAF, EVPI,
 incremental results), EVPPI rows, and the ``draws.npz`` store that ``costspine voi`` reads.
 """
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from costspine.analysis.psa_result import PSADraws, PSAResult
 from costspine.errors import UsageError
-
 
 DRAWS_FILE = "draws.npz"
 
@@ -21,64 +21,9 @@ DRAWS_FORMAT = 1
 
 GRID_POINTS = 101
 
-@dataclass(frozen=True)
-class PSADraws:
-    """What the summaries need from a PSA: labelled draws (from a run or from ``draws.npz``)."""
-
-    scenario: str
-    title: str
-    currency: str
-    effect_name: str
-    strategies: tuple
-    strategy_labels: dict
-    comparator: str
-    wtp: tuple
-    categories: tuple
-    outcome_names: tuple
-    parameter_names: tuple
-    parameter_groups: dict  # Dirichlet row name -> its component names
-    parameters: np.ndarray  # (draw, parameter)
-    costs: np.ndarray  # (draw, strategy, category)
-    outcomes: np.ndarray  # (draw, strategy, outcome)
-    seed: int
-    discount_outcomes: float
-    inputs: list = field(default_factory=list)  # [(path, sha256)] of the scenario files
-    extra: dict = field(default_factory=dict)  # provenance copied into summary.json
-
-    @property
-    def n_draws(self) -> int:
-        return self.costs.shape[0]
-
-    @property
-    def total_cost(self) -> np.ndarray:
-        return self.costs.sum(axis=-1)
-
-    @property
-    def effect(self) -> np.ndarray:
-        return self.outcomes[:, :, self.outcome_names.index(self.effect_name)]
-
-    @property
-    def comparator_index(self) -> int:
-        return self.strategies.index(self.comparator)
-
-def draws_from_result(result) -> PSADraws:
-    """:class:`PSADraws` from a :class:`~costspine.analysis.psa.PSAResult`."""
-    s = result.scenario
-    return PSADraws(
-        scenario=s.name, title=s.title, currency=s.settings.currency, effect_name=s.analysis.effect,
-        strategies=s.strategies, strategy_labels=dict(s.strategy_labels), comparator=s.analysis.comparator,
-        wtp=tuple(float(w) for w in s.analysis.wtp), categories=s.categories, outcome_names=result.outcome_names,
-        parameter_names=result.parameter_names,
-        parameter_groups={spec.name: list(spec.components) for spec in s.parameters if spec.family == "dirichlet"},
-        parameters=result.parameters, costs=result.costs, outcomes=result.outcomes, seed=result.seed,
-        discount_outcomes=s.settings.discount_outcomes, inputs=[tuple(f) for f in s.files],
-        extra={"method": result.method, **({"individuals": result.individuals} if result.method == "microsim" else {}),
-               "chunk_size": result.chunk_size, "chunks": [list(c) for c in result.chunks],
-               "posterior": result.posterior, "resumed_chunks": result.resumed_chunks,
-               "base_case": {st: {"cost_total": float(result.base_costs[k].sum()),
-                                  "effect": float(result.base_outcomes[k, result.outcome_names.index(s.analysis.effect)])}
-                             for k, st in enumerate(s.strategies)}},
-    )
+def draws_from_result(result: PSAResult) -> PSAResult:
+    """The draws of a run, as the summaries read them: ``result`` itself (one PSA result type)."""
+    return result
 
 def parse_evppi_groups(options, draws: PSADraws) -> list[tuple[str, tuple[str, ...]]]:
     """Parameter groups for EVPPI from ``--evppi`` options, as ``(label, parameter names)``.
@@ -131,7 +76,15 @@ def summarize_psa(draws: PSADraws, *, wtp, population: dict | None = None) -> tu
     per-draw tables, ``(headers, keys, matrix)`` (see :func:`write_matrix_csv`).
     """
     from costspine.analysis.cea import compute_cea
-    from costspine.analysis.decision import compute_ceac, compute_ceaf, compute_evpi, compute_mc_convergence, compute_net_benefit, population_evpi, summarize_incremental
+    from costspine.analysis.decision import (
+        compute_ceac,
+        compute_ceaf,
+        compute_evpi,
+        compute_mc_convergence,
+        compute_net_benefit,
+        population_evpi,
+        summarize_incremental,
+    )
 
     cost, effect = draws.total_cost, draws.effect
     lam = np.asarray(wtp, dtype=float)
@@ -237,19 +190,18 @@ def compute_evppi_rows(draws: PSADraws, groups, *, wtp, method: str = "gam") -> 
     The standard error's random numbers come from the PSA seed (a stream named by the group and
     threshold), so the same draws give the same numbers in ``psa --evppi`` and ``voi``.
     """
+    from costspine._rng import stream
     from costspine.analysis.decision import compute_evpi, compute_net_benefit
-    from costspine.analysis.psa import named_stream
     from costspine.analysis.voi import compute_evppi
 
     lam = np.asarray(wtp, dtype=float)
     nb = compute_net_benefit(draws.total_cost, draws.effect, lam)
     evpi = compute_evpi(draws.total_cost, draws.effect, lam)
     rows = []
-    seed_seq = np.random.SeedSequence(draws.seed)
     for label, group in groups:
         theta = {name: draws.parameters[:, draws.parameter_names.index(name)] for name in group}
         for j, w in enumerate(lam):
-            rng = named_stream(seed_seq, f"evppi {','.join(group)} at {w!r}")
+            rng = stream(draws.seed, f"evppi {','.join(group)} at {w!r}")  # costspine._rng's layout
             r = compute_evppi(nb[:, :, j], theta, method=method, rng=rng)
             rows.append({"group": label, "parameters": list(group), "wtp": float(w), "evppi_per_person": r.evppi, "se": r.se,
                          "evpi_per_person": float(evpi[j]), "method": method, "draws": r.n_draws})
@@ -294,3 +246,155 @@ def load_psa_draws(results_dir) -> PSADraws:
 def wtp_key(value: float) -> str:
     """JSON key for a threshold: ``50000`` rather than ``50000.0``."""
     return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+# --------------------------------------------------------------------------------------------
+# The PSA command's analysis: draws -> summary (+ EVPPI)
+
+
+def population_spec(per_year, years, discount, default_discount: float) -> dict | None:
+    """Population EVPI options as one record (None when neither ``per_year`` nor ``years`` is given).
+
+    Raises
+    ------
+    UsageError
+        Only one of ``per_year`` (``--population``) and ``years`` (``--horizon-years``) given.
+    """
+    if per_year is None and years is None:
+        return None
+    if per_year is None or years is None:
+        raise UsageError("population EVPI needs both --population (people affected per year) and --horizon-years")
+    rate = default_discount if discount is None else discount
+    return {"per_year": float(per_year), "years": int(years), "discount_rate": float(rate),
+            "discount_rate_source": "--discount" if discount is not None else "scenario settings.discount_outcomes"}
+
+
+@dataclass(frozen=True)
+class PSASummary:
+    """A PSA's draws, headline results (what ``summary.json`` holds), curve tables and EVPPI.
+
+    Attributes
+    ----------
+    draws : PSAResult
+    wtp : tuple of float
+        The thresholds summarised.
+    data : dict
+        :func:`summarize_psa` summary (plus ``evppi`` when EVPPI was asked for).
+    tables : dict
+        CSV name -> ``(headers, rows)`` or ``(headers, keys, matrix)`` (see :func:`summarize_psa`).
+    evppi : list of dict
+        :func:`compute_evppi_rows` records (empty without ``--evppi``).
+    """
+
+    draws: PSAResult
+    wtp: tuple
+    data: dict
+    tables: dict
+    evppi: list = field(default_factory=list)
+
+    @property
+    def strategies(self) -> tuple:
+        return self.draws.strategies
+
+    def summary(self) -> str:
+        """The PSA table, increments and CEAF, Monte Carlo convergence, then EVPI (and EVPPI)."""
+        return "\n\n".join([self.draws.summary(self.wtp), format_convergence_text(self.data),
+                             format_voi_text(self.data, self.evppi)])
+
+    def to_frame(self):
+        """Long table keyed by ``strategy, wtp``: P(cost-effective), mean NMB, CEAF optimum and EVPI."""
+        import pandas as pd
+
+        rows = []
+        for w in self.data["wtp"]:
+            key = wtp_key(w)
+            for s in self.strategies:
+                rows.append({"strategy": s, "wtp": float(w),
+                             "prob_cost_effective": self.data["prob_cost_effective"][key][s],
+                             "mean_nmb": self.data["strategies"][s]["nmb"][key]["mean"],
+                             "optimal": self.data["ceaf"][key]["optimal"] == s,
+                             "evpi_per_person": self.data["evpi_per_person"][key]})
+        return pd.DataFrame(rows, columns=["strategy", "wtp", "prob_cost_effective", "mean_nmb", "optimal",
+                                           "evpi_per_person"])
+
+    def to_dict(self) -> dict:
+        """What ``summary.json`` holds, JSON-ready (NaN -> None)."""
+        from costspine._files import _jsonable
+
+        return _jsonable(self.data)
+
+
+def analyze_psa(scenario, n_draws: int, *, seed: int, wtp=None, evppi=(), evppi_method: str = "gam",
+                population=None, horizon_years=None, discount=None, **run_options) -> PSASummary:
+    """Run a PSA of ``scenario`` and summarise it: the one library call of ``costspine psa``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    n_draws : int
+    seed : int
+    wtp : sequence of float, optional
+        Thresholds (default: the scenario's ``[analysis] wtp``).
+    evppi : sequence of str
+        ``--evppi`` groups (see :func:`parse_evppi_groups`); none by default.
+    evppi_method : {"gam", "gp"}
+    population, horizon_years, discount : optional
+        Population EVPI: people affected per year, years, discount rate (see :func:`population_spec`).
+    **run_options
+        Passed to :func:`costspine.analysis.psa.run_psa` (``method``, ``individuals``, ``workers``,
+        ``scheduler``, ``store_dir``, ``resume``, ``on_chunk``, ``progress``).
+
+    Raises
+    ------
+    UsageError
+        Half a population option, an unknown ``--evppi`` parameter, or a bad run option.
+    """
+    from costspine.analysis.psa import run_psa
+
+    wtp = tuple(scenario.analysis.wtp) if wtp is None else tuple(wtp)
+    pop = population_spec(population, horizon_years, discount, scenario.settings.discount_outcomes)
+    result = run_psa(scenario, n_draws, seed=seed, **run_options)
+    groups = parse_evppi_groups(evppi, result)
+    data, tables = summarize_psa(result, wtp=wtp, population=pop)
+    rows = compute_evppi_rows(result, groups, wtp=wtp, method=evppi_method) if groups else []
+    if rows:
+        data["evppi"] = rows
+    return PSASummary(draws=result, wtp=wtp, data=data, tables=tables, evppi=rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Text
+
+
+def format_voi_text(summary: dict, evppi_rows) -> str:
+    """EVPI table (and population EVPI) and the EVPPI table of a PSA or VOI summary."""
+    from costspine._text import format_table
+
+    currency = summary["currency"]
+    headers = ["wtp", f"EVPI per person ({currency})"]
+    rows = [[w, summary["evpi_per_person"][wtp_key(w)]] for w in summary["wtp"]]
+    if "evpi_population" in summary:
+        headers.append(f"population EVPI ({currency})")
+        rows = [row + [summary["evpi_population"][wtp_key(row[0])]] for row in rows]
+    parts = [format_table(headers, rows, title="Expected value of perfect information")]
+    if evppi_rows:
+        parts.append(format_table(["parameters", "wtp", "EVPPI per person", "SE", "EVPI"],
+                                  [[r["group"], r["wtp"], r["evppi_per_person"], r["se"], r["evpi_per_person"]]
+                                   for r in evppi_rows],
+                                  title=f"Expected value of partial perfect information ({evppi_rows[0]['method']})"))
+        above = [r for r in evppi_rows if r["evppi_per_person"] > r["evpi_per_person"]]
+        if above:
+            parts[-1] += (f"\nNote: {len(above)} EVPPI estimate(s) exceed the EVPI; regression estimates carry noise (see SE), "
+                          "and EVPPI cannot truly exceed EVPI — read them as ≈ EVPI.")
+    return "\n\n".join(parts)
+
+
+def format_convergence_text(summary: dict) -> str:
+    """Mean incremental NMB ± MCSE of each strategy and threshold, from a PSA summary."""
+    lines = ["Monte Carlo convergence of the mean incremental NMB (MCSE = sd/√draws):"]
+    for s, by_wtp in summary["convergence"].items():
+        for w, c in by_wtp.items():
+            rel = f" ({c['mcse_relative']:.1%} of the mean)" if c["mcse_relative"] is not None else ""
+            lines.append(f"  {s} vs {summary['comparator']} at {float(w):,.0f}: "
+                         f"{c['mean_incremental_nmb']:,.2f} ± {c['mcse']:,.2f}{rel}")
+    return "\n".join(lines)

@@ -77,6 +77,18 @@ class EVPPIResult:
         se = "SE not computed (pass rng)" if np.isnan(self.se) else f"SE {self.se:,.4g}"
         return f"EVPPI of {', '.join(self.parameters)}: {self.evppi:,.4g} ({se}; {self.method}, {self.n_draws} draws)"
 
+    def to_dict(self) -> dict:
+        """EVPPI, SE (None when not computed), method, parameters and draws (JSON-ready)."""
+        return {"parameters": list(self.parameters), "evppi": float(self.evppi),
+                "se": None if np.isnan(self.se) else float(self.se), "method": self.method, "draws": int(self.n_draws)}
+
+    def to_frame(self):
+        """One row keyed by ``parameters`` (joined with ``+``): EVPPI, SE, method and draws."""
+        import pandas as pd
+
+        return pd.DataFrame([{"parameters": "+".join(self.parameters), "evppi": float(self.evppi), "se": float(self.se),
+                              "method": self.method, "draws": int(self.n_draws)}])
+
 
 # ----------------------------------------------------------------------------- input checks
 def _as_params(params, n_draws: int) -> tuple[np.ndarray, tuple[str, ...]]:

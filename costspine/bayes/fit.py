@@ -18,12 +18,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from costspine.errors import AnalysisError, ScenarioError, Problem
-from costspine.scenario.evidence import Evidence
-from costspine.model.inputs import base_case_parameters
 from costspine.engines.outcomes import cycle_weights, point_index
-from costspine.model.evaluate import (build_indicator_mask, build_strategy_spaces, build_time_names, evaluate_expression,
-                                      find_rest_cells, iter_initial_cells, iter_reward_cells, iter_transition_cells)
+from costspine.errors import AnalysisError
+from costspine.model.evaluate import (
+    build_indicator_mask,
+    build_strategy_spaces,
+    build_time_names,
+    evaluate_expression,
+    find_rest_cells,
+    iter_initial_cells,
+    iter_reward_cells,
+    iter_transition_cells,
+)
+from costspine.model.inputs import base_case_parameters
+from costspine.problems import Collector
+from costspine.scenario.evidence import Evidence
 from costspine.scenario.types import Scenario
 
 RHAT_MAX = 1.01
@@ -179,25 +188,23 @@ def predict_target(model: SymbolicModel, target, scenario: Scenario):
 
 def check_evidence_against_scenario(evidence: Evidence, scenario: Scenario) -> None:
     """Every calibrated parameter and every target must exist in the scenario."""
-    problems = []
-    where = str(evidence.path)
+    c = Collector(default_file=str(evidence.path))
     names = {s.name: s for s in scenario.parameters}
     for name in evidence.calibrate:
         spec = names.get(name)
         if spec is None:
-            problems.append(Problem(f"{where}: evidence.calibrate", f"{name!r} is not a parameter of {scenario.path}"))
+            c.add("evidence.calibrate", f"{name!r} is not a parameter of {scenario.path}")
         elif spec.family in ("fixed", "derived", "dirichlet", "posterior"):
-            problems.append(Problem(f"{where}: evidence.calibrate", f"{name!r} has no prior distribution in {scenario.path} "
-                                                                 f"(family {spec.family}); give it one there"))
+            c.add("evidence.calibrate", f"{name!r} has no prior distribution in {scenario.path} "
+                                        f"(family {spec.family}); give it one there")
     indicators = {i.name for i in scenario.indicators}
     for t in evidence.targets:
         for s in filter(None, (t.strategy, t.comparator)):
             if s not in scenario.strategies:
-                problems.append(Problem(f"{where}: targets.{t.name}", f"unknown strategy {s!r}; the scenario has {', '.join(scenario.strategies)}"))
+                c.add(f"targets.{t.name}", f"unknown strategy {s!r}; the scenario has {', '.join(scenario.strategies)}")
         if t.indicator and t.indicator not in indicators:
-            problems.append(Problem(f"{where}: targets.{t.name}", f"unknown indicator {t.indicator!r}; the scenario has {', '.join(sorted(indicators)) or 'none'}"))
-    if problems:
-        raise ScenarioError(problems)
+            c.add(f"targets.{t.name}", f"unknown indicator {t.indicator!r}; the scenario has {', '.join(sorted(indicators)) or 'none'}")
+    c.raise_if_any()
 
 
 def _prior(pm, spec):
@@ -256,6 +263,25 @@ class FitResult:
     @property
     def converged(self) -> bool:
         return not self.failures
+
+    def summary(self) -> str:
+        """ArviZ's posterior summary, then the diagnostics verdict."""
+        verdict = "diagnostics pass" if self.converged else "diagnostics failed: " + "; ".join(self.failures)
+        return f"{self.summary_text}\n\n{verdict} (divergences: {self.divergences})"
+
+    def to_dict(self) -> dict:
+        """Calibrated parameters, R-hat, bulk ESS, divergences and failures (JSON-ready; no draws)."""
+        from costspine._files import _jsonable
+
+        return _jsonable({"calibrated": list(self.parameters), "rhat": self.rhat, "ess_bulk": self.ess_bulk,
+                          "divergences": self.divergences, "converged": self.converged, "failures": list(self.failures)})
+
+    def to_frame(self):
+        """Posterior draws keyed by ``draw`` (chains stacked), one column per calibrated parameter."""
+        import pandas as pd
+
+        n = len(next(iter(self.draws.values()))) if self.draws else 0
+        return pd.DataFrame({"draw": np.arange(n), **{name: np.asarray(self.draws[name]) for name in self.parameters}})
 
 
 def fit_evidence(evidence: Evidence, scenario: Scenario, *, draws: int, tune: int, chains: int,

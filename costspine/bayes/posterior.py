@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine.errors import AnalysisError
 from costspine._files import write_atomic, write_json
+from costspine.errors import AnalysisError
 
 
 def cache_root() -> Path:
@@ -125,7 +125,7 @@ def load_posterior_pools(scenario, *, progress=None) -> tuple[list[dict], list[d
     groups: dict[Path, list] = {}
     for spec in scenario.parameters:
         if spec.family == "posterior":
-            evidence_path = (Path(scenario.path).parent / spec.args["file"]).resolve()
+            evidence_path = scenario.declared_path(f"parameters.{spec.name}.file", spec.args["file"]).resolve()
             groups.setdefault(evidence_path, []).append(spec)
     pools, provenance = [], []
     for evidence_path, specs in sorted(groups.items()):
@@ -145,7 +145,9 @@ def load_posterior_pools(scenario, *, progress=None) -> tuple[list[dict], list[d
 def draw_from_posterior_pools(pools: list[dict], n_draws: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Resample whole posterior rows: one row index per draw, shared by the parameters of a pool.
 
-    ``pools`` comes from :func:`load_posterior_pools`; ``rng`` chooses the rows (with replacement).
+    ``pools`` comes from :func:`load_posterior_pools`; ``rng`` chooses the rows (with replacement),
+    from its current state. The commands pass the stream ``(PARAMETERS, block, POSTERIOR_ROWS)``
+    of :mod:`costspine._rng` (see :func:`costspine.analysis.parameter_draws.draw_run_parameters`).
     Returns ``{name: ndarray (draw,)}``.
     """
     out = {}
@@ -156,24 +158,3 @@ def draw_from_posterior_pools(pools: list[dict], n_draws: int, rng: np.random.Ge
         for name, values in columns.items():
             out[name] = values[rows]
     return out
-
-
-def draw_posterior_parameters(scenario, n_draws: int, rng: np.random.Generator, *, progress=None) -> tuple[dict[str, np.ndarray], list[dict]]:
-    """Joint draws of every ``posterior`` parameter of a scenario.
-
-    Parameters
-    ----------
-    scenario : Scenario
-    n_draws : int
-    rng : numpy.random.Generator
-        Chooses which posterior rows are used (with replacement), one index per draw shared by all
-        parameters of the same evidence file.
-
-    Returns
-    -------
-    draws : dict of str to ndarray, shape (draw,)
-    provenance : list of dict
-        One entry per evidence file: path, cache folder, number of posterior draws, parameters.
-    """
-    pools, provenance = load_posterior_pools(scenario, progress=progress)
-    return draw_from_posterior_pools(pools, n_draws, rng), provenance

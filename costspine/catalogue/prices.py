@@ -10,20 +10,22 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine.errors import Problem, ScenarioError, UsageError
-from costspine.catalogue.tables import CURRENCY
-from costspine.catalogue.tables import Catalogue
-from costspine.catalogue.tables import CatalogueItem
-from costspine.catalogue.tables import CpiTable
-from costspine.catalogue.tables import PayerMultipliers
-from costspine.catalogue.tables import SETTINGS
-from costspine.catalogue.tables import UNVERIFIED_STATUSES
-from costspine.catalogue.tables import _suggest
-from costspine.catalogue.tables import _year_span
-from costspine.catalogue.tables import load_catalogue
-from costspine.catalogue.tables import load_cpi
-from costspine.catalogue.tables import load_payer_multipliers
-
+from costspine.catalogue.tables import (
+    CURRENCY,
+    SETTINGS,
+    UNVERIFIED_STATUSES,
+    Catalogue,
+    CatalogueItem,
+    CpiTable,
+    PayerMultipliers,
+    _suggest,
+    _year_span,
+    load_catalogue,
+    load_cpi,
+    load_payer_multipliers,
+)
+from costspine.errors import ScenarioError, UsageError
+from costspine.problems import Collector, collector_at
 
 UNIT_COSTS_KEYS = ("payer", "price_year", "items", "catalogue")
 
@@ -80,46 +82,52 @@ def inflation_factor(from_year: int, to_year: int, *, cpi: CpiTable) -> float:
 
 _MISSING = object()
 
-def _request_problems(catalogue: Catalogue | None, items, *, price_year, payer, multipliers: PayerMultipliers,
-                      cpi: CpiTable, where: str) -> list:
-    """Problems with a price request; ``where`` is the key path prefix (e.g. ``file: unit_costs``).
+def _check_request(c: Collector, keypath: str, catalogue: Catalogue | None, items, *, price_year, payer,
+                   multipliers: PayerMultipliers, cpi: CpiTable) -> bool:
+    """Add the problems of a price request under ``keypath`` (e.g. ``unit_costs``) to ``c``.
 
     Arguments that are ``_MISSING`` are not checked (their absence is reported by the caller);
-    without a ``catalogue`` the item ids are checked for type and duplicates only.
+    without a ``catalogue`` the item ids are checked for type and duplicates only. Returns False
+    when the payer, the price year or the item list is unusable (bad single items still let the
+    other items resolve).
     """
-    problems = []
+    ok = True
     if payer is not _MISSING and (not isinstance(payer, str) or payer not in multipliers.payers):
-        problems.append(Problem(f"{where}.payer", f"expected one of {', '.join(map(repr, multipliers.payers))}; "
-                                f"got {payer!r}{_suggest(str(payer), multipliers.payers)}"))
+        c.add(f"{keypath}.payer", f"expected one of {', '.join(map(repr, multipliers.payers))}; "
+                                  f"got {payer!r}{_suggest(str(payer), multipliers.payers)}")
+        ok = False
     if price_year is _MISSING:
         pass
     elif isinstance(price_year, bool) or not isinstance(price_year, int):
-        problems.append(Problem(f"{where}.price_year", f"expected a whole year such as 2025; got {price_year!r}"))
+        c.add(f"{keypath}.price_year", f"expected a whole year such as 2025; got {price_year!r}")
+        ok = False
     elif price_year not in cpi.years:
-        problems.append(Problem(f"{where}.price_year", f"no CPI-U medical care index for {price_year} in {cpi.path}; "
-                                f"available years: {_year_span(cpi.years)} — use one of these (and the same year as "
-                                "settings.price_year)"))
+        c.add(f"{keypath}.price_year", f"no CPI-U medical care index for {price_year} in {cpi.path}; "
+                                       f"available years: {_year_span(cpi.years)} — use one of these (and the same year as "
+                                       "settings.price_year)")
+        ok = False
     if items is _MISSING:
-        return problems
+        return ok
     if isinstance(items, str) or not isinstance(items, (list, tuple)):
         hint = f' — wrap it in a list: items = ["{items}"]' if isinstance(items, str) else ""
-        problems.append(Problem(f"{where}.items", f"expected a list of catalogue item ids; got {items!r}{hint}"))
-        return problems
+        c.add(f"{keypath}.items", f"expected a list of catalogue item ids; got {items!r}{hint}")
+        return False
     if not items:
-        problems.append(Problem(f"{where}.items", "expected at least one catalogue item id; got an empty list"))
+        c.add(f"{keypath}.items", "expected at least one catalogue item id; got an empty list")
+        ok = False
     seen = set()
     for i, item in enumerate(items):
-        key = f"{where}.items[{i}]"
+        key = f"{keypath}.items[{i}]"
         if not isinstance(item, str):
-            problems.append(Problem(key, f"expected a catalogue item id (text); got {item!r}"))
+            c.add(key, f"expected a catalogue item id (text); got {item!r}")
         elif item in seen:
-            problems.append(Problem(key, f"{item!r} is listed twice; list each item once"))
+            c.add(key, f"{item!r} is listed twice; list each item once")
         elif catalogue is not None and item not in catalogue:
             hint = _suggest(item, catalogue.items) or f" — the ids are the 'item' column of {catalogue.path}"
-            problems.append(Problem(key, f"unknown catalogue item {item!r}{hint}"))
+            c.add(key, f"unknown catalogue item {item!r}{hint}")
         if isinstance(item, str):
             seen.add(item)
-    return problems
+    return ok
 
 def _inflation_text(row: CatalogueItem, price_year: int, factor: float, cpi: CpiTable) -> str:
     """How a row's price was moved to ``price_year``, flagging unverified CPI values."""
@@ -169,10 +177,10 @@ def resolve_unit_prices(catalogue: Catalogue, items, *, price_year: int, payer: 
     >>> round(p.price, 2)   # 188.26 × 1.43
     269.21
     """
-    problems = _request_problems(catalogue, items, price_year=price_year, payer=payer,
-                                 multipliers=multipliers, cpi=cpi, where="unit prices")
-    if problems:
-        raise UsageError("cannot resolve unit prices:\n" + "\n".join(f"  - {p}" for p in problems))
+    c = Collector()
+    _check_request(c, "unit prices", catalogue, items, price_year=price_year, payer=payer, multipliers=multipliers, cpi=cpi)
+    if c.problems:
+        raise UsageError("cannot resolve unit prices:\n" + "\n".join(f"  - {p}" for p in c.problems))
     resolved = []
     for item in items:
         row = catalogue.get(item)
@@ -194,9 +202,9 @@ def _price_table(value: float, sd_fraction: float, source: str) -> dict:
         return {"value": value, "distribution": "fixed", "source": source}
     return {"value": value, "distribution": "gamma", "mean": value, "sd": value * sd_fraction, "source": source}
 
-def build_price_parameters(section, *, where: str, base_dir: str | Path | None = None,
-                           cpi: CpiTable | None = None,
-                           multipliers: PayerMultipliers | None = None) -> tuple[dict, list]:
+def build_price_parameters(section, *, where: str = "unit_costs", base_dir: str | Path | None = None,
+                           cpi: CpiTable | None = None, multipliers: PayerMultipliers | None = None,
+                           collector: Collector | None = None) -> tuple[dict, list]:
     """Turn a scenario's ``[unit_costs]`` section into scenario parameter tables.
 
     Parameters
@@ -205,11 +213,16 @@ def build_price_parameters(section, *, where: str, base_dir: str | Path | None =
         The parsed section: ``payer`` (str), ``price_year`` (int), ``items`` (list of catalogue
         ids) and optionally ``catalogue`` (path to an alternative catalogue CSV).
     where : str
-        Key path of the section for messages, e.g. ``"scenarios/x.toml: unit_costs"``.
+        Key path of the section for messages, e.g. ``"scenarios/x.toml: unit_costs"`` (unused with
+        ``collector``).
     base_dir : str or Path, optional
-        Folder that a relative ``catalogue`` path is resolved against (the scenario's folder).
+        Folder that a relative ``catalogue`` path is resolved against (the folder of the scenario
+        file that declares ``catalogue``).
     cpi, multipliers : optional
         Tables to use instead of the bundled ``cpi_medical.csv`` and ``payer_multipliers.csv``.
+    collector : Collector, optional
+        The scenario reader's collector: problems are added to it under ``unit_costs.*``, each
+        naming the file that declares its key.
 
     Returns
     -------
@@ -221,7 +234,8 @@ def build_price_parameters(section, *, where: str, base_dir: str | Path | None =
     problems : list of Problem
         Every problem found (empty when the section is valid): unknown keys, unknown payer, price
         year not in the CPI table, unknown or duplicated items (naming the closest ids), a missing
-        or invalid catalogue file. The caller raises them with the rest of the scenario's problems.
+        or invalid catalogue file. The caller raises them with the rest of the scenario's problems
+        (with ``collector``, they are already in it).
 
     Examples
     --------
@@ -230,17 +244,21 @@ def build_price_parameters(section, *, where: str, base_dir: str | Path | None =
     >>> params["price_mri_lumbar"]["distribution"], params["price_mri_lumbar"]["mean"], problems
     ('gamma', 188.26, [])
     """
+    c, keypath = (collector, "unit_costs") if collector is not None else collector_at(where)
+    start = len(c.problems)
     if not isinstance(section, dict):
-        return {}, [Problem(where, f"expected a table with keys {', '.join(UNIT_COSTS_KEYS)}; got {section!r}")]
-    problems = []
+        c.add(keypath, f"expected a table with keys {', '.join(UNIT_COSTS_KEYS)}; got {section!r}")
+        return {}, c.problems[start:]
     for key in section:
         if key not in UNIT_COSTS_KEYS:
             hint = _suggest(str(key), UNIT_COSTS_KEYS) or f"; allowed keys: {', '.join(UNIT_COSTS_KEYS)}"
-            problems.append(Problem(f"{where}.{key}", f"unknown key{hint}"))
+            c.add(f"{keypath}.{key}", f"unknown key{hint}")
     examples = {"payer": '"medicare" or "commercial"', "price_year": "2025", "items": '["mri_lumbar", "pt_evaluation"]'}
+    ok = True
     for key, example in examples.items():
         if key not in section:
-            problems.append(Problem(f"{where}.{key}", f"missing; e.g. {key} = {example}"))
+            c.add(f"{keypath}.{key}", f"missing; e.g. {key} = {example}")
+            ok = False
     cpi = cpi if cpi is not None else load_cpi()
     multipliers = multipliers if multipliers is not None else load_payer_multipliers()
     catalogue = None
@@ -248,27 +266,25 @@ def build_price_parameters(section, *, where: str, base_dir: str | Path | None =
     if "catalogue" not in section:
         catalogue = load_catalogue(cpi=cpi)
     elif not isinstance(raw_path, str) or not raw_path:
-        problems.append(Problem(f"{where}.catalogue", f"expected a path to a catalogue CSV; got {raw_path!r}"))
+        c.add(f"{keypath}.catalogue", f"expected a path to a catalogue CSV; got {raw_path!r}")
     else:
         path = Path(raw_path)
         if not path.is_absolute() and base_dir is not None:
             path = Path(base_dir) / path
         if not path.is_file():
-            problems.append(Problem(f"{where}.catalogue", f"file not found: {path} (relative paths are resolved "
-                                    "against the scenario's folder); fix the path or drop the key to use the bundled catalogue"))
+            c.add(f"{keypath}.catalogue", f"file not found: {path} (a relative path is resolved against the folder of "
+                                          "the file that declares it); fix the path or drop the key to use the bundled catalogue")
         else:
             try:
                 catalogue = load_catalogue(path, cpi=cpi)
             except ScenarioError as error:  # the catalogue's own problems, kept with their file:line
-                problems.extend(error.problems)
+                c.extend(error.problems)
     payer, price_year, items = (section.get(k, _MISSING) for k in ("payer", "price_year", "items"))
-    request = _request_problems(catalogue, items, price_year=price_year, payer=payer,
-                                multipliers=multipliers, cpi=cpi, where=where)
-    problems.extend(request)
+    ok = _check_request(c, keypath, catalogue, items, price_year=price_year, payer=payer,
+                        multipliers=multipliers, cpi=cpi) and ok
+    problems = c.problems[start:]
     # Bad items and unknown keys still let the other items resolve; anything else blocks them all.
-    unknown_keys = {f"{where}.{k}" for k in section if k not in UNIT_COSTS_KEYS}
-    if catalogue is None or any(not p.where.startswith(f"{where}.items[") and p.where not in unknown_keys
-                                for p in problems):
+    if catalogue is None or not ok:
         return {}, problems
     valid = list(dict.fromkeys(i for i in items if isinstance(i, str) and i in catalogue))
     params = {f"payer_multiplier_{s}": multipliers.get(payer, s).to_parameter() for s in SETTINGS}

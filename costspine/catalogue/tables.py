@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine.errors import Problem, ScenarioError, UsageError
-
+from costspine.errors import UsageError
+from costspine.problems import Collector
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -202,61 +202,64 @@ def _year_span(years) -> str:
         return f"{years[0]}-{years[-1]}"
     return ", ".join(map(str, years))
 
-def _read_rows(path: Path, columns: tuple) -> tuple[list, list]:
-    """Read a CSV with exactly ``columns``; return ``[("file:line", {column: stripped text})]`` and problems."""
+def _read_rows(path: Path, columns: tuple, c: Collector) -> list:
+    """Read a CSV with exactly ``columns``; return ``[("file:line", {column: stripped text})]``.
+
+    Problems of the file (columns, ragged rows, no rows) are added to ``c`` at ``file:line``.
+    """
     if not path.is_file():
-        raise UsageError(f"{path}: file not found — check the path (relative paths are resolved against the scenario's folder)")
-    problems, rows = [], []
+        raise UsageError(f"{path}: file not found — check the path (a relative path in a scenario is resolved against the folder of the file that declares it)")
+    rows, before = [], len(c.problems)
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         header = reader.fieldnames or []
-        missing = [c for c in columns if c not in header]
-        extra = [c for c in header if c not in columns]
+        missing = [col for col in columns if col not in header]
+        extra = [col for col in header if col not in columns]
         if missing or extra:
             found = ", ".join(header) or "an empty file"
-            problems.append(Problem(f"{path}:1", f"expected the columns {', '.join(columns)}; got {found}"
-                                    + (f" (missing: {', '.join(missing)})" if missing else "")
-                                    + (f" (unknown: {', '.join(extra)})" if extra else "")))
-            return [], problems
+            c.add_at(f"{path}:1", f"expected the columns {', '.join(columns)}; got {found}"
+                     + (f" (missing: {', '.join(missing)})" if missing else "")
+                     + (f" (unknown: {', '.join(extra)})" if extra else ""))
+            return []
         for record in reader:
             where = f"{path}:{reader.line_num}"
             if None in record or any(v is None for v in record.values()):
-                problems.append(Problem(where, f"expected {len(columns)} fields; got a row with "
-                                        f"{'more' if None in record else 'fewer'} — quote fields that contain commas"))
+                c.add_at(where, f"expected {len(columns)} fields; got a row with "
+                                f"{'more' if None in record else 'fewer'} — quote fields that contain commas")
                 continue
             rows.append((where, {k: v.strip() for k, v in record.items()}))
-    if not rows and not problems:
-        problems.append(Problem(f"{path}:2", "no rows; expected at least one"))
-    return rows, problems
+    if not rows and len(c.problems) == before:
+        c.add_at(f"{path}:2", "no rows; expected at least one")
+    return rows
 
-def _number(text: str, where: str, column: str, problems: list, *, integer=False, low=None, strict_low=False):
+def _number(text: str, where: str, column: str, c: Collector, *, integer=False, low=None, strict_low=False):
     try:
         value = int(text) if integer else float(text)
     except ValueError:
         kind = "a whole number" if integer else "a number"
-        problems.append(Problem(where, f"{column} must be {kind}; got {text!r}"))
+        c.add_at(where, f"{column} must be {kind}; got {text!r}")
         return None
     if not math.isfinite(value):
-        problems.append(Problem(where, f"{column} must be finite; got {text!r}"))
+        c.add_at(where, f"{column} must be finite; got {text!r}")
         return None
     if low is not None and (value <= low if strict_low else value < low):
-        problems.append(Problem(where, f"{column} must be {'>' if strict_low else '>='} {low:g}; got {text}"))
+        c.add_at(where, f"{column} must be {'>' if strict_low else '>='} {low:g}; got {text}")
         return None
     return value
 
-def _choice(text: str, where: str, column: str, choices, problems: list) -> str | None:
+def _choice(text: str, where: str, column: str, choices, c: Collector) -> str | None:
     if text in choices:
         return text
-    problems.append(Problem(where, f"{column} must be one of {', '.join(choices)}; got {text!r}{_suggest(text, choices)}"))
+    c.add_at(where, f"{column} must be one of {', '.join(choices)}; got {text!r}{_suggest(text, choices)}")
     return None
 
-def _check_sourced(fields: dict, where: str, problems: list) -> None:
-    status = _choice(fields["status"], where, "status", STATUSES, problems)
+def _check_sourced(fields: dict, where: str, c: Collector) -> None:
+    status = _choice(fields["status"], where, "status", STATUSES, c)
     if not fields["source"]:
-        problems.append(Problem(where, "source is empty; say where the number comes from (evidence id) or 'assumption'"))
+        c.add_at(where, "source is empty; say where the number comes from (evidence id) or 'assumption'")
     elif status in UNVERIFIED_STATUSES and status not in fields["source"]:
-        problems.append(Problem(where, f"status is {status!r} but the source text does not say so; "
-                                f"start the source with '{status}: ' so every report shows it"))
+        c.add_at(where, f"status is {status!r} but the source text does not say so; "
+                                f"start the source with '{status}: ' so every report shows it")
 
 def load_cpi(path: str | Path | None = None) -> CpiTable:
     """Load the CPI-U medical care table.
@@ -280,18 +283,18 @@ def load_cpi(path: str | Path | None = None) -> CpiTable:
         The file does not exist.
     """
     path = Path(path) if path is not None else CPI_PATH
-    rows, problems = _read_rows(path, CPI_COLUMNS)
+    c = Collector()
+    rows = _read_rows(path, CPI_COLUMNS, c)
     records = []
     for where, f in rows:
-        year = _number(f["year"], where, "year", problems, integer=True)
-        index = _number(f["index"], where, "index", problems, low=0, strict_low=True)
-        _check_sourced(f, where, problems)
+        year = _number(f["year"], where, "year", c, integer=True)
+        index = _number(f["index"], where, "index", c, low=0, strict_low=True)
+        _check_sourced(f, where, c)
         if year is not None and any(r.year == year for r in records):
-            problems.append(Problem(where, f"year {year} appears twice; keep one row per year"))
+            c.add_at(where, f"year {year} appears twice; keep one row per year")
         elif year is not None and index is not None:
             records.append(CpiYear(year, index, f["source"], f["status"]))
-    if problems:
-        raise ScenarioError(problems)
+    c.raise_if_any()
     return CpiTable(str(path), tuple(sorted(records, key=lambda r: r.year)))
 
 def load_catalogue(path: str | Path | None = None, *, cpi: CpiTable | None = None) -> Catalogue:
@@ -327,37 +330,37 @@ def load_catalogue(path: str | Path | None = None, *, cpi: CpiTable | None = Non
     """
     path = Path(path) if path is not None else CATALOGUE_PATH
     cpi = cpi if cpi is not None else load_cpi()
-    rows, problems = _read_rows(path, CATALOGUE_COLUMNS)
+    c = Collector()
+    rows = _read_rows(path, CATALOGUE_COLUMNS, c)
     records, seen = [], set()
     for where, f in rows:
-        before = len(problems)
+        before = len(c.problems)
         item = f["item"]
         if not _ITEM_ID.match(item):
-            problems.append(Problem(where, f"item must be a snake_case id (a-z, 0-9, _), e.g. mri_lumbar; got {item!r}"))
+            c.add_at(where, f"item must be a snake_case id (a-z, 0-9, _), e.g. mri_lumbar; got {item!r}")
         elif item in seen:
-            problems.append(Problem(where, f"item {item!r} appears twice; item ids must be unique"))
+            c.add_at(where, f"item {item!r} appears twice; item ids must be unique")
         seen.add(item)
         if not f["description"]:
-            problems.append(Problem(where, "description is empty; say what is billed"))
-        category = _choice(f["category"], where, "category", CATEGORIES, problems)
-        _choice(f["setting"], where, "setting", SETTINGS, problems)
-        _choice(f["payer_basis"], where, "payer_basis", PAYER_BASES, problems)
-        price = _number(f["price"], where, "price (USD)", problems, low=0, strict_low=True)
-        year = _number(f["price_year"], where, "price_year", problems, integer=True)
+            c.add_at(where, "description is empty; say what is billed")
+        category = _choice(f["category"], where, "category", CATEGORIES, c)
+        _choice(f["setting"], where, "setting", SETTINGS, c)
+        _choice(f["payer_basis"], where, "payer_basis", PAYER_BASES, c)
+        price = _number(f["price"], where, "price (USD)", c, low=0, strict_low=True)
+        year = _number(f["price_year"], where, "price_year", c, integer=True)
         if year is not None and year not in cpi.years:
-            problems.append(Problem(where, f"price_year {year} is not in the CPI table {cpi.path} "
-                                    f"(years {_year_span(cpi.years)}); prices must be inflatable to the scenario's year"))
-        sd_fraction = _number(f["sd_fraction"], where, "sd_fraction", problems, low=0)
-        _check_sourced(f, where, problems)
+            c.add_at(where, f"price_year {year} is not in the CPI table {cpi.path} "
+                                    f"(years {_year_span(cpi.years)}); prices must be inflatable to the scenario's year")
+        sd_fraction = _number(f["sd_fraction"], where, "sd_fraction", c, low=0)
+        _check_sourced(f, where, c)
         if (sd_fraction is not None and f["status"] in UNVERIFIED_STATUSES
                 and sd_fraction < MIN_UNVERIFIED_SD_FRACTION):
-            problems.append(Problem(where, f"sd_fraction {sd_fraction:g} is too narrow for a {f['status']} price; "
-                                    f"use at least {MIN_UNVERIFIED_SD_FRACTION} (e.g. 0.3-0.5)"))
-        if len(problems) == before and category is not None:
+            c.add_at(where, f"sd_fraction {sd_fraction:g} is too narrow for a {f['status']} price; "
+                                    f"use at least {MIN_UNVERIFIED_SD_FRACTION} (e.g. 0.3-0.5)")
+        if len(c.problems) == before and category is not None:
             records.append(CatalogueItem(item, f["code"], f["description"], category, f["setting"], price,
                                          year, f["payer_basis"], sd_fraction, f["source"], f["status"]))
-    if problems:
-        raise ScenarioError(problems)
+    c.raise_if_any()
     return Catalogue(str(path), tuple(records))
 
 def load_payer_multipliers(path: str | Path | None = None) -> PayerMultipliers:
@@ -384,37 +387,37 @@ def load_payer_multipliers(path: str | Path | None = None) -> PayerMultipliers:
         The file does not exist.
     """
     path = Path(path) if path is not None else MULTIPLIERS_PATH
-    rows, problems = _read_rows(path, MULTIPLIER_COLUMNS)
+    c = Collector()
+    rows = _read_rows(path, MULTIPLIER_COLUMNS, c)
     records = []
     for where, f in rows:
-        before = len(problems)
+        before = len(c.problems)
         if not _ITEM_ID.match(f["payer"]):
-            problems.append(Problem(where, f"payer must be a snake_case name, e.g. commercial; got {f['payer']!r}"))
-        _choice(f["setting"], where, "setting", SETTINGS, problems)
-        dist = _choice(f["distribution"], where, "distribution", MULTIPLIER_DISTRIBUTIONS, problems)
-        m, lo, hi = (_number(f[c], where, c, problems, low=0, strict_low=True) for c in ("multiplier", "low", "high"))
-        _check_sourced(f, where, problems)
+            c.add_at(where, f"payer must be a snake_case name, e.g. commercial; got {f['payer']!r}")
+        _choice(f["setting"], where, "setting", SETTINGS, c)
+        dist = _choice(f["distribution"], where, "distribution", MULTIPLIER_DISTRIBUTIONS, c)
+        m, lo, hi = (_number(f[col], where, col, c, low=0, strict_low=True) for col in ("multiplier", "low", "high"))
+        _check_sourced(f, where, c)
         if None not in (m, lo, hi, dist):
             if not lo <= m <= hi:
-                problems.append(Problem(where, f"need low <= multiplier <= high; got {lo:g}, {m:g}, {hi:g}"))
+                c.add_at(where, f"need low <= multiplier <= high; got {lo:g}, {m:g}, {hi:g}")
             elif dist == "fixed" and not lo == m == hi:
-                problems.append(Problem(where, f"a fixed multiplier needs low = multiplier = high; got {lo:g}, {m:g}, {hi:g}"))
+                c.add_at(where, f"a fixed multiplier needs low = multiplier = high; got {lo:g}, {m:g}, {hi:g}")
             elif dist != "fixed" and not lo < hi:
-                problems.append(Problem(where, f"a {dist} multiplier needs low < high; got {lo:g}, {hi:g}"))
+                c.add_at(where, f"a {dist} multiplier needs low < high; got {lo:g}, {hi:g}")
             elif dist == "lognormal" and abs(math.log(m) - (math.log(lo) + math.log(hi)) / 2) > 0.01:
-                problems.append(Problem(where, f"a lognormal multiplier must be the geometric midpoint of low and high "
-                                        f"(its 2.5%/97.5% points); got {m:g}, expected {math.sqrt(lo * hi):.4g}"))
+                c.add_at(where, f"a lognormal multiplier must be the geometric midpoint of low and high "
+                                        f"(its 2.5%/97.5% points); got {m:g}, expected {math.sqrt(lo * hi):.4g}")
         if any(r.payer == f["payer"] and r.setting == f["setting"] for r in records):
-            problems.append(Problem(where, f"payer {f['payer']!r}, setting {f['setting']!r} appears twice"))
-        elif len(problems) == before:
+            c.add_at(where, f"payer {f['payer']!r}, setting {f['setting']!r} appears twice")
+        elif len(c.problems) == before:
             records.append(PayerMultiplier(f["payer"], f["setting"], m, lo, hi, dist, f["source"], f["status"]))
-    if not problems:
+    if not c.problems:
         for payer in dict.fromkeys(r.payer for r in records):
             have = {r.setting for r in records if r.payer == payer}
             for setting in SETTINGS:
                 if setting not in have:
-                    problems.append(Problem(str(path), f"payer {payer!r} has no {setting!r} row; every payer needs "
-                                            f"one row per setting ({', '.join(SETTINGS)})"))
-    if problems:
-        raise ScenarioError(problems)
+                    c.add_at(str(path), f"payer {payer!r} has no {setting!r} row; every payer needs "
+                                            f"one row per setting ({', '.join(SETTINGS)})")
+    c.raise_if_any()
     return PayerMultipliers(str(path), tuple(records))

@@ -141,15 +141,15 @@ def run(scenarios, out_dir, xlsx_path, method, individuals, seed, quiet):
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_friendly
 def validate(scenarios):
-    """Check SCENARIOS: print every problem of every file, change nothing."""
+    """Check SCENARIOS: print every problem of every file (every section, [budget_impact] and its
+    policy file included), change nothing."""
     from costspine.errors import ScenarioError
-    from costspine.simulate.microsim import check_model
-    from costspine.scenario.load import load_scenario
+    from costspine.simulate.run import check_scenario
 
     problems = []
     for path in scenarios:
         try:
-            check_model(load_scenario(path))
+            check_scenario(path)
             click.echo(f"ok  {path}")
         except ScenarioError as exc:
             problems.extend(p for p in exc.problems if p not in problems)  # a shared parent: say it once
@@ -254,9 +254,9 @@ def psa(scenario, draws, seed, wtp, evppi, evppi_method, population, horizon_yea
 
     Same seed, same results (bit for bit) whatever --workers, --scheduler or --resume.
     """
-    from costspine.progress import ProgressBar
     from costspine.cli.options import parse_wtp
     from costspine.cli.psa import run_psa_command
+    from costspine.progress import ProgressBar
 
     started = datetime.now(timezone.utc)
     (loaded,) = _load_all((scenario,))

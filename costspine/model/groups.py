@@ -14,7 +14,6 @@ from costspine.model.evaluate import evaluate_in_file
 from costspine.scenario.population import SHARE_TOLERANCE, Population
 
 
-
 @dataclass(frozen=True)
 class GroupGrid:
     """The population's groups for each parameter draw.

@@ -11,10 +11,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from costspine.errors import AnalysisError, Problem, ScenarioError
-from costspine.model.checks import PROBABILITY_TOLERANCE, ROW_SUM_TOLERANCE, find_nonfinite_problems, find_probability_problems
-from costspine.model.evaluate import (build_indicator_mask, build_strategy_spaces, build_time_names, evaluate_expression,
-                                      fill_rest, iter_initial_cells, iter_reward_cells, iter_transition_cells)
+from costspine.model.checks import (
+    PROBABILITY_TOLERANCE,
+    ROW_SUM_TOLERANCE,
+    find_nonfinite_problems,
+    find_probability_problems,
+)
+from costspine.model.evaluate import (
+    build_indicator_mask,
+    build_strategy_spaces,
+    build_time_names,
+    evaluate_expression,
+    fill_rest,
+    iter_initial_cells,
+    iter_reward_cells,
+    iter_transition_cells,
+)
 from costspine.scenario.types import Scenario
+
 
 def allocate_transitions(n_draws: int, n_strategies: int, n_time: int, n_states: int) -> np.ndarray:
     """Zeroed transition array for :func:`costspine.engines.markov.simulate_trace`: shaped ``(draw, strategy, time, state, state)`` in state-major memory.
@@ -219,7 +233,7 @@ def _check_finite(scenario: Scenario, arrays: dict, *, base_case: bool) -> None:
     for (section, column_kind), parts in arrays.items():
         columns = scenario.categories if section == "costs" else tuple(r.name for r in getattr(scenario, section))
         for array in parts:
-            def label(cell, array=array):
+            def label(cell, array=array, section=section, column_kind=column_kind, columns=columns):
                 d, k, t, i, c = cell
                 where = [] if base_case else [f"draw={d}"]
                 where += [f"strategy={scenario.strategies[k]}", f"cycle={t + 1}" if array.shape[2] > 1 else "cycle=all",

@@ -18,8 +18,16 @@ import numpy as np
 
 from costspine.errors import AnalysisError, Problem, ScenarioError
 from costspine.model.checks import find_nonfinite_problems, find_probability_problems
-from costspine.model.evaluate import (REWARD_PARTS, build_strategy_spaces, build_time_names, evaluate_expression, fill_rest,
-                                      iter_initial_cells, iter_reward_cells, iter_transition_cells)
+from costspine.model.evaluate import (
+    REWARD_PARTS,
+    build_strategy_spaces,
+    build_time_names,
+    evaluate_expression,
+    fill_rest,
+    iter_initial_cells,
+    iter_reward_cells,
+    iter_transition_cells,
+)
 
 MAX_TABLE_BYTES = 2 * 1024**3
 """Largest look-up table (bytes) built for one draw; beyond it the error says which axes to shrink."""
@@ -278,7 +286,7 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
         event_prob[e, k, ..., i] = value
 
     def event_label(cell):
-        e, k, *index, i = cell
+        _, k, *index, _ = cell
         return f"strategy={strategies[k]} {grid.describe(ev_shape, index)}"
 
     for cell, message in find_probability_problems(event_prob, event_label, rows=False, more=False):

@@ -29,7 +29,14 @@ from pathlib import Path
 import numpy as np
 
 from costspine.reports.text import report_times
-from costspine.reports.workbook import CURRENCY_SYMBOLS, Chart, Column, Sheet, Table, Workbook
+from costspine.reports.workbook import (
+    CURRENCY_SYMBOLS,
+    Chart,
+    Column,
+    Sheet,
+    Table,
+    Workbook,
+)
 
 EFFECT_DECIMALS = 3
 INDICATOR_DECIMALS = 1
@@ -266,8 +273,12 @@ def resolve_scenario_prices(scenario) -> list:
     section = scenario.sections.get("unit_costs")
     if not section:
         return []
-    from costspine.catalogue.tables import load_catalogue, load_cpi, load_payer_multipliers
     from costspine.catalogue.prices import resolve_unit_prices
+    from costspine.catalogue.tables import (
+        load_catalogue,
+        load_cpi,
+        load_payer_multipliers,
+    )
 
     cpi = load_cpi()
     path = section.get("catalogue")
@@ -531,6 +542,57 @@ def build_trajectory_sheet(result) -> Sheet | None:
     return Sheet("Trajectory", tuple(tables), tuple(charts), notes=notes)
 
 
+INCREMENTAL_STATUS = {"ND": "ND (on the frontier)", "D": "D (dominated)", "ED": "ED (extendedly dominated)"}
+
+
+def build_incremental_sheet(result, summary: dict) -> Sheet:
+    """The sequential incremental table (``summary["incremental_table"]``): strategies by cost, ND / D / ED,
+    and each frontier strategy's ICER against the previous one, with a frontier chart."""
+    table = summary["incremental_table"]
+    currency = summary["currency"]
+    effect_label = effect_label_of(result.scenario, summary["effect"])
+    unit = in_sentence(singular(effect_label))
+    columns = (Column("Strategy"), Column("Cost", "currency"), Column(effect_label, "number", decimals=EFFECT_DECIMALS),
+               Column("Status"), Column("Incremental cost", "currency"),
+               Column(f"Incremental {in_sentence(effect_label)}", "number", decimals=EFFECT_DECIMALS),
+               Column(f"ICER ({currency} per {unit})", "currency"), Column("Compared with"))
+    rows = [(r["label"], r["cost"], r["effect"], INCREMENTAL_STATUS[r["status"]], r["incremental_cost"],
+             r["incremental_effect"], r["icer"], r["note"]) for r in table["rows"]]
+    notes = ("Strategies in order of cost. ND: non-dominated, on the efficiency frontier; D: dominated (another "
+             "strategy costs no more and yields at least as much); ED: extendedly dominated (a mix of the two "
+             "neighbouring frontier strategies yields more for less).",
+             "Each ND strategy after the first is compared with the previous ND strategy; dominated strategies "
+             "have no ICER.")
+    return Sheet("Incremental", (Table("incremental", columns, rows, title="Sequential incremental analysis"),), notes=notes)
+
+
+def trace_series(result) -> tuple[np.ndarray, dict[str, dict[str, np.ndarray]]]:
+    """Time points (years) and, per strategy label, the occupancy of each state label (base case / first draw)."""
+    scenario = result.scenario
+    time = np.arange(result.trace.shape[2]) * scenario.settings.cycle_years
+    strategies = unique_labels({s: one_line(scenario.strategy_labels.get(s, s)) for s in result.strategies})
+    states = unique_labels({s: one_line(scenario.state_labels.get(s, s)) for s in scenario.states}, taken=("Cycle", "Years"))
+    return time, {strategies[s]: {states[x]: result.trace[0, k, :, i] for i, x in enumerate(scenario.states)}
+                  for k, s in enumerate(result.strategies)}
+
+
+def build_trace_sheet(result) -> Sheet:
+    """The Markov trace: share of the cohort in each state at every cycle, one table and line chart per strategy."""
+    time, series = trace_series(result)
+    tables, charts = [], []
+    for n, (strategy, by_state) in enumerate(series.items()):
+        name = f"trace_{n + 1}"
+        columns = (Column("Cycle", "int"), Column("Years", "number", decimals=2),
+                   *(Column(state, "probability", decimals=4) for state in by_state))
+        rows = [(t, float(time[t]), *(float(v[t]) for v in by_state.values())) for t in range(len(time))]
+        tables.append(Table(name, columns, rows, title=f"Markov trace: {strategy}"))
+        charts.append(Chart("line", f"State occupancy: {strategy}", name, "Years", tuple(by_state),
+                            x_title="Years from start", y_title="Share of the cohort"))
+    notes = ("Share of the cohort in each state at the start (cycle 0) and at the end of every cycle; base case "
+             "(first draw). Also in trace.csv.",)
+    return Sheet("Trace", tuple(tables), tuple(charts), notes=notes)
+
+
 def build_mcse_sheet(result, summary: dict) -> Sheet | None:
     """Monte Carlo standard errors of a microsimulation run (summary key ``microsimulation``)."""
     micro = summary.get("microsimulation")
@@ -576,11 +638,13 @@ def build_run_workbook(result, *, summary: dict, manifest: dict) -> Workbook:
     -------
     Workbook
         Summary (reading and headline), Inputs (parameters; unit prices when the scenario has a
-        ``[unit_costs]`` section), Costs, Net benefit, Trajectory (when the scenario has
-        indicators), Monte Carlo error (microsimulation), About.
+        ``[unit_costs]`` section), Costs, Incremental (the sequential incremental table), Net
+        benefit, Trace (state occupancy), Trajectory (when the scenario has indicators), Monte
+        Carlo error (microsimulation), About.
     """
     scenario = result.scenario
-    sheets = [build_costs_sheet(result, summary), build_net_benefit_sheet(result, summary),
+    sheets = [build_costs_sheet(result, summary), build_incremental_sheet(result, summary),
+              build_net_benefit_sheet(result, summary), build_trace_sheet(result),
               build_trajectory_sheet(result), build_mcse_sheet(result, summary)]
     return Workbook(
         title=one_line(scenario.title or scenario.name),
@@ -596,7 +660,7 @@ def build_run_workbook(result, *, summary: dict, manifest: dict) -> Workbook:
 
 
 def plan_run_figures(result, summary: dict, *, folder) -> list[partial]:
-    """The run's PNG figures as calls to make: cost by category, and each indicator over time.
+    """The run's PNG figures as calls to make: cost by category, the trace, and each indicator over time.
 
     Returns ``functools.partial`` objects of :mod:`costspine.reports.figures` functions; each
     one's ``keywords["path"]`` is the file it writes (in ``folder``). Nothing is drawn here.
@@ -611,6 +675,9 @@ def plan_run_figures(result, summary: dict, *, folder) -> list[partial]:
     horizon = describe_horizon(result.scenario.settings)
     plans = [partial(figures.plot_cost_by_category, [e["label"] for e in strategies], series, currency=currency,
                      path=folder / "cost_by_category.png", title=f"Cost per patient by category, {horizon}")]
+    time, by_strategy = trace_series(result)
+    plans.append(partial(figures.plot_trace, time, by_strategy, path=folder / "trace.png",
+                         title=f"Markov trace: share of the cohort in each state, {horizon}"))
     if result.indicator_names:
         time, by_indicator = trajectory_series(result)
         labels = indicator_labels(result.scenario)

@@ -311,44 +311,51 @@ def plan_psa_figures(scenario, draws, *, summary: dict, tables: dict, folder) ->
 
 # ---------------------------------------------------------------------------------------- voi
 
-def build_voi_workbook(summary: dict, *, manifest: dict) -> Workbook:
-    """The ``voi`` workbook: EVPI per person (and population) and EVPPI with standard errors."""
-    currency = summary["currency"]
-    unit = singular(summary["effect"].replace("_", " "))
-    wtp = summary["wtp"]
+def build_voi_workbook(voi, *, manifest: dict) -> Workbook:
+    """The ``voi`` workbook: EVPI per person (and population) and EVPPI with standard errors.
+
+    Parameters
+    ----------
+    voi : costspine.analysis.voi_summary.VOISummary
+        Read through its fields (thresholds, EVPI arrays, EVPPI records, the draws' labels).
+    manifest : dict
+    """
+    draws = voi.draws
+    currency = draws.currency
+    unit = singular(draws.effect_name.replace("_", " "))
     columns = [Column(f"WTP ({currency} per {unit})", "currency"), Column("EVPI per person", "currency", decimals=2)]
-    rows = [[float(w), summary["evpi_per_person"][_wtp_key(w)]] for w in wtp]
-    if "evpi_population" in summary:
+    rows = [[float(w), float(v)] for w, v in zip(voi.wtp, voi.evpi)]
+    if voi.evpi_population is not None:
         columns.append(Column("EVPI, population", "currency"))
-        rows = [r + [summary["evpi_population"][_wtp_key(r[0])]] for r in rows]
+        rows = [r + [float(v)] for r, v in zip(rows, voi.evpi_population)]
     headline = Table("headline", tuple(columns), [tuple(r) for r in rows], title="Expected value of perfect information")
     sheets = []
-    if summary.get("evppi"):
-        sheets.append(Sheet("EVPPI", (_evppi_table(summary["evppi"]),),
+    if voi.evppi:
+        sheets.append(Sheet("EVPPI", (_evppi_table(voi.evppi),),
                             notes=("EVPPI by regression of the net benefit on the parameters (standard errors from "
                                    "the PSA seed); it cannot truly exceed the EVPI, so estimates above it read as ≈ EVPI.",)))
-    reading = [f"From {summary['draws']:,} PSA draws (seed {summary['seed']}) saved in {summary['results_dir']}.",
+    reading = [f"From {draws.n_draws:,} PSA draws (seed {draws.seed}) saved in {voi.results_dir}.",
                "Expected value of perfect information per person: "
                + _at_each([(format_money(r[1], currency), format_money(r[0], currency)) for r in rows], unit) + "."]
-    for w in wtp:
-        at = [r for r in summary.get("evppi", []) if r["wtp"] == float(w)]
+    for w in voi.wtp:
+        at = [r for r in voi.evppi if r["wtp"] == float(w)]
         if at:
             top = max(at, key=lambda r: r["evppi_per_person"])
             reading.append(f"At {format_money(w, currency)} per {unit}, the largest EVPPI is {top['group']}: "
                            f"{format_money(top['evppi_per_person'], currency)} per person (SE {format_money(top['se'], currency)}).")
-    return Workbook(title=one_line(summary["title"]) + " — value of information", description="", currency=currency,
+    return Workbook(title=one_line(draws.title) + " — value of information", description="", currency=currency,
                     reading=reading, headline=headline, sheets=tuple(sheets), about=build_about(manifest))
 
 
-def plan_voi_figures(summary: dict, *, folder) -> list[partial]:
-    """The EVPI curve at the thresholds (when there are at least two)."""
+def plan_voi_figures(voi, *, folder) -> list[partial]:
+    """The EVPI curve at the thresholds (when there are at least two), from a ``VOISummary``."""
     from costspine.reports import figures
 
-    wtp = summary["wtp"]
+    wtp = list(voi.wtp)
     if len(wtp) < 2:
         return []
-    return [partial(figures.plot_evpi, wtp, [summary["evpi_per_person"][_wtp_key(w)] for w in wtp],
-                    currency=summary["currency"], effect_name=singular(summary["effect"].replace("_", " ")),
+    return [partial(figures.plot_evpi, wtp, [float(v) for v in voi.evpi],
+                    currency=voi.draws.currency, effect_name=singular(voi.draws.effect_name.replace("_", " ")),
                     path=Path(folder) / "evpi.png")]
 
 
@@ -369,7 +376,7 @@ def build_dsa_workbook(result, *, summary: dict, by: str, manifest: dict) -> Wor
     ----------
     result : costspine.analysis.dsa.DSAResult
     summary : dict
-        :func:`costspine.cli.dsa.summarize_dsa` of ``result`` (base case, ranges).
+        :func:`costspine.analysis.dsa.summarize_dsa` of ``result`` (base case, ranges).
     by : {"nmb", "icer"}
         What the tornado is ranked and drawn by.
     manifest : dict

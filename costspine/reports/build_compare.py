@@ -18,27 +18,27 @@ from costspine.reports.build import (
     INDICATOR_DECIMALS,
     UNIT_PRICE_COLUMNS,
     VALUE_DECIMALS,
-    format_amount,
+    build_about,
     category_labels,
-    one_line,
+    cell_value,
+    describe_horizon,
+    describe_money,
+    describe_time,
+    describe_verdict,
     effect_label_of,
+    format_amount,
+    format_money,
     icer_cell,
     in_sentence,
     indicator_labels,
+    one_line,
     outcome_labels,
-    unit_price_row,
     report_times,
+    resolve_scenario_prices,
     singular,
-    describe_time,
     trajectory_series,
     unique_labels,
-    cell_value,
-    build_about,
-    describe_horizon,
-    describe_money,
-    describe_verdict,
-    format_money,
-    resolve_scenario_prices,
+    unit_price_row,
 )
 from costspine.reports.workbook import Chart, Column, Sheet, Table, Workbook
 
@@ -70,7 +70,8 @@ def build_comparison_workbook(results, summaries, *, manifest: dict) -> Workbook
         Summary (scenario × strategy: cost by category, total, outcomes, indicators at the report
         times, difference from the first scenario), Inputs (every parameter's value in every
         scenario), Costs (stacked bars by scenario and strategy; total cost per scenario),
-        Cost-effectiveness (each scenario's incremental results), Trajectory, About.
+        Cost-effectiveness (each scenario's incremental results and sequential incremental table),
+        Trajectory, About.
     """
     names = _scenario_names(results)
     first, base = results[0], summaries[0]
@@ -192,7 +193,17 @@ def _comparison_cea_sheet(names, results, summaries) -> Sheet:
              e["incremental_effect"], icer_cell(e, strategy, summary["comparator"]), e["frontier_status"])
             for name, summary in zip(names, summaries) for strategy, e in summary["strategies"].items()]
     table = Table("cea_by_scenario", columns, rows, title="Incremental results within each scenario")
-    return Sheet("Cost-effectiveness", (table,), notes=("Each scenario against its own comparator.",))
+    sequential = Table(
+        "incremental_by_scenario",
+        (Column("Scenario"), Column("Strategy"), Column("Cost", "currency"), Column(effect_label, "number", decimals=EFFECT_DECIMALS),
+         Column("Status"), Column(f"ICER ({currency} per {in_sentence(unit)})", "currency"), Column("Compared with")),
+        [(name, r["label"], r["cost"], r["effect"], r["status"], r["icer"], r["note"])
+         for name, summary in zip(names, summaries) for r in summary["incremental_table"]["rows"]],
+        title="Sequential incremental analysis within each scenario")
+    notes = ("Each scenario against its own comparator.",
+             "Sequential table: strategies by cost; ND non-dominated (on the frontier), D dominated, ED extendedly "
+             "dominated; each ND strategy's ICER is against the previous ND strategy.")
+    return Sheet("Cost-effectiveness", (table, sequential), notes=notes)
 
 
 def _comparison_trajectory(names, results) -> tuple[np.ndarray, dict[str, dict[str, np.ndarray]]]:

@@ -26,9 +26,16 @@ from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
 
-from costspine.errors import UsageError
 from costspine._files import write_atomic
-from costspine.reports.workbook import CURRENCY_SYMBOLS, Chart, Column, Sheet, Table, Workbook
+from costspine.errors import UsageError
+from costspine.reports.workbook import (
+    CURRENCY_SYMBOLS,
+    Chart,
+    Column,
+    Sheet,
+    Table,
+    Workbook,
+)
 
 TABLE_STYLE = "TableStyleMedium2"
 ABOUT_STYLE = "TableStyleMedium2"

@@ -21,13 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine.errors import UsageError
 from costspine._files import write_atomic
+from costspine.errors import UsageError
 from costspine.reports.workbook import CURRENCY_SYMBOLS, Table
 
 DPI = 150
 SIZE = (7.0, 4.6)  # inches: 1050 x 690 pixels at 150 dpi
 COLOURS = ("#4472C4", "#ED7D31", "#70AD47", "#FFC000", "#5B9BD5", "#A5A5A5", "#264478", "#9E480E")
+STATE_COLOURS = ("#4472C4", "#ED7D31", "#70AD47", "#FFC000", "#7F7F7F", "#9E480E", "#264478", "#B07AA1")
 MAX_CE_POINTS = 2000  # per comparator; more only hides the cloud's shape under ink
 
 
@@ -427,6 +428,69 @@ def plot_trajectory(time, series: dict, *, ylabel: str, path, xlabel: str = "Tim
         ax.set_ylim(*ylim)
     _style(ax, title=title, xlabel=xlabel, ylabel=ylabel)
     ax.legend(loc="best", fontsize=8, frameon=False)
+    return _save(figure, path)
+
+
+def _plain_text(text) -> str:
+    """``text`` for a matplotlib label: dollar signs escaped, so '$120 fee' is not read as mathtext."""
+    return str(text).replace("$", r"\$")
+
+
+def plot_trace(time, traces: dict, *, path, title: str = "Markov trace", xlabel: str = "Time (years)",
+               ylabel: str = "Share of the cohort (0–1)") -> Path:
+    """State occupancy over time: one panel per strategy, one line per state (same colour in every panel).
+
+    Parameters
+    ----------
+    time : array, shape (cycle + 1,)
+        Time of each trace point, in years.
+    traces : dict of str to (dict of str to array, shape (cycle + 1,))
+        Strategy label → state label → share of the cohort in that state at each point.
+    """
+    import math
+
+    time = _vector(time, "plot_trace time")
+    if not isinstance(traces, dict) or not traces:
+        raise UsageError("plot_trace traces: expected a non-empty dict of strategy label -> {state label: array}")
+    data = {str(strategy): _series(states, f"plot_trace traces[{strategy!r}]", length=len(time), index_name="time points")
+            for strategy, states in traces.items()}
+    state_names = list(dict.fromkeys(name for states in data.values() for name in states))
+    columns = min(len(data), 3)
+    rows = math.ceil(len(data) / columns)
+    figure = _new_figure((SIZE[0] if columns < 3 else 9.0, 1.2 + 2.9 * rows))
+    axes = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
+    marker = "o" if len(time) <= 25 else None
+    for n, (strategy, states) in enumerate(data.items()):
+        ax = axes[n // columns][n % columns]
+        for name, values in states.items():
+            k = state_names.index(name)
+            ax.plot(time, values, color=STATE_COLOURS[k % len(STATE_COLOURS)], linewidth=1.6, marker=marker,
+                    markersize=2.5, linestyle=("-", "--", ":", "-.")[(k // len(STATE_COLOURS)) % 4], label=_plain_text(name))
+        ax.set_title(_plain_text(_wrap_label(strategy, 40 if columns < 3 else 28)), fontsize=9, loc="left")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(True, color="#DDDDDD", linewidth=0.6)
+        ax.set_axisbelow(True)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    for n in range(len(data), rows * columns):
+        axes[n // columns][n % columns].set_visible(False)
+    figure.suptitle(_plain_text(title), fontsize=12, fontweight="bold", x=0.01, ha="left")
+    for n in range(len(data)):
+        if n + columns >= len(data):  # lowest panel of its column
+            axes[n // columns][n % columns].set_xlabel(_plain_text(xlabel))
+            axes[n // columns][n % columns].xaxis.set_tick_params(labelbottom=True)
+    for row in axes:
+        row[0].set_ylabel(_plain_text(ylabel))
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    seen = set(labels)
+    for row in axes:
+        for ax in row:
+            for handle, label in zip(*ax.get_legend_handles_labels()):
+                if label not in seen:
+                    handles.append(handle)
+                    labels.append(label)
+                    seen.add(label)
+    figure.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 3), fontsize=8, frameon=False)
     return _save(figure, path)
 
 

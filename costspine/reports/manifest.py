@@ -8,8 +8,6 @@ import sys
 from datetime import datetime, timezone
 from importlib import metadata
 
-
-
 DEPENDENCIES = ("numpy", "pandas", "scipy", "pymc", "arviz", "openpyxl", "click", "numba", "dask", "distributed")
 
 def dependency_versions() -> dict[str, str]:

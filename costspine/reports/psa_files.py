@@ -1,5 +1,6 @@
-"""Files of ``costspine psa`` and ``costspine voi``: draws and summaries as CSV/Parquet, EVPPI
-rows, and the printed VOI text.
+"""Files of ``costspine psa`` and ``costspine voi``: draws and summaries as CSV/Parquet and EVPPI rows.
+
+The whole output folders are written by :mod:`costspine.reports.psa_report`.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from pathlib import Path
 import numpy as np
 
 from costspine._files import write_atomic, write_csv, write_json
-from costspine.analysis.psa_summary import DRAWS_FILE
-from costspine.analysis.psa_summary import PSADraws
-from costspine.analysis.psa_summary import _encode_draws
-from costspine.analysis.psa_summary import wtp_key
-
+from costspine.analysis.psa_summary import (
+    DRAWS_FILE,
+    PSADraws,
+    _encode_draws,
+    wtp_key,  # noqa: F401 (reports read it from here)
+)
 
 
 def write_matrix_csv(path, headers: list[str], keys: list[tuple], matrix: np.ndarray) -> Path:
@@ -63,7 +65,7 @@ def write_psa_files(draws: PSADraws, out_dir: Path, *, summary: dict, tables: di
     written.append(write_matrix_csv(out_dir / "parameters.csv", ["draw", *draws.parameter_names],
                                     [(i,) for i in range(draws.n_draws)], draws.parameters))
     written.append(write_atomic(out_dir / DRAWS_FILE, _encode_draws(draws)))
-    from costspine.analysis.psa import result_columns
+    from costspine.analysis.psa_result import result_columns
 
     parameter_columns = {"draw": np.arange(draws.n_draws),
                          **{n: draws.parameters[:, j] for j, n in enumerate(draws.parameter_names)}}
@@ -82,33 +84,3 @@ def write_evppi_csv(path: Path, rows: list[dict]) -> Path:
     headers = ["group", "parameters", "wtp", "evppi_per_person", "se", "evpi_per_person", "method", "draws"]
     return write_csv(path, headers, [[r["group"], "+".join(r["parameters"]), r["wtp"], r["evppi_per_person"], r["se"],
                                       r["evpi_per_person"], r["method"], r["draws"]] for r in rows])
-
-def format_voi_text(summary: dict, evppi_rows) -> str:
-    from costspine._text import format_table
-
-    currency = summary["currency"]
-    headers = ["wtp", f"EVPI per person ({currency})"]
-    rows = [[w, summary["evpi_per_person"][wtp_key(w)]] for w in summary["wtp"]]
-    if "evpi_population" in summary:
-        headers.append(f"population EVPI ({currency})")
-        rows = [row + [summary["evpi_population"][wtp_key(row[0])]] for row in rows]
-    parts = [format_table(headers, rows, title="Expected value of perfect information")]
-    if evppi_rows:
-        parts.append(format_table(["parameters", "wtp", "EVPPI per person", "SE", "EVPI"],
-                                  [[r["group"], r["wtp"], r["evppi_per_person"], r["se"], r["evpi_per_person"]]
-                                   for r in evppi_rows],
-                                  title=f"Expected value of partial perfect information ({evppi_rows[0]['method']})"))
-        above = [r for r in evppi_rows if r["evppi_per_person"] > r["evpi_per_person"]]
-        if above:
-            parts[-1] += (f"\nNote: {len(above)} EVPPI estimate(s) exceed the EVPI; regression estimates carry noise (see SE), "
-                          "and EVPPI cannot truly exceed EVPI — read them as ≈ EVPI.")
-    return "\n\n".join(parts)
-
-def _convergence_text(summary: dict) -> str:
-    lines = ["Monte Carlo convergence of the mean incremental NMB (MCSE = sd/√draws):"]
-    for s, by_wtp in summary["convergence"].items():
-        for w, c in by_wtp.items():
-            rel = f" ({c['mcse_relative']:.1%} of the mean)" if c["mcse_relative"] is not None else ""
-            lines.append(f"  {s} vs {summary['comparator']} at {float(w):,.0f}: "
-                         f"{c['mean_incremental_nmb']:,.2f} ± {c['mcse']:,.2f}{rel}")
-    return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Files ``costspine run`` writes: results, parameters, trajectory and MCSE tables, summary.json,
+"""Files ``costspine run`` writes: results, parameters, trace, trajectory and MCSE tables, summary.json,
 the workbook, figures and the manifest.
 
 Everything is planned (and the workbook built) before anything is written, and every file is
@@ -12,10 +12,26 @@ from functools import partial
 from pathlib import Path
 
 from costspine._files import write_csv, write_json
-from costspine.reports.build import build_run_workbook, output_name, plan_run_figures, workbook_path
-from costspine.reports.build_compare import build_comparison_workbook, plan_comparison_figures
+from costspine.reports.build import (
+    build_run_workbook,
+    output_name,
+    plan_run_figures,
+    workbook_path,
+)
+from costspine.reports.build_compare import (
+    build_comparison_workbook,
+    plan_comparison_figures,
+)
 from costspine.reports.manifest import build_manifest
-from costspine.reports.run_summary import describe_mcse, mcse_rows, parameter_rows, summarize_result, trajectory_rows
+from costspine.reports.run_summary import (
+    TRACE_HEADERS,
+    describe_mcse,
+    mcse_rows,
+    parameter_rows,
+    summarize_result,
+    trace_rows,
+    trajectory_rows,
+)
 
 
 def write_run_report(results, *, out_dir: Path, xlsx_path: Path | None, argv: list[str], started: datetime,
@@ -44,6 +60,7 @@ def write_run_report(results, *, out_dir: Path, xlsx_path: Path | None, argv: li
         headers = ["scenario", "strategy", *[f"cost_{c}" for c in r.categories], "cost_total", *r.outcome_names]
         files.append(partial(write_csv, out_dir / "results.csv", headers, rows))
         files.append(partial(write_csv, out_dir / "parameters.csv", param_headers, parameter_rows(r)))
+        files.append(partial(write_csv, out_dir / "trace.csv", TRACE_HEADERS, trace_rows(r)))
         if r.indicator_names:
             files.append(partial(write_csv, out_dir / "trajectory.csv", ["indicator", "strategy", "cycle", "time_years", "mean"], trajectory_rows(r)))
         if method == "microsim":
@@ -55,6 +72,7 @@ def write_run_report(results, *, out_dir: Path, xlsx_path: Path | None, argv: li
             sub = out_dir / r.scenario.name
             files.append(partial(write_json, sub / "summary.json", summary))
             files.append(partial(write_csv, sub / "parameters.csv", param_headers, parameter_rows(r)))
+            files.append(partial(write_csv, sub / "trace.csv", TRACE_HEADERS, trace_rows(r)))
         files.append(partial(write_json, out_dir / "summary.json", {"scenarios": summaries}))
         figures = plan_comparison_figures(results, summaries, folder=out_dir)
     paths = [f.args[0] for f in files] + [f.keywords["path"] for f in figures] + [xlsx]

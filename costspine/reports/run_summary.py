@@ -4,18 +4,12 @@ MCSE rows, and the side-by-side comparison text.
 
 from __future__ import annotations
 
-
 import numpy as np
 
-from costspine.analysis.cea import compute_result_cea
-
-from costspine.simulate.cohort import CohortResult
+from costspine.analysis.cea import compute_result_cea, compute_result_incremental
 from costspine.model.inputs import evaluate_parameters
-
-
-
-
 from costspine.reports.text import report_times
+from costspine.simulate.cohort import CohortResult
 from costspine.simulate.microsim import MicrosimResult
 
 
@@ -97,6 +91,7 @@ def summarize_result(result: CohortResult) -> dict:
         "comparator": scenario.analysis.comparator,
         "wtp": list(scenario.analysis.wtp),
         "strategies": strategies,
+        "incremental_table": compute_result_incremental(result).to_dict(),
     }
 
 def parameter_rows(result: CohortResult) -> list[list]:
@@ -134,3 +129,20 @@ def trajectory_rows(result: CohortResult) -> list[list]:
                 rows.append([name, strategy, t, t * cycle_years, float(np.nanmean(result.indicators[:, k, t, i]))])
     return rows
 
+
+TRACE_HEADERS = ["strategy", "cycle", "state", "occupancy"]
+
+
+def trace_rows(result: CohortResult) -> list[list]:
+    """The Markov trace as a long table for ``trace.csv``: ``strategy, cycle, state, occupancy``.
+
+    One row per strategy × trace point ``0..T`` × state, base case (first draw); occupancy is the
+    share of the cohort (for a microsimulation, of the individuals) in the state at that point.
+    """
+    states = result.scenario.states
+    rows = []
+    for k, strategy in enumerate(result.strategies):
+        for t in range(result.trace.shape[2]):
+            for i, state in enumerate(states):
+                rows.append([strategy, t, state, float(result.trace[0, k, t, i])])
+    return rows

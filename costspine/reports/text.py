@@ -3,16 +3,11 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 
-from costspine.analysis.cea import compute_result_cea
 from costspine._text import format_table
+from costspine.analysis.cea import compute_result_cea, compute_result_incremental
 from costspine.simulate.cohort import CohortResult
-
-
-
-
 
 
 def report_times(result) -> list[float]:
@@ -57,6 +52,7 @@ def format_run_summary(result) -> str:
         ])
     parts += ["", format_table(["strategy", f"Δ cost ({currency})", f"Δ {effect}", f"ICER ({currency}/{effect})", "frontier"],
                                inc_rows, title=f"Incremental results vs {scenario.strategy_labels.get(cea.comparator, cea.comparator)}")]
+    parts += ["", compute_result_incremental(result).summary(width=100)]
     if result.indicator_names:
         times = report_times(result)
         for name in result.indicator_names:

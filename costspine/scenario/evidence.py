@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from costspine.errors import Problem, ScenarioError
+from costspine.problems import Collector
 
 TARGET_KINDS = ("indicator_mean", "indicator_difference", "cost_mean", "cost_ratio")
 Z95 = 1.959963984540054
@@ -113,21 +114,11 @@ def load_evidence(path=None) -> Evidence:
         raise ScenarioError(Problem(where, "evidence file not found")) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ScenarioError(Problem(where, f"not valid TOML: {exc}")) from None
-    problems: list[Problem] = []
-
-    def add(key, message):
-        problems.append(Problem(f"{where}: {key}", message))
-
-    for key in raw:
-        if key not in ("evidence", "sampler", "targets"):
-            add(key, "unknown key; expected [evidence], [sampler] and [[targets]]")
-    head = raw.get("evidence", {})
-    if not isinstance(head, dict):
-        add("evidence", "expected a table")
-        head = {}
-    for key in head:
-        if key not in ("name", "title", "source", "scenario", "calibrate"):
-            add(f"evidence.{key}", "unknown key; allowed: name, title, source, scenario, calibrate")
+    c = Collector(default_file=where)
+    add = c.add
+    c.unknown_keys("", raw, ("evidence", "sampler", "targets"))
+    head = c.table("evidence", raw.get("evidence", {}))
+    c.unknown_keys("evidence", head, ("name", "title", "source", "scenario", "calibrate"))
     for key in ("name", "source", "scenario"):
         if not isinstance(head.get(key), str) or not head.get(key):
             add(f"evidence.{key}", "missing; expected text")
@@ -141,9 +132,7 @@ def load_evidence(path=None) -> Evidence:
     if not isinstance(s, dict):
         add("sampler", "expected a table")
     else:
-        for key in s:
-            if key not in ("draws", "tune", "chains", "target_accept", "seed"):
-                add(f"sampler.{key}", "unknown key; allowed: draws, tune, chains, target_accept, seed")
+        c.unknown_keys("sampler", s, ("draws", "tune", "chains", "target_accept", "seed"))
         try:
             sampler = Sampler(int(s["draws"]), int(s["tune"]), int(s["chains"]), float(s["target_accept"]), int(s["seed"]))
             if sampler.draws < 1 or sampler.tune < 0 or sampler.chains < 1 or not 0 < sampler.target_accept < 1:
@@ -164,14 +153,13 @@ def load_evidence(path=None) -> Evidence:
         if not isinstance(t, dict):
             add(key, "expected a table")
             continue
-        target = _read_target(t, key, add)
+        target = _read_target(c, t, key)
         if target is not None:
             if target.name in names:
                 add(f"{key}.name", f"duplicate target name {target.name!r}")
             names.add(target.name)
             targets.append(target)
-    if problems:
-        raise ScenarioError(problems)
+    c.raise_if_any()
     return Evidence(
         name=head["name"],
         title=head.get("title", head["name"]),
@@ -185,14 +173,12 @@ def load_evidence(path=None) -> Evidence:
     )
 
 
-def _read_target(t: dict, key: str, add) -> Target | None:
+def _read_target(c: Collector, t: dict, key: str) -> Target | None:
+    add = c.add
     allowed = {"name", "kind", "strategy", "comparator", "indicator", "years", "mean", "sd", "n", "se", "ci", "likelihood", "source"}
-    for k in t:
-        if k not in allowed:
-            add(f"{key}.{k}", f"unknown key; allowed: {', '.join(sorted(allowed))}")
-    kind = t.get("kind")
-    if kind not in TARGET_KINDS:
-        add(f"{key}.kind", f"expected one of {', '.join(TARGET_KINDS)}; got {kind!r}")
+    c.unknown_keys(key, t, allowed)
+    kind = c.text(f"{key}.kind", t.get("kind"), choices=list(TARGET_KINDS))
+    if kind is None:
         return None
     for k in ("name", "strategy", "source"):
         if not isinstance(t.get(k), str):

@@ -9,41 +9,61 @@ import hashlib
 import tomllib
 from pathlib import Path
 
-
-from costspine.errors import Problem
-
+from costspine.problems import Collector, declaring_file
 
 MAX_EXTENDS_DEPTH = 20
 
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
-def _read_chain(path: Path, problems: list, chain: tuple = ()) -> tuple[dict, dict, list]:
-    """Read ``path`` and its ``extends`` ancestors. Returns (merged, origin, files)."""
+def declared_path(origin: dict, keypath: str, value: str, *, default) -> Path:
+    """The path ``value`` written at ``keypath``, resolved against the folder of the file that declares it.
+
+    Parameters
+    ----------
+    origin : dict of str to str
+        Key path -> declaring file, as returned by the ``extends`` reader (``section.key`` entries,
+        else the section).
+    keypath : str
+        Where the path is written, e.g. ``"tables.life.file"`` or ``"budget_impact.policy.scenario"``.
+    value : str
+        The path as written; an absolute path is returned as it is.
+    default : str or Path
+        The file of keys not in ``origin`` (the scenario file itself).
+
+    Examples
+    --------
+    >>> str(declared_path({"tables.life": "base/model.toml"}, "tables.life.file", "life.csv", default="child.toml"))
+    'base/life.csv'
+    """
+    return Path(declaring_file(origin, keypath, default=str(default))).parent / value
+
+def _read_chain(path: Path, c: Collector, chain: tuple = ()) -> tuple[dict, dict, list]:
+    """Read ``path`` and its ``extends`` ancestors, adding file problems to ``c``. Returns (merged, origin, files)."""
     path = Path(path)
     where = str(path)
     if path.resolve() in chain:
-        problems.append(Problem(where, "extends forms a loop: " + " -> ".join(str(p) for p in chain + (path,))))
+        c.add_at(where, "extends forms a loop: " + " -> ".join(str(p) for p in chain + (path,)))
         return {}, {}, []
     if len(chain) > MAX_EXTENDS_DEPTH:
-        problems.append(Problem(where, f"extends chain is deeper than {MAX_EXTENDS_DEPTH} files"))
+        c.add_at(where, f"extends chain is deeper than {MAX_EXTENDS_DEPTH} files")
         return {}, {}, []
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        problems.append(Problem(where, "file not found; check the path (relative paths in extends are "
-                                       "relative to the file that names them)"))
+        c.add_at(where, "file not found; check the path (relative paths in extends are "
+                        "relative to the file that names them)")
         return {}, {}, []
     except OSError as exc:
-        problems.append(Problem(where, f"cannot read the file: {exc.strerror or exc}"))
+        c.add_at(where, f"cannot read the file: {exc.strerror or exc}")
         return {}, {}, []
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        problems.append(Problem(where, f"expected UTF-8 text; byte {exc.start} is not valid UTF-8"))
+        c.add_at(where, f"expected UTF-8 text; byte {exc.start} is not valid UTF-8")
         return {}, {}, []
     except tomllib.TOMLDecodeError as exc:
-        problems.append(Problem(where, f"not valid TOML: {exc}"))
+        c.add_at(where, f"not valid TOML: {exc}")
         return {}, {}, []
     files = [(path, hashlib.sha256(raw).hexdigest())]
     origin = {}
@@ -51,24 +71,59 @@ def _read_chain(path: Path, problems: list, chain: tuple = ()) -> tuple[dict, di
     extends = data.pop("extends", None)
     if extends is not None:
         if not isinstance(extends, str) or not extends.strip() or "\x00" in extends:
-            problems.append(Problem(f"{where}: extends", f"expected a file path string; got {extends!r}"))
+            c.add_at(f"{where}: extends", f"expected a file path string; got {extends!r}")
         else:
-            parent, parent_origin, parent_files = _read_chain(path.parent / extends, problems, chain + (path.resolve(),))
+            parent, parent_origin, parent_files = _read_chain(path.parent / extends, c, chain + (path.resolve(),))
             files += parent_files
             origin.update(parent_origin)
     merged = copy.deepcopy(parent)
     for section, value in data.items():
-        if section == "strategies" and isinstance(value, dict) and isinstance(merged.get(section), dict):
-            merged[section] = _merge_strategies(merged[section], value)
-        elif isinstance(value, dict) and isinstance(merged.get(section), dict) and section not in ("model",):
-            merged[section] = {**merged[section], **value}
-        else:
-            merged[section] = value
+        merged[section] = merge_section(section, merged.get(section), value)
         origin[section] = where
         if isinstance(value, dict):
-            for key in value:
+            deep = section == "strategies"
+            for key, entry in value.items():
+                if not deep and key not in ENTRY_TABLES.get(section, ()):  # replaced whole: forget the parent's parts
+                    for stale in [k for k in origin if k.startswith(f"{section}.{key}.")]:
+                        del origin[stale]
                 origin[f"{section}.{key}"] = where
+                if isinstance(entry, dict):
+                    for sub in entry:
+                        origin[f"{section}.{key}.{sub}"] = where
     return merged, origin, files
+
+# Sections whose value is replaced whole by a child's; every other table merges key by key.
+REPLACED_SECTIONS = ("model",)
+# Tables of named entries inside a section, merged entry by entry like the top-level sections.
+ENTRY_TABLES = {"population": ("attributes",), "microsimulation": ("history",)}
+
+def merge_section(section: str, parent, child):
+    """A child's ``[section]`` overlaid on its parent's (the ``extends`` rule of docs/scenario-format.md).
+
+    - ``[model]``, values that are not tables (numbers, text, arrays such as ``[[correlations]]``)
+      and a section the parent lacks: the child's, whole.
+    - ``[strategies]``: see :func:`_merge_strategies`.
+    - Every other table merges key by key, each key's value (a setting, a parameter table, a
+      cost, a transition row, a look-up table, ``[budget_impact.mix_new]``, ...) replaced whole;
+      except the tables of named entries ``[population.attributes]`` and
+      ``[microsimulation.history]``, which merge entry by entry, each entry replaced whole.
+
+    Examples
+    --------
+    >>> merge_section("costs", {"drug": {"category": "drugs", "values": {"a": 1}}}, {"drug": {"category": "drugs"}})
+    {'drug': {'category': 'drugs'}}
+    >>> merge_section("settings", {"n_cycles": 10, "currency": "USD"}, {"n_cycles": 20})
+    {'n_cycles': 20, 'currency': 'USD'}
+    """
+    if not (isinstance(child, dict) and isinstance(parent, dict)) or section in REPLACED_SECTIONS:
+        return child
+    if section == "strategies":
+        return _merge_strategies(parent, child)
+    merged = {**parent, **child}
+    for key in ENTRY_TABLES.get(section, ()):
+        if isinstance(parent.get(key), dict) and isinstance(child.get(key), dict):
+            merged[key] = {**parent[key], **child[key]}
+    return merged
 
 def _merge_strategies(parent: dict, child: dict) -> dict:
     """Overlay a child's ``[strategies]`` on the parent's.

@@ -14,22 +14,33 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine.errors import Problem, ScenarioError, describe_value as _describe
+from costspine.errors import describe_value as _describe
 from costspine.expressions import FUNCTIONS, TIME_NAMES
-from costspine.params import ARGUMENT_KEYS, FAMILIES, Correlation, ParameterSpec, canonical_args, rank_to_normal_correlation
-from costspine.scenario.types import REST, Analysis
-from costspine.scenario.types import LookupTable
-from costspine.scenario.types import Reward
-from costspine.scenario.types import Scenario
-from costspine.scenario.types import Settings
-from costspine.scenario.collector import _Collector
-from costspine.scenario.collector import _check_names
-from costspine.scenario.collector import _is_name
-from costspine.scenario.files import _read_chain
-from costspine.scenario.collector import _unknown
-from costspine.scenario.types import CYCLE_UNITS_IN_YEARS
-
-
+from costspine.params import (
+    ARGUMENT_KEYS,
+    FAMILIES,
+    Correlation,
+    ParameterSpec,
+    canonical_args,
+    rank_to_normal_correlation,
+)
+from costspine.problems import Collector
+from costspine.scenario.collector import (
+    _check_names,
+    _is_name,
+    _name_message,
+    _unknown,
+)
+from costspine.scenario.files import _read_chain, declared_path
+from costspine.scenario.types import (
+    CYCLE_UNITS_IN_YEARS,
+    REST,
+    Analysis,
+    LookupTable,
+    Reward,
+    Scenario,
+    Settings,
+)
 
 CORRECTIONS = ("none", "half-cycle", "simpson")
 
@@ -58,7 +69,7 @@ REWARD_KEYS = {"cost": {"category", "values", "on_entry", "label"},
                "indicator": {"values", "label", "unit"},
                "service": {"values", "on_entry", "label"}}
 
-def _read_settings(c: _Collector, raw: dict) -> Settings | None:
+def _read_settings(c: Collector, raw: dict) -> Settings | None:
     s = c.table("settings", raw.get("settings"))
     c.unknown_keys("settings", s, SECTION_KEYS["settings"])
     for key in sorted(REQUIRED_SETTINGS - set(s)):
@@ -81,7 +92,7 @@ def _read_settings(c: _Collector, raw: dict) -> Settings | None:
         return None
     return Settings(**values)
 
-def _read_states(c: _Collector, raw: dict):
+def _read_states(c: Collector, raw: dict):
     states = c.table("states", raw.get("states"))
     names, labels, initial = [], {}, {}
     if not states:
@@ -89,7 +100,7 @@ def _read_states(c: _Collector, raw: dict):
     for name, entry in states.items():
         key = f"states.{name}"
         if not _is_name(name):
-            c.add(key, "state names must be identifiers (letters, digits, underscore; not starting with a digit)")
+            c.add(key, _name_message(name, "state names must be identifiers (letters, digits, underscore; not starting with a digit)"))
             continue
         entry = c.table(key, entry)
         c.unknown_keys(key, entry, {"initial", "label"})
@@ -103,7 +114,7 @@ def _read_states(c: _Collector, raw: dict):
                 initial[name] = expr
     return tuple(names), labels, initial
 
-def _read_strategies(c: _Collector, raw: dict, states: tuple):
+def _read_strategies(c: Collector, raw: dict, states: tuple):
     strategies = c.table("strategies", raw.get("strategies"))
     names, labels, values, rows, overrides = [], {}, {}, {}, {}
     if not strategies:
@@ -111,7 +122,7 @@ def _read_strategies(c: _Collector, raw: dict, states: tuple):
     for name, entry in strategies.items():
         key = f"strategies.{name}"
         if not _is_name(name):
-            c.add(key, "strategy names must be identifiers (letters, digits, underscore)")
+            c.add(key, _name_message(name, "strategy names must be identifiers (letters, digits, underscore)"))
             continue
         entry = c.table(key, entry)
         c.unknown_keys(key, entry, {"label", "description", "values", "transitions", "costs", "outcomes", "indicators", "services"})
@@ -120,7 +131,7 @@ def _read_strategies(c: _Collector, raw: dict, states: tuple):
         local = {}
         for vname, vexpr in c.table(f"{key}.values", entry.get("values"), required=False).items():
             if not _is_name(vname):
-                c.add(f"{key}.values.{vname}", "value names must be identifiers and not reserved words")
+                c.add(f"{key}.values.{vname}", _name_message(vname, "value names must be identifiers and not reserved words"))
                 continue
             expr = c.expression(f"{key}.values.{vname}", vexpr)
             if expr is not None:
@@ -130,7 +141,7 @@ def _read_strategies(c: _Collector, raw: dict, states: tuple):
         overrides[name] = {kind: c.table(f"{key}.{kind}", entry.get(kind), required=False) for kind in ("costs", "outcomes", "indicators", "services")}
     return tuple(names), labels, values, rows, overrides
 
-def _read_matrix(c: _Collector, keypath: str, table: dict, states: tuple) -> dict:
+def _read_matrix(c: Collector, keypath: str, table: dict, states: tuple) -> dict:
     matrix = {}
     for origin_state, row in table.items():
         rkey = f"{keypath}.{origin_state}"
@@ -156,13 +167,13 @@ def _read_matrix(c: _Collector, keypath: str, table: dict, states: tuple) -> dic
         matrix[origin_state] = cells
     return matrix
 
-def _read_parameters(c: _Collector, raw: dict) -> list[ParameterSpec]:
+def _read_parameters(c: Collector, raw: dict) -> list[ParameterSpec]:
     params = c.table("parameters", raw.get("parameters"), required=False)
     specs = []
     for name, entry in params.items():
         key = f"parameters.{name}"
         if not _is_name(name):
-            c.add(key, "parameter names must be identifiers and not reserved words (rest, cycle, time_years, ...)")
+            c.add(key, _name_message(name, "parameter names must be identifiers and not reserved words (rest, cycle, time_years, ...)"))
             continue
         entry = c.table(key, entry)
         if not entry:
@@ -228,14 +239,14 @@ def _read_parameters(c: _Collector, raw: dict) -> list[ParameterSpec]:
             specs.append(ParameterSpec(name, family, source, args, mean if value is None and "value" not in entry else value, **bounds))
     return specs
 
-def _read_dirichlet(c: _Collector, key: str, name: str, entry: dict, source: str) -> list[ParameterSpec]:
+def _read_dirichlet(c: Collector, key: str, name: str, entry: dict, source: str) -> list[ParameterSpec]:
     alpha = c.table(f"{key}.alpha", entry.get("alpha"))
     if "value" in entry:
         c.add(f"{key}.value", "a Dirichlet's base case is the mean of each component; remove value")
     components, counts = [], []
     for comp, count in alpha.items():
         if not _is_name(comp):
-            c.add(f"{key}.alpha.{comp}", "component names must be identifiers")
+            c.add(f"{key}.alpha.{comp}", _name_message(comp, "component names must be identifiers"))
             continue
         number = c.number(f"{key}.alpha.{comp}", count, low=0)
         if number is not None:
@@ -254,7 +265,7 @@ def _read_dirichlet(c: _Collector, key: str, name: str, entry: dict, source: str
         return [ParameterSpec(name, "dirichlet", source, {"alpha": tuple(counts)}, components=tuple(components))]
     return []
 
-def _read_rewards(c: _Collector, raw: dict, kind: str, section: str, states: tuple, strategies: tuple, overrides: dict) -> list[Reward]:
+def _read_rewards(c: Collector, raw: dict, kind: str, section: str, states: tuple, strategies: tuple, overrides: dict) -> list[Reward]:
     table = c.table(section, raw.get(section), required=False)
     names = list(table)
     for strategy in strategies:
@@ -264,7 +275,7 @@ def _read_rewards(c: _Collector, raw: dict, kind: str, section: str, states: tup
     rewards = []
     for name in names:
         if not _is_name(name):
-            c.add(f"{section}.{name}", "names must be identifiers")
+            c.add(f"{section}.{name}", _name_message(name, "names must be identifiers"))
             continue
         per_strategy_state, per_strategy_entry, category, label = {}, {}, None, name
         for strategy in strategies:
@@ -279,7 +290,7 @@ def _read_rewards(c: _Collector, raw: dict, kind: str, section: str, states: tup
             if kind == "cost":
                 cat = c.text(f"{keypath}.category", entry.get("category"))
                 if cat is not None and not _is_name(cat):
-                    c.add(f"{keypath}.category", "categories must be identifiers, e.g. injections")
+                    c.add(f"{keypath}.category", _name_message(cat, "categories must be identifiers, e.g. injections"))
                 category = category or cat
             label = entry.get("label", label) if isinstance(entry.get("label", label), str) else label
             per_strategy_state[strategy] = _read_state_values(c, f"{keypath}.values", entry.get("values"), states)
@@ -289,7 +300,7 @@ def _read_rewards(c: _Collector, raw: dict, kind: str, section: str, states: tup
         rewards.append(Reward(name, kind, category, label, per_strategy_state, per_strategy_entry))
     return rewards
 
-def _read_state_values(c: _Collector, keypath: str, table, states: tuple) -> dict:
+def _read_state_values(c: Collector, keypath: str, table, states: tuple) -> dict:
     out = {}
     for state, value in c.table(keypath, table, required=False).items():
         if state not in states:
@@ -300,7 +311,8 @@ def _read_state_values(c: _Collector, keypath: str, table, states: tuple) -> dic
             out[state] = expr
     return out
 
-def _read_tables(c: _Collector, raw: dict, base_dir: Path) -> dict:
+def _read_tables(c: Collector, raw: dict) -> dict:
+    """Read ``[tables]``; each ``file`` is relative to the folder of the scenario file that declares it."""
     tables = {}
     for name, entry in c.table("tables", raw.get("tables"), required=False).items():
         key = f"tables.{name}"
@@ -311,11 +323,11 @@ def _read_tables(c: _Collector, raw: dict, base_dir: Path) -> dict:
         y_col = c.text(f"{key}.y", entry.get("y"))
         method = c.text(f"{key}.method", entry.get("method", "step"), choices=["step", "linear"])
         if not _is_name(name):
-            c.add(key, "table names must be identifiers")
+            c.add(key, _name_message(name, "table names must be identifiers"))
             continue
         if None in (file, x_col, y_col, method):
             continue
-        path = base_dir / file
+        path = declared_path(c.origin, f"{key}.file", file, default=c.default_file)
         try:
             x, y = _read_columns(path, x_col, y_col)
         except (OSError, ValueError, KeyError) as exc:
@@ -336,7 +348,7 @@ def _read_columns(path: Path, x_col: str, y_col: str):
         raise KeyError(f"columns are {', '.join(rows[0])}")
     return np.array([float(r[x_col]) for r in rows]), np.array([float(r[y_col]) for r in rows])
 
-def _read_analysis(c: _Collector, raw: dict, strategies: tuple, outcome_names: list) -> Analysis | None:
+def _read_analysis(c: Collector, raw: dict, strategies: tuple, outcome_names: list) -> Analysis | None:
     a = c.table("analysis", raw.get("analysis"))
     c.unknown_keys("analysis", a, SECTION_KEYS["analysis"])
     effect = c.text("analysis.effect", a.get("effect")) if a else None
@@ -365,7 +377,7 @@ def _read_analysis(c: _Collector, raw: dict, strategies: tuple, outcome_names: l
         return None
     return Analysis(effect, comparator, tuple(numbers), tuple(times))
 
-def _read_correlations(c: _Collector, raw: dict, specs: list[ParameterSpec]) -> tuple:
+def _read_correlations(c: Collector, raw: dict, specs: list[ParameterSpec]) -> tuple:
     entries = raw.get("correlations", [])
     if not isinstance(entries, list):
         c.add("correlations", "expected an array of tables: [[correlations]] parameters = [...], matrix = [[...]]")
@@ -412,7 +424,7 @@ def _read_correlations(c: _Collector, raw: dict, specs: list[ParameterSpec]) -> 
             groups.append(Correlation(tuple(names), tuple(map(tuple, m.tolist()))))
     return tuple(groups)
 
-def _order(c: _Collector, keypath: str, exprs: dict, known: set) -> dict:
+def _order(c: Collector, keypath: str, exprs: dict, known: set) -> dict:
     """Topological order of named expressions that may refer to each other; reports loops."""
     ordered, visiting = {}, set()
 
@@ -454,11 +466,10 @@ def load_scenario(path) -> Scenario:
         With every problem found, each as ``file: key.path: message``.
     """
     path = Path(path)
-    problems: list[Problem] = []
-    raw, origin, files = _read_chain(path, problems)
-    if problems:
-        raise ScenarioError(problems)
-    c = _Collector(origin, str(path))
+    reading = Collector(default_file=str(path))
+    raw, origin, files = _read_chain(path, reading)
+    reading.raise_if_any()
+    c = Collector(origin, str(path))
     c.unknown_keys("", raw, TOP_LEVEL_KEYS)
     model = c.table("model", raw.get("model"), required=False)
     c.unknown_keys("model", model, SECTION_KEYS["model"])
@@ -468,15 +479,15 @@ def load_scenario(path) -> Scenario:
     settings = _read_settings(c, raw)
     states, state_labels, initial = _read_states(c, raw)
     strategies, strategy_labels, strategy_values, own_rows, overrides = _read_strategies(c, raw, states)
-    tables = _read_tables(c, raw, path.parent)
+    tables = _read_tables(c, raw)
 
     unit_cost_params = {}
     if "unit_costs" in raw:
         from costspine.catalogue.prices import build_price_parameters
 
         section = c.table("unit_costs", raw["unit_costs"])
-        unit_cost_params, cost_problems = build_price_parameters(section, where=f"{origin.get('unit_costs', path)}: unit_costs", base_dir=path.parent)
-        c.problems.extend(cost_problems)
+        base_dir = declared_path(origin, "unit_costs.catalogue", ".", default=path)
+        unit_cost_params, _ = build_price_parameters(section, base_dir=base_dir, collector=c)
         if settings is not None and section.get("price_year") not in (None, settings.price_year):
             c.add("unit_costs.price_year", f"must equal settings.price_year ({settings.price_year}) so every cost is in one "
                                            f"price year; got {section.get('price_year')!r}")
@@ -551,8 +562,7 @@ def load_scenario(path) -> Scenario:
     if len(states) < 2 and states:
         c.add("states", "a state-transition model needs at least two states")
 
-    if c.problems:
-        raise ScenarioError(c.problems)
+    c.raise_if_any()
     spec_by_name = {s.name: s for s in specs}
     ordered_specs = [s for s in specs if s.family != "derived"] + [spec_by_name[n] for n in order]
     return Scenario(
@@ -578,6 +588,7 @@ def load_scenario(path) -> Scenario:
         indicators=tuple(indicators),
         services=tuple(services),
         sections={k: raw[k] for k in ("budget_impact", "population", "microsimulation", "unit_costs") if k in raw},
+        origin=dict(origin),
         resolved={**raw, "parameters": raw_params},
         population=population,
     )

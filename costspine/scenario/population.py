@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-
 from costspine.expressions import FUNCTIONS, TIME_NAMES
 
 MAX_GROUPS = 100_000
@@ -114,7 +113,7 @@ def read_population(c, raw: dict, *, states: tuple, strategy_values: dict, param
     ``c`` is the loader's collector (``add``, ``table``, ``number``, ``text``, ``expression``,
     ``unknown_keys``). Returns what could be read; the loader raises if any problem was collected.
     """
-    from costspine.scenario.collector import _check_names, _is_name
+    from costspine.scenario.collector import _check_names, _is_name, _name_message
 
     pop = c.table("population", raw.get("population"), required=False)
     c.unknown_keys("population", pop, {"attributes", "description", "source"})
@@ -132,7 +131,7 @@ def read_population(c, raw: dict, *, states: tuple, strategy_values: dict, param
             continue
         for exposed in attribute.names:
             if not _is_name(exposed):
-                c.add(key, f"gives expressions the name {exposed!r}, which is not an identifier or is reserved; rename it")
+                c.add(key, _name_message(exposed, f"gives expressions the name {exposed!r}, which is not an identifier or is reserved; rename it"))
             elif exposed in taken | seen | local_values:
                 c.add(key, f"gives expressions the name {exposed!r}, already a parameter, table, state, strategy value or "
                            "another attribute; rename one of them")
@@ -148,7 +147,7 @@ def read_population(c, raw: dict, *, states: tuple, strategy_values: dict, param
         key = f"microsimulation.history.{name}"
         entry = c.table(key, entry)
         if not _is_name(name):
-            c.add(key, "history names must be identifiers (letters, digits, underscore) and not reserved")
+            c.add(key, _name_message(name, "history names must be identifiers (letters, digits, underscore) and not reserved"))
             continue
         if name in taken | seen | local_values:
             c.add(key, f"{name!r} is already a parameter, table, state, strategy value or attribute name; rename one")

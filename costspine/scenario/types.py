@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from costspine.params import ParameterSpec
+from costspine.problems import declaring_file
 
 CYCLE_UNITS_IN_YEARS = {"year": 1.0, "month": 1.0 / 12.0, "week": 7.0 / 365.25, "day": 1.0 / 365.25}
 
@@ -103,6 +104,15 @@ class Scenario:
     sections: dict = field(default_factory=dict)  # raw later-stage sections (unit_costs, ...)
     resolved: dict = field(default_factory=dict)  # the merged file content, for reports
     population: object = None  # costspine.scenario.population.Population: [population] attributes, [microsimulation] history
+    origin: dict = field(default_factory=dict)  # key path ("section" or "section.key") -> the file that declares it
+
+    def declared_path(self, keypath: str, value: str) -> Path:
+        """A path written at ``keypath``, resolved against the folder of the file that declares it.
+
+        A parent's ``[tables]`` file, ``[unit_costs] catalogue`` or ``[budget_impact] policy`` stays
+        relative to the parent even when a child in another folder ``extends`` it.
+        """
+        return Path(declaring_file(self.origin, keypath, default=str(self.path))).parent / value
 
     @property
     def categories(self) -> tuple:

@@ -9,19 +9,25 @@ from dataclasses import dataclass
 import numpy as np
 
 from costspine._text import format_table
-
 from costspine.engines.markov import compute_entries, simulate_trace
-from costspine.engines.outcomes import (RewardFactors, accumulate_rewards, build_reward_factors, compute_entry_rewards,
-                                        compute_indicator_occupancy, compute_state_rewards, divide_by_occupancy)
-from costspine.scenario.types import Scenario
-
-
-
-
-from costspine.model.inputs import base_case_parameters, build_model_inputs, evaluate_parameters
+from costspine.engines.outcomes import (
+    RewardFactors,
+    accumulate_rewards,
+    build_reward_factors,
+    compute_entry_rewards,
+    compute_indicator_occupancy,
+    compute_state_rewards,
+    divide_by_occupancy,
+)
 from costspine.model.groups import build_groups
+from costspine.model.inputs import (
+    ModelInputs,
+    base_case_parameters,
+    build_model_inputs,
+    evaluate_parameters,
+)
 from costspine.scenario.population import EMPTY_POPULATION
-from costspine.model.inputs import ModelInputs
+from costspine.scenario.types import Scenario
 
 
 @dataclass(frozen=True)

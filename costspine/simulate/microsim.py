@@ -8,25 +8,39 @@ error (MCSE) of every mean and increment. See ``docs/microsimulation.md``.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from costspine.engines.microsim import BLOCK, EVENTS, TIME_IN_STATE, TRANSITIONS, KernelInputs, build_cdf_rows, simulate_chunk
+from costspine._rng import MICROSIMULATION, seed_sequence
+from costspine.engines.microsim import (
+    BLOCK,
+    EVENTS,
+    TIME_IN_STATE,
+    TRANSITIONS,
+    KernelInputs,
+    build_cdf_rows,
+    simulate_chunk,
+)
 from costspine.model.microsim_tables import DrawTables, build_draw_tables
 
 HISTORY_KIND_CODES = {"time_in_state": TIME_IN_STATE, "transitions": TRANSITIONS, "events": EVENTS}
-from costspine.errors import UsageError
-from costspine.simulate.cohort import CohortResult
-from costspine.model.inputs import base_case_parameters, build_model_inputs, evaluate_parameters
 from costspine.engines.outcomes import accumulate_rewards
+from costspine.errors import UsageError
 from costspine.model.evaluate import build_indicator_mask
 from costspine.model.groups import build_groups
-from costspine.simulate.cohort import derive_reward_factors, run_cohort_by_group
+from costspine.model.inputs import (
+    base_case_parameters,
+    build_model_inputs,
+    evaluate_parameters,
+)
 from costspine.scenario.population import EMPTY_POPULATION
-
+from costspine.simulate.cohort import (
+    CohortResult,
+    derive_reward_factors,
+    run_cohort_by_group,
+)
 
 MAX_CHUNK = 1 << 21
 """Individuals per chunk at most (progress granularity); memory may make chunks smaller."""
@@ -95,24 +109,25 @@ class MicrosimResult(CohortResult):
         return frame
 
 def derive_seed_sequence(seed) -> np.random.SeedSequence:
-    """The microsimulation's own stream of a run: a keyed child of the run's SeedSequence.
+    """The microsimulation's own stream of a run: ``(MICROSIMULATION,)`` in :mod:`costspine._rng`.
 
     Keyed by name (like parameter streams), so adding other components never shifts it.
     """
-    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    key = int.from_bytes(hashlib.sha256(b"microsimulation").digest()[:8], "little")
-    return np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (key,))
+    return seed_sequence(seed, MICROSIMULATION)
 
 def draw_keys(seq: np.random.SeedSequence, draw: int, strategies: tuple, *, common_random_numbers: bool) -> np.ndarray:
     """Stream keys for one draw, one per strategy: all equal with common random numbers, else
-    independent (keyed by strategy name, so the order of strategies does not matter)."""
+    independent (keyed by strategy name, so the order of strategies does not matter).
+
+    ``draw`` is the draw's index in the whole run (a PSA's draw ``d``, or 0 for the base case):
+    the stream ``(MICROSIMULATION, draw)``, plus the strategy's name without common random numbers.
+    """
     def key(*path):
-        child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (draw,) + path)
-        return child.generate_state(1, dtype=np.uint64)[0]
+        return seed_sequence(seq, int(draw), *path).generate_state(1, dtype=np.uint64)[0]
 
     if common_random_numbers:
         return np.full(len(strategies), key(), dtype=np.uint64)
-    return np.array([key(int.from_bytes(hashlib.sha256(s.encode()).digest()[:8], "little")) for s in strategies], dtype=np.uint64)
+    return np.array([key(s) for s in strategies], dtype=np.uint64)
 
 def read_available_memory() -> int:
     """Bytes of memory available to this process (``MemAvailable`` on Linux)."""
@@ -228,7 +243,7 @@ def _metrics(scenario, columns, state_values, entry_values, reward_time):
 
 
 def run_microsim(scenario, params: dict | None = None, *, n_individuals: int | None = None, seed=None,
-                 chunk_size: int | None = None, backend: str = "auto", common_random_numbers: bool = True,
+                 first_draw: int = 0, chunk_size: int | None = None, backend: str = "auto", common_random_numbers: bool = True,
                  progress=None) -> MicrosimResult:
     """Simulate individuals through a scenario under every strategy.
 
@@ -242,7 +257,11 @@ def run_microsim(scenario, params: dict | None = None, *, n_individuals: int | N
     n_individuals : int, optional
         Individuals per strategy and draw; default ``[microsimulation] individuals``.
     seed : int or numpy.random.SeedSequence
-        The run's seed; the microsimulation uses its own keyed child stream.
+        The run's seed; the individuals of draw ``d`` come from the stream
+        ``(MICROSIMULATION, first_draw + d)`` of :mod:`costspine._rng`.
+    first_draw : int
+        Index of ``params``' first draw in the whole run (a PSA chunk's first draw), so a PSA's
+        draw has the same individuals whatever its chunk. 0 for the base case.
     chunk_size : int, optional
         Individuals per chunk (rounded down to a multiple of 1024); default from available memory.
         Results do not depend on it.
@@ -296,7 +315,7 @@ def run_microsim(scenario, params: dict | None = None, *, n_individuals: int | N
         kernel = build_kernel_inputs(scenario, tables)
         if d == 0:
             backend = resolve_backend(backend, n, kernel, len(strategies))
-        keys = draw_keys(seq, d, strategies, common_random_numbers=common_random_numbers)
+        keys = draw_keys(seq, first_draw + d, strategies, common_random_numbers=common_random_numbers)
         size = choose_chunk_size(n, kernel, len(strategies), backend=backend) if chunk_size is None \
             else max(BLOCK, int(chunk_size) // BLOCK * BLOCK)
         occupancy = entries = None

@@ -39,3 +39,45 @@ def run_scenario(scenario, params=None, *, method: str = "cohort", individuals: 
     if individuals is not None:
         raise UsageError("--individuals applies to --method microsim only")
     return run_cohort(scenario, params)
+
+
+def check_scenario(path):
+    """Check a scenario file the way ``run`` and ``bia`` would read it (``costspine validate``).
+
+    Reads the file (and its ``extends`` chain), checks every section — including
+    ``[budget_impact]`` and the policy file it names — and builds the base case of the scenario
+    and of its policy, so every probability out of range is found too.
+
+    Parameters
+    ----------
+    path : str or Path
+        The scenario TOML file.
+
+    Returns
+    -------
+    Scenario
+        The loaded scenario, when it has no problem.
+
+    Raises
+    ------
+    ScenarioError
+        With every problem found, each naming the file that declares its key.
+    """
+    from costspine.errors import ScenarioError
+    from costspine.problems import Collector
+    from costspine.scenario.budget_impact import check_budget_impact_section
+    from costspine.scenario.load import load_scenario
+    from costspine.simulate.microsim import check_model
+
+    scenario = load_scenario(path)
+    c = Collector(scenario.origin, str(scenario.path))
+    policy, _ = check_budget_impact_section(c, scenario)
+    for model in (scenario, policy):
+        if model is None:
+            continue
+        try:
+            check_model(model)
+        except ScenarioError as exc:
+            c.extend(exc.problems)
+    c.raise_if_any()
+    return scenario

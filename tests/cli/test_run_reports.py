@@ -104,9 +104,10 @@ def test_run_writes_the_workbook_and_figures_and_the_manifest_lists_them(hiv_rep
 
 def test_workbook_sheets_and_charts(hiv_report):
     book = openpyxl.load_workbook(hiv_report / "run.xlsx")
-    assert book.sheetnames == ["Summary", "Inputs", "Costs", "Net benefit", "About"]
+    assert book.sheetnames == ["Summary", "Inputs", "Costs", "Incremental", "Net benefit", "Trace", "About"]
     assert charts(book) == {"Summary": [], "Inputs": [], "Costs": [("BarChart", 3)],  # one series per cost category
-                            "Net benefit": [("LineChart", 2)], "About": []}       # one line per strategy
+                            "Incremental": [], "Net benefit": [("LineChart", 2)],  # one line per strategy
+                            "Trace": [("LineChart", 4), ("LineChart", 4)], "About": []}  # per strategy, a line per state
     stacked = book["Costs"]._charts[0]
     assert stacked.grouping == "stacked"
 
@@ -155,7 +156,7 @@ def test_indicator_trajectory_sheet_chart_and_figure(runner, tmp_path):
     out = tmp_path / "report"
     run(runner, hostile_chancellor(tmp_path), "--out", out)
     book = openpyxl.load_workbook(out / "run.xlsx")
-    assert book.sheetnames == ["Summary", "Inputs", "Costs", "Net benefit", "Trajectory", "About"]
+    assert book.sheetnames == ["Summary", "Inputs", "Costs", "Incremental", "Net benefit", "Trace", "Trajectory", "About"]
     assert charts(book)["Trajectory"] == [("LineChart", 2)]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     rows = read_table(book, "headline")
@@ -216,7 +217,7 @@ def test_microsimulation_workbook_shows_monte_carlo_errors(runner, tmp_path):
     run(runner, ROOT / "scenarios" / "examples" / "sick_sicker.toml", "--method", "microsim", "--individuals", 500,
         "--seed", 5, "--out", out)
     book = openpyxl.load_workbook(out / "run.xlsx")
-    assert book.sheetnames == ["Summary", "Inputs", "Costs", "Net benefit", "Monte Carlo error", "About"]
+    assert book.sheetnames == ["Summary", "Inputs", "Costs", "Incremental", "Net benefit", "Trace", "Monte Carlo error", "About"]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     rows = {(r["Strategy"], r["Quantity"]): r for r in read_table(book, "monte_carlo_error")}
     se = summary["microsimulation"]["strategies"]["treatment"]

@@ -8,9 +8,18 @@ import pytest
 
 from costspine.errors import AnalysisError, ScenarioError
 from costspine.expressions import parse_expression
-from costspine.model.checks import MAX_LISTED_CELLS, find_nonfinite_problems, find_probability_problems
-from costspine.model.evaluate import (build_strategy_spaces, build_time_names, evaluate_expression, fill_rest,
-                                      find_rest_cells)
+from costspine.model.checks import (
+    MAX_LISTED_CELLS,
+    find_nonfinite_problems,
+    find_probability_problems,
+)
+from costspine.model.evaluate import (
+    build_strategy_spaces,
+    build_time_names,
+    evaluate_expression,
+    fill_rest,
+    find_rest_cells,
+)
 from costspine.model.groups import build_groups
 from costspine.model.inputs import build_model_inputs, evaluate_parameters
 from costspine.model.microsim_tables import build_draw_tables

@@ -185,11 +185,11 @@ def column(table, name) -> list:
 def test_run_workbook_sheets_without_and_with_indicators(hiv, mini):
     result, summary = hiv
     book = build.build_run_workbook(result, summary=summary, manifest=manifest_for([result.scenario]))
-    assert book.sheet_names == ("Summary", "Inputs", "Costs", "Net benefit", "About")
+    assert book.sheet_names == ("Summary", "Inputs", "Costs", "Incremental", "Net benefit", "Trace", "About")
     assert book.unit_prices is None  # no [unit_costs] section
     result, summary = mini
     book = build.build_run_workbook(result, summary=summary, manifest=manifest_for([result.scenario]))
-    assert book.sheet_names == ("Summary", "Inputs", "Costs", "Net benefit", "Trajectory", "About")
+    assert book.sheet_names == ("Summary", "Inputs", "Costs", "Incremental", "Net benefit", "Trace", "Trajectory", "About")
     assert book.title == "Mini spine model" and book.currency == "USD"
     assert book.description.startswith("=HYPERLINK")  # kept as written; the writer stores it as text
 
@@ -414,7 +414,7 @@ def test_comparison_charts_and_reading(pair):
 def test_planned_figures_name_their_files(mini, pair, tmp_path):
     result, summary = mini
     plans = build.plan_run_figures(result, summary, folder=tmp_path)
-    assert [p.keywords["path"].name for p in plans] == ["cost_by_category.png", "odi_trajectory.png"]
+    assert [p.keywords["path"].name for p in plans] == ["cost_by_category.png", "trace.png", "odi_trajectory.png"]
     assert plans[0].args[0] == ["Usual care", "ICE", "IPT"]
     assert list(plans[0].args[1]) == ["Imaging (MRI)", "Physical therapy"]
     assert not list(tmp_path.iterdir())  # nothing drawn yet

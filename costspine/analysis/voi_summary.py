@@ -1,0 +1,152 @@
+"""Value of information from saved PSA draws: the analysis behind ``costspine voi``.
+
+:func:`analyze_voi` reads the ``draws.npz`` a PSA wrote, computes EVPI at each threshold (per
+person and, with a population, for the population) and the EVPPI of each ``--evppi`` group, and
+returns a :class:`VOISummary`. Nothing is written here (see :mod:`costspine.reports.psa_report`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from costspine.analysis.psa_result import PSAResult
+from costspine.analysis.psa_summary import (
+    DRAWS_FILE,
+    compute_evppi_rows,
+    format_voi_text,
+    load_psa_draws,
+    parse_evppi_groups,
+    population_spec,
+    wtp_key,
+)
+
+
+@dataclass(frozen=True)
+class VOISummary:
+    """EVPI and EVPPI of a PSA's saved draws.
+
+    Attributes
+    ----------
+    draws : PSAResult
+        Read from ``results_dir``.
+    results_dir : path
+        As given (printed and recorded as given).
+    wtp : tuple of float
+    evpi : ndarray, shape (wtp,)
+        Per-person EVPI at each threshold.
+    evppi : list of dict
+        :func:`~costspine.analysis.psa_summary.compute_evppi_rows` records (empty without groups).
+    population : dict or None
+        :func:`~costspine.analysis.psa_summary.population_spec` plus ``discounted_persons``.
+    """
+
+    draws: PSAResult
+    results_dir: object
+    wtp: tuple
+    evpi: np.ndarray
+    evppi: list = field(default_factory=list)
+    population: dict | None = None
+
+    @property
+    def strategies(self) -> tuple:
+        return self.draws.strategies
+
+    @property
+    def draws_path(self) -> Path:
+        return Path(self.results_dir) / DRAWS_FILE
+
+    @property
+    def evpi_population(self) -> np.ndarray | None:
+        """Population EVPI at each threshold, shape (wtp,); None without a population."""
+        return None if self.population is None else self.evpi * self.population["discounted_persons"]
+
+    def evpi_table(self) -> tuple[list[str], list[list]]:
+        """``evpi.csv``: headers and rows (threshold, per-person EVPI and, with a population, population EVPI)."""
+        headers = ["wtp", "evpi_per_person"]
+        rows = [[float(w), float(v)] for w, v in zip(self.wtp, self.evpi)]
+        if self.population is not None:
+            headers.append("evpi_population")
+            factor = self.population["discounted_persons"]
+            rows = [r + [r[1] * factor] for r in rows]
+        return headers, rows
+
+    def summary(self) -> str:
+        """What ``costspine voi`` prints: title, draws, EVPI (and EVPPI) tables."""
+        d = self.draws
+        text = format_voi_text(self.data, self.evppi)
+        if not self.evppi:
+            text += "\n\n(no --evppi parameters given: EVPI only; e.g. --evppi rr or --evppi each)"
+        return f"{d.title}\n{d.n_draws:,} PSA draws from {self.results_dir}\n\n{text}"
+
+    def to_frame(self):
+        """Long table keyed by ``wtp, parameters``: EVPI rows (``parameters`` empty) then EVPPI rows."""
+        import pandas as pd
+
+        rows = [{"wtp": float(w), "parameters": "", "value_per_person": float(v), "se": float("nan"), "kind": "evpi"}
+                for w, v in zip(self.wtp, self.evpi)]
+        rows += [{"wtp": r["wtp"], "parameters": "+".join(r["parameters"]), "value_per_person": r["evppi_per_person"],
+                  "se": r["se"], "kind": "evppi"} for r in self.evppi]
+        return pd.DataFrame(rows, columns=["wtp", "parameters", "kind", "value_per_person", "se"])
+
+    def to_dict(self) -> dict:
+        """What the VOI ``summary.json`` holds, JSON-ready (NaN -> None)."""
+        from costspine._files import _jsonable
+
+        return _jsonable(self.data)
+
+    @property
+    def data(self) -> dict:
+        """The VOI ``summary.json`` record, with the floats as computed."""
+        d = self.draws
+        out = {"scenario": d.scenario, "title": d.title, "currency": d.currency, "effect": d.effect_name,
+               "comparator": d.comparator, "wtp": [float(w) for w in self.wtp], "draws": d.n_draws, "seed": d.seed,
+               "results_dir": str(self.results_dir),
+               "evpi_per_person": {wtp_key(w): float(v) for w, v in zip(self.wtp, self.evpi)},
+               "evppi": self.evppi}
+        if self.population is not None:
+            out["population"] = self.population
+            out["evpi_population"] = {wtp_key(w): float(v * self.population["discounted_persons"])
+                                      for w, v in zip(self.wtp, self.evpi)}
+        return out
+
+
+def analyze_voi(results_dir, *, evppi=(), method: str = "gam", wtp=None, population=None, horizon_years=None,
+                discount=None) -> VOISummary:
+    """EVPI and EVPPI from the draws ``costspine psa`` saved in ``results_dir``: the library call of ``voi``.
+
+    Parameters
+    ----------
+    results_dir : path
+        A folder written by ``costspine psa`` (holds ``draws.npz``).
+    evppi : sequence of str
+        ``--evppi`` groups (see :func:`~costspine.analysis.psa_summary.parse_evppi_groups`).
+    method : {"gam", "gp"}
+    wtp : sequence of float, optional
+        Thresholds (default: those the PSA used).
+    population, horizon_years, discount : optional
+        Population EVPI (see :func:`~costspine.analysis.psa_summary.population_spec`); the
+        discount rate defaults to the scenario's ``discount_outcomes``.
+
+    Raises
+    ------
+    UsageError
+        No readable ``draws.npz``, half a population option or an unknown ``--evppi`` parameter.
+    """
+    from costspine.analysis.decision import compute_evpi, population_evpi
+
+    draws = load_psa_draws(results_dir)
+    wtp = draws.wtp if wtp is None else tuple(wtp)
+    lam = np.asarray(wtp, dtype=float)
+    pop = population_spec(population, horizon_years, discount, draws.discount_outcomes)
+    groups = parse_evppi_groups(evppi, draws)
+    evpi = compute_evpi(draws.total_cost, draws.effect, lam)
+    rows = compute_evppi_rows(draws, groups, wtp=wtp, method=method) if groups else []
+    if pop is not None:
+        factor = float(population_evpi(1.0, population_per_year=pop["per_year"], years=pop["years"],
+                                       discount_rate=pop["discount_rate"]))
+        pop = {**pop, "discounted_persons": factor}
+    return VOISummary(draws=draws, results_dir=results_dir,
+                      wtp=tuple(float(w) for w in lam), evpi=np.asarray(evpi, dtype=float), evppi=rows, population=pop)
