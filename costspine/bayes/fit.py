@@ -20,10 +20,20 @@ import numpy as np
 
 from costspine.engines.outcomes import cycle_weights, point_index
 from costspine.errors import AnalysisError
+from costspine.model.evaluate import (
+    build_indicator_mask,
+    build_strategy_spaces,
+    build_time_names,
+    evaluate_expression,
+    find_rest_cells,
+    iter_initial_cells,
+    iter_reward_cells,
+    iter_transition_cells,
+)
 from costspine.model.inputs import base_case_parameters
 from costspine.problems import Collector
 from costspine.scenario.evidence import Evidence
-from costspine.scenario.types import REST, Scenario
+from costspine.scenario.types import Scenario
 
 RHAT_MAX = 1.01
 ESS_BULK_MIN = 400
@@ -94,72 +104,71 @@ class SymbolicModel:
 
 
 def build_symbolic_model(scenario: Scenario, values: dict, pt) -> SymbolicModel:
-    """Evaluate the scenario with PyTensor; ``values`` maps parameter names to floats or tensors."""
+    """Evaluate the scenario with PyTensor; ``values`` maps parameter names to floats or tensors.
+
+    Names, strategy values, transition cells (with ``rest``), initial shares and reward cells come
+    from the one evaluation path of :mod:`costspine.model.evaluate`, with the PyTensor backend.
+    """
     backend = _backend(pt)
     tables = _numeric_tables(scenario, pt)
     settings = scenario.settings
     n_cycles, n_states = settings.n_cycles, len(scenario.states)
-    cycles = np.arange(1, n_cycles + 1, dtype=float)
-    space = {"cycle": pt.as_tensor_variable(cycles), "time_years": pt.as_tensor_variable((cycles - 1) * settings.cycle_years),
-             "cycle_years": settings.cycle_years}
-    space.update(values)
-    for spec in scenario.parameters:
-        if spec.family == "derived":
-            space[spec.name] = spec.expression.evaluate(space, tables=tables, backend=backend)
+
+    def evaluate(expr, local, where):
+        return evaluate_expression(scenario, expr, local, where, backend=backend, tables=tables)
 
     def per_cycle(value):
         return pt.broadcast_to(pt.as_tensor_variable(value), (n_cycles,))
 
+    space = {name: pt.as_tensor_variable(value) if np.ndim(value) else value
+             for name, value in build_time_names(n_cycles, settings.cycle_years).items()}
+    space.update(values)
+    for spec in scenario.parameters:
+        if spec.family == "derived":
+            space[spec.name] = evaluate(spec.expression, space, f"parameters.{spec.name}")
+    spaces = build_strategy_spaces(scenario, space, evaluate)
+    cells = {(k, i, j): per_cycle(value) for k, i, j, value in iter_transition_cells(scenario, spaces, evaluate)}
+    rest = {(k, i): j for k, i, j in find_rest_cells(scenario)}
+    init = dict(iter_initial_cells(scenario, space, evaluate))
+    init = pt.stack([pt.as_tensor_variable(init[i]) if i in init else pt.as_tensor_variable(0.0) for i in range(n_states)])
+
+    def state_matrices(rewards, part):
+        """Per strategy: the rewards' values summed by state, each a (T, state) tensor."""
+        totals = {}
+        for reward in rewards:
+            for k, i, value in iter_reward_cells(scenario, reward, part, spaces, evaluate):
+                totals[k, i] = totals.get((k, i), pt.zeros((n_cycles,))) + per_cycle(value)
+        return [pt.stack([totals.get((k, i), pt.zeros((n_cycles,))) for i in range(n_states)], axis=1)
+                for k in range(len(scenario.strategies))]
+
+    state_costs, entry_costs = state_matrices(scenario.costs, "values"), state_matrices(scenario.costs, "on_entry")
+    indicator_values = [state_matrices([indicator], "values") for indicator in scenario.indicators]
+    masks = build_indicator_mask(scenario).astype(float)
     weights = cycle_weights(n_cycles, settings.cycle_correction)
     idx = point_index(n_cycles, n_cycles)
     trace, cost_total, indicators = {}, {}, {}
-    for strategy in scenario.strategies:
-        local = dict(space)
-        for name, expr in scenario.strategy_values[strategy].items():
-            local[name] = expr.evaluate(local, tables=tables, backend=backend)
+    for k, strategy in enumerate(scenario.strategies):
         rows = []
-        for origin in scenario.states:
-            row = scenario.transitions[strategy][origin]
-            cells = [per_cycle(row[d].evaluate(local, tables=tables, backend=backend)) if d in row and row[d] != REST
-                     else pt.zeros((n_cycles,)) for d in scenario.states]
-            rest = [j for j, d in enumerate(scenario.states) if row.get(d) == REST]
-            if rest:
-                others = sum(c for j, c in enumerate(cells) if j != rest[0])
-                cells[rest[0]] = 1.0 - others
-            rows.append(pt.stack(cells, axis=1))        # (T, to)
+        for i in range(n_states):
+            row = [cells.get((k, i, j), pt.zeros((n_cycles,))) for j in range(n_states)]
+            if (k, i) in rest:
+                j_rest = rest[k, i]
+                row[j_rest] = 1.0 - sum(c for j, c in enumerate(row) if j != j_rest)
+            rows.append(pt.stack(row, axis=1))           # (T, to)
         matrix = pt.stack(rows, axis=1)                  # (T, from, to)
-        init = pt.stack([pt.as_tensor_variable(scenario.initial[s].evaluate(local, tables=tables, backend=backend))
-                         if s in scenario.initial else pt.as_tensor_variable(0.0) for s in scenario.states])
         points = [init]
         for t in range(n_cycles):
             points.append(pt.dot(points[-1], matrix[t]))
         trace[strategy] = points
-
-        def state_matrix(rewards, part):
-            columns = []
-            for s in scenario.states:
-                total = pt.zeros((n_cycles,))
-                for reward in rewards:
-                    table = reward.state_values if part == "values" else reward.entry_values
-                    expr = table.get(strategy, {}).get(s)
-                    if expr is not None:
-                        total = total + per_cycle(expr.evaluate(local, tables=tables, backend=backend))
-                columns.append(total)
-            return pt.stack(columns, axis=1)             # (T, state)
-
-        state_costs = state_matrix(scenario.costs, "values")
-        entry_costs = state_matrix(scenario.costs, "on_entry")
-        cost = sum(float(weights[p]) * pt.dot(points[p], state_costs[idx[p]]) for p in range(n_cycles + 1) if weights[p] != 0)
+        cost = sum(float(weights[p]) * pt.dot(points[p], state_costs[k][idx[p]]) for p in range(n_cycles + 1) if weights[p] != 0)
         for t in range(1, n_cycles + 1):
             stay = pt.diagonal(matrix[t - 1])
             entries = points[t] - points[t - 1] * stay
-            cost = cost + pt.dot(entries, entry_costs[t - 1])
+            cost = cost + pt.dot(entries, entry_costs[k][t - 1])
         cost_total[strategy] = cost
-        for indicator in scenario.indicators:
-            values_matrix = state_matrix([indicator], "values")
-            mask = np.array([any(s in indicator.state_values.get(st, {}) for st in scenario.strategies) for s in scenario.states], dtype=float)
+        for indicator, values_matrix, mask in zip(scenario.indicators, indicator_values, masks):
             indicators[strategy, indicator.name] = [
-                pt.dot(points[p], values_matrix[idx[p]]) / pt.dot(points[p], mask) for p in range(n_cycles + 1)
+                pt.dot(points[p], values_matrix[k][idx[p]]) / pt.dot(points[p], mask) for p in range(n_cycles + 1)
             ]
     return SymbolicModel(trace, cost_total, indicators)
 

@@ -7,6 +7,8 @@ by ``(1 + r) ** -(t * cycle_years)`` and weighted by the cycle correction.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 
@@ -144,3 +146,141 @@ def split_by_cycle(per_point: np.ndarray, correction: str) -> np.ndarray:
     if correction == "none":
         return per_point[:, :, 1:]
     return 0.5 * (per_point[:, :, :-1] + per_point[:, :, 1:])
+
+
+@dataclass(frozen=True)
+class RewardFactors:
+    """What multiplies a reward at each trace point ``0..T``: cycle-correction weights and discount factors.
+
+    Attributes
+    ----------
+    weights : ndarray, shape (cycle + 1,)
+        :func:`cycle_weights` of the correction.
+    discount_costs, discount_outcomes : ndarray, shape (cycle + 1,)
+        :func:`discount_factors` at the annual rates for costs and for outcomes.
+    cycle_correction : {"none", "half-cycle", "simpson"}
+    """
+
+    weights: np.ndarray
+    discount_costs: np.ndarray
+    discount_outcomes: np.ndarray
+    cycle_correction: str
+
+    @property
+    def ones(self) -> np.ndarray:
+        """No weighting and no discounting, shape (cycle + 1,)."""
+        return np.ones(self.weights.shape[0])
+
+    def per_point(self, kind: str, *, entry: bool = False, discounted: bool = True) -> np.ndarray:
+        """What multiplies a reward at each trace point, shape (cycle + 1,).
+
+        The cycle-correction weight for state rewards (an entry reward counts whole) times the
+        discount factor of ``kind`` (``"costs"`` or ``"outcomes"``), or 1 when not ``discounted``:
+        the factors :func:`accumulate_rewards` applies, for engines that accumulate per individual.
+        """
+        discount = (self.discount_costs if kind == "costs" else self.discount_outcomes) if discounted else self.ones
+        return (self.ones if entry else self.weights) * discount
+
+
+def build_reward_factors(n_cycles: int, *, cycle_correction: str, cycle_years: float, discount_costs: float,
+                         discount_outcomes: float) -> RewardFactors:
+    """Cycle-correction weights and discount factors of a run.
+
+    Parameters
+    ----------
+    n_cycles : int
+        ``T``.
+    cycle_correction : {"none", "half-cycle", "simpson"}
+    cycle_years : float
+        Cycle length in years.
+    discount_costs, discount_outcomes : float
+        Annual discount rates (fractions).
+
+    Returns
+    -------
+    RewardFactors
+
+    Examples
+    --------
+    >>> f = build_reward_factors(2, cycle_correction="half-cycle", cycle_years=1.0, discount_costs=0.0,
+    ...                          discount_outcomes=0.0)
+    >>> (f.weights * f.discount_costs).tolist()
+    [0.5, 1.0, 0.5]
+    """
+    return RewardFactors(
+        weights=cycle_weights(n_cycles, cycle_correction),
+        discount_costs=discount_factors(n_cycles, cycle_years=cycle_years, annual_rate=discount_costs),
+        discount_outcomes=discount_factors(n_cycles, cycle_years=cycle_years, annual_rate=discount_outcomes),
+        cycle_correction=cycle_correction,
+    )
+
+
+def compute_indicator_occupancy(trace: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Share of the cohort in the states each indicator averages over.
+
+    ``trace`` has shape (draw, strategy, cycle + 1, state) and ``mask`` (indicator, state) of bool;
+    returns (draw, strategy, cycle + 1, indicator).
+    """
+    return np.einsum("dstn,in->dsti", trace, mask.astype(float))
+
+
+def divide_by_occupancy(weighted: np.ndarray, occupancy: np.ndarray) -> np.ndarray:
+    """Occupancy-weighted mean of an indicator, ``weighted / occupancy``; NaN where nobody is in its states."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(occupancy > 0, weighted / occupancy, np.nan)
+
+
+def accumulate_rewards(trace: np.ndarray, *, factors: RewardFactors, state_costs: np.ndarray, entry_costs: np.ndarray,
+                       state_outcomes: np.ndarray, indicator_points: np.ndarray | None, indicator_mask: np.ndarray,
+                       state_services: np.ndarray | None = None, entry_services: np.ndarray | None = None) -> dict:
+    """Totals, per-cycle splits and indicator means of a run from its rewards at each trace point.
+
+    The one accumulation of the cohort model and the microsimulation: both first compute what
+    each reward accrues at each trace point (expected over the cohort, or counted over
+    individuals), then call this.
+
+    Parameters
+    ----------
+    trace : ndarray, shape (draw, strategy, cycle + 1, state)
+    factors : RewardFactors
+    state_costs, entry_costs : ndarray, shape (draw, strategy, cycle + 1, category)
+        Cost accrued at each point for being in states (:func:`compute_state_rewards`) and for
+        entering them (:func:`compute_entry_rewards`; point 0 is zero).
+    state_outcomes : ndarray, shape (draw, strategy, cycle + 1, outcome)
+    indicator_points : ndarray, shape (draw, strategy, cycle + 1, indicator), or None
+        Occupancy-weighted sum of each indicator at each point (None when there are no indicators).
+    indicator_mask : ndarray of bool, shape (indicator, state)
+    state_services, entry_services : ndarray, shape (draw, strategy, cycle + 1, service), optional
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``costs``, ``costs_undiscounted`` (draw, strategy, category); ``cost_per_cycle``
+        (draw, strategy, cycle, category); ``outcomes``, ``outcomes_undiscounted``
+        (draw, strategy, outcome); ``services_per_cycle`` (draw, strategy, cycle, service);
+        ``indicators`` (draw, strategy, cycle + 1, indicator).
+
+    Notes
+    -----
+    State rewards are weighted and discounted, ``sum_t w_t d_t x_t``; entry rewards are
+    discounted only, ``sum_t d_t e_t``. Undiscounted totals use ``d_t = 1``. Per-cycle values are
+    undiscounted (:func:`split_by_cycle` of state rewards plus the entries of the cycle).
+    """
+    weights, ones, correction = factors.weights, factors.ones, factors.cycle_correction
+    d_costs, d_outcomes = factors.discount_costs, factors.discount_outcomes
+    out = {
+        "costs": total_rewards(state_costs, weights=weights, discount=d_costs) + total_rewards(entry_costs, weights=ones, discount=d_costs),
+        "costs_undiscounted": total_rewards(state_costs, weights=weights, discount=ones) + entry_costs.sum(axis=2),
+        "cost_per_cycle": split_by_cycle(state_costs, correction) + entry_costs[:, :, 1:],
+        "outcomes": total_rewards(state_outcomes, weights=weights, discount=d_outcomes),
+        "outcomes_undiscounted": total_rewards(state_outcomes, weights=weights, discount=ones),
+    }
+    if state_services is not None and state_services.shape[-1]:
+        out["services_per_cycle"] = split_by_cycle(state_services, correction) + entry_services[:, :, 1:]
+    else:
+        out["services_per_cycle"] = np.zeros(out["cost_per_cycle"].shape[:3] + (0,))
+    if indicator_mask.size:
+        out["indicators"] = divide_by_occupancy(indicator_points, compute_indicator_occupancy(trace, indicator_mask))
+    else:
+        out["indicators"] = np.zeros(trace.shape[:3] + (0,))
+    return out

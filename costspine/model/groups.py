@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from costspine.errors import AnalysisError, Problem, ScenarioError
+from costspine.model.evaluate import evaluate_in_file
 from costspine.scenario.population import SHARE_TOLERANCE, Population
 
 
@@ -100,13 +101,7 @@ def build_groups(population: Population, params: dict, *, tables: dict, where: s
     problems = []
 
     def evaluate(expr, keypath):
-        from costspine.expressions import ExpressionError
-
-        try:
-            with np.errstate(all="ignore"):
-                return np.asarray(expr.evaluate(space, tables=tables), dtype=float)
-        except (ExpressionError, TypeError, ValueError) as exc:
-            raise ScenarioError(Problem(f"{where}: {keypath}", f"cannot evaluate {expr.text!r}: {exc}")) from None
+        return evaluate_in_file(expr, space, file=where, key=keypath, tables=tables)
 
     def stack(levels, k):
         """Lay per-level arrays (each broadcastable to the grid, singleton on axis 1 + k) along axis 1 + k."""

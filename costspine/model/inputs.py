@@ -11,12 +11,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from costspine.errors import AnalysisError, Problem, ScenarioError
-from costspine.expressions import ExpressionError
-from costspine.scenario.types import REST, Scenario
+from costspine.model.checks import (
+    PROBABILITY_TOLERANCE,
+    ROW_SUM_TOLERANCE,
+    find_nonfinite_problems,
+    find_probability_problems,
+)
+from costspine.model.evaluate import (
+    build_indicator_mask,
+    build_strategy_spaces,
+    build_time_names,
+    evaluate_expression,
+    fill_rest,
+    iter_initial_cells,
+    iter_reward_cells,
+    iter_transition_cells,
+)
+from costspine.scenario.types import Scenario
 
-PROBABILITY_TOLERANCE = 1e-9
-
-MAX_LISTED_CELLS = 12
 
 def allocate_transitions(n_draws: int, n_strategies: int, n_time: int, n_states: int) -> np.ndarray:
     """Zeroed transition array for :func:`costspine.engines.markov.simulate_trace`: shaped ``(draw, strategy, time, state, state)`` in state-major memory.
@@ -88,12 +100,7 @@ def evaluate_parameters(scenario: Scenario, params: dict[str, np.ndarray] | None
 def _namespace(scenario: Scenario, params: dict[str, np.ndarray], n_draws: int) -> dict:
     """Parameters shaped (draw, 1), derived parameters computed, time variables shaped (1, cycle)."""
     settings = scenario.settings
-    cycles = np.arange(1, settings.n_cycles + 1, dtype=float)[None, :]
-    space = {
-        "cycle": cycles,
-        "time_years": (cycles - 1) * settings.cycle_years,
-        "cycle_years": settings.cycle_years,
-    }
+    space = build_time_names(settings.n_cycles, settings.cycle_years, shape=(1, -1))
     for name, values in params.items():
         values = np.asarray(values, dtype=float)
         if values.shape not in ((n_draws,), (1,)):
@@ -101,21 +108,13 @@ def _namespace(scenario: Scenario, params: dict[str, np.ndarray], n_draws: int) 
         space[name] = values.reshape(-1, 1)
     for spec in scenario.parameters:
         if spec.family == "derived":
-            value = _evaluate(spec.expression, space, scenario, f"parameters.{spec.name}")
+            value = evaluate_expression(scenario, spec.expression, space, f"parameters.{spec.name}")
             if np.ndim(value) == 2 and np.shape(value)[1] != 1:
                 raise ScenarioError(Problem(f"{scenario.path}: parameters.{spec.name}", "parameters cannot depend on time"))
             space[spec.name] = np.reshape(value, (-1, 1)) if np.ndim(value) else np.full((1, 1), float(value))
         elif spec.name not in space and not spec.components:
             raise AnalysisError(f"no values were given for parameter {spec.name!r}")
     return space
-
-def _evaluate(expr, space, scenario, where):
-    try:
-        return np.asarray(expr.evaluate(space, tables=scenario.tables), dtype=float)
-    except ExpressionError as exc:
-        raise ScenarioError(Problem(f"{scenario.path}: {where}", str(exc))) from None
-    except (TypeError, ValueError) as exc:
-        raise ScenarioError(Problem(f"{scenario.path}: {where}", f"cannot evaluate {expr.text!r}: {exc}")) from None
 
 def _fit(value, n_draws: int, n_time: int) -> np.ndarray:
     """Broadcast an evaluated expression to (draw, time)."""
@@ -125,6 +124,9 @@ def _fit(value, n_draws: int, n_time: int) -> np.ndarray:
     elif value.ndim == 1:
         value = value.reshape(-1, 1)
     return np.broadcast_to(value, (n_draws, n_time))
+
+def _is_time_dependent(value) -> bool:
+    return np.ndim(value) == 2 and np.shape(value)[1] > 1
 
 def build_model_inputs(scenario: Scenario, params: dict[str, np.ndarray] | None = None, *, base_case: bool | None = None) -> ModelInputs:
     """Evaluate a scenario's expressions for given parameter values.
@@ -159,103 +161,65 @@ def build_model_inputs(scenario: Scenario, params: dict[str, np.ndarray] | None 
     states, strategies = scenario.states, scenario.strategies
     n_states, n_strategies, n_cycles = len(states), len(strategies), scenario.settings.n_cycles
 
-    spaces = []
-    for strategy in strategies:
-        local = dict(space)
-        for name, expr in scenario.strategy_values[strategy].items():
-            local[name] = _evaluate(expr, local, scenario, f"strategies.{strategy}.values.{name}")
-        spaces.append(local)
+    def evaluate(expr, local, where):
+        return evaluate_expression(scenario, expr, local, where)
+
+    spaces = build_strategy_spaces(scenario, space, evaluate)
 
     # Transitions: evaluate every cell, then decide whether the model is time-dependent.
-    cells = {}
-    for k, strategy in enumerate(strategies):
-        for i, origin in enumerate(states):
-            for j, dest in enumerate(states):
-                expr = scenario.transitions[strategy][origin].get(dest)
-                if expr is not None and expr != REST:
-                    cells[k, i, j] = _evaluate(expr, spaces[k], scenario, f"transitions.{origin}.{dest} (strategy {strategy})")
-    time_dependent = any(np.ndim(v) == 2 and np.shape(v)[1] > 1 for v in cells.values())
-    n_time = n_cycles if time_dependent else 1
+    cells = {(k, i, j): value for k, i, j, value in iter_transition_cells(scenario, spaces, evaluate)}
+    n_time = n_cycles if any(_is_time_dependent(v) for v in cells.values()) else 1
     transition = allocate_transitions(n_draws, n_strategies, n_time, n_states)
     for (k, i, j), value in cells.items():
         transition[:, k, :, i, j] = _fit(value, n_draws, n_time)
-    for k, strategy in enumerate(strategies):
-        for i, origin in enumerate(states):
-            row = scenario.transitions[strategy][origin]
-            rest = [j for j, dest in enumerate(states) if row.get(dest) == REST]
-            if rest:
-                j = rest[0]
-                transition[:, k, :, i, j] = 1.0 - (transition[:, k, :, i, :].sum(axis=-1) - transition[:, k, :, i, j])
+    fill_rest(scenario, transition, strategy_axis=1)
 
     initial = np.zeros((n_draws, n_strategies, n_states))
-    for i, state in enumerate(states):
-        if state in scenario.initial:
-            initial[:, :, i] = _fit(_evaluate(scenario.initial[state], space, scenario, f"states.{state}.initial"), n_draws, 1)[:, :1]
+    for i, value in iter_initial_cells(scenario, space, evaluate):
+        initial[:, :, i] = _fit(value, n_draws, 1)[:, :1]
     _check_probabilities(scenario, transition, initial, base_case=base_case)
 
     categories = scenario.categories
-    state_costs = _reward_array(scenario, spaces, scenario.costs, n_draws, "values", group=categories)
-    entry_costs = _reward_array(scenario, spaces, scenario.costs, n_draws, "on_entry", group=categories)
-    state_outcomes = _reward_array(scenario, spaces, scenario.outcomes, n_draws, "values")
-    indicator_values = _reward_array(scenario, spaces, scenario.indicators, n_draws, "values")
-    mask = np.array([[any(s in ind.state_values.get(st, {}) for st in strategies) for s in states]
-                     for ind in scenario.indicators], dtype=bool).reshape(len(scenario.indicators), n_states)
-    state_services = _reward_array(scenario, spaces, scenario.services, n_draws, "values")
-    entry_services = _reward_array(scenario, spaces, scenario.services, n_draws, "on_entry")
+    state_costs = _reward_array(scenario, spaces, scenario.costs, n_draws, "values", evaluate, group=categories)
+    entry_costs = _reward_array(scenario, spaces, scenario.costs, n_draws, "on_entry", evaluate, group=categories)
+    state_outcomes = _reward_array(scenario, spaces, scenario.outcomes, n_draws, "values", evaluate)
+    indicator_values = _reward_array(scenario, spaces, scenario.indicators, n_draws, "values", evaluate)
+    mask = build_indicator_mask(scenario)
+    state_services = _reward_array(scenario, spaces, scenario.services, n_draws, "values", evaluate)
+    entry_services = _reward_array(scenario, spaces, scenario.services, n_draws, "on_entry", evaluate)
     _check_finite(scenario, {("costs", "category"): (state_costs, entry_costs), ("outcomes", "outcome"): (state_outcomes,),
                              ("indicators", "indicator"): (indicator_values,)}, base_case=base_case)
     return ModelInputs(initial, transition, state_costs, entry_costs, state_outcomes, indicator_values, mask, n_draws,
                        state_services, entry_services)
 
-def _reward_array(scenario, spaces, rewards, n_draws, part, *, group=None) -> np.ndarray:
+def _reward_array(scenario, spaces, rewards, n_draws, part, evaluate, *, group=None) -> np.ndarray:
     """Stack rewards into (draw, strategy, time, state, column); columns are rewards or categories."""
     columns = group if group is not None else tuple(r.name for r in rewards)
-    evaluated, time_dependent = [], False
+    evaluated = []
     for reward in rewards:
         column = columns.index(reward.category if group is not None else reward.name)
-        for k, strategy in enumerate(scenario.strategies):
-            table = reward.state_values if part == "values" else reward.entry_values
-            for i, state in enumerate(scenario.states):
-                expr = table.get(strategy, {}).get(state)
-                if expr is None:
-                    continue
-                value = _evaluate(expr, spaces[k], scenario, f"{reward.kind}s.{reward.name}.{part}.{state} (strategy {strategy})")
-                time_dependent |= np.ndim(value) == 2 and np.shape(value)[1] > 1
-                evaluated.append((k, i, column, value))
-    n_time = scenario.settings.n_cycles if time_dependent else 1
+        evaluated += [(k, i, column, value) for k, i, value in iter_reward_cells(scenario, reward, part, spaces, evaluate)]
+    n_time = scenario.settings.n_cycles if any(_is_time_dependent(v) for *_, v in evaluated) else 1
     out = np.zeros((n_draws, len(scenario.strategies), n_time, len(scenario.states), len(columns)))
     for k, i, column, value in evaluated:
         out[:, k, :, i, column] += _fit(value, n_draws, n_time)
     return out
 
 def _check_probabilities(scenario: Scenario, transition: np.ndarray, initial: np.ndarray, *, base_case: bool) -> None:
-    problems = []
-    tol = PROBABILITY_TOLERANCE
     time_dependent = transition.shape[2] > 1
 
-    def label(d, k, t, i, j=None):
+    def label(cell):
+        d, k, t, i, *to = cell
         parts = [] if base_case else [f"draw={d}"]
         parts.append(f"strategy={scenario.strategies[k]}")
         parts.append(f"cycle={t + 1}" if time_dependent else "cycle=all")
         parts.append(f"from={scenario.states[i]}")
-        if j is not None:
-            parts.append(f"to={scenario.states[j]}")
+        parts += [f"to={scenario.states[j]}" for j in to]
         return " ".join(parts)
 
-    in_range = bool(transition.min() >= -tol) and bool(transition.max() <= 1 + tol)  # NaN fails too; fast when valid
-    bad = np.zeros((0, 5), dtype=int) if in_range else np.argwhere(~((transition >= -tol) & (transition <= 1 + tol)))
-    for d, k, t, i, j in bad[:MAX_LISTED_CELLS]:
-        problems.append(f"{label(d, k, t, i, j)}: probability {transition[d, k, t, i, j]:.6g} is outside [0, 1]")
-    sums = transition.sum(axis=-1)
-    rows_ok = bool(np.abs(sums - 1.0).max() <= 1e-6)
-    bad_rows = np.zeros((0, 4), dtype=int) if rows_ok else np.argwhere(~(np.abs(sums - 1.0) <= 1e-6))
-    for d, k, t, i in bad_rows[:MAX_LISTED_CELLS]:
-        problems.append(f"{label(d, k, t, i)}: row sums to {sums[d, k, t, i]:.6g}, expected 1 (use \"rest\" for the remainder)")
-    more = len(bad) + len(bad_rows) - len(problems)
-    if more > 0:
-        problems.append(f"... and {more} more cells like these")
+    problems = [message for _, message in find_probability_problems(transition, label)]
     init_sum = initial.sum(axis=-1)
-    if not (np.all(np.abs(init_sum - 1) <= 1e-6) and np.all(initial >= -tol)):  # NaN fails too
+    if not (np.all(np.abs(init_sum - 1) <= ROW_SUM_TOLERANCE) and np.all(initial >= -PROBABILITY_TOLERANCE)):  # NaN fails too
         problems.append(f"states.*.initial: the initial distribution must be >= 0 and sum to 1; it sums to {init_sum.flat[0]:.6g}")
     if problems:
         if base_case:
@@ -269,15 +233,14 @@ def _check_finite(scenario: Scenario, arrays: dict, *, base_case: bool) -> None:
     for (section, column_kind), parts in arrays.items():
         columns = scenario.categories if section == "costs" else tuple(r.name for r in getattr(scenario, section))
         for array in parts:
-            finite = np.isfinite(array)
-            if finite.all():
-                continue
-            bad = np.argwhere(~finite)
-            for d, k, t, i, c in bad[:MAX_LISTED_CELLS]:
+            def label(cell, array=array, section=section, column_kind=column_kind, columns=columns):
+                d, k, t, i, c = cell
                 where = [] if base_case else [f"draw={d}"]
                 where += [f"strategy={scenario.strategies[k]}", f"cycle={t + 1}" if array.shape[2] > 1 else "cycle=all",
                           f"state={scenario.states[i]}", f"{column_kind}={columns[c]}"]
-                problems.append(f"{section}: {' '.join(where)}: expected a finite value, got {array[d, k, t, i, c]}")
+                return f"{section}: {' '.join(where)}"
+
+            problems += [message for _, message in find_nonfinite_problems(array, label)]
     if problems:
         if base_case:
             raise ScenarioError([Problem(f"{scenario.path}: {p.split(':', 1)[0]}", p.split(": ", 1)[1]) for p in problems])

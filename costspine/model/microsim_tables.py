@@ -17,13 +17,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from costspine.errors import AnalysisError, Problem, ScenarioError
-from costspine.expressions import ExpressionError
-from costspine.scenario.types import REST
+from costspine.model.checks import find_nonfinite_problems, find_probability_problems
+from costspine.model.evaluate import (
+    REWARD_PARTS,
+    build_strategy_spaces,
+    build_time_names,
+    evaluate_expression,
+    fill_rest,
+    iter_initial_cells,
+    iter_reward_cells,
+    iter_transition_cells,
+)
 
 MAX_TABLE_BYTES = 2 * 1024**3
 """Largest look-up table (bytes) built for one draw; beyond it the error says which axes to shrink."""
-PROBABILITY_TOLERANCE = 1e-9
-MAX_LISTED_CELLS = 12
 
 
 @dataclass(frozen=True)
@@ -138,8 +145,7 @@ class _Grid:
         space = {}
         for name, v in values.items():
             space[name] = np.float64(np.ravel(v)[draw if np.size(v) > 1 else 0])
-        cycles = np.arange(1, n_cycles + 1, dtype=float).reshape((-1,) + (1,) * (self.ndim - 1))
-        space.update(cycle=cycles, time_years=(cycles - 1) * settings.cycle_years, cycle_years=settings.cycle_years)
+        space.update(build_time_names(n_cycles, settings.cycle_years, shape=(-1,) + (1,) * (self.ndim - 1)))
         tail = (1,) * len(self.hist_shape)
         for name, v in groups.values.items():
             v = np.asarray(v)
@@ -150,23 +156,10 @@ class _Grid:
             shape[1 + len(self.attr_shape) + h] = counter.cap + 1
             space[counter.name] = np.arange(counter.cap + 1, dtype=float).reshape(shape)
         self.space = space
-        self.spaces = []
-        for strategy in scenario.strategies:
-            local = dict(space)
-            for name, expr in scenario.strategy_values[strategy].items():
-                local[name] = self.evaluate(expr, local, f"strategies.{strategy}.values.{name}")
-            self.spaces.append(local)
+        self.spaces = build_strategy_spaces(scenario, space, self.evaluate)
 
     def evaluate(self, expr, space, where):
-        try:
-            value = np.asarray(expr.evaluate(space, tables=self.scenario.tables), dtype=float)
-        except ExpressionError as exc:
-            raise ScenarioError(Problem(f"{self.scenario.path}: {where}", str(exc))) from None
-        except (TypeError, ValueError) as exc:
-            raise ScenarioError(Problem(f"{self.scenario.path}: {where}", f"cannot evaluate {expr.text!r}: {exc}")) from None
-        if value.ndim not in (0, self.ndim):
-            raise ScenarioError(Problem(f"{self.scenario.path}: {where}", f"{expr.text!r} has an unexpected shape {value.shape}"))
-        return value
+        return evaluate_expression(self.scenario, expr, space, where, ndim=self.ndim)
 
     def union(self, arrays) -> tuple:
         return np.broadcast_shapes((1,) * self.ndim, *(np.shape(a) for a in arrays if np.ndim(a)))
@@ -242,38 +235,38 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
     problems = []
 
     # ---- transitions
-    cells = {}
-    for k, strategy in enumerate(strategies):
-        for i, origin in enumerate(states):
-            for j, dest in enumerate(states):
-                expr = scenario.transitions[strategy][origin].get(dest)
-                if expr is not None and expr != REST:
-                    cells[k, i, j] = grid.evaluate(expr, grid.spaces[k], f"transitions.{origin}.{dest} (strategy {strategy})")
+    cells = {(k, i, j): value for k, i, j, value in iter_transition_cells(scenario, grid.spaces, grid.evaluate)}
     shape = grid.union(cells.values())
     _check_size(scenario, "transition", (n_strategies, *shape), n_states * n_states * 2)
     prob = np.zeros((n_strategies, *shape, n_states, n_states))
     for (k, i, j), value in cells.items():
         prob[k, ..., i, j] = value
-    for k, strategy in enumerate(strategies):
-        for i, origin in enumerate(states):
-            row = scenario.transitions[strategy][origin]
-            rest = [j for j, dest in enumerate(states) if row.get(dest) == REST]
-            if rest:
-                j = rest[0]
-                prob[k, ..., i, j] = 1.0 - (prob[k, ..., i, :].sum(axis=-1) - prob[k, ..., i, j])
-    problems += _check_rows(grid, shape, prob, strategies, states, "transitions")
+    fill_rest(scenario, prob, strategy_axis=0)
+
+    def transition_label(cell):
+        k, *index, i = cell[:-1] if len(cell) == prob.ndim else cell
+        words = f"strategy={strategies[k]} {grid.describe(shape, index)} from={states[i]}"
+        return words + (f" to={states[cell[-1]]}" if len(cell) == prob.ndim else "")
+
+    problems += [("transitions", message) for _, message in find_probability_problems(prob, transition_label)]
     trans_map, trans_strides = grid.addressing(shape)
     trans_prob = prob.reshape(n_strategies, shape[0], math.prod(shape[1:]) * n_states, n_states)
     trans_time = grid.time_index(shape, points=False)
 
     # ---- initial distribution (attributes only)
-    init_cells = {i: grid.evaluate(scenario.initial[s], grid.space, f"states.{s}.initial") for i, s in enumerate(states) if s in scenario.initial}
+    init_cells = dict(iter_initial_cells(scenario, grid.space, grid.evaluate))
     init_shape = grid.union(init_cells.values())
     initial = np.zeros((*init_shape, n_states))
     for i, value in init_cells.items():
         initial[..., i] = value
-    problems += _check_rows(grid, init_shape, initial[None, ..., None, :], strategies[:1], ("initial",), "states.*.initial",
-                            initial=True)
+
+    def initial_label(cell):
+        index = cell[:len(init_shape)]
+        words = grid.describe(init_shape, index)
+        return words + (f" to={states[cell[-1]]}" if len(cell) == initial.ndim else "")
+
+    problems += [("states.*.initial", message) for _, message in
+                 find_probability_problems(initial, initial_label, hint="the initial distribution must sum to 1")]
     init_map, _ = grid.addressing(init_shape)
     init_prob = initial.reshape(math.prod(init_shape[1:]), n_states)
 
@@ -291,12 +284,13 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
     event_prob = np.zeros((len(counters), n_strategies, *ev_shape, n_states))
     for (e, k, i), value in ev_cells.items():
         event_prob[e, k, ..., i] = value
-    bad = np.argwhere(~((event_prob >= -PROBABILITY_TOLERANCE) & (event_prob <= 1 + PROBABILITY_TOLERANCE)))
-    for cell in bad[:MAX_LISTED_CELLS]:
-        e, k, *grid_index, i = cell
-        problems.append((f"microsimulation.history.{counters[e][1].name}.probability.{states[i]}",
-                         f"strategy={strategies[k]} {grid.describe(ev_shape, grid_index)}: probability "
-                         f"{event_prob[tuple(cell)]:.6g} is outside [0, 1]"))
+
+    def event_label(cell):
+        _, k, *index, _ = cell
+        return f"strategy={strategies[k]} {grid.describe(ev_shape, index)}"
+
+    for cell, message in find_probability_problems(event_prob, event_label, rows=False, more=False):
+        problems.append((f"microsimulation.history.{counters[cell[0]][1].name}.probability.{states[cell[-1]]}", message))
     event_map, event_strides = grid.addressing(ev_shape)
     event_prob = np.clip(event_prob, 0.0, 1.0).reshape(len(counters), n_strategies, ev_shape[0], math.prod(ev_shape[1:]) * n_states)
     event_time = grid.time_index(ev_shape, points=False)
@@ -320,19 +314,16 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
                         (scenario.services, "service")):
         for reward in group:
             column = col_of[reward.name] if kind == "cost" else col_of[(kind, reward.name)]
-            for part, table in (("values", reward.state_values), ("on_entry", reward.entry_values)):
-                for k, strategy in enumerate(strategies):
-                    for i, state in enumerate(states):
-                        expr = table.get(strategy, {}).get(state)
-                        if expr is not None:
-                            value = grid.evaluate(expr, grid.spaces[k], f"{kind}s.{reward.name}.{part}.{state} (strategy {strategy})")
-                            evaluated.append((part, k, i, column, value))
+            for part in REWARD_PARTS:
+                evaluated += [(part, k, i, column, value)
+                              for k, i, value in iter_reward_cells(scenario, reward, part, grid.spaces, grid.evaluate)]
     r_shape = grid.union(v for *_, v in evaluated)
     _check_size(scenario, "reward", (n_strategies, *r_shape), n_states * max(columns.n, 1) * 2)
     state_values = np.zeros((n_strategies, *r_shape, n_states, columns.n))
     entry_values = np.zeros_like(state_values)
     for part, k, i, column, value in evaluated:
         (state_values if part == "values" else entry_values)[k, ..., i, column] += value
+    problems += _find_nonfinite_rewards(grid, r_shape, columns, state_values, entry_values)
     if problems:
         _raise(scenario, problems, base_case=base_case, draw=draw)
     reward_map, reward_strides = grid.addressing(r_shape)
@@ -381,31 +372,38 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
     )
 
 
-def _check_rows(grid: _Grid, shape, prob, strategies, states, where, *, initial: bool = False) -> list:
-    """Probabilities in [0, 1] and rows summing to 1, each bad cell named."""
+REWARD_SECTIONS = (("costs", "category"), ("outcomes", "outcome"), ("indicators", "indicator"))
+"""Reward columns checked for NaN and ±inf (as in the cohort model): section and cell word."""
+
+
+def _find_nonfinite_rewards(grid: _Grid, shape, columns: Columns, state_values, entry_values) -> list:
+    """Reward cells that are NaN or ±inf, named by strategy, grid cell, state and column, as
+    ``(section, message)`` pairs (they would make every mean NaN: the summary multiplies each
+    cell by its count, 0 included)."""
+    states, strategies = grid.scenario.states, grid.scenario.strategies
+    names = {"costs": columns.categories, "outcomes": columns.outcomes, "indicators": columns.indicators}
+    slices = columns.slices()
     problems = []
-    tol = PROBABILITY_TOLERANCE
-    bad = np.argwhere(~((prob >= -tol) & (prob <= 1 + tol)))
-    for cell in bad[:MAX_LISTED_CELLS]:
-        k, *index, i, j = cell
-        label = f"{grid.describe(shape, index)}" if initial else f"strategy={strategies[k]} {grid.describe(shape, index)} from={states[i]}"
-        problems.append((where, f"{label} to={grid.scenario.states[j]}: probability {prob[tuple(cell)]:.6g} is outside [0, 1]"))
-    sums = prob.sum(axis=-1)
-    bad_rows = np.argwhere(~(np.abs(sums - 1.0) <= 1e-6))
-    for cell in bad_rows[:MAX_LISTED_CELLS]:
-        k, *index, i = cell
-        label = f"{grid.describe(shape, index)}" if initial else f"strategy={strategies[k]} {grid.describe(shape, index)} from={states[i]}"
-        hint = "the initial distribution must sum to 1" if initial else "use \"rest\" for the remainder"
-        problems.append((where, f"{label}: row sums to {sums[tuple(cell)]:.6g}, expected 1 ({hint})"))
-    more = len(bad) + len(bad_rows) - len(problems)
-    if more > 0:
-        problems.append((where, f"... and {more} more cells like these"))
+    for section, word in REWARD_SECTIONS:
+        for values in (state_values, entry_values):
+            def label(cell, section=section, word=word):
+                k, *index, i, c = cell
+                return (f"strategy={strategies[k]} {grid.describe(shape, index)} state={states[i]} "
+                        f"{word}={names[section][c]}")
+
+            problems += [(section, message) for _, message in find_nonfinite_problems(values[..., slices[section]], label)]
     return problems
 
 
 def _raise(scenario, problems, *, base_case: bool, draw: int):
     if base_case:
         raise ScenarioError([Problem(f"{scenario.path}: {where}", message) for where, message in problems])
-    raise AnalysisError(f"invalid probabilities in PSA draw {draw} (microsimulation):\n"
+    sections = {where for where, _ in problems}
+    kinds = []
+    if sections - {section for section, _ in REWARD_SECTIONS}:
+        kinds.append("invalid probabilities")
+    if sections & {section for section, _ in REWARD_SECTIONS}:
+        kinds.append("non-finite rewards")
+    raise AnalysisError(f"{' and '.join(kinds)} in PSA draw {draw} (microsimulation):\n"
                         + "\n".join(f"  - {where}: {message}" for where, message in problems)
                         + "\nCheck the distributions of the parameters these cells use.")

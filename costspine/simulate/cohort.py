@@ -11,12 +11,13 @@ import numpy as np
 from costspine._text import format_table
 from costspine.engines.markov import compute_entries, simulate_trace
 from costspine.engines.outcomes import (
+    RewardFactors,
+    accumulate_rewards,
+    build_reward_factors,
     compute_entry_rewards,
+    compute_indicator_occupancy,
     compute_state_rewards,
-    cycle_weights,
-    discount_factors,
-    split_by_cycle,
-    total_rewards,
+    divide_by_occupancy,
 )
 from costspine.model.groups import build_groups
 from costspine.model.inputs import (
@@ -188,48 +189,32 @@ def run_cohort(scenario: Scenario, params: dict[str, np.ndarray] | None = None) 
 def simulate_inputs(scenario: Scenario, inputs: ModelInputs, params: dict) -> CohortResult:
     """Run the cohort engine on already-built inputs and accumulate rewards."""
     settings = scenario.settings
-    n_cycles = settings.n_cycles
-    trace = simulate_trace(inputs.initial, inputs.transition, n_cycles)
-    weights = cycle_weights(n_cycles, settings.cycle_correction)
-    d_costs = discount_factors(n_cycles, cycle_years=settings.cycle_years, annual_rate=settings.discount_costs)
-    d_outcomes = discount_factors(n_cycles, cycle_years=settings.cycle_years, annual_rate=settings.discount_outcomes)
-    ones = np.ones(n_cycles + 1)
-
-    state_cost_points = compute_state_rewards(trace, inputs.state_costs)
-    entry_cost_points = compute_entry_rewards(compute_entries(trace, inputs.transition), inputs.entry_costs)
-    costs = total_rewards(state_cost_points, weights=weights, discount=d_costs) + total_rewards(entry_cost_points, weights=ones, discount=d_costs)
-    costs_plain = total_rewards(state_cost_points, weights=weights, discount=ones) + entry_cost_points.sum(axis=2)
-    cost_per_cycle = split_by_cycle(state_cost_points, settings.cycle_correction) + entry_cost_points[:, :, 1:]
-
-    outcome_points = compute_state_rewards(trace, inputs.state_outcomes)
-    outcomes = total_rewards(outcome_points, weights=weights, discount=d_outcomes)
-    outcomes_plain = total_rewards(outcome_points, weights=weights, discount=ones)
-
-    services_per_cycle = np.zeros(cost_per_cycle.shape[:3] + (0,))
-    if inputs.state_services is not None and inputs.state_services.shape[-1]:
-        service_points = compute_state_rewards(trace, inputs.state_services)
-        entry_service_points = compute_entry_rewards(compute_entries(trace, inputs.transition), inputs.entry_services)
-        services_per_cycle = split_by_cycle(service_points, settings.cycle_correction) + entry_service_points[:, :, 1:]
-
-    if inputs.indicator_mask.size:
-        weighted = compute_state_rewards(trace, inputs.indicator_values)
-        occupancy = np.einsum("dstn,in->dsti", trace, inputs.indicator_mask.astype(float))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            indicators = np.where(occupancy > 0, weighted / occupancy, np.nan)
-    else:
-        indicators = np.zeros(trace.shape[:3] + (0,))
+    trace = simulate_trace(inputs.initial, inputs.transition, settings.n_cycles)
+    has_services = inputs.state_services is not None and inputs.state_services.shape[-1]
+    entries = compute_entries(trace, inputs.transition)
+    totals = accumulate_rewards(
+        trace,
+        factors=derive_reward_factors(settings),
+        state_costs=compute_state_rewards(trace, inputs.state_costs),
+        entry_costs=compute_entry_rewards(entries, inputs.entry_costs),
+        state_outcomes=compute_state_rewards(trace, inputs.state_outcomes),
+        indicator_points=compute_state_rewards(trace, inputs.indicator_values) if inputs.indicator_mask.size else None,
+        indicator_mask=inputs.indicator_mask,
+        state_services=compute_state_rewards(trace, inputs.state_services) if has_services else None,
+        entry_services=compute_entry_rewards(entries, inputs.entry_services) if has_services else None,
+    )
     return CohortResult(
         scenario=scenario,
         parameters={k: np.asarray(v, dtype=float) for k, v in params.items()},
         trace=trace,
-        costs=costs,
-        costs_undiscounted=costs_plain,
-        outcomes=outcomes,
-        outcomes_undiscounted=outcomes_plain,
-        cost_per_cycle=cost_per_cycle,
-        indicators=indicators,
-        services_per_cycle=services_per_cycle,
+        **totals,
     )
+
+
+def derive_reward_factors(settings) -> RewardFactors:
+    """Cycle-correction weights and discount factors of a scenario's ``[settings]``, for both engines."""
+    return build_reward_factors(settings.n_cycles, cycle_correction=settings.cycle_correction, cycle_years=settings.cycle_years,
+                          discount_costs=settings.discount_costs, discount_outcomes=settings.discount_outcomes)
 
 
 def run_cohort_by_group(scenario, params: dict | None = None, *, max_rows: int = 20_000) -> CohortResult:
@@ -291,13 +276,10 @@ def _mix(result: CohortResult, inputs, weights: np.ndarray, n_groups: int) -> di
 
     out = {k: mix(getattr(result, k)) for k in ("trace", "costs", "costs_undiscounted", "outcomes", "outcomes_undiscounted",
                                                 "cost_per_cycle", "services_per_cycle")}
-    mask = inputs.indicator_mask.astype(float)
-    if mask.size:
-        occupied = np.einsum("dstn,in->dsti", result.trace, mask)
+    if inputs.indicator_mask.size:
+        occupied = compute_indicator_occupancy(result.trace, inputs.indicator_mask)
         weighted = np.nan_to_num(result.indicators) * occupied
-        total_occupied = mix(occupied)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["indicators"] = np.where(total_occupied > 0, mix(weighted) / total_occupied, np.nan)
+        out["indicators"] = divide_by_occupancy(mix(weighted), mix(occupied))
     else:
         out["indicators"] = mix(result.indicators)
     return out

@@ -26,13 +26,9 @@ from costspine.engines.microsim import (
 from costspine.model.microsim_tables import DrawTables, build_draw_tables
 
 HISTORY_KIND_CODES = {"time_in_state": TIME_IN_STATE, "transitions": TRANSITIONS, "events": EVENTS}
-from costspine.engines.outcomes import (
-    cycle_weights,
-    discount_factors,
-    split_by_cycle,
-    total_rewards,
-)
+from costspine.engines.outcomes import accumulate_rewards
 from costspine.errors import UsageError
+from costspine.model.evaluate import build_indicator_mask
 from costspine.model.groups import build_groups
 from costspine.model.inputs import (
     base_case_parameters,
@@ -40,7 +36,11 @@ from costspine.model.inputs import (
     evaluate_parameters,
 )
 from costspine.scenario.population import EMPTY_POPULATION
-from costspine.simulate.cohort import CohortResult, run_cohort_by_group
+from costspine.simulate.cohort import (
+    CohortResult,
+    derive_reward_factors,
+    run_cohort_by_group,
+)
 
 MAX_CHUNK = 1 << 21
 """Individuals per chunk at most (progress granularity); memory may make chunks smaller."""
@@ -221,26 +221,22 @@ def _metrics(scenario, columns, state_values, entry_values, reward_time):
     """Per-individual metric tables, shape (strategy, point, cell, metric): the reward at each
     trace point already multiplied by its cycle-correction weight and discount factor (entries:
     discount only). Metrics: each cost category, total cost, each outcome; discounted, then not."""
-    settings = scenario.settings
-    n_cycles = settings.n_cycles
-    weights = cycle_weights(n_cycles, settings.cycle_correction)
-    d_costs = discount_factors(n_cycles, cycle_years=settings.cycle_years, annual_rate=settings.discount_costs)
-    d_outcomes = discount_factors(n_cycles, cycle_years=settings.cycle_years, annual_rate=settings.discount_outcomes)
+    f = derive_reward_factors(scenario.settings)
     cols = columns.slices()
     n_cost, n_out = len(columns.categories) + 1, len(columns.outcomes)
-    ones = np.ones(n_cycles + 1)
 
     def block(values):
         values = values[:, reward_time]                                   # (S, T+1, cell, column)
         costs = values[..., cols["costs"]]
         return np.concatenate([costs, costs.sum(axis=-1, keepdims=True), values[..., cols["outcomes"]]], axis=-1)
 
-    def factors(cost_factor, outcome_factor):
-        return np.concatenate([np.repeat(cost_factor[:, None], n_cost, 1), np.repeat(outcome_factor[:, None], n_out, 1)], 1)
+    def factors(*, entry, discounted):
+        cost, outcome = (f.per_point(kind, entry=entry, discounted=discounted) for kind in ("costs", "outcomes"))
+        return np.concatenate([np.repeat(cost[:, None], n_cost, 1), np.repeat(outcome[:, None], n_out, 1)], 1)
 
     state, entry = block(state_values), block(entry_values)
-    f_state = np.concatenate([factors(weights * d_costs, weights * d_outcomes), factors(weights, weights)], axis=1)
-    f_entry = np.concatenate([factors(d_costs, d_outcomes), factors(ones, ones)], axis=1)
+    f_state = np.concatenate([factors(entry=False, discounted=True), factors(entry=False, discounted=False)], axis=1)
+    f_entry = np.concatenate([factors(entry=True, discounted=True), factors(entry=True, discounted=False)], axis=1)
     metric_state = np.concatenate([state, state], axis=-1) * f_state[None, :, None, :]
     metric_entry = np.concatenate([entry, entry], axis=-1) * f_entry[None, :, None, :]
     return np.ascontiguousarray(metric_state), np.ascontiguousarray(metric_entry)
@@ -353,34 +349,22 @@ def _summarize_draw(scenario, tables, occupancy, entries, block_sum, block_cross
     state_points = np.einsum("stc,stcr->str", counts, tables.state_values[:, time])[None]   # (1, S, T+1, R)
     entry_points = np.einsum("stc,stcr->str", flows, tables.entry_values[:, time])[None]
     entry_points[:, :, 0] = 0.0
-    weights = cycle_weights(n_cycles, settings.cycle_correction)
-    d_costs = discount_factors(n_cycles, cycle_years=settings.cycle_years, annual_rate=settings.discount_costs)
-    d_outcomes = discount_factors(n_cycles, cycle_years=settings.cycle_years, annual_rate=settings.discount_outcomes)
-    ones = np.ones(n_cycles + 1)
     c, o, i, v = cols["costs"], cols["outcomes"], cols["indicators"], cols["services"]
-    out = {"trace": trace}
-    out["costs"] = (total_rewards(state_points[..., c], weights=weights, discount=d_costs)
-                    + total_rewards(entry_points[..., c], weights=ones, discount=d_costs))[0]
-    out["costs_undiscounted"] = (total_rewards(state_points[..., c], weights=weights, discount=ones)
-                                 + entry_points[..., c].sum(axis=2))[0]
-    out["cost_per_cycle"] = (split_by_cycle(state_points[..., c], settings.cycle_correction) + entry_points[:, :, 1:, c])[0]
-    out["outcomes"] = total_rewards(state_points[..., o], weights=weights, discount=d_outcomes)[0]
-    out["outcomes_undiscounted"] = total_rewards(state_points[..., o], weights=weights, discount=ones)[0]
-    out["services_per_cycle"] = (split_by_cycle(state_points[..., v], settings.cycle_correction) + entry_points[:, :, 1:, v])[0]
-    mask = _indicator_mask(scenario)
-    if mask.size:
-        occupied = np.einsum("stn,in->sti", trace, mask.astype(float))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["indicators"] = np.where(occupied > 0, state_points[0, ..., i] / occupied, np.nan)
-    else:
-        out["indicators"] = np.zeros((n_strategies, n_cycles + 1, 0))
+    mask = build_indicator_mask(scenario)
+    totals = accumulate_rewards(
+        trace[None],
+        factors=derive_reward_factors(settings),
+        state_costs=state_points[..., c],
+        entry_costs=entry_points[..., c],
+        state_outcomes=state_points[..., o],
+        indicator_points=state_points[..., i],
+        indicator_mask=mask,
+        state_services=state_points[..., v],
+        entry_services=entry_points[..., v],
+    )
+    out = {"trace": trace, **{k: value[0] for k, value in totals.items()}}
     out.update(_mcse(scenario, tables, block_sum, block_cross, n, trace))
     return out
-
-def _indicator_mask(scenario) -> np.ndarray:
-    states, strategies = scenario.states, scenario.strategies
-    return np.array([[any(s in ind.state_values.get(st, {}) for st in strategies) for s in states]
-                     for ind in scenario.indicators], dtype=bool).reshape(len(scenario.indicators), len(states))
 
 def _mcse(scenario, tables, block_sum, block_cross, n: int, trace) -> dict:
     """Standard errors from ``sum x`` (S, M) and ``sum x_{s1,m1} x_{s2,m2}`` (Q, S, S).

@@ -182,3 +182,46 @@ def test_rewards_do_not_mutate_inputs():
     np.testing.assert_array_equal(trace, copies[0])
     np.testing.assert_array_equal(values, copies[1])
     np.testing.assert_array_equal(per_point, snapshot)
+
+
+# ------------------------------------------------------------------------------------------------
+# One accumulation for the cohort model and the microsimulation
+
+
+def test_accumulate_rewards_by_hand():
+    from costspine.engines.outcomes import accumulate_rewards, build_reward_factors
+
+    trace = np.array([[[[1.0, 0.0], [0.8, 0.2], [0.5, 0.5]]]])          # (1, 1, 3 points, 2 states)
+    state_costs = np.array([[[[10.0], [8.0], [5.0]]]])                  # (1, 1, 3, 1)
+    entry_costs = np.array([[[[0.0], [4.0], [6.0]]]])                   # point 0 is always 0
+    outcomes = trace[..., :1].copy()                                      # life in state 0
+    indicator = np.array([[[[2.0], [1.6], [0.0]]]])
+    mask = np.array([[True, False]])
+    factors = build_reward_factors(2, cycle_correction="half-cycle", cycle_years=1.0, discount_costs=0.1,
+                                   discount_outcomes=0.0)
+    out = accumulate_rewards(trace, factors=factors, state_costs=state_costs, entry_costs=entry_costs,
+                             state_outcomes=outcomes, indicator_points=indicator, indicator_mask=mask)
+    assert out["costs"][0, 0, 0] == pytest.approx(0.5 * 10 + 8 / 1.1 + 0.5 * 5 / 1.21 + 4 / 1.1 + 6 / 1.21, rel=1e-14)
+    assert out["costs_undiscounted"][0, 0, 0] == pytest.approx(0.5 * 10 + 8 + 0.5 * 5 + 4 + 6, rel=1e-14)
+    np.testing.assert_allclose(out["cost_per_cycle"][0, 0, :, 0], [(10 + 8) / 2 + 4, (8 + 5) / 2 + 6], rtol=1e-14)
+    assert out["outcomes"][0, 0, 0] == out["outcomes_undiscounted"][0, 0, 0] == pytest.approx(0.5 + 0.8 + 0.25)
+    np.testing.assert_allclose(out["indicators"][0, 0, :, 0], [2.0, 2.0, 0.0])
+    assert out["services_per_cycle"].shape == (1, 1, 2, 0)
+    no_one = accumulate_rewards(trace[..., ::-1], factors=factors, state_costs=state_costs, entry_costs=entry_costs,
+                                state_outcomes=outcomes, indicator_points=indicator, indicator_mask=mask)
+    assert np.isnan(no_one["indicators"][0, 0, 0, 0])    # nobody in the indicator's states at point 0
+
+
+def test_cohort_and_microsimulation_accumulate_with_the_same_factors():
+    # both runs take their weights and discount factors from one place
+    from costspine.simulate import microsim
+    from costspine.simulate.cohort import derive_reward_factors
+
+    class Settings:
+        n_cycles, cycle_correction, cycle_years, discount_costs, discount_outcomes = 6, "simpson", 0.5, 0.035, 0.015
+
+    factors = derive_reward_factors(Settings)
+    np.testing.assert_array_equal(factors.weights, cycle_weights(6, "simpson"))
+    np.testing.assert_array_equal(factors.discount_costs, discount_factors(6, cycle_years=0.5, annual_rate=0.035))
+    np.testing.assert_array_equal(factors.discount_outcomes, discount_factors(6, cycle_years=0.5, annual_rate=0.015))
+    assert microsim.derive_reward_factors is derive_reward_factors
