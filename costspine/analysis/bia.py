@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from costspine.scenario.budget_impact import SHARE_TOLERANCE
 from costspine.errors import UsageError
+from costspine.scenario.budget_impact import SHARE_TOLERANCE
 
 SUMMARY_LEVEL = 95.0
 

@@ -17,9 +17,9 @@ from costspine.analysis.bia import (
 )
 from costspine.errors import AnalysisError, Problem, ScenarioError, UsageError
 from costspine.model.inputs import evaluate_parameters
-from costspine.simulate.cohort import run_cohort
-from costspine.scenario.types import Scenario
 from costspine.scenario.budget_impact import BiaSpec, build_mix
+from costspine.scenario.types import Scenario
+from costspine.simulate.cohort import run_cohort
 
 
 @dataclass(frozen=True)

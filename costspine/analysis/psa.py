@@ -383,8 +383,8 @@ class PSAResult:
 
     def summary(self, wtp=None) -> str:
         """Mean cost and effect per strategy, increments with 95% intervals, and the CEAF."""
-        from costspine.analysis.decision import compute_ceaf, summarize_incremental
         from costspine._text import format_table
+        from costspine.analysis.decision import compute_ceaf, summarize_incremental
 
         wtp = self.scenario.analysis.wtp if wtp is None else wtp
         scenario = self.scenario

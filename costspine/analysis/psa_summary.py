@@ -14,7 +14,6 @@ import numpy as np
 
 from costspine.errors import UsageError
 
-
 DRAWS_FILE = "draws.npz"
 
 DRAWS_FORMAT = 1
@@ -131,7 +130,15 @@ def summarize_psa(draws: PSADraws, *, wtp, population: dict | None = None) -> tu
     per-draw tables, ``(headers, keys, matrix)`` (see :func:`write_matrix_csv`).
     """
     from costspine.analysis.cea import compute_cea
-    from costspine.analysis.decision import compute_ceac, compute_ceaf, compute_evpi, compute_mc_convergence, compute_net_benefit, population_evpi, summarize_incremental
+    from costspine.analysis.decision import (
+        compute_ceac,
+        compute_ceaf,
+        compute_evpi,
+        compute_mc_convergence,
+        compute_net_benefit,
+        population_evpi,
+        summarize_incremental,
+    )
 
     cost, effect = draws.total_cost, draws.effect
     lam = np.asarray(wtp, dtype=float)

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from costspine.errors import AnalysisError, ScenarioError, Problem
-from costspine.scenario.evidence import Evidence
-from costspine.model.inputs import base_case_parameters
 from costspine.engines.outcomes import cycle_weights, point_index
+from costspine.errors import AnalysisError, Problem, ScenarioError
+from costspine.model.inputs import base_case_parameters
+from costspine.scenario.evidence import Evidence
 from costspine.scenario.types import REST, Scenario
 
 RHAT_MAX = 1.01
@@ -97,7 +97,7 @@ def build_symbolic_model(scenario: Scenario, values: dict, pt) -> SymbolicModel:
     backend = _backend(pt)
     tables = _numeric_tables(scenario, pt)
     settings = scenario.settings
-    n_cycles, n_states = settings.n_cycles, len(scenario.states)
+    n_cycles = settings.n_cycles
     cycles = np.arange(1, n_cycles + 1, dtype=float)
     space = {"cycle": pt.as_tensor_variable(cycles), "time_years": pt.as_tensor_variable((cycles - 1) * settings.cycle_years),
              "cycle_years": settings.cycle_years}
@@ -134,7 +134,7 @@ def build_symbolic_model(scenario: Scenario, values: dict, pt) -> SymbolicModel:
             points.append(pt.dot(points[-1], matrix[t]))
         trace[strategy] = points
 
-        def state_matrix(rewards, part):
+        def state_matrix(rewards, part, strategy=strategy, local=local):
             columns = []
             for s in scenario.states:
                 total = pt.zeros((n_cycles,))

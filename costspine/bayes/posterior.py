@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine.errors import AnalysisError
 from costspine._files import write_atomic, write_json
+from costspine.errors import AnalysisError
 
 
 def cache_root() -> Path:
@@ -42,7 +42,7 @@ def posterior_key(evidence, scenario) -> str:
     """Hash of everything that determines a calibration's posterior."""
     h = hashlib.sha256()
     h.update(evidence.sha256.encode())
-    for path, sha in scenario.files:
+    for _path, sha in scenario.files:
         h.update(sha.encode())
     h.update(json.dumps(list(evidence.calibrate)).encode())
     s = evidence.sampler

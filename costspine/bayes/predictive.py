@@ -4,7 +4,6 @@ target compared with the trial's interval.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from costspine.model.inputs import base_case_parameters

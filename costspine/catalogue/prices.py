@@ -10,20 +10,21 @@ from pathlib import Path
 
 import numpy as np
 
+from costspine.catalogue.tables import (
+    CURRENCY,
+    SETTINGS,
+    UNVERIFIED_STATUSES,
+    Catalogue,
+    CatalogueItem,
+    CpiTable,
+    PayerMultipliers,
+    _suggest,
+    _year_span,
+    load_catalogue,
+    load_cpi,
+    load_payer_multipliers,
+)
 from costspine.errors import Problem, ScenarioError, UsageError
-from costspine.catalogue.tables import CURRENCY
-from costspine.catalogue.tables import Catalogue
-from costspine.catalogue.tables import CatalogueItem
-from costspine.catalogue.tables import CpiTable
-from costspine.catalogue.tables import PayerMultipliers
-from costspine.catalogue.tables import SETTINGS
-from costspine.catalogue.tables import UNVERIFIED_STATUSES
-from costspine.catalogue.tables import _suggest
-from costspine.catalogue.tables import _year_span
-from costspine.catalogue.tables import load_catalogue
-from costspine.catalogue.tables import load_cpi
-from costspine.catalogue.tables import load_payer_multipliers
-
 
 UNIT_COSTS_KEYS = ("payer", "price_year", "items", "catalogue")
 

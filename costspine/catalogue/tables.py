@@ -15,7 +15,6 @@ import numpy as np
 
 from costspine.errors import Problem, ScenarioError, UsageError
 
-
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 CATALOGUE_PATH = DATA_DIR / "unit_costs.csv"

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-
+from costspine._files import write_json
+from costspine.analysis.bia_run import compute_bia
 from costspine.errors import ScenarioError, UsageError
 from costspine.reports.bia_report import (
     format_bia,
@@ -16,10 +17,8 @@ from costspine.reports.bia_report import (
     write_bia_reports,
 )
 from costspine.reports.manifest import build_manifest
-from costspine._files import write_json
-from costspine.scenario.types import Scenario
-from costspine.analysis.bia_run import compute_bia
 from costspine.scenario.budget_impact import read_bia_spec
+from costspine.scenario.types import Scenario
 
 
 def run_bia_command(scenarios: list[Scenario], *, members=None, years=None, draws: int = 0, seed=None,

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from costspine.reports.manifest import build_manifest
 from costspine._files import write_csv, write_json
+from costspine.reports.manifest import build_manifest
 
 TORNADO_COLUMNS = ["strategy", "comparator", "wtp", "rank", "parameter", "group", "range_source", "base_value", "low_value",
                    "high_value", "inc_cost_low", "inc_cost_high", "inc_effect_low", "inc_effect_high", "inc_nmb_base",

@@ -10,20 +10,19 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-
-from costspine.errors import AnalysisError
-from costspine.reports.manifest import build_manifest
 from costspine._files import write_csv, write_json
 from costspine._text import format_table
 from costspine.bayes.predictive import posterior_predictive_rows
+from costspine.errors import AnalysisError
+from costspine.reports.manifest import build_manifest
 
 
 def run_fit_command(evidence_path, *, draws, tune, chains, seed, out_dir: Path | None, allow_unconverged: bool,
                     argv, started: datetime, echo) -> tuple[str, bool]:
     """Fit, write the output folder and the cache; return (text, converged)."""
     from costspine.bayes.fit import fit_evidence, write_inference_data
-    from costspine.scenario.evidence import load_evidence
     from costspine.bayes.posterior import save_to_cache, write_posterior_csv
+    from costspine.scenario.evidence import load_evidence
     from costspine.scenario.load import load_scenario
 
     evidence = load_evidence(evidence_path)

@@ -9,20 +9,18 @@ from pathlib import Path
 
 import numpy as np
 
+from costspine._files import write_csv, write_json
+from costspine.analysis.psa_summary import (
+    DRAWS_FILE,
+    compute_evppi_rows,
+    draws_from_result,
+    load_psa_draws,
+    parse_evppi_groups,
+    summarize_psa,
+)
 from costspine.errors import UsageError
 from costspine.reports.manifest import build_manifest
-from costspine._files import write_csv, write_json
-from costspine.analysis.psa_summary import DRAWS_FILE
-from costspine.reports.psa_files import _convergence_text
-from costspine.analysis.psa_summary import compute_evppi_rows
-from costspine.analysis.psa_summary import draws_from_result
-from costspine.reports.psa_files import format_voi_text
-from costspine.analysis.psa_summary import load_psa_draws
-from costspine.analysis.psa_summary import parse_evppi_groups
-from costspine.analysis.psa_summary import summarize_psa
-from costspine.reports.psa_files import write_evppi_csv
-from costspine.reports.psa_files import write_psa_files
-from costspine.reports.psa_files import wtp_key
+from costspine.reports.psa_files import _convergence_text, format_voi_text, write_evppi_csv, write_psa_files, wtp_key
 
 
 def _population(population, years, discount, default_discount) -> dict | None:

@@ -13,7 +13,6 @@ from costspine.errors import AnalysisError, Problem, ScenarioError
 from costspine.scenario.population import SHARE_TOLERANCE, Population
 
 
-
 @dataclass(frozen=True)
 class GroupGrid:
     """The population's groups for each parameter draw.

@@ -14,7 +14,6 @@ from costspine.errors import AnalysisError, Problem, ScenarioError
 from costspine.expressions import ExpressionError
 from costspine.scenario.types import REST, Scenario
 
-
 PROBABILITY_TOLERANCE = 1e-9
 
 MAX_LISTED_CELLS = 12

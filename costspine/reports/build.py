@@ -266,8 +266,8 @@ def resolve_scenario_prices(scenario) -> list:
     section = scenario.sections.get("unit_costs")
     if not section:
         return []
-    from costspine.catalogue.tables import load_catalogue, load_cpi, load_payer_multipliers
     from costspine.catalogue.prices import resolve_unit_prices
+    from costspine.catalogue.tables import load_catalogue, load_cpi, load_payer_multipliers
 
     cpi = load_cpi()
     path = section.get("catalogue")

@@ -26,8 +26,8 @@ from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
 
-from costspine.errors import UsageError
 from costspine._files import write_atomic
+from costspine.errors import UsageError
 from costspine.reports.workbook import CURRENCY_SYMBOLS, Chart, Column, Sheet, Table, Workbook
 
 TABLE_STYLE = "TableStyleMedium2"
@@ -204,8 +204,7 @@ def _write_table(ws, table: Table, *, header_row: int, first_col: int, currency:
     """Caption, header, rows, number formats, widths and the named Excel table itself."""
     from openpyxl.styles import Alignment, Border, PatternFill, Side
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.table import Table as XlTable
-    from openpyxl.worksheet.table import TableStyleInfo
+    from openpyxl.worksheet.table import Table as XlTable, TableStyleInfo
 
     placed = _Placed(table, header_row, first_col)
     # Excel draws the table style; LibreOffice ignores table styles, so the header and a rule

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine.errors import UsageError
 from costspine._files import write_atomic
+from costspine.errors import UsageError
 from costspine.reports.workbook import CURRENCY_SYMBOLS, Table
 
 DPI = 150

@@ -10,11 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from costspine._files import write_atomic, write_csv, write_json
-from costspine.analysis.psa_summary import DRAWS_FILE
-from costspine.analysis.psa_summary import PSADraws
-from costspine.analysis.psa_summary import _encode_draws
-from costspine.analysis.psa_summary import wtp_key
-
+from costspine.analysis.psa_summary import DRAWS_FILE, PSADraws, _encode_draws, wtp_key
 
 
 def write_matrix_csv(path, headers: list[str], keys: list[tuple], matrix: np.ndarray) -> Path:

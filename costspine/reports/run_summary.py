@@ -4,18 +4,12 @@ MCSE rows, and the side-by-side comparison text.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from costspine.analysis.cea import compute_result_cea
-
-from costspine.simulate.cohort import CohortResult
 from costspine.model.inputs import evaluate_parameters
-
-
-
-
 from costspine.reports.text import report_times
+from costspine.simulate.cohort import CohortResult
 from costspine.simulate.microsim import MicrosimResult
 
 

@@ -3,16 +3,11 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 
-from costspine.analysis.cea import compute_result_cea
 from costspine._text import format_table
+from costspine.analysis.cea import compute_result_cea
 from costspine.simulate.cohort import CohortResult
-
-
-
-
 
 
 def report_times(result) -> list[float]:

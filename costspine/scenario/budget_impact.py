@@ -9,22 +9,17 @@ one :class:`~costspine.errors.ScenarioError`. :func:`build_mix` turns a valid ``
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-from costspine.errors import Problem, ScenarioError, describe_value as _describe
-
-
-import dataclasses
-from dataclasses import dataclass
-
-
+from costspine.errors import Problem, ScenarioError, UsageError, describe_value as _describe
 from costspine.expressions import FUNCTIONS, TIME_NAMES, parse_expression
-from costspine.scenario.types import Scenario
 from costspine.scenario.load import load_scenario
-from costspine.errors import UsageError
+from costspine.scenario.types import Scenario
 
 MAX_YEARS = 10
 SHARE_TOLERANCE = 1e-6

@@ -9,9 +9,7 @@ import hashlib
 import tomllib
 from pathlib import Path
 
-
 from costspine.errors import Problem
-
 
 MAX_EXTENDS_DEPTH = 20
 

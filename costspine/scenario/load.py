@@ -17,19 +17,9 @@ import numpy as np
 from costspine.errors import Problem, ScenarioError, describe_value as _describe
 from costspine.expressions import FUNCTIONS, TIME_NAMES
 from costspine.params import ARGUMENT_KEYS, FAMILIES, Correlation, ParameterSpec, canonical_args, rank_to_normal_correlation
-from costspine.scenario.types import REST, Analysis
-from costspine.scenario.types import LookupTable
-from costspine.scenario.types import Reward
-from costspine.scenario.types import Scenario
-from costspine.scenario.types import Settings
-from costspine.scenario.collector import _Collector
-from costspine.scenario.collector import _check_names
-from costspine.scenario.collector import _is_name
+from costspine.scenario.collector import _check_names, _Collector, _is_name, _unknown
 from costspine.scenario.files import _read_chain
-from costspine.scenario.collector import _unknown
-from costspine.scenario.types import CYCLE_UNITS_IN_YEARS
-
-
+from costspine.scenario.types import CYCLE_UNITS_IN_YEARS, REST, Analysis, LookupTable, Reward, Scenario, Settings
 
 CORRECTIONS = ("none", "half-cycle", "simpson")
 
@@ -190,7 +180,7 @@ def _read_parameters(c: _Collector, raw: dict) -> list[ParameterSpec]:
                 c.text(f"{key}.{k}", entry.get(k))
             specs.append(ParameterSpec(name, "posterior", source, {k: entry.get(k) for k in ("file", "variable")}, value))
             continue
-        value, expression = None, None
+        value = None
         if "value" in entry:
             raw_value = entry["value"]
             expr = c.expression(f"{key}.value", raw_value) if not isinstance(raw_value, bool) else None

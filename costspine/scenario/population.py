@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-
 from costspine.expressions import FUNCTIONS, TIME_NAMES
 
 MAX_GROUPS = 100_000

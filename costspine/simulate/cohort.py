@@ -9,18 +9,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from costspine._text import format_table
-
 from costspine.engines.markov import compute_entries, simulate_trace
-from costspine.engines.outcomes import compute_entry_rewards, compute_state_rewards, cycle_weights, discount_factors, split_by_cycle, total_rewards
-from costspine.scenario.types import Scenario
-
-
-
-
-from costspine.model.inputs import base_case_parameters, build_model_inputs, evaluate_parameters
+from costspine.engines.outcomes import (
+    compute_entry_rewards,
+    compute_state_rewards,
+    cycle_weights,
+    discount_factors,
+    split_by_cycle,
+    total_rewards,
+)
 from costspine.model.groups import build_groups
+from costspine.model.inputs import ModelInputs, base_case_parameters, build_model_inputs, evaluate_parameters
 from costspine.scenario.population import EMPTY_POPULATION
-from costspine.model.inputs import ModelInputs
+from costspine.scenario.types import Scenario
 
 
 @dataclass(frozen=True)

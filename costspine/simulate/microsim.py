@@ -15,17 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from costspine.engines.microsim import BLOCK, EVENTS, TIME_IN_STATE, TRANSITIONS, KernelInputs, build_cdf_rows, simulate_chunk
+from costspine.engines.outcomes import cycle_weights, discount_factors, split_by_cycle, total_rewards
+from costspine.errors import UsageError
+from costspine.model.groups import build_groups
+from costspine.model.inputs import base_case_parameters, build_model_inputs, evaluate_parameters
 from costspine.model.microsim_tables import DrawTables, build_draw_tables
+from costspine.scenario.population import EMPTY_POPULATION
+from costspine.simulate.cohort import CohortResult, run_cohort_by_group
 
 HISTORY_KIND_CODES = {"time_in_state": TIME_IN_STATE, "transitions": TRANSITIONS, "events": EVENTS}
-from costspine.errors import UsageError
-from costspine.simulate.cohort import CohortResult
-from costspine.model.inputs import base_case_parameters, build_model_inputs, evaluate_parameters
-from costspine.engines.outcomes import cycle_weights, discount_factors, split_by_cycle, total_rewards
-from costspine.model.groups import build_groups
-from costspine.simulate.cohort import run_cohort_by_group
-from costspine.scenario.population import EMPTY_POPULATION
-
 
 MAX_CHUNK = 1 << 21
 """Individuals per chunk at most (progress granularity); memory may make chunks smaller."""
