@@ -70,7 +70,13 @@ def write_workbook(workbook: Workbook, path) -> Path:
 
     Examples
     --------
-    >>> write_workbook(book, tmp_path / "run.xlsx")  # doctest: +SKIP
+    >>> from costspine.reports.workbook import Column, Sheet, Table, Workbook
+    >>> costs = Table("costs", (Column("strategy", "text"), Column("total", "currency")),
+    ...               [("usual care", 1500.0), ("physio", 1700.0)])
+    >>> book = Workbook("Base case", "Two strategies.", "USD", ["Physio costs more."], costs.renamed("headline"),
+    ...                 None, None, [Sheet("Costs", (costs,), ())], {"costspine version": "0.1.0"})
+    >>> write_workbook(book, tmp_path / "run.xlsx").name  # tmp_path: any folder
+    'run.xlsx'
     """
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
