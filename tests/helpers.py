@@ -17,6 +17,9 @@ CHANCELLOR = EXAMPLES / "hiv_chancellor.toml"
 """The HIV model of Chancellor et al. (1997), the golden cohort model."""
 SICK_SICKER = EXAMPLES / "sick_sicker.toml"
 """The Sick-Sicker microsimulation example."""
+TOY_SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+RICH_MICROSIM = TOY_SCENARIOS / "microsim_rich.toml"
+"""A microsimulation toy using every kernel feature at once (attributes, history, entry costs, ...)."""
 
 
 def settings_toml(n_cycles=1, *, cycle_length=1, cycle_unit="year", discount_costs=0.0, discount_outcomes=0.0,

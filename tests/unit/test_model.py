@@ -16,28 +16,15 @@ from costspine.model.inputs import base_case_parameters, build_model_inputs
 from costspine.simulate.cohort import run_cohort
 from costspine.params import draw_parameters
 from costspine.scenario.load import load_scenario
+from helpers import analysis_toml, settings_toml, write
 
 
 def settings(n_cycles=3, correction="none", discount_costs=0.0, discount_outcomes=0.0, cycle_length=1, unit="year"):
-    return f'''
-[settings]
-cycle_length = {cycle_length}
-cycle_unit = "{unit}"
-n_cycles = {n_cycles}
-discount_costs = {discount_costs}
-discount_outcomes = {discount_outcomes}
-cycle_correction = "{correction}"
-currency = "EUR"
-price_year = 2024
-'''
+    return settings_toml(n_cycles, cycle_length=cycle_length, cycle_unit=unit, discount_costs=discount_costs,
+                         discount_outcomes=discount_outcomes, cycle_correction=correction, currency="EUR", price_year=2024)
 
 
-ANALYSIS = '''
-[analysis]
-effect = "life_years"
-comparator = "old"
-wtp = [1000]
-'''
+ANALYSIS = analysis_toml(effect="life_years", comparator="old", wtp=[1000])
 
 TWO_STATE = '''
 [states]
@@ -73,9 +60,7 @@ values = { alive = "cycle_years" }
 
 
 def load(tmp_path, text, name="model.toml"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return load_scenario(path)
+    return load_scenario(write(tmp_path, text, name))
 
 
 # ------------------------------------------------------------------------------------------------

@@ -15,9 +15,8 @@ from costspine.simulate.cohort import run_cohort
 from costspine.analysis.psa_summary import PSADraws, compute_evppi_rows, draws_from_result, parse_evppi_groups, summarize_psa
 from costspine.cli.options import parse_wtp
 from costspine.scenario.load import load_scenario
+from helpers import CHANCELLOR, SICK_SICKER, analysis_toml, settings_toml, write
 
-ROOT = Path(__file__).resolve().parents[2]
-CHANCELLOR = ROOT / "scenarios" / "examples" / "hiv_chancellor.toml"
 
 # Linear in every random parameter (transitions fixed): E[cost(θ)] = cost(E[θ]).
 # Strategy b costs c_b instead of c_a and adds `gain` to the utility; `noise` is ignored by the model.
@@ -25,22 +24,7 @@ TOY = """
 [model]
 name = "toy"
 title = "Toy linear model"
-
-[settings]
-cycle_length = 1
-cycle_unit = "year"
-n_cycles = {n_cycles}
-discount_costs = 0.0
-discount_outcomes = 0.0
-cycle_correction = "none"
-currency = "USD"
-price_year = 2025
-
-[analysis]
-effect = "qalys"
-comparator = "a"
-wtp = [1000, 5000]
-
+""" + settings_toml("{n_cycles}") + analysis_toml(wtp=[1000, 5000]) + """
 [states]
 well = {{ initial = 1 }}
 dead = {{ initial = 0 }}
@@ -99,9 +83,7 @@ values = {{ well = "u_tx * cycle_years" }}
 
 
 def write_toy(tmp_path: Path, *, n_cycles=5, p_die="0.1", extra_params="", name="toy.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(TOY.format(n_cycles=n_cycles, p_die=p_die, extra_params=extra_params), encoding="utf-8")
-    return path
+    return write(tmp_path, TOY.format(n_cycles=n_cycles, p_die=p_die, extra_params=extra_params), name)
 
 
 @pytest.fixture
@@ -422,7 +404,7 @@ def test_result_summary_and_frame(toy):
 
 
 def test_microsimulation_psa_chunks_are_reproducible_alone():
-    s = load_scenario(ROOT / "scenarios" / "examples" / "sick_sicker.toml")
+    s = load_scenario(SICK_SICKER)
     r = run_psa(s, 50, seed=2, chunk_size=20, method="microsim", individuals=64)
     alone = compute_chunk(s, seed=2, chunk=2, start=40, stop=50, method="microsim", individuals=64)
     assert np.array_equal(alone["costs"], r.costs[40:]) and np.array_equal(alone["parameters"], r.parameters[40:])
