@@ -10,24 +10,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+import helpers
 from costspine.cli import cli
+from helpers import ROOT, invoke, read_csv
 
-ROOT = Path(__file__).resolve().parents[2]
-CHANCELLOR = str(ROOT / "scenarios" / "examples" / "hiv_chancellor.toml")
+CHANCELLOR = str(helpers.CHANCELLOR)
 
 PSA_FILES = {"results.csv", "parameters.csv", "draws.npz", "summary.json", "ceac.csv", "ceaf.csv", "evpi.csv",
              "ce_plane.csv", "convergence.csv", "manifest.json", "chunks"}
-
-
-def invoke(*args):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
-
-
-def read_csv(path):
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
 
 
 @pytest.fixture(scope="module")
