@@ -8,6 +8,7 @@ end through ``costspine ...``), bayes/ (PyMC), statistical/ (slow, marked ``slow
 from __future__ import annotations
 
 import pytest
+
 from helpers import CHANCELLOR, SICK_SICKER
 
 

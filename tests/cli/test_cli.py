@@ -16,7 +16,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from costspine.cli import cli
 from costspine.errors import AnalysisError

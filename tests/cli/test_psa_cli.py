@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -10,9 +9,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-import helpers
 from costspine.cli import cli
-from helpers import ROOT, invoke, read_csv
+
+import helpers
+from helpers import invoke, read_csv
 
 CHANCELLOR = str(helpers.CHANCELLOR)
 

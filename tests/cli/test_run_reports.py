@@ -11,12 +11,12 @@ import struct
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 openpyxl = pytest.importorskip("openpyxl")
 pytest.importorskip("matplotlib")
 
 from costspine.cli import cli  # noqa: E402
+
 from helpers import CHANCELLOR, ROOT, edit  # noqa: E402
 
 BASE = CHANCELLOR.read_text(encoding="utf-8")

@@ -9,17 +9,19 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from datetime import UTC
 
 import numpy as np
 import pytest
 
 from costspine.analysis.bia_run import compute_bia
-from costspine.scenario.budget_impact import read_bia_spec
 from costspine.cli.bia import run_bia_command
 from costspine.errors import AnalysisError, ScenarioError, UsageError
 from costspine.model.inputs import evaluate_parameters
-from costspine.simulate.cohort import run_cohort
+from costspine.scenario.budget_impact import read_bia_spec
 from costspine.scenario.load import load_scenario
+from costspine.simulate.cohort import run_cohort
+
 from helpers import pathway_toml
 
 # The toy pathway model of tests/helpers.py (per-episode costs known by hand: usual care 100 then
@@ -393,14 +395,14 @@ def test_a_policy_missing_a_name_a_service_uses_is_a_problem(tmp_path):
 
 
 def test_run_command_writes_nothing_when_a_scenario_is_invalid(tmp_path):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     good = write_bia(tmp_path)
     (tmp_path / "plain.toml").write_text(MODEL.replace("@SD@", "10").replace('name = "toy"', 'name = "plain"'))
     out = tmp_path / "out"
     with pytest.raises(ScenarioError, match="plain.toml: budget_impact: missing"):
         run_bia_command([load_scenario(good), load_scenario(tmp_path / "plain.toml")], out_dir=out, argv=[],
-                        started=datetime.now(timezone.utc))
+                        started=datetime.now(UTC))
     assert not out.exists()
 
 

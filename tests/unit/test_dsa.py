@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -11,8 +9,8 @@ from costspine.analysis.dsa import build_ranges, run_dsa
 from costspine.errors import AnalysisError, UsageError
 from costspine.params import quantile
 from costspine.scenario.load import load_scenario
-from helpers import CHANCELLOR, analysis_toml, settings_toml, write
 
+from helpers import analysis_toml, settings_toml, write
 
 # One cycle, nobody dies, no discounting: cost of a strategy = its c, effect = its u.
 # ΔNMB(b vs a) = λ·gain − (c_b − c_a); (c strategy) ΔNMB(c vs a) = λ·2·gain − (c_c − c_a).
@@ -189,8 +187,8 @@ def test_invalid_bound_names_parameter_and_value(tmp_path):
     assert "--range 95ci" in message
 
 
-def test_chancellor_dsa_runs_and_ranks_costs_first():
-    r = run_dsa(load_scenario(CHANCELLOR))
+def test_chancellor_dsa_runs_and_ranks_costs_first(chancellor):
+    r = run_dsa(chancellor)
     first = r.tornado()[0]
     assert first["strategy"] == "comb" and first["wtp"] == 5000.0
     assert first["parameter"] == "c_direct_A"

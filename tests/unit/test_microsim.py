@@ -7,22 +7,26 @@ Statistical agreement with the cohort model is in tests/statistical/test_microsi
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from costspine.engines.microsim import BLOCK, TIME_IN_STATE, TRANSITIONS, build_cdf_rows, draw_uniforms, simulate_chunk
 from costspine.errors import AnalysisError, ScenarioError, UsageError
-from costspine.simulate.microsim import MicrosimResult, build_kernel_inputs, choose_chunk_size, draw_keys, derive_seed_sequence, run_microsim
-from costspine.simulate.cohort import run_cohort_by_group
-from costspine.model.microsim_tables import build_draw_tables
-from costspine.model.inputs import build_model_inputs, evaluate_parameters
-from costspine.simulate.cohort import run_cohort, simulate_inputs
 from costspine.model.groups import build_groups
+from costspine.model.inputs import build_model_inputs, evaluate_parameters
+from costspine.model.microsim_tables import build_draw_tables
 from costspine.scenario.load import load_scenario
-from helpers import RICH_MICROSIM, SICK_SICKER, write
+from costspine.simulate.cohort import run_cohort, run_cohort_by_group, simulate_inputs
+from costspine.simulate.microsim import (
+    MicrosimResult,
+    build_kernel_inputs,
+    choose_chunk_size,
+    derive_seed_sequence,
+    draw_keys,
+    run_microsim,
+)
+
+from helpers import RICH_MICROSIM, write
 
 RICH = RICH_MICROSIM.read_text(encoding="utf-8")  # tests/scenarios/microsim_rich.toml
 
@@ -424,14 +428,14 @@ def test_bad_probabilities_name_strategy_cycle_group_and_history(tmp_path):
                      n_individuals=100, seed=1)
 
 
-def test_the_number_of_individuals_and_the_seed_are_required(tmp_path):
+def test_the_number_of_individuals_and_the_seed_are_required(tmp_path, sick_sicker):
     assert RICH.count("[microsimulation]\nindividuals = 3000\n") == 1
     scenario = load_scenario(write(tmp_path, RICH.replace("[microsimulation]\nindividuals = 3000\n", "")))
     with pytest.raises(UsageError, match="--individuals"):
         run_microsim(scenario, seed=1)
     with pytest.raises(UsageError, match="seed"):
         run_microsim(scenario, n_individuals=100)
-    assert run_microsim(load_scenario(SICK_SICKER), seed=1, backend="numba").n_individuals == 100_000  # the file's
+    assert run_microsim(sick_sicker, seed=1, backend="numba").n_individuals == 100_000  # the file's
 
 
 def test_the_compiled_kernel_uses_the_engines_history_codes():

@@ -6,16 +6,16 @@ Small scenarios are written as TOML here; expected numbers come from hand formul
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from costspine.errors import AnalysisError, ScenarioError
 from costspine.model.inputs import base_case_parameters, build_model_inputs
-from costspine.simulate.cohort import run_cohort
 from costspine.params import draw_parameters
 from costspine.scenario.load import load_scenario
+from costspine.simulate.cohort import run_cohort
+
 from helpers import analysis_toml, settings_toml, write
 
 
@@ -267,8 +267,8 @@ def test_psa_run_does_not_mutate_the_draws(tmp_path):
     np.testing.assert_allclose(single.total_cost[0], r.total_cost[d], rtol=1e-13)
 
 
-def test_base_case_parameters():
-    s = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "examples" / "hiv_chancellor.toml")
+def test_base_case_parameters(chancellor):
+    s = chancellor
     base = base_case_parameters(s)
     assert base["p_AB"] == pytest.approx([350 / 1734])
     assert base["rr"] == pytest.approx([0.509])

@@ -8,14 +8,13 @@ checked in tests/golden/test_spine_calibration.py.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from costspine import load_scenario, run_cohort
 from costspine.model.inputs import base_case_parameters, build_model_inputs, evaluate_parameters
 from costspine.params import draw_parameters
+
 from helpers import SPINE
 
 # The pathway-model files (other files in the folder, e.g. microsimulation and budget-impact
