@@ -34,11 +34,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from costspine.engines.markov import simulate_trace  # noqa: E402
-from costspine.model.inputs import build_model_inputs  # noqa: E402
-from costspine.simulate.cohort import run_cohort, simulate_inputs  # noqa: E402
 from costspine.engines.outcomes import cycle_weights, discount_factors  # noqa: E402
+from costspine.model.inputs import build_model_inputs  # noqa: E402
 from costspine.params import draw_parameters  # noqa: E402
 from costspine.scenario.load import load_scenario  # noqa: E402
+from costspine.simulate.cohort import run_cohort, simulate_inputs  # noqa: E402
 
 SCENARIO = """
 [model]

@@ -57,11 +57,11 @@ def whole_process(args: list[str], runs: int) -> float:
 
 
 def kernel_inputs(path: Path):
-    from costspine.model.microsim_tables import build_draw_tables
-    from costspine.simulate.microsim import build_kernel_inputs
-    from costspine.model.inputs import evaluate_parameters
     from costspine.model.groups import build_groups
+    from costspine.model.inputs import evaluate_parameters
+    from costspine.model.microsim_tables import build_draw_tables
     from costspine.scenario.load import load_scenario
+    from costspine.simulate.microsim import build_kernel_inputs
 
     scenario = load_scenario(path)
     values = evaluate_parameters(scenario)

@@ -209,7 +209,7 @@ def bench_evppi(repeats: int, *, four: bool) -> None:
         names = ("rr", "c_direct_A", "c_community_A", "c_direct_C")
         theta = {n: result.parameter(n) for n in names}
         for method in ("gam", "gp"):
-            report(f"evppi_4 {method}", best_of(lambda: compute_evppi(nb, theta, method=method, rng=rng), 1), 30.0,
+            report(f"evppi_4 {method}", best_of(lambda method=method: compute_evppi(nb, theta, method=method, rng=rng), 1), 30.0,
                    ", ".join(names) + ", 10,000 draws, with SE")
 
 

@@ -7,8 +7,8 @@ in ``bench_microsim.py``; ``costspine run`` additionally writes CSVs, JSON, a wo
 
 import sys
 
-from costspine.simulate.microsim import run_microsim
 from costspine.scenario.load import load_scenario
+from costspine.simulate.microsim import run_microsim
 
 if __name__ == "__main__":
     path, individuals, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])

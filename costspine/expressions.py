@@ -14,8 +14,8 @@ from __future__ import annotations
 import ast
 import math
 import operator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import numpy as np
 
@@ -117,7 +117,7 @@ class Expression:
         return bool(self.names & TIME_NAMES)
 
     def evaluate(self, namespace: Mapping[str, object], *, tables: Mapping[str, Callable] | None = None,
-                 backend: "Backend | None" = None):
+                 backend: Backend | None = None):
         """Evaluate over arrays; names missing from ``namespace`` raise ExpressionError.
 
         ``backend`` swaps the array library (numpy by default); the Bayesian layer passes a

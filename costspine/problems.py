@@ -14,8 +14,7 @@ import re
 
 import numpy as np
 
-from costspine.errors import Problem, ScenarioError
-from costspine.errors import describe_value as _describe
+from costspine.errors import Problem, ScenarioError, describe_value as _describe
 from costspine.expressions import (
     FUNCTIONS,
     Expression,
@@ -59,7 +58,7 @@ def declaring_file(origin: dict, keypath: str, *, default: str = "") -> str:
     return default
 
 
-def collector_at(where: str) -> tuple["Collector", str]:
+def collector_at(where: str) -> tuple[Collector, str]:
     """A fresh collector and key path for problems under ``where`` (``"file: key.path"`` or a bare key path).
 
     Examples

@@ -162,7 +162,7 @@ class Model:
     params: dict
 
     @classmethod
-    def load(cls, path: Path) -> "Model":
+    def load(cls, path: Path) -> Model:
         from costspine.model.inputs import base_case_parameters
         from costspine.scenario.load import load_scenario
 
@@ -219,7 +219,7 @@ def calibrate_uc_rates(model: Model, baseline: float) -> dict:
         change, sd = UC_CHANGE[months]
         half = Z95 * sd / math.sqrt(n)
 
-        def solve(target_change):
+        def solve(target_change, name=name, point=point):
             return _solve(lambda r: model.odi(model.run(**{name: r}), "usual_care", point) - (baseline + target_change), 1e-3, 100.0)
 
         value = solve(change)

@@ -70,7 +70,7 @@ def solve(scenario) -> dict[str, float]:
     params = base_case_parameters(scenario)
     solved = {}
     for arm, years, target, name in TARGETS:
-        def gap(k):
+        def gap(k, name=name, arm=arm, years=years, target=target):
             params[name] = np.array([k])
             return odi(scenario, params, arm, years) - target
 

@@ -42,7 +42,7 @@ def posterior_key(evidence, scenario) -> str:
     """Hash of everything that determines a calibration's posterior."""
     h = hashlib.sha256()
     h.update(evidence.sha256.encode())
-    for path, sha in scenario.files:
+    for _path, sha in scenario.files:
         h.update(sha.encode())
     h.update(json.dumps(list(evidence.calibrate)).encode())
     s = evidence.sampler

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -127,7 +127,7 @@ def run(scenarios, out_dir, xlsx_path, method, individuals, seed, quiet):
     """Deterministic base case of one or more SCENARIOS (side by side when several)."""
     from costspine.cli.run import run_command
 
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     loaded = _load_all(scenarios)
     out_dir = out_dir or default_out_dir([s.name for s in loaded], "run")
     text = run_command(loaded, out_dir=out_dir, xlsx_path=xlsx_path, argv=sys.argv, started=started,
@@ -173,7 +173,7 @@ def fit(evidence, draws, tune, chains, seed, out_dir, allow_unconverged):
     """
     from costspine.cli.fit import run_fit_command
 
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     text, _ = run_fit_command(evidence, draws=draws, tune=tune, chains=chains, seed=seed, out_dir=out_dir,
                               allow_unconverged=allow_unconverged, argv=sys.argv, started=started,
                               echo=lambda line: click.echo(line, err=True))
@@ -198,7 +198,7 @@ def bia(scenarios, members, years, draws, seed, out_dir, xlsx_path, quiet):
     section (side by side when several). See docs/budget-impact.md."""
     from costspine.cli.bia import run_bia_command
 
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     loaded = _load_all(scenarios)
     out_dir = out_dir or default_out_dir([s.name for s in loaded], "bia")
     text = run_bia_command(loaded, members=members, years=years, draws=draws, seed=seed, out_dir=out_dir,
@@ -258,7 +258,7 @@ def psa(scenario, draws, seed, wtp, evppi, evppi_method, population, horizon_yea
     from costspine.cli.psa import run_psa_command
     from costspine.progress import ProgressBar
 
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     (loaded,) = _load_all((scenario,))
     out_dir = out_dir or default_out_dir([loaded.name], "psa")
     try:
@@ -295,7 +295,7 @@ def dsa(scenario, range_kind, by, wtp, out_dir, xlsx_path, quiet):
     from costspine.cli.dsa import run_dsa_command
     from costspine.cli.options import parse_wtp
 
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     (loaded,) = _load_all((scenario,))
     out_dir = out_dir or default_out_dir([loaded.name], "dsa")
     text = run_dsa_command(loaded, range_kind=range_kind, by=by, wtp=parse_wtp(wtp), out_dir=out_dir,
@@ -343,7 +343,7 @@ def voi(path, parameters_path, evppi, method, wtp, comparator, effect, currency,
     from costspine.cli.options import parse_wtp
     from costspine.cli.psa import run_voi_command
 
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     out_dir = out_dir or default_out_dir([name_draws(path)], "voi")
     text = run_voi_command(path, evppi=evppi, method=method, wtp=parse_wtp(wtp), out_dir=out_dir,
                            population=population, horizon_years=horizon_years, discount=discount,

@@ -273,7 +273,7 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
     # ---- events
     counters = [(h, c) for h, c in enumerate(population.history) if c.kind == "events"]
     ev_cells = {}
-    for e, (h, counter) in enumerate(counters):
+    for e, (_h, counter) in enumerate(counters):
         for k, strategy in enumerate(strategies):
             for i, state in enumerate(states):
                 expr = counter.probability.get(state)

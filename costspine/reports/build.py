@@ -11,10 +11,15 @@ Headline numbers come from the command's ``summary`` dictionary, the same object
 
 Example
 -------
->>> result = run_cohort(scenario)                                    # doctest: +SKIP
->>> summary = summarize_result(result)                               # doctest: +SKIP
->>> book = build_run_workbook(result, summary=summary, manifest=manifest)   # doctest: +SKIP
->>> book.sheet_names                                                 # doctest: +SKIP
+>>> from datetime import UTC, datetime
+>>> from costspine import load_scenario, run_cohort
+>>> from costspine.reports.manifest import build_manifest
+>>> from costspine.reports.run_summary import summarize_result
+>>> result = run_cohort(load_scenario("scenarios/examples/hiv_chancellor.toml"))
+>>> summary = summarize_result(result)
+>>> manifest = build_manifest(command="run", argv=[], inputs=[], started=datetime.now(UTC), outputs=[])
+>>> book = build_run_workbook(result, summary=summary, manifest=manifest)
+>>> book.sheet_names
 ('Summary', 'Inputs', 'Costs', 'Net benefit', 'About')
 """
 

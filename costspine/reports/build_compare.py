@@ -76,17 +76,17 @@ def build_comparison_workbook(results, summaries, *, manifest: dict) -> Workbook
     names = _scenario_names(results)
     first, base = results[0], summaries[0]
     currency = base["currency"]
-    categories = unique_labels({c: l for r in results for c, l in category_labels(r.scenario).items()})
-    outcomes = unique_labels({o: l for r in results for o, l in outcome_labels(r.scenario).items()})
+    categories = unique_labels({c: text for r in results for c, text in category_labels(r.scenario).items()})
+    outcomes = unique_labels({o: text for r in results for o, text in outcome_labels(r.scenario).items()})
     effect = base["effect"]
     effect_label = outcomes.get(effect, effect)
     times = list(dict.fromkeys(t for r in results if r.indicator_names for t in report_times(r)))
-    indicators = unique_labels({i: l for r in results for i, l in indicator_labels(r.scenario).items()})
+    indicators = unique_labels({i: text for r in results for i, text in indicator_labels(r.scenario).items()})
 
-    columns = [Column("Scenario"), Column("Strategy"), *(Column(l, "currency") for l in categories.values()),
-               Column("Total cost", "currency"), *(Column(l, "number", decimals=EFFECT_DECIMALS) for l in outcomes.values()),
-               *(Column(f"{l}, {describe_time(t)}", "number", decimals=INDICATOR_DECIMALS)
-                 for l in indicators.values() for t in times),
+    columns = [Column("Scenario"), Column("Strategy"), *(Column(text, "currency") for text in categories.values()),
+               Column("Total cost", "currency"), *(Column(text, "number", decimals=EFFECT_DECIMALS) for text in outcomes.values()),
+               *(Column(f"{text}, {describe_time(t)}", "number", decimals=INDICATOR_DECIMALS)
+                 for text in indicators.values() for t in times),
                Column(f"Cost vs {names[0]}", "currency"), Column(f"{effect_label} vs {names[0]}", "number", decimals=EFFECT_DECIMALS)]
     header = unique_labels({i: c.name for i, c in enumerate(columns)})
     columns = [Column(header[i], c.kind, c.decimals) for i, c in enumerate(columns)]
@@ -165,13 +165,13 @@ def _bar_label(name: str, strategy_label: str) -> str:
 def _comparison_costs_sheet(names, summaries, categories: dict, currency: str) -> Sheet:
     label = "Scenario / strategy"
     cat_labels = unique_labels(categories, taken=(label, "Total"))
-    columns = (Column(label), *(Column(l, "currency") for l in cat_labels.values()), Column("Total", "currency"))
+    columns = (Column(label), *(Column(text, "currency") for text in cat_labels.values()), Column("Total", "currency"))
     rows = [(_bar_label(name, e["label"]), *(e["cost_by_category"].get(c) for c in cat_labels), e["cost_total"])
             for name, summary in zip(names, summaries) for e in summary["strategies"].values()]
     by_category = Table("costs_by_scenario", columns, rows, title="Cost per patient by category")
     strategies = {s: e["label"] for summary in summaries for s, e in summary["strategies"].items()}
     strategy_labels = unique_labels(strategies, taken=("Scenario",))
-    totals = Table("total_cost_by_scenario", (Column("Scenario"), *(Column(l, "currency") for l in strategy_labels.values())),
+    totals = Table("total_cost_by_scenario", (Column("Scenario"), *(Column(text, "currency") for text in strategy_labels.values())),
                    [(name, *(summary["strategies"].get(s, {}).get("cost_total") for s in strategy_labels))
                     for name, summary in zip(names, summaries)], title="Total cost per patient")
     charts = (Chart("stacked_bar", "Cost per patient by category", "costs_by_scenario", label, tuple(cat_labels.values()),
@@ -228,11 +228,11 @@ def _comparison_trajectory_sheet(names, results) -> Sheet | None:
     time, series = _comparison_trajectory(names, results)
     if not series:
         return None
-    labels = unique_labels({i: l for r in results for i, l in indicator_labels(r.scenario).items()})
+    labels = unique_labels({i: text for r in results for i, text in indicator_labels(r.scenario).items()})
     tables, charts = [], []
     for n, (indicator, by_line) in enumerate(series.items()):
         line_labels = unique_labels({k: k for k in by_line}, taken=("Years",))
-        columns = (Column("Years", "number", decimals=2), *(Column(l, "number", decimals=INDICATOR_DECIMALS) for l in line_labels.values()))
+        columns = (Column("Years", "number", decimals=2), *(Column(text, "number", decimals=INDICATOR_DECIMALS) for text in line_labels.values()))
         rows = [(float(t), *(None if math.isnan(v[j]) else float(v[j]) for v in by_line.values())) for j, t in enumerate(time)]
         table_name = f"trajectory_{n + 1}"
         tables.append(Table(table_name, columns, rows, title=f"{labels[indicator]} by scenario and strategy"))
@@ -294,14 +294,14 @@ def plan_comparison_figures(results, summaries, *, folder) -> list[partial]:
     folder = Path(folder)
     names = _scenario_names(results)
     currency = summaries[0]["currency"]
-    categories = unique_labels({c: l for r in results for c, l in category_labels(r.scenario).items()})
+    categories = unique_labels({c: text for r in results for c, text in category_labels(r.scenario).items()})
     bars = [(name, e) for name, summary in zip(names, summaries) for e in summary["strategies"].values()]
     series = {label: [e["cost_by_category"].get(c, 0.0) for _, e in bars] for c, label in categories.items()}
     plans = [partial(figures.plot_cost_by_category, [f"{name}\n{e['label']}" for name, e in bars], series,
                      currency=currency, path=folder / "cost_by_category.png",
                      title="Cost per patient by category, by scenario and strategy")]
     time, by_indicator = _comparison_trajectory(names, results)
-    labels = unique_labels({i: l for r in results for i, l in indicator_labels(r.scenario).items()})
+    labels = unique_labels({i: text for r in results for i, text in indicator_labels(r.scenario).items()})
     for indicator, lines in by_indicator.items():
         plans.append(partial(figures.plot_trajectory, time, lines, ylabel=labels[indicator],
                              title=f"{labels[indicator]} over time", path=folder / f"{indicator}_trajectory.png"))

@@ -77,7 +77,13 @@ def write_workbook(workbook: Workbook, path) -> Path:
 
     Examples
     --------
-    >>> write_workbook(book, tmp_path / "run.xlsx")  # doctest: +SKIP
+    >>> from costspine.reports.workbook import Column, Sheet, Table, Workbook
+    >>> costs = Table("costs", (Column("strategy", "text"), Column("total", "currency")),
+    ...               [("usual care", 1500.0), ("physio", 1700.0)])
+    >>> book = Workbook("Base case", "Two strategies.", "USD", ["Physio costs more."], costs.renamed("headline"),
+    ...                 None, None, [Sheet("Costs", (costs,), ())], {"costspine version": "0.1.0"})
+    >>> write_workbook(book, tmp_path / "run.xlsx").name  # tmp_path: any folder
+    'run.xlsx'
     """
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
@@ -211,8 +217,7 @@ def _write_table(ws, table: Table, *, header_row: int, first_col: int, currency:
     """Caption, header, rows, number formats, widths and the named Excel table itself."""
     from openpyxl.styles import Alignment, Border, PatternFill, Side
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.table import Table as XlTable
-    from openpyxl.worksheet.table import TableStyleInfo
+    from openpyxl.worksheet.table import Table as XlTable, TableStyleInfo
 
     placed = _Placed(table, header_row, first_col)
     # Excel draws the table style; LibreOffice ignores table styles, so the header and a rule

@@ -10,8 +10,8 @@ functions, so ``import costspine.reports.figures`` is cheap.
 Example
 -------
 >>> plot_ceac([0, 20000, 50000], [[0.6, 0.4], [0.4, 0.6], [0.2, 0.8]],
-...           strategies=["usual care", "physio"], path="ceac.png")  # doctest: +SKIP
-PosixPath('ceac.png')
+...           strategies=["usual care", "physio"], path=tmp_path / "ceac.png").name  # tmp_path: any folder
+'ceac.png'
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import platform
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 
 DEPENDENCIES = ("numpy", "pandas", "scipy", "pymc", "arviz", "openpyxl", "click", "numba", "dask", "distributed")
@@ -35,5 +35,5 @@ def build_manifest(*, command: str, argv: list[str], inputs: list[tuple[str, str
         "inputs": [{"path": p, "sha256": h} for p, h in inputs],
         "outputs": outputs,
         "started": started.isoformat(timespec="seconds"),
-        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
     }

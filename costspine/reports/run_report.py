@@ -7,7 +7,7 @@ written atomically, so a failure never leaves a half-written report.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
@@ -89,6 +89,6 @@ def write_run_report(results, *, out_dir: Path, xlsx_path: Path | None, argv: li
     for write in files + figures:
         write()
     write_workbook(book, xlsx)
-    manifest["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    manifest["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     write_json(out_dir / "manifest.json", manifest)
     return summaries

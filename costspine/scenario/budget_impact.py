@@ -17,8 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from costspine.errors import Problem, ScenarioError, UsageError
-from costspine.errors import describe_value as _describe
+from costspine.errors import Problem, ScenarioError, UsageError, describe_value as _describe
 from costspine.expressions import FUNCTIONS, TIME_NAMES, parse_expression
 from costspine.problems import Collector, collector_at, did_you_mean
 from costspine.scenario.load import load_scenario

@@ -201,7 +201,7 @@ def _read_parameters(c: Collector, raw: dict) -> list[ParameterSpec]:
                 c.text(f"{key}.{k}", entry.get(k))
             specs.append(ParameterSpec(name, "posterior", source, {k: entry.get(k) for k in ("file", "variable")}, value))
             continue
-        value, expression = None, None
+        value = None
         if "value" in entry:
             raw_value = entry["value"]
             expr = c.expression(f"{key}.value", raw_value) if not isinstance(raw_value, bool) else None

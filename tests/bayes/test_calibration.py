@@ -2,20 +2,20 @@
 
 import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from costspine.errors import ScenarioError
-from costspine.scenario.evidence import load_evidence
 from costspine.model.inputs import base_case_parameters
-from costspine.simulate.cohort import run_cohort
+from costspine.scenario.evidence import load_evidence
 from costspine.scenario.load import load_scenario
+from costspine.simulate.cohort import run_cohort
 
-ROOT = Path(__file__).resolve().parents[2]
-HIV = ROOT / "scenarios" / "examples" / "hiv_chancellor.toml"
+from helpers import CHANCELLOR
+
+HIV = CHANCELLOR
 
 
 def write_evidence(tmp_path, *, ratio_mean=1.12, extra="", sampler="draws = 150\ntune = 150\nchains = 1\ntarget_accept = 0.9\nseed = 3"):

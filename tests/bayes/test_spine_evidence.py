@@ -2,18 +2,18 @@
 
 import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from costspine.scenario.evidence import load_evidence
 from costspine.bayes.posterior import cache_dir, write_posterior_csv
+from costspine.scenario.evidence import load_evidence
 from costspine.scenario.load import load_scenario
 
-ROOT = Path(__file__).resolve().parents[2]
-BAYES = ROOT / "scenarios" / "spine" / "base_case_bayes.toml"
+from helpers import SPINE
+
+BAYES = SPINE / "base_case_bayes.toml"
 
 
 def test_bundled_evidence_matches_its_scenario():

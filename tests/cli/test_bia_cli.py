@@ -2,81 +2,27 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from costspine.cli import cli
+from helpers import ROOT, invoke, pathway_toml, read_csv
 
-ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ["scenarios/spine/bia_commercial_plan.toml", "scenarios/spine/bia_medicare_injection_cut.toml"]
 
-# Annual cycles: usual care costs 100 in the first year after entry and 50 in the second, ICE 300
-# then 0; one MRI in the first year of usual care. 100 000 members × 10 / 1000 = 1000 episodes a year.
-MODEL = """
-[model]
-name = "toy"
-title = "Toy pathway"
-
-[settings]
-cycle_length = 1
-cycle_unit = "year"
-n_cycles = 2
-discount_costs = 0.03
-discount_outcomes = 0.03
-cycle_correction = "none"
-currency = "USD"
-price_year = 2025
-
-[analysis]
-effect = "qalys"
-comparator = "usual_care"
-wtp = [100000]
-
-[states]
-start = { initial = 1 }
-y1 = { initial = 0 }
-y2 = { initial = 0 }
-done = { initial = 0 }
-
-[strategies.usual_care]
-[strategies.ice]
-
-[parameters.c_y1]
-value = 100
-distribution = "gamma"
-mean = 100
-sd = 20
-source = "assumption"
-
+# The toy pathway model of tests/helpers.py (usual care costs 100 in the first year after entry and
+# 50 in the second, ICE 300 then 0) with a random episode rate; the plans add one MRI in the first
+# year of usual care. 100 000 members × 10 / 1000 = 1000 episodes a year.
+MODEL = pathway_toml(sd=20, parameters="""
 [parameters.rate]
 value = 10
 distribution = "uniform"
 min = 5
 max = 15
 source = "assumption"
-
-[transitions]
-start = { y1 = 1 }
-y1 = { y2 = 1 }
-y2 = { done = 1 }
-done = { done = 1 }
-
-[costs.care]
-category = "imaging"
-values = { y1 = "c_y1", y2 = 50 }
-
-[strategies.ice.costs.care]
-category = "imaging"
-values = { y1 = 300 }
-
-[outcomes.qalys]
-values = { y1 = 0.7, y2 = 0.8, done = 0.9 }
-"""
+""")
 
 BIA = """
 extends = "model.toml"
@@ -112,18 +58,9 @@ def files(tmp_path):
     return tmp_path
 
 
-def invoke(*args):
-    return CliRunner().invoke(cli, ["bia", *map(str, args)])
-
-
-def read_csv(path):
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
 def test_base_case_prints_the_tables_and_writes_every_file(files):
     out = files / "out"
-    result = invoke(files / "plan.toml", "--out", out)
+    result = invoke("bia", files / "plan.toml", "--out", out)
     assert result.exit_code == 0, result.stderr
     text = result.stdout
     for title in ("Budget impact: Toy plan", "Budget by year (USD 2025)", "Per member per month (USD)",
@@ -156,20 +93,20 @@ def test_base_case_prints_the_tables_and_writes_every_file(files):
 
 def test_draws_give_intervals_and_record_the_seed(files):
     out = files / "out"
-    result = invoke(files / "plan.toml", "--draws", 100, "--seed", 42, "--out", out)
+    result = invoke("bia", files / "plan.toml", "--draws", 100, "--seed", 42, "--out", out)
     assert result.exit_code == 0, result.stderr
     assert "95% interval" in result.stdout and "100 parameter draws (seed 42)" in result.stdout
     total = read_csv(out / "budget_by_year.csv")[-1]
     assert float(total["budget_difference_low"]) < float(total["budget_difference"]) < float(total["budget_difference_high"])
     assert json.loads((out / "manifest.json").read_text())["seed"] == 42
     again = files / "again"
-    assert invoke(files / "plan.toml", "--draws", 100, "--seed", 42, "--out", again).exit_code == 0
+    assert invoke("bia", files / "plan.toml", "--draws", 100, "--seed", 42, "--out", again).exit_code == 0
     assert (again / "budget_by_year.csv").read_text() == (out / "budget_by_year.csv").read_text()
 
 
 def test_members_and_years_options(files):
     out = files / "out"
-    result = invoke(files / "plan.toml", "--members", 50_000, "--years", 1, "--out", out)
+    result = invoke("bia", files / "plan.toml", "--members", 50_000, "--years", 1, "--out", out)
     assert result.exit_code == 0, result.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["members_by_year"] == [50_000.0]
@@ -179,7 +116,7 @@ def test_members_and_years_options(files):
 
 def test_several_scenarios_side_by_side_with_one_folder_each(files):
     out = files / "out"
-    result = invoke(files / "plan.toml", files / "plan_b.toml", "--out", out)
+    result = invoke("bia", files / "plan.toml", files / "plan_b.toml", "--out", out)
     assert result.exit_code == 0, result.stderr
     assert "Budget impact side by side" in result.stdout
     assert sorted(p.name for p in out.iterdir()) == ["bia.xlsx", "budget_difference.png", "comparison.csv", "manifest.json",
@@ -192,7 +129,7 @@ def test_several_scenarios_side_by_side_with_one_folder_each(files):
 
 def test_default_output_folder_is_reports_scenario_bia(files, monkeypatch):
     monkeypatch.chdir(files)
-    assert invoke("plan.toml", "--quiet").exit_code == 0
+    assert invoke("bia", "plan.toml", "--quiet").exit_code == 0
     assert (files / "reports" / "plan" / "bia" / "summary.json").is_file()
 
 
@@ -203,7 +140,7 @@ def test_default_output_folder_is_reports_scenario_bia(files, monkeypatch):
     (["--draws", -5], 2, "Invalid value for '--draws'"),
 ])
 def test_bad_options_are_usage_errors(files, args, code, fragment):
-    result = invoke(files / "plan.toml", *args, "--out", files / "out")
+    result = invoke("bia", files / "plan.toml", *args, "--out", files / "out")
     assert result.exit_code == code
     assert fragment in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
@@ -220,7 +157,7 @@ def test_a_scenario_without_a_section_and_a_bad_section_report_every_problem(fil
                        scenario = "missing.toml"
                        start_year = 2
                    """))
-    result = invoke(bad, files / "model.toml", "--out", files / "out")
+    result = invoke("bia", bad, files / "model.toml", "--out", files / "out")
     assert result.exit_code == 3
     err = result.stderr
     assert err.startswith("Error: 6 problems in scenario:")
@@ -237,14 +174,14 @@ def test_a_scenario_without_a_section_and_a_bad_section_report_every_problem(fil
 
 def test_an_invalid_model_file_is_an_invalid_scenario(files):
     (files / "model.toml").write_text(MODEL.replace('values = { y1 = "c_y1", y2 = 50 }', 'values = { y1 = "c_y", y2 = 50 }'))
-    result = invoke(files / "plan.toml")
+    result = invoke("bia", files / "plan.toml")
     assert result.exit_code == 3
     assert "costs.care.values.y1: unknown name 'c_y'" in result.stderr
 
 
 @pytest.mark.parametrize("path", BUNDLED)
 def test_bundled_bia_scenarios_run(tmp_path, path):
-    result = invoke(ROOT / path, "--out", tmp_path, "--draws", 20, "--seed", 1)
+    result = invoke("bia", ROOT / path, "--out", tmp_path, "--draws", 20, "--seed", 1)
     assert result.exit_code == 0, result.stderr
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["years"] == 5 and summary["perspective"] == "payer" and summary["discount_rate"] == 0

@@ -16,13 +16,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from costspine.cli import cli
 from costspine.errors import AnalysisError
 
-ROOT = Path(__file__).resolve().parents[2]
-CHANCELLOR = ROOT / "scenarios" / "examples" / "hiv_chancellor.toml"
+import helpers
+from helpers import CHANCELLOR, ROOT, invoke
+
 BASE = CHANCELLOR.read_text(encoding="utf-8")
 
 # Published results (Briggs et al. 2006; /work/shared/golden/hiv_chancellor.md) and printed digits.
@@ -34,29 +34,17 @@ GOLDEN = {
 }
 
 
-@pytest.fixture
-def runner():
-    return CliRunner()
-
-
-def invoke(runner, *args):
-    result = runner.invoke(cli, [str(a) for a in args])
-    assert "Traceback" not in result.output, result.output
-    return result
-
-
 def edit(old: str, new: str, text: str = BASE) -> str:
-    assert text.count(old) == 1, f"test setup: {old!r} must occur exactly once"
-    return text.replace(old, new)
+    return helpers.edit(old, new, text)
 
 
 # ------------------------------------------------------------------------------------------------
 # Happy paths
 
 
-def test_run_writes_the_report_files_with_the_golden_numbers(runner, tmp_path):
+def test_run_writes_the_report_files_with_the_golden_numbers(tmp_path):
     out = tmp_path / "report"
-    result = invoke(runner, "run", CHANCELLOR, "--out", out)
+    result = invoke("run", CHANCELLOR, "--out", out)
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     for name in ("summary.json", "results.csv", "parameters.csv", "manifest.json"):
@@ -73,9 +61,9 @@ def test_run_writes_the_report_files_with_the_golden_numbers(runner, tmp_path):
     assert f"Wrote {out}/" in result.stdout
 
 
-def test_run_csv_files(runner, tmp_path):
+def test_run_csv_files(tmp_path):
     out = tmp_path / "report"
-    assert invoke(runner, "run", CHANCELLOR, "--out", out).exit_code == 0
+    assert invoke("run", CHANCELLOR, "--out", out).exit_code == 0
     with open(out / "results.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["strategy"] for r in rows] == ["mono", "comb"]
@@ -88,9 +76,9 @@ def test_run_csv_files(runner, tmp_path):
     assert params["c_direct_A"]["distribution"] == "gamma"
 
 
-def test_run_manifest_records_inputs_and_outputs(runner, tmp_path):
+def test_run_manifest_records_inputs_and_outputs(tmp_path):
     out = tmp_path / "report"
-    assert invoke(runner, "run", CHANCELLOR, "--out", out).exit_code == 0
+    assert invoke("run", CHANCELLOR, "--out", out).exit_code == 0
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["command"] == "run"
     assert manifest["inputs"] == [{"path": str(CHANCELLOR), "sha256": hashlib.sha256(CHANCELLOR.read_bytes()).hexdigest()}]
@@ -100,35 +88,35 @@ def test_run_manifest_records_inputs_and_outputs(runner, tmp_path):
 
 def test_run_default_output_folder(runner, tmp_path):
     with runner.isolated_filesystem(temp_dir=tmp_path):
-        result = invoke(runner, "run", CHANCELLOR, "--quiet")
+        result = invoke("run", CHANCELLOR, "--quiet")
         assert result.exit_code == 0, result.output
         assert result.output == ""
         assert Path("reports/hiv_chancellor/run/summary.json").is_file()
 
 
-def test_validate_ok_changes_nothing(runner, tmp_path):
+def test_validate_ok_changes_nothing(tmp_path):
     copy = tmp_path / "copy.toml"
     copy.write_text(BASE, encoding="utf-8")
     before = sorted(p.name for p in tmp_path.iterdir())
-    result = invoke(runner, "validate", copy, CHANCELLOR)
+    result = invoke("validate", copy, CHANCELLOR)
     assert result.exit_code == 0, result.output
     assert result.stdout == f"ok  {copy}\nok  {CHANCELLOR}\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert copy.read_text(encoding="utf-8") == BASE
 
 
-def test_scenarios_lists_the_bundled_file(runner):
-    result = invoke(runner, "scenarios")
+def test_scenarios_lists_the_bundled_file():
+    result = invoke("scenarios")
     assert result.exit_code == 0
     line = next(line for line in result.stdout.splitlines() if "hiv_chancellor" in line)
     assert line.startswith(os.path.join("scenarios", "examples", "hiv_chancellor.toml"))
     assert "HIV: zidovudine monotherapy vs combination with lamivudine (Chancellor 1997)" in line
 
 
-def test_help_and_version(runner):
-    result = invoke(runner, "--help")
+def test_help_and_version():
+    result = invoke("--help")
     assert result.exit_code == 0 and "run" in result.stdout and "validate" in result.stdout
-    result = invoke(runner, "--version")
+    result = invoke("--version")
     assert result.exit_code == 0 and "costspine" in result.stdout
 
 
@@ -177,11 +165,11 @@ BAD = {
 
 @pytest.mark.parametrize("name", sorted(BAD))
 @pytest.mark.parametrize("command", ["validate", "run"])
-def test_bad_scenario_exits_3_with_where_expected_and_found(runner, tmp_path, name, command):
+def test_bad_scenario_exits_3_with_where_expected_and_found(tmp_path, name, command):
     text, fragments = BAD[name]
     path = tmp_path / f"{name}.toml"
     path.write_text(text, encoding="utf-8")
-    result = invoke(runner, command, path, *(["--out", tmp_path / "out"] if command == "run" else []))
+    result = invoke(command, path, *(["--out", tmp_path / "out"] if command == "run" else []))
     assert result.exit_code == 3, result.output
     assert result.stdout == ""
     assert result.stderr.startswith("Error: ")
@@ -191,30 +179,30 @@ def test_bad_scenario_exits_3_with_where_expected_and_found(runner, tmp_path, na
     assert not (tmp_path / "out").exists()
 
 
-def test_extends_loop_exits_3(runner, tmp_path):
+def test_extends_loop_exits_3(tmp_path):
     (tmp_path / "a.toml").write_text('extends = "b.toml"\n', encoding="utf-8")
     (tmp_path / "b.toml").write_text('extends = "a.toml"\n', encoding="utf-8")
-    result = invoke(runner, "validate", tmp_path / "a.toml")
+    result = invoke("validate", tmp_path / "a.toml")
     assert result.exit_code == 3
     assert f"{tmp_path / 'a.toml'}: extends forms a loop: {tmp_path / 'a.toml'} -> {tmp_path / 'b.toml'} -> {tmp_path / 'a.toml'}" in result.stderr
 
 
-def test_missing_extends_target_exits_3(runner, tmp_path):
+def test_missing_extends_target_exits_3(tmp_path):
     child = tmp_path / "child.toml"
     child.write_text('extends = "parent.toml"\n', encoding="utf-8")
-    result = invoke(runner, "validate", child)
+    result = invoke("validate", child)
     assert result.exit_code == 3
     assert f"{tmp_path / 'parent.toml'}: file not found" in result.stderr
 
 
-def test_validate_reports_every_file_at_once(runner, tmp_path):
+def test_validate_reports_every_file_at_once(tmp_path):
     good = tmp_path / "good.toml"
     good.write_text(BASE, encoding="utf-8")
     paths = [good]
     for name in ("discount_percent", "unknown_state"):
         paths.append(tmp_path / f"{name}.toml")
         paths[-1].write_text(BAD[name][0], encoding="utf-8")
-    result = invoke(runner, "validate", *paths)
+    result = invoke("validate", *paths)
     assert result.exit_code == 3
     assert f"ok  {good}" in result.stdout
     assert "2 problems in scenario" in result.stderr
@@ -233,14 +221,14 @@ def test_validate_reports_every_file_at_once(runner, tmp_path):
     (["run", str(CHANCELLOR), "--bogus"], "No such option"),
     (["frobnicate"], "No such command"),
 ])
-def test_usage_errors_exit_2(runner, args, fragment):
-    result = invoke(runner, *args)
+def test_usage_errors_exit_2(args, fragment):
+    result = invoke(*args)
     assert result.exit_code == 2, result.output
     assert fragment in result.stderr
 
 
-def test_a_directory_is_a_usage_error(runner, tmp_path):
-    result = invoke(runner, "validate", tmp_path)
+def test_a_directory_is_a_usage_error(tmp_path):
+    result = invoke("validate", tmp_path)
     assert result.exit_code == 2 and "is a directory" in result.stderr
 
 
@@ -248,14 +236,14 @@ def test_a_directory_is_a_usage_error(runner, tmp_path):
 # Analysis errors (exit 1) and bugs (traceback kept)
 
 
-def test_analysis_error_exits_1_without_traceback(runner, tmp_path, monkeypatch):
+def test_analysis_error_exits_1_without_traceback(tmp_path, monkeypatch):
     import costspine.cli.run
 
     def fail(*args, **kwargs):
         raise AnalysisError("invalid transition probabilities in PSA draws: draw=3 ...")
 
     monkeypatch.setattr(costspine.cli.run, "run_command", fail)
-    result = invoke(runner, "run", CHANCELLOR, "--out", tmp_path / "out")
+    result = invoke("run", CHANCELLOR, "--out", tmp_path / "out")
     assert result.exit_code == 1
     assert result.stderr == "Error: invalid transition probabilities in PSA draws: draw=3 ...\n"
 
@@ -281,22 +269,22 @@ def snapshot(folder: Path) -> dict:
 
 
 @pytest.mark.parametrize("bad", ["row_sum", "discount_percent"])  # fails while computing / while loading
-def test_failed_run_leaves_an_existing_report_untouched(runner, tmp_path, bad):
+def test_failed_run_leaves_an_existing_report_untouched(tmp_path, bad):
     out = tmp_path / "report"
-    assert invoke(runner, "run", CHANCELLOR, "--out", out).exit_code == 0
+    assert invoke("run", CHANCELLOR, "--out", out).exit_code == 0
     before = snapshot(out)
     path = tmp_path / "hiv_chancellor.toml"  # same scenario name, so the same default folder too
     path.write_text(BAD[bad][0], encoding="utf-8")
-    result = invoke(runner, "run", path, "--out", out)
+    result = invoke("run", path, "--out", out)
     assert result.exit_code == 3
     assert snapshot(out) == before  # same files, same bytes, not even rewritten
 
 
-def test_failed_multi_scenario_run_writes_nothing(runner, tmp_path):
+def test_failed_multi_scenario_run_writes_nothing(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(BAD["row_sum"][0], encoding="utf-8")
     out = tmp_path / "out"
-    result = invoke(runner, "run", CHANCELLOR, bad, "--out", out)
+    result = invoke("run", CHANCELLOR, bad, "--out", out)
     assert result.exit_code == 3
     assert not out.exists()
 

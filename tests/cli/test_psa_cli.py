@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -12,22 +11,13 @@ from click.testing import CliRunner
 
 from costspine.cli import cli
 
-ROOT = Path(__file__).resolve().parents[2]
-CHANCELLOR = str(ROOT / "scenarios" / "examples" / "hiv_chancellor.toml")
+import helpers
+from helpers import invoke, read_csv
+
+CHANCELLOR = str(helpers.CHANCELLOR)
 
 PSA_FILES = {"results.csv", "parameters.csv", "draws.npz", "summary.json", "ceac.csv", "ceaf.csv", "evpi.csv",
              "ce_plane.csv", "convergence.csv", "manifest.json", "chunks"}
-
-
-def invoke(*args):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
-
-
-def read_csv(path):
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
 
 
 @pytest.fixture(scope="module")

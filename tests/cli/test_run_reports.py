@@ -11,23 +11,17 @@ import struct
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 openpyxl = pytest.importorskip("openpyxl")
 pytest.importorskip("matplotlib")
 
 from costspine.cli import cli  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
-CHANCELLOR = ROOT / "scenarios" / "examples" / "hiv_chancellor.toml"
+from helpers import CHANCELLOR, ROOT, edit  # noqa: E402
+
 BASE = CHANCELLOR.read_text(encoding="utf-8")
 INJECTIONS = ('=HYPERLINK("http://example.com","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)")
 EXCEL_DIGITS = 1e-15  # Excel keeps 15 significant digits; openpyxl may drop a 17th
-
-
-def edit(old: str, new: str, text: str) -> str:
-    assert text.count(old) == 1, f"test setup: {old!r} must occur exactly once"
-    return text.replace(old, new)
 
 
 def hostile_chancellor(tmp_path: Path) -> Path:
@@ -45,11 +39,6 @@ def hostile_chancellor(tmp_path: Path) -> Path:
     path = tmp_path / "hostile.toml"
     path.write_text(text, encoding="utf-8")
     return path
-
-
-@pytest.fixture(scope="module")
-def runner():
-    return CliRunner()
 
 
 def run(runner, *args):

@@ -24,7 +24,6 @@ validate and draw sensibly.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,10 +31,12 @@ import pytest
 import costspine
 from costspine.analysis.cea import compute_result_cea
 from costspine.model.inputs import build_model_inputs
-from costspine.simulate.cohort import run_cohort
 from costspine.params import draw_parameters
+from costspine.simulate.cohort import run_cohort
 
-SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "examples" / "hiv_chancellor.toml"
+from helpers import CHANCELLOR
+
+SCENARIO = CHANCELLOR
 
 # Published results (Briggs et al. 2006, ch. 2; /work/shared/golden/hiv_chancellor.md).
 PUBLISHED_COST = {"mono": ("44663.45", 2), "comb": ("50601.65", 2)}

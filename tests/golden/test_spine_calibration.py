@@ -20,14 +20,14 @@ move a target.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from costspine import load_scenario, run_cohort
 
-SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "spine" / "base_case.toml"
+from helpers import SPINE
+
+SCENARIO = SPINE / "base_case.toml"
 
 # Mean ODI (0-100) at baseline, 3 months, 12 months: T1.13/T1.16/T1.21 (UC), T1.11/T1.14/T1.19
 # (ICE), T1.12/T1.15/T1.20 (IPT).

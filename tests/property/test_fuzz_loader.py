@@ -17,17 +17,16 @@ import copy
 import math
 import re
 import tomllib
-from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from costspine.errors import ScenarioError
 from costspine.model.inputs import build_model_inputs
 from costspine.scenario.load import load_scenario
 
-CHANCELLOR = Path(__file__).resolve().parents[2] / "scenarios" / "examples" / "hiv_chancellor.toml"
+from helpers import CHANCELLOR
+
 BASE = tomllib.loads(CHANCELLOR.read_text(encoding="utf-8"))
 
 

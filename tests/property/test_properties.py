@@ -13,16 +13,16 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from costspine.analysis.cea import compute_result_cea
-from costspine.analysis.cea import compute_cea
-from costspine.model.inputs import build_model_inputs
-from costspine.simulate.cohort import run_cohort, simulate_inputs
+from costspine.analysis.cea import compute_cea, compute_result_cea
 from costspine.engines.outcomes import cycle_weights
+from costspine.model.inputs import build_model_inputs
 from costspine.params import draw_parameters
 from costspine.scenario.load import load_scenario
+from costspine.simulate.cohort import run_cohort, simulate_inputs
+
+from helpers import write
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 unit = st.floats(0.0, 1.0, allow_nan=False)
@@ -124,9 +124,7 @@ _counter = itertools.count()
 
 
 def load(folder, text):
-    path = folder / f"model_{next(_counter)}.toml"
-    path.write_text(text, encoding="utf-8")
-    return load_scenario(path)
+    return load_scenario(write(folder, text, f"model_{next(_counter)}.toml"))
 
 
 # ------------------------------------------------------------------------------------------------

@@ -1,19 +1,19 @@
 """The calibration recovers known parameters from targets simulated by the model itself."""
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from costspine.bayes.predictive import predict_targets
-from costspine.scenario.evidence import load_evidence
 from costspine.model.inputs import base_case_parameters
-from costspine.simulate.cohort import run_cohort
+from costspine.scenario.evidence import load_evidence
 from costspine.scenario.load import load_scenario
+from costspine.simulate.cohort import run_cohort
 
-ROOT = Path(__file__).resolve().parents[2]
-HIV = ROOT / "scenarios" / "examples" / "hiv_chancellor.toml"
+from helpers import CHANCELLOR
+
+HIV = CHANCELLOR
 
 
 @pytest.mark.slow

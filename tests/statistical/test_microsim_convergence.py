@@ -15,39 +15,25 @@ Fixed seeds make every test deterministic; with other seeds they pass with the s
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy import special
 
+from costspine.scenario.load import load_scenario
 from costspine.simulate.cohort import run_cohort
 from costspine.simulate.microsim import run_microsim
-from costspine.scenario.load import load_scenario
 
-ROOT = Path(__file__).resolve().parents[2]
-SICK_SICKER = ROOT / "scenarios" / "examples" / "sick_sicker.toml"
-SPINE = ROOT / "scenarios" / "spine" / "base_case.toml"
-SPINE_MICROSIM = ROOT / "scenarios" / "spine" / "base_case_microsim.toml"
+import helpers
+from helpers import SICK_SICKER, analysis_toml, settings_toml, write
+
+SPINE = helpers.SPINE / "base_case.toml"
+SPINE_MICROSIM = helpers.SPINE / "base_case_microsim.toml"
 Z = 3.0
 
-HEADER = """
-[settings]
-cycle_length = 1
-cycle_unit = "month"
-n_cycles = {n_cycles}
-discount_costs = 0.04
-discount_outcomes = 0.015
-cycle_correction = "{correction}"
-currency = "USD"
-price_year = 2025
-
-[analysis]
-effect = "qalys"
-comparator = "a"
-wtp = [20000, 50000]
-"""
+HEADER = settings_toml("{n_cycles}", cycle_unit="month", discount_costs=0.04, discount_outcomes=0.015,
+                       cycle_correction="{correction}") + analysis_toml(wtp=[20000, 50000])
 
 # Time-dependent transitions, entry costs, indicators, services, Simpson weights, three strategies.
 HOMOGENEOUS = HEADER.format(n_cycles=12, correction="simpson") + """
@@ -240,9 +226,7 @@ def counters_cohort() -> str:
 
 
 def load(tmp_path: Path, text: str, name: str):
-    path = tmp_path / f"{name}.toml"
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return load_scenario(path)
+    return load_scenario(write(tmp_path, text, f"{name}.toml"))
 
 
 def is_homogeneous(scenario) -> bool:

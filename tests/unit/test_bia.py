@@ -6,12 +6,11 @@ import copy
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from costspine.analysis.bia import build_population, compute_budget, episodes_from_rate, summarize_budget
-from costspine.scenario.budget_impact import build_mix, find_budget_impact_problems, uptake_curve
 from costspine.errors import ScenarioError, UsageError
+from costspine.scenario.budget_impact import build_mix, find_budget_impact_problems, uptake_curve
 
 STRATEGIES = ["usual_care", "ice", "ipt"]
 CATEGORIES = ["imaging", "injections", "specialist_visits", "therapy_sessions", "primary_care"]

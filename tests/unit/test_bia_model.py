@@ -9,58 +9,25 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from datetime import UTC
 
 import numpy as np
 import pytest
 
 from costspine.analysis.bia_run import compute_bia
-from costspine.scenario.budget_impact import read_bia_spec
 from costspine.cli.bia import run_bia_command
 from costspine.errors import AnalysisError, ScenarioError, UsageError
 from costspine.model.inputs import evaluate_parameters
-from costspine.simulate.cohort import run_cohort
+from costspine.scenario.budget_impact import read_bia_spec
 from costspine.scenario.load import load_scenario
+from costspine.simulate.cohort import run_cohort
 
-# A pathway model whose per-episode costs are known by hand. Annual cycles, end-of-cycle counting:
-# an episode starts in `start`, spends cycle 1 in `y1` and cycle 2 in `y2`, then is `done`.
-# usual_care costs c_y1 (100) in its first year after entry and c_y2 (50) in its second;
-# ice costs 300 and then 0. One MRI per episode in its first year under usual care, none under ice.
-MODEL = """
-[model]
-name = "toy"
-title = "Toy pathway"
+from helpers import pathway_toml
 
-[settings]
-cycle_length = 1
-cycle_unit = "year"
-n_cycles = 2
-discount_costs = 0.03
-discount_outcomes = 0.03
-cycle_correction = "none"
-currency = "USD"
-price_year = 2025
-
-[analysis]
-effect = "qalys"
-comparator = "usual_care"
-wtp = [100000]
-
-[states]
-start = { initial = 1 }
-y1 = { initial = 0 }
-y2 = { initial = 0 }
-done = { initial = 0 }
-
-[strategies.usual_care]
-[strategies.ice]
-
-[parameters.c_y1]
-value = 100
-distribution = "gamma"
-mean = 100
-sd = @SD@
-source = "assumption"
-
+# The toy pathway model of tests/helpers.py (per-episode costs known by hand: usual care 100 then
+# 50, ICE 300 then 0), with c_y2 a parameter and one MRI per episode in its first year under usual
+# care, none under ice.
+MODEL = pathway_toml(sd="@SD@", c_y2='"c_y2"', parameters="""
 [parameters.c_y2]
 value = 50
 source = "assumption"
@@ -68,21 +35,7 @@ source = "assumption"
 [parameters.n_mri]
 value = 1
 source = "assumption"
-
-[transitions]
-start = { y1 = 1 }
-y1 = { y2 = 1 }
-y2 = { done = 1 }
-done = { done = 1 }
-
-[costs.care]
-category = "imaging"
-values = { y1 = "c_y1", y2 = "c_y2" }
-
-[strategies.ice.costs.care]
-category = "imaging"
-values = { y1 = 300 }
-
+""", rewards="""
 [costs.visits]
 category = "primary_care"
 values = { y1 = 0 }
@@ -93,10 +46,7 @@ values = { y1 = "n_mri" }
 
 [strategies.ice.services.mri]
 values = { y1 = 0 }
-
-[outcomes.qalys]
-values = { y1 = 0.7, y2 = 0.8, done = 0.9 }
-"""
+""")
 
 SECTION = """
 [budget_impact]
@@ -445,14 +395,14 @@ def test_a_policy_missing_a_name_a_service_uses_is_a_problem(tmp_path):
 
 
 def test_run_command_writes_nothing_when_a_scenario_is_invalid(tmp_path):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     good = write_bia(tmp_path)
     (tmp_path / "plain.toml").write_text(MODEL.replace("@SD@", "10").replace('name = "toy"', 'name = "plain"'))
     out = tmp_path / "out"
     with pytest.raises(ScenarioError, match="plain.toml: budget_impact: missing"):
         run_bia_command([load_scenario(good), load_scenario(tmp_path / "plain.toml")], out_dir=out, argv=[],
-                        started=datetime.now(timezone.utc))
+                        started=datetime.now(UTC))
     assert not out.exists()
 
 

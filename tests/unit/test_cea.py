@@ -10,8 +10,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
-from hypothesis import strategies as st
+from hypothesis import assume, given, strategies as st
 
 from costspine.analysis.cea import DOMINATED, EXTENDED, FRONTIER, compute_cea, compute_frontier, compute_icer
 

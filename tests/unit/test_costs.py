@@ -13,12 +13,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from costspine.catalogue import tables as costs
+from costspine.catalogue.prices import (
+    apply_price_cut,
+    build_price_parameters,
+    inflation_factor,
+    resolve_unit_prices,
+    volume_multiplier,
+)
 from costspine.catalogue.tables import CATEGORIES, load_catalogue, load_cpi, load_payer_multipliers
-from costspine.catalogue.prices import apply_price_cut, build_price_parameters, inflation_factor, resolve_unit_prices, volume_multiplier
 from costspine.errors import ScenarioError, UsageError
 
 DATA = Path(costs.__file__).parent.parent / "data"

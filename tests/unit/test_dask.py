@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,10 +11,10 @@ from costspine.analysis.psa import run_psa
 from costspine.errors import AnalysisError, UsageError
 from costspine.scenario.load import load_scenario
 
+from helpers import CHANCELLOR
+
 distributed = pytest.importorskip("distributed")
 
-ROOT = Path(__file__).resolve().parents[2]
-CHANCELLOR = ROOT / "scenarios" / "examples" / "hiv_chancellor.toml"
 
 
 def same(a, b) -> bool:
@@ -28,11 +27,6 @@ def cluster():
                                   dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
                                   silence_logs=logging.ERROR) as c:
         yield c
-
-
-@pytest.fixture(scope="module")
-def chancellor():
-    return load_scenario(CHANCELLOR)
 
 
 @pytest.fixture(scope="module")

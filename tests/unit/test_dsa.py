@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -12,30 +10,14 @@ from costspine.errors import AnalysisError, UsageError
 from costspine.params import quantile
 from costspine.scenario.load import load_scenario
 
-ROOT = Path(__file__).resolve().parents[2]
-CHANCELLOR = ROOT / "scenarios" / "examples" / "hiv_chancellor.toml"
+from helpers import analysis_toml, settings_toml, write
 
 # One cycle, nobody dies, no discounting: cost of a strategy = its c, effect = its u.
 # ΔNMB(b vs a) = λ·gain − (c_b − c_a); (c strategy) ΔNMB(c vs a) = λ·2·gain − (c_c − c_a).
 MODEL = """
 [model]
 name = "hand"
-
-[settings]
-cycle_length = 1
-cycle_unit = "year"
-n_cycles = 1
-discount_costs = 0.0
-discount_outcomes = 0.0
-cycle_correction = "none"
-currency = "USD"
-price_year = 2025
-
-[analysis]
-effect = "qalys"
-comparator = "a"
-wtp = [1000]
-
+""" + settings_toml(1) + analysis_toml() + """
 [states]
 well = { initial = 1 }
 dead = { initial = 0 }
@@ -104,9 +86,7 @@ source = "test"
 
 @pytest.fixture
 def hand(tmp_path):
-    path = tmp_path / "hand.toml"
-    path.write_text(MODEL % "", encoding="utf-8")
-    return load_scenario(path)
+    return load_scenario(write(tmp_path, MODEL % "", "hand.toml"))
 
 
 def by_name(result):
@@ -207,8 +187,8 @@ def test_invalid_bound_names_parameter_and_value(tmp_path):
     assert "--range 95ci" in message
 
 
-def test_chancellor_dsa_runs_and_ranks_costs_first():
-    r = run_dsa(load_scenario(CHANCELLOR))
+def test_chancellor_dsa_runs_and_ranks_costs_first(chancellor):
+    r = run_dsa(chancellor)
     first = r.tornado()[0]
     assert first["strategy"] == "comb" and first["wtp"] == 5000.0
     assert first["parameter"] == "c_direct_A"

@@ -345,7 +345,10 @@ def test_modules_do_not_import_openpyxl_on_import():
 
 # ------------------------------------------------------------------------------------ validation
 
-def _table(name="t", columns=(Column("a"), Column("b", "number")), rows=(("x", 1.0),)):
+TWO_COLUMNS = (Column("a"), Column("b", "number"))
+
+
+def _table(name="t", columns=TWO_COLUMNS, rows=(("x", 1.0),)):
     return Table(name, columns, rows)
 
 

@@ -7,143 +7,28 @@ Statistical agreement with the cohort model is in tests/statistical/test_microsi
 
 from __future__ import annotations
 
-import json
-import textwrap
-from pathlib import Path
-
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from costspine.cli import cli
 from costspine.engines.microsim import BLOCK, TIME_IN_STATE, TRANSITIONS, build_cdf_rows, draw_uniforms, simulate_chunk
 from costspine.errors import AnalysisError, ScenarioError, UsageError
-from costspine.simulate.microsim import MicrosimResult, build_kernel_inputs, choose_chunk_size, draw_keys, derive_seed_sequence, run_microsim
-from costspine.simulate.cohort import run_cohort_by_group
-from costspine.model.microsim_tables import build_draw_tables
-from costspine.model.inputs import build_model_inputs, evaluate_parameters
-from costspine.simulate.cohort import run_cohort, simulate_inputs
 from costspine.model.groups import build_groups
+from costspine.model.inputs import build_model_inputs, evaluate_parameters
+from costspine.model.microsim_tables import build_draw_tables
 from costspine.scenario.load import load_scenario
+from costspine.simulate.cohort import run_cohort, run_cohort_by_group, simulate_inputs
+from costspine.simulate.microsim import (
+    MicrosimResult,
+    build_kernel_inputs,
+    choose_chunk_size,
+    derive_seed_sequence,
+    draw_keys,
+    run_microsim,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-SICK_SICKER = ROOT / "scenarios" / "examples" / "sick_sicker.toml"
+from helpers import RICH_MICROSIM, write
 
-# Everything the kernel can do at once: two attributes (one conditional on the other), three kinds
-# of history, time-dependent transitions, entry costs, discounting, half-cycle correction,
-# indicators and services, three strategies.
-RICH = """
-[model]
-name = "rich"
-
-[settings]
-cycle_length = 1
-cycle_unit = "month"
-n_cycles = 9
-discount_costs = 0.05
-discount_outcomes = 0.03
-cycle_correction = "half-cycle"
-currency = "USD"
-price_year = 2025
-
-[analysis]
-effect = "qalys"
-comparator = "a"
-wtp = [1000, 50000]
-
-[population.attributes.risk]
-levels = { low = 0.6, high = 0.4 }
-source = "test"
-
-[population.attributes.age]
-distribution = "normal"
-mean = "where(risk_high, 60, 45)"
-sd = 12
-bands = [18, 50, 70, 100]
-source = "test"
-
-[population.attributes.widespread]
-share = "where(risk_high, 0.5, 0.2)"
-source = "test"
-
-[microsimulation]
-individuals = 3000
-
-[microsimulation.history.tis]
-kind = "time_in_state"
-max = 3
-cohort = 0
-
-[microsimulation.history.relapses]
-kind = "transitions"
-from = ["well"]
-to = ["sick", "worse"]
-max = 2
-cohort = 0
-
-[microsimulation.history.shots]
-kind = "events"
-probability = { sick = "p_shot", worse = "min(1, 2 * p_shot)" }
-max = 2
-cohort = 0
-
-[states]
-well = { initial = "where(widespread, 0.3, 0.6)" }
-sick = { initial = "where(widespread, 0.5, 0.3)" }
-worse = { initial = "where(widespread, 0.2, 0.1)" }
-dead = { initial = 0 }
-
-[strategies.a]
-values = { hr = "1" }
-
-[strategies.b]
-values = { hr = "where(cycle <= 3, 1.5, 1.1)" }
-
-[strategies.c]
-values = { hr = "1.3 + 0.1 * shots" }
-
-[parameters.p_shot]
-value = 0.2
-source = "test"
-
-[parameters.p_rec]
-value = 0.25
-source = "test"
-
-[transitions]
-well = { well = "rest", sick = "0.1 * (1 + 0.5 * relapses)", dead = "0.002 * exp(0.05 * (age - 50))" }
-sick = { well = "min(0.9, p_rec * hr * where(risk_high, 0.7, 1) * (1 + 0.2 * tis))", sick = "rest", worse = "0.05 + 0.03 * shots", dead = 0.004 }
-worse = { sick = "0.1 * hr", worse = "rest", dead = "0.01 * (1 + widespread)" }
-dead = { dead = 1 }
-
-[costs.care]
-category = "care"
-values = { well = 10, sick = "100 + 20 * tis", worse = "300 * (1 + 0.1 * age / 50)" }
-on_entry = { worse = 500, dead = 1000 }
-
-[costs.shots]
-category = "shots"
-values = { sick = "p_shot * 800", worse = "min(1, 2 * p_shot) * 800" }
-
-[outcomes.qalys]
-values = { well = "0.9 * cycle_years", sick = "(0.7 - 0.05 * widespread) * cycle_years", worse = "0.4 * cycle_years" }
-
-[outcomes.life_years]
-values = { well = "cycle_years", sick = "cycle_years", worse = "cycle_years" }
-
-[indicators.severity]
-values = { well = 1, sick = "2 + relapses", worse = 3 }
-
-[services.visits]
-values = { sick = 1, worse = 2 }
-on_entry = { sick = 1 }
-"""
-
-
-def write(tmp_path: Path, text: str, name: str = "model.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
+RICH = RICH_MICROSIM.read_text(encoding="utf-8")  # tests/scenarios/microsim_rich.toml
 
 
 @pytest.fixture(scope="module")
@@ -543,62 +428,14 @@ def test_bad_probabilities_name_strategy_cycle_group_and_history(tmp_path):
                      n_individuals=100, seed=1)
 
 
-def test_the_number_of_individuals_and_the_seed_are_required(tmp_path):
+def test_the_number_of_individuals_and_the_seed_are_required(tmp_path, sick_sicker):
     assert RICH.count("[microsimulation]\nindividuals = 3000\n") == 1
     scenario = load_scenario(write(tmp_path, RICH.replace("[microsimulation]\nindividuals = 3000\n", "")))
     with pytest.raises(UsageError, match="--individuals"):
         run_microsim(scenario, seed=1)
     with pytest.raises(UsageError, match="seed"):
         run_microsim(scenario, n_individuals=100)
-    assert run_microsim(load_scenario(SICK_SICKER), seed=1, backend="numba").n_individuals == 100_000  # the file's
-
-
-# --------------------------------------------------------------------------------------------
-# Command line
-
-
-def test_cli_run_microsim_writes_mcse(tmp_path):
-    out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["run", str(SICK_SICKER), "--method", "microsim", "--individuals", "3000",
-                                      "--seed", "11", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert "Monte Carlo standard errors (3,000 individuals per strategy" in result.output
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["microsimulation"]["individuals"] == 3000 and summary["microsimulation"]["seed"] == 11
-    assert summary["microsimulation"]["strategies"]["treatment"]["incremental_cost_se"] > 0
-    assert (out / "mcse.csv").read_text().startswith("strategy,quantity,mean,mcse")
-    assert json.loads((out / "manifest.json").read_text())["seed"] == 11
-    again = tmp_path / "again"
-    CliRunner().invoke(cli, ["run", str(SICK_SICKER), "--method", "microsim", "--individuals", "3000", "--seed", "11",
-                             "--out", str(again)])
-    assert (again / "results.csv").read_text() == (out / "results.csv").read_text()
-
-
-def test_cli_individuals_without_microsim_is_a_usage_error(tmp_path):
-    result = CliRunner().invoke(cli, ["run", str(SICK_SICKER), "--individuals", "100", "--out", str(tmp_path / "o")])
-    assert result.exit_code == 2
-    assert "--individuals applies to --method microsim only" in result.output
-
-
-def test_cli_validate_accepts_a_population_scenario(tmp_path):
-    path = write(tmp_path, RICH)
-    result = CliRunner().invoke(cli, ["validate", str(path)])
-    assert result.exit_code == 0, result.output
-    bad = write(tmp_path, RICH.replace('worse = "0.05 + 0.03 * shots"', 'worse = "0.05 + 0.5 * shots * risk_high"'), "bad.toml")
-    result = CliRunner().invoke(cli, ["validate", str(bad)])
-    assert result.exit_code == 3 and "shots=2" in result.output
-
-
-def test_cli_psa_microsim_simulates_individuals_per_draw(tmp_path):
-    out = tmp_path / "psa"
-    result = CliRunner().invoke(cli, ["psa", str(SICK_SICKER), "--draws", "4", "--method", "microsim", "--individuals", "2048",
-                                      "--seed", "5", "--out", str(out), "--quiet"])
-    assert result.exit_code == 0, result.output
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["method"] == "microsim" and summary["individuals"] == 2048
-    # Sick-Sicker has no distributions: the draws differ only by Monte Carlo noise, each its own individuals
-    costs = summary["strategies"]["no_treatment"]["cost_total"]
-    assert 0 < costs["sd"] < 0.05 * costs["mean"]
+    assert run_microsim(sick_sicker, seed=1, backend="numba").n_individuals == 100_000  # the file's
 
 
 def test_the_compiled_kernel_uses_the_engines_history_codes():

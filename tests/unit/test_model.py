@@ -6,38 +6,25 @@ Small scenarios are written as TOML here; expected numbers come from hand formul
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from costspine.errors import AnalysisError, ScenarioError
 from costspine.model.inputs import base_case_parameters, build_model_inputs
-from costspine.simulate.cohort import run_cohort
 from costspine.params import draw_parameters
 from costspine.scenario.load import load_scenario
+from costspine.simulate.cohort import run_cohort
+
+from helpers import analysis_toml, settings_toml, write
 
 
 def settings(n_cycles=3, correction="none", discount_costs=0.0, discount_outcomes=0.0, cycle_length=1, unit="year"):
-    return f'''
-[settings]
-cycle_length = {cycle_length}
-cycle_unit = "{unit}"
-n_cycles = {n_cycles}
-discount_costs = {discount_costs}
-discount_outcomes = {discount_outcomes}
-cycle_correction = "{correction}"
-currency = "EUR"
-price_year = 2024
-'''
+    return settings_toml(n_cycles, cycle_length=cycle_length, cycle_unit=unit, discount_costs=discount_costs,
+                         discount_outcomes=discount_outcomes, cycle_correction=correction, currency="EUR", price_year=2024)
 
 
-ANALYSIS = '''
-[analysis]
-effect = "life_years"
-comparator = "old"
-wtp = [1000]
-'''
+ANALYSIS = analysis_toml(effect="life_years", comparator="old", wtp=[1000])
 
 TWO_STATE = '''
 [states]
@@ -73,9 +60,7 @@ values = { alive = "cycle_years" }
 
 
 def load(tmp_path, text, name="model.toml"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return load_scenario(path)
+    return load_scenario(write(tmp_path, text, name))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -282,8 +267,8 @@ def test_psa_run_does_not_mutate_the_draws(tmp_path):
     np.testing.assert_allclose(single.total_cost[0], r.total_cost[d], rtol=1e-13)
 
 
-def test_base_case_parameters():
-    s = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "examples" / "hiv_chancellor.toml")
+def test_base_case_parameters(chancellor):
+    s = chancellor
     base = base_case_parameters(s)
     assert base["p_AB"] == pytest.approx([350 / 1734])
     assert base["rr"] == pytest.approx([0.509])

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
-from costspine.engines.outcomes import compute_entry_rewards, compute_state_rewards, cycle_weights, discount_factors, point_index, split_by_cycle, total_rewards
+from costspine.engines.outcomes import (
+    compute_entry_rewards,
+    compute_state_rewards,
+    cycle_weights,
+    discount_factors,
+    point_index,
+    split_by_cycle,
+    total_rewards,
+)
 
 CORRECTIONS = ["none", "half-cycle", "simpson"]
 

@@ -9,15 +9,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from costspine.analysis.psa import CHUNK_SIZE, ChunkStore, chunk_seed_sequence, compute_chunk, draw_chunk_parameters, plan_chunks, run_psa, sampled_parameter_names
-from costspine.errors import AnalysisError, UsageError
-from costspine.simulate.cohort import run_cohort
+from costspine.analysis.psa import (
+    CHUNK_SIZE,
+    ChunkStore,
+    chunk_seed_sequence,
+    compute_chunk,
+    draw_chunk_parameters,
+    plan_chunks,
+    run_psa,
+    sampled_parameter_names,
+)
 from costspine.analysis.psa_summary import PSADraws, compute_evppi_rows, draws_from_result, parse_evppi_groups, summarize_psa
 from costspine.cli.options import parse_wtp
+from costspine.errors import AnalysisError, UsageError
 from costspine.scenario.load import load_scenario
+from costspine.simulate.cohort import run_cohort
 
-ROOT = Path(__file__).resolve().parents[2]
-CHANCELLOR = ROOT / "scenarios" / "examples" / "hiv_chancellor.toml"
+from helpers import analysis_toml, settings_toml, write
 
 # Linear in every random parameter (transitions fixed): E[cost(θ)] = cost(E[θ]).
 # Strategy b costs c_b instead of c_a and adds `gain` to the utility; `noise` is ignored by the model.
@@ -25,22 +33,7 @@ TOY = """
 [model]
 name = "toy"
 title = "Toy linear model"
-
-[settings]
-cycle_length = 1
-cycle_unit = "year"
-n_cycles = {n_cycles}
-discount_costs = 0.0
-discount_outcomes = 0.0
-cycle_correction = "none"
-currency = "USD"
-price_year = 2025
-
-[analysis]
-effect = "qalys"
-comparator = "a"
-wtp = [1000, 5000]
-
+""" + settings_toml("{n_cycles}") + analysis_toml(wtp=[1000, 5000]) + """
 [states]
 well = {{ initial = 1 }}
 dead = {{ initial = 0 }}
@@ -99,9 +92,7 @@ values = {{ well = "u_tx * cycle_years" }}
 
 
 def write_toy(tmp_path: Path, *, n_cycles=5, p_die="0.1", extra_params="", name="toy.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(TOY.format(n_cycles=n_cycles, p_die=p_die, extra_params=extra_params), encoding="utf-8")
-    return path
+    return write(tmp_path, TOY.format(n_cycles=n_cycles, p_die=p_die, extra_params=extra_params), name)
 
 
 @pytest.fixture
@@ -164,8 +155,8 @@ def test_sampled_parameters_leave_out_fixed_and_include_derived(tmp_path):
     assert np.allclose(r.parameter("c_sum"), r.parameter("c_a") + r.parameter("c_b"))
 
 
-def test_dirichlet_rows_sum_to_one_and_correlations_follow_the_copula(tmp_path):
-    scenario = load_scenario(CHANCELLOR)
+def test_dirichlet_rows_sum_to_one_and_correlations_follow_the_copula(tmp_path, chancellor):
+    scenario = chancellor
     r = run_psa(scenario, 3000, seed=3)
     row = sum(r.parameter(n) for n in ("p_AA", "p_AB", "p_AC", "p_AD"))
     assert np.allclose(row, 1.0)
@@ -272,8 +263,8 @@ def test_chunk_store_clear_touches_only_its_files(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
 
 
-def test_option_errors():
-    s = load_scenario(CHANCELLOR)
+def test_option_errors(chancellor):
+    s = chancellor
     with pytest.raises(UsageError, match="not both"):
         run_psa(s, 10, seed=1, workers=2, scheduler="tcp://127.0.0.1:1")
     with pytest.raises(UsageError, match="method"):
@@ -421,8 +412,8 @@ def test_result_summary_and_frame(toy):
     assert re.search(r"\bb\b", text)
 
 
-def test_microsimulation_psa_chunks_are_reproducible_alone():
-    s = load_scenario(ROOT / "scenarios" / "examples" / "sick_sicker.toml")
+def test_microsimulation_psa_chunks_are_reproducible_alone(sick_sicker):
+    s = sick_sicker
     r = run_psa(s, 50, seed=2, chunk_size=20, method="microsim", individuals=64)
     alone = compute_chunk(s, seed=2, chunk=2, start=40, stop=50, method="microsim", individuals=64)
     assert np.array_equal(alone["costs"], r.costs[40:]) and np.array_equal(alone["parameters"], r.parameters[40:])

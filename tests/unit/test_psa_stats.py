@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from hypothesis.extra.numpy import arrays
 
-from costspine.analysis.decision import compute_ceac, compute_ceaf, compute_evpi, compute_evpi_from_net_benefit, compute_mc_convergence, compute_net_benefit, population_evpi, summarize_draws, summarize_incremental
+from costspine.analysis.decision import (
+    compute_ceac,
+    compute_ceaf,
+    compute_evpi,
+    compute_evpi_from_net_benefit,
+    compute_mc_convergence,
+    compute_net_benefit,
+    population_evpi,
+    summarize_draws,
+    summarize_incremental,
+)
 from costspine.errors import AnalysisError, UsageError
 
 # Four draws, two strategies (A = 0, B = 1).

@@ -8,22 +8,20 @@ import math
 import subprocess
 import sys
 import textwrap
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 
 from costspine.model.inputs import evaluate_parameters
-from costspine.simulate.cohort import run_cohort
 from costspine.reports import build, build_compare
 from costspine.reports.manifest import build_manifest
 from costspine.reports.run_summary import parameter_rows, summarize_result
-from costspine.scenario.types import Settings
 from costspine.scenario.load import load_scenario
+from costspine.scenario.types import Settings
+from costspine.simulate.cohort import run_cohort
 
-ROOT = Path(__file__).resolve().parents[2]
-CHANCELLOR = ROOT / "scenarios" / "examples" / "hiv_chancellor.toml"
+from helpers import CHANCELLOR, ROOT
 
 # Three strategies so that one dominates, one is dominated; a commercial payer so prices are
 # derived parameters (catalogue price x payer multiplier); an ODI-like indicator; text that a
@@ -143,13 +141,13 @@ CUT = textwrap.dedent('''
 def manifest_for(scenarios, outputs=("summary.json", "run.xlsx")) -> dict:
     inputs = list(dict.fromkeys(f for s in scenarios for f in s.files))
     return build_manifest(command="run", argv=["/usr/bin/costspine", "run", *(str(s.path) for s in scenarios)],
-                          inputs=inputs, seed=None, started=datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+                          inputs=inputs, seed=None, started=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
                           outputs=list(outputs))
 
 
 @pytest.fixture(scope="module")
-def hiv():
-    result = run_cohort(load_scenario(CHANCELLOR))
+def hiv(chancellor):
+    result = run_cohort(chancellor)
     return result, summarize_result(result)
 
 
@@ -344,7 +342,7 @@ def test_run_reading_names_the_icer_the_best_strategy_and_the_money_basis(hiv, m
     assert reading[0].endswith("it dominates usual care.") and reading[1].endswith("it is dominated by usual care.")
     assert any(s.startswith("Off the efficiency frontier: Usual care (dominated); IPT (dominated)") for s in reading)
     odi = summary["strategies"]["ice"]["indicators"]["odi"]["1"]
-    assert f"Mean ODI (0-100) at 1 year: usual care" in reading[-1] and f"ICE {odi:.1f}" in reading[-1]
+    assert "Mean ODI (0-100) at 1 year: usual care" in reading[-1] and f"ICE {odi:.1f}" in reading[-1]
 
 
 @pytest.mark.parametrize("n_cycles, length, unit, expected", [
@@ -458,12 +456,12 @@ def test_money_basis_and_report_times_in_words(mini, hiv):
 # PSA workbook: the CE plane is capped, the headline is the summary
 
 
-def test_psa_workbook_caps_the_plane_and_reads_the_summary():
+def test_psa_workbook_caps_the_plane_and_reads_the_summary(chancellor):
     from costspine.analysis.psa import run_psa
     from costspine.analysis.psa_summary import draws_from_result, summarize_psa
     from costspine.reports import build_analyses
 
-    scenario = load_scenario(CHANCELLOR)
+    scenario = chancellor
     draws = draws_from_result(run_psa(scenario, 1500, seed=3))
     summary, tables = summarize_psa(draws, wtp=scenario.analysis.wtp)
     book = build_analyses.build_psa_workbook(scenario, draws, summary=summary, tables=tables, manifest={})

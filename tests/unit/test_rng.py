@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from costspine._rng import (DRAW_BLOCK, MICROSIMULATION, PARAMETERS, draw_blocks, path_key, seed_sequence,
-                            stream)
+from costspine._rng import DRAW_BLOCK, MICROSIMULATION, PARAMETERS, draw_blocks, path_key, seed_sequence, stream
 from costspine.analysis.bia_run import compute_bia
 from costspine.analysis.psa import CHUNK_STREAM_KEY, chunk_seed_sequence, run_psa, sampled_parameter_names
 from costspine.params import Correlation, ParameterSpec, draw_parameter_range, draw_parameters

@@ -15,7 +15,8 @@ import pytest
 from costspine.errors import ExitCode, ScenarioError
 from costspine.scenario.load import load_scenario
 
-CHANCELLOR = Path(__file__).resolve().parents[2] / "scenarios" / "examples" / "hiv_chancellor.toml"
+import helpers
+from helpers import CHANCELLOR, write
 
 MINI = '''
 [model]
@@ -92,16 +93,8 @@ values = { well = "u_well * cycle_years", sick = "0.6 * cycle_years" }
 '''
 
 
-def write(tmp_path: Path, text: str, name: str = "scenario.toml") -> Path:
-    path = tmp_path / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def edit(old: str, new: str, text: str = MINI) -> str:
-    assert text.count(old) == 1, f"test setup: {old!r} must occur exactly once"
-    return text.replace(old, new)
+    return helpers.edit(old, new, text)
 
 
 def problems(path: Path) -> list:
@@ -450,7 +443,7 @@ x = "age"
 y = "qx"
 '''
     s = load_scenario(write(tmp_path, text))
-    assert list(s.tables["qx"](([0, 49.9, 50, 75, 200]))) == [0.01, 0.01, 0.02, 0.02, 0.5]  # step
+    assert list(s.tables["qx"]([0, 49.9, 50, 75, 200])) == [0.01, 0.01, 0.02, 0.02, 0.5]  # step
 
 
 # ------------------------------------------------------------------------------------------------

@@ -8,17 +8,15 @@ checked in tests/golden/test_spine_calibration.py.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from costspine import load_scenario, run_cohort
 from costspine.model.inputs import base_case_parameters, build_model_inputs, evaluate_parameters
 from costspine.params import draw_parameters
 
-SPINE = Path(__file__).resolve().parents[2] / "scenarios" / "spine"
+from helpers import SPINE
+
 # The pathway-model files (other files in the folder, e.g. microsimulation and budget-impact
 # variants, extend these and are tested with their own features).
 OWN_FILES = ("base_case", "base_case_5y", "commercial", "injection_cut_25", "injection_cut_50", "injection_cut_100",
@@ -347,30 +345,3 @@ def test_psa_draws_give_valid_probabilities_and_finite_results(scenarios, name):
     assert np.all(np.isfinite(result.outcomes))
     i = result.indicator_names.index("odi")
     assert np.all((result.indicators[..., i] >= 0) & (result.indicators[..., i] <= 100))
-
-
-# --------------------------------------------------------------------------------------------
-# Command line
-
-
-def test_run_prints_the_side_by_side_comparison_with_odi(tmp_path):
-    from costspine.cli import cli
-
-    out = CliRunner().invoke(cli, ["run", str(BASE), str(SPINE / "injection_cut_50.toml"), "--out", str(tmp_path / "run")])
-    assert out.exit_code == 0, out.output
-    text = out.output
-    assert "Scenario comparison" in text
-    for needle in ("spine_base_case / usual_care", "spine_injection_cut_50 / ice", "injections", "qalys",
-                   "odi 0 y", "odi 0.25 y", "odi 1 y"):
-        assert needle in text, needle
-    assert (tmp_path / "run" / "summary.json").exists()
-
-
-def test_run_of_the_base_case_shows_odi_at_3_and_12_months_and_incremental_results(tmp_path):
-    from costspine.cli import cli
-
-    out = CliRunner().invoke(cli, ["run", str(BASE), "--out", str(tmp_path / "run")])
-    assert out.exit_code == 0, out.output
-    for needle in ("Incremental results vs Usual care", "Mean odi over time", "0.25 y", "1 y", "intervention (USD)", "qalys"):
-        assert needle in out.output, needle
-    assert (tmp_path / "run" / "trajectory.csv").exists()
