@@ -20,7 +20,7 @@ Example
 >>> manifest = build_manifest(command="run", argv=[], inputs=[], started=datetime.now(UTC), outputs=[])
 >>> book = build_run_workbook(result, summary=summary, manifest=manifest)
 >>> book.sheet_names
-('Summary', 'Inputs', 'Costs', 'Net benefit', 'About')
+('Summary', 'Inputs', 'Costs', 'Incremental', 'Net benefit', 'Trace', 'About')
 """
 
 from __future__ import annotations
