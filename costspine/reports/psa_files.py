@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine._files import write_atomic, write_csv, write_json
+from costspine._files import write_atomic, write_atomic_with, write_csv, write_json
 from costspine.analysis.psa_summary import (
     DRAWS_FILE,
     PSADraws,
-    _encode_draws,
+    save_draws,
     wtp_key,  # noqa: F401 (reports read it from here)
 )
 
@@ -71,7 +71,7 @@ def write_psa_files(draws: PSADraws, out_dir: Path, *, summary: dict, tables: di
     this run wrote).
     """
     out_dir = Path(out_dir)
-    written = [write_atomic(out_dir / DRAWS_FILE, _encode_draws(draws))]
+    written = [write_atomic_with(out_dir / DRAWS_FILE, lambda handle: save_draws(draws, handle))]
     if csv:
         written.append(write_matrix_csv(out_dir / "results.csv", *_draw_table(draws)))
         written.append(write_matrix_csv(out_dir / "parameters.csv", ["draw", *draws.parameter_names],
