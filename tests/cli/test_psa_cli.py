@@ -168,6 +168,7 @@ def test_voi_reads_the_psa_results(psa_dir, tmp_path):
     assert manifest["inputs"][0]["path"].endswith("draws.npz")
 
 
+@pytest.mark.slow
 def test_voi_population_and_gp(psa_dir, tmp_path):
     out, _ = psa_dir
     result = invoke("voi", out, "--evppi", "rr", "--method", "gp", "--wtp", "10000", "--population", 200,
