@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_commands import REFERENCE, ROOT, measure  # noqa: E402
+from bench_commands import REFERENCE, ROOT, measure
 
 SPINE = "scenarios/spine/base_case.toml"
 HIV = "scenarios/examples/hiv_chancellor.toml"
