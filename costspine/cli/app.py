@@ -209,8 +209,8 @@ def bia(scenarios, members, years, draws, seed, out_dir, xlsx_path, quiet):
     loaded = _load_all(scenarios)
     out_dir = out_dir or default_out_dir([s.name for s in loaded], "bia")
     text = run_bia_command(loaded, members=members, years=years, draws=draws, seed=seed, out_dir=out_dir,
-                           argv=sys.argv, started=started, progress=lambda line: click.echo(line, err=True),
-                           xlsx_path=xlsx_path)
+                           argv=sys.argv, started=started,
+                           progress=None if quiet else lambda line: click.echo(line, err=True), xlsx_path=xlsx_path)
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")
