@@ -120,7 +120,7 @@ def simulate_chunk_compiled(n_cycles, group_cum, init_map, init_cdf,
                         for h in range(n_hist):
                             kind = hist_kind[h]
                             if kind == _TIME_IN_STATE:
-                                if new == state:
+                                if hist_moves[h, state, new]:
                                     hist[h] = min(hist[h] + 1, hist_cap[h])
                                 else:
                                     hist[h] = 0

@@ -87,7 +87,10 @@ class KernelInputs(NamedTuple):
     hist_kind, hist_cap : ndarray of int64, shape (H,)
         Counter kind (:data:`TIME_IN_STATE`, :data:`TRANSITIONS`, :data:`EVENTS`) and cap.
     hist_moves : ndarray of bool, shape (H, N, N)
-        For :data:`TRANSITIONS` counters: which moves ``from -> to`` count.
+        For :data:`TRANSITIONS` counters: which moves ``from -> to`` count (+1). For
+        :data:`TIME_IN_STATE` counters: which moves keep counting (+1; any other move resets the
+        counter to 0): the diagonal for time in the current state, every pair within the group for
+        time in a group of states (``states = [...]``).
     reward_map, reward_strides : ndarray of int64, shapes (G,), (H,)
     n_reward_cells : int
         Cells of the reward grid (group × bucket × state) — the last axis of the counts.
@@ -225,7 +228,8 @@ def simulate_chunk(inputs: KernelInputs, *, keys: np.ndarray, start: int, count:
     Per individual and strategy: draw the group by inverse CDF of ``group_cum``, the initial state,
     then for ``t = 1..T``: events (``u < p``) and the next state (first ``j`` with ``u < cdf[j]``)
     from the history at the start of the cycle; then update the counters (time in state: +1 if the
-    state is unchanged, else 0; transition counters: +1 on a counted move; event counters: +1 when
+    move ``from -> to`` keeps counting in ``hist_moves`` — the state is unchanged, or both are in the
+    counter's group of states — else 0; transition counters: +1 on a counted move; event counters: +1 when
     the event happened; all capped) and count the individual in the reward cell of point ``t``.
     """
     if start % BLOCK:
@@ -305,10 +309,11 @@ def _simulate_chunk_numpy(inputs: KernelInputs, keys: np.ndarray, start: int, co
             row = (offsets["trans"][s] + bucket(s, "trans")) * n_states + now
             new = _first_above(trans_cdf[s, p.trans_time[t - 1]], row, draw(uses, s))
             for h in range(n_hist):
+                counted = p.hist_moves[h].ravel().take(now * n_states + new)
                 if p.hist_kind[h] == TIME_IN_STATE:
-                    hist[s, h] = np.where(new == now, np.minimum(hist[s, h] + 1, p.hist_cap[h]), 0)
+                    hist[s, h] = np.where(counted, np.minimum(hist[s, h] + 1, p.hist_cap[h]), 0)
                 elif p.hist_kind[h] == TRANSITIONS:
-                    hist[s, h] = np.minimum(hist[s, h] + p.hist_moves[h].ravel().take(now * n_states + new), p.hist_cap[h])
+                    hist[s, h] = np.minimum(hist[s, h] + counted, p.hist_cap[h])
             for e in range(n_events):
                 h = p.event_hist[e]
                 hist[s, h] = np.minimum(hist[s, h] + fired[e], p.hist_cap[h])

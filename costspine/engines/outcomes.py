@@ -232,7 +232,8 @@ def divide_by_occupancy(weighted: np.ndarray, occupancy: np.ndarray) -> np.ndarr
 
 def accumulate_rewards(trace: np.ndarray, *, factors: RewardFactors, state_costs: np.ndarray, entry_costs: np.ndarray,
                        state_outcomes: np.ndarray, indicator_points: np.ndarray | None, indicator_mask: np.ndarray,
-                       state_services: np.ndarray | None = None, entry_services: np.ndarray | None = None) -> dict:
+                       state_services: np.ndarray | None = None, entry_services: np.ndarray | None = None,
+                       entry_outcomes: np.ndarray | None = None) -> dict:
     """Totals, per-cycle splits and indicator means of a run from its rewards at each trace point.
 
     The one accumulation of the cohort model and the microsimulation: both first compute what
@@ -247,6 +248,9 @@ def accumulate_rewards(trace: np.ndarray, *, factors: RewardFactors, state_costs
         Cost accrued at each point for being in states (:func:`compute_state_rewards`) and for
         entering them (:func:`compute_entry_rewards`; point 0 is zero).
     state_outcomes : ndarray, shape (draw, strategy, cycle + 1, outcome)
+    entry_outcomes : ndarray, shape (draw, strategy, cycle + 1, outcome), optional
+        Outcome accrued at each point for entering states (one-off, e.g. a QALY loss on becoming
+        sick; point 0 is zero), counted and discounted like ``entry_costs``. None: no entry outcomes.
     indicator_points : ndarray, shape (draw, strategy, cycle + 1, indicator), or None
         Occupancy-weighted sum of each indicator at each point (None when there are no indicators).
     indicator_mask : ndarray of bool, shape (indicator, state)
@@ -275,6 +279,9 @@ def accumulate_rewards(trace: np.ndarray, *, factors: RewardFactors, state_costs
         "outcomes": total_rewards(state_outcomes, weights=weights, discount=d_outcomes),
         "outcomes_undiscounted": total_rewards(state_outcomes, weights=weights, discount=ones),
     }
+    if entry_outcomes is not None:
+        out["outcomes"] = out["outcomes"] + total_rewards(entry_outcomes, weights=ones, discount=d_outcomes)
+        out["outcomes_undiscounted"] = out["outcomes_undiscounted"] + entry_outcomes.sum(axis=2)
     if state_services is not None and state_services.shape[-1]:
         out["services_per_cycle"] = split_by_cycle(state_services, correction) + entry_services[:, :, 1:]
     else:

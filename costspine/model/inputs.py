@@ -50,6 +50,8 @@ class ModelInputs:
     transition : ndarray, shape (draw, strategy, time, state, state)
     state_costs, entry_costs : ndarray, shape (draw, strategy, time, state, category)
     state_outcomes : ndarray, shape (draw, strategy, time, state, outcome)
+    entry_outcomes : ndarray, shape (draw, strategy, time, state, outcome), or None
+        One-off outcomes on entering a state (``on_entry`` of ``[outcomes]``, e.g. a QALY loss).
     indicator_values : ndarray, shape (draw, strategy, time, state, indicator)
     indicator_mask : ndarray of bool, shape (indicator, state)
         Which states each indicator averages over.
@@ -67,6 +69,7 @@ class ModelInputs:
     n_draws: int
     state_services: np.ndarray | None = None
     entry_services: np.ndarray | None = None
+    entry_outcomes: np.ndarray | None = None
 
 def base_case_parameters(scenario: Scenario) -> dict[str, np.ndarray]:
     """Base-case value of every non-derived parameter, as arrays of shape (1,)."""
@@ -183,14 +186,15 @@ def build_model_inputs(scenario: Scenario, params: dict[str, np.ndarray] | None 
     state_costs = _reward_array(scenario, spaces, scenario.costs, n_draws, "values", evaluate, group=categories)
     entry_costs = _reward_array(scenario, spaces, scenario.costs, n_draws, "on_entry", evaluate, group=categories)
     state_outcomes = _reward_array(scenario, spaces, scenario.outcomes, n_draws, "values", evaluate)
+    entry_outcomes = _reward_array(scenario, spaces, scenario.outcomes, n_draws, "on_entry", evaluate)
     indicator_values = _reward_array(scenario, spaces, scenario.indicators, n_draws, "values", evaluate)
     mask = build_indicator_mask(scenario)
     state_services = _reward_array(scenario, spaces, scenario.services, n_draws, "values", evaluate)
     entry_services = _reward_array(scenario, spaces, scenario.services, n_draws, "on_entry", evaluate)
-    _check_finite(scenario, {("costs", "category"): (state_costs, entry_costs), ("outcomes", "outcome"): (state_outcomes,),
+    _check_finite(scenario, {("costs", "category"): (state_costs, entry_costs), ("outcomes", "outcome"): (state_outcomes, entry_outcomes),
                              ("indicators", "indicator"): (indicator_values,)}, base_case=base_case)
     return ModelInputs(initial, transition, state_costs, entry_costs, state_outcomes, indicator_values, mask, n_draws,
-                       state_services, entry_services)
+                       state_services, entry_services, entry_outcomes)
 
 def _reward_array(scenario, spaces, rewards, n_draws, part, evaluate, *, group=None) -> np.ndarray:
     """Stack rewards into (draw, strategy, time, state, column); columns are rewards or categories."""

@@ -74,6 +74,8 @@ class DrawTables:
         ``time_in_state``, ``transitions`` or ``events`` per history counter.
     hist_cap : ndarray of int64, shape (H,)
     hist_moves : ndarray of bool, shape (H, N, N)
+        Transition counters: the moves ``from -> to`` that count; time-in-state counters: the moves
+        that keep counting (staying in a state, or moving within the counter's group of states).
     reward_map, reward_strides : ndarray of int64
     state_values, entry_values : ndarray, shape (strategy, time, cell, column)
         Reward per cycle in a reward cell / on entering it (columns: :class:`Columns`).
@@ -343,6 +345,11 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
                 for b in counter.to_states:
                     if a != b:
                         hist_moves[h, states.index(a), states.index(b)] = True
+        elif counter.kind == "time_in_state" and counter.states:   # time in a group: moves within it keep counting
+            group = [states.index(a) for a in counter.states]
+            hist_moves[h][np.ix_(group, group)] = True
+        elif counter.kind == "time_in_state":                       # time in the current state: staying keeps counting
+            hist_moves[h, np.arange(n_states), np.arange(n_states)] = True
     weights = groups.flat_weights()
     return DrawTables(
         n_cycles=n_cycles,

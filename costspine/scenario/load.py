@@ -65,7 +65,7 @@ REQUIRED_SETTINGS = SECTION_KEYS["settings"]
 PARAMETER_KEYS = {"value", "distribution", "source", "low", "high", "label", "unit"}
 
 REWARD_KEYS = {"cost": {"category", "values", "on_entry", "label"},
-               "outcome": {"values", "label", "unit"},
+               "outcome": {"values", "on_entry", "label", "unit"},
                "indicator": {"values", "label", "unit"},
                "service": {"values", "on_entry", "label"}}
 
@@ -286,7 +286,11 @@ def _read_rewards(c: Collector, raw: dict, kind: str, section: str, states: tupl
                 per_strategy_state[strategy], per_strategy_entry[strategy] = {}, {}
                 continue
             entry = c.table(keypath, entry)
-            c.unknown_keys(keypath, entry, REWARD_KEYS[kind])
+            if kind == "indicator" and "on_entry" in entry:
+                c.add(f"{keypath}.on_entry", "an indicator is an occupancy-weighted mean of state values, so a one-off value "
+                                             "on entering a state has no meaning; count entries with [services] or value them "
+                                             "with on_entry in [costs] or [outcomes]")
+            c.unknown_keys(keypath, entry, REWARD_KEYS[kind] | ({"on_entry"} if kind == "indicator" else set()))
             if kind == "cost":
                 cat = c.text(f"{keypath}.category", entry.get("category"))
                 if cat is not None and not _is_name(cat):
@@ -296,7 +300,7 @@ def _read_rewards(c: Collector, raw: dict, kind: str, section: str, states: tupl
             per_strategy_state[strategy] = _read_state_values(c, f"{keypath}.values", entry.get("values"), states)
             per_strategy_entry[strategy] = _read_state_values(c, f"{keypath}.on_entry", entry.get("on_entry"), states)
             if "values" not in entry and "on_entry" not in entry:
-                c.add(keypath, "expected 'values' (per cycle in a state)" + (" or 'on_entry'" if kind in ("cost", "service") else ""))
+                c.add(keypath, "expected 'values' (per cycle in a state)" + (" or 'on_entry'" if kind != "indicator" else ""))
         rewards.append(Reward(name, kind, category, label, per_strategy_state, per_strategy_entry))
     return rewards
 

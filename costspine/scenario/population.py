@@ -67,10 +67,12 @@ class Attribute:
 class HistoryCounter:
     """A capped per-individual counter, usable by name in transitions, rewards and strategy values.
 
-    ``kind``: ``time_in_state`` (completed cycles since entering the current state),
-    ``transitions`` (moves from a state in ``from_states`` to one in ``to_states``) or ``events``
-    (cycles in which an event of probability ``probability[state]`` happened). ``cap``: counts
-    above it are recorded as ``cap``. ``cohort``: the value the cohort engine uses (it has no history).
+    ``kind``: ``time_in_state`` (completed cycles since entering the current state; with
+    ``states``, completed cycles since entering the group of those states, moves within the group
+    not restarting it, and 0 outside the group), ``transitions`` (moves from a state in
+    ``from_states`` to one in ``to_states``) or ``events`` (cycles in which an event of probability
+    ``probability[state]`` happened). ``cap``: counts above it are recorded as ``cap``. ``cohort``:
+    the value the cohort engine uses (it has no history).
     """
 
     name: str
@@ -81,6 +83,7 @@ class HistoryCounter:
     to_states: tuple = ()
     probability: dict | None = None
     label: str = ""
+    states: tuple = ()
 
 @dataclass(frozen=True)
 class Population:
@@ -236,7 +239,7 @@ def _read_attribute(c, key: str, name: str, entry: dict, *, known: set, tables: 
 
 def _read_history(c, key: str, name: str, entry: dict, *, states: tuple) -> HistoryCounter | None:
     kind = c.text(f"{key}.kind", entry.get("kind"), choices=list(HISTORY_KINDS))
-    extra = {"time_in_state": set(), "transitions": {"from", "to"}, "events": {"probability"}}.get(kind, set())
+    extra = {"time_in_state": {"states"}, "transitions": {"from", "to"}, "events": {"probability"}}.get(kind, set())
     c.unknown_keys(key, entry, {"kind", "max", "cohort", "label"} | extra)
     cap = c.number(f"{key}.max", entry["max"], low=1, high=MAX_CAP, integer=True) if "max" in entry else None
     if "max" not in entry:
@@ -275,7 +278,26 @@ def _read_history(c, key: str, name: str, entry: dict, *, states: tuple) -> Hist
             c.add(f"{key}.probability", "expected { state = probability per cycle, ... } for at least one state")
             return None
         return HistoryCounter(name, kind, cap, cohort, probability=probability, label=label)
+    if "states" in entry:
+        # An invalid group is reported; the counter is kept (without it) so expressions naming it are not also reported.
+        group = _read_state_group(c, f"{key}.states", entry["states"], states=states)
+        return HistoryCounter(name, kind, cap, cohort, label=label, states=group or ())
     return HistoryCounter(name, kind, cap, cohort, label=label)
+
+
+def _read_state_group(c, key: str, value, *, states: tuple) -> tuple | None:
+    """The ``states`` of a ``time_in_state`` counter: a non-empty array of distinct state names."""
+    if not isinstance(value, list) or not value or not all(isinstance(s, str) for s in value):
+        example = ", ".join(f'"{s}"' for s in (states[1:3] if len(states) > 2 else states[:1]))
+        c.add(key, f"expected a non-empty array of state names, e.g. states = [{example}]; got {value!r}")
+        return None
+    unknown = [s for s in value if s not in states]
+    for name in unknown:
+        c.unknown_name(key, name, states, "state")
+    repeated = sorted({s for s in value if value.count(s) > 1})
+    if repeated:
+        c.add(key, f"state(s) {', '.join(map(repr, repeated))} listed more than once; list each state once")
+    return None if unknown or repeated else tuple(value)
 
 
 EMPTY_POPULATION = Population((), ())

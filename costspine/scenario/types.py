@@ -49,7 +49,7 @@ class Reward:
     """A state (and optionally transition) reward: a cost, an outcome, an indicator or a service count.
 
     ``state_values[strategy][state]`` is the value per cycle spent in the state;
-    ``entry_values[strategy][state]`` the one-off value on entering it (costs and services only).
+    ``entry_values[strategy][state]`` the one-off value on entering it (costs, outcomes and services).
     """
 
     name: str

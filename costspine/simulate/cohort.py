@@ -191,6 +191,7 @@ def simulate_inputs(scenario: Scenario, inputs: ModelInputs, params: dict) -> Co
     settings = scenario.settings
     trace = simulate_trace(inputs.initial, inputs.transition, settings.n_cycles)
     has_services = inputs.state_services is not None and inputs.state_services.shape[-1]
+    has_entry_outcomes = inputs.entry_outcomes is not None and inputs.entry_outcomes.any()
     entries = compute_entries(trace, inputs.transition)
     totals = accumulate_rewards(
         trace,
@@ -198,6 +199,7 @@ def simulate_inputs(scenario: Scenario, inputs: ModelInputs, params: dict) -> Co
         state_costs=compute_state_rewards(trace, inputs.state_costs),
         entry_costs=compute_entry_rewards(entries, inputs.entry_costs),
         state_outcomes=compute_state_rewards(trace, inputs.state_outcomes),
+        entry_outcomes=compute_entry_rewards(entries, inputs.entry_outcomes) if has_entry_outcomes else None,
         indicator_points=compute_state_rewards(trace, inputs.indicator_values) if inputs.indicator_mask.size else None,
         indicator_mask=inputs.indicator_mask,
         state_services=compute_state_rewards(trace, inputs.state_services) if has_services else None,

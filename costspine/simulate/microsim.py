@@ -359,6 +359,7 @@ def _summarize_draw(scenario, tables, occupancy, entries, block_sum, block_cross
         state_costs=state_points[..., c],
         entry_costs=entry_points[..., c],
         state_outcomes=state_points[..., o],
+        entry_outcomes=entry_points[..., o],
         indicator_points=state_points[..., i],
         indicator_mask=mask,
         state_services=state_points[..., v],

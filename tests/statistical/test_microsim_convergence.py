@@ -3,7 +3,8 @@
 * No heterogeneity, no history: costs, QALYs and state occupancy agree with the cohort model
   within 3 Monte Carlo standard errors (MCSE), at a size that runs in seconds and (slow) at 10^6.
 * Attributes without history: agreement with the cohort engine run group by group.
-* History: a time-in-state counter equals tunnel states; event and transition counters equal a
+* History: a time-in-state counter equals tunnel states, a time-in-a-group counter a cohort whose
+  group states are split by the counter; event and transition counters equal a
   cohort whose states are expanded by the counters — so the counters mean what the docs say.
 * Common random numbers shrink the MCSE of increments.
 * The spine base case's microsimulation variant keeps the SPINE CARE calibration targets.
@@ -157,6 +158,61 @@ values = { sick1 = 100, sick2 = 150, sick3 = 200 }
 values = { well = "cycle_years", sick1 = "0.6 * cycle_years", sick2 = "0.7 * cycle_years", sick3 = "0.8 * cycle_years" }
 """
 
+# Time in a group of states: the counter `ts` counts cycles since entering {sick, sicker} and
+# does not restart on sick <-> sicker; the cohort tracks it with states expanded by its value k.
+GROUP_MICRO = HEADER.format(n_cycles=15, correction="half-cycle") + """
+[model]
+name = "group_micro"
+
+[microsimulation.history.ts]
+kind = "time_in_state"
+states = ["sick", "sicker"]
+max = 2
+cohort = 0
+
+[states]
+well = { initial = 1 }
+sick = { initial = 0 }
+sicker = { initial = 0 }
+dead = { initial = 0 }
+
+[strategies.a]
+values = { hr = "1" }
+[strategies.b]
+values = { hr = "1.5" }
+
+[transitions]
+well = { well = "rest", sick = 0.2, dead = 0.01 }
+sick = { well = "hr * 0.2", sick = "rest", sicker = "0.1 + 0.1 * ts", dead = 0.01 }
+sicker = { sick = 0.1, sicker = "rest", dead = "0.01 + 0.02 * ts" }
+dead = { dead = 1 }
+
+[costs.care]
+category = "care"
+values = { sick = "100 + 50 * ts", sicker = "300 + 50 * ts" }
+
+[outcomes.qalys]
+values = { well = "cycle_years", sick = "0.6 * cycle_years", sicker = "0.4 * cycle_years" }
+"""
+
+
+def group_cohort() -> str:
+    """GROUP_MICRO as a cohort whose sick and sicker states are split by the counter value k = 0, 1, 2."""
+    rows = ['well = { well = "rest", sick0 = 0.2, dead = 0.01 }', "dead = { dead = 1 }"]
+    for k in range(3):
+        n = min(k + 1, 2)
+        rows.append(f'sick{k} = {{ well = "hr * 0.2", sick{n} = "rest", sicker{n} = {0.1 + 0.1 * k!r}, dead = 0.01 }}')
+        rows.append(f'sicker{k} = {{ sick{n} = 0.1, sicker{n} = "rest", dead = {0.01 + 0.02 * k!r} }}')
+    states = "\n".join(["well = { initial = 1 }"] + [f"{s}{k} = {{ initial = 0 }}" for s in ("sick", "sicker") for k in range(3)]
+                       + ["dead = { initial = 0 }"])
+    costs = ", ".join([f"sick{k} = {100 + 50 * k}" for k in range(3)] + [f"sicker{k} = {300 + 50 * k}" for k in range(3)])
+    qalys = ", ".join(['well = "cycle_years"'] + [f'sick{k} = "0.6 * cycle_years"' for k in range(3)]
+                      + [f'sicker{k} = "0.4 * cycle_years"' for k in range(3)])
+    return (HEADER.format(n_cycles=15, correction="half-cycle") + '\n[model]\nname = "group_cohort"\n\n[states]\n' + states
+            + '\n\n[strategies.a]\nvalues = { hr = "1" }\n[strategies.b]\nvalues = { hr = "1.5" }\n\n[transitions]\n'
+            + "\n".join(rows) + f'\n\n[costs.care]\ncategory = "care"\nvalues = {{ {costs} }}\n\n[outcomes.qalys]\nvalues = {{ {qalys} }}\n')
+
+
 COUNTERS_MICRO = HEADER.format(n_cycles=12, correction="none") + """
 [model]
 name = "counters_micro"
@@ -296,6 +352,14 @@ def test_time_in_state_counter_equals_tunnel_states(tmp_path):
     micro = run_microsim(load(tmp_path, TUNNEL_MICRO, "tunnel_micro"), n_individuals=60_000, seed=20260104)
     cohort = run_cohort(load(tmp_path, TUNNEL_COHORT, "tunnel_cohort"))
     merge = lambda trace: np.concatenate([trace[..., :1], trace[..., 1:4].sum(-1, keepdims=True), trace[..., 4:]], -1)  # noqa: E731
+    assert_converges(micro, cohort, trace_states=merge)
+
+
+def test_time_in_a_group_of_states_equals_a_cohort_expanded_by_the_counter(tmp_path):
+    micro = run_microsim(load(tmp_path, GROUP_MICRO, "group_micro"), n_individuals=60_000, seed=20260105)
+    cohort = run_cohort(load(tmp_path, group_cohort(), "group_cohort"))
+    merge = lambda trace: np.concatenate([trace[..., :1], trace[..., 1:4].sum(-1, keepdims=True),  # noqa: E731
+                                          trace[..., 4:7].sum(-1, keepdims=True), trace[..., 7:]], -1)
     assert_converges(micro, cohort, trace_states=merge)
 
 

@@ -83,6 +83,7 @@ values = { well = "10 * hr" }
 
 [outcomes.qalys]
 values = { well = "0.9 * cycle_years", sick = "0.6 * cycle_years" }
+on_entry = { sick = "-0.01 * hr" }
 
 [indicators.pain]
 values = { well = 1, sick = "3 + time_years" }
@@ -130,6 +131,7 @@ def test_cohort_and_grid_evaluate_every_cell_to_the_same_values(tmp_path):
     for grid_part, cohort_part in ((tables.state_values[..., cols["costs"]], inputs.state_costs),
                                    (tables.entry_values[..., cols["costs"]], inputs.entry_costs),
                                    (tables.state_values[..., cols["outcomes"]], inputs.state_outcomes),
+                                   (tables.entry_values[..., cols["outcomes"]], inputs.entry_outcomes),
                                    (tables.state_values[..., cols["indicators"]], inputs.indicator_values),
                                    (tables.state_values[..., cols["services"]], inputs.state_services),
                                    (tables.entry_values[..., cols["services"]], inputs.entry_services)):

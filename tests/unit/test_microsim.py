@@ -83,8 +83,8 @@ def slow_loop(k, keys, start, count):
                 trow = row(k.trans_map[group], k.trans_strides, hist, state)
                 new = first_above(k.trans_cdf[s, k.trans_time[t - 1], trow], u[j])
                 for h in range(n_hist):
-                    if k.hist_kind[h] == TIME_IN_STATE:
-                        hist[h] = min(hist[h] + 1, k.hist_cap[h]) if new == state else 0
+                    if k.hist_kind[h] == TIME_IN_STATE:   # +1 while in the counter's state (or group), else 0
+                        hist[h] = min(hist[h] + 1, k.hist_cap[h]) if k.hist_moves[h, state, new] else 0
                     elif k.hist_kind[h] == TRANSITIONS and k.hist_moves[h, state, new]:
                         hist[h] = min(hist[h] + 1, k.hist_cap[h])
                 for e in range(n_events):
