@@ -64,17 +64,17 @@ def build_wtp_grid(wtp) -> np.ndarray:
     top = 2.0 * max(wtp) if max(wtp) > 0 else 1.0
     return np.unique(np.concatenate([np.linspace(0.0, top, GRID_POINTS), np.asarray(wtp, dtype=float)]))
 
-def _column_summaries(columns: list[np.ndarray], shape: tuple) -> DrawSummary:
-    """Mean, SD and 95% interval of each 1-D column of draws, stacked to ``shape``.
+def _column_summaries(columns: list, shape: tuple) -> DrawSummary:
+    """Mean, SD and 95% interval of each 1-D column of draws (NaN for a None column), stacked to ``shape``.
 
     Each column is summarised alone (as ``summary.json`` always has been), so the numbers are
     bit-for-bit those of :func:`~costspine.analysis.decision.summarize_draws` on that column.
     """
-    from costspine.analysis.decision import DrawSummary, summarize_draws
+    from costspine.analysis.decision import summarize_draws
 
-    parts = [summarize_draws(c) for c in columns]
-    n = parts[0].n_draws if parts else 0
-    return DrawSummary(*(np.array([float(getattr(s, key)) for s in parts], dtype=float).reshape(shape)
+    parts = [None if c is None else summarize_draws(c) for c in columns]
+    n = next((s.n_draws for s in parts if s is not None), 0)
+    return DrawSummary(*(np.array([np.nan if s is None else float(getattr(s, key)) for s in parts], dtype=float).reshape(shape)
                          for key in ("mean", "sd", "lower", "upper")), n)
 
 
@@ -187,7 +187,7 @@ def summarize_psa(draws: PSADraws, *, wtp, population: dict | None = None, evppi
     conv_rows = []
     for k, s in enumerate(strategies):
         if k == ref:
-            inc_nmb_columns += [np.zeros(draws.n_draws)] * n_w  # replaced by NaN below
+            inc_nmb_columns += [None] * n_w  # the comparator against itself: NaN
             continue
         inc_nmb = nmb[:, k, :] - nmb[:, ref, :]  # (draw, wtp)
         conv = compute_mc_convergence(inc_nmb)
@@ -198,11 +198,9 @@ def summarize_psa(draws: PSADraws, *, wtp, population: dict | None = None, evppi
             for j, w in enumerate(lam):
                 conv_rows.append([s, draws.comparator, float(w), int(n), float(conv.checkpoint_mean[c, j]),
                                   float(conv.checkpoint_mcse[c, j])])
-    inc_nmb_stats = _column_summaries(inc_nmb_columns, (n_s, n_w))
-    for key in ("mean", "sd", "lower", "upper"):
-        getattr(inc_nmb_stats, key)[ref] = np.nan
     incremental = PSAIncremental(
-        comparator=ref, cost=inc.incremental_cost, effect=inc.incremental_effect, nmb=inc_nmb_stats,
+        comparator=ref, cost=inc.incremental_cost, effect=inc.incremental_effect,
+        nmb=_column_summaries(inc_nmb_columns, (n_s, n_w)),
         icer_of_means=np.asarray(cea.icer_vs_comparator, dtype=float), prob_cost_saving=np.asarray(inc.prob_cost_saving),
         prob_more_effect=np.asarray(inc.prob_more_effect), mc_mean=mc_mean, mcse=mcse)
     curves = PSACurves(wtp=grid, prob_cost_effective=ceac_grid.T, expected_nmb=np.asarray(ceaf_grid.expected_nmb).T,
