@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from costspine.analysis.decision import DrawSummary
 from costspine.analysis.psa_result import PSADraws, PSAResult
 from costspine.errors import UsageError
 
@@ -63,17 +64,97 @@ def build_wtp_grid(wtp) -> np.ndarray:
     top = 2.0 * max(wtp) if max(wtp) > 0 else 1.0
     return np.unique(np.concatenate([np.linspace(0.0, top, GRID_POINTS), np.asarray(wtp, dtype=float)]))
 
-def _stats(values) -> dict:
+def _column_summaries(columns: list, shape: tuple) -> DrawSummary:
+    """Mean, SD and 95% interval of each 1-D column of draws (NaN for a None column), stacked to ``shape``.
+
+    Each column is summarised alone (as ``summary.json`` always has been), so the numbers are
+    bit-for-bit those of :func:`~costspine.analysis.decision.summarize_draws` on that column.
+    """
     from costspine.analysis.decision import summarize_draws
 
-    s = summarize_draws(values)
-    return {"mean": float(s.mean), "sd": float(s.sd), "lower": float(s.lower), "upper": float(s.upper)}
+    parts = [None if c is None else summarize_draws(c) for c in columns]
+    n = next((s.n_draws for s in parts if s is not None), 0)
+    return DrawSummary(*(np.array([np.nan if s is None else float(getattr(s, key)) for s in parts], dtype=float).reshape(shape)
+                         for key in ("mean", "sd", "lower", "upper")), n)
 
-def summarize_psa(draws: PSADraws, *, wtp, population: dict | None = None) -> tuple[dict, dict]:
-    """Headline results (``summary.json``) and the tables behind the curves.
 
-    Returns ``(summary, tables)``; ``tables`` maps CSV names to ``(headers, rows)`` or, for
-    per-draw tables, ``(headers, keys, matrix)`` (see :func:`write_matrix_csv`).
+def _stats_at(stats: DrawSummary, index) -> dict:
+    """``{"mean", "sd", "lower", "upper"}`` of one cell of a :class:`DrawSummary` (summary.json's form)."""
+    return {key: float(getattr(stats, key)[index]) for key in ("mean", "sd", "lower", "upper")}
+
+
+@dataclass(frozen=True)
+class PSACurves:
+    """CEAC, CEAF and EVPI over a grid of thresholds (0 to twice the largest, plus the thresholds).
+
+    Attributes
+    ----------
+    wtp : ndarray, shape (grid,)
+    prob_cost_effective : ndarray, shape (grid, strategy)
+        CEAC: share of draws in which each strategy has the highest net benefit.
+    expected_nmb : ndarray, shape (grid, strategy)
+    optimal : ndarray of int, shape (grid,)
+        Index of the strategy with the highest expected net benefit (the CEAF's strategy).
+    frontier_prob : ndarray, shape (grid,)
+        CEAF: probability that the optimal strategy is cost-effective.
+    evpi_per_person : ndarray, shape (grid,)
+    """
+
+    wtp: np.ndarray
+    prob_cost_effective: np.ndarray
+    expected_nmb: np.ndarray
+    optimal: np.ndarray
+    frontier_prob: np.ndarray
+    evpi_per_person: np.ndarray
+
+
+@dataclass(frozen=True)
+class PSAIncremental:
+    """Each strategy against the comparator, over the draws (the comparator's rows are NaN).
+
+    Attributes
+    ----------
+    comparator : int
+        Index of the comparator strategy.
+    cost, effect : DrawSummary
+        Of the incremental cost and effect; fields of shape (strategy,).
+    nmb : DrawSummary
+        Of the incremental net monetary benefit; fields of shape (strategy, wtp).
+    icer_of_means : ndarray, shape (strategy,)
+        ICER of the mean costs and effects against the comparator.
+    prob_cost_saving, prob_more_effect : ndarray, shape (strategy,)
+    mc_mean, mcse : ndarray, shape (strategy, wtp)
+        Monte Carlo convergence: the mean incremental NMB over all draws and its standard error.
+    """
+
+    comparator: int
+    cost: DrawSummary
+    effect: DrawSummary
+    nmb: DrawSummary
+    icer_of_means: np.ndarray
+    prob_cost_saving: np.ndarray
+    prob_more_effect: np.ndarray
+    mc_mean: np.ndarray
+    mcse: np.ndarray
+
+    def mcse_relative(self, k: int, j: int) -> float | None:
+        """MCSE over the absolute mean incremental NMB of strategy ``k`` at threshold ``j``; None at a zero mean."""
+        mean = self.mc_mean[k, j]
+        return float(self.mcse[k, j] / abs(mean)) if mean else None
+
+
+def summarize_psa(draws: PSADraws, *, wtp, population: dict | None = None, evppi=()) -> PSASummary:
+    """Headline results and the curves of a PSA, as one :class:`PSASummary`.
+
+    Parameters
+    ----------
+    draws : PSADraws
+    wtp : sequence of float
+        The thresholds summarised.
+    population : dict, optional
+        :func:`population_spec` record, for population EVPI.
+    evppi : list of dict
+        :func:`compute_evppi_rows` records, if any.
     """
     from costspine.analysis.cea import compute_cea
     from costspine.analysis.decision import (
@@ -90,6 +171,7 @@ def summarize_psa(draws: PSADraws, *, wtp, population: dict | None = None) -> tu
     lam = np.asarray(wtp, dtype=float)
     ref = draws.comparator_index
     strategies = draws.strategies
+    n_s, n_w = len(strategies), len(lam)
     nmb = compute_net_benefit(cost, effect, lam)  # (draw, strategy, wtp)
     # Curves over a grid that contains the thresholds: the values at the thresholds are read off it.
     grid = build_wtp_grid(lam)
@@ -97,68 +179,40 @@ def summarize_psa(draws: PSADraws, *, wtp, population: dict | None = None) -> tu
     ceac_grid = compute_ceac(cost, effect, grid)  # (strategy, grid)
     ceaf_grid = compute_ceaf(cost, effect, grid, strategies=strategies)
     evpi_grid = compute_evpi(cost, effect, grid)
-    evpi = evpi_grid[at]
     inc = summarize_incremental(cost, effect, comparator=ref, strategies=strategies)
     cea = compute_cea(cost.mean(axis=0), effect.mean(axis=0), strategies=strategies, comparator=draws.comparator, wtp=tuple(lam))
 
-    per_strategy = {}
-    for k, s in enumerate(strategies):
-        per_strategy[s] = {
-            "label": draws.strategy_labels.get(s, s),
-            "cost_total": _stats(cost[:, k]),
-            "cost_by_category": {c: _stats(draws.costs[:, k, i]) for i, c in enumerate(draws.categories)},
-            "outcomes": {o: _stats(draws.outcomes[:, k, i]) for i, o in enumerate(draws.outcome_names)},
-            "nmb": {wtp_key(w): _stats(nmb[:, k, j]) for j, w in enumerate(lam)},
-            "frontier_status_of_means": cea.status[k],
-            "frontier_icer_of_means": float(cea.frontier_icer[k]),
-        }
-        if "base_case" in draws.extra:
-            per_strategy[s]["base_case"] = draws.extra["base_case"][s]
-    incremental, convergence = {}, {}
+    columns_nmb = [nmb[:, k, j] for k in range(n_s) for j in range(n_w)]
+    inc_nmb_columns, mc_mean, mcse = [], np.full((n_s, n_w), np.nan), np.full((n_s, n_w), np.nan)
     conv_rows = []
     for k, s in enumerate(strategies):
         if k == ref:
+            inc_nmb_columns += [None] * n_w  # the comparator against itself: NaN
             continue
         inc_nmb = nmb[:, k, :] - nmb[:, ref, :]  # (draw, wtp)
         conv = compute_mc_convergence(inc_nmb)
-        incremental[s] = {
-            "versus": draws.comparator,
-            "cost": {key: float(getattr(inc.incremental_cost, key)[k]) for key in ("mean", "sd", "lower", "upper")},
-            "effect": {key: float(getattr(inc.incremental_effect, key)[k]) for key in ("mean", "sd", "lower", "upper")},
-            "icer_of_means": float(cea.icer_vs_comparator[k]),
-            "prob_cost_saving": float(inc.prob_cost_saving[k]),
-            "prob_more_effect": float(inc.prob_more_effect[k]),
-            "nmb": {wtp_key(w): _stats(inc_nmb[:, j]) for j, w in enumerate(lam)},
-        }
-        final = conv.running_mean[-1]
-        convergence[s] = {wtp_key(w): {"mean_incremental_nmb": float(final[j]), "mcse": float(conv.mcse[j]),
-                                       "mcse_relative": float(conv.mcse[j] / abs(final[j])) if final[j] else None}
-                          for j, w in enumerate(lam)}
+        inc_nmb_columns += [inc_nmb[:, j] for j in range(n_w)]
+        mc_mean[k] = conv.running_mean[-1]
+        mcse[k] = conv.mcse
         for c, n in enumerate(conv.checkpoints):
             for j, w in enumerate(lam):
                 conv_rows.append([s, draws.comparator, float(w), int(n), float(conv.checkpoint_mean[c, j]),
                                   float(conv.checkpoint_mcse[c, j])])
-
-    summary = {
-        "scenario": draws.scenario, "title": draws.title, "currency": draws.currency, "effect": draws.effect_name,
-        "comparator": draws.comparator, "wtp": [float(w) for w in lam], "draws": draws.n_draws, "seed": draws.seed,
-        **{k: v for k, v in draws.extra.items() if k != "base_case"},
-        "strategies": per_strategy,
-        "incremental": incremental,
-        "prob_cost_effective": {wtp_key(w): {s: float(ceac_grid[k, g]) for k, s in enumerate(strategies)}
-                                for w, g in zip(lam, at)},
-        "ceaf": {wtp_key(w): {"optimal": ceaf_grid.optimal_strategy[g],
-                              "prob_cost_effective": float(ceaf_grid.prob_cost_effective[g])} for w, g in zip(lam, at)},
-        "evpi_per_person": {wtp_key(w): float(evpi[j]) for j, w in enumerate(lam)},
-        "convergence": convergence,
-    }
+    incremental = PSAIncremental(
+        comparator=ref, cost=inc.incremental_cost, effect=inc.incremental_effect,
+        nmb=_column_summaries(inc_nmb_columns, (n_s, n_w)),
+        icer_of_means=np.asarray(cea.icer_vs_comparator, dtype=float), prob_cost_saving=np.asarray(inc.prob_cost_saving),
+        prob_more_effect=np.asarray(inc.prob_more_effect), mc_mean=mc_mean, mcse=mcse)
+    curves = PSACurves(wtp=grid, prob_cost_effective=ceac_grid.T, expected_nmb=np.asarray(ceaf_grid.expected_nmb).T,
+                       optimal=np.asarray(ceaf_grid.optimal), frontier_prob=np.asarray(ceaf_grid.prob_cost_effective),
+                       evpi_per_person=np.asarray(evpi_grid))
+    pop = None
     evpi_rows = [[float(w), float(v)] for w, v in zip(grid, evpi_grid)]
     evpi_headers = ["wtp", "evpi_per_person"]
     if population is not None:
         factor = float(population_evpi(1.0, population_per_year=population["per_year"], years=population["years"],
                                        discount_rate=population["discount_rate"]))
-        summary["population"] = {**population, "discounted_persons": factor}
-        summary["evpi_population"] = {wtp_key(w): float(evpi[j] * factor) for j, w in enumerate(lam)}
+        pop = {**population, "discounted_persons": factor}
         evpi_headers.append("evpi_population")
         evpi_rows = [row + [row[1] * factor] for row in evpi_rows]
 
@@ -182,7 +236,25 @@ def summarize_psa(draws: PSADraws, *, wtp, population: dict | None = None) -> tu
                          np.concatenate(plane_values) if plane_values else np.zeros((0, 2))),
         "convergence.csv": (["strategy", "comparator", "wtp", "draws", "mean_incremental_nmb", "mcse"], conv_rows),
     }
-    return summary, tables
+    n_c, n_o = len(draws.categories), len(draws.outcome_names)
+    return PSASummary(
+        draws=draws, wtp=tuple(wtp),
+        prob_cost_effective=ceac_grid[:, at].T.copy(),
+        ceaf_optimal=tuple(ceaf_grid.optimal_strategy[g] for g in at),
+        ceaf_prob_cost_effective=np.asarray(ceaf_grid.prob_cost_effective)[at],
+        evpi_per_person=np.asarray(evpi_grid)[at],
+        population=pop,
+        cost_total=_column_summaries([cost[:, k] for k in range(n_s)], (n_s,)),
+        cost_by_category=_column_summaries([draws.costs[:, k, i] for k in range(n_s) for i in range(n_c)], (n_s, n_c)),
+        outcomes=_column_summaries([draws.outcomes[:, k, i] for k in range(n_s) for i in range(n_o)], (n_s, n_o)),
+        nmb=_column_summaries(columns_nmb, (n_s, n_w)),
+        frontier_status=tuple(cea.status),
+        frontier_icer=np.asarray(cea.frontier_icer, dtype=float),
+        incremental=incremental,
+        curves=curves,
+        tables=tables,
+        evppi=list(evppi),
+    )
 
 def compute_evppi_rows(draws: PSADraws, groups, *, wtp, method: str = "gam") -> list[dict]:
     """EVPPI (with its standard error) of each ``(label, names)`` group at each threshold.
@@ -276,24 +348,62 @@ def population_spec(per_year, years, discount, default_discount: float) -> dict 
 
 @dataclass(frozen=True)
 class PSASummary:
-    """A PSA's draws, headline results (what ``summary.json`` holds), curve tables and EVPPI.
+    """A PSA's draws, headline results, curves and EVPPI, as typed fields.
+
+    Arrays are indexed by threshold (``wtp``, W) and strategy (``draws.strategies``, S); the
+    ``summary.json`` record (:attr:`data`) is derived from these fields.
 
     Attributes
     ----------
     draws : PSAResult
     wtp : tuple of float
-        The thresholds summarised.
-    data : dict
-        :func:`summarize_psa` summary (plus ``evppi`` when EVPPI was asked for).
+        The thresholds summarised, shape (W,).
+    prob_cost_effective : ndarray, shape (W, S)
+        Probability that each strategy has the highest net benefit (CEAC at the thresholds).
+    ceaf_optimal : tuple of str, shape (W,)
+        Strategy with the highest expected net benefit at each threshold.
+    ceaf_prob_cost_effective : ndarray, shape (W,)
+        Probability that that strategy is cost-effective (CEAF).
+    evpi_per_person : ndarray, shape (W,)
+    population : dict or None
+        :func:`population_spec` plus ``discounted_persons`` (population EVPI), or None.
+    cost_total : DrawSummary
+        Total cost; fields of shape (S,).
+    cost_by_category : DrawSummary
+        Fields of shape (S, category).
+    outcomes : DrawSummary
+        Fields of shape (S, outcome).
+    nmb : DrawSummary
+        Net monetary benefit; fields of shape (S, W).
+    frontier_status : tuple of str, shape (S,)
+        Efficiency-frontier status of the mean costs and effects.
+    frontier_icer : ndarray, shape (S,)
+        ICER on the frontier of means.
+    incremental : PSAIncremental
+        Each strategy against the comparator, with Monte Carlo convergence.
+    curves : PSACurves
+        CEAC, CEAF and EVPI over the grid of thresholds drawn in the curves.
     tables : dict
-        CSV name -> ``(headers, rows)`` or ``(headers, keys, matrix)`` (see :func:`summarize_psa`).
+        CSV name -> ``(headers, rows)`` or ``(headers, keys, matrix)`` (see :func:`write_matrix_csv`).
     evppi : list of dict
         :func:`compute_evppi_rows` records (empty without ``--evppi``).
     """
 
     draws: PSAResult
     wtp: tuple
-    data: dict
+    prob_cost_effective: np.ndarray
+    ceaf_optimal: tuple
+    ceaf_prob_cost_effective: np.ndarray
+    evpi_per_person: np.ndarray
+    population: dict | None
+    cost_total: DrawSummary
+    cost_by_category: DrawSummary
+    outcomes: DrawSummary
+    nmb: DrawSummary
+    frontier_status: tuple
+    frontier_icer: np.ndarray
+    incremental: PSAIncremental
+    curves: PSACurves
     tables: dict
     evppi: list = field(default_factory=list)
 
@@ -301,24 +411,34 @@ class PSASummary:
     def strategies(self) -> tuple:
         return self.draws.strategies
 
+    @property
+    def labels(self) -> dict:
+        """Strategy id -> label."""
+        return {s: self.draws.strategy_labels.get(s, s) for s in self.strategies}
+
+    @property
+    def evpi_population(self) -> np.ndarray | None:
+        """Population EVPI at each threshold, shape (W,); None without a population."""
+        return None if self.population is None else self.evpi_per_person * self.population["discounted_persons"]
+
     def summary(self) -> str:
         """The PSA table, increments and CEAF, Monte Carlo convergence, then EVPI (and EVPPI)."""
-        return "\n\n".join([self.draws.summary(self.wtp), format_convergence_text(self.data),
-                             format_voi_text(self.data, self.evppi)])
+        return "\n\n".join([self.draws.summary(self.wtp), format_convergence_text(self),
+                             format_voi_text(self.wtp, self.evpi_per_person, currency=self.draws.currency,
+                                             evpi_population=self.evpi_population, evppi_rows=self.evppi)])
 
     def to_frame(self):
         """Long table keyed by ``strategy, wtp``: P(cost-effective), mean NMB, CEAF optimum and EVPI."""
         import pandas as pd
 
         rows = []
-        for w in self.data["wtp"]:
-            key = wtp_key(w)
-            for s in self.strategies:
+        for j, w in enumerate(self.wtp):
+            for k, s in enumerate(self.strategies):
                 rows.append({"strategy": s, "wtp": float(w),
-                             "prob_cost_effective": self.data["prob_cost_effective"][key][s],
-                             "mean_nmb": self.data["strategies"][s]["nmb"][key]["mean"],
-                             "optimal": self.data["ceaf"][key]["optimal"] == s,
-                             "evpi_per_person": self.data["evpi_per_person"][key]})
+                             "prob_cost_effective": float(self.prob_cost_effective[j, k]),
+                             "mean_nmb": float(self.nmb.mean[k, j]),
+                             "optimal": self.ceaf_optimal[j] == s,
+                             "evpi_per_person": float(self.evpi_per_person[j])})
         return pd.DataFrame(rows, columns=["strategy", "wtp", "prob_cost_effective", "mean_nmb", "optimal",
                                            "evpi_per_person"])
 
@@ -327,6 +447,61 @@ class PSASummary:
         from costspine._files import _jsonable
 
         return _jsonable(self.data)
+
+    @property
+    def data(self) -> dict:
+        """The ``summary.json`` record (thresholds keyed by :func:`wtp_key`), with the floats as computed."""
+        d = self.draws
+        keys = [wtp_key(w) for w in self.wtp]
+        ref = self.incremental.comparator
+        per_strategy = {}
+        for k, s in enumerate(self.strategies):
+            per_strategy[s] = {
+                "label": self.labels[s],
+                "cost_total": _stats_at(self.cost_total, k),
+                "cost_by_category": {c: _stats_at(self.cost_by_category, (k, i)) for i, c in enumerate(d.categories)},
+                "outcomes": {o: _stats_at(self.outcomes, (k, i)) for i, o in enumerate(d.outcome_names)},
+                "nmb": {key: _stats_at(self.nmb, (k, j)) for j, key in enumerate(keys)},
+                "frontier_status_of_means": self.frontier_status[k],
+                "frontier_icer_of_means": float(self.frontier_icer[k]),
+            }
+            if "base_case" in d.extra:
+                per_strategy[s]["base_case"] = d.extra["base_case"][s]
+        inc = self.incremental
+        incremental, convergence = {}, {}
+        for k, s in enumerate(self.strategies):
+            if k == ref:
+                continue
+            incremental[s] = {
+                "versus": d.comparator,
+                "cost": _stats_at(inc.cost, k),
+                "effect": _stats_at(inc.effect, k),
+                "icer_of_means": float(inc.icer_of_means[k]),
+                "prob_cost_saving": float(inc.prob_cost_saving[k]),
+                "prob_more_effect": float(inc.prob_more_effect[k]),
+                "nmb": {key: _stats_at(inc.nmb, (k, j)) for j, key in enumerate(keys)},
+            }
+            convergence[s] = {key: {"mean_incremental_nmb": float(inc.mc_mean[k, j]), "mcse": float(inc.mcse[k, j]),
+                                    "mcse_relative": inc.mcse_relative(k, j)} for j, key in enumerate(keys)}
+        out = {
+            "scenario": d.scenario, "title": d.title, "currency": d.currency, "effect": d.effect_name,
+            "comparator": d.comparator, "wtp": [float(w) for w in self.wtp], "draws": d.n_draws, "seed": d.seed,
+            **{k: v for k, v in d.extra.items() if k != "base_case"},
+            "strategies": per_strategy,
+            "incremental": incremental,
+            "prob_cost_effective": {key: {s: float(self.prob_cost_effective[j, k]) for k, s in enumerate(self.strategies)}
+                                    for j, key in enumerate(keys)},
+            "ceaf": {key: {"optimal": self.ceaf_optimal[j], "prob_cost_effective": float(self.ceaf_prob_cost_effective[j])}
+                     for j, key in enumerate(keys)},
+            "evpi_per_person": {key: float(v) for key, v in zip(keys, self.evpi_per_person)},
+            "convergence": convergence,
+        }
+        if self.population is not None:
+            out["population"] = self.population
+            out["evpi_population"] = {key: float(v) for key, v in zip(keys, self.evpi_population)}
+        if self.evppi:
+            out["evppi"] = self.evppi
+        return out
 
 
 def analyze_psa(scenario, n_draws: int, *, seed: int, wtp=None, evppi=(), evppi_method: str = "gam",
@@ -360,27 +535,33 @@ def analyze_psa(scenario, n_draws: int, *, seed: int, wtp=None, evppi=(), evppi_
     pop = population_spec(population, horizon_years, discount, scenario.settings.discount_outcomes)
     result = run_psa(scenario, n_draws, seed=seed, **run_options)
     groups = parse_evppi_groups(evppi, result)
-    data, tables = summarize_psa(result, wtp=wtp, population=pop)
     rows = compute_evppi_rows(result, groups, wtp=wtp, method=evppi_method) if groups else []
-    if rows:
-        data["evppi"] = rows
-    return PSASummary(draws=result, wtp=wtp, data=data, tables=tables, evppi=rows)
+    return summarize_psa(result, wtp=wtp, population=pop, evppi=rows)
 
 
 # --------------------------------------------------------------------------------------------
 # Text
 
 
-def format_voi_text(summary: dict, evppi_rows) -> str:
-    """EVPI table (and population EVPI) and the EVPPI table of a PSA or VOI summary."""
+def format_voi_text(wtp, evpi_per_person, *, currency: str, evpi_population=None, evppi_rows=()) -> str:
+    """EVPI table (and population EVPI) and the EVPPI table of a PSA or VOI summary.
+
+    Parameters
+    ----------
+    wtp : sequence of float, shape (wtp,)
+    evpi_per_person : sequence of float, shape (wtp,)
+    currency : str
+    evpi_population : sequence of float, shape (wtp,), optional
+    evppi_rows : list of dict
+        :func:`compute_evppi_rows` records.
+    """
     from costspine._text import format_table
 
-    currency = summary["currency"]
     headers = ["wtp", f"EVPI per person ({currency})"]
-    rows = [[w, summary["evpi_per_person"][wtp_key(w)]] for w in summary["wtp"]]
-    if "evpi_population" in summary:
+    rows = [[float(w), float(v)] for w, v in zip(wtp, evpi_per_person)]
+    if evpi_population is not None:
         headers.append(f"population EVPI ({currency})")
-        rows = [row + [summary["evpi_population"][wtp_key(row[0])]] for row in rows]
+        rows = [row + [float(v)] for row, v in zip(rows, evpi_population)]
     parts = [format_table(headers, rows, title="Expected value of perfect information")]
     if evppi_rows:
         parts.append(format_table(["parameters", "wtp", "EVPPI per person", "SE", "EVPI"],
@@ -394,12 +575,16 @@ def format_voi_text(summary: dict, evppi_rows) -> str:
     return "\n\n".join(parts)
 
 
-def format_convergence_text(summary: dict) -> str:
-    """Mean incremental NMB ± MCSE of each strategy and threshold, from a PSA summary."""
+def format_convergence_text(psa: PSASummary) -> str:
+    """Mean incremental NMB ± MCSE of each strategy and threshold, from a :class:`PSASummary`."""
+    inc = psa.incremental
     lines = ["Monte Carlo convergence of the mean incremental NMB (MCSE = sd/√draws):"]
-    for s, by_wtp in summary["convergence"].items():
-        for w, c in by_wtp.items():
-            rel = f" ({c['mcse_relative']:.1%} of the mean)" if c["mcse_relative"] is not None else ""
-            lines.append(f"  {s} vs {summary['comparator']} at {float(w):,.0f}: "
-                         f"{c['mean_incremental_nmb']:,.2f} ± {c['mcse']:,.2f}{rel}")
+    for k, s in enumerate(psa.strategies):
+        if k == inc.comparator:
+            continue
+        for j, w in enumerate(psa.wtp):
+            relative = inc.mcse_relative(k, j)
+            rel = f" ({relative:.1%} of the mean)" if relative is not None else ""
+            lines.append(f"  {s} vs {psa.draws.comparator} at {float(w):,.0f}: "
+                         f"{float(inc.mc_mean[k, j]):,.2f} ± {float(inc.mcse[k, j]):,.2f}{rel}")
     return "\n".join(lines)

@@ -81,7 +81,8 @@ class VOISummary:
     def summary(self) -> str:
         """What ``costspine voi`` prints: title, draws, EVPI (and EVPPI) tables."""
         d = self.draws
-        text = format_voi_text(self.data, self.evppi)
+        text = format_voi_text(self.wtp, self.evpi, currency=d.currency, evpi_population=self.evpi_population,
+                               evppi_rows=self.evppi)
         if not self.evppi:
             text += "\n\n(no --evppi parameters given: EVPI only; e.g. --evppi rr or --evppi each)"
         source = "" if self.results_dir is None else f" from {self.results_dir}"

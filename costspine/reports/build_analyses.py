@@ -39,12 +39,6 @@ MAX_PLANE_ROWS = 1000  # draws shown on the CE-plane sheet (every draw is in dra
 TORNADO_BARS = 15  # parameters drawn in a tornado chart (the table lists them all)
 
 
-def _wtp_key(value: float) -> str:
-    from costspine.reports.psa_files import wtp_key
-
-    return wtp_key(value)
-
-
 def _at_each(pairs: list[tuple[str, str]], unit: str) -> str:
     """'$217 at $5,000 and $82 at $10,000 per QALY' from (value, threshold) pairs."""
     return join_words([f"{value} at {w}" for value, w in pairs]) + f" per {unit}"
@@ -62,39 +56,36 @@ def _finite(value):
 
 # ---------------------------------------------------------------------------------------- psa
 
-def build_psa_workbook(scenario, draws, *, summary: dict, tables: dict, manifest: dict, evppi_rows=()) -> Workbook:
+def build_psa_workbook(scenario, psa, *, manifest: dict) -> Workbook:
     """The ``psa`` workbook.
 
     Parameters
     ----------
     scenario : Scenario
         The scenario the draws come from (description, parameters, unit prices, horizon).
-    draws : costspine.analysis.psa_summary.PSADraws
-        The draws (for the CE-plane sheet, capped at :data:`MAX_PLANE_ROWS` draws).
-    summary, tables : dict
-        :func:`costspine.analysis.psa_summary.summarize_psa` output: headline numbers come from
-        ``summary``; the CEAC, CEAF and EVPI curves from ``tables``.
+    psa : costspine.analysis.psa_summary.PSASummary
+        Read through its typed fields: headline numbers, the CEAC, CEAF and EVPI curves, EVPPI
+        records, and the draws (for the CE-plane sheet, capped at :data:`MAX_PLANE_ROWS` draws).
     manifest : dict
-    evppi_rows : list of dict
-        :func:`costspine.analysis.psa_summary.compute_evppi_rows` output, if EVPPI was asked for.
 
     Returns
     -------
     Workbook
         Summary, Inputs, PSA summary, CE plane, CEAC, EVPI (with EVPPI), About.
     """
-    currency, comparator = summary["currency"], summary["comparator"]
-    effect_label = effect_label_of(scenario, summary["effect"])
+    draws = psa.draws
+    currency, comparator = draws.currency, draws.comparator
+    effect_label = effect_label_of(scenario, draws.effect_name)
     unit = singular(in_sentence(effect_label))
-    labels = {s: e["label"] for s, e in summary["strategies"].items()}
-    sheets = [_psa_summary_sheet(scenario, summary, effect_label), _ce_plane_sheet(draws, labels, effect_label),
-              _ceac_sheet(summary, tables, labels, unit), _evpi_sheet(summary, tables, evppi_rows, unit)]
+    labels = psa.labels
+    sheets = [_psa_summary_sheet(scenario, psa, effect_label), _ce_plane_sheet(draws, labels, effect_label),
+              _ceac_sheet(psa, labels, unit), _evpi_sheet(psa, unit)]
     return Workbook(
         title=one_line(scenario.title or scenario.name) + " — probabilistic sensitivity analysis",
         description=scenario.description or "",
         currency=currency,
-        reading=describe_psa(scenario, summary, effect_label),
-        headline=_psa_headline(summary, effect_label, currency, comparator),
+        reading=describe_psa(scenario, psa, effect_label),
+        headline=_psa_headline(psa, effect_label, currency, comparator),
         inputs=build_parameter_table(scenario),
         unit_prices=build_unit_price_table(scenario),
         sheets=tuple(sheets),
@@ -102,106 +93,117 @@ def build_psa_workbook(scenario, draws, *, summary: dict, tables: dict, manifest
     )
 
 
-def _incremental_entry(summary: dict, strategy: str) -> dict:
-    """A run-style entry (label, incremental cost and effect, ICER) of a PSA strategy, from the means."""
-    inc = summary["incremental"].get(strategy)
-    entry = {"label": summary["strategies"][strategy]["label"], "incremental_cost": 0.0, "incremental_effect": 0.0,
-             "icer": math.nan}
-    if inc is not None:
-        entry.update(incremental_cost=inc["cost"]["mean"], incremental_effect=inc["effect"]["mean"],
-                     icer=inc["icer_of_means"] if inc["icer_of_means"] is not None else math.nan)
+def _incremental_entry(psa, k: int) -> dict:
+    """A run-style entry (label, incremental cost and effect, ICER) of PSA strategy ``k``, from the means."""
+    inc = psa.incremental
+    entry = {"label": psa.labels[psa.strategies[k]], "incremental_cost": 0.0, "incremental_effect": 0.0, "icer": math.nan}
+    if k != inc.comparator:
+        entry.update(incremental_cost=float(inc.cost.mean[k]), incremental_effect=float(inc.effect.mean[k]),
+                     icer=float(inc.icer_of_means[k]))
     return entry
 
 
-def _psa_headline(summary: dict, effect_label: str, currency: str, comparator: str) -> Table:
+def _psa_headline(psa, effect_label: str, currency: str, comparator: str) -> Table:
     unit = singular(in_sentence(effect_label))
-    effect = summary["effect"]
+    draws = psa.draws
+    e = draws.outcome_names.index(draws.effect_name)
+    wtp = [float(w) for w in psa.wtp]
     columns = [Column("Strategy"), Column("Mean cost", "currency"), Column("Cost 2.5%", "currency"),
                Column("Cost 97.5%", "currency"), Column(f"Mean {in_sentence(effect_label)}", "number", decimals=3),
                Column(f"{effect_label} 2.5%", "number", decimals=3), Column(f"{effect_label} 97.5%", "number", decimals=3),
                Column("Incremental cost", "currency"), Column(f"Incremental {in_sentence(effect_label)}", "number", decimals=3),
                Column(f"ICER of means ({currency} per {unit})", "currency"),
-               *(Column(f"P(cost-effective) at {format_money(w, currency)}", "probability") for w in summary["wtp"]),
+               *(Column(f"P(cost-effective) at {format_money(w, currency)}", "probability") for w in wtp),
                Column("Efficiency frontier (means)")]
     rows = []
-    for s, e in summary["strategies"].items():
-        entry = _incremental_entry(summary, s)
-        cost, eff = e["cost_total"], e["outcomes"][effect]
-        rows.append((e["label"], cost["mean"], cost["lower"], cost["upper"], eff["mean"], eff["lower"], eff["upper"],
+    cost, outcomes = psa.cost_total, psa.outcomes
+    for k, s in enumerate(psa.strategies):
+        entry = _incremental_entry(psa, k)
+        rows.append((entry["label"], float(cost.mean[k]), float(cost.lower[k]), float(cost.upper[k]),
+                     float(outcomes.mean[k, e]), float(outcomes.lower[k, e]), float(outcomes.upper[k, e]),
                      entry["incremental_cost"], entry["incremental_effect"], icer_cell(entry, s, comparator),
-                     *(summary["prob_cost_effective"][_wtp_key(w)][s] for w in summary["wtp"]),
-                     e["frontier_status_of_means"]))
+                     *(float(psa.prob_cost_effective[j, k]) for j in range(len(wtp))),
+                     psa.frontier_status[k]))
     return Table("headline", tuple(columns), rows,
-                 title=f"Means over {summary['draws']:,} draws, with 95% intervals, per patient")
+                 title=f"Means over {draws.n_draws:,} draws, with 95% intervals, per patient")
 
 
-def describe_psa(scenario, summary: dict, effect_label: str) -> list[str]:
-    """Plain-language reading of a PSA: the mean comparison, probabilities, CEAF and EVPI."""
-    currency, comparator = summary["currency"], summary["comparator"]
+def describe_psa(scenario, psa, effect_label: str) -> list[str]:
+    """Plain-language reading of a PSA (a :class:`~costspine.analysis.psa_summary.PSASummary`): the mean
+    comparison, probabilities, CEAF and EVPI."""
+    draws = psa.draws
+    currency = draws.currency
     unit = singular(in_sentence(effect_label))
     horizon = describe_horizon(scenario.settings)
-    sentences = [f"{summary['draws']:,} probabilistic draws of every uncertain parameter (seed {summary['seed']}); "
+    sentences = [f"{draws.n_draws:,} probabilistic draws of every uncertain parameter (seed {draws.seed}); "
                  "costs and effects below are means over the draws."]
-    reference = _incremental_entry(summary, comparator)
-    for s, inc in summary["incremental"].items():
-        entry = _incremental_entry(summary, s)
+    inc = psa.incremental
+    reference = _incremental_entry(psa, inc.comparator)
+    for k in range(len(psa.strategies)):
+        if k == inc.comparator:
+            continue
+        entry = _incremental_entry(psa, k)
         sentences.append(describe_comparison(entry, reference, currency=currency, effect_label=effect_label, horizon=horizon)
-                         + f" Probability that it costs less: {inc['prob_cost_saving']:.2f}; that it yields more "
-                           f"{in_sentence(effect_label)}: {inc['prob_more_effect']:.2f}.")
+                         + f" Probability that it costs less: {float(inc.prob_cost_saving[k]):.2f}; that it yields more "
+                           f"{in_sentence(effect_label)}: {float(inc.prob_more_effect[k]):.2f}.")
+    wtp = [float(w) for w in psa.wtp]
     groups: dict[str, list[str]] = {}
-    for w in summary["wtp"]:
-        ceaf = summary["ceaf"][_wtp_key(w)]
-        groups.setdefault(summary["strategies"][ceaf["optimal"]]["label"], []).append(
-            f"{format_money(w, currency)} (probability {ceaf['prob_cost_effective']:.2f})")
+    for j, w in enumerate(wtp):
+        groups.setdefault(psa.labels[psa.ceaf_optimal[j]], []).append(
+            f"{format_money(w, currency)} (probability {float(psa.ceaf_prob_cost_effective[j]):.2f})")
     if groups:
         sentences.append("Highest expected net benefit: " + "; ".join(f"{label} at {join_words(ws)}" for label, ws in groups.items())
                          + f" per {unit}.")
-    evpi = [(format_money(summary["evpi_per_person"][_wtp_key(w)], currency), format_money(w, currency))
-            for w in summary["wtp"]]
+    evpi = [(format_money(float(v), currency), format_money(w, currency)) for w, v in zip(wtp, psa.evpi_per_person)]
     if evpi:
         sentences.append("Expected value of perfect information per person: " + _at_each(evpi, unit) + ".")
-    if "evpi_population" in summary:
-        pop = summary["population"]
-        values = [(format_money(summary["evpi_population"][_wtp_key(w)], currency), format_money(w, currency))
-                  for w in summary["wtp"]]
+    if psa.population is not None:
+        pop = psa.population
+        values = [(format_money(float(v), currency), format_money(w, currency)) for w, v in zip(wtp, psa.evpi_population)]
         sentences.append(f"For {pop['per_year']:,.0f} people a year over {pop['years']} years (discounted at "
                          f"{pop['discount_rate']:.1%}): " + _at_each(values, unit) + ".")
     sentences.append(describe_money(scenario.settings, effect_label))
     return sentences
 
 
-def _stat_row(label: str, item: str, stats: dict) -> tuple:
-    return (label, item, stats["mean"], stats["sd"], stats["lower"], stats["upper"])
+def _stat_row(label: str, item: str, stats, index) -> tuple:
+    """A table row of one cell of a :class:`~costspine.analysis.decision.DrawSummary`: mean, SD, 2.5%, 97.5%."""
+    return (label, item, float(stats.mean[index]), float(stats.sd[index]), float(stats.lower[index]),
+            float(stats.upper[index]))
 
 
-def _psa_summary_sheet(scenario, summary: dict, effect_label: str) -> Sheet:
-    currency = summary["currency"]
+def _psa_summary_sheet(scenario, psa, effect_label: str) -> Sheet:
+    draws = psa.draws
+    currency = draws.currency
     categories = category_labels(scenario)
+    labels = psa.labels
+    inc = psa.incremental
+    wtp = [float(w) for w in psa.wtp]
     stats = (Column("Mean", "currency"), Column("SD", "currency"), Column("2.5%", "currency"), Column("97.5%", "currency"))
     cost_rows, outcome_rows = [], []
-    for s, e in summary["strategies"].items():
-        label = e["label"]
-        cost_rows.append(_stat_row(label, "total cost", e["cost_total"]))
-        cost_rows += [_stat_row(label, f"cost: {categories.get(c, c)}", v) for c, v in e["cost_by_category"].items()]
-        cost_rows += [_stat_row(label, f"net monetary benefit at {format_money(float(w), currency)}", v)
-                      for w, v in e["nmb"].items()]
-        outcome_rows += [_stat_row(label, o, v) for o, v in e["outcomes"].items()]
-        inc = summary["incremental"].get(s)
-        if inc is not None:
-            versus = summary["strategies"][inc["versus"]]["label"]
-            cost_rows.append(_stat_row(label, f"incremental cost vs {versus}", inc["cost"]))
-            cost_rows += [_stat_row(label, f"incremental net benefit vs {versus} at {format_money(float(w), currency)}", v)
-                          for w, v in inc["nmb"].items()]
-            outcome_rows.append(_stat_row(label, f"incremental {summary['effect']} vs {versus}", inc["effect"]))
+    for k, s in enumerate(psa.strategies):
+        label = labels[s]
+        cost_rows.append(_stat_row(label, "total cost", psa.cost_total, k))
+        cost_rows += [_stat_row(label, f"cost: {categories.get(c, c)}", psa.cost_by_category, (k, i))
+                      for i, c in enumerate(draws.categories)]
+        cost_rows += [_stat_row(label, f"net monetary benefit at {format_money(w, currency)}", psa.nmb, (k, j))
+                      for j, w in enumerate(wtp)]
+        outcome_rows += [_stat_row(label, o, psa.outcomes, (k, i)) for i, o in enumerate(draws.outcome_names)]
+        if k != inc.comparator:
+            versus = labels[draws.comparator]
+            cost_rows.append(_stat_row(label, f"incremental cost vs {versus}", inc.cost, k))
+            cost_rows += [_stat_row(label, f"incremental net benefit vs {versus} at {format_money(w, currency)}", inc.nmb, (k, j))
+                          for j, w in enumerate(wtp)]
+            outcome_rows.append(_stat_row(label, f"incremental {draws.effect_name} vs {versus}", inc.effect, k))
     costs = Table("psa_costs", (Column("Strategy"), Column("Quantity"), *stats), cost_rows, title=f"Costs and net benefit ({currency})")
     outcomes = Table("psa_outcomes", (Column("Strategy"), Column("Outcome"),
                                       *(Column(c.name, "number", decimals=4) for c in stats)), outcome_rows, title="Outcomes")
-    conv_rows = [(summary["strategies"][s]["label"], float(w), c["mean_incremental_nmb"], c["mcse"], c["mcse_relative"])
-                 for s, by_wtp in summary["convergence"].items() for w, c in by_wtp.items()]
+    conv_rows = [(labels[s], w, float(inc.mc_mean[k, j]), float(inc.mcse[k, j]), inc.mcse_relative(k, j))
+                 for k, s in enumerate(psa.strategies) if k != inc.comparator for j, w in enumerate(wtp)]
     convergence = Table("convergence", (Column("Strategy"), Column("WTP", "currency"), Column("Mean incremental NMB", "currency"),
                                         Column("Monte Carlo SE", "currency", decimals=2), Column("SE / mean", "percent", decimals=2)),
                         conv_rows, title="Monte Carlo error of the mean incremental net benefit")
-    notes = (f"Mean, standard deviation and 95% interval (2.5th and 97.5th percentiles) over {summary['draws']:,} draws.",)
+    notes = (f"Mean, standard deviation and 95% interval (2.5th and 97.5th percentiles) over {draws.n_draws:,} draws.",)
     return Sheet("PSA summary", (costs, outcomes, convergence), notes=notes)
 
 
@@ -227,17 +229,14 @@ def _ce_plane_sheet(draws, labels: dict, effect_label: str) -> Sheet:
     return Sheet("CE plane", (table,), sheet_charts, notes=note)
 
 
-def _ceac_sheet(summary: dict, tables: dict, labels: dict, unit: str) -> Sheet:
-    currency = summary["currency"]
-    _, ceac_rows = tables["ceac.csv"]
-    _, ceaf_rows = tables["ceaf.csv"]
+def _ceac_sheet(psa, labels: dict, unit: str) -> Sheet:
+    currency = psa.draws.currency
+    curves = psa.curves
     names = unique_labels(labels, taken=("WTP", "Frontier (CEAF)", "Optimal strategy"))
-    by_wtp: dict[float, dict] = {}
-    for w, s, prob, *_ in ceac_rows:
-        by_wtp.setdefault(w, {})[s] = prob
-    frontier = {w: (optimal, prob) for w, optimal, prob in ceaf_rows}
-    rows = [(w, *(probs.get(s) for s in names), frontier[w][1], labels.get(frontier[w][0], frontier[w][0]))
-            for w, probs in by_wtp.items()]
+    index = {s: k for k, s in enumerate(psa.strategies)}
+    rows = [(float(w), *(float(curves.prob_cost_effective[j, index[s]]) for s in names), float(curves.frontier_prob[j]),
+             labels[psa.strategies[curves.optimal[j]]])
+            for j, w in enumerate(curves.wtp)]
     x_name = f"WTP ({currency} per {unit})"
     columns = (Column(x_name, "currency"), *(Column(n, "probability") for n in names.values()),
                Column("Frontier (CEAF)", "probability"), Column("Optimal strategy"))
@@ -250,19 +249,22 @@ def _ceac_sheet(summary: dict, tables: dict, labels: dict, unit: str) -> Sheet:
     return Sheet("CEAC", (table,), (chart,), notes=note)
 
 
-def _evpi_sheet(summary: dict, tables: dict, evppi_rows, unit: str) -> Sheet:
-    currency = summary["currency"]
-    headers, rows = tables["evpi.csv"]
+def _evpi_sheet(psa, unit: str) -> Sheet:
+    currency = psa.draws.currency
+    curves = psa.curves
     x_name = f"WTP ({currency} per {unit})"
     columns = [Column(x_name, "currency"), Column("EVPI per person", "currency", decimals=2)]
-    if "evpi_population" in headers:
+    rows = [(float(w), float(v)) for w, v in zip(curves.wtp, curves.evpi_per_person)]
+    if psa.population is not None:
         columns.append(Column("EVPI, population", "currency"))
-    table = Table("evpi", tuple(columns), [tuple(r) for r in rows], title="Expected value of perfect information")
+        factor = psa.population["discounted_persons"]
+        rows = [(w, v, v * factor) for w, v in rows]
+    table = Table("evpi", tuple(columns), rows, title="Expected value of perfect information")
     chart = Chart("line", "Expected value of perfect information", "evpi", x_name, ("EVPI per person",),
                   x_title=f"Willingness to pay ({currency} per {unit})", y_title=f"EVPI per person ({currency})")
     tables_ = [table]
-    if evppi_rows:
-        tables_.append(_evppi_table(evppi_rows))
+    if psa.evppi:
+        tables_.append(_evppi_table(psa.evppi))
     return Sheet("EVPI", tuple(tables_), (chart,),
                  notes=("What removing all uncertainty (EVPI), or that of some parameters (EVPPI), is worth per person.",))
 
@@ -276,36 +278,30 @@ def _evppi_table(evppi_rows) -> Table:
     return Table("evppi", columns, rows, title="Expected value of partial perfect information")
 
 
-def plan_psa_figures(scenario, draws, *, summary: dict, tables: dict, folder) -> list[partial]:
-    """CE plane, CEAC with the CEAF, and EVPI curve, as calls of :mod:`costspine.reports.figures`."""
+def plan_psa_figures(scenario, psa, *, folder) -> list[partial]:
+    """CE plane, CEAC with the CEAF, and EVPI curve of a PSA summary, as calls of :mod:`costspine.reports.figures`."""
     from costspine.reports import figures
 
     folder = Path(folder)
-    effect_label = effect_label_of(scenario, summary["effect"])
-    currency, ref = summary["currency"], draws.comparator_index
-    labels = [summary["strategies"][s]["label"] for s in draws.strategies]
+    draws = psa.draws
+    effect_label = effect_label_of(scenario, draws.effect_name)
+    currency, ref = draws.currency, draws.comparator_index
+    labels = [psa.labels[s] for s in draws.strategies]
     others = [k for k in range(len(draws.strategies)) if k != ref]
     unit = singular(in_sentence(effect_label))
     plans = []
     if others:
-        wtp = summary["wtp"][len(summary["wtp"]) // 2] if summary["wtp"] else None
+        wtp = float(psa.wtp[len(psa.wtp) // 2]) if psa.wtp else None
         plans.append(partial(figures.plot_ce_plane, draws.total_cost[:, others] - draws.total_cost[:, [ref]],
                              draws.effect[:, others] - draws.effect[:, [ref]], wtp=wtp,
                              labels=[f"{labels[k]} vs {labels[ref]}" for k in others], currency=currency,
                              effect_name=in_sentence(effect_label), path=folder / "ce_plane.png"))
-    _, ceac_rows = tables["ceac.csv"]
-    grid = np.array(sorted({r[0] for r in ceac_rows}))
-    index = {s: k for k, s in enumerate(draws.strategies)}
-    prob = np.zeros((len(grid), len(draws.strategies)))
-    position = {w: j for j, w in enumerate(grid)}
-    for w, s, p, *_ in ceac_rows:
-        prob[position[w], index[s]] = p
-    optimal = {w: index[o] for w, o, _ in tables["ceaf.csv"][1]}
-    plans.append(partial(figures.plot_ceac, grid, prob, strategies=labels, frontier=[optimal[w] for w in grid],
-                         currency=currency, effect_name=unit, path=folder / "ceac.png"))
-    _, evpi_rows = tables["evpi.csv"]
-    plans.append(partial(figures.plot_evpi, [r[0] for r in evpi_rows], [r[1] for r in evpi_rows], currency=currency,
-                         effect_name=unit, path=folder / "evpi.png"))
+    curves = psa.curves
+    plans.append(partial(figures.plot_ceac, np.array(curves.wtp, dtype=float), np.array(curves.prob_cost_effective, dtype=float),
+                         strategies=labels, frontier=[int(k) for k in curves.optimal], currency=currency,
+                         effect_name=unit, path=folder / "ceac.png"))
+    plans.append(partial(figures.plot_evpi, [float(w) for w in curves.wtp], [float(v) for v in curves.evpi_per_person],
+                         currency=currency, effect_name=unit, path=folder / "evpi.png"))
     return plans
 
 

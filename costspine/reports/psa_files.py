@@ -11,12 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from costspine._files import write_atomic, write_atomic_with, write_csv, write_json
-from costspine.analysis.psa_summary import (
-    DRAWS_FILE,
-    PSADraws,
-    save_draws,
-    wtp_key,  # noqa: F401 (reports read it from here)
-)
+from costspine.analysis.psa_summary import DRAWS_FILE, PSADraws, save_draws
 
 
 def write_matrix_csv(path, headers: list[str], keys: list[tuple], matrix: np.ndarray) -> Path:

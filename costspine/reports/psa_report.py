@@ -48,11 +48,12 @@ def write_psa_report(analysis, scenario, *, out_dir: Path, xlsx: Path, argv: lis
     from costspine.reports.excel import write_workbook
 
     out_dir = Path(out_dir)
-    draws, summary, tables, evppi_rows = analysis.draws, analysis.data, analysis.tables, analysis.evppi
+    draws = analysis.draws
     # the workbook is built (and checked) before any file is written; its About sheet is filled in last
-    book = build_psa_workbook(scenario, draws, summary=summary, tables=tables, evppi_rows=evppi_rows, manifest={})
-    plots = plan_psa_figures(scenario, draws, summary=summary, tables=tables, folder=out_dir) if figures else []
-    written = write_psa_files(draws, out_dir, summary=summary, tables=tables, evppi_rows=evppi_rows, csv=csv)
+    book = build_psa_workbook(scenario, analysis, manifest={})
+    plots = plan_psa_figures(scenario, analysis, folder=out_dir) if figures else []
+    written = write_psa_files(draws, out_dir, summary=analysis.data, tables=analysis.tables, evppi_rows=analysis.evppi,
+                              csv=csv)
     written += [plot() for plot in plots]
     manifest = build_manifest(command="psa", argv=list(argv), inputs=list(scenario.files), seed=draws.seed,
                               started=started,

@@ -321,7 +321,8 @@ def hand_draws(cost, effect, *, comparator="a", wtp=(10.0,), parameters=None, na
 def test_summary_on_a_hand_computable_table():
     # draws: strategy b costs 10 or 30 more and gains 1 → NMB_b − NMB_a at λ=20: +10, −10.
     draws = hand_draws([[0, 10], [0, 30]], [[0, 1], [0, 1]], wtp=(20.0,))
-    summary, tables = summarize_psa(draws, wtp=(20.0,))
+    psa = summarize_psa(draws, wtp=(20.0,))
+    summary, tables = psa.data, psa.tables
     assert summary["prob_cost_effective"]["20"] == {"a": 0.5, "b": 0.5}
     assert summary["evpi_per_person"]["20"] == pytest.approx(5.0)  # E[max] − max E = 5 − 0
     assert summary["incremental"]["b"]["icer_of_means"] == pytest.approx(20.0)
@@ -334,7 +335,8 @@ def test_summary_on_a_hand_computable_table():
 def test_dominance_of_means_and_frontier_flags():
     # c is dominated (costs more than b, less effect); b is on the frontier with ICER 10.
     draws = hand_draws([[0, 10, 20], [0, 10, 20]], [[0, 1, 0.5], [0, 1, 0.5]], wtp=(5.0, 15.0))
-    summary, tables = summarize_psa(draws, wtp=(5.0, 15.0))
+    psa = summarize_psa(draws, wtp=(5.0, 15.0))
+    summary, tables = psa.data, psa.tables
     assert summary["strategies"]["c"]["frontier_status_of_means"] == "dominated"
     assert summary["strategies"]["b"]["frontier_icer_of_means"] == pytest.approx(10.0)
     assert summary["ceaf"]["5"]["optimal"] == "a" and summary["ceaf"]["15"]["optimal"] == "b"
@@ -346,9 +348,31 @@ def test_dominance_of_means_and_frontier_flags():
 
 def test_population_evpi_in_summary():
     draws = hand_draws([[0, 10], [0, 30]], [[0, 1], [0, 1]], wtp=(20.0,))
-    summary, tables = summarize_psa(draws, wtp=(20.0,), population={"per_year": 100, "years": 2, "discount_rate": 0.0})
+    psa = summarize_psa(draws, wtp=(20.0,), population={"per_year": 100, "years": 2, "discount_rate": 0.0})
+    summary, tables = psa.data, psa.tables
     assert summary["evpi_population"]["20"] == pytest.approx(5.0 * 200)
     assert tables["evpi.csv"][0] == ["wtp", "evpi_per_person", "evpi_population"]
+
+
+def test_psa_summary_typed_fields_are_what_summary_json_holds():
+    # b costs 10 or 30 more and gains 1: incremental NMB at λ=5 is −5, −25; at λ=20 it is +10, −10.
+    draws = hand_draws([[0, 10], [0, 30]], [[0, 1], [0, 1]], wtp=(5.0, 20.0))
+    psa = summarize_psa(draws, wtp=(5.0, 20.0), population={"per_year": 100, "years": 2, "discount_rate": 0.0})
+    assert psa.prob_cost_effective.tolist() == [[1.0, 0.0], [0.5, 0.5]]  # (wtp, strategy)
+    assert psa.ceaf_optimal == ("a", "a")
+    assert psa.evpi_per_person.tolist() == pytest.approx([0.0, 5.0])
+    assert psa.evpi_population.tolist() == pytest.approx([0.0, 1000.0])
+    inc = psa.incremental
+    assert inc.cost.mean.tolist() == pytest.approx([0.0, 20.0])
+    assert inc.nmb.mean[1].tolist() == pytest.approx([-15.0, 0.0]) and np.isnan(inc.nmb.mean[0]).all()
+    assert inc.mc_mean[1].tolist() == pytest.approx([-15.0, 0.0])
+    assert inc.mcse_relative(1, 0) == pytest.approx(10 / 15)  # sd 10√2 over √2 draws and inc.mcse_relative(1, 1) is None
+    data = psa.data
+    assert data["convergence"]["b"]["20"]["mcse_relative"] is None
+    assert data["incremental"]["b"]["nmb"]["5"]["mean"] == inc.nmb.mean[1, 0]
+    assert data["strategies"]["b"]["nmb"]["20"]["mean"] == psa.nmb.mean[1, 1] == pytest.approx(0.0)
+    assert data["ceaf"]["20"] == {"optimal": "a", "prob_cost_effective": 0.5}
+    assert list(psa.curves.wtp) == [r[0] for r in psa.tables["evpi.csv"][1]]
 
 
 def test_parse_wtp_and_evppi_groups():
