@@ -385,11 +385,16 @@ def init(name, directory, force):
     from costspine.scenario.bundled import plan_scenario_copy
 
     files = plan_scenario_copy(name)
-    existing = [directory / f for f in files if (directory / f).exists()]
-    if existing and not force:
-        raise UsageError(f"{', '.join(map(str, existing))}: already exists; choose another folder or pass --force to replace")
+    same = {f for f, text in files.items() if (directory / f).is_file() and (directory / f).read_text(encoding="utf-8") == text}
+    clash = [str(directory / f) for f in files if f not in same and (directory / f).exists()]
+    if clash and not force:
+        raise UsageError(f"{', '.join(clash)}: already exists with other content; choose another folder or pass --force "
+                         "to replace")
     for file_name, text in files.items():
-        click.echo(f"Wrote {write_atomic(directory / file_name, text)}")
+        if file_name in same:
+            click.echo(f"Kept {directory / file_name} (already the bundled text)")
+        else:
+            click.echo(f"Wrote {write_atomic(directory / file_name, text)}")
 
 
 def main():
