@@ -6,8 +6,10 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 wheel_dir="${WHEEL_DIR:-/tmp/wheel}"
 venv_dir="${VENV_DIR:-/tmp/venv-wheel}"
-rm -rf "$wheel_dir" "$venv_dir"
+# setuptools builds in the checkout's build/ (git-ignored); start clean so no stale file ships.
+rm -rf "$wheel_dir" "$venv_dir" "$repo/build"
 python -m pip wheel "$repo" --no-deps -w "$wheel_dir" >/dev/null
+rm -rf "$repo/build"
 # The venv sees the already-installed dependencies (numpy, pymc, ...) but not the checkout.
 python -m venv --system-site-packages "$venv_dir"
 "$venv_dir/bin/python" -m pip install --no-deps --force-reinstall "$wheel_dir"/costspine-*.whl >/dev/null
