@@ -11,6 +11,52 @@ from pathlib import Path
 
 import numpy as np
 
+PACKAGE_PREFIX = "package:"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def bundled_path(relative: str) -> Path:
+    """A file shipped with costspine, named relative to the package folder (``data/unit_costs.csv``).
+
+    The bundled scenarios and evidence (``scenarios/...``) are package data of the wheel
+    (``costspine/scenarios/``); in a source checkout they are the repository's ``scenarios/`` folder
+    beside the package, which the wheel is built from (setup.py).
+
+    Examples
+    --------
+    >>> bundled_path("data/unit_costs.csv").is_file()
+    True
+    >>> bundled_path("scenarios/spine/base_case.toml").is_file()
+    True
+    """
+    path = PACKAGE_DIR / relative
+    if not path.exists() and Path(relative).parts[:1] == ("scenarios",):
+        checkout = PACKAGE_DIR.parent / relative
+        if checkout.exists():
+            return checkout
+    return path
+
+
+def bundled_scenarios_dir() -> Path:
+    """The folder of the bundled scenarios: ``costspine/scenarios`` of a wheel, or the checkout's ``scenarios/``."""
+    return bundled_path("scenarios")
+
+
+def resolve_path(value: str, *, base_dir) -> Path:
+    """A path written in a scenario or evidence file: ``package:...`` names a bundled file, anything
+    else is relative to ``base_dir`` (the folder of the file that writes it), an absolute path is kept.
+
+    Examples
+    --------
+    >>> resolve_path("life.csv", base_dir="models").as_posix()
+    'models/life.csv'
+    >>> resolve_path("package:data/us_life_table_2023.csv", base_dir="models").name
+    'us_life_table_2023.csv'
+    """
+    if isinstance(value, str) and value.startswith(PACKAGE_PREFIX):
+        return bundled_path(value[len(PACKAGE_PREFIX):])
+    return Path(base_dir) / value
+
 
 def write_atomic(path, data: bytes | str) -> Path:
     """Write a file via a temporary file in the same folder and ``os.replace``.

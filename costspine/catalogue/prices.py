@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from costspine._files import resolve_path
 from costspine.catalogue.tables import (
     CURRENCY,
     SETTINGS,
@@ -268,9 +269,7 @@ def build_price_parameters(section, *, where: str = "unit_costs", base_dir: str 
     elif not isinstance(raw_path, str) or not raw_path:
         c.add(f"{keypath}.catalogue", f"expected a path to a catalogue CSV; got {raw_path!r}")
     else:
-        path = Path(raw_path)
-        if not path.is_absolute() and base_dir is not None:
-            path = Path(base_dir) / path
+        path = resolve_path(raw_path, base_dir=base_dir if base_dir is not None else ".")
         if not path.is_file():
             c.add(f"{keypath}.catalogue", f"file not found: {path} (a relative path is resolved against the folder of "
                                           "the file that declares it); fix the path or drop the key to use the bundled catalogue")

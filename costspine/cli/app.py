@@ -18,8 +18,6 @@ import click
 from costspine._version import __version__
 from costspine.errors import CostspineError
 
-BUNDLED_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
-
 
 def _friendly(func):
     """Turn CostspineError into a clean message and exit code."""
@@ -114,6 +112,7 @@ def cli():
     \b
     Start with:
       costspine scenarios                          list the bundled scenarios
+      costspine init base_case my_model            copy one into my_model/ to edit
       costspine run scenarios/spine/base_case.toml base case with incremental results
     """
 
@@ -369,18 +368,46 @@ def voi(path, parameters_path, evppi, method, wtp, comparator, effect, currency,
 
 @cli.command(name="scenarios")
 def list_scenarios():
-    """List the bundled scenario files."""
-    import tomllib
+    """List the bundled scenario files (copy one to edit with ``costspine init NAME``)."""
+    from costspine._files import bundled_scenarios_dir
+    from costspine.scenario.bundled import list_bundled_scenarios
 
-    if not BUNDLED_SCENARIOS.is_dir():
-        click.echo("No bundled scenarios found (install costspine from a source checkout).")
+    bundled = list_bundled_scenarios()
+    if not bundled:
+        click.echo(f"No bundled scenarios found in {bundled_scenarios_dir()}.")
         return
-    for path in sorted(BUNDLED_SCENARIOS.rglob("*.toml")):
-        try:
-            title = tomllib.loads(path.read_text(encoding="utf-8")).get("model", {}).get("title", "")
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
-            title = "(unreadable)"
-        click.echo(f"{path.relative_to(BUNDLED_SCENARIOS.parent)}  {title}")
+    for scenario in bundled:
+        click.echo(f"{scenario.label}  {scenario.title}")
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("directory", required=False, default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace files of the same name in DIRECTORY.")
+@_friendly
+def init(name, directory, force):
+    """Copy bundled scenario NAME (e.g. base_case; see ``costspine scenarios``) into DIRECTORY
+    (default: the current folder) to edit and run.
+
+    The scenario comes with the ``extends`` parents of its folder; every other file it refers to
+    (evidence, policy scenarios, data tables) is named by its ``package:`` path, so the copy runs
+    from any folder.
+    """
+    from costspine._files import write_atomic
+    from costspine.errors import UsageError
+    from costspine.scenario.bundled import plan_scenario_copy
+
+    files = plan_scenario_copy(name)
+    same = {f for f, text in files.items() if (directory / f).is_file() and (directory / f).read_text(encoding="utf-8") == text}
+    clash = [str(directory / f) for f in files if f not in same and (directory / f).exists()]
+    if clash and not force:
+        raise UsageError(f"{', '.join(clash)}: already exists with other content; choose another folder or pass --force "
+                         "to replace")
+    for file_name, text in files.items():
+        if file_name in same:
+            click.echo(f"Kept {directory / file_name} (already the bundled text)")
+        else:
+            click.echo(f"Wrote {write_atomic(directory / file_name, text)}")
 
 
 def main():

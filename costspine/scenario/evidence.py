@@ -43,12 +43,13 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from costspine._files import bundled_path, resolve_path
 from costspine.errors import Problem, ScenarioError
 from costspine.problems import Collector
 
 TARGET_KINDS = ("indicator_mean", "indicator_difference", "cost_mean", "cost_ratio")
 Z95 = 1.959963984540054
-BUNDLED_EVIDENCE = Path(__file__).resolve().parent.parent.parent / "scenarios" / "evidence" / "spine_care_trial.toml"
+BUNDLED_EVIDENCE = bundled_path("scenarios/evidence/spine_care_trial.toml")
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ def load_evidence(path=None) -> Evidence:
         source=head["source"],
         path=path,
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
-        scenario_path=(path.parent / head["scenario"]),
+        scenario_path=resolve_path(head["scenario"], base_dir=path.parent),
         calibrate=tuple(calibrate),
         sampler=sampler,
         targets=tuple(targets),

@@ -9,6 +9,7 @@ import hashlib
 import tomllib
 from pathlib import Path
 
+from costspine._files import resolve_path
 from costspine.problems import Collector, declaring_file
 
 MAX_EXTENDS_DEPTH = 20
@@ -17,7 +18,8 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 def declared_path(origin: dict, keypath: str, value: str, *, default) -> Path:
-    """The path ``value`` written at ``keypath``, resolved against the folder of the file that declares it.
+    """The path ``value`` written at ``keypath``, resolved against the folder of the file that declares it
+    (``package:data/...`` names a file bundled with costspine, wherever the scenario is).
 
     Parameters
     ----------
@@ -36,7 +38,7 @@ def declared_path(origin: dict, keypath: str, value: str, *, default) -> Path:
     >>> str(declared_path({"tables.life": "base/model.toml"}, "tables.life.file", "life.csv", default="child.toml"))
     'base/life.csv'
     """
-    return Path(declaring_file(origin, keypath, default=str(default))).parent / value
+    return resolve_path(value, base_dir=Path(declaring_file(origin, keypath, default=str(default))).parent)
 
 def _read_chain(path: Path, c: Collector, chain: tuple = ()) -> tuple[dict, dict, list]:
     """Read ``path`` and its ``extends`` ancestors, adding file problems to ``c``. Returns (merged, origin, files)."""
@@ -73,7 +75,7 @@ def _read_chain(path: Path, c: Collector, chain: tuple = ()) -> tuple[dict, dict
         if not isinstance(extends, str) or not extends.strip() or "\x00" in extends:
             c.add_at(f"{where}: extends", f"expected a file path string; got {extends!r}")
         else:
-            parent, parent_origin, parent_files = _read_chain(path.parent / extends, c, chain + (path.resolve(),))
+            parent, parent_origin, parent_files = _read_chain(resolve_path(extends, base_dir=path.parent), c, chain + (path.resolve(),))
             files += parent_files
             origin.update(parent_origin)
     merged = copy.deepcopy(parent)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from costspine._files import resolve_path
 from costspine.params import ParameterSpec
 from costspine.problems import declaring_file
 
@@ -110,9 +111,10 @@ class Scenario:
         """A path written at ``keypath``, resolved against the folder of the file that declares it.
 
         A parent's ``[tables]`` file, ``[unit_costs] catalogue`` or ``[budget_impact] policy`` stays
-        relative to the parent even when a child in another folder ``extends`` it.
+        relative to the parent even when a child in another folder ``extends`` it; ``package:...``
+        names a file bundled with costspine.
         """
-        return Path(declaring_file(self.origin, keypath, default=str(self.path))).parent / value
+        return resolve_path(value, base_dir=Path(declaring_file(self.origin, keypath, default=str(self.path))).parent)
 
     @property
     def categories(self) -> tuple:

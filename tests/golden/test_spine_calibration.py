@@ -2,7 +2,7 @@
 
 ``scenarios/spine/base_case.toml`` is run through the public API (``load_scenario``,
 ``run_cohort``) and every calibration target is checked against the trial's published numbers,
-typed here from the evidence table (/work/shared/evidence/parameters.csv, ids in the comments) —
+typed here from the evidence table (costspine/data/evidence.csv, docs/evidence.md, ids in the comments) —
 never against what the code printed or what the calibration script computed.
 
 Targets and tolerances (from the issue):

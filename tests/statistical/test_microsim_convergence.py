@@ -392,7 +392,7 @@ def test_common_random_numbers_reduce_the_mcse_of_increments():
 # The spine base case, individual level
 
 
-# SPINE CARE (Choudhry et al. JAMA 2022) Table 2, typed from /work/shared/evidence/parameters.csv:
+# SPINE CARE (Choudhry et al. JAMA 2022) Table 2, typed from costspine/data/evidence.csv, docs/evidence.md:
 # mean ODI at baseline, 3 and 12 months (T1.13/T1.16/T1.21 UC, T1.11/T1.14/T1.19 ICE,
 # T1.12/T1.15/T1.20 IPT); adjusted ODI differences vs UC with 95% CI (T1.17, T1.22, T1.18, T1.23);
 # 12-month spending (T1.26, T1.24, T1.25) and spending-ratio CIs (T1.27, T1.28). Tolerances are the

@@ -1,6 +1,6 @@
 """Unit tests for costspine.catalogue and its data files (unit costs, CPI, payer multipliers, life table).
 
-Every expected number is typed from the evidence table (/work/shared/evidence/parameters.csv, row
+Every expected number is typed from the evidence table (costspine/data/evidence.csv, docs/evidence.md, row
 ids in the comments) or computed here by hand from those numbers — never copied from the output
 of the code under test.
 """

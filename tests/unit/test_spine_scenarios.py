@@ -1,6 +1,6 @@
 """The bundled spine scenarios (scenarios/spine/*.toml): structure, sources, payer and policy adjustments.
 
-Expected numbers are typed from the evidence table (/work/shared/evidence/parameters.csv, ids in
+Expected numbers are typed from the evidence table (costspine/data/evidence.csv, docs/evidence.md, ids in
 the comments) or follow from the formulas the issue states (injection spending x (1 - cut) **
 (1 + elasticity)); they are never copied from the code's output. The calibration to SPINE CARE is
 checked in tests/golden/test_spine_calibration.py.
