@@ -238,3 +238,42 @@ def test_the_calibration_graph_evaluates_shared_values_per_strategy(tmp_path):
     symbolic = build_symbolic_model(scenario, values, pt)
     assert float(symbolic.cost_total["a"].eval()) == pytest.approx(87.6, rel=1e-10)
     assert float(symbolic.cost_total["b"].eval()) == pytest.approx(59.65, rel=1e-10)
+
+
+def test_the_worked_example_of_the_docs(tmp_path):
+    # docs/scenario-format.md, *Shared values*: p_sick = 1 - exp(-0.2) = 0.1813 for usual care;
+    # 1 - exp(-0.1) = 0.0952 in cycles 1-2, then 0.1813, for the new drug.
+    text = '[model]\nname = "docs"\n' + settings_toml(3) + analysis_toml(effect="life_years", comparator="usual_care") + '''
+[states]
+well = { initial = 1 }
+sick = { initial = 0 }
+
+[strategies.usual_care]
+values = { hr_now = "1" }
+
+[strategies.new_drug]
+values = { hr_now = "where(time_years < 2, hr_drug, 1)" }
+
+[values]
+p_sick = "rate_to_prob(rate_sick * hr_now, cycle_years)"
+
+[parameters.rate_sick]
+value = 0.2
+source = "assumption"
+
+[parameters.hr_drug]
+value = 0.5
+source = "assumption"
+
+[transitions]
+well = { well = "rest", sick = "p_sick" }
+sick = { sick = 1 }
+
+[outcomes.life_years]
+values = { well = 1, sick = 1 }
+'''
+    scenario = load(tmp_path, text)
+    values = evaluate_parameters(scenario)
+    groups = build_groups(EMPTY_POPULATION, values, tables=scenario.tables, where=str(scenario.path), base_case=True)
+    prob = build_draw_tables(scenario, EMPTY_POPULATION, groups, values, draw=0, base_case=True).trans_prob[:, :, 0, 1]
+    np.testing.assert_allclose(prob, [[0.1813] * 3, [0.0952, 0.0952, 0.1813]], atol=5e-5)
