@@ -512,7 +512,7 @@ def load_scenario(path) -> Scenario:
         _check_names(c, f"parameters.{name}", expr, param_names | invalid, table_names)
     for state, expr in initial.items():
         _check_names(c, f"states.{state}.initial", expr, param_names | invalid | attribute_names, table_names)
-    ordered_values = resolve_strategy_values(c, shared_values, own_values, strategies=strategies,
+    ordered_values = resolve_strategy_values(c, shared_values, own_values, strategies=strategies, parameters=param_names,
                                              names=param_names | invalid | TIME_NAMES | population_names, tables=table_names)
     for s in strategies:
         allowed = param_names | invalid | set(ordered_values[s]) | TIME_NAMES | population_names

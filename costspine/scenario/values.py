@@ -59,7 +59,8 @@ def value_keypath(strategy: str, name: str, own: dict) -> str:
     return f"strategies.{strategy}.values.{name}" if name in own else f"{SHARED}.{name}"
 
 
-def order_definitions(c: Collector, keypath, exprs: dict, *, strategy: str | None = None) -> dict:
+def order_definitions(c: Collector, keypath, exprs: dict, *, strategy: str | None = None,
+                      replaced: frozenset = frozenset()) -> dict:
     """Topological order of named expressions that may refer to each other; reports loops.
 
     Parameters
@@ -72,6 +73,9 @@ def order_definitions(c: Collector, keypath, exprs: dict, *, strategy: str | Non
     strategy : str, optional
         The strategy whose values these are; a loop through one of its own values names it and
         the key path of every value in the loop.
+    replaced : set of str
+        Names of the strategy's own values that replace a shared value (a self-reference among
+        them says that the shared value cannot be used).
 
     Returns
     -------
@@ -110,7 +114,7 @@ def order_definitions(c: Collector, keypath, exprs: dict, *, strategy: str | Non
                 visit(dep, trail + [name])
             elif dep == name:
                 c.add(where(name), "refers to itself" + (" (a strategy's own value replaces the shared value of "
-                                                         "the same name; it cannot use it)" if strategy else ""))
+                                                         "the same name; it cannot use it)" if name in replaced else ""))
         visiting.discard(name)
         ordered[name] = exprs[name]
 
@@ -119,8 +123,8 @@ def order_definitions(c: Collector, keypath, exprs: dict, *, strategy: str | Non
     return ordered
 
 
-def resolve_strategy_values(c: Collector, shared: dict, own: dict, *, strategies: tuple, names: set,
-                            tables: set) -> dict:
+def resolve_strategy_values(c: Collector, shared: dict, own: dict, *, strategies: tuple, parameters: set,
+                            names: set, tables: set) -> dict:
     """Each strategy's values: the shared ones and its own (its own win), checked and in dependency order.
 
     Parameters
@@ -131,6 +135,8 @@ def resolve_strategy_values(c: Collector, shared: dict, own: dict, *, strategies
     own : dict of str to dict of str to Expression
         Strategy -> its ``[strategies.X.values]``.
     strategies : tuple of str
+    parameters : set of str
+        Parameter names: a value may not shadow one.
     names : set of str
         Every other name an expression may use (parameters, time names, population attributes
         and history counters).
@@ -148,18 +154,19 @@ def resolve_strategy_values(c: Collector, shared: dict, own: dict, *, strategies
     ``values.<name>``) or only in some (naming them: define it there or in ``[values]``); a loop,
     at the key path of each value in it.
     """
-    for name in sorted(set(shared) & names):
+    for name in sorted(set(shared) & parameters):
         c.add(f"{SHARED}.{name}", "shadows a parameter of the same name; rename one of them")
     resolved = {}
     for s in strategies:
         local = own.get(s, {})
-        for name in sorted(set(local) & names):
+        for name in sorted(set(local) & parameters):
             c.add(f"strategies.{s}.values.{name}", "shadows a parameter of the same name; rename one of them")
         values = {**shared, **local}
         allowed = names | set(values)
         for name, expr in local.items():
             _check_names(c, f"strategies.{s}.values.{name}", expr, allowed, tables)
-        resolved[s] = order_definitions(c, lambda n, s=s, local=local: value_keypath(s, n, local), values, strategy=s)
+        resolved[s] = order_definitions(c, lambda n, s=s, local=local: value_keypath(s, n, local), values, strategy=s,
+                                        replaced=frozenset(local) & frozenset(shared))
     _check_shared_names(c, shared, own, strategies=strategies, names=names, tables=tables)
     return resolved
 
