@@ -7,7 +7,8 @@ The cohort inputs (:mod:`costspine.model.inputs`), the microsimulation grid tabl
 1. a name space holds the parameters, the time names (``cycle``, ``time_years``,
    ``cycle_years``) and, for the grid, attribute levels and history counts, each shaped to
    broadcast along its own axis (:func:`build_time_names`);
-2. each strategy's ``values`` are evaluated in order on top of it (:func:`build_strategy_spaces`);
+2. each strategy's values (the shared ``[values]`` and its own) are evaluated in order on top of it
+   (:func:`build_strategy_spaces`);
 3. every transition cell that is not ``rest`` (:func:`iter_transition_cells`), every initial
    share (:func:`iter_initial_cells`) and every reward cell (:func:`iter_reward_cells`) is evaluated
    in its strategy's space, an error naming the file and the key (:func:`evaluate_expression`);
@@ -107,7 +108,11 @@ def evaluate_in_file(expr, space: dict, *, file, key: str, tables: dict, ndim: i
 
 
 def build_strategy_spaces(scenario, space: dict, evaluate) -> list[dict]:
-    """One name space per strategy: ``space`` plus the strategy's ``values``, evaluated in order.
+    """One name space per strategy: ``space`` plus the strategy's values, evaluated in order.
+
+    A strategy's values are the shared ``[values]`` and its own ``[strategies.X.values]`` (its own
+    replacing a shared one of the same name), ordered by their dependencies when the scenario was
+    loaded: a shared value is evaluated in each strategy's space, on that strategy's own values.
 
     ``evaluate(expr, space, where)`` is the caller's evaluation (shapes, backend). Returns a list
     in the scenario's strategy order; ``space`` is not modified.
@@ -116,7 +121,7 @@ def build_strategy_spaces(scenario, space: dict, evaluate) -> list[dict]:
     for strategy in scenario.strategies:
         local = dict(space)
         for name, expr in scenario.strategy_values[strategy].items():
-            local[name] = evaluate(expr, local, f"strategies.{strategy}.values.{name}")
+            local[name] = evaluate(expr, local, scenario.value_keypath(strategy, name))
         spaces.append(local)
     return spaces
 

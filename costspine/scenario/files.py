@@ -106,7 +106,8 @@ def merge_section(section: str, parent, child):
       and a section the parent lacks: the child's, whole.
     - ``[strategies]``: see :func:`_merge_strategies`.
     - Every other table merges key by key, each key's value (a setting, a parameter table, a
-      cost, a transition row, a look-up table, ``[budget_impact.mix_new]``, ...) replaced whole;
+      cost, a transition row, a look-up table, a shared ``[values]`` expression,
+      ``[budget_impact.mix_new]``, ...) replaced whole;
       except the tables of named entries ``[population.attributes]`` and
       ``[microsimulation.history]``, which merge entry by entry, each entry replaced whole.
 
@@ -116,6 +117,8 @@ def merge_section(section: str, parent, child):
     {'drug': {'category': 'drugs'}}
     >>> merge_section("settings", {"n_cycles": 10, "currency": "USD"}, {"n_cycles": 20})
     {'n_cycles': 20, 'currency': 'USD'}
+    >>> merge_section("values", {"p_die": "0.01", "lam": "r * hr_now"}, {"p_die": "qx(age)"})
+    {'p_die': 'qx(age)', 'lam': 'r * hr_now'}
     """
     if not (isinstance(child, dict) and isinstance(parent, dict)) or section in REPLACED_SECTIONS:
         return child

@@ -41,6 +41,7 @@ from costspine.scenario.types import (
     Scenario,
     Settings,
 )
+from costspine.scenario.values import SHARED, order_definitions, read_values, resolve_strategy_values
 
 CORRECTIONS = ("none", "half-cycle", "simpson")
 
@@ -48,7 +49,7 @@ MAX_CYCLES = 100_000
 
 TOP_LEVEL_KEYS = {
     "extends", "model", "settings", "analysis", "states", "strategies", "parameters", "tables",
-    "transitions", "costs", "outcomes", "indicators", "services", "correlations",
+    "transitions", "costs", "outcomes", "indicators", "services", "correlations", "values",
     # Sections owned by later stages of the pipeline, validated by their own modules:
     "unit_costs", "budget_impact", "population", "microsimulation",
 }
@@ -128,15 +129,7 @@ def _read_strategies(c: Collector, raw: dict, states: tuple):
         c.unknown_keys(key, entry, {"label", "description", "values", "transitions", "costs", "outcomes", "indicators", "services"})
         names.append(name)
         labels[name] = entry.get("label", name) if isinstance(entry.get("label", name), str) else name
-        local = {}
-        for vname, vexpr in c.table(f"{key}.values", entry.get("values"), required=False).items():
-            if not _is_name(vname):
-                c.add(f"{key}.values.{vname}", _name_message(vname, "value names must be identifiers and not reserved words"))
-                continue
-            expr = c.expression(f"{key}.values.{vname}", vexpr)
-            if expr is not None:
-                local[vname] = expr
-        values[name] = local
+        values[name] = read_values(c, f"{key}.values", entry.get("values"))
         rows[name] = _read_matrix(c, f"{key}.transitions", c.table(f"{key}.transitions", entry.get("transitions"), required=False), states)
         overrides[name] = {kind: c.table(f"{key}.{kind}", entry.get(kind), required=False) for kind in ("costs", "outcomes", "indicators", "services")}
     return tuple(names), labels, values, rows, overrides
@@ -428,29 +421,6 @@ def _read_correlations(c: Collector, raw: dict, specs: list[ParameterSpec]) -> t
             groups.append(Correlation(tuple(names), tuple(map(tuple, m.tolist()))))
     return tuple(groups)
 
-def _order(c: Collector, keypath: str, exprs: dict, known: set) -> dict:
-    """Topological order of named expressions that may refer to each other; reports loops."""
-    ordered, visiting = {}, set()
-
-    def visit(name, trail):
-        if name in ordered:
-            return
-        if name in visiting:
-            c.add(f"{keypath}.{name}", "circular definition: " + " -> ".join(trail + [name]))
-            return
-        visiting.add(name)
-        for dep in sorted(exprs[name].names):
-            if dep in exprs and dep != name:
-                visit(dep, trail + [name])
-            elif dep == name:
-                c.add(f"{keypath}.{name}", "refers to itself")
-        visiting.discard(name)
-        ordered[name] = exprs[name]
-
-    for name in exprs:
-        visit(name, [])
-    return ordered
-
 def load_scenario(path) -> Scenario:
     """Read, merge (``extends``) and validate a scenario file.
 
@@ -482,7 +452,8 @@ def load_scenario(path) -> Scenario:
             c.text(f"model.{key}", model[key])
     settings = _read_settings(c, raw)
     states, state_labels, initial = _read_states(c, raw)
-    strategies, strategy_labels, strategy_values, own_rows, overrides = _read_strategies(c, raw, states)
+    strategies, strategy_labels, own_values, own_rows, overrides = _read_strategies(c, raw, states)
+    shared_values = read_values(c, SHARED, raw.get(SHARED))
     tables = _read_tables(c, raw)
 
     unit_cost_params = {}
@@ -536,24 +507,19 @@ def load_scenario(path) -> Scenario:
     if "population" in raw or "microsimulation" in raw:
         from costspine.scenario.population import read_population
 
-        population = read_population(c, raw, states=states, strategy_values=strategy_values,
+        population = read_population(c, raw, states=states, strategy_values={s: {**shared_values, **own_values[s]} for s in strategies},
                                      param_names=param_names | invalid, table_names=table_names)
         population_names, attribute_names = population.names, population.attribute_names
     derived = {s.name: s.expression for s in specs if s.family == "derived"}
-    order = _order(c, "parameters", derived, param_names)
+    order = order_definitions(c, "parameters", derived)
     for name, expr in derived.items():
         _check_names(c, f"parameters.{name}", expr, param_names | invalid, table_names)
     for state, expr in initial.items():
         _check_names(c, f"states.{state}.initial", expr, param_names | invalid | attribute_names, table_names)
-    ordered_values = {}
+    ordered_values = resolve_strategy_values(c, shared_values, own_values, strategies=strategies, parameters=param_names,
+                                             names=param_names | invalid | TIME_NAMES | population_names, tables=table_names)
     for s in strategies:
-        local = strategy_values.get(s, {})
-        allowed = param_names | invalid | set(local) | TIME_NAMES | population_names
-        for vname in sorted(set(local) & param_names):
-            c.add(f"strategies.{s}.values.{vname}", "shadows a parameter of the same name; rename one of them")
-        ordered_values[s] = _order(c, f"strategies.{s}.values", local, allowed)
-        for vname, expr in local.items():
-            _check_names(c, f"strategies.{s}.values.{vname}", expr, allowed, table_names)
+        allowed = param_names | invalid | set(ordered_values[s]) | TIME_NAMES | population_names
         for origin_state, row in transitions[s].items():
             where = f"strategies.{s}.transitions" if origin_state in own_rows[s] else "transitions"
             for dest, expr in row.items():
@@ -583,6 +549,7 @@ def load_scenario(path) -> Scenario:
         strategies=strategies,
         strategy_labels=strategy_labels,
         strategy_values=ordered_values,
+        shared_values=shared_values,
         parameters=tuple(ordered_specs),
         correlations=correlations,
         tables=tables,

@@ -93,7 +93,7 @@ class Scenario:
     initial: dict  # state -> Expression
     strategies: tuple
     strategy_labels: dict
-    strategy_values: dict  # strategy -> {name: Expression}
+    strategy_values: dict  # strategy -> {name: Expression}: [values] and its own (its own win), in dependency order
     parameters: tuple  # ParameterSpec, in file order
     correlations: tuple
     tables: dict
@@ -106,6 +106,7 @@ class Scenario:
     resolved: dict = field(default_factory=dict)  # the merged file content, for reports
     population: object = None  # costspine.scenario.population.Population: [population] attributes, [microsimulation] history
     origin: dict = field(default_factory=dict)  # key path ("section" or "section.key") -> the file that declares it
+    shared_values: dict = field(default_factory=dict)  # name -> Expression: the top-level [values], in file order
 
     def declared_path(self, keypath: str, value: str) -> Path:
         """A path written at ``keypath``, resolved against the folder of the file that declares it.
@@ -115,6 +116,13 @@ class Scenario:
         names a file bundled with costspine.
         """
         return resolve_path(value, base_dir=Path(declaring_file(self.origin, keypath, default=str(self.path))).parent)
+
+    def value_keypath(self, strategy: str, name: str) -> str:
+        """Where one of a strategy's values is written: the shared ``values.<name> (strategy <strategy>)``,
+        or the strategy's own ``strategies.<strategy>.values.<name>`` (which replaces a shared one)."""
+        if name in self.shared_values and self.strategy_values[strategy].get(name) is self.shared_values[name]:
+            return f"values.{name} (strategy {strategy})"
+        return f"strategies.{strategy}.values.{name}"
 
     @property
     def categories(self) -> tuple:

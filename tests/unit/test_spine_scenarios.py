@@ -25,10 +25,6 @@ ALL_FILES = [SPINE / f"{name}.toml" for name in OWN_FILES]
 BASE = SPINE / "base_case.toml"
 STRATEGIES = ("usual_care", "ice", "ipt")
 
-# The block of strategy values every strategy shares (the knobs before it differ).
-COMMON_VALUES = ("p_die", "lam_imp", "lam_wor", "p_move", "p_imp_mid", "p_wor_mid", "vol_mult", "inj_now", "inj_shift")
-KNOBS = ("hr_imp_now", "hr_wor_now", "rr_use_now", "cut_now", "delivery_now")
-
 # Arm effects the Bayesian layer calibrates (costspine fit): they must stay random parameters.
 ARM_EFFECTS = (
     "hr_improve_ice_treatment", "hr_improve_ice_followup", "hr_improve_ipt_treatment", "hr_improve_ipt_followup",
@@ -96,17 +92,6 @@ def test_every_number_has_a_source_and_assumptions_are_uncertain(path):
             assert spec.family != "fixed", f"{spec.name} is an assumption but has no distribution"
         if spec.source.lower().startswith("calibrated"):
             assert "tools/calibrate_spine.py" in spec.source, f"{spec.name}: say how it was calibrated"
-
-
-@pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: p.stem)
-def test_the_common_block_is_identical_in_every_strategy(path):
-    scenario = load_scenario(path)
-    reference = scenario.strategy_values["usual_care"]
-    for strategy in scenario.strategies:
-        values = scenario.strategy_values[strategy]
-        assert set(values) == set(COMMON_VALUES) | set(KNOBS), strategy
-        for name in COMMON_VALUES:
-            assert values[name].text == reference[name].text, f"{strategy}.{name} differs from usual_care's"
 
 
 def test_arm_effects_are_random_parameters_for_the_bayesian_layer(scenarios):
