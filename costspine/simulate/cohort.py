@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from costspine._text import format_table
-from costspine.errors import UsageError
 from costspine.engines.markov import compute_entries, simulate_trace
 from costspine.engines.outcomes import (
     RewardFactors,
@@ -20,6 +19,7 @@ from costspine.engines.outcomes import (
     compute_state_rewards,
     divide_by_occupancy,
 )
+from costspine.errors import UsageError
 from costspine.model.groups import build_groups
 from costspine.model.inputs import (
     ModelInputs,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import SPINE, analysis_toml, settings_toml, write
 
 from costspine.analysis.individualised import analyze_individualised, summarize_individualised
 from costspine.analysis.parameter_draws import draw_run_parameters
 from costspine.errors import UsageError
 from costspine.scenario.load import load_scenario
 from costspine.simulate.cohort import run_cohort_by_group, run_cohort_groups
+
+from helpers import SPINE, analysis_toml, settings_toml, write
 
 # One annual cycle, end-of-cycle counting: everyone moves to `after`; its cost and QALYs count once.
 # Groups: fit (share 0.75) and frail (0.25). At WTP 1000 the net benefit is
