@@ -170,8 +170,11 @@ class IndividualisedResult:
         """The headline table, the break-even phenotyping costs and the decision table, as text."""
         c = self.currency
         kind = f"{self.draws} PSA draws, 95% intervals" if self.draws else "base case"
-        head = [[r["measure"], r["per_patient"], r["low"], r["high"]] + ([r["plan_total"]] if self.plan_size else [])
-                for r in self.headline()]
+        def money(v):
+            return f"{v:,.0f}"
+
+        head = [[r["measure"], money(r["per_patient"]), money(r["low"]), money(r["high"])]
+                + ([money(r["plan_total"])] if self.plan_size else []) for r in self.headline()]
         headers = ["measure", f"NMB per patient ({c})", "2.5%", "97.5%"] + ([f"plan total ({c})"] if self.plan_size else [])
         parts = [format_table(headers, head, title=f"Value of individualised care at {self.wtp:,.0f} {c} per "
                                                     f"{self.effect} ({self.title}; {kind})")]
@@ -179,8 +182,8 @@ class IndividualisedResult:
         parts.append(f"Best one size for all: {best}. Break-even phenotyping cost per patient: "
                      + "; ".join(f"{'oracle' if k == 'oracle' else self.strategy_labels.get(k, k)} {v:,.0f} {c}"
                                  for k, v in self.breakeven().items()))
-        table = [[r["group"], r["share"], self.strategy_labels.get(r["best_treatment"], r["best_treatment"]),
-                  r["prob_best"], r["nb_lost_one_size"]] for r in self.decision_table()]
+        table = [[r["group"], f"{r['share']:.3f}", self.strategy_labels.get(r["best_treatment"], r["best_treatment"]),
+                  f"{r['prob_best']:.2f}", money(r["nb_lost_one_size"])] for r in self.decision_table()]
         parts.append(format_table(["group", "share", "best treatment", "P(best)", f"NB lost by one size ({c})"], table,
                                   title="Decision table by phenotype"))
         return "\n\n".join(parts)
