@@ -11,69 +11,15 @@ from costspine.errors import UsageError
 from costspine.scenario.load import load_scenario
 from costspine.simulate.cohort import run_cohort_by_group, run_cohort_groups
 
-from helpers import SPINE, analysis_toml, settings_toml, write
+from helpers import SPINE, TOY_SCENARIOS
 
-# One annual cycle, end-of-cycle counting: everyone moves to `after`; its cost and QALYs count once.
-# Groups: fit (share 0.75) and frail (0.25). At WTP 1000 the net benefit is
-#   a: fit 0.9*1000 - 100 = 800, frail 0.5*1000 - 100 = 400 -> population 700
-#   b: fit 0.9*1000 - 300 = 600, frail 0.8*1000 - 300 = 500 -> population 575
-#   guided (b for the frail only) = the oracle: 0.75*800 + 0.25*500 = 725
-#   random (half a, half b in each group): fit 700, frail 450 -> 637.5
-TOY = '''
-[model]
-name = "two_groups"
-title = "Two groups, two treatments"
-''' + settings_toml(1) + analysis_toml(comparator="a", wtp=[1000]) + '''
-[population.attributes.frail]
-share = "share_frail"
-source = "hand-computed example"
-
-[parameters.share_frail]
-value = 0.25
-distribution = "beta"
-mean = 0.25
-sd = 0.05
-source = "hand-computed example"
-
-[parameters.q_b_frail]
-value = 0.8
-distribution = "uniform"
-min = 0.6
-max = 1.0
-source = "hand-computed example"
-
-[states]
-s = { initial = 1 }
-after = { initial = 0 }
-
-[strategies.a]
-values = { c = "100", q = "where(frail, 0.5, 0.9)" }
-
-[strategies.b]
-values = { c = "300", q = "where(frail, q_b_frail, 0.9)" }
-
-[strategies.guided]
-values = { c = "where(frail, 300, 100)", q = "where(frail, q_b_frail, 0.9)" }
-
-[strategies.random]
-values = { c = "200", q = "where(frail, (0.5 + q_b_frail) / 2, 0.9)" }
-
-[transitions]
-s = { after = 1 }
-after = { after = 1 }
-
-[costs.care]
-category = "care"
-values = { after = "c" }
-
-[outcomes.qalys]
-values = { after = "q" }
-'''
+TWO_GROUPS = TOY_SCENARIOS / "two_groups.toml"
+"""Hand-computed: see the comment at the top of the file."""
 
 
 @pytest.fixture
-def toy(tmp_path):
-    return load_scenario(write(tmp_path, TOY))
+def toy():
+    return load_scenario(TWO_GROUPS)
 
 
 def test_groups_are_labelled_weighted_and_hand_computed(toy):
