@@ -14,7 +14,7 @@ from costspine.simulate.cohort import run_cohort_by_group, run_cohort_groups
 from helpers import SPINE, TOY_SCENARIOS
 
 TWO_GROUPS = TOY_SCENARIOS / "two_groups.toml"
-"""Hand-computed: see the comment at the top of the file."""
+"""Two groups, two treatments, two policies; the hand computation is at the top of that file."""
 
 
 @pytest.fixture
