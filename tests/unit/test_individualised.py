@@ -89,3 +89,14 @@ def test_unknown_or_single_treatments_are_usage_errors(toy):
 def test_a_scenario_without_attributes_cannot_be_split(chancellor):
     with pytest.raises(UsageError, match="population.attributes"):
         run_cohort_groups(chancellor)
+
+
+def test_grouped_result_tables(toy):
+    grouped = run_cohort_groups(toy)
+    frame = grouped.to_frame()
+    assert list(frame.columns[:5]) == ["draw", "group", "strategy", "weight", "cost_total"]
+    assert len(frame) == 2 * 4
+    frail_b = frame[(frame.group == "frail=1") & (frame.strategy == "b")].iloc[0]
+    assert (frail_b.weight, frail_b.cost_total, frail_b.qalys) == pytest.approx((0.25, 300.0, 0.8))
+    assert grouped.to_dict()["groups"][1]["strategies"]["random"]["qalys"] == pytest.approx(0.65)
+    assert "frail=1" in grouped.summary()
