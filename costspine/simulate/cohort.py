@@ -19,6 +19,7 @@ from costspine.engines.outcomes import (
     compute_state_rewards,
     divide_by_occupancy,
 )
+from costspine.errors import UsageError
 from costspine.model.groups import build_groups
 from costspine.model.inputs import (
     ModelInputs,
@@ -244,6 +245,20 @@ def run_cohort_by_group(scenario, params: dict | None = None, *, max_rows: int =
     params = base_case_parameters(scenario) if params is None else params
     if not population.attributes and not population.history:   # nothing to expand: the plain cohort model
         return simulate_inputs(scenario, build_model_inputs(scenario, params, base_case=base_case), params)
+    parts = [_mix(result, inputs, weights, n_groups)
+             for result, inputs, weights, n_groups in _iter_group_batches(scenario, params, base_case=base_case, max_rows=max_rows)[1]]
+    mixed = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    return CohortResult(scenario=scenario, parameters={k: np.asarray(v, dtype=float) for k, v in params.items()},
+                        method="cohort (by group)", **mixed)
+
+
+def _iter_group_batches(scenario, params: dict, *, base_case: bool, max_rows: int):
+    """The population's groups and a lazy sequence of cohort runs over (draw batch × group).
+
+    Returns ``(groups, batches)``; each batch is ``(result, inputs, weights, n_groups)`` with the
+    result's draw axis laid out as (draw × group) and ``weights`` of shape (draws in batch, group).
+    """
+    population = scenario.population or EMPTY_POPULATION
     values = evaluate_parameters(scenario, params)
     n_draws = max((np.size(v) for v in values.values()), default=1)
     groups = build_groups(population, values, tables=scenario.tables, where=str(scenario.path), base_case=base_case)
@@ -252,19 +267,172 @@ def run_cohort_by_group(scenario, params: dict | None = None, *, max_rows: int =
     n_groups = groups.n_groups
     history = {h.name: np.array([h.cohort], dtype=float) for h in population.history}
     batch = max(1, max_rows // max(n_groups, 1))
-    parts = []
-    for d0 in range(0, n_draws, batch):
-        d1 = min(n_draws, d0 + batch)
-        expanded = {k: np.repeat(np.broadcast_to(np.asarray(v, dtype=float), (n_draws,))[d0:d1], n_groups) for k, v in params.items()}
-        for name, v in attr.items():
-            expanded[name] = np.broadcast_to(v, (n_draws, n_groups))[d0:d1].reshape(-1)
-        expanded.update(history)
-        inputs = build_model_inputs(scenario, expanded, base_case=base_case)
-        result = simulate_inputs(scenario, inputs, expanded)
-        parts.append(_mix(result, inputs, weights[d0:d1] if weights.shape[0] > 1 else np.broadcast_to(weights, (d1 - d0, n_groups)), n_groups))
-    mixed = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    return CohortResult(scenario=scenario, parameters={k: np.asarray(v, dtype=float) for k, v in params.items()},
-                        method="cohort (by group)", **mixed)
+
+    def batches():
+        for d0 in range(0, n_draws, batch):
+            d1 = min(n_draws, d0 + batch)
+            expanded = {k: np.repeat(np.broadcast_to(np.asarray(v, dtype=float), (n_draws,))[d0:d1], n_groups) for k, v in params.items()}
+            for name, v in attr.items():
+                expanded[name] = np.broadcast_to(v, (n_draws, n_groups))[d0:d1].reshape(-1)
+            expanded.update(history)
+            inputs = build_model_inputs(scenario, expanded, base_case=base_case)
+            result = simulate_inputs(scenario, inputs, expanded)
+            yield result, inputs, weights[d0:d1] if weights.shape[0] > 1 else np.broadcast_to(weights, (d1 - d0, n_groups)), n_groups
+
+    return groups, batches()
+
+
+@dataclass(frozen=True)
+class GroupedCohortResult:
+    """Unmixed results of a cohort-by-group run: one cohort per population group.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    labels : tuple of str
+        One label per group, ``"widespread=1, age=35-50"`` (C order of the attribute axes).
+    weights : ndarray, shape (draw, group)
+        Population share of each group (sums to 1 over groups in every draw).
+    costs, costs_undiscounted : ndarray, shape (draw, group, strategy, category)
+    outcomes, outcomes_undiscounted : ndarray, shape (draw, group, strategy, outcome)
+
+    Notes
+    -----
+    The population mean of any of these arrays is ``sum_g weights[d, g] * x[d, g, ...]``, which is
+    what :func:`run_cohort_by_group` reports (:meth:`mixed_total_cost`, :meth:`mixed_outcome`).
+    """
+
+    scenario: Scenario
+    labels: tuple
+    weights: np.ndarray
+    costs: np.ndarray
+    costs_undiscounted: np.ndarray
+    outcomes: np.ndarray
+    outcomes_undiscounted: np.ndarray
+
+    @property
+    def strategies(self) -> tuple:
+        return self.scenario.strategies
+
+    @property
+    def outcome_names(self) -> tuple:
+        return tuple(o.name for o in self.scenario.outcomes)
+
+    @property
+    def total_cost(self) -> np.ndarray:
+        """Discounted total cost per group, shape (draw, group, strategy)."""
+        return self.costs.sum(axis=-1)
+
+    def outcome(self, name: str, *, discounted: bool = True) -> np.ndarray:
+        """One outcome per group, shape (draw, group, strategy)."""
+        source = self.outcomes if discounted else self.outcomes_undiscounted
+        return source[..., self.outcome_names.index(name)]
+
+    @property
+    def effect(self) -> np.ndarray:
+        """The scenario's effect outcome per group, discounted, shape (draw, group, strategy)."""
+        return self.outcome(self.scenario.analysis.effect)
+
+    def mixed_total_cost(self) -> np.ndarray:
+        """Population-mean total cost, shape (draw, strategy)."""
+        return np.einsum("dg,dgs->ds", self.weights, self.total_cost)
+
+    def mixed_outcome(self, name: str) -> np.ndarray:
+        """Population-mean outcome ``name`` (discounted), shape (draw, strategy)."""
+        return np.einsum("dg,dgs->ds", self.weights, self.outcome(name))
+
+    def summary(self) -> str:
+        """Mean over draws of each group's share, total cost and effect per strategy."""
+        currency = self.scenario.settings.currency
+        effect = self.scenario.analysis.effect
+        headers = ["group", "share"] + [f"{s}: cost ({currency})" for s in self.strategies] + [f"{s}: {effect}" for s in self.strategies]
+        cost, eff, w = self.total_cost.mean(axis=0), self.effect.mean(axis=0), self.weights.mean(axis=0)
+        rows = [[label, w[g], *cost[g], *eff[g]] for g, label in enumerate(self.labels)]
+        return format_table(headers, rows, title=f"Expected costs and outcomes per patient by group ({self.scenario.title})")
+
+    def to_frame(self):
+        """Long table keyed by ``draw, group, strategy``: weight, total cost and every outcome."""
+        import pandas as pd
+
+        d, g, s = self.total_cost.shape
+        frame = {
+            "draw": np.repeat(np.arange(d), g * s),
+            "group": np.tile(np.repeat(np.array(self.labels, dtype=object), s), d),
+            "strategy": np.tile(np.array(self.strategies, dtype=object), d * g),
+            "weight": np.repeat(self.weights.reshape(-1), s),
+            "cost_total": self.total_cost.ravel(),
+        }
+        for o, name in enumerate(self.outcome_names):
+            frame[name] = self.outcomes[..., o].ravel()
+        return pd.DataFrame(frame)
+
+    def to_dict(self) -> dict:
+        """Means over draws per group and strategy: weight, total cost and outcomes."""
+        cost, out, w = self.total_cost.mean(axis=0), self.outcomes.mean(axis=0), self.weights.mean(axis=0)
+        return {
+            "scenario": self.scenario.name,
+            "draws": int(self.weights.shape[0]),
+            "currency": self.scenario.settings.currency,
+            "groups": [{"group": label, "weight": float(w[g]),
+                        "strategies": {s: {"cost_total": float(cost[g, k]),
+                                           **{n: float(out[g, k, o]) for o, n in enumerate(self.outcome_names)}}
+                                       for k, s in enumerate(self.strategies)}}
+                       for g, label in enumerate(self.labels)],
+        }
+
+
+def run_cohort_groups(scenario, params: dict | None = None, *, max_rows: int = 20_000) -> GroupedCohortResult:
+    """Cohort model of a scenario with a population, one cohort per group, *not* mixed.
+
+    The same runs as :func:`run_cohort_by_group` (same groups, attribute values and weights), with
+    each group's costs and outcomes kept: what a per-phenotype decision needs (value of
+    individualised care, :mod:`costspine.analysis.individualised`).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        With a ``[population]`` section that declares at least one attribute.
+    params : dict of str to ndarray, shape (draw,), optional
+        Base case if omitted.
+    max_rows : int
+        Draw × group rows evaluated at once (bounds memory).
+
+    Returns
+    -------
+    GroupedCohortResult
+        ``weights``-weighted sums over groups equal :func:`run_cohort_by_group`'s population means.
+
+    Raises
+    ------
+    UsageError
+        The scenario has no population attributes (one group: nothing to individualise).
+
+    Examples
+    --------
+    >>> from costspine import load_scenario
+    >>> grouped = run_cohort_groups(load_scenario("scenarios/spine/base_case_microsim.toml"))
+    >>> grouped.labels[:2]
+    ('risk=low, age=18-35', 'risk=low, age=35-50')
+    >>> bool(abs(grouped.weights.sum() - 1) < 1e-12)
+    True
+    """
+    population = scenario.population or EMPTY_POPULATION
+    if not population.attributes:
+        raise UsageError(f"{scenario.path}: population.attributes: results by group need at least one attribute; "
+                         "the scenario declares none — add a [population.attributes.NAME] table or use run_cohort")
+    base_case = params is None
+    params = base_case_parameters(scenario) if params is None else params
+    groups, batches = _iter_group_batches(scenario, params, base_case=base_case, max_rows=max_rows)
+    keys = ("costs", "costs_undiscounted", "outcomes", "outcomes_undiscounted")
+    parts: dict[str, list] = {k: [] for k in keys}
+    weight_parts = []
+    for result, _inputs, weights, n_groups in batches:
+        for k in keys:
+            a = getattr(result, k)
+            parts[k].append(a.reshape((a.shape[0] // n_groups, n_groups) + a.shape[1:]))
+        weight_parts.append(np.asarray(weights, dtype=float))
+    return GroupedCohortResult(scenario=scenario, labels=tuple(groups.label(g) for g in range(groups.n_groups)),
+                               weights=np.concatenate(weight_parts), **{k: np.concatenate(v) for k, v in parts.items()})
 
 def _mix(result: CohortResult, inputs, weights: np.ndarray, n_groups: int) -> dict:
     """Population means of a cohort result whose draw axis is (draw × group)."""
