@@ -106,6 +106,12 @@ class Scenario:
     population: object = None  # costspine.scenario.population.Population: [population] attributes, [microsimulation] history
     origin: dict = field(default_factory=dict)  # key path ("section" or "section.key") -> the file that declares it
 
+    def __repr__(self) -> str:
+        from costspine._text import format_repr
+
+        return format_repr(type(self).__name__, name=self.name, path=str(self.path), strategies=self.strategies,
+                           states=len(self.states), parameters=len(self.parameters))
+
     def declared_path(self, keypath: str, value: str) -> Path:
         """A path written at ``keypath``, resolved against the folder of the file that declares it.
 
