@@ -289,7 +289,7 @@ def plan_psa_figures(scenario, draws, *, summary: dict, tables: dict, folder) ->
     plans = []
     if others:
         wtp = summary["wtp"][len(summary["wtp"]) // 2] if summary["wtp"] else None
-        plans.append(partial(figures.plot_ce_plane, draws.total_cost[:, others] - draws.total_cost[:, [ref]],
+        plans.append(partial(figures.to_png(figures.plot_ce_plane), draws.total_cost[:, others] - draws.total_cost[:, [ref]],
                              draws.effect[:, others] - draws.effect[:, [ref]], wtp=wtp,
                              labels=[f"{labels[k]} vs {labels[ref]}" for k in others], currency=currency,
                              effect_name=in_sentence(effect_label), path=folder / "ce_plane.png"))
@@ -301,10 +301,10 @@ def plan_psa_figures(scenario, draws, *, summary: dict, tables: dict, folder) ->
     for w, s, p, *_ in ceac_rows:
         prob[position[w], index[s]] = p
     optimal = {w: index[o] for w, o, _ in tables["ceaf.csv"][1]}
-    plans.append(partial(figures.plot_ceac, grid, prob, strategies=labels, frontier=[optimal[w] for w in grid],
+    plans.append(partial(figures.to_png(figures.plot_ceac), grid, prob, strategies=labels, frontier=[optimal[w] for w in grid],
                          currency=currency, effect_name=unit, path=folder / "ceac.png"))
     _, evpi_rows = tables["evpi.csv"]
-    plans.append(partial(figures.plot_evpi, [r[0] for r in evpi_rows], [r[1] for r in evpi_rows], currency=currency,
+    plans.append(partial(figures.to_png(figures.plot_evpi), [r[0] for r in evpi_rows], [r[1] for r in evpi_rows], currency=currency,
                          effect_name=unit, path=folder / "evpi.png"))
     return plans
 
@@ -356,7 +356,7 @@ def plan_voi_figures(voi, *, folder) -> list[partial]:
     wtp = list(voi.wtp)
     if len(wtp) < 2:
         return []
-    return [partial(figures.plot_evpi, wtp, [float(v) for v in voi.evpi],
+    return [partial(figures.to_png(figures.plot_evpi), wtp, [float(v) for v in voi.evpi],
                     currency=voi.draws.currency, effect_name=singular(voi.draws.effect_name.replace("_", " ")),
                     path=Path(folder) / "evpi.png")]
 
@@ -498,7 +498,7 @@ def plan_dsa_figures(result, *, by: str, folder) -> list[partial]:
             low, high, base = [r["icer_low"] for r in rows], [r["icer_high"] for r in rows], rows[0]["icer_base"]
             xlabel = f"ICER ({currency} per {unit})"
         xlabel += f"\n{labels[strategy]} vs {in_sentence(labels[rows[0]['comparator']])}"
-        plans.append(partial(figures.plot_tornado, [r["parameter"] for r in rows], low, high, base=base, xlabel=xlabel,
+        plans.append(partial(figures.to_png(figures.plot_tornado), [r["parameter"] for r in rows], low, high, base=base, xlabel=xlabel,
                              currency=currency, title="One-way sensitivity analysis",
                              path=Path(folder) / f"tornado_{strategy}.png"))
     return plans

@@ -1,0 +1,49 @@
+"""Getting started in a notebook: the code of docs/getting-started.md, run by the tests.
+
+Run it from the repository root (``python docs/examples/getting_started.py``); each block
+below is shown on the page, in order. It writes no file.
+"""
+
+# --- load
+import costspine
+
+scenario = costspine.load_scenario("scenarios/spine/base_case.toml")
+print(scenario)
+
+# --- run
+result = costspine.run(scenario)
+print(result)  # one line; in a notebook the cell shows a table of the headline numbers
+print(result.summary())
+frame = result.to_frame()  # pandas: one row per draw and strategy
+print(frame[["strategy", "cost_total", "qalys"]])
+
+# --- psa
+psa = costspine.psa(scenario, draws=200, seed=1)
+print(psa)
+print(psa.to_frame().head())
+draws = psa.draws  # PSAResult: arrays of shape (draw, strategy, ...)
+print(draws.total_cost.shape)
+
+# --- voi
+voi = costspine.voi(psa)
+print(voi.to_frame())
+
+# --- dsa
+dsa = costspine.dsa(scenario)
+print(dsa.to_frame().head())
+
+# --- bia
+bia = costspine.bia("scenarios/spine/bia_commercial_plan.toml", years=3)
+print(bia.to_frame().head())
+
+# --- figure
+from matplotlib.figure import Figure  # noqa: E402
+
+from costspine.reports.figures import plot_ceac  # noqa: E402
+
+figure = Figure(figsize=(6, 4))
+ax = figure.subplots()
+wtp = psa.data["wtp"]
+plot_ceac(wtp, [[psa.data["prob_cost_effective"][f"{w:g}"][s] for s in psa.strategies] for w in wtp],
+          strategies=psa.strategies, ax=ax)
+# figure.savefig("ceac.png")  # saving is your choice
