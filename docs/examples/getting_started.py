@@ -41,9 +41,8 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from costspine.reports.figures import plot_ceac  # noqa: E402
 
-figure = Figure(figsize=(6, 4))
+ceac = psa.to_frame().pivot(index="wtp", columns="strategy", values="prob_cost_effective")
+figure = Figure(figsize=(7, 4.5), layout="constrained")
 ax = figure.subplots()
-wtp = psa.data["wtp"]
-plot_ceac(wtp, [[psa.data["prob_cost_effective"][f"{w:g}"][s] for s in psa.strategies] for w in wtp],
-          strategies=psa.strategies, ax=ax)
-# figure.savefig("ceac.png")  # saving is your choice
+plot_ceac(ceac.index, ceac.to_numpy(), strategies=list(ceac.columns), currency="USD", ax=ax)
+# figure.savefig("ceac.png", dpi=150)  # saving is your choice
