@@ -11,7 +11,7 @@ Workloads
    Individual-cycles count every strategy: 10^6 x 13 x 3 = 3.9 x 10^7.
 2. End to end, 10^6 x 13 x 3, as a whole process (Python start-up, imports, numba's cached-kernel
    load, tables, simulation): ``benchmarks/microsim_only.py`` (computes and prints) and
-   ``costspine run ... --method microsim`` (which also writes CSVs, JSON, a workbook and figures).
+   ``costspine run ... --method microsim`` (which also writes CSVs, JSON and a workbook; figures only with ``--figures``).
 3. Sick-Sicker (Krijkamp et al. 2018), 10^5 individuals x 30 cycles x 2 strategies, whole process,
    the same two ways, against ``benchmarks/sick_sicker_plain_numpy.py`` (nothing but numpy,
    computes and prints).
@@ -109,7 +109,7 @@ def main() -> None:
         rows.append(("10^6 x 13 x 3 end to end (whole process, compute and print)", f"{t_only:.2f} s", "target < 2 s"))
         t_e2e = whole_process(cli + ["run", str(BENCH), "--method", "microsim", "--individuals", "1000000", "--seed", "1",
                                      "--quiet", "--out", f"{tmp}/e2e"], options.runs)
-        rows.append(("10^6 x 13 x 3 end to end (costspine run, whole process)", f"{t_e2e:.2f} s", "+ CSV, JSON, workbook, figures"))
+        rows.append(("10^6 x 13 x 3 end to end (costspine run, whole process)", f"{t_e2e:.2f} s", "+ CSV, JSON, workbook"))
         from costspine.simulate.microsim import run_microsim
 
         t_api = best_of(options.runs, lambda: run_microsim(scenario, n_individuals=1_000_000, seed=1))
@@ -125,7 +125,7 @@ def main() -> None:
         rows.append(("Sick-Sicker 10^5 x 30 x 2, plain numpy script (whole process)", f"{t_plain:.2f} s", "computes and prints"))
         rows.append(("Sick-Sicker 10^5 x 30 x 2, costspine (whole process, compute and print)", f"{t_ss_only:.2f} s",
                      f"ratio costspine / plain numpy = {t_ss_only / t_plain:.2f}"))
-        rows.append(("Sick-Sicker 10^5 x 30 x 2, costspine run (whole process)", f"{t_ss:.2f} s", "+ CSV, JSON, workbook, figures"))
+        rows.append(("Sick-Sicker 10^5 x 30 x 2, costspine run (whole process)", f"{t_ss:.2f} s", "+ CSV, JSON, workbook"))
         rows.append(("Sick-Sicker 10^5 x 30 x 2, run_microsim in process", f"{t_ss_api:.3f} s", "auto backend"))
 
     # 4. memory at 10^7

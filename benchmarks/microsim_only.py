@@ -1,6 +1,6 @@
 """Whole-process microsimulation without report files: load a scenario, simulate, print the means
 and MCSEs. The counterpart of ``sick_sicker_plain_numpy.py`` (which also only computes and prints)
-in ``bench_microsim.py``; ``costspine run`` additionally writes CSVs, JSON, a workbook and figures.
+in ``bench_microsim.py``; ``costspine run`` additionally writes CSVs, JSON and a workbook.
 
     python benchmarks/microsim_only.py scenarios/examples/sick_sicker.toml 100000 1
 """

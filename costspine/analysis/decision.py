@@ -27,6 +27,18 @@ __all__ = [
 ]
 
 
+NB_BLOCK_ELEMENTS = 1 << 22
+"""Most net-benefit values held at once (32 MB) by the curves over many thresholds (CEAC, CEAF,
+EVPI): they are computed a block of thresholds at a time, so memory grows with draws ×
+strategies, never with draws × strategies × thresholds. Results do not depend on it."""
+
+
+def _wtp_blocks(n_draws: int, n_strategies: int, n_wtp: int) -> list[slice]:
+    """Consecutive slices of the thresholds, each with at most :data:`NB_BLOCK_ELEMENTS` net benefits."""
+    step = max(1, NB_BLOCK_ELEMENTS // max(1, n_draws * n_strategies))
+    return [slice(i, min(i + step, n_wtp)) for i in range(0, n_wtp, step)]
+
+
 # ----------------------------------------------------------------------------------- checks
 def _check_finite(values: np.ndarray, *, name: str, axes: tuple[str, ...]) -> None:
     """Raise AnalysisError naming the first non-finite cells of ``values``."""
@@ -147,7 +159,16 @@ def compute_ceac(cost, effect, wtp) -> np.ndarray:
     >>> compute_ceac([[0.0, 10.0], [0.0, 30.0]], [[0.0, 1.0], [0.0, 1.0]], [20.0]).tolist()
     [[0.5], [0.5]]
     """
-    nb = compute_net_benefit(cost, effect, wtp)
+    cost, effect = _as_cost_effect(cost, effect)
+    lam = _as_wtp(wtp)
+    if lam.ndim == 0 or lam.size == 0:
+        return _ceac_of(compute_net_benefit(cost, effect, lam))
+    return np.concatenate([_ceac_of(compute_net_benefit(cost, effect, lam[b]))
+                           for b in _wtp_blocks(*cost.shape, lam.size)], axis=1)
+
+
+def _ceac_of(nb: np.ndarray) -> np.ndarray:
+    """CEAC from net benefits of shape (draw, strategy) + shape(wtp)."""
     n_draws, n_strategies = nb.shape[:2]
     best = _optimal_strategy(nb)  # (draw,) + wtp
     counts = np.stack([(best == s).sum(axis=0) for s in range(n_strategies)])
@@ -234,13 +255,17 @@ def compute_ceaf(cost, effect, wtp, *, strategies=None) -> CEAF:
     >>> int(f.optimal[0]), float(f.prob_cost_effective[0])
     (1, 0.6666666666666666)
     """
+    cost, effect = _as_cost_effect(cost, effect)
     lam = np.atleast_1d(_as_wtp(wtp))
-    nb = compute_net_benefit(cost, effect, lam)  # (draw, strategy, wtp)
-    ceac = compute_ceac(cost, effect, lam)  # (strategy, wtp)
-    expected = nb.mean(axis=0)
+    ceac, expected = [], []
+    for block in _wtp_blocks(*cost.shape, lam.size) or [slice(0, 0)]:
+        nb = compute_net_benefit(cost, effect, lam[block])  # (draw, strategy, wtp in the block)
+        ceac.append(_ceac_of(nb))
+        expected.append(nb.mean(axis=0))
+    ceac, expected = np.concatenate(ceac, axis=1), np.concatenate(expected, axis=1)  # (strategy, wtp)
     optimal = np.argmax(expected, axis=0)
     prob = ceac[optimal, np.arange(lam.size)]
-    return CEAF(_strategy_labels(strategies, nb.shape[1]), lam, optimal, prob, expected)
+    return CEAF(_strategy_labels(strategies, cost.shape[1]), lam, optimal, prob, expected)
 
 
 # ------------------------------------------------------------------------------------- EVPI
@@ -308,7 +333,12 @@ def compute_evpi(cost, effect, wtp) -> np.ndarray:
     >>> compute_evpi([[0.0, 10.0], [0.0, 30.0]], [[0.0, 1.0], [0.0, 1.0]], [20.0]).tolist()
     [5.0]
     """
-    return compute_evpi_from_net_benefit(compute_net_benefit(cost, effect, wtp))
+    cost, effect = _as_cost_effect(cost, effect)
+    lam = _as_wtp(wtp)
+    if lam.ndim == 0 or lam.size == 0:
+        return compute_evpi_from_net_benefit(compute_net_benefit(cost, effect, lam))
+    return np.concatenate([compute_evpi_from_net_benefit(compute_net_benefit(cost, effect, lam[b]))
+                           for b in _wtp_blocks(*cost.shape, lam.size)])
 
 
 def population_evpi(evpi_per_person, *, population_per_year, years: int, discount_rate: float) -> np.ndarray:

@@ -367,8 +367,21 @@ def run_psa(scenario, n_draws: int, *, seed: int, chunk_size: int = CHUNK_SIZE, 
     names = sampled_parameter_names(scenario)
     shapes = {"parameters": len(names), "costs": base.costs.shape[1:], "outcomes": base.outcomes.shape[1:]}
 
-    done: dict[int, dict] = {}
+    done: set[int] = set()
     store = None
+    # each chunk is copied into the whole run's arrays as it arrives and then dropped, so a run
+    # holds its draws once (not once per chunk and once more assembled)
+    whole: dict[str, np.ndarray] = {}
+
+    def keep(arrays: dict) -> None:
+        start, stop = int(arrays["start"]), int(arrays["stop"])
+        for key in ("parameters", "costs", "outcomes"):
+            values = np.asarray(arrays[key])
+            if key not in whole:
+                whole[key] = np.empty((n_draws, *values.shape[1:]), dtype=values.dtype)
+            whole[key][start:stop] = values
+        done.add(int(arrays["chunk"]))
+
     resumed = 0
     if store_dir is not None:
         meta = {"format": STORE_FORMAT, "scenario": scenario.name, "files": [list(f) for f in scenario.files],
@@ -378,7 +391,7 @@ def run_psa(scenario, n_draws: int, *, seed: int, chunk_size: int = CHUNK_SIZE, 
         store = ChunkStore(store_dir, meta)
         for c in store.open(resume=resume):
             start, stop = layout[c]
-            done[c] = store.load(c, start=start, stop=stop, shapes=shapes)
+            keep(store.load(c, start=start, stop=stop, shapes=shapes))
             if on_chunk:
                 on_chunk(stop - start)
         resumed = len(done)
@@ -388,7 +401,7 @@ def run_psa(scenario, n_draws: int, *, seed: int, chunk_size: int = CHUNK_SIZE, 
     def finish(arrays: dict) -> None:
         if store is not None:
             store.save(arrays)
-        done[int(arrays["chunk"])] = arrays
+        keep(arrays)
         if on_chunk:
             on_chunk(int(arrays["stop"]) - int(arrays["start"]))
 
@@ -402,7 +415,6 @@ def run_psa(scenario, n_draws: int, *, seed: int, chunk_size: int = CHUNK_SIZE, 
         _run_on_dask(scenario, seed=seed, layout=layout, pending=pending, posterior_pools=pools, method=method,
                      individuals=individuals, workers=workers, scheduler=scheduler, finish=finish)
 
-    ordered = [done[c] for c in range(len(layout))]
     outcome_names = tuple(o.name for o in scenario.outcomes)
     effect = outcome_names.index(scenario.analysis.effect)
     base_costs, base_outcomes = base.costs[0], base.outcomes[0]
@@ -418,9 +430,7 @@ def run_psa(scenario, n_draws: int, *, seed: int, chunk_size: int = CHUNK_SIZE, 
         wtp=tuple(float(w) for w in scenario.analysis.wtp), categories=scenario.categories, outcome_names=outcome_names,
         parameter_names=names,
         parameter_groups={spec.name: list(spec.components) for spec in scenario.parameters if spec.family == "dirichlet"},
-        parameters=np.concatenate([a["parameters"] for a in ordered]),
-        costs=np.concatenate([a["costs"] for a in ordered]),
-        outcomes=np.concatenate([a["outcomes"] for a in ordered]),
+        parameters=whole["parameters"], costs=whole["costs"], outcomes=whole["outcomes"],
         seed=int(seed), discount_outcomes=scenario.settings.discount_outcomes,
         inputs=[tuple(f) for f in scenario.files], extra=extra, base_costs=base_costs, base_outcomes=base_outcomes,
     )

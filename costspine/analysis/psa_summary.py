@@ -208,16 +208,21 @@ def compute_evppi_rows(draws: PSADraws, groups, *, wtp, method: str = "gam") -> 
     return rows
 
 def _encode_draws(draws: PSADraws) -> bytes:
+    """The ``draws.npz`` file's bytes (see :func:`save_draws`)."""
+    buffer = io.BytesIO()
+    save_draws(draws, buffer)
+    return buffer.getvalue()
+
+def save_draws(draws: PSADraws, handle) -> None:
+    """Write ``draws`` as ``draws.npz`` (the arrays and a JSON description) into the binary file ``handle``."""
     meta = {"format": DRAWS_FORMAT, "scenario": draws.scenario, "title": draws.title, "currency": draws.currency,
             "effect": draws.effect_name, "strategies": list(draws.strategies), "strategy_labels": draws.strategy_labels,
             "comparator": draws.comparator, "wtp": list(draws.wtp), "categories": list(draws.categories),
             "outcomes": list(draws.outcome_names), "parameter_names": list(draws.parameter_names),
             "parameter_groups": draws.parameter_groups, "seed": draws.seed, "discount_outcomes": draws.discount_outcomes,
             "inputs": [list(i) for i in draws.inputs], "extra": draws.extra}
-    buffer = io.BytesIO()
-    np.savez(buffer, parameters=draws.parameters, costs=draws.costs, outcomes=draws.outcomes,
+    np.savez(handle, parameters=draws.parameters, costs=draws.costs, outcomes=draws.outcomes,
              meta=np.array(json.dumps(meta, default=float)))
-    return buffer.getvalue()
 
 def load_psa_draws(results_dir) -> PSADraws:
     """Read the ``draws.npz`` that ``costspine psa`` wrote into ``results_dir``."""

@@ -49,6 +49,11 @@ def _quiet_option(func):
     return click.option("--quiet", is_flag=True, help="Print nothing but errors.")(func)
 
 
+def _figures_option(func):
+    return click.option("--figures", is_flag=True,
+                        help="Also draw the PNG figures (the workbook has the same charts, drawn by Excel).")(func)
+
+
 def _xlsx_option(command: str):
     return click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
                         help=f"Write the Excel workbook here instead of {command}.xlsx in the output folder.")
@@ -119,11 +124,12 @@ def cli():
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the Excel workbook here instead of run.xlsx in the output folder "
                    "(several scenarios: one comparison workbook).")
+@_figures_option
 @_method_options
 @_seed_option
 @_quiet_option
 @_friendly
-def run(scenarios, out_dir, xlsx_path, method, individuals, seed, quiet):
+def run(scenarios, out_dir, xlsx_path, figures, method, individuals, seed, quiet):
     """Deterministic base case of one or more SCENARIOS (side by side when several)."""
     from costspine.cli.run import run_command
 
@@ -131,7 +137,8 @@ def run(scenarios, out_dir, xlsx_path, method, individuals, seed, quiet):
     loaded = _load_all(scenarios)
     out_dir = out_dir or default_out_dir([s.name for s in loaded], "run")
     text = run_command(loaded, out_dir=out_dir, xlsx_path=xlsx_path, argv=sys.argv, started=started,
-                       method=method, individuals=individuals, seed=seed, progress=_microsim_progress(method, quiet))
+                       method=method, individuals=individuals, seed=seed, progress=_microsim_progress(method, quiet),
+                       figures=figures)
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")
@@ -202,8 +209,8 @@ def bia(scenarios, members, years, draws, seed, out_dir, xlsx_path, quiet):
     loaded = _load_all(scenarios)
     out_dir = out_dir or default_out_dir([s.name for s in loaded], "bia")
     text = run_bia_command(loaded, members=members, years=years, draws=draws, seed=seed, out_dir=out_dir,
-                           argv=sys.argv, started=started, progress=lambda line: click.echo(line, err=True),
-                           xlsx_path=xlsx_path)
+                           argv=sys.argv, started=started,
+                           progress=None if quiet else lambda line: click.echo(line, err=True), xlsx_path=xlsx_path)
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")
@@ -246,10 +253,14 @@ def _evppi_option(func):
 @_method_options
 @_out_option
 @_xlsx_option("psa")
+@click.option("--csv", "csv_tables", is_flag=True,
+              help="Also write the per-draw tables results.csv, parameters.csv and ce_plane.csv (and Parquet "
+                   "copies when pyarrow is installed); draws.npz holds the same numbers.")
+@_figures_option
 @_quiet_option
 @_friendly
 def psa(scenario, draws, seed, wtp, evppi, evppi_method, population, horizon_years, discount, workers, scheduler,
-        resume, method, individuals, out_dir, xlsx_path, quiet):
+        resume, method, individuals, out_dir, xlsx_path, csv_tables, figures, quiet):
     """Probabilistic sensitivity analysis of SCENARIO: draws, CEAC/CEAF, EVPI (and EVPPI).
 
     Same seed, same results (bit for bit) whatever --workers, --scheduler or --resume.
@@ -268,7 +279,8 @@ def psa(scenario, draws, seed, wtp, evppi, evppi_method, population, horizon_yea
                                    scheduler=scheduler, resume=resume, evppi=evppi, evppi_method=evppi_method,
                                    population=population, horizon_years=horizon_years, discount=discount,
                                    on_chunk=bar.advance, progress=None if quiet else lambda line: click.echo(line, err=True),
-                                   argv=sys.argv, started=started, text=not quiet, xlsx_path=xlsx_path)
+                                   argv=sys.argv, started=started, text=not quiet, xlsx_path=xlsx_path,
+                                   csv=csv_tables, figures=figures)
     except KeyboardInterrupt:
         click.echo(f"Interrupted. Finished chunks are saved in {out_dir / 'chunks'}; rerun the same command with "
                    "--resume to continue.", err=True)
@@ -325,10 +337,11 @@ def dsa(scenario, range_kind, by, wtp, out_dir, xlsx_path, quiet):
 @_population_options
 @_out_option
 @_xlsx_option("voi")
+@_figures_option
 @_quiet_option
 @_friendly
 def voi(path, parameters_path, evppi, method, wtp, comparator, effect, currency, seed, population, horizon_years,
-        discount, out_dir, xlsx_path, quiet):
+        discount, out_dir, xlsx_path, figures, quiet):
     """EVPI and EVPPI (with standard errors) of PSA draws in DRAWS.
 
     \b
@@ -348,7 +361,7 @@ def voi(path, parameters_path, evppi, method, wtp, comparator, effect, currency,
     text = run_voi_command(path, evppi=evppi, method=method, wtp=parse_wtp(wtp), out_dir=out_dir,
                            population=population, horizon_years=horizon_years, discount=discount,
                            parameters=parameters_path, comparator=comparator, effect=effect, currency=currency,
-                           seed=seed, argv=sys.argv, started=started, xlsx_path=xlsx_path)
+                           seed=seed, argv=sys.argv, started=started, xlsx_path=xlsx_path, figures=figures)
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")

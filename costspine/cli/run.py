@@ -7,12 +7,12 @@ from pathlib import Path
 
 
 def run_command(scenarios, *, out_dir: Path, xlsx_path: Path | None, argv: list[str], started: datetime,
-                method: str = "cohort", individuals: int | None = None, seed: int | None = None, progress=None) -> str:
+                method: str = "cohort", individuals: int | None = None, seed: int | None = None, progress=None, figures: bool = False) -> str:
     """Run each scenario's base case, write the report files and return the text to print.
 
     ``method="microsim"`` simulates ``individuals`` per strategy with ``seed`` instead of the
     cohort model and adds Monte Carlo standard errors (``summary.json`` key ``microsimulation``,
-    ``mcse.csv``).
+    ``mcse.csv``). PNG figures are drawn only with ``figures=True`` (``--figures``).
     """
     from costspine.reports.run_report import write_run_report
     from costspine.reports.text import format_run_text
@@ -20,5 +20,5 @@ def run_command(scenarios, *, out_dir: Path, xlsx_path: Path | None, argv: list[
 
     results = [run_scenario(s, method=method, individuals=individuals, seed=seed, progress=progress) for s in scenarios]
     write_run_report(results, out_dir=out_dir, xlsx_path=xlsx_path, argv=argv, started=started,
-                     seed=seed if method == "microsim" else None)
+                     seed=seed if method == "microsim" else None, figures=figures)
     return format_run_text(results)

@@ -35,7 +35,7 @@ from costspine.reports.build import (
 )
 from costspine.reports.workbook import Chart, Column, Sheet, Table, Workbook
 
-MAX_PLANE_ROWS = 1000  # draws shown on the CE-plane sheet (every draw is in ce_plane.csv)
+MAX_PLANE_ROWS = 1000  # draws shown on the CE-plane sheet (every draw is in draws.npz)
 TORNADO_BARS = 15  # parameters drawn in a tornado chart (the table lists them all)
 
 
@@ -223,7 +223,7 @@ def _ce_plane_sheet(draws, labels: dict, effect_label: str) -> Sheet:
         sheet_charts = (Chart("scatter", "Cost-effectiveness plane", "ce_plane", tuple(x_names), tuple(y_names),
                               x_title=f"Incremental {in_sentence(effect_label)}",
                               y_title=f"Incremental cost ({draws.currency})", max_points=MAX_PLANE_ROWS),)
-    note = (f"The first {shown:,} of {draws.n_draws:,} draws (every draw is in ce_plane.csv).",)
+    note = (f"The first {shown:,} of {draws.n_draws:,} draws (every draw is in draws.npz, and in ce_plane.csv with --csv).",)
     return Sheet("CE plane", (table,), sheet_charts, notes=note)
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine._files import write_atomic, write_csv, write_json
+from costspine._files import write_atomic, write_atomic_with, write_csv, write_json
 from costspine.analysis.psa_summary import (
     DRAWS_FILE,
     PSADraws,
-    _encode_draws,
+    save_draws,
     wtp_key,  # noqa: F401 (reports read it from here)
 )
 
@@ -57,23 +57,36 @@ def _write_parquet(path: Path, columns: dict) -> Path | None:
     pq.write_table(table, sink)
     return write_atomic(path, sink.getvalue())
 
-def write_psa_files(draws: PSADraws, out_dir: Path, *, summary: dict, tables: dict, evppi_rows=None) -> list[Path]:
-    """Write the draws, parameters, curves and summary of a PSA; returns the files written."""
-    out_dir = Path(out_dir)
-    written = []
-    written.append(write_matrix_csv(out_dir / "results.csv", *_draw_table(draws)))
-    written.append(write_matrix_csv(out_dir / "parameters.csv", ["draw", *draws.parameter_names],
-                                    [(i,) for i in range(draws.n_draws)], draws.parameters))
-    written.append(write_atomic(out_dir / DRAWS_FILE, _encode_draws(draws)))
-    from costspine.analysis.psa_result import result_columns
+PER_DRAW_TABLES = ("results.csv", "parameters.csv", "ce_plane.csv")
+"""Tables with a row per draw: written only on request (``--csv``); ``draws.npz`` holds the same numbers."""
 
-    parameter_columns = {"draw": np.arange(draws.n_draws),
-                         **{n: draws.parameters[:, j] for j, n in enumerate(draws.parameter_names)}}
-    for name, columns in (("results.parquet", result_columns(draws)), ("parameters.parquet", parameter_columns)):
-        path = _write_parquet(out_dir / name, columns)
-        if path is not None:
-            written.append(path)
+
+def write_psa_files(draws: PSADraws, out_dir: Path, *, summary: dict, tables: dict, evppi_rows=None,
+                    csv: bool = False) -> list[Path]:
+    """Write the draws, curves and summary of a PSA; returns the files written.
+
+    ``draws.npz`` is the one bulk copy of the draws. With ``csv`` the per-draw tables
+    (:data:`PER_DRAW_TABLES`, and Parquet copies when pyarrow is installed) are written too; a
+    table of ``tables`` with a row per draw is skipped without it (``manifest.json`` lists what
+    this run wrote).
+    """
+    out_dir = Path(out_dir)
+    written = [write_atomic_with(out_dir / DRAWS_FILE, lambda handle: save_draws(draws, handle))]
+    if csv:
+        written.append(write_matrix_csv(out_dir / "results.csv", *_draw_table(draws)))
+        written.append(write_matrix_csv(out_dir / "parameters.csv", ["draw", *draws.parameter_names],
+                                        [(i,) for i in range(draws.n_draws)], draws.parameters))
+        from costspine.analysis.psa_result import result_columns
+
+        parameter_columns = {"draw": np.arange(draws.n_draws),
+                             **{n: draws.parameters[:, j] for j, n in enumerate(draws.parameter_names)}}
+        for name, columns in (("results.parquet", result_columns(draws)), ("parameters.parquet", parameter_columns)):
+            path = _write_parquet(out_dir / name, columns)
+            if path is not None:
+                written.append(path)
     for name, table in tables.items():
+        if name in PER_DRAW_TABLES and not csv:
+            continue
         written.append(write_csv(out_dir / name, *table) if len(table) == 2 else write_matrix_csv(out_dir / name, *table))
     if evppi_rows:
         written.append(write_evppi_csv(out_dir / "evppi.csv", evppi_rows))

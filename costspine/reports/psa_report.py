@@ -17,8 +17,14 @@ from costspine.reports.manifest import build_manifest
 from costspine.reports.psa_files import write_evppi_csv, write_psa_files
 
 
-def write_psa_report(analysis, scenario, *, out_dir: Path, xlsx: Path, argv: list[str], started: datetime) -> list[Path]:
+def write_psa_report(analysis, scenario, *, out_dir: Path, xlsx: Path, argv: list[str], started: datetime,
+                     csv: bool = False, figures: bool = False) -> list[Path]:
     """Write a PSA's files into ``out_dir`` and its workbook to ``xlsx``; return the files written.
+
+    By default: ``draws.npz`` (every draw, once), the curve tables, ``summary.json``, the workbook
+    and ``manifest.json`` (``chunks/`` is kept for ``--resume``). ``csv`` adds the per-draw tables
+    ``results.csv``, ``parameters.csv`` and ``ce_plane.csv`` (and Parquet copies when pyarrow is
+    installed); ``figures`` adds the PNG figures.
 
     Parameters
     ----------
@@ -32,6 +38,10 @@ def write_psa_report(analysis, scenario, *, out_dir: Path, xlsx: Path, argv: lis
     argv : list of str
         The command line, for the manifest.
     started : datetime
+    csv : bool
+        Also write the per-draw CSV (and Parquet) tables.
+    figures : bool
+        Also draw the PNG figures.
     """
     from costspine.reports.build import output_name, with_about
     from costspine.reports.build_analyses import build_psa_workbook, plan_psa_figures
@@ -41,9 +51,9 @@ def write_psa_report(analysis, scenario, *, out_dir: Path, xlsx: Path, argv: lis
     draws, summary, tables, evppi_rows = analysis.draws, analysis.data, analysis.tables, analysis.evppi
     # the workbook is built (and checked) before any file is written; its About sheet is filled in last
     book = build_psa_workbook(scenario, draws, summary=summary, tables=tables, evppi_rows=evppi_rows, manifest={})
-    figures = plan_psa_figures(scenario, draws, summary=summary, tables=tables, folder=out_dir)
-    written = write_psa_files(draws, out_dir, summary=summary, tables=tables, evppi_rows=evppi_rows)
-    written += [plot() for plot in figures]
+    plots = plan_psa_figures(scenario, draws, summary=summary, tables=tables, folder=out_dir) if figures else []
+    written = write_psa_files(draws, out_dir, summary=summary, tables=tables, evppi_rows=evppi_rows, csv=csv)
+    written += [plot() for plot in plots]
     manifest = build_manifest(command="psa", argv=list(argv), inputs=list(scenario.files), seed=draws.seed,
                               started=started,
                               outputs=[str(p.relative_to(out_dir)) for p in written] + [output_name(xlsx, out_dir), "chunks/"])
@@ -61,14 +71,15 @@ def format_psa_text(analysis, *, chunks_dir: Path) -> str:
     return text
 
 
-def write_voi_report(voi, *, out_dir: Path, xlsx: Path, argv: list[str], started: datetime) -> list[Path]:
+def write_voi_report(voi, *, out_dir: Path, xlsx: Path, argv: list[str], started: datetime,
+                     figures: bool = False) -> list[Path]:
     """Write a VOI analysis's files into ``out_dir`` and its workbook to ``xlsx``; return the files written.
 
     Parameters
     ----------
     voi : VOISummary
         From :func:`costspine.analysis.voi_summary.analyze_voi`.
-    out_dir, xlsx, argv, started
+    out_dir, xlsx, argv, started, figures
         As for :func:`write_psa_report`.
     """
     from costspine.reports.build import output_name, with_about
@@ -78,12 +89,12 @@ def write_voi_report(voi, *, out_dir: Path, xlsx: Path, argv: list[str], started
     out_dir = Path(out_dir)
     # the workbook is built (and checked) before any file is written; its About sheet is filled in last
     book = build_voi_workbook(voi, manifest={})
-    figures = plan_voi_figures(voi, folder=out_dir)
+    plots = plan_voi_figures(voi, folder=out_dir) if figures else []
     written = [write_csv(out_dir / "evpi.csv", *voi.evpi_table())]
     if voi.evppi:
         written.append(write_evppi_csv(out_dir / "evppi.csv", voi.evppi))
     written.append(write_json(out_dir / "summary.json", voi.data))
-    written += [plot() for plot in figures]
+    written += [plot() for plot in plots]
     draws_path = voi.draws_path  # None for CSV draws: their files are the draws' inputs
     inputs = [*([(str(draws_path), hashlib.sha256(draws_path.read_bytes()).hexdigest())] if draws_path else []),
               *voi.draws.inputs]

@@ -35,10 +35,11 @@ from costspine.reports.run_summary import (
 
 
 def write_run_report(results, *, out_dir: Path, xlsx_path: Path | None, argv: list[str], started: datetime,
-                     seed: int | None = None) -> list[dict]:
+                     seed: int | None = None, figures: bool = False) -> list[dict]:
     """Write every file of a ``run`` of one scenario (or several side by side) into ``out_dir``.
 
-    Returns the ``summary.json`` payload of each result.
+    PNG figures (matplotlib, slow to import and draw) only when ``figures`` is true; the workbook
+    always has the same charts. Returns the ``summary.json`` payload of each result.
     """
     xlsx = workbook_path(xlsx_path, out_dir=out_dir, command="run")
     microsim = any(r.method == "microsim" for r in results)
@@ -66,7 +67,7 @@ def write_run_report(results, *, out_dir: Path, xlsx_path: Path | None, argv: li
         if method == "microsim":
             files.append(partial(write_csv, out_dir / "mcse.csv", ["strategy", "quantity", "mean", "mcse"], mcse_rows(r)))
         files.append(partial(write_json, out_dir / "summary.json", summaries[0]))
-        figures = plan_run_figures(r, summaries[0], folder=out_dir)
+        plots = plan_run_figures(r, summaries[0], folder=out_dir) if figures else []
     else:
         for r, summary in zip(results, summaries):
             sub = out_dir / r.scenario.name
@@ -74,8 +75,8 @@ def write_run_report(results, *, out_dir: Path, xlsx_path: Path | None, argv: li
             files.append(partial(write_csv, sub / "parameters.csv", param_headers, parameter_rows(r)))
             files.append(partial(write_csv, sub / "trace.csv", TRACE_HEADERS, trace_rows(r)))
         files.append(partial(write_json, out_dir / "summary.json", {"scenarios": summaries}))
-        figures = plan_comparison_figures(results, summaries, folder=out_dir)
-    paths = [f.args[0] for f in files] + [f.keywords["path"] for f in figures] + [xlsx]
+        plots = plan_comparison_figures(results, summaries, folder=out_dir) if figures else []
+    paths = [f.args[0] for f in files] + [f.keywords["path"] for f in plots] + [xlsx]
     inputs = list(dict.fromkeys(f for s in scenarios for f in s.files))
     manifest = build_manifest(command="run", argv=list(argv), inputs=inputs, seed=seed if method == "microsim" else None, started=started,
                               outputs=[output_name(p, out_dir) for p in paths])
@@ -86,7 +87,7 @@ def write_run_report(results, *, out_dir: Path, xlsx_path: Path | None, argv: li
 
     from costspine.reports.excel import write_workbook
 
-    for write in files + figures:
+    for write in files + plots:
         write()
     write_workbook(book, xlsx)
     manifest["finished"] = datetime.now(UTC).isoformat(timespec="seconds")

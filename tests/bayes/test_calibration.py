@@ -82,6 +82,7 @@ source = "SPINE CARE Table 2"
     assert (target.low, target.high) == (0.87, 0.997)
 
 
+@pytest.mark.slow
 def test_symbolic_model_equals_numpy_engine():
     from costspine.bayes.fit import _import, build_symbolic_model
 
@@ -111,6 +112,7 @@ def test_unknown_calibrated_parameter_is_a_scenario_error(tmp_path):
     assert "'c_zidovudine' has no prior distribution" in str(err.value)
 
 
+@pytest.mark.slow
 def test_fit_command_whole_path(tmp_path, monkeypatch):
     """Small NUTS run through the CLI: files written, diagnostics reported, cache only when converged."""
     from costspine.cli import cli
@@ -134,6 +136,7 @@ def test_fit_command_whole_path(tmp_path, monkeypatch):
     assert 0.52 < posterior[:, 1].mean() < 0.7
 
 
+@pytest.mark.slow
 def test_fit_fails_loudly_when_diagnostics_fail(tmp_path, monkeypatch):
     from costspine.cli import cli
 

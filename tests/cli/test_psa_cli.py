@@ -24,7 +24,7 @@ PSA_FILES = {"results.csv", "parameters.csv", "draws.npz", "summary.json", "ceac
 def psa_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("psa")
     result = invoke("psa", CHANCELLOR, "--draws", 2500, "--seed", 3, "--out", out, "--evppi", "rr",
-                    "--population", 1000, "--horizon-years", 5)
+                    "--population", 1000, "--horizon-years", 5, "--csv")
     assert result.exit_code == 0, result.output
     return out, result.output
 
@@ -76,10 +76,10 @@ def test_psa_summary_and_manifest(psa_dir):
 def test_psa_resume_gives_identical_files(psa_dir, tmp_path):
     out, _ = psa_dir
     again = tmp_path / "again"
-    first = invoke("psa", CHANCELLOR, "--draws", 2500, "--seed", 3, "--out", again, "--quiet")
+    first = invoke("psa", CHANCELLOR, "--draws", 2500, "--seed", 3, "--out", again, "--quiet", "--csv")
     assert first.exit_code == 0 and first.output == ""
     (again / "chunks" / "chunk-000001.npz").unlink()  # as if interrupted before chunk 1 was saved
-    resumed = invoke("psa", CHANCELLOR, "--draws", 2500, "--seed", 3, "--out", again, "--resume")
+    resumed = invoke("psa", CHANCELLOR, "--draws", 2500, "--seed", 3, "--out", again, "--resume", "--csv")
     assert resumed.exit_code == 0 and "Resumed: 2 of 3 chunks" in resumed.output
     for name in ("results.csv", "parameters.csv", "ceac.csv", "ce_plane.csv", "convergence.csv"):
         assert (again / name).read_bytes() == (out / name).read_bytes()
@@ -158,6 +158,7 @@ def test_voi_reads_the_psa_results(psa_dir, tmp_path):
     assert manifest["inputs"][0]["path"].endswith("draws.npz")
 
 
+@pytest.mark.slow
 def test_voi_population_and_gp(psa_dir, tmp_path):
     out, _ = psa_dir
     result = invoke("voi", out, "--evppi", "rr", "--method", "gp", "--wtp", "10000", "--population", 200,
@@ -210,19 +211,19 @@ def test_interrupted_psa_says_how_to_resume_and_resume_finishes_it(psa_dir, tmp_
         return real(*args, **kwargs)
 
     monkeypatch.setattr(sampling, "compute_chunk", interrupt_at_chunk_2)
-    stopped = invoke("psa", CHANCELLOR, "--draws", 2500, "--seed", 3, "--out", tmp_path)
+    stopped = invoke("psa", CHANCELLOR, "--draws", 2500, "--seed", 3, "--out", tmp_path, "--csv")
     assert stopped.exit_code == 1 and "rerun the same command with --resume" in stopped.output
     assert sorted(p.name for p in (tmp_path / "chunks").glob("chunk-*")) == ["chunk-000000.npz", "chunk-000001.npz"]
     assert not (tmp_path / "results.csv").exists()
     monkeypatch.setattr(sampling, "compute_chunk", real)
-    resumed = invoke("psa", CHANCELLOR, "--draws", 2500, "--seed", 3, "--out", tmp_path, "--resume", "--quiet")
+    resumed = invoke("psa", CHANCELLOR, "--draws", 2500, "--seed", 3, "--out", tmp_path, "--resume", "--quiet", "--csv")
     assert resumed.exit_code == 0
     assert (tmp_path / "results.csv").read_bytes() == (out / "results.csv").read_bytes()
 
 
 def test_parquet_copies_when_pyarrow_is_installed(tmp_path):
     pq = pytest.importorskip("pyarrow.parquet")
-    result = invoke("psa", CHANCELLOR, "--draws", 1200, "--quiet", "--out", tmp_path)
+    result = invoke("psa", CHANCELLOR, "--draws", 1200, "--quiet", "--out", tmp_path, "--csv")
     assert result.exit_code == 0
     table = pq.read_table(tmp_path / "results.parquet")
     with np.load(tmp_path / "draws.npz") as data:
@@ -237,3 +238,18 @@ def test_voi_dirichlet_row_by_its_name(psa_dir, tmp_path):
     (row,) = read_csv(tmp_path / "evppi.csv")
     assert row["group"] == "row_A" and row["parameters"] == "p_AA+p_AB+p_AC"  # p_AD = 1 − the others
     assert "row_A" in result.output
+
+
+def test_psa_writes_no_figures_and_no_per_draw_csv_by_default(psa_dir, tmp_path):
+    out, _ = psa_dir
+    result = invoke("psa", CHANCELLOR, "--draws", 2500, "--seed", 3, "--out", tmp_path, "--quiet")
+    assert result.exit_code == 0 and result.output == ""
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"draws.npz", "summary.json", "ceac.csv", "psa.xlsx", "manifest.json", "chunks"} <= names
+    assert not names & {"results.csv", "parameters.csv", "ce_plane.csv", "ce_plane.png", "ceac.png", "evpi.png"}
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert not [o for o in manifest["outputs"] if o.endswith(".png") or o in ("results.csv", "parameters.csv")]
+    # the numbers are the --csv run's: the draws file and the curve tables are identical
+    with np.load(tmp_path / "draws.npz") as quick, np.load(out / "draws.npz") as full:
+        assert np.array_equal(quick["costs"], full["costs"]) and np.array_equal(quick["parameters"], full["parameters"])
+    assert (tmp_path / "ceac.csv").read_bytes() == (out / "ceac.csv").read_bytes()

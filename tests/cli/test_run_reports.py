@@ -74,7 +74,7 @@ def is_png(path: Path) -> bool:
 @pytest.fixture(scope="module")
 def hiv_report(runner, tmp_path_factory):
     out = tmp_path_factory.mktemp("hiv") / "report"
-    run(runner, CHANCELLOR, "--out", out)
+    run(runner, CHANCELLOR, "--out", out, "--figures")
     return out
 
 
@@ -143,7 +143,7 @@ def test_inputs_and_about_let_a_reader_trace_every_number(hiv_report):
 
 def test_indicator_trajectory_sheet_chart_and_figure(runner, tmp_path):
     out = tmp_path / "report"
-    run(runner, hostile_chancellor(tmp_path), "--out", out)
+    run(runner, hostile_chancellor(tmp_path), "--out", out, "--figures")
     book = openpyxl.load_workbook(out / "run.xlsx")
     assert book.sheetnames == ["Summary", "Inputs", "Costs", "Incremental", "Net benefit", "Trace", "Trajectory", "About"]
     assert charts(book)["Trajectory"] == [("LineChart", 2)]
@@ -176,7 +176,7 @@ def test_formula_like_text_from_a_scenario_is_stored_as_text(runner, tmp_path):
 
 def test_xlsx_option_writes_the_workbook_there(runner, tmp_path):
     out, target = tmp_path / "report", tmp_path / "elsewhere" / "hiv.xlsx"
-    run(runner, CHANCELLOR, "--out", out, "--xlsx", target)
+    run(runner, CHANCELLOR, "--out", out, "--xlsx", target, "--figures")
     assert target.is_file() and not (out / "run.xlsx").exists()
     assert is_png(out / "cost_by_category.png")
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -225,7 +225,7 @@ def test_comparison_workbook(runner, tmp_path):
     cut.write_text(f'extends = "{CHANCELLOR}"\n\n[model]\nname = "cheap_drugs"\ntitle = "Drug prices halved"\n\n'
                    '[parameters.c_zidovudine]\nvalue = 1150.5\nsource = "policy: half price"\n', encoding="utf-8")
     out, target = tmp_path / "report", tmp_path / "compare.xlsx"
-    run(runner, CHANCELLOR, cut, "--out", out, "--xlsx", target)
+    run(runner, CHANCELLOR, cut, "--out", out, "--xlsx", target, "--figures")
     book = openpyxl.load_workbook(target)
     assert book.sheetnames == ["Summary", "Inputs", "Costs", "Cost-effectiveness", "About"]
     assert charts(book)["Costs"] == [("BarChart", 3), ("BarChart", 2)]  # categories stacked; strategies side by side
@@ -260,7 +260,7 @@ def invoke(runner, *args):
 @pytest.fixture(scope="module")
 def psa_report(runner, tmp_path_factory):
     out = tmp_path_factory.mktemp("psa") / "psa"
-    summary = invoke(runner, "psa", CHANCELLOR, "--draws", 200, "--evppi", "rr", "--out", out)
+    summary = invoke(runner, "psa", CHANCELLOR, "--draws", 200, "--evppi", "rr", "--out", out, "--figures")
     return out, summary
 
 
@@ -292,7 +292,7 @@ def test_psa_workbook(psa_report):
 
 def test_voi_workbook(runner, psa_report, tmp_path):
     out = tmp_path / "voi"
-    summary = invoke(runner, "voi", psa_report[0], "--evppi", "rr", "--out", out)
+    summary = invoke(runner, "voi", psa_report[0], "--evppi", "rr", "--out", out, "--figures")
     book = openpyxl.load_workbook(out / "voi.xlsx")
     assert book.sheetnames == ["Summary", "EVPPI", "About"]
     rows = read_table(book, "headline")
@@ -346,3 +346,11 @@ def test_xlsx_option_of_the_other_commands(runner, tmp_path):
         result = runner.invoke(cli, [command, str(CHANCELLOR), "--out", str(bad), "--xlsx", str(tmp_path / "x.xls")])
         assert result.exit_code == 2 and "must be written to a .xlsx file" in result.output, result.output
         assert not bad.exists()  # refused before anything was computed or written
+
+
+def test_run_draws_figures_only_with_the_figures_option(runner, tmp_path):
+    out = tmp_path / "report"
+    run(runner, CHANCELLOR, "--out", out)
+    assert (out / "run.xlsx").is_file() and (out / "results.csv").is_file()
+    assert not list(out.glob("*.png"))
+    assert not [o for o in json.loads((out / "manifest.json").read_text(encoding="utf-8"))["outputs"] if o.endswith(".png")]

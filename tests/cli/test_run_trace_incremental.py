@@ -40,7 +40,7 @@ def run(*args) -> str:
 @pytest.fixture(scope="module")
 def hiv(tmp_path_factory):
     out = tmp_path_factory.mktemp("hiv") / "report"
-    return out, run(CHANCELLOR, "--out", out)
+    return out, run(CHANCELLOR, "--out", out, "--figures")
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ def read_csv(path):
 @pytest.fixture(scope="module")
 def psa_out(tmp_path_factory):
     out = tmp_path_factory.mktemp("psa")
-    result = invoke("psa", CHANCELLOR, "--draws", 400, "--seed", 5, "--out", out, "--quiet")
+    result = invoke("psa", CHANCELLOR, "--draws", 400, "--seed", 5, "--out", out, "--csv", "--quiet")
     assert result.exit_code == 0, result.output
     return out
 

@@ -356,6 +356,7 @@ def _spending(result, strategy):
     return float(result.costs_undiscounted[0, k].sum())
 
 
+@pytest.mark.slow
 def test_spine_microsim_variant_declares_the_heterogeneity(spine_microsim):
     from costspine.model.inputs import evaluate_parameters
 
@@ -373,6 +374,7 @@ def test_spine_microsim_variant_declares_the_heterogeneity(spine_microsim):
     assert v["cost_ice_higher_risk"] > 2 * v["cost_ice_low_risk"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", list(ODI))
 @pytest.mark.parametrize("visit", range(3), ids=["baseline", "3 months", "12 months"])
 def test_spine_microsim_mean_odi_matches_table_2(spine_microsim, strategy, visit):
@@ -381,6 +383,7 @@ def test_spine_microsim_mean_odi_matches_table_2(spine_microsim, strategy, visit
     assert abs(model - ODI[strategy][visit]) <= 1.5, f"{strategy}: model {model:.2f}, trial {ODI[strategy][visit]}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("strategy", "years"), list(ODI_DIFFERENCE))
 def test_spine_microsim_odi_difference_is_inside_the_trial_ci(spine_microsim, strategy, years):
     _, result = spine_microsim
@@ -389,6 +392,7 @@ def test_spine_microsim_odi_difference_is_inside_the_trial_ci(spine_microsim, st
     assert low <= model <= high, f"{strategy} - usual care at {years} y: {model:.2f} not in {low}..{high}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", list(SPENDING))
 def test_spine_microsim_spending_matches_the_trial(spine_microsim, strategy):
     _, result = spine_microsim
@@ -396,6 +400,7 @@ def test_spine_microsim_spending_matches_the_trial(spine_microsim, strategy):
     assert abs(model / SPENDING[strategy] - 1) <= 0.10, f"{strategy}: {model:,.0f} vs {SPENDING[strategy]:,.0f}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", list(SPENDING_RATIO_CI))
 def test_spine_microsim_spending_ratio_is_inside_the_trial_ci(spine_microsim, strategy):
     _, result = spine_microsim
@@ -404,6 +409,7 @@ def test_spine_microsim_spending_ratio_is_inside_the_trial_ci(spine_microsim, st
     assert low <= ratio <= high, f"{strategy}: ratio {ratio:.3f} not in {low}-{high}"
 
 
+@pytest.mark.slow
 def test_spine_microsim_converges_to_its_cohort_by_group(spine_microsim):
     scenario, result = spine_microsim
     assert_converges(result, run_cohort(scenario))

@@ -377,6 +377,7 @@ def toy_psa(tmp_path_factory):
     return draws_from_result(run_psa(s, 4000, seed=21))
 
 
+@pytest.mark.slow
 def test_evpi_bounds_evppi_and_ignored_parameter_has_none(toy_psa):
     wtp = (2000.0,)
     groups = [("gain", ("gain",)), ("noise", ("noise",)), ("all", ("c_a", "c_b", "u", "gain"))]

@@ -226,3 +226,25 @@ def test_evpi_ignores_a_shift_common_to_all_strategies_in_a_draw(table, shift):
     cost, effect, wtp = table
     shifted = cost + shift[: cost.shape[0], None]
     np.testing.assert_allclose(compute_evpi(shifted, effect, wtp), compute_evpi(cost, effect, wtp), atol=1e-6)
+
+
+def test_curves_over_threshold_blocks_equal_one_block_bit_for_bit(monkeypatch):
+    """CEAC, CEAF and EVPI hold a block of thresholds at a time; the block size changes no bit."""
+    from costspine.analysis import decision
+
+    rng = np.random.default_rng(11)
+    cost, effect = rng.normal(1000, 300, (2000, 3)), rng.normal(1, 0.2, (2000, 3))
+    lam = np.linspace(0, 5000, 37)
+
+    def curves():
+        ceaf = decision.compute_ceaf(cost, effect, lam)
+        return [decision.compute_ceac(cost, effect, lam), ceaf.expected_nmb, ceaf.prob_cost_effective, ceaf.optimal,
+                decision.compute_evpi(cost, effect, lam)]
+
+    monkeypatch.setattr(decision, "NB_BLOCK_ELEMENTS", 10**9)
+    whole = curves()
+    assert len(decision._wtp_blocks(2000, 3, lam.size)) == 1
+    monkeypatch.setattr(decision, "NB_BLOCK_ELEMENTS", 2000 * 3 * 5)  # blocks of 5 thresholds, the last of 2
+    assert len(decision._wtp_blocks(2000, 3, lam.size)) == 8
+    for a, b in zip(whole, curves()):
+        assert a.shape == b.shape and np.array_equal(a, b)

@@ -1,0 +1,53 @@
+"""PSA scaling: wall time and peak memory of ``costspine psa`` from 1,000 to 1,000,000 draws.
+
+Run from the repository root::
+
+    python benchmarks/bench_psa_scale.py                 # spine 1k/10k/100k, HIV 1k/10k/100k/1M
+    python benchmarks/bench_psa_scale.py --max 100000    # skip the 1M run
+
+Every workload is a fresh process (``python -m costspine.cli psa ... --quiet``, default outputs)
+in a temporary folder; its peak resident memory comes from ``wait4``. Before each workload the
+reference ``python -c "import numpy"`` runs, so each line shows time / reference, and the
+per-draw cost (µs per draw) shows whether time grows linearly. The spine model
+(``scenarios/spine/base_case.toml``) is the memory target (≤ 300 MB at 100k draws); the HIV model
+(``scenarios/examples/hiv_chancellor.toml``) is the one run at 1M draws.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_commands import REFERENCE, ROOT, measure
+
+SPINE = "scenarios/spine/base_case.toml"
+HIV = "scenarios/examples/hiv_chancellor.toml"
+PLAN = [(SPINE, 1_000), (SPINE, 10_000), (SPINE, 100_000),
+        (HIV, 1_000), (HIV, 10_000), (HIV, 100_000), (HIV, 1_000_000)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max", type=int, default=1_000_000, help="largest number of draws to run")
+    args = parser.parse_args()
+    os.chdir(ROOT)
+    print(f"{'scenario':<40} {'draws':>9} {'wall s':>8} {'ratio':>8} {'µs/draw':>8} {'peak MB':>8} {'folder MB':>9}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for scenario, draws in PLAN:
+            if draws > args.max:
+                continue
+            ref, _, _ = measure(REFERENCE)
+            out = Path(tmp) / f"{Path(scenario).stem}-{draws}"
+            wall, _, rss = measure([sys.executable, "-m", "costspine.cli", "psa", scenario, "--draws", str(draws),
+                                    "--out", str(out), "--quiet"])
+            size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 1e6
+            print(f"{scenario:<40} {draws:>9,} {wall:>8.2f} {wall / ref:>8.1f} {wall / draws * 1e6:>8.1f} "
+                  f"{rss:>8.0f} {size:>9.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
