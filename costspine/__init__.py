@@ -99,7 +99,7 @@ def load_scenario(path):
 
 
 def run(scenario, *, method: str = "cohort", individuals: int | None = None, seed: int = DEFAULT_SEED,
-        out_dir=None, xlsx_path=None):
+        out_dir=None, xlsx_path=None, figures: bool = False):
     """Base case of a scenario: ``costspine run``.
 
     Parameters
@@ -112,10 +112,12 @@ def run(scenario, *, method: str = "cohort", individuals: int | None = None, see
     seed : int, default 20260101
         Microsimulation only: the run's seed.
     out_dir : str or Path, optional
-        Write the CLI's output folder here (CSV, JSON, figures, ``run.xlsx``); nothing is written
+        Write the CLI's output folder here (CSV, JSON, ``run.xlsx``); nothing is written
         without it.
     xlsx_path : str or Path, optional
         With ``out_dir``: the workbook's path instead of ``run.xlsx`` in ``out_dir``.
+    figures : bool
+        With ``out_dir``: also write the PNG figures (``--figures``).
 
     Returns
     -------
@@ -139,13 +141,14 @@ def run(scenario, *, method: str = "cohort", individuals: int | None = None, see
         from costspine.reports.run_report import write_run_report
 
         write_run_report([result], out_dir=Path(out_dir), xlsx_path=xlsx_path,
-                         seed=seed if method == "microsim" else None, **_record("run"))
+                         seed=seed if method == "microsim" else None, figures=figures, **_record("run"))
     return result
 
 
 def psa(scenario, *, draws: int = 1000, seed: int = DEFAULT_SEED, wtp=None, evppi=(), evppi_method: str = "gam",
         population=None, horizon_years=None, discount=None, method: str = "cohort", individuals: int | None = None,
-        workers: int | None = None, scheduler: str | None = None, out_dir=None, xlsx_path=None):
+        workers: int | None = None, scheduler: str | None = None, out_dir=None, xlsx_path=None, csv: bool = False,
+        figures: bool = False):
     """Probabilistic sensitivity analysis: ``costspine psa``.
 
     Parameters
@@ -170,10 +173,13 @@ def psa(scenario, *, draws: int = 1000, seed: int = DEFAULT_SEED, wtp=None, evpp
     scheduler : str, optional
         Address of an existing Dask scheduler.
     out_dir : str or Path, optional
-        Write the CLI's output folder (``draws.npz``, CSVs, figures, ``psa.xlsx``, saved chunks) here;
-        nothing is written without it.
+        Write the CLI's output folder (``draws.npz``, summary tables, ``psa.xlsx``, saved chunks)
+        here; nothing is written without it.
     xlsx_path : str or Path, optional
         With ``out_dir``: the workbook's path instead of ``psa.xlsx`` in ``out_dir``.
+    csv, figures : bool
+        With ``out_dir``: also write the per-draw CSV tables (``--csv``) and the PNG figures
+        (``--figures``).
 
     Returns
     -------
@@ -193,7 +199,8 @@ def psa(scenario, *, draws: int = 1000, seed: int = DEFAULT_SEED, wtp=None, evpp
         from costspine.reports.psa_report import write_psa_report
 
         write_psa_report(analysis, loaded, out_dir=_path(out_dir),
-                         xlsx=workbook_path(xlsx_path, out_dir=_path(out_dir), command="psa"), **_record("psa"))
+                         xlsx=workbook_path(xlsx_path, out_dir=_path(out_dir), command="psa"), csv=csv, figures=figures,
+                         **_record("psa"))
     return analysis
 
 
@@ -234,7 +241,8 @@ def dsa(scenario, *, range_kind: str = "minmax", wtp=None, out_dir=None, by: str
 
 
 def voi(draws, *, evppi=(), method: str = "gam", wtp=None, population=None, horizon_years=None, discount=None,
-        parameters=None, comparator=None, effect=None, currency=None, seed=None, out_dir=None, xlsx_path=None):
+        parameters=None, comparator=None, effect=None, currency=None, seed=None, out_dir=None, xlsx_path=None,
+        figures: bool = False):
     """EVPI and EVPPI of PSA draws: ``costspine voi``.
 
     Parameters
@@ -256,6 +264,8 @@ def voi(draws, *, evppi=(), method: str = "gam", wtp=None, population=None, hori
         Write the CLI's output folder here; nothing is written without it.
     xlsx_path : str or Path, optional
         With ``out_dir``: the workbook's path instead of ``voi.xlsx`` in ``out_dir``.
+    figures : bool
+        With ``out_dir``: also write the PNG figures (``--figures``).
 
     Returns
     -------
@@ -274,7 +284,8 @@ def voi(draws, *, evppi=(), method: str = "gam", wtp=None, population=None, hori
         from costspine.reports.psa_report import write_voi_report
 
         write_voi_report(result, out_dir=_path(out_dir),
-                         xlsx=workbook_path(xlsx_path, out_dir=_path(out_dir), command="voi"), **_record("voi"))
+                         xlsx=workbook_path(xlsx_path, out_dir=_path(out_dir), command="voi"), figures=figures,
+                         **_record("voi"))
     return result
 
 

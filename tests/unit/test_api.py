@@ -140,6 +140,9 @@ def test_run_writes_the_clis_files_when_asked(tmp_path):
     assert {"results.csv", "summary.json", "manifest.json", "run.xlsx"} <= written
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["command"] == "run"
+    assert not any(name.endswith(".png") for name in written)  # figures only when asked, as --figures
+    costspine.run(CHANCELLOR, out_dir=tmp_path / "figs", figures=True)
+    assert (tmp_path / "figs" / "cost_by_category.png").stat().st_size > 10_000
 
 
 def test_calibration_repr_html_and_idata_without_sampling():
