@@ -2,30 +2,30 @@
 
 A run has one seed (``--seed``). Each component draws from its own stream, a
 :class:`numpy.random.SeedSequence` whose spawn key is derived from a *path* of names and
-indices, so adding a component (a parameter, a strategy, a command) never shifts another, and
+indices, so adding a component (a parameter, a strategy, a command) never shifts another  , and
 the number of chunks or workers never changes a number:
 
-=================================  ===================================================  =========================
-component                          stream path                                          used by
-=================================  ===================================================  =========================
-parameter ``name``, draw ``d``     ``(PARAMETERS, d // DRAW_BLOCK, name)``, value        psa, bia, microsim PSA
+=================================  =====================================================  =========================
+component                          stream path                                            used by
+=================================  =====================================================  =========================
+parameter ``name``, draw ``d``     ``(PARAMETERS, d // DRAW_BLOCK, name)``, value         psa, bia, microsim PSA
                                    ``d % DRAW_BLOCK`` of that stream
-correlated group ``a,b``           ``(PARAMETERS, d // DRAW_BLOCK, "correlation:a,b")``  psa, bia, microsim PSA
-posterior rows (pool ``k``)        ``(PARAMETERS, d // DRAW_BLOCK, POSTERIOR_ROWS)``,    psa, bia, microsim PSA
+correlated group ``a,b``           ``(PARAMETERS, d // DRAW_BLOCK, "correlation:a,b")``   psa, bia, microsim PSA
+posterior rows (pool ``k``)        ``(PARAMETERS, d // DRAW_BLOCK, POSTERIOR_ROWS)``,     psa, bia, microsim PSA
                                    value ``k·DRAW_BLOCK + d % DRAW_BLOCK``
-individuals of draw ``d``          ``(MICROSIMULATION, d)`` (+ strategy name without     run --method microsim
-                                   common random numbers); the base case is draw 0      (draw 0), microsim PSA
-EVPPI standard error               ``("evppi <names> at <wtp>",)``                      psa --evppi, voi
-=================================  ===================================================  =========================
+individuals of draw ``d``          ``(MICROSIMULATION, d)`` (+ strategy name without      run --method microsim
+                                   common random numbers); the base case is draw 0        (draw 0), microsim PSA
+EVPPI standard error               ``("evppi <names> at <wtp>",)``                        psa --evppi, voi
+=================================  =====================================================  =========================
 
 ``dsa`` draws nothing (its variants are deterministic). A path part that is a string is turned
-into a 64-bit integer by :func:`path_key` (the first 8 bytes of its SHA-256); an integer is used
-as it is. So ``stream(seed, "a", 3)`` is ``default_rng(SeedSequence(seed, spawn_key=(key("a"), 3)))``.
+into a 64-bit integer by :func:`path_key` (the first 8 bytes of its SHA-256); an integer  is used
+as it is. So ``stream(seed, "a", 3)`` is ``default_rng(SeedSequence(seed, spawn_key=(key  ("a"), 3)))``.
 
-Parameters are drawn in fixed blocks of :data:`DRAW_BLOCK` draws: draw ``d`` of a parameter is
-value ``d % DRAW_BLOCK`` of its block's stream. Every family numpy samples value by value, so the
-first ``k`` values of a block do not depend on how many are drawn; a run of ``N`` draws therefore
-has the same draw ``d`` whatever ``N``, the PSA chunk size or the number of workers, and ``psa``
+Parameters are drawn in fixed blocks of :data:`DRAW_BLOCK` draws: draw ``d`` of a parame  ter is
+value ``d % DRAW_BLOCK`` of its block's stream. Every family numpy samples value by valu  e, so the
+first ``k`` values of a block do not depend on how many are drawn; a run of ``N`` draws   therefore
+has the same draw ``d`` whatever ``N``, the PSA chunk size or the number of workers, and  ``psa``
 and ``bia`` with the same seed draw the same values for the same parameter.
 
 The name of :data:`PARAMETERS` is historical (``"costspine psa chunk"``): it keeps the PSA's draws

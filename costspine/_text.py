@@ -83,3 +83,59 @@ def format_wrapped_table(headers: list[str], rows: list[list], *, wrap: tuple[in
     for row in cells:
         out += lines_of(row)
     return "\n".join(out)
+
+
+# ------------------------------------------------------------------------------------------------
+# Notebook display: short reprs and small HTML tables of headline numbers
+
+
+def format_repr(kind: str, **facts) -> str:
+    """One line naming a result: its type and a few facts, never its arrays.
+
+    Parameters
+    ----------
+    kind : str
+        The type's name.
+    **facts
+        Name -> value; sequences of strings are shown as a comma-separated list (the first five,
+        then how many more), None values are left out.
+
+    Examples
+    --------
+    >>> format_repr("CohortResult", scenario="base_case", strategies=("a", "b"), draws=1)
+    "<CohortResult scenario='base_case' strategies=[a, b] draws=1>"
+    """
+    parts = [kind]
+    for name, value in facts.items():
+        if value is None:
+            continue
+        if isinstance(value, (tuple, list)):
+            shown = [str(v) for v in value[:5]]
+            more = f", … {len(value) - 5} more" if len(value) > 5 else ""
+            value = "[" + ", ".join(shown) + more + "]"
+        elif isinstance(value, str):
+            value = repr(value)
+        elif isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            value = f"{int(value)}"
+        parts.append(f"{name}={value}")
+    return "<" + " ".join(parts) + ">"
+
+
+def format_html_table(headers: list[str], rows: list[list], *, caption: str | None = None) -> str:
+    """A small HTML table (numbers formatted as :func:`format_table` does) for ``_repr_html_``.
+
+    Examples
+    --------
+    >>> format_html_table(["strategy", "cost"], [["a", 1234.5]], caption="Base case")
+    '<table><caption>Base case</caption><thead><tr><th>strategy</th><th>cost</th></tr></thead><tbody><tr><td>a</td><td style="text-align:right">1,234</td></tr></tbody></table>'
+    """
+    import html
+
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
+    body = []
+    for row in rows:
+        cells = [f"<td>{html.escape(_fmt(v))}</td>" if i == 0 or isinstance(v, str)
+                 else f'<td style="text-align:right">{html.escape(_fmt(v))}</td>' for i, v in enumerate(row)]
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    title = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f"<table>{title}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"

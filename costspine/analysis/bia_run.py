@@ -61,6 +61,20 @@ class BiaRun:
     def n_years(self) -> int:
         return self.budget.n_years
 
+    def __repr__(self) -> str:
+        from costspine._text import format_repr
+
+        return format_repr(type(self).__name__, scenario=self.scenario.name, years=self.n_years, draws=self.n_draws,
+                           seed=self.seed)
+
+    def _repr_html_(self) -> str:
+        """Every summary record of the whole plan (item ``all``): mean and interval, as an HTML table."""
+        from costspine._text import format_html_table
+
+        rows = [[r["measure"], r["year"], r["mean"], r["low"], r["high"]] for r in self.rows if r["item"] == "all"]
+        return format_html_table(["measure", "year", "mean", "low", "high"], rows,
+                                 caption=f"Budget impact: {self.scenario.title} ({self.scenario.settings.currency})")
+
     def value(self, measure: str, item: str = "all", year="total") -> dict:
         """The summary record ``{mean, low, high}`` of one measure, item and year (or ``"total"``)."""
         for row in self.rows:
@@ -246,6 +260,21 @@ class BiaAnalysis:
         """Every scenario and policy file read, once each, as ``(path, sha256)``."""
         return list(dict.fromkeys(f for r in self.runs
                                   for f in r.scenario.files + (r.spec.policy.files if r.spec.policy is not None else ())))
+
+    def __repr__(self) -> str:
+        from costspine._text import format_repr
+
+        return format_repr(type(self).__name__, scenarios=[r.scenario.name for r in self.runs], draws=self.draws,
+                           seed=self.seed)
+
+    def _repr_html_(self) -> str:
+        """Each scenario's whole-plan records over the horizon (year ``total``), as an HTML table."""
+        from costspine._text import format_html_table
+
+        rows = [[r.scenario.name, row["measure"], row["mean"], row["low"], row["high"]]
+                for r in self.runs for row in r.rows if row["item"] == "all" and row["year"] == "total"]
+        return format_html_table(["scenario", "measure", "mean", "low", "high"], rows,
+                                 caption=f"Budget impact over the horizon ({self.draws} draws)")
 
     def summary(self) -> str:
         """Each scenario's report, then (several scenarios) the side-by-side table."""

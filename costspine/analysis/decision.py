@@ -589,7 +589,7 @@ def compute_mc_convergence(inc_nmb) -> MCConvergence:
     ``m_n = (1/n) Σ_{i≤n} x_i`` and ``MCSE_n = s_n / √n`` with ``s_n`` the sample sd (``n − 1``)
     of the first ``n`` draws, computed from cumulative sums of ``x − x̄_N`` (shifted for
     numerical stability). Stable running means with an MCSE small against the decision margin
-    (|mean incremental NMB|) indicate enough draws.
+    (``|mean incremental NMB|``) indicate enough draws.
 
     References
     ----------

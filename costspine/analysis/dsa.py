@@ -219,6 +219,25 @@ class DSAResult:
     def comparator_index(self) -> int:
         return self.strategies.index(self.scenario.analysis.comparator)
 
+    def __repr__(self) -> str:
+        from costspine._text import format_repr
+
+        return format_repr(type(self).__name__, scenario=self.scenario.name, strategies=self.strategies,
+                           parameters=len(self.ranges), range_kind=self.range_kind, thresholds=len(self.thresholds))
+
+    def _repr_html_(self) -> str:
+        """The ten widest tornado bars (first strategy and threshold), as an HTML table (for notebooks)."""
+        from costspine._text import format_html_table
+
+        rows = self.tornado()
+        first = [r for r in rows if r["strategy"] == rows[0]["strategy"] and r["wtp"] == rows[0]["wtp"]][:10] if rows else []
+        currency = self.scenario.settings.currency
+        caption = (f"DSA: {self.scenario.title}" + (f" — {first[0]['strategy']} vs {first[0]['comparator']} "
+                                                     f"at {first[0]['wtp']:,.0f}" if first else ""))
+        return format_html_table(["parameter", "low", "high", f"ΔNMB low ({currency})", f"ΔNMB high ({currency})", "swing"],
+                                 [[r["parameter"], r["low_value"], r["high_value"], r["inc_nmb_low"], r["inc_nmb_high"],
+                                   r["swing_nmb"]] for r in first], caption=caption)
+
     def tornado(self, *, by: str = "nmb") -> list[dict]:
         """Tornado rows for every non-comparator strategy and threshold, ranked by swing.
 

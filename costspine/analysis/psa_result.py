@@ -121,6 +121,21 @@ class PSAResult:
         return self.extra.get("resumed_chunks", 0)
 
     # ---------------------------------------------------------------- protocol
+    def __repr__(self) -> str:
+        from costspine._text import format_repr
+
+        return format_repr(type(self).__name__, scenario=self.scenario, method=self.method, strategies=self.strategies,
+                           draws=self.n_draws, parameters=len(self.parameter_names), seed=self.seed)
+
+    def _repr_html_(self) -> str:
+        """Mean cost and effect per strategy over the draws, as an HTML table (for notebooks)."""
+        from costspine._text import format_html_table
+
+        cost, effect = self.total_cost.mean(axis=0), self.effect.mean(axis=0)
+        rows = [[self.strategy_labels.get(s, s), cost[k], effect[k]] for k, s in enumerate(self.strategies)]
+        return format_html_table(["strategy", f"mean cost ({self.currency})", f"mean {self.effect_name}"], rows,
+                                 caption=f"PSAResult: {self.title}, {self.n_draws:,} draws")
+
     def summary(self, wtp=None) -> str:
         """Mean cost and effect per strategy, increments with 95% intervals, and the CEAF."""
         from costspine._text import format_table

@@ -421,6 +421,24 @@ class PSASummary:
         """Population EVPI at each threshold, shape (W,); None without a population."""
         return None if self.population is None else self.evpi_per_person * self.population["discounted_persons"]
 
+    def __repr__(self) -> str:
+        from costspine._text import format_repr
+
+        return format_repr(type(self).__name__, scenario=self.draws.scenario, strategies=self.strategies,
+                           draws=self.draws.n_draws, wtp=[f"{w:g}" for w in self.wtp], seed=self.draws.seed)
+
+    def _repr_html_(self) -> str:
+        """Per strategy: mean cost and effect, and P(cost-effective) at each threshold (HTML, for notebooks)."""
+        from costspine._text import format_html_table
+
+        d = self.draws
+        cost, effect = d.total_cost.mean(axis=0), d.effect.mean(axis=0)
+        rows = [[d.strategy_labels.get(s, s), cost[k], effect[k], *self.prob_cost_effective[:, k]]
+                for k, s in enumerate(self.strategies)]
+        headers = ["strategy", f"mean cost ({d.currency})", f"mean {d.effect_name}",
+                   *[f"P(CE) at {float(w):,.0f}" for w in self.wtp]]
+        return format_html_table(headers, rows, caption=f"PSA: {d.title}, {d.n_draws:,} draws")
+
     def summary(self) -> str:
         """The PSA table, increments and CEAF, Monte Carlo convergence, then EVPI (and EVPPI)."""
         return "\n\n".join([self.draws.summary(self.wtp), format_convergence_text(self),

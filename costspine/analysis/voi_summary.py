@@ -68,6 +68,19 @@ class VOISummary:
         """Population EVPI at each threshold, shape (wtp,); None without a population."""
         return None if self.population is None else self.evpi * self.population["discounted_persons"]
 
+    def __repr__(self) -> str:
+        from costspine._text import format_repr
+
+        return format_repr(type(self).__name__, scenario=self.draws.scenario, strategies=self.strategies,
+                           draws=self.draws.n_draws, wtp=[f"{w:g}" for w in self.wtp], evppi_rows=len(self.evppi))
+
+    def _repr_html_(self) -> str:
+        """EVPI per person (and population) at each threshold, as an HTML table (for notebooks)."""
+        from costspine._text import format_html_table
+
+        headers, rows = self.evpi_table()
+        return format_html_table(headers, rows, caption=f"VOI: {self.draws.title}, {self.draws.n_draws:,} draws")
+
     def evpi_table(self) -> tuple[list[str], list[list]]:
         """``evpi.csv``: headers and rows (threshold, per-person EVPI and, with a population, population EVPI)."""
         headers = ["wtp", "evpi_per_person"]

@@ -54,6 +54,24 @@ class Calibration:
         s = self.evidence.sampler
         return (self.draws, self.tune, self.chains, self.seed) == (s.draws, s.tune, s.chains, s.seed)
 
+    @property
+    def idata(self):
+        """The sampler's ArviZ ``InferenceData`` (posterior, sample stats), for ArviZ's own plots."""
+        return self.fit.idata
+
+    def __repr__(self) -> str:
+        from costspine._text import format_repr
+
+        return format_repr(type(self).__name__, scenario=self.scenario.name, parameters=list(self.fit.parameters),
+                           chains=self.chains, draws=self.draws, converged=self.converged)
+
+    def _repr_html_(self) -> str:
+        """R-hat, bulk ESS and the check per calibrated parameter, as an HTML table (for notebooks)."""
+        from costspine._text import format_html_table
+
+        return format_html_table(["parameter", "R-hat", "bulk ESS", "check"], self.diagnostic_rows(),
+                                 caption=f"Calibration of {self.scenario.name}: divergences {self.fit.divergences}")
+
     def diagnostic_rows(self) -> list[list]:
         """Per parameter: name, R-hat, bulk ESS and ``ok``/``FAIL`` against the thresholds."""
         from costspine.bayes.fit import ESS_BULK_MIN, RHAT_MAX

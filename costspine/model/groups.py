@@ -22,9 +22,9 @@ class GroupGrid:
     ----------
     shape : tuple of int
         Levels per attribute (the grid's attribute axes, in declaration order).
-    weights : ndarray, shape (draw, *shape)
+    weights : ndarray, shape ``(draw, *shape)``
         Population share of each group.
-    values : dict of str to ndarray broadcastable to (draw, *shape)
+    values : dict of str to ndarray broadcastable to ``(draw, *shape)``
         Each attribute name's value in each group (band mean for continuous attributes).
     level_labels : tuple of tuple of str
     attribute_names : tuple of str

@@ -678,15 +678,15 @@ def plan_run_figures(result, summary: dict, *, folder) -> list[partial]:
     strategies = list(summary["strategies"].values())
     series = {labels[c]: [e["cost_by_category"][c] for e in strategies] for c in labels}
     horizon = describe_horizon(result.scenario.settings)
-    plans = [partial(figures.plot_cost_by_category, [e["label"] for e in strategies], series, currency=currency,
+    plans = [partial(figures.to_png(figures.plot_cost_by_category), [e["label"] for e in strategies], series, currency=currency,
                      path=folder / "cost_by_category.png", title=f"Cost per patient by category, {horizon}")]
     time, by_strategy = trace_series(result)
-    plans.append(partial(figures.plot_trace, time, by_strategy, path=folder / "trace.png",
+    plans.append(partial(figures.to_png(figures.plot_trace), time, by_strategy, path=folder / "trace.png",
                          title=f"Markov trace: share of the cohort in each state, {horizon}"))
     if result.indicator_names:
         time, by_indicator = trajectory_series(result)
         labels = indicator_labels(result.scenario)
         for name, values in by_indicator.items():
-            plans.append(partial(figures.plot_trajectory, time, values, ylabel=labels[name],
+            plans.append(partial(figures.to_png(figures.plot_trajectory), time, values, ylabel=labels[name],
                                  title=f"{labels[name]} over time", path=folder / f"{name}_trajectory.png"))
     return plans

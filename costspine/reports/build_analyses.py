@@ -292,15 +292,15 @@ def plan_psa_figures(scenario, psa, *, folder) -> list[partial]:
     plans = []
     if others:
         wtp = float(psa.wtp[len(psa.wtp) // 2]) if psa.wtp else None
-        plans.append(partial(figures.plot_ce_plane, draws.total_cost[:, others] - draws.total_cost[:, [ref]],
+        plans.append(partial(figures.to_png(figures.plot_ce_plane), draws.total_cost[:, others] - draws.total_cost[:, [ref]],
                              draws.effect[:, others] - draws.effect[:, [ref]], wtp=wtp,
                              labels=[f"{labels[k]} vs {labels[ref]}" for k in others], currency=currency,
                              effect_name=in_sentence(effect_label), path=folder / "ce_plane.png"))
     curves = psa.curves
-    plans.append(partial(figures.plot_ceac, np.array(curves.wtp, dtype=float), np.array(curves.prob_cost_effective, dtype=float),
+    plans.append(partial(figures.to_png(figures.plot_ceac), np.array(curves.wtp, dtype=float), np.array(curves.prob_cost_effective, dtype=float),
                          strategies=labels, frontier=[int(k) for k in curves.optimal], currency=currency,
                          effect_name=unit, path=folder / "ceac.png"))
-    plans.append(partial(figures.plot_evpi, [float(w) for w in curves.wtp], [float(v) for v in curves.evpi_per_person],
+    plans.append(partial(figures.to_png(figures.plot_evpi), [float(w) for w in curves.wtp], [float(v) for v in curves.evpi_per_person],
                          currency=currency, effect_name=unit, path=folder / "evpi.png"))
     return plans
 
@@ -352,7 +352,7 @@ def plan_voi_figures(voi, *, folder) -> list[partial]:
     wtp = list(voi.wtp)
     if len(wtp) < 2:
         return []
-    return [partial(figures.plot_evpi, wtp, [float(v) for v in voi.evpi],
+    return [partial(figures.to_png(figures.plot_evpi), wtp, [float(v) for v in voi.evpi],
                     currency=voi.draws.currency, effect_name=singular(voi.draws.effect_name.replace("_", " ")),
                     path=Path(folder) / "evpi.png")]
 
@@ -494,7 +494,7 @@ def plan_dsa_figures(result, *, by: str, folder) -> list[partial]:
             low, high, base = [r["icer_low"] for r in rows], [r["icer_high"] for r in rows], rows[0]["icer_base"]
             xlabel = f"ICER ({currency} per {unit})"
         xlabel += f"\n{labels[strategy]} vs {in_sentence(labels[rows[0]['comparator']])}"
-        plans.append(partial(figures.plot_tornado, [r["parameter"] for r in rows], low, high, base=base, xlabel=xlabel,
+        plans.append(partial(figures.to_png(figures.plot_tornado), [r["parameter"] for r in rows], low, high, base=base, xlabel=xlabel,
                              currency=currency, title="One-way sensitivity analysis",
                              path=Path(folder) / f"tornado_{strategy}.png"))
     return plans

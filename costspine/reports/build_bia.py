@@ -223,16 +223,16 @@ def plan_bia_figures(runs, *, folder) -> list[partial]:
         years = list(range(1, n_years + 1))
         series = {r.scenario.name: [r.value("budget_difference", year=y)["mean"] if y <= r.n_years else math.nan for y in years]
                   for r in runs}
-        return [partial(figures.plot_budget, years, series, currency=currency, path=folder / "budget_difference.png",
+        return [partial(figures.to_png(figures.plot_budget), years, series, currency=currency, path=folder / "budget_difference.png",
                         title="Budget difference (new − current) by year", ylabel=f"New − current ({currency})")]
     run = runs[0]
     years = list(range(1, run.n_years + 1))
     names = category_labels(run.scenario)
     return [
-        partial(figures.plot_budget, years, {"current mix": [run.value("budget_current", year=y)["mean"] for y in years],
+        partial(figures.to_png(figures.plot_budget), years, {"current mix": [run.value("budget_current", year=y)["mean"] for y in years],
                                              "new mix": [run.value("budget_new", year=y)["mean"] for y in years]},
                 currency=currency, path=folder / "budget_by_year.png"),
-        partial(figures.plot_cost_by_category, [f"Year {y}" for y in years],
+        partial(figures.to_png(figures.plot_cost_by_category), [f"Year {y}" for y in years],
                 {names.get(c, c): [run.value("budget_difference", c, y)["mean"] for y in years] for c in run.budget.categories},
                 currency=currency, path=folder / "budget_difference_by_category.png",
                 title="Budget difference (new − current) by category", ylabel=f"New − current ({currency})"),

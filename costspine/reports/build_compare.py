@@ -297,12 +297,12 @@ def plan_comparison_figures(results, summaries, *, folder) -> list[partial]:
     categories = unique_labels({c: text for r in results for c, text in category_labels(r.scenario).items()})
     bars = [(name, e) for name, summary in zip(names, summaries) for e in summary["strategies"].values()]
     series = {label: [e["cost_by_category"].get(c, 0.0) for _, e in bars] for c, label in categories.items()}
-    plans = [partial(figures.plot_cost_by_category, [f"{name}\n{e['label']}" for name, e in bars], series,
+    plans = [partial(figures.to_png(figures.plot_cost_by_category), [f"{name}\n{e['label']}" for name, e in bars], series,
                      currency=currency, path=folder / "cost_by_category.png",
                      title="Cost per patient by category, by scenario and strategy")]
     time, by_indicator = _comparison_trajectory(names, results)
     labels = unique_labels({i: text for r in results for i, text in indicator_labels(r.scenario).items()})
     for indicator, lines in by_indicator.items():
-        plans.append(partial(figures.plot_trajectory, time, lines, ylabel=labels[indicator],
+        plans.append(partial(figures.to_png(figures.plot_trajectory), time, lines, ylabel=labels[indicator],
                              title=f"{labels[indicator]} over time", path=folder / f"{indicator}_trajectory.png"))
     return plans

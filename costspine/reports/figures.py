@@ -1,29 +1,40 @@
-"""PNG figures of results (the ONLY importer of matplotlib).
+"""Figures of results (the ONLY importer of matplotlib).
 
 Each ``plot_*`` function takes plain arrays and labels, draws one figure with a title, axis labels
-with units and a legend, and writes a 150 dpi PNG atomically. Figures are built on
-``matplotlib.figure.Figure`` with an Agg canvas attached directly: pyplot is never imported, no
-backend is selected and no ``rcParams`` change, so plotting leaves matplotlib's global state as it
-found it (safe inside a notebook, a server or a test run). matplotlib is imported inside the
-functions, so ``import costspine.reports.figures`` is cheap.
+with units and a legend, and returns the ``matplotlib.figure.Figure``. Pass ``ax=`` to draw into
+an Axes of your own (a notebook's, a panel of a larger figure); otherwise the function makes a new
+Figure with an Agg canvas attached directly: pyplot is never imported, no backend is selected and
+no ``rcParams`` change, so plotting leaves matplotlib's global state as it found it (safe inside a
+notebook, a server or a test run). Saving is the caller's choice: :func:`save_figure` writes a
+150 dpi PNG atomically, and :func:`to_png` turns a ``plot_*`` function into one that draws and
+writes (what the commands' reports use). matplotlib is imported inside the functions, so
+``import costspine.reports.figures`` is cheap.
 
 Example
 -------
->>> plot_ceac([0, 20000, 50000], [[0.6, 0.4], [0.4, 0.6], [0.2, 0.8]],
-...           strategies=["usual care", "physio"], path=tmp_path / "ceac.png").name  # tmp_path: any folder
+>>> figure = plot_ceac([0, 20000, 50000], [[0.6, 0.4], [0.4, 0.6], [0.2, 0.8]],
+...                    strategies=["usual care", "physio"])
+>>> type(figure).__name__
+'Figure'
+>>> save_figure(figure, tmp_path / "ceac.png").name  # tmp_path: any folder
 'ceac.png'
 """
 
 from __future__ import annotations
 
+import functools
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from costspine._files import write_atomic
 from costspine.errors import UsageError
 from costspine.reports.workbook import CURRENCY_SYMBOLS, Table
+
+if TYPE_CHECKING:  # annotations only
+    from matplotlib.figure import Figure
 
 DPI = 150
 SIZE = (7.0, 4.6)  # inches: 1050 x 690 pixels at 150 dpi
@@ -41,6 +52,53 @@ def _new_figure(size=SIZE):
     figure = Figure(figsize=size, dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     return figure
+
+
+def _axes(ax, *, size=SIZE):
+    """``(figure, ax)``: the caller's Axes and its figure, or a new figure of ``size`` with one Axes."""
+    if ax is None:
+        figure = _new_figure(size)
+        return figure, figure.add_subplot()
+    if not hasattr(ax, "get_figure"):
+        raise UsageError(f"ax: expected a matplotlib Axes; got {type(ax).__name__}")
+    return ax.get_figure(), ax
+
+
+def save_figure(figure, path, *, tight: bool = False) -> Path:
+    """Write ``figure`` as a 150 dpi PNG at ``path`` (atomically: no partial file on failure).
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        What a ``plot_*`` function returned.
+    path : str or Path
+        Ends in ``.png``.
+    tight : bool
+        Crop to the drawn content (used for tables).
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    UsageError
+        ``path`` does not end in ``.png``.
+    """
+    return _save(figure, path, tight=tight)
+
+
+def to_png(plot):
+    """``plot`` (a ``plot_*`` function) as a writer: same arguments plus ``path=``; returns the Path.
+
+    The commands plan their figures as ``functools.partial(to_png(plot_ceac), ..., path=...)``
+    and call them once everything is computed.
+    """
+    @functools.wraps(plot)
+    def write(*args, path, **kwargs) -> Path:
+        return _save(plot(*args, **kwargs), path)
+
+    return write
 
 
 def _save(figure, path, *, tight: bool = False) -> Path:
@@ -139,7 +197,7 @@ def _style(ax, *, title: str, xlabel: str, ylabel: str) -> None:
 # ----------------------------------------------------------------------------------------- plots
 
 def plot_ce_plane(inc_cost, inc_effect, *, wtp: float | None, labels, currency: str, effect_name: str = "QALYs",
-                  path, title: str = "Cost-effectiveness plane", max_points: int = MAX_CE_POINTS) -> Path:
+                  ax=None, title: str = "Cost-effectiveness plane", max_points: int = MAX_CE_POINTS) -> Figure:
     """Scatter of incremental cost against incremental effect, one colour per comparator.
 
     Parameters
@@ -160,7 +218,7 @@ def plot_ce_plane(inc_cost, inc_effect, *, wtp: float | None, labels, currency: 
 
     Returns
     -------
-    Path
+    matplotlib.figure.Figure
     """
     cost = np.asarray(inc_cost, dtype=float)
     effect = np.asarray(inc_effect, dtype=float)
@@ -171,8 +229,7 @@ def plot_ce_plane(inc_cost, inc_effect, *, wtp: float | None, labels, currency: 
     cost = _matrix(cost, "plot_ce_plane inc_cost", rows=cost.shape[0], rows_name="draw")
     effect = _matrix(effect, "plot_ce_plane inc_effect", rows=cost.shape[0], rows_name="draw")
     names = _labels(labels, cost.shape[1], "plot_ce_plane labels")
-    figure = _new_figure()
-    ax = figure.add_subplot()
+    figure, ax = _axes(ax)
     shown = slice(0, max(int(max_points), 1))
     for k, name in enumerate(names):
         colour = COLOURS[k % len(COLOURS)]
@@ -191,11 +248,11 @@ def plot_ce_plane(inc_cost, inc_effect, *, wtp: float | None, labels, currency: 
     ax.yaxis.set_major_formatter(_money_formatter(currency))
     _style(ax, title=title, xlabel=f"Incremental {effect_name}", ylabel=f"Incremental cost ({currency})")
     ax.legend(loc="best", fontsize=8, frameon=False, markerscale=1.5)
-    return _save(figure, path)
+    return figure
 
 
-def plot_ceac(wtp, prob, *, strategies, frontier=None, path, currency: str | None = None,
-              effect_name: str = "QALY", title: str | None = None) -> Path:
+def plot_ceac(wtp, prob, *, strategies, frontier=None, ax=None, currency: str | None = None,
+              effect_name: str = "QALY", title: str | None = None) -> Figure:
     """Cost-effectiveness acceptability curves, with the acceptability frontier when given.
 
     Parameters
@@ -214,8 +271,7 @@ def plot_ceac(wtp, prob, *, strategies, frontier=None, path, currency: str | Non
     wtp = _vector(wtp, "plot_ceac wtp")
     prob = _matrix(prob, "plot_ceac prob", rows=len(wtp), rows_name="wtp")
     names = _labels(strategies, prob.shape[1], "plot_ceac strategies")
-    figure = _new_figure()
-    ax = figure.add_subplot()
+    figure, ax = _axes(ax)
     for k, name in enumerate(names):
         ax.plot(wtp, prob[:, k], color=COLOURS[k % len(COLOURS)], linewidth=1.8, label=name)
     if frontier is not None:
@@ -237,11 +293,11 @@ def plot_ceac(wtp, prob, *, strategies, frontier=None, path, currency: str | Non
     _style(ax, title=title or ("Cost-effectiveness acceptability curves" + (" and frontier" if frontier is not None else "")),
            xlabel=f"Willingness to pay ({unit})", ylabel="Probability cost-effective")
     ax.legend(loc="best", fontsize=8, frameon=False)
-    return _save(figure, path)
+    return figure
 
 
-def plot_evpi(wtp, evpi, *, currency: str, path, effect_name: str = "QALY", per: str = "per person",
-              title: str = "Expected value of perfect information") -> Path:
+def plot_evpi(wtp, evpi, *, currency: str, ax=None, effect_name: str = "QALY", per: str = "per person",
+              title: str = "Expected value of perfect information") -> Figure:
     """EVPI against willingness to pay.
 
     Parameters
@@ -256,8 +312,7 @@ def plot_evpi(wtp, evpi, *, currency: str, path, effect_name: str = "QALY", per:
     evpi = _vector(evpi, "plot_evpi evpi")
     if len(evpi) != len(wtp):
         raise UsageError(f"plot_evpi: {len(evpi)} EVPI values for {len(wtp)} WTP values")
-    figure = _new_figure()
-    ax = figure.add_subplot()
+    figure, ax = _axes(ax)
     ax.plot(wtp, evpi, color=COLOURS[0], linewidth=2.0, label="EVPI")
     ax.fill_between(wtp, 0, evpi, color=COLOURS[0], alpha=0.12)
     if len(evpi) and np.isfinite(evpi).any():
@@ -270,12 +325,12 @@ def plot_evpi(wtp, evpi, *, currency: str, path, effect_name: str = "QALY", per:
     _style(ax, title=title, xlabel=f"Willingness to pay ({currency} per {effect_name})",
            ylabel=f"EVPI ({currency} {per})")
     ax.legend(loc="upper left", fontsize=8, frameon=False)
-    return _save(figure, path)
+    return figure
 
 
-def plot_tornado(names, low, high, *, base: float, xlabel: str, path, title: str = "One-way sensitivity analysis",
+def plot_tornado(names, low, high, *, base: float, xlabel: str, ax=None, title: str = "One-way sensitivity analysis",
                  low_label: str = "parameter at low value", high_label: str = "parameter at high value",
-                 currency: str | None = None) -> Path:
+                 currency: str | None = None) -> Figure:
     """Tornado diagram: the outcome with each parameter at its low and high value.
 
     Parameters
@@ -299,8 +354,7 @@ def plot_tornado(names, low, high, *, base: float, xlabel: str, path, title: str
         raise UsageError(f"plot_tornado: {len(low)} low values but {len(high)} high values")
     order = np.argsort(-np.abs(high - low), kind="stable")
     height = max(3.0, 1.2 + 0.38 * len(names))
-    figure = _new_figure((SIZE[0], min(height, 12.0)))
-    ax = figure.add_subplot()
+    figure, ax = _axes(ax, size=(SIZE[0], min(height, 12.0)))
     y = np.arange(len(order))[::-1]
     ax.barh(y, low[order] - base, left=base, color=COLOURS[0], height=0.6, label=low_label)
     ax.barh(y, high[order] - base, left=base, color=COLOURS[1], height=0.6, label=high_label, alpha=0.9)
@@ -312,11 +366,11 @@ def plot_tornado(names, low, high, *, base: float, xlabel: str, path, title: str
     ax.grid(False, axis="y")
     base_text = _money(base, currency) if currency else f"{base:,.4g}"
     ax.legend(loc="lower right", fontsize=8, frameon=False, title=f"base case {base_text}", title_fontsize=8)
-    return _save(figure, path)
+    return figure
 
 
-def plot_budget(years, series: dict, *, currency: str, path, stacked: bool = False,
-                title: str = "Budget impact by year", ylabel: str | None = None) -> Path:
+def plot_budget(years, series: dict, *, currency: str, ax=None, stacked: bool = False,
+                title: str = "Budget impact by year", ylabel: str | None = None) -> Figure:
     """Bars of budget by year, one bar (or stacked segment) per series.
 
     Parameters
@@ -330,8 +384,7 @@ def plot_budget(years, series: dict, *, currency: str, path, stacked: bool = Fal
     """
     years = _vector(years, "plot_budget years")
     data = _series(series, "plot_budget series", length=len(years), index_name="years")
-    figure = _new_figure()
-    ax = figure.add_subplot()
+    figure, ax = _axes(ax)
     x = np.arange(len(years))
     width = 0.8 if stacked else 0.8 / len(data)
     bottom = np.zeros(len(years))
@@ -348,11 +401,11 @@ def plot_budget(years, series: dict, *, currency: str, path, stacked: bool = Fal
     _style(ax, title=title, xlabel="Year", ylabel=ylabel or f"Budget ({currency})")
     ax.grid(False, axis="x")
     ax.legend(loc="best", fontsize=8, frameon=False, ncols=min(len(data), 3))
-    return _save(figure, path)
+    return figure
 
 
-def plot_cost_by_category(labels, series: dict, *, currency: str, path, title: str = "Cost per patient by category",
-                          ylabel: str | None = None) -> Path:
+def plot_cost_by_category(labels, series: dict, *, currency: str, ax=None, title: str = "Cost per patient by category",
+                          ylabel: str | None = None) -> Figure:
     """Stacked bars of cost by category, one bar per strategy (or per scenario and strategy, or year).
 
     Negative amounts (savings) stack below zero; each bar's total is written at its end.
@@ -377,8 +430,8 @@ def plot_cost_by_category(labels, series: dict, *, currency: str, path, title: s
     columns = 1 if longest > 45 else 2 if longest > 24 else 3
     legend_rows = -(-len(data) // columns)
     # wider with more bars, taller with more legend rows (the legend sits under the bars)
-    figure = _new_figure((max(SIZE[0], 2.5 + 0.95 * len(labels)), SIZE[1] + 0.2 * legend_rows))
-    ax = figure.add_subplot()
+    own_figure = ax is None
+    figure, ax = _axes(ax, size=(max(SIZE[0], 2.5 + 0.95 * len(labels)), SIZE[1] + 0.2 * legend_rows))
     x = np.arange(len(labels))
     width = 0.65
     top, bottom = np.zeros(len(labels)), np.zeros(len(labels))  # negative costs (savings) stack downwards
@@ -400,12 +453,15 @@ def plot_cost_by_category(labels, series: dict, *, currency: str, path, title: s
     ax.yaxis.set_major_formatter(_money_formatter(currency))
     _style(ax, title=title, xlabel="", ylabel=ylabel or f"Cost per patient ({currency})")
     ax.grid(False, axis="x")
-    figure.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=columns, fontsize=8, frameon=False)
-    return _save(figure, path)
+    # under the plot on a figure of its own; inside the caller's Axes otherwise
+    legend = figure.legend if own_figure else ax.legend
+    legend(*ax.get_legend_handles_labels(), loc="outside lower center" if own_figure else "best", ncols=columns,
+           fontsize=8, frameon=False)
+    return figure
 
 
-def plot_trajectory(time, series: dict, *, ylabel: str, path, xlabel: str = "Time (years)",
-                    title: str = "Outcome over time", ylim: tuple[float, float] | None = None) -> Path:
+def plot_trajectory(time, series: dict, *, ylabel: str, ax=None, xlabel: str = "Time (years)",
+                    title: str = "Outcome over time", ylim: tuple[float, float] | None = None) -> Figure:
     """Lines of an outcome (e.g. mean ODI) over time, one per strategy.
 
     Parameters
@@ -419,8 +475,7 @@ def plot_trajectory(time, series: dict, *, ylabel: str, path, xlabel: str = "Tim
     """
     time = _vector(time, "plot_trajectory time")
     data = _series(series, "plot_trajectory series", length=len(time), index_name="time points")
-    figure = _new_figure()
-    ax = figure.add_subplot()
+    figure, ax = _axes(ax)
     marker = "o" if len(time) <= 25 else None
     for k, (label, values) in enumerate(data.items()):
         ax.plot(time, values, color=COLOURS[k % len(COLOURS)], linewidth=1.8, marker=marker, markersize=3.5, label=label)
@@ -428,7 +483,7 @@ def plot_trajectory(time, series: dict, *, ylabel: str, path, xlabel: str = "Tim
         ax.set_ylim(*ylim)
     _style(ax, title=title, xlabel=xlabel, ylabel=ylabel)
     ax.legend(loc="best", fontsize=8, frameon=False)
-    return _save(figure, path)
+    return figure
 
 
 def _plain_text(text) -> str:
@@ -436,8 +491,8 @@ def _plain_text(text) -> str:
     return str(text).replace("$", r"\$")
 
 
-def plot_trace(time, traces: dict, *, path, title: str = "Markov trace", xlabel: str = "Time (years)",
-               ylabel: str = "Share of the cohort (0–1)") -> Path:
+def plot_trace(time, traces: dict, *, figure=None, title: str = "Markov trace", xlabel: str = "Time (years)",
+               ylabel: str = "Share of the cohort (0–1)") -> Figure:
     """State occupancy over time: one panel per strategy, one line per state (same colour in every panel).
 
     Parameters
@@ -457,7 +512,7 @@ def plot_trace(time, traces: dict, *, path, title: str = "Markov trace", xlabel:
     state_names = list(dict.fromkeys(name for states in data.values() for name in states))
     columns = min(len(data), 3)
     rows = math.ceil(len(data) / columns)
-    figure = _new_figure((SIZE[0] if columns < 3 else 9.0, 1.2 + 2.9 * rows))
+    figure = _new_figure((SIZE[0] if columns < 3 else 9.0, 1.2 + 2.9 * rows)) if figure is None else figure
     axes = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
     marker = "o" if len(time) <= 25 else None
     for n, (strategy, states) in enumerate(data.items()):
@@ -491,31 +546,37 @@ def plot_trace(time, traces: dict, *, path, title: str = "Markov trace", xlabel:
                     labels.append(label)
                     seen.add(label)
     figure.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 3), fontsize=8, frameon=False)
-    return _save(figure, path)
+    return figure
 
 
 def plot_table_png(table: Table, path, *, currency: str = "USD", title: str | None = None) -> Path:
+    """:func:`plot_table` written as a PNG at ``path`` (cropped to the table); returns the Path."""
+    return _save(plot_table(table, currency=currency, title=title), path, tight=True)
+
+
+def plot_table(table: Table, *, ax=None, currency: str = "USD", title: str | None = None) -> Figure:
     """A small table (the headline results) drawn as a picture, formatted as in the workbook.
 
     Parameters
     ----------
     table : Table
         At most 30 rows and 10 columns: this is for a README or slide, not for data.
+    ax : matplotlib.axes.Axes, optional
+        Draw here (default: a new figure sized to the table).
     currency : str
         Currency of the table's money columns.
     title : str, optional
         Defaults to the table's title.
     """
     if not isinstance(table, Table):
-        raise UsageError(f"plot_table_png expects a costspine.reports.workbook.Table; got {type(table).__name__}")
+        raise UsageError(f"plot_table expects a costspine.reports.workbook.Table; got {type(table).__name__}")
     if len(table.rows) > 30 or len(table.columns) > 10:
-        raise UsageError(f"plot_table_png: table {table.name!r} has {len(table.rows)} rows and {len(table.columns)} "
+        raise UsageError(f"plot_table: table {table.name!r} has {len(table.rows)} rows and {len(table.columns)} "
                          "columns; a picture holds at most 30 rows and 10 columns — pass the headline table")
     cells = [[c.format_value(v, currency) for c, v in zip(table.columns, row)] for row in table.rows]
     widths = [max([len(c.name) * 1.1] + [len(r[j]) for r in cells]) + 3 for j, c in enumerate(table.columns)]
     total = sum(widths)
-    figure = _new_figure((max(4.0, 0.085 * total + 0.6), 0.45 + 0.25 * (len(cells) + 1)))
-    ax = figure.add_subplot()
+    figure, ax = _axes(ax, size=(max(4.0, 0.085 * total + 0.6), 0.45 + 0.25 * (len(cells) + 1)))
     ax.axis("off")
     heading = title if title is not None else table.title
     if heading:
@@ -536,8 +597,8 @@ def plot_table_png(table: Table, path, *, currency: str = "USD", title: str | No
         if row == 0:
             cell.get_text().set_color("white")
             cell.get_text().set_fontweight("bold")
-    return _save(figure, path, tight=True)
+    return figure
 
 
 __all__ = ["plot_ce_plane", "plot_ceac", "plot_evpi", "plot_tornado", "plot_budget", "plot_cost_by_category",
-           "plot_trajectory", "plot_table_png"]
+           "plot_trajectory", "plot_trace", "plot_table", "plot_table_png", "save_figure", "to_png"]

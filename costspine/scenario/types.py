@@ -108,6 +108,12 @@ class Scenario:
     origin: dict = field(default_factory=dict)  # key path ("section" or "section.key") -> the file that declares it
     shared_values: dict = field(default_factory=dict)  # name -> Expression: the top-level [values], in file order
 
+    def __repr__(self) -> str:
+        from costspine._text import format_repr
+
+        return format_repr(type(self).__name__, name=self.name, path=str(self.path), strategies=self.strategies,
+                           states=len(self.states), parameters=len(self.parameters))
+
     def declared_path(self, keypath: str, value: str) -> Path:
         """A path written at ``keypath``, resolved against the folder of the file that declares it.
 

@@ -107,6 +107,22 @@ class CohortResult:
         point = min(max(point, 0), self.trace.shape[2] - 1)
         return self.indicators[:, :, point, self.indicator_names.index(name)]
 
+    def __repr__(self) -> str:
+        from costspine._text import format_repr
+
+        return format_repr(type(self).__name__, scenario=self.scenario.name, method=self.method,
+                           strategies=self.strategies, draws=int(self.costs.shape[0]), cycles=int(self.trace.shape[2] - 1))
+
+    def _repr_html_(self) -> str:
+        """Mean total cost and outcomes per strategy, as an HTML table (for notebooks)."""
+        from costspine._text import format_html_table
+
+        currency = self.scenario.settings.currency
+        cost, outcomes = self.total_cost.mean(axis=0), self.outcomes.mean(axis=0)
+        rows = [[self.scenario.strategy_labels.get(s, s), cost[k], *outcomes[k]] for k, s in enumerate(self.strategies)]
+        return format_html_table(["strategy", f"total cost ({currency})", *self.outcome_names], rows,
+                                 caption=f"{type(self).__name__}: {self.scenario.title} ({self.method})")
+
     def summary(self) -> str:
         """Expected cost by category, total cost and outcomes per strategy (means over draws).
 

@@ -90,6 +90,12 @@ class MicrosimResult(CohortResult):
     incremental_nmb_se: np.ndarray | None = None
     trace_se: np.ndarray | None = None
 
+    def __repr__(self) -> str:
+        from costspine._text import format_repr
+
+        return format_repr(type(self).__name__, scenario=self.scenario.name, strategies=self.strategies,
+                           draws=int(self.costs.shape[0]), individuals=self.n_individuals, seed=self.seed)
+
     def summary(self) -> str:
         """The cohort summary tables followed by the Monte Carlo standard errors."""
         return super().summary() + "\n\n" + format_mcse(self)

@@ -104,16 +104,15 @@ def test_trace_sheet_has_a_line_per_state_for_each_strategy(hiv):
             assert row[labels[state]] == pytest.approx(comb[(row["Cycle"], state)], rel=1e-15, abs=1e-15)
 
 
-def test_trace_figure_escapes_dollar_signs_and_draws_many_strategies(tmp_path, monkeypatch):
+def test_trace_figure_escapes_dollar_signs_and_draws_many_strategies(tmp_path):
     time = np.arange(6) * 0.5
     well = np.linspace(1, 0.5, 6)
     traces = {f"$5 co-pay plan {k} with a long strategy label": {"Well ($0)": well, "Dead": 1 - well} for k in range(4)}
-    path = figures.plot_trace(time, traces, path=tmp_path / "trace.png", title="Trace at $120 per visit and $5 co-pay")
+    path = figures.to_png(figures.plot_trace)(time, traces, path=tmp_path / "trace.png",
+                                              title="Trace at $120 per visit and $5 co-pay")
     width, height = png_size(path)
     assert width > 1000 and height > 800  # two rows of panels
-    drawn = []
-    monkeypatch.setattr(figures, "_save", lambda figure, path, **kw: drawn.append(figure))
-    figures.plot_trace(time, traces, path=tmp_path / "again.png", title="Trace at $120 per visit and $5 co-pay")
+    drawn = [figures.plot_trace(time, traces, title="Trace at $120 per visit and $5 co-pay")]  # the Figure itself
     texts = [t.get_text() for t in drawn[0].findobj(lambda a: hasattr(a, "get_text")) if "$" in str(t.get_text())]
     assert texts and all(t.count("$") == t.count(r"\$") for t in texts)  # every $ escaped: no mathtext
     assert "Trace at \\$120 per visit and \\$5 co-pay" in texts

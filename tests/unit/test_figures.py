@@ -48,18 +48,18 @@ def draw_all(folder) -> dict[str, object]:
     rng = np.random.default_rng(1)
     prob = np.stack([np.exp(-WTP / 2e4), 1 - np.exp(-WTP / 2e4)], axis=1)
     return {
-        "ce": figures.plot_ce_plane(rng.normal([800, 2e4], [500, 4e3], (500, 2)), rng.normal([0.14, 0.06], 0.1, (500, 2)),
+        "ce": figures.to_png(figures.plot_ce_plane)(rng.normal([800, 2e4], [500, 4e3], (500, 2)), rng.normal([0.14, 0.06], 0.1, (500, 2)),
                                     wtp=50_000, labels=["physio vs usual", "fusion vs usual"], currency="USD",
                                     effect_name="QALYs", path=folder / "ce.png"),
-        "ceac": figures.plot_ceac(WTP, prob, strategies=["usual", "physio"], frontier=prob.argmax(axis=1),
+        "ceac": figures.to_png(figures.plot_ceac)(WTP, prob, strategies=["usual", "physio"], frontier=prob.argmax(axis=1),
                                   currency="USD", path=folder / "ceac.png"),
-        "evpi": figures.plot_evpi(WTP, 3000 * np.exp(-((WTP - 3e4) / 2e4) ** 2), currency="GBP", path=folder / "evpi.png"),
-        "tornado": figures.plot_tornado(["cost", "utility", "discount"], [2000, 3000, 4500], [9000, 8000, 6500],
+        "evpi": figures.to_png(figures.plot_evpi)(WTP, 3000 * np.exp(-((WTP - 3e4) / 2e4) ** 2), currency="GBP", path=folder / "evpi.png"),
+        "tornado": figures.to_png(figures.plot_tornado)(["cost", "utility", "discount"], [2000, 3000, 4500], [9000, 8000, 6500],
                                         base=5700.0, xlabel="ICER (USD per QALY)", currency="USD",
                                         path=folder / "tornado.png"),
-        "budget": figures.plot_budget([2026, 2027, 2028], {"current": [1e6, 1.1e6, 1.2e6], "new": [1.1e6, 1.15e6, 1.2e6]},
+        "budget": figures.to_png(figures.plot_budget)([2026, 2027, 2028], {"current": [1e6, 1.1e6, 1.2e6], "new": [1.1e6, 1.15e6, 1.2e6]},
                                       currency="USD", path=folder / "budget.png"),
-        "trajectory": figures.plot_trajectory(np.arange(6.0), {"usual": 45 - np.arange(6.0), "physio": 45 - 2 * np.arange(6.0)},
+        "trajectory": figures.to_png(figures.plot_trajectory)(np.arange(6.0), {"usual": 45 - np.arange(6.0), "physio": 45 - 2 * np.arange(6.0)},
                                               ylabel="Mean ODI (0-100)", path=folder / "odi.png"),
     }
 
@@ -74,12 +74,12 @@ def test_every_plot_writes_a_readable_png(tmp_path):
 
 def test_ceac_frontier_accepts_strategy_names(tmp_path):
     prob = np.array([[0.7, 0.3], [0.4, 0.6]])
-    check_png(figures.plot_ceac([0, 50_000], prob, strategies=["a", "b"], frontier=["a", "b"], path=tmp_path / "c.png"))
+    check_png(figures.to_png(figures.plot_ceac)([0, 50_000], prob, strategies=["a", "b"], frontier=["a", "b"], path=tmp_path / "c.png"))
 
 
 def test_one_comparator_ce_plane_takes_1d_arrays(tmp_path):
     rng = np.random.default_rng(2)
-    check_png(figures.plot_ce_plane(rng.normal(size=200), rng.normal(size=200), wtp=None, labels=["b vs a"],
+    check_png(figures.to_png(figures.plot_ce_plane)(rng.normal(size=200), rng.normal(size=200), wtp=None, labels=["b vs a"],
                                     currency="EUR", path=tmp_path / "ce1.png"))
 
 
@@ -92,24 +92,24 @@ def test_table_png(tmp_path):
 
 def test_rewriting_a_figure_replaces_it(tmp_path):
     path = tmp_path / "budget.png"
-    figures.plot_budget([2026], {"a": [1.0]}, currency="USD", path=path)
+    figures.to_png(figures.plot_budget)([2026], {"a": [1.0]}, currency="USD", path=path)
     first = path.read_bytes()
-    figures.plot_budget([2026, 2027], {"a": [1.0, 2.0], "b": [2.0, 1.0]}, currency="USD", path=path, stacked=True)
+    figures.to_png(figures.plot_budget)([2026, 2027], {"a": [1.0, 2.0], "b": [2.0, 1.0]}, currency="USD", path=path, stacked=True)
     assert path.read_bytes() != first
     assert [p.name for p in tmp_path.iterdir()] == ["budget.png"]
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda p: figures.plot_ce_plane(np.zeros((10, 2)), np.zeros((10, 3)), wtp=1.0, labels=["a", "b"], currency="USD",
+    (lambda p: figures.to_png(figures.plot_ce_plane)(np.zeros((10, 2)), np.zeros((10, 3)), wtp=1.0, labels=["a", "b"], currency="USD",
                                      path=p), "shape"),
-    (lambda p: figures.plot_ce_plane(np.zeros((10, 2)), np.zeros((10, 2)), wtp=1.0, labels=["a"], currency="USD",
+    (lambda p: figures.to_png(figures.plot_ce_plane)(np.zeros((10, 2)), np.zeros((10, 2)), wtp=1.0, labels=["a"], currency="USD",
                                      path=p), "1 labels for 2 series"),
-    (lambda p: figures.plot_ceac(WTP, np.zeros((5, 2)), strategies=["a", "b"], path=p), "wtp=21"),
-    (lambda p: figures.plot_ceac([0, 1], np.zeros((2, 2)), strategies=["a", "b"], frontier=[0, 7], path=p), "frontier"),
-    (lambda p: figures.plot_evpi([0, 1, 2], [1, 2], currency="USD", path=p), "2 EVPI values for 3"),
-    (lambda p: figures.plot_tornado(["a", "b"], [1, 2], [3], base=0, xlabel="x", path=p), "high"),
-    (lambda p: figures.plot_budget([2026, 2027], {"a": [1.0]}, currency="USD", path=p), "1 values for 2 years"),
-    (lambda p: figures.plot_trajectory([0, 1], {}, ylabel="y", path=p), "non-empty dict"),
+    (lambda p: figures.to_png(figures.plot_ceac)(WTP, np.zeros((5, 2)), strategies=["a", "b"], path=p), "wtp=21"),
+    (lambda p: figures.to_png(figures.plot_ceac)([0, 1], np.zeros((2, 2)), strategies=["a", "b"], frontier=[0, 7], path=p), "frontier"),
+    (lambda p: figures.to_png(figures.plot_evpi)([0, 1, 2], [1, 2], currency="USD", path=p), "2 EVPI values for 3"),
+    (lambda p: figures.to_png(figures.plot_tornado)(["a", "b"], [1, 2], [3], base=0, xlabel="x", path=p), "high"),
+    (lambda p: figures.to_png(figures.plot_budget)([2026, 2027], {"a": [1.0]}, currency="USD", path=p), "1 values for 2 years"),
+    (lambda p: figures.to_png(figures.plot_trajectory)([0, 1], {}, ylabel="y", path=p), "non-empty dict"),
 ])
 def test_bad_arguments_raise_usage_errors(tmp_path, call, message):
     with pytest.raises(UsageError, match=message):
@@ -119,7 +119,7 @@ def test_bad_arguments_raise_usage_errors(tmp_path, call, message):
 
 def test_path_must_end_in_png(tmp_path):
     with pytest.raises(UsageError, match="PNG"):
-        figures.plot_budget([2026], {"a": [1.0]}, currency="USD", path=tmp_path / "budget.pdf")
+        figures.to_png(figures.plot_budget)([2026], {"a": [1.0]}, currency="USD", path=tmp_path / "budget.pdf")
 
 
 def test_table_png_refuses_large_tables(tmp_path):
@@ -147,3 +147,29 @@ def test_plotting_leaves_matplotlib_global_state_alone(tmp_path):
         assert not changed, changed
     """)
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_plots_return_their_figure_and_write_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    figure = figures.plot_evpi(WTP, np.linspace(0, 1, len(WTP)), currency="USD")
+    assert type(figure).__name__ == "Figure"
+    assert [a.get_title(loc="left") for a in figure.axes] == ["Expected value of perfect information"]
+    assert list(tmp_path.iterdir()) == []
+    check_png(figures.save_figure(figure, tmp_path / "evpi.png"), min_bytes=5_000)
+
+
+def test_plots_draw_into_the_callers_axes():
+    from matplotlib.figure import Figure
+
+    mine = Figure(figsize=(10, 4))
+    left, right = mine.subplots(1, 2)
+    assert figures.plot_ceac(WTP, np.full((len(WTP), 2), 0.5), strategies=["a", "b"], ax=left) is mine
+    assert figures.plot_cost_by_category(["a", "b"], {"drugs": [1.0, 2.0]}, currency="USD", ax=right) is mine
+    assert len(mine.axes) == 2  # no Axes added
+    assert [line.get_label() for line in left.get_lines()] == ["a", "b"]
+    assert len(right.patches) == 2 and not mine.legends  # the legend stays inside the caller's Axes
+
+
+def test_ax_must_be_an_axes():
+    with pytest.raises(UsageError, match="expected a matplotlib Axes; got str"):
+        figures.plot_evpi([0, 1], [1, 2], currency="USD", ax="left")
