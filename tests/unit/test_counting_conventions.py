@@ -245,3 +245,42 @@ def test_custom_zero_weights_warn_and_an_unreached_state_does_not(tmp_path):
     assert found == []                       # pre counts at point 0; well at 2 and 3; dead is never reached at 1
     text = UPFRONT.replace('cycle_correction = "none"', 'cycle_correction = "custom"\nweights = "where(cycle == 0, 0, 1)"')
     assert len(find_scenario_warnings(load_scenario(write(tmp_path, text)))) == 2
+
+
+# ------------------------------------------------------------------------------------------------
+# The shared factors (engines/outcomes.py)
+
+def test_cycle_shares_split_each_point_whole():
+    from costspine.engines.outcomes import cycle_shares
+
+    for correction in ("none", "beginning", "half-cycle", "simpson", "custom"):
+        np.testing.assert_allclose(cycle_shares(5, correction).sum(axis=0), np.ones(6), rtol=1e-15)
+    np.testing.assert_array_equal(cycle_shares(3, "beginning"), [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 1]])
+    np.testing.assert_array_equal(cycle_shares(3, "none"), [[1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
+
+
+@pytest.mark.parametrize("correction", ["beginning", "custom"])
+def test_split_by_cycle_of_new_corrections_adds_up(correction):
+    from costspine.engines.outcomes import build_reward_factors, total_rewards
+
+    rng = np.random.default_rng(4)
+    per_point = rng.random((2, 3, 9, 2))
+    weights = rng.random(9) if correction == "custom" else None
+    f = build_reward_factors(8, cycle_correction=correction, cycle_years=1.0, discount_costs=0.0, discount_outcomes=0.0,
+                             weights=weights)
+    total = total_rewards(per_point, weights=f.weights, discount=np.ones(9))
+    np.testing.assert_allclose(f.split_by_cycle(per_point).sum(axis=2), total, rtol=1e-12)
+
+
+def test_start_timing_discounts_each_cycle_at_its_start():
+    from costspine.engines.outcomes import build_reward_factors
+
+    f = build_reward_factors(3, cycle_correction="half-cycle", cycle_years=0.5, discount_costs=0.21, discount_outcomes=0.0,
+                             discount_timing="start")
+    # cycles start at 0, 0.5 and 1 year: factors 1, 1/1.1, 1/1.21; interior points are shared by two cycles
+    np.testing.assert_allclose(f.per_point("costs"), [0.5, (1 + 1 / 1.1) / 2, (1 / 1.1 + 1 / 1.21) / 2, 0.5 / 1.21], rtol=1e-14)
+    np.testing.assert_allclose(f.per_point("costs", entry=True), [1, 1, 1 / 1.1, 1 / 1.21], rtol=1e-14)
+    np.testing.assert_array_equal(f.per_point("outcomes"), f.weights)
+    with pytest.raises(ValueError, match="unknown discount timing 'end'"):
+        build_reward_factors(3, cycle_correction="none", cycle_years=1.0, discount_costs=0.0, discount_outcomes=0.0,
+                             discount_timing="end")
