@@ -284,3 +284,10 @@ def test_start_timing_discounts_each_cycle_at_its_start():
     with pytest.raises(ValueError, match="unknown discount timing 'end'"):
         build_reward_factors(3, cycle_correction="none", cycle_years=1.0, discount_costs=0.0, discount_outcomes=0.0,
                              discount_timing="end")
+
+
+def test_run_text_says_when_discounting_is_at_the_start_of_cycles(tmp_path):
+    path = write(tmp_path, toy("none", extra='discount_timing = "start"\n'))
+    result = invoke("run", path, "--out", tmp_path / "out")
+    assert "correction: none; discounted at the start of each cycle" in result.stdout
+    assert "180.50" in result.stdout                    # 100 · (0.8 + 0.64/1.1 + 0.512/1.21), as in the docs
