@@ -129,22 +129,18 @@ def run(scenarios, out_dir, xlsx_path, method, individuals, seed, quiet):
 
     started = datetime.now(UTC)
     loaded = _load_all(scenarios)
-    _echo_warnings(loaded)
     out_dir = out_dir or default_out_dir([s.name for s in loaded], "run")
     text = run_command(loaded, out_dir=out_dir, xlsx_path=xlsx_path, argv=sys.argv, started=started,
-                       method=method, individuals=individuals, seed=seed, progress=_microsim_progress(method, quiet))
+                       method=method, individuals=individuals, seed=seed, progress=_microsim_progress(method, quiet),
+                       warn=_echo_warning)
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")
 
 
-def _echo_warnings(scenarios) -> None:
-    """Print each scenario's warnings on stderr as ``warning: <file>: <key>: <message>`` (not errors)."""
-    from costspine.simulate.run import find_scenario_warnings
-
-    for scenario in scenarios:
-        for problem in find_scenario_warnings(scenario):
-            click.echo(f"warning: {problem}", err=True)
+def _echo_warning(problem) -> None:
+    """Print a warning on stderr as ``warning: <file>: <key>: <message>`` (a warning is not an error)."""
+    click.echo(f"warning: {problem}", err=True)
 
 
 @cli.command()
@@ -159,9 +155,11 @@ def validate(scenarios):
     problems = []
     for path in scenarios:
         try:
-            scenario = check_scenario(path)
+            warnings = []
+            check_scenario(path, warnings=warnings)
             click.echo(f"ok  {path}")
-            _echo_warnings([scenario])
+            for problem in warnings:
+                _echo_warning(problem)
         except ScenarioError as exc:
             problems.extend(p for p in exc.problems if p not in problems)  # a shared parent: say it once
     if problems:

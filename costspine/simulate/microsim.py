@@ -435,18 +435,20 @@ def _assemble(scenario, per_draw: list, params: dict, n: int, seed, crn: bool) -
         **stacked,
     )
 
-def check_model(scenario) -> None:
+def check_model(scenario) -> CohortResult | None:
     """Build the base case the way ``costspine run`` would (``costspine validate``): the cohort
     inputs, and for a scenario with a population the cohort by group and the microsimulation's
-    grid tables, so every invalid probability is reported with its group and history."""
+    grid tables, so every invalid probability is reported with its group and history.
+
+    Returns the base-case cohort result when it was run (a scenario with a population), else None."""
     if scenario.population is None:
         build_model_inputs(scenario)
-        return
+        return None
 
     values = evaluate_parameters(scenario)
     groups = build_groups(scenario.population, values, tables=scenario.tables, where=str(scenario.path), base_case=True)
     build_draw_tables(scenario, scenario.population, groups, values, draw=0, base_case=True)
-    run_cohort_by_group(scenario)
+    return run_cohort_by_group(scenario)
 
 
 def format_mcse(result: MicrosimResult) -> str:

@@ -79,7 +79,7 @@ def find_scenario_warnings(scenario, result: CohortResult | None = None) -> list
     return find_uncounted_rewards(scenario, result.trace[0], weights)
 
 
-def check_scenario(path):
+def check_scenario(path, *, warnings: list | None = None):
     """Check a scenario file the way ``run`` and ``bia`` would read it (``costspine validate``).
 
     Reads the file (and its ``extends`` chain), checks every section — including
@@ -90,6 +90,8 @@ def check_scenario(path):
     ----------
     path : str or Path
         The scenario TOML file.
+    warnings : list, optional
+        When given, the scenario's warnings (:func:`find_scenario_warnings`) are appended to it.
 
     Returns
     -------
@@ -110,12 +112,16 @@ def check_scenario(path):
     scenario = load_scenario(path)
     c = Collector(scenario.origin, str(scenario.path))
     policy, _ = check_budget_impact_section(c, scenario)
+    base_case = None
     for model in (scenario, policy):
         if model is None:
             continue
         try:
-            check_model(model)
+            result = check_model(model)
+            base_case = result if model is scenario else base_case
         except ScenarioError as exc:
             c.extend(exc.problems)
     c.raise_if_any()
+    if warnings is not None:
+        warnings.extend(find_scenario_warnings(scenario, base_case))
     return scenario
