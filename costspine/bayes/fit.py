@@ -144,8 +144,9 @@ def build_symbolic_model(scenario: Scenario, values: dict, pt) -> SymbolicModel:
     state_costs, entry_costs = state_matrices(scenario.costs, "values"), state_matrices(scenario.costs, "on_entry")
     indicator_values = [state_matrices([indicator], "values") for indicator in scenario.indicators]
     masks = build_indicator_mask(scenario).astype(float)
-    weights = cycle_weights(n_cycles, settings.cycle_correction)
-    idx = point_index(n_cycles, n_cycles)
+    weights = cycle_weights(n_cycles, settings.cycle_correction, custom=getattr(settings, "weights", None))
+    idx = point_index(n_cycles, n_cycles)                                     # indicators: the point's cycle
+    cost_idx = point_index(n_cycles, n_cycles, correction=settings.cycle_correction)  # state costs: as counted
     trace, cost_total, indicators = {}, {}, {}
     for k, strategy in enumerate(scenario.strategies):
         rows = []
@@ -160,7 +161,7 @@ def build_symbolic_model(scenario: Scenario, values: dict, pt) -> SymbolicModel:
         for t in range(n_cycles):
             points.append(pt.dot(points[-1], matrix[t]))
         trace[strategy] = points
-        cost = sum(float(weights[p]) * pt.dot(points[p], state_costs[k][idx[p]]) for p in range(n_cycles + 1) if weights[p] != 0)
+        cost = sum(float(weights[p]) * pt.dot(points[p], state_costs[k][cost_idx[p]]) for p in range(n_cycles + 1) if weights[p] != 0)
         for t in range(1, n_cycles + 1):
             stay = pt.diagonal(matrix[t - 1])
             entries = points[t] - points[t - 1] * stay

@@ -137,10 +137,15 @@ def run(scenarios, out_dir, xlsx_path, figures, method, individuals, seed, quiet
     out_dir = out_dir or default_out_dir([s.name for s in loaded], "run")
     text = run_command(loaded, out_dir=out_dir, xlsx_path=xlsx_path, argv=sys.argv, started=started,
                        method=method, individuals=individuals, seed=seed, progress=_microsim_progress(method, quiet),
-                       figures=figures)
+                       figures=figures, warn=_echo_warning)
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")
+
+
+def _echo_warning(problem) -> None:
+    """Print a warning on stderr as ``warning: <file>: <key>: <message>`` (a warning is not an error)."""
+    click.echo(f"warning: {problem}", err=True)
 
 
 @cli.command()
@@ -155,8 +160,11 @@ def validate(scenarios):
     problems = []
     for path in scenarios:
         try:
-            check_scenario(path)
+            warnings = []
+            check_scenario(path, warnings=warnings)
             click.echo(f"ok  {path}")
+            for problem in warnings:
+                _echo_warning(problem)
         except ScenarioError as exc:
             problems.extend(p for p in exc.problems if p not in problems)  # a shared parent: say it once
     if problems:

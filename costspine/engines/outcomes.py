@@ -1,8 +1,11 @@
 """Discounting, cycle corrections and accumulation of rewards over a trace.
 
 Conventions (see ``docs/scenario-format.md``, *Counting*): a trace has points ``t = 0..T``; a
-state reward of cycle ``t`` is valued at point ``t`` (point 0 takes cycle 1's value), discounted
-by ``(1 + r) ** -(t * cycle_years)`` and weighted by the cycle correction.
+state reward of cycle ``t`` is valued at point ``t`` (point 0 takes cycle 1's value; with
+``beginning`` counting point ``t`` takes cycle ``t + 1``'s value), weighted by the cycle
+correction and discounted at the point, ``(1 + r) ** -(t * cycle_years)`` (``discount_timing =
+"point"``), or at the start of the cycle it is counted in, ``(1 + r) ** -((c - 1) * cycle_years)``
+(``"start"``).
 """
 
 from __future__ import annotations
@@ -11,30 +14,61 @@ from dataclasses import dataclass
 
 import numpy as np
 
+CORRECTIONS = ("none", "beginning", "half-cycle", "simpson", "custom")
+"""Cycle corrections: how the occupancy at the trace points ``0..T`` is counted."""
 
-def cycle_weights(n_cycles: int, correction: str) -> np.ndarray:
+DISCOUNT_TIMINGS = ("point", "start")
+"""When a cycle's reward is discounted: at its trace point, or at the start of its cycle."""
+
+
+def cycle_weights(n_cycles: int, correction: str, *, custom=None) -> np.ndarray:
     """Weights on trace points ``0..T`` for a cycle correction.
 
     Parameters
     ----------
     n_cycles : int
         ``T``.
-    correction : {"none", "half-cycle", "simpson"}
+    correction : {"none", "beginning", "half-cycle", "simpson", "custom"}
+    custom : sequence of float, length T + 1, optional
+        The weights of ``custom`` (required for it, refused for the others).
 
     Returns
     -------
     ndarray, shape (T + 1,)
 
+    Raises
+    ------
+    ValueError
+        An unknown correction, or ``custom`` weights missing or of the wrong length.
+
     Notes
     -----
-    ``none``: ``[0, 1, ..., 1]`` (end-of-cycle counting). ``half-cycle``: trapezoid
+    ``none``: ``[0, 1, ..., 1]`` (end-of-cycle counting). ``beginning``: ``[1, ..., 1, 0]``
+    (beginning-of-cycle counting, heemod's ``method = "beginning"``). ``half-cycle``: trapezoid
     ``[1/2, 1, ..., 1, 1/2]``. ``simpson``: composite Simpson 1/3 ``[1, 4, 2, 4, ..., 4, 1] / 3``;
     with an odd ``T`` the last three intervals use Simpson 3/8 ``[3, 9, 9, 3] / 8`` (and ``T = 1``
-    falls back to the trapezoid). All weights sum to ``T``.
+    falls back to the trapezoid). All these sum to ``T``; ``custom`` weights are taken as given.
+
+    Examples
+    --------
+    >>> cycle_weights(3, "beginning").tolist()
+    [1.0, 1.0, 1.0, 0.0]
+    >>> cycle_weights(2, "custom", custom=[0.5, 1.0, 0.25]).tolist()
+    [0.5, 1.0, 0.25]
     """
+    if (correction == "custom") != (custom is not None):
+        raise ValueError("custom weights go with the 'custom' correction only" if custom is not None
+                         else "the 'custom' correction needs its weights (custom=[...])")
     weights = np.zeros(n_cycles + 1)
     if correction == "none":
         weights[1:] = 1.0
+    elif correction == "beginning":
+        weights[:-1] = 1.0
+    elif correction == "custom":
+        given = np.asarray(custom, dtype=float)
+        if given.shape != weights.shape:
+            raise ValueError(f"custom weights: expected {n_cycles + 1} (one per trace point 0..{n_cycles}), got {given.size}")
+        weights[:] = given
     elif correction == "half-cycle":
         weights[:] = 1.0
         weights[0] = weights[-1] = 0.5
@@ -54,15 +88,63 @@ def cycle_weights(n_cycles: int, correction: str) -> np.ndarray:
     return weights
 
 
+def cycle_shares(n_cycles: int, correction: str) -> np.ndarray:
+    """Which cycle each trace point's weighted reward belongs to: shares, shape (cycle, point).
+
+    Column ``t`` sums to 1. ``none``: point ``t`` belongs to cycle ``t`` (point 0, of weight 0,
+    to cycle 1). ``beginning``: point ``t`` to cycle ``t + 1`` (point ``T``, of weight 0, to
+    cycle ``T``). The others: point 0 to cycle 1, point ``T`` to cycle ``T``, and each interior
+    point half to the cycle it ends and half to the cycle it starts (the trapezoid's split).
+
+    Used to discount at the start of each cycle (:func:`build_reward_factors`) and to split
+    rewards by cycle (:func:`split_by_cycle`).
+
+    Examples
+    --------
+    >>> cycle_shares(2, "half-cycle").tolist()
+    [[1.0, 0.5, 0.0], [0.0, 0.5, 1.0]]
+    """
+    shares = np.zeros((n_cycles, n_cycles + 1))
+    points = np.arange(n_cycles + 1)
+    if correction == "none":
+        shares[np.maximum(points - 1, 0), points] = 1.0
+    elif correction == "beginning":
+        shares[np.minimum(points, n_cycles - 1), points] = 1.0
+    elif correction in ("half-cycle", "simpson", "custom"):
+        shares[0, 0] = shares[-1, -1] = 1.0
+        inner = points[1:-1]
+        shares[inner - 1, inner] = 0.5
+        shares[inner, inner] = 0.5
+    else:
+        raise ValueError(f"unknown cycle correction {correction!r}")
+    return shares
+
+
 def discount_factors(n_cycles: int, *, cycle_years: float, annual_rate: float) -> np.ndarray:
     """Discount factor at each trace point: ``(1 + r) ** -(t * cycle_years)``, shape (T + 1,)."""
     return (1.0 + annual_rate) ** -(np.arange(n_cycles + 1) * cycle_years)
 
 
-def point_index(n_cycles: int, n_time: int) -> np.ndarray:
-    """Which time slice of a per-cycle value array each trace point uses (point 0 uses cycle 1)."""
+def start_discount_factors(n_cycles: int, *, cycle_years: float, annual_rate: float) -> np.ndarray:
+    """Discount factor at the start of each cycle ``c = 1..T``: ``(1 + r) ** -((c - 1) * cycle_years)``, shape (T,)."""
+    return (1.0 + annual_rate) ** -(np.arange(n_cycles) * cycle_years)
+
+
+def point_index(n_cycles: int, n_time: int, *, correction: str = "none") -> np.ndarray:
+    """Which time slice of a per-cycle value array each trace point uses.
+
+    Point ``t`` uses cycle ``t`` (point 0 uses cycle 1); with ``correction="beginning"`` (for
+    state rewards) point ``t`` counts the cycle it starts, ``t + 1`` (point ``T`` uses cycle ``T``).
+
+    Examples
+    --------
+    >>> point_index(3, 3).tolist(), point_index(3, 3, correction="beginning").tolist()
+    ([0, 0, 1, 2], [0, 1, 2, 2])
+    """
     if n_time == 1:
         return np.zeros(n_cycles + 1, dtype=int)
+    if correction == "beginning":
+        return np.minimum(np.arange(n_cycles + 1), n_cycles - 1)
     return np.maximum(np.arange(n_cycles + 1) - 1, 0)
 
 
@@ -86,7 +168,7 @@ def _sum_over_states(occupancy: np.ndarray, values: np.ndarray, time_index=None)
     return np.moveaxis(out, (2, 3), (0, 1))  # view: (d, s, t, r)
 
 
-def compute_state_rewards(trace: np.ndarray, values: np.ndarray) -> np.ndarray:
+def compute_state_rewards(trace: np.ndarray, values: np.ndarray, *, correction: str = "none") -> np.ndarray:
     """Reward accrued at each trace point, before weighting and discounting.
 
     Parameters
@@ -94,13 +176,15 @@ def compute_state_rewards(trace: np.ndarray, values: np.ndarray) -> np.ndarray:
     trace : ndarray, shape (draw, strategy, cycle + 1, state)
     values : ndarray, shape (draw, strategy, time, state, reward)
         Per-cycle value of each reward in each state; ``time`` is 1 or ``T``.
+    correction : str
+        The cycle correction, for which cycle's value each point takes (:func:`point_index`).
 
     Returns
     -------
     ndarray, shape (draw, strategy, cycle + 1, reward)
     """
     n_points = trace.shape[2]
-    idx = point_index(n_points - 1, values.shape[2])
+    idx = point_index(n_points - 1, values.shape[2], correction=correction)
     return _sum_over_states(trace, values, None if values.shape[2] == 1 else idx)
 
 
@@ -134,17 +218,35 @@ def total_rewards(per_point: np.ndarray, *, weights: np.ndarray, discount: np.nd
     return np.einsum("dstr,t->dsr", per_point, weights * discount)
 
 
-def split_by_cycle(per_point: np.ndarray, correction: str) -> np.ndarray:
+def split_by_cycle(per_point: np.ndarray, correction: str, *, weights: np.ndarray | None = None) -> np.ndarray:
     """Undiscounted reward per cycle ``1..T`` (for budget impact and per-cycle tables).
 
-    ``none``: cycle ``t`` takes point ``t``. ``half-cycle`` and ``simpson``: cycle ``t`` takes the
-    trapezoid share ``(x_{t-1} + x_t) / 2`` (for Simpson this spreads the same total only
-    approximately; the totals reported elsewhere use the exact Simpson weights).
+    ``none``: cycle ``t`` takes point ``t``. ``beginning``: cycle ``t`` takes point ``t − 1``.
+    ``half-cycle`` and ``simpson``: cycle ``t`` takes the trapezoid share ``(x_{t-1} + x_t) / 2``
+    (for Simpson this spreads the same total only approximately; the totals reported elsewhere
+    use the exact Simpson weights). ``custom``: each point's weighted reward split as in
+    :func:`cycle_shares` (so the cycles add up to the total).
 
-    Returns shape (draw, strategy, cycle, reward).
+    Parameters
+    ----------
+    per_point : ndarray, shape (draw, strategy, cycle + 1, reward)
+    correction : str
+    weights : ndarray, shape (cycle + 1,), optional
+        The custom weights (required for ``custom``).
+
+    Returns
+    -------
+    ndarray, shape (draw, strategy, cycle, reward)
     """
     if correction == "none":
         return per_point[:, :, 1:]
+    if correction == "beginning":
+        return per_point[:, :, :-1]
+    if correction == "custom":
+        if weights is None:
+            raise ValueError("split_by_cycle: the 'custom' correction needs its weights")
+        n_cycles = per_point.shape[2] - 1
+        return np.einsum("dstr,ct->dscr", per_point, cycle_shares(n_cycles, "custom") * weights)
     return 0.5 * (per_point[:, :, :-1] + per_point[:, :, 1:])
 
 
@@ -157,19 +259,37 @@ class RewardFactors:
     weights : ndarray, shape (cycle + 1,)
         :func:`cycle_weights` of the correction.
     discount_costs, discount_outcomes : ndarray, shape (cycle + 1,)
-        :func:`discount_factors` at the annual rates for costs and for outcomes.
-    cycle_correction : {"none", "half-cycle", "simpson"}
+        Discount factor of a state reward at each point, at the annual rates for costs and for
+        outcomes: :func:`discount_factors` (``discount_timing="point"``), or the start-of-cycle
+        factors of the cycles the point is counted in, averaged by :func:`cycle_shares` (``"start"``).
+    cycle_correction : {"none", "beginning", "half-cycle", "simpson", "custom"}
+    discount_timing : {"point", "start"}
+    entry_discount_costs, entry_discount_outcomes : ndarray, shape (cycle + 1,), optional
+        Discount factor of an entry reward (paid during cycle ``t``, at point ``t``); the state
+        factors when omitted (``"point"``), ``(1 + r) ** -((t − 1) · cycle_years)`` for ``"start"``.
     """
 
     weights: np.ndarray
     discount_costs: np.ndarray
     discount_outcomes: np.ndarray
     cycle_correction: str
+    discount_timing: str = "point"
+    entry_discount_costs: np.ndarray | None = None
+    entry_discount_outcomes: np.ndarray | None = None
 
     @property
     def ones(self) -> np.ndarray:
         """No weighting and no discounting, shape (cycle + 1,)."""
         return np.ones(self.weights.shape[0])
+
+    def discount(self, kind: str, *, entry: bool = False) -> np.ndarray:
+        """Discount factor at each point of a state reward (or an entry reward) of ``kind``
+        (``"costs"`` or ``"outcomes"``), shape (cycle + 1,)."""
+        state = self.discount_costs if kind == "costs" else self.discount_outcomes
+        if not entry:
+            return state
+        own = self.entry_discount_costs if kind == "costs" else self.entry_discount_outcomes
+        return state if own is None else own
 
     def per_point(self, kind: str, *, entry: bool = False, discounted: bool = True) -> np.ndarray:
         """What multiplies a reward at each trace point, shape (cycle + 1,).
@@ -178,27 +298,50 @@ class RewardFactors:
         discount factor of ``kind`` (``"costs"`` or ``"outcomes"``), or 1 when not ``discounted``:
         the factors :func:`accumulate_rewards` applies, for engines that accumulate per individual.
         """
-        discount = (self.discount_costs if kind == "costs" else self.discount_outcomes) if discounted else self.ones
+        discount = self.discount(kind, entry=entry) if discounted else self.ones
         return (self.ones if entry else self.weights) * discount
+
+    def split_by_cycle(self, per_point: np.ndarray) -> np.ndarray:
+        """:func:`split_by_cycle` with this run's correction (and custom weights)."""
+        return split_by_cycle(per_point, self.cycle_correction, weights=self.weights)
 
 
 def build_reward_factors(n_cycles: int, *, cycle_correction: str, cycle_years: float, discount_costs: float,
-                         discount_outcomes: float) -> RewardFactors:
+                         discount_outcomes: float, discount_timing: str = "point", weights=None) -> RewardFactors:
     """Cycle-correction weights and discount factors of a run.
 
     Parameters
     ----------
     n_cycles : int
         ``T``.
-    cycle_correction : {"none", "half-cycle", "simpson"}
+    cycle_correction : {"none", "beginning", "half-cycle", "simpson", "custom"}
     cycle_years : float
         Cycle length in years.
     discount_costs, discount_outcomes : float
         Annual discount rates (fractions).
+    discount_timing : {"point", "start"}
+        Discount each reward at its trace point (``t`` cycles from the start), or at the start of
+        the cycle it is counted in (``t − 1`` cycles for end-of-cycle counting; heemod's
+        ``discount()``).
+    weights : sequence of float, length T + 1, optional
+        The weights of the ``custom`` correction.
 
     Returns
     -------
     RewardFactors
+
+    Raises
+    ------
+    ValueError
+        An unknown correction or discount timing.
+
+    Notes
+    -----
+    With ``"start"`` a state reward at point ``t`` is discounted by
+    ``Σ_c share[c, t] (1 + r) ** -((c − 1) · cycle_years)`` (:func:`cycle_shares`): ``none`` gives
+    ``(1 + r) ** -((t − 1) · cycle_years)``, ``beginning`` the same factors as ``"point"``,
+    the trapezoid and Simpson an interior point the mean of its two cycles' factors. An entry
+    reward of cycle ``t`` is discounted by ``(1 + r) ** -((t − 1) · cycle_years)``.
 
     Examples
     --------
@@ -206,13 +349,32 @@ def build_reward_factors(n_cycles: int, *, cycle_correction: str, cycle_years: f
     ...                          discount_outcomes=0.0)
     >>> (f.weights * f.discount_costs).tolist()
     [0.5, 1.0, 0.5]
+    >>> f = build_reward_factors(2, cycle_correction="none", cycle_years=1.0, discount_costs=0.25,
+    ...                          discount_outcomes=0.0, discount_timing="start")
+    >>> f.per_point("costs").tolist()          # cycle 1 undiscounted, cycle 2 at 1 / 1.25
+    [0.0, 1.0, 0.8]
     """
-    return RewardFactors(
-        weights=cycle_weights(n_cycles, cycle_correction),
-        discount_costs=discount_factors(n_cycles, cycle_years=cycle_years, annual_rate=discount_costs),
-        discount_outcomes=discount_factors(n_cycles, cycle_years=cycle_years, annual_rate=discount_outcomes),
-        cycle_correction=cycle_correction,
-    )
+    if discount_timing not in DISCOUNT_TIMINGS:
+        raise ValueError(f"unknown discount timing {discount_timing!r}; expected one of {', '.join(DISCOUNT_TIMINGS)}")
+    point_weights = cycle_weights(n_cycles, cycle_correction, custom=weights)
+    if discount_timing == "point":
+        return RewardFactors(
+            weights=point_weights,
+            discount_costs=discount_factors(n_cycles, cycle_years=cycle_years, annual_rate=discount_costs),
+            discount_outcomes=discount_factors(n_cycles, cycle_years=cycle_years, annual_rate=discount_outcomes),
+            cycle_correction=cycle_correction,
+        )
+    shares = cycle_shares(n_cycles, cycle_correction)
+
+    def at_start(rate):
+        by_cycle = start_discount_factors(n_cycles, cycle_years=cycle_years, annual_rate=rate)
+        entry = np.concatenate([[1.0], by_cycle])           # point 0 has no entries
+        return by_cycle @ shares, entry
+
+    (state_costs, entry_costs), (state_outcomes, entry_outcomes) = at_start(discount_costs), at_start(discount_outcomes)
+    return RewardFactors(weights=point_weights, discount_costs=state_costs, discount_outcomes=state_outcomes,
+                         cycle_correction=cycle_correction, discount_timing="start",
+                         entry_discount_costs=entry_costs, entry_discount_outcomes=entry_outcomes)
 
 
 def compute_indicator_occupancy(trace: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -267,23 +429,23 @@ def accumulate_rewards(trace: np.ndarray, *, factors: RewardFactors, state_costs
     Notes
     -----
     State rewards are weighted and discounted, ``sum_t w_t d_t x_t``; entry rewards are
-    discounted only, ``sum_t d_t e_t``. Undiscounted totals use ``d_t = 1``. Per-cycle values are
+    discounted only, ``sum_t d'_t e_t`` (:meth:`RewardFactors.discount`). Undiscounted totals use ``d_t = 1``. Per-cycle values are
     undiscounted (:func:`split_by_cycle` of state rewards plus the entries of the cycle).
     """
-    weights, ones, correction = factors.weights, factors.ones, factors.cycle_correction
-    d_costs, d_outcomes = factors.discount_costs, factors.discount_outcomes
+    ones = factors.ones
     out = {
-        "costs": total_rewards(state_costs, weights=weights, discount=d_costs) + total_rewards(entry_costs, weights=ones, discount=d_costs),
-        "costs_undiscounted": total_rewards(state_costs, weights=weights, discount=ones) + entry_costs.sum(axis=2),
-        "cost_per_cycle": split_by_cycle(state_costs, correction) + entry_costs[:, :, 1:],
-        "outcomes": total_rewards(state_outcomes, weights=weights, discount=d_outcomes),
-        "outcomes_undiscounted": total_rewards(state_outcomes, weights=weights, discount=ones),
+        "costs": total_rewards(state_costs, weights=factors.weights, discount=factors.discount("costs"))
+                 + total_rewards(entry_costs, weights=ones, discount=factors.discount("costs", entry=True)),
+        "costs_undiscounted": total_rewards(state_costs, weights=factors.weights, discount=ones) + entry_costs.sum(axis=2),
+        "cost_per_cycle": factors.split_by_cycle(state_costs) + entry_costs[:, :, 1:],
+        "outcomes": total_rewards(state_outcomes, weights=factors.weights, discount=factors.discount("outcomes")),
+        "outcomes_undiscounted": total_rewards(state_outcomes, weights=factors.weights, discount=ones),
     }
     if entry_outcomes is not None:
-        out["outcomes"] = out["outcomes"] + total_rewards(entry_outcomes, weights=ones, discount=d_outcomes)
+        out["outcomes"] = out["outcomes"] + total_rewards(entry_outcomes, weights=ones, discount=factors.discount("outcomes", entry=True))
         out["outcomes_undiscounted"] = out["outcomes_undiscounted"] + entry_outcomes.sum(axis=2)
     if state_services is not None and state_services.shape[-1]:
-        out["services_per_cycle"] = split_by_cycle(state_services, correction) + entry_services[:, :, 1:]
+        out["services_per_cycle"] = factors.split_by_cycle(state_services) + entry_services[:, :, 1:]
     else:
         out["services_per_cycle"] = np.zeros(out["cost_per_cycle"].shape[:3] + (0,))
     if indicator_mask.size:

@@ -37,7 +37,8 @@ def format_run_summary(result) -> str:
         f"horizon {horizon:.3g} years ({settings.n_cycles} cycles of {settings.cycle_length:g} {settings.cycle_unit}"
         f"{'s' if settings.cycle_length != 1 else ''}); "
         f"discounting: costs {settings.discount_costs:.1%}, outcomes {settings.discount_outcomes:.1%}; "
-        f"{currency} {settings.price_year}; correction: {settings.cycle_correction}",
+        f"{currency} {settings.price_year}; correction: {settings.cycle_correction}"
+        f"{'; discounted at the start of each cycle' if getattr(settings, 'discount_timing', 'point') == 'start' else ''}",
         "",
         format_table(headers, rows, title="Expected costs and outcomes per patient (discounted)"),
     ]

@@ -463,7 +463,7 @@ def _load_policy(c: Collector, scenario: Scenario, relative: str) -> tuple[Scena
         c.add_at(f"{policy.path}: costs", f"a policy must use the same cost categories as "
                  f"{scenario.path} ({', '.join(scenario.categories)}); got {', '.join(policy.categories)}")
     ours, theirs = scenario.settings, policy.settings
-    for key in ("cycle_length", "cycle_unit", "cycle_correction", "currency", "price_year"):
+    for key in ("cycle_length", "cycle_unit", "cycle_correction", "weights", "currency", "price_year"):
         if getattr(ours, key) != getattr(theirs, key):
             c.add_at(f"{policy.path}: settings.{key}", f"must equal {scenario.path}'s "
                      f"({getattr(ours, key)!r}) so that both run on the same cycles and prices; "

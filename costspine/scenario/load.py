@@ -43,7 +43,9 @@ from costspine.scenario.types import (
 )
 from costspine.scenario.values import SHARED, order_definitions, read_values, resolve_strategy_values
 
-CORRECTIONS = ("none", "half-cycle", "simpson")
+CORRECTIONS = ("none", "beginning", "half-cycle", "simpson", "custom")
+
+DISCOUNT_TIMINGS = ("point", "start")
 
 MAX_CYCLES = 100_000
 
@@ -57,11 +59,13 @@ TOP_LEVEL_KEYS = {
 SECTION_KEYS = {
     "model": {"name", "title", "description"},
     "settings": {"cycle_length", "cycle_unit", "n_cycles", "discount_costs", "discount_outcomes",
-                 "cycle_correction", "currency", "price_year"},
+                 "cycle_correction", "currency", "price_year", "discount_timing", "weights"},
     "analysis": {"effect", "comparator", "wtp", "report_at_years"},
 }
 
-REQUIRED_SETTINGS = SECTION_KEYS["settings"]
+OPTIONAL_SETTINGS = {"discount_timing", "weights"}  # discount_timing defaults to "point"; weights go with "custom"
+
+REQUIRED_SETTINGS = SECTION_KEYS["settings"] - OPTIONAL_SETTINGS
 
 PARAMETER_KEYS = {"value", "distribution", "source", "low", "high", "label", "unit"}
 
@@ -89,9 +93,64 @@ def _read_settings(c: Collector, raw: dict) -> Settings | None:
             v = s[key]
             hint = rate_hint.format(v / 100) if isinstance(v, (int, float)) and not isinstance(v, bool) and 1 <= v < 100 else ""
             values[key] = c.number(f"settings.{key}", v, low=0, high=0.999999, hint=hint)
-    if any(values.get(k) is None for k in REQUIRED_SETTINGS):
+    values["discount_timing"] = c.text("settings.discount_timing", s.get("discount_timing", "point"), choices=list(DISCOUNT_TIMINGS))
+    weights_ok = True
+    if values["cycle_correction"] == "custom":
+        values["weights"] = _read_weights(c, s.get("weights"), values["n_cycles"], values["cycle_length"], values["cycle_unit"])
+        weights_ok = values["weights"] is not None
+    elif "weights" in s and values["cycle_correction"] is not None:
+        c.add("settings.weights", f"weights apply to cycle_correction = \"custom\" only; got cycle_correction = "
+                                  f"{values['cycle_correction']!r} — remove weights, or set cycle_correction = \"custom\"")
+    if any(values.get(k) is None for k in REQUIRED_SETTINGS | {"discount_timing"}) or not weights_ok:
         return None
     return Settings(**values)
+
+def _read_weights(c: Collector, raw, n_cycles, cycle_length, cycle_unit) -> tuple | None:
+    """``settings.weights`` of the custom correction: an array with one number per trace point
+    ``0..T``, or an expression over ``cycle`` (the point, 0..T) evaluated at every point."""
+    key = "settings.weights"
+    if raw is None:
+        c.add(key, 'missing; cycle_correction = "custom" needs one weight per trace point 0..n_cycles, '
+                   'e.g. weights = [0.5, 1, 1, 0.5], or an expression over cycle, e.g. weights = "where(cycle == 0, 0.5, 1)"')
+        return None
+    if n_cycles is None:            # already reported
+        return None
+    if isinstance(raw, list):
+        numbers = [c.number(f"{key}[{i}]", w, expressions=False) for i, w in enumerate(raw)]
+        if len(raw) != n_cycles + 1:
+            c.add(key, f"expected {n_cycles + 1} weights (one per trace point 0..{n_cycles}, n_cycles = {n_cycles}); "
+                       f"got {len(raw)}")
+            return None
+        return None if None in numbers else tuple(numbers)
+    if not isinstance(raw, str):
+        c.add(key, f"expected an array of numbers or an expression over cycle, got {_describe(raw)}")
+        return None
+    expr = c.expression(key, raw)
+    if expr is None:
+        return None
+    allowed = {"cycle", "time_years", "cycle_years"}
+    unknown = sorted(expr.names - allowed)
+    if unknown:
+        c.add(key, f"the weights may use cycle (the trace point, 0..{n_cycles}), time_years and cycle_years only; "
+                   f"got {', '.join(map(repr, unknown))}")
+        return None
+    points = np.arange(n_cycles + 1, dtype=float)
+    cycle_years = (cycle_length or 1.0) * CYCLE_UNITS_IN_YEARS.get(cycle_unit, 1.0)
+    try:
+        value = np.asarray(expr.evaluate({"cycle": points, "time_years": points * cycle_years, "cycle_years": cycle_years}),
+                           dtype=float)
+    except (ArithmeticError, ValueError, TypeError) as exc:
+        c.add(key, f"cannot evaluate {raw!r} at cycle = 0..{n_cycles}: {exc}")
+        return None
+    value = np.broadcast_to(value, points.shape) if value.ndim == 0 else value
+    if value.shape != points.shape:
+        c.add(key, f"expected one weight per trace point 0..{n_cycles}; {raw!r} gives shape {value.shape}")
+        return None
+    bad = np.flatnonzero(~np.isfinite(value))
+    if bad.size:
+        c.add(key, f"every weight must be finite; {raw!r} gives {value[bad[0]]} at cycle = {bad[0]}")
+        return None
+    return tuple(float(v) for v in value)
 
 def _read_states(c: Collector, raw: dict):
     states = c.table("states", raw.get("states"))

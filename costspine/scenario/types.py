@@ -30,6 +30,8 @@ class Settings:
     cycle_correction: str
     currency: str
     price_year: int
+    discount_timing: str = "point"  # "point" (at the trace point) or "start" (at the start of the cycle)
+    weights: tuple | None = None  # cycle_correction = "custom": one weight per trace point 0..T
 
     @property
     def cycle_years(self) -> float:

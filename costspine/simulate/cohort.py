@@ -210,16 +210,18 @@ def simulate_inputs(scenario: Scenario, inputs: ModelInputs, params: dict) -> Co
     has_services = inputs.state_services is not None and inputs.state_services.shape[-1]
     has_entry_outcomes = inputs.entry_outcomes is not None and inputs.entry_outcomes.any()
     entries = compute_entries(trace, inputs.transition)
+    factors = derive_reward_factors(settings)
+    correction = factors.cycle_correction                 # which cycle's value each point counts
     totals = accumulate_rewards(
         trace,
-        factors=derive_reward_factors(settings),
-        state_costs=compute_state_rewards(trace, inputs.state_costs),
+        factors=factors,
+        state_costs=compute_state_rewards(trace, inputs.state_costs, correction=correction),
         entry_costs=compute_entry_rewards(entries, inputs.entry_costs),
-        state_outcomes=compute_state_rewards(trace, inputs.state_outcomes),
+        state_outcomes=compute_state_rewards(trace, inputs.state_outcomes, correction=correction),
         entry_outcomes=compute_entry_rewards(entries, inputs.entry_outcomes) if has_entry_outcomes else None,
         indicator_points=compute_state_rewards(trace, inputs.indicator_values) if inputs.indicator_mask.size else None,
         indicator_mask=inputs.indicator_mask,
-        state_services=compute_state_rewards(trace, inputs.state_services) if has_services else None,
+        state_services=compute_state_rewards(trace, inputs.state_services, correction=correction) if has_services else None,
         entry_services=compute_entry_rewards(entries, inputs.entry_services) if has_services else None,
     )
     return CohortResult(
@@ -233,7 +235,9 @@ def simulate_inputs(scenario: Scenario, inputs: ModelInputs, params: dict) -> Co
 def derive_reward_factors(settings) -> RewardFactors:
     """Cycle-correction weights and discount factors of a scenario's ``[settings]``, for both engines."""
     return build_reward_factors(settings.n_cycles, cycle_correction=settings.cycle_correction, cycle_years=settings.cycle_years,
-                          discount_costs=settings.discount_costs, discount_outcomes=settings.discount_outcomes)
+                                discount_costs=settings.discount_costs, discount_outcomes=settings.discount_outcomes,
+                                discount_timing=getattr(settings, "discount_timing", "point"),
+                                weights=getattr(settings, "weights", None))
 
 
 def run_cohort_by_group(scenario, params: dict | None = None, *, max_rows: int = 20_000) -> CohortResult:

@@ -23,7 +23,7 @@ from costspine.engines.microsim import (
     build_cdf_rows,
     simulate_chunk,
 )
-from costspine.engines.outcomes import accumulate_rewards
+from costspine.engines.outcomes import accumulate_rewards, point_index
 from costspine.errors import UsageError
 from costspine.model.evaluate import build_indicator_mask
 from costspine.model.groups import build_groups
@@ -229,9 +229,10 @@ def _metrics(scenario, columns, state_values, entry_values, reward_time):
     f = derive_reward_factors(scenario.settings)
     cols = columns.slices()
     n_cost, n_out = len(columns.categories) + 1, len(columns.outcomes)
+    state_time = state_reward_time(f, reward_time, state_values.shape[1])
 
-    def block(values):
-        values = values[:, reward_time]                                   # (S, T+1, cell, column)
+    def block(values, time):
+        values = values[:, time]                                          # (S, T+1, cell, column)
         costs = values[..., cols["costs"]]
         return np.concatenate([costs, costs.sum(axis=-1, keepdims=True), values[..., cols["outcomes"]]], axis=-1)
 
@@ -239,12 +240,20 @@ def _metrics(scenario, columns, state_values, entry_values, reward_time):
         cost, outcome = (f.per_point(kind, entry=entry, discounted=discounted) for kind in ("costs", "outcomes"))
         return np.concatenate([np.repeat(cost[:, None], n_cost, 1), np.repeat(outcome[:, None], n_out, 1)], 1)
 
-    state, entry = block(state_values), block(entry_values)
+    state, entry = block(state_values, state_time), block(entry_values, reward_time)
     f_state = np.concatenate([factors(entry=False, discounted=True), factors(entry=False, discounted=False)], axis=1)
     f_entry = np.concatenate([factors(entry=True, discounted=True), factors(entry=True, discounted=False)], axis=1)
     metric_state = np.concatenate([state, state], axis=-1) * f_state[None, :, None, :]
     metric_entry = np.concatenate([entry, entry], axis=-1) * f_entry[None, :, None, :]
     return np.ascontiguousarray(metric_state), np.ascontiguousarray(metric_entry)
+
+
+def state_reward_time(factors, reward_time: np.ndarray, n_time: int) -> np.ndarray:
+    """Time slice each trace point's state rewards use: ``reward_time``, except with ``beginning``
+    counting, where point ``t`` counts cycle ``t + 1`` (:func:`~costspine.engines.outcomes.point_index`)."""
+    if n_time == 1:
+        return reward_time
+    return point_index(len(reward_time) - 1, n_time, correction=factors.cycle_correction).astype(reward_time.dtype)
 
 
 def run_microsim(scenario, params: dict | None = None, *, n_individuals: int | None = None, seed=None,
@@ -354,19 +363,24 @@ def _summarize_draw(scenario, tables, occupancy, entries, block_sum, block_cross
     flows = entries.astype(float) / n
     trace = counts.reshape(n_strategies, n_cycles + 1, -1, n_states).sum(axis=2)
     time = tables.reward_time
-    state_points = np.einsum("stc,stcr->str", counts, tables.state_values[:, time])[None]   # (1, S, T+1, R)
+    factors = derive_reward_factors(settings)
+    state_time = state_reward_time(factors, time, tables.state_values.shape[1])
+    state_points = np.einsum("stc,stcr->str", counts, tables.state_values[:, state_time])[None]   # (1, S, T+1, R)
     entry_points = np.einsum("stc,stcr->str", flows, tables.entry_values[:, time])[None]
     entry_points[:, :, 0] = 0.0
     c, o, i, v = cols["costs"], cols["outcomes"], cols["indicators"], cols["services"]
+    indicator_points = state_points[..., i]
+    if not np.array_equal(state_time, time):     # indicators are means at each point, whatever the counting
+        indicator_points = np.einsum("stc,stcr->str", counts, tables.state_values[:, time][..., i])[None]
     mask = build_indicator_mask(scenario)
     totals = accumulate_rewards(
         trace[None],
-        factors=derive_reward_factors(settings),
+        factors=factors,
         state_costs=state_points[..., c],
         entry_costs=entry_points[..., c],
         state_outcomes=state_points[..., o],
         entry_outcomes=entry_points[..., o],
-        indicator_points=state_points[..., i],
+        indicator_points=indicator_points,
         indicator_mask=mask,
         state_services=state_points[..., v],
         entry_services=entry_points[..., v],
@@ -428,18 +442,20 @@ def _assemble(scenario, per_draw: list, params: dict, n: int, seed, crn: bool) -
         **stacked,
     )
 
-def check_model(scenario) -> None:
+def check_model(scenario) -> CohortResult | None:
     """Build the base case the way ``costspine run`` would (``costspine validate``): the cohort
     inputs, and for a scenario with a population the cohort by group and the microsimulation's
-    grid tables, so every invalid probability is reported with its group and history."""
+    grid tables, so every invalid probability is reported with its group and history.
+
+    Returns the base-case cohort result when it was run (a scenario with a population), else None."""
     if scenario.population is None:
         build_model_inputs(scenario)
-        return
+        return None
 
     values = evaluate_parameters(scenario)
     groups = build_groups(scenario.population, values, tables=scenario.tables, where=str(scenario.path), base_case=True)
     build_draw_tables(scenario, scenario.population, groups, values, draw=0, base_case=True)
-    run_cohort_by_group(scenario)
+    return run_cohort_by_group(scenario)
 
 
 def format_mcse(result: MicrosimResult) -> str:

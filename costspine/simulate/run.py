@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from costspine.errors import UsageError
 from costspine.simulate.cohort import CohortResult, run_cohort
 
@@ -41,7 +43,43 @@ def run_scenario(scenario, params=None, *, method: str = "cohort", individuals: 
     return run_cohort(scenario, params)
 
 
-def check_scenario(path):
+def find_scenario_warnings(scenario, result: CohortResult | None = None) -> list:
+    """Warnings about a scenario that is valid but probably not what its author meant
+    (``costspine validate`` and ``costspine run`` print them on stderr and carry on).
+
+    Today: state rewards that can never count (:func:`costspine.model.counting.find_uncounted_rewards`)
+    — a state occupied only at trace points whose cycle-correction weight is 0, judged on the
+    base-case cohort trace.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    result : CohortResult, optional
+        The scenario's base-case cohort result, if already run (its trace is reused).
+
+    Returns
+    -------
+    list of Problem
+        Each printed as ``warning: <file>: <key>: <message>``.
+
+    Examples
+    --------
+    >>> from costspine import load_scenario
+    >>> find_scenario_warnings(load_scenario("scenarios/examples/hiv_chancellor.toml"))
+    []
+    """
+    from costspine.model.counting import find_uncounted_rewards
+    from costspine.simulate.cohort import derive_reward_factors
+
+    weights = derive_reward_factors(scenario.settings).weights
+    if np.all(weights != 0):          # every point counts: nothing can vanish
+        return []
+    if result is None or result.method == "microsim" or result.trace.shape[0] != 1:
+        result = run_cohort(scenario)
+    return find_uncounted_rewards(scenario, result.trace[0], weights)
+
+
+def check_scenario(path, *, warnings: list | None = None):
     """Check a scenario file the way ``run`` and ``bia`` would read it (``costspine validate``).
 
     Reads the file (and its ``extends`` chain), checks every section — including
@@ -52,6 +90,8 @@ def check_scenario(path):
     ----------
     path : str or Path
         The scenario TOML file.
+    warnings : list, optional
+        When given, the scenario's warnings (:func:`find_scenario_warnings`) are appended to it.
 
     Returns
     -------
@@ -72,12 +112,16 @@ def check_scenario(path):
     scenario = load_scenario(path)
     c = Collector(scenario.origin, str(scenario.path))
     policy, _ = check_budget_impact_section(c, scenario)
+    base_case = None
     for model in (scenario, policy):
         if model is None:
             continue
         try:
-            check_model(model)
+            result = check_model(model)
+            base_case = result if model is scenario else base_case
         except ScenarioError as exc:
             c.extend(exc.problems)
     c.raise_if_any()
+    if warnings is not None:
+        warnings.extend(find_scenario_warnings(scenario, base_case))
     return scenario
