@@ -111,12 +111,16 @@ def compute_icer(incremental_cost, incremental_effect) -> np.ndarray:
         return np.where(de != 0, dc / np.where(de != 0, de, 1.0), np.nan)
 
 
-def compute_frontier(cost, effect) -> tuple[list[str], np.ndarray]:
+def compute_frontier(cost, effect, *, names=None) -> tuple[list[str], np.ndarray]:
     """Status of each strategy and its ICER along the efficiency frontier.
 
     Parameters
     ----------
     cost, effect : array-like, shape (strategy,)
+    names : sequence of str, optional
+        Strategy ids. Of identical strategies (same cost and effect) the one whose id sorts first
+        stays on the frontier, so the result does not depend on the order strategies are listed;
+        without names, the first listed.
 
     Returns
     -------
@@ -139,9 +143,10 @@ def compute_frontier(cost, effect) -> tuple[list[str], np.ndarray]:
             if i != j and cost[j] <= cost[i] and effect[j] >= effect[i] and (cost[j] < cost[i] or effect[j] > effect[i]):
                 status[i] = DOMINATED
                 break
-    # identical strategies: keep the first
-    for i in range(n):
-        for j in range(i):
+    # identical strategies: keep one (the first id in sorted order, else the first listed)
+    rank = list(range(n)) if names is None else sorted(range(n), key=lambda i: str(names[i]))
+    for pos, i in enumerate(rank):
+        for j in rank[:pos]:
             if status[i] == FRONTIER and status[j] == FRONTIER and cost[i] == cost[j] and effect[i] == effect[j]:
                 status[i] = DOMINATED
     order = [i for i in sorted(range(n), key=lambda i: (cost[i], -effect[i])) if status[i] == FRONTIER]
@@ -192,7 +197,7 @@ def compute_cea(cost, effect, *, strategies, comparator: str, wtp) -> CEATable:
     inc_effect = effect - effect[ref]
     icer = compute_icer(inc_cost, inc_effect)
     icer[ref] = np.nan
-    status, frontier_icer = compute_frontier(cost, effect)
+    status, frontier_icer = compute_frontier(cost, effect, names=strategies)
     lam = np.asarray(wtp, dtype=float)
     nmb = effect[:, None] * lam[None, :] - cost[:, None]
     return CEATable(strategies, cost, effect, comparator, inc_cost, inc_effect, icer, tuple(status), frontier_icer, tuple(wtp), nmb)
@@ -364,7 +369,7 @@ def compute_incremental_table(cost, effect, *, strategies, labels=None, currency
     effect = np.asarray(effect, dtype=float)
     ids = tuple(strategies)
     names = tuple(labels) if labels is not None else ids
-    status, _ = compute_frontier(cost, effect)
+    status, _ = compute_frontier(cost, effect, names=ids)
     order = sorted(range(len(ids)), key=lambda i: (cost[i], -effect[i]))
     codes = [_STATUS_CODES[status[i]] for i in order]
     frontier = [i for i in order if status[i] == FRONTIER]

@@ -163,3 +163,10 @@ def test_frontier_is_the_set_of_nmb_maximisers(pairs):
     assert all(a < b for a, b in zip(icers, icers[1:]))  # ICERs increase along the frontier
     for prev, nxt in zip(ordered, ordered[1:]):
         assert icer[nxt] == pytest.approx((cost[nxt] - cost[prev]) / (effect[nxt] - effect[prev]), rel=1e-12)
+
+
+def test_identical_strategies_keep_the_same_one_on_the_frontier_whatever_their_order():
+    forward, _ = compute_frontier([100.0, 100.0], [1.0, 1.0], names=["b", "a"])
+    backward, _ = compute_frontier([100.0, 100.0], [1.0, 1.0], names=["a", "b"])
+    assert forward == [DOMINATED, FRONTIER]
+    assert backward == [FRONTIER, DOMINATED]
