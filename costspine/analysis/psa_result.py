@@ -139,7 +139,8 @@ class PSAResult:
     def summary(self, wtp=None) -> str:
         """Mean cost and effect per strategy, increments with 95% intervals, and the CEAF."""
         from costspine._text import format_table
-        from costspine.analysis.decision import compute_ceaf, summarize_incremental
+        from costspine.analysis.decision import compute_ceaf
+        from costspine.analysis.draw_stats import summarize_incremental
 
         wtp = self.wtp if wtp is None else wtp
         cost, effect = self.total_cost, self.effect

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine.analysis.decision import DrawSummary
+from costspine.analysis.draw_stats import DrawSummary
 from costspine.analysis.psa_result import PSADraws, PSAResult
 from costspine.errors import UsageError
 
@@ -70,7 +70,7 @@ def _column_summaries(columns: list, shape: tuple) -> DrawSummary:
     Each column is summarised alone (as ``summary.json`` always has been), so the numbers are
     bit-for-bit those of :func:`~costspine.analysis.decision.summarize_draws` on that column.
     """
-    from costspine.analysis.decision import summarize_draws
+    from costspine.analysis.draw_stats import summarize_draws
 
     parts = [None if c is None else summarize_draws(c) for c in columns]
     n = next((s.n_draws for s in parts if s is not None), 0)
@@ -157,15 +157,8 @@ def summarize_psa(draws: PSADraws, *, wtp, population: dict | None = None, evppi
         :func:`compute_evppi_rows` records, if any.
     """
     from costspine.analysis.cea import compute_cea
-    from costspine.analysis.decision import (
-        compute_ceac,
-        compute_ceaf,
-        compute_evpi,
-        compute_mc_convergence,
-        compute_net_benefit,
-        population_evpi,
-        summarize_incremental,
-    )
+    from costspine.analysis.decision import compute_ceac, compute_ceaf, compute_evpi, compute_net_benefit, population_evpi
+    from costspine.analysis.draw_stats import compute_mc_convergence, summarize_incremental
 
     cost, effect = draws.total_cost, draws.effect
     lam = np.asarray(wtp, dtype=float)

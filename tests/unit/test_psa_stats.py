@@ -12,12 +12,10 @@ from costspine.analysis.decision import (
     compute_ceaf,
     compute_evpi,
     compute_evpi_from_net_benefit,
-    compute_mc_convergence,
     compute_net_benefit,
     population_evpi,
-    summarize_draws,
-    summarize_incremental,
 )
+from costspine.analysis.draw_stats import compute_mc_convergence, summarize_draws, summarize_incremental
 from costspine.errors import AnalysisError, UsageError
 
 # Four draws, two strategies (A = 0, B = 1).
