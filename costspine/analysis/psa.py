@@ -422,7 +422,8 @@ def run_psa(scenario, n_draws: int, *, seed: int, chunk_size: int = CHUNK_SIZE, 
         costs=np.concatenate([a["costs"] for a in ordered]),
         outcomes=np.concatenate([a["outcomes"] for a in ordered]),
         seed=int(seed), discount_outcomes=scenario.settings.discount_outcomes,
-        inputs=[tuple(f) for f in scenario.files], extra=extra, base_costs=base_costs, base_outcomes=base_outcomes,
+        inputs=[tuple(f) for f in scenario.files] + [(p["cache_file"], p["cache_sha256"]) for p in provenance if "cache_file" in p],
+        extra=extra, base_costs=base_costs, base_outcomes=base_outcomes,
     )
 
 

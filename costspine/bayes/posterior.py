@@ -290,7 +290,10 @@ def load_posterior_pools(scenario, *, progress=None) -> tuple[list[dict], list[d
         pools.append({"evidence": str(evidence_path),
                       "parameters": {spec.name: np.asarray(posterior[spec.args["variable"]], dtype=float) for spec in specs}})
         provenance.append({"evidence": str(evidence_path), "cache": str(folder), "posterior_draws": n_posterior,
-                           "parameters": [s.name for s in specs], "fitted_now": fitted})
+                           "parameters": [s.name for s in specs], "fitted_now": fitted,
+                           # the cache file's content hash: its canonical text is what save_to_cache writes
+                           "cache_file": str(folder / POSTERIOR_FILE),
+                           "cache_sha256": hashlib.sha256(_posterior_csv_text(posterior).encode("utf-8")).hexdigest()})
     return pools, provenance
 
 

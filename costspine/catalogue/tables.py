@@ -209,7 +209,7 @@ def _read_rows(path: Path, columns: tuple, c: Collector) -> list:
 
     Problems of the file (columns, ragged rows, no rows) are added to ``c`` at ``file:line``.
     """
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise UsageError(f"{path}: file not found — check the path (a relative path in a scenario is resolved against the folder of the file that declares it)")
     rows, before = [], len(c.problems)
     try:

@@ -32,7 +32,7 @@ from costspine.scenario.collector import (
     _name_message,
     _unknown,
 )
-from costspine.scenario.files import _read_chain, declared_path
+from costspine.scenario.files import _read_chain, declared_path, file_sha256
 from costspine.scenario.types import (
     CYCLE_UNITS_IN_YEARS,
     REST,
@@ -601,6 +601,13 @@ def load_scenario(path) -> Scenario:
         c.add("states", "a state-transition model needs at least two states")
 
     c.raise_if_any()
+    for spec in specs:  # provenance: the evidence file a posterior parameter is calibrated to
+        if spec.family == "posterior" and isinstance(spec.args.get("file"), str):
+            evidence_path = declared_path(origin, f"parameters.{spec.name}.file", spec.args["file"], default=path)
+            try:
+                c.record_file(evidence_path, file_sha256(evidence_path))
+            except InputFileError:
+                pass  # reported where the posterior is loaded (costspine.bayes.posterior); hashed only if readable
     spec_by_name = {s.name: s for s in specs}
     ordered_specs = [s for s in specs if s.family != "derived"] + [spec_by_name[n] for n in order]
     return Scenario(
@@ -608,7 +615,7 @@ def load_scenario(path) -> Scenario:
         title=model.get("title") or model.get("name") or path.stem,
         description=model.get("description", ""),
         path=path,
-        files=tuple((str(p), sha) for p, sha in files),
+        files=tuple(dict.fromkeys([*((str(p), sha) for p, sha in files), *c.files])),
         settings=settings,
         analysis=analysis,
         states=states,
