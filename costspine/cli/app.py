@@ -182,8 +182,8 @@ def fit(evidence, draws, tune, chains, seed, out_dir, allow_unconverged):
 
 @cli.command()
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--members", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Average plan members in year 1 (replaces budget_impact.members).")
+@click.option("--members", type=click.FloatRange(min=0, min_open=True, max=10_000_000_000), default=None,
+              help="Average plan members in year 1 (replaces budget_impact.members; at most 10 billion).")
 @click.option("--years", type=click.IntRange(min=1), default=None,
               help="Budget horizon in years, at most the file's budget_impact.years (default: the file's).")
 @click.option("--draws", type=click.IntRange(min=0), default=0, show_default=True,

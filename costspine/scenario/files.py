@@ -20,6 +20,27 @@ def file_sha256(path: Path) -> str:
     """SHA-256 of an input file, read through the one safe reader (regular files within the size limit)."""
     return input_file_sha256(path)
 
+MAX_TOML_DEPTH = 32
+"""Deepest nesting of tables and arrays accepted in a TOML input file."""
+
+def nesting_depth(value) -> int:
+    """How deeply tables and arrays nest in ``value`` (a scalar: 0), found without recursion.
+
+    Examples
+    --------
+    >>> nesting_depth({"a": {"b": [1, [2]]}, "c": 3})
+    4
+    """
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
 def read_toml_file(path: Path, c: Collector) -> tuple[dict | None, bytes]:
     """Parse one TOML input file (scenario, ``extends`` parent, evidence), adding its problems to ``c``.
 
@@ -34,7 +55,13 @@ def read_toml_file(path: Path, c: Collector) -> tuple[dict | None, bytes]:
         c.add_at(exc.path, exc.reason)
         return None, b""
     try:
-        return tomllib.loads(raw.decode("utf-8")), raw
+        data = tomllib.loads(raw.decode("utf-8"))
+        depth = nesting_depth(data)
+        if depth > MAX_TOML_DEPTH:
+            c.add_at(where, f"tables and arrays are nested {depth} levels deep; at most {MAX_TOML_DEPTH} are allowed "
+                            "(no scenario section needs more than a few)")
+            return None, raw
+        return data, raw
     except UnicodeDecodeError as exc:
         c.add_at(where, f"expected UTF-8 text; byte {exc.start} is not valid UTF-8")
     except tomllib.TOMLDecodeError as exc:

@@ -463,26 +463,35 @@ def _read_correlations(c: Collector, raw: dict, specs: list[ParameterSpec]) -> t
     return tuple(groups)
 
 def _order(c: Collector, keypath: str, exprs: dict, known: set) -> dict:
-    """Topological order of named expressions that may refer to each other; reports loops."""
+    """Topological order of named expressions that may refer to each other; reports loops.
+
+    A depth-first walk with an explicit stack, so a chain of any length (990 derived parameters
+    each using the next) is ordered without Python's recursion limit.
+    """
     ordered, visiting = {}, set()
-
-    def visit(name, trail):
-        if name in ordered:
-            return
-        if name in visiting:
-            c.add(f"{keypath}.{name}", "circular definition: " + " -> ".join(trail + [name]))
-            return
-        visiting.add(name)
-        for dep in sorted(exprs[name].names):
-            if dep in exprs and dep != name:
-                visit(dep, trail + [name])
-            elif dep == name:
-                c.add(f"{keypath}.{name}", "refers to itself")
-        visiting.discard(name)
-        ordered[name] = exprs[name]
-
-    for name in exprs:
-        visit(name, [])
+    for root in exprs:
+        if root in ordered:
+            continue
+        visiting.add(root)
+        trail, stack = [root], [(root, iter(sorted(exprs[root].names)))]
+        while stack:
+            name, deps = stack[-1]
+            for dep in deps:
+                if dep == name:
+                    c.add(f"{keypath}.{name}", "refers to itself")
+                elif dep in exprs and dep not in ordered:
+                    if dep in visiting:
+                        c.add(f"{keypath}.{dep}", "circular definition: " + " -> ".join(trail + [dep]))
+                        continue
+                    visiting.add(dep)
+                    trail.append(dep)
+                    stack.append((dep, iter(sorted(exprs[dep].names))))
+                    break
+            else:
+                stack.pop()
+                trail.pop()
+                visiting.discard(name)
+                ordered[name] = exprs[name]
     return ordered
 
 def load_scenario(path) -> Scenario:
