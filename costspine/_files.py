@@ -192,9 +192,11 @@ def write_csv(path, headers: list[str], rows) -> Path:
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([neutralize_csv_text(h) for h in headers])
-    for row in rows:
-        writer.writerow([_csv_value(v) for v in row])
+    # the csv module quotes only the line terminator's characters: a row with a carriage return in
+    # a cell is written fully quoted, or a reader would split the row there
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for row in ([neutralize_csv_text(h) for h in headers], *([_csv_value(v) for v in row] for row in rows)):
+        (quoted if any(isinstance(v, str) and "\r" in v for v in row) else writer).writerow(row)
     return write_atomic(path, buffer.getvalue())
 
 # A text cell starting with one of these is run as a formula by spreadsheets (CSV injection).
