@@ -1,10 +1,15 @@
 """Posterior draws as plain arrays: the cache and the hook PSA uses (no PyMC here).
 
 A calibration is cached under ``$COSTSPINE_CACHE_DIR`` (default ``~/.cache/costspine``) in
-``posteriors/<key>/``, where the key is a SHA-256 of the evidence file, every file of the
-calibrated scenario's ``extends`` chain, the calibrated parameter names and the sampler settings.
-Change any of them and the key changes, so a stale posterior is never used; keep them and a PSA
-reuses the posterior instead of refitting.
+``posteriors/<key>/``, where the key is a SHA-256 of the evidence file, every file the
+calibrated scenario reads (its ``extends`` chain, tables and catalogues: ``Scenario.files``), the
+calibrated parameter names and the sampler settings. Change any of them and the key changes, so a
+stale posterior is never used; keep them and a PSA reuses the posterior instead of refitting.
+
+The cache is validated before use (:func:`read_cached_posterior`): the content hash written
+beside it (``posterior.csv.sha256``, written last), the parameter names, the number of rows, and
+finite values inside each prior's support (:func:`prior_bounds`). A cache that fails is reported
+in one line and refitted, never used.
 
 A scenario takes a parameter from the posterior with::
 
