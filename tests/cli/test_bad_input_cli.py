@@ -35,7 +35,9 @@ def _fails(result, code: int, *fragments):
 
 def test_toml_nested_a_thousand_deep_is_one_problem(tmp_path):
     path = write(tmp_path, "a = " + "[" * 1000 + "]" * 1000 + "\n")
-    _fails(invoke("validate", path), 3, f"{path}: not usable TOML: arrays or tables are nested too deeply")
+    # tomllib either gives up (RecursionError, caught) or parses it and the nesting check refuses it
+    result = _fails(invoke("validate", path), 3, f"{path}: ")
+    assert "nested too deeply" in result.output or "nested 1001 levels deep; at most 32" in result.output
     shallow = write(tmp_path, "[model]\n" + ".".join(["x"] * 500) + " = 1\n", "dotted.toml")
     _fails(invoke("run", shallow), 3, "nested 501 levels deep; at most 32")
 
