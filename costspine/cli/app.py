@@ -30,8 +30,9 @@ INTERRUPTED = 130
 def _friendly(func):
     """Turn CostspineError into a clean message and exit code; Ctrl-C into exit 130; a bug into one line.
 
-    A bug (any other exception) prints ``Error: internal error (TypeError) ...`` and the path of
-    a saved traceback file, and exits 1.
+    An operating-system error on a named file (read-only folder, full disk) prints the file and
+    the reason and exits 3. A bug (any other exception) prints ``Error: internal error
+    (TypeError) ...`` and the path of a saved traceback file, and exits 1.
     """
 
     @functools.wraps(func)
@@ -46,7 +47,11 @@ def _friendly(func):
             sys.exit(INTERRUPTED)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except Exception as exc:  # a bug: one line here, the traceback in a file
+        except Exception as exc:
+            if isinstance(exc, OSError) and exc.filename is not None:  # read-only folder, full disk, permissions
+                click.echo(f"Error: {exc.filename}: {exc.strerror or type(exc).__name__}", err=True)
+                sys.exit(3)
+            # a bug: one line here, the traceback in a file
             saved = save_traceback(exc)
             where = f"the traceback is saved in {saved}" if saved else "the traceback could not be saved"
             click.echo(f"Error: internal error ({type(exc).__name__}) in costspine {__version__}; {where} — "

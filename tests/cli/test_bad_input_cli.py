@@ -239,3 +239,12 @@ def test_run_parameters_csv_neutralises_a_formula_in_a_source(tmp_path):
     cells = [cell for row in csv.reader(open(tmp_path / "o" / "parameters.csv", newline="", encoding="utf-8")) for cell in row]
     assert "'" + payload in cells and payload not in cells
     assert not any(cell.startswith(("=", "+", "@")) for cell in cells)
+
+
+def test_a_file_the_system_refuses_is_named_with_exit_3(tmp_path, monkeypatch):
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / "o" / "results.csv"))
+
+    monkeypatch.setattr("costspine.cli.run.run_command", full_disk)
+    result = _fails(invoke("run", CHANCELLOR, "--out", tmp_path / "o"), 3)
+    assert result.output.strip() == f"Error: {tmp_path / 'o' / 'results.csv'}: No space left on device"
