@@ -181,10 +181,13 @@ def check_posterior(columns: dict[str, np.ndarray], *, evidence, scenario, where
         bad = np.flatnonzero(~np.isfinite(values))
         if bad.size:
             raise PosteriorCacheError(f"{where}: {name} is not a finite number in row {bad[0] + 2}")
-        low, high = prior_bounds(scenario.parameter(name))
+        try:
+            spec = scenario.parameter(name)
+        except KeyError:
+            raise PosteriorCacheError(f"{where}: {name} is not a parameter of {scenario.path}") from None
+        low, high = prior_bounds(spec)
         outside = np.flatnonzero((values < low) | (values > high))
         if outside.size:
-            spec = scenario.parameter(name)
             raise PosteriorCacheError(f"{where}: {name} = {values[outside[0]]:.6g} in row {outside[0] + 2} is outside "
                                       f"[{low:.6g}, {high:.6g}], where its {spec.family} prior has (virtually) no mass")
 
