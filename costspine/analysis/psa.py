@@ -266,10 +266,10 @@ class ChunkStore:
             with np.load(io.BytesIO(raw), allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
         except InputFileError as exc:
-            raise InputFileError(path, exc.reason + retry) from None
+            raise AnalysisError(f"{path}: {exc.reason}{retry}") from None
         except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
-            raise InputFileError(path, f"cannot read this saved chunk (truncated or corrupt: {type(exc).__name__})"
-                                 + retry) from None
+            raise AnalysisError(f"{path}: cannot read this saved chunk (truncated or corrupt: {type(exc).__name__})"
+                                + retry) from None
         n = stop - start
         expected = {"parameters": (n, shapes["parameters"]), "costs": (n, *shapes["costs"]), "outcomes": (n, *shapes["outcomes"])}
         ok = all(k in arrays for k in ("chunk", "start", "stop", *expected))
