@@ -1,15 +1,26 @@
-"""Output files: atomic writes, summary/CSV writers and the provenance manifest."""
+"""Files: the one safe reader of input files, atomic writes, summary/CSV writers.
+
+Every file costspine reads (scenario and evidence TOML, ``[tables]`` CSVs, the unit-cost, CPI
+and payer tables, PSA draws, the posterior cache) goes through :func:`read_input_file`: only
+regular files are read, and their size is checked against a documented limit before reading.
+"""
 
 from __future__ import annotations
 
 import csv
+import errno
+import hashlib
 import io
 import json
 import os
+import re
+import stat
 import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from costspine.errors import InputFileError
 
 PACKAGE_PREFIX = "package:"
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -56,6 +67,122 @@ def resolve_path(value: str, *, base_dir) -> Path:
     if isinstance(value, str) and value.startswith(PACKAGE_PREFIX):
         return bundled_path(value[len(PACKAGE_PREFIX):])
     return Path(base_dir) / value
+
+
+MiB = 1024 * 1024
+# Size limits of input files, checked (with stat) before a byte is read.
+MAX_TOML_BYTES = 16 * MiB
+"""Scenario, ``extends`` and evidence TOML files."""
+MAX_TABLE_BYTES = 256 * MiB
+"""CSV tables: ``[tables]`` files, the unit-cost catalogue, CPI and payer tables, PSA draws, the posterior cache."""
+
+
+def read_input_file(path, *, max_bytes: int = MAX_TABLE_BYTES) -> bytes:
+    """The bytes of an input file, read only if it is a regular file no larger than ``max_bytes``.
+
+    The checks come before reading: a folder, a FIFO, a device (``/dev/zero``, ``/dev/urandom``),
+    a socket or a symlink loop is refused at once; the file's size is taken from ``stat`` and
+    compared with the limit. The file is then opened without blocking (a FIFO swapped in after
+    the check cannot hang the reader) and checked again through its open handle.
+
+    Parameters
+    ----------
+    path : str or Path
+    max_bytes : int
+        Size limit; see :data:`MAX_TOML_BYTES` and :data:`MAX_TABLE_BYTES`.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    InputFileError
+        The file is missing, not a regular file, too large or unreadable; the message names the
+        file and the problem and never quotes its content.
+
+    Examples
+    --------
+    >>> read_input_file("/dev/zero")
+    Traceback (most recent call last):
+    ...
+    costspine.errors.InputFileError: /dev/zero: not a regular file (a device); costspine reads only regular files
+    """
+    path = Path(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise InputFileError(path, "file not found; check the path (a relative path is resolved against the "
+                                   "folder of the file that names it)") from None
+    except (OSError, ValueError) as exc:
+        raise InputFileError(path, _os_problem(exc)) from None
+    _check_regular(path, info, max_bytes)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except (OSError, ValueError) as exc:
+        raise InputFileError(path, _os_problem(exc)) from None
+    try:
+        _check_regular(path, os.fstat(fd), max_bytes)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise InputFileError(path, _os_problem(exc)) from None
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:
+        raise InputFileError(path, f"grew beyond the limit of {max_bytes:,} bytes while being read")
+    return data
+
+
+def input_file_sha256(path, *, max_bytes: int = MAX_TABLE_BYTES) -> str:
+    """SHA-256 (hex) of an input file read with :func:`read_input_file`."""
+    return hashlib.sha256(read_input_file(path, max_bytes=max_bytes)).hexdigest()
+
+
+def describe_header(header) -> str:
+    """A CSV header row as an error message may show it: column names only if they look like names.
+
+    A file that is not the expected table (``/etc/passwd`` given as a catalogue) must not have its
+    first line echoed, so a header with any name that is not identifier-like text is only counted.
+
+    Examples
+    --------
+    >>> describe_header(["year", "index"])
+    "'year', 'index'"
+    >>> describe_header(["root:x:0:0:root:/root:/bin/bash"])
+    'a first row of 1 field(s) that are not column names'
+    """
+    header = list(header or [])
+    if not header:
+        return "an empty file"
+    if all(_COLUMN_NAME.fullmatch(h.strip()) for h in header) and len(header) <= 50:
+        return ", ".join(repr(h.strip()) for h in header)
+    return f"a first row of {len(header)} field(s) that are not column names"
+
+_COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ .%()-]{0,62}")
+
+def _check_regular(path: Path, info: os.stat_result, max_bytes: int) -> None:
+    mode = info.st_mode
+    if stat.S_ISDIR(mode):
+        raise InputFileError(path, "is a folder; expected a file")
+    if not stat.S_ISREG(mode):
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file")
+        raise InputFileError(path, f"not a regular file ({kind}); costspine reads only regular files")
+    if info.st_size > max_bytes:
+        raise InputFileError(path, f"is {info.st_size:,} bytes; the limit for this kind of file is {max_bytes:,} bytes")
+
+
+def _os_problem(exc: BaseException) -> str:
+    if isinstance(exc, ValueError):
+        return "not a usable path (it contains a NUL character?)"
+    if exc.errno == errno.ELOOP:
+        return "symlinks form a loop (or a chain too long to follow); point at the real file"
+    if exc.errno == errno.EISDIR:
+        return "is a folder; expected a file"
+    if exc.errno == errno.EACCES:
+        return "permission denied; make the file readable"
+    return f"cannot read the file: {exc.strerror or type(exc).__name__}"
 
 
 def write_atomic(path, data: bytes | str) -> Path:
@@ -122,15 +249,47 @@ def write_json(path, payload: dict) -> Path:
     return write_atomic(path, json.dumps(_jsonable(payload), indent=2, ensure_ascii=False) + "\n")
 
 def write_csv(path, headers: list[str], rows) -> Path:
-    """Atomic CSV from rows of plain values."""
+    """Atomic CSV from rows of plain values.
+
+    Floats are written exactly (shortest round-trip ``repr``); text cells that a spreadsheet
+    would read as a formula are neutralised (:func:`neutralize_csv_text`); numbers stay numbers.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow([_csv_value(v) for v in row])
+    # the csv module quotes only the line terminator's characters: a row with a carriage return in
+    # a cell is written fully quoted, or a reader would split the row there
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for row in ([neutralize_csv_text(h) for h in headers], *([_csv_value(v) for v in row] for row in rows)):
+        (quoted if any(isinstance(v, str) and "\r" in v for v in row) else writer).writerow(row)
     return write_atomic(path, buffer.getvalue())
+
+# A text cell starting with one of these is run as a formula by spreadsheets (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+def neutralize_csv_text(value):
+    """A text cell made safe to open in a spreadsheet: formula-like text gets a leading apostrophe.
+
+    OWASP's advice for CSV injection: a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+    carriage return is prefixed with ``'`` so Excel, LibreOffice and Google Sheets show it as text
+    instead of evaluating it. Anything that is not a ``str`` (numbers, None), and text that is
+    a plain number such as ``"-1.5"``, is returned unchanged.
+
+    Examples
+    --------
+    >>> neutralize_csv_text("=SUM(A1:A9)"), neutralize_csv_text("@cmd")
+    ("'=SUM(A1:A9)", "'@cmd")
+    >>> neutralize_csv_text("-1.5"), neutralize_csv_text(-2.0), neutralize_csv_text("ice")
+    ('-1.5', -2.0, 'ice')
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_PREFIXES):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value
 
 def _csv_value(value):
     if isinstance(value, (float, np.floating)):
         return repr(float(value))
-    return value
+    return neutralize_csv_text(value)

@@ -71,6 +71,20 @@ class ScenarioError(CostspineError, ValueError):
         super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in self.problems))
 
 
+class InputFileError(ScenarioError):
+    """An input file cannot be read safely: missing, a folder, not a regular file, too large, unreadable.
+
+    Exit code 3 (files). ``path`` and ``reason`` are kept apart so a reader with a problem
+    collector can file the problem under the file's name; the message never quotes the file's content.
+    """
+
+    def __init__(self, path, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(Problem(self.path, reason))
+        self.args = (f"{self.path}: {reason}",)
+
+
 class DrawsError(ScenarioError):
     """A file of PSA draws (CSV) is invalid; carries every problem found (file, row, column).
 

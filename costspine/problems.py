@@ -97,6 +97,13 @@ class Collector:
         self.origin = dict(origin or {})
         self.default_file = str(default_file)
         self.problems: list[Problem] = []
+        self.files: list[tuple[str, str]] = []  # (path, sha256) of every data file read (provenance)
+
+    def record_file(self, path, sha256: str) -> None:
+        """Note a data file this reading used (a table, a catalogue), for the provenance manifest."""
+        entry = (str(path), sha256)
+        if entry not in self.files:
+            self.files.append(entry)
 
     def file_of(self, keypath: str) -> str:
         """The file that declares ``keypath`` (its ``section.key`` entry, else its section, else the default)."""

@@ -20,6 +20,7 @@ The draws are a :class:`~costspine.analysis.psa_result.PSAResult`; the statistic
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -253,13 +254,22 @@ class ChunkStore:
         return write_atomic(self.chunk_path(int(arrays["chunk"])), buffer.getvalue())
 
     def load(self, chunk: int, *, start: int, stop: int, shapes: dict) -> dict:
+        import zipfile
+
+        from costspine._files import read_input_file
+        from costspine.errors import InputFileError
+
         path = self.chunk_path(chunk)
+        retry = "; delete it and rerun with --resume (only that chunk is recomputed)"
         try:
-            with np.load(path, allow_pickle=False) as data:
+            raw = read_input_file(path)  # a regular file within the size limit, or InputFileError
+            with np.load(io.BytesIO(raw), allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
-        except (OSError, ValueError, EOFError) as exc:
-            raise AnalysisError(f"{path}: cannot read this saved chunk ({exc}); delete it and rerun with --resume "
-                                "(only that chunk is recomputed)") from None
+        except InputFileError as exc:
+            raise AnalysisError(f"{path}: {exc.reason}{retry}") from None
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+            raise AnalysisError(f"{path}: cannot read this saved chunk (truncated or corrupt: {type(exc).__name__})"
+                                + retry) from None
         n = stop - start
         expected = {"parameters": (n, shapes["parameters"]), "costs": (n, *shapes["costs"]), "outcomes": (n, *shapes["outcomes"])}
         ok = all(k in arrays for k in ("chunk", "start", "stop", *expected))
@@ -432,8 +442,30 @@ def run_psa(scenario, n_draws: int, *, seed: int, chunk_size: int = CHUNK_SIZE, 
         parameter_groups={spec.name: list(spec.components) for spec in scenario.parameters if spec.family == "dirichlet"},
         parameters=whole["parameters"], costs=whole["costs"], outcomes=whole["outcomes"],
         seed=int(seed), discount_outcomes=scenario.settings.discount_outcomes,
-        inputs=[tuple(f) for f in scenario.files], extra=extra, base_costs=base_costs, base_outcomes=base_outcomes,
+        inputs=[tuple(f) for f in scenario.files] + [(p["cache_file"], p["cache_sha256"]) for p in provenance if "cache_file" in p],
+        extra=extra, base_costs=base_costs, base_outcomes=base_outcomes,
     )
+
+
+@contextlib.contextmanager
+def _children_ignore_interrupts():
+    """Start worker processes with SIGINT ignored, so Ctrl-C reaches only this process.
+
+    A terminal sends Ctrl-C to every process of the foreground group; workers that inherit an
+    ignored SIGINT (kept across ``exec``, and Python leaves it ignored) do not die printing
+    tracebacks: this process gets ``KeyboardInterrupt`` and closes the cluster, which stops them.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _run_on_dask(scenario, *, seed, layout, pending, posterior_pools, method, individuals, workers, scheduler, finish) -> None:
@@ -451,9 +483,10 @@ def _run_on_dask(scenario, *, seed, layout, pending, posterior_pools, method, in
             client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
         else:
             # Everything on the loopback interface; no dashboard (its HTTP server on a free local port).
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                   dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
-                                   silence_logs=logging.ERROR)
+            with _children_ignore_interrupts():
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                       dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
+                                       silence_logs=logging.ERROR)
             client = Client(cluster)
     except (OSError, TimeoutError, ValueError) as exc:
         if cluster is not None:

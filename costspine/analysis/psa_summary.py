@@ -295,12 +295,15 @@ def load_psa_draws(results_dir) -> PSADraws:
     if not path.is_file():
         raise UsageError(f"{path}: not found; RESULTS_DIR must be a folder written by `costspine psa` "
                          f"(e.g. reports/<scenario>/psa)")
+    import zipfile
+
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
             arrays = {k: data[k] for k in ("parameters", "costs", "outcomes")}
-    except (OSError, ValueError, KeyError) as exc:
-        raise UsageError(f"{path}: cannot read the PSA draws ({exc}); rerun `costspine psa`") from None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise UsageError(f"{path}: cannot read the PSA draws ({type(exc).__name__}: truncated or corrupt?); "
+                         "rerun `costspine psa`") from None
     if meta.get("format") != DRAWS_FORMAT:
         raise UsageError(f"{path}: written by an incompatible costspine (format {meta.get('format')!r}); rerun `costspine psa`")
     return PSADraws(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine._files import resolve_path
+from costspine._files import input_file_sha256, resolve_path
 from costspine.catalogue.tables import (
     CURRENCY,
     SETTINGS,
@@ -270,7 +270,7 @@ def build_price_parameters(section, *, where: str = "unit_costs", base_dir: str 
         c.add(f"{keypath}.catalogue", f"expected a path to a catalogue CSV; got {raw_path!r}")
     else:
         path = resolve_path(raw_path, base_dir=base_dir if base_dir is not None else ".")
-        if not path.is_file():
+        if not path.exists() and not path.is_symlink():
             c.add(f"{keypath}.catalogue", f"file not found: {path} (a relative path is resolved against the folder of "
                                           "the file that declares it); fix the path or drop the key to use the bundled catalogue")
         else:
@@ -278,6 +278,10 @@ def build_price_parameters(section, *, where: str = "unit_costs", base_dir: str 
                 catalogue = load_catalogue(path, cpi=cpi)
             except ScenarioError as error:  # the catalogue's own problems, kept with their file:line
                 c.extend(error.problems)
+    if collector is not None:  # provenance: every table the prices come from
+        for table in (cpi, multipliers, catalogue):
+            if table is not None:
+                c.record_file(table.path, input_file_sha256(table.path))
     payer, price_year, items = (section.get(k, _MISSING) for k in ("payer", "price_year", "items"))
     ok = _check_request(c, keypath, catalogue, items, price_year=price_year, payer=payer,
                         multipliers=multipliers, cpi=cpi) and ok

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import math
 import re
 from dataclasses import dataclass
@@ -13,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine.errors import UsageError
+from costspine._files import MAX_TABLE_BYTES, describe_header, read_input_file
+from costspine.errors import InputFileError, UsageError
 from costspine.problems import Collector
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -207,19 +209,27 @@ def _read_rows(path: Path, columns: tuple, c: Collector) -> list:
 
     Problems of the file (columns, ragged rows, no rows) are added to ``c`` at ``file:line``.
     """
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise UsageError(f"{path}: file not found — check the path (a relative path in a scenario is resolved against the folder of the file that declares it)")
     rows, before = [], len(c.problems)
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
+    try:
+        text = read_input_file(path, max_bytes=MAX_TABLE_BYTES).decode("utf-8")
+    except InputFileError as exc:
+        c.add_at(exc.path, exc.reason)
+        return []
+    except UnicodeDecodeError as exc:
+        c.add_at(str(path), f"expected UTF-8 text; byte {exc.start} is not valid UTF-8")
+        return []
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
         header = reader.fieldnames or []
         missing = [col for col in columns if col not in header]
         extra = [col for col in header if col not in columns]
         if missing or extra:
-            found = ", ".join(header) or "an empty file"
-            c.add_at(f"{path}:1", f"expected the columns {', '.join(columns)}; got {found}"
+            named = describe_header(header) == ", ".join(repr(h.strip()) for h in header)
+            c.add_at(f"{path}:1", f"expected the columns {', '.join(columns)}; got {describe_header(header)}"
                      + (f" (missing: {', '.join(missing)})" if missing else "")
-                     + (f" (unknown: {', '.join(extra)})" if extra else ""))
+                     + (f" (unknown: {', '.join(extra)})" if extra and named else ""))
             return []
         for record in reader:
             where = f"{path}:{reader.line_num}"
@@ -228,6 +238,9 @@ def _read_rows(path: Path, columns: tuple, c: Collector) -> list:
                                 f"{'more' if None in record else 'fewer'} — quote fields that contain commas")
                 continue
             rows.append((where, {k: v.strip() for k, v in record.items()}))
+    except csv.Error as exc:
+        c.add_at(f"{path}:{reader.line_num}", f"not a readable CSV row ({exc})")
+        return []
     if not rows and len(c.problems) == before:
         c.add_at(f"{path}:2", "no rows; expected at least one")
     return rows

@@ -1,7 +1,9 @@
 """The ``costspine`` click group: options and the error funnel, one thin command per verb.
 
 Every command turns user mistakes (:class:`~costspine.errors.CostspineError`) into
-``Error: ...`` on stderr and the exit code of the error's class; a bug keeps its traceback.
+``Error: ...`` on stderr and the exit code of the error's class (1 analysis, 2 options, 3 files);
+Ctrl-C exits 130; a bug prints one line and the path of a file holding its traceback (the
+traceback itself is not printed: it may quote data).
 Heavy libraries (pandas, pymc, arviz, openpyxl, dask) are imported only inside the commands that
 need them, so ``costspine --help`` and ``costspine validate`` start fast.
 """
@@ -18,9 +20,17 @@ import click
 from costspine._version import __version__
 from costspine.errors import CostspineError
 
+INTERRUPTED = 130
+"""Exit code after Ctrl-C (128 + SIGINT), as shells report it."""
+
 
 def _friendly(func):
-    """Turn CostspineError into a clean message and exit code."""
+    """Turn CostspineError into a clean message and exit code; Ctrl-C into exit 130; a bug into one line.
+
+    An operating-system error on a named file (read-only folder, full disk) prints the file and
+    the reason and exits 3. A bug (any other exception) prints ``Error: internal error
+    (TypeError) ...`` and the path of a saved traceback file, and exits 1.
+    """
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -29,8 +39,55 @@ def _friendly(func):
         except CostspineError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(int(exc.exit_code))
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(INTERRUPTED)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if isinstance(exc, OSError) and exc.filename is not None:  # read-only folder, full disk, permissions
+                click.echo(f"Error: {exc.filename}: {exc.strerror or type(exc).__name__}", err=True)
+                sys.exit(3)
+            # a bug: one line here, the traceback in a file
+            saved = save_traceback(exc)
+            where = f"the traceback is saved in {saved}" if saved else "the traceback could not be saved"
+            click.echo(f"Error: internal error ({type(exc).__name__}) in costspine {__version__}; {where} — "
+                       "please report it with that file", err=True)
+            sys.exit(1)
 
     return wrapper
+
+
+def save_traceback(exc: BaseException) -> str | None:
+    """Write ``exc``'s traceback to a new private file in the temporary folder; return its path (None if impossible)."""
+    import os
+    import tempfile
+    import traceback
+
+    try:
+        fd, path = tempfile.mkstemp(prefix="costspine-traceback-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(f"costspine {__version__}\nargv: {sys.argv!r}\n\n")
+            handle.write("".join(traceback.format_exception(exc)))
+    except OSError:
+        return None
+    return path
+
+
+class ScenarioPath(click.Path):
+    """A scenario argument: an existing file, as ``click.Path`` checks it, except that a symlink
+    that cannot be followed (a loop, a dangling link) goes on to the scenario reader, which names
+    the problem and exits 3 as for any unreadable scenario file."""
+
+    def __init__(self):
+        super().__init__(exists=True, dir_okay=False, path_type=Path)
+
+    def convert(self, value, param, ctx):
+        import os
+
+        if isinstance(value, (str, Path)) and os.path.islink(value) and not os.path.exists(value):
+            return Path(value)
+        return super().convert(value, param, ctx)
 
 
 def _seed_option(func):
@@ -118,7 +175,7 @@ def cli():
 
 
 @cli.command()
-@click.argument("scenarios", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("scenarios", nargs=-1, required=True, type=ScenarioPath())
 @_out_option
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the Excel workbook here instead of run.xlsx in the output folder "
@@ -149,7 +206,7 @@ def _echo_warning(problem) -> None:
 
 
 @cli.command()
-@click.argument("scenarios", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("scenarios", nargs=-1, required=True, type=ScenarioPath())
 @_friendly
 def validate(scenarios):
     """Check SCENARIOS: print every problem of every file (every section, [budget_impact] and its
@@ -196,8 +253,8 @@ def fit(evidence, draws, tune, chains, seed, out_dir, allow_unconverged):
 
 @cli.command()
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--members", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Average plan members in year 1 (replaces budget_impact.members).")
+@click.option("--members", type=click.FloatRange(min=0, min_open=True, max=10_000_000_000), default=None,
+              help="Average plan members in year 1 (replaces budget_impact.members; at most 10 billion).")
 @click.option("--years", type=click.IntRange(min=1), default=None,
               help="Budget horizon in years, at most the file's budget_impact.years (default: the file's).")
 @click.option("--draws", type=click.IntRange(min=0), default=0, show_default=True,
@@ -244,7 +301,7 @@ def _evppi_option(func):
 
 
 @cli.command()
-@click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("scenario", type=ScenarioPath())
 @click.option("--draws", type=click.IntRange(min=2), default=1000, show_default=True, help="Number of PSA draws.")
 @_seed_option
 @_wtp_option
@@ -291,14 +348,14 @@ def psa(scenario, draws, seed, wtp, evppi, evppi_method, population, horizon_yea
     except KeyboardInterrupt:
         click.echo(f"Interrupted. Finished chunks are saved in {out_dir / 'chunks'}; rerun the same command with "
                    "--resume to continue.", err=True)
-        raise click.Abort() from None
+        sys.exit(INTERRUPTED)
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")
 
 
 @cli.command()
-@click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("scenario", type=ScenarioPath())
 @click.option("--range", "range_kind", type=click.Choice(["minmax", "95ci"]), default="minmax", show_default=True,
               help="minmax: the low/high the scenario declares (else the 95% interval); 95ci: the distribution's "
                    "2.5% and 97.5% points.")

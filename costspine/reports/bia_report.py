@@ -103,7 +103,7 @@ def write_bia_report(analysis, *, out_dir: Path, xlsx: Path, argv: list[str], st
         written.append(write_json(out_dir / "summary.json", {"scenarios": [summarize_bia(r) for r in runs]}))
     written += [plot() for plot in figures]
     manifest = build_manifest(command="bia", argv=list(argv), inputs=analysis.inputs, seed=analysis.seed,
-                              started=started, outputs=[str(p.relative_to(out_dir)) for p in written] + [output_name(xlsx, out_dir)])
+                              started=started, scenarios=[r.scenario for r in runs], outputs=[str(p.relative_to(out_dir)) for p in written] + [output_name(xlsx, out_dir)])
     manifest["draws"] = analysis.draws
     write_workbook(with_about(book, manifest), xlsx)
     write_json(out_dir / "manifest.json", manifest)

@@ -48,6 +48,7 @@ def write_dsa_report(result, *, by: str, out_dir: Path, xlsx: Path, argv: list[s
     ]
     written += [plot() for plot in figures]
     manifest = build_manifest(command="dsa", argv=list(argv), inputs=list(result.scenario.files), seed=None, started=started,
+                              scenarios=[result.scenario],
                               outputs=[str(p.relative_to(out_dir)) for p in written] + [output_name(xlsx, out_dir)])
     write_workbook(with_about(book, manifest), xlsx)
     write_json(out_dir / "manifest.json", manifest)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import platform
 import sys
 from datetime import UTC, datetime
@@ -20,11 +22,26 @@ def dependency_versions() -> dict[str, str]:
             versions[name] = "not installed"
     return versions
 
-def build_manifest(*, command: str, argv: list[str], inputs: list[tuple[str, str]], seed=None, started: datetime, outputs: list[str]) -> dict:
-    """Provenance of one command: versions, command line, seed, input hashes, times."""
+def resolved_parameters_sha256(scenarios) -> str:
+    """SHA-256 of the resolved parameter tables of ``scenarios`` (catalogue prices included).
+
+    Two runs with the same hash drew from the same parameter values and distributions, whatever
+    files they came from.
+    """
+    payload = [{"scenario": s.name, "parameters": s.resolved.get("parameters", {})} for s in scenarios]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=repr).encode("utf-8")).hexdigest()
+
+def build_manifest(*, command: str, argv: list[str], inputs: list[tuple[str, str]], seed=None, started: datetime, outputs: list[str],
+                   scenarios=()) -> dict:
+    """Provenance of one command: versions, command line, seed, input hashes, times.
+
+    ``inputs`` are ``(path, sha256)`` of every file that can change a result (a scenario's
+    ``files``: its ``extends`` chain, tables, catalogues, evidence; the posterior cache; ...).
+    With ``scenarios``, ``parameters_sha256`` records :func:`resolved_parameters_sha256`.
+    """
     from costspine._version import __version__
 
-    return {
+    manifest = {
         "costspine_version": __version__,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
@@ -32,8 +49,11 @@ def build_manifest(*, command: str, argv: list[str], inputs: list[tuple[str, str
         "command": command,
         "argv": argv,
         "seed": seed,
-        "inputs": [{"path": p, "sha256": h} for p, h in inputs],
+        "inputs": [{"path": p, "sha256": h} for p, h in dict.fromkeys((str(p), h) for p, h in inputs)],
         "outputs": outputs,
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if scenarios:
+        manifest["parameters_sha256"] = resolved_parameters_sha256(scenarios)
+    return manifest

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine._files import write_atomic, write_atomic_with, write_csv, write_json
+from costspine._files import neutralize_csv_text, write_atomic, write_atomic_with, write_csv, write_json
 from costspine.analysis.psa_summary import DRAWS_FILE, PSADraws, save_draws
 
 
@@ -19,12 +19,14 @@ def write_matrix_csv(path, headers: list[str], keys: list[tuple], matrix: np.nda
 
     The fast path for draw tables (one formatting operation per row). Keys are integers and
     scenario names, which are identifiers, so they never need quoting; headers are quoted by
-    the csv module if needed.
+    the csv module if needed, and text keys and headers are neutralised like every CSV cell
+    (:func:`costspine._files.neutralize_csv_text`).
     """
     import csv
 
     head = io.StringIO()
-    csv.writer(head, lineterminator="\n").writerow(headers)
+    csv.writer(head, lineterminator="\n").writerow([neutralize_csv_text(h) for h in headers])
+    keys = [tuple(neutralize_csv_text(k) for k in key) for key in keys]
     n_keys = len(keys[0]) if keys else 0
     line = ",".join(["%s"] * n_keys + ["%r"] * matrix.shape[1])
     body = "\n".join([line % (*key, *row) for key, row in zip(keys, matrix.tolist())])

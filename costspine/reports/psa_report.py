@@ -55,8 +55,8 @@ def write_psa_report(analysis, scenario, *, out_dir: Path, xlsx: Path, argv: lis
     written = write_psa_files(draws, out_dir, summary=analysis.data, tables=analysis.tables, evppi_rows=analysis.evppi,
                               csv=csv)
     written += [plot() for plot in plots]
-    manifest = build_manifest(command="psa", argv=list(argv), inputs=list(scenario.files), seed=draws.seed,
-                              started=started,
+    manifest = build_manifest(command="psa", argv=list(argv), inputs=[*scenario.files, *draws.inputs], seed=draws.seed,
+                              started=started, scenarios=[scenario],
                               outputs=[str(p.relative_to(out_dir)) for p in written] + [output_name(xlsx, out_dir), "chunks/"])
     write_workbook(with_about(book, manifest), xlsx)
     write_json(out_dir / "manifest.json", manifest)

@@ -79,6 +79,7 @@ def write_run_report(results, *, out_dir: Path, xlsx_path: Path | None, argv: li
     paths = [f.args[0] for f in files] + [f.keywords["path"] for f in plots] + [xlsx]
     inputs = list(dict.fromkeys(f for s in scenarios for f in s.files))
     manifest = build_manifest(command="run", argv=list(argv), inputs=inputs, seed=seed if method == "microsim" else None, started=started,
+                              scenarios=scenarios,
                               outputs=[output_name(p, out_dir) for p in paths])
     if len(results) == 1:
         book = build_run_workbook(results[0], summary=summaries[0], manifest=manifest)

@@ -24,6 +24,8 @@ from costspine.scenario.load import load_scenario
 from costspine.scenario.types import Scenario
 
 MAX_YEARS = 10
+MAX_MEMBERS = 10_000_000_000
+"""Most plan members accepted (more than the world's population: a typo, and it would overflow budgets)."""
 SHARE_TOLERANCE = 1e-6
 REST = "rest"
 UPTAKE_SHAPES = ("linear", "s-curve")
@@ -83,7 +85,7 @@ def check_budget_impact(c: Collector, section, *, strategies, categories, parame
                     hint=" — ISPOR recommends 1 to 5 years")
     _text(c, at("perspective"), section.get("perspective"), choices=PERSPECTIVES)
     _text(c, at("description"), section.get("description"))
-    _number(c, at("members"), section.get("members"), low=0, exclusive_low=True)
+    _number(c, at("members"), section.get("members"), low=0, high=MAX_MEMBERS, exclusive_low=True)
     _number(c, at("member_growth_per_year"), section.get("member_growth_per_year"), low=-1, high=1,
             exclusive_low=True, exclusive_high=True,
             hint=_percent_hint(section.get("member_growth_per_year"), "growth is a fraction"))

@@ -19,13 +19,15 @@ analysis layer wraps them into a :class:`~costspine.analysis.psa_result.PSAResul
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from costspine.errors import DrawsError, Problem, UsageError
+from costspine._files import MAX_TABLE_BYTES, read_input_file
+from costspine.errors import DrawsError, InputFileError, Problem, UsageError
 from costspine.problems import did_you_mean
 
 RESULTS_FILE = "results.csv"
@@ -165,11 +167,13 @@ def _header(path: Path) -> list[str]:
 def _rows(path: Path, problems: list, *, header_only: bool = False) -> list[list[str]] | None:
     """Rows of a CSV file as text (header first, blank lines dropped); None and a problem if unreadable."""
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            if header_only:
-                return [next(reader, [])]
-            return [row for row in reader]
+        text = read_input_file(path, max_bytes=MAX_TABLE_BYTES).decode("utf-8-sig")
+        reader = csv.reader(io.StringIO(text, newline=""))
+        if header_only:
+            return [next(reader, [])]
+        return [row for row in reader]
+    except InputFileError as exc:
+        problems.append(Problem(exc.path, exc.reason))
     except UnicodeDecodeError:
         problems.append(Problem(str(path), "expected UTF-8 text (CSV); found bytes that are not UTF-8 — save it as "
                                            "CSV UTF-8"))

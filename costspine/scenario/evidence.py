@@ -39,13 +39,13 @@ from __future__ import annotations
 
 import hashlib
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from costspine._files import bundled_path, resolve_path
 from costspine.errors import Problem, ScenarioError
 from costspine.problems import Collector
+from costspine.scenario.files import read_toml_file
 
 TARGET_KINDS = ("indicator_mean", "indicator_difference", "cost_mean", "cost_ratio")
 Z95 = 1.959963984540054
@@ -108,13 +108,11 @@ def load_evidence(path=None) -> Evidence:
     """
     path = Path(path) if path is not None else BUNDLED_EVIDENCE
     where = str(path)
-    try:
-        raw_bytes = path.read_bytes()
-        raw = tomllib.loads(raw_bytes.decode("utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(Problem(where, "evidence file not found")) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ScenarioError(Problem(where, f"not valid TOML: {exc}")) from None
+    if not path.exists() and not path.is_symlink():
+        raise ScenarioError(Problem(where, "evidence file not found"))
+    reading = Collector(default_file=where)
+    raw, raw_bytes = read_toml_file(path, reading)
+    reading.raise_if_any()
     c = Collector(default_file=where)
     add = c.add
     c.unknown_keys("", raw, ("evidence", "sampler", "targets"))

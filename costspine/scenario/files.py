@@ -6,16 +6,69 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
 import tomllib
 from pathlib import Path
 
-from costspine._files import resolve_path
+from costspine._files import MAX_TOML_BYTES, input_file_sha256, read_input_file, resolve_path
+from costspine.errors import InputFileError
 from costspine.problems import Collector, declaring_file
 
 MAX_EXTENDS_DEPTH = 20
 
 def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """SHA-256 of an input file, read through the one safe reader (regular files within the size limit)."""
+    return input_file_sha256(path)
+
+MAX_TOML_DEPTH = 32
+"""Deepest nesting of tables and arrays accepted in a TOML input file."""
+
+def nesting_depth(value) -> int:
+    """How deeply tables and arrays nest in ``value`` (a scalar: 0), found without recursion.
+
+    Examples
+    --------
+    >>> nesting_depth({"a": {"b": [1, [2]]}, "c": 3})
+    4
+    """
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+def read_toml_file(path: Path, c: Collector) -> tuple[dict | None, bytes]:
+    """Parse one TOML input file (scenario, ``extends`` parent, evidence), adding its problems to ``c``.
+
+    Returns ``(data, raw bytes)``; ``data`` is None when the file cannot be used. The file is read
+    with :func:`costspine._files.read_input_file` (regular files up to
+    :data:`~costspine._files.MAX_TOML_BYTES`).
+    """
+    where = str(path)
+    try:
+        raw = read_input_file(path, max_bytes=MAX_TOML_BYTES)
+    except InputFileError as exc:
+        c.add_at(exc.path, exc.reason)
+        return None, b""
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+        depth = nesting_depth(data)
+        if depth > MAX_TOML_DEPTH:
+            c.add_at(where, f"tables and arrays are nested {depth} levels deep; at most {MAX_TOML_DEPTH} are allowed "
+                            "(no scenario section needs more than a few)")
+            return None, raw
+        return data, raw
+    except UnicodeDecodeError as exc:
+        c.add_at(where, f"expected UTF-8 text; byte {exc.start} is not valid UTF-8")
+    except tomllib.TOMLDecodeError as exc:
+        c.add_at(where, f"not valid TOML: {exc}")
+    except RecursionError:
+        c.add_at(where, "not usable TOML: arrays or tables are nested too deeply; flatten the file")
+    return None, raw
 
 def declared_path(origin: dict, keypath: str, value: str, *, default) -> Path:
     """The path ``value`` written at ``keypath``, resolved against the folder of the file that declares it
@@ -44,28 +97,15 @@ def _read_chain(path: Path, c: Collector, chain: tuple = ()) -> tuple[dict, dict
     """Read ``path`` and its ``extends`` ancestors, adding file problems to ``c``. Returns (merged, origin, files)."""
     path = Path(path)
     where = str(path)
-    if path.resolve() in chain:
+    real = Path(os.path.realpath(path))  # never raises, even on a symlink loop (read_toml_file reports that)
+    if real in chain:
         c.add_at(where, "extends forms a loop: " + " -> ".join(str(p) for p in chain + (path,)))
         return {}, {}, []
     if len(chain) > MAX_EXTENDS_DEPTH:
         c.add_at(where, f"extends chain is deeper than {MAX_EXTENDS_DEPTH} files")
         return {}, {}, []
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        c.add_at(where, "file not found; check the path (relative paths in extends are "
-                        "relative to the file that names them)")
-        return {}, {}, []
-    except OSError as exc:
-        c.add_at(where, f"cannot read the file: {exc.strerror or exc}")
-        return {}, {}, []
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        c.add_at(where, f"expected UTF-8 text; byte {exc.start} is not valid UTF-8")
-        return {}, {}, []
-    except tomllib.TOMLDecodeError as exc:
-        c.add_at(where, f"not valid TOML: {exc}")
+    data, raw = read_toml_file(path, c)
+    if data is None:
         return {}, {}, []
     files = [(path, hashlib.sha256(raw).hexdigest())]
     origin = {}
@@ -75,7 +115,7 @@ def _read_chain(path: Path, c: Collector, chain: tuple = ()) -> tuple[dict, dict
         if not isinstance(extends, str) or not extends.strip() or "\x00" in extends:
             c.add_at(f"{where}: extends", f"expected a file path string; got {extends!r}")
         else:
-            parent, parent_origin, parent_files = _read_chain(resolve_path(extends, base_dir=path.parent), c, chain + (path.resolve(),))
+            parent, parent_origin, parent_files = _read_chain(resolve_path(extends, base_dir=path.parent), c, chain + (real,))
             files += parent_files
             origin.update(parent_origin)
     merged = copy.deepcopy(parent)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine.errors import describe_value as _describe
+from costspine._files import MAX_TABLE_BYTES, describe_header, read_input_file
+from costspine.errors import InputFileError, describe_value as _describe
 from costspine.expressions import FUNCTIONS, TIME_NAMES
 from costspine.params import (
     ARGUMENT_KEYS,
@@ -31,7 +32,7 @@ from costspine.scenario.collector import (
     _name_message,
     _unknown,
 )
-from costspine.scenario.files import _read_chain, declared_path
+from costspine.scenario.files import _read_chain, declared_path, file_sha256
 from costspine.scenario.types import (
     CYCLE_UNITS_IN_YEARS,
     REST,
@@ -385,10 +386,14 @@ def _read_tables(c: Collector, raw: dict) -> dict:
             continue
         path = declared_path(c.origin, f"{key}.file", file, default=c.default_file)
         try:
-            x, y = _read_columns(path, x_col, y_col)
-        except (OSError, ValueError, KeyError) as exc:
+            x, y, sha = _read_columns(path, x_col, y_col)
+        except InputFileError as exc:
+            c.add(f"{key}.file", f"cannot read {exc.path}: {exc.reason}")
+            continue
+        except ValueError as exc:
             c.add(f"{key}.file", f"cannot read columns {x_col!r}, {y_col!r} from {path}: {exc}")
             continue
+        c.record_file(path, sha)
         if len(x) == 0 or np.any(np.diff(x) <= 0):
             c.add(f"{key}.file", f"column {x_col!r} of {path} must be non-empty and strictly increasing")
             continue
@@ -396,13 +401,46 @@ def _read_tables(c: Collector, raw: dict) -> dict:
     return tables
 
 def _read_columns(path: Path, x_col: str, y_col: str):
-    import csv
+    """Columns ``x_col`` and ``y_col`` of a CSV table as floats, and the file's SHA-256.
 
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    if rows and (x_col not in rows[0] or y_col not in rows[0]):
-        raise KeyError(f"columns are {', '.join(rows[0])}")
-    return np.array([float(r[x_col]) for r in rows]), np.array([float(r[y_col]) for r in rows])
+    Raises InputFileError (not a readable regular file within the size limit) or ValueError
+    naming the header or the row number, never a cell's content (the file may not be a table at all).
+    """
+    import csv
+    import hashlib
+    import io
+
+    raw = read_input_file(path, max_bytes=MAX_TABLE_BYTES)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"expected UTF-8 text; byte {exc.start} is not valid UTF-8") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if not header:
+            raise ValueError("the file is empty; expected a header row")
+        missing = [col for col in (x_col, y_col) if col not in header]
+        if missing:
+            raise ValueError(f"no column {', '.join(map(repr, missing))} in the header row; found {describe_header(header)}")
+        ix, iy = header.index(x_col), header.index(y_col)
+        x, y = [], []
+        for row in reader:
+            if not row:
+                continue
+            line = reader.line_num
+            if len(row) != len(header):
+                raise ValueError(f"row {line} has {len(row)} fields; the header has {len(header)}")
+            try:
+                x.append(float(row[ix]))
+                y.append(float(row[iy]))
+            except ValueError:
+                raise ValueError(f"row {line}: {x_col!r} and {y_col!r} must be numbers") from None
+            if not (np.isfinite(x[-1]) and np.isfinite(y[-1])):
+                raise ValueError(f"row {line}: {x_col!r} and {y_col!r} must be finite numbers")
+    except csv.Error as exc:
+        raise ValueError(f"not a readable CSV table near row {reader.line_num} ({exc})") from None
+    return np.array(x, dtype=float), np.array(y, dtype=float), hashlib.sha256(raw).hexdigest()
 
 def _read_analysis(c: Collector, raw: dict, strategies: tuple, outcome_names: list) -> Analysis | None:
     a = c.table("analysis", raw.get("analysis"))
@@ -592,6 +630,13 @@ def load_scenario(path) -> Scenario:
         c.add("states", "a state-transition model needs at least two states")
 
     c.raise_if_any()
+    for spec in specs:  # provenance: the evidence file a posterior parameter is calibrated to
+        if spec.family == "posterior" and isinstance(spec.args.get("file"), str):
+            evidence_path = declared_path(origin, f"parameters.{spec.name}.file", spec.args["file"], default=path)
+            try:
+                c.record_file(evidence_path, file_sha256(evidence_path))
+            except InputFileError:
+                pass  # reported where the posterior is loaded (costspine.bayes.posterior); hashed only if readable
     spec_by_name = {s.name: s for s in specs}
     ordered_specs = [s for s in specs if s.family != "derived"] + [spec_by_name[n] for n in order]
     return Scenario(
@@ -599,7 +644,7 @@ def load_scenario(path) -> Scenario:
         title=model.get("title") or model.get("name") or path.stem,
         description=model.get("description", ""),
         path=path,
-        files=tuple((str(p), sha) for p, sha in files),
+        files=tuple(dict.fromkeys([*((str(p), sha) for p, sha in files), *c.files])),
         settings=settings,
         analysis=analysis,
         states=states,

@@ -87,7 +87,8 @@ class Scenario:
     title: str
     description: str
     path: Path
-    files: tuple  # ((path, sha256), ...) for the whole extends chain, this file first
+    files: tuple  # ((path, sha256), ...) of every file read: the extends chain (this file first), [tables] files,
+    # the unit-cost catalogue, CPI and payer tables, evidence files of posterior parameters
     settings: Settings
     analysis: Analysis
     states: tuple

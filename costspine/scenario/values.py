@@ -101,25 +101,33 @@ def order_definitions(c: Collector, keypath, exprs: dict, *, strategy: str | Non
             return "circular definition: " + " -> ".join(trail)
         return f"circular definition in strategy {strategy}: " + " -> ".join(paths)
 
-    def visit(name, trail):
-        if name in ordered:
-            return
-        if name in visiting:
-            start = trail.index(name)
-            c.add(where(trail[start]), describe_loop(trail[start:] + [name]))
-            return
-        visiting.add(name)
-        for dep in sorted(exprs[name].names):
-            if dep in exprs and dep != name:
-                visit(dep, trail + [name])
-            elif dep == name:
-                c.add(where(name), "refers to itself" + (" (a strategy's own value replaces the shared value of "
-                                                         "the same name; it cannot use it)" if name in replaced else ""))
-        visiting.discard(name)
-        ordered[name] = exprs[name]
-
-    for name in exprs:
-        visit(name, [])
+    # A depth-first walk with an explicit stack (post-order), so a chain of any length (990
+    # derived parameters each using the next) is ordered without Python's recursion limit.
+    for root in exprs:
+        if root in ordered:
+            continue
+        visiting.add(root)
+        trail, stack = [root], [(root, iter(sorted(exprs[root].names)))]
+        while stack:
+            name, deps = stack[-1]
+            for dep in deps:
+                if dep == name:
+                    c.add(where(name), "refers to itself" + (" (a strategy's own value replaces the shared value of "
+                                                             "the same name; it cannot use it)" if name in replaced else ""))
+                elif dep in exprs and dep not in ordered:
+                    if dep in visiting:
+                        start = trail.index(dep)
+                        c.add(where(trail[start]), describe_loop(trail[start:] + [dep]))
+                        continue
+                    visiting.add(dep)
+                    trail.append(dep)
+                    stack.append((dep, iter(sorted(exprs[dep].names))))
+                    break
+            else:
+                stack.pop()
+                trail.pop()
+                visiting.discard(name)
+                ordered[name] = exprs[name]
     return ordered
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from costspine.bayes.posterior import cache_dir, write_posterior_csv
+from costspine.bayes.posterior import save_to_cache
 from costspine.scenario.evidence import load_evidence
 from costspine.scenario.load import load_scenario
 
@@ -38,10 +38,10 @@ def test_psa_joins_whole_posterior_rows_from_the_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("COSTSPINE_CACHE_DIR", str(tmp_path / "cache"))
     evidence = load_evidence()
     scenario = load_scenario(evidence.scenario_path)
-    n = 50
+    n = evidence.sampler.draws * evidence.sampler.chains  # a cache holds every draw of the file's sampler
     rows = np.arange(n, dtype=float)
     fake = {name: 1.0 + rows / 100 + i for i, name in enumerate(evidence.calibrate)}  # row r: 1 + r/100 + i
-    write_posterior_csv(cache_dir(evidence, scenario) / "posterior.csv", fake)
+    save_to_cache(evidence, scenario, fake, {})
     out = tmp_path / "psa"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -255,9 +255,14 @@ def test_a_bug_is_not_disguised_as_a_user_error(runner, tmp_path, monkeypatch):
         raise KeyError("internal")
 
     monkeypatch.setattr(costspine.cli.run, "run_command", bug)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)  # re-read TMPDIR
     result = runner.invoke(cli, ["run", str(CHANCELLOR), "--out", str(tmp_path / "out")])
-    assert isinstance(result.exception, KeyError)
-    assert "Error: " not in result.output
+    # reported as a bug (exit 1, "internal error", its traceback saved), not as a user's mistake (exit 2/3)
+    assert result.exit_code == 1 and result.output.startswith("Error: internal error (KeyError)")
+    assert "problem" not in result.output and "Traceback" not in result.output
+    (saved,) = tmp_path.glob("costspine-traceback-*.txt")
+    assert str(saved) in result.output and "KeyError: 'internal'" in saved.read_text(encoding="utf-8")
 
 
 # ------------------------------------------------------------------------------------------------

@@ -212,7 +212,7 @@ def test_interrupted_psa_says_how_to_resume_and_resume_finishes_it(psa_dir, tmp_
 
     monkeypatch.setattr(sampling, "compute_chunk", interrupt_at_chunk_2)
     stopped = invoke("psa", CHANCELLOR, "--draws", 2500, "--seed", 3, "--out", tmp_path, "--csv")
-    assert stopped.exit_code == 1 and "rerun the same command with --resume" in stopped.output
+    assert stopped.exit_code == 130 and "rerun the same command with --resume" in stopped.output  # 128 + SIGINT
     assert sorted(p.name for p in (tmp_path / "chunks").glob("chunk-*")) == ["chunk-000000.npz", "chunk-000001.npz"]
     assert not (tmp_path / "results.csv").exists()
     monkeypatch.setattr(sampling, "compute_chunk", real)

@@ -433,7 +433,7 @@ PROBLEM_CASES = [
     (("years",), 11, "years", "must be in [1, 10]; got 11"),
     (("years",), 2.5, "years", "expected a whole number"),
     (("perspective",), "societal", "perspective", "expected one of 'payer'"),
-    (("members",), 0, "members", "must be in (0, inf)"),
+    (("members",), 0, "members", "must be in (0, 1e+10]"),
     (("members",), "many", "members", "expected a number"),
     (("member_growth_per_year",), 2, "member_growth_per_year", "did you mean 0.02"),
     (("discount_rate",), 3.5, "discount_rate", "did you mean 0.035"),
