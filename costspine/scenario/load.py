@@ -15,16 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from costspine._files import MAX_TABLE_BYTES, describe_header, read_input_file
-from costspine.errors import InputFileError, describe_value as _describe
-from costspine.expressions import FUNCTIONS, TIME_NAMES
-from costspine.params import (
-    ARGUMENT_KEYS,
-    FAMILIES,
-    Correlation,
-    ParameterSpec,
-    canonical_args,
-    rank_to_normal_correlation,
-)
+from costspine.errors import InputFileError
+from costspine.expressions import TIME_NAMES
 from costspine.problems import Collector
 from costspine.scenario.collector import (
     _check_names,
@@ -33,22 +25,15 @@ from costspine.scenario.collector import (
     _unknown,
 )
 from costspine.scenario.files import _read_chain, declared_path, file_sha256
+from costspine.scenario.parameters import _read_correlations, _read_parameters
+from costspine.scenario.settings import SECTION_KEYS, _read_analysis, _read_settings
 from costspine.scenario.types import (
-    CYCLE_UNITS_IN_YEARS,
     REST,
-    Analysis,
     LookupTable,
     Reward,
     Scenario,
-    Settings,
 )
 from costspine.scenario.values import SHARED, order_definitions, read_values, resolve_strategy_values
-
-CORRECTIONS = ("none", "beginning", "half-cycle", "simpson", "custom")
-
-DISCOUNT_TIMINGS = ("point", "start")
-
-MAX_CYCLES = 100_000
 
 TOP_LEVEL_KEYS = {
     "extends", "model", "settings", "analysis", "states", "strategies", "parameters", "tables",
@@ -57,101 +42,10 @@ TOP_LEVEL_KEYS = {
     "unit_costs", "budget_impact", "population", "microsimulation",
 }
 
-SECTION_KEYS = {
-    "model": {"name", "title", "description"},
-    "settings": {"cycle_length", "cycle_unit", "n_cycles", "discount_costs", "discount_outcomes",
-                 "cycle_correction", "currency", "price_year", "discount_timing", "weights"},
-    "analysis": {"effect", "comparator", "wtp", "report_at_years"},
-}
-
-OPTIONAL_SETTINGS = {"discount_timing", "weights"}  # discount_timing defaults to "point"; weights go with "custom"
-
-REQUIRED_SETTINGS = SECTION_KEYS["settings"] - OPTIONAL_SETTINGS
-
-PARAMETER_KEYS = {"value", "distribution", "source", "low", "high", "label", "unit"}
-
 REWARD_KEYS = {"cost": {"category", "values", "on_entry", "label"},
                "outcome": {"values", "on_entry", "label", "unit"},
                "indicator": {"values", "label", "unit"},
                "service": {"values", "on_entry", "label"}}
-
-def _read_settings(c: Collector, raw: dict) -> Settings | None:
-    s = c.table("settings", raw.get("settings"))
-    c.unknown_keys("settings", s, SECTION_KEYS["settings"])
-    for key in sorted(REQUIRED_SETTINGS - set(s)):
-        c.add(f"settings.{key}", "missing (every setting that changes a result is written in the file)")
-    rate_hint = " — rates are fractions, did you mean {:g}?"
-    values = {
-        "cycle_length": c.number("settings.cycle_length", s["cycle_length"], low=1e-9) if "cycle_length" in s else None,
-        "cycle_unit": c.text("settings.cycle_unit", s.get("cycle_unit"), choices=list(CYCLE_UNITS_IN_YEARS)) if "cycle_unit" in s else None,
-        "n_cycles": c.number("settings.n_cycles", s["n_cycles"], low=1, high=MAX_CYCLES, integer=True) if "n_cycles" in s else None,
-        "cycle_correction": c.text("settings.cycle_correction", s.get("cycle_correction"), choices=list(CORRECTIONS)) if "cycle_correction" in s else None,
-        "currency": c.text("settings.currency", s.get("currency")) if "currency" in s else None,
-        "price_year": c.number("settings.price_year", s["price_year"], low=1900, high=2200, integer=True) if "price_year" in s else None,
-    }
-    for key in ("discount_costs", "discount_outcomes"):
-        if key in s:
-            v = s[key]
-            hint = rate_hint.format(v / 100) if isinstance(v, (int, float)) and not isinstance(v, bool) and 1 <= v < 100 else ""
-            values[key] = c.number(f"settings.{key}", v, low=0, high=0.999999, hint=hint)
-    values["discount_timing"] = c.text("settings.discount_timing", s.get("discount_timing", "point"), choices=list(DISCOUNT_TIMINGS))
-    weights_ok = True
-    if values["cycle_correction"] == "custom":
-        values["weights"] = _read_weights(c, s.get("weights"), values["n_cycles"], values["cycle_length"], values["cycle_unit"])
-        weights_ok = values["weights"] is not None
-    elif "weights" in s and values["cycle_correction"] is not None:
-        c.add("settings.weights", f"weights apply to cycle_correction = \"custom\" only; got cycle_correction = "
-                                  f"{values['cycle_correction']!r} — remove weights, or set cycle_correction = \"custom\"")
-    if any(values.get(k) is None for k in REQUIRED_SETTINGS | {"discount_timing"}) or not weights_ok:
-        return None
-    return Settings(**values)
-
-def _read_weights(c: Collector, raw, n_cycles, cycle_length, cycle_unit) -> tuple | None:
-    """``settings.weights`` of the custom correction: an array with one number per trace point
-    ``0..T``, or an expression over ``cycle`` (the point, 0..T) evaluated at every point."""
-    key = "settings.weights"
-    if raw is None:
-        c.add(key, 'missing; cycle_correction = "custom" needs one weight per trace point 0..n_cycles, '
-                   'e.g. weights = [0.5, 1, 1, 0.5], or an expression over cycle, e.g. weights = "where(cycle == 0, 0.5, 1)"')
-        return None
-    if n_cycles is None:            # already reported
-        return None
-    if isinstance(raw, list):
-        numbers = [c.number(f"{key}[{i}]", w, expressions=False) for i, w in enumerate(raw)]
-        if len(raw) != n_cycles + 1:
-            c.add(key, f"expected {n_cycles + 1} weights (one per trace point 0..{n_cycles}, n_cycles = {n_cycles}); "
-                       f"got {len(raw)}")
-            return None
-        return None if None in numbers else tuple(numbers)
-    if not isinstance(raw, str):
-        c.add(key, f"expected an array of numbers or an expression over cycle, got {_describe(raw)}")
-        return None
-    expr = c.expression(key, raw)
-    if expr is None:
-        return None
-    allowed = {"cycle", "time_years", "cycle_years"}
-    unknown = sorted(expr.names - allowed)
-    if unknown:
-        c.add(key, f"the weights may use cycle (the trace point, 0..{n_cycles}), time_years and cycle_years only; "
-                   f"got {', '.join(map(repr, unknown))}")
-        return None
-    points = np.arange(n_cycles + 1, dtype=float)
-    cycle_years = (cycle_length or 1.0) * CYCLE_UNITS_IN_YEARS.get(cycle_unit, 1.0)
-    try:
-        value = np.asarray(expr.evaluate({"cycle": points, "time_years": points * cycle_years, "cycle_years": cycle_years}),
-                           dtype=float)
-    except (ArithmeticError, ValueError, TypeError) as exc:
-        c.add(key, f"cannot evaluate {raw!r} at cycle = 0..{n_cycles}: {exc}")
-        return None
-    value = np.broadcast_to(value, points.shape) if value.ndim == 0 else value
-    if value.shape != points.shape:
-        c.add(key, f"expected one weight per trace point 0..{n_cycles}; {raw!r} gives shape {value.shape}")
-        return None
-    bad = np.flatnonzero(~np.isfinite(value))
-    if bad.size:
-        c.add(key, f"every weight must be finite; {raw!r} gives {value[bad[0]]} at cycle = {bad[0]}")
-        return None
-    return tuple(float(v) for v in value)
 
 def _read_states(c: Collector, raw: dict):
     states = c.table("states", raw.get("states"))
@@ -219,104 +113,6 @@ def _read_matrix(c: Collector, keypath: str, table: dict, states: tuple) -> dict
             c.add(rkey, f"'rest' may appear at most once per row; found {rests}")
         matrix[origin_state] = cells
     return matrix
-
-def _read_parameters(c: Collector, raw: dict) -> list[ParameterSpec]:
-    params = c.table("parameters", raw.get("parameters"), required=False)
-    specs = []
-    for name, entry in params.items():
-        key = f"parameters.{name}"
-        if not _is_name(name):
-            c.add(key, _name_message(name, "parameter names must be identifiers and not reserved words (rest, cycle, time_years, ...)"))
-            continue
-        entry = c.table(key, entry)
-        if not entry:
-            if isinstance(params[name], dict):
-                c.add(key, "empty; expected a value or a distribution, and a source")
-            continue
-        family = entry.get("distribution", "fixed")
-        family = c.text(f"{key}.distribution", family, choices=list(FAMILIES))
-        if family is None:
-            continue
-        c.unknown_keys(key, entry, PARAMETER_KEYS | ARGUMENT_KEYS[family])
-        source = entry.get("source")
-        if not isinstance(source, str) or not source.strip():
-            c.add(f"{key}.source", "missing; say where the number comes from (or 'assumption')")
-            source = ""
-        bounds = {b: c.number(f"{key}.{b}", entry[b]) for b in ("low", "high") if b in entry}
-        if family == "dirichlet":
-            specs.extend(_read_dirichlet(c, key, name, entry, source))
-            continue
-        if family == "posterior":
-            value = c.number(f"{key}.value", entry.get("value")) if "value" in entry else None
-            if value is None:
-                c.add(f"{key}.value", "a posterior parameter needs a base-case value")
-            for k in ("file", "variable"):
-                c.text(f"{key}.{k}", entry.get(k))
-            specs.append(ParameterSpec(name, "posterior", source, {k: entry.get(k) for k in ("file", "variable")}, value))
-            continue
-        value = None
-        if "value" in entry:
-            raw_value = entry["value"]
-            expr = c.expression(f"{key}.value", raw_value) if not isinstance(raw_value, bool) else None
-            if isinstance(raw_value, bool):
-                c.add(f"{key}.value", f"expected a number or an expression, got {_describe(raw_value)}")
-            elif expr is not None and (expr.names or expr.calls - set(FUNCTIONS)):
-                if family != "fixed":
-                    c.add(f"{key}.value", "a derived parameter (an expression over other parameters) cannot also have a distribution")
-                    continue
-                if expr.names & TIME_NAMES:
-                    c.add(f"{key}.value", "parameters cannot depend on time; use a strategy value or the expression where it is needed")
-                    continue
-                specs.append(ParameterSpec(name, "derived", source, expression=expr))
-                continue
-            elif expr is not None:
-                value = c.number(f"{key}.value", raw_value)
-        given = {}
-        for arg in ARGUMENT_KEYS[family]:
-            if arg in entry:
-                number = c.number(f"{key}.{arg}", entry[arg])
-                if number is None:
-                    break
-                given[arg] = number
-        else:
-            if family == "fixed":
-                if "value" not in entry:
-                    c.add(f"{key}.value", "missing; a fixed parameter needs a value")
-                elif value is not None:
-                    specs.append(ParameterSpec(name, "fixed", source, {}, value, **bounds))
-                continue
-            args, mean, problem = canonical_args(family, given)
-            if problem:
-                c.add(key, problem)
-                continue
-            specs.append(ParameterSpec(name, family, source, args, mean if value is None and "value" not in entry else value, **bounds))
-    return specs
-
-def _read_dirichlet(c: Collector, key: str, name: str, entry: dict, source: str) -> list[ParameterSpec]:
-    alpha = c.table(f"{key}.alpha", entry.get("alpha"))
-    if "value" in entry:
-        c.add(f"{key}.value", "a Dirichlet's base case is the mean of each component; remove value")
-    components, counts = [], []
-    for comp, count in alpha.items():
-        if not _is_name(comp):
-            c.add(f"{key}.alpha.{comp}", _name_message(comp, "component names must be identifiers"))
-            continue
-        number = c.number(f"{key}.alpha.{comp}", count, low=0)
-        if number is not None:
-            components.append(comp)
-            counts.append(number)
-    if alpha and len(components) == len(alpha):
-        if len(components) < 2:
-            c.add(f"{key}.alpha", "a Dirichlet needs at least two components")
-            return []
-        if sum(counts) <= 0:
-            c.add(f"{key}.alpha", "the counts must not all be zero")
-            return []
-        if any(x == 0 for x in counts):
-            c.add(f"{key}.alpha", "every count must be > 0 (drop a component that never happens, or use a small prior count)")
-            return []
-        return [ParameterSpec(name, "dirichlet", source, {"alpha": tuple(counts)}, components=tuple(components))]
-    return []
 
 def _read_rewards(c: Collector, raw: dict, kind: str, section: str, states: tuple, strategies: tuple, overrides: dict) -> list[Reward]:
     table = c.table(section, raw.get(section), required=False)
@@ -441,82 +237,6 @@ def _read_columns(path: Path, x_col: str, y_col: str):
     except csv.Error as exc:
         raise ValueError(f"not a readable CSV table near row {reader.line_num} ({exc})") from None
     return np.array(x, dtype=float), np.array(y, dtype=float), hashlib.sha256(raw).hexdigest()
-
-def _read_analysis(c: Collector, raw: dict, strategies: tuple, outcome_names: list) -> Analysis | None:
-    a = c.table("analysis", raw.get("analysis"))
-    c.unknown_keys("analysis", a, SECTION_KEYS["analysis"])
-    effect = c.text("analysis.effect", a.get("effect")) if a else None
-    if effect is not None and effect not in outcome_names:
-        _unknown(c, "analysis.effect", effect, outcome_names, "outcome")
-        effect = None
-    comparator = c.text("analysis.comparator", a.get("comparator")) if a else None
-    if comparator is not None and comparator not in strategies:
-        _unknown(c, "analysis.comparator", comparator, strategies, "strategy")
-        comparator = None
-    wtp = a.get("wtp") if a else None
-    if wtp is None:
-        if a:
-            c.add("analysis.wtp", "missing; give willingness-to-pay thresholds, e.g. wtp = [50000, 100000]")
-        return None
-    if not isinstance(wtp, list) or not wtp:
-        c.add("analysis.wtp", f"expected a non-empty array of numbers, got {_describe(wtp)}")
-        return None
-    numbers = [c.number(f"analysis.wtp[{i}]", w, low=0) for i, w in enumerate(wtp)]
-    times = a.get("report_at_years", [])
-    if not isinstance(times, list):
-        c.add("analysis.report_at_years", f"expected an array of times in years, got {_describe(times)}")
-        times = []
-    times = [c.number(f"analysis.report_at_years[{i}]", t, low=0) for i, t in enumerate(times)]
-    if None in numbers or None in times or effect is None or comparator is None:
-        return None
-    return Analysis(effect, comparator, tuple(numbers), tuple(times))
-
-def _read_correlations(c: Collector, raw: dict, specs: list[ParameterSpec]) -> tuple:
-    entries = raw.get("correlations", [])
-    if not isinstance(entries, list):
-        c.add("correlations", "expected an array of tables: [[correlations]] parameters = [...], matrix = [[...]]")
-        return ()
-    by_name = {s.name: s for s in specs}
-    groups, seen = [], set()
-    for i, entry in enumerate(entries):
-        key = f"correlations[{i}]"
-        entry = c.table(key, entry)
-        c.unknown_keys(key, entry, {"parameters", "matrix", "source"})
-        names = entry.get("parameters")
-        matrix = entry.get("matrix")
-        if not isinstance(names, list) or len(names) < 2 or not all(isinstance(n, str) for n in names):
-            c.add(f"{key}.parameters", "expected an array of at least two parameter names")
-            continue
-        bad = False
-        for n in names:
-            spec = by_name.get(n)
-            if spec is None or spec.family in ("fixed", "derived", "dirichlet", "posterior"):
-                c.add(f"{key}.parameters", f"{n!r} must be a parameter with a univariate distribution")
-                bad = True
-            elif n in seen:
-                c.add(f"{key}.parameters", f"{n!r} is already in another correlation group")
-                bad = True
-            seen.add(n)
-        numbers = isinstance(matrix, list) and all(
-            isinstance(row, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in row) for row in matrix)
-        try:
-            m = np.array(matrix, dtype=float) if numbers else None
-        except (ValueError, OverflowError):  # ragged rows; an integer too large for a float
-            m = None
-        if m is None or m.shape != (len(names), len(names)):
-            c.add(f"{key}.matrix", f"expected a {len(names)}×{len(names)} array of numbers")
-            continue
-        if not np.allclose(m, m.T) or not np.allclose(np.diag(m), 1) or np.any(np.abs(m) > 1):
-            c.add(f"{key}.matrix", "must be symmetric with ones on the diagonal and entries in [-1, 1]")
-            continue
-        if min(np.linalg.eigvalsh(m).min(), np.linalg.eigvalsh(rank_to_normal_correlation(m)).min()) <= 0:
-            c.add(f"{key}.matrix", "must be positive definite (check the correlations are mutually consistent)")
-            continue
-        if "source" not in entry:
-            c.add(f"{key}.source", "missing; say where the correlation comes from (or 'assumption')")
-        if not bad:
-            groups.append(Correlation(tuple(names), tuple(map(tuple, m.tolist()))))
-    return tuple(groups)
 
 def load_scenario(path) -> Scenario:
     """Read, merge (``extends``) and validate a scenario file.
