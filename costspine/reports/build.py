@@ -26,16 +26,37 @@ Example
 from __future__ import annotations
 
 import math
-import shlex
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from costspine.reports.inputs import (
+    build_about,
+    build_parameter_table,
+    build_unit_price_table,
+)
 from costspine.reports.text import report_times
+from costspine.reports.wording import (
+    EFFECT_DECIMALS,
+    INDICATOR_DECIMALS,
+    category_labels,
+    describe_comparison,
+    describe_horizon,
+    describe_money,
+    describe_time,
+    effect_label_of,
+    format_money,
+    in_sentence,
+    indicator_labels,
+    join_words,
+    one_line,
+    outcome_labels,
+    singular,
+    unique_labels,
+)
 from costspine.reports.workbook import (
-    CURRENCY_SYMBOLS,
     Chart,
     Column,
     Sheet,
@@ -43,111 +64,7 @@ from costspine.reports.workbook import (
     Workbook,
 )
 
-EFFECT_DECIMALS = 3
-INDICATOR_DECIMALS = 1
-VALUE_DECIMALS = 4  # parameter values on the Inputs sheet (the cell keeps every digit)
-
-
-# ---------------------------------------------------------------------------------------- words
-
-def format_money(value: float, currency: str) -> str:
-    """``$1,234`` (``$12.50`` under 100), sign dropped: sentences say "more" or "less"."""
-    value = abs(float(value))
-    text = f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    return f"{symbol}{text}" if symbol else f"{currency} {text}"
-
-
-def format_amount(value: float) -> str:
-    """An effect difference, unsigned: three decimals, or two significant digits when smaller (0.000048)."""
-    value = abs(float(value))
-    if value >= 0.01 or value == 0:
-        return f"{value:,.3f}"
-    return f"{value:.{1 - math.floor(math.log10(value))}f}"
-
-
-def in_sentence(label: str) -> str:
-    """'Usual care' → 'usual care' mid-sentence; acronyms and names ('ICE', 'QALYs') stay."""
-    return label[:1].lower() + label[1:] if label[1:2].islower() else label
-
-
-def singular(unit: str) -> str:
-    return unit[:-1] if unit.endswith("s") and not unit.endswith("ss") else unit
-
-
-def one_line(text) -> str:
-    """One line of text: whitespace runs (newlines too) become one space."""
-    return " ".join(str(text).split())
-
-
-def describe_horizon(settings) -> str:
-    """'1 year', '20 years' or '26 weeks': the horizon as a reader would say it."""
-    years = settings.n_cycles * settings.cycle_years
-    rounded = round(years)
-    if rounded >= 1 and abs(years - rounded) <= 0.01 * rounded:
-        return f"{rounded} year" + ("s" if rounded != 1 else "")
-    length = settings.n_cycles * settings.cycle_length
-    return f"{length:g} {settings.cycle_unit}" + ("s" if length != 1 else "")
-
-
-def describe_money(settings, effect_label: str) -> str:
-    """How money and effects are counted: currency, price year and discounting."""
-    def rate(value):
-        return "undiscounted" if value == 0 else f"discounted at {value:.1%} a year"
-
-    effect = in_sentence(effect_label)
-    if settings.discount_costs == settings.discount_outcomes:
-        counted = f"costs and {effect} {rate(settings.discount_costs)}"
-    else:
-        counted = f"costs {rate(settings.discount_costs)}, {effect} {rate(settings.discount_outcomes)}"
-    return f"Money in {settings.currency} at {settings.price_year} prices, per patient; {counted}."
-
-
-def describe_comparison(entry: dict, comparator: dict, *, currency: str, effect_label: str, horizon: str) -> str:
-    """One strategy against the comparator, in words, from two ``summary["strategies"]`` entries.
-
-    "ICE costs $120 less and yields 0.012 more QALYs than usual care per patient over 1 year:
-    it dominates usual care."
-    """
-    name, other = entry["label"], in_sentence(comparator["label"])
-    effect = in_sentence(effect_label)
-    unit = singular(effect)
-    dc, de = entry["incremental_cost"], entry["incremental_effect"]
-    same_cost = abs(dc) < 0.005
-    cost = "costs the same" if same_cost else f"costs {format_money(dc, currency)} {'more' if dc > 0 else 'less'}"
-    gain = f"yields {format_amount(de)} {'more' if de > 0 else 'fewer'} {effect}"
-    if de == 0:
-        text = f"{name} {cost} {'as' if same_cost else 'than'} {other} per patient over {horizon}, with the same {effect}"
-    elif same_cost:
-        text = f"{name} costs the same as {other} and {gain} per patient over {horizon}"
-    else:
-        text = f"{name} {cost} and {gain} than {other} per patient over {horizon}"
-    icer = entry.get("icer")
-    if de > 0 and dc <= 0:
-        return f"{text}: it dominates {other}."
-    if de < 0 and dc >= 0:
-        return f"{text}: it is dominated by {other}."
-    if de > 0 and icer is not None and math.isfinite(icer):
-        return f"{text}: {format_money(icer, currency)} per {unit} gained."
-    if de < 0 and icer is not None and math.isfinite(icer):
-        return f"{text}: it saves {format_money(icer, currency)} per {unit} forgone."
-    return text + "."
-
-
-def describe_verdict(entry: dict, comparator: dict, *, currency: str, effect_label: str) -> str:
-    """The short form: 'ICE dominates usual care', 'IPT: $6,276 per QALY gained over usual care'."""
-    name, other = entry["label"], in_sentence(comparator["label"])
-    unit = singular(in_sentence(effect_label))
-    dc, de, icer = entry["incremental_cost"], entry["incremental_effect"], entry.get("icer")
-    if de > 0 and dc <= 0:
-        return f"{name} dominates {other}"
-    if de < 0 and dc >= 0:
-        return f"{name} is dominated by {other}"
-    if de != 0 and icer is not None and math.isfinite(icer):
-        way = "gained" if de > 0 else "forgone (it costs less)"
-        return f"{name}: {format_money(icer, currency)} per {unit} {way} against {other}"
-    return f"{name}: the same {in_sentence(effect_label)} as {other}, {format_money(dc, currency)} {'more' if dc > 0 else 'less'}"
-
+# ---------------------------------------------------------------------------------------- reading
 
 def _nmb_at(entry: dict, j: int):
     """Net monetary benefit at the ``j``-th threshold (``summary["strategies"][s]["nmb"]`` follows ``summary["wtp"]``)."""
@@ -170,16 +87,6 @@ def describe_best_nmb(summary: dict, *, effect_label: str) -> str | None:
         groups.setdefault(strategies[best]["label"], []).append(format_money(w, currency))
     parts = [f"{label} at {join_words(amounts)} per {unit}" for label, amounts in groups.items()]
     return "Highest net monetary benefit: " + "; ".join(parts) + "."
-
-
-def join_words(words: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def format_signed_money(value: float, currency: str) -> str:
-    """``-$1,234`` or ``$1,234``: for amounts that may be negative (net benefit, budget differences)."""
-    return ("-" if value < 0 and round(abs(value), 2) > 0 else "") + format_money(value, currency)
 
 
 def describe_run(result, summary: dict) -> list[str]:
@@ -215,159 +122,6 @@ def describe_run(result, summary: dict) -> list[str]:
         sentences.append(f"Microsimulation of {micro['individuals']:,} individuals per strategy (seed {micro['seed']}); "
                          "Monte Carlo standard errors are on the 'Monte Carlo error' sheet.")
     return sentences
-
-
-# ---------------------------------------------------------------------------------------- labels
-
-def category_labels(scenario) -> dict[str, str]:
-    """Category id → label: the one cost's label when a category holds one cost, else the id in words."""
-    labels = {}
-    for category in scenario.categories:
-        costs = [c for c in scenario.costs if c.category == category]
-        if len(costs) == 1 and costs[0].label and costs[0].label != costs[0].name:
-            labels[category] = one_line(costs[0].label)
-        else:
-            labels[category] = category.replace("_", " ").capitalize()
-    return unique_labels(labels)
-
-
-def outcome_labels(scenario) -> dict[str, str]:
-    return unique_labels({o.name: one_line(o.label or o.name) for o in scenario.outcomes})
-
-
-def indicator_labels(scenario) -> dict[str, str]:
-    return unique_labels({i.name: one_line(i.label or i.name) for i in scenario.indicators})
-
-
-def unique_labels(labels: dict[str, str], taken=()) -> dict[str, str]:
-    """Make labels distinct ignoring case (Excel headers), falling back to 'label (id)'."""
-    seen = {t.casefold() for t in taken}
-    out = {}
-    for key, label in labels.items():
-        text = label if label.casefold() not in seen else f"{label} ({key})"
-        n = 2
-        while text.casefold() in seen:
-            text, n = f"{label} ({key} {n})", n + 1
-        seen.add(text.casefold())
-        out[key] = text
-    return out
-
-
-def describe_time(t: float) -> str:
-    """'baseline', '3 months', '1 year', '2.5 years' for a report time in years."""
-    if t == 0:
-        return "baseline"
-    months = t * 12
-    if t < 1 and abs(months - round(months)) < 1e-6:
-        return f"{round(months)} month" + ("s" if round(months) != 1 else "")
-    return f"{t:g} year" + ("s" if t != 1 else "")
-
-
-def effect_label_of(scenario, effect: str) -> str:
-    return outcome_labels(scenario).get(effect, effect)
-
-
-# ---------------------------------------------------------------------------------------- inputs
-
-def resolve_scenario_prices(scenario) -> list:
-    """Resolved unit prices of a scenario's ``[unit_costs]`` section (empty list without one).
-
-    Uses the same catalogue, CPI table and payer multipliers as the scenario loader, so each
-    price equals the base case of its ``price_<item>`` parameter.
-    """
-    section = scenario.sections.get("unit_costs")
-    if not section:
-        return []
-    from costspine.catalogue.prices import resolve_unit_prices
-    from costspine.catalogue.tables import (
-        load_catalogue,
-        load_cpi,
-        load_payer_multipliers,
-    )
-
-    cpi = load_cpi()
-    path = section.get("catalogue")
-    if path is not None:
-        path = Path(path)
-        if not path.is_absolute():
-            path = Path(scenario.path).parent / path  # as the loader resolves it
-    catalogue = load_catalogue(path, cpi=cpi)
-    items = list(dict.fromkeys(section["items"]))
-    return resolve_unit_prices(catalogue, items, price_year=section["price_year"], payer=section["payer"],
-                               multipliers=load_payer_multipliers(), cpi=cpi)
-
-
-UNIT_PRICE_COLUMNS = (
-    Column("Item"), Column("Parameter"), Column("Code"), Column("Category"), Column("Setting"), Column("Payer basis"),
-    Column("Catalogue price", "currency", decimals=2), Column("Catalogue year", "year"),
-    Column("CPI factor", "number", decimals=4), Column("Price year", "year"), Column("Payer"),
-    Column("Payer multiplier", "number", decimals=3), Column("Unit price", "currency", decimals=2),
-    Column("Status"), Column("Source"),
-)
-
-
-def unit_price_row(price) -> tuple:
-    return (price.item, f"price_{price.item}", price.code, price.category, price.setting, price.payer_basis,
-            price.base_price, price.base_year, price.inflation_factor, price.price_year, price.payer,
-            price.payer_multiplier, price.price, price.status, price.source)
-
-
-def build_unit_price_table(scenario) -> Table | None:
-    """Unit prices by item with catalogue price and year, CPI factor, payer multiplier and the result."""
-    prices = resolve_scenario_prices(scenario)
-    if not prices:
-        return None
-    return Table("unit_prices", UNIT_PRICE_COLUMNS, [unit_price_row(p) for p in prices],
-                 title="Unit prices: catalogue price × CPI factor × payer multiplier")
-
-
-PARAMETER_COLUMNS = (Column("Parameter"), Column("Value", "number", decimals=VALUE_DECIMALS), Column("Distribution"),
-                     Column("Arguments"), Column("Source"))
-
-
-def cell_value(value):
-    if value is None or value == "":
-        return None
-    return value if isinstance(value, str) else float(value)
-
-
-def build_parameter_table(scenario) -> Table:
-    """Every parameter of ``scenario`` with its base-case value, distribution, arguments and source."""
-    from costspine.reports.run_summary import scenario_parameter_rows
-
-    rows = [(name, cell_value(value), family, args, source)
-            for name, value, family, args, source in scenario_parameter_rows(scenario)]
-    return Table("parameters", PARAMETER_COLUMNS, rows, title="Parameters (base-case values)")
-
-
-# ---------------------------------------------------------------------------------------- about
-
-def build_about(manifest: dict) -> dict[str, str]:
-    """The About sheet's rows from a manifest (:func:`costspine.reports.manifest.build_manifest`)."""
-    argv = list(manifest.get("argv") or [])
-    if argv:
-        argv[0] = Path(argv[0]).name
-    seed = manifest.get("seed")
-    about = {
-        "costspine version": str(manifest.get("costspine_version", "")),
-        "Command": str(manifest.get("command", "")),
-        "Command line": shlex.join(str(a) for a in argv),
-        "Seed": "none (deterministic)" if seed is None else str(seed),
-        "Started (UTC)": str(manifest.get("started", "")),
-    }
-    for i, entry in enumerate(manifest.get("inputs", []), start=1):
-        about[f"Input {i}"] = f"{entry['path']}\nSHA-256 {entry['sha256']}"
-    about["Outputs"] = ", ".join(manifest.get("outputs", []))
-    about["Python"] = str(manifest.get("python", ""))
-    about["Platform"] = str(manifest.get("platform", ""))
-    deps = manifest.get("dependencies", {})
-    about["Dependencies"] = ", ".join(f"{name} {version}" for name, version in deps.items())
-    known = {"costspine_version", "command", "argv", "seed", "started", "finished", "inputs", "outputs", "python",
-             "platform", "dependencies"}
-    for key, value in manifest.items():
-        if key not in known:
-            about[one_line(key)] = value if isinstance(value, str) else repr(value)
-    return about
 
 
 def workbook_path(xlsx_path, *, out_dir, command: str) -> Path:

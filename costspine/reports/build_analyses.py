@@ -16,9 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from costspine.reports.build import (
+    icer_cell,
+)
+from costspine.reports.inputs import (
     build_about,
     build_parameter_table,
     build_unit_price_table,
+)
+from costspine.reports.wording import (
     category_labels,
     describe_comparison,
     describe_horizon,
@@ -26,7 +31,6 @@ from costspine.reports.build import (
     effect_label_of,
     format_money,
     format_signed_money,
-    icer_cell,
     in_sentence,
     join_words,
     one_line,

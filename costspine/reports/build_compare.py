@@ -14,13 +14,24 @@ from pathlib import Path
 import numpy as np
 
 from costspine.reports.build import (
-    EFFECT_DECIMALS,
-    INDICATOR_DECIMALS,
+    icer_cell,
+    trajectory_series,
+)
+from costspine.reports.inputs import (
     UNIT_PRICE_COLUMNS,
     VALUE_DECIMALS,
     build_about,
-    category_labels,
     cell_value,
+    resolve_scenario_prices,
+    unit_price_row,
+)
+from costspine.reports.text import (
+    report_times,
+)
+from costspine.reports.wording import (
+    EFFECT_DECIMALS,
+    INDICATOR_DECIMALS,
+    category_labels,
     describe_horizon,
     describe_money,
     describe_time,
@@ -28,17 +39,12 @@ from costspine.reports.build import (
     effect_label_of,
     format_amount,
     format_money,
-    icer_cell,
     in_sentence,
     indicator_labels,
     one_line,
     outcome_labels,
-    report_times,
-    resolve_scenario_prices,
     singular,
-    trajectory_series,
     unique_labels,
-    unit_price_row,
 )
 from costspine.reports.workbook import Chart, Column, Sheet, Table, Workbook
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from costspine.model.inputs import evaluate_parameters
-from costspine.reports import build, build_compare
+from costspine.reports import build, build_compare, inputs, wording
 from costspine.reports.manifest import build_manifest
 from costspine.reports.run_summary import parameter_rows, summarize_result
 from costspine.scenario.load import load_scenario
@@ -258,7 +258,7 @@ def test_trajectory_sheet_follows_the_indicator_at_every_cycle(mini):
 
 def test_inputs_list_every_parameter_with_derived_values(mini):
     result, _ = mini
-    table = build.build_parameter_table(result.scenario)
+    table = inputs.build_parameter_table(result.scenario)
     names = column(table, "Parameter")
     assert names == [row[0] for row in parameter_rows(result)]
     values = dict(zip(names, column(table, "Value")))
@@ -271,7 +271,7 @@ def test_inputs_list_every_parameter_with_derived_values(mini):
 
 def test_unit_prices_show_year_and_payer_multiplier_and_equal_the_price_parameters(mini):
     result, _ = mini
-    table = build.build_unit_price_table(result.scenario)
+    table = inputs.build_unit_price_table(result.scenario)
     assert column(table, "Item") == ["mri_lumbar", "pt_evaluation"]
     assert column(table, "Price year") == [2025, 2025]
     assert column(table, "Payer") == ["commercial", "commercial"]
@@ -287,7 +287,7 @@ def test_unit_prices_show_year_and_payer_multiplier_and_equal_the_price_paramete
 def test_about_sheet_is_the_manifest(hiv):
     result, summary = hiv
     manifest = manifest_for([result.scenario])
-    about = build.build_about(manifest)
+    about = inputs.build_about(manifest)
     assert about["costspine version"] == manifest["costspine_version"]
     assert about["Command line"] == f"costspine run {result.scenario.path}"
     assert about["Seed"] == "none (deterministic)"
@@ -296,8 +296,8 @@ def test_about_sheet_is_the_manifest(hiv):
     assert about["Input 1"] == f"{path}\nSHA-256 {sha}"
     assert about["Outputs"] == "summary.json, run.xlsx"
     assert about["Dependencies"].startswith("numpy ")
-    assert build.build_about({**manifest, "seed": 7, "draws": 1000})["Seed"] == "7"
-    assert build.build_about({**manifest, "draws": 1000})["draws"] == "1000"
+    assert inputs.build_about({**manifest, "seed": 7, "draws": 1000})["Seed"] == "7"
+    assert inputs.build_about({**manifest, "draws": 1000})["draws"] == "1000"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -325,7 +325,7 @@ USUAL = entry("Usual care", 0.0, 0.0)
                         "it dominates usual care."),
 ])
 def test_describe_comparison_covers_every_quadrant(dc, de, icer, expected):
-    text = build.describe_comparison(entry("ICE", dc, de, icer), USUAL, currency="USD", effect_label="QALYs", horizon="1 year")
+    text = wording.describe_comparison(entry("ICE", dc, de, icer), USUAL, currency="USD", effect_label="QALYs", horizon="1 year")
     assert text == expected
 
 
@@ -351,13 +351,13 @@ def test_run_reading_names_the_icer_the_best_strategy_and_the_money_basis(hiv, m
 ])
 def test_describe_horizon(n_cycles, length, unit, expected):
     settings = Settings(length, unit, n_cycles, 0.0, 0.0, "none", "USD", 2025)
-    assert build.describe_horizon(settings) == expected
+    assert wording.describe_horizon(settings) == expected
 
 
 def test_money_is_written_with_the_currency_symbol_or_code():
-    assert build.format_money(-1234.4, "USD") == "$1,234"
-    assert build.format_money(12.345, "GBP") == "£12.35"
-    assert build.format_money(1500, "CHF") == "CHF 1,500"
+    assert wording.format_money(-1234.4, "USD") == "$1,234"
+    assert wording.format_money(12.345, "GBP") == "£12.35"
+    assert wording.format_money(1500, "CHF") == "CHF 1,500"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -443,13 +443,13 @@ def test_building_a_workbook_imports_neither_openpyxl_nor_matplotlib():
 
 
 def test_money_basis_and_report_times_in_words(mini, hiv):
-    assert build.describe_money(mini[0].scenario.settings, "QALYs") == \
+    assert wording.describe_money(mini[0].scenario.settings, "QALYs") == \
         "Money in USD at 2025 prices, per patient; costs and QALYs discounted at 3.0% a year."
-    assert build.describe_money(hiv[0].scenario.settings, "Life-years") == \
+    assert wording.describe_money(hiv[0].scenario.settings, "Life-years") == \
         "Money in GBP at 1995 prices, per patient; costs discounted at 6.0% a year, life-years undiscounted."
-    assert [build.describe_time(t) for t in (0, 0.25, 0.5, 1, 2.5)] == \
+    assert [wording.describe_time(t) for t in (0, 0.25, 0.5, 1, 2.5)] == \
         ["baseline", "3 months", "6 months", "1 year", "2.5 years"]
-    assert [build.format_amount(x) for x in (0.946, -0.0040, 4.8e-5)] == ["0.946", "0.0040", "0.000048"]
+    assert [wording.format_amount(x) for x in (0.946, -0.0040, 4.8e-5)] == ["0.946", "0.0040", "0.000048"]
 
 
 # ------------------------------------------------------------------------------------------------
