@@ -16,11 +16,35 @@ Example
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from costspine.reports.workbook import CURRENCY_SYMBOLS
 
 EFFECT_DECIMALS = 3
 INDICATOR_DECIMALS = 1
+
+
+@dataclass(frozen=True)
+class Increment:
+    """A strategy against the comparator, as the sentences read it.
+
+    :class:`costspine.reports.run_results.StrategyResult` has the same fields, so either can be
+    passed to :func:`describe_comparison`, :func:`describe_verdict` and :func:`icer_cell`.
+
+    Attributes
+    ----------
+    label : str
+        The strategy's label.
+    incremental_cost, incremental_effect : float
+        Cost and effect minus the comparator's (0 for the comparator itself).
+    icer : float
+        Incremental cost-effectiveness ratio against the comparator (NaN where it does not apply).
+    """
+
+    label: str
+    incremental_cost: float
+    incremental_effect: float
+    icer: float = math.nan
 
 
 # ---------------------------------------------------------------------------------------- words
@@ -78,16 +102,16 @@ def describe_money(settings, effect_label: str) -> str:
     return f"Money in {settings.currency} at {settings.price_year} prices, per patient; {counted}."
 
 
-def describe_comparison(entry: dict, comparator: dict, *, currency: str, effect_label: str, horizon: str) -> str:
-    """One strategy against the comparator, in words, from two ``summary["strategies"]`` entries.
+def describe_comparison(entry: Increment, comparator: Increment, *, currency: str, effect_label: str, horizon: str) -> str:
+    """One strategy against the comparator, in words, from two :class:`Increment` (or ``StrategyResult``) values.
 
     "ICE costs $120 less and yields 0.012 more QALYs than usual care per patient over 1 year:
     it dominates usual care."
     """
-    name, other = entry["label"], in_sentence(comparator["label"])
+    name, other = entry.label, in_sentence(comparator.label)
     effect = in_sentence(effect_label)
     unit = singular(effect)
-    dc, de = entry["incremental_cost"], entry["incremental_effect"]
+    dc, de = entry.incremental_cost, entry.incremental_effect
     same_cost = abs(dc) < 0.005
     cost = "costs the same" if same_cost else f"costs {format_money(dc, currency)} {'more' if dc > 0 else 'less'}"
     gain = f"yields {format_amount(de)} {'more' if de > 0 else 'fewer'} {effect}"
@@ -97,7 +121,7 @@ def describe_comparison(entry: dict, comparator: dict, *, currency: str, effect_
         text = f"{name} costs the same as {other} and {gain} per patient over {horizon}"
     else:
         text = f"{name} {cost} and {gain} than {other} per patient over {horizon}"
-    icer = entry.get("icer")
+    icer = entry.icer
     if de > 0 and dc <= 0:
         return f"{text}: it dominates {other}."
     if de < 0 and dc >= 0:
@@ -109,11 +133,11 @@ def describe_comparison(entry: dict, comparator: dict, *, currency: str, effect_
     return text + "."
 
 
-def describe_verdict(entry: dict, comparator: dict, *, currency: str, effect_label: str) -> str:
+def describe_verdict(entry: Increment, comparator: Increment, *, currency: str, effect_label: str) -> str:
     """The short form: 'ICE dominates usual care', 'IPT: $6,276 per QALY gained over usual care'."""
-    name, other = entry["label"], in_sentence(comparator["label"])
+    name, other = entry.label, in_sentence(comparator.label)
     unit = singular(in_sentence(effect_label))
-    dc, de, icer = entry["incremental_cost"], entry["incremental_effect"], entry.get("icer")
+    dc, de, icer = entry.incremental_cost, entry.incremental_effect, entry.icer
     if de > 0 and dc <= 0:
         return f"{name} dominates {other}"
     if de < 0 and dc >= 0:
@@ -122,6 +146,20 @@ def describe_verdict(entry: dict, comparator: dict, *, currency: str, effect_lab
         way = "gained" if de > 0 else "forgone (it costs less)"
         return f"{name}: {format_money(icer, currency)} per {unit} {way} against {other}"
     return f"{name}: the same {in_sentence(effect_label)} as {other}, {format_money(dc, currency)} {'more' if dc > 0 else 'less'}"
+
+
+def icer_cell(entry: Increment, strategy: str, comparator: str):
+    """The ICER as a number where it means 'cost per unit gained', else the word for the case."""
+    if strategy == comparator:
+        return "reference"
+    dc, de, icer = entry.incremental_cost, entry.incremental_effect, entry.icer
+    if de > 0 and dc <= 0:
+        return "dominant"
+    if de < 0 and dc >= 0:
+        return "dominated"
+    if de == 0 or icer is None or not math.isfinite(icer):
+        return "equal effect"
+    return float(icer) if de > 0 else f"saves {icer:,.0f} per unit lost"
 
 
 def join_words(words: list[str]) -> str:
