@@ -6,19 +6,19 @@ sentences. It holds no openpyxl and no matplotlib: workbooks are plain descripti
 ``plot_*`` functions of :mod:`costspine.reports.figures` (``functools.partial`` objects with their
 ``path``), which the command runs when it writes its files.
 
-Headline numbers come from the command's ``summary`` dictionary, the same object written to
-``summary.json``, so the workbook and the JSON file agree by construction.
+Numbers are read from typed fields: the result's arrays and its CEA table through
+:func:`costspine.reports.run_results.strategy_results` (the same expressions
+:func:`costspine.reports.run_summary.summarize_result` writes to ``summary.json``), and the
+sequential table from :func:`costspine.analysis.cea.compute_result_incremental`.
 
 Example
 -------
 >>> from datetime import UTC, datetime
 >>> from costspine import load_scenario, run_cohort
 >>> from costspine.reports.manifest import build_manifest
->>> from costspine.reports.run_summary import summarize_result
 >>> result = run_cohort(load_scenario("scenarios/examples/hiv_chancellor.toml"))
->>> summary = summarize_result(result)
 >>> manifest = build_manifest(command="run", argv=[], inputs=[], started=datetime.now(UTC), outputs=[])
->>> book = build_run_workbook(result, summary=summary, manifest=manifest)
+>>> book = build_run_workbook(result, manifest=manifest)
 >>> book.sheet_names
 ('Summary', 'Inputs', 'Costs', 'Incremental', 'Net benefit', 'Trace', 'About')
 """
@@ -26,16 +26,40 @@ Example
 from __future__ import annotations
 
 import math
-import shlex
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from costspine.analysis.cea import compute_result_incremental
+from costspine.reports.inputs import (
+    build_about,
+    build_parameter_table,
+    build_unit_price_table,
+)
+from costspine.reports.run_results import strategy_results
 from costspine.reports.text import report_times
+from costspine.reports.wording import (
+    EFFECT_DECIMALS,
+    INDICATOR_DECIMALS,
+    category_labels,
+    describe_comparison,
+    describe_horizon,
+    describe_money,
+    describe_time,
+    effect_label_of,
+    format_money,
+    icer_cell,
+    in_sentence,
+    indicator_labels,
+    join_words,
+    one_line,
+    outcome_labels,
+    singular,
+    unique_labels,
+)
 from costspine.reports.workbook import (
-    CURRENCY_SYMBOLS,
     Chart,
     Column,
     Sheet,
@@ -43,331 +67,56 @@ from costspine.reports.workbook import (
     Workbook,
 )
 
-EFFECT_DECIMALS = 3
-INDICATOR_DECIMALS = 1
-VALUE_DECIMALS = 4  # parameter values on the Inputs sheet (the cell keeps every digit)
+# ---------------------------------------------------------------------------------------- reading
 
-
-# ---------------------------------------------------------------------------------------- words
-
-def format_money(value: float, currency: str) -> str:
-    """``$1,234`` (``$12.50`` under 100), sign dropped: sentences say "more" or "less"."""
-    value = abs(float(value))
-    text = f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    return f"{symbol}{text}" if symbol else f"{currency} {text}"
-
-
-def format_amount(value: float) -> str:
-    """An effect difference, unsigned: three decimals, or two significant digits when smaller (0.000048)."""
-    value = abs(float(value))
-    if value >= 0.01 or value == 0:
-        return f"{value:,.3f}"
-    return f"{value:.{1 - math.floor(math.log10(value))}f}"
-
-
-def in_sentence(label: str) -> str:
-    """'Usual care' → 'usual care' mid-sentence; acronyms and names ('ICE', 'QALYs') stay."""
-    return label[:1].lower() + label[1:] if label[1:2].islower() else label
-
-
-def singular(unit: str) -> str:
-    return unit[:-1] if unit.endswith("s") and not unit.endswith("ss") else unit
-
-
-def one_line(text) -> str:
-    """One line of text: whitespace runs (newlines too) become one space."""
-    return " ".join(str(text).split())
-
-
-def describe_horizon(settings) -> str:
-    """'1 year', '20 years' or '26 weeks': the horizon as a reader would say it."""
-    years = settings.n_cycles * settings.cycle_years
-    rounded = round(years)
-    if rounded >= 1 and abs(years - rounded) <= 0.01 * rounded:
-        return f"{rounded} year" + ("s" if rounded != 1 else "")
-    length = settings.n_cycles * settings.cycle_length
-    return f"{length:g} {settings.cycle_unit}" + ("s" if length != 1 else "")
-
-
-def describe_money(settings, effect_label: str) -> str:
-    """How money and effects are counted: currency, price year and discounting."""
-    def rate(value):
-        return "undiscounted" if value == 0 else f"discounted at {value:.1%} a year"
-
-    effect = in_sentence(effect_label)
-    if settings.discount_costs == settings.discount_outcomes:
-        counted = f"costs and {effect} {rate(settings.discount_costs)}"
-    else:
-        counted = f"costs {rate(settings.discount_costs)}, {effect} {rate(settings.discount_outcomes)}"
-    return f"Money in {settings.currency} at {settings.price_year} prices, per patient; {counted}."
-
-
-def describe_comparison(entry: dict, comparator: dict, *, currency: str, effect_label: str, horizon: str) -> str:
-    """One strategy against the comparator, in words, from two ``summary["strategies"]`` entries.
-
-    "ICE costs $120 less and yields 0.012 more QALYs than usual care per patient over 1 year:
-    it dominates usual care."
-    """
-    name, other = entry["label"], in_sentence(comparator["label"])
-    effect = in_sentence(effect_label)
-    unit = singular(effect)
-    dc, de = entry["incremental_cost"], entry["incremental_effect"]
-    same_cost = abs(dc) < 0.005
-    cost = "costs the same" if same_cost else f"costs {format_money(dc, currency)} {'more' if dc > 0 else 'less'}"
-    gain = f"yields {format_amount(de)} {'more' if de > 0 else 'fewer'} {effect}"
-    if de == 0:
-        text = f"{name} {cost} {'as' if same_cost else 'than'} {other} per patient over {horizon}, with the same {effect}"
-    elif same_cost:
-        text = f"{name} costs the same as {other} and {gain} per patient over {horizon}"
-    else:
-        text = f"{name} {cost} and {gain} than {other} per patient over {horizon}"
-    icer = entry.get("icer")
-    if de > 0 and dc <= 0:
-        return f"{text}: it dominates {other}."
-    if de < 0 and dc >= 0:
-        return f"{text}: it is dominated by {other}."
-    if de > 0 and icer is not None and math.isfinite(icer):
-        return f"{text}: {format_money(icer, currency)} per {unit} gained."
-    if de < 0 and icer is not None and math.isfinite(icer):
-        return f"{text}: it saves {format_money(icer, currency)} per {unit} forgone."
-    return text + "."
-
-
-def describe_verdict(entry: dict, comparator: dict, *, currency: str, effect_label: str) -> str:
-    """The short form: 'ICE dominates usual care', 'IPT: $6,276 per QALY gained over usual care'."""
-    name, other = entry["label"], in_sentence(comparator["label"])
-    unit = singular(in_sentence(effect_label))
-    dc, de, icer = entry["incremental_cost"], entry["incremental_effect"], entry.get("icer")
-    if de > 0 and dc <= 0:
-        return f"{name} dominates {other}"
-    if de < 0 and dc >= 0:
-        return f"{name} is dominated by {other}"
-    if de != 0 and icer is not None and math.isfinite(icer):
-        way = "gained" if de > 0 else "forgone (it costs less)"
-        return f"{name}: {format_money(icer, currency)} per {unit} {way} against {other}"
-    return f"{name}: the same {in_sentence(effect_label)} as {other}, {format_money(dc, currency)} {'more' if dc > 0 else 'less'}"
-
-
-def _nmb_at(entry: dict, j: int):
-    """Net monetary benefit at the ``j``-th threshold (``summary["strategies"][s]["nmb"]`` follows ``summary["wtp"]``)."""
-    return list(entry["nmb"].values())[j]
-
-
-def describe_best_nmb(summary: dict, *, effect_label: str) -> str | None:
+def describe_best_nmb(result, *, effect_label: str) -> str | None:
     """'ICE has the highest net monetary benefit at $50,000, $100,000 and $150,000 per QALY.'"""
-    wtp = list(summary.get("wtp", []))
+    wtp = list(result.scenario.analysis.wtp)
     if not wtp:
         return None
-    currency, unit = summary["currency"], singular(in_sentence(effect_label))
-    strategies = summary["strategies"]
+    currency, unit = result.scenario.settings.currency, singular(in_sentence(effect_label))
+    strategies = strategy_results(result)
     groups: dict[str, list[str]] = {}
     for j, w in enumerate(wtp):
-        values = {s: _nmb_at(e, j) for s, e in strategies.items()}
+        values = {k: s.nmb[j] for k, s in enumerate(strategies)}
         if any(v is None or not math.isfinite(v) for v in values.values()):
             return None
         best = max(values, key=values.get)
-        groups.setdefault(strategies[best]["label"], []).append(format_money(w, currency))
+        groups.setdefault(strategies[best].label, []).append(format_money(w, currency))
     parts = [f"{label} at {join_words(amounts)} per {unit}" for label, amounts in groups.items()]
     return "Highest net monetary benefit: " + "; ".join(parts) + "."
 
 
-def join_words(words: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def format_signed_money(value: float, currency: str) -> str:
-    """``-$1,234`` or ``$1,234``: for amounts that may be negative (net benefit, budget differences)."""
-    return ("-" if value < 0 and round(abs(value), 2) > 0 else "") + format_money(value, currency)
-
-
-def describe_run(result, summary: dict) -> list[str]:
+def describe_run(result) -> list[str]:
     """Plain-language reading of a base-case run: each strategy against the comparator, the frontier,
     the best net benefit, how money is counted, indicators at the last report time."""
     scenario = result.scenario
     settings = scenario.settings
-    labels = outcome_labels(scenario)
-    effect_label = labels.get(summary["effect"], summary["effect"])
+    analysis = scenario.analysis
+    effect_label = effect_label_of(scenario, analysis.effect)
     horizon = describe_horizon(settings)
-    strategies = summary["strategies"]
-    comparator = strategies[summary["comparator"]]
-    currency = summary["currency"]
-    sentences = [describe_comparison(entry, comparator, currency=currency, effect_label=effect_label, horizon=horizon)
-                 for key, entry in strategies.items() if key != summary["comparator"]]
-    off = [(e["label"], e["frontier_status"]) for e in strategies.values() if e["frontier_status"] != "frontier"]
+    strategies = strategy_results(result)
+    comparator = next(s for s in strategies if s.strategy == analysis.comparator)
+    currency = settings.currency
+    sentences = [describe_comparison(s, comparator, currency=currency, effect_label=effect_label, horizon=horizon)
+                 for s in strategies if s.strategy != analysis.comparator]
+    off = [(s.label, s.frontier_status) for s in strategies if s.frontier_status != "frontier"]
     if off:
         sentences.append("Off the efficiency frontier: " + "; ".join(f"{label} ({status})" for label, status in off)
                          + " — another strategy, or a mix of two, gives more health for less money.")
-    best = describe_best_nmb(summary, effect_label=effect_label)
+    best = describe_best_nmb(result, effect_label=effect_label)
     if best:
         sentences.append(best)
     sentences.append(describe_money(settings, effect_label))
     if result.indicator_names:
-        times = report_times(result)
-        t = times[-1]
+        t = report_times(result)[-1]
         for name, label in indicator_labels(scenario).items():
-            values = ", ".join(f"{in_sentence(e['label'])} {e['indicators'][name][f'{t:g}']:.{INDICATOR_DECIMALS}f}"
-                               for e in strategies.values())
+            values = ", ".join(f"{in_sentence(s.label)} {s.indicators[name][t]:.{INDICATOR_DECIMALS}f}" for s in strategies)
             sentences.append(f"{label} at {describe_time(t)}: {values}.")
-    if "microsimulation" in summary:
-        micro = summary["microsimulation"]
-        sentences.append(f"Microsimulation of {micro['individuals']:,} individuals per strategy (seed {micro['seed']}); "
+    if result.method == "microsim":
+        sentences.append(f"Microsimulation of {result.n_individuals:,} individuals per strategy (seed {result.seed}); "
                          "Monte Carlo standard errors are on the 'Monte Carlo error' sheet.")
     return sentences
-
-
-# ---------------------------------------------------------------------------------------- labels
-
-def category_labels(scenario) -> dict[str, str]:
-    """Category id → label: the one cost's label when a category holds one cost, else the id in words."""
-    labels = {}
-    for category in scenario.categories:
-        costs = [c for c in scenario.costs if c.category == category]
-        if len(costs) == 1 and costs[0].label and costs[0].label != costs[0].name:
-            labels[category] = one_line(costs[0].label)
-        else:
-            labels[category] = category.replace("_", " ").capitalize()
-    return unique_labels(labels)
-
-
-def outcome_labels(scenario) -> dict[str, str]:
-    return unique_labels({o.name: one_line(o.label or o.name) for o in scenario.outcomes})
-
-
-def indicator_labels(scenario) -> dict[str, str]:
-    return unique_labels({i.name: one_line(i.label or i.name) for i in scenario.indicators})
-
-
-def unique_labels(labels: dict[str, str], taken=()) -> dict[str, str]:
-    """Make labels distinct ignoring case (Excel headers), falling back to 'label (id)'."""
-    seen = {t.casefold() for t in taken}
-    out = {}
-    for key, label in labels.items():
-        text = label if label.casefold() not in seen else f"{label} ({key})"
-        n = 2
-        while text.casefold() in seen:
-            text, n = f"{label} ({key} {n})", n + 1
-        seen.add(text.casefold())
-        out[key] = text
-    return out
-
-
-def describe_time(t: float) -> str:
-    """'baseline', '3 months', '1 year', '2.5 years' for a report time in years."""
-    if t == 0:
-        return "baseline"
-    months = t * 12
-    if t < 1 and abs(months - round(months)) < 1e-6:
-        return f"{round(months)} month" + ("s" if round(months) != 1 else "")
-    return f"{t:g} year" + ("s" if t != 1 else "")
-
-
-def effect_label_of(scenario, effect: str) -> str:
-    return outcome_labels(scenario).get(effect, effect)
-
-
-# ---------------------------------------------------------------------------------------- inputs
-
-def resolve_scenario_prices(scenario) -> list:
-    """Resolved unit prices of a scenario's ``[unit_costs]`` section (empty list without one).
-
-    Uses the same catalogue, CPI table and payer multipliers as the scenario loader, so each
-    price equals the base case of its ``price_<item>`` parameter.
-    """
-    section = scenario.sections.get("unit_costs")
-    if not section:
-        return []
-    from costspine.catalogue.prices import resolve_unit_prices
-    from costspine.catalogue.tables import (
-        load_catalogue,
-        load_cpi,
-        load_payer_multipliers,
-    )
-
-    cpi = load_cpi()
-    path = section.get("catalogue")
-    if path is not None:
-        path = Path(path)
-        if not path.is_absolute():
-            path = Path(scenario.path).parent / path  # as the loader resolves it
-    catalogue = load_catalogue(path, cpi=cpi)
-    items = list(dict.fromkeys(section["items"]))
-    return resolve_unit_prices(catalogue, items, price_year=section["price_year"], payer=section["payer"],
-                               multipliers=load_payer_multipliers(), cpi=cpi)
-
-
-UNIT_PRICE_COLUMNS = (
-    Column("Item"), Column("Parameter"), Column("Code"), Column("Category"), Column("Setting"), Column("Payer basis"),
-    Column("Catalogue price", "currency", decimals=2), Column("Catalogue year", "year"),
-    Column("CPI factor", "number", decimals=4), Column("Price year", "year"), Column("Payer"),
-    Column("Payer multiplier", "number", decimals=3), Column("Unit price", "currency", decimals=2),
-    Column("Status"), Column("Source"),
-)
-
-
-def unit_price_row(price) -> tuple:
-    return (price.item, f"price_{price.item}", price.code, price.category, price.setting, price.payer_basis,
-            price.base_price, price.base_year, price.inflation_factor, price.price_year, price.payer,
-            price.payer_multiplier, price.price, price.status, price.source)
-
-
-def build_unit_price_table(scenario) -> Table | None:
-    """Unit prices by item with catalogue price and year, CPI factor, payer multiplier and the result."""
-    prices = resolve_scenario_prices(scenario)
-    if not prices:
-        return None
-    return Table("unit_prices", UNIT_PRICE_COLUMNS, [unit_price_row(p) for p in prices],
-                 title="Unit prices: catalogue price × CPI factor × payer multiplier")
-
-
-PARAMETER_COLUMNS = (Column("Parameter"), Column("Value", "number", decimals=VALUE_DECIMALS), Column("Distribution"),
-                     Column("Arguments"), Column("Source"))
-
-
-def cell_value(value):
-    if value is None or value == "":
-        return None
-    return value if isinstance(value, str) else float(value)
-
-
-def build_parameter_table(scenario) -> Table:
-    """Every parameter of ``scenario`` with its base-case value, distribution, arguments and source."""
-    from costspine.reports.run_summary import scenario_parameter_rows
-
-    rows = [(name, cell_value(value), family, args, source)
-            for name, value, family, args, source in scenario_parameter_rows(scenario)]
-    return Table("parameters", PARAMETER_COLUMNS, rows, title="Parameters (base-case values)")
-
-
-# ---------------------------------------------------------------------------------------- about
-
-def build_about(manifest: dict) -> dict[str, str]:
-    """The About sheet's rows from a manifest (:func:`costspine.reports.manifest.build_manifest`)."""
-    argv = list(manifest.get("argv") or [])
-    if argv:
-        argv[0] = Path(argv[0]).name
-    seed = manifest.get("seed")
-    about = {
-        "costspine version": str(manifest.get("costspine_version", "")),
-        "Command": str(manifest.get("command", "")),
-        "Command line": shlex.join(str(a) for a in argv),
-        "Seed": "none (deterministic)" if seed is None else str(seed),
-        "Started (UTC)": str(manifest.get("started", "")),
-    }
-    for i, entry in enumerate(manifest.get("inputs", []), start=1):
-        about[f"Input {i}"] = f"{entry['path']}\nSHA-256 {entry['sha256']}"
-    about["Outputs"] = ", ".join(manifest.get("outputs", []))
-    about["Python"] = str(manifest.get("python", ""))
-    about["Platform"] = str(manifest.get("platform", ""))
-    deps = manifest.get("dependencies", {})
-    about["Dependencies"] = ", ".join(f"{name} {version}" for name, version in deps.items())
-    known = {"costspine_version", "command", "argv", "seed", "started", "finished", "inputs", "outputs", "python",
-             "platform", "dependencies"}
-    for key, value in manifest.items():
-        if key not in known:
-            about[one_line(key)] = value if isinstance(value, str) else repr(value)
-    return about
 
 
 def workbook_path(xlsx_path, *, out_dir, command: str) -> Path:
@@ -406,83 +155,65 @@ def with_about(book: Workbook, manifest: dict) -> Workbook:
 
 # ---------------------------------------------------------------------------------------- run
 
-def _headline_columns(result, summary: dict) -> tuple[list[Column], list]:
-    """Columns and key paths of the run's headline table (the keys say where each number is in summary)."""
+def _headline_columns(result) -> tuple[list[Column], list]:
+    """Columns of the run's headline table and, for each, how to read its value from a :class:`StrategyResult`."""
     scenario = result.scenario
-    currency = summary["currency"]
+    currency = scenario.settings.currency
+    effect = scenario.analysis.effect
     outcomes = outcome_labels(scenario)
-    effect_label = outcomes.get(summary["effect"], summary["effect"])
+    effect_label = outcomes.get(effect, effect)
     unit = singular(effect_label)
     columns = [Column("Strategy"), Column("Total cost", "currency")]
-    keys = ["label", "cost_total"]
-    order = [summary["effect"]] + [o for o in outcomes if o != summary["effect"]]
+    keys = [lambda s: s.label, lambda s: s.cost_total]
+    order = [effect] + [o for o in outcomes if o != effect]
     for name in order:
         columns.append(Column(outcomes[name], "number", decimals=EFFECT_DECIMALS))
-        keys.append(("outcomes", name))
+        keys.append(lambda s, name=name: s.outcomes[name])
     if result.indicator_names:
         for name, label in indicator_labels(scenario).items():
             for t in report_times(result):
                 columns.append(Column(f"{label}, {describe_time(t)}", "number", decimals=INDICATOR_DECIMALS))
-                keys.append(("indicators", name, f"{t:g}"))
+                keys.append(lambda s, name=name, t=t: s.indicators[name][t])
+    comparator = scenario.analysis.comparator
     columns += [Column("Incremental cost", "currency"),
                 Column(f"Incremental {in_sentence(effect_label)}", "number", decimals=EFFECT_DECIMALS),
                 Column(f"ICER ({currency} per {in_sentence(unit)})", "currency"), Column("Efficiency frontier")]
-    keys += ["incremental_cost", "incremental_effect", "icer", "frontier_status"]
+    keys += [lambda s: s.incremental_cost, lambda s: s.incremental_effect,
+             lambda s: icer_cell(s, s.strategy, comparator), lambda s: s.frontier_status]
     names = unique_labels({i: c.name for i, c in enumerate(columns)})
     columns = [Column(names[i], c.kind, c.decimals) for i, c in enumerate(columns)]
     return columns, keys
 
 
-def icer_cell(entry: dict, strategy: str, comparator: str):
-    """The ICER as a number where it means 'cost per unit gained', else the word for the case."""
-    if strategy == comparator:
-        return "reference"
-    dc, de, icer = entry["incremental_cost"], entry["incremental_effect"], entry.get("icer")
-    if de > 0 and dc <= 0:
-        return "dominant"
-    if de < 0 and dc >= 0:
-        return "dominated"
-    if de == 0 or icer is None or not math.isfinite(icer):
-        return "equal effect"
-    return float(icer) if de > 0 else f"saves {icer:,.0f} per unit lost"
-
-
-def _lookup(entry: dict, key):
-    if isinstance(key, str):
-        return entry[key]
-    value = entry
-    for part in key:
-        value = value[part]
-    return value
-
-
-def build_headline_table(result, summary: dict) -> Table:
+def build_headline_table(result) -> Table:
     """Per strategy: total cost, outcomes, indicators at the report times, incremental results, ICER, frontier."""
-    columns, keys = _headline_columns(result, summary)
-    comparator = summary["comparator"]
-    rows = [tuple(icer_cell(entry, strategy, comparator) if key == "icer" else _lookup(entry, key) for key in keys)
-            for strategy, entry in summary["strategies"].items()]
+    columns, keys = _headline_columns(result)
+    rows = [tuple(key(s) for key in keys) for s in strategy_results(result)]
     return Table("headline", tuple(columns), rows, title=f"Expected results per patient over {describe_horizon(result.scenario.settings)}")
 
 
-def _cost_table(name: str, summary: dict, category_labels: dict, *, undiscounted: bool, title: str) -> Table:
-    by, total = ("cost_by_category_undiscounted", "cost_total_undiscounted") if undiscounted else ("cost_by_category", "cost_total")
+def _cost_table(name: str, strategies, category_labels: dict, *, undiscounted: bool, title: str) -> Table:
     columns = (Column("Strategy"), *(Column(label, "currency") for label in category_labels.values()),
                Column("Total", "currency"))
-    rows = [(e["label"], *(e[by][c] for c in category_labels), e[total]) for e in summary["strategies"].values()]
+    if undiscounted:
+        rows = [(s.label, *(s.cost_by_category_undiscounted[c] for c in category_labels), s.cost_total_undiscounted)
+                for s in strategies]
+    else:
+        rows = [(s.label, *(s.cost_by_category[c] for c in category_labels), s.cost_total) for s in strategies]
     return Table(name, columns, rows, title=title)
 
 
-def build_costs_sheet(result, summary: dict) -> Sheet:
+def build_costs_sheet(result) -> Sheet:
     """Cost by category and strategy (discounted, and undiscounted when it differs), stacked-bar chart."""
     settings = result.scenario.settings
     labels = unique_labels(category_labels(result.scenario), taken=("Strategy", "Total"))
-    currency = summary["currency"]
+    currency = settings.currency
+    strategies = strategy_results(result)
     discounted = settings.discount_costs != 0
-    tables = [_cost_table("costs_by_category", summary, labels, undiscounted=False,
+    tables = [_cost_table("costs_by_category", strategies, labels, undiscounted=False,
                           title="Cost per patient by category" + (" (discounted)" if discounted else ""))]
     if discounted:
-        tables.append(_cost_table("costs_by_category_undiscounted", summary, labels, undiscounted=True,
+        tables.append(_cost_table("costs_by_category_undiscounted", strategies, labels, undiscounted=True,
                                   title="Cost per patient by category (undiscounted)"))
     chart = Chart("stacked_bar", "Cost per patient by category", "costs_by_category", "Strategy", tuple(labels.values()),
                   x_title="Strategy", y_title=f"Cost per patient ({currency})")
@@ -492,19 +223,19 @@ def build_costs_sheet(result, summary: dict) -> Sheet:
     return Sheet("Costs", tuple(tables), (chart,), notes=tuple(notes))
 
 
-def build_net_benefit_sheet(result, summary: dict) -> Sheet | None:
+def build_net_benefit_sheet(result) -> Sheet | None:
     """Net monetary benefit of each strategy at each willingness to pay, with a line chart."""
-    wtp = list(summary.get("wtp", []))
+    wtp = list(result.scenario.analysis.wtp)
     if not wtp:
         return None
-    currency = summary["currency"]
-    effect_label = effect_label_of(result.scenario, summary["effect"])
+    currency = result.scenario.settings.currency
+    effect_label = effect_label_of(result.scenario, result.scenario.analysis.effect)
     unit = singular(effect_label)
-    strategies = summary["strategies"]
+    strategies = strategy_results(result)
     x_name = f"WTP ({currency} per {in_sentence(unit)})"
-    labels = unique_labels({s: e["label"] for s, e in strategies.items()}, taken=(x_name,))
+    labels = unique_labels({k: s.label for k, s in enumerate(strategies)}, taken=(x_name,))
     columns = (Column(x_name, "currency"), *(Column(label, "currency") for label in labels.values()))
-    rows = [(float(w), *(_nmb_at(strategies[s], j) for s in labels)) for j, w in enumerate(wtp)]
+    rows = [(float(w), *(strategies[k].nmb[j] for k in labels)) for j, w in enumerate(wtp)]
     table = Table("net_benefit", columns, rows, title="Net monetary benefit per patient")
     chart = Chart("line", "Net monetary benefit by willingness to pay", "net_benefit", x_name, tuple(labels.values()),
                   x_title=f"Willingness to pay ({currency} per {in_sentence(unit)})", y_title=f"Net monetary benefit ({currency})")
@@ -550,19 +281,24 @@ def build_trajectory_sheet(result) -> Sheet | None:
 INCREMENTAL_STATUS = {"ND": "ND (on the frontier)", "D": "D (dominated)", "ED": "ED (extendedly dominated)"}
 
 
-def build_incremental_sheet(result, summary: dict) -> Sheet:
-    """The sequential incremental table (``summary["incremental_table"]``): strategies by cost, ND / D / ED,
-    and each frontier strategy's ICER against the previous one, with a frontier chart."""
-    table = summary["incremental_table"]
-    currency = summary["currency"]
-    effect_label = effect_label_of(result.scenario, summary["effect"])
+def _finite_or_none(value) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def build_incremental_sheet(result) -> Sheet:
+    """The sequential incremental table (:func:`costspine.analysis.cea.compute_result_incremental`): strategies
+    by cost, ND / D / ED, and each frontier strategy's ICER against the previous one."""
+    table = compute_result_incremental(result)
+    currency = result.scenario.settings.currency
+    effect_label = effect_label_of(result.scenario, result.scenario.analysis.effect)
     unit = in_sentence(singular(effect_label))
     columns = (Column("Strategy"), Column("Cost", "currency"), Column(effect_label, "number", decimals=EFFECT_DECIMALS),
                Column("Status"), Column("Incremental cost", "currency"),
                Column(f"Incremental {in_sentence(effect_label)}", "number", decimals=EFFECT_DECIMALS),
                Column(f"ICER ({currency} per {unit})", "currency"), Column("Compared with"))
-    rows = [(r["label"], r["cost"], r["effect"], INCREMENTAL_STATUS[r["status"]], r["incremental_cost"],
-             r["incremental_effect"], r["icer"], r["note"]) for r in table["rows"]]
+    rows = [(table.labels[k], float(table.cost[k]), float(table.effect[k]), INCREMENTAL_STATUS[table.status[k]],
+             _finite_or_none(table.incremental_cost[k]), _finite_or_none(table.incremental_effect[k]),
+             _finite_or_none(table.icer[k]), table.describe(k)) for k in range(len(table.strategies))]
     notes = ("Strategies in order of cost. ND: non-dominated, on the efficiency frontier; D: dominated (another "
              "strategy costs no more and yields at least as much); ED: extendedly dominated (a mix of the two "
              "neighbouring frontier strategies yields more for less).",
@@ -598,44 +334,42 @@ def build_trace_sheet(result) -> Sheet:
     return Sheet("Trace", tuple(tables), tuple(charts), notes=notes)
 
 
-def build_mcse_sheet(result, summary: dict) -> Sheet | None:
-    """Monte Carlo standard errors of a microsimulation run (summary key ``microsimulation``)."""
-    micro = summary.get("microsimulation")
-    if not micro:
+def build_mcse_sheet(result) -> Sheet | None:
+    """Monte Carlo standard errors of a microsimulation run (base case / first draw); ``None`` for a cohort run."""
+    if result.method != "microsim":
         return None
     categories, outcomes = category_labels(result.scenario), outcome_labels(result.scenario)
+    analysis = result.scenario.analysis
     rows = []
-    for strategy, se in micro["strategies"].items():
-        entry = summary["strategies"][strategy]
-        label = entry["label"]
-        rows.append((label, "Total cost", entry["cost_total"], se["cost_total_se"]))
-        for category, value in se["cost_by_category_se"].items():
-            rows.append((label, f"Cost: {categories.get(category, category)}", entry["cost_by_category"][category], value))
-        for outcome, value in se["outcomes_se"].items():
-            rows.append((label, outcomes.get(outcome, outcome), entry["outcomes"][outcome], value))
-        if strategy != summary["comparator"]:
-            rows.append((label, "Incremental cost", entry["incremental_cost"], se["incremental_cost_se"]))
-            for outcome, value in se["incremental_outcomes_se"].items():
-                mean = entry["incremental_effect"] if outcome == summary["effect"] else None
-                rows.append((label, f"Incremental {in_sentence(outcomes.get(outcome, outcome))}", mean, value))
+    for k, entry in enumerate(strategy_results(result)):
+        label = entry.label
+        rows.append((label, "Total cost", entry.cost_total, float(result.total_cost_se[0, k])))
+        for i, category in enumerate(result.categories):
+            rows.append((label, f"Cost: {categories.get(category, category)}", entry.cost_by_category[category],
+                         float(result.costs_se[0, k, i])))
+        for i, outcome in enumerate(result.outcome_names):
+            rows.append((label, outcomes.get(outcome, outcome), entry.outcomes[outcome], float(result.outcomes_se[0, k, i])))
+        if entry.strategy != analysis.comparator:
+            rows.append((label, "Incremental cost", entry.incremental_cost, float(result.incremental_cost_se[0, k])))
+            for i, outcome in enumerate(result.outcome_names):
+                mean = entry.incremental_effect if outcome == analysis.effect else None
+                rows.append((label, f"Incremental {in_sentence(outcomes.get(outcome, outcome))}", mean,
+                             float(result.incremental_outcomes_se[0, k, i])))
     columns = (Column("Strategy"), Column("Quantity"), Column("Mean", "number", decimals=4),
                Column("Monte Carlo SE", "number", decimals=4))
     table = Table("monte_carlo_error", columns, rows, title="Monte Carlo standard errors")
-    note = (f"{micro['individuals']:,} individuals per strategy, seed {micro['seed']}, common random numbers: "
-            f"{'yes' if micro.get('common_random_numbers') else 'no'}.",)
+    note = (f"{result.n_individuals:,} individuals per strategy, seed {result.seed}, common random numbers: "
+            f"{'yes' if result.common_random_numbers else 'no'}.",)
     return Sheet("Monte Carlo error", (table,), notes=note)
 
 
-def build_run_workbook(result, *, summary: dict, manifest: dict) -> Workbook:
+def build_run_workbook(result, *, manifest: dict) -> Workbook:
     """The ``run`` workbook of one scenario.
 
     Parameters
     ----------
     result : CohortResult or MicrosimResult
         Base-case result (:func:`costspine.simulate.cohort.run_cohort`, :func:`costspine.simulate.microsim.run_microsim`).
-    summary : dict
-        :func:`costspine.reports.run_summary.summarize_result` of ``result``, as written to ``summary.json``: every
-        number of the headline, cost and net-benefit tables is read from it.
     manifest : dict
         :func:`costspine.reports.manifest.build_manifest` of the command, for the About sheet.
 
@@ -648,15 +382,15 @@ def build_run_workbook(result, *, summary: dict, manifest: dict) -> Workbook:
         Carlo error (microsimulation), About.
     """
     scenario = result.scenario
-    sheets = [build_costs_sheet(result, summary), build_incremental_sheet(result, summary),
-              build_net_benefit_sheet(result, summary), build_trace_sheet(result),
-              build_trajectory_sheet(result), build_mcse_sheet(result, summary)]
+    sheets = [build_costs_sheet(result), build_incremental_sheet(result),
+              build_net_benefit_sheet(result), build_trace_sheet(result),
+              build_trajectory_sheet(result), build_mcse_sheet(result)]
     return Workbook(
         title=one_line(scenario.title or scenario.name),
         description=scenario.description or "",
-        currency=summary["currency"],
-        reading=describe_run(result, summary),
-        headline=build_headline_table(result, summary),
+        currency=scenario.settings.currency,
+        reading=describe_run(result),
+        headline=build_headline_table(result),
         inputs=build_parameter_table(scenario),
         unit_prices=build_unit_price_table(scenario),
         sheets=tuple(s for s in sheets if s is not None),
@@ -664,7 +398,7 @@ def build_run_workbook(result, *, summary: dict, manifest: dict) -> Workbook:
     )
 
 
-def plan_run_figures(result, summary: dict, *, folder) -> list[partial]:
+def plan_run_figures(result, *, folder) -> list[partial]:
     """The run's PNG figures as calls to make: cost by category, the trace, and each indicator over time.
 
     Returns ``functools.partial`` objects of :mod:`costspine.reports.figures` functions; each
@@ -673,12 +407,12 @@ def plan_run_figures(result, summary: dict, *, folder) -> list[partial]:
     from costspine.reports import figures
 
     folder = Path(folder)
-    currency = summary["currency"]
+    currency = result.scenario.settings.currency
     labels = category_labels(result.scenario)
-    strategies = list(summary["strategies"].values())
-    series = {labels[c]: [e["cost_by_category"][c] for e in strategies] for c in labels}
+    strategies = strategy_results(result)
+    series = {labels[c]: [s.cost_by_category[c] for s in strategies] for c in labels}
     horizon = describe_horizon(result.scenario.settings)
-    plans = [partial(figures.to_png(figures.plot_cost_by_category), [e["label"] for e in strategies], series, currency=currency,
+    plans = [partial(figures.to_png(figures.plot_cost_by_category), [s.label for s in strategies], series, currency=currency,
                      path=folder / "cost_by_category.png", title=f"Cost per patient by category, {horizon}")]
     time, by_strategy = trace_series(result)
     plans.append(partial(figures.to_png(figures.plot_trace), time, by_strategy, path=folder / "trace.png",

@@ -15,10 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine.reports.build import (
+from costspine.reports.inputs import (
     build_about,
     build_parameter_table,
     build_unit_price_table,
+)
+from costspine.reports.wording import (
+    Increment,
     category_labels,
     describe_comparison,
     describe_horizon,
@@ -93,14 +96,13 @@ def build_psa_workbook(scenario, psa, *, manifest: dict) -> Workbook:
     )
 
 
-def _incremental_entry(psa, k: int) -> dict:
-    """A run-style entry (label, incremental cost and effect, ICER) of PSA strategy ``k``, from the means."""
+def _incremental_entry(psa, k: int) -> Increment:
+    """PSA strategy ``k`` against the comparator (label, incremental cost and effect, ICER), from the means."""
     inc = psa.incremental
-    entry = {"label": psa.labels[psa.strategies[k]], "incremental_cost": 0.0, "incremental_effect": 0.0, "icer": math.nan}
-    if k != inc.comparator:
-        entry.update(incremental_cost=float(inc.cost.mean[k]), incremental_effect=float(inc.effect.mean[k]),
-                     icer=float(inc.icer_of_means[k]))
-    return entry
+    label = psa.labels[psa.strategies[k]]
+    if k == inc.comparator:
+        return Increment(label, 0.0, 0.0, math.nan)
+    return Increment(label, float(inc.cost.mean[k]), float(inc.effect.mean[k]), float(inc.icer_of_means[k]))
 
 
 def _psa_headline(psa, effect_label: str, currency: str, comparator: str) -> Table:
@@ -119,9 +121,9 @@ def _psa_headline(psa, effect_label: str, currency: str, comparator: str) -> Tab
     cost, outcomes = psa.cost_total, psa.outcomes
     for k, s in enumerate(psa.strategies):
         entry = _incremental_entry(psa, k)
-        rows.append((entry["label"], float(cost.mean[k]), float(cost.lower[k]), float(cost.upper[k]),
+        rows.append((entry.label, float(cost.mean[k]), float(cost.lower[k]), float(cost.upper[k]),
                      float(outcomes.mean[k, e]), float(outcomes.lower[k, e]), float(outcomes.upper[k, e]),
-                     entry["incremental_cost"], entry["incremental_effect"], icer_cell(entry, s, comparator),
+                     entry.incremental_cost, entry.incremental_effect, icer_cell(entry, s, comparator),
                      *(float(psa.prob_cost_effective[j, k]) for j in range(len(wtp))),
                      psa.frontier_status[k]))
     return Table("headline", tuple(columns), rows,

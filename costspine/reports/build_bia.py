@@ -13,10 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine.reports.build import (
+from costspine.reports.inputs import (
     build_about,
     build_parameter_table,
     build_unit_price_table,
+)
+from costspine.reports.wording import (
     category_labels,
     format_money,
     format_signed_money,

@@ -13,14 +13,24 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine.reports.build import (
-    EFFECT_DECIMALS,
-    INDICATOR_DECIMALS,
+from costspine.analysis.cea import compute_result_incremental
+from costspine.reports.build import trajectory_series
+from costspine.reports.inputs import (
     UNIT_PRICE_COLUMNS,
     VALUE_DECIMALS,
     build_about,
-    category_labels,
     cell_value,
+    resolve_scenario_prices,
+    unit_price_row,
+)
+from costspine.reports.run_results import StrategyResult, strategy_results
+from costspine.reports.text import (
+    report_times,
+)
+from costspine.reports.wording import (
+    EFFECT_DECIMALS,
+    INDICATOR_DECIMALS,
+    category_labels,
     describe_horizon,
     describe_money,
     describe_time,
@@ -33,12 +43,8 @@ from costspine.reports.build import (
     indicator_labels,
     one_line,
     outcome_labels,
-    report_times,
-    resolve_scenario_prices,
     singular,
-    trajectory_series,
     unique_labels,
-    unit_price_row,
 )
 from costspine.reports.workbook import Chart, Column, Sheet, Table, Workbook
 
@@ -54,14 +60,17 @@ def _scenario_names(results) -> list[str]:
     return names
 
 
-def build_comparison_workbook(results, summaries, *, manifest: dict) -> Workbook:
+def _by_strategy(result) -> dict[str, StrategyResult]:
+    """Strategy id → :class:`~costspine.reports.run_results.StrategyResult` of one result, in its order."""
+    return {s.strategy: s for s in strategy_results(result)}
+
+
+def build_comparison_workbook(results, *, manifest: dict) -> Workbook:
     """One workbook comparing the base cases of several scenarios (``costspine run A B ...``).
 
     Parameters
     ----------
     results : list of CohortResult
-    summaries : list of dict
-        :func:`costspine.reports.run_summary.summarize_result` of each result (``summary.json`` ``scenarios``).
     manifest : dict
 
     Returns
@@ -74,11 +83,13 @@ def build_comparison_workbook(results, summaries, *, manifest: dict) -> Workbook
         Trajectory, About.
     """
     names = _scenario_names(results)
-    first, base = results[0], summaries[0]
-    currency = base["currency"]
+    first = results[0]
+    runs = [_by_strategy(r) for r in results]
+    base = runs[0]
+    currency = first.scenario.settings.currency
     categories = unique_labels({c: text for r in results for c, text in category_labels(r.scenario).items()})
     outcomes = unique_labels({o: text for r in results for o, text in outcome_labels(r.scenario).items()})
-    effect = base["effect"]
+    effect = first.scenario.analysis.effect
     effect_label = outcomes.get(effect, effect)
     times = list(dict.fromkeys(t for r in results if r.indicator_names for t in report_times(r)))
     indicators = unique_labels({i: text for r in results for i, text in indicator_labels(r.scenario).items()})
@@ -91,19 +102,19 @@ def build_comparison_workbook(results, summaries, *, manifest: dict) -> Workbook
     header = unique_labels({i: c.name for i, c in enumerate(columns)})
     columns = [Column(header[i], c.kind, c.decimals) for i, c in enumerate(columns)]
     rows = []
-    for name, summary in zip(names, summaries):
-        for strategy, e in summary["strategies"].items():
-            ref = base["strategies"].get(strategy)
-            rows.append((name, e["label"], *(e["cost_by_category"].get(c) for c in categories), e["cost_total"],
-                         *(e["outcomes"].get(o) for o in outcomes),
-                         *(e.get("indicators", {}).get(i, {}).get(f"{t:g}") for i in indicators for t in times),
-                         None if ref is None else e["cost_total"] - ref["cost_total"],
-                         None if ref is None or effect not in e["outcomes"] else e["outcomes"][effect] - ref["outcomes"][effect]))
+    for name, run in zip(names, runs):
+        for strategy, e in run.items():
+            ref = base.get(strategy)
+            rows.append((name, e.label, *(e.cost_by_category.get(c) for c in categories), e.cost_total,
+                         *(e.outcomes.get(o) for o in outcomes),
+                         *(e.indicators.get(i, {}).get(t) for i in indicators for t in times),
+                         None if ref is None else e.cost_total - ref.cost_total,
+                         None if ref is None or effect not in e.outcomes else e.outcomes[effect] - ref.outcomes[effect]))
     horizon = describe_horizon(first.scenario.settings)
     headline = Table("headline", tuple(columns), rows, title=f"Expected results per patient by scenario and strategy ({horizon})")
 
-    sheets = [_comparison_costs_sheet(names, summaries, categories, currency),
-              _comparison_cea_sheet(names, results, summaries),
+    sheets = [_comparison_costs_sheet(names, runs, categories, currency),
+              _comparison_cea_sheet(names, results, runs),
               _comparison_trajectory_sheet(names, results)]
     description = "\n".join(f"{k}. {name}: {one_line(r.scenario.title or r.scenario.name)}"
                             for k, (name, r) in enumerate(zip(names, results), start=1))
@@ -112,7 +123,7 @@ def build_comparison_workbook(results, summaries, *, manifest: dict) -> Workbook
         title=f"Scenario comparison: {', '.join(names)}"[:200],
         description=description,
         currency=currency,
-        reading=describe_scenarios(names, results, summaries),
+        reading=describe_scenarios(names, results),
         headline=headline,
         inputs=inputs,
         unit_prices=prices,
@@ -121,38 +132,40 @@ def build_comparison_workbook(results, summaries, *, manifest: dict) -> Workbook
     )
 
 
-def describe_scenarios(names, results, summaries) -> list[str]:
+def describe_scenarios(names, results) -> list[str]:
     """Reading of a comparison: what each scenario changes against the first, and each one's verdict."""
-    base = summaries[0]
-    currency = base["currency"]
-    effect = base["effect"]
+    runs = [_by_strategy(r) for r in results]
+    base = runs[0]
+    currency = results[0].scenario.settings.currency
+    effect = results[0].scenario.analysis.effect
     effect_label = effect_label_of(results[0].scenario, effect)
     sentences = [f"{len(names)} scenarios per patient over {describe_horizon(results[0].scenario.settings)}; "
                  f"differences are against {names[0]}. " + describe_money(results[0].scenario.settings, effect_label)]
-    money = {(s["currency"], s["price_year"]) for s in summaries}
+    money = {(r.scenario.settings.currency, r.scenario.settings.price_year) for r in results}
     if len(money) > 1:
         sentences.append("Caution: the scenarios count money differently (" + ", ".join(f"{c} {y}" for c, y in sorted(money))
                          + "); each amount is in its own scenario's currency and price year, and differences mix them.")
-    for name, summary in zip(names[1:], summaries[1:]):
+    for name, run in zip(names[1:], runs[1:]):
         parts = []
-        for strategy, e in summary["strategies"].items():
-            ref = base["strategies"].get(strategy)
+        for strategy, e in run.items():
+            ref = base.get(strategy)
             if ref is None:
                 continue
-            dc = e["cost_total"] - ref["cost_total"]
+            dc = e.cost_total - ref.cost_total
             cost = "the same cost" if abs(dc) < 0.005 else f"{format_money(dc, currency)} {'more' if dc > 0 else 'less'}"
-            de = e["outcomes"].get(effect, math.nan) - ref["outcomes"][effect]
+            de = e.outcomes.get(effect, math.nan) - ref.outcomes[effect]
             gain = "" if not math.isfinite(de) else (f", {format_amount(de)} {'more' if de > 0 else 'fewer'} "
                                                      f"{in_sentence(effect_label)}" if de != 0 else
                                                      f", the same {in_sentence(effect_label)}")
-            parts.append(f"{in_sentence(e['label'])} {cost}{gain}")
+            parts.append(f"{in_sentence(e.label)} {cost}{gain}")
         if parts:
             sentences.append(f"{name} against {names[0]}: " + "; ".join(parts) + ".")
-    for name, result, summary in zip(names, results, summaries):
-        label = effect_label_of(result.scenario, summary["effect"])
-        comparator = summary["strategies"][summary["comparator"]]
-        verdicts = [describe_verdict(e, comparator, currency=summary["currency"], effect_label=label)
-                    for s, e in summary["strategies"].items() if s != summary["comparator"]]
+    for name, result, run in zip(names, results, runs):
+        analysis = result.scenario.analysis
+        label = effect_label_of(result.scenario, analysis.effect)
+        comparator = run[analysis.comparator]
+        verdicts = [describe_verdict(e, comparator, currency=result.scenario.settings.currency, effect_label=label)
+                    for s, e in run.items() if s != analysis.comparator]
         if verdicts:
             sentences.append(f"In {name}: " + "; ".join(verdicts) + ".")
     return sentences
@@ -162,18 +175,18 @@ def _bar_label(name: str, strategy_label: str) -> str:
     return f"{name} / {strategy_label}"
 
 
-def _comparison_costs_sheet(names, summaries, categories: dict, currency: str) -> Sheet:
+def _comparison_costs_sheet(names, runs, categories: dict, currency: str) -> Sheet:
     label = "Scenario / strategy"
     cat_labels = unique_labels(categories, taken=(label, "Total"))
     columns = (Column(label), *(Column(text, "currency") for text in cat_labels.values()), Column("Total", "currency"))
-    rows = [(_bar_label(name, e["label"]), *(e["cost_by_category"].get(c) for c in cat_labels), e["cost_total"])
-            for name, summary in zip(names, summaries) for e in summary["strategies"].values()]
+    rows = [(_bar_label(name, e.label), *(e.cost_by_category.get(c) for c in cat_labels), e.cost_total)
+            for name, run in zip(names, runs) for e in run.values()]
     by_category = Table("costs_by_scenario", columns, rows, title="Cost per patient by category")
-    strategies = {s: e["label"] for summary in summaries for s, e in summary["strategies"].items()}
+    strategies = {s: e.label for run in runs for s, e in run.items()}
     strategy_labels = unique_labels(strategies, taken=("Scenario",))
     totals = Table("total_cost_by_scenario", (Column("Scenario"), *(Column(text, "currency") for text in strategy_labels.values())),
-                   [(name, *(summary["strategies"].get(s, {}).get("cost_total") for s in strategy_labels))
-                    for name, summary in zip(names, summaries)], title="Total cost per patient")
+                   [(name, *(run[s].cost_total if s in run else None for s in strategy_labels))
+                    for name, run in zip(names, runs)], title="Total cost per patient")
     charts = (Chart("stacked_bar", "Cost per patient by category", "costs_by_scenario", label, tuple(cat_labels.values()),
                     x_title="Scenario / strategy", y_title=f"Cost per patient ({currency})"),
               Chart("bar", "Total cost per patient by scenario", "total_cost_by_scenario", "Scenario",
@@ -181,24 +194,25 @@ def _comparison_costs_sheet(names, summaries, categories: dict, currency: str) -
     return Sheet("Costs", (by_category, totals), charts, notes=("Expected cost per patient, as on the Summary sheet.",))
 
 
-def _comparison_cea_sheet(names, results, summaries) -> Sheet:
-    currency = summaries[0]["currency"]
-    effect_label = effect_label_of(results[0].scenario, summaries[0]["effect"])
+def _comparison_cea_sheet(names, results, runs) -> Sheet:
+    currency = results[0].scenario.settings.currency
+    effect_label = effect_label_of(results[0].scenario, results[0].scenario.analysis.effect)
     unit = singular(effect_label)
     columns = (Column("Scenario"), Column("Strategy"), Column("Total cost", "currency"),
                Column(effect_label, "number", decimals=EFFECT_DECIMALS), Column("Incremental cost", "currency"),
                Column(f"Incremental {in_sentence(effect_label)}", "number", decimals=EFFECT_DECIMALS),
                Column(f"ICER ({currency} per {in_sentence(unit)})", "currency"), Column("Efficiency frontier"))
-    rows = [(name, e["label"], e["cost_total"], e["outcomes"].get(summary["effect"]), e["incremental_cost"],
-             e["incremental_effect"], icer_cell(e, strategy, summary["comparator"]), e["frontier_status"])
-            for name, summary in zip(names, summaries) for strategy, e in summary["strategies"].items()]
+    rows = [(name, e.label, e.cost_total, e.outcomes.get(result.scenario.analysis.effect), e.incremental_cost,
+             e.incremental_effect, icer_cell(e, strategy, result.scenario.analysis.comparator), e.frontier_status)
+            for name, result, run in zip(names, results, runs) for strategy, e in run.items()]
     table = Table("cea_by_scenario", columns, rows, title="Incremental results within each scenario")
     sequential = Table(
         "incremental_by_scenario",
         (Column("Scenario"), Column("Strategy"), Column("Cost", "currency"), Column(effect_label, "number", decimals=EFFECT_DECIMALS),
          Column("Status"), Column(f"ICER ({currency} per {in_sentence(unit)})", "currency"), Column("Compared with")),
-        [(name, r["label"], r["cost"], r["effect"], r["status"], r["icer"], r["note"])
-         for name, summary in zip(names, summaries) for r in summary["incremental_table"]["rows"]],
+        [(name, t.labels[k], float(t.cost[k]), float(t.effect[k]), t.status[k],
+          float(t.icer[k]) if math.isfinite(t.icer[k]) else None, t.describe(k))
+         for name, t in zip(names, map(compute_result_incremental, results)) for k in range(len(t.strategies))],
         title="Sequential incremental analysis within each scenario")
     notes = ("Each scenario against its own comparator.",
              "Sequential table: strategies by cost; ND non-dominated (on the frontier), D dominated, ED extendedly "
@@ -284,7 +298,7 @@ def build_scenario_inputs(names, scenarios) -> tuple[Table, Table | None]:
     return inputs, prices
 
 
-def plan_comparison_figures(results, summaries, *, folder) -> list[partial]:
+def plan_comparison_figures(results, *, folder) -> list[partial]:
     """The comparison's PNG figures: cost by category per scenario and strategy, indicators over time.
 
     Returns ``functools.partial`` calls as :func:`plan_run_figures` does.
@@ -293,11 +307,11 @@ def plan_comparison_figures(results, summaries, *, folder) -> list[partial]:
 
     folder = Path(folder)
     names = _scenario_names(results)
-    currency = summaries[0]["currency"]
+    currency = results[0].scenario.settings.currency
     categories = unique_labels({c: text for r in results for c, text in category_labels(r.scenario).items()})
-    bars = [(name, e) for name, summary in zip(names, summaries) for e in summary["strategies"].values()]
-    series = {label: [e["cost_by_category"].get(c, 0.0) for _, e in bars] for c, label in categories.items()}
-    plans = [partial(figures.to_png(figures.plot_cost_by_category), [f"{name}\n{e['label']}" for name, e in bars], series,
+    bars = [(name, e) for name, r in zip(names, results) for e in strategy_results(r)]
+    series = {label: [e.cost_by_category.get(c, 0.0) for _, e in bars] for c, label in categories.items()}
+    plans = [partial(figures.to_png(figures.plot_cost_by_category), [f"{name}\n{e.label}" for name, e in bars], series,
                      currency=currency, path=folder / "cost_by_category.png",
                      title="Cost per patient by category, by scenario and strategy")]
     time, by_indicator = _comparison_trajectory(names, results)

@@ -67,7 +67,7 @@ def write_run_report(results, *, out_dir: Path, xlsx_path: Path | None, argv: li
         if method == "microsim":
             files.append(partial(write_csv, out_dir / "mcse.csv", ["strategy", "quantity", "mean", "mcse"], mcse_rows(r)))
         files.append(partial(write_json, out_dir / "summary.json", summaries[0]))
-        plots = plan_run_figures(r, summaries[0], folder=out_dir) if figures else []
+        plots = plan_run_figures(r, folder=out_dir) if figures else []
     else:
         for r, summary in zip(results, summaries):
             sub = out_dir / r.scenario.name
@@ -75,16 +75,16 @@ def write_run_report(results, *, out_dir: Path, xlsx_path: Path | None, argv: li
             files.append(partial(write_csv, sub / "parameters.csv", param_headers, parameter_rows(r)))
             files.append(partial(write_csv, sub / "trace.csv", TRACE_HEADERS, trace_rows(r)))
         files.append(partial(write_json, out_dir / "summary.json", {"scenarios": summaries}))
-        plots = plan_comparison_figures(results, summaries, folder=out_dir) if figures else []
+        plots = plan_comparison_figures(results, folder=out_dir) if figures else []
     paths = [f.args[0] for f in files] + [f.keywords["path"] for f in plots] + [xlsx]
     inputs = list(dict.fromkeys(f for s in scenarios for f in s.files))
     manifest = build_manifest(command="run", argv=list(argv), inputs=inputs, seed=seed if method == "microsim" else None, started=started,
                               scenarios=scenarios,
                               outputs=[output_name(p, out_dir) for p in paths])
     if len(results) == 1:
-        book = build_run_workbook(results[0], summary=summaries[0], manifest=manifest)
+        book = build_run_workbook(results[0], manifest=manifest)
     else:
-        book = build_comparison_workbook(results, summaries, manifest=manifest)
+        book = build_comparison_workbook(results, manifest=manifest)
 
     from costspine.reports.excel import write_workbook
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from costspine.model.inputs import evaluate_parameters
-from costspine.reports import build, build_compare
+from costspine.reports import build, build_compare, inputs, wording
 from costspine.reports.manifest import build_manifest
 from costspine.reports.run_summary import parameter_rows, summarize_result
 from costspine.scenario.load import load_scenario
@@ -182,11 +182,11 @@ def column(table, name) -> list:
 
 def test_run_workbook_sheets_without_and_with_indicators(hiv, mini):
     result, summary = hiv
-    book = build.build_run_workbook(result, summary=summary, manifest=manifest_for([result.scenario]))
+    book = build.build_run_workbook(result, manifest=manifest_for([result.scenario]))
     assert book.sheet_names == ("Summary", "Inputs", "Costs", "Incremental", "Net benefit", "Trace", "About")
     assert book.unit_prices is None  # no [unit_costs] section
     result, summary = mini
-    book = build.build_run_workbook(result, summary=summary, manifest=manifest_for([result.scenario]))
+    book = build.build_run_workbook(result, manifest=manifest_for([result.scenario]))
     assert book.sheet_names == ("Summary", "Inputs", "Costs", "Incremental", "Net benefit", "Trace", "Trajectory", "About")
     assert book.title == "Mini spine model" and book.currency == "USD"
     assert book.description.startswith("=HYPERLINK")  # kept as written; the writer stores it as text
@@ -194,7 +194,7 @@ def test_run_workbook_sheets_without_and_with_indicators(hiv, mini):
 
 def test_headline_numbers_are_the_summary_numbers(mini):
     result, summary = mini
-    table = build.build_headline_table(result, summary)
+    table = build.build_headline_table(result)
     entries = list(summary["strategies"].values())
     assert column(table, "Strategy") == [e["label"] for e in entries]
     assert column(table, "Total cost") == [e["cost_total"] for e in entries]
@@ -210,14 +210,14 @@ def test_headline_numbers_are_the_summary_numbers(mini):
 
 def test_headline_icer_is_a_number_where_it_is_a_cost_per_gain(hiv):
     result, summary = hiv
-    table = build.build_headline_table(result, summary)
+    table = build.build_headline_table(result)
     assert column(table, "ICER (GBP per life-year)") == ["reference", summary["strategies"]["comb"]["icer"]]
     assert math.isclose(table.rows[1][table.column_index("ICER (GBP per life-year)")], 6275.956, abs_tol=5e-4)
 
 
 def test_costs_sheet_has_every_category_and_a_stacked_bar_chart(hiv):
     result, summary = hiv
-    sheet = build.build_costs_sheet(result, summary)
+    sheet = build.build_costs_sheet(result)
     table, undiscounted = sheet.tables  # HIV discounts costs at 6%: both shown
     assert table.column_names == ("Strategy", "Direct medical", "Community care", "Drugs", "Total")
     for row, entry in zip(table.rows, summary["strategies"].values()):
@@ -232,13 +232,13 @@ def test_undiscounted_costs_are_not_repeated_when_there_is_no_discounting(tmp_pa
     path.write_text(CHANCELLOR.read_text(encoding="utf-8").replace("discount_costs = 0.06", "discount_costs = 0.0"),
                     encoding="utf-8")
     result = run_cohort(load_scenario(path))
-    sheet = build.build_costs_sheet(result, summarize_result(result))
+    sheet = build.build_costs_sheet(result)
     assert [t.name for t in sheet.tables] == ["costs_by_category"]
 
 
 def test_net_benefit_sheet_has_one_row_per_wtp_and_one_line_per_strategy(hiv):
     result, summary = hiv
-    sheet = build.build_net_benefit_sheet(result, summary)
+    sheet = build.build_net_benefit_sheet(result)
     (table,), (chart,) = sheet.tables, sheet.charts
     assert column(table, "WTP (GBP per life-year)") == summary["wtp"]
     assert column(table, "Zidovudine + lamivudine") == list(summary["strategies"]["comb"]["nmb"].values())
@@ -258,7 +258,7 @@ def test_trajectory_sheet_follows_the_indicator_at_every_cycle(mini):
 
 def test_inputs_list_every_parameter_with_derived_values(mini):
     result, _ = mini
-    table = build.build_parameter_table(result.scenario)
+    table = inputs.build_parameter_table(result.scenario)
     names = column(table, "Parameter")
     assert names == [row[0] for row in parameter_rows(result)]
     values = dict(zip(names, column(table, "Value")))
@@ -271,7 +271,7 @@ def test_inputs_list_every_parameter_with_derived_values(mini):
 
 def test_unit_prices_show_year_and_payer_multiplier_and_equal_the_price_parameters(mini):
     result, _ = mini
-    table = build.build_unit_price_table(result.scenario)
+    table = inputs.build_unit_price_table(result.scenario)
     assert column(table, "Item") == ["mri_lumbar", "pt_evaluation"]
     assert column(table, "Price year") == [2025, 2025]
     assert column(table, "Payer") == ["commercial", "commercial"]
@@ -287,7 +287,7 @@ def test_unit_prices_show_year_and_payer_multiplier_and_equal_the_price_paramete
 def test_about_sheet_is_the_manifest(hiv):
     result, summary = hiv
     manifest = manifest_for([result.scenario])
-    about = build.build_about(manifest)
+    about = inputs.build_about(manifest)
     assert about["costspine version"] == manifest["costspine_version"]
     assert about["Command line"] == f"costspine run {result.scenario.path}"
     assert about["Seed"] == "none (deterministic)"
@@ -296,8 +296,8 @@ def test_about_sheet_is_the_manifest(hiv):
     assert about["Input 1"] == f"{path}\nSHA-256 {sha}"
     assert about["Outputs"] == "summary.json, run.xlsx"
     assert about["Dependencies"].startswith("numpy ")
-    assert build.build_about({**manifest, "seed": 7, "draws": 1000})["Seed"] == "7"
-    assert build.build_about({**manifest, "draws": 1000})["draws"] == "1000"
+    assert inputs.build_about({**manifest, "seed": 7, "draws": 1000})["Seed"] == "7"
+    assert inputs.build_about({**manifest, "draws": 1000})["draws"] == "1000"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -305,7 +305,7 @@ def test_about_sheet_is_the_manifest(hiv):
 
 
 def entry(label, dc, de, icer=math.nan):
-    return {"label": label, "incremental_cost": dc, "incremental_effect": de, "icer": icer}
+    return wording.Increment(label, dc, de, icer)
 
 
 USUAL = entry("Usual care", 0.0, 0.0)
@@ -325,20 +325,20 @@ USUAL = entry("Usual care", 0.0, 0.0)
                         "it dominates usual care."),
 ])
 def test_describe_comparison_covers_every_quadrant(dc, de, icer, expected):
-    text = build.describe_comparison(entry("ICE", dc, de, icer), USUAL, currency="USD", effect_label="QALYs", horizon="1 year")
+    text = wording.describe_comparison(entry("ICE", dc, de, icer), USUAL, currency="USD", effect_label="QALYs", horizon="1 year")
     assert text == expected
 
 
 def test_run_reading_names_the_icer_the_best_strategy_and_the_money_basis(hiv, mini):
     result, summary = hiv
-    reading = build.describe_run(result, summary)
+    reading = build.describe_run(result)
     assert reading[0] == ("Zidovudine + lamivudine costs £5,938 more and yields 0.946 more life-years than zidovudine "
                           "monotherapy per patient over 20 years: £6,276 per life-year gained.")
     assert "Highest net monetary benefit: Zidovudine monotherapy at £5,000 per life-year; Zidovudine + lamivudine at " \
            "£10,000, £20,000 and £30,000 per life-year." in reading
     assert "Money in GBP at 1995 prices, per patient; costs discounted at 6.0% a year, life-years undiscounted." in reading
     result, summary = mini
-    reading = build.describe_run(result, summary)
+    reading = build.describe_run(result)
     assert reading[0].endswith("it dominates usual care.") and reading[1].endswith("it is dominated by usual care.")
     assert any(s.startswith("Off the efficiency frontier: Usual care (dominated); IPT (dominated)") for s in reading)
     odi = summary["strategies"]["ice"]["indicators"]["odi"]["1"]
@@ -351,13 +351,13 @@ def test_run_reading_names_the_icer_the_best_strategy_and_the_money_basis(hiv, m
 ])
 def test_describe_horizon(n_cycles, length, unit, expected):
     settings = Settings(length, unit, n_cycles, 0.0, 0.0, "none", "USD", 2025)
-    assert build.describe_horizon(settings) == expected
+    assert wording.describe_horizon(settings) == expected
 
 
 def test_money_is_written_with_the_currency_symbol_or_code():
-    assert build.format_money(-1234.4, "USD") == "$1,234"
-    assert build.format_money(12.345, "GBP") == "£12.35"
-    assert build.format_money(1500, "CHF") == "CHF 1,500"
+    assert wording.format_money(-1234.4, "USD") == "$1,234"
+    assert wording.format_money(12.345, "GBP") == "£12.35"
+    assert wording.format_money(1500, "CHF") == "CHF 1,500"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -366,7 +366,7 @@ def test_money_is_written_with_the_currency_symbol_or_code():
 
 def test_comparison_headline_is_scenario_by_strategy_with_differences_from_the_first(pair):
     results, summaries = pair
-    book = build_compare.build_comparison_workbook(results, summaries, manifest=manifest_for([r.scenario for r in results]))
+    book = build_compare.build_comparison_workbook(results, manifest=manifest_for([r.scenario for r in results]))
     assert book.sheet_names == ("Summary", "Inputs", "Costs", "Cost-effectiveness", "Trajectory", "About")
     table = book.headline
     assert column(table, "Scenario") == ["mini_spine"] * 3 + ["mini_cut"] * 3
@@ -382,7 +382,7 @@ def test_comparison_headline_is_scenario_by_strategy_with_differences_from_the_f
 
 def test_comparison_inputs_show_each_scenarios_value_and_flag_differences(pair):
     results, summaries = pair
-    book = build_compare.build_comparison_workbook(results, summaries, manifest=manifest_for([r.scenario for r in results]))
+    book = build_compare.build_comparison_workbook(results, manifest=manifest_for([r.scenario for r in results]))
     table = book.inputs
     rows = {row[0]: row for row in table.rows}
     j_a, j_b, j_diff, j_source = (table.column_index(n) for n in ("mini_spine", "mini_cut", "Differs", "Source"))
@@ -394,7 +394,7 @@ def test_comparison_inputs_show_each_scenarios_value_and_flag_differences(pair):
 
 def test_comparison_charts_and_reading(pair):
     results, summaries = pair
-    book = build_compare.build_comparison_workbook(results, summaries, manifest=manifest_for([r.scenario for r in results]))
+    book = build_compare.build_comparison_workbook(results, manifest=manifest_for([r.scenario for r in results]))
     costs = next(s for s in book.sheets if s.name == "Costs")
     stacked, totals = costs.charts
     assert stacked.kind == "stacked_bar" and stacked.y_columns == ("Imaging (MRI)", "Physical therapy")
@@ -411,13 +411,13 @@ def test_comparison_charts_and_reading(pair):
 
 def test_planned_figures_name_their_files(mini, pair, tmp_path):
     result, summary = mini
-    plans = build.plan_run_figures(result, summary, folder=tmp_path)
+    plans = build.plan_run_figures(result, folder=tmp_path)
     assert [p.keywords["path"].name for p in plans] == ["cost_by_category.png", "trace.png", "odi_trajectory.png"]
     assert plans[0].args[0] == ["Usual care", "ICE", "IPT"]
     assert list(plans[0].args[1]) == ["Imaging (MRI)", "Physical therapy"]
     assert not list(tmp_path.iterdir())  # nothing drawn yet
     results, summaries = pair
-    plans = build_compare.plan_comparison_figures(results, summaries, folder=tmp_path)
+    plans = build_compare.plan_comparison_figures(results, folder=tmp_path)
     assert len(plans[0].args[0]) == 6 and plans[0].args[0][3] == "mini_cut\nUsual care"
 
 
@@ -433,8 +433,8 @@ def test_building_a_workbook_imports_neither_openpyxl_nor_matplotlib():
         result = run_cohort(load_scenario({str(CHANCELLOR)!r}))
         summary = summarize_result(result)
         manifest = build_manifest(command="run", argv=[], inputs=[], started=datetime.now(timezone.utc), outputs=[])
-        build_run_workbook(result, summary=summary, manifest=manifest)
-        plan_run_figures(result, summary, folder="unused")
+        build_run_workbook(result, manifest=manifest)
+        plan_run_figures(result, folder="unused")
         print(sorted(m for m in ("openpyxl", "matplotlib") if m in sys.modules))
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
@@ -443,13 +443,13 @@ def test_building_a_workbook_imports_neither_openpyxl_nor_matplotlib():
 
 
 def test_money_basis_and_report_times_in_words(mini, hiv):
-    assert build.describe_money(mini[0].scenario.settings, "QALYs") == \
+    assert wording.describe_money(mini[0].scenario.settings, "QALYs") == \
         "Money in USD at 2025 prices, per patient; costs and QALYs discounted at 3.0% a year."
-    assert build.describe_money(hiv[0].scenario.settings, "Life-years") == \
+    assert wording.describe_money(hiv[0].scenario.settings, "Life-years") == \
         "Money in GBP at 1995 prices, per patient; costs discounted at 6.0% a year, life-years undiscounted."
-    assert [build.describe_time(t) for t in (0, 0.25, 0.5, 1, 2.5)] == \
+    assert [wording.describe_time(t) for t in (0, 0.25, 0.5, 1, 2.5)] == \
         ["baseline", "3 months", "6 months", "1 year", "2.5 years"]
-    assert [build.format_amount(x) for x in (0.946, -0.0040, 4.8e-5)] == ["0.946", "0.0040", "0.000048"]
+    assert [wording.format_amount(x) for x in (0.946, -0.0040, 4.8e-5)] == ["0.946", "0.0040", "0.000048"]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -479,8 +479,8 @@ def test_psa_workbook_caps_the_plane_and_reads_the_summary(chancellor):
 
 
 def test_comparison_of_unlike_scenarios_warns_and_leaves_missing_differences_empty(hiv, mini):
-    results, summaries = [hiv[0], mini[0]], [hiv[1], mini[1]]
-    book = build_compare.build_comparison_workbook(results, summaries, manifest={})
+    results = [hiv[0], mini[0]]
+    book = build_compare.build_comparison_workbook(results, manifest={})
     assert any(s.startswith("Caution: the scenarios count money differently (GBP 1995, USD 2025)") for s in book.reading)
     delta = column(book.headline, "Cost vs hiv_chancellor")
     assert delta[:2] == [0.0, 0.0] and delta[2:] == [None, None, None]  # no such strategy in the first scenario

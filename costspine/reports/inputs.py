@@ -1,0 +1,120 @@
+"""The inputs a workbook shows: the parameter table, the resolved unit prices and the About sheet.
+
+Example
+-------
+>>> build_about({"command": "run", "argv": ["/usr/bin/costspine", "run", "a b.toml"]})["Command line"]
+"costspine run 'a b.toml'"
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from costspine.reports.wording import one_line
+from costspine.reports.workbook import Column, Table
+
+VALUE_DECIMALS = 4  # parameter values on the Inputs sheet (the cell keeps every digit)
+
+
+# ---------------------------------------------------------------------------------------- inputs
+
+def resolve_scenario_prices(scenario) -> list:
+    """Resolved unit prices of a scenario's ``[unit_costs]`` section (empty list without one).
+
+    Uses the same catalogue, CPI table and payer multipliers as the scenario loader, so each
+    price equals the base case of its ``price_<item>`` parameter.
+    """
+    section = scenario.sections.get("unit_costs")
+    if not section:
+        return []
+    from costspine.catalogue.prices import resolve_unit_prices
+    from costspine.catalogue.tables import (
+        load_catalogue,
+        load_cpi,
+        load_payer_multipliers,
+    )
+
+    cpi = load_cpi()
+    path = section.get("catalogue")
+    if path is not None:
+        path = Path(path)
+        if not path.is_absolute():
+            path = Path(scenario.path).parent / path  # as the loader resolves it
+    catalogue = load_catalogue(path, cpi=cpi)
+    items = list(dict.fromkeys(section["items"]))
+    return resolve_unit_prices(catalogue, items, price_year=section["price_year"], payer=section["payer"],
+                               multipliers=load_payer_multipliers(), cpi=cpi)
+
+
+UNIT_PRICE_COLUMNS = (
+    Column("Item"), Column("Parameter"), Column("Code"), Column("Category"), Column("Setting"), Column("Payer basis"),
+    Column("Catalogue price", "currency", decimals=2), Column("Catalogue year", "year"),
+    Column("CPI factor", "number", decimals=4), Column("Price year", "year"), Column("Payer"),
+    Column("Payer multiplier", "number", decimals=3), Column("Unit price", "currency", decimals=2),
+    Column("Status"), Column("Source"),
+)
+
+
+def unit_price_row(price) -> tuple:
+    return (price.item, f"price_{price.item}", price.code, price.category, price.setting, price.payer_basis,
+            price.base_price, price.base_year, price.inflation_factor, price.price_year, price.payer,
+            price.payer_multiplier, price.price, price.status, price.source)
+
+
+def build_unit_price_table(scenario) -> Table | None:
+    """Unit prices by item with catalogue price and year, CPI factor, payer multiplier and the result."""
+    prices = resolve_scenario_prices(scenario)
+    if not prices:
+        return None
+    return Table("unit_prices", UNIT_PRICE_COLUMNS, [unit_price_row(p) for p in prices],
+                 title="Unit prices: catalogue price × CPI factor × payer multiplier")
+
+
+PARAMETER_COLUMNS = (Column("Parameter"), Column("Value", "number", decimals=VALUE_DECIMALS), Column("Distribution"),
+                     Column("Arguments"), Column("Source"))
+
+
+def cell_value(value):
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else float(value)
+
+
+def build_parameter_table(scenario) -> Table:
+    """Every parameter of ``scenario`` with its base-case value, distribution, arguments and source."""
+    from costspine.reports.run_summary import scenario_parameter_rows
+
+    rows = [(name, cell_value(value), family, args, source)
+            for name, value, family, args, source in scenario_parameter_rows(scenario)]
+    return Table("parameters", PARAMETER_COLUMNS, rows, title="Parameters (base-case values)")
+
+
+# ---------------------------------------------------------------------------------------- about
+
+def build_about(manifest: dict) -> dict[str, str]:
+    """The About sheet's rows from a manifest (:func:`costspine.reports.manifest.build_manifest`)."""
+    argv = list(manifest.get("argv") or [])
+    if argv:
+        argv[0] = Path(argv[0]).name
+    seed = manifest.get("seed")
+    about = {
+        "costspine version": str(manifest.get("costspine_version", "")),
+        "Command": str(manifest.get("command", "")),
+        "Command line": shlex.join(str(a) for a in argv),
+        "Seed": "none (deterministic)" if seed is None else str(seed),
+        "Started (UTC)": str(manifest.get("started", "")),
+    }
+    for i, entry in enumerate(manifest.get("inputs", []), start=1):
+        about[f"Input {i}"] = f"{entry['path']}\nSHA-256 {entry['sha256']}"
+    about["Outputs"] = ", ".join(manifest.get("outputs", []))
+    about["Python"] = str(manifest.get("python", ""))
+    about["Platform"] = str(manifest.get("platform", ""))
+    deps = manifest.get("dependencies", {})
+    about["Dependencies"] = ", ".join(f"{name} {version}" for name, version in deps.items())
+    known = {"costspine_version", "command", "argv", "seed", "started", "finished", "inputs", "outputs", "python",
+             "platform", "dependencies"}
+    for key, value in manifest.items():
+        if key not in known:
+            about[one_line(key)] = value if isinstance(value, str) else repr(value)
+    return about
