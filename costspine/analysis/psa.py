@@ -1,7 +1,7 @@
 """Probabilistic sensitivity analysis (PSA) runs: chunked, resumable and reproducible.
 
-A PSA of ``n_draws`` draws is cut into chunks (:data:`CHUNK_SIZE` by default, independent of
-the number of workers). Every random number comes from the one seed layout of
+A PSA of ``n_draws`` draws is cut into chunks (:data:`~costspine.analysis.chunk_store.CHUNK_SIZE` by
+default, independent of the number of workers). Every random number comes from the one seed layout of
 :mod:`costspine._rng`: draw ``d`` of a parameter depends only on ``(seed, d, parameter name)``
 (:func:`costspine.analysis.parameter_draws.draw_run_parameters`, shared with ``bia``), and the
 microsimulation's individuals of draw ``d`` only on ``(seed, d)``. So any chunk can be recomputed
@@ -9,9 +9,9 @@ alone, chunks can run in any order, in this process or on a Dask cluster, and th
 result is bit-identical whatever the chunk size, ``--workers``, the scheduler or an interruption
 and ``--resume``. Every strategy of a draw uses the same parameter values.
 
-Chunks can be saved as they finish (:class:`ChunkStore`: ``chunk-000003.npz`` files plus a
-``run.json`` describing the run), so an interrupted run resumes where it stopped; a store
-refuses to mix chunks of a different scenario, seed, number of draws, chunk size or method.
+Chunks can be saved as they finish (:class:`~costspine.analysis.chunk_store.ChunkStore`, in
+:mod:`costspine.analysis.chunk_store`), so an interrupted run resumes where it stopped; chunks run
+in this process or on a Dask cluster (:mod:`costspine.analysis.psa_dask`).
 
 The draws are a :class:`~costspine.analysis.psa_result.PSAResult`; the statistics of a finished PSA
 (CEAC, CEAF, EVPI, convergence, EVPPI) are in :mod:`costspine.analysis.psa_summary` (and
@@ -20,45 +20,26 @@ The draws are a :class:`~costspine.analysis.psa_result.PSAResult`; the statistic
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import io
-import json
 import re
-from pathlib import Path
 
 import numpy as np
 
 from costspine._rng import PARAMETERS, POSTERIOR_ROWS, path_key, seed_sequence, stream
+from costspine.analysis.chunk_store import CHUNK_SIZE, STORE_FORMAT, ChunkStore, plan_chunks, run_fingerprint
 from costspine.analysis.parameter_draws import draw_run_parameters
+from costspine.analysis.psa_dask import run_on_dask
 from costspine.analysis.psa_result import PSAResult, result_columns  # noqa: F401 (re-exported)
 from costspine.errors import AnalysisError, UsageError
-
-CHUNK_SIZE = 1000
-"""Draws per chunk by default (the same whatever the number of workers; results never depend on it)."""
 
 CHUNK_STREAM_KEY = path_key(PARAMETERS)
 """First element of every parameter block's spawn key (kept for callers; see :mod:`costspine._rng`)."""
 
 POSTERIOR_STREAM = POSTERIOR_ROWS
-STORE_FORMAT = 1
 METHODS = ("cohort", "microsim")
-SCHEDULER_TIMEOUT = "10s"  # how long to try reaching a --scheduler before giving up
 
 
 # --------------------------------------------------------------------------------------------
 # Chunks and streams
-
-
-def plan_chunks(n_draws: int, chunk_size: int = CHUNK_SIZE) -> tuple[tuple[int, int], ...]:
-    """``(start, stop)`` of every chunk: ``[0, c), [c, 2c), ...``; the last one may be shorter.
-
-    >>> plan_chunks(2500, 1000)
-    ((0, 1000), (1000, 2000), (2000, 2500))
-    """
-    if n_draws < 1 or chunk_size < 1:
-        raise UsageError(f"need at least one draw and a chunk size >= 1; got draws={n_draws}, chunk size={chunk_size}")
-    return tuple((start, min(start + chunk_size, n_draws)) for start in range(0, n_draws, chunk_size))
 
 
 def chunk_seed_sequence(seed: int, chunk: int) -> np.random.SeedSequence:
@@ -170,137 +151,6 @@ def compute_chunk(scenario, *, seed: int, chunk: int, start: int, stop: int, pos
 # --------------------------------------------------------------------------------------------
 # Saved chunks (resume)
 
-
-def run_fingerprint(scenario, *, method: str, posterior_pools=()) -> str:
-    """SHA-256 of everything that determines a chunk besides ``(seed, chunk)``.
-
-    The resolved scenario (with inherited files and catalogue prices), its look-up tables, the
-    posterior draws, the simulation method and the costspine version.
-    """
-    from costspine._version import __version__
-
-    h = hashlib.sha256()
-    h.update(json.dumps(scenario.resolved, sort_keys=True, default=str).encode())
-    for name, table in sorted(scenario.tables.items()):
-        h.update(f"table {name} {table.method}".encode())
-        h.update(np.ascontiguousarray(table.x, dtype=float).tobytes())
-        h.update(np.ascontiguousarray(table.y, dtype=float).tobytes())
-    for pool in posterior_pools:
-        h.update(f"posterior {pool['evidence']}".encode())
-        for name, values in sorted(pool["parameters"].items()):
-            h.update(name.encode())
-            h.update(np.ascontiguousarray(values, dtype=float).tobytes())
-    h.update(f"method {method} costspine {__version__}".encode())
-    return h.hexdigest()
-
-
-class ChunkStore:
-    """Completed chunks of one PSA run, saved in ``folder`` as they finish.
-
-    ``folder/run.json`` describes the run (format, scenario, fingerprint, seed, draws, chunk size,
-    method); ``folder/chunk-000003.npz`` holds chunk 3's arrays (see :func:`compute_chunk`).
-    Every file is written atomically.
-    """
-
-    META = "run.json"
-    CHECKED = ("format", "fingerprint", "seed", "n_draws", "chunk_size", "method", "individuals")
-
-    def __init__(self, folder, meta: dict):
-        self.folder = Path(folder)
-        self.meta = meta
-
-    @property
-    def meta_path(self) -> Path:
-        return self.folder / self.META
-
-    def chunk_path(self, chunk: int) -> Path:
-        return self.folder / f"chunk-{chunk:06d}.npz"
-
-    def open(self, *, resume: bool) -> list[int]:
-        """Prepare the folder; return the chunks already completed (only when resuming).
-
-        Raises
-        ------
-        UsageError
-            Resuming over chunks of a different run.
-        """
-        saved = self._read_meta()
-        if resume and saved is not None:
-            different = [k for k in self.CHECKED if saved.get(k) != self.meta.get(k)]
-            if different:
-                raise UsageError(self._mismatch(saved, different))
-        if not resume or saved is None:
-            self.clear()
-        from costspine._files import write_json
-
-        write_json(self.meta_path, self.meta)
-        layout = plan_chunks(self.meta["n_draws"], self.meta["chunk_size"])
-        return [c for c in range(len(layout)) if self.chunk_path(c).exists()]
-
-    def clear(self) -> None:
-        """Remove saved chunks and the run description (nothing else in the folder)."""
-        if not self.folder.is_dir():
-            return
-        for path in self.folder.glob("chunk-*.npz"):
-            path.unlink()
-        if self.meta_path.exists():
-            self.meta_path.unlink()
-
-    def save(self, arrays: dict) -> Path:
-        from costspine._files import write_atomic
-
-        buffer = io.BytesIO()
-        np.savez(buffer, **{k: np.asarray(v) for k, v in arrays.items()})
-        return write_atomic(self.chunk_path(int(arrays["chunk"])), buffer.getvalue())
-
-    def load(self, chunk: int, *, start: int, stop: int, shapes: dict) -> dict:
-        import zipfile
-
-        from costspine._files import read_input_file
-        from costspine.errors import InputFileError
-
-        path = self.chunk_path(chunk)
-        retry = "; delete it and rerun with --resume (only that chunk is recomputed)"
-        try:
-            raw = read_input_file(path)  # a regular file within the size limit, or InputFileError
-            with np.load(io.BytesIO(raw), allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
-        except InputFileError as exc:
-            raise AnalysisError(f"{path}: {exc.reason}{retry}") from None
-        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
-            raise AnalysisError(f"{path}: cannot read this saved chunk (truncated or corrupt: {type(exc).__name__})"
-                                + retry) from None
-        n = stop - start
-        expected = {"parameters": (n, shapes["parameters"]), "costs": (n, *shapes["costs"]), "outcomes": (n, *shapes["outcomes"])}
-        ok = all(k in arrays for k in ("chunk", "start", "stop", *expected))
-        ok = ok and (int(arrays["chunk"]), int(arrays["start"]), int(arrays["stop"])) == (chunk, start, stop)
-        ok = ok and all(arrays[k].shape == shape for k, shape in expected.items())
-        if not ok:
-            raise AnalysisError(f"{path}: this saved chunk does not match the run described in {self.meta_path}; "
-                                "delete the chunks folder and rerun")
-        return {"chunk": chunk, "start": start, "stop": stop, **{k: arrays[k] for k in expected}}
-
-    def _read_meta(self) -> dict | None:
-        if not self.meta_path.exists():
-            return None
-        try:
-            return json.loads(self.meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"{self.meta_path}: cannot read the saved run description ({exc}); "
-                             "rerun without --resume to start over") from None
-
-    def _mismatch(self, saved: dict, different: list[str]) -> str:
-        parts = []
-        for key in different:
-            if key == "fingerprint":
-                parts.append(f"the scenario (or a file, table, posterior or costspine version it depends on) changed "
-                             f"since the chunks were saved (saved for {saved.get('scenario')!r})")
-            else:
-                parts.append(f"{key}: saved {saved.get(key)!r}, now {self.meta.get(key)!r}")
-        return (f"{self.folder}: cannot resume: the saved chunks belong to a different run — " + "; ".join(parts)
-                + ". Rerun with the same options, or without --resume to start over (or use another --out).")
-
-
 # --------------------------------------------------------------------------------------------
 # Running
 
@@ -317,7 +167,7 @@ def run_psa(scenario, n_draws: int, *, seed: int, chunk_size: int = CHUNK_SIZE, 
         Number of draws (≥ 1).
     seed : int
         The run's seed; draw ``d`` uses the streams of :mod:`costspine._rng` for ``(seed, d)``.
-    chunk_size : int, default :data:`CHUNK_SIZE`
+    chunk_size : int, default :data:`~costspine.analysis.chunk_store.CHUNK_SIZE`
         Draws per chunk (the unit of work, progress and saved files). Results do not depend on it.
     method : {"cohort", "microsim"}
         Engine for every draw (see :func:`simulate_draws`).
@@ -329,7 +179,7 @@ def run_psa(scenario, n_draws: int, *, seed: int, chunk_size: int = CHUNK_SIZE, 
         Address of an existing Dask scheduler (``tcp://host:8786``); costspine must be installed
         on its workers.
     store_dir : path, optional
-        Save each chunk here as it finishes (see :class:`ChunkStore`).
+        Save each chunk here as it finishes (see :class:`~costspine.analysis.chunk_store.ChunkStore`).
     resume : bool
         Reuse the chunks already in ``store_dir`` (refused if they belong to another run).
     on_chunk : callable, optional
@@ -422,7 +272,7 @@ def run_psa(scenario, n_draws: int, *, seed: int, chunk_size: int = CHUNK_SIZE, 
             finish(compute_chunk(scenario, seed=seed, chunk=c, start=start, stop=stop, posterior_pools=pools, method=method,
                                  individuals=individuals))
     elif pending:
-        _run_on_dask(scenario, seed=seed, layout=layout, pending=pending, posterior_pools=pools, method=method,
+        run_on_dask(scenario, compute=compute_chunk, seed=seed, layout=layout, pending=pending, posterior_pools=pools, method=method,
                      individuals=individuals, workers=workers, scheduler=scheduler, finish=finish)
 
     outcome_names = tuple(o.name for o in scenario.outcomes)
@@ -445,70 +295,3 @@ def run_psa(scenario, n_draws: int, *, seed: int, chunk_size: int = CHUNK_SIZE, 
         inputs=[tuple(f) for f in scenario.files] + [(p["cache_file"], p["cache_sha256"]) for p in provenance if "cache_file" in p],
         extra=extra, base_costs=base_costs, base_outcomes=base_outcomes,
     )
-
-
-@contextlib.contextmanager
-def _children_ignore_interrupts():
-    """Start worker processes with SIGINT ignored, so Ctrl-C reaches only this process.
-
-    A terminal sends Ctrl-C to every process of the foreground group; workers that inherit an
-    ignored SIGINT (kept across ``exec``, and Python leaves it ignored) do not die printing
-    tracebacks: this process gets ``KeyboardInterrupt`` and closes the cluster, which stops them.
-    """
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def _run_on_dask(scenario, *, seed, layout, pending, posterior_pools, method, individuals, workers, scheduler, finish) -> None:
-    """Submit pending chunks to a Dask cluster; hand each result to ``finish`` as it arrives."""
-    import logging
-
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError as exc:  # pragma: no cover - dask is a declared dependency
-        raise UsageError(f"--workers/--scheduler need dask[distributed]: {exc}") from None
-
-    cluster = None
-    try:
-        if scheduler is not None:
-            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
-        else:
-            # Everything on the loopback interface; no dashboard (its HTTP server on a free local port).
-            with _children_ignore_interrupts():
-                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
-                                       silence_logs=logging.ERROR)
-            client = Client(cluster)
-    except (OSError, TimeoutError, ValueError) as exc:
-        if cluster is not None:
-            cluster.close()
-        where = f"the Dask scheduler at {scheduler}" if scheduler else "a local Dask cluster"
-        raise UsageError(f"cannot connect to {where}: {exc}") from None
-    try:
-        # scatter([x]) sends x whole (a bare list would be scattered element by element)
-        scenario_f = client.scatter([scenario], broadcast=True, hash=False)[0]
-        pools_f = client.scatter([list(posterior_pools)], broadcast=True, hash=False)[0] if posterior_pools else ()
-        futures = []
-        for c in pending:
-            start, stop = layout[c]
-            futures.append(client.submit(compute_chunk, scenario_f, seed=seed, chunk=c, start=start, stop=stop,
-                                         posterior_pools=pools_f, method=method, individuals=individuals, pure=False))
-        try:
-            for future in as_completed(futures):
-                finish(future.result())
-        finally:
-            for future in futures:
-                future.cancel()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()

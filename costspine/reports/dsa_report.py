@@ -30,7 +30,7 @@ def write_dsa_report(result, *, by: str, out_dir: Path, xlsx: Path, argv: list[s
     """
     from costspine.analysis.dsa import summarize_dsa
     from costspine.reports.build import output_name, with_about
-    from costspine.reports.build_analyses import build_dsa_workbook, plan_dsa_figures
+    from costspine.reports.build_dsa import build_dsa_workbook, plan_dsa_figures
     from costspine.reports.excel import write_workbook
 
     out_dir = Path(out_dir)

@@ -44,7 +44,7 @@ def write_psa_report(analysis, scenario, *, out_dir: Path, xlsx: Path, argv: lis
         Also draw the PNG figures.
     """
     from costspine.reports.build import output_name, with_about
-    from costspine.reports.build_analyses import build_psa_workbook, plan_psa_figures
+    from costspine.reports.build_psa import build_psa_workbook, plan_psa_figures
     from costspine.reports.excel import write_workbook
 
     out_dir = Path(out_dir)
@@ -84,7 +84,7 @@ def write_voi_report(voi, *, out_dir: Path, xlsx: Path, argv: list[str], started
         As for :func:`write_psa_report`.
     """
     from costspine.reports.build import output_name, with_about
-    from costspine.reports.build_analyses import build_voi_workbook, plan_voi_figures
+    from costspine.reports.build_psa import build_voi_workbook, plan_voi_figures
     from costspine.reports.excel import write_workbook
 
     out_dir = Path(out_dir)

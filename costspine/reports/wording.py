@@ -2,7 +2,7 @@
 strategies, and the labels (categories, outcomes, indicators, report times) tables and charts use.
 
 Every workbook builder (:mod:`costspine.reports.build`, :mod:`costspine.reports.build_compare`,
-:mod:`costspine.reports.build_analyses`, :mod:`costspine.reports.build_bia`) writes its sentences
+:mod:`costspine.reports.build_psa`, :mod:`costspine.reports.build_dsa`, :mod:`costspine.reports.build_bia`) writes its sentences
 with these helpers, so the same number reads the same everywhere.
 
 Example

@@ -69,6 +69,6 @@ def test_errors_in_a_remote_chunk_arrive_as_analysis_errors(cluster, tmp_path):
 
 
 def test_unreachable_scheduler_is_a_usage_error(chancellor, monkeypatch):
-    monkeypatch.setattr("costspine.analysis.psa.SCHEDULER_TIMEOUT", "1s")
+    monkeypatch.setattr("costspine.analysis.psa_dask.SCHEDULER_TIMEOUT", "1s")
     with pytest.raises(UsageError, match="cannot connect to the Dask scheduler at tcp://127.0.0.1:1"):
         run_psa(chancellor, 100, seed=1, scheduler="tcp://127.0.0.1:1")

@@ -459,21 +459,21 @@ def test_money_basis_and_report_times_in_words(mini, hiv):
 def test_psa_workbook_caps_the_plane_and_reads_the_summary(chancellor):
     from costspine.analysis.psa import run_psa
     from costspine.analysis.psa_summary import draws_from_result, summarize_psa
-    from costspine.reports import build_analyses
+    from costspine.reports import build_psa
 
     scenario = chancellor
     draws = draws_from_result(run_psa(scenario, 1500, seed=3))
     psa = summarize_psa(draws, wtp=scenario.analysis.wtp)
     summary = psa.data  # summary.json's record: the workbook must show the same numbers
-    book = build_analyses.build_psa_workbook(scenario, psa, manifest={})
+    book = build_psa.build_psa_workbook(scenario, psa, manifest={})
     plane = next(s for s in book.sheets if s.name == "CE plane")
-    assert len(plane.tables[0].rows) == build_analyses.MAX_PLANE_ROWS < draws.n_draws
-    assert plane.charts[0].max_points == build_analyses.MAX_PLANE_ROWS
+    assert len(plane.tables[0].rows) == build_psa.MAX_PLANE_ROWS < draws.n_draws
+    assert plane.charts[0].max_points == build_psa.MAX_PLANE_ROWS
     assert column(book.headline, "Mean cost") == [e["cost_total"]["mean"] for e in summary["strategies"].values()]
     assert column(book.headline, "P(cost-effective) at £10,000") == list(summary["prob_cost_effective"]["10000"].values())
     assert book.reading[0].startswith("1,500 probabilistic draws")
     assert any(s.startswith("Expected value of perfect information per person: £") for s in book.reading)
-    plans = build_analyses.plan_psa_figures(scenario, psa, folder="out")
+    plans = build_psa.plan_psa_figures(scenario, psa, folder="out")
     assert [p.keywords["path"].name for p in plans] == ["ce_plane.png", "ceac.png", "evpi.png"]
     assert plans[0].args[0].shape == (1500, 1)  # the figure gets every draw and caps what it draws itself
 
