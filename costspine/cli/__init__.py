@@ -1,5 +1,6 @@
-"""The ``costspine`` command line: one click group (:mod:`costspine.cli.app`) and one module per
-command's work (parse options → one library call → write outputs).
+"""The ``costspine`` command line: one click group (:mod:`costspine.cli.app`), the shared options
+(:mod:`costspine.cli.options`) and one module per command's work, holding its click command
+(parse options → one library call → write outputs).
 
 Nothing in the library imports this package.
 """

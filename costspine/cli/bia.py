@@ -6,10 +6,17 @@ The analysis is :func:`costspine.analysis.bia_run.analyze_bia`; the folder is wr
 
 from __future__ import annotations
 
-from datetime import datetime
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from costspine.scenario.types import Scenario
+import click
+
+from costspine.cli.options import default_out_dir, friendly, load_all, out_option, quiet_option, seed_option, xlsx_option
+
+if TYPE_CHECKING:
+    from costspine.scenario.types import Scenario
 
 
 def run_bia_command(scenarios: list[Scenario], *, members=None, years=None, draws: int = 0, seed=None,
@@ -35,3 +42,31 @@ def run_bia_command(scenarios: list[Scenario], *, members=None, years=None, draw
     analysis = analyze_bia(scenarios, members=members, years=years, draws=draws, seed=seed, progress=progress)
     write_bia_report(analysis, out_dir=Path(out_dir), xlsx=xlsx, argv=argv, started=started)
     return analysis.summary()
+
+
+@click.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--members", type=click.FloatRange(min=0, min_open=True, max=10_000_000_000), default=None,
+              help="Average plan members in year 1 (replaces budget_impact.members; at most 10 billion).")
+@click.option("--years", type=click.IntRange(min=1), default=None,
+              help="Budget horizon in years, at most the file's budget_impact.years (default: the file's).")
+@click.option("--draws", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Parameter draws for 95% intervals; 0 = deterministic base case.")
+@seed_option
+@out_option
+@xlsx_option("bia")
+@quiet_option
+@friendly
+def bia(scenarios, members, years, draws, seed, out_dir, xlsx_path, quiet):
+    """Budget impact for a plan population over years, from SCENARIOS with a [budget_impact]
+    section (side by side when several). See docs/budget-impact.md."""
+
+    started = datetime.now(UTC)
+    loaded = load_all(scenarios)
+    out_dir = out_dir or default_out_dir([s.name for s in loaded], "bia")
+    text = run_bia_command(loaded, members=members, years=years, draws=draws, seed=seed, out_dir=out_dir,
+                           argv=sys.argv, started=started,
+                           progress=None if quiet else lambda line: click.echo(line, err=True), xlsx_path=xlsx_path)
+    if not quiet:
+        click.echo(text)
+        click.echo(f"\nWrote {out_dir}/")

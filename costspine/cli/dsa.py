@@ -6,8 +6,23 @@ writes its results (atomically, after everything is computed).
 
 from __future__ import annotations
 
-from datetime import datetime
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
+
+import click
+
+from costspine.cli.options import (
+    ScenarioPath,
+    default_out_dir,
+    friendly,
+    load_all,
+    out_option,
+    parse_wtp,
+    quiet_option,
+    wtp_option,
+    xlsx_option,
+)
 
 
 def run_dsa_command(scenario, *, range_kind: str, by: str = "nmb", wtp=None, out_dir: Path, progress=None,
@@ -22,3 +37,29 @@ def run_dsa_command(scenario, *, range_kind: str, by: str = "nmb", wtp=None, out
     result = analyze_dsa(scenario, range_kind=range_kind, wtp=wtp, progress=progress)
     write_dsa_report(result, by=by, out_dir=Path(out_dir), xlsx=xlsx, argv=argv, started=started)
     return result.summary(by=by)
+
+
+@click.command()
+@click.argument("scenario", type=ScenarioPath())
+@click.option("--range", "range_kind", type=click.Choice(["minmax", "95ci"]), default="minmax", show_default=True,
+              help="minmax: the low/high the scenario declares (else the 95% interval); 95ci: the distribution's "
+                   "2.5% and 97.5% points.")
+@click.option("--by", type=click.Choice(["nmb", "icer"]), default="nmb", show_default=True,
+              help="Rank the tornado by the swing in incremental NMB or in the ICER.")
+@wtp_option
+@out_option
+@xlsx_option("dsa")
+@quiet_option
+@friendly
+def dsa(scenario, range_kind, by, wtp, out_dir, xlsx_path, quiet):
+    """One-way sensitivity analysis of SCENARIO: tornado data and threshold values."""
+
+    started = datetime.now(UTC)
+    (loaded,) = load_all((scenario,))
+    out_dir = out_dir or default_out_dir([loaded.name], "dsa")
+    text = run_dsa_command(loaded, range_kind=range_kind, by=by, wtp=parse_wtp(wtp), out_dir=out_dir,
+                           progress=None if quiet else lambda line: click.echo(line, err=True), argv=sys.argv, started=started,
+                           xlsx_path=xlsx_path)
+    if not quiet:
+        click.echo(text)
+        click.echo(f"\nWrote {out_dir}/")

@@ -7,9 +7,13 @@ The calibration (NUTS fit, diagnostics, posterior predictive check) is
 
 from __future__ import annotations
 
-from datetime import datetime
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+import click
+
+from costspine.cli.options import friendly, out_option
 from costspine.errors import AnalysisError
 
 
@@ -35,3 +39,25 @@ def run_fit_command(evidence_path, *, draws, tune, chains, seed, out_dir: Path |
                                 + f"\nResults were written to {out_dir} for inspection.")
         text += "\n\nWARNING: " + calibration.failure_advice()
     return text, calibration.converged
+
+
+@click.command()
+@click.argument("evidence", required=False, type=click.Path(path_type=Path))
+@click.option("--draws", type=click.IntRange(min=10), default=None, help="Posterior draws per chain (default: the evidence file's).")
+@click.option("--tune", type=click.IntRange(min=0), default=None, help="Tuning steps per chain (default: the evidence file's).")
+@click.option("--chains", type=click.IntRange(min=1), default=None, help="Chains (default: the evidence file's).")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed (default: the evidence file's).")
+@out_option
+@click.option("--allow-unconverged", is_flag=True, help="Exit 0 even when R-hat, ESS or divergence checks fail.")
+@friendly
+def fit(evidence, draws, tune, chains, seed, out_dir, allow_unconverged):
+    """Bayesian calibration of a scenario to trial EVIDENCE (default: the bundled SPINE CARE data).
+
+    Writes posterior draws (CSV and ArviZ NetCDF), diagnostics and a posterior predictive check.
+    """
+
+    started = datetime.now(UTC)
+    text, _ = run_fit_command(evidence, draws=draws, tune=tune, chains=chains, seed=seed, out_dir=out_dir,
+                              allow_unconverged=allow_unconverged, argv=sys.argv, started=started,
+                              echo=lambda line: click.echo(line, err=True))
+    click.echo(text)

@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
+
+import click
+
+from costspine.cli.options import (
+    ScenarioPath,
+    default_out_dir,
+    echo_warning,
+    figures_option,
+    friendly,
+    load_all,
+    method_options,
+    microsim_progress,
+    out_option,
+    quiet_option,
+    seed_option,
+)
 
 
 def run_command(scenarios, *, out_dir: Path, xlsx_path: Path | None, argv: list[str], started: datetime,
@@ -29,3 +46,28 @@ def run_command(scenarios, *, out_dir: Path, xlsx_path: Path | None, argv: list[
     write_run_report(results, out_dir=out_dir, xlsx_path=xlsx_path, argv=argv, started=started,
                      seed=seed if method == "microsim" else None, figures=figures)
     return format_run_text(results)
+
+
+@click.command()
+@click.argument("scenarios", nargs=-1, required=True, type=ScenarioPath())
+@out_option
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the Excel workbook here instead of run.xlsx in the output folder "
+                   "(several scenarios: one comparison workbook).")
+@figures_option
+@method_options
+@seed_option
+@quiet_option
+@friendly
+def run(scenarios, out_dir, xlsx_path, figures, method, individuals, seed, quiet):
+    """Deterministic base case of one or more SCENARIOS (side by side when several)."""
+
+    started = datetime.now(UTC)
+    loaded = load_all(scenarios)
+    out_dir = out_dir or default_out_dir([s.name for s in loaded], "run")
+    text = run_command(loaded, out_dir=out_dir, xlsx_path=xlsx_path, argv=sys.argv, started=started,
+                       method=method, individuals=individuals, seed=seed, progress=microsim_progress(method, quiet),
+                       figures=figures, warn=echo_warning)
+    if not quiet:
+        click.echo(text)
+        click.echo(f"\nWrote {out_dir}/")
