@@ -12,10 +12,9 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from costspine.reports.build import (
-    build_about,
-    build_parameter_table,
-    build_unit_price_table,
+from costspine.reports.build_psa import _finite, _number
+from costspine.reports.inputs import build_about, build_parameter_table, build_unit_price_table
+from costspine.reports.wording import (
     effect_label_of,
     format_money,
     format_signed_money,
@@ -25,7 +24,6 @@ from costspine.reports.build import (
     singular,
     unique_labels,
 )
-from costspine.reports.build_psa import _finite, _number
 from costspine.reports.workbook import Chart, Column, Sheet, Table, Workbook
 
 TORNADO_BARS = 15  # parameters drawn in a tornado chart (the table lists them all)
