@@ -17,7 +17,8 @@ from costspine.analysis.bia import (
 )
 from costspine.errors import AnalysisError, Problem, ScenarioError, UsageError
 from costspine.model.inputs import evaluate_parameters
-from costspine.scenario.budget_impact import BiaSpec, build_mix
+from costspine.scenario.bia_spec import BiaSpec
+from costspine.scenario.budget_impact import build_mix
 from costspine.scenario.types import Scenario
 from costspine.simulate.cohort import run_cohort
 
@@ -312,7 +313,7 @@ def analyze_bia(scenarios: list[Scenario], *, members: float | None = None, year
     UsageError
         Two scenarios share a name, or a bad option (see :func:`compute_bia`).
     """
-    from costspine.scenario.budget_impact import read_bia_spec
+    from costspine.scenario.bia_spec import read_bia_spec
 
     specs, problems = [], []
     for scenario in scenarios:

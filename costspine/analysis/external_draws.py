@@ -12,8 +12,8 @@ import dataclasses
 import hashlib
 from pathlib import Path
 
+from costspine.analysis.psa_draws_file import DRAWS_FILE, load_psa_draws
 from costspine.analysis.psa_result import PSAResult
-from costspine.analysis.psa_summary import DRAWS_FILE, load_psa_draws
 from costspine.errors import UsageError
 from costspine.scenario.draws import MIN_DRAWS, find_draw_files, read_draw_tables
 

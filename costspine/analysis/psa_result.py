@@ -1,7 +1,7 @@
 """The one PSA result type: labelled draws of a PSA, from a run or read back from ``draws.npz``.
 
 :func:`costspine.analysis.psa.run_psa` returns a :class:`PSAResult`;
-:func:`costspine.analysis.psa_summary.load_psa_draws` reads the same type back from the folder a
+:func:`costspine.analysis.psa_draws_file.load_psa_draws` reads the same type back from the folder a
 PSA wrote, so ``costspine psa`` and ``costspine voi`` summarise one record. ``PSADraws`` is the
 same class under its older name.
 """

@@ -1,24 +1,23 @@
-"""PSA draws (:class:`~costspine.analysis.psa_result.PSAResult`, alias ``PSADraws``), their summary (CEAC, CEAF, EVPI,
-incremental results), EVPPI rows, and the ``draws.npz`` store that ``costspine voi`` reads.
+"""The summary of PSA draws (:class:`~costspine.analysis.psa_result.PSAResult`, alias ``PSADraws``): CEAC,
+CEAF, EVPI, incremental results and Monte Carlo convergence as a :class:`PSASummary`, and
+:func:`analyze_psa`, the one library call of ``costspine psa``.
+
+EVPPI rows are computed in :mod:`costspine.analysis.evppi_rows`, the summary's text in
+:mod:`costspine.analysis.psa_text`, and the ``draws.npz`` store that ``costspine voi`` reads is
+:mod:`costspine.analysis.psa_draws_file`.
 """
 
 from __future__ import annotations
 
-import difflib
-import io
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from costspine.analysis.draw_stats import DrawSummary
+from costspine.analysis.evppi_rows import compute_evppi_rows, parse_evppi_groups
 from costspine.analysis.psa_result import PSADraws, PSAResult
+from costspine.analysis.psa_text import format_convergence_text, format_voi_text
 from costspine.errors import UsageError
-
-DRAWS_FILE = "draws.npz"
-
-DRAWS_FORMAT = 1
 
 GRID_POINTS = 101
 
@@ -26,38 +25,6 @@ def draws_from_result(result: PSAResult) -> PSAResult:
     """The draws of a run, as the summaries read them: ``result`` itself (one PSA result type)."""
     return result
 
-def parse_evppi_groups(options, draws: PSADraws) -> list[tuple[str, tuple[str, ...]]]:
-    """Parameter groups for EVPPI from ``--evppi`` options, as ``(label, parameter names)``.
-
-    Each option is one group: ``a,b`` is the joint EVPPI of ``a`` and ``b`` (label ``a+b``); repeat
-    ``--evppi`` for several groups. A Dirichlet row's name means all its components (one is left
-    out of the regression: it is determined by the others). ``each`` means every sampled parameter
-    that varies, one at a time.
-    """
-    known = list(draws.parameter_names)
-    groups = []
-    for option in options or ():
-        if option.strip() == "each" and "each" not in known:
-            varying = [n for j, n in enumerate(known) if np.ptp(draws.parameters[:, j]) > 0]
-            groups.extend((n, (n,)) for n in varying)
-            continue
-        names, labels = [], []
-        for raw in option.split(","):
-            name = raw.strip()
-            if not name:
-                raise UsageError(f"--evppi {option!r}: empty parameter name; give names separated by commas")
-            labels.append(name)
-            if name in draws.parameter_groups:
-                names.extend(draws.parameter_groups[name][:-1])
-            elif name in known:
-                names.append(name)
-            else:
-                choices = known + list(draws.parameter_groups)
-                hint = difflib.get_close_matches(name, choices, n=1)
-                extra = f" — did you mean {hint[0]!r}?" if hint else ""
-                raise UsageError(f"--evppi: unknown parameter {name!r}{extra} Sampled parameters: {', '.join(choices)}")
-        groups.append(("+".join(dict.fromkeys(labels)), tuple(dict.fromkeys(names))))
-    return groups
 
 def build_wtp_grid(wtp) -> np.ndarray:
     """Thresholds for curves: 0 to twice the largest threshold in 101 steps, plus the thresholds."""
@@ -154,7 +121,7 @@ def summarize_psa(draws: PSADraws, *, wtp, population: dict | None = None, evppi
     population : dict, optional
         :func:`population_spec` record, for population EVPI.
     evppi : list of dict
-        :func:`compute_evppi_rows` records, if any.
+        :func:`~costspine.analysis.evppi_rows.compute_evppi_rows` records, if any.
     """
     from costspine.analysis.cea import compute_cea
     from costspine.analysis.decision import compute_ceac, compute_ceaf, compute_evpi, compute_net_benefit, population_evpi
@@ -249,72 +216,6 @@ def summarize_psa(draws: PSADraws, *, wtp, population: dict | None = None, evppi
         evppi=list(evppi),
     )
 
-def compute_evppi_rows(draws: PSADraws, groups, *, wtp, method: str = "gam") -> list[dict]:
-    """EVPPI (with its standard error) of each ``(label, names)`` group at each threshold.
-
-    The standard error's random numbers come from the PSA seed (a stream named by the group and
-    threshold), so the same draws give the same numbers in ``psa --evppi`` and ``voi``.
-    """
-    from costspine._rng import stream
-    from costspine.analysis.decision import compute_evpi, compute_net_benefit
-    from costspine.analysis.voi import compute_evppi
-
-    lam = np.asarray(wtp, dtype=float)
-    nb = compute_net_benefit(draws.total_cost, draws.effect, lam)
-    evpi = compute_evpi(draws.total_cost, draws.effect, lam)
-    rows = []
-    for label, group in groups:
-        theta = {name: draws.parameters[:, draws.parameter_names.index(name)] for name in group}
-        for j, w in enumerate(lam):
-            rng = stream(draws.seed, f"evppi {','.join(group)} at {w!r}")  # costspine._rng's layout
-            r = compute_evppi(nb[:, :, j], theta, method=method, rng=rng)
-            rows.append({"group": label, "parameters": list(group), "wtp": float(w), "evppi_per_person": r.evppi, "se": r.se,
-                         "evpi_per_person": float(evpi[j]), "method": method, "draws": r.n_draws})
-    return rows
-
-def _encode_draws(draws: PSADraws) -> bytes:
-    """The ``draws.npz`` file's bytes (see :func:`save_draws`)."""
-    buffer = io.BytesIO()
-    save_draws(draws, buffer)
-    return buffer.getvalue()
-
-def save_draws(draws: PSADraws, handle) -> None:
-    """Write ``draws`` as ``draws.npz`` (the arrays and a JSON description) into the binary file ``handle``."""
-    meta = {"format": DRAWS_FORMAT, "scenario": draws.scenario, "title": draws.title, "currency": draws.currency,
-            "effect": draws.effect_name, "strategies": list(draws.strategies), "strategy_labels": draws.strategy_labels,
-            "comparator": draws.comparator, "wtp": list(draws.wtp), "categories": list(draws.categories),
-            "outcomes": list(draws.outcome_names), "parameter_names": list(draws.parameter_names),
-            "parameter_groups": draws.parameter_groups, "seed": draws.seed, "discount_outcomes": draws.discount_outcomes,
-            "inputs": [list(i) for i in draws.inputs], "extra": draws.extra}
-    np.savez(handle, parameters=draws.parameters, costs=draws.costs, outcomes=draws.outcomes,
-             meta=np.array(json.dumps(meta, default=float)))
-
-def load_psa_draws(results_dir) -> PSADraws:
-    """Read the ``draws.npz`` that ``costspine psa`` wrote into ``results_dir``."""
-    path = Path(results_dir) / DRAWS_FILE
-    if not path.is_file():
-        raise UsageError(f"{path}: not found; RESULTS_DIR must be a folder written by `costspine psa` "
-                         f"(e.g. reports/<scenario>/psa)")
-    import zipfile
-
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            arrays = {k: data[k] for k in ("parameters", "costs", "outcomes")}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        raise UsageError(f"{path}: cannot read the PSA draws ({type(exc).__name__}: truncated or corrupt?); "
-                         "rerun `costspine psa`") from None
-    if meta.get("format") != DRAWS_FORMAT:
-        raise UsageError(f"{path}: written by an incompatible costspine (format {meta.get('format')!r}); rerun `costspine psa`")
-    return PSADraws(
-        scenario=meta["scenario"], title=meta["title"], currency=meta["currency"], effect_name=meta["effect"],
-        strategies=tuple(meta["strategies"]), strategy_labels=meta["strategy_labels"], comparator=meta["comparator"],
-        wtp=tuple(meta["wtp"]), categories=tuple(meta["categories"]), outcome_names=tuple(meta["outcomes"]),
-        parameter_names=tuple(meta["parameter_names"]), parameter_groups=meta["parameter_groups"],
-        parameters=arrays["parameters"], costs=arrays["costs"], outcomes=arrays["outcomes"], seed=int(meta["seed"]),
-        discount_outcomes=float(meta["discount_outcomes"]), inputs=[tuple(i) for i in meta["inputs"]], extra=meta["extra"],
-    )
-
 
 def wtp_key(value: float) -> str:
     """JSON key for a threshold: ``50000`` rather than ``50000.0``."""
@@ -382,7 +283,7 @@ class PSASummary:
     tables : dict
         CSV name -> ``(headers, rows)`` or ``(headers, keys, matrix)`` (see :func:`write_matrix_csv`).
     evppi : list of dict
-        :func:`compute_evppi_rows` records (empty without ``--evppi``).
+        :func:`~costspine.analysis.evppi_rows.compute_evppi_rows` records (empty without ``--evppi``).
     """
 
     draws: PSAResult
@@ -530,7 +431,7 @@ def analyze_psa(scenario, n_draws: int, *, seed: int, wtp=None, evppi=(), evppi_
     wtp : sequence of float, optional
         Thresholds (default: the scenario's ``[analysis] wtp``).
     evppi : sequence of str
-        ``--evppi`` groups (see :func:`parse_evppi_groups`); none by default.
+        ``--evppi`` groups (see :func:`~costspine.analysis.evppi_rows.parse_evppi_groups`); none by default.
     evppi_method : {"gam", "gp"}
     population, horizon_years, discount : optional
         Population EVPI: people affected per year, years, discount rate (see :func:`population_spec`).
@@ -551,54 +452,3 @@ def analyze_psa(scenario, n_draws: int, *, seed: int, wtp=None, evppi=(), evppi_
     groups = parse_evppi_groups(evppi, result)
     rows = compute_evppi_rows(result, groups, wtp=wtp, method=evppi_method) if groups else []
     return summarize_psa(result, wtp=wtp, population=pop, evppi=rows)
-
-
-# --------------------------------------------------------------------------------------------
-# Text
-
-
-def format_voi_text(wtp, evpi_per_person, *, currency: str, evpi_population=None, evppi_rows=()) -> str:
-    """EVPI table (and population EVPI) and the EVPPI table of a PSA or VOI summary.
-
-    Parameters
-    ----------
-    wtp : sequence of float, shape (wtp,)
-    evpi_per_person : sequence of float, shape (wtp,)
-    currency : str
-    evpi_population : sequence of float, shape (wtp,), optional
-    evppi_rows : list of dict
-        :func:`compute_evppi_rows` records.
-    """
-    from costspine._text import format_table
-
-    headers = ["wtp", f"EVPI per person ({currency})"]
-    rows = [[float(w), float(v)] for w, v in zip(wtp, evpi_per_person)]
-    if evpi_population is not None:
-        headers.append(f"population EVPI ({currency})")
-        rows = [row + [float(v)] for row, v in zip(rows, evpi_population)]
-    parts = [format_table(headers, rows, title="Expected value of perfect information")]
-    if evppi_rows:
-        parts.append(format_table(["parameters", "wtp", "EVPPI per person", "SE", "EVPI"],
-                                  [[r["group"], r["wtp"], r["evppi_per_person"], r["se"], r["evpi_per_person"]]
-                                   for r in evppi_rows],
-                                  title=f"Expected value of partial perfect information ({evppi_rows[0]['method']})"))
-        above = [r for r in evppi_rows if r["evppi_per_person"] > r["evpi_per_person"]]
-        if above:
-            parts[-1] += (f"\nNote: {len(above)} EVPPI estimate(s) exceed the EVPI; regression estimates carry noise (see SE), "
-                          "and EVPPI cannot truly exceed EVPI — read them as ≈ EVPI.")
-    return "\n\n".join(parts)
-
-
-def format_convergence_text(psa: PSASummary) -> str:
-    """Mean incremental NMB ± MCSE of each strategy and threshold, from a :class:`PSASummary`."""
-    inc = psa.incremental
-    lines = ["Monte Carlo convergence of the mean incremental NMB (MCSE = sd/√draws):"]
-    for k, s in enumerate(psa.strategies):
-        if k == inc.comparator:
-            continue
-        for j, w in enumerate(psa.wtp):
-            relative = inc.mcse_relative(k, j)
-            rel = f" ({relative:.1%} of the mean)" if relative is not None else ""
-            lines.append(f"  {s} vs {psa.draws.comparator} at {float(w):,.0f}: "
-                         f"{float(inc.mc_mean[k, j]):,.2f} ± {float(inc.mcse[k, j]):,.2f}{rel}")
-    return "\n".join(lines)

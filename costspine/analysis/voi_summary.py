@@ -13,15 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from costspine.analysis.evppi_rows import compute_evppi_rows, parse_evppi_groups
+from costspine.analysis.psa_draws_file import DRAWS_FILE
 from costspine.analysis.psa_result import PSAResult
-from costspine.analysis.psa_summary import (
-    DRAWS_FILE,
-    compute_evppi_rows,
-    format_voi_text,
-    parse_evppi_groups,
-    population_spec,
-    wtp_key,
-)
+from costspine.analysis.psa_summary import population_spec, wtp_key
+from costspine.analysis.psa_text import format_voi_text
 from costspine.errors import UsageError
 
 
@@ -40,7 +36,7 @@ class VOISummary:
     evpi : ndarray, shape (wtp,)
         Per-person EVPI at each threshold.
     evppi : list of dict
-        :func:`~costspine.analysis.psa_summary.compute_evppi_rows` records (empty without groups).
+        :func:`~costspine.analysis.evppi_rows.compute_evppi_rows` records (empty without groups).
     population : dict or None
         :func:`~costspine.analysis.psa_summary.population_spec` plus ``discounted_persons``.
     """
@@ -145,7 +141,7 @@ def analyze_voi(path, *, evppi=(), method: str = "gam", wtp=None, population=Non
         (a folder with ``results.csv`` + ``parameters.csv``, a long results file, or one wide CSV;
         see :func:`~costspine.analysis.external_draws.load_draws`), or draws already loaded.
     evppi : sequence of str
-        ``--evppi`` groups (see :func:`~costspine.analysis.psa_summary.parse_evppi_groups`).
+        ``--evppi`` groups (see :func:`~costspine.analysis.evppi_rows.parse_evppi_groups`).
     method : {"gam", "gp"}
     wtp : sequence of float, optional
         Thresholds (default: those the PSA used; required for CSV draws).

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from costspine._files import neutralize_csv_text, write_atomic, write_atomic_with, write_csv, write_json
-from costspine.analysis.psa_summary import DRAWS_FILE, PSADraws, save_draws
+from costspine.analysis.psa_draws_file import DRAWS_FILE, save_draws
+from costspine.analysis.psa_result import PSADraws
 
 
 def write_matrix_csv(path, headers: list[str], keys: list[tuple], matrix: np.ndarray) -> Path:

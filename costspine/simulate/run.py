@@ -105,7 +105,7 @@ def check_scenario(path, *, warnings: list | None = None):
     """
     from costspine.errors import ScenarioError
     from costspine.problems import Collector
-    from costspine.scenario.budget_impact import check_budget_impact_section
+    from costspine.scenario.bia_spec import check_budget_impact_section
     from costspine.scenario.load import load_scenario
     from costspine.simulate.microsim import check_model
 

@@ -18,7 +18,7 @@ from costspine.analysis.bia_run import compute_bia
 from costspine.cli.bia import run_bia_command
 from costspine.errors import AnalysisError, ScenarioError, UsageError
 from costspine.model.inputs import evaluate_parameters
-from costspine.scenario.budget_impact import read_bia_spec
+from costspine.scenario.bia_spec import read_bia_spec
 from costspine.scenario.load import load_scenario
 from costspine.simulate.cohort import run_cohort
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from costspine.analysis.evppi_rows import compute_evppi_rows, parse_evppi_groups
 from costspine.analysis.psa import (
     CHUNK_SIZE,
     ChunkStore,
@@ -19,7 +20,8 @@ from costspine.analysis.psa import (
     run_psa,
     sampled_parameter_names,
 )
-from costspine.analysis.psa_summary import PSADraws, compute_evppi_rows, draws_from_result, parse_evppi_groups, summarize_psa
+from costspine.analysis.psa_result import PSADraws
+from costspine.analysis.psa_summary import draws_from_result, summarize_psa
 from costspine.cli.options import parse_wtp
 from costspine.errors import AnalysisError, UsageError
 from costspine.scenario.load import load_scenario

@@ -56,7 +56,8 @@ def test_psa_result_protocol(psa, chancellor):
 def test_psa_draws_is_the_psa_result_and_survives_the_draws_file(psa, tmp_path):
     from costspine._files import write_atomic
     from costspine.analysis.psa import PSAResult
-    from costspine.analysis.psa_summary import DRAWS_FILE, PSADraws, _encode_draws, load_psa_draws
+    from costspine.analysis.psa_draws_file import DRAWS_FILE, _encode_draws, load_psa_draws
+    from costspine.analysis.psa_result import PSADraws
 
     assert PSADraws is PSAResult and isinstance(psa.draws, PSAResult)
     write_atomic(tmp_path / DRAWS_FILE, _encode_draws(psa.draws))
@@ -77,7 +78,7 @@ def test_psa_summary_protocol(psa, chancellor):
 
 def test_voi_summary_protocol(psa, tmp_path):
     from costspine._files import write_atomic
-    from costspine.analysis.psa_summary import DRAWS_FILE, _encode_draws
+    from costspine.analysis.psa_draws_file import DRAWS_FILE, _encode_draws
     from costspine.analysis.voi_summary import analyze_voi
 
     write_atomic(tmp_path / DRAWS_FILE, _encode_draws(psa.draws))

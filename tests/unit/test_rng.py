@@ -16,7 +16,7 @@ from costspine._rng import DRAW_BLOCK, MICROSIMULATION, PARAMETERS, draw_blocks,
 from costspine.analysis.bia_run import compute_bia
 from costspine.analysis.psa import CHUNK_STREAM_KEY, chunk_seed_sequence, run_psa, sampled_parameter_names
 from costspine.params import Correlation, ParameterSpec, draw_parameter_range, draw_parameters
-from costspine.scenario.budget_impact import read_bia_spec
+from costspine.scenario.bia_spec import read_bia_spec
 from costspine.scenario.load import load_scenario
 from costspine.simulate.microsim import derive_seed_sequence, draw_keys
 

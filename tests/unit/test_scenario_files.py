@@ -12,7 +12,7 @@ import pytest
 
 from costspine.catalogue.tables import CATALOGUE_PATH
 from costspine.errors import ScenarioError
-from costspine.scenario.budget_impact import read_bia_spec
+from costspine.scenario.bia_spec import read_bia_spec
 from costspine.scenario.files import merge_section
 from costspine.scenario.load import load_scenario
 

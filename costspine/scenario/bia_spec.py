@@ -1,0 +1,218 @@
+"""A scenario's validated ``[budget_impact]`` section and its policy file: :class:`BiaSpec`.
+
+:func:`check_budget_impact_section` adds every problem of a scenario's section and of the policy
+file it names to the one :class:`~costspine.problems.Collector` (``costspine validate``);
+:func:`read_bia_spec` raises them together as one :class:`~costspine.errors.ScenarioError` and
+returns a :class:`BiaSpec` (``costspine bia``). Loading the policy scenario and checking that it
+lines up with the BIA file (strategies, categories, cycles, prices, services) lives here too; the
+checks of the section's own keys are in :mod:`costspine.scenario.budget_impact`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from costspine.errors import Problem, ScenarioError
+from costspine.expressions import FUNCTIONS, TIME_NAMES, parse_expression
+from costspine.problems import Collector
+from costspine.scenario.budget_impact import check_budget_impact
+from costspine.scenario.load import load_scenario
+from costspine.scenario.types import Scenario
+
+
+@dataclass(frozen=True)
+class BiaSpec:
+    """The validated ``[budget_impact]`` section of one scenario, plus its loaded policy scenario.
+
+    Attributes
+    ----------
+    years : int
+        The file's horizon; uptake curves and by-year lists are defined over it.
+    members : float
+        Average members in year 1.
+    member_growth_per_year, discount_rate : float
+        Fractions.
+    categories : tuple of str
+        The cost categories counted in the payer's budget, in the scenario's order.
+    rate : Expression or dict of str to Expression
+        Episodes per 1,000 members per year (by age band with ``age_shares``).
+    rate_source : str
+    age_shares : dict of str to float, or None
+    mix_current, mix_new : dict
+        The raw mix tables (resolved by :func:`costspine.analysis.bia_section.build_mix`).
+    policy : Scenario or None
+        The policy scenario, ready to run: its strategies and services line up with the BIA file's,
+        and it runs over the BIA file's horizon (``settings.n_cycles``).
+    policy_start_year : int or None
+    policy_own_cycles : int or None
+        The policy file's own ``n_cycles``, for the report.
+    """
+
+    perspective: str
+    description: str
+    years: int
+    members: float
+    member_growth_per_year: float
+    discount_rate: float
+    categories: tuple
+    rate: object
+    rate_source: str
+    age_shares: dict | None
+    mix_current: dict
+    mix_new: dict
+    policy: Scenario | None
+    policy_start_year: int | None
+    policy_own_cycles: int | None = None
+
+def read_bia_spec(scenario: Scenario) -> BiaSpec:
+    """Validate a scenario's ``[budget_impact]`` section and load its policy scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A loaded scenario (the BIA file).
+
+    Returns
+    -------
+    BiaSpec
+
+    Raises
+    ------
+    ScenarioError
+        With every problem of the section, of the policy file, and of how the policy lines up
+        with the BIA scenario (strategies, categories, cycles, currency, services).
+    """
+    section = scenario.sections.get("budget_impact")
+    if section is None:
+        raise ScenarioError(Problem(f"{scenario.path}: budget_impact", "missing; `costspine bia` needs a [budget_impact] "
+                                    "section — add one, or write a small BIA file that `extends` this scenario (see "
+                                    "docs/budget-impact.md)"))
+    c = Collector(scenario.origin, str(scenario.path))
+    policy, policy_own_cycles = check_budget_impact_section(c, scenario)
+    c.raise_if_any()
+    policy_entry = section.get("policy")
+    rate_value = section["episodes_per_1000_members"]["value"]
+    if isinstance(rate_value, dict):
+        rate = {band: parse_expression(rate_value[band]) for band in section["age_mix"]}
+    else:
+        rate = parse_expression(rate_value)
+    categories = scenario.categories if section["categories"] == "all" else \
+        tuple(cat for cat in scenario.categories if cat in section["categories"])
+    return BiaSpec(
+        perspective=section["perspective"],
+        description=section.get("description", ""),
+        years=int(section["years"]),
+        members=float(section["members"]),
+        member_growth_per_year=float(section["member_growth_per_year"]),
+        discount_rate=float(section["discount_rate"]),
+        categories=categories,
+        rate=rate,
+        rate_source=section["episodes_per_1000_members"]["source"],
+        age_shares={band: float(v) for band, v in section["age_mix"].items()} if "age_mix" in section else None,
+        mix_current=section["mix_current"],
+        mix_new=section["mix_new"],
+        policy=policy,
+        policy_start_year=int(policy_entry["start_year"]) if policy is not None else None,
+        policy_own_cycles=policy_own_cycles,
+    )
+
+def check_budget_impact_section(c: Collector, scenario: Scenario) -> tuple[Scenario | None, int | None]:
+    """Add every problem of ``scenario``'s ``[budget_impact]`` section and of its policy file to ``c``.
+
+    The checks of :func:`read_bia_spec` (what ``costspine bia`` rejects as a file problem), for a
+    reader that collects the problems of every section, such as ``costspine validate``. Each
+    problem names the file that declares its key; the policy file is resolved against the folder
+    of the file that declares ``[budget_impact.policy]``.
+
+    Returns
+    -------
+    policy : Scenario or None
+        The policy scenario, ready to run (None when there is none or it has problems).
+    policy_own_cycles : int or None
+        The policy file's own ``n_cycles``.
+    """
+    section = scenario.sections.get("budget_impact")
+    if section is None:
+        return None, None
+    start = len(c.problems)
+    check_budget_impact(c, section, strategies=list(scenario.strategies), categories=list(scenario.categories),
+                        parameters=_parameter_names(scenario))
+    policy_entry = section.get("policy") if isinstance(section, dict) else None
+    policy_ok = not any(p.where.partition(": ")[2].startswith("budget_impact.policy") for p in c.problems[start:])
+    if policy_ok and isinstance(policy_entry, dict) and isinstance(policy_entry.get("scenario"), str):
+        return _load_policy(c, scenario, policy_entry["scenario"])
+    return None, None
+
+def _parameter_names(scenario: Scenario) -> set:
+    return {name for spec in scenario.parameters for name in (spec.components or (spec.name,))}
+
+def _load_policy(c: Collector, scenario: Scenario, relative: str) -> tuple[Scenario | None, int | None]:
+    """Load the policy scenario and check it lines up with the BIA scenario, adding problems to ``c``.
+
+    ``relative`` is resolved against the folder of the file that declares ``[budget_impact.policy]``.
+    Returns ``(policy ready to run, its own n_cycles)``, or ``(None, None)`` when there are problems.
+    """
+    keypath = "budget_impact.policy.scenario"
+    path = scenario.declared_path(keypath, relative)
+    if not path.is_file():
+        c.add(keypath, f"file not found: {path} (the path is relative to {path.parent}/, the folder of "
+                       f"{c.file_of(keypath)})")
+        return None, None
+    try:
+        policy = load_scenario(path)
+    except ScenarioError as exc:
+        c.extend(exc.problems)
+        return None, None
+    start = len(c.problems)
+    if set(policy.strategies) != set(scenario.strategies):
+        c.add_at(f"{policy.path}: strategies", f"a policy must declare the same strategies as "
+                 f"{scenario.path} ({', '.join(scenario.strategies)}); got {', '.join(policy.strategies)}")
+    if set(policy.categories) != set(scenario.categories):
+        c.add_at(f"{policy.path}: costs", f"a policy must use the same cost categories as "
+                 f"{scenario.path} ({', '.join(scenario.categories)}); got {', '.join(policy.categories)}")
+    ours, theirs = scenario.settings, policy.settings
+    for key in ("cycle_length", "cycle_unit", "cycle_correction", "weights", "currency", "price_year"):
+        if getattr(ours, key) != getattr(theirs, key):
+            c.add_at(f"{policy.path}: settings.{key}", f"must equal {scenario.path}'s "
+                     f"({getattr(ours, key)!r}) so that both run on the same cycles and prices; "
+                     f"got {getattr(theirs, key)!r}")
+    services = _policy_services(c, scenario, policy)
+    if len(c.problems) > start:
+        return None, None
+    # The BIA file sets how long an episode is followed; the policy changes prices and volumes only.
+    settings = dataclasses.replace(theirs, n_cycles=ours.n_cycles)
+    return dataclasses.replace(policy, settings=settings, services=services), theirs.n_cycles
+
+def _policy_services(c: Collector, scenario: Scenario, policy: Scenario) -> tuple:
+    """The services counted under the policy: the policy's own entry of a name, else the BIA file's.
+
+    A BIA file's ``[services]`` entry is evaluated in the policy scenario (its parameters, its
+    trace), so a policy that changes volumes through a parameter changes the counts too.
+    """
+    own = {s.name: s for s in policy.services}
+    policy_files = Collector(policy.origin, str(policy.path))
+    for name in own:
+        if name not in {s.name for s in scenario.services}:
+            c.add_at(f"{policy_files.file_of(f'services.{name}')}: services.{name}", f"not declared in {scenario.path}; "
+                     "the BIA file lists the services counted — add it there, or remove it here")
+    known = _parameter_names(policy) | TIME_NAMES
+    callable_names = set(FUNCTIONS) | set(policy.tables)
+    services = []
+    for service in scenario.services:
+        if service.name in own:
+            services.append(own[service.name])
+            continue
+        for strategy in policy.strategies:
+            local = known | set(policy.strategy_values.get(strategy, {}))
+            for part, table in (("values", service.state_values), ("on_entry", service.entry_values)):
+                for state, expr in table.get(strategy, {}).items():
+                    missing = sorted((expr.names - local) | (expr.calls - callable_names))
+                    unknown_state = state not in policy.states
+                    if missing or unknown_state:
+                        what = f"names {', '.join(map(repr, missing))}" if missing else f"state {state!r}"
+                        c.add(f"services.{service.name}.{part}.{state}",
+                              f"is also counted under the policy {policy.path}, which has no {what} "
+                              f"(strategy {strategy}); declare [services.{service.name}] in the policy file")
+        services.append(service)
+    return tuple(services)
