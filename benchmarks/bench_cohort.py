@@ -198,8 +198,12 @@ def main(argv=None) -> None:
     homogeneous = np.ascontiguousarray(natural[:, :, :1])
     trace = simulate_trace(inputs.initial, inputs.transition, n_cycles)
     np.testing.assert_allclose(reference_trace(inputs.initial, natural, n_cycles), trace, rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(reference_trace(inputs.initial, homogeneous, n_cycles),
-                               simulate_trace(inputs.initial, homogeneous, n_cycles), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        reference_trace(inputs.initial, homogeneous, n_cycles),
+        simulate_trace(inputs.initial, homogeneous, n_cycles),
+        rtol=1e-12,
+        atol=1e-15,
+    )
     weights = cycle_weights(n_cycles, scenario.settings.cycle_correction)
     d_out = discount_factors(n_cycles, cycle_years=scenario.settings.cycle_years, annual_rate=scenario.settings.discount_outcomes)
     result = simulate_inputs(scenario, inputs, draws)
@@ -217,13 +221,17 @@ def main(argv=None) -> None:
         reference_rewards(m, inputs.state_costs, weights, d_cost)
         reference_rewards(m, inputs.state_outcomes, weights, d_out)
 
-    draw_time = median_seconds(lambda: draw_parameters(scenario.parameters, args.draws, np.random.default_rng(args.seed)), repeats)
+    draw_time = median_seconds(
+        lambda: draw_parameters(scenario.parameters, args.draws, np.random.default_rng(args.seed)), repeats
+    )
     full = median_seconds(lambda: run_cohort(scenario, draws), repeats)
     sim_only = median_seconds(lambda: simulate_inputs(scenario, inputs, draws), repeats)
     ref_path = median_seconds(reference_path, repeats)
 
-    print(f"cohort benchmark: {args.draws:,} draws x 3 strategies x 5 states x {n_cycles} cycles "
-          f"(transitions {natural.nbytes / 1e6:,.0f} MB), median of {repeats}")
+    print(
+        f"cohort benchmark: {args.draws:,} draws x 3 strategies x 5 states x {n_cycles} cycles "
+        f"(transitions {natural.nbytes / 1e6:,.0f} MB), median of {repeats}"
+    )
     rows = [
         ("engine (time-dependent)", engine, engine_ref),
         ("engine (time-homogeneous)", homog, homog_ref),
@@ -236,8 +244,10 @@ def main(argv=None) -> None:
         ratio = f"{ours / ref:8.2f}" if ref else f"{'':>8}"
         ref_text = f"{ref:13.4f}" if ref else f"{'':>13}"
         print(f"{name:<40}{ours:12.4f}{ref_text}{ratio}")
-    print("ratio = costspine / plain-numpy reference of the same arithmetic (< 1: costspine faster); "
-          "the full path's reference excludes expression evaluation, which it does not do.")
+    print(
+        "ratio = costspine / plain-numpy reference of the same arithmetic (< 1: costspine faster); "
+        "the full path's reference excludes expression evaluation, which it does not do."
+    )
 
 
 if __name__ == "__main__":

@@ -56,8 +56,12 @@ atexit.register(shutil.rmtree, ENV["PYTHONPYCACHEPREFIX"], ignore_errors=True)
 def measure(argv: list[str]) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds (user + system) and peak RSS (MB) of one child process."""
     started = time.perf_counter()
-    pid = os.posix_spawn(argv[0], argv, ENV, file_actions=[
-        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0), (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
+    pid = os.posix_spawn(
+        argv[0],
+        argv,
+        ENV,
+        file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0), (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)],
+    )
     _, status, usage = os.wait4(pid, 0)
     wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
@@ -73,8 +77,10 @@ def main() -> None:
     os.chdir(ROOT)
     workloads = {**WORKLOADS, **(FULL if args.full else {})}
     with tempfile.TemporaryDirectory() as tmp:
-        commands = {name: [sys.executable, "-m", "costspine.cli", *argv, "--out", str(Path(tmp) / name)]
-                    for name, argv in workloads.items()}
+        commands = {
+            name: [sys.executable, "-m", "costspine.cli", *argv, "--out", str(Path(tmp) / name)]
+            for name, argv in workloads.items()
+        }
         for argv in commands.values():  # warm the file cache and compile bytecode once
             measure(argv)
         times = {name: [] for name in ["reference", *commands]}

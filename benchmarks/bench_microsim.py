@@ -66,7 +66,9 @@ def kernel_inputs(path: Path):
     scenario = load_scenario(path)
     values = evaluate_parameters(scenario)
     groups = build_groups(scenario.population, values, tables=scenario.tables, where=str(path), base_case=True)
-    return scenario, build_kernel_inputs(scenario, build_draw_tables(scenario, scenario.population, groups, values, draw=0, base_case=True))
+    return scenario, build_kernel_inputs(
+        scenario, build_draw_tables(scenario, scenario.population, groups, values, draw=0, base_case=True)
+    )
 
 
 def main() -> None:
@@ -96,10 +98,20 @@ def main() -> None:
     identical = all(np.array_equal(x, y) for x, y in zip(a, b))
     rate_numba = n * n_cycles * n_strategies / t_numba
     rate_numpy = n_ref * n_cycles * n_strategies / t_numpy
-    rows.append(("kernel, 5 states + 2 history counters (numba, all threads)", f"{rate_numba / 1e6:,.1f} M individual-cycles/s",
-                 f"{t_numba:.3f} s for 10^6 x 13 x 3"))
-    rows.append(("kernel, plain-numpy reference", f"{rate_numpy / 1e6:,.1f} M individual-cycles/s",
-                 f"{t_numpy:.3f} s for 2x10^5 x 13 x 3"))
+    rows.append(
+        (
+            "kernel, 5 states + 2 history counters (numba, all threads)",
+            f"{rate_numba / 1e6:,.1f} M individual-cycles/s",
+            f"{t_numba:.3f} s for 10^6 x 13 x 3",
+        )
+    )
+    rows.append(
+        (
+            "kernel, plain-numpy reference",
+            f"{rate_numpy / 1e6:,.1f} M individual-cycles/s",
+            f"{t_numpy:.3f} s for 2x10^5 x 13 x 3",
+        )
+    )
     rows.append(("ratio numba / numpy", f"{rate_numba / rate_numpy:.1f} x", f"bit-identical: {identical}"))
 
     # 2. end to end, whole process
@@ -107,8 +119,23 @@ def main() -> None:
         cli = [sys.executable, "-m", "costspine.cli"]
         t_only = whole_process([sys.executable, str(ONLY), str(BENCH), "1000000", "1"], options.runs)
         rows.append(("10^6 x 13 x 3 end to end (whole process, compute and print)", f"{t_only:.2f} s", "target < 2 s"))
-        t_e2e = whole_process(cli + ["run", str(BENCH), "--method", "microsim", "--individuals", "1000000", "--seed", "1",
-                                     "--quiet", "--out", f"{tmp}/e2e"], options.runs)
+        t_e2e = whole_process(
+            cli
+            + [
+                "run",
+                str(BENCH),
+                "--method",
+                "microsim",
+                "--individuals",
+                "1000000",
+                "--seed",
+                "1",
+                "--quiet",
+                "--out",
+                f"{tmp}/e2e",
+            ],
+            options.runs,
+        )
         rows.append(("10^6 x 13 x 3 end to end (costspine run, whole process)", f"{t_e2e:.2f} s", "+ CSV, JSON, workbook"))
         from costspine.simulate.microsim import run_microsim
 
@@ -117,25 +144,49 @@ def main() -> None:
 
         # 3. Sick-Sicker 100k x 30, whole process
         t_ss_only = whole_process([sys.executable, str(ONLY), str(SICK_SICKER), "100000", "1"], options.runs)
-        t_ss = whole_process(cli + ["run", str(SICK_SICKER), "--method", "microsim", "--individuals", "100000", "--seed", "1",
-                                    "--quiet", "--out", f"{tmp}/ss"], options.runs)
+        t_ss = whole_process(
+            cli
+            + [
+                "run",
+                str(SICK_SICKER),
+                "--method",
+                "microsim",
+                "--individuals",
+                "100000",
+                "--seed",
+                "1",
+                "--quiet",
+                "--out",
+                f"{tmp}/ss",
+            ],
+            options.runs,
+        )
         t_plain = whole_process([sys.executable, str(PLAIN)], options.runs)
         sick = __import__("costspine.scenario.load", fromlist=["load_scenario"]).load_scenario(SICK_SICKER)
         t_ss_api = best_of(options.runs, lambda: run_microsim(sick, n_individuals=100_000, seed=1))
         rows.append(("Sick-Sicker 10^5 x 30 x 2, plain numpy script (whole process)", f"{t_plain:.2f} s", "computes and prints"))
-        rows.append(("Sick-Sicker 10^5 x 30 x 2, costspine (whole process, compute and print)", f"{t_ss_only:.2f} s",
-                     f"ratio costspine / plain numpy = {t_ss_only / t_plain:.2f}"))
+        rows.append(
+            (
+                "Sick-Sicker 10^5 x 30 x 2, costspine (whole process, compute and print)",
+                f"{t_ss_only:.2f} s",
+                f"ratio costspine / plain numpy = {t_ss_only / t_plain:.2f}",
+            )
+        )
         rows.append(("Sick-Sicker 10^5 x 30 x 2, costspine run (whole process)", f"{t_ss:.2f} s", "+ CSV, JSON, workbook"))
         rows.append(("Sick-Sicker 10^5 x 30 x 2, run_microsim in process", f"{t_ss_api:.3f} s", "auto backend"))
 
     # 4. memory at 10^7
     if not options.quick:
-        code = ("import resource, time; from costspine.scenario.load import load_scenario; from costspine.simulate.microsim import run_microsim; "
-                f"s = load_scenario({str(BENCH)!r}); t = time.perf_counter(); "
-                "r = run_microsim(s, n_individuals=10_000_000, seed=1); "
-                "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+        code = (
+            "import resource, time; from costspine.scenario.load import load_scenario; from costspine.simulate.microsim import run_microsim; "
+            f"s = load_scenario({str(BENCH)!r}); t = time.perf_counter(); "
+            "r = run_microsim(s, n_individuals=10_000_000, seed=1); "
+            "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        )
         out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT).stdout.split()
-        rows.append(("10^7 x 13 x 3 (run_microsim, child process)", f"{float(out[0]):.2f} s", f"peak RSS {int(out[1]) / 1024:,.0f} MiB"))
+        rows.append(
+            ("10^7 x 13 x 3 (run_microsim, child process)", f"{float(out[0]):.2f} s", f"peak RSS {int(out[1]) / 1024:,.0f} MiB")
+        )
 
     width = max(len(r[0]) for r in rows)
     print()

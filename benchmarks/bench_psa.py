@@ -149,8 +149,18 @@ def report(name: str, seconds: float, target: float, note: str = "") -> None:
 
 def bench_process(repeats: int) -> None:
     with tempfile.TemporaryDirectory() as out:
-        cmd = [sys.executable, "-m", "costspine.cli", "psa", str(ROOT / "scenarios/examples/hiv_chancellor.toml"),
-               "--draws", "10000", "--quiet", "--out", out]
+        cmd = [
+            sys.executable,
+            "-m",
+            "costspine.cli",
+            "psa",
+            str(ROOT / "scenarios/examples/hiv_chancellor.toml"),
+            "--draws",
+            "10000",
+            "--quiet",
+            "--out",
+            out,
+        ]
         subprocess.run(cmd, check=True, cwd=ROOT)  # warm the file cache
         seconds = best_of(lambda: subprocess.run(cmd, check=True, cwd=ROOT), repeats)
     report("psa_process", seconds, 1.0, "(stretch 0.5 s) costspine psa hiv_chancellor --draws 10000 --quiet")
@@ -182,8 +192,12 @@ def bench_engine(repeats: int) -> None:
                 simulate_inputs(scenario, inputs, params)
 
         report("engine", best_of(engine, repeats), 0.2, "10,000 draws x 3 strategies x 5 states x 60 cycles (prebuilt inputs)")
-        report("psa_in_process", best_of(lambda: run_psa(scenario, 10_000, seed=1), repeats), 0.5,
-               "same model through run_psa (draws + expressions + engine)")
+        report(
+            "psa_in_process",
+            best_of(lambda: run_psa(scenario, 10_000, seed=1), repeats),
+            0.5,
+            "same model through run_psa (draws + expressions + engine)",
+        )
 
 
 def evppi_inputs():
@@ -203,14 +217,22 @@ def bench_evppi(repeats: int, *, four: bool) -> None:
     one = {"rr": result.parameter("rr")}
     report("evppi_1 gam", best_of(lambda: compute_evppi(nb, one, method="gam"), repeats), 0.5, "rr, 10,000 draws, no SE")
     rng = np.random.default_rng(1)
-    report("evppi_1 gam+se", best_of(lambda: compute_evppi(nb, one, method="gam", rng=rng), repeats), 0.5,
-           "rr, 10,000 draws, SE from 500 posterior samples")
+    report(
+        "evppi_1 gam+se",
+        best_of(lambda: compute_evppi(nb, one, method="gam", rng=rng), repeats),
+        0.5,
+        "rr, 10,000 draws, SE from 500 posterior samples",
+    )
     if four:
         names = ("rr", "c_direct_A", "c_community_A", "c_direct_C")
         theta = {n: result.parameter(n) for n in names}
         for method in ("gam", "gp"):
-            report(f"evppi_4 {method}", best_of(lambda method=method: compute_evppi(nb, theta, method=method, rng=rng), 1), 30.0,
-                   ", ".join(names) + ", 10,000 draws, with SE")
+            report(
+                f"evppi_4 {method}",
+                best_of(lambda method=method: compute_evppi(nb, theta, method=method, rng=rng), 1),
+                30.0,
+                ", ".join(names) + ", 10,000 draws, with SE",
+            )
 
 
 def main() -> None:

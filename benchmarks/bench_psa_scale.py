@@ -26,8 +26,7 @@ from bench_commands import REFERENCE, ROOT, measure
 
 SPINE = "scenarios/spine/base_case.toml"
 HIV = "scenarios/examples/hiv_chancellor.toml"
-PLAN = [(SPINE, 1_000), (SPINE, 10_000), (SPINE, 100_000),
-        (HIV, 1_000), (HIV, 10_000), (HIV, 100_000), (HIV, 1_000_000)]
+PLAN = [(SPINE, 1_000), (SPINE, 10_000), (SPINE, 100_000), (HIV, 1_000), (HIV, 10_000), (HIV, 100_000), (HIV, 1_000_000)]
 
 
 def main() -> None:
@@ -42,11 +41,14 @@ def main() -> None:
                 continue
             ref, _, _ = measure(REFERENCE)
             out = Path(tmp) / f"{Path(scenario).stem}-{draws}"
-            wall, _, rss = measure([sys.executable, "-m", "costspine.cli", "psa", scenario, "--draws", str(draws),
-                                    "--out", str(out), "--quiet"])
+            wall, _, rss = measure(
+                [sys.executable, "-m", "costspine.cli", "psa", scenario, "--draws", str(draws), "--out", str(out), "--quiet"]
+            )
             size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 1e6
-            print(f"{scenario:<40} {draws:>9,} {wall:>8.2f} {wall / ref:>8.1f} {wall / draws * 1e6:>8.1f} "
-                  f"{rss:>8.0f} {size:>9.1f}", flush=True)
+            print(
+                f"{scenario:<40} {draws:>9,} {wall:>8.2f} {wall / ref:>8.1f} {wall / draws * 1e6:>8.1f} {rss:>8.0f} {size:>9.1f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

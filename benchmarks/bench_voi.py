@@ -39,12 +39,14 @@ sys.path.insert(0, str(ROOT))
 def build_problem(n_draws: int, seed: int):
     """Parameters (draw, 4), net benefit (draw, 2) and the noiseless incremental NB."""
     rng = np.random.default_rng(seed)
-    theta = np.column_stack([
-        rng.normal(0.0, 1.0, n_draws),
-        rng.beta(20.0, 80.0, n_draws),
-        rng.gamma(4.0, 250.0, n_draws),
-        rng.normal(0.7, 0.1, n_draws),
-    ])
+    theta = np.column_stack(
+        [
+            rng.normal(0.0, 1.0, n_draws),
+            rng.beta(20.0, 80.0, n_draws),
+            rng.gamma(4.0, 250.0, n_draws),
+            rng.normal(0.7, 0.1, n_draws),
+        ]
+    )
     z = (theta - theta.mean(axis=0)) / theta.std(axis=0)
     g = 800.0 * z[:, 0] * z[:, 1] + 500.0 * np.sin(1.5 * z[:, 2]) + 300.0 * z[:, 3] ** 2 - 300.0 + 200.0 * z[:, 0]
     nb = np.column_stack([np.full(n_draws, 20_000.0), 20_000.0 + g + rng.normal(0.0, 600.0, n_draws)])
@@ -109,8 +111,13 @@ def main() -> None:
         print(f"{'reference lstsq':<28} {ref_gp:>9.4f} s   ({args.draws} × {n_cols})")
         start = time.perf_counter()
         gp = compute_evppi(nb, theta, method="gp", rng=np.random.default_rng(0))
-        report("gp 4 params + SE", time.perf_counter() - start, ref_gp, 30.0,
-               f"EVPPI {gp.evppi:,.2f} ± {gp.se:,.2f} (true regression {truth_all:,.2f})")
+        report(
+            "gp 4 params + SE",
+            time.perf_counter() - start,
+            ref_gp,
+            30.0,
+            f"EVPPI {gp.evppi:,.2f} ± {gp.se:,.2f} (true regression {truth_all:,.2f})",
+        )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

@@ -15,6 +15,8 @@ if __name__ == "__main__":
     result = run_microsim(load_scenario(path), n_individuals=individuals, seed=seed)
     effect = result.outcome_names.index(result.scenario.analysis.effect)
     for k, strategy in enumerate(result.strategies):
-        print(f"{strategy}: cost {result.total_cost[0, k]:,.0f} (MCSE {result.total_cost_se[0, k]:,.0f}), "
-              f"{result.scenario.analysis.effect} {result.outcomes[0, k, effect]:.3f} (MCSE {result.outcomes_se[0, k, effect]:.3f}); "
-              f"increment vs comparator: cost MCSE {result.incremental_cost_se[0, k]:,.1f}")
+        print(
+            f"{strategy}: cost {result.total_cost[0, k]:,.0f} (MCSE {result.total_cost_se[0, k]:,.0f}), "
+            f"{result.scenario.analysis.effect} {result.outcomes[0, k, effect]:.3f} (MCSE {result.outcomes_se[0, k, effect]:.3f}); "
+            f"increment vs comparator: cost MCSE {result.incremental_cost_se[0, k]:,.1f}"
+        )

@@ -15,10 +15,14 @@ R_HD = -np.log(1 - P_HD)
 P_S1D, P_S2D = 1 - np.exp(-RR_S1 * R_HD), 1 - np.exp(-RR_S2 * R_HD)
 C_H, C_S1, C_S2, C_TRT = 2000.0, 4000.0, 15000.0, 12000.0
 U_H, U_S1, U_S2, U_TRT = 1.0, 0.75, 0.5, 0.95
-P = np.array([[1 - P_HS1 - P_HD, P_HS1, 0, P_HD],
-              [P_S1H, 1 - P_S1H - P_S1S2 - P_S1D, P_S1S2, P_S1D],
-              [0, 0, 1 - P_S2D, P_S2D],
-              [0, 0, 0, 1]])
+P = np.array(
+    [
+        [1 - P_HS1 - P_HD, P_HS1, 0, P_HD],
+        [P_S1H, 1 - P_S1H - P_S1S2 - P_S1D, P_S1S2, P_S1D],
+        [0, 0, 1 - P_S2D, P_S2D],
+        [0, 0, 0, 1],
+    ]
+)
 CUM = P.cumsum(axis=1)
 
 
@@ -41,8 +45,12 @@ def microsim(treated: bool, seed: int):
 if __name__ == "__main__":
     seed = int(sys.argv[1]) if len(sys.argv) > 1 else 1
     (c0, e0), (c1, e1) = microsim(False, seed), microsim(True, seed)
-    print(f"no treatment: cost {c0.mean():,.0f} (MCSE {c0.std(ddof=1) / np.sqrt(N_I):,.0f}), "
-          f"QALYs {e0.mean():.3f} (MCSE {e0.std(ddof=1) / np.sqrt(N_I):.3f})")
-    print(f"treatment:    cost {c1.mean():,.0f} (MCSE {c1.std(ddof=1) / np.sqrt(N_I):,.0f}), "
-          f"QALYs {e1.mean():.3f} (MCSE {e1.std(ddof=1) / np.sqrt(N_I):.3f})")
+    print(
+        f"no treatment: cost {c0.mean():,.0f} (MCSE {c0.std(ddof=1) / np.sqrt(N_I):,.0f}), "
+        f"QALYs {e0.mean():.3f} (MCSE {e0.std(ddof=1) / np.sqrt(N_I):.3f})"
+    )
+    print(
+        f"treatment:    cost {c1.mean():,.0f} (MCSE {c1.std(ddof=1) / np.sqrt(N_I):,.0f}), "
+        f"QALYs {e1.mean():.3f} (MCSE {e1.std(ddof=1) / np.sqrt(N_I):.3f})"
+    )
     print(f"ICER {(c1.mean() - c0.mean()) / (e1.mean() - e0.mean()):,.0f}")

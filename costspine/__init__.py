@@ -98,8 +98,16 @@ def load_scenario(path):
     return _load(path)
 
 
-def run(scenario, *, method: str = "cohort", individuals: int | None = None, seed: int = DEFAULT_SEED,
-        out_dir=None, xlsx_path=None, figures: bool = False):
+def run(
+    scenario,
+    *,
+    method: str = "cohort",
+    individuals: int | None = None,
+    seed: int = DEFAULT_SEED,
+    out_dir=None,
+    xlsx_path=None,
+    figures: bool = False,
+):
     """Base case of a scenario: ``costspine run``.
 
     Parameters
@@ -140,15 +148,37 @@ def run(scenario, *, method: str = "cohort", individuals: int | None = None, see
 
         from costspine.reports.run_report import write_run_report
 
-        write_run_report([result], out_dir=Path(out_dir), xlsx_path=xlsx_path,
-                         seed=seed if method == "microsim" else None, figures=figures, **_record("run"))
+        write_run_report(
+            [result],
+            out_dir=Path(out_dir),
+            xlsx_path=xlsx_path,
+            seed=seed if method == "microsim" else None,
+            figures=figures,
+            **_record("run"),
+        )
     return result
 
 
-def psa(scenario, *, draws: int = 1000, seed: int = DEFAULT_SEED, wtp=None, evppi=(), evppi_method: str = "gam",
-        population=None, horizon_years=None, discount=None, method: str = "cohort", individuals: int | None = None,
-        workers: int | None = None, scheduler: str | None = None, out_dir=None, xlsx_path=None, csv: bool = False,
-        figures: bool = False):
+def psa(
+    scenario,
+    *,
+    draws: int = 1000,
+    seed: int = DEFAULT_SEED,
+    wtp=None,
+    evppi=(),
+    evppi_method: str = "gam",
+    population=None,
+    horizon_years=None,
+    discount=None,
+    method: str = "cohort",
+    individuals: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    out_dir=None,
+    xlsx_path=None,
+    csv: bool = False,
+    figures: bool = False,
+):
     """Probabilistic sensitivity analysis: ``costspine psa``.
 
     Parameters
@@ -191,16 +221,35 @@ def psa(scenario, *, draws: int = 1000, seed: int = DEFAULT_SEED, wtp=None, evpp
 
     loaded = _scenario(scenario)
     store_dir = None if out_dir is None else _path(out_dir) / "chunks"
-    analysis = analyze_psa(loaded, draws, seed=seed, wtp=wtp, evppi=evppi, evppi_method=evppi_method,
-                           population=population, horizon_years=horizon_years, discount=discount, method=method,
-                           individuals=individuals, workers=workers, scheduler=scheduler, store_dir=store_dir)
+    analysis = analyze_psa(
+        loaded,
+        draws,
+        seed=seed,
+        wtp=wtp,
+        evppi=evppi,
+        evppi_method=evppi_method,
+        population=population,
+        horizon_years=horizon_years,
+        discount=discount,
+        method=method,
+        individuals=individuals,
+        workers=workers,
+        scheduler=scheduler,
+        store_dir=store_dir,
+    )
     if out_dir is not None:
         from costspine.reports.build import workbook_path
         from costspine.reports.psa_report import write_psa_report
 
-        write_psa_report(analysis, loaded, out_dir=_path(out_dir),
-                         xlsx=workbook_path(xlsx_path, out_dir=_path(out_dir), command="psa"), csv=csv, figures=figures,
-                         **_record("psa"))
+        write_psa_report(
+            analysis,
+            loaded,
+            out_dir=_path(out_dir),
+            xlsx=workbook_path(xlsx_path, out_dir=_path(out_dir), command="psa"),
+            csv=csv,
+            figures=figures,
+            **_record("psa"),
+        )
     return analysis
 
 
@@ -235,14 +284,34 @@ def dsa(scenario, *, range_kind: str = "minmax", wtp=None, out_dir=None, by: str
         from costspine.reports.build import workbook_path
         from costspine.reports.dsa_report import write_dsa_report
 
-        write_dsa_report(result, by=by, out_dir=_path(out_dir),
-                         xlsx=workbook_path(xlsx_path, out_dir=_path(out_dir), command="dsa"), **_record("dsa"))
+        write_dsa_report(
+            result,
+            by=by,
+            out_dir=_path(out_dir),
+            xlsx=workbook_path(xlsx_path, out_dir=_path(out_dir), command="dsa"),
+            **_record("dsa"),
+        )
     return result
 
 
-def voi(draws, *, evppi=(), method: str = "gam", wtp=None, population=None, horizon_years=None, discount=None,
-        parameters=None, comparator=None, effect=None, currency=None, seed=None, out_dir=None, xlsx_path=None,
-        figures: bool = False):
+def voi(
+    draws,
+    *,
+    evppi=(),
+    method: str = "gam",
+    wtp=None,
+    population=None,
+    horizon_years=None,
+    discount=None,
+    parameters=None,
+    comparator=None,
+    effect=None,
+    currency=None,
+    seed=None,
+    out_dir=None,
+    xlsx_path=None,
+    figures: bool = False,
+):
     """EVPI and EVPPI of PSA draws: ``costspine voi``.
 
     Parameters
@@ -276,21 +345,44 @@ def voi(draws, *, evppi=(), method: str = "gam", wtp=None, population=None, hori
     from costspine.analysis.voi_summary import analyze_voi
 
     source = draws.draws if isinstance(draws, PSASummary) else draws
-    result = analyze_voi(source, evppi=evppi, method=method, wtp=wtp, population=population,
-                         horizon_years=horizon_years, discount=discount, parameters=parameters,
-                         comparator=comparator, effect=effect, currency=currency, seed=seed)
+    result = analyze_voi(
+        source,
+        evppi=evppi,
+        method=method,
+        wtp=wtp,
+        population=population,
+        horizon_years=horizon_years,
+        discount=discount,
+        parameters=parameters,
+        comparator=comparator,
+        effect=effect,
+        currency=currency,
+        seed=seed,
+    )
     if out_dir is not None:
         from costspine.reports.build import workbook_path
         from costspine.reports.psa_report import write_voi_report
 
-        write_voi_report(result, out_dir=_path(out_dir),
-                         xlsx=workbook_path(xlsx_path, out_dir=_path(out_dir), command="voi"), figures=figures,
-                         **_record("voi"))
+        write_voi_report(
+            result,
+            out_dir=_path(out_dir),
+            xlsx=workbook_path(xlsx_path, out_dir=_path(out_dir), command="voi"),
+            figures=figures,
+            **_record("voi"),
+        )
     return result
 
 
-def bia(scenarios, *, members: float | None = None, years: int | None = None, draws: int = 0,
-        seed: int = DEFAULT_SEED, out_dir=None, xlsx_path=None):
+def bia(
+    scenarios,
+    *,
+    members: float | None = None,
+    years: int | None = None,
+    draws: int = 0,
+    seed: int = DEFAULT_SEED,
+    out_dir=None,
+    xlsx_path=None,
+):
     """Budget impact for a plan population over years: ``costspine bia``.
 
     Parameters
@@ -323,13 +415,24 @@ def bia(scenarios, *, members: float | None = None, years: int | None = None, dr
         from costspine.reports.bia_report import write_bia_report
         from costspine.reports.build import workbook_path
 
-        write_bia_report(analysis, out_dir=_path(out_dir),
-                         xlsx=workbook_path(xlsx_path, out_dir=_path(out_dir), command="bia"), **_record("bia"))
+        write_bia_report(
+            analysis,
+            out_dir=_path(out_dir),
+            xlsx=workbook_path(xlsx_path, out_dir=_path(out_dir), command="bia"),
+            **_record("bia"),
+        )
     return analysis
 
 
-def fit(evidence=None, *, draws: int | None = None, tune: int | None = None, chains: int | None = None,
-        seed: int | None = None, out_dir=None):
+def fit(
+    evidence=None,
+    *,
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+    seed: int | None = None,
+    out_dir=None,
+):
     """Bayesian calibration of a scenario to trial evidence: ``costspine fit``.
 
     Parameters

@@ -65,7 +65,7 @@ def resolve_path(value: str, *, base_dir) -> Path:
     'us_life_table_2023.csv'
     """
     if isinstance(value, str) and value.startswith(PACKAGE_PREFIX):
-        return bundled_path(value[len(PACKAGE_PREFIX):])
+        return bundled_path(value[len(PACKAGE_PREFIX) :])
     return Path(base_dir) / value
 
 
@@ -112,8 +112,9 @@ def read_input_file(path, *, max_bytes: int = MAX_TABLE_BYTES) -> bytes:
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        raise InputFileError(path, "file not found; check the path (a relative path is resolved against the "
-                                   "folder of the file that names it)") from None
+        raise InputFileError(
+            path, "file not found; check the path (a relative path is resolved against the folder of the file that names it)"
+        ) from None
     except (OSError, ValueError) as exc:
         raise InputFileError(path, _os_problem(exc)) from None
     _check_regular(path, info, max_bytes)
@@ -159,15 +160,24 @@ def describe_header(header) -> str:
         return ", ".join(repr(h.strip()) for h in header)
     return f"a first row of {len(header)} field(s) that are not column names"
 
+
 _COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ .%()-]{0,62}")
+
 
 def _check_regular(path: Path, info: os.stat_result, max_bytes: int) -> None:
     mode = info.st_mode
     if stat.S_ISDIR(mode):
         raise InputFileError(path, "is a folder; expected a file")
     if not stat.S_ISREG(mode):
-        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
-                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file")
+        kind = (
+            "a FIFO (named pipe)"
+            if stat.S_ISFIFO(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a special file"
+        )
         raise InputFileError(path, f"not a regular file ({kind}); costspine reads only regular files")
     if info.st_size > max_bytes:
         raise InputFileError(path, f"is {info.st_size:,} bytes; the limit for this kind of file is {max_bytes:,} bytes")
@@ -206,6 +216,7 @@ def write_atomic(path, data: bytes | str) -> Path:
         raise
     return path
 
+
 def write_atomic_with(path, write) -> Path:
     """Like :func:`write_atomic`, but ``write(handle)`` streams the content into the binary file
     (no copy of a large payload in memory)."""
@@ -223,10 +234,12 @@ def write_atomic_with(path, write) -> Path:
         raise
     return path
 
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
 
 def _jsonable(value):
     if isinstance(value, dict):
@@ -244,9 +257,11 @@ def _jsonable(value):
         return str(value)
     return value
 
+
 def write_json(path, payload: dict) -> Path:
     """Atomic JSON (NaN and infinities become null)."""
     return write_atomic(path, json.dumps(_jsonable(payload), indent=2, ensure_ascii=False) + "\n")
+
 
 def write_csv(path, headers: list[str], rows) -> Path:
     """Atomic CSV from rows of plain values.
@@ -263,8 +278,10 @@ def write_csv(path, headers: list[str], rows) -> Path:
         (quoted if any(isinstance(v, str) and "\r" in v for v in row) else writer).writerow(row)
     return write_atomic(path, buffer.getvalue())
 
+
 # A text cell starting with one of these is run as a formula by spreadsheets (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
 
 def neutralize_csv_text(value):
     """A text cell made safe to open in a spreadsheet: formula-like text gets a leading apostrophe.
@@ -288,6 +305,7 @@ def neutralize_csv_text(value):
     except ValueError:
         return "'" + value
     return value
+
 
 def _csv_value(value):
     if isinstance(value, (float, np.floating)):

@@ -20,6 +20,7 @@ def format_table(headers: list[str], rows: list[list], *, title: str | None = No
         lines.append("  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(row, widths))))
     return "\n".join(lines)
 
+
 def _fmt(value) -> str:
     if isinstance(value, str):
         return value
@@ -37,8 +38,15 @@ def _fmt(value) -> str:
     return f"{value:.4f}"
 
 
-def format_wrapped_table(headers: list[str], rows: list[list], *, wrap: tuple[int, ...] = (0,), width: int = 100,
-                         title: str | None = None, min_wrap: int = 12) -> str:
+def format_wrapped_table(
+    headers: list[str],
+    rows: list[list],
+    *,
+    wrap: tuple[int, ...] = (0,),
+    width: int = 100,
+    title: str | None = None,
+    min_wrap: int = 12,
+) -> str:
     """:func:`format_table` that fits ``width`` columns by wrapping the text of the ``wrap`` columns.
 
     Numbers and other columns keep their full width; the room left is shared among the ``wrap``
@@ -57,8 +65,10 @@ def format_wrapped_table(headers: list[str], rows: list[list], *, wrap: tuple[in
     widths = list(natural)
     wanted = {i: natural[i] for i in wrap}
     longest_word = {i: max((len(word) for r in [headers, *cells] for word in str(r[i]).split()), default=1) for i in wrap}
-    for floor in ({i: min(natural[i], max(min_wrap, longest_word[i])) for i in wrap},
-                  {i: min(natural[i], min_wrap) for i in wrap}):
+    for floor in (
+        {i: min(natural[i], max(min_wrap, longest_word[i])) for i in wrap},
+        {i: min(natural[i], min_wrap) for i in wrap},
+    ):
         while sum(wanted.values()) > room:  # shrink the widest wrapped column first, words kept whole if possible
             widest = max((i for i in wanted if wanted[i] > floor[i]), key=wanted.get, default=None)
             if widest is None:
@@ -134,8 +144,12 @@ def format_html_table(headers: list[str], rows: list[list], *, caption: str | No
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
     body = []
     for row in rows:
-        cells = [f"<td>{html.escape(_fmt(v))}</td>" if i == 0 or isinstance(v, str)
-                 else f'<td style="text-align:right">{html.escape(_fmt(v))}</td>' for i, v in enumerate(row)]
+        cells = [
+            f"<td>{html.escape(_fmt(v))}</td>"
+            if i == 0 or isinstance(v, str)
+            else f'<td style="text-align:right">{html.escape(_fmt(v))}</td>'
+            for i, v in enumerate(row)
+        ]
         body.append("<tr>" + "".join(cells) + "</tr>")
     title = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return f"<table>{title}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"

@@ -116,8 +116,9 @@ class Expression:
     def is_time_dependent(self) -> bool:
         return bool(self.names & TIME_NAMES)
 
-    def evaluate(self, namespace: Mapping[str, object], *, tables: Mapping[str, Callable] | None = None,
-                 backend: Backend | None = None):
+    def evaluate(
+        self, namespace: Mapping[str, object], *, tables: Mapping[str, Callable] | None = None, backend: Backend | None = None
+    ):
         """Evaluate over arrays; names missing from ``namespace`` raise ExpressionError.
 
         ``backend`` swaps the array library (numpy by default); the Bayesian layer passes a

@@ -97,8 +97,11 @@ def canonical_args(family: str, given: dict[str, float]) -> tuple[dict, float, s
         return {}, math.nan, f"{family} arguments are too extreme to compute with; got {shown}"
     if problem is None and not all(math.isfinite(v) for v in (*args.values(), mean)):
         converted = ", ".join(f"{k}={v:g}" for k, v in args.items())
-        return {}, math.nan, (f"expected {family} arguments with finite canonical values and mean; "
-                              f"got {shown} (→ {converted}, mean={mean:g})")
+        return (
+            {},
+            math.nan,
+            (f"expected {family} arguments with finite canonical values and mean; got {shown} (→ {converted}, mean={mean:g})"),
+        )
     return args, mean, problem
 
 
@@ -148,9 +151,7 @@ def _canonical_args(family: str, given: dict[str, float]) -> tuple[dict, float, 
         elif {"mean", "sd"} <= keys:
             m, sd = given["mean"], given["sd"]
             if not 0 < m < 1 or sd <= 0 or sd * sd >= m * (1 - m):
-                return {}, math.nan, (
-                    f"beta needs 0 < mean < 1 and 0 < sd² < mean·(1 − mean); got mean={m}, sd={sd}"
-                )
+                return {}, math.nan, (f"beta needs 0 < mean < 1 and 0 < sd² < mean·(1 − mean); got mean={m}, sd={sd}")
             common = m * (1 - m) / (sd * sd) - 1
             a, b = m * common, (1 - m) * common
         else:
@@ -287,7 +288,7 @@ def draw_parameters(
     >>> p = ParameterSpec("p", "beta", "test", {"alpha": 2.0, "beta": 8.0}, 0.2)
     >>> rng = np.random.default_rng(1)
     >>> first, second = draw_parameters((p,), 3, rng)["p"], draw_parameters((p,), 3, rng)["p"]
-    >>> bool((first == second).any())      # the generator moved on
+    >>> bool((first == second).any())  # the generator moved on
     False
     """
     if isinstance(rng, np.random.Generator):
@@ -318,8 +319,9 @@ def draw_parameters(
     return draws
 
 
-def draw_parameter_range(specs: tuple[ParameterSpec, ...], *, seed: int, start: int, stop: int,
-                         correlations: tuple = ()) -> dict[str, np.ndarray]:
+def draw_parameter_range(
+    specs: tuple[ParameterSpec, ...], *, seed: int, start: int, stop: int, correlations: tuple = ()
+) -> dict[str, np.ndarray]:
     """Draws ``start..stop-1`` of every random parameter of a run with seed ``seed``.
 
     The run's layout (:mod:`costspine._rng`): draw ``d`` of parameter ``name`` is value

@@ -159,8 +159,20 @@ class Collector:
             return {}
         return value
 
-    def number(self, keypath: str, value, *, low=None, high=None, integer=False, hint="",
-               exclusive_low=False, exclusive_high=False, expressions=True, compact=False) -> float | None:
+    def number(
+        self,
+        keypath: str,
+        value,
+        *,
+        low=None,
+        high=None,
+        integer=False,
+        hint="",
+        exclusive_low=False,
+        exclusive_high=False,
+        expressions=True,
+        compact=False,
+    ) -> float | None:
         """``value`` as a finite number in range (an expression over numbers only is evaluated); else None.
 
         ``low``/``high`` bound the value (inclusive unless ``exclusive_low``/``exclusive_high``);

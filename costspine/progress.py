@@ -1,6 +1,6 @@
 """A tiny progress bar on stderr, shown only on a terminal (no dependency).
 
->>> with ProgressBar(10, label="PSA", enabled=False) as bar:   # enabled=False: prints nothing
+>>> with ProgressBar(10, label="PSA", enabled=False) as bar:  # enabled=False: prints nothing
 ...     bar.advance(10)
 """
 
@@ -71,6 +71,7 @@ class ProgressBar:
         filled = int(round(share * self.WIDTH))
         elapsed = time.perf_counter() - self._started
         unit = f" {self.unit}" if self.unit else ""
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
-                          f"{self.done:,}/{self.total:,}{unit}  {elapsed:.1f} s")
+        self.stream.write(
+            f"\r{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done:,}/{self.total:,}{unit}  {elapsed:.1f} s"
+        )
         self.stream.flush()

@@ -22,8 +22,17 @@ RICH_MICROSIM = TOY_SCENARIOS / "microsim_rich.toml"
 """A microsimulation toy using every kernel feature at once (attributes, history, entry costs, ...)."""
 
 
-def settings_toml(n_cycles=1, *, cycle_length=1, cycle_unit="year", discount_costs=0.0, discount_outcomes=0.0,
-                  cycle_correction="none", currency="USD", price_year=2025) -> str:
+def settings_toml(
+    n_cycles=1,
+    *,
+    cycle_length=1,
+    cycle_unit="year",
+    discount_costs=0.0,
+    discount_outcomes=0.0,
+    cycle_correction="none",
+    currency="USD",
+    price_year=2025,
+) -> str:
     """The ``[settings]`` block of a toy scenario; values are written as given (``str``)."""
     return f'''
 [settings]
@@ -53,11 +62,15 @@ wtp = [{", ".join(str(w) for w in wtp)}]
 # after entry and 50 in its second; ICE costs 300 and then 0. Shared by the budget-impact
 # tests (unit/test_bia_model.py, cli/test_bia_cli.py), each adding its own parameters and rewards.
 
-PATHWAY = '''
+PATHWAY = (
+    """
 [model]
 name = "toy"
 title = "Toy pathway"
-''' + settings_toml(2, discount_costs=0.03, discount_outcomes=0.03) + analysis_toml(comparator="usual_care", wtp=[100000]) + '''
+"""
+    + settings_toml(2, discount_costs=0.03, discount_outcomes=0.03)
+    + analysis_toml(comparator="usual_care", wtp=[100000])
+    + """
 [states]
 start = { initial = 1 }
 y1 = { initial = 0 }
@@ -90,14 +103,16 @@ values = { y1 = 300 }
 @REWARDS@
 [outcomes.qalys]
 values = { y1 = 0.7, y2 = 0.8, done = 0.9 }
-'''
+"""
+)
 
 
 def pathway_toml(*, sd, c_y2="50", parameters="", rewards="") -> str:
     """The toy pathway model with the gamma sd of ``c_y1``, the second-year cost (a number or an
     expression), and extra TOML after the ``c_y1`` parameter and after the ICE cost override."""
-    return (PATHWAY.replace("@SD@", str(sd)).replace("@C_Y2@", c_y2)
-            .replace("@PARAMETERS@", parameters).replace("@REWARDS@", rewards))
+    return (
+        PATHWAY.replace("@SD@", str(sd)).replace("@C_Y2@", c_y2).replace("@PARAMETERS@", parameters).replace("@REWARDS@", rewards)
+    )
 
 
 def write(folder: Path, text: str, name: str = "scenario.toml") -> Path:

@@ -64,46 +64,54 @@ DEFAULT_SCENARIO = ROOT / "scenarios" / "spine" / "base_case.toml"
 Z95 = 1.959963984540054
 
 # --- SPINE CARE (Choudhry et al. JAMA 2022;328:2334-44), Table 2; evidence ids in comments ------
-N_ARM = {"usual_care": 992, "ice": 829, "ipt": 1150}                       # T1.03-T1.05
-N_TOTAL = 2971                                                              # T1.02
+N_ARM = {"usual_care": 992, "ice": 829, "ipt": 1150}  # T1.03-T1.05
+N_TOTAL = 2971  # T1.02
 ODI_TABLE2 = {  # arm: [(mean, sd) at baseline, 3 months, 12 months]        # T1.11-T1.16, T1.19-T1.21
     "usual_care": [(28.9, 17.4), (19.5, 16.2), (19.7, 17.8)],
     "ice": [(31.2, 16.9), (15.4, 13.0), (13.6, 13.0)],
     "ipt": [(29.3, 16.1), (15.4, 13.7), (13.0, 13.8)],
 }
-UC_CHANGE = {3: (-9.4, 18.3), 12: (-9.2, 18.9)}                           # T1.16, T1.21 (mean, SD)
+UC_CHANGE = {3: (-9.4, 18.3), 12: (-9.2, 18.9)}  # T1.16, T1.21 (mean, SD)
 ODI_DIFFERENCE = {  # adjusted difference vs usual care: (estimate, low, high)  T1.17, T1.18, T1.22, T1.23
-    ("ice", 3): (-5.8, -7.7, -3.9), ("ice", 12): (-7.5, -9.4, -5.7),
-    ("ipt", 3): (-4.3, -5.9, -2.6), ("ipt", 12): (-6.7, -8.4, -5.0),
+    ("ice", 3): (-5.8, -7.7, -3.9),
+    ("ice", 12): (-7.5, -9.4, -5.7),
+    ("ipt", 3): (-4.3, -5.9, -2.6),
+    ("ipt", 12): (-6.7, -8.4, -5.0),
 }
-SPENDING_MEAN = {"usual_care": 1587.0, "ice": 1448.0, "ipt": 2528.0}        # T1.24-T1.26
-SPENDING_RATIO = {"ice": (0.93, 0.87, 0.997), "ipt": (1.40, 1.35, 1.45)}    # T1.27, T1.28
-SPENDING_LEVEL_UC = math.exp(np.mean([math.log(SPENDING_MEAN["usual_care"]),
-                                      math.log(SPENDING_MEAN["ice"] / SPENDING_RATIO["ice"][0]),
-                                      math.log(SPENDING_MEAN["ipt"] / SPENDING_RATIO["ipt"][0])]))
+SPENDING_MEAN = {"usual_care": 1587.0, "ice": 1448.0, "ipt": 2528.0}  # T1.24-T1.26
+SPENDING_RATIO = {"ice": (0.93, 0.87, 0.997), "ipt": (1.40, 1.35, 1.45)}  # T1.27, T1.28
+SPENDING_LEVEL_UC = math.exp(
+    np.mean(
+        [
+            math.log(SPENDING_MEAN["usual_care"]),
+            math.log(SPENDING_MEAN["ice"] / SPENDING_RATIO["ice"][0]),
+            math.log(SPENDING_MEAN["ipt"] / SPENDING_RATIO["ipt"][0]),
+        ]
+    )
+)
 
-BASELINE_ODI = 30.0        # common baseline: midpoint of the arm baselines 28.9-31.2 (pooled mean 29.7)
+BASELINE_ODI = 30.0  # common baseline: midpoint of the arm baselines 28.9-31.2 (pooled mean 29.7)
 BAND_EDGES = (0.0, 21.0, 41.0, 61.0, 100.0)
 BANDS = ("minimal", "moderate", "severe", "crippled")
-ESI_SHARE_TARGET = 0.10    # ESIs per patient-year in usual care (T3.20: 10% per year)
+ESI_SHARE_TARGET = 0.10  # ESIs per patient-year in usual care (T3.20: 10% per year)
 ESI_COMPONENTS = ("mix_esi_tf_lumbar", "mix_esi_il_lumbar", "mix_esi_il_cervical")
 
 # Prior profile of usual care's utilisation (assumption; trial utilisation not retrieved, T1.41):
 # per patient per 4-week cycle, moderate band, follow-up phase. Only the ratios between these
 # numbers matter: step 6 multiplies them all by one level factor.
 PRIOR_USE = {
-    "use_pc_visits": 0.22,          # ~3 primary-care visits a year in the moderate band
-    "use_mri": 0.008,               # with the treatment-phase factor 3: ~12% of patients imaged early
+    "use_pc_visits": 0.22,  # ~3 primary-care visits a year in the moderate band
+    "use_mri": 0.008,  # with the treatment-phase factor 3: ~12% of patients imaged early
     "use_xray": 0.010,
     "use_specialist_visits": 0.06,
     "use_pt_visits": 0.30,
     "use_opioid_fills": 0.08,
-    "use_surgery_severe": 0.004,    # ~5% a year while in the severe band
+    "use_surgery_severe": 0.004,  # ~5% a year while in the severe band
     "use_surgery_crippled": 0.010,  # ~12% a year while in the crippled band
 }
-GAMMA_SD_FRACTION = 0.5           # the volumes' gamma SD as a fraction of the mean (assumption)
+GAMMA_SD_FRACTION = 0.5  # the volumes' gamma SD as a fraction of the mean (assumption)
 
-TREATMENT_POINT, FOLLOWUP_POINT = 3, 13   # trace points of the 3- and 12-month visits (weeks 12, 52)
+TREATMENT_POINT, FOLLOWUP_POINT = 3, 13  # trace points of the 3- and 12-month visits (weeks 12, 52)
 
 
 # --------------------------------------------------------------------------------------------
@@ -190,8 +198,7 @@ class Model:
         return float(result.costs_undiscounted[0, self.scenario.strategies.index(strategy)].sum())
 
     def category_cost(self, result, strategy: str, category: str) -> float:
-        return float(result.costs_undiscounted[0, self.scenario.strategies.index(strategy),
-                                               result.categories.index(category)])
+        return float(result.costs_undiscounted[0, self.scenario.strategies.index(strategy), result.categories.index(category)])
 
     def value(self, name: str) -> float:
         return float(self.params[name][0])
@@ -220,10 +227,12 @@ def calibrate_uc_rates(model: Model, baseline: float) -> dict:
         half = Z95 * sd / math.sqrt(n)
 
         def solve(target_change, name=name, point=point):
-            return _solve(lambda r: model.odi(model.run(**{name: r}), "usual_care", point) - (baseline + target_change), 1e-3, 100.0)
+            return _solve(
+                lambda r: model.odi(model.run(**{name: r}), "usual_care", point) - (baseline + target_change), 1e-3, 100.0
+            )
 
         value = solve(change)
-        lo, hi = solve(change - half), solve(change + half)   # a bigger fall needs a faster hazard
+        lo, hi = solve(change - half), solve(change + half)  # a bigger fall needs a faster hazard
         model.set(**{name: value})
         out[name] = (value, (math.log(lo) - math.log(hi)) / (2 * Z95))
     return out
@@ -245,7 +254,7 @@ def calibrate_arm_hazard_ratios(model: Model) -> dict:
                 return _solve(lambda hr: difference(hr) - target, 0.05, 50.0)
 
             value = solve(estimate)
-            hr_low, hr_high = solve(high), solve(low)     # a larger fall in ODI needs a larger ratio
+            hr_low, hr_high = solve(high), solve(low)  # a larger fall in ODI needs a larger ratio
             model.set(**{name: value})
             out[name] = (value, (math.log(hr_high) - math.log(hr_low)) / (2 * Z95))
     return out
@@ -283,6 +292,7 @@ def calibrate_costs(model: Model) -> dict:
             def gap(rr):
                 result = model.run(**{name: rr})
                 return model.cost(result, arm) / model.cost(result, "usual_care") - target
+
             return _solve(gap, 1e-3, 10.0)
 
         value = solve(estimate)
@@ -300,9 +310,13 @@ def calibrate(path: Path) -> tuple[dict, dict]:
     model.set(**{f"odi_{b}": v for b, v in zip(BANDS, band_odi)})
     model.set(**{f"init_{b}": s for b, s in zip(BANDS, shares)})
     baseline = float(shares @ band_odi)
-    fields: dict[str, dict] = {f"odi_{b}": {"value": _num(v), "min": _num(lo), "max": _num(hi)}
-                               for b, v, lo, hi in zip(BANDS, band_odi, band_low, band_high)}
-    fields["initial_distribution"] = {"alpha": "{ " + ", ".join(f"init_{b} = {_num(s * N_TOTAL)}" for b, s in zip(BANDS, shares)) + " }"}
+    fields: dict[str, dict] = {
+        f"odi_{b}": {"value": _num(v), "min": _num(lo), "max": _num(hi)}
+        for b, v, lo, hi in zip(BANDS, band_odi, band_low, band_high)
+    }
+    fields["initial_distribution"] = {
+        "alpha": "{ " + ", ".join(f"init_{b} = {_num(s * N_TOTAL)}" for b, s in zip(BANDS, shares)) + " }"
+    }
     # The Dirichlet's base case is the normalised counts; run with the rounded counts from here on.
     counts = np.array([float(_num(s * N_TOTAL)) for s in shares])
     model.set(**{f"init_{b}": c / counts.sum() for b, c in zip(BANDS, counts)})
@@ -336,7 +350,7 @@ def _block(text: str, name: str) -> tuple[int, int]:
     header = re.search(rf"^\[parameters\.{re.escape(name)}\]\s*$", text, flags=re.M)
     if header is None:
         raise KeyError(f"no [parameters.{name}] table in the scenario")
-    nxt = re.search(r"^\[", text[header.end():], flags=re.M)
+    nxt = re.search(r"^\[", text[header.end() :], flags=re.M)
     return header.end(), header.end() + (nxt.start() if nxt else len(text) - header.end())
 
 
@@ -413,8 +427,10 @@ def main(argv=None) -> int:
     for name, values in fields.items():
         current = read_fields(text, name, values)
         stale += [f"{name}.{k}: file {current[k]} -> calibrated {v}" for k, v in values.items() if not _same(current[k], v)]
-    print(f"utilisation level factor on PRIOR_USE: {info['level_factor']:.4f}; banded baseline ODI {info['baseline_odi']:.3f}; "
-          f"pooled baseline SD {info['pooled_baseline_sd']:.3f}; usual-care spending level {SPENDING_LEVEL_UC:.2f} USD")
+    print(
+        f"utilisation level factor on PRIOR_USE: {info['level_factor']:.4f}; banded baseline ODI {info['baseline_odi']:.3f}; "
+        f"pooled baseline SD {info['pooled_baseline_sd']:.3f}; usual-care spending level {SPENDING_LEVEL_UC:.2f} USD"
+    )
     if args.write:
         for name, values in fields.items():
             text = write_fields(text, name, values)

@@ -46,15 +46,15 @@ from costspine import load_scenario, run_cohort  # noqa: E402
 from costspine.model.inputs import base_case_parameters  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "spine" / "base_case_microsim.toml"
-BASELINE_ODI = 30.0                                  # the common baseline of all arms (base case)
+BASELINE_ODI = 30.0  # the common baseline of all arms (base case)
 # (arm, years, target, multiplier): usual care's level, then each arm's difference vs usual care.
 TARGETS = (
-    ("usual_care", 0.25, BASELINE_ODI - 9.4, "k_improve_treatment_heterogeneity"),   # T1.16
-    ("usual_care", 1.0, BASELINE_ODI - 9.2, "k_improve_followup_heterogeneity"),     # T1.21
-    ("ice", 0.25, -5.8, "k_hr_ice_treatment_heterogeneity"),                           # T1.17
-    ("ice", 1.0, -7.5, "k_hr_ice_followup_heterogeneity"),                             # T1.22
-    ("ipt", 0.25, -4.3, "k_hr_ipt_treatment_heterogeneity"),                           # T1.18
-    ("ipt", 1.0, -6.7, "k_hr_ipt_followup_heterogeneity"),                             # T1.23
+    ("usual_care", 0.25, BASELINE_ODI - 9.4, "k_improve_treatment_heterogeneity"),  # T1.16
+    ("usual_care", 1.0, BASELINE_ODI - 9.2, "k_improve_followup_heterogeneity"),  # T1.21
+    ("ice", 0.25, -5.8, "k_hr_ice_treatment_heterogeneity"),  # T1.17
+    ("ice", 1.0, -7.5, "k_hr_ice_followup_heterogeneity"),  # T1.22
+    ("ipt", 0.25, -4.3, "k_hr_ipt_treatment_heterogeneity"),  # T1.18
+    ("ipt", 1.0, -6.7, "k_hr_ipt_followup_heterogeneity"),  # T1.23
 )
 
 
@@ -70,6 +70,7 @@ def solve(scenario) -> dict[str, float]:
     params = base_case_parameters(scenario)
     solved = {}
     for arm, years, target, name in TARGETS:
+
         def gap(k, name=name, arm=arm, years=years, target=target):
             params[name] = np.array([k])
             return odi(scenario, params, arm, years) - target

@@ -55,10 +55,18 @@ def render_evidence_page(register: dict) -> str:
         head = entry.id.split(".")[0]
         if head != group:
             group = head
-            lines += ["", f"## {head}", "", "| id | parameter | value | uncertainty | source | status |",
-                      "|---|---|---|---|---|---|"]
-        lines.append("| " + " | ".join(_cell(getattr(entry, k)) for k in
-                                        ("id", "parameter", "value", "uncertainty", "source", "status")) + " |")
+            lines += [
+                "",
+                f"## {head}",
+                "",
+                "| id | parameter | value | uncertainty | source | status |",
+                "|---|---|---|---|---|---|",
+            ]
+        lines.append(
+            "| "
+            + " | ".join(_cell(getattr(entry, k)) for k in ("id", "parameter", "value", "uncertainty", "source", "status"))
+            + " |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -130,8 +130,10 @@ def build_population(members: float, *, growth_per_year: float, years: int) -> n
     if not (isinstance(members, (int, float, np.number)) and math.isfinite(members) and members > 0):
         raise UsageError(f"build_population: members must be a positive number; got {members!r}")
     if not (math.isfinite(growth_per_year) and -1 < growth_per_year < 1):
-        raise UsageError(f"build_population: growth_per_year must be a fraction in (-1, 1); got {growth_per_year!r}"
-                         " — did you write a percentage? 2 % is 0.02")
+        raise UsageError(
+            f"build_population: growth_per_year must be a fraction in (-1, 1); got {growth_per_year!r}"
+            " — did you write a percentage? 2 % is 0.02"
+        )
     if isinstance(years, bool) or not isinstance(years, (int, np.integer)) or years < 1:
         raise UsageError(f"build_population: years must be a whole number >= 1; got {years!r}")
     return float(members) * (1.0 + growth_per_year) ** np.arange(years, dtype=float)
@@ -158,27 +160,41 @@ def episodes_from_rate(members_by_year, rate_per_1000, *, age_shares=None) -> np
     if age_shares is not None:
         shares = np.asarray(age_shares, dtype=float)
         if shares.ndim != 1 or rate.shape[-1:] != shares.shape:
-            raise UsageError(f"episodes_from_rate: rate_per_1000 must end with one rate per age band "
-                             f"({shares.shape[0] if shares.ndim == 1 else '?'}); got shape {rate.shape}")
+            raise UsageError(
+                f"episodes_from_rate: rate_per_1000 must end with one rate per age band "
+                f"({shares.shape[0] if shares.ndim == 1 else '?'}); got shape {rate.shape}"
+            )
         if np.any(shares < 0) or abs(shares.sum() - 1.0) > SHARE_TOLERANCE:
             raise UsageError(f"episodes_from_rate: age_shares must be >= 0 and sum to 1; got {shares.tolist()}")
         rate = rate @ shares
     if rate.ndim > 1 or not np.all(np.isfinite(rate)) or np.any(rate < 0):
-        raise UsageError("episodes_from_rate: rate_per_1000 must be a finite number >= 0 or one per draw "
-                         f"(shape (draw,)); got shape {rate.shape}, min {rate.min() if rate.size else 'n/a'}")
+        raise UsageError(
+            "episodes_from_rate: rate_per_1000 must be a finite number >= 0 or one per draw "
+            f"(shape (draw,)); got shape {rate.shape}, min {rate.min() if rate.size else 'n/a'}"
+        )
     return rate[..., None] * members / 1000.0 if rate.ndim else members * float(rate) / 1000.0
-
-
 
 
 # --------------------------------------------------------------------------------------------
 # The budget
 
 
-def compute_budget(cost_per_cycle, *, cycle_years: float, episodes_per_year, mix_current, mix_new,
-                   policy_cost_per_cycle=None, policy_start_year: int | None = None, discount_rate: float = 0.0,
-                   services_per_cycle=None, policy_services_per_cycle=None,
-                   strategies=None, categories=None, services=None) -> BudgetImpact:
+def compute_budget(
+    cost_per_cycle,
+    *,
+    cycle_years: float,
+    episodes_per_year,
+    mix_current,
+    mix_new,
+    policy_cost_per_cycle=None,
+    policy_start_year: int | None = None,
+    discount_rate: float = 0.0,
+    services_per_cycle=None,
+    policy_services_per_cycle=None,
+    strategies=None,
+    categories=None,
+    services=None,
+) -> BudgetImpact:
     """Budget per calendar year of all entering cohorts, under the current and the new mix.
 
     Parameters
@@ -235,7 +251,7 @@ def compute_budget(cost_per_cycle, *, cycle_years: float, episodes_per_year, mix
 
     Examples
     --------
-    >>> cost = np.array([[[[100.0], [50.0]], [[100.0], [50.0]]]])   # 1 draw, 2 strategies, 2 cycles
+    >>> cost = np.array([[[[100.0], [50.0]], [[100.0], [50.0]]]])  # 1 draw, 2 strategies, 2 cycles
     >>> mix = np.array([[1.0, 0.0], [1.0, 0.0]])
     >>> b = compute_budget(cost, cycle_years=1.0, episodes_per_year=[1000, 1000], mix_current=mix, mix_new=mix)
     >>> b.current[0, :, 0]
@@ -245,36 +261,46 @@ def compute_budget(cost_per_cycle, *, cycle_years: float, episodes_per_year, mix
     if not (math.isfinite(h) and h > 0):
         raise UsageError(f"compute_budget: cycle_years must be a positive number of years; got {cycle_years!r}")
     if not (math.isfinite(discount_rate) and 0.0 <= discount_rate < 1.0):
-        raise UsageError(f"compute_budget: discount_rate must be a fraction in [0, 1); got {discount_rate!r}"
-                         + (f" — did you mean {discount_rate / 100:g}?" if 1 <= discount_rate < 100 else ""))
+        raise UsageError(
+            f"compute_budget: discount_rate must be a fraction in [0, 1); got {discount_rate!r}"
+            + (f" — did you mean {discount_rate / 100:g}?" if 1 <= discount_rate < 100 else "")
+        )
     cost = _check_per_cycle("cost_per_cycle", cost_per_cycle)
     n_strategies = cost.shape[1]
     episodes = np.asarray(episodes_per_year, dtype=float)
     if episodes.ndim not in (1, 2) or episodes.shape[-1] < 1:
         raise UsageError(f"compute_budget: episodes_per_year must have shape (year,) or (draw, year); got {episodes.shape}")
     if not np.all(np.isfinite(episodes)) or np.any(episodes < 0):
-        raise UsageError("compute_budget: episodes_per_year must be finite and >= 0; "
-                         f"first bad cell at index {tuple(int(i) for i in np.argwhere(~(episodes >= 0) | ~np.isfinite(episodes))[0])}")
+        raise UsageError(
+            "compute_budget: episodes_per_year must be finite and >= 0; "
+            f"first bad cell at index {tuple(int(i) for i in np.argwhere(~(episodes >= 0) | ~np.isfinite(episodes))[0])}"
+        )
     episodes = episodes.reshape((-1, episodes.shape[-1]))
     n_years = episodes.shape[1]
-    mixes = {name: _check_mix(name, m, n_years, n_strategies) for name, m in
-             (("mix_current", mix_current), ("mix_new", mix_new))}
+    mixes = {name: _check_mix(name, m, n_years, n_strategies) for name, m in (("mix_current", mix_current), ("mix_new", mix_new))}
     if (policy_cost_per_cycle is None) != (policy_start_year is None):
         raise UsageError("compute_budget: give policy_cost_per_cycle and policy_start_year together (or neither)")
     policy = None
     if policy_cost_per_cycle is not None:
         policy = _check_per_cycle("policy_cost_per_cycle", policy_cost_per_cycle, like=cost)
-        if isinstance(policy_start_year, bool) or not isinstance(policy_start_year, (int, np.integer)) \
-                or not 1 <= policy_start_year <= n_years:
-            raise UsageError(f"compute_budget: policy_start_year must be a whole year in 1..{n_years} (the horizon); "
-                             f"got {policy_start_year!r} — lengthen the horizon or drop the policy")
+        if (
+            isinstance(policy_start_year, bool)
+            or not isinstance(policy_start_year, (int, np.integer))
+            or not 1 <= policy_start_year <= n_years
+        ):
+            raise UsageError(
+                f"compute_budget: policy_start_year must be a whole year in 1..{n_years} (the horizon); "
+                f"got {policy_start_year!r} — lengthen the horizon or drop the policy"
+            )
     svc = pol_svc = None
     if services_per_cycle is not None:
         svc = _check_per_cycle("services_per_cycle", services_per_cycle, strategies=n_strategies)
         if policy is not None:
             if policy_services_per_cycle is None:
-                raise UsageError("compute_budget: a policy changes volumes too; give policy_services_per_cycle "
-                                 "(the services under the policy) with services_per_cycle")
+                raise UsageError(
+                    "compute_budget: a policy changes volumes too; give policy_services_per_cycle "
+                    "(the services under the policy) with services_per_cycle"
+                )
             pol_svc = _check_per_cycle("policy_services_per_cycle", policy_services_per_cycle, like=svc)
     elif policy_services_per_cycle is not None:
         raise UsageError("compute_budget: policy_services_per_cycle was given without services_per_cycle")
@@ -282,21 +308,25 @@ def compute_budget(cost_per_cycle, *, cycle_years: float, episodes_per_year, mix
     try:
         n_draws = np.broadcast_shapes(*[(a.shape[0],) for a in arrays])[0]
     except ValueError:
-        raise UsageError("compute_budget: the draw axes differ: " + ", ".join(str(a.shape[0]) for a in arrays)
-                         + " — every input needs the same number of draws (or 1)") from None
+        raise UsageError(
+            "compute_budget: the draw axes differ: "
+            + ", ".join(str(a.shape[0]) for a in arrays)
+            + " — every input needs the same number of draws (or 1)"
+        ) from None
 
-    overlap = _grid_overlap(h, n_years)                      # (M, Y), years
-    share = overlap / h                                     # fraction of grid cycle m in year y
+    overlap = _grid_overlap(h, n_years)  # (M, Y), years
+    share = overlap / h  # fraction of grid cycle m in year y
     before = np.arange(n_years) + 1 < (policy_start_year or n_years + 1)
     discount = (1.0 + discount_rate) ** -np.arange(n_years, dtype=float)
-    arrivals = {name: overlap @ (episodes[:, :, None] * m) for name, m in mixes.items()}   # (D, M, S)
+    arrivals = {name: overlap @ (episodes[:, :, None] * m) for name, m in mixes.items()}  # (D, M, S)
 
     def accumulate(per_cycle, arrive, policy_per_cycle=None):
         if policy_per_cycle is None:
-            out = share.T @ _stream(arrive, per_cycle)                           # (D, Y, C)
-        else:                                                                    # years before / from the start
-            out = ((share.T * before[:, None]) @ _stream(arrive, per_cycle)
-                   + (share.T * ~before[:, None]) @ _stream(arrive, policy_per_cycle))
+            out = share.T @ _stream(arrive, per_cycle)  # (D, Y, C)
+        else:  # years before / from the start
+            out = (share.T * before[:, None]) @ _stream(arrive, per_cycle) + (share.T * ~before[:, None]) @ _stream(
+                arrive, policy_per_cycle
+            )
         return np.broadcast_to(out, (n_draws,) + out.shape[1:]).copy()
 
     current = accumulate(cost, arrivals["mix_current"]) * discount[:, None]
@@ -308,14 +338,21 @@ def compute_budget(cost_per_cycle, *, cycle_years: float, episodes_per_year, mix
         services_difference = services_new - services_current
     episodes_d = np.broadcast_to(episodes, (n_draws, n_years)).copy()
     return BudgetImpact(
-        current=current, new=new, difference=new - current, episodes=episodes_d,
+        current=current,
+        new=new,
+        difference=new - current,
+        episodes=episodes_d,
         episodes_current=episodes_d[:, :, None] * mixes["mix_current"],
         episodes_new=episodes_d[:, :, None] * mixes["mix_new"],
-        services_current=services_current, services_new=services_new, services_difference=services_difference,
+        services_current=services_current,
+        services_new=services_new,
+        services_difference=services_difference,
         strategies=_labels("strategies", strategies, n_strategies),
         categories=_labels("categories", categories, cost.shape[3]),
         services=_labels("services", services, 0 if svc is None else svc.shape[3]),
-        cycle_years=h, model_horizon_years=cost.shape[2] * h, discount_rate=float(discount_rate),
+        cycle_years=h,
+        model_horizon_years=cost.shape[2] * h,
+        discount_rate=float(discount_rate),
         policy_start_year=None if policy_start_year is None else int(policy_start_year),
     )
 
@@ -323,7 +360,7 @@ def compute_budget(cost_per_cycle, *, cycle_years: float, episodes_per_year, mix
 def _grid_overlap(h: float, n_years: int) -> np.ndarray:
     """``o[m, y]``: years of grid cycle ``[m h, (m+1) h)`` inside calendar year ``[y, y+1)``, shape (M, Y)."""
     n_grid = max(1, int(math.ceil(n_years / h)))
-    while (n_grid - 1) * h >= n_years and n_grid > 1:       # guard against rounding up past the horizon
+    while (n_grid - 1) * h >= n_years and n_grid > 1:  # guard against rounding up past the horizon
         n_grid -= 1
     while n_grid * h < n_years:
         n_grid += 1
@@ -337,7 +374,7 @@ def _stream(arrivals: np.ndarray, per_cycle: np.ndarray) -> np.ndarray:
     n_grid = arrivals.shape[1]
     n_draws = max(arrivals.shape[0], per_cycle.shape[0])
     out = np.zeros((n_draws, n_grid, per_cycle.shape[3]))
-    for k in range(min(per_cycle.shape[2], n_grid)):         # loop over cycles only
+    for k in range(min(per_cycle.shape[2], n_grid)):  # loop over cycles only
         out[:, k:, :] += arrivals[:, : n_grid - k, :] @ per_cycle[:, :, k, :]
     return out
 
@@ -345,26 +382,33 @@ def _stream(arrivals: np.ndarray, per_cycle: np.ndarray) -> np.ndarray:
 def _check_per_cycle(name, value, *, like=None, strategies=None) -> np.ndarray:
     array = np.asarray(value, dtype=float)
     if array.ndim != 4:
-        raise UsageError(f"compute_budget: {name} must have shape (draw, strategy, cycle, category|service); "
-                         f"got {array.ndim} dimensions {array.shape}")
+        raise UsageError(
+            f"compute_budget: {name} must have shape (draw, strategy, cycle, category|service); "
+            f"got {array.ndim} dimensions {array.shape}"
+        )
     if like is not None and array.shape[1:] != like.shape[1:]:
-        raise UsageError(f"compute_budget: {name} must match the shape of the base arrays apart from draws "
-                         f"({like.shape[1:]} after the draw axis); got {array.shape[1:]}")
+        raise UsageError(
+            f"compute_budget: {name} must match the shape of the base arrays apart from draws "
+            f"({like.shape[1:]} after the draw axis); got {array.shape[1:]}"
+        )
     if strategies is not None and array.shape[1] != strategies:
         raise UsageError(f"compute_budget: {name} has {array.shape[1]} strategies; cost_per_cycle has {strategies}")
     bad = np.argwhere(~np.isfinite(array))
     if bad.size:
         d, s, k, c = (int(i) for i in bad[0])
-        raise UsageError(f"compute_budget: {name} must be finite; draw={d} strategy={s} cycle={k} column={c} "
-                         f"is {array[d, s, k, c]} ({len(bad)} bad cells) — check the model run that produced it")
+        raise UsageError(
+            f"compute_budget: {name} must be finite; draw={d} strategy={s} cycle={k} column={c} "
+            f"is {array[d, s, k, c]} ({len(bad)} bad cells) — check the model run that produced it"
+        )
     return array
 
 
 def _check_mix(name, value, n_years: int, n_strategies: int) -> np.ndarray:
     mix = np.asarray(value, dtype=float)
     if mix.shape != (n_years, n_strategies):
-        raise UsageError(f"compute_budget: {name} must have shape (year, strategy) = ({n_years}, {n_strategies}); "
-                         f"got {mix.shape}")
+        raise UsageError(
+            f"compute_budget: {name} must have shape (year, strategy) = ({n_years}, {n_strategies}); got {mix.shape}"
+        )
     bad = np.argwhere(~((mix >= 0) & (mix <= 1)))
     if bad.size:
         t, s = (int(i) for i in bad[0])
@@ -372,16 +416,17 @@ def _check_mix(name, value, n_years: int, n_strategies: int) -> np.ndarray:
     sums = mix.sum(axis=1)
     bad_years = np.flatnonzero(np.abs(sums - 1.0) > SHARE_TOLERANCE)
     if bad_years.size:
-        raise UsageError(f"compute_budget: {name} shares must sum to 1 in every year; "
-                         + "; ".join(f"year={t + 1} sums to {sums[t]:.6g}" for t in bad_years))
+        raise UsageError(
+            f"compute_budget: {name} shares must sum to 1 in every year; "
+            + "; ".join(f"year={t + 1} sums to {sums[t]:.6g}" for t in bad_years)
+        )
     return mix
 
 
 def _check_members(members_by_year, n_years) -> np.ndarray:
     members = np.asarray(members_by_year, dtype=float)
     if members.ndim != 1 or (n_years is not None and members.shape[0] != n_years):
-        raise UsageError(f"members_by_year must have shape (year,){f' = ({n_years},)' if n_years else ''}; "
-                         f"got {members.shape}")
+        raise UsageError(f"members_by_year must have shape (year,){f' = ({n_years},)' if n_years else ''}; got {members.shape}")
     if not np.all(np.isfinite(members)) or np.any(members <= 0):
         raise UsageError(f"members_by_year must be positive in every year; got {members.tolist()}")
     return members
@@ -427,7 +472,7 @@ def summarize_budget(budget: BudgetImpact, *, members_by_year) -> list[dict]:
     Intervals of totals are taken over the draws of the total, not summed from per-year intervals.
     """
     members = _check_members(members_by_year, budget.n_years)
-    months = np.append(12.0 * members, 12.0 * members.sum())            # (year + 1,)
+    months = np.append(12.0 * members, 12.0 * members.sum())  # (year + 1,)
     rows: list[dict] = []
 
     def add(measure, values, items, *, per_month=False):
@@ -460,6 +505,13 @@ def _add_rows(rows: list, measure: str, item: str, values: np.ndarray) -> None:
         low, high = np.percentile(values, [tail, 100.0 - tail], axis=0)
     mean = values.mean(axis=0)
     for y in range(n_years + 1):
-        rows.append({"measure": measure, "item": item, "year": y + 1 if y < n_years else "total",
-                     "mean": float(mean[y]), "low": float(low[y]) if interval else None,
-                     "high": float(high[y]) if interval else None})
+        rows.append(
+            {
+                "measure": measure,
+                "item": item,
+                "year": y + 1 if y < n_years else "total",
+                "mean": float(mean[y]),
+                "low": float(low[y]) if interval else None,
+                "high": float(high[y]) if interval else None,
+            }
+        )

@@ -65,16 +65,20 @@ class BiaRun:
     def __repr__(self) -> str:
         from costspine._text import format_repr
 
-        return format_repr(type(self).__name__, scenario=self.scenario.name, years=self.n_years, draws=self.n_draws,
-                           seed=self.seed)
+        return format_repr(
+            type(self).__name__, scenario=self.scenario.name, years=self.n_years, draws=self.n_draws, seed=self.seed
+        )
 
     def _repr_html_(self) -> str:
         """Every summary record of the whole plan (item ``all``): mean and interval, as an HTML table."""
         from costspine._text import format_html_table
 
         rows = [[r["measure"], r["year"], r["mean"], r["low"], r["high"]] for r in self.rows if r["item"] == "all"]
-        return format_html_table(["measure", "year", "mean", "low", "high"], rows,
-                                 caption=f"Budget impact: {self.scenario.title} ({self.scenario.settings.currency})")
+        return format_html_table(
+            ["measure", "year", "mean", "low", "high"],
+            rows,
+            caption=f"Budget impact: {self.scenario.title} ({self.scenario.settings.currency})",
+        )
 
     def value(self, measure: str, item: str = "all", year="total") -> dict:
         """The summary record ``{mean, low, high}`` of one measure, item and year (or ``"total"``)."""
@@ -103,8 +107,17 @@ class BiaRun:
         columns = ["measure", "item", "year", "mean", "low", "high"]
         return pd.DataFrame([{k: row[k] for k in columns} for row in self.rows], columns=columns)
 
-def compute_bia(scenario: Scenario, spec: BiaSpec, *, members: float | None = None, years: int | None = None,
-                draws: int = 0, seed: int | None = None, progress=None) -> BiaRun:
+
+def compute_bia(
+    scenario: Scenario,
+    spec: BiaSpec,
+    *,
+    members: float | None = None,
+    years: int | None = None,
+    draws: int = 0,
+    seed: int | None = None,
+    progress=None,
+) -> BiaRun:
     """Run the pathway model (and the policy) and compute the budget impact.
 
     Parameters
@@ -136,12 +149,15 @@ def compute_bia(scenario: Scenario, spec: BiaSpec, *, members: float | None = No
     """
     n_years = spec.years if years is None else int(years)
     if not 1 <= n_years <= spec.years:
-        raise UsageError(f"--years {n_years}: {scenario.path} defines the budget over budget_impact.years = "
-                         f"{spec.years} (its uptake curves and by-year lists span that horizon); "
-                         f"use --years between 1 and {spec.years}, or lengthen the file's horizon")
+        raise UsageError(
+            f"--years {n_years}: {scenario.path} defines the budget over budget_impact.years = "
+            f"{spec.years} (its uptake curves and by-year lists span that horizon); "
+            f"use --years between 1 and {spec.years}, or lengthen the file's horizon"
+        )
     if draws == 1 or draws < 0:
-        raise UsageError(f"--draws {draws}: use 0 for the base case or at least 2 draws for 95 % intervals "
-                         "(200 or more for stable ones)")
+        raise UsageError(
+            f"--draws {draws}: use 0 for the base case or at least 2 draws for 95 % intervals (200 or more for stable ones)"
+        )
     if members is not None and not (np.isfinite(members) and members > 0):
         raise UsageError(f"--members must be a positive number of members; got {members}")
     if draws and seed is None:
@@ -150,15 +166,19 @@ def compute_bia(scenario: Scenario, spec: BiaSpec, *, members: float | None = No
 
     result = run_cohort(scenario, params)
     rate, rate_plan = _episode_rate(scenario, spec, params, base_case=not draws)
-    members_by_year = build_population(spec.members if members is None else float(members),
-                                       growth_per_year=spec.member_growth_per_year, years=n_years)
-    episodes = episodes_from_rate(members_by_year, rate, age_shares=None if spec.age_shares is None
-                                  else list(spec.age_shares.values()))
+    members_by_year = build_population(
+        spec.members if members is None else float(members), growth_per_year=spec.member_growth_per_year, years=n_years
+    )
+    episodes = episodes_from_rate(
+        members_by_year, rate, age_shares=None if spec.age_shares is None else list(spec.age_shares.values())
+    )
     strategies = list(scenario.strategies)
-    mix_current = build_mix(spec.mix_current, strategies=strategies, years=spec.years,
-                            where=f"{scenario.path}: budget_impact.mix_current")[:n_years]
-    mix_new = build_mix(spec.mix_new, strategies=strategies, years=spec.years,
-                        where=f"{scenario.path}: budget_impact.mix_new")[:n_years]
+    mix_current = build_mix(
+        spec.mix_current, strategies=strategies, years=spec.years, where=f"{scenario.path}: budget_impact.mix_current"
+    )[:n_years]
+    mix_new = build_mix(spec.mix_new, strategies=strategies, years=spec.years, where=f"{scenario.path}: budget_impact.mix_new")[
+        :n_years
+    ]
     category_index = [scenario.categories.index(c) for c in spec.categories]
     cost = result.cost_per_cycle[..., category_index]
     services = result.services_per_cycle if scenario.services else None
@@ -173,17 +193,33 @@ def compute_bia(scenario: Scenario, spec: BiaSpec, *, members: float | None = No
         if services is not None:
             policy_services = policy_result.services_per_cycle[:, order]
     budget = compute_budget(
-        cost, cycle_years=scenario.settings.cycle_years, episodes_per_year=episodes,
-        mix_current=mix_current, mix_new=mix_new,
-        policy_cost_per_cycle=policy_cost, policy_start_year=spec.policy_start_year if policy_applied else None,
-        discount_rate=spec.discount_rate, services_per_cycle=services, policy_services_per_cycle=policy_services,
-        strategies=strategies, categories=spec.categories,
+        cost,
+        cycle_years=scenario.settings.cycle_years,
+        episodes_per_year=episodes,
+        mix_current=mix_current,
+        mix_new=mix_new,
+        policy_cost_per_cycle=policy_cost,
+        policy_start_year=spec.policy_start_year if policy_applied else None,
+        discount_rate=spec.discount_rate,
+        services_per_cycle=services,
+        policy_services_per_cycle=policy_services,
+        strategies=strategies,
+        categories=spec.categories,
         services=[s.name for s in scenario.services] if services is not None else None,
     )
-    return BiaRun(scenario=scenario, spec=spec, budget=budget, members_by_year=members_by_year,
-                  rate_per_1000=rate_plan, rows=summarize_budget(budget, members_by_year=members_by_year),
-                  n_draws=int(draws), seed=int(seed) if draws else None, policy_applied=policy_applied,
-                  posterior=posterior)
+    return BiaRun(
+        scenario=scenario,
+        spec=spec,
+        budget=budget,
+        members_by_year=members_by_year,
+        rate_per_1000=rate_plan,
+        rows=summarize_budget(budget, members_by_year=members_by_year),
+        n_draws=int(draws),
+        seed=int(seed) if draws else None,
+        policy_applied=policy_applied,
+        posterior=posterior,
+    )
+
 
 def _draw_parameters(scenario, policy, draws, seed, progress):
     """Base case (``draws == 0``) or the run's parameter draws for the scenario and its policy.
@@ -210,6 +246,7 @@ def _draw_parameters(scenario, policy, draws, seed, progress):
         out.append(draw_run_parameters(s, seed=int(seed), start=0, stop=int(draws), posterior_pools=pools))
     return out[0], out[1], provenance
 
+
 def _episode_rate(scenario, spec, params, *, base_case):
     """Episodes per 1,000 members: shape (draw,) or, by age band, (draw, band); and the plan rate (draw,)."""
     values = evaluate_parameters(scenario, params)
@@ -220,13 +257,16 @@ def _episode_rate(scenario, spec, params, *, base_case):
         where = key + (f".{band}" if band is not None else "")
         rate = np.atleast_1d(np.asarray(expr.evaluate(values, tables=scenario.tables), dtype=float))
         if rate.ndim != 1:
-            raise ScenarioError(Problem(f"{scenario.path}: {where}", f"{expr.text!r} must be one number per draw; "
-                                        "it cannot depend on time"))
+            raise ScenarioError(
+                Problem(f"{scenario.path}: {where}", f"{expr.text!r} must be one number per draw; it cannot depend on time")
+            )
         bad = np.flatnonzero(~(np.isfinite(rate) & (rate >= 0)))
         if bad.size:
-            message = (f"{expr.text!r} gives {rate[bad[0]]:g} episodes per 1,000 members"
-                       + ("" if base_case else f" in draw {bad[0]} ({bad.size} bad draws)")
-                       + "; a rate must be finite and >= 0 — check the distribution of the parameters it uses")
+            message = (
+                f"{expr.text!r} gives {rate[bad[0]]:g} episodes per 1,000 members"
+                + ("" if base_case else f" in draw {bad[0]} ({bad.size} bad draws)")
+                + "; a rate must be finite and >= 0 — check the distribution of the parameters it uses"
+            )
             if base_case:
                 raise ScenarioError(Problem(f"{scenario.path}: {where}", message))
             raise AnalysisError(f"{scenario.path}: {where}: {message}")
@@ -259,23 +299,30 @@ class BiaAnalysis:
     @property
     def inputs(self) -> list:
         """Every scenario and policy file read, once each, as ``(path, sha256)``."""
-        return list(dict.fromkeys(f for r in self.runs
-                                  for f in r.scenario.files + (r.spec.policy.files if r.spec.policy is not None else ())))
+        return list(
+            dict.fromkeys(
+                f for r in self.runs for f in r.scenario.files + (r.spec.policy.files if r.spec.policy is not None else ())
+            )
+        )
 
     def __repr__(self) -> str:
         from costspine._text import format_repr
 
-        return format_repr(type(self).__name__, scenarios=[r.scenario.name for r in self.runs], draws=self.draws,
-                           seed=self.seed)
+        return format_repr(type(self).__name__, scenarios=[r.scenario.name for r in self.runs], draws=self.draws, seed=self.seed)
 
     def _repr_html_(self) -> str:
         """Each scenario's whole-plan records over the horizon (year ``total``), as an HTML table."""
         from costspine._text import format_html_table
 
-        rows = [[r.scenario.name, row["measure"], row["mean"], row["low"], row["high"]]
-                for r in self.runs for row in r.rows if row["item"] == "all" and row["year"] == "total"]
-        return format_html_table(["scenario", "measure", "mean", "low", "high"], rows,
-                                 caption=f"Budget impact over the horizon ({self.draws} draws)")
+        rows = [
+            [r.scenario.name, row["measure"], row["mean"], row["low"], row["high"]]
+            for r in self.runs
+            for row in r.rows
+            if row["item"] == "all" and row["year"] == "total"
+        ]
+        return format_html_table(
+            ["scenario", "measure", "mean", "low", "high"], rows, caption=f"Budget impact over the horizon ({self.draws} draws)"
+        )
 
     def summary(self) -> str:
         """Each scenario's report, then (several scenarios) the side-by-side table."""
@@ -299,8 +346,15 @@ class BiaAnalysis:
         return frame[["scenario", *[c for c in frame.columns if c != "scenario"]]]
 
 
-def analyze_bia(scenarios: list[Scenario], *, members: float | None = None, years: int | None = None, draws: int = 0,
-                seed: int | None = None, progress=None) -> BiaAnalysis:
+def analyze_bia(
+    scenarios: list[Scenario],
+    *,
+    members: float | None = None,
+    years: int | None = None,
+    draws: int = 0,
+    seed: int | None = None,
+    progress=None,
+) -> BiaAnalysis:
     """Budget impact of each scenario: the one library call of ``costspine bia``.
 
     Reads every scenario's ``[budget_impact]`` section (and policy) first, so that every problem
@@ -325,9 +379,13 @@ def analyze_bia(scenarios: list[Scenario], *, members: float | None = None, year
         raise ScenarioError(problems)
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
-        raise UsageError("two scenarios have the same name (" + ", ".join(sorted({n for n in names if names.count(n) > 1}))
-                         + "); their reports would share a folder — give each a distinct [model] name")
-    runs = tuple(compute_bia(s, spec, members=members, years=years, draws=draws, seed=seed, progress=progress)
-                 for s, spec in zip(scenarios, specs))
+        raise UsageError(
+            "two scenarios have the same name ("
+            + ", ".join(sorted({n for n in names if names.count(n) > 1}))
+            + "); their reports would share a folder — give each a distinct [model] name"
+        )
+    runs = tuple(
+        compute_bia(s, spec, members=members, years=years, draws=draws, seed=seed, progress=progress)
+        for s, spec in zip(scenarios, specs)
+    )
     return BiaAnalysis(runs=runs, draws=int(draws), seed=seed if draws else None)
-

@@ -47,77 +47,130 @@ def format_bia(run) -> str:
         lines.append(spec.description)
     members0 = run.members_by_year[0]
     rate = run.rate_per_1000
-    rate_text = f"{rate.mean():.3g}" + (f" (95% interval {np.percentile(rate, 2.5):.3g} to {np.percentile(rate, 97.5):.3g})"
-                                         if draws and np.ptp(rate) > 0 else "")
-    lines.append(f"Plan: {members0:,.0f} members in year 1, {spec.member_growth_per_year:+.1%} a year; "
-                 f"{rate_text} new spine-pain episodes per 1,000 members a year")
+    rate_text = f"{rate.mean():.3g}" + (
+        f" (95% interval {np.percentile(rate, 2.5):.3g} to {np.percentile(rate, 97.5):.3g})" if draws and np.ptp(rate) > 0 else ""
+    )
+    lines.append(
+        f"Plan: {members0:,.0f} members in year 1, {spec.member_growth_per_year:+.1%} a year; "
+        f"{rate_text} new spine-pain episodes per 1,000 members a year"
+    )
     lines.append(f"  rate source: {spec.rate_source}")
-    discount = "undiscounted" if spec.discount_rate == 0 else \
-        f"discounted at {spec.discount_rate:.1%} a year from year 2"
+    discount = "undiscounted" if spec.discount_rate == 0 else f"discounted at {spec.discount_rate:.1%} a year from year 2"
     categories = "all" if spec.categories == scenario.categories else ", ".join(spec.categories)
-    lines.append(f"Perspective: {spec.perspective}; {currency} {price_year}, nominal, {discount}; "
-                 f"cost categories: {categories}")
+    lines.append(f"Perspective: {spec.perspective}; {currency} {price_year}, nominal, {discount}; cost categories: {categories}")
     settings = scenario.settings
     if spec.policy is None:
         lines.append("Policy: none")
     elif run.policy_applied:
-        lines.append(f"Policy: {spec.policy.name} ({spec.policy.path}) for care delivered from year "
-                     f"{spec.policy_start_year} on, new world only")
+        lines.append(
+            f"Policy: {spec.policy.name} ({spec.policy.path}) for care delivered from year "
+            f"{spec.policy_start_year} on, new world only"
+        )
         if spec.policy_own_cycles != settings.n_cycles:
-            lines.append(f"  the policy runs over this file's {settings.n_cycles} cycles "
-                         f"(its own file has {spec.policy_own_cycles})")
+            lines.append(
+                f"  the policy runs over this file's {settings.n_cycles} cycles (its own file has {spec.policy_own_cycles})"
+            )
     else:
-        lines.append(f"Policy: {spec.policy.name} starts in year {spec.policy_start_year}, after the "
-                     f"{run.n_years}-year horizon: not applied")
-    lines.append(f"Uncertainty: {run.n_draws} parameter draws (seed {run.seed}); intervals are 95%" if draws else
-                 "Uncertainty: none shown (deterministic base case); --draws 200 gives 95% intervals")
+        lines.append(
+            f"Policy: {spec.policy.name} starts in year {spec.policy_start_year}, after the "
+            f"{run.n_years}-year horizon: not applied"
+        )
+    lines.append(
+        f"Uncertainty: {run.n_draws} parameter draws (seed {run.seed}); intervals are 95%"
+        if draws
+        else "Uncertainty: none shown (deterministic base case); --draws 200 gives 95% intervals"
+    )
     horizon = budget.model_horizon_years
     unit = settings.cycle_unit + ("" if settings.cycle_length == 1 else "s")
-    follow = (f"Model: each episode is followed for {horizon:.3g} years ({settings.n_cycles} cycles of "
-              f"{settings.cycle_length:g} {unit})")
+    follow = (
+        f"Model: each episode is followed for {horizon:.3g} years ({settings.n_cycles} cycles of "
+        f"{settings.cycle_length:g} {unit})"
+    )
     if horizon + budget.cycle_years < run.n_years - 1e-9:  # more than the last partial cycle is missing
-        follow += (f"; care after that is not counted, so the later years of a {run.n_years}-year budget are "
-                   "understated (lengthen settings.n_cycles)")
+        follow += (
+            f"; care after that is not counted, so the later years of a {run.n_years}-year budget are "
+            "understated (lengthen settings.n_cycles)"
+        )
     lines.append(follow)
 
     rows = []
     for y in _years(run):
         members = run.members_by_year[y - 1] if y != "total" else run.members_by_year.sum()
         diff = run.value("budget_difference", year=y)
-        rows.append([str(y), _money(members) if y != "total" else f"{_money(members)} member-years",
-                     _money(run.value("episodes", year=y)["mean"]),
-                     _money(run.value("budget_current", year=y)["mean"]), _money(run.value("budget_new", year=y)["mean"]),
-                     _money(diff["mean"])] + ([_interval(diff, _money)] if draws else []))
+        rows.append(
+            [
+                str(y),
+                _money(members) if y != "total" else f"{_money(members)} member-years",
+                _money(run.value("episodes", year=y)["mean"]),
+                _money(run.value("budget_current", year=y)["mean"]),
+                _money(run.value("budget_new", year=y)["mean"]),
+                _money(diff["mean"]),
+            ]
+            + ([_interval(diff, _money)] if draws else [])
+        )
     headers = ["year", "members", "episodes", f"current ({currency})", f"new ({currency})", "difference"]
-    lines += ["", format_table(headers + (["95% interval"] if draws else []), rows,
-                               title=f"Budget by year ({currency} {price_year})")]
+    lines += [
+        "",
+        format_table(headers + (["95% interval"] if draws else []), rows, title=f"Budget by year ({currency} {price_year})"),
+    ]
 
     rows = []
     for y in _years(run):
         diff = run.value("pmpm_difference", year=y)
-        rows.append([str(y), _pmpm(run.value("pmpm_current", year=y)["mean"]), _pmpm(run.value("pmpm_new", year=y)["mean"]),
-                     _pmpm(diff["mean"])] + ([_interval(diff, _pmpm)] if draws else []))
-    lines += ["", format_table(["year", "current", "new", "difference"] + (["95% interval"] if draws else []), rows,
-                               title=f"Per member per month ({currency})")]
+        rows.append(
+            [
+                str(y),
+                _pmpm(run.value("pmpm_current", year=y)["mean"]),
+                _pmpm(run.value("pmpm_new", year=y)["mean"]),
+                _pmpm(diff["mean"]),
+            ]
+            + ([_interval(diff, _pmpm)] if draws else [])
+        )
+    lines += [
+        "",
+        format_table(
+            ["year", "current", "new", "difference"] + (["95% interval"] if draws else []),
+            rows,
+            title=f"Per member per month ({currency})",
+        ),
+    ]
 
     rows = []
     for item in budget.categories + ("all",):
         total = run.value("budget_difference", item, "total")
-        rows.append([item] + [_money(run.value("budget_difference", item, y)["mean"]) for y in range(1, run.n_years + 1)]
-                    + [_money(total["mean"])] + ([_interval(total, _money)] if draws else []))
+        rows.append(
+            [item]
+            + [_money(run.value("budget_difference", item, y)["mean"]) for y in range(1, run.n_years + 1)]
+            + [_money(total["mean"])]
+            + ([_interval(total, _money)] if draws else [])
+        )
     headers = ["category"] + [f"year {y}" for y in range(1, run.n_years + 1)] + ["total"]
-    lines += ["", format_table(headers + (["95% interval"] if draws else []), rows,
-                               title=f"Difference by cost category, new − current ({currency})")]
+    lines += [
+        "",
+        format_table(
+            headers + (["95% interval"] if draws else []), rows, title=f"Difference by cost category, new − current ({currency})"
+        ),
+    ]
 
     if budget.services:
         rows = []
         for item in budget.services:
             total = run.value("services_difference", item, "total")
-            rows.append([item, _count(run.value("services_current", item)["mean"]), _count(run.value("services_new", item)["mean"]),
-                         _count(total["mean"])] + ([_interval(total, _count)] if draws else [])
-                        + [_count(run.value("services_difference", item, y)["mean"]) for y in range(1, run.n_years + 1)])
-        headers = ["service", "current", "new", "difference"] + (["95% interval"] if draws else []) \
+            rows.append(
+                [
+                    item,
+                    _count(run.value("services_current", item)["mean"]),
+                    _count(run.value("services_new", item)["mean"]),
+                    _count(total["mean"]),
+                ]
+                + ([_interval(total, _count)] if draws else [])
+                + [_count(run.value("services_difference", item, y)["mean"]) for y in range(1, run.n_years + 1)]
+            )
+        headers = (
+            ["service", "current", "new", "difference"]
+            + (["95% interval"] if draws else [])
             + [f"Δ year {y}" for y in range(1, run.n_years + 1)]
+        )
         lines += ["", format_table(headers, rows, title=f"Services used over {run.n_years} years (counts)")]
 
     rows = []
@@ -125,12 +178,10 @@ def format_bia(run) -> str:
         episodes = run.value("episodes", year=y)["mean"]
         cells = []
         for strategy in budget.strategies:
-            shares = [run.value(f"episodes_{m}", strategy, y)["mean"] / episodes if episodes else 0.0
-                      for m in ("current", "new")]
+            shares = [run.value(f"episodes_{m}", strategy, y)["mean"] / episodes if episodes else 0.0 for m in ("current", "new")]
             cells.append(f"{shares[0]:.0%} → {shares[1]:.0%}")
         rows.append([str(y)] + cells)
-    lines += ["", format_table(["year", *budget.strategies], rows,
-                               title="Pathway mix of new episodes (current → new)")]
+    lines += ["", format_table(["year", *budget.strategies], rows, title="Pathway mix of new episodes (current → new)")]
     return "\n".join(lines)
 
 
@@ -138,17 +189,29 @@ def format_bia_comparison(runs: list) -> str:
     """Side-by-side totals and yearly differences of several BIA scenarios."""
     draws = any(r.n_draws for r in runs)
     max_years = max(r.n_years for r in runs)
-    headers = ["scenario", "years", "currency", "current", "new", "difference"] + (["95% interval"] if draws else []) \
-        + ["PMPM Δ"] + [f"Δ year {y}" for y in range(1, max_years + 1)]
+    headers = (
+        ["scenario", "years", "currency", "current", "new", "difference"]
+        + (["95% interval"] if draws else [])
+        + ["PMPM Δ"]
+        + [f"Δ year {y}" for y in range(1, max_years + 1)]
+    )
     rows = []
     for r in runs:
         diff = r.value("budget_difference")
         s = r.scenario.settings
-        rows.append([r.scenario.name, str(r.n_years), f"{s.currency} {s.price_year}",
-                     _money(r.value("budget_current")["mean"]), _money(r.value("budget_new")["mean"]), _money(diff["mean"])]
-                    + ([_interval(diff, _money)] if draws else []) + [_pmpm(r.value("pmpm_difference")["mean"])]
-                    + [_money(r.value("budget_difference", year=y)["mean"]) if y <= r.n_years else "—"
-                       for y in range(1, max_years + 1)])
+        rows.append(
+            [
+                r.scenario.name,
+                str(r.n_years),
+                f"{s.currency} {s.price_year}",
+                _money(r.value("budget_current")["mean"]),
+                _money(r.value("budget_new")["mean"]),
+                _money(diff["mean"]),
+            ]
+            + ([_interval(diff, _money)] if draws else [])
+            + [_pmpm(r.value("pmpm_difference")["mean"])]
+            + [_money(r.value("budget_difference", year=y)["mean"]) if y <= r.n_years else "—" for y in range(1, max_years + 1)]
+        )
     return format_table(headers, rows, title="Budget impact side by side (totals over each scenario's years)")
 
 
@@ -172,13 +235,22 @@ def summarize_bia(run) -> dict:
         "years_in_file": spec.years,
         "members_by_year": run.members_by_year,
         "member_growth_per_year": spec.member_growth_per_year,
-        "episodes_per_1000_members": {"mean": float(run.rate_per_1000.mean()), "source": spec.rate_source,
-                                      "age_shares": spec.age_shares},
+        "episodes_per_1000_members": {
+            "mean": float(run.rate_per_1000.mean()),
+            "source": spec.rate_source,
+            "age_shares": spec.age_shares,
+        },
         "categories": list(budget.categories),
         "services": list(budget.services),
         "strategies": list(budget.strategies),
-        "policy": None if spec.policy is None else {"scenario": str(spec.policy.path), "name": spec.policy.name,
-                                                    "start_year": spec.policy_start_year, "applied": run.policy_applied},
+        "policy": None
+        if spec.policy is None
+        else {
+            "scenario": str(spec.policy.path),
+            "name": spec.policy.name,
+            "start_year": spec.policy_start_year,
+            "applied": run.policy_applied,
+        },
         "draws": run.n_draws,
         "seed": run.seed,
         "interval": "95% (2.5th and 97.5th percentiles over draws)" if run.n_draws else None,

@@ -69,38 +69,85 @@ class CEATable:
         """Cost, effect, increments and ICER versus the comparator, and frontier status, per strategy."""
         from costspine._text import format_table
 
-        rows = [[s, self.cost[k], self.effect[k], self.incremental_cost[k], self.incremental_effect[k],
-                 self.describe_vs_comparator(k), self.status[k], self.frontier_icer[k]]
-                for k, s in enumerate(self.strategies)]
-        return format_table(["strategy", "cost", "effect", "Δcost", "Δeffect", f"vs {self.comparator}", "frontier",
-                             "frontier ICER"], rows, title="Cost-effectiveness (deterministic)")
+        rows = [
+            [
+                s,
+                self.cost[k],
+                self.effect[k],
+                self.incremental_cost[k],
+                self.incremental_effect[k],
+                self.describe_vs_comparator(k),
+                self.status[k],
+                self.frontier_icer[k],
+            ]
+            for k, s in enumerate(self.strategies)
+        ]
+        return format_table(
+            ["strategy", "cost", "effect", "Δcost", "Δeffect", f"vs {self.comparator}", "frontier", "frontier ICER"],
+            rows,
+            title="Cost-effectiveness (deterministic)",
+        )
 
     def to_frame(self):
         """Long table keyed by ``strategy, wtp``: cost, effect, increments, ICER, frontier status and NMB."""
         import pandas as pd
 
-        rows = [{"strategy": s, "wtp": float(w), "cost": float(self.cost[k]), "effect": float(self.effect[k]),
-                 "incremental_cost": float(self.incremental_cost[k]),
-                 "incremental_effect": float(self.incremental_effect[k]),
-                 "icer": float(self.icer_vs_comparator[k]), "frontier_status": self.status[k],
-                 "frontier_icer": float(self.frontier_icer[k]), "nmb": float(self.nmb[k, j])}
-                for k, s in enumerate(self.strategies) for j, w in enumerate(self.wtp)]
-        return pd.DataFrame(rows, columns=["strategy", "wtp", "cost", "effect", "incremental_cost", "incremental_effect",
-                                           "icer", "frontier_status", "frontier_icer", "nmb"])
+        rows = [
+            {
+                "strategy": s,
+                "wtp": float(w),
+                "cost": float(self.cost[k]),
+                "effect": float(self.effect[k]),
+                "incremental_cost": float(self.incremental_cost[k]),
+                "incremental_effect": float(self.incremental_effect[k]),
+                "icer": float(self.icer_vs_comparator[k]),
+                "frontier_status": self.status[k],
+                "frontier_icer": float(self.frontier_icer[k]),
+                "nmb": float(self.nmb[k, j]),
+            }
+            for k, s in enumerate(self.strategies)
+            for j, w in enumerate(self.wtp)
+        ]
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "strategy",
+                "wtp",
+                "cost",
+                "effect",
+                "incremental_cost",
+                "incremental_effect",
+                "icer",
+                "frontier_status",
+                "frontier_icer",
+                "nmb",
+            ],
+        )
 
     def to_dict(self) -> dict:
         """Per strategy: cost, effect, increments, ICER, frontier status and ICER, NMB by threshold (JSON-ready)."""
         from costspine._files import _jsonable
 
-        return _jsonable({
-            "comparator": self.comparator, "wtp": [float(w) for w in self.wtp],
-            "strategies": {s: {"cost": self.cost[k], "effect": self.effect[k],
-                               "incremental_cost": self.incremental_cost[k],
-                               "incremental_effect": self.incremental_effect[k], "icer": self.icer_vs_comparator[k],
-                               "versus_comparator": self.describe_vs_comparator(k), "frontier_status": self.status[k],
-                               "frontier_icer": self.frontier_icer[k], "nmb": list(self.nmb[k])}
-                           for k, s in enumerate(self.strategies)},
-        })
+        return _jsonable(
+            {
+                "comparator": self.comparator,
+                "wtp": [float(w) for w in self.wtp],
+                "strategies": {
+                    s: {
+                        "cost": self.cost[k],
+                        "effect": self.effect[k],
+                        "incremental_cost": self.incremental_cost[k],
+                        "incremental_effect": self.incremental_effect[k],
+                        "icer": self.icer_vs_comparator[k],
+                        "versus_comparator": self.describe_vs_comparator(k),
+                        "frontier_status": self.status[k],
+                        "frontier_icer": self.frontier_icer[k],
+                        "nmb": list(self.nmb[k]),
+                    }
+                    for k, s in enumerate(self.strategies)
+                },
+            }
+        )
 
 
 def compute_icer(incremental_cost, incremental_effect) -> np.ndarray:
@@ -200,7 +247,9 @@ def compute_cea(cost, effect, *, strategies, comparator: str, wtp) -> CEATable:
     status, frontier_icer = compute_frontier(cost, effect, names=strategies)
     lam = np.asarray(wtp, dtype=float)
     nmb = effect[:, None] * lam[None, :] - cost[:, None]
-    return CEATable(strategies, cost, effect, comparator, inc_cost, inc_effect, icer, tuple(status), frontier_icer, tuple(wtp), nmb)
+    return CEATable(
+        strategies, cost, effect, comparator, inc_cost, inc_effect, icer, tuple(status), frontier_icer, tuple(wtp), nmb
+    )
 
 
 def compute_result_cea(result) -> CEATable:
@@ -212,8 +261,13 @@ def compute_result_cea(result) -> CEATable:
         Or a microsimulation result; its scenario's ``[analysis]`` gives comparator and thresholds.
     """
     analysis = result.scenario.analysis
-    return compute_cea(result.total_cost.mean(axis=0), result.effect.mean(axis=0), strategies=result.strategies,
-                       comparator=analysis.comparator, wtp=analysis.wtp)
+    return compute_cea(
+        result.total_cost.mean(axis=0),
+        result.effect.mean(axis=0),
+        strategies=result.strategies,
+        comparator=analysis.comparator,
+        wtp=analysis.wtp,
+    )
 
 
 # ------------------------------------------------------------------------------ sequential table
@@ -286,42 +340,85 @@ class IncrementalTable:
         from costspine._text import format_wrapped_table
 
         unit = f" ({self.currency})" if self.currency else ""
-        headers = ["strategy", f"cost{unit}", self.effect_name, "Δ cost", f"Δ {self.effect_name}",
-                   f"ICER{' (' + self.currency + '/' + self.effect_name + ')' if self.currency else ''}", "status",
-                   "compared with"]
-        rows = [[self.labels[k], self.cost[k], self.effect[k], self.incremental_cost[k], self.incremental_effect[k],
-                 _format_icer(self.icer[k]), self.status[k], self.describe(k)] for k in range(len(self.strategies))]
-        return format_wrapped_table(headers, rows, wrap=(0, 7), width=width,
-                                    title="Sequential incremental analysis (by cost; ICER against the previous "
-                                          "non-dominated strategy)")
+        headers = [
+            "strategy",
+            f"cost{unit}",
+            self.effect_name,
+            "Δ cost",
+            f"Δ {self.effect_name}",
+            f"ICER{' (' + self.currency + '/' + self.effect_name + ')' if self.currency else ''}",
+            "status",
+            "compared with",
+        ]
+        rows = [
+            [
+                self.labels[k],
+                self.cost[k],
+                self.effect[k],
+                self.incremental_cost[k],
+                self.incremental_effect[k],
+                _format_icer(self.icer[k]),
+                self.status[k],
+                self.describe(k),
+            ]
+            for k in range(len(self.strategies))
+        ]
+        return format_wrapped_table(
+            headers,
+            rows,
+            wrap=(0, 7),
+            width=width,
+            title="Sequential incremental analysis (by cost; ICER against the previous non-dominated strategy)",
+        )
 
     def to_dict(self) -> dict:
         """JSON-ready rows in table order; ``None`` where an increment or ICER does not apply."""
         rows = []
         for k, strategy in enumerate(self.strategies):
-            rows.append({
-                "strategy": strategy, "label": self.labels[k], "cost": float(self.cost[k]),
-                "effect": float(self.effect[k]), "status": self.status[k], "versus": self.versus[k],
-                "between": list(self.between[k]) if self.between[k] else None,
-                "incremental_cost": _or_none(self.incremental_cost[k]),
-                "incremental_effect": _or_none(self.incremental_effect[k]), "icer": _or_none(self.icer[k]),
-                "note": self.describe(k),
-            })
-        return {"currency": self.currency, "effect": self.effect_name,
-                "statuses": {NON_DOMINATED: "non-dominated (on the efficiency frontier)", STRONGLY_DOMINATED: "dominated",
-                             EXTENDEDLY_DOMINATED: "extendedly dominated"},
-                "rows": rows}
+            rows.append(
+                {
+                    "strategy": strategy,
+                    "label": self.labels[k],
+                    "cost": float(self.cost[k]),
+                    "effect": float(self.effect[k]),
+                    "status": self.status[k],
+                    "versus": self.versus[k],
+                    "between": list(self.between[k]) if self.between[k] else None,
+                    "incremental_cost": _or_none(self.incremental_cost[k]),
+                    "incremental_effect": _or_none(self.incremental_effect[k]),
+                    "icer": _or_none(self.icer[k]),
+                    "note": self.describe(k),
+                }
+            )
+        return {
+            "currency": self.currency,
+            "effect": self.effect_name,
+            "statuses": {
+                NON_DOMINATED: "non-dominated (on the efficiency frontier)",
+                STRONGLY_DOMINATED: "dominated",
+                EXTENDEDLY_DOMINATED: "extendedly dominated",
+            },
+            "rows": rows,
+        }
 
     def to_frame(self):
         """One row per strategy in table order (pandas DataFrame); ``NaN`` where a value does not apply."""
         import pandas as pd
 
-        return pd.DataFrame({
-            "strategy": list(self.strategies), "label": list(self.labels), "cost": self.cost, "effect": self.effect,
-            "status": list(self.status), "versus": list(self.versus), "incremental_cost": self.incremental_cost,
-            "incremental_effect": self.incremental_effect, "icer": self.icer,
-            "note": [self.describe(k) for k in range(len(self.strategies))],
-        })
+        return pd.DataFrame(
+            {
+                "strategy": list(self.strategies),
+                "label": list(self.labels),
+                "cost": self.cost,
+                "effect": self.effect,
+                "status": list(self.status),
+                "versus": list(self.versus),
+                "incremental_cost": self.incremental_cost,
+                "incremental_effect": self.incremental_effect,
+                "icer": self.icer,
+                "note": [self.describe(k) for k in range(len(self.strategies))],
+            }
+        )
 
 
 def _or_none(value) -> float | None:
@@ -332,8 +429,9 @@ def _format_icer(value) -> str | float:
     return "—" if not np.isfinite(value) else f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
 
 
-def compute_incremental_table(cost, effect, *, strategies, labels=None, currency: str = "",
-                              effect_name: str = "effect") -> IncrementalTable:
+def compute_incremental_table(
+    cost, effect, *, strategies, labels=None, currency: str = "", effect_name: str = "effect"
+) -> IncrementalTable:
     """The sequential incremental table of a set of strategies.
 
     Parameters
@@ -360,8 +458,7 @@ def compute_incremental_table(cost, effect, *, strategies, labels=None, currency
 
     Examples
     --------
-    >>> t = compute_incremental_table([1000, 3000, 4000, 5000, 7000], [1.0, 1.5, 1.4, 1.6, 2.0],
-    ...                               strategies="ABCDE")
+    >>> t = compute_incremental_table([1000, 3000, 4000, 5000, 7000], [1.0, 1.5, 1.4, 1.6, 2.0], strategies="ABCDE")
     >>> t.status, [None if v != v else float(v) for v in t.icer]
     (('ND', 'ND', 'D', 'ED', 'ND'), [None, 4000.0, None, None, 8000.0])
     """
@@ -392,9 +489,20 @@ def compute_incremental_table(cost, effect, *, strategies, labels=None, currency
             low = [j for j in frontier if (cost[j], -effect[j]) <= (cost[i], -effect[i])][-1]
             high = [j for j in frontier if (cost[j], -effect[j]) > (cost[i], -effect[i])][0]
             between[row] = (ids[low], ids[high])
-    return IncrementalTable(tuple(ids[i] for i in order), tuple(names[i] for i in order), cost[order], effect[order],
-                            tuple(codes), tuple(versus), tuple(between), inc_cost, inc_effect, icer,
-                            currency=currency, effect_name=effect_name)
+    return IncrementalTable(
+        tuple(ids[i] for i in order),
+        tuple(names[i] for i in order),
+        cost[order],
+        effect[order],
+        tuple(codes),
+        tuple(versus),
+        tuple(between),
+        inc_cost,
+        inc_effect,
+        icer,
+        currency=currency,
+        effect_name=effect_name,
+    )
 
 
 def compute_result_incremental(result) -> IncrementalTable:
@@ -407,6 +515,11 @@ def compute_result_incremental(result) -> IncrementalTable:
     """
     scenario = result.scenario
     labels = [" ".join(str(scenario.strategy_labels.get(s, s)).split()) for s in result.strategies]
-    return compute_incremental_table(result.total_cost.mean(axis=0), result.effect.mean(axis=0),
-                                     strategies=result.strategies, labels=labels,
-                                     currency=scenario.settings.currency, effect_name=scenario.analysis.effect)
+    return compute_incremental_table(
+        result.total_cost.mean(axis=0),
+        result.effect.mean(axis=0),
+        strategies=result.strategies,
+        labels=labels,
+        currency=scenario.settings.currency,
+        effect_name=scenario.analysis.effect,
+    )

@@ -35,7 +35,6 @@ def plan_chunks(n_draws: int, chunk_size: int = CHUNK_SIZE) -> tuple[tuple[int, 
     return tuple((start, min(start + chunk_size, n_draws)) for start in range(0, n_draws, chunk_size))
 
 
-
 def run_fingerprint(scenario, *, method: str, posterior_pools=()) -> str:
     """SHA-256 of everything that determines a chunk besides ``(seed, chunk)``.
 
@@ -133,16 +132,19 @@ class ChunkStore:
         except InputFileError as exc:
             raise AnalysisError(f"{path}: {exc.reason}{retry}") from None
         except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
-            raise AnalysisError(f"{path}: cannot read this saved chunk (truncated or corrupt: {type(exc).__name__})"
-                                + retry) from None
+            raise AnalysisError(
+                f"{path}: cannot read this saved chunk (truncated or corrupt: {type(exc).__name__})" + retry
+            ) from None
         n = stop - start
         expected = {"parameters": (n, shapes["parameters"]), "costs": (n, *shapes["costs"]), "outcomes": (n, *shapes["outcomes"])}
         ok = all(k in arrays for k in ("chunk", "start", "stop", *expected))
         ok = ok and (int(arrays["chunk"]), int(arrays["start"]), int(arrays["stop"])) == (chunk, start, stop)
         ok = ok and all(arrays[k].shape == shape for k, shape in expected.items())
         if not ok:
-            raise AnalysisError(f"{path}: this saved chunk does not match the run described in {self.meta_path}; "
-                                "delete the chunks folder and rerun")
+            raise AnalysisError(
+                f"{path}: this saved chunk does not match the run described in {self.meta_path}; "
+                "delete the chunks folder and rerun"
+            )
         return {"chunk": chunk, "start": start, "stop": stop, **{k: arrays[k] for k in expected}}
 
     def _read_meta(self) -> dict | None:
@@ -151,16 +153,22 @@ class ChunkStore:
         try:
             return json.loads(self.meta_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise UsageError(f"{self.meta_path}: cannot read the saved run description ({exc}); "
-                             "rerun without --resume to start over") from None
+            raise UsageError(
+                f"{self.meta_path}: cannot read the saved run description ({exc}); rerun without --resume to start over"
+            ) from None
 
     def _mismatch(self, saved: dict, different: list[str]) -> str:
         parts = []
         for key in different:
             if key == "fingerprint":
-                parts.append(f"the scenario (or a file, table, posterior or costspine version it depends on) changed "
-                             f"since the chunks were saved (saved for {saved.get('scenario')!r})")
+                parts.append(
+                    f"the scenario (or a file, table, posterior or costspine version it depends on) changed "
+                    f"since the chunks were saved (saved for {saved.get('scenario')!r})"
+                )
             else:
                 parts.append(f"{key}: saved {saved.get(key)!r}, now {self.meta.get(key)!r}")
-        return (f"{self.folder}: cannot resume: the saved chunks belong to a different run — " + "; ".join(parts)
-                + ". Rerun with the same options, or without --resume to start over (or use another --out).")
+        return (
+            f"{self.folder}: cannot resume: the saved chunks belong to a different run — "
+            + "; ".join(parts)
+            + ". Rerun with the same options, or without --resume to start over (or use another --out)."
+        )

@@ -25,10 +25,12 @@ NB_BLOCK_ELEMENTS = 1 << 22
 EVPI): they are computed a block of thresholds at a time, so memory grows with draws ×
 strategies, never with draws × strategies × thresholds. Results do not depend on it."""
 
+
 def _wtp_blocks(n_draws: int, n_strategies: int, n_wtp: int) -> list[slice]:
     """Consecutive slices of the thresholds, each with at most :data:`NB_BLOCK_ELEMENTS` net benefits."""
     step = max(1, NB_BLOCK_ELEMENTS // max(1, n_draws * n_strategies))
     return [slice(i, min(i + step, n_wtp)) for i in range(0, n_wtp, step)]
+
 
 # ----------------------------------------------------------------------------------- checks
 def _check_finite(values: np.ndarray, *, name: str, axes: tuple[str, ...]) -> None:
@@ -43,6 +45,7 @@ def _check_finite(values: np.ndarray, *, name: str, axes: tuple[str, ...]) -> No
             "output of those draws (a parameter draw outside its valid range is the usual cause)"
         )
 
+
 def _as_draws(values, *, name: str) -> np.ndarray:
     """``values`` as a float array of shape (draw, strategy) with at least one draw."""
     arr = np.asarray(values, dtype=float)
@@ -54,12 +57,14 @@ def _as_draws(values, *, name: str) -> np.ndarray:
     _check_finite(arr, name=name, axes=("draw", "strategy"))
     return arr
 
+
 def _as_cost_effect(cost, effect) -> tuple[np.ndarray, np.ndarray]:
     cost = _as_draws(cost, name="cost")
     effect = _as_draws(effect, name="effect")
     if cost.shape != effect.shape:
         raise UsageError(f"cost and effect must have the same shape (draw, strategy); got {cost.shape} and {effect.shape}")
     return cost, effect
+
 
 def _as_wtp(wtp) -> np.ndarray:
     lam = np.asarray(wtp, dtype=float)
@@ -69,6 +74,7 @@ def _as_wtp(wtp) -> np.ndarray:
         raise UsageError(f"wtp must be finite; got {lam.tolist()}")
     return lam
 
+
 def _strategy_labels(strategies, n: int) -> tuple[str, ...]:
     if strategies is None:
         return tuple(str(s) for s in range(n))
@@ -76,6 +82,7 @@ def _strategy_labels(strategies, n: int) -> tuple[str, ...]:
     if len(labels) != n:
         raise UsageError(f"strategies must name each of the {n} strategies; got {len(labels)} labels {labels}")
     return labels
+
 
 # ------------------------------------------------------------------------------ net benefit
 def compute_net_benefit(cost, effect, wtp) -> np.ndarray:
@@ -109,9 +116,11 @@ def compute_net_benefit(cost, effect, wtp) -> np.ndarray:
     lam = _as_wtp(wtp)
     return effect[..., None] * lam.reshape(1, 1, -1) - cost[..., None] if lam.ndim else effect * lam - cost
 
+
 def _optimal_strategy(nb: np.ndarray) -> np.ndarray:
     """Index of the strategy with the highest net benefit along axis 1 (first on ties)."""
     return np.argmax(nb, axis=1)
+
 
 def compute_ceac(cost, effect, wtp) -> np.ndarray:
     """Cost-effectiveness acceptability curve: probability each strategy is optimal.
@@ -147,8 +156,10 @@ def compute_ceac(cost, effect, wtp) -> np.ndarray:
     lam = _as_wtp(wtp)
     if lam.ndim == 0 or lam.size == 0:
         return _ceac_of(compute_net_benefit(cost, effect, lam))
-    return np.concatenate([_ceac_of(compute_net_benefit(cost, effect, lam[b]))
-                           for b in _wtp_blocks(*cost.shape, lam.size)], axis=1)
+    return np.concatenate(
+        [_ceac_of(compute_net_benefit(cost, effect, lam[b])) for b in _wtp_blocks(*cost.shape, lam.size)], axis=1
+    )
+
 
 def _ceac_of(nb: np.ndarray) -> np.ndarray:
     """CEAC from net benefits of shape (draw, strategy) + shape(wtp)."""
@@ -156,6 +167,7 @@ def _ceac_of(nb: np.ndarray) -> np.ndarray:
     best = _optimal_strategy(nb)  # (draw,) + wtp
     counts = np.stack([(best == s).sum(axis=0) for s in range(n_strategies)])
     return counts / n_draws
+
 
 @dataclass(frozen=True)
 class CEAF:
@@ -198,6 +210,7 @@ class CEAF:
             "optimal": np.array(self.optimal_strategy, dtype=object),
             "prob_cost_effective": self.prob_cost_effective.copy(),
         }
+
 
 def compute_ceaf(cost, effect, wtp, *, strategies=None) -> CEAF:
     """Cost-effectiveness acceptability frontier (CEAF).
@@ -248,6 +261,7 @@ def compute_ceaf(cost, effect, wtp, *, strategies=None) -> CEAF:
     prob = ceac[optimal, np.arange(lam.size)]
     return CEAF(_strategy_labels(strategies, cost.shape[1]), lam, optimal, prob, expected)
 
+
 # ------------------------------------------------------------------------------------- EVPI
 def compute_evpi_from_net_benefit(nb) -> np.ndarray:
     """Per-person EVPI from net benefit draws.
@@ -284,6 +298,7 @@ def compute_evpi_from_net_benefit(nb) -> np.ndarray:
     evpi = inc.max(axis=1).mean(axis=0) - inc.mean(axis=0).max(axis=0)
     return np.maximum(evpi, 0.0)  # rounding can leave -1e-13 where EVPI is exactly 0
 
+
 def compute_evpi(cost, effect, wtp) -> np.ndarray:
     """Per-person expected value of perfect information at each threshold.
 
@@ -316,8 +331,10 @@ def compute_evpi(cost, effect, wtp) -> np.ndarray:
     lam = _as_wtp(wtp)
     if lam.ndim == 0 or lam.size == 0:
         return compute_evpi_from_net_benefit(compute_net_benefit(cost, effect, lam))
-    return np.concatenate([compute_evpi_from_net_benefit(compute_net_benefit(cost, effect, lam[b]))
-                           for b in _wtp_blocks(*cost.shape, lam.size)])
+    return np.concatenate(
+        [compute_evpi_from_net_benefit(compute_net_benefit(cost, effect, lam[b])) for b in _wtp_blocks(*cost.shape, lam.size)]
+    )
+
 
 def population_evpi(evpi_per_person, *, population_per_year, years: int, discount_rate: float) -> np.ndarray:
     """Population EVPI: per-person EVPI times the discounted number of people affected.
@@ -353,7 +370,9 @@ def population_evpi(evpi_per_person, *, population_per_year, years: int, discoun
         raise UsageError(f"years must be a whole number of years ≥ 1; got {years!r}")
     r = float(discount_rate)
     if not 0.0 <= r < 1.0:
-        raise UsageError(f"discount_rate must be in [0, 1); got {discount_rate!r} — rates are fractions, did you mean {r / 100:g}?")
+        raise UsageError(
+            f"discount_rate must be in [0, 1); got {discount_rate!r} — rates are fractions, did you mean {r / 100:g}?"
+        )
     pop = np.asarray(population_per_year, dtype=float)
     if pop.ndim == 0:
         pop = np.full(years, float(pop))

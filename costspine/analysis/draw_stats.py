@@ -33,6 +33,7 @@ class DrawSummary:
     upper: np.ndarray
     n_draws: int
 
+
 def summarize_draws(values, *, axis: int = 0) -> DrawSummary:
     """Summarise draws by mean, sd and 2.5%/97.5% quantiles.
 
@@ -68,6 +69,7 @@ def summarize_draws(values, *, axis: int = 0) -> DrawSummary:
     sd = arr.std(axis=0, ddof=1) if n > 1 else np.zeros(arr.shape[1:])
     lower, upper = np.quantile(arr, [0.025, 0.975], axis=0)
     return DrawSummary(arr.mean(axis=0), np.asarray(sd), lower, upper, n)
+
 
 @dataclass(frozen=True)
 class IncrementalPSA:
@@ -107,6 +109,7 @@ class IncrementalPSA:
                 f" {self.prob_cost_saving[s]:>9.3f} {self.prob_more_effect[s]:>8.3f}"
             )
         return "\n".join(lines)
+
 
 def summarize_incremental(cost, effect, *, comparator: int = 0, strategies=None) -> IncrementalPSA:
     """Incremental cost and effect versus a comparator, with 95% intervals and probabilities.
@@ -151,6 +154,7 @@ def summarize_incremental(cost, effect, *, comparator: int = 0, strategies=None)
         prob_more_effect=(de > 0).mean(axis=0),
     )
 
+
 # ------------------------------------------------------------------------------ convergence
 @dataclass(frozen=True)
 class MCConvergence:
@@ -182,6 +186,7 @@ class MCConvergence:
         lines += [f"{n:>8d} {m:>14,.2f} {s:>12,.2f}" for n, m, s in zip(self.checkpoints, mean, se)]
         return "\n".join(lines)
 
+
 def _checkpoints(n_draws: int) -> np.ndarray:
     points, scale = [], 100
     while scale <= n_draws:
@@ -190,6 +195,7 @@ def _checkpoints(n_draws: int) -> np.ndarray:
     if not points or points[-1] != n_draws:
         points.append(n_draws)
     return np.array(points, dtype=int)
+
 
 def compute_mc_convergence(inc_nmb) -> MCConvergence:
     """Running mean of incremental NMB and its Monte Carlo standard error.

@@ -96,15 +96,17 @@ def build_ranges(scenario, *, range_kind: str = "minmax", posterior_pools=()) ->
 
             for k, name in enumerate(spec.components):
                 lo, hi = special.betaincinv(alpha[k], total - alpha[k], [0.025, 0.975])
-                ranges.append(ParameterRange(name, spec.name, "dirichlet", float(alpha[k] / total), float(lo), float(hi),
-                                             "95% interval"))
+                ranges.append(
+                    ParameterRange(name, spec.name, "dirichlet", float(alpha[k] / total), float(lo), float(hi), "95% interval")
+                )
             continue
         declared = (spec.low, spec.high)
         if spec.family == "fixed":
             if spec.low is None or spec.high is None:
                 continue
-            ranges.append(ParameterRange(spec.name, spec.name, "fixed", float(spec.value), float(spec.low), float(spec.high),
-                                         "declared"))
+            ranges.append(
+                ParameterRange(spec.name, spec.name, "fixed", float(spec.value), float(spec.low), float(spec.high), "declared")
+            )
             continue
         if spec.family == "posterior":
             if spec.name not in posterior:
@@ -222,8 +224,14 @@ class DSAResult:
     def __repr__(self) -> str:
         from costspine._text import format_repr
 
-        return format_repr(type(self).__name__, scenario=self.scenario.name, strategies=self.strategies,
-                           parameters=len(self.ranges), range_kind=self.range_kind, thresholds=len(self.thresholds))
+        return format_repr(
+            type(self).__name__,
+            scenario=self.scenario.name,
+            strategies=self.strategies,
+            parameters=len(self.ranges),
+            range_kind=self.range_kind,
+            thresholds=len(self.thresholds),
+        )
 
     def _repr_html_(self) -> str:
         """The ten widest tornado bars (first strategy and threshold), as an HTML table (for notebooks)."""
@@ -232,11 +240,17 @@ class DSAResult:
         rows = self.tornado()
         first = [r for r in rows if r["strategy"] == rows[0]["strategy"] and r["wtp"] == rows[0]["wtp"]][:10] if rows else []
         currency = self.scenario.settings.currency
-        caption = (f"DSA: {self.scenario.title}" + (f" — {first[0]['strategy']} vs {first[0]['comparator']} "
-                                                     f"at {first[0]['wtp']:,.0f}" if first else ""))
-        return format_html_table(["parameter", "low", "high", f"ΔNMB low ({currency})", f"ΔNMB high ({currency})", "swing"],
-                                 [[r["parameter"], r["low_value"], r["high_value"], r["inc_nmb_low"], r["inc_nmb_high"],
-                                   r["swing_nmb"]] for r in first], caption=caption)
+        caption = f"DSA: {self.scenario.title}" + (
+            f" — {first[0]['strategy']} vs {first[0]['comparator']} at {first[0]['wtp']:,.0f}" if first else ""
+        )
+        return format_html_table(
+            ["parameter", "low", "high", f"ΔNMB low ({currency})", f"ΔNMB high ({currency})", "swing"],
+            [
+                [r["parameter"], r["low_value"], r["high_value"], r["inc_nmb_low"], r["inc_nmb_high"], r["swing_nmb"]]
+                for r in first
+            ],
+            caption=caption,
+        )
 
     def tornado(self, *, by: str = "nmb") -> list[dict]:
         """Tornado rows for every non-comparator strategy and threshold, ranked by swing.
@@ -280,17 +294,32 @@ class DSAResult:
                 order = sorted(range(len(self.ranges)), key=lambda i: (-key[i], i))
                 for rank, i in enumerate(order, start=1):
                     r = self.ranges[i]
-                    rows.append({
-                        "strategy": strategy, "comparator": self.strategies[ref], "wtp": float(lam), "rank": rank,
-                        "parameter": r.name, "group": r.group, "range_source": r.source,
-                        "base_value": r.base, "low_value": r.low, "high_value": r.high,
-                        "inc_cost_low": float(dc_low[i]), "inc_cost_high": float(dc_high[i]),
-                        "inc_effect_low": float(de_low[i]), "inc_effect_high": float(de_high[i]),
-                        "inc_nmb_base": float(de_base * lam - dc_base), "inc_nmb_low": float(nmb_low[i]),
-                        "inc_nmb_high": float(nmb_high[i]), "swing_nmb": float(swing_nmb[i]),
-                        "icer_base": icer_base, "icer_low": float(icer_low[i]), "icer_high": float(icer_high[i]),
-                        "swing_icer": float(swing_icer[i]),
-                    })
+                    rows.append(
+                        {
+                            "strategy": strategy,
+                            "comparator": self.strategies[ref],
+                            "wtp": float(lam),
+                            "rank": rank,
+                            "parameter": r.name,
+                            "group": r.group,
+                            "range_source": r.source,
+                            "base_value": r.base,
+                            "low_value": r.low,
+                            "high_value": r.high,
+                            "inc_cost_low": float(dc_low[i]),
+                            "inc_cost_high": float(dc_high[i]),
+                            "inc_effect_low": float(de_low[i]),
+                            "inc_effect_high": float(de_high[i]),
+                            "inc_nmb_base": float(de_base * lam - dc_base),
+                            "inc_nmb_low": float(nmb_low[i]),
+                            "inc_nmb_high": float(nmb_high[i]),
+                            "swing_nmb": float(swing_nmb[i]),
+                            "icer_base": icer_base,
+                            "icer_low": float(icer_low[i]),
+                            "icer_high": float(icer_high[i]),
+                            "swing_icer": float(swing_icer[i]),
+                        }
+                    )
         return rows
 
     def to_frame(self, *, by: str = "nmb"):
@@ -316,16 +345,33 @@ class DSAResult:
         currency = self.scenario.settings.currency
         table = format_table(
             ["parameter", "low", "high", f"ΔNMB low ({currency})", f"ΔNMB high ({currency})", "swing", "ICER low", "ICER high"],
-            [[r["parameter"], r["low_value"], r["high_value"], r["inc_nmb_low"], r["inc_nmb_high"], r["swing_nmb"],
-              r["icer_low"], r["icer_high"]] for r in first],
-            title=(f"One-way sensitivity ({self.range_kind}): {first[0]['strategy']} vs {first[0]['comparator']} "
-                   f"at {first[0]['wtp']:,.0f} per unit of effect; base ΔNMB {first[0]['inc_nmb_base']:,.0f}"),
+            [
+                [
+                    r["parameter"],
+                    r["low_value"],
+                    r["high_value"],
+                    r["inc_nmb_low"],
+                    r["inc_nmb_high"],
+                    r["swing_nmb"],
+                    r["icer_low"],
+                    r["icer_high"],
+                ]
+                for r in first
+            ],
+            title=(
+                f"One-way sensitivity ({self.range_kind}): {first[0]['strategy']} vs {first[0]['comparator']} "
+                f"at {first[0]['wtp']:,.0f} per unit of effect; base ΔNMB {first[0]['inc_nmb_base']:,.0f}"
+            ),
         )
         parts = [self.scenario.title, table]
         if self.thresholds:
-            parts.append(format_table(["parameter", "wtp", "threshold", "optimal below", "optimal above"],
-                                      [[t.parameter, t.wtp, t.value, t.below, t.above] for t in self.thresholds],
-                                      title="Threshold values (the optimal strategy changes within the range)"))
+            parts.append(
+                format_table(
+                    ["parameter", "wtp", "threshold", "optimal below", "optimal above"],
+                    [[t.parameter, t.wtp, t.value, t.below, t.above] for t in self.thresholds],
+                    title="Threshold values (the optimal strategy changes within the range)",
+                )
+            )
         else:
             parts.append("No parameter changes the optimal strategy within its range at any threshold.")
         return "\n\n".join(parts)
@@ -344,20 +390,51 @@ def summarize_dsa(result: DSAResult, *, by: str = "nmb") -> dict:
     for row in result.tornado(by=by):
         key = f"{row['strategy']} vs {row['comparator']}"
         ranked.setdefault(key, {}).setdefault(wtp_key(row["wtp"]), []).append(
-            {k: row[k] for k in ("parameter", "low_value", "high_value", "inc_nmb_low", "inc_nmb_high", "swing_nmb",
-                                 "icer_low", "icer_high", "swing_icer")})
+            {
+                k: row[k]
+                for k in (
+                    "parameter",
+                    "low_value",
+                    "high_value",
+                    "inc_nmb_low",
+                    "inc_nmb_high",
+                    "swing_nmb",
+                    "icer_low",
+                    "icer_high",
+                    "swing_icer",
+                )
+            }
+        )
     thresholds = {}
     for t in result.thresholds:
-        thresholds.setdefault(wtp_key(t.wtp), []).append({"parameter": t.parameter, "value": t.value,
-                                                         "optimal_below": t.below, "optimal_above": t.above})
+        thresholds.setdefault(wtp_key(t.wtp), []).append(
+            {"parameter": t.parameter, "value": t.value, "optimal_below": t.below, "optimal_above": t.above}
+        )
     return {
-        "scenario": scenario.name, "title": scenario.title, "currency": scenario.settings.currency,
-        "effect": scenario.analysis.effect, "comparator": scenario.analysis.comparator,
-        "wtp": [float(w) for w in result.wtp], "range": result.range_kind, "ranked_by": by,
-        "base_case": {s: {"cost_total": float(result.base_cost[k]), "effect": float(result.base_effect[k])}
-                      for k, s in enumerate(result.strategies)},
-        "parameters": [{"parameter": r.name, "group": r.group, "family": r.family, "base": r.base, "low": r.low,
-                        "high": r.high, "source": r.source} for r in result.ranges],
+        "scenario": scenario.name,
+        "title": scenario.title,
+        "currency": scenario.settings.currency,
+        "effect": scenario.analysis.effect,
+        "comparator": scenario.analysis.comparator,
+        "wtp": [float(w) for w in result.wtp],
+        "range": result.range_kind,
+        "ranked_by": by,
+        "base_case": {
+            s: {"cost_total": float(result.base_cost[k]), "effect": float(result.base_effect[k])}
+            for k, s in enumerate(result.strategies)
+        },
+        "parameters": [
+            {
+                "parameter": r.name,
+                "group": r.group,
+                "family": r.family,
+                "base": r.base,
+                "low": r.low,
+                "high": r.high,
+                "source": r.source,
+            }
+            for r in result.ranges
+        ],
         "tornado": ranked,
         "thresholds": thresholds,
         "threshold_search": "within each parameter's [low, high] range",
@@ -403,8 +480,9 @@ def run_dsa(scenario, *, range_kind: str = "minmax", wtp=None, posterior_pools=(
     cost, effect = _run_variants(scenario, ranges, settings)
     low, high = slice(1, None, 2), slice(2, None, 2)
     found = _find_thresholds(scenario, ranges, lam) if thresholds and ranges and len(scenario.strategies) > 1 else ()
-    return DSAResult(scenario, ranges, range_kind, lam, cost[0], effect[0], cost[low], effect[low], cost[high], effect[high],
-                     tuple(found))
+    return DSAResult(
+        scenario, ranges, range_kind, lam, cost[0], effect[0], cost[low], effect[low], cost[high], effect[high], tuple(found)
+    )
 
 
 def analyze_dsa(scenario, *, range_kind: str = "minmax", wtp=None, progress=None) -> DSAResult:

@@ -67,6 +67,16 @@ def compute_evppi_rows(draws: PSADraws, groups, *, wtp, method: str = "gam") -> 
         for j, w in enumerate(lam):
             rng = stream(draws.seed, f"evppi {','.join(group)} at {w!r}")  # costspine._rng's layout
             r = compute_evppi(nb[:, :, j], theta, method=method, rng=rng)
-            rows.append({"group": label, "parameters": list(group), "wtp": float(w), "evppi_per_person": r.evppi, "se": r.se,
-                         "evpi_per_person": float(evpi[j]), "method": method, "draws": r.n_draws})
+            rows.append(
+                {
+                    "group": label,
+                    "parameters": list(group),
+                    "wtp": float(w),
+                    "evppi_per_person": r.evppi,
+                    "se": r.se,
+                    "evpi_per_person": float(evpi[j]),
+                    "method": method,
+                    "draws": r.n_draws,
+                }
+            )
     return rows

@@ -37,8 +37,17 @@ def name_draws(path) -> str:
     return path.resolve().name if path.is_dir() else path.stem
 
 
-def load_draws(path, *, parameters=None, wtp=None, comparator: str | None = None, effect: str | None = None,
-               currency: str | None = None, seed: int | None = None, min_draws: int = MIN_DRAWS) -> PSAResult:
+def load_draws(
+    path,
+    *,
+    parameters=None,
+    wtp=None,
+    comparator: str | None = None,
+    effect: str | None = None,
+    currency: str | None = None,
+    seed: int | None = None,
+    min_draws: int = MIN_DRAWS,
+) -> PSAResult:
     """PSA draws as a :class:`PSAResult`, from a ``costspine psa`` folder or from CSV files.
 
     Parameters
@@ -89,11 +98,16 @@ def load_draws(path, *, parameters=None, wtp=None, comparator: str | None = None
     (('a', 'b'), [[0.0, 10.0], [0.0, 30.0]], ('p',))
     """
     if is_psa_folder(path):
-        for option, value in (("--parameters", parameters), ("--comparator", comparator), ("--effect", effect),
-                              ("--currency", currency)):
+        for option, value in (
+            ("--parameters", parameters),
+            ("--comparator", comparator),
+            ("--effect", effect),
+            ("--currency", currency),
+        ):
             if value is not None:
-                raise UsageError(f"{option}: applies to CSV draws; {Path(path) / DRAWS_FILE} names its own "
-                                 "(from the PSA's scenario)")
+                raise UsageError(
+                    f"{option}: applies to CSV draws; {Path(path) / DRAWS_FILE} names its own (from the PSA's scenario)"
+                )
         draws = load_psa_draws(path)
         changes = {}
         if wtp is not None:
@@ -103,24 +117,37 @@ def load_draws(path, *, parameters=None, wtp=None, comparator: str | None = None
         return dataclasses.replace(draws, **changes) if changes else draws
     find_draw_files(path, parameters=parameters)  # no draws at all is said before a missing --wtp
     if wtp is None or len(tuple(wtp)) == 0:
-        raise UsageError(f"{path}: CSV draws carry no scenario to take thresholds from; give them with --wtp "
-                         "(e.g. --wtp 20000,30000)")
+        raise UsageError(
+            f"{path}: CSV draws carry no scenario to take thresholds from; give them with --wtp (e.g. --wtp 20000,30000)"
+        )
     tables = read_draw_tables(path, parameters=parameters, effect=effect, min_draws=min_draws)
     if comparator is None:
         comparator = tables.strategies[0]
     elif comparator not in tables.strategies:
         from costspine.problems import did_you_mean
 
-        raise UsageError(f"--comparator {comparator!r}: not a strategy of {tables.files[0]}"
-                         f"{did_you_mean(comparator, tables.strategies)} Strategies: {', '.join(tables.strategies)}")
+        raise UsageError(
+            f"--comparator {comparator!r}: not a strategy of {tables.files[0]}"
+            f"{did_you_mean(comparator, tables.strategies)} Strategies: {', '.join(tables.strategies)}"
+        )
     files = [str(f) for f in tables.files]
     return PSAResult(
-        scenario=name_draws(path), title=f"{Path(path).name}: PSA draws ({tables.layout} CSV)", currency=currency or NO_CURRENCY,
-        effect_name=tables.effect_name, strategies=tables.strategies,
-        strategy_labels={s: s for s in tables.strategies}, comparator=comparator,
-        wtp=tuple(float(w) for w in wtp), categories=tables.categories, outcome_names=tables.outcome_names,
-        parameter_names=tables.parameter_names, parameter_groups={}, parameters=tables.parameters,
-        costs=tables.costs, outcomes=tables.outcomes, seed=DEFAULT_SEED if seed is None else int(seed),
+        scenario=name_draws(path),
+        title=f"{Path(path).name}: PSA draws ({tables.layout} CSV)",
+        currency=currency or NO_CURRENCY,
+        effect_name=tables.effect_name,
+        strategies=tables.strategies,
+        strategy_labels={s: s for s in tables.strategies},
+        comparator=comparator,
+        wtp=tuple(float(w) for w in wtp),
+        categories=tables.categories,
+        outcome_names=tables.outcome_names,
+        parameter_names=tables.parameter_names,
+        parameter_groups={},
+        parameters=tables.parameters,
+        costs=tables.costs,
+        outcomes=tables.outcomes,
+        seed=DEFAULT_SEED if seed is None else int(seed),
         discount_outcomes=float("nan"),
         inputs=[(f, hashlib.sha256(Path(f).read_bytes()).hexdigest()) for f in files],
         extra={"draws_files": {"layout": tables.layout, "files": files}},

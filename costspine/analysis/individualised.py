@@ -122,32 +122,42 @@ class IndividualisedResult:
         """One row per group: share, best treatment, its probability of being best across draws and
         the expected net benefit per patient lost by giving the group the one-size-fits-all treatment."""
         treatments = [self._index(t) for t in self.treatments]
-        winners = np.asarray(treatments)[self.nb[:, :, treatments].argmax(axis=2)]       # (draw, group)
+        winners = np.asarray(treatments)[self.nb[:, :, treatments].argmax(axis=2)]  # (draw, group)
         one_size = self._index(self.best_overall)
         rows = []
         for g, label in enumerate(self.group_labels):
             best = self._index(self.best_by_group[g])
-            rows.append({
-                "group": label,
-                "share": float(self.weights[:, g].mean()),
-                "best_treatment": self.best_by_group[g],
-                "prob_best": float((winners[:, g] == best).mean()),
-                "nb_best": float(self.nb[:, g, best].mean()),
-                "nb_lost_one_size": float((self.nb[:, g, best] - self.nb[:, g, one_size]).mean()),
-            })
+            rows.append(
+                {
+                    "group": label,
+                    "share": float(self.weights[:, g].mean()),
+                    "best_treatment": self.best_by_group[g],
+                    "prob_best": float((winners[:, g] == best).mean()),
+                    "nb_best": float(self.nb[:, g, best].mean()),
+                    "nb_lost_one_size": float((self.nb[:, g, best] - self.nb[:, g, one_size]).mean()),
+                }
+            )
         return rows
 
     def headline(self) -> list[dict]:
         """Rows ``measure, per_patient, low, high, plan_total``: EVIC, each policy against both references."""
+
         def row(measure, values):
             values = np.asarray(values, dtype=float)
             low, high = np.percentile(values, INTERVAL)
             mean = float(values.mean())
-            return {"measure": measure, "per_patient": mean, "low": float(low), "high": float(high),
-                    "plan_total": None if self.plan_size is None else mean * self.plan_size}
+            return {
+                "measure": measure,
+                "per_patient": mean,
+                "low": float(low),
+                "high": float(high),
+                "plan_total": None if self.plan_size is None else mean * self.plan_size,
+            }
 
-        rows = [row("EVIC: individualised (oracle) vs one size for all", self.evic),
-                row("EVIC if parameters were known (decisions per draw)", self.evic_given_parameters)]
+        rows = [
+            row("EVIC: individualised (oracle) vs one size for all", self.evic),
+            row("EVIC if parameters were known (decisions per draw)", self.evic_given_parameters),
+        ]
         for p in self.policies:
             value = self.policy_value(p)
             name = self.strategy_labels.get(p, p)
@@ -170,22 +180,48 @@ class IndividualisedResult:
         """The headline table, the break-even phenotyping costs and the decision table, as text."""
         c = self.currency
         kind = f"{self.draws} PSA draws, 95% intervals" if self.draws else "base case"
+
         def money(v):
             return f"{v:,.0f}"
 
-        head = [[r["measure"], money(r["per_patient"]), money(r["low"]), money(r["high"])]
-                + ([money(r["plan_total"])] if self.plan_size else []) for r in self.headline()]
+        head = [
+            [r["measure"], money(r["per_patient"]), money(r["low"]), money(r["high"])]
+            + ([money(r["plan_total"])] if self.plan_size else [])
+            for r in self.headline()
+        ]
         headers = ["measure", f"NMB per patient ({c})", "2.5%", "97.5%"] + ([f"plan total ({c})"] if self.plan_size else [])
-        parts = [format_table(headers, head, title=f"Value of individualised care at {self.wtp:,.0f} {c} per "
-                                                    f"{self.effect} ({self.title}; {kind})")]
+        parts = [
+            format_table(
+                headers,
+                head,
+                title=f"Value of individualised care at {self.wtp:,.0f} {c} per {self.effect} ({self.title}; {kind})",
+            )
+        ]
         best = self.strategy_labels.get(self.best_overall, self.best_overall)
-        parts.append(f"Best one size for all: {best}. Break-even phenotyping cost per patient: "
-                     + "; ".join(f"{'oracle' if k == 'oracle' else self.strategy_labels.get(k, k)} {v:,.0f} {c}"
-                                 for k, v in self.breakeven().items()))
-        table = [[r["group"], f"{r['share']:.3f}", self.strategy_labels.get(r["best_treatment"], r["best_treatment"]),
-                  f"{r['prob_best']:.2f}", money(r["nb_lost_one_size"])] for r in self.decision_table()]
-        parts.append(format_table(["group", "share", "best treatment", "P(best)", f"NB lost by one size ({c})"], table,
-                                  title="Decision table by phenotype"))
+        parts.append(
+            f"Best one size for all: {best}. Break-even phenotyping cost per patient: "
+            + "; ".join(
+                f"{'oracle' if k == 'oracle' else self.strategy_labels.get(k, k)} {v:,.0f} {c}"
+                for k, v in self.breakeven().items()
+            )
+        )
+        table = [
+            [
+                r["group"],
+                f"{r['share']:.3f}",
+                self.strategy_labels.get(r["best_treatment"], r["best_treatment"]),
+                f"{r['prob_best']:.2f}",
+                money(r["nb_lost_one_size"]),
+            ]
+            for r in self.decision_table()
+        ]
+        parts.append(
+            format_table(
+                ["group", "share", "best treatment", "P(best)", f"NB lost by one size ({c})"],
+                table,
+                title="Decision table by phenotype",
+            )
+        )
         return "\n\n".join(parts)
 
     def to_dict(self) -> dict:
@@ -215,8 +251,9 @@ class IndividualisedResult:
         return pd.DataFrame(self.decision_table())
 
 
-def summarize_individualised(grouped, *, wtp: float, treatments=None, plan_size: float | None = None,
-                             draws: int = 0, seed: int | None = None) -> IndividualisedResult:
+def summarize_individualised(
+    grouped, *, wtp: float, treatments=None, plan_size: float | None = None, draws: int = 0, seed: int | None = None
+) -> IndividualisedResult:
     """Value of individualised care from per-group results.
 
     Parameters
@@ -262,11 +299,21 @@ def summarize_individualised(grouped, *, wtp: float, treatments=None, plan_size:
 
     >>> from types import SimpleNamespace
     >>> import numpy as np
-    >>> scenario = SimpleNamespace(name="toy", title="Toy", settings=SimpleNamespace(currency="USD"),
-    ...                            analysis=SimpleNamespace(effect="qalys"), strategy_labels={})
-    >>> grouped = SimpleNamespace(scenario=scenario, strategies=("a", "b"), labels=("fit", "frail"),
-    ...     weights=np.array([[0.75, 0.25]]), total_cost=np.array([[[100.0, 300.0], [100.0, 300.0]]]),
-    ...     effect=np.array([[[0.9, 0.9], [0.5, 0.8]]]))
+    >>> scenario = SimpleNamespace(
+    ...     name="toy",
+    ...     title="Toy",
+    ...     settings=SimpleNamespace(currency="USD"),
+    ...     analysis=SimpleNamespace(effect="qalys"),
+    ...     strategy_labels={},
+    ... )
+    >>> grouped = SimpleNamespace(
+    ...     scenario=scenario,
+    ...     strategies=("a", "b"),
+    ...     labels=("fit", "frail"),
+    ...     weights=np.array([[0.75, 0.25]]),
+    ...     total_cost=np.array([[[100.0, 300.0], [100.0, 300.0]]]),
+    ...     effect=np.array([[[0.9, 0.9], [0.5, 0.8]]]),
+    ... )
     >>> result = summarize_individualised(grouped, wtp=1000)
     >>> result.best_overall, result.best_by_group, round(float(result.evic.mean()), 6)
     ('a', ('a', 'b'), 25.0)
@@ -275,33 +322,51 @@ def summarize_individualised(grouped, *, wtp: float, treatments=None, plan_size:
     treatments = tuple(strategies if treatments is None else treatments)
     unknown = [t for t in treatments if t not in strategies]
     if unknown:
-        raise UsageError(f"--treatments: unknown strategy {', '.join(map(repr, unknown))}; "
-                         f"the scenario's strategies are {', '.join(strategies)}")
+        raise UsageError(
+            f"--treatments: unknown strategy {', '.join(map(repr, unknown))}; "
+            f"the scenario's strategies are {', '.join(strategies)}"
+        )
     if len(set(treatments)) < 2:
-        raise UsageError(f"--treatments: need at least two different treatments to compare; got {', '.join(treatments) or 'none'}")
-    nb = wtp * np.asarray(grouped.effect, dtype=float) - np.asarray(grouped.total_cost, dtype=float)   # (D, G, S)
+        raise UsageError(
+            f"--treatments: need at least two different treatments to compare; got {', '.join(treatments) or 'none'}"
+        )
+    nb = wtp * np.asarray(grouped.effect, dtype=float) - np.asarray(grouped.total_cost, dtype=float)  # (D, G, S)
     weights = np.asarray(grouped.weights, dtype=float)
     t_idx = np.array([strategies.index(t) for t in treatments])
-    nb_t = nb[:, :, t_idx]                                                                   # (D, G, T)
-    best_g = t_idx[nb_t.mean(axis=0).argmax(axis=1)]                                         # (G,)
+    nb_t = nb[:, :, t_idx]  # (D, G, T)
+    best_g = t_idx[nb_t.mean(axis=0).argmax(axis=1)]  # (G,)
     nb_population = np.einsum("dg,dgs->ds", weights, nb)
     best_overall = int(t_idx[nb_population[:, t_idx].mean(axis=0).argmax()])
     nb_oracle = np.einsum("dg,dg->d", weights, nb[:, np.arange(nb.shape[1]), best_g])
     nb_perfect = np.einsum("dg,dg->d", weights, nb_t.max(axis=2))
     scenario = grouped.scenario
     return IndividualisedResult(
-        scenario_name=scenario.name, title=scenario.title, currency=scenario.settings.currency, wtp=float(wtp),
-        effect=scenario.analysis.effect, strategies=strategies, strategy_labels=dict(scenario.strategy_labels),
-        treatments=treatments, policies=tuple(s for s in strategies if s not in treatments),
-        group_labels=tuple(grouped.labels), weights=weights, nb=nb,
-        best_by_group=tuple(strategies[i] for i in best_g), best_overall=strategies[best_overall],
-        nb_population=nb_population, nb_oracle=nb_oracle, nb_perfect=nb_perfect,
-        plan_size=plan_size, draws=int(draws), seed=seed,
+        scenario_name=scenario.name,
+        title=scenario.title,
+        currency=scenario.settings.currency,
+        wtp=float(wtp),
+        effect=scenario.analysis.effect,
+        strategies=strategies,
+        strategy_labels=dict(scenario.strategy_labels),
+        treatments=treatments,
+        policies=tuple(s for s in strategies if s not in treatments),
+        group_labels=tuple(grouped.labels),
+        weights=weights,
+        nb=nb,
+        best_by_group=tuple(strategies[i] for i in best_g),
+        best_overall=strategies[best_overall],
+        nb_population=nb_population,
+        nb_oracle=nb_oracle,
+        nb_perfect=nb_perfect,
+        plan_size=plan_size,
+        draws=int(draws),
+        seed=seed,
     )
 
 
-def analyze_individualised(scenario, *, draws: int = 0, seed: int = 1, wtp: float | None = None, treatments=None,
-                           plan_size: float | None = None) -> IndividualisedResult:
+def analyze_individualised(
+    scenario, *, draws: int = 0, seed: int = 1, wtp: float | None = None, treatments=None, plan_size: float | None = None
+) -> IndividualisedResult:
     """Run a scenario by group (base case, or ``draws`` PSA draws) and value individualised care.
 
     Parameters
@@ -328,5 +393,6 @@ def analyze_individualised(scenario, *, draws: int = 0, seed: int = 1, wtp: floa
         wtp = listed[len(listed) // 2]
     params = draw_run_parameters(scenario, seed=seed, start=0, stop=draws) if draws else None
     grouped = run_cohort_groups(scenario, params)
-    return summarize_individualised(grouped, wtp=wtp, treatments=treatments, plan_size=plan_size,
-                                    draws=draws, seed=seed if draws else None)
+    return summarize_individualised(
+        grouped, wtp=wtp, treatments=treatments, plan_size=plan_size, draws=draws, seed=seed if draws else None
+    )

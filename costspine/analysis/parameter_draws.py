@@ -43,14 +43,13 @@ def draw_run_parameters(scenario, *, seed: int, start: int, stop: int, posterior
     Examples
     --------
     >>> from costspine.scenario.load import load_scenario
-    >>> s = load_scenario("scenarios/examples/hiv_chancellor.toml")          # doctest: +SKIP
-    >>> whole = draw_run_parameters(s, seed=1, start=0, stop=3000)           # doctest: +SKIP
-    >>> chunk = draw_run_parameters(s, seed=1, start=1500, stop=2500)        # doctest: +SKIP
+    >>> s = load_scenario("scenarios/examples/hiv_chancellor.toml")  # doctest: +SKIP
+    >>> whole = draw_run_parameters(s, seed=1, start=0, stop=3000)  # doctest: +SKIP
+    >>> chunk = draw_run_parameters(s, seed=1, start=1500, stop=2500)  # doctest: +SKIP
     >>> bool((chunk["c_direct_A"] == whole["c_direct_A"][1500:2500]).all())  # doctest: +SKIP
     True
     """
-    params = draw_parameter_range(scenario.parameters, seed=seed, start=start, stop=stop,
-                                  correlations=scenario.correlations)
+    params = draw_parameter_range(scenario.parameters, seed=seed, start=start, stop=stop, correlations=scenario.correlations)
     if posterior_pools:
         from costspine.bayes.posterior import draw_from_posterior_pools
 
@@ -58,12 +57,13 @@ def draw_run_parameters(scenario, *, seed: int, start: int, stop: int, posterior
         for block, first, end in draw_blocks(start, stop) or ((0, 0, 0),):  # no draws: empty arrays
             # every pool takes a whole block from the one stream, so a pool's rows never depend on
             # how many draws the pool before it took (a chunk ending inside a block)
-            rows = draw_from_posterior_pools(list(posterior_pools), DRAW_BLOCK,
-                                             stream(seed, PARAMETERS, block, POSTERIOR_ROWS))
+            rows = draw_from_posterior_pools(list(posterior_pools), DRAW_BLOCK, stream(seed, PARAMETERS, block, POSTERIOR_ROWS))
             parts.append({name: values[first:end] for name, values in rows.items()})
         params.update({name: np.concatenate([part[name] for part in parts]) for name in parts[0]})
     missing = [s.name for s in scenario.parameters if s.family == "posterior" and s.name not in params]
     if missing:
-        raise AnalysisError(f"no posterior draws for {', '.join(missing)}: load them with prepare_posterior() "
-                            "and pass posterior_pools (the psa command does this)")
+        raise AnalysisError(
+            f"no posterior draws for {', '.join(missing)}: load them with prepare_posterior() "
+            "and pass posterior_pools (the psa command does this)"
+        )
     return params

@@ -89,8 +89,15 @@ def draw_chunk_parameters(scenario, *, seed: int, chunk: int, n_draws: int, post
     return draw_run_parameters(scenario, seed=seed, start=start, stop=start + int(n_draws), posterior_pools=posterior_pools)
 
 
-def simulate_draws(scenario, params: dict[str, np.ndarray], *, method: str = "cohort", seed: int | None = None,
-                   first_draw: int = 0, individuals: int | None = None):
+def simulate_draws(
+    scenario,
+    params: dict[str, np.ndarray],
+    *,
+    method: str = "cohort",
+    seed: int | None = None,
+    first_draw: int = 0,
+    individuals: int | None = None,
+):
     """Run the model on a batch of parameter draws: the one place a PSA chooses its engine.
 
     ``cohort``: :func:`costspine.simulate.cohort.run_cohort` (one cohort per population group when the
@@ -115,8 +122,17 @@ def simulate_draws(scenario, params: dict[str, np.ndarray], *, method: str = "co
 _DRAW_LABEL = re.compile(r"\bdraw=(\d+)")
 
 
-def compute_chunk(scenario, *, seed: int, chunk: int, start: int, stop: int, posterior_pools=(), method: str = "cohort",
-                  individuals: int | None = None) -> dict:
+def compute_chunk(
+    scenario,
+    *,
+    seed: int,
+    chunk: int,
+    start: int,
+    stop: int,
+    posterior_pools=(),
+    method: str = "cohort",
+    individuals: int | None = None,
+) -> dict:
     """Draw and simulate one chunk. Pure: the same arguments give bit-identical arrays.
 
     Returns
@@ -144,8 +160,14 @@ def compute_chunk(scenario, *, seed: int, chunk: int, start: int, stop: int, pos
     values = evaluate_parameters(scenario, params)
     names = sampled_parameter_names(scenario)
     matrix = np.column_stack([values[name] for name in names]) if names else np.zeros((n, 0))
-    return {"chunk": int(chunk), "start": int(start), "stop": int(stop), "parameters": matrix,
-            "costs": np.ascontiguousarray(result.costs), "outcomes": np.ascontiguousarray(result.outcomes)}
+    return {
+        "chunk": int(chunk),
+        "start": int(start),
+        "stop": int(stop),
+        "parameters": matrix,
+        "costs": np.ascontiguousarray(result.costs),
+        "outcomes": np.ascontiguousarray(result.outcomes),
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -155,9 +177,21 @@ def compute_chunk(scenario, *, seed: int, chunk: int, start: int, stop: int, pos
 # Running
 
 
-def run_psa(scenario, n_draws: int, *, seed: int, chunk_size: int = CHUNK_SIZE, method: str = "cohort",
-            individuals: int | None = None, workers: int | None = None, scheduler: str | None = None, store_dir=None,
-            resume: bool = False, on_chunk=None, progress=None) -> PSAResult:
+def run_psa(
+    scenario,
+    n_draws: int,
+    *,
+    seed: int,
+    chunk_size: int = CHUNK_SIZE,
+    method: str = "cohort",
+    individuals: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    store_dir=None,
+    resume: bool = False,
+    on_chunk=None,
+    progress=None,
+) -> PSAResult:
     """Probabilistic sensitivity analysis: sample every parameter and run the model per draw.
 
     Parameters
@@ -244,10 +278,19 @@ def run_psa(scenario, n_draws: int, *, seed: int, chunk_size: int = CHUNK_SIZE, 
 
     resumed = 0
     if store_dir is not None:
-        meta = {"format": STORE_FORMAT, "scenario": scenario.name, "files": [list(f) for f in scenario.files],
-                "fingerprint": run_fingerprint(scenario, method=method, posterior_pools=pools), "seed": int(seed),
-                "n_draws": int(n_draws), "chunk_size": int(chunk_size), "method": method, "individuals": individuals,
-                "parameter_names": list(names), "layout": [list(c) for c in layout]}
+        meta = {
+            "format": STORE_FORMAT,
+            "scenario": scenario.name,
+            "files": [list(f) for f in scenario.files],
+            "fingerprint": run_fingerprint(scenario, method=method, posterior_pools=pools),
+            "seed": int(seed),
+            "n_draws": int(n_draws),
+            "chunk_size": int(chunk_size),
+            "method": method,
+            "individuals": individuals,
+            "parameter_names": list(names),
+            "layout": [list(c) for c in layout],
+        }
         store = ChunkStore(store_dir, meta)
         for c in store.open(resume=resume):
             start, stop = layout[c]
@@ -269,29 +312,69 @@ def run_psa(scenario, n_draws: int, *, seed: int, chunk_size: int = CHUNK_SIZE, 
     if pending and workers is None and scheduler is None:
         for c in pending:
             start, stop = layout[c]
-            finish(compute_chunk(scenario, seed=seed, chunk=c, start=start, stop=stop, posterior_pools=pools, method=method,
-                                 individuals=individuals))
+            finish(
+                compute_chunk(
+                    scenario,
+                    seed=seed,
+                    chunk=c,
+                    start=start,
+                    stop=stop,
+                    posterior_pools=pools,
+                    method=method,
+                    individuals=individuals,
+                )
+            )
     elif pending:
-        run_on_dask(scenario, compute=compute_chunk, seed=seed, layout=layout, pending=pending, posterior_pools=pools, method=method,
-                     individuals=individuals, workers=workers, scheduler=scheduler, finish=finish)
+        run_on_dask(
+            scenario,
+            compute=compute_chunk,
+            seed=seed,
+            layout=layout,
+            pending=pending,
+            posterior_pools=pools,
+            method=method,
+            individuals=individuals,
+            workers=workers,
+            scheduler=scheduler,
+            finish=finish,
+        )
 
     outcome_names = tuple(o.name for o in scenario.outcomes)
     effect = outcome_names.index(scenario.analysis.effect)
     base_costs, base_outcomes = base.costs[0], base.outcomes[0]
-    extra = {"method": method, **({"individuals": individuals} if method == "microsim" else {}),
-             "chunk_size": int(chunk_size), "chunks": [list(c) for c in layout], "posterior": provenance,
-             "resumed_chunks": resumed,
-             "base_case": {st: {"cost_total": float(base_costs[k].sum()), "effect": float(base_outcomes[k, effect])}
-                           for k, st in enumerate(scenario.strategies)}}
+    extra = {
+        "method": method,
+        **({"individuals": individuals} if method == "microsim" else {}),
+        "chunk_size": int(chunk_size),
+        "chunks": [list(c) for c in layout],
+        "posterior": provenance,
+        "resumed_chunks": resumed,
+        "base_case": {
+            st: {"cost_total": float(base_costs[k].sum()), "effect": float(base_outcomes[k, effect])}
+            for k, st in enumerate(scenario.strategies)
+        },
+    }
     return PSAResult(
-        scenario=scenario.name, title=scenario.title, currency=scenario.settings.currency,
-        effect_name=scenario.analysis.effect, strategies=scenario.strategies,
-        strategy_labels=dict(scenario.strategy_labels), comparator=scenario.analysis.comparator,
-        wtp=tuple(float(w) for w in scenario.analysis.wtp), categories=scenario.categories, outcome_names=outcome_names,
+        scenario=scenario.name,
+        title=scenario.title,
+        currency=scenario.settings.currency,
+        effect_name=scenario.analysis.effect,
+        strategies=scenario.strategies,
+        strategy_labels=dict(scenario.strategy_labels),
+        comparator=scenario.analysis.comparator,
+        wtp=tuple(float(w) for w in scenario.analysis.wtp),
+        categories=scenario.categories,
+        outcome_names=outcome_names,
         parameter_names=names,
         parameter_groups={spec.name: list(spec.components) for spec in scenario.parameters if spec.family == "dirichlet"},
-        parameters=whole["parameters"], costs=whole["costs"], outcomes=whole["outcomes"],
-        seed=int(seed), discount_outcomes=scenario.settings.discount_outcomes,
-        inputs=[tuple(f) for f in scenario.files] + [(p["cache_file"], p["cache_sha256"]) for p in provenance if "cache_file" in p],
-        extra=extra, base_costs=base_costs, base_outcomes=base_outcomes,
+        parameters=whole["parameters"],
+        costs=whole["costs"],
+        outcomes=whole["outcomes"],
+        seed=int(seed),
+        discount_outcomes=scenario.settings.discount_outcomes,
+        inputs=[tuple(f) for f in scenario.files]
+        + [(p["cache_file"], p["cache_sha256"]) for p in provenance if "cache_file" in p],
+        extra=extra,
+        base_costs=base_costs,
+        base_outcomes=base_outcomes,
     )

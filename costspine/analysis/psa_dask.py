@@ -35,8 +35,9 @@ def _children_ignore_interrupts():
         signal.signal(signal.SIGINT, previous)
 
 
-def run_on_dask(scenario, *, compute, seed, layout, pending, posterior_pools, method, individuals, workers, scheduler,
-                finish) -> None:
+def run_on_dask(
+    scenario, *, compute, seed, layout, pending, posterior_pools, method, individuals, workers, scheduler, finish
+) -> None:
     """Submit pending chunks to a Dask cluster; hand each result to ``finish`` as it arrives.
 
     ``compute`` is the chunk function (:func:`costspine.analysis.psa.compute_chunk`), called on the
@@ -56,9 +57,15 @@ def run_on_dask(scenario, *, compute, seed, layout, pending, posterior_pools, me
         else:
             # Everything on the loopback interface; no dashboard (its HTTP server on a free local port).
             with _children_ignore_interrupts():
-                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
-                                       silence_logs=logging.ERROR)
+                cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address="127.0.0.1:0",
+                    scheduler_kwargs={"dashboard": False},
+                    silence_logs=logging.ERROR,
+                )
             client = Client(cluster)
     except (OSError, TimeoutError, ValueError) as exc:
         if cluster is not None:
@@ -72,8 +79,20 @@ def run_on_dask(scenario, *, compute, seed, layout, pending, posterior_pools, me
         futures = []
         for c in pending:
             start, stop = layout[c]
-            futures.append(client.submit(compute, scenario_f, seed=seed, chunk=c, start=start, stop=stop,
-                                         posterior_pools=pools_f, method=method, individuals=individuals, pure=False))
+            futures.append(
+                client.submit(
+                    compute,
+                    scenario_f,
+                    seed=seed,
+                    chunk=c,
+                    start=start,
+                    stop=stop,
+                    posterior_pools=pools_f,
+                    method=method,
+                    individuals=individuals,
+                    pure=False,
+                )
+            )
         try:
             for future in as_completed(futures):
                 finish(future.result())

@@ -124,8 +124,15 @@ class PSAResult:
     def __repr__(self) -> str:
         from costspine._text import format_repr
 
-        return format_repr(type(self).__name__, scenario=self.scenario, method=self.method, strategies=self.strategies,
-                           draws=self.n_draws, parameters=len(self.parameter_names), seed=self.seed)
+        return format_repr(
+            type(self).__name__,
+            scenario=self.scenario,
+            method=self.method,
+            strategies=self.strategies,
+            draws=self.n_draws,
+            parameters=len(self.parameter_names),
+            seed=self.seed,
+        )
 
     def _repr_html_(self) -> str:
         """Mean cost and effect per strategy over the draws, as an HTML table (for notebooks)."""
@@ -133,8 +140,11 @@ class PSAResult:
 
         cost, effect = self.total_cost.mean(axis=0), self.effect.mean(axis=0)
         rows = [[self.strategy_labels.get(s, s), cost[k], effect[k]] for k, s in enumerate(self.strategies)]
-        return format_html_table(["strategy", f"mean cost ({self.currency})", f"mean {self.effect_name}"], rows,
-                                 caption=f"PSAResult: {self.title}, {self.n_draws:,} draws")
+        return format_html_table(
+            ["strategy", f"mean cost ({self.currency})", f"mean {self.effect_name}"],
+            rows,
+            caption=f"PSAResult: {self.title}, {self.n_draws:,} draws",
+        )
 
     def summary(self, wtp=None) -> str:
         """Mean cost and effect per strategy, increments with 95% intervals, and the CEAF."""
@@ -144,22 +154,38 @@ class PSAResult:
 
         wtp = self.wtp if wtp is None else wtp
         cost, effect = self.total_cost, self.effect
-        rows = [[self.strategy_labels.get(s, s),
-                 cost[:, k].mean(), *np.quantile(cost[:, k], [0.025, 0.975]),
-                 effect[:, k].mean(), *np.quantile(effect[:, k], [0.025, 0.975])]
-                for k, s in enumerate(self.strategies)]
-        table = format_table(["strategy", f"cost ({self.currency})", "2.5%", "97.5%", self.effect_name, "2.5%", "97.5%"],
-                             rows,
-                             title=f"PSA: {self.n_draws:,} draws, seed {self.seed} (means and 95% intervals, discounted)")
+        rows = [
+            [
+                self.strategy_labels.get(s, s),
+                cost[:, k].mean(),
+                *np.quantile(cost[:, k], [0.025, 0.975]),
+                effect[:, k].mean(),
+                *np.quantile(effect[:, k], [0.025, 0.975]),
+            ]
+            for k, s in enumerate(self.strategies)
+        ]
+        table = format_table(
+            ["strategy", f"cost ({self.currency})", "2.5%", "97.5%", self.effect_name, "2.5%", "97.5%"],
+            rows,
+            title=f"PSA: {self.n_draws:,} draws, seed {self.seed} (means and 95% intervals, discounted)",
+        )
         inc = summarize_incremental(cost, effect, comparator=self.comparator_index, strategies=self.strategies)
         ceaf = compute_ceaf(cost, effect, wtp, strategies=self.strategies)
         parts = [self.title]
         for pool in self.posterior or []:
-            parts.append(f"Posterior draws: {', '.join(pool['parameters'])} sampled jointly (whole rows of "
-                         f"{pool['posterior_draws']:,} posterior draws) from the calibration to {pool['evidence']}"
-                         f" (cache {pool['cache']})")
-        return "\n\n".join([*parts, table, "Incremental results\n" + inc.summary(),
-                            "Cost-effectiveness acceptability frontier\n" + ceaf.summary()])
+            parts.append(
+                f"Posterior draws: {', '.join(pool['parameters'])} sampled jointly (whole rows of "
+                f"{pool['posterior_draws']:,} posterior draws) from the calibration to {pool['evidence']}"
+                f" (cache {pool['cache']})"
+            )
+        return "\n\n".join(
+            [
+                *parts,
+                table,
+                "Incremental results\n" + inc.summary(),
+                "Cost-effectiveness acceptability frontier\n" + ceaf.summary(),
+            ]
+        )
 
     def to_frame(self):
         """Long table keyed by ``draw, strategy``: cost by category, total cost and outcomes."""
@@ -169,15 +195,24 @@ class PSAResult:
 
     def to_dict(self) -> dict:
         """Labels, provenance and the means over draws by strategy (JSON-ready)."""
+
         def means(values, names):
             m = values.mean(axis=0)
             return {s: {n: float(m[k, i]) for i, n in enumerate(names)} for k, s in enumerate(self.strategies)}
 
         return {
-            "scenario": self.scenario, "title": self.title, "currency": self.currency, "effect": self.effect_name,
-            "strategies": list(self.strategies), "comparator": self.comparator, "wtp": [float(w) for w in self.wtp],
-            "draws": self.n_draws, "seed": int(self.seed), "parameters": list(self.parameter_names),
-            "method": self.method, "costs": means(self.costs, self.categories),
+            "scenario": self.scenario,
+            "title": self.title,
+            "currency": self.currency,
+            "effect": self.effect_name,
+            "strategies": list(self.strategies),
+            "comparator": self.comparator,
+            "wtp": [float(w) for w in self.wtp],
+            "draws": self.n_draws,
+            "seed": int(self.seed),
+            "parameters": list(self.parameter_names),
+            "method": self.method,
+            "costs": means(self.costs, self.categories),
             "outcomes": means(self.outcomes, self.outcome_names),
         }
 

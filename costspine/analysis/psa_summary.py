@@ -21,6 +21,7 @@ from costspine.errors import UsageError
 
 GRID_POINTS = 101
 
+
 def draws_from_result(result: PSAResult) -> PSAResult:
     """The draws of a run, as the summaries read them: ``result`` itself (one PSA result type)."""
     return result
@@ -30,6 +31,7 @@ def build_wtp_grid(wtp) -> np.ndarray:
     """Thresholds for curves: 0 to twice the largest threshold in 101 steps, plus the thresholds."""
     top = 2.0 * max(wtp) if max(wtp) > 0 else 1.0
     return np.unique(np.concatenate([np.linspace(0.0, top, GRID_POINTS), np.asarray(wtp, dtype=float)]))
+
 
 def _column_summaries(columns: list, shape: tuple) -> DrawSummary:
     """Mean, SD and 95% interval of each 1-D column of draws (NaN for a None column), stacked to ``shape``.
@@ -41,8 +43,13 @@ def _column_summaries(columns: list, shape: tuple) -> DrawSummary:
 
     parts = [None if c is None else summarize_draws(c) for c in columns]
     n = next((s.n_draws for s in parts if s is not None), 0)
-    return DrawSummary(*(np.array([np.nan if s is None else float(getattr(s, key)) for s in parts], dtype=float).reshape(shape)
-                         for key in ("mean", "sd", "lower", "upper")), n)
+    return DrawSummary(
+        *(
+            np.array([np.nan if s is None else float(getattr(s, key)) for s in parts], dtype=float).reshape(shape)
+            for key in ("mean", "sd", "lower", "upper")
+        ),
+        n,
+    )
 
 
 def _stats_at(stats: DrawSummary, index) -> dict:
@@ -156,22 +163,40 @@ def summarize_psa(draws: PSADraws, *, wtp, population: dict | None = None, evppi
         mcse[k] = conv.mcse
         for c, n in enumerate(conv.checkpoints):
             for j, w in enumerate(lam):
-                conv_rows.append([s, draws.comparator, float(w), int(n), float(conv.checkpoint_mean[c, j]),
-                                  float(conv.checkpoint_mcse[c, j])])
+                conv_rows.append(
+                    [s, draws.comparator, float(w), int(n), float(conv.checkpoint_mean[c, j]), float(conv.checkpoint_mcse[c, j])]
+                )
     incremental = PSAIncremental(
-        comparator=ref, cost=inc.incremental_cost, effect=inc.incremental_effect,
+        comparator=ref,
+        cost=inc.incremental_cost,
+        effect=inc.incremental_effect,
         nmb=_column_summaries(inc_nmb_columns, (n_s, n_w)),
-        icer_of_means=np.asarray(cea.icer_vs_comparator, dtype=float), prob_cost_saving=np.asarray(inc.prob_cost_saving),
-        prob_more_effect=np.asarray(inc.prob_more_effect), mc_mean=mc_mean, mcse=mcse)
-    curves = PSACurves(wtp=grid, prob_cost_effective=ceac_grid.T, expected_nmb=np.asarray(ceaf_grid.expected_nmb).T,
-                       optimal=np.asarray(ceaf_grid.optimal), frontier_prob=np.asarray(ceaf_grid.prob_cost_effective),
-                       evpi_per_person=np.asarray(evpi_grid))
+        icer_of_means=np.asarray(cea.icer_vs_comparator, dtype=float),
+        prob_cost_saving=np.asarray(inc.prob_cost_saving),
+        prob_more_effect=np.asarray(inc.prob_more_effect),
+        mc_mean=mc_mean,
+        mcse=mcse,
+    )
+    curves = PSACurves(
+        wtp=grid,
+        prob_cost_effective=ceac_grid.T,
+        expected_nmb=np.asarray(ceaf_grid.expected_nmb).T,
+        optimal=np.asarray(ceaf_grid.optimal),
+        frontier_prob=np.asarray(ceaf_grid.prob_cost_effective),
+        evpi_per_person=np.asarray(evpi_grid),
+    )
     pop = None
     evpi_rows = [[float(w), float(v)] for w, v in zip(grid, evpi_grid)]
     evpi_headers = ["wtp", "evpi_per_person"]
     if population is not None:
-        factor = float(population_evpi(1.0, population_per_year=population["per_year"], years=population["years"],
-                                       discount_rate=population["discount_rate"]))
+        factor = float(
+            population_evpi(
+                1.0,
+                population_per_year=population["per_year"],
+                years=population["years"],
+                discount_rate=population["discount_rate"],
+            )
+        )
         pop = {**population, "discounted_persons": factor}
         evpi_headers.append("evpi_population")
         evpi_rows = [row + [row[1] * factor] for row in evpi_rows]
@@ -179,8 +204,9 @@ def summarize_psa(draws: PSADraws, *, wtp, population: dict | None = None, evppi
     ceac_rows = []
     for j, w in enumerate(grid):
         for k, s in enumerate(strategies):
-            ceac_rows.append([float(w), s, float(ceac_grid[k, j]), float(ceaf_grid.expected_nmb[k, j]),
-                              int(ceaf_grid.optimal[j] == k)])
+            ceac_rows.append(
+                [float(w), s, float(ceac_grid[k, j]), float(ceaf_grid.expected_nmb[k, j]), int(ceaf_grid.optimal[j] == k)]
+            )
     plane_keys, plane_values = [], []
     for k, s in enumerate(strategies):
         if k != ref:
@@ -188,17 +214,22 @@ def summarize_psa(draws: PSADraws, *, wtp, population: dict | None = None, evppi
             plane_values.append(np.column_stack([cost[:, k] - cost[:, ref], effect[:, k] - effect[:, ref]]))
     tables = {
         "ceac.csv": (["wtp", "strategy", "prob_cost_effective", "expected_nmb", "on_frontier"], ceac_rows),
-        "ceaf.csv": (["wtp", "optimal", "prob_cost_effective"],
-                     [[float(w), ceaf_grid.optimal_strategy[j], float(ceaf_grid.prob_cost_effective[j])]
-                      for j, w in enumerate(grid)]),
+        "ceaf.csv": (
+            ["wtp", "optimal", "prob_cost_effective"],
+            [[float(w), ceaf_grid.optimal_strategy[j], float(ceaf_grid.prob_cost_effective[j])] for j, w in enumerate(grid)],
+        ),
         "evpi.csv": (evpi_headers, evpi_rows),
-        "ce_plane.csv": (["draw", "strategy", "comparator", "incremental_cost", "incremental_effect"], plane_keys,
-                         np.concatenate(plane_values) if plane_values else np.zeros((0, 2))),
+        "ce_plane.csv": (
+            ["draw", "strategy", "comparator", "incremental_cost", "incremental_effect"],
+            plane_keys,
+            np.concatenate(plane_values) if plane_values else np.zeros((0, 2)),
+        ),
         "convergence.csv": (["strategy", "comparator", "wtp", "draws", "mean_incremental_nmb", "mcse"], conv_rows),
     }
     n_c, n_o = len(draws.categories), len(draws.outcome_names)
     return PSASummary(
-        draws=draws, wtp=tuple(wtp),
+        draws=draws,
+        wtp=tuple(wtp),
         prob_cost_effective=ceac_grid[:, at].T.copy(),
         ceaf_optimal=tuple(ceaf_grid.optimal_strategy[g] for g in at),
         ceaf_prob_cost_effective=np.asarray(ceaf_grid.prob_cost_effective)[at],
@@ -239,8 +270,12 @@ def population_spec(per_year, years, discount, default_discount: float) -> dict 
     if per_year is None or years is None:
         raise UsageError("population EVPI needs both --population (people affected per year) and --horizon-years")
     rate = default_discount if discount is None else discount
-    return {"per_year": float(per_year), "years": int(years), "discount_rate": float(rate),
-            "discount_rate_source": "--discount" if discount is not None else "scenario settings.discount_outcomes"}
+    return {
+        "per_year": float(per_year),
+        "years": int(years),
+        "discount_rate": float(rate),
+        "discount_rate_source": "--discount" if discount is not None else "scenario settings.discount_outcomes",
+    }
 
 
 @dataclass(frozen=True)
@@ -321,8 +356,14 @@ class PSASummary:
     def __repr__(self) -> str:
         from costspine._text import format_repr
 
-        return format_repr(type(self).__name__, scenario=self.draws.scenario, strategies=self.strategies,
-                           draws=self.draws.n_draws, wtp=[f"{w:g}" for w in self.wtp], seed=self.draws.seed)
+        return format_repr(
+            type(self).__name__,
+            scenario=self.draws.scenario,
+            strategies=self.strategies,
+            draws=self.draws.n_draws,
+            wtp=[f"{w:g}" for w in self.wtp],
+            seed=self.draws.seed,
+        )
 
     def _repr_html_(self) -> str:
         """Per strategy: mean cost and effect, and P(cost-effective) at each threshold (HTML, for notebooks)."""
@@ -330,17 +371,33 @@ class PSASummary:
 
         d = self.draws
         cost, effect = d.total_cost.mean(axis=0), d.effect.mean(axis=0)
-        rows = [[d.strategy_labels.get(s, s), cost[k], effect[k], *self.prob_cost_effective[:, k]]
-                for k, s in enumerate(self.strategies)]
-        headers = ["strategy", f"mean cost ({d.currency})", f"mean {d.effect_name}",
-                   *[f"P(CE) at {float(w):,.0f}" for w in self.wtp]]
+        rows = [
+            [d.strategy_labels.get(s, s), cost[k], effect[k], *self.prob_cost_effective[:, k]]
+            for k, s in enumerate(self.strategies)
+        ]
+        headers = [
+            "strategy",
+            f"mean cost ({d.currency})",
+            f"mean {d.effect_name}",
+            *[f"P(CE) at {float(w):,.0f}" for w in self.wtp],
+        ]
         return format_html_table(headers, rows, caption=f"PSA: {d.title}, {d.n_draws:,} draws")
 
     def summary(self) -> str:
         """The PSA table, increments and CEAF, Monte Carlo convergence, then EVPI (and EVPPI)."""
-        return "\n\n".join([self.draws.summary(self.wtp), format_convergence_text(self),
-                             format_voi_text(self.wtp, self.evpi_per_person, currency=self.draws.currency,
-                                             evpi_population=self.evpi_population, evppi_rows=self.evppi)])
+        return "\n\n".join(
+            [
+                self.draws.summary(self.wtp),
+                format_convergence_text(self),
+                format_voi_text(
+                    self.wtp,
+                    self.evpi_per_person,
+                    currency=self.draws.currency,
+                    evpi_population=self.evpi_population,
+                    evppi_rows=self.evppi,
+                ),
+            ]
+        )
 
     def to_frame(self):
         """Long table keyed by ``strategy, wtp``: P(cost-effective), mean NMB, CEAF optimum and EVPI."""
@@ -349,13 +406,17 @@ class PSASummary:
         rows = []
         for j, w in enumerate(self.wtp):
             for k, s in enumerate(self.strategies):
-                rows.append({"strategy": s, "wtp": float(w),
-                             "prob_cost_effective": float(self.prob_cost_effective[j, k]),
-                             "mean_nmb": float(self.nmb.mean[k, j]),
-                             "optimal": self.ceaf_optimal[j] == s,
-                             "evpi_per_person": float(self.evpi_per_person[j])})
-        return pd.DataFrame(rows, columns=["strategy", "wtp", "prob_cost_effective", "mean_nmb", "optimal",
-                                           "evpi_per_person"])
+                rows.append(
+                    {
+                        "strategy": s,
+                        "wtp": float(w),
+                        "prob_cost_effective": float(self.prob_cost_effective[j, k]),
+                        "mean_nmb": float(self.nmb.mean[k, j]),
+                        "optimal": self.ceaf_optimal[j] == s,
+                        "evpi_per_person": float(self.evpi_per_person[j]),
+                    }
+                )
+        return pd.DataFrame(rows, columns=["strategy", "wtp", "prob_cost_effective", "mean_nmb", "optimal", "evpi_per_person"])
 
     def to_dict(self) -> dict:
         """What ``summary.json`` holds, JSON-ready (NaN -> None)."""
@@ -396,18 +457,34 @@ class PSASummary:
                 "prob_more_effect": float(inc.prob_more_effect[k]),
                 "nmb": {key: _stats_at(inc.nmb, (k, j)) for j, key in enumerate(keys)},
             }
-            convergence[s] = {key: {"mean_incremental_nmb": float(inc.mc_mean[k, j]), "mcse": float(inc.mcse[k, j]),
-                                    "mcse_relative": inc.mcse_relative(k, j)} for j, key in enumerate(keys)}
+            convergence[s] = {
+                key: {
+                    "mean_incremental_nmb": float(inc.mc_mean[k, j]),
+                    "mcse": float(inc.mcse[k, j]),
+                    "mcse_relative": inc.mcse_relative(k, j),
+                }
+                for j, key in enumerate(keys)
+            }
         out = {
-            "scenario": d.scenario, "title": d.title, "currency": d.currency, "effect": d.effect_name,
-            "comparator": d.comparator, "wtp": [float(w) for w in self.wtp], "draws": d.n_draws, "seed": d.seed,
+            "scenario": d.scenario,
+            "title": d.title,
+            "currency": d.currency,
+            "effect": d.effect_name,
+            "comparator": d.comparator,
+            "wtp": [float(w) for w in self.wtp],
+            "draws": d.n_draws,
+            "seed": d.seed,
             **{k: v for k, v in d.extra.items() if k != "base_case"},
             "strategies": per_strategy,
             "incremental": incremental,
-            "prob_cost_effective": {key: {s: float(self.prob_cost_effective[j, k]) for k, s in enumerate(self.strategies)}
-                                    for j, key in enumerate(keys)},
-            "ceaf": {key: {"optimal": self.ceaf_optimal[j], "prob_cost_effective": float(self.ceaf_prob_cost_effective[j])}
-                     for j, key in enumerate(keys)},
+            "prob_cost_effective": {
+                key: {s: float(self.prob_cost_effective[j, k]) for k, s in enumerate(self.strategies)}
+                for j, key in enumerate(keys)
+            },
+            "ceaf": {
+                key: {"optimal": self.ceaf_optimal[j], "prob_cost_effective": float(self.ceaf_prob_cost_effective[j])}
+                for j, key in enumerate(keys)
+            },
             "evpi_per_person": {key: float(v) for key, v in zip(keys, self.evpi_per_person)},
             "convergence": convergence,
         }
@@ -419,8 +496,19 @@ class PSASummary:
         return out
 
 
-def analyze_psa(scenario, n_draws: int, *, seed: int, wtp=None, evppi=(), evppi_method: str = "gam",
-                population=None, horizon_years=None, discount=None, **run_options) -> PSASummary:
+def analyze_psa(
+    scenario,
+    n_draws: int,
+    *,
+    seed: int,
+    wtp=None,
+    evppi=(),
+    evppi_method: str = "gam",
+    population=None,
+    horizon_years=None,
+    discount=None,
+    **run_options,
+) -> PSASummary:
     """Run a PSA of ``scenario`` and summarise it: the one library call of ``costspine psa``.
 
     Parameters

@@ -28,14 +28,19 @@ def format_voi_text(wtp, evpi_per_person, *, currency: str, evpi_population=None
         rows = [row + [float(v)] for row, v in zip(rows, evpi_population)]
     parts = [format_table(headers, rows, title="Expected value of perfect information")]
     if evppi_rows:
-        parts.append(format_table(["parameters", "wtp", "EVPPI per person", "SE", "EVPI"],
-                                  [[r["group"], r["wtp"], r["evppi_per_person"], r["se"], r["evpi_per_person"]]
-                                   for r in evppi_rows],
-                                  title=f"Expected value of partial perfect information ({evppi_rows[0]['method']})"))
+        parts.append(
+            format_table(
+                ["parameters", "wtp", "EVPPI per person", "SE", "EVPI"],
+                [[r["group"], r["wtp"], r["evppi_per_person"], r["se"], r["evpi_per_person"]] for r in evppi_rows],
+                title=f"Expected value of partial perfect information ({evppi_rows[0]['method']})",
+            )
+        )
         above = [r for r in evppi_rows if r["evppi_per_person"] > r["evpi_per_person"]]
         if above:
-            parts[-1] += (f"\nNote: {len(above)} EVPPI estimate(s) exceed the EVPI; regression estimates carry noise (see SE), "
-                          "and EVPPI cannot truly exceed EVPI — read them as ≈ EVPI.")
+            parts[-1] += (
+                f"\nNote: {len(above)} EVPPI estimate(s) exceed the EVPI; regression estimates carry noise (see SE), "
+                "and EVPPI cannot truly exceed EVPI — read them as ≈ EVPI."
+            )
     return "\n\n".join(parts)
 
 
@@ -49,6 +54,8 @@ def format_convergence_text(psa) -> str:
         for j, w in enumerate(psa.wtp):
             relative = inc.mcse_relative(k, j)
             rel = f" ({relative:.1%} of the mean)" if relative is not None else ""
-            lines.append(f"  {s} vs {psa.draws.comparator} at {float(w):,.0f}: "
-                         f"{float(inc.mc_mean[k, j]):,.2f} ± {float(inc.mcse[k, j]):,.2f}{rel}")
+            lines.append(
+                f"  {s} vs {psa.draws.comparator} at {float(w):,.0f}: "
+                f"{float(inc.mc_mean[k, j]):,.2f} ± {float(inc.mcse[k, j]):,.2f}{rel}"
+            )
     return "\n".join(lines)

@@ -79,15 +79,29 @@ class EVPPIResult:
 
     def to_dict(self) -> dict:
         """EVPPI, SE (None when not computed), method, parameters and draws (JSON-ready)."""
-        return {"parameters": list(self.parameters), "evppi": float(self.evppi),
-                "se": None if np.isnan(self.se) else float(self.se), "method": self.method, "draws": int(self.n_draws)}
+        return {
+            "parameters": list(self.parameters),
+            "evppi": float(self.evppi),
+            "se": None if np.isnan(self.se) else float(self.se),
+            "method": self.method,
+            "draws": int(self.n_draws),
+        }
 
     def to_frame(self):
         """One row keyed by ``parameters`` (joined with ``+``): EVPPI, SE, method and draws."""
         import pandas as pd
 
-        return pd.DataFrame([{"parameters": "+".join(self.parameters), "evppi": float(self.evppi), "se": float(self.se),
-                              "method": self.method, "draws": int(self.n_draws)}])
+        return pd.DataFrame(
+            [
+                {
+                    "parameters": "+".join(self.parameters),
+                    "evppi": float(self.evppi),
+                    "se": float(self.se),
+                    "method": self.method,
+                    "draws": int(self.n_draws),
+                }
+            ]
+        )
 
 
 # ----------------------------------------------------------------------------- input checks
@@ -196,8 +210,7 @@ def _gcv_single_penalty(X, XtX, Xty, y, S) -> float:
     return float(fine[int(np.argmin(gcv(fine)))])
 
 
-def _fit_penalized(X: np.ndarray, y: np.ndarray, penalties: list[np.ndarray], *, log_lambda=None,
-                   rescale: bool = True) -> _Fit:
+def _fit_penalized(X: np.ndarray, y: np.ndarray, penalties: list[np.ndarray], *, log_lambda=None, rescale: bool = True) -> _Fit:
     """Penalised least squares; smoothing parameters by GCV unless ``log_lambda`` is given.
 
     ``β̂ = A⁻¹X'y`` with ``A = X'X + Σ_j λ_j S_j``; GCV(λ) = n · RSS(λ) / (n − tr H(λ))²,
@@ -237,8 +250,13 @@ def _fit_penalized(X: np.ndarray, y: np.ndarray, penalties: list[np.ndarray], *,
         scores = [gcv([g] * len(penalties)) for g in _LOG_LAMBDA_GRID]
         start = np.full(len(penalties), _LOG_LAMBDA_GRID[int(np.argmin(scores))])
         bounds = [(_LOG_LAMBDA_GRID[0], _LOG_LAMBDA_GRID[-1])] * len(penalties)
-        res = minimize(gcv, start, method="Nelder-Mead", bounds=bounds,
-                       options={"xatol": 0.05, "fatol": 1e-12, "maxiter": 100 * len(penalties)})
+        res = minimize(
+            gcv,
+            start,
+            method="Nelder-Mead",
+            bounds=bounds,
+            options={"xatol": 0.05, "fatol": 1e-12, "maxiter": 100 * len(penalties)},
+        )
         log_lambda = list(res.x) if res.fun <= min(scores) else list(start)
     A, beta, rss, edf = solve(log_lambda or [])
     cov_root = np.linalg.inv(np.linalg.cholesky(A)).T
@@ -351,10 +369,18 @@ def _fit_gp_lengthscales(sq_dist: np.ndarray, target: np.ndarray) -> np.ndarray:
     x0 = np.r_[np.zeros(k), 0.0, np.log(0.1)]
     if target.size >= 400:
         coarse = slice(None, None, 4)
-        x0 = minimize(_gp_neg_log_marginal, x0, args=(sq_dist[:, coarse, coarse], target[coarse]), jac=True,
-                      method="L-BFGS-B", bounds=bounds, options={"maxfun": 80}).x
-    return minimize(_gp_neg_log_marginal, x0, args=(sq_dist, target), jac=True, method="L-BFGS-B", bounds=bounds,
-                    options={"maxfun": 25}).x
+        x0 = minimize(
+            _gp_neg_log_marginal,
+            x0,
+            args=(sq_dist[:, coarse, coarse], target[coarse]),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxfun": 80},
+        ).x
+    return minimize(
+        _gp_neg_log_marginal, x0, args=(sq_dist, target), jac=True, method="L-BFGS-B", bounds=bounds, options={"maxfun": 25}
+    ).x
 
 
 def _fit_gp_amplitude_noise(H: np.ndarray, phi: np.ndarray, y: np.ndarray, start: np.ndarray) -> float:
@@ -439,8 +465,9 @@ def _evppi_from_fitted(g: np.ndarray) -> np.ndarray:
     return np.maximum(gain - np.maximum(g.mean(axis=0).max(axis=0), 0.0), 0.0)
 
 
-def compute_evppi(nb, params, *, method: str = "gam", rng: np.random.Generator | None = None,
-                  n_boot: int | None = None) -> EVPPIResult:
+def compute_evppi(
+    nb, params, *, method: str = "gam", rng: np.random.Generator | None = None, n_boot: int | None = None
+) -> EVPPIResult:
     """Per-person EVPPI of a parameter subset by nonparametric regression.
 
     Parameters
@@ -516,7 +543,7 @@ def compute_evppi(nb, params, *, method: str = "gam", rng: np.random.Generator |
     >>> rng = np.random.default_rng(1)
     >>> theta = rng.normal(size=2000)
     >>> nb = np.column_stack([np.zeros(2000), 100.0 * theta + rng.normal(size=2000)])
-    >>> r = compute_evppi(nb, theta)            # E[max(0, 100 θ)] = 100 / √(2π) ≈ 39.9
+    >>> r = compute_evppi(nb, theta)  # E[max(0, 100 θ)] = 100 / √(2π) ≈ 39.9
     >>> 37 < r.evppi < 43
     True
     """

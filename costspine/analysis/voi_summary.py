@@ -67,8 +67,14 @@ class VOISummary:
     def __repr__(self) -> str:
         from costspine._text import format_repr
 
-        return format_repr(type(self).__name__, scenario=self.draws.scenario, strategies=self.strategies,
-                           draws=self.draws.n_draws, wtp=[f"{w:g}" for w in self.wtp], evppi_rows=len(self.evppi))
+        return format_repr(
+            type(self).__name__,
+            scenario=self.draws.scenario,
+            strategies=self.strategies,
+            draws=self.draws.n_draws,
+            wtp=[f"{w:g}" for w in self.wtp],
+            evppi_rows=len(self.evppi),
+        )
 
     def _repr_html_(self) -> str:
         """EVPI per person (and population) at each threshold, as an HTML table (for notebooks)."""
@@ -90,8 +96,9 @@ class VOISummary:
     def summary(self) -> str:
         """What ``costspine voi`` prints: title, draws, EVPI (and EVPPI) tables."""
         d = self.draws
-        text = format_voi_text(self.wtp, self.evpi, currency=d.currency, evpi_population=self.evpi_population,
-                               evppi_rows=self.evppi)
+        text = format_voi_text(
+            self.wtp, self.evpi, currency=d.currency, evpi_population=self.evpi_population, evppi_rows=self.evppi
+        )
         if not self.evppi:
             text += "\n\n(no --evppi parameters given: EVPI only; e.g. --evppi rr or --evppi each)"
         source = "" if self.results_dir is None else f" from {self.results_dir}"
@@ -101,10 +108,20 @@ class VOISummary:
         """Long table keyed by ``wtp, parameters``: EVPI rows (``parameters`` empty) then EVPPI rows."""
         import pandas as pd
 
-        rows = [{"wtp": float(w), "parameters": "", "value_per_person": float(v), "se": float("nan"), "kind": "evpi"}
-                for w, v in zip(self.wtp, self.evpi)]
-        rows += [{"wtp": r["wtp"], "parameters": "+".join(r["parameters"]), "value_per_person": r["evppi_per_person"],
-                  "se": r["se"], "kind": "evppi"} for r in self.evppi]
+        rows = [
+            {"wtp": float(w), "parameters": "", "value_per_person": float(v), "se": float("nan"), "kind": "evpi"}
+            for w, v in zip(self.wtp, self.evpi)
+        ]
+        rows += [
+            {
+                "wtp": r["wtp"],
+                "parameters": "+".join(r["parameters"]),
+                "value_per_person": r["evppi_per_person"],
+                "se": r["se"],
+                "kind": "evppi",
+            }
+            for r in self.evppi
+        ]
         return pd.DataFrame(rows, columns=["wtp", "parameters", "kind", "value_per_person", "se"])
 
     def to_dict(self) -> dict:
@@ -117,21 +134,42 @@ class VOISummary:
     def data(self) -> dict:
         """The VOI ``summary.json`` record, with the floats as computed."""
         d = self.draws
-        out = {"scenario": d.scenario, "title": d.title, "currency": d.currency, "effect": d.effect_name,
-               "comparator": d.comparator, "wtp": [float(w) for w in self.wtp], "draws": d.n_draws, "seed": d.seed,
-               "results_dir": None if self.results_dir is None else str(self.results_dir),
-               "evpi_per_person": {wtp_key(w): float(v) for w, v in zip(self.wtp, self.evpi)},
-               "evppi": self.evppi}
+        out = {
+            "scenario": d.scenario,
+            "title": d.title,
+            "currency": d.currency,
+            "effect": d.effect_name,
+            "comparator": d.comparator,
+            "wtp": [float(w) for w in self.wtp],
+            "draws": d.n_draws,
+            "seed": d.seed,
+            "results_dir": None if self.results_dir is None else str(self.results_dir),
+            "evpi_per_person": {wtp_key(w): float(v) for w, v in zip(self.wtp, self.evpi)},
+            "evppi": self.evppi,
+        }
         if self.population is not None:
             out["population"] = self.population
-            out["evpi_population"] = {wtp_key(w): float(v * self.population["discounted_persons"])
-                                      for w, v in zip(self.wtp, self.evpi)}
+            out["evpi_population"] = {
+                wtp_key(w): float(v * self.population["discounted_persons"]) for w, v in zip(self.wtp, self.evpi)
+            }
         return out
 
 
-def analyze_voi(path, *, evppi=(), method: str = "gam", wtp=None, population=None, horizon_years=None,
-                discount=None, parameters=None, comparator=None, effect=None, currency=None,
-                seed=None) -> VOISummary:
+def analyze_voi(
+    path,
+    *,
+    evppi=(),
+    method: str = "gam",
+    wtp=None,
+    population=None,
+    horizon_years=None,
+    discount=None,
+    parameters=None,
+    comparator=None,
+    effect=None,
+    currency=None,
+    seed=None,
+) -> VOISummary:
     """EVPI and EVPPI of PSA draws: the library call of ``costspine voi``.
 
     Parameters
@@ -177,22 +215,39 @@ def analyze_voi(path, *, evppi=(), method: str = "gam", wtp=None, population=Non
     if isinstance(path, PSAResult):
         draws = path
     else:
-        draws = load_draws(path, parameters=parameters, wtp=wtp, comparator=comparator, effect=effect,
-                           currency=currency, seed=seed, min_draws=MIN_DRAWS if evppi else 2)
+        draws = load_draws(
+            path,
+            parameters=parameters,
+            wtp=wtp,
+            comparator=comparator,
+            effect=effect,
+            currency=currency,
+            seed=seed,
+            min_draws=MIN_DRAWS if evppi else 2,
+        )
     wtp = draws.wtp if wtp is None else tuple(wtp)
     lam = np.asarray(wtp, dtype=float)
     if discount is None and population is not None and np.isnan(draws.discount_outcomes):
         raise UsageError("population EVPI of CSV draws needs --discount (no scenario to take discount_outcomes from)")
     pop = population_spec(population, horizon_years, discount, draws.discount_outcomes)
     if evppi and not draws.parameter_names:
-        raise UsageError(f"--evppi: the draws from {path} have no parameters; EVPPI needs the parameter draws "
-                         "(parameters.csv beside results.csv, --parameters FILE, or parameter columns in a wide file)")
+        raise UsageError(
+            f"--evppi: the draws from {path} have no parameters; EVPPI needs the parameter draws "
+            "(parameters.csv beside results.csv, --parameters FILE, or parameter columns in a wide file)"
+        )
     groups = parse_evppi_groups(evppi, draws)
     evpi = compute_evpi(draws.total_cost, draws.effect, lam)
     rows = compute_evppi_rows(draws, groups, wtp=wtp, method=method) if groups else []
     if pop is not None:
-        factor = float(population_evpi(1.0, population_per_year=pop["per_year"], years=pop["years"],
-                                       discount_rate=pop["discount_rate"]))
+        factor = float(
+            population_evpi(1.0, population_per_year=pop["per_year"], years=pop["years"], discount_rate=pop["discount_rate"])
+        )
         pop = {**pop, "discounted_persons": factor}
-    return VOISummary(draws=draws, results_dir=None if isinstance(path, PSAResult) else path,
-                      wtp=tuple(float(w) for w in lam), evpi=np.asarray(evpi, dtype=float), evppi=rows, population=pop)
+    return VOISummary(
+        draws=draws,
+        results_dir=None if isinstance(path, PSAResult) else path,
+        wtp=tuple(float(w) for w in lam),
+        evpi=np.asarray(evpi, dtype=float),
+        evppi=rows,
+        population=pop,
+    )

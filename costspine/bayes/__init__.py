@@ -3,4 +3,3 @@ importer), the posterior cache and pools PSA samples from (:mod:`~costspine.baye
 the posterior predictive check (:mod:`~costspine.bayes.predictive`); a whole calibration as
 ``costspine fit`` runs it (:func:`~costspine.bayes.calibration.calibrate`).
 """
-

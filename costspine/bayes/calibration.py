@@ -13,8 +13,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-PREDICTIVE_COLUMNS = ("target", "kind", "trial", "trial_low", "trial_high", "model_mean", "model_low", "model_high",
-                      "in_trial_ci", "likelihood")
+PREDICTIVE_COLUMNS = (
+    "target",
+    "kind",
+    "trial",
+    "trial_low",
+    "trial_high",
+    "model_mean",
+    "model_low",
+    "model_high",
+    "in_trial_ci",
+    "likelihood",
+)
 
 
 @dataclass(frozen=True)
@@ -62,23 +72,34 @@ class Calibration:
     def __repr__(self) -> str:
         from costspine._text import format_repr
 
-        return format_repr(type(self).__name__, scenario=self.scenario.name, parameters=list(self.fit.parameters),
-                           chains=self.chains, draws=self.draws, converged=self.converged)
+        return format_repr(
+            type(self).__name__,
+            scenario=self.scenario.name,
+            parameters=list(self.fit.parameters),
+            chains=self.chains,
+            draws=self.draws,
+            converged=self.converged,
+        )
 
     def _repr_html_(self) -> str:
         """R-hat, bulk ESS and the check per calibrated parameter, as an HTML table (for notebooks)."""
         from costspine._text import format_html_table
 
-        return format_html_table(["parameter", "R-hat", "bulk ESS", "check"], self.diagnostic_rows(),
-                                 caption=f"Calibration of {self.scenario.name}: divergences {self.fit.divergences}")
+        return format_html_table(
+            ["parameter", "R-hat", "bulk ESS", "check"],
+            self.diagnostic_rows(),
+            caption=f"Calibration of {self.scenario.name}: divergences {self.fit.divergences}",
+        )
 
     def diagnostic_rows(self) -> list[list]:
         """Per parameter: name, R-hat, bulk ESS and ``ok``/``FAIL`` against the thresholds."""
         from costspine.bayes.fit import ESS_BULK_MIN, RHAT_MAX
 
         fit = self.fit
-        return [[n, fit.rhat[n], fit.ess_bulk[n], "ok" if fit.rhat[n] <= RHAT_MAX and fit.ess_bulk[n] >= ESS_BULK_MIN
-                 else "FAIL"] for n in fit.parameters]
+        return [
+            [n, fit.rhat[n], fit.ess_bulk[n], "ok" if fit.rhat[n] <= RHAT_MAX and fit.ess_bulk[n] >= ESS_BULK_MIN else "FAIL"]
+            for n in fit.parameters
+        ]
 
     def summary(self) -> str:
         """ArviZ's posterior summary, the diagnostics table and the posterior predictive check."""
@@ -86,21 +107,41 @@ class Calibration:
         from costspine.bayes.fit import ESS_BULK_MIN, RHAT_MAX
 
         fit = self.fit
-        return "\n\n".join([
-            "Posterior summary (ArviZ)\n" + fit.summary_text,
-            format_table(["parameter", "R-hat", "bulk ESS", "check"], self.diagnostic_rows(),
-                         title=f"Diagnostics: R-hat ≤ {RHAT_MAX}, bulk ESS ≥ {ESS_BULK_MIN}; divergences: {fit.divergences}"),
-            format_table(["target", "kind", "trial", "trial 2.5%", "trial 97.5%", "model mean", "model 2.5%", "model 97.5%",
-                          "in trial CI", "likelihood"], self.predictive,
-                         title="Posterior predictive check (numpy engine on posterior draws)"),
-        ])
+        return "\n\n".join(
+            [
+                "Posterior summary (ArviZ)\n" + fit.summary_text,
+                format_table(
+                    ["parameter", "R-hat", "bulk ESS", "check"],
+                    self.diagnostic_rows(),
+                    title=f"Diagnostics: R-hat ≤ {RHAT_MAX}, bulk ESS ≥ {ESS_BULK_MIN}; divergences: {fit.divergences}",
+                ),
+                format_table(
+                    [
+                        "target",
+                        "kind",
+                        "trial",
+                        "trial 2.5%",
+                        "trial 97.5%",
+                        "model mean",
+                        "model 2.5%",
+                        "model 97.5%",
+                        "in trial CI",
+                        "likelihood",
+                    ],
+                    self.predictive,
+                    title="Posterior predictive check (numpy engine on posterior draws)",
+                ),
+            ]
+        )
 
     def failure_advice(self) -> str:
         """Which diagnostics failed and what to try (empty when converged)."""
         if self.converged:
             return ""
-        advice = ("\nWhat to try: more tuning (--tune), more draws (--draws), a higher target_accept in the evidence "
-                  "file's [sampler], or tighter priors in the scenario for the variables named above.")
+        advice = (
+            "\nWhat to try: more tuning (--tune), more draws (--draws), a higher target_accept in the evidence "
+            "file's [sampler], or tighter priors in the scenario for the variables named above."
+        )
         return "diagnostics failed: " + "; ".join(self.fit.failures) + advice
 
     def to_dict(self) -> dict:
@@ -109,15 +150,27 @@ class Calibration:
         from costspine.bayes.fit import ESS_BULK_MIN, RHAT_MAX
 
         fit = self.fit
-        return _jsonable({
-            "evidence": str(self.evidence.path), "scenario": str(self.scenario.path), "calibrated": list(fit.parameters),
-            "rhat": fit.rhat, "ess_bulk": fit.ess_bulk, "divergences": fit.divergences,
-            "thresholds": {"rhat_max": RHAT_MAX, "ess_bulk_min": ESS_BULK_MIN}, "converged": fit.converged,
-            "failures": list(fit.failures),
-            "sampler": {"draws": self.draws, "tune": self.tune, "chains": self.chains, "seed": self.seed,
-                        "target_accept": self.target_accept},
-            "posterior_predictive": [dict(zip(PREDICTIVE_COLUMNS, row)) for row in self.predictive],
-        })
+        return _jsonable(
+            {
+                "evidence": str(self.evidence.path),
+                "scenario": str(self.scenario.path),
+                "calibrated": list(fit.parameters),
+                "rhat": fit.rhat,
+                "ess_bulk": fit.ess_bulk,
+                "divergences": fit.divergences,
+                "thresholds": {"rhat_max": RHAT_MAX, "ess_bulk_min": ESS_BULK_MIN},
+                "converged": fit.converged,
+                "failures": list(fit.failures),
+                "sampler": {
+                    "draws": self.draws,
+                    "tune": self.tune,
+                    "chains": self.chains,
+                    "seed": self.seed,
+                    "target_accept": self.target_accept,
+                },
+                "posterior_predictive": [dict(zip(PREDICTIVE_COLUMNS, row)) for row in self.predictive],
+            }
+        )
 
     def to_frame(self):
         """Posterior draws keyed by ``draw`` (chains stacked), one column per calibrated parameter."""
@@ -128,8 +181,15 @@ class Calibration:
         return pd.DataFrame({"draw": np.arange(n), **{name: np.asarray(v) for name, v in draws.items()}})
 
 
-def calibrate(evidence_path, *, draws: int | None = None, tune: int | None = None, chains: int | None = None,
-              seed: int | None = None, announce=None) -> Calibration:
+def calibrate(
+    evidence_path,
+    *,
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+    seed: int | None = None,
+    announce=None,
+) -> Calibration:
     """Fit the scenario an evidence file names to its targets and check the fit: ``costspine fit``'s library call.
 
     Parameters
@@ -161,7 +221,18 @@ def calibrate(evidence_path, *, draws: int | None = None, tune: int | None = Non
     seed = s.seed if seed is None else seed
     if announce is not None:
         announce(f"Calibrating {scenario.name} to {evidence.title}: {', '.join(evidence.calibrate)}")
-        announce(f"NUTS: {chains} chains × {draws} draws (+{tune} tuning), seed {seed} — compiling the model takes a little while")
+        announce(
+            f"NUTS: {chains} chains × {draws} draws (+{tune} tuning), seed {seed} — compiling the model takes a little while"
+        )
     fit = fit_evidence(evidence, scenario, draws=draws, tune=tune, chains=chains, target_accept=s.target_accept, seed=seed)
-    return Calibration(evidence=evidence, scenario=scenario, fit=fit, draws=draws, tune=tune, chains=chains, seed=seed,
-                       target_accept=s.target_accept, predictive=posterior_predictive_rows(scenario, evidence, fit.draws))
+    return Calibration(
+        evidence=evidence,
+        scenario=scenario,
+        fit=fit,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        seed=seed,
+        target_accept=s.target_accept,
+        predictive=posterior_predictive_rows(scenario, evidence, fit.draws),
+    )

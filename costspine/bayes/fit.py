@@ -57,22 +57,34 @@ def _backend(pt):
             for arg in args[1:]:
                 out = fn(out, arg)
             return out
+
         return apply
 
     import ast
 
     return Backend(
         functions={
-            "exp": pt.exp, "log": pt.log, "sqrt": pt.sqrt, "abs": pt.abs, "floor": pt.floor, "ceil": pt.ceil,
-            "min": variadic(pt.minimum), "max": variadic(pt.maximum), "clip": pt.clip,
+            "exp": pt.exp,
+            "log": pt.log,
+            "sqrt": pt.sqrt,
+            "abs": pt.abs,
+            "floor": pt.floor,
+            "ceil": pt.ceil,
+            "min": variadic(pt.minimum),
+            "max": variadic(pt.maximum),
+            "clip": pt.clip,
             "where": pt.switch,
             "rate_to_prob": lambda r, t: 1.0 - pt.exp(-r * t),
             "prob_to_rate": lambda p, t: -pt.log1p(-p) / t,
             "prob_to_prob": lambda p, t0, t1: 1.0 - (1.0 - p) ** (t1 / t0),
         },
         compare={ast.Lt: pt.lt, ast.LtE: pt.le, ast.Gt: pt.gt, ast.GtE: pt.ge, ast.Eq: pt.eq, ast.NotEq: pt.neq},
-        logical_and=pt.and_, logical_or=pt.or_, logical_not=pt.invert,
-        where=pt.switch, power=pt.pow, mod=pt.mod,
+        logical_and=pt.and_,
+        logical_or=pt.or_,
+        logical_not=pt.invert,
+        where=pt.switch,
+        power=pt.pow,
+        mod=pt.mod,
     )
 
 
@@ -86,9 +98,12 @@ def _numeric_tables(scenario: Scenario, pt):
                 try:
                     x = x.eval()
                 except Exception as exc:  # a random argument cannot be looked up symbolically
-                    raise AnalysisError(f"table {table.name!r} is called with a calibrated quantity; "
-                                        f"look-up tables may only depend on time and fixed parameters ({exc})") from None
+                    raise AnalysisError(
+                        f"table {table.name!r} is called with a calibrated quantity; "
+                        f"look-up tables may only depend on time and fixed parameters ({exc})"
+                    ) from None
             return pt.as_tensor_variable(table(np.asarray(x, dtype=float)))
+
         return call
 
     return {name: wrap(t) for name, t in scenario.tables.items()}
@@ -98,9 +113,9 @@ def _numeric_tables(scenario: Scenario, pt):
 class SymbolicModel:
     """Symbolic per-strategy outputs of the cohort model (PyTensor variables)."""
 
-    trace: dict        # strategy -> list of T+1 state vectors
-    cost_total: dict   # strategy -> undiscounted, cycle-corrected total cost incl. entry costs
-    indicators: dict   # (strategy, indicator) -> list of T+1 scalars (occupancy-weighted mean)
+    trace: dict  # strategy -> list of T+1 state vectors
+    cost_total: dict  # strategy -> undiscounted, cycle-corrected total cost incl. entry costs
+    indicators: dict  # (strategy, indicator) -> list of T+1 scalars (occupancy-weighted mean)
 
 
 def build_symbolic_model(scenario: Scenario, values: dict, pt) -> SymbolicModel:
@@ -120,8 +135,10 @@ def build_symbolic_model(scenario: Scenario, values: dict, pt) -> SymbolicModel:
     def per_cycle(value):
         return pt.broadcast_to(pt.as_tensor_variable(value), (n_cycles,))
 
-    space = {name: pt.as_tensor_variable(value) if np.ndim(value) else value
-             for name, value in build_time_names(n_cycles, settings.cycle_years).items()}
+    space = {
+        name: pt.as_tensor_variable(value) if np.ndim(value) else value
+        for name, value in build_time_names(n_cycles, settings.cycle_years).items()
+    }
     space.update(values)
     for spec in scenario.parameters:
         if spec.family == "derived":
@@ -138,14 +155,16 @@ def build_symbolic_model(scenario: Scenario, values: dict, pt) -> SymbolicModel:
         for reward in rewards:
             for k, i, value in iter_reward_cells(scenario, reward, part, spaces, evaluate):
                 totals[k, i] = totals.get((k, i), pt.zeros((n_cycles,))) + per_cycle(value)
-        return [pt.stack([totals.get((k, i), pt.zeros((n_cycles,))) for i in range(n_states)], axis=1)
-                for k in range(len(scenario.strategies))]
+        return [
+            pt.stack([totals.get((k, i), pt.zeros((n_cycles,))) for i in range(n_states)], axis=1)
+            for k in range(len(scenario.strategies))
+        ]
 
     state_costs, entry_costs = state_matrices(scenario.costs, "values"), state_matrices(scenario.costs, "on_entry")
     indicator_values = [state_matrices([indicator], "values") for indicator in scenario.indicators]
     masks = build_indicator_mask(scenario).astype(float)
     weights = cycle_weights(n_cycles, settings.cycle_correction, custom=getattr(settings, "weights", None))
-    idx = point_index(n_cycles, n_cycles)                                     # indicators: the point's cycle
+    idx = point_index(n_cycles, n_cycles)  # indicators: the point's cycle
     cost_idx = point_index(n_cycles, n_cycles, correction=settings.cycle_correction)  # state costs: as counted
     trace, cost_total, indicators = {}, {}, {}
     for k, strategy in enumerate(scenario.strategies):
@@ -155,13 +174,15 @@ def build_symbolic_model(scenario: Scenario, values: dict, pt) -> SymbolicModel:
             if (k, i) in rest:
                 j_rest = rest[k, i]
                 row[j_rest] = 1.0 - sum(c for j, c in enumerate(row) if j != j_rest)
-            rows.append(pt.stack(row, axis=1))           # (T, to)
-        matrix = pt.stack(rows, axis=1)                  # (T, from, to)
+            rows.append(pt.stack(row, axis=1))  # (T, to)
+        matrix = pt.stack(rows, axis=1)  # (T, from, to)
         points = [init]
         for t in range(n_cycles):
             points.append(pt.dot(points[-1], matrix[t]))
         trace[strategy] = points
-        cost = sum(float(weights[p]) * pt.dot(points[p], state_costs[k][cost_idx[p]]) for p in range(n_cycles + 1) if weights[p] != 0)
+        cost = sum(
+            float(weights[p]) * pt.dot(points[p], state_costs[k][cost_idx[p]]) for p in range(n_cycles + 1) if weights[p] != 0
+        )
         for t in range(1, n_cycles + 1):
             stay = pt.diagonal(matrix[t - 1])
             entries = points[t] - points[t - 1] * stay
@@ -181,7 +202,10 @@ def predict_target(model: SymbolicModel, target, scenario: Scenario):
     if target.kind == "indicator_mean":
         return model.indicators[target.strategy, target.indicator][point]
     if target.kind == "indicator_difference":
-        return model.indicators[target.strategy, target.indicator][point] - model.indicators[target.comparator, target.indicator][point]
+        return (
+            model.indicators[target.strategy, target.indicator][point]
+            - model.indicators[target.comparator, target.indicator][point]
+        )
     if target.kind == "cost_mean":
         return model.cost_total[target.strategy]
     return model.cost_total[target.strategy] / model.cost_total[target.comparator]
@@ -196,15 +220,20 @@ def check_evidence_against_scenario(evidence: Evidence, scenario: Scenario) -> N
         if spec is None:
             c.add("evidence.calibrate", f"{name!r} is not a parameter of {scenario.path}")
         elif spec.family in ("fixed", "derived", "dirichlet", "posterior"):
-            c.add("evidence.calibrate", f"{name!r} has no prior distribution in {scenario.path} "
-                                        f"(family {spec.family}); give it one there")
+            c.add(
+                "evidence.calibrate",
+                f"{name!r} has no prior distribution in {scenario.path} (family {spec.family}); give it one there",
+            )
     indicators = {i.name for i in scenario.indicators}
     for t in evidence.targets:
         for s in filter(None, (t.strategy, t.comparator)):
             if s not in scenario.strategies:
                 c.add(f"targets.{t.name}", f"unknown strategy {s!r}; the scenario has {', '.join(scenario.strategies)}")
         if t.indicator and t.indicator not in indicators:
-            c.add(f"targets.{t.name}", f"unknown indicator {t.indicator!r}; the scenario has {', '.join(sorted(indicators)) or 'none'}")
+            c.add(
+                f"targets.{t.name}",
+                f"unknown indicator {t.indicator!r}; the scenario has {', '.join(sorted(indicators)) or 'none'}",
+            )
     c.raise_if_any()
 
 
@@ -252,12 +281,12 @@ class FitResult:
     """A calibration: posterior draws as arrays plus diagnostics (and the InferenceData)."""
 
     parameters: tuple
-    draws: dict           # name -> ndarray (chain * draw,)
-    predictions: dict     # target name -> ndarray (chain * draw,)
+    draws: dict  # name -> ndarray (chain * draw,)
+    predictions: dict  # target name -> ndarray (chain * draw,)
     rhat: dict
     ess_bulk: dict
     divergences: int
-    failures: tuple       # human-readable diagnostic failures
+    failures: tuple  # human-readable diagnostic failures
     summary_text: str
     idata: object
 
@@ -274,8 +303,16 @@ class FitResult:
         """Calibrated parameters, R-hat, bulk ESS, divergences and failures (JSON-ready; no draws)."""
         from costspine._files import _jsonable
 
-        return _jsonable({"calibrated": list(self.parameters), "rhat": self.rhat, "ess_bulk": self.ess_bulk,
-                          "divergences": self.divergences, "converged": self.converged, "failures": list(self.failures)})
+        return _jsonable(
+            {
+                "calibrated": list(self.parameters),
+                "rhat": self.rhat,
+                "ess_bulk": self.ess_bulk,
+                "divergences": self.divergences,
+                "converged": self.converged,
+                "failures": list(self.failures),
+            }
+        )
 
     def to_frame(self):
         """Posterior draws keyed by ``draw`` (chains stacked), one column per calibrated parameter."""
@@ -285,17 +322,34 @@ class FitResult:
         return pd.DataFrame({"draw": np.arange(n), **{name: np.asarray(self.draws[name]) for name in self.parameters}})
 
 
-def fit_evidence(evidence: Evidence, scenario: Scenario, *, draws: int, tune: int, chains: int,
-                 target_accept: float, seed: int, progressbar: bool = False) -> FitResult:
+def fit_evidence(
+    evidence: Evidence,
+    scenario: Scenario,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    target_accept: float,
+    seed: int,
+    progressbar: bool = False,
+) -> FitResult:
     """Sample the calibration model with NUTS and check its diagnostics."""
     pm, _, az = _import()
     model = build_calibration_model(scenario, evidence)
     cores = min(chains, 2)
     with model, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores, random_seed=seed,
-                          target_accept=target_accept, progressbar=progressbar, quiet=True,
-                          compute_convergence_checks=False)
+        idata = pm.sample(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            random_seed=seed,
+            target_accept=target_accept,
+            progressbar=progressbar,
+            quiet=True,
+            compute_convergence_checks=False,
+        )
     names = list(evidence.calibrate)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -15,9 +15,9 @@ A scenario takes a parameter from the posterior with::
 
     [parameters.hr_improve_ice_treatment]
     distribution = "posterior"
-    file = "../evidence/spine_care_trial.toml"   # the evidence file, relative to the scenario
+    file = "../evidence/spine_care_trial.toml"  # the evidence file, relative to the scenario
     variable = "hr_improve_ice_treatment"
-    value = 1.8                                  # base case (deterministic run)
+    value = 1.8  # base case (deterministic run)
     source = "posterior of the SPINE CARE calibration (costspine fit)"
 
 PSA resamples whole posterior rows (one draw index for every posterior parameter of the same
@@ -174,8 +174,10 @@ def check_posterior(columns: dict[str, np.ndarray], *, evidence, scenario, where
     s = evidence.sampler
     wanted = s.draws * s.chains
     if n_rows < MIN_POSTERIOR_ROWS or n_rows != wanted:
-        raise PosteriorCacheError(f"{where}: has {n_rows} row(s); expected {wanted} "
-                                  f"({s.draws} draws x {s.chains} chains, at least {MIN_POSTERIOR_ROWS})")
+        raise PosteriorCacheError(
+            f"{where}: has {n_rows} row(s); expected {wanted} "
+            f"({s.draws} draws x {s.chains} chains, at least {MIN_POSTERIOR_ROWS})"
+        )
     for name in expected:
         values = columns[name]
         bad = np.flatnonzero(~np.isfinite(values))
@@ -188,8 +190,10 @@ def check_posterior(columns: dict[str, np.ndarray], *, evidence, scenario, where
         low, high = prior_bounds(spec)
         outside = np.flatnonzero((values < low) | (values > high))
         if outside.size:
-            raise PosteriorCacheError(f"{where}: {name} = {values[outside[0]]:.6g} in row {outside[0] + 2} is outside "
-                                      f"[{low:.6g}, {high:.6g}], where its {spec.family} prior has (virtually) no mass")
+            raise PosteriorCacheError(
+                f"{where}: {name} = {values[outside[0]]:.6g} in row {outside[0] + 2} is outside "
+                f"[{low:.6g}, {high:.6g}], where its {spec.family} prior has (virtually) no mass"
+            )
 
 
 def read_cached_posterior(folder, *, evidence, scenario) -> dict[str, np.ndarray]:
@@ -211,8 +215,7 @@ def read_cached_posterior(folder, *, evidence, scenario) -> dict[str, np.ndarray
     except (InputFileError, UnicodeDecodeError):
         raise PosteriorCacheError(f"{path}: no readable content hash ({CHECKSUM_FILE}) beside it") from None
     if not recorded or recorded[0] != sha:
-        raise PosteriorCacheError(f"{path}: content does not match the SHA-256 recorded when it was written "
-                                  "(changed or corrupt)")
+        raise PosteriorCacheError(f"{path}: content does not match the SHA-256 recorded when it was written (changed or corrupt)")
     check_posterior(columns, evidence=evidence, scenario=scenario, where=path)
     return columns
 
@@ -254,16 +257,22 @@ def load_or_fit_posterior(evidence_path, *, progress=None) -> tuple[dict[str, np
     from costspine.bayes.fit import fit_evidence
 
     s = evidence.sampler
-    fit = fit_evidence(evidence, scenario, draws=s.draws, tune=s.tune, chains=s.chains, target_accept=s.target_accept, seed=s.seed)
+    fit = fit_evidence(
+        evidence, scenario, draws=s.draws, tune=s.tune, chains=s.chains, target_accept=s.target_accept, seed=s.seed
+    )
     if not fit.converged:
-        raise AnalysisError("the calibration did not converge: " + "; ".join(fit.failures)
-                            + f"\nRun `costspine fit {evidence.path}` to see the diagnostics.")
+        raise AnalysisError(
+            "the calibration did not converge: "
+            + "; ".join(fit.failures)
+            + f"\nRun `costspine fit {evidence.path}` to see the diagnostics."
+        )
     try:
         save_to_cache(evidence, scenario, fit.draws, {"rhat": fit.rhat, "ess_bulk": fit.ess_bulk, "divergences": fit.divergences})
     except OSError as exc:  # the fit is valid; only its reuse is lost
         if progress:
-            progress(f"could not cache the posterior in {folder}: {exc.strerror or type(exc).__name__}; "
-                     "the next run will fit it again")
+            progress(
+                f"could not cache the posterior in {folder}: {exc.strerror or type(exc).__name__}; the next run will fit it again"
+            )
     return fit.draws, folder, True
 
 
@@ -292,16 +301,29 @@ def load_posterior_pools(scenario, *, progress=None) -> tuple[list[dict], list[d
         posterior, folder, fitted = load_or_fit_posterior(evidence_path, progress=progress)
         missing = [s.args["variable"] for s in specs if s.args["variable"] not in posterior]
         if missing:
-            raise AnalysisError(f"{evidence_path}: the posterior has no variable(s) {', '.join(missing)}; "
-                                f"it has {', '.join(posterior)} (add them to evidence.calibrate)")
+            raise AnalysisError(
+                f"{evidence_path}: the posterior has no variable(s) {', '.join(missing)}; "
+                f"it has {', '.join(posterior)} (add them to evidence.calibrate)"
+            )
         n_posterior = len(next(iter(posterior.values())))
-        pools.append({"evidence": str(evidence_path),
-                      "parameters": {spec.name: np.asarray(posterior[spec.args["variable"]], dtype=float) for spec in specs}})
-        provenance.append({"evidence": str(evidence_path), "cache": str(folder), "posterior_draws": n_posterior,
-                           "parameters": [s.name for s in specs], "fitted_now": fitted,
-                           # the cache file's content hash: its canonical text is what save_to_cache writes
-                           "cache_file": str(folder / POSTERIOR_FILE),
-                           "cache_sha256": hashlib.sha256(_posterior_csv_text(posterior).encode("utf-8")).hexdigest()})
+        pools.append(
+            {
+                "evidence": str(evidence_path),
+                "parameters": {spec.name: np.asarray(posterior[spec.args["variable"]], dtype=float) for spec in specs},
+            }
+        )
+        provenance.append(
+            {
+                "evidence": str(evidence_path),
+                "cache": str(folder),
+                "posterior_draws": n_posterior,
+                "parameters": [s.name for s in specs],
+                "fitted_now": fitted,
+                # the cache file's content hash: its canonical text is what save_to_cache writes
+                "cache_file": str(folder / POSTERIOR_FILE),
+                "cache_sha256": hashlib.sha256(_posterior_csv_text(posterior).encode("utf-8")).hexdigest(),
+            }
+        )
     return pools, provenance
 
 

@@ -28,6 +28,7 @@ def predict_targets(result, targets) -> dict[str, np.ndarray]:
             out[t.name] = cost[:, k] / cost[:, strategies.index(t.comparator)]
     return out
 
+
 def posterior_predictive_rows(scenario, evidence, draws: dict[str, np.ndarray]) -> list[list]:
     """Target vs posterior predictive mean and 95% interval, and whether it sits in the trial CI."""
     params = dict(base_case_parameters(scenario))
@@ -38,6 +39,18 @@ def posterior_predictive_rows(scenario, evidence, draws: dict[str, np.ndarray]) 
         values = predicted[t.name]
         mean = float(values.mean())
         lo, hi = np.quantile(values, [0.025, 0.975])
-        rows.append([t.name, t.kind, t.mean, t.low, t.high, mean, float(lo), float(hi),
-                     "yes" if t.low <= mean <= t.high else "NO", "yes" if t.likelihood else "check only"])
+        rows.append(
+            [
+                t.name,
+                t.kind,
+                t.mean,
+                t.low,
+                t.high,
+                mean,
+                float(lo),
+                float(hi),
+                "yes" if t.low <= mean <= t.high else "NO",
+                "yes" if t.likelihood else "check only",
+            ]
+        )
     return rows

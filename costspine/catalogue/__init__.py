@@ -2,4 +2,3 @@
 (:mod:`~costspine.catalogue.tables`, read from ``costspine/data``), and price resolution and
 fee-policy arithmetic (:mod:`~costspine.catalogue.prices`).
 """
-

@@ -30,6 +30,7 @@ from costspine.problems import Collector, collector_at
 
 UNIT_COSTS_KEYS = ("payer", "price_year", "items", "catalogue")
 
+
 @dataclass(frozen=True)
 class ResolvedPrice:
     """One item's price in a price year for a payer, with every adjustment spelled out.
@@ -54,6 +55,7 @@ class ResolvedPrice:
     source: str
     currency: str = CURRENCY
 
+
 def inflation_factor(from_year: int, to_year: int, *, cpi: CpiTable) -> float:
     """Return the CPI-U medical care ratio that moves a price from ``from_year`` to ``to_year``.
 
@@ -76,15 +78,26 @@ def inflation_factor(from_year: int, to_year: int, *, cpi: CpiTable) -> float:
     Examples
     --------
     >>> cpi = load_cpi()
-    >>> round(inflation_factor(2023, 2025, cpi=cpi), 6)   # 580.498 / 549.084
+    >>> round(inflation_factor(2023, 2025, cpi=cpi), 6)  # 580.498 / 549.084
     1.057212
     """
     return cpi.row(to_year).index / cpi.row(from_year).index
 
+
 _MISSING = object()
 
-def _check_request(c: Collector, keypath: str, catalogue: Catalogue | None, items, *, price_year, payer,
-                   multipliers: PayerMultipliers, cpi: CpiTable) -> bool:
+
+def _check_request(
+    c: Collector,
+    keypath: str,
+    catalogue: Catalogue | None,
+    items,
+    *,
+    price_year,
+    payer,
+    multipliers: PayerMultipliers,
+    cpi: CpiTable,
+) -> bool:
     """Add the problems of a price request under ``keypath`` (e.g. ``unit_costs``) to ``c``.
 
     Arguments that are ``_MISSING`` are not checked (their absence is reported by the caller);
@@ -94,8 +107,11 @@ def _check_request(c: Collector, keypath: str, catalogue: Catalogue | None, item
     """
     ok = True
     if payer is not _MISSING and (not isinstance(payer, str) or payer not in multipliers.payers):
-        c.add(f"{keypath}.payer", f"expected one of {', '.join(map(repr, multipliers.payers))}; "
-                                  f"got {payer!r}{_suggest(str(payer), multipliers.payers)}")
+        c.add(
+            f"{keypath}.payer",
+            f"expected one of {', '.join(map(repr, multipliers.payers))}; "
+            f"got {payer!r}{_suggest(str(payer), multipliers.payers)}",
+        )
         ok = False
     if price_year is _MISSING:
         pass
@@ -103,9 +119,12 @@ def _check_request(c: Collector, keypath: str, catalogue: Catalogue | None, item
         c.add(f"{keypath}.price_year", f"expected a whole year such as 2025; got {price_year!r}")
         ok = False
     elif price_year not in cpi.years:
-        c.add(f"{keypath}.price_year", f"no CPI-U medical care index for {price_year} in {cpi.path}; "
-                                       f"available years: {_year_span(cpi.years)} — use one of these (and the same year as "
-                                       "settings.price_year)")
+        c.add(
+            f"{keypath}.price_year",
+            f"no CPI-U medical care index for {price_year} in {cpi.path}; "
+            f"available years: {_year_span(cpi.years)} — use one of these (and the same year as "
+            "settings.price_year)",
+        )
         ok = False
     if items is _MISSING:
         return ok
@@ -130,6 +149,7 @@ def _check_request(c: Collector, keypath: str, catalogue: Catalogue | None, item
             seen.add(item)
     return ok
 
+
 def _inflation_text(row: CatalogueItem, price_year: int, factor: float, cpi: CpiTable) -> str:
     """How a row's price was moved to ``price_year``, flagging unverified CPI values."""
     years = dict.fromkeys((row.price_year, price_year))
@@ -137,8 +157,10 @@ def _inflation_text(row: CatalogueItem, price_year: int, factor: float, cpi: Cpi
     note = f" ({'; '.join(shaky)})" if shaky else ""
     return f"{row.price_year} USD -> {price_year} USD by CPI-U medical care x{factor:.4f}{note}"
 
-def resolve_unit_prices(catalogue: Catalogue, items, *, price_year: int, payer: str,
-                        multipliers: PayerMultipliers, cpi: CpiTable) -> list[ResolvedPrice]:
+
+def resolve_unit_prices(
+    catalogue: Catalogue, items, *, price_year: int, payer: str, multipliers: PayerMultipliers, cpi: CpiTable
+) -> list[ResolvedPrice]:
     """Resolve catalogue items to prices in ``price_year`` dollars for ``payer``.
 
     Parameters
@@ -173,9 +195,8 @@ def resolve_unit_prices(catalogue: Catalogue, items, *, price_year: int, payer: 
     Examples
     --------
     >>> cpi, catalogue, mult = load_cpi(), load_catalogue(), load_payer_multipliers()
-    >>> [p] = resolve_unit_prices(catalogue, ["mri_lumbar"], price_year=2025, payer="commercial",
-    ...                           multipliers=mult, cpi=cpi)
-    >>> round(p.price, 2)   # 188.26 × 1.43
+    >>> [p] = resolve_unit_prices(catalogue, ["mri_lumbar"], price_year=2025, payer="commercial", multipliers=mult, cpi=cpi)
+    >>> round(p.price, 2)  # 188.26 × 1.43
     269.21
     """
     c = Collector()
@@ -188,24 +209,48 @@ def resolve_unit_prices(catalogue: Catalogue, items, *, price_year: int, payer: 
         factor = inflation_factor(row.price_year, price_year, cpi=cpi)
         cash = row.payer_basis == "cash"
         mult = 1.0 if cash else multipliers.get(payer, row.setting).multiplier
-        adjust = (_inflation_text(row, price_year, factor, cpi) + "; "
-                  + ("cash price, no payer multiplier" if cash else f"payer {payer} {row.setting} multiplier x{mult:g}"))
-        resolved.append(ResolvedPrice(
-            item=item, code=row.code, category=row.category, setting=row.setting, payer_basis=row.payer_basis,
-            base_price=row.price, base_year=row.price_year, price_year=price_year, inflation_factor=factor,
-            payer=payer, payer_multiplier=mult, price=row.price * factor * mult, sd_fraction=row.sd_fraction,
-            status=row.status, source=f"{row.source} [{row.status}]; {adjust}",
-        ))
+        adjust = (
+            _inflation_text(row, price_year, factor, cpi)
+            + "; "
+            + ("cash price, no payer multiplier" if cash else f"payer {payer} {row.setting} multiplier x{mult:g}")
+        )
+        resolved.append(
+            ResolvedPrice(
+                item=item,
+                code=row.code,
+                category=row.category,
+                setting=row.setting,
+                payer_basis=row.payer_basis,
+                base_price=row.price,
+                base_year=row.price_year,
+                price_year=price_year,
+                inflation_factor=factor,
+                payer=payer,
+                payer_multiplier=mult,
+                price=row.price * factor * mult,
+                sd_fraction=row.sd_fraction,
+                status=row.status,
+                source=f"{row.source} [{row.status}]; {adjust}",
+            )
+        )
     return resolved
+
 
 def _price_table(value: float, sd_fraction: float, source: str) -> dict:
     if sd_fraction == 0:
         return {"value": value, "distribution": "fixed", "source": source}
     return {"value": value, "distribution": "gamma", "mean": value, "sd": value * sd_fraction, "source": source}
 
-def build_price_parameters(section, *, where: str = "unit_costs", base_dir: str | Path | None = None,
-                           cpi: CpiTable | None = None, multipliers: PayerMultipliers | None = None,
-                           collector: Collector | None = None) -> tuple[dict, list]:
+
+def build_price_parameters(
+    section,
+    *,
+    where: str = "unit_costs",
+    base_dir: str | Path | None = None,
+    cpi: CpiTable | None = None,
+    multipliers: PayerMultipliers | None = None,
+    collector: Collector | None = None,
+) -> tuple[dict, list]:
     """Turn a scenario's ``[unit_costs]`` section into scenario parameter tables.
 
     Parameters
@@ -241,7 +286,8 @@ def build_price_parameters(section, *, where: str = "unit_costs", base_dir: str 
     Examples
     --------
     >>> params, problems = build_price_parameters(
-    ...     {"payer": "medicare", "price_year": 2025, "items": ["mri_lumbar"]}, where="x.toml: unit_costs")
+    ...     {"payer": "medicare", "price_year": 2025, "items": ["mri_lumbar"]}, where="x.toml: unit_costs"
+    ... )
     >>> params["price_mri_lumbar"]["distribution"], params["price_mri_lumbar"]["mean"], problems
     ('gamma', 188.26, [])
     """
@@ -271,8 +317,11 @@ def build_price_parameters(section, *, where: str = "unit_costs", base_dir: str 
     else:
         path = resolve_path(raw_path, base_dir=base_dir if base_dir is not None else ".")
         if not path.exists() and not path.is_symlink():
-            c.add(f"{keypath}.catalogue", f"file not found: {path} (a relative path is resolved against the folder of "
-                                          "the file that declares it); fix the path or drop the key to use the bundled catalogue")
+            c.add(
+                f"{keypath}.catalogue",
+                f"file not found: {path} (a relative path is resolved against the folder of "
+                "the file that declares it); fix the path or drop the key to use the bundled catalogue",
+            )
         else:
             try:
                 catalogue = load_catalogue(path, cpi=cpi)
@@ -283,16 +332,18 @@ def build_price_parameters(section, *, where: str = "unit_costs", base_dir: str 
             if table is not None:
                 c.record_file(table.path, input_file_sha256(table.path))
     payer, price_year, items = (section.get(k, _MISSING) for k in ("payer", "price_year", "items"))
-    ok = _check_request(c, keypath, catalogue, items, price_year=price_year, payer=payer,
-                        multipliers=multipliers, cpi=cpi) and ok
+    ok = _check_request(c, keypath, catalogue, items, price_year=price_year, payer=payer, multipliers=multipliers, cpi=cpi) and ok
     problems = c.problems[start:]
     # Bad items and unknown keys still let the other items resolve; anything else blocks them all.
     if catalogue is None or not ok:
         return {}, problems
     valid = list(dict.fromkeys(i for i in items if isinstance(i, str) and i in catalogue))
     params = {f"payer_multiplier_{s}": multipliers.get(payer, s).to_parameter() for s in SETTINGS}
-    resolved = resolve_unit_prices(catalogue, valid, price_year=price_year, payer=payer,
-                                   multipliers=multipliers, cpi=cpi) if valid else []
+    resolved = (
+        resolve_unit_prices(catalogue, valid, price_year=price_year, payer=payer, multipliers=multipliers, cpi=cpi)
+        if valid
+        else []
+    )
     for price in resolved:
         name = f"price_{price.item}"
         mult = multipliers.get(payer, price.setting)
@@ -301,15 +352,20 @@ def build_price_parameters(section, *, where: str = "unit_costs", base_dir: str 
             continue
         row = catalogue.get(price.item)
         base = price.base_price * price.inflation_factor
-        base_source = (f"{row.source} [{row.status}]; {_inflation_text(row, price_year, price.inflation_factor, cpi)}; "
-                       "Medicare amount before the payer multiplier")
+        base_source = (
+            f"{row.source} [{row.status}]; {_inflation_text(row, price_year, price.inflation_factor, cpi)}; "
+            "Medicare amount before the payer multiplier"
+        )
         params[f"price_base_{price.item}"] = _price_table(base, price.sd_fraction, base_source)
         params[name] = {
             "value": f"price_base_{price.item} * payer_multiplier_{price.setting}",
-            "source": (f"derived: price_base_{price.item} x payer_multiplier_{price.setting} "
-                       f"(payer {payer}, {price.setting} multiplier {mult.multiplier:g} [{mult.status}])"),
+            "source": (
+                f"derived: price_base_{price.item} x payer_multiplier_{price.setting} "
+                f"(payer {payer}, {price.setting} multiplier {mult.multiplier:g} [{mult.status}])"
+            ),
         }
     return params, problems
+
 
 def _check_cut(cut_fraction) -> np.ndarray:
     cut = np.asarray(cut_fraction, dtype=float)
@@ -318,12 +374,16 @@ def _check_cut(cut_fraction) -> np.ndarray:
         first = cut[bad].flat[0]
         at = f" at index {tuple(int(i) for i in np.argwhere(bad)[0])}" if cut.ndim else ""
         hint = f" — fractions, not percent: did you mean {first / 100:g}?" if 1 < first <= 100 else ""
-        raise UsageError(f"cut_fraction must be in [0, 1] (0.2 = a 20% fee cut); got {first:g}{at}"
-                         f" ({int(bad.sum())} bad value{'s' if bad.sum() > 1 else ''}){hint}")
+        raise UsageError(
+            f"cut_fraction must be in [0, 1] (0.2 = a 20% fee cut); got {first:g}{at}"
+            f" ({int(bad.sum())} bad value{'s' if bad.sum() > 1 else ''}){hint}"
+        )
     return cut
+
 
 def _scalar_or_array(values: np.ndarray):
     return float(values) if values.ndim == 0 else values
+
 
 def apply_price_cut(price, cut_fraction):
     """Return the price after a fee cut: ``price × (1 − cut_fraction)``.
@@ -355,6 +415,7 @@ def apply_price_cut(price, cut_fraction):
     if not np.all(np.isfinite(price) & (price >= 0)):
         raise UsageError(f"price must be finite and >= 0; got {price[~(np.isfinite(price) & (price >= 0))].flat[0]!r}")
     return _scalar_or_array(price * (1.0 - cut))
+
 
 def volume_multiplier(cut_fraction, elasticity):
     """Return the change in service volume after a fee cut, ``(1 − cut_fraction) ** elasticity``.
@@ -401,9 +462,9 @@ def volume_multiplier(cut_fraction, elasticity):
 
     Examples
     --------
-    >>> round(volume_multiplier(0.02, 1.5), 4)   # a 2% cut: ~3% less care
+    >>> round(volume_multiplier(0.02, 1.5), 4)  # a 2% cut: ~3% less care
     0.9702
-    >>> round(volume_multiplier(0.2, -0.5), 4)   # income effect: more volume
+    >>> round(volume_multiplier(0.2, -0.5), 4)  # income effect: more volume
     1.118
     """
     cut = _check_cut(cut_fraction)

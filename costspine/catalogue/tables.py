@@ -28,15 +28,22 @@ MULTIPLIERS_PATH = DATA_DIR / "payer_multipliers.csv"
 
 CURRENCY = "USD"
 
-CATEGORIES = ("imaging", "injections", "specialist_visits", "therapy_sessions", "primary_care",
-              "medications", "surgery", "coaching")
+CATEGORIES = (
+    "imaging",
+    "injections",
+    "specialist_visits",
+    "therapy_sessions",
+    "primary_care",
+    "medications",
+    "surgery",
+    "coaching",
+)
 
 SETTINGS = ("office", "facility")
 
 PAYER_BASES = ("medicare", "cash")
 
-STATUSES = ("verified-in-source", "verified-in-source (secondary report)", "derived",
-            "recalled-unverified", "assumption")
+STATUSES = ("verified-in-source", "verified-in-source (secondary report)", "derived", "recalled-unverified", "assumption")
 
 UNVERIFIED_STATUSES = ("recalled-unverified", "assumption")
 
@@ -46,14 +53,26 @@ MULTIPLIER_DISTRIBUTIONS = ("fixed", "triangular", "lognormal")
 
 Z_975 = 1.96  # lognormal multipliers: low/high are the 2.5% and 97.5% points
 
-CATALOGUE_COLUMNS = ("item", "code", "description", "category", "setting", "price", "price_year",
-                     "payer_basis", "sd_fraction", "source", "status")
+CATALOGUE_COLUMNS = (
+    "item",
+    "code",
+    "description",
+    "category",
+    "setting",
+    "price",
+    "price_year",
+    "payer_basis",
+    "sd_fraction",
+    "source",
+    "status",
+)
 
 CPI_COLUMNS = ("year", "index", "source", "status")
 
 MULTIPLIER_COLUMNS = ("payer", "setting", "multiplier", "low", "high", "distribution", "source", "status")
 
 _ITEM_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
 
 @dataclass(frozen=True)
 class CatalogueItem:
@@ -71,12 +90,14 @@ class CatalogueItem:
     source: str
     status: str
 
+
 def _column(name: str, kind=tuple):
     def get(self):
         values = [getattr(row, name) for row in self.rows]
         return tuple(values) if kind is tuple else np.array(values, dtype=kind)
 
     return property(get, doc=f"``{name}`` of every row, in file order.")
+
 
 @dataclass(frozen=True)
 class Catalogue:
@@ -114,6 +135,7 @@ class Catalogue:
                 return row
         raise UsageError(f"{self.path}: no catalogue item {item!r}{_suggest(str(item), self.items)}")
 
+
 @dataclass(frozen=True)
 class CpiYear:
     """One annual average of the CPI-U medical care index."""
@@ -122,6 +144,7 @@ class CpiYear:
     index: float
     source: str
     status: str
+
 
 @dataclass(frozen=True)
 class CpiTable:
@@ -145,6 +168,7 @@ class CpiTable:
             f"{_year_span(self.years)} — choose a price year in that range or add the year (with its source) to the file"
         )
 
+
 @dataclass(frozen=True)
 class PayerMultiplier:
     """A payer's price ratio to Medicare in one setting, with its PSA distribution.
@@ -167,12 +191,24 @@ class PayerMultiplier:
         """Return the multiplier as a scenario ``[parameters.NAME]`` table (base case = ``multiplier``)."""
         source = f"{self.source} [{self.status}]; payer {self.payer}, {self.setting} items"
         if self.distribution == "triangular":
-            return {"value": self.multiplier, "distribution": "triangular", "min": self.low,
-                    "mode": self.multiplier, "max": self.high, "source": source}
+            return {
+                "value": self.multiplier,
+                "distribution": "triangular",
+                "min": self.low,
+                "mode": self.multiplier,
+                "max": self.high,
+                "source": source,
+            }
         if self.distribution == "lognormal":
-            return {"value": self.multiplier, "distribution": "lognormal", "meanlog": math.log(self.multiplier),
-                    "sdlog": math.log(self.high / self.low) / (2 * Z_975), "source": source}
+            return {
+                "value": self.multiplier,
+                "distribution": "lognormal",
+                "meanlog": math.log(self.multiplier),
+                "sdlog": math.log(self.high / self.low) / (2 * Z_975),
+                "source": source,
+            }
         return {"value": self.multiplier, "distribution": "fixed", "source": source}
+
 
 @dataclass(frozen=True)
 class PayerMultipliers:
@@ -191,12 +227,16 @@ class PayerMultipliers:
         for row in self.rows:
             if row.payer == payer and row.setting == setting:
                 return row
-        raise UsageError(f"{self.path}: no multiplier for payer {payer!r}, setting {setting!r}; "
-                         f"payers: {', '.join(self.payers)}; settings: {', '.join(SETTINGS)}")
+        raise UsageError(
+            f"{self.path}: no multiplier for payer {payer!r}, setting {setting!r}; "
+            f"payers: {', '.join(self.payers)}; settings: {', '.join(SETTINGS)}"
+        )
+
 
 def _suggest(word: str, choices) -> str:
     close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.5)
     return f" — did you mean {' or '.join(map(repr, close))}?" if close else ""
+
 
 def _year_span(years) -> str:
     years = sorted(years)
@@ -204,13 +244,16 @@ def _year_span(years) -> str:
         return f"{years[0]}-{years[-1]}"
     return ", ".join(map(str, years))
 
+
 def _read_rows(path: Path, columns: tuple, c: Collector) -> list:
     """Read a CSV with exactly ``columns``; return ``[("file:line", {column: stripped text})]``.
 
     Problems of the file (columns, ragged rows, no rows) are added to ``c`` at ``file:line``.
     """
     if not path.exists() and not path.is_symlink():
-        raise UsageError(f"{path}: file not found — check the path (a relative path in a scenario is resolved against the folder of the file that declares it)")
+        raise UsageError(
+            f"{path}: file not found — check the path (a relative path in a scenario is resolved against the folder of the file that declares it)"
+        )
     rows, before = [], len(c.problems)
     try:
         text = read_input_file(path, max_bytes=MAX_TABLE_BYTES).decode("utf-8")
@@ -227,15 +270,21 @@ def _read_rows(path: Path, columns: tuple, c: Collector) -> list:
         extra = [col for col in header if col not in columns]
         if missing or extra:
             named = describe_header(header) == ", ".join(repr(h.strip()) for h in header)
-            c.add_at(f"{path}:1", f"expected the columns {', '.join(columns)}; got {describe_header(header)}"
-                     + (f" (missing: {', '.join(missing)})" if missing else "")
-                     + (f" (unknown: {', '.join(extra)})" if extra and named else ""))
+            c.add_at(
+                f"{path}:1",
+                f"expected the columns {', '.join(columns)}; got {describe_header(header)}"
+                + (f" (missing: {', '.join(missing)})" if missing else "")
+                + (f" (unknown: {', '.join(extra)})" if extra and named else ""),
+            )
             return []
         for record in reader:
             where = f"{path}:{reader.line_num}"
             if None in record or any(v is None for v in record.values()):
-                c.add_at(where, f"expected {len(columns)} fields; got a row with "
-                                f"{'more' if None in record else 'fewer'} — quote fields that contain commas")
+                c.add_at(
+                    where,
+                    f"expected {len(columns)} fields; got a row with "
+                    f"{'more' if None in record else 'fewer'} — quote fields that contain commas",
+                )
                 continue
             rows.append((where, {k: v.strip() for k, v in record.items()}))
     except csv.Error as exc:
@@ -244,6 +293,7 @@ def _read_rows(path: Path, columns: tuple, c: Collector) -> list:
     if not rows and len(c.problems) == before:
         c.add_at(f"{path}:2", "no rows; expected at least one")
     return rows
+
 
 def _number(text: str, where: str, column: str, c: Collector, *, integer=False, low=None, strict_low=False):
     try:
@@ -260,19 +310,25 @@ def _number(text: str, where: str, column: str, c: Collector, *, integer=False, 
         return None
     return value
 
+
 def _choice(text: str, where: str, column: str, choices, c: Collector) -> str | None:
     if text in choices:
         return text
     c.add_at(where, f"{column} must be one of {', '.join(choices)}; got {text!r}{_suggest(text, choices)}")
     return None
 
+
 def _check_sourced(fields: dict, where: str, c: Collector) -> None:
     status = _choice(fields["status"], where, "status", STATUSES, c)
     if not fields["source"]:
         c.add_at(where, "source is empty; say where the number comes from (evidence id) or 'assumption'")
     elif status in UNVERIFIED_STATUSES and status not in fields["source"]:
-        c.add_at(where, f"status is {status!r} but the source text does not say so; "
-                                f"start the source with '{status}: ' so every report shows it")
+        c.add_at(
+            where,
+            f"status is {status!r} but the source text does not say so; "
+            f"start the source with '{status}: ' so every report shows it",
+        )
+
 
 def load_cpi(path: str | Path | None = None) -> CpiTable:
     """Load the CPI-U medical care table.
@@ -309,6 +365,7 @@ def load_cpi(path: str | Path | None = None) -> CpiTable:
             records.append(CpiYear(year, index, f["source"], f["status"]))
     c.raise_if_any()
     return CpiTable(str(path), tuple(sorted(records, key=lambda r: r.year)))
+
 
 def load_catalogue(path: str | Path | None = None, *, cpi: CpiTable | None = None) -> Catalogue:
     """Load and validate the unit-cost catalogue.
@@ -362,19 +419,38 @@ def load_catalogue(path: str | Path | None = None, *, cpi: CpiTable | None = Non
         price = _number(f["price"], where, "price (USD)", c, low=0, strict_low=True)
         year = _number(f["price_year"], where, "price_year", c, integer=True)
         if year is not None and year not in cpi.years:
-            c.add_at(where, f"price_year {year} is not in the CPI table {cpi.path} "
-                                    f"(years {_year_span(cpi.years)}); prices must be inflatable to the scenario's year")
+            c.add_at(
+                where,
+                f"price_year {year} is not in the CPI table {cpi.path} "
+                f"(years {_year_span(cpi.years)}); prices must be inflatable to the scenario's year",
+            )
         sd_fraction = _number(f["sd_fraction"], where, "sd_fraction", c, low=0)
         _check_sourced(f, where, c)
-        if (sd_fraction is not None and f["status"] in UNVERIFIED_STATUSES
-                and sd_fraction < MIN_UNVERIFIED_SD_FRACTION):
-            c.add_at(where, f"sd_fraction {sd_fraction:g} is too narrow for a {f['status']} price; "
-                                    f"use at least {MIN_UNVERIFIED_SD_FRACTION} (e.g. 0.3-0.5)")
+        if sd_fraction is not None and f["status"] in UNVERIFIED_STATUSES and sd_fraction < MIN_UNVERIFIED_SD_FRACTION:
+            c.add_at(
+                where,
+                f"sd_fraction {sd_fraction:g} is too narrow for a {f['status']} price; "
+                f"use at least {MIN_UNVERIFIED_SD_FRACTION} (e.g. 0.3-0.5)",
+            )
         if len(c.problems) == before and category is not None:
-            records.append(CatalogueItem(item, f["code"], f["description"], category, f["setting"], price,
-                                         year, f["payer_basis"], sd_fraction, f["source"], f["status"]))
+            records.append(
+                CatalogueItem(
+                    item,
+                    f["code"],
+                    f["description"],
+                    category,
+                    f["setting"],
+                    price,
+                    year,
+                    f["payer_basis"],
+                    sd_fraction,
+                    f["source"],
+                    f["status"],
+                )
+            )
     c.raise_if_any()
     return Catalogue(str(path), tuple(records))
+
 
 def load_payer_multipliers(path: str | Path | None = None) -> PayerMultipliers:
     """Load the payer multipliers (payer price / Medicare price, per setting).
@@ -419,8 +495,11 @@ def load_payer_multipliers(path: str | Path | None = None) -> PayerMultipliers:
             elif dist != "fixed" and not lo < hi:
                 c.add_at(where, f"a {dist} multiplier needs low < high; got {lo:g}, {hi:g}")
             elif dist == "lognormal" and abs(math.log(m) - (math.log(lo) + math.log(hi)) / 2) > 0.01:
-                c.add_at(where, f"a lognormal multiplier must be the geometric midpoint of low and high "
-                                        f"(its 2.5%/97.5% points); got {m:g}, expected {math.sqrt(lo * hi):.4g}")
+                c.add_at(
+                    where,
+                    f"a lognormal multiplier must be the geometric midpoint of low and high "
+                    f"(its 2.5%/97.5% points); got {m:g}, expected {math.sqrt(lo * hi):.4g}",
+                )
         if any(r.payer == f["payer"] and r.setting == f["setting"] for r in records):
             c.add_at(where, f"payer {f['payer']!r}, setting {f['setting']!r} appears twice")
         elif len(c.problems) == before:
@@ -430,7 +509,9 @@ def load_payer_multipliers(path: str | Path | None = None) -> PayerMultipliers:
             have = {r.setting for r in records if r.payer == payer}
             for setting in SETTINGS:
                 if setting not in have:
-                    c.add_at(str(path), f"payer {payer!r} has no {setting!r} row; every payer needs "
-                                            f"one row per setting ({', '.join(SETTINGS)})")
+                    c.add_at(
+                        str(path),
+                        f"payer {payer!r} has no {setting!r} row; every payer needs one row per setting ({', '.join(SETTINGS)})",
+                    )
     c.raise_if_any()
     return PayerMultipliers(str(path), tuple(records))

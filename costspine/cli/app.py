@@ -47,4 +47,3 @@ def main():
 
 if __name__ == "__main__":  # pragma: no cover
     main()
-

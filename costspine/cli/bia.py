@@ -19,8 +19,19 @@ if TYPE_CHECKING:
     from costspine.scenario.types import Scenario
 
 
-def run_bia_command(scenarios: list[Scenario], *, members=None, years=None, draws: int = 0, seed=None,
-                    out_dir: Path, argv: list[str], started: datetime, progress=None, xlsx_path=None) -> str:
+def run_bia_command(
+    scenarios: list[Scenario],
+    *,
+    members=None,
+    years=None,
+    draws: int = 0,
+    seed=None,
+    out_dir: Path,
+    argv: list[str],
+    started: datetime,
+    progress=None,
+    xlsx_path=None,
+) -> str:
     """Budget impact of each scenario: compute all, then write the reports; return the text to print.
 
     One scenario writes into ``out_dir``; several write one subfolder per scenario plus
@@ -46,12 +57,25 @@ def run_bia_command(scenarios: list[Scenario], *, members=None, years=None, draw
 
 @click.command()
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--members", type=click.FloatRange(min=0, min_open=True, max=10_000_000_000), default=None,
-              help="Average plan members in year 1 (replaces budget_impact.members; at most 10 billion).")
-@click.option("--years", type=click.IntRange(min=1), default=None,
-              help="Budget horizon in years, at most the file's budget_impact.years (default: the file's).")
-@click.option("--draws", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Parameter draws for 95% intervals; 0 = deterministic base case.")
+@click.option(
+    "--members",
+    type=click.FloatRange(min=0, min_open=True, max=10_000_000_000),
+    default=None,
+    help="Average plan members in year 1 (replaces budget_impact.members; at most 10 billion).",
+)
+@click.option(
+    "--years",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Budget horizon in years, at most the file's budget_impact.years (default: the file's).",
+)
+@click.option(
+    "--draws",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Parameter draws for 95% intervals; 0 = deterministic base case.",
+)
 @seed_option
 @out_option
 @xlsx_option("bia")
@@ -64,9 +88,18 @@ def bia(scenarios, members, years, draws, seed, out_dir, xlsx_path, quiet):
     started = datetime.now(UTC)
     loaded = load_all(scenarios)
     out_dir = out_dir or default_out_dir([s.name for s in loaded], "bia")
-    text = run_bia_command(loaded, members=members, years=years, draws=draws, seed=seed, out_dir=out_dir,
-                           argv=sys.argv, started=started,
-                           progress=None if quiet else lambda line: click.echo(line, err=True), xlsx_path=xlsx_path)
+    text = run_bia_command(
+        loaded,
+        members=members,
+        years=years,
+        draws=draws,
+        seed=seed,
+        out_dir=out_dir,
+        argv=sys.argv,
+        started=started,
+        progress=None if quiet else lambda line: click.echo(line, err=True),
+        xlsx_path=xlsx_path,
+    )
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")

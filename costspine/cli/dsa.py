@@ -25,8 +25,18 @@ from costspine.cli.options import (
 )
 
 
-def run_dsa_command(scenario, *, range_kind: str, by: str = "nmb", wtp=None, out_dir: Path, progress=None,
-                    argv: list[str], started: datetime, xlsx_path=None) -> str:
+def run_dsa_command(
+    scenario,
+    *,
+    range_kind: str,
+    by: str = "nmb",
+    wtp=None,
+    out_dir: Path,
+    progress=None,
+    argv: list[str],
+    started: datetime,
+    xlsx_path=None,
+) -> str:
     """Run the one-way DSA of ``scenario``, write its files (the workbook to ``xlsx_path`` if given,
     else ``dsa.xlsx`` in ``out_dir``) and return the text to print."""
     from costspine.analysis.dsa import analyze_dsa
@@ -41,11 +51,21 @@ def run_dsa_command(scenario, *, range_kind: str, by: str = "nmb", wtp=None, out
 
 @click.command()
 @click.argument("scenario", type=ScenarioPath())
-@click.option("--range", "range_kind", type=click.Choice(["minmax", "95ci"]), default="minmax", show_default=True,
-              help="minmax: the low/high the scenario declares (else the 95% interval); 95ci: the distribution's "
-                   "2.5% and 97.5% points.")
-@click.option("--by", type=click.Choice(["nmb", "icer"]), default="nmb", show_default=True,
-              help="Rank the tornado by the swing in incremental NMB or in the ICER.")
+@click.option(
+    "--range",
+    "range_kind",
+    type=click.Choice(["minmax", "95ci"]),
+    default="minmax",
+    show_default=True,
+    help="minmax: the low/high the scenario declares (else the 95% interval); 95ci: the distribution's 2.5% and 97.5% points.",
+)
+@click.option(
+    "--by",
+    type=click.Choice(["nmb", "icer"]),
+    default="nmb",
+    show_default=True,
+    help="Rank the tornado by the swing in incremental NMB or in the ICER.",
+)
 @wtp_option
 @out_option
 @xlsx_option("dsa")
@@ -57,9 +77,17 @@ def dsa(scenario, range_kind, by, wtp, out_dir, xlsx_path, quiet):
     started = datetime.now(UTC)
     (loaded,) = load_all((scenario,))
     out_dir = out_dir or default_out_dir([loaded.name], "dsa")
-    text = run_dsa_command(loaded, range_kind=range_kind, by=by, wtp=parse_wtp(wtp), out_dir=out_dir,
-                           progress=None if quiet else lambda line: click.echo(line, err=True), argv=sys.argv, started=started,
-                           xlsx_path=xlsx_path)
+    text = run_dsa_command(
+        loaded,
+        range_kind=range_kind,
+        by=by,
+        wtp=parse_wtp(wtp),
+        out_dir=out_dir,
+        progress=None if quiet else lambda line: click.echo(line, err=True),
+        argv=sys.argv,
+        started=started,
+        xlsx_path=xlsx_path,
+    )
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")

@@ -69,8 +69,9 @@ def init(name, directory, force):
     same = {f for f, text in files.items() if (directory / f).is_file() and (directory / f).read_text(encoding="utf-8") == text}
     clash = [str(directory / f) for f in files if f not in same and (directory / f).exists()]
     if clash and not force:
-        raise UsageError(f"{', '.join(clash)}: already exists with other content; choose another folder or pass --force "
-                         "to replace")
+        raise UsageError(
+            f"{', '.join(clash)}: already exists with other content; choose another folder or pass --force to replace"
+        )
     for file_name, text in files.items():
         if file_name in same:
             click.echo(f"Kept {directory / file_name} (already the bundled text)")

@@ -17,8 +17,9 @@ from costspine.cli.options import friendly, out_option
 from costspine.errors import AnalysisError
 
 
-def run_fit_command(evidence_path, *, draws, tune, chains, seed, out_dir: Path | None, allow_unconverged: bool,
-                    argv, started: datetime, echo) -> tuple[str, bool]:
+def run_fit_command(
+    evidence_path, *, draws, tune, chains, seed, out_dir: Path | None, allow_unconverged: bool, argv, started: datetime, echo
+) -> tuple[str, bool]:
     """Fit, write the output folder and the cache; return (text, converged).
 
     Raises
@@ -35,15 +36,18 @@ def run_fit_command(evidence_path, *, draws, tune, chains, seed, out_dir: Path |
     text = format_fit_text(calibration, cache_folder=cache_folder)
     if not calibration.converged:
         if not allow_unconverged:
-            raise AnalysisError(text + "\n\n" + calibration.failure_advice()
-                                + f"\nResults were written to {out_dir} for inspection.")
+            raise AnalysisError(
+                text + "\n\n" + calibration.failure_advice() + f"\nResults were written to {out_dir} for inspection."
+            )
         text += "\n\nWARNING: " + calibration.failure_advice()
     return text, calibration.converged
 
 
 @click.command()
 @click.argument("evidence", required=False, type=click.Path(path_type=Path))
-@click.option("--draws", type=click.IntRange(min=10), default=None, help="Posterior draws per chain (default: the evidence file's).")
+@click.option(
+    "--draws", type=click.IntRange(min=10), default=None, help="Posterior draws per chain (default: the evidence file's)."
+)
 @click.option("--tune", type=click.IntRange(min=0), default=None, help="Tuning steps per chain (default: the evidence file's).")
 @click.option("--chains", type=click.IntRange(min=1), default=None, help="Chains (default: the evidence file's).")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed (default: the evidence file's).")
@@ -57,7 +61,16 @@ def fit(evidence, draws, tune, chains, seed, out_dir, allow_unconverged):
     """
 
     started = datetime.now(UTC)
-    text, _ = run_fit_command(evidence, draws=draws, tune=tune, chains=chains, seed=seed, out_dir=out_dir,
-                              allow_unconverged=allow_unconverged, argv=sys.argv, started=started,
-                              echo=lambda line: click.echo(line, err=True))
+    text, _ = run_fit_command(
+        evidence,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        seed=seed,
+        out_dir=out_dir,
+        allow_unconverged=allow_unconverged,
+        argv=sys.argv,
+        started=started,
+        echo=lambda line: click.echo(line, err=True),
+    )
     click.echo(text)

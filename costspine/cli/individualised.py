@@ -15,8 +15,19 @@ import click
 from costspine.cli.options import default_out_dir, friendly, load_all, out_option, quiet_option, seed_option, xlsx_option
 
 
-def run_individualised_command(scenario, *, draws: int, seed: int, wtp=None, treatments=None, plan_size=None,
-                               out_dir: Path, argv: list[str], started: datetime, xlsx_path=None) -> str:
+def run_individualised_command(
+    scenario,
+    *,
+    draws: int,
+    seed: int,
+    wtp=None,
+    treatments=None,
+    plan_size=None,
+    out_dir: Path,
+    argv: list[str],
+    started: datetime,
+    xlsx_path=None,
+) -> str:
     """Value individualised care for ``scenario``, write its files and return the text to print."""
     from costspine.analysis.individualised import analyze_individualised
     from costspine.reports.build import workbook_path
@@ -30,17 +41,30 @@ def run_individualised_command(scenario, *, draws: int, seed: int, wtp=None, tre
 
 @click.command()
 @click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--draws", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="PSA draws for intervals and probabilities of being best (the same draws as psa --seed); "
-                   "0 = base case only.")
+@click.option(
+    "--draws",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="PSA draws for intervals and probabilities of being best (the same draws as psa --seed); 0 = base case only.",
+)
 @seed_option
-@click.option("--wtp", type=click.FloatRange(min=0), default=None,
-              help="Willingness to pay per unit of effect (default: the middle of the scenario's [analysis] wtp).")
-@click.option("--treatments", default=None, metavar="S1,S2,...",
-              help="Strategies that are single treatments (one size for all, and the oracle's choices); the "
-                   "other strategies are reported as allocation policies. Default: every strategy.")
-@click.option("--plan-size", type=click.FloatRange(min=0), default=None,
-              help="Patients treated per year in a plan, for population totals.")
+@click.option(
+    "--wtp",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Willingness to pay per unit of effect (default: the middle of the scenario's [analysis] wtp).",
+)
+@click.option(
+    "--treatments",
+    default=None,
+    metavar="S1,S2,...",
+    help="Strategies that are single treatments (one size for all, and the oracle's choices); the "
+    "other strategies are reported as allocation policies. Default: every strategy.",
+)
+@click.option(
+    "--plan-size", type=click.FloatRange(min=0), default=None, help="Patients treated per year in a plan, for population totals."
+)
 @out_option
 @xlsx_option("individualised")
 @quiet_option
@@ -58,8 +82,18 @@ def individualised(scenario, draws, seed, wtp, treatments, plan_size, out_dir, x
     (loaded,) = load_all((scenario,))
     out_dir = out_dir or default_out_dir([loaded.name], "individualised")
     names = None if treatments is None else [t.strip() for t in treatments.split(",") if t.strip()]
-    text = run_individualised_command(loaded, draws=draws, seed=seed, wtp=wtp, treatments=names, plan_size=plan_size,
-                                      out_dir=out_dir, argv=sys.argv, started=started, xlsx_path=xlsx_path)
+    text = run_individualised_command(
+        loaded,
+        draws=draws,
+        seed=seed,
+        wtp=wtp,
+        treatments=names,
+        plan_size=plan_size,
+        out_dir=out_dir,
+        argv=sys.argv,
+        started=started,
+        xlsx_path=xlsx_path,
+    )
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")

@@ -51,8 +51,11 @@ def friendly(func):
             # a bug: one line here, the traceback in a file
             saved = save_traceback(exc)
             where = f"the traceback is saved in {saved}" if saved else "the traceback could not be saved"
-            click.echo(f"Error: internal error ({type(exc).__name__}) in costspine {__version__}; {where} — "
-                       "please report it with that file", err=True)
+            click.echo(
+                f"Error: internal error ({type(exc).__name__}) in costspine {__version__}; {where} — "
+                "please report it with that file",
+                err=True,
+            )
             sys.exit(1)
 
     return wrapper
@@ -91,13 +94,23 @@ class ScenarioPath(click.Path):
 
 
 def seed_option(func):
-    return click.option("--seed", type=click.IntRange(min=0), default=20260101, show_default=True,
-                        help="One seed per run; split into independent streams per component.")(func)
+    return click.option(
+        "--seed",
+        type=click.IntRange(min=0),
+        default=20260101,
+        show_default=True,
+        help="One seed per run; split into independent streams per component.",
+    )(func)
 
 
 def out_option(func):
-    return click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                        help="Output folder (default: reports/<scenario>/<command>/).")(func)
+    return click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Output folder (default: reports/<scenario>/<command>/).",
+    )(func)
 
 
 def quiet_option(func):
@@ -105,22 +118,36 @@ def quiet_option(func):
 
 
 def figures_option(func):
-    return click.option("--figures", is_flag=True,
-                        help="Also draw the PNG figures (the workbook has the same charts, drawn by Excel).")(func)
+    return click.option(
+        "--figures", is_flag=True, help="Also draw the PNG figures (the workbook has the same charts, drawn by Excel)."
+    )(func)
 
 
 def xlsx_option(command: str):
-    return click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                        help=f"Write the Excel workbook here instead of {command}.xlsx in the output folder.")
+    return click.option(
+        "--xlsx",
+        "xlsx_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=f"Write the Excel workbook here instead of {command}.xlsx in the output folder.",
+    )
 
 
 def method_options(func):
-    func = click.option("--individuals", type=click.IntRange(min=2), default=None,
-                        help="Microsimulation: individuals per strategy (default: the scenario's "
-                             "[microsimulation] individuals).")(func)
-    return click.option("--method", type=click.Choice(["cohort", "microsim"]), default="cohort", show_default=True,
-                        help="Cohort (Markov) model, or individual-level microsimulation with Monte Carlo "
-                             "standard errors (docs/microsimulation.md).")(func)
+    func = click.option(
+        "--individuals",
+        type=click.IntRange(min=2),
+        default=None,
+        help="Microsimulation: individuals per strategy (default: the scenario's [microsimulation] individuals).",
+    )(func)
+    return click.option(
+        "--method",
+        type=click.Choice(["cohort", "microsim"]),
+        default="cohort",
+        show_default=True,
+        help="Cohort (Markov) model, or individual-level microsimulation with Monte Carlo "
+        "standard errors (docs/microsimulation.md).",
+    )(func)
 
 
 def microsim_progress(method: str, quiet: bool):
@@ -166,23 +193,37 @@ def echo_warning(problem) -> None:
 
 
 def wtp_option(func):
-    return click.option("--wtp", default=None, metavar="W1,W2,...",
-                        help="Willingness-to-pay thresholds (default: the scenario's [analysis] wtp).")(func)
+    return click.option(
+        "--wtp", default=None, metavar="W1,W2,...", help="Willingness-to-pay thresholds (default: the scenario's [analysis] wtp)."
+    )(func)
 
 
 def population_options(func):
-    func = click.option("--discount", type=click.FloatRange(min=0, max=1, max_open=True), default=None,
-                        help="Annual discount rate for population EVPI (default: the scenario's discount_outcomes).")(func)
-    func = click.option("--horizon-years", type=click.IntRange(min=1), default=None,
-                        help="Years the decision applies, for population EVPI.")(func)
-    return click.option("--population", type=click.FloatRange(min=0), default=None,
-                        help="People affected by the decision each year, for population EVPI.")(func)
+    func = click.option(
+        "--discount",
+        type=click.FloatRange(min=0, max=1, max_open=True),
+        default=None,
+        help="Annual discount rate for population EVPI (default: the scenario's discount_outcomes).",
+    )(func)
+    func = click.option(
+        "--horizon-years", type=click.IntRange(min=1), default=None, help="Years the decision applies, for population EVPI."
+    )(func)
+    return click.option(
+        "--population",
+        type=click.FloatRange(min=0),
+        default=None,
+        help="People affected by the decision each year, for population EVPI.",
+    )(func)
 
 
 def evppi_option(func):
-    return click.option("--evppi", multiple=True, metavar="PARAM[,PARAM...]",
-                        help="EVPPI of these parameters jointly; repeat for several groups; 'each' = every sampled "
-                             "parameter alone; a Dirichlet row's name = all its components.")(func)
+    return click.option(
+        "--evppi",
+        multiple=True,
+        metavar="PARAM[,PARAM...]",
+        help="EVPPI of these parameters jointly; repeat for several groups; 'each' = every sampled "
+        "parameter alone; a Dirichlet row's name = all its components.",
+    )(func)
 
 
 def parse_wtp(text: str | None) -> tuple[float, ...] | None:

@@ -32,11 +32,32 @@ from costspine.cli.options import (
 )
 
 
-def run_psa_command(scenario, *, draws: int, seed: int, wtp=None, out_dir: Path, method: str = "cohort",
-                    individuals: int | None = None, workers=None, scheduler=None,
-                    resume: bool = False, evppi=(), evppi_method: str = "gam", population=None, horizon_years=None,
-                    discount=None, on_chunk=None, progress=None, argv: list[str], started: datetime,
-                    text: bool = True, xlsx_path=None, csv: bool = False, figures: bool = False) -> str:
+def run_psa_command(
+    scenario,
+    *,
+    draws: int,
+    seed: int,
+    wtp=None,
+    out_dir: Path,
+    method: str = "cohort",
+    individuals: int | None = None,
+    workers=None,
+    scheduler=None,
+    resume: bool = False,
+    evppi=(),
+    evppi_method: str = "gam",
+    population=None,
+    horizon_years=None,
+    discount=None,
+    on_chunk=None,
+    progress=None,
+    argv: list[str],
+    started: datetime,
+    text: bool = True,
+    xlsx_path=None,
+    csv: bool = False,
+    figures: bool = False,
+) -> str:
     """Run a PSA, write its files into ``out_dir`` and return the text to print (empty if not ``text``).
 
     The workbook goes to ``xlsx_path`` if given, else ``psa.xlsx`` in ``out_dir``. The per-draw
@@ -49,19 +70,49 @@ def run_psa_command(scenario, *, draws: int, seed: int, wtp=None, out_dir: Path,
 
     out_dir = Path(out_dir)
     xlsx = workbook_path(xlsx_path, out_dir=out_dir, command="psa")
-    analysis = analyze_psa(scenario, draws, seed=seed, wtp=wtp, evppi=evppi, evppi_method=evppi_method,
-                           population=population, horizon_years=horizon_years, discount=discount, method=method,
-                           individuals=individuals, workers=workers, scheduler=scheduler, store_dir=out_dir / "chunks",
-                           resume=resume, on_chunk=on_chunk, progress=progress)
-    write_psa_report(analysis, scenario, out_dir=out_dir, xlsx=xlsx, argv=argv, started=started, csv=csv,
-                     figures=figures)
+    analysis = analyze_psa(
+        scenario,
+        draws,
+        seed=seed,
+        wtp=wtp,
+        evppi=evppi,
+        evppi_method=evppi_method,
+        population=population,
+        horizon_years=horizon_years,
+        discount=discount,
+        method=method,
+        individuals=individuals,
+        workers=workers,
+        scheduler=scheduler,
+        store_dir=out_dir / "chunks",
+        resume=resume,
+        on_chunk=on_chunk,
+        progress=progress,
+    )
+    write_psa_report(analysis, scenario, out_dir=out_dir, xlsx=xlsx, argv=argv, started=started, csv=csv, figures=figures)
     return format_psa_text(analysis, chunks_dir=out_dir / "chunks") if text else ""
 
 
-def run_voi_command(path, *, evppi=(), method: str = "gam", wtp=None, out_dir: Path, population=None,
-                    horizon_years=None, discount=None, parameters=None, comparator=None, effect=None, currency=None,
-                    seed=None, argv: list[str], started: datetime, xlsx_path=None,
-                    figures: bool = False) -> str:
+def run_voi_command(
+    path,
+    *,
+    evppi=(),
+    method: str = "gam",
+    wtp=None,
+    out_dir: Path,
+    population=None,
+    horizon_years=None,
+    discount=None,
+    parameters=None,
+    comparator=None,
+    effect=None,
+    currency=None,
+    seed=None,
+    argv: list[str],
+    started: datetime,
+    xlsx_path=None,
+    figures: bool = False,
+) -> str:
     """EVPI and EVPPI from the draws a PSA saved or CSV draws (``path``, see
     :func:`~costspine.analysis.voi_summary.analyze_voi`); writes files into ``out_dir`` (the
     workbook to ``xlsx_path`` if given, else ``voi.xlsx`` there; PNG figures only with
@@ -71,9 +122,20 @@ def run_voi_command(path, *, evppi=(), method: str = "gam", wtp=None, out_dir: P
     from costspine.reports.psa_report import write_voi_report
 
     xlsx = workbook_path(xlsx_path, out_dir=out_dir, command="voi")
-    voi = analyze_voi(path, evppi=evppi, method=method, wtp=wtp, population=population,
-                      horizon_years=horizon_years, discount=discount, parameters=parameters, comparator=comparator,
-                      effect=effect, currency=currency, seed=seed)
+    voi = analyze_voi(
+        path,
+        evppi=evppi,
+        method=method,
+        wtp=wtp,
+        population=population,
+        horizon_years=horizon_years,
+        discount=discount,
+        parameters=parameters,
+        comparator=comparator,
+        effect=effect,
+        currency=currency,
+        seed=seed,
+    )
     write_voi_report(voi, out_dir=Path(out_dir), xlsx=xlsx, argv=argv, started=started, figures=figures)
     return voi.summary()
 
@@ -84,25 +146,53 @@ def run_voi_command(path, *, evppi=(), method: str = "gam", wtp=None, out_dir: P
 @seed_option
 @wtp_option
 @evppi_option
-@click.option("--evppi-method", type=click.Choice(["gam", "gp"]), default="gam", show_default=True,
-              help="Regression for EVPPI: gam (1-4 parameters) or gp (any number).")
+@click.option(
+    "--evppi-method",
+    type=click.Choice(["gam", "gp"]),
+    default="gam",
+    show_default=True,
+    help="Regression for EVPPI: gam (1-4 parameters) or gp (any number).",
+)
 @population_options
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Run chunks on a local Dask cluster with N worker processes.")
-@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
-              help="Run chunks on an existing Dask distributed cluster.")
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=None, help="Run chunks on a local Dask cluster with N worker processes."
+)
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT", help="Run chunks on an existing Dask distributed cluster.")
 @click.option("--resume", is_flag=True, help="Reuse the chunks an interrupted run saved in OUT/chunks/.")
 @method_options
 @out_option
 @xlsx_option("psa")
-@click.option("--csv", "csv_tables", is_flag=True,
-              help="Also write the per-draw tables results.csv, parameters.csv and ce_plane.csv (and Parquet "
-                   "copies when pyarrow is installed); draws.npz holds the same numbers.")
+@click.option(
+    "--csv",
+    "csv_tables",
+    is_flag=True,
+    help="Also write the per-draw tables results.csv, parameters.csv and ce_plane.csv (and Parquet "
+    "copies when pyarrow is installed); draws.npz holds the same numbers.",
+)
 @figures_option
 @quiet_option
 @friendly
-def psa(scenario, draws, seed, wtp, evppi, evppi_method, population, horizon_years, discount, workers, scheduler,
-        resume, method, individuals, out_dir, xlsx_path, csv_tables, figures, quiet):
+def psa(
+    scenario,
+    draws,
+    seed,
+    wtp,
+    evppi,
+    evppi_method,
+    population,
+    horizon_years,
+    discount,
+    workers,
+    scheduler,
+    resume,
+    method,
+    individuals,
+    out_dir,
+    xlsx_path,
+    csv_tables,
+    figures,
+    quiet,
+):
     """Probabilistic sensitivity analysis of SCENARIO: draws, CEAC/CEAF, EVPI (and EVPPI).
 
     Same seed, same results (bit for bit) whatever --workers, --scheduler or --resume.
@@ -114,16 +204,36 @@ def psa(scenario, draws, seed, wtp, evppi, evppi_method, population, horizon_yea
     out_dir = out_dir or default_out_dir([loaded.name], "psa")
     try:
         with ProgressBar(draws, label="PSA", unit="draws", enabled=None if not quiet else False) as bar:
-            text = run_psa_command(loaded, draws=draws, seed=seed, wtp=parse_wtp(wtp), out_dir=out_dir, workers=workers,
-                                   method=method, individuals=individuals,
-                                   scheduler=scheduler, resume=resume, evppi=evppi, evppi_method=evppi_method,
-                                   population=population, horizon_years=horizon_years, discount=discount,
-                                   on_chunk=bar.advance, progress=None if quiet else lambda line: click.echo(line, err=True),
-                                   argv=sys.argv, started=started, text=not quiet, xlsx_path=xlsx_path,
-                                   csv=csv_tables, figures=figures)
+            text = run_psa_command(
+                loaded,
+                draws=draws,
+                seed=seed,
+                wtp=parse_wtp(wtp),
+                out_dir=out_dir,
+                workers=workers,
+                method=method,
+                individuals=individuals,
+                scheduler=scheduler,
+                resume=resume,
+                evppi=evppi,
+                evppi_method=evppi_method,
+                population=population,
+                horizon_years=horizon_years,
+                discount=discount,
+                on_chunk=bar.advance,
+                progress=None if quiet else lambda line: click.echo(line, err=True),
+                argv=sys.argv,
+                started=started,
+                text=not quiet,
+                xlsx_path=xlsx_path,
+                csv=csv_tables,
+                figures=figures,
+            )
     except KeyboardInterrupt:
-        click.echo(f"Interrupted. Finished chunks are saved in {out_dir / 'chunks'}; rerun the same command with "
-                   "--resume to continue.", err=True)
+        click.echo(
+            f"Interrupted. Finished chunks are saved in {out_dir / 'chunks'}; rerun the same command with --resume to continue.",
+            err=True,
+        )
         sys.exit(INTERRUPTED)
     if not quiet:
         click.echo(text)
@@ -132,28 +242,63 @@ def psa(scenario, draws, seed, wtp, evppi, evppi_method, population, horizon_yea
 
 @click.command()
 @click.argument("path", metavar="DRAWS", type=click.Path(exists=True, path_type=Path))
-@click.option("--parameters", "parameters_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="Parameters CSV (draw × parameter) of a long results file "
-                                 "(default: parameters.csv beside results.csv).")
+@click.option(
+    "--parameters",
+    "parameters_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Parameters CSV (draw × parameter) of a long results file (default: parameters.csv beside results.csv).",
+)
 @evppi_option
-@click.option("--method", type=click.Choice(["gam", "gp"]), default="gam", show_default=True,
-              help="Regression for EVPPI: gam (1-4 parameters) or gp (any number).")
-@click.option("--wtp", default=None, metavar="W1,W2,...",
-              help="Willingness-to-pay thresholds (default: the PSA's; required for CSV draws).")
+@click.option(
+    "--method",
+    type=click.Choice(["gam", "gp"]),
+    default="gam",
+    show_default=True,
+    help="Regression for EVPPI: gam (1-4 parameters) or gp (any number).",
+)
+@click.option(
+    "--wtp", default=None, metavar="W1,W2,...", help="Willingness-to-pay thresholds (default: the PSA's; required for CSV draws)."
+)
 @click.option("--comparator", default=None, help="CSV draws: the comparator strategy (default: the first in the file).")
-@click.option("--effect", default=None, help="CSV draws, long layout: the outcome column that is the effect "
-                                             "(default: 'effect', else the only outcome column).")
-@click.option("--currency", default=None, help="CSV draws: ISO 4217 code of the costs' currency, e.g. GBP (default XXX: none named).")
-@click.option("--seed", type=click.IntRange(min=0), default=None,
-              help="Seed of the EVPPI standard errors (default: the PSA's; 20260101 for CSV draws).")
+@click.option(
+    "--effect",
+    default=None,
+    help="CSV draws, long layout: the outcome column that is the effect (default: 'effect', else the only outcome column).",
+)
+@click.option(
+    "--currency", default=None, help="CSV draws: ISO 4217 code of the costs' currency, e.g. GBP (default XXX: none named)."
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Seed of the EVPPI standard errors (default: the PSA's; 20260101 for CSV draws).",
+)
 @population_options
 @out_option
 @xlsx_option("voi")
 @figures_option
 @quiet_option
 @friendly
-def voi(path, parameters_path, evppi, method, wtp, comparator, effect, currency, seed, population, horizon_years,
-        discount, out_dir, xlsx_path, figures, quiet):
+def voi(
+    path,
+    parameters_path,
+    evppi,
+    method,
+    wtp,
+    comparator,
+    effect,
+    currency,
+    seed,
+    population,
+    horizon_years,
+    discount,
+    out_dir,
+    xlsx_path,
+    figures,
+    quiet,
+):
     """EVPI and EVPPI (with standard errors) of PSA draws in DRAWS.
 
     \b
@@ -168,10 +313,25 @@ def voi(path, parameters_path, evppi, method, wtp, comparator, effect, currency,
 
     started = datetime.now(UTC)
     out_dir = out_dir or default_out_dir([name_draws(path)], "voi")
-    text = run_voi_command(path, evppi=evppi, method=method, wtp=parse_wtp(wtp), out_dir=out_dir,
-                           population=population, horizon_years=horizon_years, discount=discount,
-                           parameters=parameters_path, comparator=comparator, effect=effect, currency=currency,
-                           seed=seed, argv=sys.argv, started=started, xlsx_path=xlsx_path, figures=figures)
+    text = run_voi_command(
+        path,
+        evppi=evppi,
+        method=method,
+        wtp=parse_wtp(wtp),
+        out_dir=out_dir,
+        population=population,
+        horizon_years=horizon_years,
+        discount=discount,
+        parameters=parameters_path,
+        comparator=comparator,
+        effect=effect,
+        currency=currency,
+        seed=seed,
+        argv=sys.argv,
+        started=started,
+        xlsx_path=xlsx_path,
+        figures=figures,
+    )
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")

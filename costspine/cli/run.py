@@ -23,9 +23,20 @@ from costspine.cli.options import (
 )
 
 
-def run_command(scenarios, *, out_dir: Path, xlsx_path: Path | None, argv: list[str], started: datetime,
-                method: str = "cohort", individuals: int | None = None, seed: int | None = None, progress=None,
-                figures: bool = False, warn=None) -> str:
+def run_command(
+    scenarios,
+    *,
+    out_dir: Path,
+    xlsx_path: Path | None,
+    argv: list[str],
+    started: datetime,
+    method: str = "cohort",
+    individuals: int | None = None,
+    seed: int | None = None,
+    progress=None,
+    figures: bool = False,
+    warn=None,
+) -> str:
     """Run each scenario's base case, write the report files and return the text to print.
 
     ``method="microsim"`` simulates ``individuals`` per strategy with ``seed`` instead of the
@@ -43,17 +54,28 @@ def run_command(scenarios, *, out_dir: Path, xlsx_path: Path | None, argv: list[
         for scenario, result in zip(scenarios, results):
             for problem in find_scenario_warnings(scenario, result):
                 warn(problem)
-    write_run_report(results, out_dir=out_dir, xlsx_path=xlsx_path, argv=argv, started=started,
-                     seed=seed if method == "microsim" else None, figures=figures)
+    write_run_report(
+        results,
+        out_dir=out_dir,
+        xlsx_path=xlsx_path,
+        argv=argv,
+        started=started,
+        seed=seed if method == "microsim" else None,
+        figures=figures,
+    )
     return format_run_text(results)
 
 
 @click.command()
 @click.argument("scenarios", nargs=-1, required=True, type=ScenarioPath())
 @out_option
-@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the Excel workbook here instead of run.xlsx in the output folder "
-                   "(several scenarios: one comparison workbook).")
+@click.option(
+    "--xlsx",
+    "xlsx_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the Excel workbook here instead of run.xlsx in the output folder (several scenarios: one comparison workbook).",
+)
 @figures_option
 @method_options
 @seed_option
@@ -65,9 +87,19 @@ def run(scenarios, out_dir, xlsx_path, figures, method, individuals, seed, quiet
     started = datetime.now(UTC)
     loaded = load_all(scenarios)
     out_dir = out_dir or default_out_dir([s.name for s in loaded], "run")
-    text = run_command(loaded, out_dir=out_dir, xlsx_path=xlsx_path, argv=sys.argv, started=started,
-                       method=method, individuals=individuals, seed=seed, progress=microsim_progress(method, quiet),
-                       figures=figures, warn=echo_warning)
+    text = run_command(
+        loaded,
+        out_dir=out_dir,
+        xlsx_path=xlsx_path,
+        argv=sys.argv,
+        started=started,
+        method=method,
+        individuals=individuals,
+        seed=seed,
+        progress=microsim_progress(method, quiet),
+        figures=figures,
+        warn=echo_warning,
+    )
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")

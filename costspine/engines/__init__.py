@@ -2,4 +2,3 @@
 reference and numba), and reward accumulation with cycle corrections and discounting. Nothing
 here imports anything else from costspine.
 """
-

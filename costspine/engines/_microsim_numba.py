@@ -45,13 +45,35 @@ def _bucket(hist, strides):
 
 
 @njit(cache=True, parallel=True)
-def simulate_chunk_compiled(n_cycles, group_cum, init_map, init_cdf,
-                            trans_map, trans_strides, trans_time, trans_cdf,
-                            event_hist, event_map, event_strides, event_time, event_prob,
-                            hist_kind, hist_cap, hist_moves,
-                            reward_map, reward_strides, n_reward_cells,
-                            metric_state, metric_entry, pairs,
-                            keys, start, count, n_parts, block):
+def simulate_chunk_compiled(
+    n_cycles,
+    group_cum,
+    init_map,
+    init_cdf,
+    trans_map,
+    trans_strides,
+    trans_time,
+    trans_cdf,
+    event_hist,
+    event_map,
+    event_strides,
+    event_time,
+    event_prob,
+    hist_kind,
+    hist_cap,
+    hist_moves,
+    reward_map,
+    reward_strides,
+    n_reward_cells,
+    metric_state,
+    metric_entry,
+    pairs,
+    keys,
+    start,
+    count,
+    n_parts,
+    block,
+):
     n_strategies = keys.shape[0]
     n_states = init_cdf.shape[1]
     n_metrics = metric_state.shape[3]

@@ -181,7 +181,7 @@ def draw_uniforms(key, counters) -> np.ndarray:
     -------
     ndarray of float64, multiples of 2**-53.
     """
-    z = np.add(np.asarray(counters, dtype=np.uint64), np.uint64(1))   # a fresh array, updated in place
+    z = np.add(np.asarray(counters, dtype=np.uint64), np.uint64(1))  # a fresh array, updated in place
     with np.errstate(over="ignore"):
         z *= GAMMA
         z += np.uint64(key)
@@ -258,17 +258,19 @@ def _simulate_chunk_numpy(inputs: KernelInputs, keys: np.ndarray, start: int, co
     occupancy = np.zeros((n_strategies, n_cycles + 1, cells), dtype=np.int64)
     entries = np.zeros_like(occupancy)
     x = np.zeros((n_strategies, count, p.metric_state.shape[-1]))
-    gathered = np.empty((count, p.metric_state.shape[-1]))            # reused buffer for table rows
+    gathered = np.empty((count, p.metric_state.shape[-1]))  # reused buffer for table rows
     base = np.arange(start, start + count, dtype=np.uint64) * np.uint64(p.uniforms_per_individual)
     hist = np.zeros((n_strategies, n_hist, count), dtype=np.int64)
-    trans_cdf = np.ascontiguousarray(np.moveaxis(p.trans_cdf, -1, 2))      # (S, time, N, row)
-    init_cdf = np.ascontiguousarray(p.init_cdf.T)                          # (N, row)
+    trans_cdf = np.ascontiguousarray(np.moveaxis(p.trans_cdf, -1, 2))  # (S, time, N, row)
+    init_cdf = np.ascontiguousarray(p.init_cdf.T)  # (N, row)
     # Entries add their metric values after the state's (the compiled kernel's order); an extra zero
     # row takes the individuals who did not move, and the whole step is skipped without entry rewards.
     has_entry = bool(np.any(p.metric_entry))
     metric_entry = np.concatenate([p.metric_entry, np.zeros(p.metric_entry.shape[:2] + (1,) + p.metric_entry.shape[3:])], axis=2)
-    used = {name: [(h, int(stride)) for h, stride in enumerate(strides) if stride]
-            for name, strides in (("trans", p.trans_strides), ("event", p.event_strides), ("reward", p.reward_strides))}
+    used = {
+        name: [(h, int(stride)) for h, stride in enumerate(strides) if stride]
+        for name, strides in (("trans", p.trans_strides), ("event", p.event_strides), ("reward", p.reward_strides))
+    }
 
     def bucket(s, name):
         b = 0
@@ -318,7 +320,7 @@ def _simulate_chunk_numpy(inputs: KernelInputs, keys: np.ndarray, start: int, co
                 h = p.event_hist[e]
                 hist[s, h] = np.minimum(hist[s, h] + fired[e], p.hist_cap[h])
             cell = (offsets["reward"][s] + bucket(s, "reward")) * n_states + new
-            entered = np.where(new != now, cell, cells)                 # ``cells`` = did not move
+            entered = np.where(new != now, cell, cells)  # ``cells`` = did not move
             state[s] = new
             occupancy[s, t] += np.bincount(cell, minlength=cells)
             entries[s, t] += np.bincount(entered, minlength=cells + 1)[:cells]
@@ -327,13 +329,13 @@ def _simulate_chunk_numpy(inputs: KernelInputs, keys: np.ndarray, start: int, co
             if has_entry:
                 xs += metric_entry[s, t].take(entered, axis=0, mode="clip", out=gathered)
 
-    xt = np.ascontiguousarray(x.transpose(0, 2, 1))                  # (strategy, metric, individual)
+    xt = np.ascontiguousarray(x.transpose(0, 2, 1))  # (strategy, metric, individual)
     del x
-    block_sum = np.moveaxis(_block_cumsum_last(xt), -1, 0)           # (block, strategy, metric)
+    block_sum = np.moveaxis(_block_cumsum_last(xt), -1, 0)  # (block, strategy, metric)
     n_blocks = block_sum.shape[0]
     block_cross = np.empty((n_blocks, len(p.pairs), n_strategies, n_strategies))
-    for q, (m1, m2) in enumerate(p.pairs):                            # one pair at a time: small temporaries
-        products = xt[:, m1][:, None, :] * xt[:, m2][None, :, :]     # (strategy, strategy, individual)
+    for q, (m1, m2) in enumerate(p.pairs):  # one pair at a time: small temporaries
+        products = xt[:, m1][:, None, :] * xt[:, m2][None, :, :]  # (strategy, strategy, individual)
         block_cross[:, q] = np.moveaxis(_block_cumsum_last(products), -1, 0)
     return ChunkResult(occupancy, entries, block_sum, block_cross)
 
@@ -357,5 +359,5 @@ def _block_cumsum_last(values: np.ndarray) -> np.ndarray:
         full = values[..., : n_full * BLOCK].reshape(values.shape[:-1] + (n_full, BLOCK))
         out[..., :n_full] = np.cumsum(full, axis=-1)[..., -1]
     if n % BLOCK:
-        out[..., n_full] = np.cumsum(values[..., n_full * BLOCK:], axis=-1)[..., -1]
+        out[..., n_full] = np.cumsum(values[..., n_full * BLOCK :], axis=-1)[..., -1]
     return out

@@ -57,8 +57,11 @@ def cycle_weights(n_cycles: int, correction: str, *, custom=None) -> np.ndarray:
     [0.5, 1.0, 0.25]
     """
     if (correction == "custom") != (custom is not None):
-        raise ValueError("custom weights go with the 'custom' correction only" if custom is not None
-                         else "the 'custom' correction needs its weights (custom=[...])")
+        raise ValueError(
+            "custom weights go with the 'custom' correction only"
+            if custom is not None
+            else "the 'custom' correction needs its weights (custom=[...])"
+        )
     weights = np.zeros(n_cycles + 1)
     if correction == "none":
         weights[1:] = 1.0
@@ -306,8 +309,16 @@ class RewardFactors:
         return split_by_cycle(per_point, self.cycle_correction, weights=self.weights)
 
 
-def build_reward_factors(n_cycles: int, *, cycle_correction: str, cycle_years: float, discount_costs: float,
-                         discount_outcomes: float, discount_timing: str = "point", weights=None) -> RewardFactors:
+def build_reward_factors(
+    n_cycles: int,
+    *,
+    cycle_correction: str,
+    cycle_years: float,
+    discount_costs: float,
+    discount_outcomes: float,
+    discount_timing: str = "point",
+    weights=None,
+) -> RewardFactors:
     """Cycle-correction weights and discount factors of a run.
 
     Parameters
@@ -345,13 +356,13 @@ def build_reward_factors(n_cycles: int, *, cycle_correction: str, cycle_years: f
 
     Examples
     --------
-    >>> f = build_reward_factors(2, cycle_correction="half-cycle", cycle_years=1.0, discount_costs=0.0,
-    ...                          discount_outcomes=0.0)
+    >>> f = build_reward_factors(2, cycle_correction="half-cycle", cycle_years=1.0, discount_costs=0.0, discount_outcomes=0.0)
     >>> (f.weights * f.discount_costs).tolist()
     [0.5, 1.0, 0.5]
-    >>> f = build_reward_factors(2, cycle_correction="none", cycle_years=1.0, discount_costs=0.25,
-    ...                          discount_outcomes=0.0, discount_timing="start")
-    >>> f.per_point("costs").tolist()          # cycle 1 undiscounted, cycle 2 at 1 / 1.25
+    >>> f = build_reward_factors(
+    ...     2, cycle_correction="none", cycle_years=1.0, discount_costs=0.25, discount_outcomes=0.0, discount_timing="start"
+    ... )
+    >>> f.per_point("costs").tolist()  # cycle 1 undiscounted, cycle 2 at 1 / 1.25
     [0.0, 1.0, 0.8]
     """
     if discount_timing not in DISCOUNT_TIMINGS:
@@ -368,13 +379,19 @@ def build_reward_factors(n_cycles: int, *, cycle_correction: str, cycle_years: f
 
     def at_start(rate):
         by_cycle = start_discount_factors(n_cycles, cycle_years=cycle_years, annual_rate=rate)
-        entry = np.concatenate([[1.0], by_cycle])           # point 0 has no entries
+        entry = np.concatenate([[1.0], by_cycle])  # point 0 has no entries
         return by_cycle @ shares, entry
 
     (state_costs, entry_costs), (state_outcomes, entry_outcomes) = at_start(discount_costs), at_start(discount_outcomes)
-    return RewardFactors(weights=point_weights, discount_costs=state_costs, discount_outcomes=state_outcomes,
-                         cycle_correction=cycle_correction, discount_timing="start",
-                         entry_discount_costs=entry_costs, entry_discount_outcomes=entry_outcomes)
+    return RewardFactors(
+        weights=point_weights,
+        discount_costs=state_costs,
+        discount_outcomes=state_outcomes,
+        cycle_correction=cycle_correction,
+        discount_timing="start",
+        entry_discount_costs=entry_costs,
+        entry_discount_outcomes=entry_outcomes,
+    )
 
 
 def compute_indicator_occupancy(trace: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -392,10 +409,19 @@ def divide_by_occupancy(weighted: np.ndarray, occupancy: np.ndarray) -> np.ndarr
         return np.where(occupancy > 0, weighted / occupancy, np.nan)
 
 
-def accumulate_rewards(trace: np.ndarray, *, factors: RewardFactors, state_costs: np.ndarray, entry_costs: np.ndarray,
-                       state_outcomes: np.ndarray, indicator_points: np.ndarray | None, indicator_mask: np.ndarray,
-                       state_services: np.ndarray | None = None, entry_services: np.ndarray | None = None,
-                       entry_outcomes: np.ndarray | None = None) -> dict:
+def accumulate_rewards(
+    trace: np.ndarray,
+    *,
+    factors: RewardFactors,
+    state_costs: np.ndarray,
+    entry_costs: np.ndarray,
+    state_outcomes: np.ndarray,
+    indicator_points: np.ndarray | None,
+    indicator_mask: np.ndarray,
+    state_services: np.ndarray | None = None,
+    entry_services: np.ndarray | None = None,
+    entry_outcomes: np.ndarray | None = None,
+) -> dict:
     """Totals, per-cycle splits and indicator means of a run from its rewards at each trace point.
 
     The one accumulation of the cohort model and the microsimulation: both first compute what
@@ -435,14 +461,16 @@ def accumulate_rewards(trace: np.ndarray, *, factors: RewardFactors, state_costs
     ones = factors.ones
     out = {
         "costs": total_rewards(state_costs, weights=factors.weights, discount=factors.discount("costs"))
-                 + total_rewards(entry_costs, weights=ones, discount=factors.discount("costs", entry=True)),
+        + total_rewards(entry_costs, weights=ones, discount=factors.discount("costs", entry=True)),
         "costs_undiscounted": total_rewards(state_costs, weights=factors.weights, discount=ones) + entry_costs.sum(axis=2),
         "cost_per_cycle": factors.split_by_cycle(state_costs) + entry_costs[:, :, 1:],
         "outcomes": total_rewards(state_outcomes, weights=factors.weights, discount=factors.discount("outcomes")),
         "outcomes_undiscounted": total_rewards(state_outcomes, weights=factors.weights, discount=ones),
     }
     if entry_outcomes is not None:
-        out["outcomes"] = out["outcomes"] + total_rewards(entry_outcomes, weights=ones, discount=factors.discount("outcomes", entry=True))
+        out["outcomes"] = out["outcomes"] + total_rewards(
+            entry_outcomes, weights=ones, discount=factors.discount("outcomes", entry=True)
+        )
         out["outcomes_undiscounted"] = out["outcomes_undiscounted"] + entry_outcomes.sum(axis=2)
     if state_services is not None and state_services.shape[-1]:
         out["services_per_cycle"] = factors.split_by_cycle(state_services) + entry_services[:, :, 1:]

@@ -2,4 +2,3 @@
 reward arrays for the cohort engine, grid look-up tables for the microsimulation), with every
 probability and finiteness check.
 """
-

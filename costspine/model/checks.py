@@ -24,8 +24,9 @@ MAX_LISTED_CELLS = 12
 REST_HINT = 'use "rest" for the remainder'
 
 
-def find_probability_problems(prob: np.ndarray, label, *, rows: bool = True, hint: str = REST_HINT,
-                              more: bool = True) -> list[tuple[tuple | None, str]]:
+def find_probability_problems(
+    prob: np.ndarray, label, *, rows: bool = True, hint: str = REST_HINT, more: bool = True
+) -> list[tuple[tuple | None, str]]:
     """Cells outside [0, 1] and rows not summing to 1, each named by the caller.
 
     Parameters

@@ -19,8 +19,8 @@ SECTIONS = {"cost": "costs", "outcome": "outcomes", "service": "services"}
 """The state rewards that are summed over the trace (indicators are means, not sums)."""
 
 CORRECTION_HINTS = {
-    "none": 'a one-off amount paid on arrival is an on_entry reward; or count the start of each cycle too '
-            '(cycle_correction = "half-cycle" or "beginning")',
+    "none": "a one-off amount paid on arrival is an on_entry reward; or count the start of each cycle too "
+    '(cycle_correction = "half-cycle" or "beginning")',
     "beginning": 'or count the end of each cycle too (cycle_correction = "half-cycle")',
     "custom": "give that point a weight, or move the reward to a state the cohort is in at weighted points",
 }
@@ -63,14 +63,15 @@ def find_uncounted_rewards(scenario: Scenario, occupancy: np.ndarray, weights: n
     >>> import numpy as np
     >>> from costspine import load_scenario
     >>> s = load_scenario("scenarios/examples/hiv_chancellor.toml")
-    >>> occupancy = np.zeros((2, 21, 4)); occupancy[:, 0, 0] = 1.0   # everyone in A at point 0 only
+    >>> occupancy = np.zeros((2, 21, 4))
+    ... occupancy[:, 0, 0] = 1.0  # everyone in A at point 0 only
     >>> found = find_uncounted_rewards(s, occupancy, np.r_[0.0, np.ones(20)])
     >>> sorted({p.where.split(": ")[1] for p in found})[:2]
     ['costs.community_care.values.A', 'costs.direct_medical.values.A']
     """
-    occupied = occupancy > 0                                                  # (S, T+1, N)
+    occupied = occupancy > 0  # (S, T+1, N)
     counted = np.einsum("stn,t->sn", occupied.astype(float), np.abs(np.asarray(weights, dtype=float))) > 0
-    uncounted = occupied.any(axis=1) & ~counted                               # (S, N)
+    uncounted = occupied.any(axis=1) & ~counted  # (S, N)
     if not uncounted.any():
         return []
     c = Collector(scenario.origin, str(scenario.path))
@@ -87,8 +88,10 @@ def find_uncounted_rewards(scenario: Scenario, occupancy: np.ndarray, weights: n
                 own = isinstance(resolved.get(strategy), dict) and reward.name in (resolved[strategy].get(section) or {})
                 keypath = f"{'strategies.' + strategy + '.' if own else ''}{section}.{reward.name}.values.{state}"
                 points = np.flatnonzero(occupied[k, :, n])
-                c.add(keypath, f"the {reward.kind} {reward.name!r} of state {state!r} never counts for strategy "
-                               f"{strategy!r}: the cohort is in {state!r} only at trace {_points_text(points)}, "
-                               f"of weight 0 under cycle_correction = {correction!r}"
-                               + (f" — {hint}" if hint else ""))
+                c.add(
+                    keypath,
+                    f"the {reward.kind} {reward.name!r} of state {state!r} never counts for strategy "
+                    f"{strategy!r}: the cohort is in {state!r} only at trace {_points_text(points)}, "
+                    f"of weight 0 under cycle_correction = {correction!r}" + (f" — {hint}" if hint else ""),
+                )
     return list(c.problems)

@@ -87,8 +87,15 @@ def evaluate_expression(scenario, expr, space: dict, where: str, *, ndim: int | 
         ``<file>: <where>``: the expression cannot be evaluated (unknown name, wrong arguments,
         a value of an unexpected shape).
     """
-    return evaluate_in_file(expr, space, file=scenario.path, key=where, tables=scenario.tables if tables is None else tables,
-                            ndim=ndim, backend=backend)
+    return evaluate_in_file(
+        expr,
+        space,
+        file=scenario.path,
+        key=where,
+        tables=scenario.tables if tables is None else tables,
+        ndim=ndim,
+        backend=backend,
+    )
 
 
 def evaluate_in_file(expr, space: dict, *, file, key: str, tables: dict, ndim: int | None = None, backend=None):
@@ -229,5 +236,6 @@ def build_indicator_mask(scenario) -> np.ndarray:
     ndarray of bool, shape (indicator, state)
     """
     states, strategies = scenario.states, scenario.strategies
-    return np.array([[any(s in ind.state_values.get(st, {}) for st in strategies) for s in states]
-                     for ind in scenario.indicators], dtype=bool).reshape(len(scenario.indicators), len(states))
+    return np.array(
+        [[any(s in ind.state_values.get(st, {}) for st in strategies) for s in states] for ind in scenario.indicators], dtype=bool
+    ).reshape(len(scenario.indicators), len(states))

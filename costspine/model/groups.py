@@ -56,6 +56,7 @@ class GroupGrid:
         coords = np.unravel_index(group, self.shape)
         return ", ".join(f"{n}={labels[i]}" for n, labels, i in zip(self.attribute_names, self.level_labels, coords))
 
+
 def build_groups(population: Population, params: dict, *, tables: dict, where: str, base_case: bool) -> GroupGrid:
     """Evaluate the attribute distributions for every draw of ``params``.
 

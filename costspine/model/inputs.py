@@ -39,7 +39,6 @@ def allocate_transitions(n_draws: int, n_strategies: int, n_time: int, n_states:
     return np.moveaxis(native, (3, 4), (0, 1))
 
 
-
 @dataclass(frozen=True)
 class ModelInputs:
     """Everything the engines need, as arrays (no labels beyond the tuples below).
@@ -71,6 +70,7 @@ class ModelInputs:
     entry_services: np.ndarray | None = None
     entry_outcomes: np.ndarray | None = None
 
+
 def base_case_parameters(scenario: Scenario) -> dict[str, np.ndarray]:
     """Base-case value of every non-derived parameter, as arrays of shape (1,)."""
     values = {}
@@ -78,6 +78,7 @@ def base_case_parameters(scenario: Scenario) -> dict[str, np.ndarray]:
         for name, value in spec.base_values().items():
             values[name] = np.array([value], dtype=float)
     return values
+
 
 def evaluate_parameters(scenario: Scenario, params: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Every parameter's values, derived parameters computed, each as an array of shape (draw,).
@@ -100,6 +101,7 @@ def evaluate_parameters(scenario: Scenario, params: dict[str, np.ndarray] | None
     names = [name for spec in scenario.parameters for name in (spec.components or (spec.name,))]
     return {name: np.broadcast_to(np.asarray(space[name], dtype=float).reshape(-1), (n_draws,)).copy() for name in names}
 
+
 def _namespace(scenario: Scenario, params: dict[str, np.ndarray], n_draws: int) -> dict:
     """Parameters shaped (draw, 1), derived parameters computed, time variables shaped (1, cycle)."""
     settings = scenario.settings
@@ -119,6 +121,7 @@ def _namespace(scenario: Scenario, params: dict[str, np.ndarray], n_draws: int) 
             raise AnalysisError(f"no values were given for parameter {spec.name!r}")
     return space
 
+
 def _fit(value, n_draws: int, n_time: int) -> np.ndarray:
     """Broadcast an evaluated expression to (draw, time)."""
     value = np.asarray(value, dtype=float)
@@ -128,10 +131,14 @@ def _fit(value, n_draws: int, n_time: int) -> np.ndarray:
         value = value.reshape(-1, 1)
     return np.broadcast_to(value, (n_draws, n_time))
 
+
 def _is_time_dependent(value) -> bool:
     return np.ndim(value) == 2 and np.shape(value)[1] > 1
 
-def build_model_inputs(scenario: Scenario, params: dict[str, np.ndarray] | None = None, *, base_case: bool | None = None) -> ModelInputs:
+
+def build_model_inputs(
+    scenario: Scenario, params: dict[str, np.ndarray] | None = None, *, base_case: bool | None = None
+) -> ModelInputs:
     """Evaluate a scenario's expressions for given parameter values.
 
     Parameters
@@ -191,10 +198,29 @@ def build_model_inputs(scenario: Scenario, params: dict[str, np.ndarray] | None 
     mask = build_indicator_mask(scenario)
     state_services = _reward_array(scenario, spaces, scenario.services, n_draws, "values", evaluate)
     entry_services = _reward_array(scenario, spaces, scenario.services, n_draws, "on_entry", evaluate)
-    _check_finite(scenario, {("costs", "category"): (state_costs, entry_costs), ("outcomes", "outcome"): (state_outcomes, entry_outcomes),
-                             ("indicators", "indicator"): (indicator_values,)}, base_case=base_case)
-    return ModelInputs(initial, transition, state_costs, entry_costs, state_outcomes, indicator_values, mask, n_draws,
-                       state_services, entry_services, entry_outcomes)
+    _check_finite(
+        scenario,
+        {
+            ("costs", "category"): (state_costs, entry_costs),
+            ("outcomes", "outcome"): (state_outcomes, entry_outcomes),
+            ("indicators", "indicator"): (indicator_values,),
+        },
+        base_case=base_case,
+    )
+    return ModelInputs(
+        initial,
+        transition,
+        state_costs,
+        entry_costs,
+        state_outcomes,
+        indicator_values,
+        mask,
+        n_draws,
+        state_services,
+        entry_services,
+        entry_outcomes,
+    )
+
 
 def _reward_array(scenario, spaces, rewards, n_draws, part, evaluate, *, group=None) -> np.ndarray:
     """Stack rewards into (draw, strategy, time, state, column); columns are rewards or categories."""
@@ -208,6 +234,7 @@ def _reward_array(scenario, spaces, rewards, n_draws, part, evaluate, *, group=N
     for k, i, column, value in evaluated:
         out[:, k, :, i, column] += _fit(value, n_draws, n_time)
     return out
+
 
 def _check_probabilities(scenario: Scenario, transition: np.ndarray, initial: np.ndarray, *, base_case: bool) -> None:
     time_dependent = transition.shape[2] > 1
@@ -224,12 +251,18 @@ def _check_probabilities(scenario: Scenario, transition: np.ndarray, initial: np
     problems = [message for _, message in find_probability_problems(transition, label)]
     init_sum = initial.sum(axis=-1)
     if not (np.all(np.abs(init_sum - 1) <= ROW_SUM_TOLERANCE) and np.all(initial >= -PROBABILITY_TOLERANCE)):  # NaN fails too
-        problems.append(f"states.*.initial: the initial distribution must be >= 0 and sum to 1; it sums to {init_sum.flat[0]:.6g}")
+        problems.append(
+            f"states.*.initial: the initial distribution must be >= 0 and sum to 1; it sums to {init_sum.flat[0]:.6g}"
+        )
     if problems:
         if base_case:
             raise ScenarioError([Problem(f"{scenario.path}: transitions", p) for p in problems])
-        raise AnalysisError("invalid transition probabilities in PSA draws:\n" + "\n".join(f"  - {p}" for p in problems)
-                            + "\nCheck the distributions of the parameters these cells use (e.g. a normal that can go below 0).")
+        raise AnalysisError(
+            "invalid transition probabilities in PSA draws:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+            + "\nCheck the distributions of the parameters these cells use (e.g. a normal that can go below 0)."
+        )
+
 
 def _check_finite(scenario: Scenario, arrays: dict, *, base_case: bool) -> None:
     """Rewards that evaluate to NaN or ±inf are errors (they would turn every total into NaN)."""
@@ -237,16 +270,24 @@ def _check_finite(scenario: Scenario, arrays: dict, *, base_case: bool) -> None:
     for (section, column_kind), parts in arrays.items():
         columns = scenario.categories if section == "costs" else tuple(r.name for r in getattr(scenario, section))
         for array in parts:
+
             def label(cell, array=array, section=section, column_kind=column_kind, columns=columns):
                 d, k, t, i, c = cell
                 where = [] if base_case else [f"draw={d}"]
-                where += [f"strategy={scenario.strategies[k]}", f"cycle={t + 1}" if array.shape[2] > 1 else "cycle=all",
-                          f"state={scenario.states[i]}", f"{column_kind}={columns[c]}"]
+                where += [
+                    f"strategy={scenario.strategies[k]}",
+                    f"cycle={t + 1}" if array.shape[2] > 1 else "cycle=all",
+                    f"state={scenario.states[i]}",
+                    f"{column_kind}={columns[c]}",
+                ]
                 return f"{section}: {' '.join(where)}"
 
             problems += [message for _, message in find_nonfinite_problems(array, label)]
     if problems:
         if base_case:
             raise ScenarioError([Problem(f"{scenario.path}: {p.split(':', 1)[0]}", p.split(": ", 1)[1]) for p in problems])
-        raise AnalysisError("non-finite rewards in PSA draws:\n" + "\n".join(f"  - {p}" for p in problems)
-                            + "\nCheck the expressions and distributions of these values (e.g. a division by a draw that can be 0).")
+        raise AnalysisError(
+            "non-finite rewards in PSA draws:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+            + "\nCheck the expressions and distributions of these values (e.g. a division by a draw that can be 0)."
+        )

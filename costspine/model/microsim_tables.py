@@ -48,8 +48,12 @@ class Columns:
 
     def slices(self) -> dict:
         c, o, i = len(self.categories), len(self.outcomes), len(self.indicators)
-        return {"costs": slice(0, c), "outcomes": slice(c, c + o), "indicators": slice(c + o, c + o + i),
-                "services": slice(c + o + i, self.n)}
+        return {
+            "costs": slice(0, c),
+            "outcomes": slice(c, c + o),
+            "indicators": slice(c + o, c + o + i),
+            "services": slice(c + o + i, self.n),
+        }
 
 
 @dataclass(frozen=True)
@@ -115,8 +119,12 @@ class DrawTables:
 
 
 def list_reward_columns(scenario) -> Columns:
-    return Columns(scenario.categories, tuple(o.name for o in scenario.outcomes),
-                   tuple(i.name for i in scenario.indicators), tuple(s.name for s in scenario.services))
+    return Columns(
+        scenario.categories,
+        tuple(o.name for o in scenario.outcomes),
+        tuple(i.name for i in scenario.indicators),
+        tuple(s.name for s in scenario.services),
+    )
 
 
 def list_metrics(scenario) -> tuple[tuple, int]:
@@ -168,7 +176,7 @@ class _Grid:
 
     def split(self, shape):
         n_attr = len(self.attr_shape)
-        return shape[0], shape[1:1 + n_attr], shape[1 + n_attr:]
+        return shape[0], shape[1 : 1 + n_attr], shape[1 + n_attr :]
 
     def addressing(self, shape):
         """Group offsets (G,) and history strides (H,) of a table whose grid shape is ``shape``."""
@@ -180,24 +188,28 @@ class _Grid:
             offsets = np.ravel_multi_index(coords, attr_used) * n_buckets
         else:
             offsets = np.zeros(1, dtype=np.int64)
-        strides = np.array([math.prod(hist_used[h + 1:]) if size > 1 else 0 for h, size in enumerate(hist_used)], dtype=np.int64)
+        strides = np.array([math.prod(hist_used[h + 1 :]) if size > 1 else 0 for h, size in enumerate(hist_used)], dtype=np.int64)
         return offsets.astype(np.int64), strides
 
     def time_index(self, shape, points: bool):
         """Time slice per cycle (``points=False``, length T) or per trace point (length T + 1)."""
         n_time = shape[0]
         if points:
-            return np.maximum(np.arange(self.n_cycles + 1) - 1, 0).astype(np.int64) if n_time > 1 else np.zeros(self.n_cycles + 1, np.int64)
+            return (
+                np.maximum(np.arange(self.n_cycles + 1) - 1, 0).astype(np.int64)
+                if n_time > 1
+                else np.zeros(self.n_cycles + 1, np.int64)
+            )
         return np.arange(self.n_cycles, dtype=np.int64) if n_time > 1 else np.zeros(self.n_cycles, np.int64)
 
     def describe(self, shape, index) -> str:
         """``cycle=3 risk=high injections=2`` for a cell of a table of grid shape ``shape``."""
         n_attr = len(self.attr_shape)
         parts = [f"cycle={index[0] + 1}" if shape[0] > 1 else "cycle=all"]
-        for k, (size, i) in enumerate(zip(shape[1:1 + n_attr], index[1:1 + n_attr])):
+        for k, (size, i) in enumerate(zip(shape[1 : 1 + n_attr], index[1 : 1 + n_attr])):
             if size > 1:
                 parts.append(f"{self.groups.attribute_names[k]}={self.groups.level_labels[k][i]}")
-        for h, (size, i) in enumerate(zip(shape[1 + n_attr:], index[1 + n_attr:])):
+        for h, (size, i) in enumerate(zip(shape[1 + n_attr :], index[1 + n_attr :])):
             if size > 1:
                 parts.append(f"{self.population.history[h].name}={i}")
         return " ".join(parts)
@@ -209,7 +221,8 @@ def _check_size(scenario, what: str, shape, extra: int) -> None:
         raise AnalysisError(
             f"{scenario.path}: the microsimulation {what} table would need {n_bytes / 1024**3:.1f} GiB (limit "
             f"{MAX_TABLE_BYTES / 1024**3:.0f} GiB; grid shape {tuple(shape)} = strategy, cycle, attribute levels, "
-            "history counts used by its expressions) — lower the max of history counters or use fewer bands/levels")
+            "history counts used by its expressions) — lower the max of history counters or use fewer bands/levels"
+        )
 
 
 def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, base_case: bool) -> DrawTables:
@@ -263,12 +276,14 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
         initial[..., i] = value
 
     def initial_label(cell):
-        index = cell[:len(init_shape)]
+        index = cell[: len(init_shape)]
         words = grid.describe(init_shape, index)
         return words + (f" to={states[cell[-1]]}" if len(cell) == initial.ndim else "")
 
-    problems += [("states.*.initial", message) for _, message in
-                 find_probability_problems(initial, initial_label, hint="the initial distribution must sum to 1")]
+    problems += [
+        ("states.*.initial", message)
+        for _, message in find_probability_problems(initial, initial_label, hint="the initial distribution must sum to 1")
+    ]
     init_map, _ = grid.addressing(init_shape)
     init_prob = initial.reshape(math.prod(init_shape[1:]), n_states)
 
@@ -280,7 +295,9 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
             for i, state in enumerate(states):
                 expr = counter.probability.get(state)
                 if expr is not None:
-                    ev_cells[e, k, i] = grid.evaluate(expr, grid.spaces[k], f"microsimulation.history.{counter.name}.probability.{state} (strategy {strategy})")
+                    ev_cells[e, k, i] = grid.evaluate(
+                        expr, grid.spaces[k], f"microsimulation.history.{counter.name}.probability.{state} (strategy {strategy})"
+                    )
     ev_shape = grid.union(ev_cells.values())
     _check_size(scenario, "event", (max(len(counters), 1), n_strategies, *ev_shape), n_states)
     event_prob = np.zeros((len(counters), n_strategies, *ev_shape, n_states))
@@ -294,7 +311,9 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
     for cell, message in find_probability_problems(event_prob, event_label, rows=False, more=False):
         problems.append((f"microsimulation.history.{counters[cell[0]][1].name}.probability.{states[cell[-1]]}", message))
     event_map, event_strides = grid.addressing(ev_shape)
-    event_prob = np.clip(event_prob, 0.0, 1.0).reshape(len(counters), n_strategies, ev_shape[0], math.prod(ev_shape[1:]) * n_states)
+    event_prob = np.clip(event_prob, 0.0, 1.0).reshape(
+        len(counters), n_strategies, ev_shape[0], math.prod(ev_shape[1:]) * n_states
+    )
     event_time = grid.time_index(ev_shape, points=False)
 
     # ---- rewards
@@ -312,13 +331,19 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
     for v, reward in enumerate(scenario.services):
         col_of[("service", reward.name)] = offset + v
     evaluated = []
-    for group, kind in ((scenario.costs, "cost"), (scenario.outcomes, "outcome"), (scenario.indicators, "indicator"),
-                        (scenario.services, "service")):
+    for group, kind in (
+        (scenario.costs, "cost"),
+        (scenario.outcomes, "outcome"),
+        (scenario.indicators, "indicator"),
+        (scenario.services, "service"),
+    ):
         for reward in group:
             column = col_of[reward.name] if kind == "cost" else col_of[(kind, reward.name)]
             for part in REWARD_PARTS:
-                evaluated += [(part, k, i, column, value)
-                              for k, i, value in iter_reward_cells(scenario, reward, part, grid.spaces, grid.evaluate)]
+                evaluated += [
+                    (part, k, i, column, value)
+                    for k, i, value in iter_reward_cells(scenario, reward, part, grid.spaces, grid.evaluate)
+                ]
     r_shape = grid.union(v for *_, v in evaluated)
     _check_size(scenario, "reward", (n_strategies, *r_shape), n_states * max(columns.n, 1) * 2)
     state_values = np.zeros((n_strategies, *r_shape, n_states, columns.n))
@@ -345,10 +370,10 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
                 for b in counter.to_states:
                     if a != b:
                         hist_moves[h, states.index(a), states.index(b)] = True
-        elif counter.kind == "time_in_state" and counter.states:   # time in a group: moves within it keep counting
+        elif counter.kind == "time_in_state" and counter.states:  # time in a group: moves within it keep counting
             group = [states.index(a) for a in counter.states]
             hist_moves[h][np.ix_(group, group)] = True
-        elif counter.kind == "time_in_state":                       # time in the current state: staying keeps counting
+        elif counter.kind == "time_in_state":  # time in the current state: staying keeps counting
             hist_moves[h, np.arange(n_states), np.arange(n_states)] = True
     weights = groups.flat_weights()
     return DrawTables(
@@ -393,10 +418,10 @@ def _find_nonfinite_rewards(grid: _Grid, shape, columns: Columns, state_values, 
     problems = []
     for section, word in REWARD_SECTIONS:
         for values in (state_values, entry_values):
+
             def label(cell, section=section, word=word):
                 k, *index, i, c = cell
-                return (f"strategy={strategies[k]} {grid.describe(shape, index)} state={states[i]} "
-                        f"{word}={names[section][c]}")
+                return f"strategy={strategies[k]} {grid.describe(shape, index)} state={states[i]} {word}={names[section][c]}"
 
             problems += [(section, message) for _, message in find_nonfinite_problems(values[..., slices[section]], label)]
     return problems
@@ -411,6 +436,8 @@ def _raise(scenario, problems, *, base_case: bool, draw: int):
         kinds.append("invalid probabilities")
     if sections & {section for section, _ in REWARD_SECTIONS}:
         kinds.append("non-finite rewards")
-    raise AnalysisError(f"{' and '.join(kinds)} in PSA draw {draw} (microsimulation):\n"
-                        + "\n".join(f"  - {where}: {message}" for where, message in problems)
-                        + "\nCheck the distributions of the parameters these cells use.")
+    raise AnalysisError(
+        f"{' and '.join(kinds)} in PSA draw {draw} (microsimulation):\n"
+        + "\n".join(f"  - {where}: {message}" for where, message in problems)
+        + "\nCheck the distributions of the parameters these cells use."
+    )

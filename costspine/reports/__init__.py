@@ -3,4 +3,3 @@ writer (the only openpyxl importer), PNG figures and the manifest; one ``*_repor
 command writes its output folder (``run_report``, ``psa_report``, ``dsa_report``, ``bia_report``,
 ``fit_report``).
 """
-

@@ -44,12 +44,17 @@ def write_bia_reports(run, out_dir: Path) -> list[Path]:
             for m in MEASURES:
                 row += _triples(run, f"{prefix}_{m}", "all", y)
         by_year.append(row)
-    year_headers = ["year", "members"] + _triple_headers(["episodes"]) \
+    year_headers = (
+        ["year", "members"]
+        + _triple_headers(["episodes"])
         + _triple_headers([f"{p}_{m}" for p in ("budget", "pmpm") for m in MEASURES])
-    by_category = [[c, y] + [v for m in MEASURES for v in _triples(run, f"budget_{m}", c, y)]
-                   for c in run.budget.categories for y in years]
-    services = [[s, y] + [v for m in MEASURES for v in _triples(run, f"services_{m}", s, y)]
-                for s in run.budget.services for y in years]
+    )
+    by_category = [
+        [c, y] + [v for m in MEASURES for v in _triples(run, f"budget_{m}", c, y)] for c in run.budget.categories for y in years
+    ]
+    services = [
+        [s, y] + [v for m in MEASURES for v in _triples(run, f"services_{m}", s, y)] for s in run.budget.services for y in years
+    ]
     return [
         write_json(out_dir / "summary.json", summarize_bia(run)),
         write_csv(out_dir / "budget_by_year.csv", year_headers, by_year),
@@ -61,8 +66,7 @@ def write_bia_reports(run, out_dir: Path) -> list[Path]:
 def write_bia_comparison(runs: list, path: Path) -> Path:
     """``comparison.csv``: budgets and PMPM (with intervals) of several scenarios, by year and in total."""
     names = [f"{p}_{m}" for p in ("budget", "pmpm") for m in MEASURES]
-    rows = [[r.scenario.name, y] + [v for name in names for v in _triples(r, name, "all", y)]
-            for r in runs for y in _years(r)]
+    rows = [[r.scenario.name, y] + [v for name in names for v in _triples(r, name, "all", y)] for r in runs for y in _years(r)]
     return write_csv(path, ["scenario", "year"] + _triple_headers(names), rows)
 
 
@@ -102,8 +106,15 @@ def write_bia_report(analysis, *, out_dir: Path, xlsx: Path, argv: list[str], st
         written.append(write_bia_comparison(runs, out_dir / "comparison.csv"))
         written.append(write_json(out_dir / "summary.json", {"scenarios": [summarize_bia(r) for r in runs]}))
     written += [plot() for plot in figures]
-    manifest = build_manifest(command="bia", argv=list(argv), inputs=analysis.inputs, seed=analysis.seed,
-                              started=started, scenarios=[r.scenario for r in runs], outputs=[str(p.relative_to(out_dir)) for p in written] + [output_name(xlsx, out_dir)])
+    manifest = build_manifest(
+        command="bia",
+        argv=list(argv),
+        inputs=analysis.inputs,
+        seed=analysis.seed,
+        started=started,
+        scenarios=[r.scenario for r in runs],
+        outputs=[str(p.relative_to(out_dir)) for p in written] + [output_name(xlsx, out_dir)],
+    )
     manifest["draws"] = analysis.draws
     write_workbook(with_about(book, manifest), xlsx)
     write_json(out_dir / "manifest.json", manifest)

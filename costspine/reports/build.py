@@ -69,6 +69,7 @@ from costspine.reports.workbook import (
 
 # ---------------------------------------------------------------------------------------- reading
 
+
 def describe_best_nmb(result, *, effect_label: str) -> str | None:
     """'ICE has the highest net monetary benefit at $50,000, $100,000 and $150,000 per QALY.'"""
     wtp = list(result.scenario.analysis.wtp)
@@ -98,12 +99,18 @@ def describe_run(result) -> list[str]:
     strategies = strategy_results(result)
     comparator = next(s for s in strategies if s.strategy == analysis.comparator)
     currency = settings.currency
-    sentences = [describe_comparison(s, comparator, currency=currency, effect_label=effect_label, horizon=horizon)
-                 for s in strategies if s.strategy != analysis.comparator]
+    sentences = [
+        describe_comparison(s, comparator, currency=currency, effect_label=effect_label, horizon=horizon)
+        for s in strategies
+        if s.strategy != analysis.comparator
+    ]
     off = [(s.label, s.frontier_status) for s in strategies if s.frontier_status != "frontier"]
     if off:
-        sentences.append("Off the efficiency frontier: " + "; ".join(f"{label} ({status})" for label, status in off)
-                         + " — another strategy, or a mix of two, gives more health for less money.")
+        sentences.append(
+            "Off the efficiency frontier: "
+            + "; ".join(f"{label} ({status})" for label, status in off)
+            + " — another strategy, or a mix of two, gives more health for less money."
+        )
     best = describe_best_nmb(result, effect_label=effect_label)
     if best:
         sentences.append(best)
@@ -114,8 +121,10 @@ def describe_run(result) -> list[str]:
             values = ", ".join(f"{in_sentence(s.label)} {s.indicators[name][t]:.{INDICATOR_DECIMALS}f}" for s in strategies)
             sentences.append(f"{label} at {describe_time(t)}: {values}.")
     if result.method == "microsim":
-        sentences.append(f"Microsimulation of {result.n_individuals:,} individuals per strategy (seed {result.seed}); "
-                         "Monte Carlo standard errors are on the 'Monte Carlo error' sheet.")
+        sentences.append(
+            f"Microsimulation of {result.n_individuals:,} individuals per strategy (seed {result.seed}); "
+            "Monte Carlo standard errors are on the 'Monte Carlo error' sheet."
+        )
     return sentences
 
 
@@ -131,8 +140,10 @@ def workbook_path(xlsx_path, *, out_dir, command: str) -> Path:
 
     path = Path(xlsx_path) if xlsx_path is not None else Path(out_dir) / f"{command}.xlsx"
     if path.suffix.lower() != ".xlsx":
-        raise UsageError(f"--xlsx {path}: a workbook must be written to a .xlsx file; got suffix {path.suffix!r} — "
-                         f"use {path.with_suffix('.xlsx').name}")
+        raise UsageError(
+            f"--xlsx {path}: a workbook must be written to a .xlsx file; got suffix {path.suffix!r} — "
+            f"use {path.with_suffix('.xlsx').name}"
+        )
     return path
 
 
@@ -155,6 +166,7 @@ def with_about(book: Workbook, manifest: dict) -> Workbook:
 
 # ---------------------------------------------------------------------------------------- run
 
+
 def _headline_columns(result) -> tuple[list[Column], list]:
     """Columns of the run's headline table and, for each, how to read its value from a :class:`StrategyResult`."""
     scenario = result.scenario
@@ -175,11 +187,18 @@ def _headline_columns(result) -> tuple[list[Column], list]:
                 columns.append(Column(f"{label}, {describe_time(t)}", "number", decimals=INDICATOR_DECIMALS))
                 keys.append(lambda s, name=name, t=t: s.indicators[name][t])
     comparator = scenario.analysis.comparator
-    columns += [Column("Incremental cost", "currency"),
-                Column(f"Incremental {in_sentence(effect_label)}", "number", decimals=EFFECT_DECIMALS),
-                Column(f"ICER ({currency} per {in_sentence(unit)})", "currency"), Column("Efficiency frontier")]
-    keys += [lambda s: s.incremental_cost, lambda s: s.incremental_effect,
-             lambda s: icer_cell(s, s.strategy, comparator), lambda s: s.frontier_status]
+    columns += [
+        Column("Incremental cost", "currency"),
+        Column(f"Incremental {in_sentence(effect_label)}", "number", decimals=EFFECT_DECIMALS),
+        Column(f"ICER ({currency} per {in_sentence(unit)})", "currency"),
+        Column("Efficiency frontier"),
+    ]
+    keys += [
+        lambda s: s.incremental_cost,
+        lambda s: s.incremental_effect,
+        lambda s: icer_cell(s, s.strategy, comparator),
+        lambda s: s.frontier_status,
+    ]
     names = unique_labels({i: c.name for i, c in enumerate(columns)})
     columns = [Column(names[i], c.kind, c.decimals) for i, c in enumerate(columns)]
     return columns, keys
@@ -189,15 +208,22 @@ def build_headline_table(result) -> Table:
     """Per strategy: total cost, outcomes, indicators at the report times, incremental results, ICER, frontier."""
     columns, keys = _headline_columns(result)
     rows = [tuple(key(s) for key in keys) for s in strategy_results(result)]
-    return Table("headline", tuple(columns), rows, title=f"Expected results per patient over {describe_horizon(result.scenario.settings)}")
+    return Table(
+        "headline", tuple(columns), rows, title=f"Expected results per patient over {describe_horizon(result.scenario.settings)}"
+    )
 
 
 def _cost_table(name: str, strategies, category_labels: dict, *, undiscounted: bool, title: str) -> Table:
-    columns = (Column("Strategy"), *(Column(label, "currency") for label in category_labels.values()),
-               Column("Total", "currency"))
+    columns = (
+        Column("Strategy"),
+        *(Column(label, "currency") for label in category_labels.values()),
+        Column("Total", "currency"),
+    )
     if undiscounted:
-        rows = [(s.label, *(s.cost_by_category_undiscounted[c] for c in category_labels), s.cost_total_undiscounted)
-                for s in strategies]
+        rows = [
+            (s.label, *(s.cost_by_category_undiscounted[c] for c in category_labels), s.cost_total_undiscounted)
+            for s in strategies
+        ]
     else:
         rows = [(s.label, *(s.cost_by_category[c] for c in category_labels), s.cost_total) for s in strategies]
     return Table(name, columns, rows, title=title)
@@ -210,13 +236,34 @@ def build_costs_sheet(result) -> Sheet:
     currency = settings.currency
     strategies = strategy_results(result)
     discounted = settings.discount_costs != 0
-    tables = [_cost_table("costs_by_category", strategies, labels, undiscounted=False,
-                          title="Cost per patient by category" + (" (discounted)" if discounted else ""))]
+    tables = [
+        _cost_table(
+            "costs_by_category",
+            strategies,
+            labels,
+            undiscounted=False,
+            title="Cost per patient by category" + (" (discounted)" if discounted else ""),
+        )
+    ]
     if discounted:
-        tables.append(_cost_table("costs_by_category_undiscounted", strategies, labels, undiscounted=True,
-                                  title="Cost per patient by category (undiscounted)"))
-    chart = Chart("stacked_bar", "Cost per patient by category", "costs_by_category", "Strategy", tuple(labels.values()),
-                  x_title="Strategy", y_title=f"Cost per patient ({currency})")
+        tables.append(
+            _cost_table(
+                "costs_by_category_undiscounted",
+                strategies,
+                labels,
+                undiscounted=True,
+                title="Cost per patient by category (undiscounted)",
+            )
+        )
+    chart = Chart(
+        "stacked_bar",
+        "Cost per patient by category",
+        "costs_by_category",
+        "Strategy",
+        tuple(labels.values()),
+        x_title="Strategy",
+        y_title=f"Cost per patient ({currency})",
+    )
     notes = [f"Expected cost per patient over {describe_horizon(settings)}, {currency} at {settings.price_year} prices."]
     if discounted:
         notes.append(f"Costs discounted at {settings.discount_costs:.1%} a year; undiscounted totals on the right.")
@@ -237,10 +284,19 @@ def build_net_benefit_sheet(result) -> Sheet | None:
     columns = (Column(x_name, "currency"), *(Column(label, "currency") for label in labels.values()))
     rows = [(float(w), *(strategies[k].nmb[j] for k in labels)) for j, w in enumerate(wtp)]
     table = Table("net_benefit", columns, rows, title="Net monetary benefit per patient")
-    chart = Chart("line", "Net monetary benefit by willingness to pay", "net_benefit", x_name, tuple(labels.values()),
-                  x_title=f"Willingness to pay ({currency} per {in_sentence(unit)})", y_title=f"Net monetary benefit ({currency})")
-    notes = (f"Net monetary benefit = {in_sentence(effect_label)} × willingness to pay − cost; the strategy with the "
-             "highest value is cost-effective at that threshold.",)
+    chart = Chart(
+        "line",
+        "Net monetary benefit by willingness to pay",
+        "net_benefit",
+        x_name,
+        tuple(labels.values()),
+        x_title=f"Willingness to pay ({currency} per {in_sentence(unit)})",
+        y_title=f"Net monetary benefit ({currency})",
+    )
+    notes = (
+        f"Net monetary benefit = {in_sentence(effect_label)} × willingness to pay − cost; the strategy with the "
+        "highest value is cost-effective at that threshold.",
+    )
     return Sheet("Net benefit", (table,), (chart,), notes=notes)
 
 
@@ -267,13 +323,25 @@ def build_trajectory_sheet(result) -> Sheet | None:
     tables, charts = [], []
     for n, (name, by_strategy) in enumerate(series.items()):
         table_name = f"trajectory_{n + 1}"
-        columns = (Column("Cycle", "int"), Column("Years", "number", decimals=2),
-                   *(Column(s, "number", decimals=INDICATOR_DECIMALS) for s in by_strategy))
+        columns = (
+            Column("Cycle", "int"),
+            Column("Years", "number", decimals=2),
+            *(Column(s, "number", decimals=INDICATOR_DECIMALS) for s in by_strategy),
+        )
         rows = [(t, time[t], *(float(v[t]) for v in by_strategy.values())) for t in range(len(time))]
         rows = [tuple(None if isinstance(v, float) and math.isnan(v) else v for v in row) for row in rows]
         tables.append(Table(table_name, columns, rows, title=f"{labels[name]} by strategy"))
-        charts.append(Chart("line", f"{labels[name]} over time", table_name, "Years", tuple(by_strategy),
-                            x_title="Years from start", y_title=labels[name]))
+        charts.append(
+            Chart(
+                "line",
+                f"{labels[name]} over time",
+                table_name,
+                "Years",
+                tuple(by_strategy),
+                x_title="Years from start",
+                y_title=labels[name],
+            )
+        )
     notes = ("Mean over the people alive at each cycle's end (cycle 0 is the start).",)
     return Sheet("Trajectory", tuple(tables), tuple(charts), notes=notes)
 
@@ -292,18 +360,35 @@ def build_incremental_sheet(result) -> Sheet:
     currency = result.scenario.settings.currency
     effect_label = effect_label_of(result.scenario, result.scenario.analysis.effect)
     unit = in_sentence(singular(effect_label))
-    columns = (Column("Strategy"), Column("Cost", "currency"), Column(effect_label, "number", decimals=EFFECT_DECIMALS),
-               Column("Status"), Column("Incremental cost", "currency"),
-               Column(f"Incremental {in_sentence(effect_label)}", "number", decimals=EFFECT_DECIMALS),
-               Column(f"ICER ({currency} per {unit})", "currency"), Column("Compared with"))
-    rows = [(table.labels[k], float(table.cost[k]), float(table.effect[k]), INCREMENTAL_STATUS[table.status[k]],
-             _finite_or_none(table.incremental_cost[k]), _finite_or_none(table.incremental_effect[k]),
-             _finite_or_none(table.icer[k]), table.describe(k)) for k in range(len(table.strategies))]
-    notes = ("Strategies in order of cost. ND: non-dominated, on the efficiency frontier; D: dominated (another "
-             "strategy costs no more and yields at least as much); ED: extendedly dominated (a mix of the two "
-             "neighbouring frontier strategies yields more for less).",
-             "Each ND strategy after the first is compared with the previous ND strategy; dominated strategies "
-             "have no ICER.")
+    columns = (
+        Column("Strategy"),
+        Column("Cost", "currency"),
+        Column(effect_label, "number", decimals=EFFECT_DECIMALS),
+        Column("Status"),
+        Column("Incremental cost", "currency"),
+        Column(f"Incremental {in_sentence(effect_label)}", "number", decimals=EFFECT_DECIMALS),
+        Column(f"ICER ({currency} per {unit})", "currency"),
+        Column("Compared with"),
+    )
+    rows = [
+        (
+            table.labels[k],
+            float(table.cost[k]),
+            float(table.effect[k]),
+            INCREMENTAL_STATUS[table.status[k]],
+            _finite_or_none(table.incremental_cost[k]),
+            _finite_or_none(table.incremental_effect[k]),
+            _finite_or_none(table.icer[k]),
+            table.describe(k),
+        )
+        for k in range(len(table.strategies))
+    ]
+    notes = (
+        "Strategies in order of cost. ND: non-dominated, on the efficiency frontier; D: dominated (another "
+        "strategy costs no more and yields at least as much); ED: extendedly dominated (a mix of the two "
+        "neighbouring frontier strategies yields more for less).",
+        "Each ND strategy after the first is compared with the previous ND strategy; dominated strategies have no ICER.",
+    )
     return Sheet("Incremental", (Table("incremental", columns, rows, title="Sequential incremental analysis"),), notes=notes)
 
 
@@ -313,8 +398,10 @@ def trace_series(result) -> tuple[np.ndarray, dict[str, dict[str, np.ndarray]]]:
     time = np.arange(result.trace.shape[2]) * scenario.settings.cycle_years
     strategies = unique_labels({s: one_line(scenario.strategy_labels.get(s, s)) for s in result.strategies})
     states = unique_labels({s: one_line(scenario.state_labels.get(s, s)) for s in scenario.states}, taken=("Cycle", "Years"))
-    return time, {strategies[s]: {states[x]: result.trace[0, k, :, i] for i, x in enumerate(scenario.states)}
-                  for k, s in enumerate(result.strategies)}
+    return time, {
+        strategies[s]: {states[x]: result.trace[0, k, :, i] for i, x in enumerate(scenario.states)}
+        for k, s in enumerate(result.strategies)
+    }
 
 
 def build_trace_sheet(result) -> Sheet:
@@ -323,14 +410,28 @@ def build_trace_sheet(result) -> Sheet:
     tables, charts = [], []
     for n, (strategy, by_state) in enumerate(series.items()):
         name = f"trace_{n + 1}"
-        columns = (Column("Cycle", "int"), Column("Years", "number", decimals=2),
-                   *(Column(state, "probability", decimals=4) for state in by_state))
+        columns = (
+            Column("Cycle", "int"),
+            Column("Years", "number", decimals=2),
+            *(Column(state, "probability", decimals=4) for state in by_state),
+        )
         rows = [(t, float(time[t]), *(float(v[t]) for v in by_state.values())) for t in range(len(time))]
         tables.append(Table(name, columns, rows, title=f"Markov trace: {strategy}"))
-        charts.append(Chart("line", f"State occupancy: {strategy}", name, "Years", tuple(by_state),
-                            x_title="Years from start", y_title="Share of the cohort"))
-    notes = ("Share of the cohort in each state at the start (cycle 0) and at the end of every cycle; base case "
-             "(first draw). Also in trace.csv.",)
+        charts.append(
+            Chart(
+                "line",
+                f"State occupancy: {strategy}",
+                name,
+                "Years",
+                tuple(by_state),
+                x_title="Years from start",
+                y_title="Share of the cohort",
+            )
+        )
+    notes = (
+        "Share of the cohort in each state at the start (cycle 0) and at the end of every cycle; base case "
+        "(first draw). Also in trace.csv.",
+    )
     return Sheet("Trace", tuple(tables), tuple(charts), notes=notes)
 
 
@@ -345,21 +446,39 @@ def build_mcse_sheet(result) -> Sheet | None:
         label = entry.label
         rows.append((label, "Total cost", entry.cost_total, float(result.total_cost_se[0, k])))
         for i, category in enumerate(result.categories):
-            rows.append((label, f"Cost: {categories.get(category, category)}", entry.cost_by_category[category],
-                         float(result.costs_se[0, k, i])))
+            rows.append(
+                (
+                    label,
+                    f"Cost: {categories.get(category, category)}",
+                    entry.cost_by_category[category],
+                    float(result.costs_se[0, k, i]),
+                )
+            )
         for i, outcome in enumerate(result.outcome_names):
             rows.append((label, outcomes.get(outcome, outcome), entry.outcomes[outcome], float(result.outcomes_se[0, k, i])))
         if entry.strategy != analysis.comparator:
             rows.append((label, "Incremental cost", entry.incremental_cost, float(result.incremental_cost_se[0, k])))
             for i, outcome in enumerate(result.outcome_names):
                 mean = entry.incremental_effect if outcome == analysis.effect else None
-                rows.append((label, f"Incremental {in_sentence(outcomes.get(outcome, outcome))}", mean,
-                             float(result.incremental_outcomes_se[0, k, i])))
-    columns = (Column("Strategy"), Column("Quantity"), Column("Mean", "number", decimals=4),
-               Column("Monte Carlo SE", "number", decimals=4))
+                rows.append(
+                    (
+                        label,
+                        f"Incremental {in_sentence(outcomes.get(outcome, outcome))}",
+                        mean,
+                        float(result.incremental_outcomes_se[0, k, i]),
+                    )
+                )
+    columns = (
+        Column("Strategy"),
+        Column("Quantity"),
+        Column("Mean", "number", decimals=4),
+        Column("Monte Carlo SE", "number", decimals=4),
+    )
     table = Table("monte_carlo_error", columns, rows, title="Monte Carlo standard errors")
-    note = (f"{result.n_individuals:,} individuals per strategy, seed {result.seed}, common random numbers: "
-            f"{'yes' if result.common_random_numbers else 'no'}.",)
+    note = (
+        f"{result.n_individuals:,} individuals per strategy, seed {result.seed}, common random numbers: "
+        f"{'yes' if result.common_random_numbers else 'no'}.",
+    )
     return Sheet("Monte Carlo error", (table,), notes=note)
 
 
@@ -382,9 +501,14 @@ def build_run_workbook(result, *, manifest: dict) -> Workbook:
         Carlo error (microsimulation), About.
     """
     scenario = result.scenario
-    sheets = [build_costs_sheet(result), build_incremental_sheet(result),
-              build_net_benefit_sheet(result), build_trace_sheet(result),
-              build_trajectory_sheet(result), build_mcse_sheet(result)]
+    sheets = [
+        build_costs_sheet(result),
+        build_incremental_sheet(result),
+        build_net_benefit_sheet(result),
+        build_trace_sheet(result),
+        build_trajectory_sheet(result),
+        build_mcse_sheet(result),
+    ]
     return Workbook(
         title=one_line(scenario.title or scenario.name),
         description=scenario.description or "",
@@ -412,15 +536,38 @@ def plan_run_figures(result, *, folder) -> list[partial]:
     strategies = strategy_results(result)
     series = {labels[c]: [s.cost_by_category[c] for s in strategies] for c in labels}
     horizon = describe_horizon(result.scenario.settings)
-    plans = [partial(figures.to_png(figures.plot_cost_by_category), [s.label for s in strategies], series, currency=currency,
-                     path=folder / "cost_by_category.png", title=f"Cost per patient by category, {horizon}")]
+    plans = [
+        partial(
+            figures.to_png(figures.plot_cost_by_category),
+            [s.label for s in strategies],
+            series,
+            currency=currency,
+            path=folder / "cost_by_category.png",
+            title=f"Cost per patient by category, {horizon}",
+        )
+    ]
     time, by_strategy = trace_series(result)
-    plans.append(partial(figures.to_png(figures.plot_trace), time, by_strategy, path=folder / "trace.png",
-                         title=f"Markov trace: share of the cohort in each state, {horizon}"))
+    plans.append(
+        partial(
+            figures.to_png(figures.plot_trace),
+            time,
+            by_strategy,
+            path=folder / "trace.png",
+            title=f"Markov trace: share of the cohort in each state, {horizon}",
+        )
+    )
     if result.indicator_names:
         time, by_indicator = trajectory_series(result)
         labels = indicator_labels(result.scenario)
         for name, values in by_indicator.items():
-            plans.append(partial(figures.to_png(figures.plot_trajectory), time, values, ylabel=labels[name],
-                                 title=f"{labels[name]} over time", path=folder / f"{name}_trajectory.png"))
+            plans.append(
+                partial(
+                    figures.to_png(figures.plot_trajectory),
+                    time,
+                    values,
+                    ylabel=labels[name],
+                    title=f"{labels[name]} over time",
+                    path=folder / f"{name}_trajectory.png",
+                )
+            )
     return plans

@@ -53,18 +53,34 @@ def build_bia_workbook(runs, *, manifest: dict) -> Workbook:
     scenario, spec = run.scenario, run.spec
     currency = scenario.settings.currency
     draws = run.n_draws > 0
-    columns = [Column("Year", "int"), Column("Members", "int"), Column("Episodes", "number", decimals=0),
-               Column("Current budget", "currency"), Column("New budget", "currency"), Column("Difference", "currency"),
-               *_interval_columns(draws, "Difference"), Column("PMPM current", "currency", decimals=2),
-               Column("PMPM new", "currency", decimals=2), Column("PMPM difference", "currency", decimals=2)]
+    columns = [
+        Column("Year", "int"),
+        Column("Members", "int"),
+        Column("Episodes", "number", decimals=0),
+        Column("Current budget", "currency"),
+        Column("New budget", "currency"),
+        Column("Difference", "currency"),
+        *_interval_columns(draws, "Difference"),
+        Column("PMPM current", "currency", decimals=2),
+        Column("PMPM new", "currency", decimals=2),
+        Column("PMPM difference", "currency", decimals=2),
+    ]
     rows = []
     for y in _years(run):
         diff = run.value("budget_difference", year=y)
         members = run.members_by_year.sum() if y == "total" else run.members_by_year[y - 1]
-        rows.append(("total" if y == "total" else y, float(members), run.value("episodes", year=y)["mean"],
-                     run.value("budget_current", year=y)["mean"], run.value("budget_new", year=y)["mean"], diff["mean"],
-                     *((diff["low"], diff["high"]) if draws else ()),
-                     *(run.value(f"pmpm_{m}", year=y)["mean"] for m in ("current", "new", "difference"))))
+        rows.append(
+            (
+                "total" if y == "total" else y,
+                float(members),
+                run.value("episodes", year=y)["mean"],
+                run.value("budget_current", year=y)["mean"],
+                run.value("budget_new", year=y)["mean"],
+                diff["mean"],
+                *((diff["low"], diff["high"]) if draws else ()),
+                *(run.value(f"pmpm_{m}", year=y)["mean"] for m in ("current", "new", "difference")),
+            )
+        )
     headline = Table("headline", tuple(columns), rows, title=f"Plan budget by year ({currency} {scenario.settings.price_year})")
     sheets = [_bia_year_sheet(run, currency), _bia_category_sheet(run, currency)]
     if run.budget.services:
@@ -95,78 +111,164 @@ def describe_bia(run) -> list[str]:
     currency, settings = scenario.settings.currency, scenario.settings
     diff, pmpm = run.value("budget_difference"), run.value("pmpm_difference")
     way = "more" if diff["mean"] > 0 else "less"
-    interval = (f" (95% interval {format_signed_money(diff['low'], currency)} to {format_signed_money(diff['high'], currency)})"
-                if diff["low"] is not None else "")
-    sentences = [f"Over {run.n_years} years the new mix of care costs the plan {format_money(diff['mean'], currency)} {way} "
-                 f"than the current mix{interval}: {format_signed_money(pmpm['mean'], currency)} per member per month."]
-    by_category = sorted(((c, run.value("budget_difference", c)["mean"]) for c in run.budget.categories),
-                         key=lambda item: -abs(item[1]))[:3]
+    interval = (
+        f" (95% interval {format_signed_money(diff['low'], currency)} to {format_signed_money(diff['high'], currency)})"
+        if diff["low"] is not None
+        else ""
+    )
+    sentences = [
+        f"Over {run.n_years} years the new mix of care costs the plan {format_money(diff['mean'], currency)} {way} "
+        f"than the current mix{interval}: {format_signed_money(pmpm['mean'], currency)} per member per month."
+    ]
+    by_category = sorted(
+        ((c, run.value("budget_difference", c)["mean"]) for c in run.budget.categories), key=lambda item: -abs(item[1])
+    )[:3]
     names = category_labels(scenario)
     if by_category:
-        sentences.append("Largest changes by category: " + join_words([f"{names.get(c, c)} {format_signed_money(v, currency)}"
-                                                                 for c, v in by_category]) + ".")
-    sentences.append(f"Plan: {run.members_by_year[0]:,.0f} members in year 1 ({spec.member_growth_per_year:+.1%} a year), "
-                     f"{float(np.mean(run.rate_per_1000)):.3g} new spine-pain episodes per 1,000 members a year.")
+        sentences.append(
+            "Largest changes by category: "
+            + join_words([f"{names.get(c, c)} {format_signed_money(v, currency)}" for c, v in by_category])
+            + "."
+        )
+    sentences.append(
+        f"Plan: {run.members_by_year[0]:,.0f} members in year 1 ({spec.member_growth_per_year:+.1%} a year), "
+        f"{float(np.mean(run.rate_per_1000)):.3g} new spine-pain episodes per 1,000 members a year."
+    )
     if spec.policy is None:
         sentences.append("No policy change: the new world differs from the current one in its mix of care only.")
     elif run.policy_applied:
-        sentences.append(f"Policy {spec.policy.name} applies to care delivered from year {spec.policy_start_year} on "
-                         "(new world only); its parameter values are beside the base scenario's on the Inputs sheet.")
+        sentences.append(
+            f"Policy {spec.policy.name} applies to care delivered from year {spec.policy_start_year} on "
+            "(new world only); its parameter values are beside the base scenario's on the Inputs sheet."
+        )
     else:
         sentences.append(f"Policy {spec.policy.name} starts in year {spec.policy_start_year}, after the horizon: not applied.")
     discount = "undiscounted" if spec.discount_rate == 0 else f"discounted at {spec.discount_rate:.1%} a year from year 2"
-    sentences.append(f"Money in {currency} at {settings.price_year} prices, nominal, {discount}; perspective: {spec.perspective}. "
-                     + (f"Intervals from {run.n_draws} parameter draws (seed {run.seed})." if run.n_draws
-                        else "Deterministic base case (no intervals)."))
+    sentences.append(
+        f"Money in {currency} at {settings.price_year} prices, nominal, {discount}; perspective: {spec.perspective}. "
+        + (
+            f"Intervals from {run.n_draws} parameter draws (seed {run.seed})."
+            if run.n_draws
+            else "Deterministic base case (no intervals)."
+        )
+    )
     return sentences
 
 
 def _bia_year_sheet(run, currency: str) -> Sheet:
     draws = run.n_draws > 0
     years = list(range(1, run.n_years + 1))
-    budget = Table("budget_by_year", (Column("Year", "int"), Column("Current mix", "currency"), Column("New mix", "currency"),
-                                      Column("Difference", "currency"), *_interval_columns(draws, "Difference")),
-                   [(y, run.value("budget_current", year=y)["mean"], run.value("budget_new", year=y)["mean"],
-                     run.value("budget_difference", year=y)["mean"],
-                     *((run.value("budget_difference", year=y)["low"], run.value("budget_difference", year=y)["high"])
-                       if draws else ())) for y in years], title="Budget by year")
-    pmpm = Table("pmpm_by_year", (Column("Year", "int"), *(Column(n, "currency", decimals=2) for n in ("Current", "New", "Difference"))),
-                 [(y, *(run.value(f"pmpm_{m}", year=y)["mean"] for m in ("current", "new", "difference"))) for y in years],
-                 title="Per member per month")
-    chart = Chart("bar", "Budget by year", "budget_by_year", "Year", ("Current mix", "New mix"), x_title="Year",
-                  y_title=f"Budget ({currency})")
+    budget = Table(
+        "budget_by_year",
+        (
+            Column("Year", "int"),
+            Column("Current mix", "currency"),
+            Column("New mix", "currency"),
+            Column("Difference", "currency"),
+            *_interval_columns(draws, "Difference"),
+        ),
+        [
+            (
+                y,
+                run.value("budget_current", year=y)["mean"],
+                run.value("budget_new", year=y)["mean"],
+                run.value("budget_difference", year=y)["mean"],
+                *(
+                    (run.value("budget_difference", year=y)["low"], run.value("budget_difference", year=y)["high"])
+                    if draws
+                    else ()
+                ),
+            )
+            for y in years
+        ],
+        title="Budget by year",
+    )
+    pmpm = Table(
+        "pmpm_by_year",
+        (Column("Year", "int"), *(Column(n, "currency", decimals=2) for n in ("Current", "New", "Difference"))),
+        [(y, *(run.value(f"pmpm_{m}", year=y)["mean"] for m in ("current", "new", "difference"))) for y in years],
+        title="Per member per month",
+    )
+    chart = Chart(
+        "bar",
+        "Budget by year",
+        "budget_by_year",
+        "Year",
+        ("Current mix", "New mix"),
+        x_title="Year",
+        y_title=f"Budget ({currency})",
+    )
     return Sheet("Budget by year", (budget, pmpm), (chart,))
 
 
 def _bia_category_sheet(run, currency: str) -> Sheet:
     draws = run.n_draws > 0
-    names = unique_labels({c: category_labels(run.scenario).get(c, c) for c in run.budget.categories},
-                          taken=("Year", "Total", "Category"))
-    by_year = Table("difference_by_category", (Column("Year", "int"), *(Column(n, "currency") for n in names.values()),
-                                               Column("Total", "currency")),
-                    [(y, *(run.value("budget_difference", c, y)["mean"] for c in names), run.value("budget_difference", year=y)["mean"])
-                     for y in range(1, run.n_years + 1)], title="Difference (new − current) by category")
-    totals = Table("budget_by_category", (Column("Category"), Column("Current mix", "currency"), Column("New mix", "currency"),
-                                          Column("Difference", "currency"), *_interval_columns(draws, "Difference")),
-                   [(names[c], run.value("budget_current", c)["mean"], run.value("budget_new", c)["mean"],
-                     run.value("budget_difference", c)["mean"],
-                     *((run.value("budget_difference", c)["low"], run.value("budget_difference", c)["high"]) if draws else ()))
-                    for c in names], title=f"Over {run.n_years} years")
-    chart = Chart("stacked_bar", "Difference by category and year", "difference_by_category", "Year", tuple(names.values()),
-                  x_title="Year", y_title=f"New − current ({currency})")
+    names = unique_labels(
+        {c: category_labels(run.scenario).get(c, c) for c in run.budget.categories}, taken=("Year", "Total", "Category")
+    )
+    by_year = Table(
+        "difference_by_category",
+        (Column("Year", "int"), *(Column(n, "currency") for n in names.values()), Column("Total", "currency")),
+        [
+            (y, *(run.value("budget_difference", c, y)["mean"] for c in names), run.value("budget_difference", year=y)["mean"])
+            for y in range(1, run.n_years + 1)
+        ],
+        title="Difference (new − current) by category",
+    )
+    totals = Table(
+        "budget_by_category",
+        (
+            Column("Category"),
+            Column("Current mix", "currency"),
+            Column("New mix", "currency"),
+            Column("Difference", "currency"),
+            *_interval_columns(draws, "Difference"),
+        ),
+        [
+            (
+                names[c],
+                run.value("budget_current", c)["mean"],
+                run.value("budget_new", c)["mean"],
+                run.value("budget_difference", c)["mean"],
+                *((run.value("budget_difference", c)["low"], run.value("budget_difference", c)["high"]) if draws else ()),
+            )
+            for c in names
+        ],
+        title=f"Over {run.n_years} years",
+    )
+    chart = Chart(
+        "stacked_bar",
+        "Difference by category and year",
+        "difference_by_category",
+        "Year",
+        tuple(names.values()),
+        x_title="Year",
+        y_title=f"New − current ({currency})",
+    )
     return Sheet("By category", (by_year, totals), (chart,))
 
 
 def _bia_services_sheet(run) -> Sheet:
     draws = run.n_draws > 0
-    columns = (Column("Service"), Column("Current mix", "number", decimals=1), Column("New mix", "number", decimals=1),
-               Column("Difference", "number", decimals=1),
-               *((Column("Difference 2.5%", "number", decimals=1), Column("Difference 97.5%", "number", decimals=1)) if draws else ()))
+    columns = (
+        Column("Service"),
+        Column("Current mix", "number", decimals=1),
+        Column("New mix", "number", decimals=1),
+        Column("Difference", "number", decimals=1),
+        *((Column("Difference 2.5%", "number", decimals=1), Column("Difference 97.5%", "number", decimals=1)) if draws else ()),
+    )
     rows = []
     for s in run.budget.services:
         diff = run.value("services_difference", s)
-        rows.append((s, run.value("services_current", s)["mean"], run.value("services_new", s)["mean"], diff["mean"],
-                     *((diff["low"], diff["high"]) if draws else ())))
+        rows.append(
+            (
+                s,
+                run.value("services_current", s)["mean"],
+                run.value("services_new", s)["mean"],
+                diff["mean"],
+                *((diff["low"], diff["high"]) if draws else ()),
+            )
+        )
     return Sheet("Services", (Table("services", columns, rows, title=f"Services used over {run.n_years} years (counts)"),))
 
 
@@ -178,8 +280,16 @@ def _bia_mix_sheet(run) -> Sheet:
     rows = []
     for y in range(1, run.n_years + 1):
         episodes = run.value("episodes", year=y)["mean"]
-        rows.append((y, *(run.value(f"episodes_{m}", s, y)["mean"] / episodes if episodes else None
-                          for s in labels for m in ("current", "new"))))
+        rows.append(
+            (
+                y,
+                *(
+                    run.value(f"episodes_{m}", s, y)["mean"] / episodes if episodes else None
+                    for s in labels
+                    for m in ("current", "new")
+                ),
+            )
+        )
     return Sheet("Pathway mix", (Table("pathway_mix", tuple(columns), rows, title="Share of new episodes by pathway"),))
 
 
@@ -189,28 +299,62 @@ def _bia_comparison(runs, manifest: dict) -> Workbook:
     currency = runs[0].scenario.settings.currency
     draws = any(r.n_draws for r in runs)
     names = [r.scenario.name for r in runs]
-    columns = (Column("Scenario"), Column("Years", "int"), Column("Current budget", "currency"), Column("New budget", "currency"),
-               Column("Difference", "currency"), *_interval_columns(draws, "Difference"),
-               Column("PMPM difference", "currency", decimals=2))
-    rows = [(r.scenario.name, r.n_years, r.value("budget_current")["mean"], r.value("budget_new")["mean"],
-             r.value("budget_difference")["mean"],
-             *((r.value("budget_difference")["low"], r.value("budget_difference")["high"]) if draws else ()),
-             r.value("pmpm_difference")["mean"]) for r in runs]
+    columns = (
+        Column("Scenario"),
+        Column("Years", "int"),
+        Column("Current budget", "currency"),
+        Column("New budget", "currency"),
+        Column("Difference", "currency"),
+        *_interval_columns(draws, "Difference"),
+        Column("PMPM difference", "currency", decimals=2),
+    )
+    rows = [
+        (
+            r.scenario.name,
+            r.n_years,
+            r.value("budget_current")["mean"],
+            r.value("budget_new")["mean"],
+            r.value("budget_difference")["mean"],
+            *((r.value("budget_difference")["low"], r.value("budget_difference")["high"]) if draws else ()),
+            r.value("pmpm_difference")["mean"],
+        )
+        for r in runs
+    ]
     headline = Table("headline", columns, rows, title="Budget impact over each scenario's years")
     n_years = max(r.n_years for r in runs)
     series = unique_labels({n: n for n in names}, taken=("Year",))
-    by_year = Table("difference_by_year", (Column("Year", "int"), *(Column(n, "currency") for n in series.values())),
-                    [(y, *(r.value("budget_difference", year=y)["mean"] if y <= r.n_years else None for r in runs))
-                     for y in range(1, n_years + 1)], title="Difference (new − current) by year")
-    chart = Chart("bar", "Budget difference by year", "difference_by_year", "Year", tuple(series.values()),
-                  x_title="Year", y_title=f"New − current ({currency})")
+    by_year = Table(
+        "difference_by_year",
+        (Column("Year", "int"), *(Column(n, "currency") for n in series.values())),
+        [
+            (y, *(r.value("budget_difference", year=y)["mean"] if y <= r.n_years else None for r in runs))
+            for y in range(1, n_years + 1)
+        ],
+        title="Difference (new − current) by year",
+    )
+    chart = Chart(
+        "bar",
+        "Budget difference by year",
+        "difference_by_year",
+        "Year",
+        tuple(series.values()),
+        x_title="Year",
+        y_title=f"New − current ({currency})",
+    )
     reading = [describe_bia(r)[0].replace("Over ", f"{r.scenario.name}: over ", 1) for r in runs]
     scenarios = [s for r in runs for s in ((r.scenario,) + ((r.spec.policy,) if r.spec.policy is not None else ()))]
     inputs, prices = build_scenario_inputs([s.name for s in scenarios], scenarios)
-    return Workbook(title="Budget impact comparison: " + ", ".join(names), description="\n".join(
-        f"{k}. {r.scenario.name}: {one_line(r.scenario.title)}" for k, r in enumerate(runs, start=1)),
-        currency=currency, reading=reading, headline=headline, inputs=inputs, unit_prices=prices,
-        sheets=(Sheet("By year", (by_year,), (chart,)),), about=build_about(manifest))
+    return Workbook(
+        title="Budget impact comparison: " + ", ".join(names),
+        description="\n".join(f"{k}. {r.scenario.name}: {one_line(r.scenario.title)}" for k, r in enumerate(runs, start=1)),
+        currency=currency,
+        reading=reading,
+        headline=headline,
+        inputs=inputs,
+        unit_prices=prices,
+        sheets=(Sheet("By year", (by_year,), (chart,)),),
+        about=build_about(manifest),
+    )
 
 
 def plan_bia_figures(runs, *, folder) -> list[partial]:
@@ -223,19 +367,42 @@ def plan_bia_figures(runs, *, folder) -> list[partial]:
     if len(runs) > 1:
         n_years = max(r.n_years for r in runs)
         years = list(range(1, n_years + 1))
-        series = {r.scenario.name: [r.value("budget_difference", year=y)["mean"] if y <= r.n_years else math.nan for y in years]
-                  for r in runs}
-        return [partial(figures.to_png(figures.plot_budget), years, series, currency=currency, path=folder / "budget_difference.png",
-                        title="Budget difference (new − current) by year", ylabel=f"New − current ({currency})")]
+        series = {
+            r.scenario.name: [r.value("budget_difference", year=y)["mean"] if y <= r.n_years else math.nan for y in years]
+            for r in runs
+        }
+        return [
+            partial(
+                figures.to_png(figures.plot_budget),
+                years,
+                series,
+                currency=currency,
+                path=folder / "budget_difference.png",
+                title="Budget difference (new − current) by year",
+                ylabel=f"New − current ({currency})",
+            )
+        ]
     run = runs[0]
     years = list(range(1, run.n_years + 1))
     names = category_labels(run.scenario)
     return [
-        partial(figures.to_png(figures.plot_budget), years, {"current mix": [run.value("budget_current", year=y)["mean"] for y in years],
-                                             "new mix": [run.value("budget_new", year=y)["mean"] for y in years]},
-                currency=currency, path=folder / "budget_by_year.png"),
-        partial(figures.to_png(figures.plot_cost_by_category), [f"Year {y}" for y in years],
-                {names.get(c, c): [run.value("budget_difference", c, y)["mean"] for y in years] for c in run.budget.categories},
-                currency=currency, path=folder / "budget_difference_by_category.png",
-                title="Budget difference (new − current) by category", ylabel=f"New − current ({currency})"),
+        partial(
+            figures.to_png(figures.plot_budget),
+            years,
+            {
+                "current mix": [run.value("budget_current", year=y)["mean"] for y in years],
+                "new mix": [run.value("budget_new", year=y)["mean"] for y in years],
+            },
+            currency=currency,
+            path=folder / "budget_by_year.png",
+        ),
+        partial(
+            figures.to_png(figures.plot_cost_by_category),
+            [f"Year {y}" for y in years],
+            {names.get(c, c): [run.value("budget_difference", c, y)["mean"] for y in years] for c in run.budget.categories},
+            currency=currency,
+            path=folder / "budget_difference_by_category.png",
+            title="Budget difference (new − current) by category",
+            ylabel=f"New − current ({currency})",
+        ),
     ]

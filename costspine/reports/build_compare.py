@@ -94,30 +94,50 @@ def build_comparison_workbook(results, *, manifest: dict) -> Workbook:
     times = list(dict.fromkeys(t for r in results if r.indicator_names for t in report_times(r)))
     indicators = unique_labels({i: text for r in results for i, text in indicator_labels(r.scenario).items()})
 
-    columns = [Column("Scenario"), Column("Strategy"), *(Column(text, "currency") for text in categories.values()),
-               Column("Total cost", "currency"), *(Column(text, "number", decimals=EFFECT_DECIMALS) for text in outcomes.values()),
-               *(Column(f"{text}, {describe_time(t)}", "number", decimals=INDICATOR_DECIMALS)
-                 for text in indicators.values() for t in times),
-               Column(f"Cost vs {names[0]}", "currency"), Column(f"{effect_label} vs {names[0]}", "number", decimals=EFFECT_DECIMALS)]
+    columns = [
+        Column("Scenario"),
+        Column("Strategy"),
+        *(Column(text, "currency") for text in categories.values()),
+        Column("Total cost", "currency"),
+        *(Column(text, "number", decimals=EFFECT_DECIMALS) for text in outcomes.values()),
+        *(
+            Column(f"{text}, {describe_time(t)}", "number", decimals=INDICATOR_DECIMALS)
+            for text in indicators.values()
+            for t in times
+        ),
+        Column(f"Cost vs {names[0]}", "currency"),
+        Column(f"{effect_label} vs {names[0]}", "number", decimals=EFFECT_DECIMALS),
+    ]
     header = unique_labels({i: c.name for i, c in enumerate(columns)})
     columns = [Column(header[i], c.kind, c.decimals) for i, c in enumerate(columns)]
     rows = []
     for name, run in zip(names, runs):
         for strategy, e in run.items():
             ref = base.get(strategy)
-            rows.append((name, e.label, *(e.cost_by_category.get(c) for c in categories), e.cost_total,
-                         *(e.outcomes.get(o) for o in outcomes),
-                         *(e.indicators.get(i, {}).get(t) for i in indicators for t in times),
-                         None if ref is None else e.cost_total - ref.cost_total,
-                         None if ref is None or effect not in e.outcomes else e.outcomes[effect] - ref.outcomes[effect]))
+            rows.append(
+                (
+                    name,
+                    e.label,
+                    *(e.cost_by_category.get(c) for c in categories),
+                    e.cost_total,
+                    *(e.outcomes.get(o) for o in outcomes),
+                    *(e.indicators.get(i, {}).get(t) for i in indicators for t in times),
+                    None if ref is None else e.cost_total - ref.cost_total,
+                    None if ref is None or effect not in e.outcomes else e.outcomes[effect] - ref.outcomes[effect],
+                )
+            )
     horizon = describe_horizon(first.scenario.settings)
     headline = Table("headline", tuple(columns), rows, title=f"Expected results per patient by scenario and strategy ({horizon})")
 
-    sheets = [_comparison_costs_sheet(names, runs, categories, currency),
-              _comparison_cea_sheet(names, results, runs),
-              _comparison_trajectory_sheet(names, results)]
-    description = "\n".join(f"{k}. {name}: {one_line(r.scenario.title or r.scenario.name)}"
-                            for k, (name, r) in enumerate(zip(names, results), start=1))
+    sheets = [
+        _comparison_costs_sheet(names, runs, categories, currency),
+        _comparison_cea_sheet(names, results, runs),
+        _comparison_trajectory_sheet(names, results),
+    ]
+    description = "\n".join(
+        f"{k}. {name}: {one_line(r.scenario.title or r.scenario.name)}"
+        for k, (name, r) in enumerate(zip(names, results), start=1)
+    )
     inputs, prices = build_scenario_inputs(names, [r.scenario for r in results])
     return Workbook(
         title=f"Scenario comparison: {', '.join(names)}"[:200],
@@ -139,12 +159,17 @@ def describe_scenarios(names, results) -> list[str]:
     currency = results[0].scenario.settings.currency
     effect = results[0].scenario.analysis.effect
     effect_label = effect_label_of(results[0].scenario, effect)
-    sentences = [f"{len(names)} scenarios per patient over {describe_horizon(results[0].scenario.settings)}; "
-                 f"differences are against {names[0]}. " + describe_money(results[0].scenario.settings, effect_label)]
+    sentences = [
+        f"{len(names)} scenarios per patient over {describe_horizon(results[0].scenario.settings)}; "
+        f"differences are against {names[0]}. " + describe_money(results[0].scenario.settings, effect_label)
+    ]
     money = {(r.scenario.settings.currency, r.scenario.settings.price_year) for r in results}
     if len(money) > 1:
-        sentences.append("Caution: the scenarios count money differently (" + ", ".join(f"{c} {y}" for c, y in sorted(money))
-                         + "); each amount is in its own scenario's currency and price year, and differences mix them.")
+        sentences.append(
+            "Caution: the scenarios count money differently ("
+            + ", ".join(f"{c} {y}" for c, y in sorted(money))
+            + "); each amount is in its own scenario's currency and price year, and differences mix them."
+        )
     for name, run in zip(names[1:], runs[1:]):
         parts = []
         for strategy, e in run.items():
@@ -154,9 +179,15 @@ def describe_scenarios(names, results) -> list[str]:
             dc = e.cost_total - ref.cost_total
             cost = "the same cost" if abs(dc) < 0.005 else f"{format_money(dc, currency)} {'more' if dc > 0 else 'less'}"
             de = e.outcomes.get(effect, math.nan) - ref.outcomes[effect]
-            gain = "" if not math.isfinite(de) else (f", {format_amount(de)} {'more' if de > 0 else 'fewer'} "
-                                                     f"{in_sentence(effect_label)}" if de != 0 else
-                                                     f", the same {in_sentence(effect_label)}")
+            gain = (
+                ""
+                if not math.isfinite(de)
+                else (
+                    f", {format_amount(de)} {'more' if de > 0 else 'fewer'} {in_sentence(effect_label)}"
+                    if de != 0
+                    else f", the same {in_sentence(effect_label)}"
+                )
+            )
             parts.append(f"{in_sentence(e.label)} {cost}{gain}")
         if parts:
             sentences.append(f"{name} against {names[0]}: " + "; ".join(parts) + ".")
@@ -164,8 +195,11 @@ def describe_scenarios(names, results) -> list[str]:
         analysis = result.scenario.analysis
         label = effect_label_of(result.scenario, analysis.effect)
         comparator = run[analysis.comparator]
-        verdicts = [describe_verdict(e, comparator, currency=result.scenario.settings.currency, effect_label=label)
-                    for s, e in run.items() if s != analysis.comparator]
+        verdicts = [
+            describe_verdict(e, comparator, currency=result.scenario.settings.currency, effect_label=label)
+            for s, e in run.items()
+            if s != analysis.comparator
+        ]
         if verdicts:
             sentences.append(f"In {name}: " + "; ".join(verdicts) + ".")
     return sentences
@@ -179,18 +213,40 @@ def _comparison_costs_sheet(names, runs, categories: dict, currency: str) -> She
     label = "Scenario / strategy"
     cat_labels = unique_labels(categories, taken=(label, "Total"))
     columns = (Column(label), *(Column(text, "currency") for text in cat_labels.values()), Column("Total", "currency"))
-    rows = [(_bar_label(name, e.label), *(e.cost_by_category.get(c) for c in cat_labels), e.cost_total)
-            for name, run in zip(names, runs) for e in run.values()]
+    rows = [
+        (_bar_label(name, e.label), *(e.cost_by_category.get(c) for c in cat_labels), e.cost_total)
+        for name, run in zip(names, runs)
+        for e in run.values()
+    ]
     by_category = Table("costs_by_scenario", columns, rows, title="Cost per patient by category")
     strategies = {s: e.label for run in runs for s, e in run.items()}
     strategy_labels = unique_labels(strategies, taken=("Scenario",))
-    totals = Table("total_cost_by_scenario", (Column("Scenario"), *(Column(text, "currency") for text in strategy_labels.values())),
-                   [(name, *(run[s].cost_total if s in run else None for s in strategy_labels))
-                    for name, run in zip(names, runs)], title="Total cost per patient")
-    charts = (Chart("stacked_bar", "Cost per patient by category", "costs_by_scenario", label, tuple(cat_labels.values()),
-                    x_title="Scenario / strategy", y_title=f"Cost per patient ({currency})"),
-              Chart("bar", "Total cost per patient by scenario", "total_cost_by_scenario", "Scenario",
-                    tuple(strategy_labels.values()), x_title="Scenario", y_title=f"Cost per patient ({currency})"))
+    totals = Table(
+        "total_cost_by_scenario",
+        (Column("Scenario"), *(Column(text, "currency") for text in strategy_labels.values())),
+        [(name, *(run[s].cost_total if s in run else None for s in strategy_labels)) for name, run in zip(names, runs)],
+        title="Total cost per patient",
+    )
+    charts = (
+        Chart(
+            "stacked_bar",
+            "Cost per patient by category",
+            "costs_by_scenario",
+            label,
+            tuple(cat_labels.values()),
+            x_title="Scenario / strategy",
+            y_title=f"Cost per patient ({currency})",
+        ),
+        Chart(
+            "bar",
+            "Total cost per patient by scenario",
+            "total_cost_by_scenario",
+            "Scenario",
+            tuple(strategy_labels.values()),
+            x_title="Scenario",
+            y_title=f"Cost per patient ({currency})",
+        ),
+    )
     return Sheet("Costs", (by_category, totals), charts, notes=("Expected cost per patient, as on the Summary sheet.",))
 
 
@@ -198,25 +254,62 @@ def _comparison_cea_sheet(names, results, runs) -> Sheet:
     currency = results[0].scenario.settings.currency
     effect_label = effect_label_of(results[0].scenario, results[0].scenario.analysis.effect)
     unit = singular(effect_label)
-    columns = (Column("Scenario"), Column("Strategy"), Column("Total cost", "currency"),
-               Column(effect_label, "number", decimals=EFFECT_DECIMALS), Column("Incremental cost", "currency"),
-               Column(f"Incremental {in_sentence(effect_label)}", "number", decimals=EFFECT_DECIMALS),
-               Column(f"ICER ({currency} per {in_sentence(unit)})", "currency"), Column("Efficiency frontier"))
-    rows = [(name, e.label, e.cost_total, e.outcomes.get(result.scenario.analysis.effect), e.incremental_cost,
-             e.incremental_effect, icer_cell(e, strategy, result.scenario.analysis.comparator), e.frontier_status)
-            for name, result, run in zip(names, results, runs) for strategy, e in run.items()]
+    columns = (
+        Column("Scenario"),
+        Column("Strategy"),
+        Column("Total cost", "currency"),
+        Column(effect_label, "number", decimals=EFFECT_DECIMALS),
+        Column("Incremental cost", "currency"),
+        Column(f"Incremental {in_sentence(effect_label)}", "number", decimals=EFFECT_DECIMALS),
+        Column(f"ICER ({currency} per {in_sentence(unit)})", "currency"),
+        Column("Efficiency frontier"),
+    )
+    rows = [
+        (
+            name,
+            e.label,
+            e.cost_total,
+            e.outcomes.get(result.scenario.analysis.effect),
+            e.incremental_cost,
+            e.incremental_effect,
+            icer_cell(e, strategy, result.scenario.analysis.comparator),
+            e.frontier_status,
+        )
+        for name, result, run in zip(names, results, runs)
+        for strategy, e in run.items()
+    ]
     table = Table("cea_by_scenario", columns, rows, title="Incremental results within each scenario")
     sequential = Table(
         "incremental_by_scenario",
-        (Column("Scenario"), Column("Strategy"), Column("Cost", "currency"), Column(effect_label, "number", decimals=EFFECT_DECIMALS),
-         Column("Status"), Column(f"ICER ({currency} per {in_sentence(unit)})", "currency"), Column("Compared with")),
-        [(name, t.labels[k], float(t.cost[k]), float(t.effect[k]), t.status[k],
-          float(t.icer[k]) if math.isfinite(t.icer[k]) else None, t.describe(k))
-         for name, t in zip(names, map(compute_result_incremental, results)) for k in range(len(t.strategies))],
-        title="Sequential incremental analysis within each scenario")
-    notes = ("Each scenario against its own comparator.",
-             "Sequential table: strategies by cost; ND non-dominated (on the frontier), D dominated, ED extendedly "
-             "dominated; each ND strategy's ICER is against the previous ND strategy.")
+        (
+            Column("Scenario"),
+            Column("Strategy"),
+            Column("Cost", "currency"),
+            Column(effect_label, "number", decimals=EFFECT_DECIMALS),
+            Column("Status"),
+            Column(f"ICER ({currency} per {in_sentence(unit)})", "currency"),
+            Column("Compared with"),
+        ),
+        [
+            (
+                name,
+                t.labels[k],
+                float(t.cost[k]),
+                float(t.effect[k]),
+                t.status[k],
+                float(t.icer[k]) if math.isfinite(t.icer[k]) else None,
+                t.describe(k),
+            )
+            for name, t in zip(names, map(compute_result_incremental, results))
+            for k in range(len(t.strategies))
+        ],
+        title="Sequential incremental analysis within each scenario",
+    )
+    notes = (
+        "Each scenario against its own comparator.",
+        "Sequential table: strategies by cost; ND non-dominated (on the frontier), D dominated, ED extendedly "
+        "dominated; each ND strategy's ICER is against the previous ND strategy.",
+    )
     return Sheet("Cost-effectiveness", (table, sequential), notes=notes)
 
 
@@ -246,12 +339,24 @@ def _comparison_trajectory_sheet(names, results) -> Sheet | None:
     tables, charts = [], []
     for n, (indicator, by_line) in enumerate(series.items()):
         line_labels = unique_labels({k: k for k in by_line}, taken=("Years",))
-        columns = (Column("Years", "number", decimals=2), *(Column(text, "number", decimals=INDICATOR_DECIMALS) for text in line_labels.values()))
+        columns = (
+            Column("Years", "number", decimals=2),
+            *(Column(text, "number", decimals=INDICATOR_DECIMALS) for text in line_labels.values()),
+        )
         rows = [(float(t), *(None if math.isnan(v[j]) else float(v[j]) for v in by_line.values())) for j, t in enumerate(time)]
         table_name = f"trajectory_{n + 1}"
         tables.append(Table(table_name, columns, rows, title=f"{labels[indicator]} by scenario and strategy"))
-        charts.append(Chart("line", f"{labels[indicator]} over time", table_name, "Years", tuple(line_labels.values()),
-                            x_title="Years from start", y_title=labels[indicator]))
+        charts.append(
+            Chart(
+                "line",
+                f"{labels[indicator]} over time",
+                table_name,
+                "Years",
+                tuple(line_labels.values()),
+                x_title="Years from start",
+                y_title=labels[indicator],
+            )
+        )
     return Sheet("Trajectory", tuple(tables), tuple(charts))
 
 
@@ -266,8 +371,14 @@ def build_scenario_inputs(names, scenarios) -> tuple[Table, Table | None]:
     per_scenario = [{row[0]: row for row in scenario_parameter_rows(s)} for s in scenarios]
     order = list(dict.fromkeys(name for rows in per_scenario for name in rows))
     value_names = unique_labels({n: n for n in names}, taken=("Parameter", "Differs", "Distribution", "Arguments", "Source"))
-    columns = (Column("Parameter"), *(Column(v, "number", decimals=VALUE_DECIMALS) for v in value_names.values()),
-               Column("Differs"), Column("Distribution"), Column("Arguments"), Column("Source"))
+    columns = (
+        Column("Parameter"),
+        *(Column(v, "number", decimals=VALUE_DECIMALS) for v in value_names.values()),
+        Column("Differs"),
+        Column("Distribution"),
+        Column("Arguments"),
+        Column("Source"),
+    )
     rows = []
     for parameter in order:
         present = [rows_[parameter] for rows_ in per_scenario if parameter in rows_]
@@ -293,8 +404,12 @@ def build_scenario_inputs(names, scenarios) -> tuple[Table, Table | None]:
     for members, scenario in groups.values():
         shown = "all" if len(members) == len(names) else ", ".join(members)
         price_rows += [(shown, *unit_price_row(p)) for p in resolve_scenario_prices(scenario)]
-    prices = Table("unit_prices", (Column("Scenarios"), *UNIT_PRICE_COLUMNS), price_rows,
-                   title="Unit prices: catalogue price × CPI factor × payer multiplier")
+    prices = Table(
+        "unit_prices",
+        (Column("Scenarios"), *UNIT_PRICE_COLUMNS),
+        price_rows,
+        title="Unit prices: catalogue price × CPI factor × payer multiplier",
+    )
     return inputs, prices
 
 
@@ -311,12 +426,27 @@ def plan_comparison_figures(results, *, folder) -> list[partial]:
     categories = unique_labels({c: text for r in results for c, text in category_labels(r.scenario).items()})
     bars = [(name, e) for name, r in zip(names, results) for e in strategy_results(r)]
     series = {label: [e.cost_by_category.get(c, 0.0) for _, e in bars] for c, label in categories.items()}
-    plans = [partial(figures.to_png(figures.plot_cost_by_category), [f"{name}\n{e.label}" for name, e in bars], series,
-                     currency=currency, path=folder / "cost_by_category.png",
-                     title="Cost per patient by category, by scenario and strategy")]
+    plans = [
+        partial(
+            figures.to_png(figures.plot_cost_by_category),
+            [f"{name}\n{e.label}" for name, e in bars],
+            series,
+            currency=currency,
+            path=folder / "cost_by_category.png",
+            title="Cost per patient by category, by scenario and strategy",
+        )
+    ]
     time, by_indicator = _comparison_trajectory(names, results)
     labels = unique_labels({i: text for r in results for i, text in indicator_labels(r.scenario).items()})
     for indicator, lines in by_indicator.items():
-        plans.append(partial(figures.to_png(figures.plot_trajectory), time, lines, ylabel=labels[indicator],
-                             title=f"{labels[indicator]} over time", path=folder / f"{indicator}_trajectory.png"))
+        plans.append(
+            partial(
+                figures.to_png(figures.plot_trajectory),
+                time,
+                lines,
+                ylabel=labels[indicator],
+                title=f"{labels[indicator]} over time",
+                path=folder / f"{indicator}_trajectory.png",
+            )
+        )
     return plans

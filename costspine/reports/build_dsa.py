@@ -58,12 +58,18 @@ def build_dsa_workbook(result, *, summary: dict, by: str, manifest: dict) -> Wor
     if groups:
         (strategy, wtp), rows = next(iter(groups.items()))
         headline = _tornado_table("headline", rows[:10], currency, by)
-        headline = headline.renamed("headline", title=f"Most influential parameters: {labels[strategy]} vs "
-                                    f"{in_sentence(labels[rows[0]['comparator']])} at {format_money(wtp, currency)} per {unit}")
+        headline = headline.renamed(
+            "headline",
+            title=f"Most influential parameters: {labels[strategy]} vs "
+            f"{in_sentence(labels[rows[0]['comparator']])} at {format_money(wtp, currency)} per {unit}",
+        )
     else:
-        headline = Table("headline", (Column("Strategy"), Column("Cost", "currency"), Column(effect_label, "number", decimals=3)),
-                         [(labels[s], v["cost_total"], v["effect"]) for s, v in summary["base_case"].items()],
-                         title="Base case (no parameter varies)")
+        headline = Table(
+            "headline",
+            (Column("Strategy"), Column("Cost", "currency"), Column(effect_label, "number", decimals=3)),
+            [(labels[s], v["cost_total"], v["effect"]) for s, v in summary["base_case"].items()],
+            title="Base case (no parameter varies)",
+        )
     sheets = []
     strategies = list(dict.fromkeys(s for s, _ in groups))
     sheet_names = unique_labels({s: f"Tornado {s}"[:31] for s in strategies})
@@ -71,28 +77,70 @@ def build_dsa_workbook(result, *, summary: dict, by: str, manifest: dict) -> Wor
         tables, charts = [], []
         for j, ((s, wtp), rows) in enumerate((key, rows) for key, rows in groups.items() if key[0] == strategy):
             name = f"tornado_{k + 1}_{j + 1}"
-            tables.append(_tornado_table(name, rows, currency, by).renamed(
-                name, title=f"At {format_money(wtp, currency)} per {unit}"))
-            low, high, base = (("Incremental NMB, low", "Incremental NMB, high", rows[0]["inc_nmb_base"]) if by == "nmb"
-                               else ("ICER, low", "ICER, high", _finite(rows[0]["icer_base"])))
-            charts.append(Chart("tornado", f"{labels[s]} vs {labels[rows[0]['comparator']]} at {format_money(wtp, currency)}",
-                                name, "Parameter", (low, high), x_title="Parameter",
-                                y_title=(f"Incremental net monetary benefit ({currency})" if by == "nmb"
-                                         else f"ICER ({currency} per {unit})"), max_points=TORNADO_BARS, base=base))
-        sheets.append(Sheet(sheet_names[strategy], tuple(tables), tuple(charts),
-                            notes=(f"Each parameter at its low and high value, the others at base case; ranked by the swing "
-                                   f"in {'incremental net monetary benefit' if by == 'nmb' else 'the ICER'}. Charts show the "
-                                   f"top {TORNADO_BARS}.",)))
-    ranges = Table("ranges", (Column("Parameter"), Column("Group"), Column("Distribution"),
-                              *(Column(n, "number", decimals=4) for n in ("Base", "Low", "High")), Column("Range from")),
-                   [(p["parameter"], p["group"], p["family"], p["base"], p["low"], p["high"], p["source"])
-                    for p in summary["parameters"]], title="Ranges varied")
+            tables.append(
+                _tornado_table(name, rows, currency, by).renamed(name, title=f"At {format_money(wtp, currency)} per {unit}")
+            )
+            low, high, base = (
+                ("Incremental NMB, low", "Incremental NMB, high", rows[0]["inc_nmb_base"])
+                if by == "nmb"
+                else ("ICER, low", "ICER, high", _finite(rows[0]["icer_base"]))
+            )
+            charts.append(
+                Chart(
+                    "tornado",
+                    f"{labels[s]} vs {labels[rows[0]['comparator']]} at {format_money(wtp, currency)}",
+                    name,
+                    "Parameter",
+                    (low, high),
+                    x_title="Parameter",
+                    y_title=(
+                        f"Incremental net monetary benefit ({currency})" if by == "nmb" else f"ICER ({currency} per {unit})"
+                    ),
+                    max_points=TORNADO_BARS,
+                    base=base,
+                )
+            )
+        sheets.append(
+            Sheet(
+                sheet_names[strategy],
+                tuple(tables),
+                tuple(charts),
+                notes=(
+                    f"Each parameter at its low and high value, the others at base case; ranked by the swing "
+                    f"in {'incremental net monetary benefit' if by == 'nmb' else 'the ICER'}. Charts show the "
+                    f"top {TORNADO_BARS}.",
+                ),
+            )
+        )
+    ranges = Table(
+        "ranges",
+        (
+            Column("Parameter"),
+            Column("Group"),
+            Column("Distribution"),
+            *(Column(n, "number", decimals=4) for n in ("Base", "Low", "High")),
+            Column("Range from"),
+        ),
+        [(p["parameter"], p["group"], p["family"], p["base"], p["low"], p["high"], p["source"]) for p in summary["parameters"]],
+        title="Ranges varied",
+    )
     sheets.append(Sheet("Ranges", (ranges,)))
     if result.thresholds:
-        thresholds = Table("thresholds", (Column("WTP", "currency"), Column("Parameter"), Column("Threshold value", "number", decimals=4),
-                                          Column("Optimal below"), Column("Optimal above")),
-                           [(t.wtp, t.parameter, t.value, labels.get(t.below, t.below), labels.get(t.above, t.above))
-                            for t in result.thresholds], title="Where the optimal strategy changes")
+        thresholds = Table(
+            "thresholds",
+            (
+                Column("WTP", "currency"),
+                Column("Parameter"),
+                Column("Threshold value", "number", decimals=4),
+                Column("Optimal below"),
+                Column("Optimal above"),
+            ),
+            [
+                (t.wtp, t.parameter, t.value, labels.get(t.below, t.below), labels.get(t.above, t.above))
+                for t in result.thresholds
+            ],
+            title="Where the optimal strategy changes",
+        )
         sheets.append(Sheet("Thresholds", (thresholds,)))
     return Workbook(
         title=one_line(scenario.title or scenario.name) + " — one-way sensitivity analysis",
@@ -108,34 +156,69 @@ def build_dsa_workbook(result, *, summary: dict, by: str, manifest: dict) -> Wor
 
 
 def _tornado_table(name: str, rows: list[dict], currency: str, by: str) -> Table:
-    columns = (Column("Rank", "int"), Column("Parameter"), Column("Low value", "number", decimals=4),
-               Column("High value", "number", decimals=4), Column("Incremental NMB, low", "currency"),
-               Column("Incremental NMB, high", "currency"), Column("NMB swing", "currency"),
-               Column("ICER, low", "currency"), Column("ICER, high", "currency"))
-    return Table(name, columns, [(r["rank"], r["parameter"], r["low_value"], r["high_value"], r["inc_nmb_low"], r["inc_nmb_high"],
-                                  r["swing_nmb"], _finite(r["icer_low"]), _finite(r["icer_high"])) for r in rows])
+    columns = (
+        Column("Rank", "int"),
+        Column("Parameter"),
+        Column("Low value", "number", decimals=4),
+        Column("High value", "number", decimals=4),
+        Column("Incremental NMB, low", "currency"),
+        Column("Incremental NMB, high", "currency"),
+        Column("NMB swing", "currency"),
+        Column("ICER, low", "currency"),
+        Column("ICER, high", "currency"),
+    )
+    return Table(
+        name,
+        columns,
+        [
+            (
+                r["rank"],
+                r["parameter"],
+                r["low_value"],
+                r["high_value"],
+                r["inc_nmb_low"],
+                r["inc_nmb_high"],
+                r["swing_nmb"],
+                _finite(r["icer_low"]),
+                _finite(r["icer_high"]),
+            )
+            for r in rows
+        ],
+    )
 
 
 def describe_dsa(result, summary: dict, groups: dict, labels: dict, unit: str) -> list[str]:
     """Reading of a DSA: what was varied, the top parameters per comparison, threshold values."""
     currency = summary["currency"]
-    how = ("its declared low and high values (else the 2.5% and 97.5% points of its distribution)"
-           if summary["range"] == "minmax" else "the 2.5% and 97.5% points of its distribution")
+    how = (
+        "its declared low and high values (else the 2.5% and 97.5% points of its distribution)"
+        if summary["range"] == "minmax"
+        else "the 2.5% and 97.5% points of its distribution"
+    )
     sentences = [f"{len(summary['parameters'])} parameters, each set to {how} while the others keep their base-case values."]
     seen = set()
     for (strategy, wtp), rows in groups.items():
         if strategy in seen:
             continue  # one sentence per comparison, at the first threshold
         seen.add(strategy)
-        top = join_words([f"{r['parameter']} ({format_signed_money(r['inc_nmb_low'], currency)} to "
-                          f"{format_signed_money(r['inc_nmb_high'], currency)})" for r in rows[:3]])
-        sentences.append(f"The incremental net monetary benefit of {labels[strategy]} against "
-                         f"{in_sentence(labels[rows[0]['comparator']])} at {format_money(wtp, currency)} per {unit} "
-                         f"(base case {format_signed_money(rows[0]['inc_nmb_base'], currency)}) is most sensitive to {top}.")
+        top = join_words(
+            [
+                f"{r['parameter']} ({format_signed_money(r['inc_nmb_low'], currency)} to "
+                f"{format_signed_money(r['inc_nmb_high'], currency)})"
+                for r in rows[:3]
+            ]
+        )
+        sentences.append(
+            f"The incremental net monetary benefit of {labels[strategy]} against "
+            f"{in_sentence(labels[rows[0]['comparator']])} at {format_money(wtp, currency)} per {unit} "
+            f"(base case {format_signed_money(rows[0]['inc_nmb_base'], currency)}) is most sensitive to {top}."
+        )
     for t in result.thresholds:
-        sentences.append(f"At {format_money(t.wtp, currency)} per {unit}, the strategy with the highest net benefit changes "
-                         f"from {labels.get(t.below, t.below)} to {labels.get(t.above, t.above)} when {t.parameter} "
-                         f"rises past {_number(t.value)}.")
+        sentences.append(
+            f"At {format_money(t.wtp, currency)} per {unit}, the strategy with the highest net benefit changes "
+            f"from {labels.get(t.below, t.below)} to {labels.get(t.above, t.above)} when {t.parameter} "
+            f"rises past {_number(t.value)}."
+        )
     if not result.thresholds:
         sentences.append("No parameter changes the optimal strategy within its range at any threshold.")
     return sentences
@@ -164,7 +247,17 @@ def plan_dsa_figures(result, *, by: str, folder) -> list[partial]:
             low, high, base = [r["icer_low"] for r in rows], [r["icer_high"] for r in rows], rows[0]["icer_base"]
             xlabel = f"ICER ({currency} per {unit})"
         xlabel += f"\n{labels[strategy]} vs {in_sentence(labels[rows[0]['comparator']])}"
-        plans.append(partial(figures.to_png(figures.plot_tornado), [r["parameter"] for r in rows], low, high, base=base, xlabel=xlabel,
-                             currency=currency, title="One-way sensitivity analysis",
-                             path=Path(folder) / f"tornado_{strategy}.png"))
+        plans.append(
+            partial(
+                figures.to_png(figures.plot_tornado),
+                [r["parameter"] for r in rows],
+                low,
+                high,
+                base=base,
+                xlabel=xlabel,
+                currency=currency,
+                title="One-way sensitivity analysis",
+                path=Path(folder) / f"tornado_{strategy}.png",
+            )
+        )
     return plans

@@ -78,17 +78,29 @@ def write_workbook(workbook: Workbook, path) -> Path:
     Examples
     --------
     >>> from costspine.reports.workbook import Column, Sheet, Table, Workbook
-    >>> costs = Table("costs", (Column("strategy", "text"), Column("total", "currency")),
-    ...               [("usual care", 1500.0), ("physio", 1700.0)])
-    >>> book = Workbook("Base case", "Two strategies.", "USD", ["Physio costs more."], costs.renamed("headline"),
-    ...                 None, None, [Sheet("Costs", (costs,), ())], {"costspine version": "0.1.0"})
+    >>> costs = Table(
+    ...     "costs", (Column("strategy", "text"), Column("total", "currency")), [("usual care", 1500.0), ("physio", 1700.0)]
+    ... )
+    >>> book = Workbook(
+    ...     "Base case",
+    ...     "Two strategies.",
+    ...     "USD",
+    ...     ["Physio costs more."],
+    ...     costs.renamed("headline"),
+    ...     None,
+    ...     None,
+    ...     [Sheet("Costs", (costs,), ())],
+    ...     {"costspine version": "0.1.0"},
+    ... )
     >>> write_workbook(book, tmp_path / "run.xlsx").name  # tmp_path: any folder
     'run.xlsx'
     """
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
-        raise UsageError(f"{path}: a workbook must be written to a .xlsx file; got suffix {path.suffix!r} — "
-                         f"use {path.with_suffix('.xlsx').name}")
+        raise UsageError(
+            f"{path}: a workbook must be written to a .xlsx file; got suffix {path.suffix!r} — "
+            f"use {path.with_suffix('.xlsx').name}"
+        )
     if not isinstance(workbook, Workbook):
         raise UsageError(f"write_workbook expects a costspine.reports.workbook.Workbook; got {type(workbook).__name__}")
     book = build_workbook(workbook)
@@ -120,6 +132,7 @@ def build_workbook(workbook: Workbook):
 
 
 # ----------------------------------------------------------------------------------------- cells
+
 
 def write_text(cell, text: str) -> None:
     """Store ``text`` in ``cell`` as a string, never as a formula or an error code.
@@ -185,6 +198,7 @@ def _paragraph(ws, row: int, text: str, *, span: int, chars: int, **font) -> Non
 
 # ---------------------------------------------------------------------------------------- tables
 
+
 @dataclass(frozen=True)
 class _Placed:
     """Where a table landed: header row and first column (1-based)."""
@@ -235,8 +249,11 @@ def _write_table(ws, table: Table, *, header_row: int, first_col: int, currency:
         header = ws.cell(row=header_row, column=col)
         write_text(header, column.name)
         header.font, header.fill = header_font, header_fill
-        header.alignment = (Alignment(horizontal="right", vertical="center", indent=1) if column.is_numeric
-                            else Alignment(horizontal="left", vertical="center"))
+        header.alignment = (
+            Alignment(horizontal="right", vertical="center", indent=1)
+            if column.is_numeric
+            else Alignment(horizontal="left", vertical="center")
+        )
         fmt = column.number_format(currency)
         width = _column_width(column, table.rows, j, currency)
         # numbers keep one character clear of the next column (often text aligned left)
@@ -271,8 +288,9 @@ def _write_table(ws, table: Table, *, header_row: int, first_col: int, currency:
         ws.column_dimensions[letter].width = max(width, current)
     ref = f"{get_column_letter(first_col)}{header_row}:{get_column_letter(placed.last_col)}{placed.last_row}"
     xl_table = XlTable(displayName=table.name, ref=ref)
-    xl_table.tableStyleInfo = TableStyleInfo(name=style, showFirstColumn=False, showLastColumn=False,
-                                             showRowStripes=True, showColumnStripes=False)
+    xl_table.tableStyleInfo = TableStyleInfo(
+        name=style, showFirstColumn=False, showLastColumn=False, showRowStripes=True, showColumnStripes=False
+    )
     ws.add_table(xl_table)
     return placed
 
@@ -298,6 +316,7 @@ def _finish_sheet(ws, *, header_row: int | None, landscape: bool = True) -> None
 
 # ---------------------------------------------------------------------------------------- sheets
 
+
 def _currency_label(currency: str) -> str:
     symbol = CURRENCY_SYMBOLS.get(currency)
     return f"{currency} ({symbol})" if symbol else currency
@@ -320,8 +339,11 @@ def _write_summary(ws, workbook: Workbook) -> None:
     if workbook.description.strip():
         _paragraph(ws, row, workbook.description, span=span, chars=int(total), size=11)
         row += 1
-    _note(ws, row, f"Money in {_currency_label(workbook.currency)}. "
-                   "Inputs, detailed results and provenance are on the following sheets.")
+    _note(
+        ws,
+        row,
+        f"Money in {_currency_label(workbook.currency)}. Inputs, detailed results and provenance are on the following sheets.",
+    )
     row += 2
     if workbook.reading:
         _heading(ws, row, "What the results say", size=13)
@@ -343,8 +365,12 @@ def _write_summary(ws, workbook: Workbook) -> None:
 
 def _write_inputs(ws, workbook: Workbook) -> None:
     _heading(ws, 1, "Inputs")
-    _note(ws, 2, "Every model parameter with its value, distribution and source; unit prices as resolved "
-                 f"for this report (price year and payer multiplier applied), in {_currency_label(workbook.currency)}.")
+    _note(
+        ws,
+        2,
+        "Every model parameter with its value, distribution and source; unit prices as resolved "
+        f"for this report (price year and payer multiplier applied), in {_currency_label(workbook.currency)}.",
+    )
     header_row = 5
     tables = [t for t in (workbook.inputs, workbook.unit_prices) if t is not None]
     defaults = {0: "Parameters", 1: "Unit prices"} if workbook.inputs is not None else {0: "Unit prices"}
@@ -374,8 +400,9 @@ def _write_about(ws, workbook: Workbook) -> None:
     from openpyxl.utils import get_column_letter
 
     _heading(ws, 1, "About this workbook")
-    _note(ws, 2, "Provenance: running the command line below with the same inputs (same SHA-256) and seed "
-                 "reproduces these results.")
+    _note(
+        ws, 2, "Provenance: running the command line below with the same inputs (same SHA-256) and seed reproduces these results."
+    )
     rows = [(key, value) for key, value in workbook.about.items()]
     table = Table("about", (Column("item", "text"), Column("value", "text")), rows, title="Provenance")
     header_row = 5
@@ -388,6 +415,7 @@ def _write_about(ws, workbook: Workbook) -> None:
 
 
 # ---------------------------------------------------------------------------------------- charts
+
 
 def build_chart(ws, chart: Chart, placed: _Placed, currency: str):
     """The openpyxl chart for ``chart``, reading the cells of the placed table."""

@@ -45,9 +45,18 @@ def write_fit_report(calibration, *, out_dir: Path, argv: list[str], started: da
     write_inference_data(fit, out_dir / "posterior.nc")
     written.append(out_dir / "posterior.nc")
     inputs = [(str(evidence.path), evidence.sha256), *scenario.files]
-    write_json(out_dir / "manifest.json", build_manifest(command="fit", argv=list(argv), inputs=inputs, seed=calibration.seed,
-                                                         started=started, outputs=[p.name for p in written],
-                                                         scenarios=[scenario]))
+    write_json(
+        out_dir / "manifest.json",
+        build_manifest(
+            command="fit",
+            argv=list(argv),
+            inputs=inputs,
+            seed=calibration.seed,
+            started=started,
+            outputs=[p.name for p in written],
+            scenarios=[scenario],
+        ),
+    )
     if calibration.converged and calibration.uses_file_settings:
         return save_to_cache(evidence, scenario, fit.draws, diagnostics)
     return None

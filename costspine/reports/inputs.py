@@ -19,6 +19,7 @@ VALUE_DECIMALS = 4  # parameter values on the Inputs sheet (the cell keeps every
 
 # ---------------------------------------------------------------------------------------- inputs
 
+
 def resolve_scenario_prices(scenario) -> list:
     """Resolved unit prices of a scenario's ``[unit_costs]`` section (empty list without one).
 
@@ -43,23 +44,48 @@ def resolve_scenario_prices(scenario) -> list:
             path = Path(scenario.path).parent / path  # as the loader resolves it
     catalogue = load_catalogue(path, cpi=cpi)
     items = list(dict.fromkeys(section["items"]))
-    return resolve_unit_prices(catalogue, items, price_year=section["price_year"], payer=section["payer"],
-                               multipliers=load_payer_multipliers(), cpi=cpi)
+    return resolve_unit_prices(
+        catalogue, items, price_year=section["price_year"], payer=section["payer"], multipliers=load_payer_multipliers(), cpi=cpi
+    )
 
 
 UNIT_PRICE_COLUMNS = (
-    Column("Item"), Column("Parameter"), Column("Code"), Column("Category"), Column("Setting"), Column("Payer basis"),
-    Column("Catalogue price", "currency", decimals=2), Column("Catalogue year", "year"),
-    Column("CPI factor", "number", decimals=4), Column("Price year", "year"), Column("Payer"),
-    Column("Payer multiplier", "number", decimals=3), Column("Unit price", "currency", decimals=2),
-    Column("Status"), Column("Source"),
+    Column("Item"),
+    Column("Parameter"),
+    Column("Code"),
+    Column("Category"),
+    Column("Setting"),
+    Column("Payer basis"),
+    Column("Catalogue price", "currency", decimals=2),
+    Column("Catalogue year", "year"),
+    Column("CPI factor", "number", decimals=4),
+    Column("Price year", "year"),
+    Column("Payer"),
+    Column("Payer multiplier", "number", decimals=3),
+    Column("Unit price", "currency", decimals=2),
+    Column("Status"),
+    Column("Source"),
 )
 
 
 def unit_price_row(price) -> tuple:
-    return (price.item, f"price_{price.item}", price.code, price.category, price.setting, price.payer_basis,
-            price.base_price, price.base_year, price.inflation_factor, price.price_year, price.payer,
-            price.payer_multiplier, price.price, price.status, price.source)
+    return (
+        price.item,
+        f"price_{price.item}",
+        price.code,
+        price.category,
+        price.setting,
+        price.payer_basis,
+        price.base_price,
+        price.base_year,
+        price.inflation_factor,
+        price.price_year,
+        price.payer,
+        price.payer_multiplier,
+        price.price,
+        price.status,
+        price.source,
+    )
 
 
 def build_unit_price_table(scenario) -> Table | None:
@@ -67,12 +93,21 @@ def build_unit_price_table(scenario) -> Table | None:
     prices = resolve_scenario_prices(scenario)
     if not prices:
         return None
-    return Table("unit_prices", UNIT_PRICE_COLUMNS, [unit_price_row(p) for p in prices],
-                 title="Unit prices: catalogue price × CPI factor × payer multiplier")
+    return Table(
+        "unit_prices",
+        UNIT_PRICE_COLUMNS,
+        [unit_price_row(p) for p in prices],
+        title="Unit prices: catalogue price × CPI factor × payer multiplier",
+    )
 
 
-PARAMETER_COLUMNS = (Column("Parameter"), Column("Value", "number", decimals=VALUE_DECIMALS), Column("Distribution"),
-                     Column("Arguments"), Column("Source"))
+PARAMETER_COLUMNS = (
+    Column("Parameter"),
+    Column("Value", "number", decimals=VALUE_DECIMALS),
+    Column("Distribution"),
+    Column("Arguments"),
+    Column("Source"),
+)
 
 
 def cell_value(value):
@@ -85,12 +120,14 @@ def build_parameter_table(scenario) -> Table:
     """Every parameter of ``scenario`` with its base-case value, distribution, arguments and source."""
     from costspine.reports.run_summary import scenario_parameter_rows
 
-    rows = [(name, cell_value(value), family, args, source)
-            for name, value, family, args, source in scenario_parameter_rows(scenario)]
+    rows = [
+        (name, cell_value(value), family, args, source) for name, value, family, args, source in scenario_parameter_rows(scenario)
+    ]
     return Table("parameters", PARAMETER_COLUMNS, rows, title="Parameters (base-case values)")
 
 
 # ---------------------------------------------------------------------------------------- about
+
 
 def build_about(manifest: dict) -> dict[str, str]:
     """The About sheet's rows from a manifest (:func:`costspine.reports.manifest.build_manifest`)."""
@@ -112,8 +149,19 @@ def build_about(manifest: dict) -> dict[str, str]:
     about["Platform"] = str(manifest.get("platform", ""))
     deps = manifest.get("dependencies", {})
     about["Dependencies"] = ", ".join(f"{name} {version}" for name, version in deps.items())
-    known = {"costspine_version", "command", "argv", "seed", "started", "finished", "inputs", "outputs", "python",
-             "platform", "dependencies"}
+    known = {
+        "costspine_version",
+        "command",
+        "argv",
+        "seed",
+        "started",
+        "finished",
+        "inputs",
+        "outputs",
+        "python",
+        "platform",
+        "dependencies",
+    }
     for key, value in manifest.items():
         if key not in known:
             about[one_line(key)] = value if isinstance(value, str) else repr(value)

@@ -1,5 +1,4 @@
-"""The provenance manifest written beside every command's outputs.
-"""
+"""The provenance manifest written beside every command's outputs."""
 
 from __future__ import annotations
 
@@ -12,6 +11,7 @@ from importlib import metadata
 
 DEPENDENCIES = ("numpy", "pandas", "scipy", "pymc", "arviz", "openpyxl", "click", "numba", "dask", "distributed")
 
+
 def dependency_versions() -> dict[str, str]:
     """Installed versions of the packages that can change a result (read from metadata, no imports)."""
     versions = {}
@@ -22,6 +22,7 @@ def dependency_versions() -> dict[str, str]:
             versions[name] = "not installed"
     return versions
 
+
 def resolved_parameters_sha256(scenarios) -> str:
     """SHA-256 of the resolved parameter tables of ``scenarios`` (catalogue prices included).
 
@@ -31,8 +32,17 @@ def resolved_parameters_sha256(scenarios) -> str:
     payload = [{"scenario": s.name, "parameters": s.resolved.get("parameters", {})} for s in scenarios]
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=repr).encode("utf-8")).hexdigest()
 
-def build_manifest(*, command: str, argv: list[str], inputs: list[tuple[str, str]], seed=None, started: datetime, outputs: list[str],
-                   scenarios=()) -> dict:
+
+def build_manifest(
+    *,
+    command: str,
+    argv: list[str],
+    inputs: list[tuple[str, str]],
+    seed=None,
+    started: datetime,
+    outputs: list[str],
+    scenarios=(),
+) -> dict:
     """Provenance of one command: versions, command line, seed, input hashes, times.
 
     ``inputs`` are ``(path, sha256)`` of every file that can change a result (a scenario's

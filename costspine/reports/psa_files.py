@@ -33,6 +33,7 @@ def write_matrix_csv(path, headers: list[str], keys: list[tuple], matrix: np.nda
     body = "\n".join([line % (*key, *row) for key, row in zip(keys, matrix.tolist())])
     return write_atomic(path, head.getvalue() + body + ("\n" if body else ""))
 
+
 def _draw_table(draws: PSADraws) -> tuple[list[str], list[tuple], np.ndarray]:
     """``results.csv``: draw, strategy, cost by category, total cost, outcomes; one row per draw and strategy."""
     d, s = draws.total_cost.shape
@@ -40,6 +41,7 @@ def _draw_table(draws: PSADraws) -> tuple[list[str], list[tuple], np.ndarray]:
     keys = [(i, strategy) for i in range(d) for strategy in draws.strategies]
     values = np.concatenate([draws.costs, draws.total_cost[:, :, None], draws.outcomes], axis=2).reshape(d * s, -1)
     return headers, keys, values
+
 
 def _write_parquet(path: Path, columns: dict) -> Path | None:
     """Write a Parquet file with pyarrow if it is installed; None otherwise."""
@@ -55,12 +57,14 @@ def _write_parquet(path: Path, columns: dict) -> Path | None:
     pq.write_table(table, sink)
     return write_atomic(path, sink.getvalue())
 
+
 PER_DRAW_TABLES = ("results.csv", "parameters.csv", "ce_plane.csv")
 """Tables with a row per draw: written only on request (``--csv``); ``draws.npz`` holds the same numbers."""
 
 
-def write_psa_files(draws: PSADraws, out_dir: Path, *, summary: dict, tables: dict, evppi_rows=None,
-                    csv: bool = False) -> list[Path]:
+def write_psa_files(
+    draws: PSADraws, out_dir: Path, *, summary: dict, tables: dict, evppi_rows=None, csv: bool = False
+) -> list[Path]:
     """Write the draws, curves and summary of a PSA; returns the files written.
 
     ``draws.npz`` is the one bulk copy of the draws. With ``csv`` the per-draw tables
@@ -72,12 +76,20 @@ def write_psa_files(draws: PSADraws, out_dir: Path, *, summary: dict, tables: di
     written = [write_atomic_with(out_dir / DRAWS_FILE, lambda handle: save_draws(draws, handle))]
     if csv:
         written.append(write_matrix_csv(out_dir / "results.csv", *_draw_table(draws)))
-        written.append(write_matrix_csv(out_dir / "parameters.csv", ["draw", *draws.parameter_names],
-                                        [(i,) for i in range(draws.n_draws)], draws.parameters))
+        written.append(
+            write_matrix_csv(
+                out_dir / "parameters.csv",
+                ["draw", *draws.parameter_names],
+                [(i,) for i in range(draws.n_draws)],
+                draws.parameters,
+            )
+        )
         from costspine.analysis.psa_result import result_columns
 
-        parameter_columns = {"draw": np.arange(draws.n_draws),
-                             **{n: draws.parameters[:, j] for j, n in enumerate(draws.parameter_names)}}
+        parameter_columns = {
+            "draw": np.arange(draws.n_draws),
+            **{n: draws.parameters[:, j] for j, n in enumerate(draws.parameter_names)},
+        }
         for name, columns in (("results.parquet", result_columns(draws)), ("parameters.parquet", parameter_columns)):
             path = _write_parquet(out_dir / name, columns)
             if path is not None:
@@ -91,7 +103,23 @@ def write_psa_files(draws: PSADraws, out_dir: Path, *, summary: dict, tables: di
     written.append(write_json(out_dir / "summary.json", summary))
     return written
 
+
 def write_evppi_csv(path: Path, rows: list[dict]) -> Path:
     headers = ["group", "parameters", "wtp", "evppi_per_person", "se", "evpi_per_person", "method", "draws"]
-    return write_csv(path, headers, [[r["group"], "+".join(r["parameters"]), r["wtp"], r["evppi_per_person"], r["se"],
-                                      r["evpi_per_person"], r["method"], r["draws"]] for r in rows])
+    return write_csv(
+        path,
+        headers,
+        [
+            [
+                r["group"],
+                "+".join(r["parameters"]),
+                r["wtp"],
+                r["evppi_per_person"],
+                r["se"],
+                r["evpi_per_person"],
+                r["method"],
+                r["draws"],
+            ]
+            for r in rows
+        ],
+    )

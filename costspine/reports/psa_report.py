@@ -17,8 +17,9 @@ from costspine.reports.manifest import build_manifest
 from costspine.reports.psa_files import write_evppi_csv, write_psa_files
 
 
-def write_psa_report(analysis, scenario, *, out_dir: Path, xlsx: Path, argv: list[str], started: datetime,
-                     csv: bool = False, figures: bool = False) -> list[Path]:
+def write_psa_report(
+    analysis, scenario, *, out_dir: Path, xlsx: Path, argv: list[str], started: datetime, csv: bool = False, figures: bool = False
+) -> list[Path]:
     """Write a PSA's files into ``out_dir`` and its workbook to ``xlsx``; return the files written.
 
     By default: ``draws.npz`` (every draw, once), the curve tables, ``summary.json``, the workbook
@@ -52,12 +53,17 @@ def write_psa_report(analysis, scenario, *, out_dir: Path, xlsx: Path, argv: lis
     # the workbook is built (and checked) before any file is written; its About sheet is filled in last
     book = build_psa_workbook(scenario, analysis, manifest={})
     plots = plan_psa_figures(scenario, analysis, folder=out_dir) if figures else []
-    written = write_psa_files(draws, out_dir, summary=analysis.data, tables=analysis.tables, evppi_rows=analysis.evppi,
-                              csv=csv)
+    written = write_psa_files(draws, out_dir, summary=analysis.data, tables=analysis.tables, evppi_rows=analysis.evppi, csv=csv)
     written += [plot() for plot in plots]
-    manifest = build_manifest(command="psa", argv=list(argv), inputs=[*scenario.files, *draws.inputs], seed=draws.seed,
-                              started=started, scenarios=[scenario],
-                              outputs=[str(p.relative_to(out_dir)) for p in written] + [output_name(xlsx, out_dir), "chunks/"])
+    manifest = build_manifest(
+        command="psa",
+        argv=list(argv),
+        inputs=[*scenario.files, *draws.inputs],
+        seed=draws.seed,
+        started=started,
+        scenarios=[scenario],
+        outputs=[str(p.relative_to(out_dir)) for p in written] + [output_name(xlsx, out_dir), "chunks/"],
+    )
     write_workbook(with_about(book, manifest), xlsx)
     write_json(out_dir / "manifest.json", manifest)
     return written
@@ -72,8 +78,7 @@ def format_psa_text(analysis, *, chunks_dir: Path) -> str:
     return text
 
 
-def write_voi_report(voi, *, out_dir: Path, xlsx: Path, argv: list[str], started: datetime,
-                     figures: bool = False) -> list[Path]:
+def write_voi_report(voi, *, out_dir: Path, xlsx: Path, argv: list[str], started: datetime, figures: bool = False) -> list[Path]:
     """Write a VOI analysis's files into ``out_dir`` and its workbook to ``xlsx``; return the files written.
 
     Parameters
@@ -97,10 +102,18 @@ def write_voi_report(voi, *, out_dir: Path, xlsx: Path, argv: list[str], started
     written.append(write_json(out_dir / "summary.json", voi.data))
     written += [plot() for plot in plots]
     draws_path = voi.draws_path  # None for CSV draws: their files are the draws' inputs
-    inputs = [*([(str(draws_path), hashlib.sha256(draws_path.read_bytes()).hexdigest())] if draws_path else []),
-              *voi.draws.inputs]
-    manifest = build_manifest(command="voi", argv=list(argv), inputs=inputs, seed=voi.draws.seed, started=started,
-                              outputs=[str(p.relative_to(out_dir)) for p in written] + [output_name(xlsx, out_dir)])
+    inputs = [
+        *([(str(draws_path), hashlib.sha256(draws_path.read_bytes()).hexdigest())] if draws_path else []),
+        *voi.draws.inputs,
+    ]
+    manifest = build_manifest(
+        command="voi",
+        argv=list(argv),
+        inputs=inputs,
+        seed=voi.draws.seed,
+        started=started,
+        outputs=[str(p.relative_to(out_dir)) for p in written] + [output_name(xlsx, out_dir)],
+    )
     write_workbook(with_about(book, manifest), xlsx)
     write_json(out_dir / "manifest.json", manifest)
     return written

@@ -34,8 +34,16 @@ from costspine.reports.run_summary import (
 )
 
 
-def write_run_report(results, *, out_dir: Path, xlsx_path: Path | None, argv: list[str], started: datetime,
-                     seed: int | None = None, figures: bool = False) -> list[dict]:
+def write_run_report(
+    results,
+    *,
+    out_dir: Path,
+    xlsx_path: Path | None,
+    argv: list[str],
+    started: datetime,
+    seed: int | None = None,
+    figures: bool = False,
+) -> list[dict]:
     """Write every file of a ``run`` of one scenario (or several side by side) into ``out_dir``.
 
     PNG figures (matplotlib, slow to import and draw) only when ``figures`` is true; the workbook
@@ -63,7 +71,14 @@ def write_run_report(results, *, out_dir: Path, xlsx_path: Path | None, argv: li
         files.append(partial(write_csv, out_dir / "parameters.csv", param_headers, parameter_rows(r)))
         files.append(partial(write_csv, out_dir / "trace.csv", TRACE_HEADERS, trace_rows(r)))
         if r.indicator_names:
-            files.append(partial(write_csv, out_dir / "trajectory.csv", ["indicator", "strategy", "cycle", "time_years", "mean"], trajectory_rows(r)))
+            files.append(
+                partial(
+                    write_csv,
+                    out_dir / "trajectory.csv",
+                    ["indicator", "strategy", "cycle", "time_years", "mean"],
+                    trajectory_rows(r),
+                )
+            )
         if method == "microsim":
             files.append(partial(write_csv, out_dir / "mcse.csv", ["strategy", "quantity", "mean", "mcse"], mcse_rows(r)))
         files.append(partial(write_json, out_dir / "summary.json", summaries[0]))
@@ -78,9 +93,15 @@ def write_run_report(results, *, out_dir: Path, xlsx_path: Path | None, argv: li
         plots = plan_comparison_figures(results, folder=out_dir) if figures else []
     paths = [f.args[0] for f in files] + [f.keywords["path"] for f in plots] + [xlsx]
     inputs = list(dict.fromkeys(f for s in scenarios for f in s.files))
-    manifest = build_manifest(command="run", argv=list(argv), inputs=inputs, seed=seed if method == "microsim" else None, started=started,
-                              scenarios=scenarios,
-                              outputs=[output_name(p, out_dir) for p in paths])
+    manifest = build_manifest(
+        command="run",
+        argv=list(argv),
+        inputs=inputs,
+        seed=seed if method == "microsim" else None,
+        started=started,
+        scenarios=scenarios,
+        outputs=[output_name(p, out_dir) for p in paths],
+    )
     if len(results) == 1:
         book = build_run_workbook(results[0], manifest=manifest)
     else:

@@ -74,22 +74,27 @@ def strategy_results(result) -> tuple[StrategyResult, ...]:
     times = report_times(result) if result.indicator_names else ()
     out = []
     for k, strategy in enumerate(result.strategies):
-        indicators = {name: {t: float(np.nanmean(result.indicator_at_years(name, t)[:, k])) for t in times}
-                      for name in result.indicator_names}
-        out.append(StrategyResult(
-            strategy=strategy,
-            label=scenario.strategy_labels[strategy],
-            cost_total=float(result.total_cost[:, k].mean()),
-            cost_by_category={c: float(result.costs[:, k, i].mean()) for i, c in enumerate(result.categories)},
-            cost_total_undiscounted=float(result.costs_undiscounted[:, k].sum(axis=-1).mean()),
-            cost_by_category_undiscounted={c: float(result.costs_undiscounted[:, k, i].mean())
-                                           for i, c in enumerate(result.categories)},
-            outcomes={o: float(result.outcomes[:, k, i].mean()) for i, o in enumerate(result.outcome_names)},
-            incremental_cost=float(cea.incremental_cost[k]),
-            incremental_effect=float(cea.incremental_effect[k]),
-            icer=float(cea.icer_vs_comparator[k]),
-            frontier_status=cea.status[k],
-            nmb=tuple(float(v) for v in cea.nmb[k]),
-            indicators=indicators,
-        ))
+        indicators = {
+            name: {t: float(np.nanmean(result.indicator_at_years(name, t)[:, k])) for t in times}
+            for name in result.indicator_names
+        }
+        out.append(
+            StrategyResult(
+                strategy=strategy,
+                label=scenario.strategy_labels[strategy],
+                cost_total=float(result.total_cost[:, k].mean()),
+                cost_by_category={c: float(result.costs[:, k, i].mean()) for i, c in enumerate(result.categories)},
+                cost_total_undiscounted=float(result.costs_undiscounted[:, k].sum(axis=-1).mean()),
+                cost_by_category_undiscounted={
+                    c: float(result.costs_undiscounted[:, k, i].mean()) for i, c in enumerate(result.categories)
+                },
+                outcomes={o: float(result.outcomes[:, k, i].mean()) for i, o in enumerate(result.outcome_names)},
+                incremental_cost=float(cea.incremental_cost[k]),
+                incremental_effect=float(cea.incremental_effect[k]),
+                icer=float(cea.icer_vs_comparator[k]),
+                frontier_status=cea.status[k],
+                nmb=tuple(float(v) for v in cea.nmb[k]),
+                indicators=indicators,
+            )
+        )
     return tuple(out)

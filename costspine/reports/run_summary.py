@@ -22,13 +22,24 @@ def describe_mcse(result: MicrosimResult) -> dict:
             "cost_by_category_se": {c: float(result.costs_se[0, k, i]) for i, c in enumerate(result.categories)},
             "cost_total_undiscounted_se": float(result.total_cost_undiscounted_se[0, k]),
             "outcomes_se": {o: float(result.outcomes_se[0, k, i]) for i, o in enumerate(result.outcome_names)},
-            "outcomes_undiscounted_se": {o: float(result.outcomes_undiscounted_se[0, k, i]) for i, o in enumerate(result.outcome_names)},
+            "outcomes_undiscounted_se": {
+                o: float(result.outcomes_undiscounted_se[0, k, i]) for i, o in enumerate(result.outcome_names)
+            },
             "incremental_cost_se": float(result.incremental_cost_se[0, k]),
-            "incremental_outcomes_se": {o: float(result.incremental_outcomes_se[0, k, i]) for i, o in enumerate(result.outcome_names)},
-            "incremental_nmb_se": {f"{w:g}": float(result.incremental_nmb_se[0, k, j]) for j, w in enumerate(result.scenario.analysis.wtp)},
+            "incremental_outcomes_se": {
+                o: float(result.incremental_outcomes_se[0, k, i]) for i, o in enumerate(result.outcome_names)
+            },
+            "incremental_nmb_se": {
+                f"{w:g}": float(result.incremental_nmb_se[0, k, j]) for j, w in enumerate(result.scenario.analysis.wtp)
+            },
         }
-    return {"individuals": result.n_individuals, "seed": result.seed,
-            "common_random_numbers": result.common_random_numbers, "strategies": strategies}
+    return {
+        "individuals": result.n_individuals,
+        "seed": result.seed,
+        "common_random_numbers": result.common_random_numbers,
+        "strategies": strategies,
+    }
+
 
 def mcse_rows(result: MicrosimResult) -> list[list]:
     """``strategy, quantity, mean, mcse`` rows (base case / first draw) for ``mcse.csv``."""
@@ -38,16 +49,32 @@ def mcse_rows(result: MicrosimResult) -> list[list]:
         for i, c in enumerate(result.categories):
             rows.append([strategy, f"cost_{c}", result.costs[0, k, i], result.costs_se[0, k, i]])
         rows.append([strategy, "cost_total", result.total_cost[0, k], result.total_cost_se[0, k]])
-        rows.append([strategy, "cost_total_undiscounted", result.costs_undiscounted[0, k].sum(), result.total_cost_undiscounted_se[0, k]])
+        rows.append(
+            [strategy, "cost_total_undiscounted", result.costs_undiscounted[0, k].sum(), result.total_cost_undiscounted_se[0, k]]
+        )
         for i, o in enumerate(result.outcome_names):
             rows.append([strategy, o, result.outcomes[0, k, i], result.outcomes_se[0, k, i]])
-            rows.append([strategy, f"{o}_undiscounted", result.outcomes_undiscounted[0, k, i], result.outcomes_undiscounted_se[0, k, i]])
+            rows.append(
+                [strategy, f"{o}_undiscounted", result.outcomes_undiscounted[0, k, i], result.outcomes_undiscounted_se[0, k, i]]
+            )
         if k != comparator:
-            rows.append([strategy, "incremental_cost", result.total_cost[0, k] - result.total_cost[0, comparator],
-                         result.incremental_cost_se[0, k]])
+            rows.append(
+                [
+                    strategy,
+                    "incremental_cost",
+                    result.total_cost[0, k] - result.total_cost[0, comparator],
+                    result.incremental_cost_se[0, k],
+                ]
+            )
             for i, o in enumerate(result.outcome_names):
-                rows.append([strategy, f"incremental_{o}", result.outcomes[0, k, i] - result.outcomes[0, comparator, i],
-                             result.incremental_outcomes_se[0, k, i]])
+                rows.append(
+                    [
+                        strategy,
+                        f"incremental_{o}",
+                        result.outcomes[0, k, i] - result.outcomes[0, comparator, i],
+                        result.incremental_outcomes_se[0, k, i],
+                    ]
+                )
     return rows
 
 
@@ -62,9 +89,13 @@ def summarize_result(result: CohortResult) -> dict:
             "cost_total": float(result.total_cost[:, k].mean()),
             "cost_by_category": {c: float(result.costs[:, k, i].mean()) for i, c in enumerate(result.categories)},
             "cost_total_undiscounted": float(result.costs_undiscounted[:, k].sum(axis=-1).mean()),
-            "cost_by_category_undiscounted": {c: float(result.costs_undiscounted[:, k, i].mean()) for i, c in enumerate(result.categories)},
+            "cost_by_category_undiscounted": {
+                c: float(result.costs_undiscounted[:, k, i].mean()) for i, c in enumerate(result.categories)
+            },
             "outcomes": {o: float(result.outcomes[:, k, i].mean()) for i, o in enumerate(result.outcome_names)},
-            "outcomes_undiscounted": {o: float(result.outcomes_undiscounted[:, k, i].mean()) for i, o in enumerate(result.outcome_names)},
+            "outcomes_undiscounted": {
+                o: float(result.outcomes_undiscounted[:, k, i].mean()) for i, o in enumerate(result.outcome_names)
+            },
             "incremental_cost": float(cea.incremental_cost[k]),
             "incremental_effect": float(cea.incremental_effect[k]),
             "icer": float(cea.icer_vs_comparator[k]),
@@ -94,9 +125,11 @@ def summarize_result(result: CohortResult) -> dict:
         "incremental_table": compute_result_incremental(result).to_dict(),
     }
 
+
 def parameter_rows(result: CohortResult) -> list[list]:
     """One row per parameter of the result's scenario: see :func:`scenario_parameter_rows`."""
     return scenario_parameter_rows(result.scenario)
+
 
 def scenario_parameter_rows(scenario) -> list[list]:
     """One row per parameter: name, base-case value, distribution, arguments, source.
@@ -118,6 +151,7 @@ def scenario_parameter_rows(scenario) -> list[list]:
             args = ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in spec.args.items())
             rows.append([spec.name, spec.value, spec.family, args, spec.source])
     return rows
+
 
 def trajectory_rows(result: CohortResult) -> list[list]:
     """Indicator means (e.g. ODI) per strategy at every trace point."""

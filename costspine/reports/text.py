@@ -1,5 +1,4 @@
-"""Terminal text of run results: the headline tables ``costspine run`` prints.
-"""
+"""Terminal text of run results: the headline tables ``costspine run`` prints."""
 
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ def report_times(result) -> list[float]:
     settings = result.scenario.settings
     times = list(result.scenario.analysis.report_at_years)
     return times or [0.0, settings.n_cycles * settings.cycle_years]
+
 
 def format_run_summary(result) -> str:
     """Headline per-strategy table, incremental results and indicator trajectory points."""
@@ -45,23 +45,39 @@ def format_run_summary(result) -> str:
     effect = scenario.analysis.effect
     inc_rows = []
     for k, strategy in enumerate(result.strategies):
-        inc_rows.append([
-            scenario.strategy_labels.get(strategy, strategy),
-            cea.incremental_cost[k], cea.incremental_effect[k],
-            "—" if strategy == cea.comparator else cea.describe_vs_comparator(k),
-            cea.status[k],
-        ])
-    parts += ["", format_table(["strategy", f"Δ cost ({currency})", f"Δ {effect}", f"ICER ({currency}/{effect})", "frontier"],
-                               inc_rows, title=f"Incremental results vs {scenario.strategy_labels.get(cea.comparator, cea.comparator)}")]
+        inc_rows.append(
+            [
+                scenario.strategy_labels.get(strategy, strategy),
+                cea.incremental_cost[k],
+                cea.incremental_effect[k],
+                "—" if strategy == cea.comparator else cea.describe_vs_comparator(k),
+                cea.status[k],
+            ]
+        )
+    parts += [
+        "",
+        format_table(
+            ["strategy", f"Δ cost ({currency})", f"Δ {effect}", f"ICER ({currency}/{effect})", "frontier"],
+            inc_rows,
+            title=f"Incremental results vs {scenario.strategy_labels.get(cea.comparator, cea.comparator)}",
+        ),
+    ]
     parts += ["", compute_result_incremental(result).summary(width=100)]
     if result.indicator_names:
         times = report_times(result)
         for name in result.indicator_names:
             ind_rows = []
             for k, strategy in enumerate(result.strategies):
-                ind_rows.append([scenario.strategy_labels.get(strategy, strategy)]
-                                + [float(np.nanmean(result.indicator_at_years(name, t)[:, k])) for t in times])
-            parts += ["", format_table(["strategy"] + [f"{t:g} y" for t in times], ind_rows, title=f"Mean {name} over time (years since start)")]
+                ind_rows.append(
+                    [scenario.strategy_labels.get(strategy, strategy)]
+                    + [float(np.nanmean(result.indicator_at_years(name, t)[:, k])) for t in times]
+                )
+            parts += [
+                "",
+                format_table(
+                    ["strategy"] + [f"{t:g} y" for t in times], ind_rows, title=f"Mean {name} over time (years since start)"
+                ),
+            ]
     return "\n".join(parts)
 
 
@@ -91,7 +107,10 @@ def format_comparison(results: list[CohortResult]) -> str:
             costs = {c: r.costs[:, k, i].mean() for i, c in enumerate(r.categories)}
             row = [f"{r.scenario.name} / {strategy}"] + [costs.get(c, 0.0) for c in categories] + [r.total_cost[:, k].mean()]
             row += [r.outcomes[:, k, r.outcome_names.index(o)].mean() if o in r.outcome_names else None for o in outcomes]
-            row += [float(np.nanmean(r.indicator_at_years(name, t)[:, k])) if name in r.indicator_names else None
-                    for name in indicators for t in times]
+            row += [
+                float(np.nanmean(r.indicator_at_years(name, t)[:, k])) if name in r.indicator_names else None
+                for name in indicators
+                for t in times
+            ]
             rows.append(row)
     return format_table(headers, rows, title="Scenario comparison (discounted, per patient)")

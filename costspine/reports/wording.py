@@ -49,6 +49,7 @@ class Increment:
 
 # ---------------------------------------------------------------------------------------- words
 
+
 def format_money(value: float, currency: str) -> str:
     """``$1,234`` (``$12.50`` under 100), sign dropped: sentences say "more" or "less"."""
     value = abs(float(value))
@@ -91,6 +92,7 @@ def describe_horizon(settings) -> str:
 
 def describe_money(settings, effect_label: str) -> str:
     """How money and effects are counted: currency, price year and discounting."""
+
     def rate(value):
         return "undiscounted" if value == 0 else f"discounted at {value:.1%} a year"
 
@@ -173,6 +175,7 @@ def format_signed_money(value: float, currency: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------- labels
+
 
 def category_labels(scenario) -> dict[str, str]:
     """Category id → label: the one cost's label when a category holds one cost, else the id in words."""

@@ -13,14 +13,33 @@ table), **Inputs** (parameters and unit prices, when given), one sheet per :clas
 
 Example
 -------
->>> costs = Table("costs", (Column("strategy", "text"), Column("drugs", "currency"),
-...                         Column("visits", "currency")),
-...               [("usual care", 1200.0, 300.0), ("physio", 900.0, 800.0)], title="Mean cost per patient")
->>> chart = Chart("stacked_bar", "Cost by category", "costs", "strategy", ("drugs", "visits"),
-...               x_title="Strategy", y_title="Cost per patient (USD)")
+>>> costs = Table(
+...     "costs",
+...     (Column("strategy", "text"), Column("drugs", "currency"), Column("visits", "currency")),
+...     [("usual care", 1200.0, 300.0), ("physio", 900.0, 800.0)],
+...     title="Mean cost per patient",
+... )
+>>> chart = Chart(
+...     "stacked_bar",
+...     "Cost by category",
+...     "costs",
+...     "strategy",
+...     ("drugs", "visits"),
+...     x_title="Strategy",
+...     y_title="Cost per patient (USD)",
+... )
 >>> sheet = Sheet("Costs", (costs,), (chart,))
->>> book = Workbook("Base case", "Two strategies.", "USD", ["Physio costs less."], costs.renamed("headline"),
-...                 None, None, [sheet], {"costspine version": "0.1.0"})
+>>> book = Workbook(
+...     "Base case",
+...     "Two strategies.",
+...     "USD",
+...     ["Physio costs less."],
+...     costs.renamed("headline"),
+...     None,
+...     None,
+...     [sheet],
+...     {"costspine version": "0.1.0"},
+... )
 >>> book.sheet_names
 ('Summary', 'Costs', 'About')
 """
@@ -54,7 +73,7 @@ MAX_TABLE_NAME = 255
 MAX_CELL_TEXT = 32767
 MAX_ROWS = 1_048_575  # Excel's 1,048,576 rows less the header
 
-_SHEET_FORBIDDEN = set('[]:*?/\\')
+_SHEET_FORBIDDEN = set("[]:*?/\\")
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _A1_LIKE = re.compile(r"^[A-Za-z]{1,3}[0-9]+$")
 _R1C1_LIKE = re.compile(r"^[Rr][0-9]*[Cc]?[0-9]*$|^[Cc][0-9]*$")
@@ -78,8 +97,11 @@ def check_text(text, *, where: str, allow_newlines: bool = True) -> None:
         _fail(where, f"text is {len(text):,} characters; an Excel cell holds at most {MAX_CELL_TEXT:,} — shorten it")
     bad = _CONTROL.search(text) or (None if allow_newlines else re.search(r"[\r\n\t]", text))
     if bad:
-        _fail(where, f"text contains the control character {bad.group()!r} at position {bad.start()}, "
-                     "which a worksheet cannot hold — remove it")
+        _fail(
+            where,
+            f"text contains the control character {bad.group()!r} at position {bad.start()}, "
+            "which a worksheet cannot hold — remove it",
+        )
 
 
 def check_sheet_name(name, *, where: str = "sheet") -> None:
@@ -104,13 +126,15 @@ def check_table_name(name, *, where: str = "table") -> None:
     ``R1C1``, ``R``, ``C``).
     """
     if not isinstance(name, str) or not _TABLE_NAME.match(name):
-        _fail(where, f"table name {name!r} must start with a letter or underscore and contain only letters, "
-                     "digits and underscores (e.g. 'costs_by_category')")
+        _fail(
+            where,
+            f"table name {name!r} must start with a letter or underscore and contain only letters, "
+            "digits and underscores (e.g. 'costs_by_category')",
+        )
     if len(name) > MAX_TABLE_NAME:
         _fail(where, f"table name has {len(name)} characters; Excel allows at most {MAX_TABLE_NAME}")
     if _A1_LIKE.match(name) or _R1C1_LIKE.match(name):
-        _fail(where, f"table name {name!r} looks like a cell reference, which Excel forbids — "
-                     f"add a word, e.g. '{name}_table'")
+        _fail(where, f"table name {name!r} looks like a cell reference, which Excel forbids — add a word, e.g. '{name}_table'")
 
 
 def _plain(value, *, where: str, kind: str):
@@ -122,8 +146,11 @@ def _plain(value, *, where: str, kind: str):
     if isinstance(value, bool) or type(value).__name__ in ("bool_", "bool"):
         _fail(where, f"got the boolean {value!r} in a {kind} column; write it as text ('yes'/'no') or as 0/1")
     if kind == "text":
-        _fail(where, f"expected text (or None) in a text column, got {type(value).__name__} {value!r} — "
-                     "give the column a numeric kind or pass str(value)")
+        _fail(
+            where,
+            f"expected text (or None) in a text column, got {type(value).__name__} {value!r} — "
+            "give the column a numeric kind or pass str(value)",
+        )
     if isinstance(value, Integral):
         return int(value)
     if isinstance(value, Real):
@@ -260,9 +287,10 @@ class Table:
         for i, row in enumerate(rows):
             row = tuple(row)
             if len(row) != len(columns):
-                _fail(f"{where} row {i}", f"expected {len(columns)} values ({', '.join(c.name for c in columns)}); got {len(row)}")
-            clean.append(tuple(_plain(v, where=f"{where} row {i} column {c.name!r}", kind=c.kind)
-                               for v, c in zip(row, columns)))
+                _fail(
+                    f"{where} row {i}", f"expected {len(columns)} values ({', '.join(c.name for c in columns)}); got {len(row)}"
+                )
+            clean.append(tuple(_plain(v, where=f"{where} row {i} column {c.name!r}", kind=c.kind) for v, c in zip(row, columns)))
         object.__setattr__(self, "columns", columns)
         object.__setattr__(self, "rows", tuple(clean))
 
@@ -330,7 +358,10 @@ class Chart:
         for label, text in (("title", self.title), ("x_title", self.x_title), ("y_title", self.y_title)):
             check_text(text, where=f"{where} {label}", allow_newlines=False)
         if isinstance(self.y_columns, str):
-            _fail(where, f"y_columns must be a tuple of column names; got the string {self.y_columns!r} — write ({self.y_columns!r},)")
+            _fail(
+                where,
+                f"y_columns must be a tuple of column names; got the string {self.y_columns!r} — write ({self.y_columns!r},)",
+            )
         y_columns = tuple(self.y_columns)
         if not y_columns:
             _fail(where, "y_columns must name at least one column")
@@ -346,8 +377,9 @@ class Chart:
             _fail(where, "base applies to tornado charts only")
         if self.base is not None and not (isinstance(self.base, Real) and math.isfinite(self.base)):
             _fail(where, f"base must be a finite number; got {self.base!r}")
-        if self.max_points is not None and (isinstance(self.max_points, bool) or not isinstance(self.max_points, int)
-                                            or self.max_points < 1):
+        if self.max_points is not None and (
+            isinstance(self.max_points, bool) or not isinstance(self.max_points, int) or self.max_points < 1
+        ):
             _fail(where, f"max_points must be a positive integer; got {self.max_points!r}")
         object.__setattr__(self, "x_column", x_column)
         object.__setattr__(self, "y_columns", y_columns)
@@ -413,8 +445,10 @@ class Sheet:
             if not isinstance(chart, Chart):
                 _fail(where, f"charts must be Chart objects; got {type(chart).__name__}")
             if chart.table_name not in by_name:
-                _fail(f"{where} chart {chart.title!r}", f"no table {chart.table_name!r} on this sheet; "
-                                                        f"tables are {', '.join(map(repr, by_name))}")
+                _fail(
+                    f"{where} chart {chart.title!r}",
+                    f"no table {chart.table_name!r} on this sheet; tables are {', '.join(map(repr, by_name))}",
+                )
             chart.check_against(by_name[chart.table_name])
         for i, note in enumerate(notes):
             check_text(note, where=f"{where} note {i}")
@@ -481,14 +515,20 @@ class Workbook:
             if key in {r.casefold() for r in RESERVED_SHEETS}:
                 _fail(f"sheet {sheet.name!r}", f"the name is reserved ({', '.join(RESERVED_SHEETS)}); choose another")
             if key in names:
-                _fail(f"sheet {sheet.name!r}", f"two sheets are called {names[key]!r} and {sheet.name!r} (Excel ignores case); rename one")
+                _fail(
+                    f"sheet {sheet.name!r}",
+                    f"two sheets are called {names[key]!r} and {sheet.name!r} (Excel ignores case); rename one",
+                )
             names[key] = sheet.name
         tables = {r: "the About sheet" for r in RESERVED_TABLES}
         for where, table in self._all_tables(sheets):
             key = table.name.casefold()
             if key in tables:
-                _fail(f"table {table.name!r} ({where})", f"the name is already used by {tables[key]} "
-                                                         "(table names are unique in a workbook, ignoring case); rename one")
+                _fail(
+                    f"table {table.name!r} ({where})",
+                    f"the name is already used by {tables[key]} "
+                    "(table names are unique in a workbook, ignoring case); rename one",
+                )
             tables[key] = f"a table on {where}"
         if not isinstance(self.about, dict):
             _fail("workbook about", f"expected a dict of text to text; got {type(self.about).__name__}")

@@ -2,4 +2,3 @@
 sections. The only reader of these files; every problem of a file is collected by one
 :class:`~costspine.scenario.collector.Collector` and raised together.
 """
-

@@ -65,6 +65,7 @@ class BiaSpec:
     policy_start_year: int | None
     policy_own_cycles: int | None = None
 
+
 def read_bia_spec(scenario: Scenario) -> BiaSpec:
     """Validate a scenario's ``[budget_impact]`` section and load its policy scenario.
 
@@ -85,9 +86,14 @@ def read_bia_spec(scenario: Scenario) -> BiaSpec:
     """
     section = scenario.sections.get("budget_impact")
     if section is None:
-        raise ScenarioError(Problem(f"{scenario.path}: budget_impact", "missing; `costspine bia` needs a [budget_impact] "
-                                    "section — add one, or write a small BIA file that `extends` this scenario (see "
-                                    "docs/budget-impact.md)"))
+        raise ScenarioError(
+            Problem(
+                f"{scenario.path}: budget_impact",
+                "missing; `costspine bia` needs a [budget_impact] "
+                "section — add one, or write a small BIA file that `extends` this scenario (see "
+                "docs/budget-impact.md)",
+            )
+        )
     c = Collector(scenario.origin, str(scenario.path))
     policy, policy_own_cycles = check_budget_impact_section(c, scenario)
     c.raise_if_any()
@@ -97,8 +103,11 @@ def read_bia_spec(scenario: Scenario) -> BiaSpec:
         rate = {band: parse_expression(rate_value[band]) for band in section["age_mix"]}
     else:
         rate = parse_expression(rate_value)
-    categories = scenario.categories if section["categories"] == "all" else \
-        tuple(cat for cat in scenario.categories if cat in section["categories"])
+    categories = (
+        scenario.categories
+        if section["categories"] == "all"
+        else tuple(cat for cat in scenario.categories if cat in section["categories"])
+    )
     return BiaSpec(
         perspective=section["perspective"],
         description=section.get("description", ""),
@@ -116,6 +125,7 @@ def read_bia_spec(scenario: Scenario) -> BiaSpec:
         policy_start_year=int(policy_entry["start_year"]) if policy is not None else None,
         policy_own_cycles=policy_own_cycles,
     )
+
 
 def check_budget_impact_section(c: Collector, scenario: Scenario) -> tuple[Scenario | None, int | None]:
     """Add every problem of ``scenario``'s ``[budget_impact]`` section and of its policy file to ``c``.
@@ -136,16 +146,23 @@ def check_budget_impact_section(c: Collector, scenario: Scenario) -> tuple[Scena
     if section is None:
         return None, None
     start = len(c.problems)
-    check_budget_impact(c, section, strategies=list(scenario.strategies), categories=list(scenario.categories),
-                        parameters=_parameter_names(scenario))
+    check_budget_impact(
+        c,
+        section,
+        strategies=list(scenario.strategies),
+        categories=list(scenario.categories),
+        parameters=_parameter_names(scenario),
+    )
     policy_entry = section.get("policy") if isinstance(section, dict) else None
     policy_ok = not any(p.where.partition(": ")[2].startswith("budget_impact.policy") for p in c.problems[start:])
     if policy_ok and isinstance(policy_entry, dict) and isinstance(policy_entry.get("scenario"), str):
         return _load_policy(c, scenario, policy_entry["scenario"])
     return None, None
 
+
 def _parameter_names(scenario: Scenario) -> set:
     return {name for spec in scenario.parameters for name in (spec.components or (spec.name,))}
+
 
 def _load_policy(c: Collector, scenario: Scenario, relative: str) -> tuple[Scenario | None, int | None]:
     """Load the policy scenario and check it lines up with the BIA scenario, adding problems to ``c``.
@@ -156,8 +173,7 @@ def _load_policy(c: Collector, scenario: Scenario, relative: str) -> tuple[Scena
     keypath = "budget_impact.policy.scenario"
     path = scenario.declared_path(keypath, relative)
     if not path.is_file():
-        c.add(keypath, f"file not found: {path} (the path is relative to {path.parent}/, the folder of "
-                       f"{c.file_of(keypath)})")
+        c.add(keypath, f"file not found: {path} (the path is relative to {path.parent}/, the folder of {c.file_of(keypath)})")
         return None, None
     try:
         policy = load_scenario(path)
@@ -166,23 +182,33 @@ def _load_policy(c: Collector, scenario: Scenario, relative: str) -> tuple[Scena
         return None, None
     start = len(c.problems)
     if set(policy.strategies) != set(scenario.strategies):
-        c.add_at(f"{policy.path}: strategies", f"a policy must declare the same strategies as "
-                 f"{scenario.path} ({', '.join(scenario.strategies)}); got {', '.join(policy.strategies)}")
+        c.add_at(
+            f"{policy.path}: strategies",
+            f"a policy must declare the same strategies as "
+            f"{scenario.path} ({', '.join(scenario.strategies)}); got {', '.join(policy.strategies)}",
+        )
     if set(policy.categories) != set(scenario.categories):
-        c.add_at(f"{policy.path}: costs", f"a policy must use the same cost categories as "
-                 f"{scenario.path} ({', '.join(scenario.categories)}); got {', '.join(policy.categories)}")
+        c.add_at(
+            f"{policy.path}: costs",
+            f"a policy must use the same cost categories as "
+            f"{scenario.path} ({', '.join(scenario.categories)}); got {', '.join(policy.categories)}",
+        )
     ours, theirs = scenario.settings, policy.settings
     for key in ("cycle_length", "cycle_unit", "cycle_correction", "weights", "currency", "price_year"):
         if getattr(ours, key) != getattr(theirs, key):
-            c.add_at(f"{policy.path}: settings.{key}", f"must equal {scenario.path}'s "
-                     f"({getattr(ours, key)!r}) so that both run on the same cycles and prices; "
-                     f"got {getattr(theirs, key)!r}")
+            c.add_at(
+                f"{policy.path}: settings.{key}",
+                f"must equal {scenario.path}'s "
+                f"({getattr(ours, key)!r}) so that both run on the same cycles and prices; "
+                f"got {getattr(theirs, key)!r}",
+            )
     services = _policy_services(c, scenario, policy)
     if len(c.problems) > start:
         return None, None
     # The BIA file sets how long an episode is followed; the policy changes prices and volumes only.
     settings = dataclasses.replace(theirs, n_cycles=ours.n_cycles)
     return dataclasses.replace(policy, settings=settings, services=services), theirs.n_cycles
+
 
 def _policy_services(c: Collector, scenario: Scenario, policy: Scenario) -> tuple:
     """The services counted under the policy: the policy's own entry of a name, else the BIA file's.
@@ -194,8 +220,10 @@ def _policy_services(c: Collector, scenario: Scenario, policy: Scenario) -> tupl
     policy_files = Collector(policy.origin, str(policy.path))
     for name in own:
         if name not in {s.name for s in scenario.services}:
-            c.add_at(f"{policy_files.file_of(f'services.{name}')}: services.{name}", f"not declared in {scenario.path}; "
-                     "the BIA file lists the services counted — add it there, or remove it here")
+            c.add_at(
+                f"{policy_files.file_of(f'services.{name}')}: services.{name}",
+                f"not declared in {scenario.path}; the BIA file lists the services counted — add it there, or remove it here",
+            )
     known = _parameter_names(policy) | TIME_NAMES
     callable_names = set(FUNCTIONS) | set(policy.tables)
     services = []
@@ -211,8 +239,10 @@ def _policy_services(c: Collector, scenario: Scenario, policy: Scenario) -> tupl
                     unknown_state = state not in policy.states
                     if missing or unknown_state:
                         what = f"names {', '.join(map(repr, missing))}" if missing else f"state {state!r}"
-                        c.add(f"services.{service.name}.{part}.{state}",
-                              f"is also counted under the policy {policy.path}, which has no {what} "
-                              f"(strategy {strategy}); declare [services.{service.name}] in the policy file")
+                        c.add(
+                            f"services.{service.name}.{part}.{state}",
+                            f"is also counted under the policy {policy.path}, which has no {what} "
+                            f"(strategy {strategy}); declare [services.{service.name}] in the policy file",
+                        )
         services.append(service)
     return tuple(services)

@@ -26,16 +26,29 @@ SHARE_TOLERANCE = 1e-6
 REST = "rest"
 UPTAKE_SHAPES = ("linear", "s-curve")
 PERSPECTIVES = ("payer",)
-SECTION_KEYS = {"description", "perspective", "years", "members", "member_growth_per_year", "age_mix",
-                "episodes_per_1000_members", "mix_current", "mix_new", "policy", "categories",
-                "discount_rate"}
+SECTION_KEYS = {
+    "description",
+    "perspective",
+    "years",
+    "members",
+    "member_growth_per_year",
+    "age_mix",
+    "episodes_per_1000_members",
+    "mix_current",
+    "mix_new",
+    "policy",
+    "categories",
+    "discount_rate",
+}
 REQUIRED_KEYS = SECTION_KEYS - {"description", "age_mix", "policy"}
 EPISODE_KEYS = {"value", "source"}
 POLICY_KEYS = {"scenario", "start_year"}
 UPTAKE_KEYS = {"start", "end", "shape"}
 
-def find_budget_impact_problems(section: dict, *, where: str, strategies: list[str], categories: list[str],
-                                parameters=None) -> list[Problem]:
+
+def find_budget_impact_problems(
+    section: dict, *, where: str, strategies: list[str], categories: list[str], parameters=None
+) -> list[Problem]:
     """Every problem of a ``[budget_impact]`` table (keys in ``docs/budget-impact.md``); never raises.
 
     Parameters
@@ -56,18 +69,19 @@ def find_budget_impact_problems(section: dict, *, where: str, strategies: list[s
         Empty when the section is valid.
     """
     c, keypath = collector_at(where)
-    check_budget_impact(c, section, keypath=keypath, strategies=strategies, categories=categories,
-                        parameters=parameters)
+    check_budget_impact(c, section, keypath=keypath, strategies=strategies, categories=categories, parameters=parameters)
     return c.problems
 
 
-def check_budget_impact(c: Collector, section, *, strategies, categories, parameters=None,
-                        keypath: str = "budget_impact") -> None:
+def check_budget_impact(
+    c: Collector, section, *, strategies, categories, parameters=None, keypath: str = "budget_impact"
+) -> None:
     """Add every problem of a ``[budget_impact]`` table to the collector ``c``; never raises.
 
     The same checks as :func:`find_budget_impact_problems`, for a reader that collects the problems
     of every section (``costspine validate``, :func:`read_bia_spec`).
     """
+
     def at(key):
         return f"{keypath}.{key}" if key else keypath
 
@@ -77,25 +91,41 @@ def check_budget_impact(c: Collector, section, *, strategies, categories, parame
     c.unknown_keys(keypath, section, SECTION_KEYS, listing="expected one of")
     for key in sorted(REQUIRED_KEYS - set(section)):
         c.add(at(key), "missing (every input that changes the budget is written in the file; see docs/budget-impact.md)")
-    years = _number(c, at("years"), section.get("years"), low=1, high=MAX_YEARS, integer=True,
-                    hint=" — ISPOR recommends 1 to 5 years")
+    years = _number(
+        c, at("years"), section.get("years"), low=1, high=MAX_YEARS, integer=True, hint=" — ISPOR recommends 1 to 5 years"
+    )
     _text(c, at("perspective"), section.get("perspective"), choices=PERSPECTIVES)
     _text(c, at("description"), section.get("description"))
     _number(c, at("members"), section.get("members"), low=0, high=MAX_MEMBERS, exclusive_low=True)
-    _number(c, at("member_growth_per_year"), section.get("member_growth_per_year"), low=-1, high=1,
-            exclusive_low=True, exclusive_high=True,
-            hint=_percent_hint(section.get("member_growth_per_year"), "growth is a fraction"))
-    _number(c, at("discount_rate"), section.get("discount_rate"), low=0, high=1, exclusive_high=True,
-            hint=_percent_hint(section.get("discount_rate"), "rates are fractions")
-            + " (ISPOR BIA reports undiscounted budgets: discount_rate = 0)")
+    _number(
+        c,
+        at("member_growth_per_year"),
+        section.get("member_growth_per_year"),
+        low=-1,
+        high=1,
+        exclusive_low=True,
+        exclusive_high=True,
+        hint=_percent_hint(section.get("member_growth_per_year"), "growth is a fraction"),
+    )
+    _number(
+        c,
+        at("discount_rate"),
+        section.get("discount_rate"),
+        low=0,
+        high=1,
+        exclusive_high=True,
+        hint=_percent_hint(section.get("discount_rate"), "rates are fractions")
+        + " (ISPOR BIA reports undiscounted budgets: discount_rate = 0)",
+    )
     bands = _check_age_mix(c, at("age_mix"), section.get("age_mix"))
     _check_episode_rate(c, at("episodes_per_1000_members"), section.get("episodes_per_1000_members"), bands, parameters)
     if "categories" in section:
         _check_categories(c, at("categories"), section["categories"], categories)
     for key in ("mix_current", "mix_new"):
         if key in section:
-            _resolve_mix(c, section[key], strategies=list(strategies), years=years or 1, keypath=at(key),
-                         shape_only=years is None)
+            _resolve_mix(
+                c, section[key], strategies=list(strategies), years=years or 1, keypath=at(key), shape_only=years is None
+            )
     if "policy" in section:
         _check_policy(c, at("policy"), section["policy"], years)
 
@@ -147,14 +177,14 @@ def _resolve_mix(c: Collector, spec, *, strategies, years, keypath, shape_only=F
         elif isinstance(value, dict):
             ok = _uptake_into(c, path(name), value, shares[:, j], years, shape_only) and ok
         elif isinstance(value, str):
-            c.add(path(name), f"expected a share, a list of shares by year, {{start, end, shape}} or \"rest\"; got {value!r}")
+            c.add(path(name), f'expected a share, a list of shares by year, {{start, end, shape}} or "rest"; got {value!r}')
             ok = False
         else:
             number = _number(c, path(name), value, low=0, high=1)
             ok = ok and number is not None
             shares[:, j] = number or 0.0
     if len(rest) > 1:
-        c.add(path(), f"at most one strategy may be \"rest\"; got {', '.join(rest)}")
+        c.add(path(), f'at most one strategy may be "rest"; got {", ".join(rest)}')
         return None
     if not ok or shape_only:
         return None
@@ -163,15 +193,21 @@ def _resolve_mix(c: Collector, spec, *, strategies, years, keypath, shape_only=F
         remainder = 1.0 - others
         bad = np.flatnonzero(remainder < -SHARE_TOLERANCE)
         if bad.size:
-            c.add(path(rest[0]), "\"rest\" would be negative: " + "; ".join(
-                f"year {t + 1}: the other shares sum to {others[t]:.6g}" for t in bad))
+            c.add(
+                path(rest[0]),
+                '"rest" would be negative: ' + "; ".join(f"year {t + 1}: the other shares sum to {others[t]:.6g}" for t in bad),
+            )
             return None
         shares[:, strategies.index(rest[0])] = np.maximum(remainder, 0.0)
         return shares
     bad = np.flatnonzero(np.abs(others - 1.0) > SHARE_TOLERANCE)
     if bad.size:
-        c.add(path(), "shares must sum to 1 in every year: " + "; ".join(
-            f"year {t + 1} sums to {others[t]:.6g}" for t in bad) + " — or let one strategy be \"rest\"")
+        c.add(
+            path(),
+            "shares must sum to 1 in every year: "
+            + "; ".join(f"year {t + 1} sums to {others[t]:.6g}" for t in bad)
+            + ' — or let one strategy be "rest"',
+        )
         return None
     return shares
 
@@ -183,7 +219,7 @@ def _uptake_into(c: Collector, key, spec, out, years, shape_only) -> bool:
             c.add(f"{key}.{k}", "unknown key" + did_you_mean(k, UPTAKE_KEYS, always=True))
             ok = False
     for k in sorted(UPTAKE_KEYS - set(spec)):
-        c.add(f"{key}.{k}", "missing; an uptake curve is {start = share, end = share, shape = \"linear\"}")
+        c.add(f"{key}.{k}", 'missing; an uptake curve is {start = share, end = share, shape = "linear"}')
         ok = False
     start = _number(c, f"{key}.start", spec.get("start"), low=0, high=1)
     end = _number(c, f"{key}.end", spec.get("end"), low=0, high=1)
@@ -204,7 +240,7 @@ def _check_age_mix(c: Collector, key, spec):
     if spec is None:
         return None
     if not isinstance(spec, dict) or not spec:
-        c.add(key, f"expected a table {{band = share}} such as {{\"18-44\" = 0.5, \"45-64\" = 0.5}}; got {_describe(spec)}")
+        c.add(key, f'expected a table {{band = share}} such as {{"18-44" = 0.5, "45-64" = 0.5}}; got {_describe(spec)}')
         return None
     values = [_number(c, f"{key}.{band}", v, low=0, high=1) for band, v in spec.items()]
     if None not in values and abs(sum(values) - 1.0) > SHARE_TOLERANCE:
@@ -216,19 +252,25 @@ def _check_episode_rate(c: Collector, key, spec, bands, parameters):
     if spec is None:
         return
     if not isinstance(spec, dict):
-        c.add(key, f"expected a table {{value = ..., source = \"...\"}}, got {_describe(spec)}"
-                   " — the rate needs its source (write \"assumption: ...\" where there is none)")
+        c.add(
+            key,
+            f'expected a table {{value = ..., source = "..."}}, got {_describe(spec)}'
+            ' — the rate needs its source (write "assumption: ..." where there is none)',
+        )
         return
     for k in spec:
         if k not in EPISODE_KEYS:
             c.add(f"{key}.{k}", "unknown key" + did_you_mean(k, EPISODE_KEYS, always=True))
     source = _text(c, f"{key}.source", spec.get("source"), required=True)
     if source is not None and not source.strip():
-        c.add(f"{key}.source", "is empty; cite the source or write \"assumption: <reasoning>\"")
+        c.add(f"{key}.source", 'is empty; cite the source or write "assumption: <reasoning>"')
     value = spec.get("value")
     if value is None:
-        c.add(f"{key}.value", "missing; expected episodes per 1,000 members per year (a number, an expression "
-                              "or, with age_mix, a table by age band)")
+        c.add(
+            f"{key}.value",
+            "missing; expected episodes per 1,000 members per year (a number, an expression "
+            "or, with age_mix, a table by age band)",
+        )
     elif isinstance(value, dict):
         if bands is None:
             c.add(f"{key}.value", "a rate by age band needs an age_mix table with the same bands")
@@ -265,7 +307,7 @@ def _check_categories(c: Collector, key, value, categories):
     if value == "all":
         return
     if not isinstance(value, list) or not value:
-        c.add(key, f"expected \"all\" or a non-empty array of cost categories; got {_describe(value)}")
+        c.add(key, f'expected "all" or a non-empty array of cost categories; got {_describe(value)}')
         return
     seen = set()
     for i, name in enumerate(value):
@@ -278,19 +320,26 @@ def _check_categories(c: Collector, key, value, categories):
 
 def _check_policy(c: Collector, key, spec, years):
     if not isinstance(spec, dict):
-        c.add(key, f"expected a table {{scenario = \"file.toml\", start_year = 2}}; got {_describe(spec)}")
+        c.add(key, f'expected a table {{scenario = "file.toml", start_year = 2}}; got {_describe(spec)}')
         return
     for k in spec:
         if k not in POLICY_KEYS:
             c.add(f"{key}.{k}", "unknown key" + did_you_mean(k, POLICY_KEYS, always=True))
     for k in sorted(POLICY_KEYS - set(spec)):
-        c.add(f"{key}.{k}", "missing; a policy is {scenario = \"file.toml\", start_year = 2}")
+        c.add(f"{key}.{k}", 'missing; a policy is {scenario = "file.toml", start_year = 2}')
     scenario = _text(c, f"{key}.scenario", spec.get("scenario"))
     if scenario is not None and not scenario.endswith(".toml"):
         c.add(f"{key}.scenario", f"expected the path of a scenario file ending in .toml; got {scenario!r}")
     high = years if years is not None else MAX_YEARS
-    _number(c, f"{key}.start_year", spec.get("start_year"), low=1, high=high, integer=True,
-            hint=f" — the policy must start within the horizon (years = {high})")
+    _number(
+        c,
+        f"{key}.start_year",
+        spec.get("start_year"),
+        low=1,
+        high=high,
+        integer=True,
+        hint=f" — the policy must start within the horizon (years = {high})",
+    )
 
 
 def _number(c: Collector, key, value, **bounds):
@@ -341,8 +390,10 @@ def uptake_curve(start: float, end: float, years: int, *, shape: str = "linear")
         raise UsageError(f"uptake_curve: years must be a whole number >= 1; got {years!r}")
     if years == 1:
         if start != end:
-            raise UsageError(f"uptake_curve: with one year the curve has one point; start ({start}) and end "
-                             f"({end}) differ — give a single share instead")
+            raise UsageError(
+                f"uptake_curve: with one year the curve has one point; start ({start}) and end "
+                f"({end}) differ — give a single share instead"
+            )
         return np.array([float(start)])
     x = np.arange(years, dtype=float) / (years - 1)
     f = x if shape == "linear" else x * x * (3.0 - 2.0 * x)

@@ -76,10 +76,13 @@ def find_bundled_scenario(name: str) -> BundledScenario:
     if not bundled:
         raise UsageError(f"{name}: no bundled scenarios are installed (looked in {root})")
     if matches:
-        raise UsageError(f"{name}: several bundled scenarios have this name: "
-                         f"{', '.join(s.label for s in matches)}; give the path, e.g. {matches[0].label}")
-    raise UsageError(f"{name}: not a bundled scenario; expected one of {', '.join(s.name for s in bundled)} "
-                     "(costspine scenarios lists them)")
+        raise UsageError(
+            f"{name}: several bundled scenarios have this name: "
+            f"{', '.join(s.label for s in matches)}; give the path, e.g. {matches[0].label}"
+        )
+    raise UsageError(
+        f"{name}: not a bundled scenario; expected one of {', '.join(s.name for s in bundled)} (costspine scenarios lists them)"
+    )
 
 
 def plan_scenario_copy(name: str) -> dict[str, str]:
@@ -126,9 +129,10 @@ def plan_scenario_copy(name: str) -> dict[str, str]:
             return line
         for base, prefix in ((root.resolve(), "scenarios/"), (PACKAGE_DIR, "")):
             if target.is_relative_to(base):
-                return f'{match["head"]}"{PACKAGE_PREFIX}{prefix}{target.relative_to(base).as_posix()}"{match["tail"]}{line[len(line.rstrip(chr(10))):]}'
+                return f'{match["head"]}"{PACKAGE_PREFIX}{prefix}{target.relative_to(base).as_posix()}"{match["tail"]}{line[len(line.rstrip(chr(10))) :]}'
         return line
 
-    return {path.name: "".join(rewrite(line, path) for line in path.read_text(encoding="utf-8").splitlines(keepends=True))
-            for path in copied}
-
+    return {
+        path.name: "".join(rewrite(line, path) for line in path.read_text(encoding="utf-8").splitlines(keepends=True))
+        for path in copied
+    }

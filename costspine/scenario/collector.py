@@ -20,8 +20,13 @@ def _is_name(text) -> bool:
     naming it would not parse), not a time variable or ``rest``, and not a function name. Soft
     keywords (``match``, ``case``, ``_``) parse as names in expressions and are accepted.
     """
-    return (isinstance(text, str) and text.isidentifier() and not keyword.iskeyword(text)
-            and text not in RESERVED_NAMES and text not in FUNCTIONS)
+    return (
+        isinstance(text, str)
+        and text.isidentifier()
+        and not keyword.iskeyword(text)
+        and text not in RESERVED_NAMES
+        and text not in FUNCTIONS
+    )
 
 
 def _name_message(text, rule: str) -> str:
@@ -31,12 +36,16 @@ def _name_message(text, rule: str) -> str:
     "'lambda' is a Python keyword: every expression that used it would fail with 'invalid syntax' — rename it, e.g. 'lambda_'"
     """
     if isinstance(text, str) and keyword.iskeyword(text):
-        return (f"{text!r} is a Python keyword: every expression that used it would fail with 'invalid syntax' — "
-                f"rename it, e.g. {text + '_'!r}")
+        return (
+            f"{text!r} is a Python keyword: every expression that used it would fail with 'invalid syntax' — "
+            f"rename it, e.g. {text + '_'!r}"
+        )
     return rule
+
 
 def _unknown(c: Collector, keypath: str, name, known, what: str) -> None:
     c.unknown_name(keypath, name, known, what)
+
 
 def _check_names(c: Collector, keypath: str, expr: Expression | str, names: set, tables: set) -> None:
     if not isinstance(expr, Expression):

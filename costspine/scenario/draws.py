@@ -97,9 +97,11 @@ def find_draw_files(path, *, parameters=None) -> tuple[str, Path, Path | None]:
     if path.is_dir():
         results = path / RESULTS_FILE
         if not results.is_file():
-            raise UsageError(f"{path}: holds neither draws.npz (a `costspine psa` folder) nor {RESULTS_FILE}; give a "
-                             f"folder written by `costspine psa`, a folder with {RESULTS_FILE} (+ {PARAMETERS_FILE}), "
-                             "or one wide CSV file")
+            raise UsageError(
+                f"{path}: holds neither draws.npz (a `costspine psa` folder) nor {RESULTS_FILE}; give a "
+                f"folder written by `costspine psa`, a folder with {RESULTS_FILE} (+ {PARAMETERS_FILE}), "
+                "or one wide CSV file"
+            )
         if params is None and (path / PARAMETERS_FILE).is_file():
             params = path / PARAMETERS_FILE
         layout = "long"
@@ -107,8 +109,10 @@ def find_draw_files(path, *, parameters=None) -> tuple[str, Path, Path | None]:
         layout = "long" if "strategy" in _header(path) else "wide"
         results = path
         if layout == "wide" and params is not None:
-            raise UsageError(f"--parameters {params}: {path} is a wide file (no 'strategy' column), which holds its "
-                             "parameters as columns; give the parameters file with a long results file only")
+            raise UsageError(
+                f"--parameters {params}: {path} is a wide file (no 'strategy' column), which holds its "
+                "parameters as columns; give the parameters file with a long results file only"
+            )
     if params is not None and not params.is_file():
         raise UsageError(f"--parameters {params}: no such file")
     return layout, results, params
@@ -149,15 +153,20 @@ def read_draw_tables(path, *, parameters=None, effect: str | None = None, min_dr
     else:
         tables = _read_long(results, params, effect, problems)
     if tables is not None and tables.n_draws < min_draws:
-        problems.append(Problem(str(results), f"{tables.n_draws} draw{'s' if tables.n_draws != 1 else ''}; expected at "
-                                              f"least {min_draws}" + (" (regression EVPPI needs that many)"
-                                                                      if min_draws > MIN_DRAWS else "")))
+        problems.append(
+            Problem(
+                str(results),
+                f"{tables.n_draws} draw{'s' if tables.n_draws != 1 else ''}; expected at "
+                f"least {min_draws}" + (" (regression EVPPI needs that many)" if min_draws > MIN_DRAWS else ""),
+            )
+        )
     if problems:
         raise DrawsError(problems)
     return tables
 
 
 # ------------------------------------------------------------------------------------ CSV cells
+
 
 def _header(path: Path) -> list[str]:
     rows = _rows(path, [], header_only=True)
@@ -175,8 +184,7 @@ def _rows(path: Path, problems: list, *, header_only: bool = False) -> list[list
     except InputFileError as exc:
         problems.append(Problem(exc.path, exc.reason))
     except UnicodeDecodeError:
-        problems.append(Problem(str(path), "expected UTF-8 text (CSV); found bytes that are not UTF-8 — save it as "
-                                           "CSV UTF-8"))
+        problems.append(Problem(str(path), "expected UTF-8 text (CSV); found bytes that are not UTF-8 — save it as CSV UTF-8"))
     except csv.Error as exc:
         problems.append(Problem(str(path), f"not readable as CSV ({exc})"))
     except OSError as exc:
@@ -207,8 +215,12 @@ def _body(path: Path, rows, header: list[str], problems: list) -> list[tuple[int
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            problems.append(Problem(f"{path}: row {number}", f"{len(row)} cells; expected {len(header)} as in the header "
-                                                              "(ragged row: a missing or extra separator?)"))
+            problems.append(
+                Problem(
+                    f"{path}: row {number}",
+                    f"{len(row)} cells; expected {len(header)} as in the header (ragged row: a missing or extra separator?)",
+                )
+            )
             continue
         body.append((number, row))
     return body
@@ -234,14 +246,17 @@ def _numbers(path: Path, body, header: list[str], columns: list[str], problems: 
             out[i, k] = value
     for column, cells in bad.items():
         if len(cells) == len(body) > _SAY_AT_MOST:
-            problems.append(Problem(f"{path}: column {column}", f"expected finite numbers; found none in its "
-                                                                f"{len(body)} rows (a text column? remove it)"))
+            problems.append(
+                Problem(
+                    f"{path}: column {column}",
+                    f"expected finite numbers; found none in its {len(body)} rows (a text column? remove it)",
+                )
+            )
             continue
         for number, found in cells[:_SAY_AT_MOST]:
             problems.append(Problem(f"{path}: row {number}, column {column}", f"expected a finite number; found {found}"))
         if len(cells) > _SAY_AT_MOST:
-            problems.append(Problem(f"{path}: column {column}",
-                                    f"{len(cells) - _SAY_AT_MOST} more rows without a finite number"))
+            problems.append(Problem(f"{path}: column {column}", f"{len(cells) - _SAY_AT_MOST} more rows without a finite number"))
     return out
 
 
@@ -250,8 +265,9 @@ def _draw_ids(path: Path, body, header: list[str], problems: list) -> np.ndarray
     values = _numbers(path, body, header, ["draw"], problems)[:, 0]
     whole = np.isfinite(values) & (values == np.round(values))
     for number in [body[i][0] for i in np.flatnonzero(np.isfinite(values) & ~whole)[:_SAY_AT_MOST]]:
-        problems.append(Problem(f"{path}: row {number}, column draw", "expected a whole number (the draw's id); "
-                                                                      "found a fraction"))
+        problems.append(
+            Problem(f"{path}: row {number}, column draw", "expected a whole number (the draw's id); found a fraction")
+        )
     return values.astype(np.int64) if whole.all() else None
 
 
@@ -264,6 +280,7 @@ def _say_rows(problems: list, where: str, rows: list[int], message: str, *, plur
 
 # ------------------------------------------------------------------------------------ wide
 
+
 def _read_wide(path: Path, problems: list) -> DrawTables | None:
     rows = _rows(path, problems)
     if rows is None:
@@ -271,28 +288,44 @@ def _read_wide(path: Path, problems: list) -> DrawTables | None:
     header = _check_header(path, rows, problems)
     if header is None:
         return None
-    cost = {c[len("cost_"):]: c for c in header if c.startswith("cost_") and len(c) > len("cost_")}
-    effect = {c[len("effect_"):]: c for c in header if c.startswith("effect_") and len(c) > len("effect_")}
+    cost = {c[len("cost_") :]: c for c in header if c.startswith("cost_") and len(c) > len("cost_")}
+    effect = {c[len("effect_") :]: c for c in header if c.startswith("effect_") and len(c) > len("effect_")}
     for s in cost:
         if s not in effect:
-            problems.append(Problem(f"{path}: row 1", f"missing column 'effect_{s}'; expected one beside 'cost_{s}' "
-                                                      "(each strategy needs cost_<strategy> and effect_<strategy>)"))
+            problems.append(
+                Problem(
+                    f"{path}: row 1",
+                    f"missing column 'effect_{s}'; expected one beside 'cost_{s}' "
+                    "(each strategy needs cost_<strategy> and effect_<strategy>)",
+                )
+            )
     for s in effect:
         if s not in cost:
-            problems.append(Problem(f"{path}: row 1", f"missing column 'cost_{s}'; expected one beside 'effect_{s}' "
-                                                      "(each strategy needs cost_<strategy> and effect_<strategy>)"))
+            problems.append(
+                Problem(
+                    f"{path}: row 1",
+                    f"missing column 'cost_{s}'; expected one beside 'effect_{s}' "
+                    "(each strategy needs cost_<strategy> and effect_<strategy>)",
+                )
+            )
     strategies = [s for s in cost if s in effect]
     if len(strategies) < 2 and len(cost) == len(effect) == len(strategies):
         found = ", ".join(repr(c) for c in header)
-        problems.append(Problem(f"{path}: row 1", "expected cost_<strategy> and effect_<strategy> columns for at least "
-                                                  f"two strategies (e.g. cost_usual, effect_usual, cost_new, effect_new); "
-                                                  f"found columns {found}"))
+        problems.append(
+            Problem(
+                f"{path}: row 1",
+                "expected cost_<strategy> and effect_<strategy> columns for at least "
+                f"two strategies (e.g. cost_usual, effect_usual, cost_new, effect_new); "
+                f"found columns {found}",
+            )
+        )
     body = _body(path, rows, header, problems)
     if problems:
         return None
     parameter_names = [c for c in header if c != "draw" and c not in cost.values() and c not in effect.values()]
-    values = _numbers(path, body, header, [cost[s] for s in strategies] + [effect[s] for s in strategies]
-                      + parameter_names, problems)
+    values = _numbers(
+        path, body, header, [cost[s] for s in strategies] + [effect[s] for s in strategies] + parameter_names, problems
+    )
     draw_ids = np.arange(len(body))
     if "draw" in header:
         ids = _draw_ids(path, body, header, problems)
@@ -302,10 +335,19 @@ def _read_wide(path: Path, problems: list) -> DrawTables | None:
     if problems:
         return None
     n = len(strategies)
-    return DrawTables(layout="wide", files=(path,), strategies=tuple(strategies), draw_ids=draw_ids,
-                      categories=("total",), costs=values[:, :n, None].copy(), outcome_names=("effect",),
-                      outcomes=values[:, n:2 * n, None].copy(), effect_name="effect",
-                      parameter_names=tuple(parameter_names), parameters=values[:, 2 * n:].copy())
+    return DrawTables(
+        layout="wide",
+        files=(path,),
+        strategies=tuple(strategies),
+        draw_ids=draw_ids,
+        categories=("total",),
+        costs=values[:, :n, None].copy(),
+        outcome_names=("effect",),
+        outcomes=values[:, n : 2 * n, None].copy(),
+        effect_name="effect",
+        parameter_names=tuple(parameter_names),
+        parameters=values[:, 2 * n :].copy(),
+    )
 
 
 def _check_unique_draws(path: Path, body, ids: np.ndarray, problems: list) -> None:
@@ -317,13 +359,15 @@ def _check_unique_draws(path: Path, body, ids: np.ndarray, problems: list) -> No
         else:
             first[draw] = number
     for number, earlier in repeats[:_SAY_AT_MOST]:
-        problems.append(Problem(f"{path}: row {number}, column draw",
-                                f"repeats the draw of row {earlier}; expected each draw once"))
+        problems.append(
+            Problem(f"{path}: row {number}, column draw", f"repeats the draw of row {earlier}; expected each draw once")
+        )
     if len(repeats) > _SAY_AT_MOST:
         problems.append(Problem(f"{path}: column draw", f"{len(repeats) - _SAY_AT_MOST} more repeated draws"))
 
 
 # ------------------------------------------------------------------------------------ long
+
 
 def _read_long(path: Path, params_path: Path | None, effect: str | None, problems: list) -> DrawTables | None:
     rows = _rows(path, problems)
@@ -334,20 +378,31 @@ def _read_long(path: Path, params_path: Path | None, effect: str | None, problem
         return None
     for key in ("draw", "strategy"):
         if key not in header:
-            problems.append(Problem(f"{path}: row 1", f"missing column {key!r}; a long results file has columns draw, "
-                                                      "strategy, cost_total (or cost) and the outcomes"))
+            problems.append(
+                Problem(
+                    f"{path}: row 1",
+                    f"missing column {key!r}; a long results file has columns draw, "
+                    "strategy, cost_total (or cost) and the outcomes",
+                )
+            )
     totals = [c for c in TOTAL_COST_COLUMNS if c in header]
     categories = [c for c in header if c.startswith("cost_") and c not in TOTAL_COST_COLUMNS]
     if len(totals) > 1:
-        problems.append(Problem(f"{path}: row 1", "columns 'cost_total' and 'cost' both present; expected one total "
-                                                  "cost column"))
+        problems.append(Problem(f"{path}: row 1", "columns 'cost_total' and 'cost' both present; expected one total cost column"))
     if not totals and not categories:
-        problems.append(Problem(f"{path}: row 1", "missing cost column; expected 'cost_total' (or 'cost', or "
-                                                  "cost_<category> columns that add up to the total)"))
+        problems.append(
+            Problem(
+                f"{path}: row 1",
+                "missing cost column; expected 'cost_total' (or 'cost', or cost_<category> columns that add up to the total)",
+            )
+        )
     outcome_names = [c for c in header if c not in ("draw", "strategy", *totals, *categories)]
     if not outcome_names:
-        problems.append(Problem(f"{path}: row 1", "no outcome column; expected the effect beside the costs (e.g. a "
-                                                  "column 'effect' or 'qalys')"))
+        problems.append(
+            Problem(
+                f"{path}: row 1", "no outcome column; expected the effect beside the costs (e.g. a column 'effect' or 'qalys')"
+            )
+        )
     body = _body(path, rows, header, problems)
     if problems:
         return None
@@ -377,25 +432,37 @@ def _read_long(path: Path, params_path: Path | None, effect: str | None, problem
         seen[i, k] = number
         table[i, k] = row
     for number, earlier in repeats[:_SAY_AT_MOST]:
-        problems.append(Problem(f"{path}: row {number}", f"repeats the draw and strategy of row {earlier}; expected one "
-                                                         "row per draw and strategy"))
+        problems.append(
+            Problem(
+                f"{path}: row {number}", f"repeats the draw and strategy of row {earlier}; expected one row per draw and strategy"
+            )
+        )
     if len(repeats) > _SAY_AT_MOST:
         problems.append(Problem(str(path), f"{len(repeats) - _SAY_AT_MOST} more repeated draw and strategy rows"))
     for k, s in enumerate(strategies):
         missing = [first_row[draws[i]] for i in np.flatnonzero(seen[:, k] == 0)]
-        _say_rows(problems, str(path), missing, f"the draw of this row has no row for strategy {s!r}; expected one row "
-                                                "per draw and strategy", plural=f"draws without strategy {s!r}")
+        _say_rows(
+            problems,
+            str(path),
+            missing,
+            f"the draw of this row has no row for strategy {s!r}; expected one row per draw and strategy",
+            plural=f"draws without strategy {s!r}",
+        )
     if len(strategies) < 2:
-        problems.append(Problem(f"{path}: column strategy", f"{len(strategies)} strategy; expected at least two to "
-                                                            "compare"))
+        problems.append(Problem(f"{path}: column strategy", f"{len(strategies)} strategy; expected at least two to compare"))
     n_total = len(totals)
     if n_total and categories:
-        gap = np.abs(table[:, :, 0] - table[:, :, 1:1 + len(categories)].sum(axis=-1))
+        gap = np.abs(table[:, :, 0] - table[:, :, 1 : 1 + len(categories)].sum(axis=-1))
         off = gap > 1e-9 * np.maximum(1.0, np.abs(table[:, :, 0]))
         rows_off = sorted(int(seen[i, k]) for i, k in np.argwhere(off))
-        _say_rows(problems, str(path), rows_off, f"column {totals[0]} is not the sum of the cost_<category> columns "
-                  f"({', '.join(categories)}); expected them to add up, or give the total only",
-                  plural="rows whose total is not the sum of its categories")
+        _say_rows(
+            problems,
+            str(path),
+            rows_off,
+            f"column {totals[0]} is not the sum of the cost_<category> columns "
+            f"({', '.join(categories)}); expected them to add up, or give the total only",
+            plural="rows whose total is not the sum of its categories",
+        )
     parameter_names, parameters = (), np.zeros((len(draws), 0))
     if params_path is not None:
         read = _read_parameters(params_path, path, draws, first_row, problems)
@@ -404,30 +471,42 @@ def _read_long(path: Path, params_path: Path | None, effect: str | None, problem
     if problems:
         return None
     if categories:
-        costs = table[:, :, n_total:n_total + len(categories)]
-        category_names = tuple(c[len("cost_"):] for c in categories)
+        costs = table[:, :, n_total : n_total + len(categories)]
+        category_names = tuple(c[len("cost_") :] for c in categories)
     else:
         costs, category_names = table[:, :, :1], ("total",)
     files = (path,) if params_path is None else (path, params_path)
-    return DrawTables(layout="long", files=files, strategies=tuple(strategies), draw_ids=np.array(draws, dtype=np.int64),
-                      categories=category_names, costs=np.ascontiguousarray(costs),
-                      outcome_names=tuple(outcome_names),
-                      outcomes=np.ascontiguousarray(table[:, :, len(cost_columns):]), effect_name=effect_name,
-                      parameter_names=parameter_names, parameters=parameters)
+    return DrawTables(
+        layout="long",
+        files=files,
+        strategies=tuple(strategies),
+        draw_ids=np.array(draws, dtype=np.int64),
+        categories=category_names,
+        costs=np.ascontiguousarray(costs),
+        outcome_names=tuple(outcome_names),
+        outcomes=np.ascontiguousarray(table[:, :, len(cost_columns) :]),
+        effect_name=effect_name,
+        parameter_names=parameter_names,
+        parameters=parameters,
+    )
 
 
 def _choose_effect(path: Path, outcome_names: list[str], effect: str | None) -> str:
     if effect is not None:
         if effect not in outcome_names:
-            raise UsageError(f"--effect {effect!r}: not an outcome column of {path}{did_you_mean(effect, outcome_names)}"
-                             f" Outcome columns: {', '.join(outcome_names)}")
+            raise UsageError(
+                f"--effect {effect!r}: not an outcome column of {path}{did_you_mean(effect, outcome_names)}"
+                f" Outcome columns: {', '.join(outcome_names)}"
+            )
         return effect
     if "effect" in outcome_names:
         return "effect"
     if len(outcome_names) == 1:
         return outcome_names[0]
-    raise UsageError(f"{path}: several outcome columns ({', '.join(outcome_names)}); say which is the effect with "
-                     f"--effect (e.g. --effect {outcome_names[0]})")
+    raise UsageError(
+        f"{path}: several outcome columns ({', '.join(outcome_names)}); say which is the effect with "
+        f"--effect (e.g. --effect {outcome_names[0]})"
+    )
 
 
 def _read_parameters(path: Path, results: Path, draws: list, first_row: dict, problems: list):
@@ -439,8 +518,9 @@ def _read_parameters(path: Path, results: Path, draws: list, first_row: dict, pr
     if header is None:
         return None
     if "draw" not in header:
-        problems.append(Problem(f"{path}: row 1", "missing column 'draw'; a parameters file has columns draw and one "
-                                                  "per parameter"))
+        problems.append(
+            Problem(f"{path}: row 1", "missing column 'draw'; a parameters file has columns draw and one per parameter")
+        )
         return None
     body = _body(path, rows, header, problems)
     names = [c for c in header if c != "draw"]
@@ -459,9 +539,19 @@ def _read_parameters(path: Path, results: Path, draws: list, first_row: dict, pr
             unknown.append(number)
         elif not have[i]:
             out[i], have[i] = row, True
-    _say_rows(problems, str(path), unknown, f"its draw has no rows in {results.name}; expected the same draws in "
-                                            "both files", plural=f"rows whose draw is not in {results.name}")
+    _say_rows(
+        problems,
+        str(path),
+        unknown,
+        f"its draw has no rows in {results.name}; expected the same draws in both files",
+        plural=f"rows whose draw is not in {results.name}",
+    )
     missing = [first_row[draws[i]] for i in np.flatnonzero(~have)]
-    _say_rows(problems, str(results), missing, f"its draw has no row in {path.name}; expected the same draws in both "
-                                               "files", plural=f"draws without a row in {path.name}")
+    _say_rows(
+        problems,
+        str(results),
+        missing,
+        f"its draw has no row in {path.name}; expected the same draws in both files",
+        plural=f"draws without a row in {path.name}",
+    )
     return tuple(names), out

@@ -20,12 +20,12 @@ targets — summary statistics with their uncertainty and source::
 
     [[targets]]
     name = "odi_3m_ice"
-    kind = "indicator_mean"     # indicator_mean | indicator_difference | cost_mean | cost_ratio
+    kind = "indicator_mean"  # indicator_mean | indicator_difference | cost_mean | cost_ratio
     indicator = "odi"
     strategy = "ice"
-    years = 0.23                # the trace point round(years / cycle_years)
+    years = 0.23  # the trace point round(years / cycle_years)
     mean = 15.4
-    sd = 13.0                   # with n: standard error sd / sqrt(n); or give se, or ci = [lo, hi]
+    sd = 13.0  # with n: standard error sd / sqrt(n); or give se, or ci = [lo, hi]
     n = 829
     source = "SPINE CARE Table 2"
 
@@ -174,7 +174,21 @@ def load_evidence(path=None) -> Evidence:
 
 def _read_target(c: Collector, t: dict, key: str) -> Target | None:
     add = c.add
-    allowed = {"name", "kind", "strategy", "comparator", "indicator", "years", "mean", "sd", "n", "se", "ci", "likelihood", "source"}
+    allowed = {
+        "name",
+        "kind",
+        "strategy",
+        "comparator",
+        "indicator",
+        "years",
+        "mean",
+        "sd",
+        "n",
+        "se",
+        "ci",
+        "likelihood",
+        "source",
+    }
     c.unknown_keys(key, t, allowed)
     kind = c.text(f"{key}.kind", t.get("kind"), choices=list(TARGET_KINDS))
     if kind is None:
@@ -223,5 +237,17 @@ def _read_target(c: Collector, t: dict, key: str) -> Target | None:
     if not isinstance(likelihood, bool):
         add(f"{key}.likelihood", "expected true or false")
         return None
-    return Target(t["name"], kind, t["strategy"], t.get("comparator"), t.get("indicator"),
-                  float(t["years"]) if "years" in t else None, float(mean), se, low, high, likelihood, t["source"])
+    return Target(
+        t["name"],
+        kind,
+        t["strategy"],
+        t.get("comparator"),
+        t.get("indicator"),
+        float(t["years"]) if "years" in t else None,
+        float(mean),
+        se,
+        low,
+        high,
+        likelihood,
+        t["source"],
+    )

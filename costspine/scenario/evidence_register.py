@@ -18,8 +18,13 @@ from costspine._files import bundled_path
 EVIDENCE_REGISTER = bundled_path("data/evidence.csv")
 EVIDENCE_ID = re.compile(r"\bT\d+\.\d+[a-z]?\b")
 COLUMNS = ("id", "parameter", "value", "uncertainty", "source", "status")
-STATUSES = ("verified-in-source", "verified-in-source (secondary report)", "derived (calculated from verified inputs)",
-            "recalled-unverified", "not found in accessible sources")
+STATUSES = (
+    "verified-in-source",
+    "verified-in-source (secondary report)",
+    "derived (calculated from verified inputs)",
+    "recalled-unverified",
+    "not found in accessible sources",
+)
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,9 @@ def load_evidence_register(path=None) -> dict[str, EvidenceEntry]:
             if entry.id in register:
                 raise ValueError(f"{path}: row {row_number}: id {entry.id} is already on an earlier row")
             if entry.status not in STATUSES:
-                raise ValueError(f"{path}: row {row_number} ({entry.id}): status must be one of {', '.join(STATUSES)}; "
-                                 f"got {entry.status!r}")
+                raise ValueError(
+                    f"{path}: row {row_number} ({entry.id}): status must be one of {', '.join(STATUSES)}; got {entry.status!r}"
+                )
             register[entry.id] = entry
     return register
 

@@ -16,12 +16,15 @@ from costspine.problems import Collector, declaring_file
 
 MAX_EXTENDS_DEPTH = 20
 
+
 def file_sha256(path: Path) -> str:
     """SHA-256 of an input file, read through the one safe reader (regular files within the size limit)."""
     return input_file_sha256(path)
 
+
 MAX_TOML_DEPTH = 32
 """Deepest nesting of tables and arrays accepted in a TOML input file."""
+
 
 def nesting_depth(value) -> int:
     """How deeply tables and arrays nest in ``value`` (a scalar: 0), found without recursion.
@@ -41,6 +44,7 @@ def nesting_depth(value) -> int:
         stack.extend((child, depth + 1) for child in children)
     return deepest
 
+
 def read_toml_file(path: Path, c: Collector) -> tuple[dict | None, bytes]:
     """Parse one TOML input file (scenario, ``extends`` parent, evidence), adding its problems to ``c``.
 
@@ -58,8 +62,11 @@ def read_toml_file(path: Path, c: Collector) -> tuple[dict | None, bytes]:
         data = tomllib.loads(raw.decode("utf-8"))
         depth = nesting_depth(data)
         if depth > MAX_TOML_DEPTH:
-            c.add_at(where, f"tables and arrays are nested {depth} levels deep; at most {MAX_TOML_DEPTH} are allowed "
-                            "(no scenario section needs more than a few)")
+            c.add_at(
+                where,
+                f"tables and arrays are nested {depth} levels deep; at most {MAX_TOML_DEPTH} are allowed "
+                "(no scenario section needs more than a few)",
+            )
             return None, raw
         return data, raw
     except UnicodeDecodeError as exc:
@@ -69,6 +76,7 @@ def read_toml_file(path: Path, c: Collector) -> tuple[dict | None, bytes]:
     except RecursionError:
         c.add_at(where, "not usable TOML: arrays or tables are nested too deeply; flatten the file")
     return None, raw
+
 
 def declared_path(origin: dict, keypath: str, value: str, *, default) -> Path:
     """The path ``value`` written at ``keypath``, resolved against the folder of the file that declares it
@@ -92,6 +100,7 @@ def declared_path(origin: dict, keypath: str, value: str, *, default) -> Path:
     'base/life.csv'
     """
     return resolve_path(value, base_dir=Path(declaring_file(origin, keypath, default=str(default))).parent)
+
 
 def _read_chain(path: Path, c: Collector, chain: tuple = ()) -> tuple[dict, dict, list]:
     """Read ``path`` and its ``extends`` ancestors, adding file problems to ``c``. Returns (merged, origin, files)."""
@@ -134,10 +143,12 @@ def _read_chain(path: Path, c: Collector, chain: tuple = ()) -> tuple[dict, dict
                         origin[f"{section}.{key}.{sub}"] = where
     return merged, origin, files
 
+
 # Sections whose value is replaced whole by a child's; every other table merges key by key.
 REPLACED_SECTIONS = ("model",)
 # Tables of named entries inside a section, merged entry by entry like the top-level sections.
 ENTRY_TABLES = {"population": ("attributes",), "microsimulation": ("history",)}
+
 
 def merge_section(section: str, parent, child):
     """A child's ``[section]`` overlaid on its parent's (the ``extends`` rule of docs/scenario-format.md).
@@ -170,6 +181,7 @@ def merge_section(section: str, parent, child):
             merged[key] = {**parent[key], **child[key]}
     return merged
 
+
 def _merge_strategies(parent: dict, child: dict) -> dict:
     """Overlay a child's ``[strategies]`` on the parent's.
 
@@ -184,6 +196,11 @@ def _merge_strategies(parent: dict, child: dict) -> dict:
         if not (isinstance(entry, dict) and isinstance(base, dict)):
             out[name] = entry
             continue
-        out[name] = {**base, **{key: {**base[key], **sub} if isinstance(sub, dict) and isinstance(base.get(key), dict) else sub
-                                for key, sub in entry.items()}}
+        out[name] = {
+            **base,
+            **{
+                key: {**base[key], **sub} if isinstance(sub, dict) and isinstance(base.get(key), dict) else sub
+                for key, sub in entry.items()
+            },
+        }
     return out

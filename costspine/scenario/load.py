@@ -36,16 +36,35 @@ from costspine.scenario.types import (
 from costspine.scenario.values import SHARED, order_definitions, read_values, resolve_strategy_values
 
 TOP_LEVEL_KEYS = {
-    "extends", "model", "settings", "analysis", "states", "strategies", "parameters", "tables",
-    "transitions", "costs", "outcomes", "indicators", "services", "correlations", "values",
+    "extends",
+    "model",
+    "settings",
+    "analysis",
+    "states",
+    "strategies",
+    "parameters",
+    "tables",
+    "transitions",
+    "costs",
+    "outcomes",
+    "indicators",
+    "services",
+    "correlations",
+    "values",
     # Sections owned by later stages of the pipeline, validated by their own modules:
-    "unit_costs", "budget_impact", "population", "microsimulation",
+    "unit_costs",
+    "budget_impact",
+    "population",
+    "microsimulation",
 }
 
-REWARD_KEYS = {"cost": {"category", "values", "on_entry", "label"},
-               "outcome": {"values", "on_entry", "label", "unit"},
-               "indicator": {"values", "label", "unit"},
-               "service": {"values", "on_entry", "label"}}
+REWARD_KEYS = {
+    "cost": {"category", "values", "on_entry", "label"},
+    "outcome": {"values", "on_entry", "label", "unit"},
+    "indicator": {"values", "label", "unit"},
+    "service": {"values", "on_entry", "label"},
+}
+
 
 def _read_states(c: Collector, raw: dict):
     states = c.table("states", raw.get("states"))
@@ -55,7 +74,10 @@ def _read_states(c: Collector, raw: dict):
     for name, entry in states.items():
         key = f"states.{name}"
         if not _is_name(name):
-            c.add(key, _name_message(name, "state names must be identifiers (letters, digits, underscore; not starting with a digit)"))
+            c.add(
+                key,
+                _name_message(name, "state names must be identifiers (letters, digits, underscore; not starting with a digit)"),
+            )
             continue
         entry = c.table(key, entry)
         c.unknown_keys(key, entry, {"initial", "label"})
@@ -69,6 +91,7 @@ def _read_states(c: Collector, raw: dict):
                 initial[name] = expr
     return tuple(names), labels, initial
 
+
 def _read_strategies(c: Collector, raw: dict, states: tuple):
     strategies = c.table("strategies", raw.get("strategies"))
     names, labels, values, rows, overrides = [], {}, {}, {}, {}
@@ -80,13 +103,21 @@ def _read_strategies(c: Collector, raw: dict, states: tuple):
             c.add(key, _name_message(name, "strategy names must be identifiers (letters, digits, underscore)"))
             continue
         entry = c.table(key, entry)
-        c.unknown_keys(key, entry, {"label", "description", "values", "transitions", "costs", "outcomes", "indicators", "services"})
+        c.unknown_keys(
+            key, entry, {"label", "description", "values", "transitions", "costs", "outcomes", "indicators", "services"}
+        )
         names.append(name)
         labels[name] = entry.get("label", name) if isinstance(entry.get("label", name), str) else name
         values[name] = read_values(c, f"{key}.values", entry.get("values"))
-        rows[name] = _read_matrix(c, f"{key}.transitions", c.table(f"{key}.transitions", entry.get("transitions"), required=False), states)
-        overrides[name] = {kind: c.table(f"{key}.{kind}", entry.get(kind), required=False) for kind in ("costs", "outcomes", "indicators", "services")}
+        rows[name] = _read_matrix(
+            c, f"{key}.transitions", c.table(f"{key}.transitions", entry.get("transitions"), required=False), states
+        )
+        overrides[name] = {
+            kind: c.table(f"{key}.{kind}", entry.get(kind), required=False)
+            for kind in ("costs", "outcomes", "indicators", "services")
+        }
     return tuple(names), labels, values, rows, overrides
+
 
 def _read_matrix(c: Collector, keypath: str, table: dict, states: tuple) -> dict:
     matrix = {}
@@ -114,7 +145,10 @@ def _read_matrix(c: Collector, keypath: str, table: dict, states: tuple) -> dict
         matrix[origin_state] = cells
     return matrix
 
-def _read_rewards(c: Collector, raw: dict, kind: str, section: str, states: tuple, strategies: tuple, overrides: dict) -> list[Reward]:
+
+def _read_rewards(
+    c: Collector, raw: dict, kind: str, section: str, states: tuple, strategies: tuple, overrides: dict
+) -> list[Reward]:
     table = c.table(section, raw.get(section), required=False)
     names = list(table)
     for strategy in strategies:
@@ -136,9 +170,12 @@ def _read_rewards(c: Collector, raw: dict, kind: str, section: str, states: tupl
                 continue
             entry = c.table(keypath, entry)
             if kind == "indicator" and "on_entry" in entry:
-                c.add(f"{keypath}.on_entry", "an indicator is an occupancy-weighted mean of state values, so a one-off value "
-                                             "on entering a state has no meaning; count entries with [services] or value them "
-                                             "with on_entry in [costs] or [outcomes]")
+                c.add(
+                    f"{keypath}.on_entry",
+                    "an indicator is an occupancy-weighted mean of state values, so a one-off value "
+                    "on entering a state has no meaning; count entries with [services] or value them "
+                    "with on_entry in [costs] or [outcomes]",
+                )
             c.unknown_keys(keypath, entry, REWARD_KEYS[kind] | ({"on_entry"} if kind == "indicator" else set()))
             if kind == "cost":
                 cat = c.text(f"{keypath}.category", entry.get("category"))
@@ -153,6 +190,7 @@ def _read_rewards(c: Collector, raw: dict, kind: str, section: str, states: tupl
         rewards.append(Reward(name, kind, category, label, per_strategy_state, per_strategy_entry))
     return rewards
 
+
 def _read_state_values(c: Collector, keypath: str, table, states: tuple) -> dict:
     out = {}
     for state, value in c.table(keypath, table, required=False).items():
@@ -163,6 +201,7 @@ def _read_state_values(c: Collector, keypath: str, table, states: tuple) -> dict
         if expr is not None:
             out[state] = expr
     return out
+
 
 def _read_tables(c: Collector, raw: dict) -> dict:
     """Read ``[tables]``; each ``file`` is relative to the folder of the scenario file that declares it."""
@@ -195,6 +234,7 @@ def _read_tables(c: Collector, raw: dict) -> dict:
             continue
         tables[name] = LookupTable(name, str(path), x, y, method)
     return tables
+
 
 def _read_columns(path: Path, x_col: str, y_col: str):
     """Columns ``x_col`` and ``y_col`` of a CSV table as floats, and the file's SHA-256.
@@ -237,6 +277,7 @@ def _read_columns(path: Path, x_col: str, y_col: str):
     except csv.Error as exc:
         raise ValueError(f"not a readable CSV table near row {reader.line_num} ({exc})") from None
     return np.array(x, dtype=float), np.array(y, dtype=float), hashlib.sha256(raw).hexdigest()
+
 
 def load_scenario(path) -> Scenario:
     """Read, merge (``extends``) and validate a scenario file.
@@ -281,8 +322,11 @@ def load_scenario(path) -> Scenario:
         base_dir = declared_path(origin, "unit_costs.catalogue", ".", default=path)
         unit_cost_params, _ = build_price_parameters(section, base_dir=base_dir, collector=c)
         if settings is not None and section.get("price_year") not in (None, settings.price_year):
-            c.add("unit_costs.price_year", f"must equal settings.price_year ({settings.price_year}) so every cost is in one "
-                                           f"price year; got {section.get('price_year')!r}")
+            c.add(
+                "unit_costs.price_year",
+                f"must equal settings.price_year ({settings.price_year}) so every cost is in one "
+                f"price year; got {section.get('price_year')!r}",
+            )
         if settings is not None and settings.currency != "USD":
             c.add("settings.currency", f"the unit-cost catalogue is in USD; got {settings.currency!r}")
     own = c.table("parameters", raw.get("parameters"), required=False)
@@ -297,7 +341,9 @@ def load_scenario(path) -> Scenario:
         for state in states:
             if state not in transitions[s]:
                 where = "transitions" if not own_rows[s] else f"strategies.{s}.transitions"
-                c.add(f"{where}.{state}", f"missing row for state {state!r} (strategy {s}); give e.g. {state} = {{ {state} = 1 }}")
+                c.add(
+                    f"{where}.{state}", f"missing row for state {state!r} (strategy {s}); give e.g. {state} = {{ {state} = 1 }}"
+                )
 
     costs = _read_rewards(c, raw, "cost", "costs", states, strategies, overrides)
     outcomes = _read_rewards(c, raw, "outcome", "outcomes", states, strategies, overrides)
@@ -314,8 +360,12 @@ def load_scenario(path) -> Scenario:
         c.add(f"parameters.{n}", "declared more than once (a Dirichlet component and a parameter share the name?)")
     # A parameter declared but invalid is already reported: do not also call its name unknown.
     invalid = {n for n, e in raw_params.items() if _is_name(n) and not any(n == sp.name for sp in specs)}
-    invalid |= {k for n in invalid if isinstance(raw_params[n], dict) and isinstance(raw_params[n].get("alpha"), dict)
-                for k in raw_params[n]["alpha"]}
+    invalid |= {
+        k
+        for n in invalid
+        if isinstance(raw_params[n], dict) and isinstance(raw_params[n].get("alpha"), dict)
+        for k in raw_params[n]["alpha"]
+    }
     table_names = set(tables)
     for clash_name in sorted(param_names & table_names):
         c.add(f"tables.{clash_name}", "a table and a parameter share this name")
@@ -324,8 +374,14 @@ def load_scenario(path) -> Scenario:
     if "population" in raw or "microsimulation" in raw:
         from costspine.scenario.population import read_population
 
-        population = read_population(c, raw, states=states, strategy_values={s: {**shared_values, **own_values[s]} for s in strategies},
-                                     param_names=param_names | invalid, table_names=table_names)
+        population = read_population(
+            c,
+            raw,
+            states=states,
+            strategy_values={s: {**shared_values, **own_values[s]} for s in strategies},
+            param_names=param_names | invalid,
+            table_names=table_names,
+        )
         population_names, attribute_names = population.names, population.attribute_names
     derived = {s.name: s.expression for s in specs if s.family == "derived"}
     order = order_definitions(c, "parameters", derived)
@@ -333,8 +389,15 @@ def load_scenario(path) -> Scenario:
         _check_names(c, f"parameters.{name}", expr, param_names | invalid, table_names)
     for state, expr in initial.items():
         _check_names(c, f"states.{state}.initial", expr, param_names | invalid | attribute_names, table_names)
-    ordered_values = resolve_strategy_values(c, shared_values, own_values, strategies=strategies, parameters=param_names,
-                                             names=param_names | invalid | TIME_NAMES | population_names, tables=table_names)
+    ordered_values = resolve_strategy_values(
+        c,
+        shared_values,
+        own_values,
+        strategies=strategies,
+        parameters=param_names,
+        names=param_names | invalid | TIME_NAMES | population_names,
+        tables=table_names,
+    )
     for s in strategies:
         allowed = param_names | invalid | set(ordered_values[s]) | TIME_NAMES | population_names
         for origin_state, row in transitions[s].items():

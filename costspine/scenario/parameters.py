@@ -24,13 +24,17 @@ from costspine.scenario.collector import (
 
 PARAMETER_KEYS = {"value", "distribution", "source", "low", "high", "label", "unit"}
 
+
 def _read_parameters(c: Collector, raw: dict) -> list[ParameterSpec]:
     params = c.table("parameters", raw.get("parameters"), required=False)
     specs = []
     for name, entry in params.items():
         key = f"parameters.{name}"
         if not _is_name(name):
-            c.add(key, _name_message(name, "parameter names must be identifiers and not reserved words (rest, cycle, time_years, ...)"))
+            c.add(
+                key,
+                _name_message(name, "parameter names must be identifiers and not reserved words (rest, cycle, time_years, ...)"),
+            )
             continue
         entry = c.table(key, entry)
         if not entry:
@@ -66,10 +70,16 @@ def _read_parameters(c: Collector, raw: dict) -> list[ParameterSpec]:
                 c.add(f"{key}.value", f"expected a number or an expression, got {_describe(raw_value)}")
             elif expr is not None and (expr.names or expr.calls - set(FUNCTIONS)):
                 if family != "fixed":
-                    c.add(f"{key}.value", "a derived parameter (an expression over other parameters) cannot also have a distribution")
+                    c.add(
+                        f"{key}.value",
+                        "a derived parameter (an expression over other parameters) cannot also have a distribution",
+                    )
                     continue
                 if expr.names & TIME_NAMES:
-                    c.add(f"{key}.value", "parameters cannot depend on time; use a strategy value or the expression where it is needed")
+                    c.add(
+                        f"{key}.value",
+                        "parameters cannot depend on time; use a strategy value or the expression where it is needed",
+                    )
                     continue
                 specs.append(ParameterSpec(name, "derived", source, expression=expr))
                 continue
@@ -93,8 +103,11 @@ def _read_parameters(c: Collector, raw: dict) -> list[ParameterSpec]:
             if problem:
                 c.add(key, problem)
                 continue
-            specs.append(ParameterSpec(name, family, source, args, mean if value is None and "value" not in entry else value, **bounds))
+            specs.append(
+                ParameterSpec(name, family, source, args, mean if value is None and "value" not in entry else value, **bounds)
+            )
     return specs
+
 
 def _read_dirichlet(c: Collector, key: str, name: str, entry: dict, source: str) -> list[ParameterSpec]:
     alpha = c.table(f"{key}.alpha", entry.get("alpha"))
@@ -121,6 +134,7 @@ def _read_dirichlet(c: Collector, key: str, name: str, entry: dict, source: str)
             return []
         return [ParameterSpec(name, "dirichlet", source, {"alpha": tuple(counts)}, components=tuple(components))]
     return []
+
 
 def _read_correlations(c: Collector, raw: dict, specs: list[ParameterSpec]) -> tuple:
     entries = raw.get("correlations", [])
@@ -149,7 +163,8 @@ def _read_correlations(c: Collector, raw: dict, specs: list[ParameterSpec]) -> t
                 bad = True
             seen.add(n)
         numbers = isinstance(matrix, list) and all(
-            isinstance(row, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in row) for row in matrix)
+            isinstance(row, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in row) for row in matrix
+        )
         try:
             m = np.array(matrix, dtype=float) if numbers else None
         except (ValueError, OverflowError):  # ragged rows; an integer too large for a float

@@ -22,6 +22,7 @@ MAX_CAP = 10_000
 
 SHARE_TOLERANCE = 1e-9
 
+
 @dataclass(frozen=True)
 class Attribute:
     """One individual attribute, discrete on the grid.
@@ -63,6 +64,7 @@ class Attribute:
     def expressions(self) -> tuple:
         return tuple(self.shares) + tuple((self.args or {}).values())
 
+
 @dataclass(frozen=True)
 class HistoryCounter:
     """A capped per-individual counter, usable by name in transitions, rewards and strategy values.
@@ -84,6 +86,7 @@ class HistoryCounter:
     probability: dict | None = None
     label: str = ""
     states: tuple = ()
+
 
 @dataclass(frozen=True)
 class Population:
@@ -110,6 +113,7 @@ class Population:
     def n_groups(self) -> int:
         return math.prod(len(a.levels) for a in self.attributes)
 
+
 def read_population(c, raw: dict, *, states: tuple, strategy_values: dict, param_names: set, table_names: set) -> Population:
     """Validate ``[population]`` and ``[microsimulation]``; problems go to the collector ``c``.
 
@@ -134,16 +138,27 @@ def read_population(c, raw: dict, *, states: tuple, strategy_values: dict, param
             continue
         for exposed in attribute.names:
             if not _is_name(exposed):
-                c.add(key, _name_message(exposed, f"gives expressions the name {exposed!r}, which is not an identifier or is reserved; rename it"))
+                c.add(
+                    key,
+                    _name_message(
+                        exposed, f"gives expressions the name {exposed!r}, which is not an identifier or is reserved; rename it"
+                    ),
+                )
             elif exposed in taken | seen | local_values:
-                c.add(key, f"gives expressions the name {exposed!r}, already a parameter, table, state, strategy value or "
-                           "another attribute; rename one of them")
+                c.add(
+                    key,
+                    f"gives expressions the name {exposed!r}, already a parameter, table, state, strategy value or "
+                    "another attribute; rename one of them",
+                )
             seen.add(exposed)
         attributes.append(attribute)
     n_groups = math.prod(len(a.levels) for a in attributes)
     if n_groups > MAX_GROUPS:
-        c.add("population.attributes", f"the attributes make {n_groups:,} groups (levels multiplied); the limit is "
-                                       f"{MAX_GROUPS:,} — use fewer bands or levels")
+        c.add(
+            "population.attributes",
+            f"the attributes make {n_groups:,} groups (levels multiplied); the limit is "
+            f"{MAX_GROUPS:,} — use fewer bands or levels",
+        )
 
     history = []
     for name, entry in c.table("microsimulation.history", micro.get("history"), required=False).items():
@@ -173,13 +188,17 @@ def read_population(c, raw: dict, *, states: tuple, strategy_values: dict, param
         description = ""
     return Population(tuple(attributes), tuple(history), individuals, description)
 
+
 def _read_attribute(c, key: str, name: str, entry: dict, *, known: set, tables: set) -> Attribute | None:
     from costspine.scenario.collector import _check_names
 
     kinds = [k for k in ATTRIBUTE_KINDS if k in entry]
     if len(kinds) != 1:
-        c.add(key, "give exactly one of levels = {name = share, ...} (categorical), share = p (binary 0/1), "
-                   f"distribution = \"normal\"/\"uniform\" with bands (continuous) or value = x (one value); got {kinds or 'none'}")
+        c.add(
+            key,
+            "give exactly one of levels = {name = share, ...} (categorical), share = p (binary 0/1), "
+            f'distribution = "normal"/"uniform" with bands (continuous) or value = x (one value); got {kinds or "none"}',
+        )
         return None
     kind = ATTRIBUTE_KINDS[kinds[0]]
     allowed = {"label", "source", "unit", kinds[0]}
@@ -229,13 +248,18 @@ def _read_attribute(c, key: str, name: str, entry: dict, *, known: set, tables: 
     args = {}
     for part in CONTINUOUS_DISTRIBUTIONS[distribution]:
         if part not in entry:
-            c.add(f"{key}.{part}", f"missing; a {distribution} attribute needs {', '.join(CONTINUOUS_DISTRIBUTIONS[distribution])}")
+            c.add(
+                f"{key}.{part}", f"missing; a {distribution} attribute needs {', '.join(CONTINUOUS_DISTRIBUTIONS[distribution])}"
+            )
             return None
         args[part] = expr(part, entry[part])
     if None in args.values():
         return None
     labels = tuple(f"{a:g}-{b:g}" for a, b in zip(edges[:-1], edges[1:]))
-    return Attribute(name, kind, labels, distribution=distribution, args=args, bands=tuple(edges), label=label, source=source or "")
+    return Attribute(
+        name, kind, labels, distribution=distribution, args=args, bands=tuple(edges), label=label, source=source or ""
+    )
+
 
 def _read_history(c, key: str, name: str, entry: dict, *, states: tuple) -> HistoryCounter | None:
     kind = c.text(f"{key}.kind", entry.get("kind"), choices=list(HISTORY_KINDS))
@@ -243,8 +267,10 @@ def _read_history(c, key: str, name: str, entry: dict, *, states: tuple) -> Hist
     c.unknown_keys(key, entry, {"kind", "max", "cohort", "label"} | extra)
     cap = c.number(f"{key}.max", entry["max"], low=1, high=MAX_CAP, integer=True) if "max" in entry else None
     if "max" not in entry:
-        c.add(f"{key}.max", "missing; counts above max are recorded as max (choose at least the largest value your "
-                            "expressions distinguish)")
+        c.add(
+            f"{key}.max",
+            "missing; counts above max are recorded as max (choose at least the largest value your expressions distinguish)",
+        )
     cohort = c.number(f"{key}.cohort", entry["cohort"]) if "cohort" in entry else None
     if "cohort" not in entry:
         c.add(f"{key}.cohort", "missing; the cohort engine cannot track history: give the value it should use (e.g. 0)")
@@ -256,7 +282,10 @@ def _read_history(c, key: str, name: str, entry: dict, *, states: tuple) -> Hist
         for part in ("from", "to"):
             value = entry.get(part)
             if not isinstance(value, list) or not value or not all(isinstance(s, str) for s in value):
-                c.add(f"{key}.{part}", f"expected a non-empty array of state names, e.g. {part} = [\"{states[0] if states else 'well'}\"]")
+                c.add(
+                    f"{key}.{part}",
+                    f'expected a non-empty array of state names, e.g. {part} = ["{states[0] if states else "well"}"]',
+                )
                 return None
             unknown = [s for s in value if s not in states]
             if unknown:

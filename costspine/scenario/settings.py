@@ -25,14 +25,25 @@ MAX_CYCLES = 100_000
 
 SECTION_KEYS = {
     "model": {"name", "title", "description"},
-    "settings": {"cycle_length", "cycle_unit", "n_cycles", "discount_costs", "discount_outcomes",
-                 "cycle_correction", "currency", "price_year", "discount_timing", "weights"},
+    "settings": {
+        "cycle_length",
+        "cycle_unit",
+        "n_cycles",
+        "discount_costs",
+        "discount_outcomes",
+        "cycle_correction",
+        "currency",
+        "price_year",
+        "discount_timing",
+        "weights",
+    },
     "analysis": {"effect", "comparator", "wtp", "report_at_years"},
 }
 
 OPTIONAL_SETTINGS = {"discount_timing", "weights"}  # discount_timing defaults to "point"; weights go with "custom"
 
 REQUIRED_SETTINGS = SECTION_KEYS["settings"] - OPTIONAL_SETTINGS
+
 
 def _read_settings(c: Collector, raw: dict) -> Settings | None:
     s = c.table("settings", raw.get("settings"))
@@ -42,44 +53,62 @@ def _read_settings(c: Collector, raw: dict) -> Settings | None:
     rate_hint = " — rates are fractions, did you mean {:g}?"
     values = {
         "cycle_length": c.number("settings.cycle_length", s["cycle_length"], low=1e-9) if "cycle_length" in s else None,
-        "cycle_unit": c.text("settings.cycle_unit", s.get("cycle_unit"), choices=list(CYCLE_UNITS_IN_YEARS)) if "cycle_unit" in s else None,
-        "n_cycles": c.number("settings.n_cycles", s["n_cycles"], low=1, high=MAX_CYCLES, integer=True) if "n_cycles" in s else None,
-        "cycle_correction": c.text("settings.cycle_correction", s.get("cycle_correction"), choices=list(CORRECTIONS)) if "cycle_correction" in s else None,
+        "cycle_unit": c.text("settings.cycle_unit", s.get("cycle_unit"), choices=list(CYCLE_UNITS_IN_YEARS))
+        if "cycle_unit" in s
+        else None,
+        "n_cycles": c.number("settings.n_cycles", s["n_cycles"], low=1, high=MAX_CYCLES, integer=True)
+        if "n_cycles" in s
+        else None,
+        "cycle_correction": c.text("settings.cycle_correction", s.get("cycle_correction"), choices=list(CORRECTIONS))
+        if "cycle_correction" in s
+        else None,
         "currency": c.text("settings.currency", s.get("currency")) if "currency" in s else None,
-        "price_year": c.number("settings.price_year", s["price_year"], low=1900, high=2200, integer=True) if "price_year" in s else None,
+        "price_year": c.number("settings.price_year", s["price_year"], low=1900, high=2200, integer=True)
+        if "price_year" in s
+        else None,
     }
     for key in ("discount_costs", "discount_outcomes"):
         if key in s:
             v = s[key]
             hint = rate_hint.format(v / 100) if isinstance(v, (int, float)) and not isinstance(v, bool) and 1 <= v < 100 else ""
             values[key] = c.number(f"settings.{key}", v, low=0, high=0.999999, hint=hint)
-    values["discount_timing"] = c.text("settings.discount_timing", s.get("discount_timing", "point"), choices=list(DISCOUNT_TIMINGS))
+    values["discount_timing"] = c.text(
+        "settings.discount_timing", s.get("discount_timing", "point"), choices=list(DISCOUNT_TIMINGS)
+    )
     weights_ok = True
     if values["cycle_correction"] == "custom":
         values["weights"] = _read_weights(c, s.get("weights"), values["n_cycles"], values["cycle_length"], values["cycle_unit"])
         weights_ok = values["weights"] is not None
     elif "weights" in s and values["cycle_correction"] is not None:
-        c.add("settings.weights", f"weights apply to cycle_correction = \"custom\" only; got cycle_correction = "
-                                  f"{values['cycle_correction']!r} — remove weights, or set cycle_correction = \"custom\"")
+        c.add(
+            "settings.weights",
+            f'weights apply to cycle_correction = "custom" only; got cycle_correction = '
+            f'{values["cycle_correction"]!r} — remove weights, or set cycle_correction = "custom"',
+        )
     if any(values.get(k) is None for k in REQUIRED_SETTINGS | {"discount_timing"}) or not weights_ok:
         return None
     return Settings(**values)
+
 
 def _read_weights(c: Collector, raw, n_cycles, cycle_length, cycle_unit) -> tuple | None:
     """``settings.weights`` of the custom correction: an array with one number per trace point
     ``0..T``, or an expression over ``cycle`` (the point, 0..T) evaluated at every point."""
     key = "settings.weights"
     if raw is None:
-        c.add(key, 'missing; cycle_correction = "custom" needs one weight per trace point 0..n_cycles, '
-                   'e.g. weights = [0.5, 1, 1, 0.5], or an expression over cycle, e.g. weights = "where(cycle == 0, 0.5, 1)"')
+        c.add(
+            key,
+            'missing; cycle_correction = "custom" needs one weight per trace point 0..n_cycles, '
+            'e.g. weights = [0.5, 1, 1, 0.5], or an expression over cycle, e.g. weights = "where(cycle == 0, 0.5, 1)"',
+        )
         return None
-    if n_cycles is None:            # already reported
+    if n_cycles is None:  # already reported
         return None
     if isinstance(raw, list):
         numbers = [c.number(f"{key}[{i}]", w, expressions=False) for i, w in enumerate(raw)]
         if len(raw) != n_cycles + 1:
-            c.add(key, f"expected {n_cycles + 1} weights (one per trace point 0..{n_cycles}, n_cycles = {n_cycles}); "
-                       f"got {len(raw)}")
+            c.add(
+                key, f"expected {n_cycles + 1} weights (one per trace point 0..{n_cycles}, n_cycles = {n_cycles}); got {len(raw)}"
+            )
             return None
         return None if None in numbers else tuple(numbers)
     if not isinstance(raw, str):
@@ -91,14 +120,18 @@ def _read_weights(c: Collector, raw, n_cycles, cycle_length, cycle_unit) -> tupl
     allowed = {"cycle", "time_years", "cycle_years"}
     unknown = sorted(expr.names - allowed)
     if unknown:
-        c.add(key, f"the weights may use cycle (the trace point, 0..{n_cycles}), time_years and cycle_years only; "
-                   f"got {', '.join(map(repr, unknown))}")
+        c.add(
+            key,
+            f"the weights may use cycle (the trace point, 0..{n_cycles}), time_years and cycle_years only; "
+            f"got {', '.join(map(repr, unknown))}",
+        )
         return None
     points = np.arange(n_cycles + 1, dtype=float)
     cycle_years = (cycle_length or 1.0) * CYCLE_UNITS_IN_YEARS.get(cycle_unit, 1.0)
     try:
-        value = np.asarray(expr.evaluate({"cycle": points, "time_years": points * cycle_years, "cycle_years": cycle_years}),
-                           dtype=float)
+        value = np.asarray(
+            expr.evaluate({"cycle": points, "time_years": points * cycle_years, "cycle_years": cycle_years}), dtype=float
+        )
     except (ArithmeticError, ValueError, TypeError) as exc:
         c.add(key, f"cannot evaluate {raw!r} at cycle = 0..{n_cycles}: {exc}")
         return None
@@ -111,6 +144,7 @@ def _read_weights(c: Collector, raw, n_cycles, cycle_length, cycle_unit) -> tupl
         c.add(key, f"every weight must be finite; {raw!r} gives {value[bad[0]]} at cycle = {bad[0]}")
         return None
     return tuple(float(v) for v in value)
+
 
 def _read_analysis(c: Collector, raw: dict, strategies: tuple, outcome_names: list) -> Analysis | None:
     a = c.table("analysis", raw.get("analysis"))

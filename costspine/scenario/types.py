@@ -18,6 +18,7 @@ CYCLE_UNITS_IN_YEARS = {"year": 1.0, "month": 1.0 / 12.0, "week": 7.0 / 365.25, 
 
 REST = "rest"
 
+
 @dataclass(frozen=True)
 class Settings:
     """Time, discounting and money settings of a scenario."""
@@ -38,6 +39,7 @@ class Settings:
         """Length of one cycle in years."""
         return self.cycle_length * CYCLE_UNITS_IN_YEARS[self.cycle_unit]
 
+
 @dataclass(frozen=True)
 class Analysis:
     """Which outcome is the effect, the comparator, and willingness-to-pay thresholds."""
@@ -46,6 +48,7 @@ class Analysis:
     comparator: str
     wtp: tuple
     report_at_years: tuple = ()
+
 
 @dataclass(frozen=True)
 class Reward:
@@ -61,6 +64,7 @@ class Reward:
     label: str
     state_values: dict
     entry_values: dict
+
 
 @dataclass(frozen=True)
 class LookupTable:
@@ -78,6 +82,7 @@ class LookupTable:
             return np.interp(values, self.x, self.y)
         index = np.clip(np.searchsorted(self.x, values, side="right") - 1, 0, len(self.x) - 1)
         return self.y[index]
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -114,8 +119,14 @@ class Scenario:
     def __repr__(self) -> str:
         from costspine._text import format_repr
 
-        return format_repr(type(self).__name__, name=self.name, path=str(self.path), strategies=self.strategies,
-                           states=len(self.states), parameters=len(self.parameters))
+        return format_repr(
+            type(self).__name__,
+            name=self.name,
+            path=str(self.path),
+            strategies=self.strategies,
+            states=len(self.states),
+            parameters=len(self.parameters),
+        )
 
     def declared_path(self, keypath: str, value: str) -> Path:
         """A path written at ``keypath``, resolved against the folder of the file that declares it.

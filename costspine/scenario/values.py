@@ -59,8 +59,9 @@ def value_keypath(strategy: str, name: str, own: dict) -> str:
     return f"strategies.{strategy}.values.{name}" if name in own else f"{SHARED}.{name}"
 
 
-def order_definitions(c: Collector, keypath, exprs: dict, *, strategy: str | None = None,
-                      replaced: frozenset = frozenset()) -> dict:
+def order_definitions(
+    c: Collector, keypath, exprs: dict, *, strategy: str | None = None, replaced: frozenset = frozenset()
+) -> dict:
     """Topological order of named expressions that may refer to each other; reports loops.
 
     Parameters
@@ -112,8 +113,15 @@ def order_definitions(c: Collector, keypath, exprs: dict, *, strategy: str | Non
             name, deps = stack[-1]
             for dep in deps:
                 if dep == name:
-                    c.add(where(name), "refers to itself" + (" (a strategy's own value replaces the shared value of "
-                                                             "the same name; it cannot use it)" if name in replaced else ""))
+                    c.add(
+                        where(name),
+                        "refers to itself"
+                        + (
+                            " (a strategy's own value replaces the shared value of the same name; it cannot use it)"
+                            if name in replaced
+                            else ""
+                        ),
+                    )
                 elif dep in exprs and dep not in ordered:
                     if dep in visiting:
                         start = trail.index(dep)
@@ -131,8 +139,9 @@ def order_definitions(c: Collector, keypath, exprs: dict, *, strategy: str | Non
     return ordered
 
 
-def resolve_strategy_values(c: Collector, shared: dict, own: dict, *, strategies: tuple, parameters: set,
-                            names: set, tables: set) -> dict:
+def resolve_strategy_values(
+    c: Collector, shared: dict, own: dict, *, strategies: tuple, parameters: set, names: set, tables: set
+) -> dict:
     """Each strategy's values: the shared ones and its own (its own win), checked and in dependency order.
 
     Parameters
@@ -173,8 +182,13 @@ def resolve_strategy_values(c: Collector, shared: dict, own: dict, *, strategies
         allowed = names | set(values)
         for name, expr in local.items():
             _check_names(c, f"strategies.{s}.values.{name}", expr, allowed, tables)
-        resolved[s] = order_definitions(c, lambda n, s=s, local=local: value_keypath(s, n, local), values, strategy=s,
-                                        replaced=frozenset(local) & frozenset(shared))
+        resolved[s] = order_definitions(
+            c,
+            lambda n, s=s, local=local: value_keypath(s, n, local),
+            values,
+            strategy=s,
+            replaced=frozenset(local) & frozenset(shared),
+        )
     _check_shared_names(c, shared, own, strategies=strategies, names=names, tables=tables)
     return resolved
 
@@ -190,7 +204,10 @@ def _check_shared_names(c: Collector, shared: dict, own: dict, *, strategies: tu
             lacking = [s for s in users if dep not in own.get(s, {})]
             if lacking:
                 having = [s for s in users if dep in own.get(s, {})]
-                c.add(f"{SHARED}.{name}", f"unknown name {dep!r} in {expr.text!r} for strateg{'y' if len(lacking) == 1 else 'ies'} "
-                                          f"{', '.join(lacking)}: only {', '.join(having)} "
-                                          f"define{'s' if len(having) == 1 else ''} a value {dep!r} — define it in "
-                                          f"[strategies.{lacking[0]}.values] or in [values]")
+                c.add(
+                    f"{SHARED}.{name}",
+                    f"unknown name {dep!r} in {expr.text!r} for strateg{'y' if len(lacking) == 1 else 'ies'} "
+                    f"{', '.join(lacking)}: only {', '.join(having)} "
+                    f"define{'s' if len(having) == 1 else ''} a value {dep!r} — define it in "
+                    f"[strategies.{lacking[0]}.values] or in [values]",
+                )

@@ -2,4 +2,3 @@
 with labelled results (:class:`~costspine.simulate.cohort.CohortResult`,
 :class:`~costspine.simulate.microsim.MicrosimResult`).
 """
-

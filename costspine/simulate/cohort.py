@@ -110,8 +110,14 @@ class CohortResult:
     def __repr__(self) -> str:
         from costspine._text import format_repr
 
-        return format_repr(type(self).__name__, scenario=self.scenario.name, method=self.method,
-                           strategies=self.strategies, draws=int(self.costs.shape[0]), cycles=int(self.trace.shape[2] - 1))
+        return format_repr(
+            type(self).__name__,
+            scenario=self.scenario.name,
+            method=self.method,
+            strategies=self.strategies,
+            draws=int(self.costs.shape[0]),
+            cycles=int(self.trace.shape[2] - 1),
+        )
 
     def _repr_html_(self) -> str:
         """Mean total cost and outcomes per strategy, as an HTML table (for notebooks)."""
@@ -120,8 +126,11 @@ class CohortResult:
         currency = self.scenario.settings.currency
         cost, outcomes = self.total_cost.mean(axis=0), self.outcomes.mean(axis=0)
         rows = [[self.scenario.strategy_labels.get(s, s), cost[k], *outcomes[k]] for k, s in enumerate(self.strategies)]
-        return format_html_table(["strategy", f"total cost ({currency})", *self.outcome_names], rows,
-                                 caption=f"{type(self).__name__}: {self.scenario.title} ({self.method})")
+        return format_html_table(
+            ["strategy", f"total cost ({currency})", *self.outcome_names],
+            rows,
+            caption=f"{type(self).__name__}: {self.scenario.title} ({self.method})",
+        )
 
     def summary(self) -> str:
         """Expected cost by category, total cost and outcomes per strategy (means over draws).
@@ -133,12 +142,17 @@ class CohortResult:
         headers += list(self.outcome_names)
         mean_costs = self.costs.mean(axis=0)
         mean_outcomes = self.outcomes.mean(axis=0)
-        rows = [[self.scenario.strategy_labels.get(s, s), *mean_costs[k], mean_costs[k].sum(), *mean_outcomes[k]]
-                for k, s in enumerate(self.strategies)]
-        return format_table(headers, rows, title=f"Expected costs and outcomes per patient, {self.method} ({self.scenario.title})")
+        rows = [
+            [self.scenario.strategy_labels.get(s, s), *mean_costs[k], mean_costs[k].sum(), *mean_outcomes[k]]
+            for k, s in enumerate(self.strategies)
+        ]
+        return format_table(
+            headers, rows, title=f"Expected costs and outcomes per patient, {self.method} ({self.scenario.title})"
+        )
 
     def to_dict(self) -> dict:
         """Means over draws by strategy: discounted and undiscounted costs by category and outcomes."""
+
         def by_strategy(values, names):
             means = values.mean(axis=0)
             return {s: {n: float(means[k, i]) for i, n in enumerate(names)} for k, s in enumerate(self.strategies)}
@@ -170,6 +184,7 @@ class CohortResult:
         for o, name in enumerate(self.outcome_names):
             frame[name] = self.outcomes[:, :, o].ravel()
         return pd.DataFrame(frame)
+
 
 def run_cohort(scenario: Scenario, params: dict[str, np.ndarray] | None = None) -> CohortResult:
     """Run the cohort model for the base case, or for every draw of ``params`` at once.
@@ -203,6 +218,7 @@ def run_cohort(scenario: Scenario, params: dict[str, np.ndarray] | None = None) 
     inputs = build_model_inputs(scenario, params)
     return simulate_inputs(scenario, inputs, params if params is not None else base_case_parameters(scenario))
 
+
 def simulate_inputs(scenario: Scenario, inputs: ModelInputs, params: dict) -> CohortResult:
     """Run the cohort engine on already-built inputs and accumulate rewards."""
     settings = scenario.settings
@@ -211,7 +227,7 @@ def simulate_inputs(scenario: Scenario, inputs: ModelInputs, params: dict) -> Co
     has_entry_outcomes = inputs.entry_outcomes is not None and inputs.entry_outcomes.any()
     entries = compute_entries(trace, inputs.transition)
     factors = derive_reward_factors(settings)
-    correction = factors.cycle_correction                 # which cycle's value each point counts
+    correction = factors.cycle_correction  # which cycle's value each point counts
     totals = accumulate_rewards(
         trace,
         factors=factors,
@@ -234,10 +250,15 @@ def simulate_inputs(scenario: Scenario, inputs: ModelInputs, params: dict) -> Co
 
 def derive_reward_factors(settings) -> RewardFactors:
     """Cycle-correction weights and discount factors of a scenario's ``[settings]``, for both engines."""
-    return build_reward_factors(settings.n_cycles, cycle_correction=settings.cycle_correction, cycle_years=settings.cycle_years,
-                                discount_costs=settings.discount_costs, discount_outcomes=settings.discount_outcomes,
-                                discount_timing=getattr(settings, "discount_timing", "point"),
-                                weights=getattr(settings, "weights", None))
+    return build_reward_factors(
+        settings.n_cycles,
+        cycle_correction=settings.cycle_correction,
+        cycle_years=settings.cycle_years,
+        discount_costs=settings.discount_costs,
+        discount_outcomes=settings.discount_outcomes,
+        discount_timing=getattr(settings, "discount_timing", "point"),
+        weights=getattr(settings, "weights", None),
+    )
 
 
 def run_cohort_by_group(scenario, params: dict | None = None, *, max_rows: int = 20_000) -> CohortResult:
@@ -263,13 +284,19 @@ def run_cohort_by_group(scenario, params: dict | None = None, *, max_rows: int =
     population = scenario.population or EMPTY_POPULATION
     base_case = params is None
     params = base_case_parameters(scenario) if params is None else params
-    if not population.attributes and not population.history:   # nothing to expand: the plain cohort model
+    if not population.attributes and not population.history:  # nothing to expand: the plain cohort model
         return simulate_inputs(scenario, build_model_inputs(scenario, params, base_case=base_case), params)
-    parts = [_mix(result, inputs, weights, n_groups)
-             for result, inputs, weights, n_groups in _iter_group_batches(scenario, params, base_case=base_case, max_rows=max_rows)[1]]
+    parts = [
+        _mix(result, inputs, weights, n_groups)
+        for result, inputs, weights, n_groups in _iter_group_batches(scenario, params, base_case=base_case, max_rows=max_rows)[1]
+    ]
     mixed = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    return CohortResult(scenario=scenario, parameters={k: np.asarray(v, dtype=float) for k, v in params.items()},
-                        method="cohort (by group)", **mixed)
+    return CohortResult(
+        scenario=scenario,
+        parameters={k: np.asarray(v, dtype=float) for k, v in params.items()},
+        method="cohort (by group)",
+        **mixed,
+    )
 
 
 def _iter_group_batches(scenario, params: dict, *, base_case: bool, max_rows: int):
@@ -282,8 +309,8 @@ def _iter_group_batches(scenario, params: dict, *, base_case: bool, max_rows: in
     values = evaluate_parameters(scenario, params)
     n_draws = max((np.size(v) for v in values.values()), default=1)
     groups = build_groups(population, values, tables=scenario.tables, where=str(scenario.path), base_case=base_case)
-    weights = groups.flat_weights()                                        # (D, G)
-    attr = groups.flat_values()                                            # name -> (D, G)
+    weights = groups.flat_weights()  # (D, G)
+    attr = groups.flat_values()  # name -> (D, G)
     n_groups = groups.n_groups
     history = {h.name: np.array([h.cohort], dtype=float) for h in population.history}
     batch = max(1, max_rows // max(n_groups, 1))
@@ -291,13 +318,20 @@ def _iter_group_batches(scenario, params: dict, *, base_case: bool, max_rows: in
     def batches():
         for d0 in range(0, n_draws, batch):
             d1 = min(n_draws, d0 + batch)
-            expanded = {k: np.repeat(np.broadcast_to(np.asarray(v, dtype=float), (n_draws,))[d0:d1], n_groups) for k, v in params.items()}
+            expanded = {
+                k: np.repeat(np.broadcast_to(np.asarray(v, dtype=float), (n_draws,))[d0:d1], n_groups) for k, v in params.items()
+            }
             for name, v in attr.items():
                 expanded[name] = np.broadcast_to(v, (n_draws, n_groups))[d0:d1].reshape(-1)
             expanded.update(history)
             inputs = build_model_inputs(scenario, expanded, base_case=base_case)
             result = simulate_inputs(scenario, inputs, expanded)
-            yield result, inputs, weights[d0:d1] if weights.shape[0] > 1 else np.broadcast_to(weights, (d1 - d0, n_groups)), n_groups
+            yield (
+                result,
+                inputs,
+                weights[d0:d1] if weights.shape[0] > 1 else np.broadcast_to(weights, (d1 - d0, n_groups)),
+                n_groups,
+            )
 
     return groups, batches()
 
@@ -365,7 +399,11 @@ class GroupedCohortResult:
         """Mean over draws of each group's share, total cost and effect per strategy."""
         currency = self.scenario.settings.currency
         effect = self.scenario.analysis.effect
-        headers = ["group", "share"] + [f"{s}: cost ({currency})" for s in self.strategies] + [f"{s}: {effect}" for s in self.strategies]
+        headers = (
+            ["group", "share"]
+            + [f"{s}: cost ({currency})" for s in self.strategies]
+            + [f"{s}: {effect}" for s in self.strategies]
+        )
         cost, eff, w = self.total_cost.mean(axis=0), self.effect.mean(axis=0), self.weights.mean(axis=0)
         rows = [[label, w[g], *cost[g], *eff[g]] for g, label in enumerate(self.labels)]
         return format_table(headers, rows, title=f"Expected costs and outcomes per patient by group ({self.scenario.title})")
@@ -393,11 +431,17 @@ class GroupedCohortResult:
             "scenario": self.scenario.name,
             "draws": int(self.weights.shape[0]),
             "currency": self.scenario.settings.currency,
-            "groups": [{"group": label, "weight": float(w[g]),
-                        "strategies": {s: {"cost_total": float(cost[g, k]),
-                                           **{n: float(out[g, k, o]) for o, n in enumerate(self.outcome_names)}}
-                                       for k, s in enumerate(self.strategies)}}
-                       for g, label in enumerate(self.labels)],
+            "groups": [
+                {
+                    "group": label,
+                    "weight": float(w[g]),
+                    "strategies": {
+                        s: {"cost_total": float(cost[g, k]), **{n: float(out[g, k, o]) for o, n in enumerate(self.outcome_names)}}
+                        for k, s in enumerate(self.strategies)
+                    },
+                }
+                for g, label in enumerate(self.labels)
+            ],
         }
 
 
@@ -438,8 +482,10 @@ def run_cohort_groups(scenario, params: dict | None = None, *, max_rows: int = 2
     """
     population = scenario.population or EMPTY_POPULATION
     if not population.attributes:
-        raise UsageError(f"{scenario.path}: population.attributes: results by group need at least one attribute; "
-                         "the scenario declares none — add a [population.attributes.NAME] table or use run_cohort")
+        raise UsageError(
+            f"{scenario.path}: population.attributes: results by group need at least one attribute; "
+            "the scenario declares none — add a [population.attributes.NAME] table or use run_cohort"
+        )
     base_case = params is None
     params = base_case_parameters(scenario) if params is None else params
     groups, batches = _iter_group_batches(scenario, params, base_case=base_case, max_rows=max_rows)
@@ -451,11 +497,17 @@ def run_cohort_groups(scenario, params: dict | None = None, *, max_rows: int = 2
             a = getattr(result, k)
             parts[k].append(a.reshape((a.shape[0] // n_groups, n_groups) + a.shape[1:]))
         weight_parts.append(np.asarray(weights, dtype=float))
-    return GroupedCohortResult(scenario=scenario, labels=tuple(groups.label(g) for g in range(groups.n_groups)),
-                               weights=np.concatenate(weight_parts), **{k: np.concatenate(v) for k, v in parts.items()})
+    return GroupedCohortResult(
+        scenario=scenario,
+        labels=tuple(groups.label(g) for g in range(groups.n_groups)),
+        weights=np.concatenate(weight_parts),
+        **{k: np.concatenate(v) for k, v in parts.items()},
+    )
+
 
 def _mix(result: CohortResult, inputs, weights: np.ndarray, n_groups: int) -> dict:
     """Population means of a cohort result whose draw axis is (draw × group)."""
+
     def grouped(a):
         return a.reshape((a.shape[0] // n_groups, n_groups) + a.shape[1:])
 
@@ -464,8 +516,18 @@ def _mix(result: CohortResult, inputs, weights: np.ndarray, n_groups: int) -> di
         w = weights.reshape(weights.shape + (1,) * (a.ndim - 2))
         return (a * w).sum(axis=1)
 
-    out = {k: mix(getattr(result, k)) for k in ("trace", "costs", "costs_undiscounted", "outcomes", "outcomes_undiscounted",
-                                                "cost_per_cycle", "services_per_cycle")}
+    out = {
+        k: mix(getattr(result, k))
+        for k in (
+            "trace",
+            "costs",
+            "costs_undiscounted",
+            "outcomes",
+            "outcomes_undiscounted",
+            "cost_per_cycle",
+            "services_per_cycle",
+        )
+    }
     if inputs.indicator_mask.size:
         occupied = compute_indicator_occupancy(result.trace, inputs.indicator_mask)
         weighted = np.nan_to_num(result.indicators) * occupied

@@ -93,8 +93,14 @@ class MicrosimResult(CohortResult):
     def __repr__(self) -> str:
         from costspine._text import format_repr
 
-        return format_repr(type(self).__name__, scenario=self.scenario.name, strategies=self.strategies,
-                           draws=int(self.costs.shape[0]), individuals=self.n_individuals, seed=self.seed)
+        return format_repr(
+            type(self).__name__,
+            scenario=self.scenario.name,
+            strategies=self.strategies,
+            draws=int(self.costs.shape[0]),
+            individuals=self.n_individuals,
+            seed=self.seed,
+        )
 
     def summary(self) -> str:
         """The cohort summary tables followed by the Monte Carlo standard errors."""
@@ -113,12 +119,14 @@ class MicrosimResult(CohortResult):
             frame[f"incremental_{name}_se"] = self.incremental_outcomes_se[:, :, o].ravel()
         return frame
 
+
 def derive_seed_sequence(seed) -> np.random.SeedSequence:
     """The microsimulation's own stream of a run: ``(MICROSIMULATION,)`` in :mod:`costspine._rng`.
 
     Keyed by name (like parameter streams), so adding other components never shifts it.
     """
     return seed_sequence(seed, MICROSIMULATION)
+
 
 def draw_keys(seq: np.random.SeedSequence, draw: int, strategies: tuple, *, common_random_numbers: bool) -> np.ndarray:
     """Stream keys for one draw, one per strategy: all equal with common random numbers, else
@@ -127,12 +135,14 @@ def draw_keys(seq: np.random.SeedSequence, draw: int, strategies: tuple, *, comm
     ``draw`` is the draw's index in the whole run (a PSA's draw ``d``, or 0 for the base case):
     the stream ``(MICROSIMULATION, draw)``, plus the strategy's name without common random numbers.
     """
+
     def key(*path):
         return seed_sequence(seq, int(draw), *path).generate_state(1, dtype=np.uint64)[0]
 
     if common_random_numbers:
         return np.full(len(strategies), key(), dtype=np.uint64)
     return np.array([key(s) for s in strategies], dtype=np.uint64)
+
 
 def read_available_memory() -> int:
     """Bytes of memory available to this process (``MemAvailable`` on Linux)."""
@@ -148,6 +158,7 @@ def read_available_memory() -> int:
     except (ValueError, OSError, AttributeError):
         return 2 * 1024**3
 
+
 def choose_chunk_size(n_individuals: int, kernel, n_strategies: int, *, backend: str, memory: int | None = None) -> int:
     """Individuals per chunk: the working arrays of a chunk stay within :data:`MEMORY_SHARE` of
     the available memory. A multiple of :data:`~costspine.engines.microsim.BLOCK`.
@@ -162,13 +173,24 @@ def choose_chunk_size(n_individuals: int, kernel, n_strategies: int, *, backend:
     n_states = kernel.init_cdf.shape[1]
     per_block = 8 * (n_strategies * n_metrics + n_pairs * n_strategies**2)
     if backend == "numpy":
-        per_individual = 8 * 3 * (n_strategies * n_metrics + n_pairs * n_strategies**2 + 2 * n_states
-                                  + 3 * kernel.hist_kind.shape[0] + kernel.event_hist.shape[0] + 16)
+        per_individual = (
+            8
+            * 3
+            * (
+                n_strategies * n_metrics
+                + n_pairs * n_strategies**2
+                + 2 * n_states
+                + 3 * kernel.hist_kind.shape[0]
+                + kernel.event_hist.shape[0]
+                + 16
+            )
+        )
     else:
         per_individual = per_block / BLOCK + 1
     size = int(memory * MEMORY_SHARE / per_individual)
     size = max(BLOCK, min(size, MAX_CHUNK, -(-n_individuals // BLOCK) * BLOCK))
     return size // BLOCK * BLOCK
+
 
 def resolve_backend(backend: str, n_individuals: int, kernel, n_strategies: int) -> str:
     """``auto``: numpy for small runs, numba for the rest. Results are identical either way.
@@ -191,11 +213,11 @@ def resolve_backend(backend: str, n_individuals: int, kernel, n_strategies: int)
         raise UsageError(f"unknown microsimulation backend {backend!r}; expected auto, numba or numpy")
     return backend
 
+
 def build_kernel_inputs(scenario, tables: DrawTables) -> KernelInputs:
     """The kernel's inputs from one draw's grid tables: cumulative probabilities, history kind
     codes, and per-individual metric tables already weighted and discounted."""
-    metric_state, metric_entry = _metrics(scenario, tables.columns, tables.state_values, tables.entry_values,
-                                          tables.reward_time)
+    metric_state, metric_entry = _metrics(scenario, tables.columns, tables.state_values, tables.entry_values, tables.reward_time)
     return KernelInputs(
         n_cycles=tables.n_cycles,
         group_cum=build_cdf_rows(tables.group_weights),
@@ -232,7 +254,7 @@ def _metrics(scenario, columns, state_values, entry_values, reward_time):
     state_time = state_reward_time(f, reward_time, state_values.shape[1])
 
     def block(values, time):
-        values = values[:, time]                                          # (S, T+1, cell, column)
+        values = values[:, time]  # (S, T+1, cell, column)
         costs = values[..., cols["costs"]]
         return np.concatenate([costs, costs.sum(axis=-1, keepdims=True), values[..., cols["outcomes"]]], axis=-1)
 
@@ -256,9 +278,18 @@ def state_reward_time(factors, reward_time: np.ndarray, n_time: int) -> np.ndarr
     return point_index(len(reward_time) - 1, n_time, correction=factors.cycle_correction).astype(reward_time.dtype)
 
 
-def run_microsim(scenario, params: dict | None = None, *, n_individuals: int | None = None, seed=None,
-                 first_draw: int = 0, chunk_size: int | None = None, backend: str = "auto", common_random_numbers: bool = True,
-                 progress=None) -> MicrosimResult:
+def run_microsim(
+    scenario,
+    params: dict | None = None,
+    *,
+    n_individuals: int | None = None,
+    seed=None,
+    first_draw: int = 0,
+    chunk_size: int | None = None,
+    backend: str = "auto",
+    common_random_numbers: bool = True,
+    progress=None,
+) -> MicrosimResult:
     """Simulate individuals through a scenario under every strategy.
 
     Parameters
@@ -303,7 +334,7 @@ def run_microsim(scenario, params: dict | None = None, *, n_individuals: int | N
     >>> from costspine.scenario.load import load_scenario
     >>> s = load_scenario("scenarios/examples/sick_sicker.toml")
     >>> r = run_microsim(s, n_individuals=100_000, seed=1)
-    >>> r.total_cost.shape                     # (draw, strategy)
+    >>> r.total_cost.shape  # (draw, strategy)
     (1, 2)
     >>> bool((r.total_cost_se < 0.01 * r.total_cost).all())  # MCSE under 1% of each mean
     True
@@ -311,8 +342,9 @@ def run_microsim(scenario, params: dict | None = None, *, n_individuals: int | N
     population = scenario.population or EMPTY_POPULATION
     n = n_individuals if n_individuals is not None else population.individuals
     if n is None:
-        raise UsageError(f"{scenario.path}: give the number of individuals (--individuals N, or individuals = N in "
-                         "[microsimulation])")
+        raise UsageError(
+            f"{scenario.path}: give the number of individuals (--individuals N, or individuals = N in [microsimulation])"
+        )
     if int(n) < 2:
         raise UsageError(f"the microsimulation needs at least 2 individuals (for standard errors); got {n}")
     if seed is None:
@@ -333,8 +365,11 @@ def run_microsim(scenario, params: dict | None = None, *, n_individuals: int | N
         if d == 0:
             backend = resolve_backend(backend, n, kernel, len(strategies))
         keys = draw_keys(seq, first_draw + d, strategies, common_random_numbers=common_random_numbers)
-        size = choose_chunk_size(n, kernel, len(strategies), backend=backend) if chunk_size is None \
+        size = (
+            choose_chunk_size(n, kernel, len(strategies), backend=backend)
+            if chunk_size is None
             else max(BLOCK, int(chunk_size) // BLOCK * BLOCK)
+        )
         occupancy = entries = None
         sums, crosses = [], []
         for start in range(0, n, size):
@@ -346,11 +381,13 @@ def run_microsim(scenario, params: dict | None = None, *, n_individuals: int | N
             done += min(size, n - start)
             if progress is not None:
                 progress(done, n * n_draws)
-        block_sum = np.cumsum(np.concatenate(sums), axis=0)[-1]      # blocks summed in order
+        block_sum = np.cumsum(np.concatenate(sums), axis=0)[-1]  # blocks summed in order
         block_cross = np.cumsum(np.concatenate(crosses), axis=0)[-1]
         per_draw.append(_summarize_draw(scenario, tables, occupancy, entries, block_sum, block_cross, n))
-    return _assemble(scenario, per_draw, params if params is not None else base_case_parameters(scenario), n, seed,
-                     common_random_numbers)
+    return _assemble(
+        scenario, per_draw, params if params is not None else base_case_parameters(scenario), n, seed, common_random_numbers
+    )
+
 
 def _summarize_draw(scenario, tables, occupancy, entries, block_sum, block_cross, n: int) -> dict:
     """Means from the integer counts; MCSEs from the block moment sums. Arrays without the draw axis."""
@@ -359,18 +396,18 @@ def _summarize_draw(scenario, tables, occupancy, entries, block_sum, block_cross
     n_states = len(scenario.states)
     n_strategies = len(scenario.strategies)
     cols = tables.columns.slices()
-    counts = occupancy.astype(float) / n                                   # (S, T+1, cell)
+    counts = occupancy.astype(float) / n  # (S, T+1, cell)
     flows = entries.astype(float) / n
     trace = counts.reshape(n_strategies, n_cycles + 1, -1, n_states).sum(axis=2)
     time = tables.reward_time
     factors = derive_reward_factors(settings)
     state_time = state_reward_time(factors, time, tables.state_values.shape[1])
-    state_points = np.einsum("stc,stcr->str", counts, tables.state_values[:, state_time])[None]   # (1, S, T+1, R)
+    state_points = np.einsum("stc,stcr->str", counts, tables.state_values[:, state_time])[None]  # (1, S, T+1, R)
     entry_points = np.einsum("stc,stcr->str", flows, tables.entry_values[:, time])[None]
     entry_points[:, :, 0] = 0.0
     c, o, i, v = cols["costs"], cols["outcomes"], cols["indicators"], cols["services"]
     indicator_points = state_points[..., i]
-    if not np.array_equal(state_time, time):     # indicators are means at each point, whatever the counting
+    if not np.array_equal(state_time, time):  # indicators are means at each point, whatever the counting
         indicator_points = np.einsum("stc,stcr->str", counts, tables.state_values[:, time][..., i])[None]
     mask = build_indicator_mask(scenario)
     totals = accumulate_rewards(
@@ -389,6 +426,7 @@ def _summarize_draw(scenario, tables, occupancy, entries, block_sum, block_cross
     out.update(_mcse(scenario, tables, block_sum, block_cross, n, trace))
     return out
 
+
 def _mcse(scenario, tables, block_sum, block_cross, n: int, trace) -> dict:
     """Standard errors from ``sum x`` (S, M) and ``sum x_{s1,m1} x_{s2,m2}`` (Q, S, S).
 
@@ -399,10 +437,10 @@ def _mcse(scenario, tables, block_sum, block_cross, n: int, trace) -> dict:
     n_cat = len(scenario.categories)
     n_out = len(scenario.outcomes)
     comparator = scenario.strategies.index(scenario.analysis.comparator)
-    mean = block_sum / n                                                  # (S, M)
-    second = block_cross / n                                              # (Q, S, S)
+    mean = block_sum / n  # (S, M)
+    second = block_cross / n  # (Q, S, S)
     n_metrics = len(names)
-    diag = np.stack([np.diagonal(second[m]) for m in range(n_metrics)], axis=-1)   # (S, M): E[x_s^2]
+    diag = np.stack([np.diagonal(second[m]) for m in range(n_metrics)], axis=-1)  # (S, M): E[x_s^2]
     correction = n / (n - 1)
     var = np.maximum(diag - mean**2, 0.0) * correction
     se = np.sqrt(var / n)
@@ -410,25 +448,31 @@ def _mcse(scenario, tables, block_sum, block_cross, n: int, trace) -> dict:
     delta = mean - mean[comparator]
     var_inc = np.maximum(diag + diag[comparator] - 2 * cross_same - delta**2, 0.0) * correction
     se_inc = np.sqrt(var_inc / n)
-    total = n_cat                        # index of the discounted total cost
+    total = n_cat  # index of the discounted total cost
     effect = names.index(scenario.analysis.effect)
-    ce = second[n_metrics]               # E[C_{s1} E_{s2}]
-    cov_inc = (ce.diagonal() - ce[:, comparator] - ce[comparator, :] + ce[comparator, comparator]
-               - delta[:, total] * delta[:, effect]) * correction
+    ce = second[n_metrics]  # E[C_{s1} E_{s2}]
+    cov_inc = (
+        ce.diagonal() - ce[:, comparator] - ce[comparator, :] + ce[comparator, comparator] - delta[:, total] * delta[:, effect]
+    ) * correction
     wtp = np.asarray(scenario.analysis.wtp, dtype=float)
-    var_nmb = (wtp**2 * var_inc[:, effect, None] + var_inc[:, total, None] - 2 * wtp * cov_inc[:, None])
+    var_nmb = wtp**2 * var_inc[:, effect, None] + var_inc[:, total, None] - 2 * wtp * cov_inc[:, None]
     se_nmb = np.sqrt(np.maximum(var_nmb, 0.0) / n)
     se_nmb[comparator] = 0.0
     und = n_cat + 1 + n_out
     p = trace
     return {
-        "costs_se": se[:, :n_cat], "total_cost_se": se[:, n_cat], "outcomes_se": se[:, n_cat + 1:und],
-        "costs_undiscounted_se": se[:, und:und + n_cat], "total_cost_undiscounted_se": se[:, und + n_cat],
-        "outcomes_undiscounted_se": se[:, und + n_cat + 1:],
-        "incremental_cost_se": se_inc[:, total], "incremental_outcomes_se": se_inc[:, n_cat + 1:und],
+        "costs_se": se[:, :n_cat],
+        "total_cost_se": se[:, n_cat],
+        "outcomes_se": se[:, n_cat + 1 : und],
+        "costs_undiscounted_se": se[:, und : und + n_cat],
+        "total_cost_undiscounted_se": se[:, und + n_cat],
+        "outcomes_undiscounted_se": se[:, und + n_cat + 1 :],
+        "incremental_cost_se": se_inc[:, total],
+        "incremental_outcomes_se": se_inc[:, n_cat + 1 : und],
         "incremental_nmb_se": se_nmb,
         "trace_se": np.sqrt(np.maximum(p * (1 - p), 0.0) / (n - 1)),
     }
+
 
 def _assemble(scenario, per_draw: list, params: dict, n: int, seed, crn: bool) -> MicrosimResult:
     stacked = {k: np.stack([d[k] for d in per_draw]) for k in per_draw[0]}
@@ -441,6 +485,7 @@ def _assemble(scenario, per_draw: list, params: dict, n: int, seed, crn: bool) -
         common_random_numbers=crn,
         **stacked,
     )
+
 
 def check_model(scenario) -> CohortResult | None:
     """Build the base case the way ``costspine run`` would (``costspine validate``): the cohort
@@ -468,12 +513,18 @@ def format_mcse(result: MicrosimResult) -> str:
     currency = scenario.settings.currency
     rows = []
     for k, strategy in enumerate(result.strategies):
-        rows.append([scenario.strategy_labels.get(strategy, strategy),
-                     float(result.total_cost[0, k]), float(result.total_cost_se[0, k]),
-                     float(result.outcomes[0, k, e]), float(result.outcomes_se[0, k, e]),
-                     float(result.incremental_cost_se[0, k]), float(result.incremental_outcomes_se[0, k, e])])
+        rows.append(
+            [
+                scenario.strategy_labels.get(strategy, strategy),
+                float(result.total_cost[0, k]),
+                float(result.total_cost_se[0, k]),
+                float(result.outcomes[0, k, e]),
+                float(result.outcomes_se[0, k, e]),
+                float(result.incremental_cost_se[0, k]),
+                float(result.incremental_outcomes_se[0, k, e]),
+            ]
+        )
     crn = "common random numbers" if result.common_random_numbers else "independent streams per strategy"
-    title = (f"Monte Carlo standard errors ({result.n_individuals:,} individuals per strategy, {crn}, "
-             f"seed {result.seed})")
+    title = f"Monte Carlo standard errors ({result.n_individuals:,} individuals per strategy, {crn}, seed {result.seed})"
     headers = ["strategy", f"cost ({currency})", "± MCSE", effect, "± MCSE", "Δ cost ± MCSE", f"Δ {effect} ± MCSE"]
     return format_table(headers, rows, title=title)

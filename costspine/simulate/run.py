@@ -10,8 +10,9 @@ from costspine.simulate.cohort import CohortResult, run_cohort
 METHODS = ("cohort", "microsim")
 
 
-def run_scenario(scenario, params=None, *, method: str = "cohort", individuals: int | None = None, seed=None,
-                 progress=None) -> CohortResult:
+def run_scenario(
+    scenario, params=None, *, method: str = "cohort", individuals: int | None = None, seed=None, progress=None
+) -> CohortResult:
     """Run a scenario's base case (or the given parameter draws) with the cohort model or the
     microsimulation.
 
@@ -72,7 +73,7 @@ def find_scenario_warnings(scenario, result: CohortResult | None = None) -> list
     from costspine.simulate.cohort import derive_reward_factors
 
     weights = derive_reward_factors(scenario.settings).weights
-    if np.all(weights != 0):          # every point counts: nothing can vanish
+    if np.all(weights != 0):  # every point counts: nothing can vanish
         return []
     if result is None or result.method == "microsim" or result.trace.shape[0] != 1:
         result = run_cohort(scenario)

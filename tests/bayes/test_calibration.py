@@ -18,7 +18,9 @@ from helpers import CHANCELLOR
 HIV = CHANCELLOR
 
 
-def write_evidence(tmp_path, *, ratio_mean=1.12, extra="", sampler="draws = 150\ntune = 150\nchains = 1\ntarget_accept = 0.9\nseed = 3"):
+def write_evidence(
+    tmp_path, *, ratio_mean=1.12, extra="", sampler="draws = 150\ntune = 150\nchains = 1\ntarget_accept = 0.9\nseed = 3"
+):
     path = tmp_path / "evidence.toml"
     path.write_text(f"""
 [evidence]
@@ -67,7 +69,9 @@ source = "s"
 
 
 def test_ratio_ci_is_converted_to_a_log_scale_standard_error(tmp_path):
-    path = write_evidence(tmp_path, extra="""
+    path = write_evidence(
+        tmp_path,
+        extra="""
 [[targets]]
 name = "ratio_ci"
 kind = "cost_ratio"
@@ -76,7 +80,8 @@ comparator = "mono"
 mean = 0.93
 ci = [0.87, 0.997]
 source = "SPINE CARE Table 2"
-""")
+""",
+    )
     target = load_evidence(path).targets[1]
     assert target.se == pytest.approx((np.log(0.997) - np.log(0.87)) / (2 * 1.959964), rel=1e-6)
     assert (target.low, target.high) == (0.87, 0.997)

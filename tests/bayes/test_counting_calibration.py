@@ -9,7 +9,7 @@ from costspine.simulate.cohort import run_cohort
 
 from helpers import analysis_toml, settings_toml, write
 
-TOY = '''
+TOY = """
 [states]
 well = { initial = 1 }
 dead = { initial = 0 }
@@ -23,13 +23,16 @@ values = { well = "100 * cycle" }
 on_entry = { dead = 1000 }
 [outcomes.qalys]
 values = { well = 1 }
-'''
+"""
 
 
-@pytest.mark.parametrize(("correction", "extra", "by_hand"), [
-    ("beginning", "", 100 * (1 + 2 * 0.8 + 3 * 0.64) + 1000 * (0.2 + 0.16 + 0.128)),
-    ("custom", "weights = [0.5, 1, 0.75, 0.25]\n", 100 * (0.5 + 0.8 + 2 * 0.75 * 0.64 + 3 * 0.25 * 0.512) + 1000 * 0.488),
-])
+@pytest.mark.parametrize(
+    ("correction", "extra", "by_hand"),
+    [
+        ("beginning", "", 100 * (1 + 2 * 0.8 + 3 * 0.64) + 1000 * (0.2 + 0.16 + 0.128)),
+        ("custom", "weights = [0.5, 1, 0.75, 0.25]\n", 100 * (0.5 + 0.8 + 2 * 0.75 * 0.64 + 3 * 0.25 * 0.512) + 1000 * 0.488),
+    ],
+)
 def test_calibration_graph_counts_like_the_cohort(tmp_path, correction, extra, by_hand):
     from costspine.bayes.fit import _import, build_symbolic_model
 

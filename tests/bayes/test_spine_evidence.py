@@ -24,7 +24,10 @@ def test_bundled_evidence_matches_its_scenario():
     check_evidence_against_scenario(evidence, scenario)  # raises on any mismatch
     by_name = {t.name: t for t in evidence.targets}
     # published numbers (SPINE CARE Table 2), not what the code printed
-    assert by_name["odi_diff_3m_ice"].mean == -5.8 and (by_name["odi_diff_3m_ice"].low, by_name["odi_diff_3m_ice"].high) == (-7.7, -3.9)
+    assert by_name["odi_diff_3m_ice"].mean == -5.8 and (by_name["odi_diff_3m_ice"].low, by_name["odi_diff_3m_ice"].high) == (
+        -7.7,
+        -3.9,
+    )
     assert by_name["spending_ratio_ipt"].mean == 1.40 and by_name["spending_ratio_ipt"].high == 1.45
     assert not by_name["spending_ipt"].likelihood
     # priors for calibration are wide, not the base case's trial-derived ones
@@ -70,7 +73,9 @@ def test_spine_fit_converges_and_reproduces_targets(tmp_path, monkeypatch):
     s = evidence.sampler
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = fit_evidence(evidence, scenario, draws=s.draws, tune=s.tune, chains=s.chains, target_accept=s.target_accept, seed=s.seed)
+        fit = fit_evidence(
+            evidence, scenario, draws=s.draws, tune=s.tune, chains=s.chains, target_accept=s.target_accept, seed=s.seed
+        )
     assert fit.converged, fit.failures
     for row in posterior_predictive_rows(scenario, evidence, fit.draws):
         if row[-1] == "yes":  # every likelihood target within its trial 95% CI

@@ -46,7 +46,12 @@ def _chain_scenario(folder, n: int) -> Path:
     """``n`` derived parameters, each using the next one declared after it (the worst order for a recursive sort)."""
     params = [f'[parameters.p{i}]\nvalue = "p{i - 1} * 1"\nsource = "test"\n' for i in range(n - 1, 0, -1)]
     params.append('[parameters.p0]\nvalue = 0.1\nsource = "test"\n')
-    return write(folder, '[model]\nname = "chain"\n' + settings_toml(2) + analysis_toml() + f'''
+    return write(
+        folder,
+        '[model]\nname = "chain"\n'
+        + settings_toml(2)
+        + analysis_toml()
+        + f"""
 [states.well]
 initial = 1
 [states.dead]
@@ -63,7 +68,9 @@ values = {{ well = 1 }}
 [costs.c]
 category = "x"
 values = {{ well = 1 }}
-''' + "".join(params))
+"""
+        + "".join(params),
+    )
 
 
 def test_990_chained_derived_parameters_run(tmp_path):
@@ -102,8 +109,11 @@ def _table_child(folder, text: str, name="table.toml"):
 def test_a_ragged_or_bad_csv_table_names_the_row_not_the_content(tmp_path):
     _fails(invoke("validate", _table_child(tmp_path, "age,qx\n1,0.1\n2\n")), 3, "row 3 has 1 fields; the header has 2")
     _fails(invoke("validate", _table_child(tmp_path, f"age,qx\n1,0.1\n2,{SECRET}\n")), 3, "row 3: 'age' and 'qx' must be numbers")
-    _fails(invoke("validate", _table_child(tmp_path, f"{SECRET}:x:0:0\n1\n")), 3,
-           "no column 'age', 'qx' in the header row; found a first row of 1 field(s) that are not column names")
+    _fails(
+        invoke("validate", _table_child(tmp_path, f"{SECRET}:x:0:0\n1\n")),
+        3,
+        "no column 'age', 'qx' in the header row; found a first row of 1 field(s) that are not column names",
+    )
 
 
 def test_a_private_file_as_catalogue_or_table_is_never_echoed(tmp_path):
@@ -133,8 +143,10 @@ def test_special_files_are_refused_before_reading(tmp_path, special):
     catalogue = _child(tmp_path, f'[unit_costs]\ncatalogue = "{special}"\n', parent=SPINE / "base_case.toml", name="cat.toml")
     paths = [special, scenario, table, catalogue]
     # in a subprocess, so that a regression (a read that blocks) fails the test instead of hanging the suite
-    code = ("import sys\nfrom click.testing import CliRunner\nfrom costspine.cli import cli\n"
-            "r = CliRunner().invoke(cli, ['validate', sys.argv[1]])\nprint(r.exit_code)\nprint(r.output)")
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom costspine.cli import cli\n"
+        "r = CliRunner().invoke(cli, ['validate', sys.argv[1]])\nprint(r.exit_code)\nprint(r.output)"
+    )
     for path in paths:
         done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120, cwd=ROOT)
         exit_code, _, output = done.stdout.partition("\n")
@@ -148,7 +160,11 @@ def test_size_limits_are_checked_before_reading(tmp_path):
     big = tmp_path / "big.toml"
     with open(big, "wb") as handle:
         handle.truncate(MAX_TOML_BYTES + 1)  # sparse: nothing is written
-    _fails(invoke("validate", big), 3, f"is {MAX_TOML_BYTES + 1:,} bytes; the limit for this kind of file is {MAX_TOML_BYTES:,} bytes")
+    _fails(
+        invoke("validate", big),
+        3,
+        f"is {MAX_TOML_BYTES + 1:,} bytes; the limit for this kind of file is {MAX_TOML_BYTES:,} bytes",
+    )
     small = tmp_path / "small.csv"
     small.write_text("a,b\n1,2\n", encoding="utf-8")
     assert read_input_file(small, max_bytes=8) == b"a,b\n1,2\n"
@@ -159,8 +175,10 @@ def test_size_limits_are_checked_before_reading(tmp_path):
 def test_a_huge_integer_in_budget_impact_is_one_problem(tmp_path):
     parent = SPINE / "bia_commercial_plan.toml"
     big = "9" * 400
-    for key, fragment in (("members", "expected a finite number, got an integer of 400 digits"),
-                          ("years", "expected a finite number, got an integer of 400 digits")):
+    for key, fragment in (
+        ("members", "expected a finite number, got an integer of 400 digits"),
+        ("years", "expected a finite number, got an integer of 400 digits"),
+    ):
         path = _child(tmp_path, f"[budget_impact]\n{key} = {big}\n", parent=parent, name=f"{key}.toml")
         _fails(invoke("bia", path, "--out", tmp_path / "o"), 3, f"budget_impact.{key}: {fragment}")
     path = _child(tmp_path, "[budget_impact]\nmembers = 1e308\n", parent=parent, name="float.toml")
@@ -174,8 +192,12 @@ def test_a_truncated_chunk_in_resume_is_one_line_not_a_traceback(tmp_path):
     chunk = out / "chunks" / "chunk-000001.npz"
     data = chunk.read_bytes()
     chunk.write_bytes(data[: len(data) // 2])
-    _fails(invoke("psa", CHANCELLOR, "--draws", 2500, "--out", out, "--resume", "--quiet"), 1,
-           f"{chunk}: cannot read this saved chunk (truncated or corrupt", "delete it and rerun with --resume")
+    _fails(
+        invoke("psa", CHANCELLOR, "--draws", 2500, "--out", out, "--resume", "--quiet"),
+        1,
+        f"{chunk}: cannot read this saved chunk (truncated or corrupt",
+        "delete it and rerun with --resume",
+    )
     chunk.unlink()
     assert invoke("psa", CHANCELLOR, "--draws", 2500, "--out", out, "--resume", "--quiet").exit_code == 0
 
@@ -211,8 +233,14 @@ def test_an_internal_error_prints_one_line_and_saves_the_traceback(tmp_path, mon
 
 # ------------------------------------------------------------------------------ CSV injection
 
-PAYLOADS = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)*cmd",
-            "\t=1+1", "\r=1+1"]
+PAYLOADS = [
+    '=HYPERLINK("http://evil.example","x")',
+    "+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd",
+    "\t=1+1",
+    "\r=1+1",
+]
 
 
 def test_write_csv_neutralises_formula_like_text_and_keeps_numbers(tmp_path):
@@ -228,9 +256,14 @@ def test_write_csv_neutralises_formula_like_text_and_keeps_numbers(tmp_path):
 
 def test_run_parameters_csv_neutralises_a_formula_in_a_source(tmp_path):
     payload = PAYLOADS[0]
-    text = Path(CHANCELLOR).read_text(encoding="utf-8").replace(
-        'source = "Relative risk of progression, combination vs monotherapy, 0.509 (95% CI 0.365-0.710); Chancellor 1997"',
-        f"source = '{payload}'")
+    text = (
+        Path(CHANCELLOR)
+        .read_text(encoding="utf-8")
+        .replace(
+            'source = "Relative risk of progression, combination vs monotherapy, 0.509 (95% CI 0.365-0.710); Chancellor 1997"',
+            f"source = '{payload}'",
+        )
+    )
     assert payload in text
     path = tmp_path / "evil.toml"
     path.write_text(text, encoding="utf-8")

@@ -15,14 +15,17 @@ BUNDLED = ["scenarios/spine/bia_commercial_plan.toml", "scenarios/spine/bia_medi
 # The toy pathway model of tests/helpers.py (usual care costs 100 in the first year after entry and
 # 50 in the second, ICE 300 then 0) with a random episode rate; the plans add one MRI in the first
 # year of usual care. 100 000 members × 10 / 1000 = 1000 episodes a year.
-MODEL = pathway_toml(sd=20, parameters="""
+MODEL = pathway_toml(
+    sd=20,
+    parameters="""
 [parameters.rate]
 value = 10
 distribution = "uniform"
 min = 5
 max = 15
 source = "assumption"
-""")
+""",
+)
 
 BIA = """
 extends = "model.toml"
@@ -63,15 +66,28 @@ def test_base_case_prints_the_tables_and_writes_every_file(files):
     result = invoke("bia", files / "plan.toml", "--out", out)
     assert result.exit_code == 0, result.stderr
     text = result.stdout
-    for title in ("Budget impact: Toy plan", "Budget by year (USD 2025)", "Per member per month (USD)",
-                  "Difference by cost category, new − current (USD)", "Services used over 2 years (counts)",
-                  "Pathway mix of new episodes (current → new)", "deterministic base case"):
+    for title in (
+        "Budget impact: Toy plan",
+        "Budget by year (USD 2025)",
+        "Per member per month (USD)",
+        "Difference by cost category, new − current (USD)",
+        "Services used over 2 years (counts)",
+        "Pathway mix of new episodes (current → new)",
+        "deterministic base case",
+    ):
         assert title in text
     headers = [line for line in text.splitlines() if line.startswith(("year ", "category ", "service "))]
     assert len(headers) == 5 and not any("95% interval" in line for line in headers)
-    assert sorted(p.name for p in out.iterdir()) == ["bia.xlsx", "budget_by_category.csv", "budget_by_year.csv",
-                                                     "budget_by_year.png", "budget_difference_by_category.png",
-                                                     "manifest.json", "services.csv", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "bia.xlsx",
+        "budget_by_category.csv",
+        "budget_by_year.csv",
+        "budget_by_year.png",
+        "budget_difference_by_category.png",
+        "manifest.json",
+        "services.csv",
+        "summary.json",
+    ]
     by_year = read_csv(out / "budget_by_year.csv")
     assert [r["year"] for r in by_year] == ["1", "2", "total"]
     # current: 1000·100, then 1000·50 + 1000·100; new: 1000·300 each year
@@ -80,15 +96,25 @@ def test_base_case_prints_the_tables_and_writes_every_file(files):
     assert by_year[0]["budget_difference_low"] == ""
     services = read_csv(out / "services.csv")
     assert [(r["service"], r["year"], float(r["difference"])) for r in services] == [
-        ("mri", "1", -1000.0), ("mri", "2", -1000.0), ("mri", "total", -2000.0)]
+        ("mri", "1", -1000.0),
+        ("mri", "2", -1000.0),
+        ("mri", "total", -2000.0),
+    ]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["budget_difference"]["total"]["mean"] == 350_000.0
     assert summary["perspective"] == "payer" and summary["discount_rate"] == 0 and summary["draws"] == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["command"] == "bia" and manifest["seed"] is None
     assert {Path(i["path"]).name for i in manifest["inputs"]} == {"plan.toml", "model.toml"}
-    assert sorted(manifest["outputs"]) == ["bia.xlsx", "budget_by_category.csv", "budget_by_year.csv", "budget_by_year.png",
-                                           "budget_difference_by_category.png", "services.csv", "summary.json"]
+    assert sorted(manifest["outputs"]) == [
+        "bia.xlsx",
+        "budget_by_category.csv",
+        "budget_by_year.csv",
+        "budget_by_year.png",
+        "budget_difference_by_category.png",
+        "services.csv",
+        "summary.json",
+    ]
 
 
 def test_draws_give_intervals_and_record_the_seed(files):
@@ -119,8 +145,15 @@ def test_several_scenarios_side_by_side_with_one_folder_each(files):
     result = invoke("bia", files / "plan.toml", files / "plan_b.toml", "--out", out)
     assert result.exit_code == 0, result.stderr
     assert "Budget impact side by side" in result.stdout
-    assert sorted(p.name for p in out.iterdir()) == ["bia.xlsx", "budget_difference.png", "comparison.csv", "manifest.json",
-                                                     "plan", "plan_b", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "bia.xlsx",
+        "budget_difference.png",
+        "comparison.csv",
+        "manifest.json",
+        "plan",
+        "plan_b",
+        "summary.json",
+    ]
     assert (out / "plan_b" / "budget_by_category.csv").is_file()
     totals = {r["scenario"]: float(r["budget_difference"]) for r in read_csv(out / "comparison.csv") if r["year"] == "total"}
     assert totals == {"plan": 350_000.0, "plan_b": 175_000.0}
@@ -133,12 +166,15 @@ def test_default_output_folder_is_reports_scenario_bia(files, monkeypatch):
     assert (files / "reports" / "plan" / "bia" / "summary.json").is_file()
 
 
-@pytest.mark.parametrize("args, code, fragment", [
-    (["--years", 3], 2, "--years 3: "),
-    (["--draws", 1], 2, "--draws 1: use 0 for the base case or at least 2"),
-    (["--members", 0], 2, "Invalid value for '--members'"),
-    (["--draws", -5], 2, "Invalid value for '--draws'"),
-])
+@pytest.mark.parametrize(
+    "args, code, fragment",
+    [
+        (["--years", 3], 2, "--years 3: "),
+        (["--draws", 1], 2, "--draws 1: use 0 for the base case or at least 2"),
+        (["--members", 0], 2, "Invalid value for '--members'"),
+        (["--draws", -5], 2, "Invalid value for '--draws'"),
+    ],
+)
 def test_bad_options_are_usage_errors(files, args, code, fragment):
     result = invoke("bia", files / "plan.toml", *args, "--out", files / "out")
     assert result.exit_code == code
@@ -149,24 +185,29 @@ def test_bad_options_are_usage_errors(files, args, code, fragment):
 
 def test_a_scenario_without_a_section_and_a_bad_section_report_every_problem(files):
     bad = files / "bad.toml"
-    bad.write_text(BIA.format(name="bad").replace("discount_rate = 0", "discount_rate = 3.5")
-                   .replace('perspective = "payer"', 'perspective = "society"')
-                   .replace("mix_new = { ice = 1.0 }", "mix_new = { ice = [0.5], icee = 0.5 }")
-                   + textwrap.dedent("""
+    bad.write_text(
+        BIA.format(name="bad")
+        .replace("discount_rate = 0", "discount_rate = 3.5")
+        .replace('perspective = "payer"', 'perspective = "society"')
+        .replace("mix_new = { ice = 1.0 }", "mix_new = { ice = [0.5], icee = 0.5 }")
+        + textwrap.dedent("""
                        [budget_impact.policy]
                        scenario = "missing.toml"
                        start_year = 2
-                   """))
+                   """)
+    )
     result = invoke("bia", bad, files / "model.toml", "--out", files / "out")
     assert result.exit_code == 3
     err = result.stderr
     assert err.startswith("Error: 6 problems in scenario:")
-    for fragment in ("bad.toml: budget_impact.discount_rate: must be in [0, 1); got 3.5 — rates are fractions, did you mean 0.035?",
-                     "bad.toml: budget_impact.perspective: expected one of 'payer'; got 'society'",
-                     "bad.toml: budget_impact.mix_new.icee: unknown strategy — did you mean 'ice'?",
-                     "bad.toml: budget_impact.mix_new.ice: has 1 shares; expected one per year (2)",
-                     "bad.toml: budget_impact.policy.scenario: file not found",
-                     "model.toml: budget_impact: missing; `costspine bia` needs a [budget_impact] section"):
+    for fragment in (
+        "bad.toml: budget_impact.discount_rate: must be in [0, 1); got 3.5 — rates are fractions, did you mean 0.035?",
+        "bad.toml: budget_impact.perspective: expected one of 'payer'; got 'society'",
+        "bad.toml: budget_impact.mix_new.icee: unknown strategy — did you mean 'ice'?",
+        "bad.toml: budget_impact.mix_new.ice: has 1 shares; expected one per year (2)",
+        "bad.toml: budget_impact.policy.scenario: file not found",
+        "model.toml: budget_impact: missing; `costspine bia` needs a [budget_impact] section",
+    ):
         assert fragment in err
     assert "Traceback" not in err
     assert not (files / "out").exists()

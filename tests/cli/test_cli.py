@@ -27,9 +27,12 @@ BASE = CHANCELLOR.read_text(encoding="utf-8")
 
 # Published results (Briggs et al. 2006; /work/shared/golden/hiv_chancellor.md) and printed digits.
 GOLDEN = {
-    ("mono", "cost_total"): (44663.45, 2), ("comb", "cost_total"): (50601.65, 2),
-    ("mono", "life_years"): (7.991207, 6), ("comb", "life_years"): (8.937389, 6),
-    ("comb", "incremental_cost"): (5938.198, 3), ("comb", "incremental_effect"): (0.9461822, 7),
+    ("mono", "cost_total"): (44663.45, 2),
+    ("comb", "cost_total"): (50601.65, 2),
+    ("mono", "life_years"): (7.991207, 6),
+    ("comb", "life_years"): (8.937389, 6),
+    ("comb", "incremental_cost"): (5938.198, 3),
+    ("comb", "incremental_effect"): (0.9461822, 7),
     ("comb", "icer"): (6275.956, 3),
 }
 
@@ -126,40 +129,66 @@ def test_help_and_version():
 N_CYCLES_LINE = BASE.splitlines().index("n_cycles = 20") + 1
 
 BAD = {
-    "unknown_key": (edit("discount_outcomes = 0.0", "discount_outcomes = 0.0\ndiscount_outcome = 0.0"),
-                    ["settings.discount_outcome", "unknown key", "did you mean 'discount_outcomes'?"]),
-    "discount_percent": (edit("discount_costs = 0.06", "discount_costs = 3.5"),
-                         ["settings.discount_costs", "must be in [0,", "got 3.5", "did you mean 0.035?"]),
-    "row_sum": (edit('C = { C = "rest", D = "p_CD * rr_now" }', 'C = { C = "0.5", D = "p_CD * rr_now" }'),
-                ["transitions", "strategy=mono", "cycle=1", "from=C", "row sums to 0.749857", "expected 1"]),
-    "probability_above_one": (edit('D = "p_AD * rr_now" }', 'D = "p_AD * rr_now + 1.5" }'),
-                              ["transitions", "strategy=mono", "cycle=1", "from=A", "to=D", "probability 1.5098", "outside [0, 1]"]),
-    "unknown_state": (edit('B = { B = "rest", C = "p_BC * rr_now"', 'B = { B = "rest", X = "p_BC * rr_now"'),
-                      ["transitions.B.X", "unknown state 'X'", "known states: A, B, C, D"]),
-    "unknown_name": (edit('B = "p_AB * rr_now"', 'B = "p_AB * rr_nwo"'),
-                     ["transitions.A.B", "unknown name 'rr_nwo'", "did you mean 'rr_now'?"]),
-    "import": (edit('B = "p_AB * rr_now"', 'B = "__import__(\'os\')"'),
-               ["transitions.A.B", "only numbers are allowed", "'os'", "__import__"]),
-    "attribute": (edit('B = "p_AB * rr_now"', 'B = "p_AB.real"'),
-                  ["transitions.A.B", "Attribute is not allowed", "p_AB.real"]),
-    "circular": (edit("value = 2086.5", 'value = "c_zidovudine - 1"', edit("value = 2278", 'value = "c_lamivudine + 1"')),
-                 ["parameters.c_", "circular definition", "c_zidovudine", "c_lamivudine"]),
-    "missing_source": (edit('source = "Zidovudine, annual cost; Chancellor 1997"\n', ""),
-                       ["parameters.c_zidovudine.source", "missing", "where the number comes from"]),
-    "bad_distribution": (edit("mean = 1701\nsd = 1701", "mean = 1701\nsd = -5"),
-                         ["parameters.c_direct_A", "gamma mean and sd must be > 0", "sd=-5"]),
-    "unknown_distribution": (edit('distribution = "lognormal"', 'distribution = "log-normal"'),
-                             ["parameters.rr.distribution", "expected one of", "'log-normal'", "did you mean 'lognormal'?"]),
-    "wrong_type": (edit("n_cycles = 20", 'n_cycles = "twenty"'),
-                   ["settings.n_cycles", "expected a number", "'twenty'"]),
+    "unknown_key": (
+        edit("discount_outcomes = 0.0", "discount_outcomes = 0.0\ndiscount_outcome = 0.0"),
+        ["settings.discount_outcome", "unknown key", "did you mean 'discount_outcomes'?"],
+    ),
+    "discount_percent": (
+        edit("discount_costs = 0.06", "discount_costs = 3.5"),
+        ["settings.discount_costs", "must be in [0,", "got 3.5", "did you mean 0.035?"],
+    ),
+    "row_sum": (
+        edit('C = { C = "rest", D = "p_CD * rr_now" }', 'C = { C = "0.5", D = "p_CD * rr_now" }'),
+        ["transitions", "strategy=mono", "cycle=1", "from=C", "row sums to 0.749857", "expected 1"],
+    ),
+    "probability_above_one": (
+        edit('D = "p_AD * rr_now" }', 'D = "p_AD * rr_now + 1.5" }'),
+        ["transitions", "strategy=mono", "cycle=1", "from=A", "to=D", "probability 1.5098", "outside [0, 1]"],
+    ),
+    "unknown_state": (
+        edit('B = { B = "rest", C = "p_BC * rr_now"', 'B = { B = "rest", X = "p_BC * rr_now"'),
+        ["transitions.B.X", "unknown state 'X'", "known states: A, B, C, D"],
+    ),
+    "unknown_name": (
+        edit('B = "p_AB * rr_now"', 'B = "p_AB * rr_nwo"'),
+        ["transitions.A.B", "unknown name 'rr_nwo'", "did you mean 'rr_now'?"],
+    ),
+    "import": (
+        edit('B = "p_AB * rr_now"', "B = \"__import__('os')\""),
+        ["transitions.A.B", "only numbers are allowed", "'os'", "__import__"],
+    ),
+    "attribute": (edit('B = "p_AB * rr_now"', 'B = "p_AB.real"'), ["transitions.A.B", "Attribute is not allowed", "p_AB.real"]),
+    "circular": (
+        edit("value = 2086.5", 'value = "c_zidovudine - 1"', edit("value = 2278", 'value = "c_lamivudine + 1"')),
+        ["parameters.c_", "circular definition", "c_zidovudine", "c_lamivudine"],
+    ),
+    "missing_source": (
+        edit('source = "Zidovudine, annual cost; Chancellor 1997"\n', ""),
+        ["parameters.c_zidovudine.source", "missing", "where the number comes from"],
+    ),
+    "bad_distribution": (
+        edit("mean = 1701\nsd = 1701", "mean = 1701\nsd = -5"),
+        ["parameters.c_direct_A", "gamma mean and sd must be > 0", "sd=-5"],
+    ),
+    "unknown_distribution": (
+        edit('distribution = "lognormal"', 'distribution = "log-normal"'),
+        ["parameters.rr.distribution", "expected one of", "'log-normal'", "did you mean 'lognormal'?"],
+    ),
+    "wrong_type": (edit("n_cycles = 20", 'n_cycles = "twenty"'), ["settings.n_cycles", "expected a number", "'twenty'"]),
     "invalid_toml": (edit("n_cycles = 20", "n_cycles = = 20"), ["not valid TOML", f"line {N_CYCLES_LINE}"]),
     "missing_setting": (edit('currency = "GBP"\n', ""), ["settings.currency", "missing"]),
-    "unknown_comparator": (edit('comparator = "mono"', 'comparator = "monotherapy"'),
-                           ["analysis.comparator", "unknown strategy 'monotherapy'", "known strategies: mono, comb"]),
-    "nan_initial": (edit('A = { initial = 1, label', 'A = { initial = "log(-1)", label'),
-                    ["initial distribution must be >= 0 and sum to 1", "nan"]),
-    "dirichlet_zero": (edit("alpha = { p_CC = 1312, p_CD = 437 }", "alpha = { p_CC = 1312, p_CD = 0 }"),
-                       ["parameters.row_C.alpha", "every count must be > 0"]),
+    "unknown_comparator": (
+        edit('comparator = "mono"', 'comparator = "monotherapy"'),
+        ["analysis.comparator", "unknown strategy 'monotherapy'", "known strategies: mono, comb"],
+    ),
+    "nan_initial": (
+        edit("A = { initial = 1, label", 'A = { initial = "log(-1)", label'),
+        ["initial distribution must be >= 0 and sum to 1", "nan"],
+    ),
+    "dirichlet_zero": (
+        edit("alpha = { p_CC = 1312, p_CD = 437 }", "alpha = { p_CC = 1312, p_CD = 0 }"),
+        ["parameters.row_C.alpha", "every count must be > 0"],
+    ),
 }
 
 
@@ -184,7 +213,10 @@ def test_extends_loop_exits_3(tmp_path):
     (tmp_path / "b.toml").write_text('extends = "a.toml"\n', encoding="utf-8")
     result = invoke("validate", tmp_path / "a.toml")
     assert result.exit_code == 3
-    assert f"{tmp_path / 'a.toml'}: extends forms a loop: {tmp_path / 'a.toml'} -> {tmp_path / 'b.toml'} -> {tmp_path / 'a.toml'}" in result.stderr
+    assert (
+        f"{tmp_path / 'a.toml'}: extends forms a loop: {tmp_path / 'a.toml'} -> {tmp_path / 'b.toml'} -> {tmp_path / 'a.toml'}"
+        in result.stderr
+    )
 
 
 def test_missing_extends_target_exits_3(tmp_path):
@@ -213,14 +245,17 @@ def test_validate_reports_every_file_at_once(tmp_path):
 # Usage errors: exit 2
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["validate", "no_such_file.toml"], "does not exist"),
-    (["run", "no_such_file.toml"], "does not exist"),
-    (["validate"], "Missing argument"),
-    (["run"], "Missing argument"),
-    (["run", str(CHANCELLOR), "--bogus"], "No such option"),
-    (["frobnicate"], "No such command"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["validate", "no_such_file.toml"], "does not exist"),
+        (["run", "no_such_file.toml"], "does not exist"),
+        (["validate"], "Missing argument"),
+        (["run"], "Missing argument"),
+        (["run", str(CHANCELLOR), "--bogus"], "No such option"),
+        (["frobnicate"], "No such command"),
+    ],
+)
 def test_usage_errors_exit_2(args, fragment):
     result = invoke(*args)
     assert result.exit_code == 2, result.output
@@ -306,11 +341,12 @@ def heavy_modules_after(code: str) -> list[str]:
         heavy = {HEAVY!r}
         print("HEAVY:" + ",".join(sorted(m for m in heavy if m in sys.modules)))
     """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONWARNINGS": "ignore"}
+    )
     assert done.returncode == 0, done.stderr
     line = next(line for line in done.stdout.splitlines() if line.startswith("HEAVY:"))
-    return [m for m in line[len("HEAVY:"):].split(",") if m]
+    return [m for m in line[len("HEAVY:") :].split(",") if m]
 
 
 def test_importing_the_cli_imports_nothing_heavy():
@@ -318,20 +354,26 @@ def test_importing_the_cli_imports_nothing_heavy():
 
 
 def test_help_imports_nothing_heavy():
-    assert heavy_modules_after("""
+    assert (
+        heavy_modules_after("""
         from costspine.cli import cli
         try:
             cli.main(["--help"], standalone_mode=False)
         except SystemExit:
             pass
-    """) == []
+    """)
+        == []
+    )
 
 
 def test_validate_imports_nothing_heavy():
-    assert heavy_modules_after(f"""
+    assert (
+        heavy_modules_after(f"""
         from costspine.cli import cli
         cli.main(["validate", {str(CHANCELLOR)!r}], standalone_mode=False)
-    """) == []
+    """)
+        == []
+    )
 
 
 def test_import_costspine_is_lazy():

@@ -22,8 +22,13 @@ def test_command_writes_terminal_csv_json_and_workbook(tmp_path):
     result = invoke("individualised", scenario, "--draws", 0, "--treatments", "a,b", "--plan-size", 1000, "--out", out)
     assert result.exit_code == 0, result.output
     assert "EVIC: individualised (oracle) vs one size for all" in result.output
-    assert sorted(p.name for p in out.iterdir()) == ["decision_table.csv", "individualised.xlsx", "manifest.json",
-                                                     "summary.json", "value.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "decision_table.csv",
+        "individualised.xlsx",
+        "manifest.json",
+        "summary.json",
+        "value.csv",
+    ]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["best_one_size"] == "a" and summary["breakeven_phenotyping_cost"]["oracle"] == pytest.approx(25.0)
     assert summary["value"][0]["plan_total"] == pytest.approx(25_000.0)
@@ -36,7 +41,9 @@ def test_command_writes_terminal_csv_json_and_workbook(tmp_path):
 
 
 def test_unknown_treatment_is_a_clean_error(tmp_path):
-    result = invoke("individualised", TOY_SCENARIOS / "two_groups.toml", "--draws", 0, "--treatments", "a,zzz", "--out", tmp_path / "o")
+    result = invoke(
+        "individualised", TOY_SCENARIOS / "two_groups.toml", "--draws", 0, "--treatments", "a,zzz", "--out", tmp_path / "o"
+    )
     assert result.exit_code != 0
     assert "unknown strategy 'zzz'" in result.output
 

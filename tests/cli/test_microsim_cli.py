@@ -14,8 +14,7 @@ RICH = RICH_MICROSIM.read_text(encoding="utf-8")
 
 def test_cli_run_microsim_writes_mcse(tmp_path):
     out = tmp_path / "out"
-    result = invoke("run", str(SICK_SICKER), "--method", "microsim", "--individuals", "3000",
-                    "--seed", "11", "--out", str(out))
+    result = invoke("run", str(SICK_SICKER), "--method", "microsim", "--individuals", "3000", "--seed", "11", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert "Monte Carlo standard errors (3,000 individuals per strategy" in result.output
     summary = json.loads((out / "summary.json").read_text())
@@ -24,8 +23,7 @@ def test_cli_run_microsim_writes_mcse(tmp_path):
     assert (out / "mcse.csv").read_text().startswith("strategy,quantity,mean,mcse")
     assert json.loads((out / "manifest.json").read_text())["seed"] == 11
     again = tmp_path / "again"
-    invoke("run", str(SICK_SICKER), "--method", "microsim", "--individuals", "3000", "--seed", "11",
-           "--out", str(again))
+    invoke("run", str(SICK_SICKER), "--method", "microsim", "--individuals", "3000", "--seed", "11", "--out", str(again))
     assert (again / "results.csv").read_text() == (out / "results.csv").read_text()
 
 
@@ -46,8 +44,21 @@ def test_cli_validate_accepts_a_population_scenario(tmp_path):
 
 def test_cli_psa_microsim_simulates_individuals_per_draw(tmp_path):
     out = tmp_path / "psa"
-    result = invoke("psa", str(SICK_SICKER), "--draws", "4", "--method", "microsim", "--individuals", "2048",
-                    "--seed", "5", "--out", str(out), "--quiet")
+    result = invoke(
+        "psa",
+        str(SICK_SICKER),
+        "--draws",
+        "4",
+        "--method",
+        "microsim",
+        "--individuals",
+        "2048",
+        "--seed",
+        "5",
+        "--out",
+        str(out),
+        "--quiet",
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["method"] == "microsim" and summary["individuals"] == 2048

@@ -19,15 +19,18 @@ def _life_table_scenario(folder, factor: float):
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    return write(folder, f'''
-        extends = "{SPINE / 'base_case.toml'}"
+    return write(
+        folder,
+        f'''
+        extends = "{SPINE / "base_case.toml"}"
 
         [tables.qx]
         file = "life.csv"
         x = "age"
         y = "qx"
         method = "linear"
-        ''')
+        ''',
+    )
 
 
 def _manifest(tmp_path, scenario, name):
@@ -64,6 +67,10 @@ def test_resolved_parameters_hash_follows_the_parameter_values(tmp_path):
     other = write(tmp_path / "p", f'extends = "{SPINE / "base_case.toml"}"\n[model]\nname = "spine_base_case"\n', "other.toml")
     a, b = _manifest(tmp_path, base, "x"), _manifest(tmp_path, other, "y")
     assert a["parameters_sha256"] == b["parameters_sha256"]  # another file, same name and values
-    older = write(tmp_path / "p", f'extends = "{SPINE / "base_case.toml"}"\n[model]\nname = "spine_base_case"\n'
-                  '[parameters.age_start]\nvalue = 51\nsource = "assumption: test"\n', "older.toml")
+    older = write(
+        tmp_path / "p",
+        f'extends = "{SPINE / "base_case.toml"}"\n[model]\nname = "spine_base_case"\n'
+        '[parameters.age_start]\nvalue = 51\nsource = "assumption: test"\n',
+        "older.toml",
+    )
     assert _manifest(tmp_path, older, "z")["parameters_sha256"] != a["parameters_sha256"]

@@ -16,15 +16,41 @@ from helpers import invoke, read_csv
 
 CHANCELLOR = str(helpers.CHANCELLOR)
 
-PSA_FILES = {"results.csv", "parameters.csv", "draws.npz", "summary.json", "ceac.csv", "ceaf.csv", "evpi.csv",
-             "ce_plane.csv", "convergence.csv", "manifest.json", "chunks"}
+PSA_FILES = {
+    "results.csv",
+    "parameters.csv",
+    "draws.npz",
+    "summary.json",
+    "ceac.csv",
+    "ceaf.csv",
+    "evpi.csv",
+    "ce_plane.csv",
+    "convergence.csv",
+    "manifest.json",
+    "chunks",
+}
 
 
 @pytest.fixture(scope="module")
 def psa_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("psa")
-    result = invoke("psa", CHANCELLOR, "--draws", 2500, "--seed", 3, "--out", out, "--evppi", "rr",
-                    "--population", 1000, "--horizon-years", 5, "--csv")
+    result = invoke(
+        "psa",
+        CHANCELLOR,
+        "--draws",
+        2500,
+        "--seed",
+        3,
+        "--out",
+        out,
+        "--evppi",
+        "rr",
+        "--population",
+        1000,
+        "--horizon-years",
+        5,
+        "--csv",
+    )
     assert result.exit_code == 0, result.output
     return out, result.output
 
@@ -36,7 +62,15 @@ def test_psa_writes_every_file(psa_dir):
     assert "PSA: 2,500 draws, seed 3" in output and f"Wrote {out}/" in output
     rows = read_csv(out / "results.csv")
     assert len(rows) == 2500 * 2
-    assert list(rows[0]) == ["draw", "strategy", "cost_direct_medical", "cost_community_care", "cost_drugs", "cost_total", "life_years"]
+    assert list(rows[0]) == [
+        "draw",
+        "strategy",
+        "cost_direct_medical",
+        "cost_community_care",
+        "cost_drugs",
+        "cost_total",
+        "life_years",
+    ]
     params = read_csv(out / "parameters.csv")
     assert len(params) == 2500 and "rr" in params[0] and "c_zidovudine" not in params[0]
     plane = read_csv(out / "ce_plane.csv")
@@ -107,8 +141,7 @@ def test_psa_usage_errors(tmp_path):
 
 
 def test_psa_invalid_draws_exit_1_naming_the_draw(tmp_path):
-    text = Path(CHANCELLOR).read_text(encoding="utf-8").replace(
-        'sdlog = "(log(0.710) - log(0.365)) / (2 * 1.96)"', "sdlog = 1.5")
+    text = Path(CHANCELLOR).read_text(encoding="utf-8").replace('sdlog = "(log(0.710) - log(0.365)) / (2 * 1.96)"', "sdlog = 1.5")
     path = tmp_path / "wide.toml"
     path.write_text(text, encoding="utf-8")
     result = invoke("psa", path, "--draws", 500, "--out", tmp_path / "o")
@@ -161,8 +194,24 @@ def test_voi_reads_the_psa_results(psa_dir, tmp_path):
 @pytest.mark.slow
 def test_voi_population_and_gp(psa_dir, tmp_path):
     out, _ = psa_dir
-    result = invoke("voi", out, "--evppi", "rr", "--method", "gp", "--wtp", "10000", "--population", 200,
-                    "--horizon-years", 3, "--discount", 0.0, "--out", tmp_path)
+    result = invoke(
+        "voi",
+        out,
+        "--evppi",
+        "rr",
+        "--method",
+        "gp",
+        "--wtp",
+        "10000",
+        "--population",
+        200,
+        "--horizon-years",
+        3,
+        "--discount",
+        0.0,
+        "--out",
+        tmp_path,
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["evpi_population"]["10000"] == pytest.approx(600 * summary["evpi_per_person"]["10000"])
@@ -180,7 +229,9 @@ def test_voi_errors(psa_dir, tmp_path):
 def test_dsa_writes_tornado_and_thresholds(tmp_path):
     result = invoke("dsa", CHANCELLOR, "--out", tmp_path)
     assert result.exit_code == 0, result.output
-    assert {"tornado.csv", "ranges.csv", "thresholds.csv", "summary.json", "manifest.json"} <= {p.name for p in tmp_path.iterdir()}
+    assert {"tornado.csv", "ranges.csv", "thresholds.csv", "summary.json", "manifest.json"} <= {
+        p.name for p in tmp_path.iterdir()
+    }
     tornado = read_csv(tmp_path / "tornado.csv")
     first = tornado[0]
     assert (first["strategy"], first["rank"], first["parameter"]) == ("comb", "1", "c_direct_A")

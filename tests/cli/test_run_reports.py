@@ -31,8 +31,11 @@ def hostile_chancellor(tmp_path: Path) -> Path:
     text = edit('title = "HIV: zidovudine', f'title = "{INJECTIONS[3]} HIV: zidovudine', text)
     text = edit('description = """Four-state', f'description = """{INJECTIONS[0]} Four-state', text)
     text = edit('label = "Zidovudine + lamivudine"', f'label = "{INJECTIONS[1]}"', text)
-    text = edit('source = "Chancellor 1997 cohort counts (Briggs et al. 2006 table 2.1 / ex. 4.7)"\n\n[parameters.row_B]',
-                f'source = "{INJECTIONS[2]}"\n\n[parameters.row_B]', text)
+    text = edit(
+        'source = "Chancellor 1997 cohort counts (Briggs et al. 2006 table 2.1 / ex. 4.7)"\n\n[parameters.row_B]',
+        f'source = "{INJECTIONS[2]}"\n\n[parameters.row_B]',
+        text,
+    )
     text = edit("[costs.community_care]", '[costs.community_care]\nlabel = "=1+1"', text)
     text = edit("[analysis]", "[analysis]\nreport_at_years = [0, 10, 20]", text)
     text += '\n[indicators.aids]\nlabel = "Share with AIDS among the living"\nvalues = { A = "0", B = "0", C = "1" }\n'
@@ -94,9 +97,15 @@ def test_run_writes_the_workbook_and_figures_and_the_manifest_lists_them(hiv_rep
 def test_workbook_sheets_and_charts(hiv_report):
     book = openpyxl.load_workbook(hiv_report / "run.xlsx")
     assert book.sheetnames == ["Summary", "Inputs", "Costs", "Incremental", "Net benefit", "Trace", "About"]
-    assert charts(book) == {"Summary": [], "Inputs": [], "Costs": [("BarChart", 3)],  # one series per cost category
-                            "Incremental": [], "Net benefit": [("LineChart", 2)],  # one line per strategy
-                            "Trace": [("LineChart", 4), ("LineChart", 4)], "About": []}  # per strategy, a line per state
+    assert charts(book) == {
+        "Summary": [],
+        "Inputs": [],
+        "Costs": [("BarChart", 3)],  # one series per cost category
+        "Incremental": [],
+        "Net benefit": [("LineChart", 2)],  # one line per strategy
+        "Trace": [("LineChart", 4), ("LineChart", 4)],
+        "About": [],
+    }  # per strategy, a line per state
     stacked = book["Costs"]._charts[0]
     assert stacked.grouping == "stacked"
 
@@ -122,8 +131,11 @@ def test_summary_sheet_reads_in_plain_language(hiv_report):
     ws = openpyxl.load_workbook(hiv_report / "run.xlsx")["Summary"]
     text = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert text[0].startswith("HIV: zidovudine monotherapy")
-    assert any("costs £5,938 more and yields 0.946 more life-years than zidovudine monotherapy per patient "
-               "over 20 years: £6,276 per life-year gained" in t for t in text)
+    assert any(
+        "costs £5,938 more and yields 0.946 more life-years than zidovudine monotherapy per patient "
+        "over 20 years: £6,276 per life-year gained" in t
+        for t in text
+    )
 
 
 def test_inputs_and_about_let_a_reader_trace_every_number(hiv_report):
@@ -165,8 +177,12 @@ def test_formula_like_text_from_a_scenario_is_stored_as_text(runner, tmp_path):
     cells = [c for ws in book for row in ws.iter_rows() for c in row if c.value is not None]
     assert not [c.coordinate for c in cells if c.data_type == "f"]  # no formula anywhere
     values = {c.value for c in cells}
-    for text in (f"{INJECTIONS[3]} HIV: zidovudine monotherapy vs combination with lamivudine (Chancellor 1997)",
-                 INJECTIONS[1], INJECTIONS[2], "=1+1"):
+    for text in (
+        f"{INJECTIONS[3]} HIV: zidovudine monotherapy vs combination with lamivudine (Chancellor 1997)",
+        INJECTIONS[1],
+        INJECTIONS[2],
+        "=1+1",
+    ):
         assert text in values, text
     assert any(isinstance(v, str) and v.startswith(INJECTIONS[0]) for v in values)
     for c in cells:
@@ -203,8 +219,18 @@ def test_a_failed_run_writes_no_workbook(runner, tmp_path):
 
 def test_microsimulation_workbook_shows_monte_carlo_errors(runner, tmp_path):
     out = tmp_path / "report"
-    run(runner, ROOT / "scenarios" / "examples" / "sick_sicker.toml", "--method", "microsim", "--individuals", 500,
-        "--seed", 5, "--out", out)
+    run(
+        runner,
+        ROOT / "scenarios" / "examples" / "sick_sicker.toml",
+        "--method",
+        "microsim",
+        "--individuals",
+        500,
+        "--seed",
+        5,
+        "--out",
+        out,
+    )
     book = openpyxl.load_workbook(out / "run.xlsx")
     assert book.sheetnames == ["Summary", "Inputs", "Costs", "Incremental", "Net benefit", "Trace", "Monte Carlo error", "About"]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -222,8 +248,11 @@ def test_microsimulation_workbook_shows_monte_carlo_errors(runner, tmp_path):
 
 def test_comparison_workbook(runner, tmp_path):
     cut = tmp_path / "cheap_drugs.toml"
-    cut.write_text(f'extends = "{CHANCELLOR}"\n\n[model]\nname = "cheap_drugs"\ntitle = "Drug prices halved"\n\n'
-                   '[parameters.c_zidovudine]\nvalue = 1150.5\nsource = "policy: half price"\n', encoding="utf-8")
+    cut.write_text(
+        f'extends = "{CHANCELLOR}"\n\n[model]\nname = "cheap_drugs"\ntitle = "Drug prices halved"\n\n'
+        '[parameters.c_zidovudine]\nvalue = 1150.5\nsource = "policy: half price"\n',
+        encoding="utf-8",
+    )
     out, target = tmp_path / "report", tmp_path / "compare.xlsx"
     run(runner, CHANCELLOR, cut, "--out", out, "--xlsx", target, "--figures")
     book = openpyxl.load_workbook(target)
@@ -296,7 +325,9 @@ def test_voi_workbook(runner, psa_report, tmp_path):
     book = openpyxl.load_workbook(out / "voi.xlsx")
     assert book.sheetnames == ["Summary", "EVPPI", "About"]
     rows = read_table(book, "headline")
-    assert [close(r["EVPI per person"], summary["evpi_per_person"][str(int(r["WTP (GBP per life year)"]))]) for r in rows] == [True] * 4
+    assert [close(r["EVPI per person"], summary["evpi_per_person"][str(int(r["WTP (GBP per life year)"]))]) for r in rows] == [
+        True
+    ] * 4
     assert is_png(out / "evpi.png")
 
 

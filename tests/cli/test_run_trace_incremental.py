@@ -60,6 +60,7 @@ def read_table(book, name) -> list[dict]:
 
 # ------------------------------------------------------------------------------------------ trace
 
+
 def test_trace_csv_is_the_base_case_trace_in_long_form(hiv):
     out, _ = hiv
     with (out / "trace.csv").open(encoding="utf-8", newline="") as f:
@@ -108,8 +109,9 @@ def test_trace_figure_escapes_dollar_signs_and_draws_many_strategies(tmp_path):
     time = np.arange(6) * 0.5
     well = np.linspace(1, 0.5, 6)
     traces = {f"$5 co-pay plan {k} with a long strategy label": {"Well ($0)": well, "Dead": 1 - well} for k in range(4)}
-    path = figures.to_png(figures.plot_trace)(time, traces, path=tmp_path / "trace.png",
-                                              title="Trace at $120 per visit and $5 co-pay")
+    path = figures.to_png(figures.plot_trace)(
+        time, traces, path=tmp_path / "trace.png", title="Trace at $120 per visit and $5 co-pay"
+    )
     width, height = png_size(path)
     assert width > 1000 and height > 800  # two rows of panels
     drawn = [figures.plot_trace(time, traces, title="Trace at $120 per visit and $5 co-pay")]  # the Figure itself
@@ -120,6 +122,7 @@ def test_trace_figure_escapes_dollar_signs_and_draws_many_strategies(tmp_path):
 
 # ------------------------------------------------------------------------------ incremental table
 
+
 def columns_of(section: str) -> list[str]:
     """Each column's cells (wrapped lines joined, header left out) of a plain-text table, cut at the rule line."""
     lines = section.splitlines()
@@ -128,7 +131,8 @@ def columns_of(section: str) -> list[str]:
     for dashes in lines[rule].split("  "):
         spans.append((start, start + len(dashes)))
         start += len(dashes) + 2
-    return [" ".join(" ".join(line[a:b].split()) for line in lines[rule + 1:] if line[a:b].strip()) for a, b in spans]
+    return [" ".join(" ".join(line[a:b].split()) for line in lines[rule + 1 :] if line[a:b].strip()) for a, b in spans]
+
 
 def test_terminal_shows_the_sequential_table_by_label_within_100_columns(spine):
     _, output = spine

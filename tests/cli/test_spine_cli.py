@@ -15,8 +15,15 @@ def test_run_prints_the_side_by_side_comparison_with_odi(tmp_path):
     assert out.exit_code == 0, out.output
     text = out.output
     assert "Scenario comparison" in text
-    for needle in ("spine_base_case / usual_care", "spine_injection_cut_50 / ice", "injections", "qalys",
-                   "odi 0 y", "odi 0.25 y", "odi 1 y"):
+    for needle in (
+        "spine_base_case / usual_care",
+        "spine_injection_cut_50 / ice",
+        "injections",
+        "qalys",
+        "odi 0 y",
+        "odi 0.25 y",
+        "odi 1 y",
+    ):
         assert needle in text, needle
     assert (tmp_path / "run" / "summary.json").exists()
 

@@ -65,8 +65,9 @@ def test_a_bad_budget_impact_value_fails_validate_as_bia_would(runner, tmp_path)
 
 def test_a_bad_policy_file_fails_validate_naming_the_policy_file(runner, tmp_path):
     policy = tmp_path / "policy.toml"
-    policy.write_text(f'extends = "{(SPINE / "injection_cut_50.toml").as_posix()}"\n[settings]\ncurency = "USD"\n',
-                      encoding="utf-8")
+    policy.write_text(
+        f'extends = "{(SPINE / "injection_cut_50.toml").as_posix()}"\n[settings]\ncurency = "USD"\n', encoding="utf-8"
+    )
     path = bia_copy(tmp_path, f'scenario = "{(SPINE / "injection_cut_50.toml").as_posix()}"', 'scenario = "policy.toml"')
     result = invoke(runner, "validate", path)
     assert result.exit_code == 3, result.output
@@ -75,8 +76,10 @@ def test_a_bad_policy_file_fails_validate_naming_the_policy_file(runner, tmp_pat
 
 def test_a_policy_that_does_not_line_up_fails_validate(runner, tmp_path):
     policy = tmp_path / "policy.toml"
-    policy.write_text(f'extends = "{(SPINE / "injection_cut_50.toml").as_posix()}"\n[settings]\ncycle_correction = "half-cycle"\n',
-                      encoding="utf-8")
+    policy.write_text(
+        f'extends = "{(SPINE / "injection_cut_50.toml").as_posix()}"\n[settings]\ncycle_correction = "half-cycle"\n',
+        encoding="utf-8",
+    )
     path = bia_copy(tmp_path, f'scenario = "{(SPINE / "injection_cut_50.toml").as_posix()}"', 'scenario = "policy.toml"')
     result = invoke(runner, "validate", path)
     assert result.exit_code == 3, result.output

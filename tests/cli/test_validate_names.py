@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from costspine.cli.app import cli
 from costspine.errors import ExitCode
 
-SCENARIO = '''
+SCENARIO = """
 [model]
 name = "kw"
 [settings]
@@ -35,7 +35,7 @@ well = { well = "rest", dead = "lambda" }
 dead = { dead = 1 }
 [outcomes.qalys]
 values = { well = 1 }
-'''
+"""
 
 
 def test_validate_reports_a_keyword_name(tmp_path):

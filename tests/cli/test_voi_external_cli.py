@@ -37,15 +37,32 @@ def psa_out(tmp_path_factory):
 
 
 def test_psa_csv_files_read_back_give_the_same_evpi_and_evppi_as_draws_npz(psa_out, tmp_path):
-    from_npz = invoke("voi", psa_out, "--evppi", "rr", "--evppi", "c_direct_A,c_community_A", "--wtp", "5000,10000",
-                      "--out", tmp_path / "npz")
+    from_npz = invoke(
+        "voi", psa_out, "--evppi", "rr", "--evppi", "c_direct_A,c_community_A", "--wtp", "5000,10000", "--out", tmp_path / "npz"
+    )
     assert from_npz.exit_code == 0, from_npz.output
     folder = tmp_path / "csv"
     folder.mkdir()
     for name in ("results.csv", "parameters.csv"):  # only the CSVs: as another tool would hand them over
         shutil.copy(psa_out / name, folder / name)
-    from_csv = invoke("voi", folder, "--evppi", "rr", "--evppi", "c_direct_A,c_community_A", "--wtp", "5000,10000",
-                      "--seed", 5, "--comparator", "mono", "--currency", "GBP", "--out", tmp_path / "csv_out")
+    from_csv = invoke(
+        "voi",
+        folder,
+        "--evppi",
+        "rr",
+        "--evppi",
+        "c_direct_A,c_community_A",
+        "--wtp",
+        "5000,10000",
+        "--seed",
+        5,
+        "--comparator",
+        "mono",
+        "--currency",
+        "GBP",
+        "--out",
+        tmp_path / "csv_out",
+    )
     assert from_csv.exit_code == 0, from_csv.output
     assert read_csv(tmp_path / "csv_out" / "evpi.csv") == read_csv(tmp_path / "npz" / "evpi.csv")
     assert read_csv(tmp_path / "csv_out" / "evppi.csv") == read_csv(tmp_path / "npz" / "evppi.csv")
@@ -55,8 +72,21 @@ def test_psa_csv_files_read_back_give_the_same_evpi_and_evppi_as_draws_npz(psa_o
     manifest = json.loads((tmp_path / "csv_out" / "manifest.json").read_text())
     assert [Path(i["path"]).name for i in manifest["inputs"]] == ["results.csv", "parameters.csv"]
     # the results file named on its own, parameters beside it by option
-    one_file = invoke("voi", folder / "results.csv", "--parameters", folder / "parameters.csv", "--evppi", "rr",
-                      "--wtp", "5000,10000", "--seed", 5, "--out", tmp_path / "file_out", "--quiet")
+    one_file = invoke(
+        "voi",
+        folder / "results.csv",
+        "--parameters",
+        folder / "parameters.csv",
+        "--evppi",
+        "rr",
+        "--wtp",
+        "5000,10000",
+        "--seed",
+        5,
+        "--out",
+        tmp_path / "file_out",
+        "--quiet",
+    )
     assert one_file.exit_code == 0 and one_file.output == ""
     assert read_csv(tmp_path / "file_out" / "evppi.csv") == read_csv(tmp_path / "npz" / "evppi.csv")[:2]
 
@@ -81,16 +111,21 @@ def test_wide_csv_is_one_command(tmp_path):
     assert row["group"] == "rr" and float(row["evpi_per_person"]) == pytest.approx(expected_evpi, rel=1e-12)
     assert expected_evpi > 0  # rr alone decides, so its EVPPI is the EVPI (up to the regression's error)
     assert float(row["evppi_per_person"]) == pytest.approx(expected_evpi, rel=0.01)
-    assert {"evpi.csv", "evppi.csv", "summary.json", "manifest.json", "voi.xlsx"} <= {p.name for p in (tmp_path / "out").iterdir()}
+    assert {"evpi.csv", "evppi.csv", "summary.json", "manifest.json", "voi.xlsx"} <= {
+        p.name for p in (tmp_path / "out").iterdir()
+    }
 
 
-@pytest.mark.parametrize("text, where", [
-    ("cost_a,effect_a,cost_b\n1,1,2\n1,1,2\n", "row 1"),                                   # missing strategy column
-    ("cost_a,effect_a,cost_b,effect_b\n1,1,2,2\n1,1,CONFIDENTIAL,2\n", "row 3, column cost_b"),  # non-numeric
-    ("cost_a,effect_a,cost_b,effect_b\n1,1,2,2\n1,1,2\n", "row 3"),                          # ragged
-    ("draw,cost_a,effect_a,cost_b,effect_b\n1,1,1,2,2\n1,1,1,2,2\n", "row 3, column draw"),  # duplicate draw
-    ("cost_a,effect_a,cost_b,effect_b\n1,1,2,2\n", ""),                                      # too few draws
-])
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        ("cost_a,effect_a,cost_b\n1,1,2\n1,1,2\n", "row 1"),  # missing strategy column
+        ("cost_a,effect_a,cost_b,effect_b\n1,1,2,2\n1,1,CONFIDENTIAL,2\n", "row 3, column cost_b"),  # non-numeric
+        ("cost_a,effect_a,cost_b,effect_b\n1,1,2,2\n1,1,2\n", "row 3"),  # ragged
+        ("draw,cost_a,effect_a,cost_b,effect_b\n1,1,1,2,2\n1,1,1,2,2\n", "row 3, column draw"),  # duplicate draw
+        ("cost_a,effect_a,cost_b,effect_b\n1,1,2,2\n", ""),  # too few draws
+    ],
+)
 def test_bad_csv_draws_exit_3_without_traceback_and_write_nothing(tmp_path, text, where):
     path = tmp_path / "draws.csv"
     path.write_text(text, encoding="utf-8")

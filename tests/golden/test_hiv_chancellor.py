@@ -179,8 +179,14 @@ def test_psa_specs_are_the_published_distributions(scenario):
     assert rr.family == "lognormal" and rr.value == RR
     assert rr.args["meanlog"] == pytest.approx(math.log(0.509), rel=1e-12)
     assert rr.args["sdlog"] == pytest.approx((math.log(0.710) - math.log(0.365)) / (2 * 1.96), rel=1e-12)
-    for name, mean in [("c_direct_A", 1701), ("c_direct_B", 1774), ("c_direct_C", 6948),
-                       ("c_community_A", 1055), ("c_community_B", 1278), ("c_community_C", 2059)]:
+    for name, mean in [
+        ("c_direct_A", 1701),
+        ("c_direct_B", 1774),
+        ("c_direct_C", 6948),
+        ("c_community_A", 1055),
+        ("c_community_B", 1278),
+        ("c_community_C", 2059),
+    ]:
         spec = scenario.parameter(name)
         # gamma with sd = mean is an exponential: shape 1, scale = mean
         assert spec.family == "gamma" and spec.value == mean

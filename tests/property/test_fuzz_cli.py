@@ -43,7 +43,10 @@ def _specials(folder) -> list[str]:
     (folder / "dir").mkdir()
     os.symlink(folder / "loop_b", folder / "loop_a")
     os.symlink(folder / "loop_a", folder / "loop_b")
-    return [str(p) for p in (private, fifo, folder / "dir", folder / "loop_a", folder / "missing")] + ["/dev/zero", "/dev/urandom"]
+    return [str(p) for p in (private, fifo, folder / "dir", folder / "loop_a", folder / "missing")] + [
+        "/dev/zero",
+        "/dev/urandom",
+    ]
 
 
 def _mutate(text: str, rng: random.Random, specials: list[str]) -> str:
@@ -59,17 +62,34 @@ def _mutate(text: str, rng: random.Random, specials: list[str]) -> str:
             lines.insert(i, lines[rng.randrange(len(lines))])
         elif kind == 2:  # a value replaced by a bomb
             key = lines[i].split("=")[0].strip() or "x"
-            bomb = rng.choice(["9" * 500, "1e999", "-1e308", "nan", "inf", '"' + "(" * 300 + "1" + ")" * 300 + '"',
-                               "[" * 600 + "]" * 600, '"p_ＡＢ"', '"ﬁx"', "100000", "-1", "0"])
+            bomb = rng.choice(
+                [
+                    "9" * 500,
+                    "1e999",
+                    "-1e308",
+                    "nan",
+                    "inf",
+                    '"' + "(" * 300 + "1" + ")" * 300 + '"',
+                    "[" * 600 + "]" * 600,
+                    '"p_ＡＢ"',
+                    '"ﬁx"',
+                    "100000",
+                    "-1",
+                    "0",
+                ]
+            )
             lines[i] = f"{key} = {bomb}"
         elif kind == 3:  # a file reference pointed at a special file
-            lines.insert(i, rng.choice(["extends", "[unit_costs]\ncatalogue", "[tables.t]\nx = \"a\"\ny = \"b\"\nfile"])
-                         + f' = "{rng.choice(specials)}"')
+            lines.insert(
+                i,
+                rng.choice(["extends", "[unit_costs]\ncatalogue", '[tables.t]\nx = "a"\ny = "b"\nfile'])
+                + f' = "{rng.choice(specials)}"',
+            )
         elif kind == 4:  # a character dropped or doubled
             line = lines[i]
             if line:
                 j = rng.randrange(len(line))
-                lines[i] = line[:j] + (line[j] * 2 if rng.random() < 0.5 else "") + line[j + 1:]
+                lines[i] = line[:j] + (line[j] * 2 if rng.random() < 0.5 else "") + line[j + 1 :]
         elif kind == 5:
             lines[i] = lines[i].replace("=", "= =", 1)
         elif kind == 6:
@@ -95,8 +115,13 @@ def test_mutated_scenarios_and_special_files_never_give_a_traceback(tmp_path):
         result = runner.invoke(cli, ["validate", str(path)])
         done += 1
         output = result.output
-        if (result.exit_code not in (0, 1, 2, 3) or "Traceback" in output or "internal error" in output
-                or SECRET in output or (result.exception is not None and not isinstance(result.exception, SystemExit))):
+        if (
+            result.exit_code not in (0, 1, 2, 3)
+            or "Traceback" in output
+            or "internal error" in output
+            or SECRET in output
+            or (result.exception is not None and not isinstance(result.exception, SystemExit))
+        ):
             findings.append((path.name, result.exit_code, repr(result.exception), output[-500:]))
     assert done >= 10  # the budget allows far more; fewer means the cases themselves hang
     assert not findings, findings[:3]

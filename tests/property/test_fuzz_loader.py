@@ -92,18 +92,84 @@ def test_writer_round_trips_the_chancellor_scenario():
 # Mutations
 
 GARBAGE_EXPRESSIONS = [
-    "", "   ", "p_AB *", "p_AB * * 2", "__import__('os').system('true')", "__import__(1)", "os.path",
-    "p_AB.real", "[1, 2]", "{1: 2}", "lambda x: x", "x[0]", "1/0", "log(-1)", "log(0)", "exp(1000)",
-    "10 ** 400", "1" + "0" * 400, "1e999", "rest", "rest + 1", "REST", "min(1)", "max()", "where(1, 2)",
-    "clip(1)", "qx(1)", "unknown_name", "cycle", "time_years * 1e308", "p_AB if cycle else", "not",
-    "(" * 80 + "1" + ")" * 80, "-" * 500 + "1", "x" * 3000, "ß + π", "rr_now ** -1", "0 ** -1",
-    "'text'", "True", "None", "p_AB @ p_AC", "p_AB // 2", "a := 1", "yield", "f(x=1)", "exp(*p)",
-    "\x00", "1;2", "#", "p_AB < p_AC < rr", "rate_to_prob(-1, 1)", "prob_to_rate(2, 0)",
+    "",
+    "   ",
+    "p_AB *",
+    "p_AB * * 2",
+    "__import__('os').system('true')",
+    "__import__(1)",
+    "os.path",
+    "p_AB.real",
+    "[1, 2]",
+    "{1: 2}",
+    "lambda x: x",
+    "x[0]",
+    "1/0",
+    "log(-1)",
+    "log(0)",
+    "exp(1000)",
+    "10 ** 400",
+    "1" + "0" * 400,
+    "1e999",
+    "rest",
+    "rest + 1",
+    "REST",
+    "min(1)",
+    "max()",
+    "where(1, 2)",
+    "clip(1)",
+    "qx(1)",
+    "unknown_name",
+    "cycle",
+    "time_years * 1e308",
+    "p_AB if cycle else",
+    "not",
+    "(" * 80 + "1" + ")" * 80,
+    "-" * 500 + "1",
+    "x" * 3000,
+    "ß + π",
+    "rr_now ** -1",
+    "0 ** -1",
+    "'text'",
+    "True",
+    "None",
+    "p_AB @ p_AC",
+    "p_AB // 2",
+    "a := 1",
+    "yield",
+    "f(x=1)",
+    "exp(*p)",
+    "\x00",
+    "1;2",
+    "#",
+    "p_AB < p_AC < rr",
+    "rate_to_prob(-1, 1)",
+    "prob_to_rate(2, 0)",
 ]
 
 NASTY_NUMBERS = [
-    0, -1, 1, 2, 3.5, 100, 1000, -1000, 2**63 - 1, -(2**63), 10**20, 10**400, -(10**400),
-    float("nan"), float("inf"), float("-inf"), 1e308, -1e308, 1e200, 1e-200, 1e-320, 5e-324,
+    0,
+    -1,
+    1,
+    2,
+    3.5,
+    100,
+    1000,
+    -1000,
+    2**63 - 1,
+    -(2**63),
+    10**20,
+    10**400,
+    -(10**400),
+    float("nan"),
+    float("inf"),
+    float("-inf"),
+    1e308,
+    -1e308,
+    1e200,
+    1e-200,
+    1e-320,
+    5e-324,
 ]
 TEXT = st.characters(exclude_categories=("Cs",))  # any unicode that UTF-8 can encode
 NASTY = st.sampled_from(NASTY_NUMBERS + GARBAGE_EXPRESSIONS)
@@ -143,35 +209,77 @@ def _perturb(data, value):
     if isinstance(value, float):
         return value * data.draw(st.sampled_from([-1.0, 0.0, 1e300, float("inf"), float("nan")]), label="factor")
     text = str(value)
-    return data.draw(st.sampled_from([
-        text + " *", "(" + text, text + ")", f"({text}) * 1e308", f"({text}) / 0", f"-({text})", f"{text} + unknown",
-        f"{text}.x", f"{text}[0]", text.upper(), text + "é", f"{text} ** 1e6", f"where({text})",
-    ]), label="perturbed")
+    return data.draw(
+        st.sampled_from(
+            [
+                text + " *",
+                "(" + text,
+                text + ")",
+                f"({text}) * 1e308",
+                f"({text}) / 0",
+                f"-({text})",
+                f"{text} + unknown",
+                f"{text}.x",
+                f"{text}[0]",
+                text.upper(),
+                text + "é",
+                f"{text} ** 1e6",
+                f"where({text})",
+            ]
+        ),
+        label="perturbed",
+    )
 
 
 # Valid optional sections the Chancellor file does not use, so the fuzz reaches their readers too.
 EXTRAS = {
-    "correlations": lambda d: d.__setitem__("correlations", [
-        {"parameters": ["c_direct_A", "c_direct_B"], "matrix": [[1, 0.5], [0.5, 1]], "source": "assumption"}]),
-    "table": lambda d: (d.__setitem__("tables", {"qx": {"file": "qx.csv", "x": "age", "y": "qx", "method": "linear"}}),
-                        d["transitions"]["A"].__setitem__("D", "max(p_AD * rr_now, qx(40 + time_years))")),
-    "derived": lambda d: (d["parameters"].__setitem__("c_A", {"value": "c_direct_A + c_community_A", "source": "derived"}),
-                          d["costs"]["direct_medical"]["values"].__setitem__("A", "c_A - c_community_A")),
+    "correlations": lambda d: d.__setitem__(
+        "correlations", [{"parameters": ["c_direct_A", "c_direct_B"], "matrix": [[1, 0.5], [0.5, 1]], "source": "assumption"}]
+    ),
+    "table": lambda d: (
+        d.__setitem__("tables", {"qx": {"file": "qx.csv", "x": "age", "y": "qx", "method": "linear"}}),
+        d["transitions"]["A"].__setitem__("D", "max(p_AD * rr_now, qx(40 + time_years))"),
+    ),
+    "derived": lambda d: (
+        d["parameters"].__setitem__("c_A", {"value": "c_direct_A + c_community_A", "source": "derived"}),
+        d["costs"]["direct_medical"]["values"].__setitem__("A", "c_A - c_community_A"),
+    ),
     "indicator": lambda d: d.__setitem__("indicators", {"cd4_band": {"values": {"A": 1, "B": 2, "C": 3}}}),
     "on_entry": lambda d: d["costs"].__setitem__("aids_diagnosis", {"category": "events", "on_entry": {"C": 500}}),
     "own_rows": lambda d: d["strategies"]["comb"].__setitem__("transitions", {"D": {"D": "1"}}),
     "normal": lambda d: d["parameters"].__setitem__("u", {"distribution": "normal", "mean": 0.5, "sd": 0.1, "source": "x"}),
     "beta": lambda d: d["parameters"].__setitem__("b", {"distribution": "beta", "mean": 0.5, "sd": 0.1, "source": "x"}),
-    "triangular": lambda d: d["parameters"].__setitem__("t", {"distribution": "triangular", "min": 0, "mode": 1, "max": 3, "source": "x"}),
+    "triangular": lambda d: d["parameters"].__setitem__(
+        "t", {"distribution": "triangular", "min": 0, "mode": 1, "max": 3, "source": "x"}
+    ),
 }
 
 
 def _mutate(data, doc: dict) -> str:
     kind = data.draw(st.sampled_from(["delete", "replace", "replace", "perturb", "perturb", "add", "extends"]), label="mutation")
     if kind == "extends":
-        doc["extends"] = data.draw(st.one_of(st.text(TEXT, max_size=20), VALUES, st.sampled_from(
-            ["", " ", ".", "..", "/", "nonexistent.toml", "fuzzed.toml", "../" * 30 + "etc/passwd", "a\x00b.toml",
-             "/dev/null", "x" * 300])), label="extends")
+        doc["extends"] = data.draw(
+            st.one_of(
+                st.text(TEXT, max_size=20),
+                VALUES,
+                st.sampled_from(
+                    [
+                        "",
+                        " ",
+                        ".",
+                        "..",
+                        "/",
+                        "nonexistent.toml",
+                        "fuzzed.toml",
+                        "../" * 30 + "etc/passwd",
+                        "a\x00b.toml",
+                        "/dev/null",
+                        "x" * 300,
+                    ]
+                ),
+            ),
+            label="extends",
+        )
         return f"extends = {doc['extends']!r}"
     paths = list(_paths(doc))
     leaves = [p for p in paths if not isinstance(_get(doc, p), (dict, list))]

@@ -95,11 +95,18 @@ def render(model: dict, *, order=None, cost_scale=1.0, cost_shift=None) -> str:
         lines += [f"[parameters.e_{s}]", f"value = {cost(f'e_{s}', model['entry_cost'][s])!r}", 'source = "test"']
         lines += [f"[parameters.u_{s}]", f"value = {model['utility'][s]!r}", 'source = "test"']
     for strategy in strategies:
-        lines += [f"[parameters.drug_{strategy}]", f"value = {cost(f'drug_{strategy}', model['drug_cost'][strategy])!r}",
-                  'source = "test"']
+        lines += [
+            f"[parameters.drug_{strategy}]",
+            f"value = {cost(f'drug_{strategy}', model['drug_cost'][strategy])!r}",
+            'source = "test"',
+        ]
     for strategy in strategies:
-        lines += [f"[strategies.{strategy}]", f'label = "Arm {strategy}"', f'values = {{ drug = "drug_{strategy}" }}',
-                  f"[strategies.{strategy}.transitions]"]
+        lines += [
+            f"[strategies.{strategy}]",
+            f'label = "Arm {strategy}"',
+            f'values = {{ drug = "drug_{strategy}" }}',
+            f"[strategies.{strategy}.transitions]",
+        ]
         for origin in states:
             row = model["rows"][strategy][origin]
             cells = [f'{origin} = "rest"']
@@ -107,7 +114,11 @@ def render(model: dict, *, order=None, cost_scale=1.0, cost_shift=None) -> str:
                 text = f"{p!r} * where(cycle <= {row['until']}, {row['factor']!r}, 1)" if k == 0 else repr(p)
                 cells.append(f'{dest} = "{text}"')
             lines.append(f"{origin} = {{ {', '.join(cells)} }}")
-    lines += ["[costs.care]", 'category = "care"', "values = { " + ", ".join(f's{i} = "c_s{i}"' for i in range(len(states))) + " }"]
+    lines += [
+        "[costs.care]",
+        'category = "care"',
+        "values = { " + ", ".join(f's{i} = "c_s{i}"' for i in range(len(states))) + " }",
+    ]
     lines += ["[costs.drugs]", 'category = "drugs"', "values = { " + ", ".join(f'{s} = "drug"' for s in states[:-1]) + " }"]
     lines += ["[costs.events]", 'category = "events"', "on_entry = { " + ", ".join(f'{s} = "e_{s}"' for s in states) + " }"]
     lines += ["[outcomes.qalys]", "values = { " + ", ".join(f'{s} = "u_{s} * cycle_years"' for s in states) + " }"]
@@ -193,8 +204,12 @@ values = {{ well = 1, sick = 1 }}
 
 
 @SETTINGS
-@given(n_cycles=st.integers(1, 30), counts=st.tuples(*[st.floats(0.5, 500) for _ in range(3)]),
-       beta=st.tuples(st.floats(0.5, 50), st.floats(0.5, 50)), seed=st.integers(0, 2**32 - 1))
+@given(
+    n_cycles=st.integers(1, 30),
+    counts=st.tuples(*[st.floats(0.5, 500) for _ in range(3)]),
+    beta=st.tuples(st.floats(0.5, 50), st.floats(0.5, 50)),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_psa_rows_sum_to_one_mass_is_conserved_and_seed_reproduces(folder, n_cycles, counts, beta, seed):
     text = PSA_MODEL.format(n_cycles=n_cycles, a_ww=counts[0], a_ws=counts[1], a_wd=counts[2], beta_a=beta[0], beta_b=beta[1])
     s = load(folder, text)
@@ -271,13 +286,18 @@ def test_inputs_are_not_mutated(folder, model, seed):
     s = load(folder, render(model))
     resolved = copy.deepcopy(s.resolved)
     transitions = {k: {o: dict(row) for o, row in v.items()} for k, v in s.transitions.items()}
-    params = {name: np.random.default_rng(seed).uniform(0, 100, 5) for name in
-              [p.name for p in s.parameters if p.name.startswith(("c_", "e_", "drug_"))]}
+    params = {
+        name: np.random.default_rng(seed).uniform(0, 100, 5)
+        for name in [p.name for p in s.parameters if p.name.startswith(("c_", "e_", "drug_"))]
+    }
     params.update({p.name: np.full(5, p.value) for p in s.parameters if p.name.startswith("u_")})
     before = {k: v.copy() for k, v in params.items()}
     inputs = build_model_inputs(s, params)
-    snapshot = {f.name: np.copy(getattr(inputs, f.name)) for f in dataclasses.fields(inputs)
-                if isinstance(getattr(inputs, f.name), np.ndarray)}
+    snapshot = {
+        f.name: np.copy(getattr(inputs, f.name))
+        for f in dataclasses.fields(inputs)
+        if isinstance(getattr(inputs, f.name), np.ndarray)
+    }
     result = simulate_inputs(s, inputs, params)
     for name, array in snapshot.items():
         np.testing.assert_array_equal(getattr(inputs, name), array)
@@ -295,8 +315,9 @@ def test_cea_does_not_depend_on_strategy_order(cost, data):
     names = [f"s{i}" for i in range(len(cost))]
     order = data.draw(st.permutations(range(len(cost))))
     a = compute_cea(cost, effect, strategies=names, comparator="s0", wtp=(1e4,))
-    b = compute_cea([cost[i] for i in order], [effect[i] for i in order], strategies=[names[i] for i in order],
-                    comparator="s0", wtp=(1e4,))
+    b = compute_cea(
+        [cost[i] for i in order], [effect[i] for i in order], strategies=[names[i] for i in order], comparator="s0", wtp=(1e4,)
+    )
     for pos, i in enumerate(order):
         # identical strategies: "keep the first" depends on order by design, so compare only distinct ones
         if sum(1 for j in range(len(cost)) if (cost[j], effect[j]) == (cost[i], effect[i])) == 1:

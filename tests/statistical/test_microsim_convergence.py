@@ -33,11 +33,14 @@ SPINE = helpers.SPINE / "base_case.toml"
 SPINE_MICROSIM = helpers.SPINE / "base_case_microsim.toml"
 Z = 3.0
 
-HEADER = settings_toml("{n_cycles}", cycle_unit="month", discount_costs=0.04, discount_outcomes=0.015,
-                       cycle_correction="{correction}") + analysis_toml(wtp=[20000, 50000])
+HEADER = settings_toml(
+    "{n_cycles}", cycle_unit="month", discount_costs=0.04, discount_outcomes=0.015, cycle_correction="{correction}"
+) + analysis_toml(wtp=[20000, 50000])
 
 # Time-dependent transitions, entry costs, indicators, services, Simpson weights, three strategies.
-HOMOGENEOUS = HEADER.format(n_cycles=12, correction="simpson") + """
+HOMOGENEOUS = (
+    HEADER.format(n_cycles=12, correction="simpson")
+    + """
 [model]
 name = "homogeneous"
 
@@ -79,8 +82,11 @@ values = { mild = 1, moderate = 2, severe = 3 }
 values = { moderate = 0.5, severe = 1.5 }
 on_entry = { severe = 1 }
 """
+)
 
-HETEROGENEOUS = HOMOGENEOUS.replace('name = "homogeneous"', 'name = "heterogeneous"') + """
+HETEROGENEOUS = (
+    HOMOGENEOUS.replace('name = "homogeneous"', 'name = "heterogeneous"')
+    + """
 [population.attributes.risk]
 levels = { low = 0.65, high = 0.35 }
 source = "test"
@@ -92,10 +98,14 @@ sd = 14
 bands = [18, 45, 65, 100]
 source = "test"
 """
-HETEROGENEOUS = HETEROGENEOUS.replace('moderate = { mild = "0.2 * hr",', 'moderate = { mild = "0.2 * hr * where(risk_high, 0.6, 1.2)",') \
-                             .replace('dead = "0.01 + 0.002 * cycle" }', 'dead = "(0.01 + 0.002 * cycle) * exp(0.04 * (age - 50))" }')
+)
+HETEROGENEOUS = HETEROGENEOUS.replace(
+    'moderate = { mild = "0.2 * hr",', 'moderate = { mild = "0.2 * hr * where(risk_high, 0.6, 1.2)",'
+).replace('dead = "0.01 + 0.002 * cycle" }', 'dead = "(0.01 + 0.002 * cycle) * exp(0.04 * (age - 50))" }')
 
-TUNNEL_MICRO = HEADER.format(n_cycles=15, correction="half-cycle") + """
+TUNNEL_MICRO = (
+    HEADER.format(n_cycles=15, correction="half-cycle")
+    + """
 [model]
 name = "tunnel_micro"
 
@@ -126,8 +136,11 @@ values = { sick = "100 + 50 * tis" }
 [outcomes.qalys]
 values = { well = "cycle_years", sick = "(0.6 + 0.1 * tis) * cycle_years" }
 """
+)
 
-TUNNEL_COHORT = HEADER.format(n_cycles=15, correction="half-cycle") + """
+TUNNEL_COHORT = (
+    HEADER.format(n_cycles=15, correction="half-cycle")
+    + """
 [model]
 name = "tunnel_cohort"
 
@@ -157,10 +170,13 @@ values = { sick1 = 100, sick2 = 150, sick3 = 200 }
 [outcomes.qalys]
 values = { well = "cycle_years", sick1 = "0.6 * cycle_years", sick2 = "0.7 * cycle_years", sick3 = "0.8 * cycle_years" }
 """
+)
 
 # Time in a group of states: the counter `ts` counts cycles since entering {sick, sicker} and
 # does not restart on sick <-> sicker; the cohort tracks it with states expanded by its value k.
-GROUP_MICRO = HEADER.format(n_cycles=15, correction="half-cycle") + """
+GROUP_MICRO = (
+    HEADER.format(n_cycles=15, correction="half-cycle")
+    + """
 [model]
 name = "group_micro"
 
@@ -194,6 +210,7 @@ values = { sick = "100 + 50 * ts", sicker = "300 + 50 * ts" }
 [outcomes.qalys]
 values = { well = "cycle_years", sick = "0.6 * cycle_years", sicker = "0.4 * cycle_years" }
 """
+)
 
 
 def group_cohort() -> str:
@@ -203,17 +220,30 @@ def group_cohort() -> str:
         n = min(k + 1, 2)
         rows.append(f'sick{k} = {{ well = "hr * 0.2", sick{n} = "rest", sicker{n} = {0.1 + 0.1 * k!r}, dead = 0.01 }}')
         rows.append(f'sicker{k} = {{ sick{n} = 0.1, sicker{n} = "rest", dead = {0.01 + 0.02 * k!r} }}')
-    states = "\n".join(["well = { initial = 1 }"] + [f"{s}{k} = {{ initial = 0 }}" for s in ("sick", "sicker") for k in range(3)]
-                       + ["dead = { initial = 0 }"])
+    states = "\n".join(
+        ["well = { initial = 1 }"]
+        + [f"{s}{k} = {{ initial = 0 }}" for s in ("sick", "sicker") for k in range(3)]
+        + ["dead = { initial = 0 }"]
+    )
     costs = ", ".join([f"sick{k} = {100 + 50 * k}" for k in range(3)] + [f"sicker{k} = {300 + 50 * k}" for k in range(3)])
-    qalys = ", ".join(['well = "cycle_years"'] + [f'sick{k} = "0.6 * cycle_years"' for k in range(3)]
-                      + [f'sicker{k} = "0.4 * cycle_years"' for k in range(3)])
-    return (HEADER.format(n_cycles=15, correction="half-cycle") + '\n[model]\nname = "group_cohort"\n\n[states]\n' + states
-            + '\n\n[strategies.a]\nvalues = { hr = "1" }\n[strategies.b]\nvalues = { hr = "1.5" }\n\n[transitions]\n'
-            + "\n".join(rows) + f'\n\n[costs.care]\ncategory = "care"\nvalues = {{ {costs} }}\n\n[outcomes.qalys]\nvalues = {{ {qalys} }}\n')
+    qalys = ", ".join(
+        ['well = "cycle_years"']
+        + [f'sick{k} = "0.6 * cycle_years"' for k in range(3)]
+        + [f'sicker{k} = "0.4 * cycle_years"' for k in range(3)]
+    )
+    return (
+        HEADER.format(n_cycles=15, correction="half-cycle")
+        + '\n[model]\nname = "group_cohort"\n\n[states]\n'
+        + states
+        + '\n\n[strategies.a]\nvalues = { hr = "1" }\n[strategies.b]\nvalues = { hr = "1.5" }\n\n[transitions]\n'
+        + "\n".join(rows)
+        + f'\n\n[costs.care]\ncategory = "care"\nvalues = {{ {costs} }}\n\n[outcomes.qalys]\nvalues = {{ {qalys} }}\n'
+    )
 
 
-COUNTERS_MICRO = HEADER.format(n_cycles=12, correction="none") + """
+COUNTERS_MICRO = (
+    HEADER.format(n_cycles=12, correction="none")
+    + """
 [model]
 name = "counters_micro"
 
@@ -252,6 +282,7 @@ values = { well = "10 * relapses", sick = "100 + 200 * shots" }
 [outcomes.qalys]
 values = { well = "cycle_years", sick = "0.6 * cycle_years" }
 """
+)
 
 
 def counters_cohort() -> str:
@@ -270,15 +301,23 @@ def counters_cohort() -> str:
         if s:
             lines.append(f'sick_s1r{r} = {{ well_s1r{r} = {p_sw}, sick_s1r{r} = "rest", dead = 0.02 }}')
         else:  # the event fires with p_shot, independently of the move
-            lines.append(f'sick_s0r{r} = {{ well_s0r{r} = "{p_sw} * (1 - p_shot)", well_s1r{r} = "{p_sw} * p_shot", '
-                         f'sick_s0r{r} = "(1 - {p_sw} - 0.02) * (1 - p_shot)", sick_s1r{r} = "rest", dead = 0.02 }}')
+            lines.append(
+                f'sick_s0r{r} = {{ well_s0r{r} = "{p_sw} * (1 - p_shot)", well_s1r{r} = "{p_sw} * p_shot", '
+                f'sick_s0r{r} = "(1 - {p_sw} - 0.02) * (1 - p_shot)", sick_s1r{r} = "rest", dead = 0.02 }}'
+            )
     lines += ["dead = { dead = 1 }", "", "[costs.care]", 'category = "care"']
     values = ", ".join(f"{n} = {10 * r if st == 'well' else 100 + 200 * s}" for (st, s, r), n in name.items())
     lines += [f"values = {{ {values} }}", "", "[outcomes.qalys]"]
     values = ", ".join(f'{n} = "{1.0 if st == "well" else 0.6} * cycle_years"' for (st, s, r), n in name.items())
     lines.append(f"values = {{ {values} }}")
     strategies = '[strategies.a]\nvalues = { p_shot = "0.3" }\n[strategies.b]\nvalues = { p_shot = "0.6" }\n'
-    return HEADER.format(n_cycles=12, correction="none") + '[model]\nname = "counters_cohort"\n' + strategies + "\n".join(lines) + "\n"
+    return (
+        HEADER.format(n_cycles=12, correction="none")
+        + '[model]\nname = "counters_cohort"\n'
+        + strategies
+        + "\n".join(lines)
+        + "\n"
+    )
 
 
 def load(tmp_path: Path, text: str, name: str):
@@ -303,14 +342,26 @@ def assert_converges(micro, cohort, *, trace_states=None):
     whole trace within the Bonferroni bound."""
     assert_within(micro.costs, micro.costs_se, cohort.costs, "costs by category")
     assert_within(micro.total_cost, micro.total_cost_se, cohort.total_cost, "total cost")
-    assert_within(micro.costs_undiscounted.sum(-1), micro.total_cost_undiscounted_se, cohort.costs_undiscounted.sum(-1), "undiscounted cost")
+    assert_within(
+        micro.costs_undiscounted.sum(-1), micro.total_cost_undiscounted_se, cohort.costs_undiscounted.sum(-1), "undiscounted cost"
+    )
     assert_within(micro.outcomes, micro.outcomes_se, cohort.outcomes, "outcomes")
-    assert_within(micro.outcomes_undiscounted, micro.outcomes_undiscounted_se, cohort.outcomes_undiscounted, "undiscounted outcomes")
+    assert_within(
+        micro.outcomes_undiscounted, micro.outcomes_undiscounted_se, cohort.outcomes_undiscounted, "undiscounted outcomes"
+    )
     c = micro.strategies.index(micro.scenario.analysis.comparator)
-    assert_within(micro.total_cost - micro.total_cost[:, c:c + 1], micro.incremental_cost_se,
-                  cohort.total_cost - cohort.total_cost[:, c:c + 1], "incremental cost")
-    assert_within(micro.outcomes - micro.outcomes[:, c:c + 1], micro.incremental_outcomes_se,
-                  cohort.outcomes - cohort.outcomes[:, c:c + 1], "incremental outcomes")
+    assert_within(
+        micro.total_cost - micro.total_cost[:, c : c + 1],
+        micro.incremental_cost_se,
+        cohort.total_cost - cohort.total_cost[:, c : c + 1],
+        "incremental cost",
+    )
+    assert_within(
+        micro.outcomes - micro.outcomes[:, c : c + 1],
+        micro.incremental_outcomes_se,
+        cohort.outcomes - cohort.outcomes[:, c : c + 1],
+        "incremental outcomes",
+    )
     trace = cohort.trace if trace_states is None else trace_states(cohort.trace)
     assert_within(micro.trace[:, :, -1], micro.trace_se[:, :, -1], trace[:, :, -1], "occupancy at the end")
     cells = np.count_nonzero(micro.trace_se)
@@ -358,8 +409,11 @@ def test_time_in_state_counter_equals_tunnel_states(tmp_path):
 def test_time_in_a_group_of_states_equals_a_cohort_expanded_by_the_counter(tmp_path):
     micro = run_microsim(load(tmp_path, GROUP_MICRO, "group_micro"), n_individuals=60_000, seed=20260105)
     cohort = run_cohort(load(tmp_path, group_cohort(), "group_cohort"))
-    merge = lambda trace: np.concatenate([trace[..., :1], trace[..., 1:4].sum(-1, keepdims=True),  # noqa: E731
-                                          trace[..., 4:7].sum(-1, keepdims=True), trace[..., 7:]], -1)
+
+    def merge(trace):
+        parts = [trace[..., :1], trace[..., 1:4].sum(-1, keepdims=True), trace[..., 4:7].sum(-1, keepdims=True), trace[..., 7:]]
+        return np.concatenate(parts, -1)
+
     assert_converges(micro, cohort, trace_states=merge)
 
 
@@ -399,7 +453,12 @@ def test_common_random_numbers_reduce_the_mcse_of_increments():
 # spine-scenario issue's: ODI +/- 1.5 points, spending +/- 10%, differences and ratios inside the CIs.
 ODI = {"usual_care": (28.9, 19.5, 19.7), "ice": (31.2, 15.4, 13.6), "ipt": (29.3, 15.4, 13.0)}
 VISIT_YEARS = (0.0, 0.25, 1.0)
-ODI_DIFFERENCE = {("ice", 0.25): (-7.7, -3.9), ("ice", 1.0): (-9.4, -5.7), ("ipt", 0.25): (-5.9, -2.6), ("ipt", 1.0): (-8.4, -5.0)}
+ODI_DIFFERENCE = {
+    ("ice", 0.25): (-7.7, -3.9),
+    ("ice", 1.0): (-9.4, -5.7),
+    ("ipt", 0.25): (-5.9, -2.6),
+    ("ipt", 1.0): (-8.4, -5.0),
+}
 SPENDING = {"usual_care": 1587.0, "ice": 1448.0, "ipt": 2528.0}
 SPENDING_RATIO_CI = {"ice": (0.87, 0.997), "ipt": (1.35, 1.45)}
 
@@ -434,7 +493,9 @@ def test_spine_microsim_variant_declares_the_heterogeneity(spine_microsim):
     # ICE's risk-specific delivery averages to the base case's population cost
     v = {k: float(x[0]) for k, x in evaluate_parameters(scenario).items()}
     share = v["share_ice_higher_risk"]
-    assert share * v["cost_ice_higher_risk"] + (1 - share) * v["cost_ice_low_risk"] == pytest.approx(v["cost_delivery_ice"], rel=1e-12)
+    assert share * v["cost_ice_higher_risk"] + (1 - share) * v["cost_ice_low_risk"] == pytest.approx(
+        v["cost_delivery_ice"], rel=1e-12
+    )
     assert v["cost_ice_higher_risk"] > 2 * v["cost_ice_low_risk"]
 
 
@@ -493,8 +554,13 @@ def test_microsim_converges_to_cohort_at_a_million(path):
 
 @pytest.mark.slow
 def test_heterogeneous_and_history_models_converge_at_a_million(tmp_path):
-    assert_converges(run_microsim(load(tmp_path, HETEROGENEOUS, "het"), n_individuals=1_000_000, seed=20260111),
-                     run_cohort(load(tmp_path, HETEROGENEOUS, "het")))
+    assert_converges(
+        run_microsim(load(tmp_path, HETEROGENEOUS, "het"), n_individuals=1_000_000, seed=20260111),
+        run_cohort(load(tmp_path, HETEROGENEOUS, "het")),
+    )
     merge = lambda trace: np.concatenate([trace[..., :1], trace[..., 1:4].sum(-1, keepdims=True), trace[..., 4:]], -1)  # noqa: E731
-    assert_converges(run_microsim(load(tmp_path, TUNNEL_MICRO, "tm"), n_individuals=1_000_000, seed=20260112),
-                     run_cohort(load(tmp_path, TUNNEL_COHORT, "tc")), trace_states=merge)
+    assert_converges(
+        run_microsim(load(tmp_path, TUNNEL_MICRO, "tm"), n_individuals=1_000_000, seed=20260112),
+        run_cohort(load(tmp_path, TUNNEL_COHORT, "tc")),
+        trace_states=merge,
+    )

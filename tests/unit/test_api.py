@@ -20,11 +20,13 @@ VERBS = ("load_scenario", "run", "psa", "dsa", "voi", "bia", "fit")
 
 
 def test_import_is_light_and_dir_lists_the_verbs():
-    code = ("import sys, costspine\n"
-            "heavy = sorted(m for m in ('numpy', 'pandas', 'scipy', 'pymc', 'arviz', 'openpyxl', 'matplotlib', 'numba',"
-            " 'dask') if m in sys.modules)\n"
-            "print(heavy)\n"
-            "print(' '.join(n for n in dir(costspine) if not n.startswith('_')))")
+    code = (
+        "import sys, costspine\n"
+        "heavy = sorted(m for m in ('numpy', 'pandas', 'scipy', 'pymc', 'arviz', 'openpyxl', 'matplotlib', 'numba',"
+        " 'dask') if m in sys.modules)\n"
+        "print(heavy)\n"
+        "print(' '.join(n for n in dir(costspine) if not n.startswith('_')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT).stdout
     heavy, names = out.splitlines()
     assert heavy == "[]"
@@ -39,8 +41,10 @@ def test_verbs_take_their_options_by_keyword_with_the_clis_defaults():
     for verb in VERBS[1:]:
         params = list(inspect.signature(getattr(costspine, verb)).parameters.values())
         assert all(p.kind is p.KEYWORD_ONLY for p in params[1:]), verb
-        options = {p.name: () if p.multiple and not isinstance(p.default, (list, tuple)) else p.default
-                   for p in cli.commands[verb].params}
+        options = {
+            p.name: () if p.multiple and not isinstance(p.default, (list, tuple)) else p.default
+            for p in cli.commands[verb].params
+        }
         shared = {p.name for p in params[1:]} & set(options) - {"out_dir", "xlsx_path", "evidence", "draws_path"}
         for name in shared:
             default = getattr(costspine, verb).__kwdefaults__[name]
@@ -102,8 +106,9 @@ def test_reprs_are_one_short_line(analyses, key):
 
 
 def test_reprs_name_the_scenario_strategies_and_draws(analyses):
-    assert repr(analyses["run"]) == ("<CohortResult scenario='spine_base_case' method='cohort' "
-                                     "strategies=[usual_care, ice, ipt] draws=1 cycles=13>")
+    assert repr(analyses["run"]) == (
+        "<CohortResult scenario='spine_base_case' method='cohort' strategies=[usual_care, ice, ipt] draws=1 cycles=13>"
+    )
     assert repr(analyses["psa"]).startswith("<PSASummary scenario='hiv_chancellor' strategies=[mono, comb] draws=40 ")
     assert "individuals=200 seed=3" in repr(analyses["microsim"])
 
@@ -149,12 +154,27 @@ def test_calibration_repr_html_and_idata_without_sampling():
     from costspine.bayes.calibration import Calibration
 
     idata = object()
-    fit = SimpleNamespace(parameters=("rate_improve",), rhat={"rate_improve": 1.001}, ess_bulk={"rate_improve": 900.0},
-                          divergences=0, failures=(), idata=idata, converged=True)
-    calibration = Calibration(evidence=None, scenario=SimpleNamespace(name="spine"), fit=fit, draws=500, tune=500,
-                              chains=2, seed=1, target_accept=0.9, predictive=[])
+    fit = SimpleNamespace(
+        parameters=("rate_improve",),
+        rhat={"rate_improve": 1.001},
+        ess_bulk={"rate_improve": 900.0},
+        divergences=0,
+        failures=(),
+        idata=idata,
+        converged=True,
+    )
+    calibration = Calibration(
+        evidence=None,
+        scenario=SimpleNamespace(name="spine"),
+        fit=fit,
+        draws=500,
+        tune=500,
+        chains=2,
+        seed=1,
+        target_accept=0.9,
+        predictive=[],
+    )
     assert calibration.idata is idata
-    assert repr(calibration) == ("<Calibration scenario='spine' parameters=[rate_improve] chains=2 draws=500 "
-                                 "converged=True>")
+    assert repr(calibration) == ("<Calibration scenario='spine' parameters=[rate_improve] chains=2 draws=500 converged=True>")
     html = calibration._repr_html_()
     assert "<td>rate_improve</td>" in html and ">ok<" in html

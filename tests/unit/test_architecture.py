@@ -18,8 +18,12 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "costspine"
 LEAVES = {"errors", "problems", "expressions", "params", "progress", "_rng", "_files", "_text", "_version"}
 LAYERS = ("catalogue", "scenario", "model", "engines", "simulate", "bayes", "analysis", "reports", "cli")
-HEAVY_OWNERS = {"pymc": "costspine.bayes.fit", "arviz": "costspine.bayes.fit", "pytensor": "costspine.bayes.fit",
-                "openpyxl": "costspine.reports.excel"}
+HEAVY_OWNERS = {
+    "pymc": "costspine.bayes.fit",
+    "arviz": "costspine.bayes.fit",
+    "pytensor": "costspine.bayes.fit",
+    "openpyxl": "costspine.reports.excel",
+}
 
 
 def _module_name(path: Path) -> str:

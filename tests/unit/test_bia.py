@@ -49,8 +49,7 @@ def test_two_year_example_with_annual_cycles_follows_time_since_entry():
 def test_a_cohort_entering_in_year_two_starts_at_its_first_cycle():
     # The known bug: indexing costs by calendar year would charge the year-2 cohort 50 (cycle 2).
     cost = per_cycle([100, 50])
-    b = compute_budget(cost, cycle_years=1.0, episodes_per_year=[0, 1000], mix_current=[[1], [1]],
-                       mix_new=[[1], [1]])
+    b = compute_budget(cost, cycle_years=1.0, episodes_per_year=[0, 1000], mix_current=[[1], [1]], mix_new=[[1], [1]])
     assert b.current[0, :, 0].tolist() == [0.0, 100_000.0]
 
 
@@ -62,8 +61,9 @@ def test_two_cycles_per_year_worked_example():
     #   grid cycle 2 [1, 1.5): 500·100 + 500·50          =  75 000
     #   grid cycle 3 [1.5, 2): 500·100 + 500·50          =  75 000
     # year 1 = 50 000 + 75 000 = 125 000; year 2 = 75 000 + 75 000 = 150 000.
-    b = compute_budget(per_cycle([100, 50]), cycle_years=0.5, episodes_per_year=[1000, 1000],
-                       mix_current=[[1], [1]], mix_new=[[1], [1]])
+    b = compute_budget(
+        per_cycle([100, 50]), cycle_years=0.5, episodes_per_year=[1000, 1000], mix_current=[[1], [1]], mix_new=[[1], [1]]
+    )
     assert b.current[0, :, 0].tolist() == [125_000.0, 150_000.0]
 
 
@@ -76,15 +76,17 @@ def test_cycles_that_straddle_a_year_are_split_by_overlap():
     # Cost delivered per grid cycle: 75 000; 750·100 + 750·50 = 112 500; 500·100 + 750·50 = 87 500.
     # Shared by overlap / h: cycle 1 is ⅓ in year 1 and ⅔ in year 2; cycle 2 is ⅔ in year 2.
     #   year 1 = 75 000 + 112 500/3 = 112 500;  year 2 = 112 500·2/3 + 87 500·2/3 = 133 333.33...
-    b = compute_budget(per_cycle([100, 50]), cycle_years=0.75, episodes_per_year=[1000, 1000],
-                       mix_current=[[1], [1]], mix_new=[[1], [1]])
+    b = compute_budget(
+        per_cycle([100, 50]), cycle_years=0.75, episodes_per_year=[1000, 1000], mix_current=[[1], [1]], mix_new=[[1], [1]]
+    )
     np.testing.assert_allclose(b.current[0, :, 0], [112_500.0, 400_000.0 / 3.0], rtol=1e-13)
 
 
 def test_costs_stop_after_the_model_horizon():
     # A one-cycle model (annual): each cohort costs 100 in its first year and nothing after.
-    b = compute_budget(per_cycle([100]), cycle_years=1.0, episodes_per_year=[1000, 1000, 1000],
-                       mix_current=[[1]] * 3, mix_new=[[1]] * 3)
+    b = compute_budget(
+        per_cycle([100]), cycle_years=1.0, episodes_per_year=[1000, 1000, 1000], mix_current=[[1]] * 3, mix_new=[[1]] * 3
+    )
     assert b.current[0, :, 0].tolist() == [100_000.0] * 3
     assert b.model_horizon_years == 1.0
 
@@ -94,8 +96,13 @@ def test_four_week_cycles_count_each_patient_cycle_once_when_costs_last_beyond_t
     # With entry at the start of each grid cycle, the arrivals of grid cycle m are in care from
     # m·h, so the total over the horizon is Σ_m arrivals_m · (Y − m·h)/h exactly.
     h, years = 28 / 365.25, 3
-    b = compute_budget(np.ones((1, 1, 200, 1)), cycle_years=h, episodes_per_year=[1000.0] * years,
-                       mix_current=[[1]] * years, mix_new=[[1]] * years)
+    b = compute_budget(
+        np.ones((1, 1, 200, 1)),
+        cycle_years=h,
+        episodes_per_year=[1000.0] * years,
+        mix_current=[[1]] * years,
+        mix_new=[[1]] * years,
+    )
     n_grid = int(np.ceil(years / h))
     starts = np.arange(n_grid) * h
     arrivals = 1000.0 * (np.minimum(starts + h, years) - starts)
@@ -134,8 +141,15 @@ def test_fast_kernel_matches_the_slow_loop(data):
     start = data.draw(st.integers(1, n_years)) if policy is not None else None
     episodes = rng.uniform(0, 2000, size=n_years)
     mix = rng.dirichlet(np.ones(n_strategies), size=n_years)
-    b = compute_budget(cost[None], cycle_years=h, episodes_per_year=episodes, mix_current=mix, mix_new=mix,
-                       policy_cost_per_cycle=None if policy is None else policy[None], policy_start_year=start)
+    b = compute_budget(
+        cost[None],
+        cycle_years=h,
+        episodes_per_year=episodes,
+        mix_current=mix,
+        mix_new=mix,
+        policy_cost_per_cycle=None if policy is None else policy[None],
+        policy_start_year=start,
+    )
     np.testing.assert_allclose(b.current[0], slow_budget(cost, None, None, h, episodes, mix), rtol=1e-10, atol=1e-8)
     np.testing.assert_allclose(b.new[0], slow_budget(cost, policy, start, h, episodes, mix), rtol=1e-10, atol=1e-8)
 
@@ -152,24 +166,32 @@ def random_inputs(rng, *, draws=3, years=4, strategies=3, cycles=7, categories=2
 
 
 @settings(max_examples=30, deadline=None)
-@given(members=st.floats(1e3, 1e7), scale=st.floats(0.01, 100.0), growth=st.floats(-0.2, 0.2),
-       seed=st.integers(0, 2**32 - 1), h=st.sampled_from([1.0, 0.5, 28 / 365.25]))
+@given(
+    members=st.floats(1e3, 1e7),
+    scale=st.floats(0.01, 100.0),
+    growth=st.floats(-0.2, 0.2),
+    seed=st.integers(0, 2**32 - 1),
+    h=st.sampled_from([1.0, 0.5, 28 / 365.25]),
+)
 def test_budget_is_linear_in_members(members, scale, growth, seed, h):
     cost, mix_current, mix_new = random_inputs(np.random.default_rng(seed))
 
     def budget(m):
         population = build_population(m, growth_per_year=growth, years=4)
         episodes = episodes_from_rate(population, 40.0)
-        return compute_budget(cost, cycle_years=h, episodes_per_year=episodes, mix_current=mix_current,
-                              mix_new=mix_new)
+        return compute_budget(cost, cycle_years=h, episodes_per_year=episodes, mix_current=mix_current, mix_new=mix_new)
 
     base, scaled = budget(members), budget(members * scale)
     for name in ("current", "new", "difference"):
-        np.testing.assert_allclose(getattr(scaled, name), scale * getattr(base, name), rtol=1e-10,
-                                   atol=1e-9 * np.abs(getattr(base, name)).max() * scale)
+        np.testing.assert_allclose(
+            getattr(scaled, name), scale * getattr(base, name), rtol=1e-10, atol=1e-9 * np.abs(getattr(base, name)).max() * scale
+        )
     # PMPM does not depend on plan size
-    np.testing.assert_allclose(scaled.pmpm(build_population(members * scale, growth_per_year=growth, years=4))["new"],
-                               base.pmpm(build_population(members, growth_per_year=growth, years=4))["new"], rtol=1e-10)
+    np.testing.assert_allclose(
+        scaled.pmpm(build_population(members * scale, growth_per_year=growth, years=4))["new"],
+        base.pmpm(build_population(members, growth_per_year=growth, years=4))["new"],
+        rtol=1e-10,
+    )
 
 
 @settings(max_examples=30, deadline=None)
@@ -178,8 +200,14 @@ def test_zero_uptake_and_no_policy_give_exactly_zero_difference(seed, h):
     rng = np.random.default_rng(seed)
     cost, mix, _ = random_inputs(rng)
     services = rng.poisson(2.0, size=(3, 3, 7, 4)).astype(float)
-    b = compute_budget(cost, cycle_years=h, episodes_per_year=rng.uniform(100, 5000, size=4), mix_current=mix,
-                       mix_new=mix.copy(), services_per_cycle=services)
+    b = compute_budget(
+        cost,
+        cycle_years=h,
+        episodes_per_year=rng.uniform(100, 5000, size=4),
+        mix_current=mix,
+        mix_new=mix.copy(),
+        services_per_cycle=services,
+    )
     assert np.all(b.difference == 0.0)
     assert np.all(b.services_difference == 0.0)
     assert np.any(b.current != 0.0)
@@ -188,8 +216,9 @@ def test_zero_uptake_and_no_policy_give_exactly_zero_difference(seed, h):
 def test_uptake_changes_the_budget():
     # the mirror of the zero-uptake test: it fails if mix_new were ignored
     cost = per_cycle([100, 50], [300, 0])
-    b = compute_budget(cost, cycle_years=1.0, episodes_per_year=[1000, 1000], mix_current=[[1, 0], [1, 0]],
-                       mix_new=[[0.5, 0.5], [0.5, 0.5]])
+    b = compute_budget(
+        cost, cycle_years=1.0, episodes_per_year=[1000, 1000], mix_current=[[1, 0], [1, 0]], mix_new=[[0.5, 0.5], [0.5, 0.5]]
+    )
     assert b.difference[0, :, 0].tolist() == [100_000.0, 75_000.0]
 
 
@@ -200,8 +229,15 @@ def test_policy_applies_to_care_delivered_from_its_start_year_whatever_the_entry
     #           = 100 000 vs current 150 000 → difference −50 000
     #   year 3: new = 100 000 vs 150 000 again
     mix = [[1]] * 3
-    b = compute_budget(per_cycle([100, 50]), cycle_years=1.0, episodes_per_year=[1000] * 3, mix_current=mix,
-                       mix_new=mix, policy_cost_per_cycle=per_cycle([80, 20]), policy_start_year=2)
+    b = compute_budget(
+        per_cycle([100, 50]),
+        cycle_years=1.0,
+        episodes_per_year=[1000] * 3,
+        mix_current=mix,
+        mix_new=mix,
+        policy_cost_per_cycle=per_cycle([80, 20]),
+        policy_start_year=2,
+    )
     assert b.difference[0, :, 0].tolist() == [0.0, -50_000.0, -50_000.0]
     assert b.current[0, :, 0].tolist() == [100_000.0, 150_000.0, 150_000.0]
 
@@ -213,9 +249,17 @@ def test_policy_start_year_only_affects_years_from_the_start(h, start):
     cost, mix, _ = random_inputs(rng, years=5)
     policy = cost * 0.6
     services = rng.poisson(3.0, size=(3, 3, 7, 2)).astype(float)
-    b = compute_budget(cost, cycle_years=h, episodes_per_year=[1000.0] * 5, mix_current=mix, mix_new=mix,
-                       policy_cost_per_cycle=policy, policy_start_year=start, services_per_cycle=services,
-                       policy_services_per_cycle=services * 0.5)
+    b = compute_budget(
+        cost,
+        cycle_years=h,
+        episodes_per_year=[1000.0] * 5,
+        mix_current=mix,
+        mix_new=mix,
+        policy_cost_per_cycle=policy,
+        policy_start_year=start,
+        services_per_cycle=services,
+        policy_services_per_cycle=services * 0.5,
+    )
     assert np.all(b.difference[:, : start - 1] == 0.0)
     assert np.all(b.difference[:, start - 1 :] < 0.0)
     assert np.all(b.services_difference[:, : start - 1] == 0.0)
@@ -238,8 +282,9 @@ def test_results_do_not_depend_on_strategy_order_and_inputs_are_not_mutated():
     saved = [a.copy() for a in (cost, mix_current, mix_new, episodes)]
     a = compute_budget(cost, cycle_years=0.75, episodes_per_year=episodes, mix_current=mix_current, mix_new=mix_new)
     order = [2, 0, 1]
-    b = compute_budget(cost[:, order], cycle_years=0.75, episodes_per_year=episodes,
-                       mix_current=mix_current[:, order], mix_new=mix_new[:, order])
+    b = compute_budget(
+        cost[:, order], cycle_years=0.75, episodes_per_year=episodes, mix_current=mix_current[:, order], mix_new=mix_new[:, order]
+    )
     np.testing.assert_allclose(a.difference, b.difference, rtol=1e-12)
     np.testing.assert_allclose(a.episodes_new[:, :, order], b.episodes_new, rtol=1e-12)
     for before, after in zip(saved, (cost, mix_current, mix_new, episodes)):
@@ -247,10 +292,9 @@ def test_results_do_not_depend_on_strategy_order_and_inputs_are_not_mutated():
 
 
 def test_draws_broadcast_between_costs_and_episodes():
-    cost = per_cycle([100, 50])                             # one draw
-    episodes = np.array([[1000, 1000], [2000, 2000]])       # two draws of the episode rate
-    b = compute_budget(cost, cycle_years=1.0, episodes_per_year=episodes, mix_current=[[1], [1]],
-                       mix_new=[[1], [1]])
+    cost = per_cycle([100, 50])  # one draw
+    episodes = np.array([[1000, 1000], [2000, 2000]])  # two draws of the episode rate
+    b = compute_budget(cost, cycle_years=1.0, episodes_per_year=episodes, mix_current=[[1], [1]], mix_new=[[1], [1]])
     assert b.current.shape == (2, 2, 1)
     assert b.current[:, :, 0].tolist() == [[100_000.0, 150_000.0], [200_000.0, 300_000.0]]
 
@@ -260,8 +304,13 @@ def test_draws_broadcast_between_costs_and_episodes():
 
 
 def test_pmpm_is_budget_per_member_month_and_total_uses_all_member_months():
-    b = compute_budget(per_cycle([100, 50], [300, 0]), cycle_years=1.0, episodes_per_year=[1000, 1000],
-                       mix_current=[[1, 0], [1, 0]], mix_new=[[0, 1], [0, 1]])
+    b = compute_budget(
+        per_cycle([100, 50], [300, 0]),
+        cycle_years=1.0,
+        episodes_per_year=[1000, 1000],
+        mix_current=[[1, 0], [1, 0]],
+        mix_new=[[0, 1], [0, 1]],
+    )
     members = [100_000.0, 125_000.0]
     pmpm = b.pmpm(members)
     assert pmpm["current"][0].tolist() == [100_000 / 1_200_000, 150_000 / 1_500_000]
@@ -269,16 +318,17 @@ def test_pmpm_is_budget_per_member_month_and_total_uses_all_member_months():
     assert row(records, "pmpm_difference", "total")["mean"] == pytest.approx(350_000 / 2_700_000, rel=1e-14)
     assert row(records, "budget_current", "total")["mean"] == 250_000.0
     assert row(records, "episodes_new", 2, "strategy_2")["mean"] == 1000.0
-    assert row(records, "budget_current", 1)["low"] is None       # one draw: no interval
+    assert row(records, "budget_current", 1)["low"] is None  # one draw: no interval
 
 
 def interval_width(sd):
     rng = np.random.default_rng(11)
     z = rng.standard_normal((400, 1, 2, 1))
-    cost = np.concatenate([100 + 0 * z, 100 + sd * z], axis=1)        # strategy 2 is uncertain
+    cost = np.concatenate([100 + 0 * z, 100 + sd * z], axis=1)  # strategy 2 is uncertain
     cost = np.concatenate([cost, cost * 0.5], axis=2)[:, :, :2]
-    b = compute_budget(cost, cycle_years=1.0, episodes_per_year=[1000, 1000], mix_current=[[1, 0], [1, 0]],
-                       mix_new=[[0.5, 0.5], [0.5, 0.5]])
+    b = compute_budget(
+        cost, cycle_years=1.0, episodes_per_year=[1000, 1000], mix_current=[[1, 0], [1, 0]], mix_new=[[0.5, 0.5], [0.5, 0.5]]
+    )
     r = row(summarize_budget(b, members_by_year=[1e5, 1e5]), "budget_difference", "total")
     assert r["low"] <= r["mean"] <= r["high"]
     return r["high"] - r["low"]
@@ -287,7 +337,7 @@ def interval_width(sd):
 def test_intervals_widen_with_parameter_uncertainty():
     narrow, wide = interval_width(5.0), interval_width(20.0)
     assert narrow > 0
-    assert wide == pytest.approx(4 * narrow, rel=1e-9)                  # the spread scales exactly
+    assert wide == pytest.approx(4 * narrow, rel=1e-9)  # the spread scales exactly
 
 
 def test_interval_is_the_central_95_percent_of_draws():
@@ -303,9 +353,17 @@ def test_summary_has_categories_services_and_totals():
     rng = np.random.default_rng(5)
     cost, mix_current, mix_new = random_inputs(rng, draws=50, categories=2)
     services = rng.poisson(1.0, size=(50, 3, 7, 2)).astype(float)
-    b = compute_budget(cost, cycle_years=0.5, episodes_per_year=[500.0] * 4, mix_current=mix_current,
-                       mix_new=mix_new, services_per_cycle=services, strategies=STRATEGIES,
-                       categories=["imaging", "injections"], services=["mri", "injection"])
+    b = compute_budget(
+        cost,
+        cycle_years=0.5,
+        episodes_per_year=[500.0] * 4,
+        mix_current=mix_current,
+        mix_new=mix_new,
+        services_per_cycle=services,
+        strategies=STRATEGIES,
+        categories=["imaging", "injections"],
+        services=["mri", "injection"],
+    )
     records = b.summary(members_by_year=[1e5] * 4)
     total = row(records, "budget_new", "total")["mean"]
     by_cat = sum(row(records, "budget_new", "total", c)["mean"] for c in ("imaging", "injections"))
@@ -330,37 +388,50 @@ def test_population_episodes_and_uptake_helpers():
     assert uptake_curve(0.3, 0.3, 1).tolist() == [0.3]
 
 
-@pytest.mark.parametrize("call, fragment", [
-    (lambda: uptake_curve(0.1, 0.5, 1), "one point"),
-    (lambda: uptake_curve(0.1, 1.5, 3), "end must be a share"),
-    (lambda: uptake_curve(0.1, 0.5, 3, shape="cubic"), "shape must be one of"),
-    (lambda: build_population(1000, growth_per_year=2.0, years=3), "2 % is 0.02"),
-    (lambda: build_population(-5, growth_per_year=0.0, years=3), "positive"),
-    (lambda: episodes_from_rate([1000.0], -1.0), ">= 0"),
-    (lambda: episodes_from_rate([1000.0], [1.0, 2.0], age_shares=[0.5, 0.6]), "sum to 1"),
-])
+@pytest.mark.parametrize(
+    "call, fragment",
+    [
+        (lambda: uptake_curve(0.1, 0.5, 1), "one point"),
+        (lambda: uptake_curve(0.1, 1.5, 3), "end must be a share"),
+        (lambda: uptake_curve(0.1, 0.5, 3, shape="cubic"), "shape must be one of"),
+        (lambda: build_population(1000, growth_per_year=2.0, years=3), "2 % is 0.02"),
+        (lambda: build_population(-5, growth_per_year=0.0, years=3), "positive"),
+        (lambda: episodes_from_rate([1000.0], -1.0), ">= 0"),
+        (lambda: episodes_from_rate([1000.0], [1.0, 2.0], age_shares=[0.5, 0.6]), "sum to 1"),
+    ],
+)
 def test_helper_errors(call, fragment):
     with pytest.raises(UsageError, match=fragment):
         call()
 
 
-@pytest.mark.parametrize("kwargs, fragment", [
-    (dict(mix_new=[[0.5], [1.0]]), "mix_new shares must sum to 1 in every year; year=1 sums to 0.5"),
-    (dict(mix_current=[[1.0]]), r"mix_current must have shape \(year, strategy\) = \(2, 1\)"),
-    (dict(cycle_years=0.0), "cycle_years must be a positive"),
-    (dict(discount_rate=3.5), "did you mean 0.035"),
-    (dict(episodes_per_year=[1000, -1]), "finite and >= 0"),
-    (dict(policy_start_year=2), "together"),
-    (dict(policy_cost_per_cycle=per_cycle([1, 1]), policy_start_year=3), r"1\.\.2"),
-    (dict(policy_cost_per_cycle=per_cycle([1, 1, 1]), policy_start_year=1), "must match the shape"),
-    (dict(cost_per_cycle=per_cycle([1, np.nan])), "draw=0 strategy=0 cycle=1"),
-    (dict(services_per_cycle=per_cycle([1, 1]), policy_cost_per_cycle=per_cycle([1, 1]), policy_start_year=1),
-     "policy_services_per_cycle"),
-    (dict(cost_per_cycle=np.ones((3, 1, 2, 1)), episodes_per_year=np.ones((2, 2))), "draw axes differ"),
-])
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        (dict(mix_new=[[0.5], [1.0]]), "mix_new shares must sum to 1 in every year; year=1 sums to 0.5"),
+        (dict(mix_current=[[1.0]]), r"mix_current must have shape \(year, strategy\) = \(2, 1\)"),
+        (dict(cycle_years=0.0), "cycle_years must be a positive"),
+        (dict(discount_rate=3.5), "did you mean 0.035"),
+        (dict(episodes_per_year=[1000, -1]), "finite and >= 0"),
+        (dict(policy_start_year=2), "together"),
+        (dict(policy_cost_per_cycle=per_cycle([1, 1]), policy_start_year=3), r"1\.\.2"),
+        (dict(policy_cost_per_cycle=per_cycle([1, 1, 1]), policy_start_year=1), "must match the shape"),
+        (dict(cost_per_cycle=per_cycle([1, np.nan])), "draw=0 strategy=0 cycle=1"),
+        (
+            dict(services_per_cycle=per_cycle([1, 1]), policy_cost_per_cycle=per_cycle([1, 1]), policy_start_year=1),
+            "policy_services_per_cycle",
+        ),
+        (dict(cost_per_cycle=np.ones((3, 1, 2, 1)), episodes_per_year=np.ones((2, 2))), "draw axes differ"),
+    ],
+)
 def test_compute_budget_errors_name_the_argument(kwargs, fragment):
-    args = dict(cost_per_cycle=per_cycle([100, 50]), cycle_years=1.0, episodes_per_year=[1000, 1000],
-                mix_current=[[1.0], [1.0]], mix_new=[[1.0], [1.0]])
+    args = dict(
+        cost_per_cycle=per_cycle([100, 50]),
+        cycle_years=1.0,
+        episodes_per_year=[1000, 1000],
+        mix_current=[[1.0], [1.0]],
+        mix_new=[[1.0], [1.0]],
+    )
     args.update(kwargs)
     cost = args.pop("cost_per_cycle")
     with pytest.raises(UsageError, match=fragment):
@@ -380,23 +451,20 @@ VALID = {
     "categories": "all",
     "episodes_per_1000_members": {"value": 30, "source": "assumption: half of Davis 2012 (T9.07)"},
     "mix_current": {"usual_care": 1.0},
-    "mix_new": {"ice": {"start": 0.1, "end": 0.5, "shape": "linear"}, "ipt": [0, 0, 0.05, 0.1, 0.1],
-                "usual_care": "rest"},
+    "mix_new": {"ice": {"start": 0.1, "end": 0.5, "shape": "linear"}, "ipt": [0, 0, 0.05, 0.1, 0.1], "usual_care": "rest"},
     "policy": {"scenario": "injection_cut_50.toml", "start_year": 2},
 }
 
 
 def check(section, parameters=None):
-    return find_budget_impact_problems(section, where=WHERE, strategies=STRATEGIES, categories=CATEGORIES,
-                                       parameters=parameters)
+    return find_budget_impact_problems(section, where=WHERE, strategies=STRATEGIES, categories=CATEGORIES, parameters=parameters)
 
 
 def test_a_valid_section_has_no_problems():
     assert check(VALID) == []
     with_ages = copy.deepcopy(VALID)
     with_ages["age_mix"] = {"18-44": 0.5, "45-64": 0.3, "65+": 0.2}
-    with_ages["episodes_per_1000_members"] = {"value": {"18-44": 25, "45-64": "rate_45", "65+": 40},
-                                             "source": "assumption"}
+    with_ages["episodes_per_1000_members"] = {"value": {"18-44": 25, "45-64": "rate_45", "65+": 40}, "source": "assumption"}
     with_ages["categories"] = ["imaging", "injections"]
     assert check(with_ages, parameters=["rate_45"]) == []
 
@@ -444,20 +512,28 @@ PROBLEM_CASES = [
     (("episodes_per_1000_members", "value"), -4, "episodes_per_1000_members.value", "must be in [0, inf)"),
     (("episodes_per_1000_members", "value"), DELETE, "episodes_per_1000_members.value", "missing"),
     (("episodes_per_1000_members", "value"), "30 *", "episodes_per_1000_members.value", "cannot parse"),
-    (("episodes_per_1000_members", "value"), "rate_epsiodes", "episodes_per_1000_members.value",
-     "'rate_epsiodes' is not a parameter — did you mean 'rate_episodes'"),
+    (
+        ("episodes_per_1000_members", "value"),
+        "rate_epsiodes",
+        "episodes_per_1000_members.value",
+        "'rate_epsiodes' is not a parameter — did you mean 'rate_episodes'",
+    ),
     (("episodes_per_1000_members", "value"), {"18-44": 30}, "episodes_per_1000_members.value", "needs an age_mix"),
     (("age_mix",), {"18-44": 0.5, "45+": 0.6}, "age_mix", "shares must sum to 1; got 1.1"),
     (("age_mix",), [0.5, 0.5], "age_mix", "expected a table"),
     (("categories",), ["imaging", "injektions"], "categories[1]", "did you mean 'injections'"),
     (("categories",), ["imaging", "imaging"], "categories[1]", "listed twice"),
-    (("categories",), "some", "categories", "expected \"all\" or a non-empty array"),
+    (("categories",), "some", "categories", 'expected "all" or a non-empty array'),
     (("mix_current",), {"usual_kare": 1.0}, "mix_current.usual_kare", "unknown strategy — did you mean 'usual_care'"),
     (("mix_current",), {"usual_care": 1.2}, "mix_current.usual_care", "must be in [0, 1]; got 1.2"),
     (("mix_current",), {"usual_care": 0.8, "ice": 0.1}, "mix_current", "year 1 sums to 0.9"),
-    (("mix_current",), {"usual_care": "rest", "ice": "rest"}, "mix_current", "at most one strategy may be \"rest\""),
-    (("mix_current",), {"usual_care": "rest", "ice": 0.7, "ipt": 0.5}, "mix_current.usual_care",
-     "\"rest\" would be negative: year 1: the other shares sum to 1.2"),
+    (("mix_current",), {"usual_care": "rest", "ice": "rest"}, "mix_current", 'at most one strategy may be "rest"'),
+    (
+        ("mix_current",),
+        {"usual_care": "rest", "ice": 0.7, "ipt": 0.5},
+        "mix_current.usual_care",
+        '"rest" would be negative: year 1: the other shares sum to 1.2',
+    ),
     (("mix_current",), {"usual_care": "all"}, "mix_current.usual_care", "or \"rest\"; got 'all'"),
     (("mix_current",), {}, "mix_current", "expected a table"),
     (("mix_new", "ipt"), [0, 0.1], "mix_new.ipt", "has 2 shares; expected one per year (5)"),
@@ -465,8 +541,12 @@ PROBLEM_CASES = [
     (("mix_new", "ice"), {"start": 0.1, "end": 0.5, "shape": "cubic"}, "mix_new.ice.shape", "expected one of"),
     (("mix_new", "ice"), {"start": 0.1, "shape": "linear"}, "mix_new.ice.end", "missing"),
     (("mix_new", "ice"), {"start": 0.1, "end": 0.5, "shape": "linear", "speed": 2}, "mix_new.ice.speed", "unknown key"),
-    (("mix_new", "ice"), {"start": 0.1, "end": 0.95, "shape": "linear"}, "mix_new.usual_care",
-     "year 5: the other shares sum to 1.05"),
+    (
+        ("mix_new", "ice"),
+        {"start": 0.1, "end": 0.95, "shape": "linear"},
+        "mix_new.usual_care",
+        "year 5: the other shares sum to 1.05",
+    ),
     (("policy", "start"), 2, "policy.start", "did you mean 'start_year'"),
     (("policy", "start_year"), 6, "policy.start_year", "within the horizon (years = 5)"),
     (("policy", "start_year"), DELETE, "policy.start_year", "missing"),

@@ -27,7 +27,10 @@ from helpers import pathway_toml
 # The toy pathway model of tests/helpers.py (per-episode costs known by hand: usual care 100 then
 # 50, ICE 300 then 0), with c_y2 a parameter and one MRI per episode in its first year under usual
 # care, none under ice.
-MODEL = pathway_toml(sd="@SD@", c_y2='"c_y2"', parameters="""
+MODEL = pathway_toml(
+    sd="@SD@",
+    c_y2='"c_y2"',
+    parameters="""
 [parameters.c_y2]
 value = 50
 source = "assumption"
@@ -35,7 +38,8 @@ source = "assumption"
 [parameters.n_mri]
 value = 1
 source = "assumption"
-""", rewards="""
+""",
+    rewards="""
 [costs.visits]
 category = "primary_care"
 values = { y1 = 0 }
@@ -46,7 +50,8 @@ values = { y1 = "n_mri" }
 
 [strategies.ice.services.mri]
 values = { y1 = 0 }
-""")
+""",
+)
 
 SECTION = """
 [budget_impact]
@@ -62,13 +67,26 @@ mix_new = {mix_new}
 """
 
 
-def write_bia(tmp_path, *, sd=10.0, years=2, growth=0.0, rate="10", mix_new="{ usual_care = 1.0 }", extra="",
-              name="bia.toml", model_name="model.toml"):
+def write_bia(
+    tmp_path,
+    *,
+    sd=10.0,
+    years=2,
+    growth=0.0,
+    rate="10",
+    mix_new="{ usual_care = 1.0 }",
+    extra="",
+    name="bia.toml",
+    model_name="model.toml",
+):
     """A model file and a BIA file extending it; returns the BIA file's path."""
     (tmp_path / model_name).write_text(MODEL.replace("@SD@", str(sd)))
     path = tmp_path / name
-    path.write_text(f'extends = "{model_name}"\n[model]\nname = "{path.stem}"\n'
-                    + SECTION.format(years=years, growth=growth, rate=rate, mix_new=mix_new) + textwrap.dedent(extra))
+    path.write_text(
+        f'extends = "{model_name}"\n[model]\nname = "{path.stem}"\n'
+        + SECTION.format(years=years, growth=growth, rate=rate, mix_new=mix_new)
+        + textwrap.dedent(extra)
+    )
     return path
 
 
@@ -96,15 +114,20 @@ def test_a_child_file_adding_a_strategy_service_keeps_the_parents_strategy(tmp_p
     write_bia(tmp_path)
     model = tmp_path / "model.toml"
     text = model.read_text()
-    services = text[text.index("[services.mri]"):text.index("[outcomes.qalys]")]
-    model.write_text(text.replace(services, "").replace("[strategies.ice]\n", '[strategies.ice]\nlabel = "ICE"\nvalues = { k = 2 }\n'))
+    services = text[text.index("[services.mri]") : text.index("[outcomes.qalys]")]
+    model.write_text(
+        text.replace(services, "").replace("[strategies.ice]\n", '[strategies.ice]\nlabel = "ICE"\nvalues = { k = 2 }\n')
+    )
     child = tmp_path / "child.toml"
-    child.write_text('extends = "model.toml"\n' + services
-                     + '[strategies.ice.costs.visits]\ncategory = "primary_care"\nvalues = { y1 = "k" }\n')
+    child.write_text(
+        'extends = "model.toml"\n'
+        + services
+        + '[strategies.ice.costs.visits]\ncategory = "primary_care"\nvalues = { y1 = "k" }\n'
+    )
     scenario = load_scenario(child)
     care = {c.name: c for c in scenario.costs}
-    assert care["care"].state_values["ice"]["y1"].text == "300"          # kept from the parent
-    assert care["visits"].state_values["ice"]["y1"].text == "k"          # added by the child
+    assert care["care"].state_values["ice"]["y1"].text == "300"  # kept from the parent
+    assert care["visits"].state_values["ice"]["y1"].text == "k"  # added by the child
     assert care["visits"].state_values["usual_care"]["y1"].text == "0"
     assert scenario.strategy_labels["ice"] == "ICE" and "k" in scenario.strategy_values["ice"]
     assert scenario.services[0].state_values["ice"]["y1"].text == "0"
@@ -114,7 +137,8 @@ def test_services_per_cycle_are_undiscounted_counts_split_like_costs(tmp_path):
     path = tmp_path / "m.toml"
     # Two states, p = 0.4 of leaving `sick` each cycle; a visit per cycle in `sick` and one
     # injection on entering `sick` again from `well` (relapse 0.1). Half-cycle correction, 4-week cycles.
-    path.write_text(textwrap.dedent("""
+    path.write_text(
+        textwrap.dedent("""
         [settings]
         cycle_length = 4
         cycle_unit = "week"
@@ -147,7 +171,8 @@ def test_services_per_cycle_are_undiscounted_counts_split_like_costs(tmp_path):
         on_entry = { sick = 1 }
         [outcomes.qalys]
         values = { sick = 1, well = 1 }
-    """))
+    """)
+    )
     result = run_cohort(load_scenario(path))
     assert result.service_names == ("visits", "injections")
     assert result.services_per_cycle.shape == (1, 1, 6, 2)
@@ -167,19 +192,22 @@ def test_a_scenario_without_services_has_an_empty_service_axis(tmp_path):
     path = write_bia(tmp_path)
     text = path.parent.joinpath("model.toml").read_text()
     cut = text.index("[services.mri]")
-    path.parent.joinpath("model.toml").write_text(text[:cut] + text[text.index("[outcomes.qalys]"):])
+    path.parent.joinpath("model.toml").write_text(text[:cut] + text[text.index("[outcomes.qalys]") :])
     result = run_cohort(load_scenario(path))
     assert result.services_per_cycle.shape == (1, 2, 2, 0)
     assert bia(path).budget.services_current is None
 
 
-@pytest.mark.parametrize("extra, fragment", [
-    ('[services.ct]\ncategory = "imaging"\nvalues = { y1 = 1 }\n', "services.ct.category: unknown key"),
-    ("[services.ct]\nvalues = { y9 = 1 }\n", "services.ct.values.y9: unknown state 'y9'"),
-    ("[services.ct]\nlabel = \"CT\"\n", "services.ct: expected 'values' (per cycle in a state) or 'on_entry'"),
-    ("[services.ct]\nvalues = { y1 = \"n_ct\" }\n", "services.ct.values.y1: unknown name 'n_ct'"),
-    ('[strategies.ice.services.ct]\nvalues = { y1 = "1 +" }\n', "strategies.ice.services.ct.values.y1"),
-])
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        ('[services.ct]\ncategory = "imaging"\nvalues = { y1 = 1 }\n', "services.ct.category: unknown key"),
+        ("[services.ct]\nvalues = { y9 = 1 }\n", "services.ct.values.y9: unknown state 'y9'"),
+        ('[services.ct]\nlabel = "CT"\n', "services.ct: expected 'values' (per cycle in a state) or 'on_entry'"),
+        ('[services.ct]\nvalues = { y1 = "n_ct" }\n', "services.ct.values.y1: unknown name 'n_ct'"),
+        ('[strategies.ice.services.ct]\nvalues = { y1 = "1 +" }\n', "strategies.ice.services.ct.values.y1"),
+    ],
+)
 def test_service_problems_name_the_key(tmp_path, extra, fragment):
     path = write_bia(tmp_path, extra=extra)
     with pytest.raises(ScenarioError) as err:
@@ -226,7 +254,8 @@ def test_policy_prices_care_delivered_from_its_start_year_whatever_the_entry_yea
     # The policy halves both usual-care costs from year 2 and counts two MRIs per episode.
     # new, year 2 = year-1 cohort's 2nd year (25) + year-2 cohort's 1st year (50), × 1000.
     write_bia(tmp_path, name="unused.toml")
-    (tmp_path / "cut.toml").write_text(textwrap.dedent("""
+    (tmp_path / "cut.toml").write_text(
+        textwrap.dedent("""
         extends = "model.toml"
         [model]
         name = "cut"
@@ -239,7 +268,8 @@ def test_policy_prices_care_delivered_from_its_start_year_whatever_the_entry_yea
         [parameters.n_mri]
         value = 2
         source = "assumption: volume doubles"
-    """))
+    """)
+    )
     path = write_bia(tmp_path, extra='[budget_impact.policy]\nscenario = "cut.toml"\nstart_year = 2\n')
     run = bia(path)
     b = run.budget
@@ -250,7 +280,7 @@ def test_policy_prices_care_delivered_from_its_start_year_whatever_the_entry_yea
     # policy's parameters and trace: the same counts.
     model = tmp_path / "model.toml"
     text = model.read_text()
-    services = text[text.index("[services.mri]"):text.index("[outcomes.qalys]")]
+    services = text[text.index("[services.mri]") : text.index("[outcomes.qalys]")]
     model.write_text(text.replace(services, ""))
     path.write_text(path.read_text() + services)
     assert load_scenario(tmp_path / "cut.toml").services == ()
@@ -268,8 +298,10 @@ def test_the_policy_runs_over_the_bia_files_horizon(tmp_path):
     # A policy written for a 1-cycle horizon is followed over the BIA file's 2 cycles, so the
     # year-1 cohort's second-year care (25 under the policy) is counted in year 2.
     write_bia(tmp_path, name="unused.toml")
-    (tmp_path / "short.toml").write_text('extends = "model.toml"\n[model]\nname = "short"\n[settings]\nn_cycles = 1\n'
-                                         '[parameters.c_y2]\nvalue = 25\nsource = "assumption"\n')
+    (tmp_path / "short.toml").write_text(
+        'extends = "model.toml"\n[model]\nname = "short"\n[settings]\nn_cycles = 1\n'
+        '[parameters.c_y2]\nvalue = 25\nsource = "assumption"\n'
+    )
     path = write_bia(tmp_path, extra='[budget_impact.policy]\nscenario = "short.toml"\nstart_year = 2\n')
     run = bia(path)
     assert run.spec.policy_own_cycles == 1 and run.spec.policy.settings.n_cycles == 2
@@ -282,7 +314,9 @@ def test_the_policy_runs_over_the_bia_files_horizon(tmp_path):
 
 @pytest.mark.parametrize("draws", [0, 30])
 def test_budget_is_linear_in_members(tmp_path, draws):
-    path = write_bia(tmp_path, growth=0.03, mix_new="{ ice = { start = 0.1, end = 0.4, shape = \"s-curve\" }, usual_care = \"rest\" }")
+    path = write_bia(
+        tmp_path, growth=0.03, mix_new='{ ice = { start = 0.1, end = 0.4, shape = "s-curve" }, usual_care = "rest" }'
+    )
     one = bia(path, members=20_000, draws=draws, seed=7)
     three = bia(path, members=60_000, draws=draws, seed=7)
     for field in ("current", "new", "difference", "episodes", "services_current", "services_new"):
@@ -293,11 +327,15 @@ def test_budget_is_linear_in_members(tmp_path, draws):
 
 @pytest.mark.parametrize("draws", [0, 40])
 def test_zero_uptake_and_no_policy_give_exactly_zero_difference(tmp_path, draws):
-    mix = "{ usual_care = [0.7, 0.6, 0.5], ice = \"rest\" }"
-    path = write_bia(tmp_path, years=3, growth=0.02, rate="rate",
-                     extra=f'mix_current = {mix}\n[parameters.rate]\ndistribution = "uniform"\nmin = 5\nmax = 15\n'
-                           'source = "assumption"\n')
-    text = path.read_text().replace('mix_current = { usual_care = 1.0 }\n', "")
+    mix = '{ usual_care = [0.7, 0.6, 0.5], ice = "rest" }'
+    path = write_bia(
+        tmp_path,
+        years=3,
+        growth=0.02,
+        rate="rate",
+        extra=f'mix_current = {mix}\n[parameters.rate]\ndistribution = "uniform"\nmin = 5\nmax = 15\nsource = "assumption"\n',
+    )
+    text = path.read_text().replace("mix_current = { usual_care = 1.0 }\n", "")
     path.write_text(text.replace("mix_new = { usual_care = 1.0 }", f"mix_new = {mix}"))
     run = bia(path, draws=draws, seed=3)
     assert np.all(run.budget.difference == 0.0)
@@ -309,17 +347,19 @@ def test_a_policy_identical_to_the_base_gives_zero_difference_in_every_draw(tmp_
     # Common random numbers: the policy shares every parameter with the BIA file, so its draws
     # are identical; a parameter only the policy has is drawn from its own stream.
     write_bia(tmp_path, name="unused.toml")
-    (tmp_path / "same.toml").write_text('extends = "model.toml"\n[model]\nname = "same"\n'
-                                        '[parameters.only_here]\ndistribution = "normal"\nmean = 0\nsd = 1\n'
-                                        'source = "assumption"\n')
+    (tmp_path / "same.toml").write_text(
+        'extends = "model.toml"\n[model]\nname = "same"\n'
+        '[parameters.only_here]\ndistribution = "normal"\nmean = 0\nsd = 1\n'
+        'source = "assumption"\n'
+    )
     path = write_bia(tmp_path, extra='[budget_impact.policy]\nscenario = "same.toml"\nstart_year = 1\n')
     run = bia(path, draws=50, seed=11)
-    assert np.ptp(run.budget.current.sum(axis=(1, 2))) > 0          # the draws do vary
+    assert np.ptp(run.budget.current.sum(axis=(1, 2))) > 0  # the draws do vary
     assert np.all(run.budget.difference == 0.0)
 
 
 def test_intervals_widen_with_parameter_uncertainty(tmp_path):
-    mix_new = "{ ice = 0.5, usual_care = \"rest\" }"
+    mix_new = '{ ice = 0.5, usual_care = "rest" }'
     (tmp_path / "narrow").mkdir()
     (tmp_path / "wide").mkdir()
     narrow = bia(write_bia(tmp_path / "narrow", sd=2.0, mix_new=mix_new), draws=300, seed=5)
@@ -332,14 +372,14 @@ def test_intervals_widen_with_parameter_uncertainty(tmp_path):
 
 
 def test_same_seed_gives_the_same_budget_and_another_seed_does_not(tmp_path):
-    path = write_bia(tmp_path, mix_new="{ ice = 0.5, usual_care = \"rest\" }")
+    path = write_bia(tmp_path, mix_new='{ ice = 0.5, usual_care = "rest" }')
     a, b, c = bia(path, draws=20, seed=1), bia(path, draws=20, seed=1), bia(path, draws=20, seed=2)
     assert np.array_equal(a.budget.difference, b.budget.difference)
     assert not np.array_equal(a.budget.difference, c.budget.difference)
 
 
 def test_years_option_uses_the_first_years_of_the_files_uptake_curve(tmp_path):
-    path = write_bia(tmp_path, years=5, mix_new="{ ice = { start = 0.1, end = 0.5, shape = \"linear\" }, usual_care = \"rest\" }")
+    path = write_bia(tmp_path, years=5, mix_new='{ ice = { start = 0.1, end = 0.5, shape = "linear" }, usual_care = "rest" }')
     run = bia(path, years=2)
     np.testing.assert_allclose(run.budget.episodes_new[0, :, 1] / run.budget.episodes[0], [0.1, 0.2])
     with pytest.raises(UsageError, match="--years 6: .* budget_impact.years = 5"):
@@ -351,28 +391,33 @@ def test_years_option_uses_the_first_years_of_the_files_uptake_curve(tmp_path):
 def test_episode_rate_by_age_band(tmp_path):
     path = write_bia(tmp_path)
     text = path.read_text().replace('episodes_per_1000_members = { value = "10", source = "assumption: test" }\n', "")
-    path.write_text(text + textwrap.dedent("""
+    path.write_text(
+        text
+        + textwrap.dedent("""
         age_mix = { young = 0.75, old = 0.25 }
         [budget_impact.episodes_per_1000_members]
         value = { young = 8, old = "2 * c_y2 / 5" }
         source = "assumption: test"
-    """))
+    """)
+    )
     run = bia(path)
     assert run.budget.episodes[0].tolist() == [100_000 * (0.75 * 8 + 0.25 * 20) / 1000] * 2
     assert run.rate_per_1000.tolist() == [11.0]
 
 
 def test_a_negative_rate_in_a_draw_is_an_analysis_error(tmp_path):
-    path = write_bia(tmp_path, rate="rate", extra='[parameters.rate]\ndistribution = "normal"\nmean = 1\nsd = 5\n'
-                                                  'source = "assumption"\n')
+    path = write_bia(
+        tmp_path, rate="rate", extra='[parameters.rate]\ndistribution = "normal"\nmean = 1\nsd = 5\nsource = "assumption"\n'
+    )
     assert bia(path).rate_per_1000.tolist() == [1.0]
     with pytest.raises(AnalysisError, match=r"episodes_per_1000_members.value: 'rate' gives -[\d.]+ episodes .* in draw"):
         bia(path, draws=50, seed=1)
 
 
 def test_section_and_policy_problems_are_reported_together(tmp_path):
-    (tmp_path / "other.toml").write_text('extends = "model.toml"\n[settings]\ncycle_correction = "half-cycle"\n'
-                                         '[services.xray]\nvalues = { y1 = 1 }\n')
+    (tmp_path / "other.toml").write_text(
+        'extends = "model.toml"\n[settings]\ncycle_correction = "half-cycle"\n[services.xray]\nvalues = { y1 = 1 }\n'
+    )
     path = write_bia(tmp_path, extra='[budget_impact.policy]\nscenario = "other.toml"\nstart_year = 2\n')
     path.write_text(path.read_text().replace("discount_rate = 0", "discount_rate = 3"))
     with pytest.raises(ScenarioError) as err:
@@ -386,9 +431,12 @@ def test_section_and_policy_problems_are_reported_together(tmp_path):
 
 def test_a_policy_missing_a_name_a_service_uses_is_a_problem(tmp_path):
     write_bia(tmp_path, name="unused.toml")
-    (tmp_path / "renamed.toml").write_text(MODEL.replace("@SD@", "10").replace("n_mri", "k_mri").replace('name = "toy"', 'name = "renamed"'))
-    (tmp_path / "renamed.toml").write_text((tmp_path / "renamed.toml").read_text().split("[services.mri]")[0]
-                                           + "[outcomes.qalys]\nvalues = { y1 = 0.7 }\n")
+    (tmp_path / "renamed.toml").write_text(
+        MODEL.replace("@SD@", "10").replace("n_mri", "k_mri").replace('name = "toy"', 'name = "renamed"')
+    )
+    (tmp_path / "renamed.toml").write_text(
+        (tmp_path / "renamed.toml").read_text().split("[services.mri]")[0] + "[outcomes.qalys]\nvalues = { y1 = 0.7 }\n"
+    )
     path = write_bia(tmp_path, extra='[budget_impact.policy]\nscenario = "renamed.toml"\nstart_year = 2\n')
     with pytest.raises(ScenarioError, match=r"services.mri.values.y1: is also counted under the policy .* no names 'n_mri'"):
         read_bia_spec(load_scenario(path))
@@ -401,12 +449,12 @@ def test_run_command_writes_nothing_when_a_scenario_is_invalid(tmp_path):
     (tmp_path / "plain.toml").write_text(MODEL.replace("@SD@", "10").replace('name = "toy"', 'name = "plain"'))
     out = tmp_path / "out"
     with pytest.raises(ScenarioError, match="plain.toml: budget_impact: missing"):
-        run_bia_command([load_scenario(good), load_scenario(tmp_path / "plain.toml")], out_dir=out, argv=[],
-                        started=datetime.now(UTC))
+        run_bia_command(
+            [load_scenario(good), load_scenario(tmp_path / "plain.toml")], out_dir=out, argv=[], started=datetime.now(UTC)
+        )
     assert not out.exists()
 
 
 def test_the_bia_path_does_not_import_pandas():
-    code = ("import sys, costspine.cli, costspine.cli.bia, costspine.analysis.bia; "
-            "sys.exit(1 if 'pandas' in sys.modules else 0)")
+    code = "import sys, costspine.cli, costspine.cli.bia, costspine.analysis.bia; sys.exit(1 if 'pandas' in sys.modules else 0)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

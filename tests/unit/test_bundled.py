@@ -35,8 +35,12 @@ def test_a_child_extends_a_bundled_scenario_by_its_package_path(tmp_path):
 
 
 def test_a_missing_package_file_is_a_problem_of_the_file_that_names_it(tmp_path):
-    child = write(tmp_path, 'extends = "package:scenarios/spine/base_case.toml"\n\n[tables.qx]\n'
-                            'file = "package:data/no_such_table.csv"\nx = "age"\ny = "qx"\n', "child.toml")
+    child = write(
+        tmp_path,
+        'extends = "package:scenarios/spine/base_case.toml"\n\n[tables.qx]\n'
+        'file = "package:data/no_such_table.csv"\nx = "age"\ny = "qx"\n',
+        "child.toml",
+    )
     with pytest.raises(ScenarioError, match=r"child.toml: tables.qx.file: cannot read .*no_such_table.csv: file not found"):
         load_scenario(child)
 

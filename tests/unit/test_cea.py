@@ -87,9 +87,13 @@ def test_cea_versus_comparator_and_nmb():
 
 
 def test_describe_versus_comparator():
-    table = compute_cea([100.0, 50.0, 200.0, 300.0, 100.0, 40.0], [1.0, 2.0, 0.5, 3.0, 1.0, 0.5],
-                        strategies=("ref", "better", "worse", "dearer", "same", "cheaper_worse"),
-                        comparator="ref", wtp=(100.0,))
+    table = compute_cea(
+        [100.0, 50.0, 200.0, 300.0, 100.0, 40.0],
+        [1.0, 2.0, 0.5, 3.0, 1.0, 0.5],
+        strategies=("ref", "better", "worse", "dearer", "same", "cheaper_worse"),
+        comparator="ref",
+        wtp=(100.0,),
+    )
     assert table.describe_vs_comparator(0) == "comparator"
     assert table.describe_vs_comparator(1).startswith("dominant")
     assert table.describe_vs_comparator(2).startswith("dominated")
@@ -110,8 +114,13 @@ def test_result_does_not_depend_on_strategy_order():
     cost, effect = example()
     base = compute_cea(cost, effect, strategies=NAMES, comparator="A", wtp=(15_000.0,))
     order = [3, 0, 5, 1, 4, 2]
-    shuffled = compute_cea([cost[i] for i in order], [effect[i] for i in order],
-                           strategies=[NAMES[i] for i in order], comparator="A", wtp=(15_000.0,))
+    shuffled = compute_cea(
+        [cost[i] for i in order],
+        [effect[i] for i in order],
+        strategies=[NAMES[i] for i in order],
+        comparator="A",
+        wtp=(15_000.0,),
+    )
     for pos, i in enumerate(order):
         assert shuffled.status[pos] == base.status[i]
         np.testing.assert_equal(shuffled.frontier_icer[pos], base.frontier_icer[i])
@@ -121,15 +130,22 @@ def test_result_does_not_depend_on_strategy_order():
 # ------------------------------------------------------------------------------------------------
 # The frontier against its definition
 
-points = st.lists(st.tuples(st.floats(0, 1e5, allow_subnormal=False), st.floats(0, 20, allow_subnormal=False)),
-                  min_size=1, max_size=7)
+points = st.lists(
+    st.tuples(st.floats(0, 1e5, allow_subnormal=False), st.floats(0, 20, allow_subnormal=False)), min_size=1, max_size=7
+)
 
 
 def brute_force_frontier(cost, effect):
     """Strategies that maximise NMB = effect·λ − cost for some λ >= 0, and where each takes over."""
     n = len(cost)
-    breaks = sorted({(cost[j] - cost[i]) / (effect[j] - effect[i])
-                     for i in range(n) for j in range(n) if effect[j] > effect[i] and cost[j] > cost[i]})
+    breaks = sorted(
+        {
+            (cost[j] - cost[i]) / (effect[j] - effect[i])
+            for i in range(n)
+            for j in range(n)
+            if effect[j] > effect[i] and cost[j] > cost[i]
+        }
+    )
     probes = [0.0] + [(a + b) / 2 for a, b in zip(breaks, breaks[1:])] + ([breaks[-1] * 2 + 1] if breaks else [])
     probes += [b / 2 for b in breaks[:1]]
     winners = set()

@@ -30,60 +30,90 @@ DATA = Path(costs.__file__).parent.parent / "data"
 WHERE = "scenarios/x.toml: unit_costs"
 
 # CPI-U medical care annual averages, evidence T10.CPI2015 ... T10.CPI2025
-CPI_EVIDENCE = {2015: 446.752, 2016: 463.675, 2017: 475.322, 2018: 484.700, 2019: 498.413, 2020: 518.876,
-                2021: 525.280, 2022: 546.124, 2023: 549.084, 2024: 563.841, 2025: 580.498}
+CPI_EVIDENCE = {
+    2015: 446.752,
+    2016: 463.675,
+    2017: 475.322,
+    2018: 484.700,
+    2019: 498.413,
+    2020: 518.876,
+    2021: 525.280,
+    2022: 546.124,
+    2023: 549.084,
+    2024: 563.841,
+    2025: 580.498,
+}
 
 # 2025 Medicare national amounts from the evidence (office = non-facility "a" rows; facility items =
 # facility professional "b" row + OPPS APC payment)
 MEDICARE_2025 = {
-    "mri_lumbar": 188.26,                       # T4.05a
-    "mri_cervical": 187.61,                     # T4.06a
-    "xray_lumbar": 38.49,                       # T4.07a
-    "xray_lumbar_complete": 50.46,              # T4.08a
-    "esi_interlaminar_cervical": 251.01,        # T4.09a
-    "esi_interlaminar_lumbar": 246.80,          # T4.10a
-    "esi_transforaminal_lumbar": 236.13,        # T4.11a
+    "mri_lumbar": 188.26,  # T4.05a
+    "mri_cervical": 187.61,  # T4.06a
+    "xray_lumbar": 38.49,  # T4.07a
+    "xray_lumbar_complete": 50.46,  # T4.08a
+    "esi_interlaminar_cervical": 251.01,  # T4.09a
+    "esi_interlaminar_lumbar": 246.80,  # T4.10a
+    "esi_transforaminal_lumbar": 236.13,  # T4.11a
     "esi_transforaminal_lumbar_addl_level": 106.10,  # T4.11a text (64484)
-    "facet_injection_cervical": 186.32,         # T4.12a
-    "facet_injection_lumbar": 172.08,           # T4.13a
-    "facet_rfa_lumbar": 420.50,                 # T4.14a
-    "facet_rfa_lumbar_addl_joint": 226.43,      # T4.14a text (64636)
-    "office_visit_new_low": 109.01,             # T4.15a
-    "office_visit_new_moderate": 163.35,        # T4.16a
-    "office_visit_est_low": 88.95,              # T4.17a
-    "office_visit_est_moderate": 125.18,        # T4.18a
-    "specialist_consultation": 163.35,          # T4.16a (99204; consult codes status I, T4.19)
-    "pt_evaluation": 98.01,                     # T4.20a
-    "pt_therapeutic_exercise_unit": 28.79,      # T4.21a
-    "pt_manual_therapy_unit": 27.17,            # T4.22a
-    "coaching_call_5_10min": 12.94,             # T4.24a
-    "coaching_call_11_20min": 23.94,            # T4.25a
-    "coaching_call_21_30min": 32.99,            # T4.26a
-    "virtual_checkin": 15.85,                   # T4.28a
+    "facet_injection_cervical": 186.32,  # T4.12a
+    "facet_injection_lumbar": 172.08,  # T4.13a
+    "facet_rfa_lumbar": 420.50,  # T4.14a
+    "facet_rfa_lumbar_addl_joint": 226.43,  # T4.14a text (64636)
+    "office_visit_new_low": 109.01,  # T4.15a
+    "office_visit_new_moderate": 163.35,  # T4.16a
+    "office_visit_est_low": 88.95,  # T4.17a
+    "office_visit_est_moderate": 125.18,  # T4.18a
+    "specialist_consultation": 163.35,  # T4.16a (99204; consult codes status I, T4.19)
+    "pt_evaluation": 98.01,  # T4.20a
+    "pt_therapeutic_exercise_unit": 28.79,  # T4.21a
+    "pt_manual_therapy_unit": 27.17,  # T4.22a
+    "coaching_call_5_10min": 12.94,  # T4.24a
+    "coaching_call_11_20min": 23.94,  # T4.25a
+    "coaching_call_21_30min": 32.99,  # T4.26a
+    "virtual_checkin": 15.85,  # T4.28a
     "health_behavior_intervention_30min": 67.93,  # T4.31a
-    "econsult_specialist": 63.72,               # proxy: T4.17b
-    "mri_lumbar_hopd": 67.60 + 241.72,          # T4.05a PC-26 + T4.41 APC 5523
+    "econsult_specialist": 63.72,  # proxy: T4.17b
+    "mri_lumbar_hopd": 67.60 + 241.72,  # T4.05a PC-26 + T4.41 APC 5523
     "esi_interlaminar_cervical_hopd": 103.83 + 692.52,  # T4.09b + T4.38 APC 5442
-    "esi_interlaminar_lumbar_hopd": 96.07 + 692.52,     # T4.10b + T4.38
+    "esi_interlaminar_lumbar_hopd": 96.07 + 692.52,  # T4.10b + T4.38
     "esi_transforaminal_lumbar_hopd": 107.71 + 692.52,  # T4.11b + T4.38
-    "facet_injection_cervical_hopd": 102.21 + 692.52,   # T4.12b + T4.38
-    "facet_injection_lumbar_hopd": 88.31 + 692.52,      # T4.13b + T4.38
-    "facet_rfa_lumbar_hopd": 186.64 + 1952.77,          # T4.14b + T4.40 APC 5431
-    "office_visit_est_low_hopd": 63.72 + 128.87,        # T4.17b + T4.43 APC 5012
-    "lumbar_discectomy": 907.64 + 7143.73,              # T4.35b + T4.44 APC 5114
+    "facet_injection_cervical_hopd": 102.21 + 692.52,  # T4.12b + T4.38
+    "facet_injection_lumbar_hopd": 88.31 + 692.52,  # T4.13b + T4.38
+    "facet_rfa_lumbar_hopd": 186.64 + 1952.77,  # T4.14b + T4.40 APC 5431
+    "office_visit_est_low_hopd": 63.72 + 128.87,  # T4.17b + T4.43 APC 5012
+    "lumbar_discectomy": 907.64 + 7143.73,  # T4.35b + T4.44 APC 5114
     "lumbar_fusion": 1553.60 + 24043 * 580.498 / 446.752,  # T4.32b + T4.49 (2011 $ treated as 2015 $)
 }
 
 REQUIRED_ITEMS = {
-    "mri_lumbar", "mri_cervical", "xray_lumbar",
-    "esi_interlaminar_lumbar", "esi_interlaminar_cervical", "esi_transforaminal_lumbar",
-    "esi_interlaminar_lumbar_hopd", "esi_transforaminal_lumbar_hopd",
-    "facet_injection_lumbar", "facet_injection_cervical", "facet_rfa_lumbar",
-    "office_visit_new_low", "office_visit_new_moderate", "office_visit_est_low", "office_visit_est_moderate",
-    "specialist_consultation", "pt_evaluation", "pt_therapeutic_exercise_unit",
-    "coaching_call_5_10min", "coaching_call_11_20min", "coaching_call_21_30min", "coaching_call_0591t",
-    "econsult_specialist", "ipt_postural_therapy_session",
-    "opioid_prescription_7day", "otc_nsaid_tablet", "lumbar_fusion", "lumbar_discectomy",
+    "mri_lumbar",
+    "mri_cervical",
+    "xray_lumbar",
+    "esi_interlaminar_lumbar",
+    "esi_interlaminar_cervical",
+    "esi_transforaminal_lumbar",
+    "esi_interlaminar_lumbar_hopd",
+    "esi_transforaminal_lumbar_hopd",
+    "facet_injection_lumbar",
+    "facet_injection_cervical",
+    "facet_rfa_lumbar",
+    "office_visit_new_low",
+    "office_visit_new_moderate",
+    "office_visit_est_low",
+    "office_visit_est_moderate",
+    "specialist_consultation",
+    "pt_evaluation",
+    "pt_therapeutic_exercise_unit",
+    "coaching_call_5_10min",
+    "coaching_call_11_20min",
+    "coaching_call_21_30min",
+    "coaching_call_0591t",
+    "econsult_specialist",
+    "ipt_postural_therapy_session",
+    "opioid_prescription_7day",
+    "otc_nsaid_tablet",
+    "lumbar_fusion",
+    "lumbar_discectomy",
 }
 
 
@@ -110,13 +140,25 @@ def write_csv(path: Path, header, rows) -> Path:
     return path
 
 
-GOOD_ROW = ["mri_lumbar", "72148", "MRI lumbar", "imaging", "office", "188.26", "2025", "medicare", "0.10",
-            "evidence T4.05a: CMS PFS 2025", "derived"]
+GOOD_ROW = [
+    "mri_lumbar",
+    "72148",
+    "MRI lumbar",
+    "imaging",
+    "office",
+    "188.26",
+    "2025",
+    "medicare",
+    "0.10",
+    "evidence T4.05a: CMS PFS 2025",
+    "derived",
+]
 
 
 # ----------------------------------------------------------------------------------------------
 # Catalogue
 # ----------------------------------------------------------------------------------------------
+
 
 def test_every_item_has_positive_price_year_source_and_status(catalogue, cpi):
     assert len(catalogue) >= len(REQUIRED_ITEMS)
@@ -157,12 +199,17 @@ def test_facility_items_are_hospital_bundles_and_office_items_are_not(catalogue)
 
 def test_cash_items_are_the_non_fee_schedule_prices(catalogue):
     cash = {row.item for row in catalogue.rows if row.payer_basis == "cash"}
-    assert {"ipt_postural_therapy_session", "coaching_call_0591t", "opioid_prescription_7day",
-            "otc_nsaid_tablet", "duloxetine_fill"} == cash
+    assert {
+        "ipt_postural_therapy_session",
+        "coaching_call_0591t",
+        "opioid_prescription_7day",
+        "otc_nsaid_tablet",
+        "duloxetine_fill",
+    } == cash
     assert catalogue.get("duloxetine_fill").price == 11.97 and catalogue.get("duloxetine_fill").price_year == 2023  # T4.56
-    assert catalogue.get("ipt_postural_therapy_session").price == 150.0   # midpoint of T4.55's Uniform(100, 200)
-    assert catalogue.get("coaching_call_0591t").price == 60.0             # midpoint of T4.29's $40-80
-    assert catalogue.get("opioid_prescription_7day").price == 17.5        # midpoint of T4.58's $10-25
+    assert catalogue.get("ipt_postural_therapy_session").price == 150.0  # midpoint of T4.55's Uniform(100, 200)
+    assert catalogue.get("coaching_call_0591t").price == 60.0  # midpoint of T4.29's $40-80
+    assert catalogue.get("opioid_prescription_7day").price == 17.5  # midpoint of T4.58's $10-25
 
 
 def test_unverified_items_say_so_and_have_wide_uncertainty(catalogue):
@@ -233,6 +280,7 @@ def test_catalogue_with_wrong_columns_or_missing_file(tmp_path, cpi):
 # CPI and inflation
 # ----------------------------------------------------------------------------------------------
 
+
 def test_cpi_table_matches_the_evidence(cpi):
     assert cpi.years == tuple(range(2015, 2026))
     for row in cpi.rows:
@@ -259,12 +307,16 @@ def test_inflation_factor_names_the_available_years(cpi):
 
 
 def test_invalid_cpi_file(tmp_path):
-    path = write_csv(tmp_path / "cpi.csv", costs.CPI_COLUMNS, [
-        ["2024", "563.841", "evidence T10.CPI2024", "verified-in-source (secondary report)"],
-        ["2024", "563.841", "evidence T10.CPI2024", "verified-in-source (secondary report)"],
-        ["2025", "0", "evidence T10.CPI2025", "verified-in-source (secondary report)"],
-        ["twenty", "500", "evidence", "verified-in-source"],
-    ])
+    path = write_csv(
+        tmp_path / "cpi.csv",
+        costs.CPI_COLUMNS,
+        [
+            ["2024", "563.841", "evidence T10.CPI2024", "verified-in-source (secondary report)"],
+            ["2024", "563.841", "evidence T10.CPI2024", "verified-in-source (secondary report)"],
+            ["2025", "0", "evidence T10.CPI2025", "verified-in-source (secondary report)"],
+            ["twenty", "500", "evidence", "verified-in-source"],
+        ],
+    )
     with pytest.raises(ScenarioError) as info:
         load_cpi(path)
     assert [p.where for p in info.value.problems] == [f"{path}:3", f"{path}:4", f"{path}:5"]
@@ -274,12 +326,13 @@ def test_invalid_cpi_file(tmp_path):
 # Payer multipliers and resolved prices
 # ----------------------------------------------------------------------------------------------
 
+
 def test_payer_multipliers_file(multipliers):
     assert multipliers.payers == ("medicare", "commercial")
     for setting in ("office", "facility"):
         row = multipliers.get("medicare", setting)
         assert (row.multiplier, row.distribution) == (1.0, "fixed")
-    office = multipliers.get("commercial", "office")     # T4.54, recalled-unverified
+    office = multipliers.get("commercial", "office")  # T4.54, recalled-unverified
     assert (office.multiplier, office.distribution, office.status) == (1.43, "triangular", "recalled-unverified")
     assert "recalled-unverified" in office.source
     assert office.high == 1.79 and office.low <= 1.18
@@ -289,8 +342,14 @@ def test_payer_multipliers_file(multipliers):
 
 
 def test_medicare_resolution_leaves_2025_prices_unchanged(catalogue, cpi, multipliers):
-    prices = resolve_unit_prices(catalogue, ["mri_lumbar", "esi_transforaminal_lumbar_hopd"], price_year=2025,
-                                 payer="medicare", multipliers=multipliers, cpi=cpi)
+    prices = resolve_unit_prices(
+        catalogue,
+        ["mri_lumbar", "esi_transforaminal_lumbar_hopd"],
+        price_year=2025,
+        payer="medicare",
+        multipliers=multipliers,
+        cpi=cpi,
+    )
     assert [p.price for p in prices] == pytest.approx([188.26, 107.71 + 692.52])
     assert all(p.payer_multiplier == 1 and p.inflation_factor == 1 and p.currency == "USD" for p in prices)
 
@@ -298,25 +357,26 @@ def test_medicare_resolution_leaves_2025_prices_unchanged(catalogue, cpi, multip
 def test_commercial_uses_physician_ratio_for_office_and_hospital_ratio_for_facility(catalogue, cpi, multipliers):
     items = ["mri_lumbar", "esi_transforaminal_lumbar_hopd", "ipt_postural_therapy_session", "duloxetine_fill"]
     office, facility, ipt, duloxetine = resolve_unit_prices(
-        catalogue, items, price_year=2025, payer="commercial", multipliers=multipliers, cpi=cpi)
-    assert office.price == pytest.approx(188.26 * 1.43)                  # 269.2118
-    assert facility.price == pytest.approx((107.71 + 692.52) * 2.54)     # 2032.5842
-    assert ipt.price == 150.0 and ipt.payer_multiplier == 1.0            # cash: no multiplier
+        catalogue, items, price_year=2025, payer="commercial", multipliers=multipliers, cpi=cpi
+    )
+    assert office.price == pytest.approx(188.26 * 1.43)  # 269.2118
+    assert facility.price == pytest.approx((107.71 + 692.52) * 2.54)  # 2032.5842
+    assert ipt.price == 150.0 and ipt.payer_multiplier == 1.0  # cash: no multiplier
     assert duloxetine.price == pytest.approx(11.97 * 580.498 / 549.084)  # cash, inflated 2023 -> 2025
     assert "T4.05a" in office.source and "x1.43" in office.source
 
 
 def test_deflating_to_an_earlier_year(catalogue, cpi, multipliers):
-    [p] = resolve_unit_prices(catalogue, ["mri_lumbar"], price_year=2021, payer="medicare",
-                              multipliers=multipliers, cpi=cpi)
+    [p] = resolve_unit_prices(catalogue, ["mri_lumbar"], price_year=2021, payer="medicare", multipliers=multipliers, cpi=cpi)
     assert p.price == pytest.approx(188.26 * 525.280 / 580.498)
     assert "CPI 2021 recalled-unverified" in p.source
 
 
 def test_resolve_reports_every_problem(catalogue, cpi, multipliers):
     with pytest.raises(UsageError) as info:
-        resolve_unit_prices(catalogue, ["mri_lumbr", "xray_lumbar"], price_year=2030, payer="medicaid",
-                            multipliers=multipliers, cpi=cpi)
+        resolve_unit_prices(
+            catalogue, ["mri_lumbr", "xray_lumbar"], price_year=2030, payer="medicaid", multipliers=multipliers, cpi=cpi
+        )
     text = str(info.value)
     assert "'mri_lumbr'" in text and "did you mean 'mri_lumbar'" in text
     assert "2030" in text and "2015-2025" in text
@@ -325,12 +385,16 @@ def test_resolve_reports_every_problem(catalogue, cpi, multipliers):
 
 def test_invalid_multiplier_file(tmp_path):
     header = costs.MULTIPLIER_COLUMNS
-    path = write_csv(tmp_path / "m.csv", header, [
-        ["medicare", "office", "1", "1", "1", "fixed", "identity", "derived"],
-        ["medicare", "facility", "1", "0.9", "1", "fixed", "identity", "derived"],
-        ["commercial", "office", "2.0", "1", "3", "lognormal", "evidence T4.50", "derived"],
-        ["commercial", "clinic", "2.0", "1", "3", "uniform", "evidence T4.50", "derived"],
-    ])
+    path = write_csv(
+        tmp_path / "m.csv",
+        header,
+        [
+            ["medicare", "office", "1", "1", "1", "fixed", "identity", "derived"],
+            ["medicare", "facility", "1", "0.9", "1", "fixed", "identity", "derived"],
+            ["commercial", "office", "2.0", "1", "3", "lognormal", "evidence T4.50", "derived"],
+            ["commercial", "clinic", "2.0", "1", "3", "uniform", "evidence T4.50", "derived"],
+        ],
+    )
     with pytest.raises(ScenarioError) as info:
         load_payer_multipliers(path)
     messages = {}
@@ -344,8 +408,9 @@ def test_invalid_multiplier_file(tmp_path):
 
 
 def test_a_payer_without_both_settings_is_rejected(tmp_path):
-    path = write_csv(tmp_path / "m.csv", costs.MULTIPLIER_COLUMNS,
-                     [["medicare", "office", "1", "1", "1", "fixed", "identity", "derived"]])
+    path = write_csv(
+        tmp_path / "m.csv", costs.MULTIPLIER_COLUMNS, [["medicare", "office", "1", "1", "1", "fixed", "identity", "derived"]]
+    )
     with pytest.raises(ScenarioError, match="has no 'facility' row"):
         load_payer_multipliers(path)
 
@@ -354,16 +419,17 @@ def test_a_payer_without_both_settings_is_rejected(tmp_path):
 # build_price_parameters
 # ----------------------------------------------------------------------------------------------
 
+
 def test_build_medicare_gives_gamma_prices_and_fixed_multipliers():
     params, problems = build_price_parameters(
-        {"payer": "medicare", "price_year": 2025, "items": ["mri_lumbar", "pt_evaluation"]}, where=WHERE)
+        {"payer": "medicare", "price_year": 2025, "items": ["mri_lumbar", "pt_evaluation"]}, where=WHERE
+    )
     assert problems == []
-    assert list(params) == ["payer_multiplier_office", "payer_multiplier_facility",
-                            "price_mri_lumbar", "price_pt_evaluation"]
+    assert list(params) == ["payer_multiplier_office", "payer_multiplier_facility", "price_mri_lumbar", "price_pt_evaluation"]
     mri = params["price_mri_lumbar"]
     assert set(mri) == {"value", "distribution", "mean", "sd", "source"}
     assert (mri["value"], mri["distribution"], mri["mean"]) == (188.26, "gamma", 188.26)
-    assert mri["sd"] == pytest.approx(18.826)           # 10% of the T4.05a amount
+    assert mri["sd"] == pytest.approx(18.826)  # 10% of the T4.05a amount
     assert "T4.05a" in mri["source"]
     assert params["price_pt_evaluation"]["mean"] == pytest.approx(98.01)  # T4.20a
     for setting in ("office", "facility"):
@@ -373,8 +439,7 @@ def test_build_medicare_gives_gamma_prices_and_fixed_multipliers():
 
 def test_build_commercial_derives_prices_from_base_price_and_multiplier():
     items = ["mri_lumbar", "esi_transforaminal_lumbar_hopd", "ipt_postural_therapy_session"]
-    params, problems = build_price_parameters(
-        {"payer": "commercial", "price_year": 2025, "items": items}, where=WHERE)
+    params, problems = build_price_parameters({"payer": "commercial", "price_year": 2025, "items": items}, where=WHERE)
     assert problems == []
     office, facility = params["payer_multiplier_office"], params["payer_multiplier_facility"]
     assert (office["distribution"], office["min"], office["mode"], office["max"]) == ("triangular", 1.0, 1.43, 1.79)
@@ -384,14 +449,17 @@ def test_build_commercial_derives_prices_from_base_price_and_multiplier():
 
     base = params["price_base_mri_lumbar"]
     assert (base["distribution"], base["mean"]) == ("gamma", 188.26) and base["sd"] == pytest.approx(18.826)
-    assert params["price_mri_lumbar"] == {"value": "price_base_mri_lumbar * payer_multiplier_office",
-                                          "source": params["price_mri_lumbar"]["source"]}
+    assert params["price_mri_lumbar"] == {
+        "value": "price_base_mri_lumbar * payer_multiplier_office",
+        "source": params["price_mri_lumbar"]["source"],
+    }
     assert "recalled-unverified" in params["price_mri_lumbar"]["source"]
     assert params["price_esi_transforaminal_lumbar_hopd"]["value"] == (
-        "price_base_esi_transforaminal_lumbar_hopd * payer_multiplier_facility")
+        "price_base_esi_transforaminal_lumbar_hopd * payer_multiplier_facility"
+    )
     assert params["price_base_esi_transforaminal_lumbar_hopd"]["sd"] == pytest.approx(800.23 * 0.30)
 
-    cash = params["price_ipt_postural_therapy_session"]   # cash: no base, no multiplier
+    cash = params["price_ipt_postural_therapy_session"]  # cash: no base, no multiplier
     assert "price_base_ipt_postural_therapy_session" not in params
     assert (cash["distribution"], cash["mean"]) == ("gamma", 150.0) and cash["sd"] == pytest.approx(49.5)
     assert "assumption" in cash["source"]
@@ -403,54 +471,59 @@ def test_derived_price_expression_evaluates_to_base_times_multiplier():
     params, _ = build_price_parameters({"payer": "commercial", "price_year": 2025, "items": ["mri_lumbar"]}, where=WHERE)
     expr = parse_expression(params["price_mri_lumbar"]["value"])
     assert expr.names == {"price_base_mri_lumbar", "payer_multiplier_office"}
-    value = expr.evaluate({"price_base_mri_lumbar": np.array([188.26, 200.0]),
-                           "payer_multiplier_office": np.array([1.43, 1.0])})
+    value = expr.evaluate({"price_base_mri_lumbar": np.array([188.26, 200.0]), "payer_multiplier_office": np.array([1.43, 1.0])})
     assert np.asarray(value) == pytest.approx([269.2118, 200.0])
 
 
 def test_build_in_an_earlier_price_year():
-    params, problems = build_price_parameters(
-        {"payer": "medicare", "price_year": 2023, "items": ["mri_lumbar"]}, where=WHERE)
+    params, problems = build_price_parameters({"payer": "medicare", "price_year": 2023, "items": ["mri_lumbar"]}, where=WHERE)
     assert problems == []
     assert params["price_mri_lumbar"]["mean"] == pytest.approx(188.26 * 549.084 / 580.498)
 
 
 def test_build_with_a_relative_alternative_catalogue_and_zero_sd(tmp_path):
-    row = ["knee_mri", "73721", "MRI knee", "imaging", "office", "200", "2024", "medicare", "0",
-           "evidence T0: test", "derived"]
+    row = ["knee_mri", "73721", "MRI knee", "imaging", "office", "200", "2024", "medicare", "0", "evidence T0: test", "derived"]
     write_csv(tmp_path / "alt.csv", costs.CATALOGUE_COLUMNS, [row])
     params, problems = build_price_parameters(
-        {"payer": "medicare", "price_year": 2025, "items": ["knee_mri"], "catalogue": "alt.csv"},
-        where=WHERE, base_dir=tmp_path)
+        {"payer": "medicare", "price_year": 2025, "items": ["knee_mri"], "catalogue": "alt.csv"}, where=WHERE, base_dir=tmp_path
+    )
     assert problems == []
     knee = params["price_knee_mri"]
     assert set(knee) == {"value", "distribution", "source"} and knee["distribution"] == "fixed"
     assert knee["value"] == pytest.approx(200 * 580.498 / 563.841)
 
 
-@pytest.mark.parametrize("section, where, fragment", [
-    ({"payer": "medicare", "price_year": 2025, "items": ["mri_lumbr"]},
-     f"{WHERE}.items[0]", "did you mean 'mri_lumbar'"),
-    ({"payer": "medicaid", "price_year": 2025, "items": ["mri_lumbar"]},
-     f"{WHERE}.payer", "expected one of 'medicare', 'commercial'; got 'medicaid'"),
-    ({"payer": "medicare", "price_year": 2014, "items": ["mri_lumbar"]},
-     f"{WHERE}.price_year", "available years: 2015-2025"),
-    ({"payer": "medicare", "price_year": "2025", "items": ["mri_lumbar"]},
-     f"{WHERE}.price_year", "expected a whole year"),
-    ({"payer": "medicare", "price_year": 2025, "items": ["mri_lumbar"], "payor": "x"},
-     f"{WHERE}.payor", "did you mean 'payer'"),
-    ({"price_year": 2025, "items": ["mri_lumbar"]}, f"{WHERE}.payer", "missing"),
-    ({"payer": "medicare", "items": ["mri_lumbar"]}, f"{WHERE}.price_year", "missing"),
-    ({"payer": "medicare", "price_year": 2025}, f"{WHERE}.items", "missing"),
-    ({"payer": "medicare", "price_year": 2025, "items": "mri_lumbar"}, f"{WHERE}.items", "wrap it in a list"),
-    ({"payer": "medicare", "price_year": 2025, "items": []}, f"{WHERE}.items", "empty list"),
-    ({"payer": "medicare", "price_year": 2025, "items": ["mri_lumbar", "mri_lumbar"]},
-     f"{WHERE}.items[1]", "listed twice"),
-    ({"payer": "medicare", "price_year": 2025, "items": [7]}, f"{WHERE}.items[0]", "got 7"),
-    ({"payer": "medicare", "price_year": 2025, "items": ["mri_lumbar"], "catalogue": "missing.csv"},
-     f"{WHERE}.catalogue", "file not found"),
-    ("medicare", WHERE, "expected a table"),
-])
+@pytest.mark.parametrize(
+    "section, where, fragment",
+    [
+        ({"payer": "medicare", "price_year": 2025, "items": ["mri_lumbr"]}, f"{WHERE}.items[0]", "did you mean 'mri_lumbar'"),
+        (
+            {"payer": "medicaid", "price_year": 2025, "items": ["mri_lumbar"]},
+            f"{WHERE}.payer",
+            "expected one of 'medicare', 'commercial'; got 'medicaid'",
+        ),
+        ({"payer": "medicare", "price_year": 2014, "items": ["mri_lumbar"]}, f"{WHERE}.price_year", "available years: 2015-2025"),
+        ({"payer": "medicare", "price_year": "2025", "items": ["mri_lumbar"]}, f"{WHERE}.price_year", "expected a whole year"),
+        (
+            {"payer": "medicare", "price_year": 2025, "items": ["mri_lumbar"], "payor": "x"},
+            f"{WHERE}.payor",
+            "did you mean 'payer'",
+        ),
+        ({"price_year": 2025, "items": ["mri_lumbar"]}, f"{WHERE}.payer", "missing"),
+        ({"payer": "medicare", "items": ["mri_lumbar"]}, f"{WHERE}.price_year", "missing"),
+        ({"payer": "medicare", "price_year": 2025}, f"{WHERE}.items", "missing"),
+        ({"payer": "medicare", "price_year": 2025, "items": "mri_lumbar"}, f"{WHERE}.items", "wrap it in a list"),
+        ({"payer": "medicare", "price_year": 2025, "items": []}, f"{WHERE}.items", "empty list"),
+        ({"payer": "medicare", "price_year": 2025, "items": ["mri_lumbar", "mri_lumbar"]}, f"{WHERE}.items[1]", "listed twice"),
+        ({"payer": "medicare", "price_year": 2025, "items": [7]}, f"{WHERE}.items[0]", "got 7"),
+        (
+            {"payer": "medicare", "price_year": 2025, "items": ["mri_lumbar"], "catalogue": "missing.csv"},
+            f"{WHERE}.catalogue",
+            "file not found",
+        ),
+        ("medicare", WHERE, "expected a table"),
+    ],
+)
 def test_build_reports_each_error_kind(section, where, fragment):
     params, problems = build_price_parameters(section, where=WHERE)
     matching = [p for p in problems if p.where == where]
@@ -460,14 +533,16 @@ def test_build_reports_each_error_kind(section, where, fragment):
 
 def test_build_reports_all_problems_at_once():
     params, problems = build_price_parameters(
-        {"payer": "medicaid", "price_year": 2014, "items": ["mri_lumbr"], "payor": 1}, where=WHERE)
+        {"payer": "medicaid", "price_year": 2014, "items": ["mri_lumbr"], "payor": 1}, where=WHERE
+    )
     assert params == {}
     assert {p.where for p in problems} == {f"{WHERE}.payer", f"{WHERE}.price_year", f"{WHERE}.items[0]", f"{WHERE}.payor"}
 
 
 def test_build_keeps_the_valid_items_when_some_are_unknown():
     params, problems = build_price_parameters(
-        {"payer": "medicare", "price_year": 2025, "items": ["mri_lumbar", "xray_lumbr"]}, where=WHERE)
+        {"payer": "medicare", "price_year": 2025, "items": ["mri_lumbar", "xray_lumbr"]}, where=WHERE
+    )
     assert [p.where for p in problems] == [f"{WHERE}.items[1]"]
     assert "did you mean 'xray_lumbar'" in problems[0].message
     assert "price_mri_lumbar" in params and "price_xray_lumbr" not in params
@@ -477,8 +552,8 @@ def test_build_passes_on_an_invalid_catalogue_with_file_and_line(tmp_path):
     bad = GOOD_ROW[:5] + ["0"] + GOOD_ROW[6:]
     write_csv(tmp_path / "alt.csv", costs.CATALOGUE_COLUMNS, [bad])
     params, problems = build_price_parameters(
-        {"payer": "medicare", "price_year": 2025, "items": ["mri_lumbar"], "catalogue": str(tmp_path / "alt.csv")},
-        where=WHERE)
+        {"payer": "medicare", "price_year": 2025, "items": ["mri_lumbar"], "catalogue": str(tmp_path / "alt.csv")}, where=WHERE
+    )
     assert params == {}
     assert [p.where for p in problems] == [f"{tmp_path / 'alt.csv'}:2"]
 
@@ -487,8 +562,9 @@ def test_build_passes_on_an_invalid_catalogue_with_file_and_line(tmp_path):
 # Fee cuts and supply response
 # ----------------------------------------------------------------------------------------------
 
+
 def test_apply_price_cut():
-    assert apply_price_cut(246.80, 0.25) == pytest.approx(185.10)   # T4.10a fee cut by a quarter
+    assert apply_price_cut(246.80, 0.25) == pytest.approx(185.10)  # T4.10a fee cut by a quarter
     assert apply_price_cut(246.80, 0.0) == 246.80
     assert apply_price_cut(246.80, 1.0) == 0.0
     out = apply_price_cut(np.array([100.0, 200.0, 300.0]), np.array([[0.1], [0.5]]))
@@ -496,8 +572,9 @@ def test_apply_price_cut():
     assert out == pytest.approx(np.array([[90.0, 180.0, 270.0], [50.0, 100.0, 150.0]]))
 
 
-@pytest.mark.parametrize("cut, fragment", [(-0.1, "got -0.1"), (1.5, "got 1.5"), (float("nan"), "got nan"),
-                                           (20, "did you mean 0.2")])
+@pytest.mark.parametrize(
+    "cut, fragment", [(-0.1, "got -0.1"), (1.5, "got 1.5"), (float("nan"), "got nan"), (20, "did you mean 0.2")]
+)
 def test_cut_outside_unit_interval_is_an_error(cut, fragment):
     with pytest.raises(UsageError, match="must be in \\[0, 1\\]") as info:
         apply_price_cut(100.0, cut)
@@ -512,9 +589,9 @@ def test_bad_cut_in_an_array_is_named_by_index():
 
 
 def test_volume_multiplier_values():
-    assert volume_multiplier(0.2, 1.5) == pytest.approx(0.8 * math.sqrt(0.8))      # 0.715542
-    assert volume_multiplier(0.02, 1.5) == pytest.approx(0.98 * math.sqrt(0.98))   # ~3% less care (T8.01)
-    assert volume_multiplier(0.2, -0.5) == pytest.approx(1 / math.sqrt(0.8))       # income effect: 1.118
+    assert volume_multiplier(0.2, 1.5) == pytest.approx(0.8 * math.sqrt(0.8))  # 0.715542
+    assert volume_multiplier(0.02, 1.5) == pytest.approx(0.98 * math.sqrt(0.98))  # ~3% less care (T8.01)
+    assert volume_multiplier(0.2, -0.5) == pytest.approx(1 / math.sqrt(0.8))  # income effect: 1.118
     assert volume_multiplier(0.3, 0.0) == 1.0
     assert volume_multiplier(0.0, 2.5) == 1.0
 
@@ -531,9 +608,9 @@ def test_volume_multiplier_at_a_full_cut():
 
 
 def test_volume_multiplier_broadcasts_over_draws():
-    elasticity = np.array([0.0, 1.0, 1.5, -1.0])   # e.g. one draw each
+    elasticity = np.array([0.0, 1.0, 1.5, -1.0])  # e.g. one draw each
     out = volume_multiplier(0.2, elasticity)
-    assert out == pytest.approx([1.0, 0.8, 0.8 ** 1.5, 1.25])
+    assert out == pytest.approx([1.0, 0.8, 0.8**1.5, 1.25])
 
 
 @given(cut=st.floats(0, 0.99), elasticity=st.floats(-3, 3), price=st.floats(0, 1e5))
@@ -550,8 +627,7 @@ def test_unit_elastic_income_effect_keeps_spending_constant():
 # Life table (data file owned with the cost data)
 # ----------------------------------------------------------------------------------------------
 
-QX_EVIDENCE = {50: 0.004120, 55: 0.006022, 60: 0.009202, 65: 0.013054, 70: 0.018460, 75: 0.028219,
-               80: 0.046538}  # T10.05
+QX_EVIDENCE = {50: 0.004120, 55: 0.006022, 60: 0.009202, 65: 0.013054, 70: 0.018460, 75: 0.028219, 80: 0.046538}  # T10.05
 
 
 @pytest.fixture(scope="module")

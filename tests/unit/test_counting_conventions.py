@@ -18,12 +18,16 @@ from costspine.simulate.cohort import run_cohort
 from helpers import analysis_toml, invoke, settings_toml, write
 
 WELL = np.array([1.0, 0.8, 0.64, 0.512])
-DIED = np.array([0.2, 0.16, 0.128])          # entries into dead in cycles 1..3
+DIED = np.array([0.2, 0.16, 0.128])  # entries into dead in cycles 1..3
 
 
 def toy(correction="none", *, extra="", cost="100", entry=None, strategies="[strategies.a]\n[strategies.b]\n") -> str:
-    return ("[model]\nname = \"toy\"\n" + settings_toml(3, discount_costs=0.1, cycle_correction=correction) + extra
-            + analysis_toml() + f'''
+    return (
+        '[model]\nname = "toy"\n'
+        + settings_toml(3, discount_costs=0.1, cycle_correction=correction)
+        + extra
+        + analysis_toml()
+        + f'''
 [states]
 well = {{ initial = 1 }}
 dead = {{ initial = 0 }}
@@ -34,10 +38,13 @@ dead = {{ dead = 1 }}
 [costs.care]
 category = "care"
 values = {{ well = "{cost}" }}
-''' + (f'on_entry = {{ dead = {entry} }}\n' if entry is not None else "") + '''
+'''
+        + (f"on_entry = {{ dead = {entry} }}\n" if entry is not None else "")
+        + """
 [outcomes.qalys]
 values = { well = 1 }
-''')
+"""
+    )
 
 
 def cohort(tmp_path, text):
@@ -47,29 +54,42 @@ def cohort(tmp_path, text):
 # ------------------------------------------------------------------------------------------------
 # Counting and discounting, summed by hand
 
-@pytest.mark.parametrize(("correction", "extra", "expected"), [
-    ("beginning", "", 100 * (1 + 0.8 / 1.1 + 0.64 / 1.21)),
-    ("beginning", 'discount_timing = "start"\n', 100 * (1 + 0.8 / 1.1 + 0.64 / 1.21)),   # start of cycle = its point
-    ("none", "", 100 * (0.8 / 1.1 + 0.64 / 1.21 + 0.512 / 1.331)),
-    ("none", 'discount_timing = "point"\n', 100 * (0.8 / 1.1 + 0.64 / 1.21 + 0.512 / 1.331)),
-    ("none", 'discount_timing = "start"\n', 100 * (0.8 + 0.64 / 1.1 + 0.512 / 1.21)),
-    ("half-cycle", 'discount_timing = "start"\n', 100 * ((1 + 0.8) / 2 + (0.8 + 0.64) / 2 / 1.1 + (0.64 + 0.512) / 2 / 1.21)),
-    ("custom", "weights = [0.5, 1, 0.75, 0.25]\n",
-     100 * (0.5 + 0.8 / 1.1 + 0.75 * 0.64 / 1.21 + 0.25 * 0.512 / 1.331)),
-    ("custom", 'weights = [0.5, 1, 0.75, 0.25]\ndiscount_timing = "start"\n',
-     100 * (0.5 + 0.8 * (1 + 1 / 1.1) / 2 + 0.75 * 0.64 * (1 / 1.1 + 1 / 1.21) / 2 + 0.25 * 0.512 / 1.21)),
-    ("custom", 'weights = "where(cycle == 0, 0.5, 1)"\n', 100 * (0.5 + 0.8 / 1.1 + 0.64 / 1.21 + 0.512 / 1.331)),
-])
+
+@pytest.mark.parametrize(
+    ("correction", "extra", "expected"),
+    [
+        ("beginning", "", 100 * (1 + 0.8 / 1.1 + 0.64 / 1.21)),
+        ("beginning", 'discount_timing = "start"\n', 100 * (1 + 0.8 / 1.1 + 0.64 / 1.21)),  # start of cycle = its point
+        ("none", "", 100 * (0.8 / 1.1 + 0.64 / 1.21 + 0.512 / 1.331)),
+        ("none", 'discount_timing = "point"\n', 100 * (0.8 / 1.1 + 0.64 / 1.21 + 0.512 / 1.331)),
+        ("none", 'discount_timing = "start"\n', 100 * (0.8 + 0.64 / 1.1 + 0.512 / 1.21)),
+        ("half-cycle", 'discount_timing = "start"\n', 100 * ((1 + 0.8) / 2 + (0.8 + 0.64) / 2 / 1.1 + (0.64 + 0.512) / 2 / 1.21)),
+        ("custom", "weights = [0.5, 1, 0.75, 0.25]\n", 100 * (0.5 + 0.8 / 1.1 + 0.75 * 0.64 / 1.21 + 0.25 * 0.512 / 1.331)),
+        (
+            "custom",
+            'weights = [0.5, 1, 0.75, 0.25]\ndiscount_timing = "start"\n',
+            100 * (0.5 + 0.8 * (1 + 1 / 1.1) / 2 + 0.75 * 0.64 * (1 / 1.1 + 1 / 1.21) / 2 + 0.25 * 0.512 / 1.21),
+        ),
+        ("custom", 'weights = "where(cycle == 0, 0.5, 1)"\n', 100 * (0.5 + 0.8 / 1.1 + 0.64 / 1.21 + 0.512 / 1.331)),
+    ],
+)
 def test_state_costs_by_hand(tmp_path, correction, extra, expected):
     result = cohort(tmp_path, toy(correction, extra=extra))
     assert result.costs[0, 0, 0] == pytest.approx(expected, rel=1e-13)
 
 
-@pytest.mark.parametrize(("correction", "extra", "undiscounted", "per_cycle"), [
-    ("beginning", "", 100 * (1 + 0.8 + 0.64), [100, 80, 64]),
-    ("custom", "weights = [0.5, 1, 0.75, 0.25]\n", 100 * (0.5 + 0.8 + 0.48 + 0.128),
-     [100 * (0.5 + 0.4), 100 * (0.4 + 0.24), 100 * (0.24 + 0.128)]),
-])
+@pytest.mark.parametrize(
+    ("correction", "extra", "undiscounted", "per_cycle"),
+    [
+        ("beginning", "", 100 * (1 + 0.8 + 0.64), [100, 80, 64]),
+        (
+            "custom",
+            "weights = [0.5, 1, 0.75, 0.25]\n",
+            100 * (0.5 + 0.8 + 0.48 + 0.128),
+            [100 * (0.5 + 0.4), 100 * (0.4 + 0.24), 100 * (0.24 + 0.128)],
+        ),
+    ],
+)
 def test_per_cycle_costs_add_up_to_the_total(tmp_path, correction, extra, undiscounted, per_cycle):
     result = cohort(tmp_path, toy(correction, extra=extra))
     assert result.costs_undiscounted[0, 0, 0] == pytest.approx(undiscounted, rel=1e-13)
@@ -84,10 +104,13 @@ def test_beginning_counts_each_cycle_at_its_own_value(tmp_path):
     np.testing.assert_allclose(result.cost_per_cycle[0, 0, :, 0], [100, 160, 192], rtol=1e-13)
 
 
-@pytest.mark.parametrize(("timing", "expected"), [
-    ("point", 1000 * (0.2 / 1.1 + 0.16 / 1.21 + 0.128 / 1.331)),
-    ("start", 1000 * (0.2 + 0.16 / 1.1 + 0.128 / 1.21)),
-])
+@pytest.mark.parametrize(
+    ("timing", "expected"),
+    [
+        ("point", 1000 * (0.2 / 1.1 + 0.16 / 1.21 + 0.128 / 1.331)),
+        ("start", 1000 * (0.2 + 0.16 / 1.1 + 0.128 / 1.21)),
+    ],
+)
 def test_entry_costs_are_discounted_with_their_cycle(tmp_path, timing, expected):
     result = cohort(tmp_path, toy("none", cost="0", entry=1000, extra=f'discount_timing = "{timing}"\n'))
     assert result.costs[0, 0, 0] == pytest.approx(expected, rel=1e-13)
@@ -110,10 +133,14 @@ def test_the_default_timing_is_today_s_point_discounting(tmp_path):
 # ------------------------------------------------------------------------------------------------
 # The microsimulation follows (the same shared accumulation)
 
-@pytest.mark.parametrize("extra", [
-    "",
-    'discount_timing = "start"\n',
-])
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "",
+        'discount_timing = "start"\n',
+    ],
+)
 @pytest.mark.parametrize("correction", ["beginning", "custom"])
 def test_microsimulation_converges_to_the_cohort(tmp_path, correction, extra):
     from costspine.simulate.microsim import run_microsim
@@ -142,19 +169,47 @@ def test_microsimulation_beginning_counting_by_hand(tmp_path):
 # ------------------------------------------------------------------------------------------------
 # The loader: clear errors
 
-@pytest.mark.parametrize(("correction", "extra", "key", "words"), [
-    ("custom", "weights = [0.5, 1, 1]\n", "settings.weights", "expected 4 weights (one per trace point 0..3, n_cycles = 3); got 3"),
-    ("custom", "weights = [0.5, 1, nan, 1]\n", "settings.weights[2]", "expected a finite number, got nan"),
-    ("custom", 'weights = [0.5, 1, "x", 1]\n', "settings.weights[2]", "expected a number, got"),
-    ("custom", 'weights = "where(cycle == 0, 0.5, age)"\n', "settings.weights", "the weights may use cycle (the trace point, 0..3), time_years and cycle_years only; got 'age'"),
-    ("custom", 'weights = "1 / (cycle - 1)"\n', "settings.weights", "every weight must be finite; '1 / (cycle - 1)' gives inf at cycle = 1"),
-    ("custom", 'weights = "cycle +"\n', "settings.weights", ""),
-    ("custom", "", "settings.weights", 'missing; cycle_correction = "custom" needs one weight per trace point'),
-    ("half-cycle", "weights = [0.5, 1, 1, 0.5]\n", "settings.weights", 'weights apply to cycle_correction = "custom" only'),
-    ("none", 'discount_timing = "stat"\n', "settings.discount_timing", "expected one of 'point', 'start'; got 'stat' — did you mean 'start'?"),
-    ("begining", "", "settings.cycle_correction",
-     "expected one of 'none', 'beginning', 'half-cycle', 'simpson', 'custom'; got 'begining' — did you mean 'beginning'?"),
-])
+
+@pytest.mark.parametrize(
+    ("correction", "extra", "key", "words"),
+    [
+        (
+            "custom",
+            "weights = [0.5, 1, 1]\n",
+            "settings.weights",
+            "expected 4 weights (one per trace point 0..3, n_cycles = 3); got 3",
+        ),
+        ("custom", "weights = [0.5, 1, nan, 1]\n", "settings.weights[2]", "expected a finite number, got nan"),
+        ("custom", 'weights = [0.5, 1, "x", 1]\n', "settings.weights[2]", "expected a number, got"),
+        (
+            "custom",
+            'weights = "where(cycle == 0, 0.5, age)"\n',
+            "settings.weights",
+            "the weights may use cycle (the trace point, 0..3), time_years and cycle_years only; got 'age'",
+        ),
+        (
+            "custom",
+            'weights = "1 / (cycle - 1)"\n',
+            "settings.weights",
+            "every weight must be finite; '1 / (cycle - 1)' gives inf at cycle = 1",
+        ),
+        ("custom", 'weights = "cycle +"\n', "settings.weights", ""),
+        ("custom", "", "settings.weights", 'missing; cycle_correction = "custom" needs one weight per trace point'),
+        ("half-cycle", "weights = [0.5, 1, 1, 0.5]\n", "settings.weights", 'weights apply to cycle_correction = "custom" only'),
+        (
+            "none",
+            'discount_timing = "stat"\n',
+            "settings.discount_timing",
+            "expected one of 'point', 'start'; got 'stat' — did you mean 'start'?",
+        ),
+        (
+            "begining",
+            "",
+            "settings.cycle_correction",
+            "expected one of 'none', 'beginning', 'half-cycle', 'simpson', 'custom'; got 'begining' — did you mean 'beginning'?",
+        ),
+    ],
+)
 def test_loader_errors(tmp_path, correction, extra, key, words):
     with pytest.raises(ScenarioError) as err:
         load_scenario(write(tmp_path, toy(correction, extra=extra)))
@@ -164,7 +219,11 @@ def test_loader_errors(tmp_path, correction, extra, key, words):
 # ------------------------------------------------------------------------------------------------
 # Rewards that can never count
 
-UPFRONT = ('[model]\nname = "upfront"\n' + settings_toml(3, cycle_correction="none") + analysis_toml() + '''
+UPFRONT = (
+    '[model]\nname = "upfront"\n'
+    + settings_toml(3, cycle_correction="none")
+    + analysis_toml()
+    + """
 [states]
 pre = { initial = 1 }
 well = { initial = 0 }
@@ -186,7 +245,8 @@ category = "care"
 values = { well = 100 }
 [outcomes.qalys]
 values = { well = 1 }
-''')
+"""
+)
 
 
 def test_validate_warns_about_a_cost_that_never_counts_and_exits_0(tmp_path):
@@ -216,7 +276,9 @@ def test_run_prints_the_same_warnings(tmp_path):
 
 @pytest.mark.parametrize("correction", ["half-cycle", "beginning", "simpson"])
 def test_no_warning_when_every_occupied_point_counts(tmp_path, correction):
-    result = invoke("validate", write(tmp_path, UPFRONT.replace('cycle_correction = "none"', f'cycle_correction = "{correction}"')))
+    result = invoke(
+        "validate", write(tmp_path, UPFRONT.replace('cycle_correction = "none"', f'cycle_correction = "{correction}"'))
+    )
     assert result.exit_code == 0
     assert "warning" not in result.stderr
 
@@ -224,16 +286,22 @@ def test_no_warning_when_every_occupied_point_counts(tmp_path, correction):
 def test_beginning_warns_about_a_state_reached_only_at_the_last_point(tmp_path):
     from costspine.simulate.run import find_scenario_warnings
 
-    text = (UPFRONT.replace('cycle_correction = "none"', 'cycle_correction = "beginning"')
-            .replace('pre = { well = 1 }', 'pre = { well = 1 }\nlate = { late = 1 }')
-            .replace('well = { dead = 0.2, well = "rest" }', 'well = { well = 1 }')
-            .replace("n_cycles = 3", "n_cycles = 1")
-            .replace("dead = { initial = 0 }", "dead = { initial = 0 }\nlate = { initial = 0 }"))
+    text = (
+        UPFRONT.replace('cycle_correction = "none"', 'cycle_correction = "beginning"')
+        .replace("pre = { well = 1 }", "pre = { well = 1 }\nlate = { late = 1 }")
+        .replace('well = { dead = 0.2, well = "rest" }', "well = { well = 1 }")
+        .replace("n_cycles = 3", "n_cycles = 1")
+        .replace("dead = { initial = 0 }", "dead = { initial = 0 }\nlate = { initial = 0 }")
+    )
     text += '[costs.late_care]\ncategory = "care"\nvalues = { late = 7 }\n'
     found = find_scenario_warnings(load_scenario(write(tmp_path, text)))
     # well is entered in cycle 1 and counted only at point 1, the last one: weight 0 with beginning counting
-    assert [p.where.split(": ", 1)[1] for p in found] == ["costs.care.values.well", "costs.care.values.well",
-                                                        "outcomes.qalys.values.well", "outcomes.qalys.values.well"]
+    assert [p.where.split(": ", 1)[1] for p in found] == [
+        "costs.care.values.well",
+        "costs.care.values.well",
+        "outcomes.qalys.values.well",
+        "outcomes.qalys.values.well",
+    ]
     assert "only at trace point 1, of weight 0 under cycle_correction = 'beginning'" in found[0].message
 
 
@@ -242,13 +310,14 @@ def test_custom_zero_weights_warn_and_an_unreached_state_does_not(tmp_path):
 
     text = UPFRONT.replace('cycle_correction = "none"', 'cycle_correction = "custom"\nweights = [1, 0, 1, 1]')
     found = find_scenario_warnings(load_scenario(write(tmp_path, text)))
-    assert found == []                       # pre counts at point 0; well at 2 and 3; dead is never reached at 1
+    assert found == []  # pre counts at point 0; well at 2 and 3; dead is never reached at 1
     text = UPFRONT.replace('cycle_correction = "none"', 'cycle_correction = "custom"\nweights = "where(cycle == 0, 0, 1)"')
     assert len(find_scenario_warnings(load_scenario(write(tmp_path, text)))) == 2
 
 
 # ------------------------------------------------------------------------------------------------
 # The shared factors (engines/outcomes.py)
+
 
 def test_cycle_shares_split_each_point_whole():
     from costspine.engines.outcomes import cycle_shares
@@ -266,8 +335,9 @@ def test_split_by_cycle_of_new_corrections_adds_up(correction):
     rng = np.random.default_rng(4)
     per_point = rng.random((2, 3, 9, 2))
     weights = rng.random(9) if correction == "custom" else None
-    f = build_reward_factors(8, cycle_correction=correction, cycle_years=1.0, discount_costs=0.0, discount_outcomes=0.0,
-                             weights=weights)
+    f = build_reward_factors(
+        8, cycle_correction=correction, cycle_years=1.0, discount_costs=0.0, discount_outcomes=0.0, weights=weights
+    )
     total = total_rewards(per_point, weights=f.weights, discount=np.ones(9))
     np.testing.assert_allclose(f.split_by_cycle(per_point).sum(axis=2), total, rtol=1e-12)
 
@@ -275,19 +345,21 @@ def test_split_by_cycle_of_new_corrections_adds_up(correction):
 def test_start_timing_discounts_each_cycle_at_its_start():
     from costspine.engines.outcomes import build_reward_factors
 
-    f = build_reward_factors(3, cycle_correction="half-cycle", cycle_years=0.5, discount_costs=0.21, discount_outcomes=0.0,
-                             discount_timing="start")
+    f = build_reward_factors(
+        3, cycle_correction="half-cycle", cycle_years=0.5, discount_costs=0.21, discount_outcomes=0.0, discount_timing="start"
+    )
     # cycles start at 0, 0.5 and 1 year: factors 1, 1/1.1, 1/1.21; interior points are shared by two cycles
     np.testing.assert_allclose(f.per_point("costs"), [0.5, (1 + 1 / 1.1) / 2, (1 / 1.1 + 1 / 1.21) / 2, 0.5 / 1.21], rtol=1e-14)
     np.testing.assert_allclose(f.per_point("costs", entry=True), [1, 1, 1 / 1.1, 1 / 1.21], rtol=1e-14)
     np.testing.assert_array_equal(f.per_point("outcomes"), f.weights)
     with pytest.raises(ValueError, match="unknown discount timing 'end'"):
-        build_reward_factors(3, cycle_correction="none", cycle_years=1.0, discount_costs=0.0, discount_outcomes=0.0,
-                             discount_timing="end")
+        build_reward_factors(
+            3, cycle_correction="none", cycle_years=1.0, discount_costs=0.0, discount_outcomes=0.0, discount_timing="end"
+        )
 
 
 def test_run_text_says_when_discounting_is_at_the_start_of_cycles(tmp_path):
     path = write(tmp_path, toy("none", extra='discount_timing = "start"\n'))
     result = invoke("run", path, "--out", tmp_path / "out")
     assert "correction: none; discounted at the start of each cycle" in result.stdout
-    assert "180.50" in result.stdout                    # 100 · (0.8 + 0.64/1.1 + 0.512/1.21), as in the docs
+    assert "180.50" in result.stdout  # 100 · (0.8 + 0.64/1.1 + 0.512/1.21), as in the docs

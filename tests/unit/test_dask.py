@@ -16,16 +16,21 @@ from helpers import CHANCELLOR
 distributed = pytest.importorskip("distributed")
 
 
-
 def same(a, b) -> bool:
     return all(np.array_equal(getattr(a, k), getattr(b, k)) for k in ("parameters", "costs", "outcomes"))
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
-                                  silence_logs=logging.ERROR) as c:
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        scheduler_kwargs={"dashboard": False},
+        silence_logs=logging.ERROR,
+    ) as c:
         yield c
 
 
@@ -60,8 +65,7 @@ def test_resume_on_the_cluster_after_an_in_process_interruption(cluster, chancel
 
 
 def test_errors_in_a_remote_chunk_arrive_as_analysis_errors(cluster, tmp_path):
-    text = CHANCELLOR.read_text(encoding="utf-8").replace(
-        'sdlog = "(log(0.710) - log(0.365)) / (2 * 1.96)"', "sdlog = 1.5")
+    text = CHANCELLOR.read_text(encoding="utf-8").replace('sdlog = "(log(0.710) - log(0.365)) / (2 * 1.96)"', "sdlog = 1.5")
     path = tmp_path / "wide_rr.toml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(AnalysisError, match=r"draw=\d+ strategy=comb .* outside \[0, 1\]"):

@@ -41,8 +41,11 @@ def test_page_code_runs_as_written(page, tmp_path):
 def test_api_reference_documents_every_module():
     """Each module of the package has its ``automodule`` on a page of docs/api/ (the page of its package)."""
     package = ROOT / "costspine"
-    modules = {".".join(p.relative_to(ROOT).with_suffix("").parts) for p in package.rglob("*.py")
-               if p.name not in ("__init__.py", "__main__.py", "_version.py") and not p.name.startswith("_microsim")}
+    modules = {
+        ".".join(p.relative_to(ROOT).with_suffix("").parts)
+        for p in package.rglob("*.py")
+        if p.name not in ("__init__.py", "__main__.py", "_version.py") and not p.name.startswith("_microsim")
+    }
     pages = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs" / "api").glob("*.rst"))
     documented = set(re.findall(r"^\.\. automodule:: (\S+)$", pages, flags=re.MULTILINE))
     missing = sorted(modules - documented)

@@ -14,10 +14,14 @@ from helpers import analysis_toml, settings_toml, write
 
 # One cycle, nobody dies, no discounting: cost of a strategy = its c, effect = its u.
 # ΔNMB(b vs a) = λ·gain − (c_b − c_a); (c strategy) ΔNMB(c vs a) = λ·2·gain − (c_c − c_a).
-MODEL = """
+MODEL = (
+    """
 [model]
 name = "hand"
-""" + settings_toml(1) + analysis_toml() + """
+"""
+    + settings_toml(1)
+    + analysis_toml()
+    + """
 [states]
 well = { initial = 1 }
 dead = { initial = 0 }
@@ -73,6 +77,7 @@ values = { well = "c_tx + 0 * c_fixed_with_bounds" }
 [outcomes.qalys]
 values = { well = "u_tx" }
 """
+)
 
 THIRD = """
 [strategies.c]
@@ -176,7 +181,7 @@ def test_thresholds_with_three_strategies(tmp_path):
 
 
 def test_invalid_bound_names_parameter_and_value(tmp_path):
-    text = (MODEL % "").replace('well = { well = 1 }', 'well = { well = "rest", dead = "p_die" }')
+    text = (MODEL % "").replace("well = { well = 1 }", 'well = { well = "rest", dead = "p_die" }')
     text += '\n[parameters.p_die]\nvalue = 0.1\ndistribution = "normal"\nmean = 0.1\nsd = 0.2\nsource = "test"\n'
     path = tmp_path / "bad.toml"
     path.write_text(text, encoding="utf-8")

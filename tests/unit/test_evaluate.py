@@ -29,7 +29,7 @@ from costspine.simulate.microsim import run_microsim
 
 # Time-dependent transitions, a strategy value, entry costs, an indicator and a service: every kind
 # of cell the two paths evaluate.
-TOY = '''
+TOY = """
 [model]
 name = "toy"
 
@@ -91,7 +91,7 @@ values = { well = 1, sick = "3 + time_years" }
 [services.visits]
 values = { sick = 2 }
 on_entry = { sick = 1 }
-'''
+"""
 
 
 def load(tmp_path, text=TOY, name="toy.toml"):
@@ -128,13 +128,15 @@ def test_cohort_and_grid_evaluate_every_cell_to_the_same_values(tmp_path):
     np.testing.assert_array_equal(tables.init_prob[0], inputs.initial[0, 0])
     cols = tables.columns.slices()
     n_time = tables.state_values.shape[1]
-    for grid_part, cohort_part in ((tables.state_values[..., cols["costs"]], inputs.state_costs),
-                                   (tables.entry_values[..., cols["costs"]], inputs.entry_costs),
-                                   (tables.state_values[..., cols["outcomes"]], inputs.state_outcomes),
-                                   (tables.entry_values[..., cols["outcomes"]], inputs.entry_outcomes),
-                                   (tables.state_values[..., cols["indicators"]], inputs.indicator_values),
-                                   (tables.state_values[..., cols["services"]], inputs.state_services),
-                                   (tables.entry_values[..., cols["services"]], inputs.entry_services)):
+    for grid_part, cohort_part in (
+        (tables.state_values[..., cols["costs"]], inputs.state_costs),
+        (tables.entry_values[..., cols["costs"]], inputs.entry_costs),
+        (tables.state_values[..., cols["outcomes"]], inputs.state_outcomes),
+        (tables.entry_values[..., cols["outcomes"]], inputs.entry_outcomes),
+        (tables.state_values[..., cols["indicators"]], inputs.indicator_values),
+        (tables.state_values[..., cols["services"]], inputs.state_services),
+        (tables.entry_values[..., cols["services"]], inputs.entry_services),
+    ):
         cohort = np.broadcast_to(cohort_part[0], (2, n_time) + cohort_part.shape[3:])
         np.testing.assert_array_equal(grid_part, cohort)
     assert inputs.state_costs[0, 1, 2, 0, 0] == pytest.approx(10 * (0.5 + 0.1 * 3))  # drug in well, new, cycle 3
@@ -144,8 +146,8 @@ def test_rest_takes_the_remainder_of_its_row_in_both_layouts(tmp_path):
     scenario = load(tmp_path)
     assert find_rest_cells(scenario) == [(0, 0, 0), (0, 1, 1), (1, 0, 0), (1, 1, 1)]
     rng = np.random.default_rng(1)
-    cohort = rng.uniform(0, 0.3, size=(5, 2, 4, 3, 3))          # (draw, strategy, time, from, to)
-    grid = np.moveaxis(cohort, 1, 0).copy()                      # (strategy, draw, time, from, to)
+    cohort = rng.uniform(0, 0.3, size=(5, 2, 4, 3, 3))  # (draw, strategy, time, from, to)
+    grid = np.moveaxis(cohort, 1, 0).copy()  # (strategy, draw, time, from, to)
     fill_rest(scenario, cohort, strategy_axis=1)
     fill_rest(scenario, grid, strategy_axis=0)
     np.testing.assert_array_equal(np.moveaxis(grid, 0, 1), cohort)
@@ -193,9 +195,9 @@ def test_valid_probabilities_have_no_problems():
 
 def test_each_bad_cell_and_row_is_named_by_the_caller():
     prob = np.full((2, 3, 2), 0.5)
-    prob[1, 2] = [1.5, -0.5]      # both cells out of range, row still sums to 1
-    prob[0, 1] = [0.5, 0.6]       # row sums to 1.1
-    prob[1, 0, 0] = np.nan        # NaN fails both checks
+    prob[1, 2] = [1.5, -0.5]  # both cells out of range, row still sums to 1
+    prob[0, 1] = [0.5, 0.6]  # row sums to 1.1
+    prob[1, 0, 0] = np.nan  # NaN fails both checks
     messages = [m for _, m in find_probability_problems(prob, label, hint="fix it")]
     assert messages == [
         "axis0=1 axis1=0 axis2=0: probability nan is outside [0, 1]",
@@ -218,8 +220,10 @@ def test_non_finite_cells_are_named():
     values = np.zeros((2, 3))
     values[1, 2] = np.inf
     values[0, 0] = np.nan
-    assert find_nonfinite_problems(values, label) == [((0, 0), "axis0=0 axis1=0: expected a finite value, got nan"),
-                                                      ((1, 2), "axis0=1 axis1=2: expected a finite value, got inf")]
+    assert find_nonfinite_problems(values, label) == [
+        ((0, 0), "axis0=0 axis1=0: expected a finite value, got nan"),
+        ((1, 2), "axis0=1 axis1=2: expected a finite value, got inf"),
+    ]
     assert find_nonfinite_problems(np.ones(3), label) == []
 
 

@@ -20,8 +20,12 @@ REGISTER = load_evidence_register()
 
 # Every place the project cites evidence: scenarios, data tables, docs, the README, code and tests.
 SOURCES = sorted(
-    [p for folder in ("scenarios", "costspine/data", "docs") for p in (ROOT / folder).rglob("*")
-     if p.suffix in (".toml", ".csv", ".md")]
+    [
+        p
+        for folder in ("scenarios", "costspine/data", "docs")
+        for p in (ROOT / folder).rglob("*")
+        if p.suffix in (".toml", ".csv", ".md")
+    ]
     + [ROOT / "README.md", ROOT / "CHANGELOG.md"]
     + [p for folder in ("costspine", "tests", "tools") for p in (ROOT / folder).rglob("*.py")]
 )
@@ -31,16 +35,18 @@ NOT_CITING = {"costspine/scenario/evidence_register.py", "tests/unit/test_eviden
 
 def test_the_scan_reads_the_files_that_cite_evidence():
     names = {p.relative_to(ROOT).as_posix() for p in SOURCES}
-    assert {"scenarios/spine/base_case.toml", "costspine/data/unit_costs.csv", "docs/spine-model.md",
-            "docs/evidence.md"} <= names
+    assert {"scenarios/spine/base_case.toml", "costspine/data/unit_costs.csv", "docs/spine-model.md", "docs/evidence.md"} <= names
     assert find_evidence_ids((ROOT / "scenarios/spine/base_case.toml").read_text(encoding="utf-8"))
 
 
 def test_every_cited_evidence_id_is_in_the_register():
-    missing = [f"{path.relative_to(ROOT).as_posix()}: {evidence_id}"
-               for path in SOURCES if path.relative_to(ROOT).as_posix() not in NOT_CITING
-               for evidence_id in find_evidence_ids(path.read_text(encoding="utf-8"))
-               if not is_registered(evidence_id, REGISTER)]
+    missing = [
+        f"{path.relative_to(ROOT).as_posix()}: {evidence_id}"
+        for path in SOURCES
+        if path.relative_to(ROOT).as_posix() not in NOT_CITING
+        for evidence_id in find_evidence_ids(path.read_text(encoding="utf-8"))
+        if not is_registered(evidence_id, REGISTER)
+    ]
     assert missing == []
 
 
@@ -76,6 +82,7 @@ def test_docs_evidence_page_is_generated_from_the_register():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     expected = module.render_evidence_page(REGISTER)
-    assert (ROOT / "docs" / "evidence.md").read_text(encoding="utf-8") == expected, \
+    assert (ROOT / "docs" / "evidence.md").read_text(encoding="utf-8") == expected, (
         "docs/evidence.md is out of date: python tools/evidence_page.py --write"
+    )
     assert all(f"| {evidence_id} |" in expected for evidence_id in REGISTER)

@@ -30,41 +30,76 @@ CATEGORIES = ("Drugs", "Visits", "Imaging")
 def make_workbook(currency: str = "USD") -> Workbook:
     headline = Table(
         "headline",
-        (Column("strategy"), Column("Cost", "currency"), Column("QALYs", "number", decimals=3),
-         Column("ICER", "currency"), Column("P(cost-effective)", "probability")),
-        [("Usual care", 10234.5, 6.812, None, 0.21),
-         ("Physiotherapy", 11020.1, 6.95, 5692.75, 0.55),
-         ("Spinal fusion", 31500.0, 7.01, "dominated", 0.24)],
+        (
+            Column("strategy"),
+            Column("Cost", "currency"),
+            Column("QALYs", "number", decimals=3),
+            Column("ICER", "currency"),
+            Column("P(cost-effective)", "probability"),
+        ),
+        [
+            ("Usual care", 10234.5, 6.812, None, 0.21),
+            ("Physiotherapy", 11020.1, 6.95, 5692.75, 0.55),
+            ("Spinal fusion", 31500.0, 7.01, "dominated", 0.24),
+        ],
         title="Base case per patient",
     )
     params = Table(
         "parameters",
         (Column("parameter"), Column("value", "number", decimals=4), Column("distribution"), Column("source")),
-        [("p_recover", 0.32, "beta(mean=0.32, sd=0.05)", INJECTIONS[0]),
-         ("c_fusion", 18000.0, "gamma(mean=18000, sd=3000)", INJECTIONS[1]),
-         ("u_chronic", 0.62, "beta", INJECTIONS[2]),
-         ("hr_surgery", 0.8, "lognormal", INJECTIONS[3])],
+        [
+            ("p_recover", 0.32, "beta(mean=0.32, sd=0.05)", INJECTIONS[0]),
+            ("c_fusion", 18000.0, "gamma(mean=18000, sd=3000)", INJECTIONS[1]),
+            ("u_chronic", 0.62, "beta", INJECTIONS[2]),
+            ("hr_surgery", 0.8, "lognormal", INJECTIONS[3]),
+        ],
     )
     prices = Table(
         "unit_prices",
-        (Column("item"), Column("unit price", "currency", decimals=2), Column("price year", "year"),
-         Column("payer multiplier", "number")),
+        (
+            Column("item"),
+            Column("unit price", "currency", decimals=2),
+            Column("price year", "year"),
+            Column("payer multiplier", "number"),
+        ),
         [("GP visit", 42.5, 2024, 1.0), ("MRI", 395.0, 2023, 1.12)],
     )
-    costs = Table("costs_by_category", (Column("strategy"), *(Column(c, "currency") for c in CATEGORIES)),
-                  [(s, 100.0 * (k + 1), 200.0, 50.0 * k) for k, s in enumerate(STRATEGIES)])
-    odi = Table("odi", (Column("year", "number", decimals=1), *(Column(s, "number", decimals=1) for s in STRATEGIES)),
-                [(t / 2, 45 - t, 45 - 1.5 * t, 45 - 2 * t) for t in range(11)])
-    draws = Table("ce_draws", (Column("draw", "int"), Column("dQALY physio", "number"), Column("dCost physio", "currency"),
-                               Column("dQALY fusion", "number"), Column("dCost fusion", "currency")),
-                  [(i, 0.1 + 0.001 * i, 800.0 - i, 0.05 - 0.001 * i, 20000.0 + 10 * i) for i in range(50)])
-    ceac = Table("ceac", (Column("WTP", "currency"), *(Column(s, "probability") for s in STRATEGIES)),
-                 [(w * 10000.0, 0.5 - 0.05 * w, 0.3 + 0.05 * w, 0.2) for w in range(6)])
-    tornado = Table("tornado", (Column("parameter"), Column("low", "currency"), Column("high", "currency")),
-                    [("Fusion cost", 2000.0, 9000.0), ("Utility", 3000.0, 8000.0)])
-    budget = Table("budget", (Column("year", "year"), Column("Current mix", "currency"), Column("New mix", "currency"),
-                              Column("Share", "percent")),
-                   [(2026 + k, 1e6 + k, 1.1e6 + k, 0.1 * k) for k in range(3)])
+    costs = Table(
+        "costs_by_category",
+        (Column("strategy"), *(Column(c, "currency") for c in CATEGORIES)),
+        [(s, 100.0 * (k + 1), 200.0, 50.0 * k) for k, s in enumerate(STRATEGIES)],
+    )
+    odi = Table(
+        "odi",
+        (Column("year", "number", decimals=1), *(Column(s, "number", decimals=1) for s in STRATEGIES)),
+        [(t / 2, 45 - t, 45 - 1.5 * t, 45 - 2 * t) for t in range(11)],
+    )
+    draws = Table(
+        "ce_draws",
+        (
+            Column("draw", "int"),
+            Column("dQALY physio", "number"),
+            Column("dCost physio", "currency"),
+            Column("dQALY fusion", "number"),
+            Column("dCost fusion", "currency"),
+        ),
+        [(i, 0.1 + 0.001 * i, 800.0 - i, 0.05 - 0.001 * i, 20000.0 + 10 * i) for i in range(50)],
+    )
+    ceac = Table(
+        "ceac",
+        (Column("WTP", "currency"), *(Column(s, "probability") for s in STRATEGIES)),
+        [(w * 10000.0, 0.5 - 0.05 * w, 0.3 + 0.05 * w, 0.2) for w in range(6)],
+    )
+    tornado = Table(
+        "tornado",
+        (Column("parameter"), Column("low", "currency"), Column("high", "currency")),
+        [("Fusion cost", 2000.0, 9000.0), ("Utility", 3000.0, 8000.0)],
+    )
+    budget = Table(
+        "budget",
+        (Column("year", "year"), Column("Current mix", "currency"), Column("New mix", "currency"), Column("Share", "percent")),
+        [(2026 + k, 1e6 + k, 1.1e6 + k, 0.1 * k) for k in range(3)],
+    )
     return Workbook(
         title="Spine base case",
         description="Three strategies. " + INJECTIONS[0],
@@ -74,20 +109,52 @@ def make_workbook(currency: str = "USD") -> Workbook:
         inputs=params,
         unit_prices=prices,
         sheets=[
-            Sheet("Costs", (costs,), (Chart("stacked_bar", "Cost by category", "costs_by_category", "strategy",
-                                            CATEGORIES, "Strategy", "Cost (USD)"),), notes=["Discounted.", INJECTIONS[2]]),
+            Sheet(
+                "Costs",
+                (costs,),
+                (
+                    Chart(
+                        "stacked_bar", "Cost by category", "costs_by_category", "strategy", CATEGORIES, "Strategy", "Cost (USD)"
+                    ),
+                ),
+                notes=["Discounted.", INJECTIONS[2]],
+            ),
             Sheet("ODI", (odi,), (Chart("line", "ODI over time", "odi", "year", STRATEGIES, "Years", "ODI"),)),
-            Sheet("PSA", (draws, ceac), (
-                Chart("scatter", "CE plane", "ce_draws", ("dQALY physio", "dQALY fusion"), ("dCost physio", "dCost fusion"),
-                      "Incremental QALYs", "Incremental cost", max_points=20),
-                Chart("line", "CEAC", "ceac", "WTP", STRATEGIES, "WTP", "Probability"))),
-            Sheet("Tornado", (tornado,), (Chart("tornado", "Tornado", "tornado", "parameter", ("low", "high"),
-                                                "Parameter", "ICER", base=5000.0),)),
-            Sheet("Budget", (budget,), (Chart("bar", "Budget by year", "budget", "year", ("Current mix", "New mix"),
-                                              "Year", "Budget"),)),
+            Sheet(
+                "PSA",
+                (draws, ceac),
+                (
+                    Chart(
+                        "scatter",
+                        "CE plane",
+                        "ce_draws",
+                        ("dQALY physio", "dQALY fusion"),
+                        ("dCost physio", "dCost fusion"),
+                        "Incremental QALYs",
+                        "Incremental cost",
+                        max_points=20,
+                    ),
+                    Chart("line", "CEAC", "ceac", "WTP", STRATEGIES, "WTP", "Probability"),
+                ),
+            ),
+            Sheet(
+                "Tornado",
+                (tornado,),
+                (Chart("tornado", "Tornado", "tornado", "parameter", ("low", "high"), "Parameter", "ICER", base=5000.0),),
+            ),
+            Sheet(
+                "Budget",
+                (budget,),
+                (Chart("bar", "Budget by year", "budget", "year", ("Current mix", "New mix"), "Year", "Budget"),),
+            ),
         ],
-        about={"costspine version": "0.1.0", "command line": "costspine run x.toml", "seed": "20260101",
-               "date": "2026-01-01", "injection": INJECTIONS[3]},
+        about={
+            "costspine version": "0.1.0",
+            "command line": "costspine run x.toml",
+            "seed": "20260101",
+            "date": "2026-01-01",
+            "injection": INJECTIONS[3],
+        },
     )
 
 
@@ -112,6 +179,7 @@ def _find(ws, value):
 
 # ------------------------------------------------------------------------------------ structure
 
+
 def test_sheet_order_summary_first_about_last(loaded):
     assert loaded.sheetnames == ["Summary", "Inputs", "Costs", "ODI", "PSA", "Tornado", "Budget", "About"]
     assert loaded.active.title == "Summary"
@@ -120,8 +188,9 @@ def test_sheet_order_summary_first_about_last(loaded):
 
 def test_inputs_sheet_is_left_out_when_there_are_no_inputs(tmp_path):
     book = make_workbook()
-    bare = Workbook(book.title, book.description, book.currency, book.reading, book.headline, None, None,
-                    book.sheets[:1], book.about)
+    bare = Workbook(
+        book.title, book.description, book.currency, book.reading, book.headline, None, None, book.sheets[:1], book.about
+    )
     wb = openpyxl.load_workbook(write_workbook(bare, tmp_path / "bare.xlsx"))
     assert wb.sheetnames == ["Summary", "Costs", "About"]
 
@@ -170,6 +239,7 @@ def test_column_widths_are_set(loaded):
 
 # ------------------------------------------------------------------------------------ charts
 
+
 def _charts(ws):
     return list(ws._charts)
 
@@ -177,7 +247,9 @@ def _charts(ws):
 def test_charts_sit_on_the_right_sheets_with_the_right_series(loaded):
     kinds = {ws.title: [(type(c).__name__, len(c.series)) for c in _charts(ws)] for ws in loaded}
     assert kinds == {
-        "Summary": [], "Inputs": [], "About": [],
+        "Summary": [],
+        "Inputs": [],
+        "About": [],
         "Costs": [("BarChart", 3)],
         "ODI": [("LineChart", 3)],
         "PSA": [("ScatterChart", 2), ("LineChart", 3)],
@@ -226,6 +298,7 @@ def test_ceac_axis_runs_from_zero_to_one(loaded):
 
 # ------------------------------------------------------------------------------------ formats
 
+
 def test_number_formats_follow_column_kinds(loaded):
     summary = loaded["Summary"]
     assert summary["B11"].number_format == '"$"#,##0'
@@ -249,8 +322,11 @@ def test_currency_format_uses_the_report_currency(tmp_path, currency, expected):
 
 
 def test_non_finite_values_do_not_reach_the_file(tmp_path):
-    table = Table("odd", (Column("label"), Column("value", "number")),
-                  [("nan", math.nan), ("inf", math.inf), ("-inf", -math.inf), ("none", None)])
+    table = Table(
+        "odd",
+        (Column("label"), Column("value", "number")),
+        [("nan", math.nan), ("inf", math.inf), ("-inf", -math.inf), ("none", None)],
+    )
     book = make_workbook()
     book = Workbook(book.title, "", "USD", [], table, sheets=[], about={})
     ws = openpyxl.load_workbook(write_workbook(book, tmp_path / "odd.xlsx"))["Summary"]
@@ -279,6 +355,7 @@ def test_styles_of_long_columns_are_shared_correctly(tmp_path):
 
 
 # ------------------------------------------------------------------------------------ injection
+
 
 @pytest.mark.parametrize("text", INJECTIONS)
 def test_formula_like_text_is_stored_as_text(loaded, text):
@@ -309,6 +386,7 @@ def test_no_formula_anywhere_in_the_file(written):
 
 # ------------------------------------------------------------------------------------ writing
 
+
 def test_write_is_atomic_and_leaves_no_temporary_files(tmp_path):
     target = tmp_path / "out" / "run.xlsx"
     write_workbook(make_workbook(), target)
@@ -338,8 +416,10 @@ def test_path_must_end_in_xlsx(tmp_path):
 
 
 def test_modules_do_not_import_openpyxl_on_import():
-    code = ("import sys, costspine.reports.workbook, costspine.reports.excel; "
-            "assert 'openpyxl' not in sys.modules, 'openpyxl imported at import time'")
+    code = (
+        "import sys, costspine.reports.workbook, costspine.reports.excel; "
+        "assert 'openpyxl' not in sys.modules, 'openpyxl imported at import time'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -352,14 +432,17 @@ def _table(name="t", columns=TWO_COLUMNS, rows=(("x", 1.0),)):
     return Table(name, columns, rows)
 
 
-@pytest.mark.parametrize("name, message", [
-    ("A" * 32, "at most 31"),
-    ("Costs/QALYs", "forbids"),
-    ("a[1]", "forbids"),
-    ("what?", "forbids"),
-    ("'quoted'", "apostrophe"),
-    ("", "non-empty"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("A" * 32, "at most 31"),
+        ("Costs/QALYs", "forbids"),
+        ("a[1]", "forbids"),
+        ("what?", "forbids"),
+        ("'quoted'", "apostrophe"),
+        ("", "non-empty"),
+    ],
+)
 def test_bad_sheet_names_are_refused(name, message):
     with pytest.raises(UsageError, match=message):
         Sheet(name, (_table(),))
@@ -389,8 +472,9 @@ def test_table_names_are_unique_in_the_workbook_ignoring_case():
 def test_sheet_names_are_unique_ignoring_case():
     book = make_workbook()
     with pytest.raises(UsageError, match="two sheets"):
-        Workbook(book.title, "", "USD", [], book.headline,
-                 sheets=[Sheet("Costs", (_table("a"),)), Sheet("COSTS", (_table("b"),))])
+        Workbook(
+            book.title, "", "USD", [], book.headline, sheets=[Sheet("Costs", (_table("a"),)), Sheet("COSTS", (_table("b"),))]
+        )
 
 
 def test_table_contents_are_checked_cell_by_cell():
@@ -437,14 +521,28 @@ def test_currency_must_be_an_iso_code():
 
 # ------------------------------------------------------------------------------------ LibreOffice
 
-@pytest.mark.skipif(shutil.which("soffice") is None,
-                    reason="LibreOffice (soffice) is not installed: apt-get install -y --no-install-recommends libreoffice-calc-nogui")
+
+@pytest.mark.skipif(
+    shutil.which("soffice") is None,
+    reason="LibreOffice (soffice) is not installed: apt-get install -y --no-install-recommends libreoffice-calc-nogui",
+)
 def test_libreoffice_converts_the_workbook_to_pdf(written, tmp_path):
     profile = (tmp_path / "lo-profile").as_uri()  # private profile: runs beside any other soffice
     result = subprocess.run(
-        ["soffice", f"-env:UserInstallation={profile}", "--headless", "--norestore",
-         "--convert-to", "pdf", "--outdir", str(tmp_path), str(written)],
-        capture_output=True, text=True, timeout=300,
+        [
+            "soffice",
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(written),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     pdf = tmp_path / "run.pdf"
     assert result.returncode == 0, result.stderr

@@ -54,7 +54,7 @@ def test_text_is_kept_as_written():
     "text, fragment",
     [
         ("__import__('os').system('true')", "plain function names"),  # call of an attribute
-        ("__import__('os')", "only numbers are allowed"),             # a string constant
+        ("__import__('os')", "only numbers are allowed"),  # a string constant
         ("os.path", "Attribute is not allowed"),
         ("p.real", "Attribute is not allowed"),
         ("x[0]", "Subscript is not allowed"),
@@ -100,10 +100,18 @@ def test_disallowed_text_raises_expression_error(text, fragment):
     assert fragment in str(info.value)
 
 
-@pytest.mark.parametrize("value, fragment", [
-    (True, "boolean"), (None, "NoneType"), ([1], "list"), ({"a": 1}, "dict"),
-    (float("nan"), "finite"), (float("inf"), "finite"), (10**400, "finite"),
-])
+@pytest.mark.parametrize(
+    "value, fragment",
+    [
+        (True, "boolean"),
+        (None, "NoneType"),
+        ([1], "list"),
+        ({"a": 1}, "dict"),
+        (float("nan"), "finite"),
+        (float("inf"), "finite"),
+        (10**400, "finite"),
+    ],
+)
 def test_non_text_non_number_values_raise_expression_error(value, fragment):
     with pytest.raises(ExpressionError) as info:
         parse_expression(value)
@@ -171,8 +179,8 @@ def test_division_by_zero_is_infinite_not_an_exception():
 
 
 def test_names_broadcast_over_draws_and_cycles():
-    draws = np.array([[1.0], [2.0], [3.0]])            # (draw, 1)
-    cycle = np.arange(1.0, 5.0)[None, :]               # (1, cycle)
+    draws = np.array([[1.0], [2.0], [3.0]])  # (draw, 1)
+    cycle = np.arange(1.0, 5.0)[None, :]  # (1, cycle)
     out = evaluate("p * where(cycle <= 2, 0.5, 1)", p=draws, cycle=cycle)
     assert out.shape == (3, 4)
     np.testing.assert_allclose(out, [[0.5, 0.5, 1, 1], [1, 1, 2, 2], [1.5, 1.5, 3, 3]])
@@ -235,7 +243,7 @@ def test_every_documented_function_exists():
 def test_conversion_formulas():
     assert rate_to_prob(0.1, 2) == pytest.approx(1 - math.exp(-0.2), rel=1e-15)
     assert prob_to_rate(0.3, 2) == pytest.approx(-math.log(0.7) / 2, rel=1e-15)
-    assert prob_to_prob(0.19, 1, 0.5) == pytest.approx(0.1, rel=1e-12)   # 1 - 0.81 ** 0.5
+    assert prob_to_prob(0.19, 1, 0.5) == pytest.approx(0.1, rel=1e-12)  # 1 - 0.81 ** 0.5
     assert evaluate("prob_to_prob(0.5, 1, 2)") == pytest.approx(0.75, rel=1e-15)
 
 

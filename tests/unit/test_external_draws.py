@@ -82,8 +82,10 @@ def test_long_layout_of_another_tool_aligns_parameters_by_draw(tmp_path):
 
 
 def test_long_layout_keeps_cost_categories_and_chooses_the_effect(tmp_path):
-    text = ("draw,strategy,cost_drug,cost_visit,cost_total,qalys,life_years\n"
-            "0,a,1,2,3,0.5,1\n0,b,2,2,4,0.7,1\n1,a,1,1,2,0.4,1\n1,b,3,2,5,0.8,1\n")
+    text = (
+        "draw,strategy,cost_drug,cost_visit,cost_total,qalys,life_years\n"
+        "0,a,1,2,3,0.5,1\n0,b,2,2,4,0.7,1\n1,a,1,1,2,0.4,1\n1,b,3,2,5,0.8,1\n"
+    )
     path = write(tmp_path, "results.csv", text)
     with pytest.raises(UsageError, match=r"several outcome columns \(qalys, life_years\).*--effect"):
         load_draws(path, wtp=[10])
@@ -102,8 +104,15 @@ def test_csv_draws_need_thresholds_and_a_known_comparator(tmp_path):
     with pytest.raises(UsageError, match="did you mean 'physio'"):
         load_draws(path, wtp=[1], comparator="physyo")
     with pytest.raises(UsageError, match="no parameters"):
-        analyze_voi(write(tmp_path, "results.csv", "draw,strategy,cost,effect\n" + "".join(
-            f"{i},{s},{i},{i}\n" for i in range(40) for s in "ab")), wtp=[1], evppi=["x"])
+        analyze_voi(
+            write(
+                tmp_path,
+                "results.csv",
+                "draw,strategy,cost,effect\n" + "".join(f"{i},{s},{i},{i}\n" for i in range(40) for s in "ab"),
+            ),
+            wtp=[1],
+            evppi=["x"],
+        )
     with pytest.raises(UsageError, match="--discount"):
         analyze_voi(path, wtp=[1], population=100, horizon_years=2)
 
@@ -111,32 +120,42 @@ def test_csv_draws_need_thresholds_and_a_known_comparator(tmp_path):
 SECRET = "417.25SECRET"  # a cell's content must never appear in a message
 
 
-@pytest.mark.parametrize("name, text, where, expected", [
-    ("missing strategy column",
-     "cost_a,effect_a,cost_b,p\n1,1,2,0\n1,1,2,0\n", "row 1", "missing column 'effect_b'"),
-    ("one strategy only",
-     "cost_a,effect_a,p\n1,1,0\n1,1,0\n", "row 1", "at least two strategies"),
-    ("non-numeric cell",
-     f"cost_a,effect_a,cost_b,effect_b,p\n1,1,2,2,0\n1,1,{SECRET},2,0\n", "row 3, column cost_b",
-     "expected a finite number; found text that is not a number"),
-    ("empty cell",
-     "cost_a,effect_a,cost_b,effect_b,p\n1,1,2,2,0\n1,1,2,2,\n", "row 3, column p",
-     "expected a finite number; found an empty cell"),
-    ("not finite",
-     "cost_a,effect_a,cost_b,effect_b,p\n1,1,2,2,0\n1,nan,2,2,1\n", "row 3, column effect_a", "non-finite"),
-    ("ragged row",
-     "cost_a,effect_a,cost_b,effect_b\n1,1,2,2\n1,1,2\n", "row 3", "3 cells; expected 4"),
-    ("duplicate draw",
-     "draw,cost_a,effect_a,cost_b,effect_b\n7,1,1,2,2\n8,1,1,2,2\n7,1,1,3,2\n", "row 4, column draw",
-     "repeats the draw of row 2"),
-    ("fractional draw",
-     "draw,cost_a,effect_a,cost_b,effect_b\n0.5,1,1,2,2\n1,1,1,2,2\n", "row 2, column draw", "whole number"),
-    ("duplicate column",
-     "cost_a,effect_a,cost_b,effect_b,cost_a\n1,1,2,2,1\n1,1,2,2,1\n", "row 1", "'cost_a' appears twice"),
-    ("too few draws",
-     "cost_a,effect_a,cost_b,effect_b\n1,1,2,2\n", "", "1 draw; expected at least 2"),
-    ("empty file", "", "", "empty file"),
-])
+@pytest.mark.parametrize(
+    "name, text, where, expected",
+    [
+        ("missing strategy column", "cost_a,effect_a,cost_b,p\n1,1,2,0\n1,1,2,0\n", "row 1", "missing column 'effect_b'"),
+        ("one strategy only", "cost_a,effect_a,p\n1,1,0\n1,1,0\n", "row 1", "at least two strategies"),
+        (
+            "non-numeric cell",
+            f"cost_a,effect_a,cost_b,effect_b,p\n1,1,2,2,0\n1,1,{SECRET},2,0\n",
+            "row 3, column cost_b",
+            "expected a finite number; found text that is not a number",
+        ),
+        (
+            "empty cell",
+            "cost_a,effect_a,cost_b,effect_b,p\n1,1,2,2,0\n1,1,2,2,\n",
+            "row 3, column p",
+            "expected a finite number; found an empty cell",
+        ),
+        ("not finite", "cost_a,effect_a,cost_b,effect_b,p\n1,1,2,2,0\n1,nan,2,2,1\n", "row 3, column effect_a", "non-finite"),
+        ("ragged row", "cost_a,effect_a,cost_b,effect_b\n1,1,2,2\n1,1,2\n", "row 3", "3 cells; expected 4"),
+        (
+            "duplicate draw",
+            "draw,cost_a,effect_a,cost_b,effect_b\n7,1,1,2,2\n8,1,1,2,2\n7,1,1,3,2\n",
+            "row 4, column draw",
+            "repeats the draw of row 2",
+        ),
+        (
+            "fractional draw",
+            "draw,cost_a,effect_a,cost_b,effect_b\n0.5,1,1,2,2\n1,1,1,2,2\n",
+            "row 2, column draw",
+            "whole number",
+        ),
+        ("duplicate column", "cost_a,effect_a,cost_b,effect_b,cost_a\n1,1,2,2,1\n1,1,2,2,1\n", "row 1", "'cost_a' appears twice"),
+        ("too few draws", "cost_a,effect_a,cost_b,effect_b\n1,1,2,2\n", "", "1 draw; expected at least 2"),
+        ("empty file", "", "", "empty file"),
+    ],
+)
 def test_each_bad_wide_file_is_named_by_row_and_column(tmp_path, name, text, where, expected):
     path = write(tmp_path, "draws.csv", text)
     with pytest.raises(DrawsError) as info:
@@ -150,30 +169,78 @@ def test_each_bad_wide_file_is_named_by_row_and_column(tmp_path, name, text, whe
 LONG_OK = "draw,strategy,cost_total,qalys\n0,a,1,1\n0,b,2,2\n1,a,1,1\n1,b,3,2\n"
 
 
-@pytest.mark.parametrize("name, results, parameters, where, expected", [
-    ("no draw column", "strategy,cost,qalys\na,1,1\nb,2,2\n", None, "results.csv: row 1", "missing column 'draw'"),
-    ("no cost column", "draw,strategy,qalys\n0,a,1\n0,b,2\n", None, "results.csv: row 1", "missing cost column"),
-    ("no outcome", "draw,strategy,cost\n0,a,1\n0,b,2\n", None, "results.csv: row 1", "no outcome column"),
-    ("duplicate draw and strategy", LONG_OK + "1,a,5,1\n", None, "results.csv: row 6",
-     "repeats the draw and strategy of row 4"),
-    ("missing strategy row", "draw,strategy,cost_total,qalys\n0,a,1,1\n0,b,2,2\n1,a,1,1\n", None,
-     "results.csv: row 4", "no row for strategy 'b'"),
-    ("non-numeric", f"draw,strategy,cost_total,qalys\n0,a,1,1\n0,b,{SECRET},2\n1,a,1,1\n1,b,3,2\n", None,
-     "results.csv: row 3, column cost_total", "expected a finite number"),
-    ("empty strategy", "draw,strategy,cost_total,qalys\n0,a,1,1\n0,,2,2\n", None,
-     "results.csv: row 3, column strategy", "found an empty cell"),
-    ("total is not the sum", ("draw,strategy,cost_x,cost_y,cost_total,qalys\n0,a,1,1,2,1\n0,b,1,1,3,1\n"
-                              "1,a,1,1,2,1\n1,b,1,1,2,1\n"), None, "results.csv: row 3", "cost_total is not the sum"),
-    ("parameter draw not in results", LONG_OK, "draw,p\n0,1\n1,2\n2,3\n", "parameters.csv: row 4",
-     "its draw has no rows in results.csv"),
-    ("results draw not in parameters", LONG_OK, "draw,p\n0,1\n", "results.csv: row 4",
-     "its draw has no row in parameters.csv"),
-    ("duplicate parameter draw", LONG_OK, "draw,p\n0,1\n1,2\n0,3\n", "parameters.csv: row 4, column draw",
-     "repeats the draw of row 2"),
-    ("non-numeric parameter", LONG_OK, f"draw,p\n0,1\n1,{SECRET}\n", "parameters.csv: row 3, column p",
-     "found text that is not a number"),
-    ("ragged parameter row", LONG_OK, "draw,p\n0,1\n1\n", "parameters.csv: row 3", "1 cells; expected 2"),
-])
+@pytest.mark.parametrize(
+    "name, results, parameters, where, expected",
+    [
+        ("no draw column", "strategy,cost,qalys\na,1,1\nb,2,2\n", None, "results.csv: row 1", "missing column 'draw'"),
+        ("no cost column", "draw,strategy,qalys\n0,a,1\n0,b,2\n", None, "results.csv: row 1", "missing cost column"),
+        ("no outcome", "draw,strategy,cost\n0,a,1\n0,b,2\n", None, "results.csv: row 1", "no outcome column"),
+        (
+            "duplicate draw and strategy",
+            LONG_OK + "1,a,5,1\n",
+            None,
+            "results.csv: row 6",
+            "repeats the draw and strategy of row 4",
+        ),
+        (
+            "missing strategy row",
+            "draw,strategy,cost_total,qalys\n0,a,1,1\n0,b,2,2\n1,a,1,1\n",
+            None,
+            "results.csv: row 4",
+            "no row for strategy 'b'",
+        ),
+        (
+            "non-numeric",
+            f"draw,strategy,cost_total,qalys\n0,a,1,1\n0,b,{SECRET},2\n1,a,1,1\n1,b,3,2\n",
+            None,
+            "results.csv: row 3, column cost_total",
+            "expected a finite number",
+        ),
+        (
+            "empty strategy",
+            "draw,strategy,cost_total,qalys\n0,a,1,1\n0,,2,2\n",
+            None,
+            "results.csv: row 3, column strategy",
+            "found an empty cell",
+        ),
+        (
+            "total is not the sum",
+            ("draw,strategy,cost_x,cost_y,cost_total,qalys\n0,a,1,1,2,1\n0,b,1,1,3,1\n1,a,1,1,2,1\n1,b,1,1,2,1\n"),
+            None,
+            "results.csv: row 3",
+            "cost_total is not the sum",
+        ),
+        (
+            "parameter draw not in results",
+            LONG_OK,
+            "draw,p\n0,1\n1,2\n2,3\n",
+            "parameters.csv: row 4",
+            "its draw has no rows in results.csv",
+        ),
+        (
+            "results draw not in parameters",
+            LONG_OK,
+            "draw,p\n0,1\n",
+            "results.csv: row 4",
+            "its draw has no row in parameters.csv",
+        ),
+        (
+            "duplicate parameter draw",
+            LONG_OK,
+            "draw,p\n0,1\n1,2\n0,3\n",
+            "parameters.csv: row 4, column draw",
+            "repeats the draw of row 2",
+        ),
+        (
+            "non-numeric parameter",
+            LONG_OK,
+            f"draw,p\n0,1\n1,{SECRET}\n",
+            "parameters.csv: row 3, column p",
+            "found text that is not a number",
+        ),
+        ("ragged parameter row", LONG_OK, "draw,p\n0,1\n1\n", "parameters.csv: row 3", "1 cells; expected 2"),
+    ],
+)
 def test_each_bad_long_file_is_named_by_file_row_and_column(tmp_path, name, results, parameters, where, expected):
     write(tmp_path, "results.csv", results)
     if parameters is not None:
@@ -207,5 +274,7 @@ def test_a_column_of_text_is_one_problem(tmp_path):
     path = write(tmp_path, "draws.csv", "cost_a,effect_a,cost_b,effect_b,comment\n" + rows)
     with pytest.raises(DrawsError) as info:
         read_draw_tables(path)
-    assert str(info.value) == (f"1 problem in the PSA draws:\n  - {path}: column comment: expected finite numbers; "
-                               "found none in its 6 rows (a text column? remove it)")
+    assert str(info.value) == (
+        f"1 problem in the PSA draws:\n  - {path}: column comment: expected finite numbers; "
+        "found none in its 6 rows (a text column? remove it)"
+    )

@@ -38,29 +38,54 @@ def check_png(path, *, min_bytes=10_000, size=(1050, 690)):
 
 
 def headline() -> Table:
-    return Table("headline", (Column("strategy"), Column("Cost", "currency"), Column("QALYs", "number", decimals=3),
-                              Column("ICER", "currency")),
-                 [("Usual care", 10234.5, 6.812, None), ("Physio", 11020.1, 6.95, 5692.75),
-                  ("Fusion", 31500.0, 7.01, "dominated")], title="Base case")
+    return Table(
+        "headline",
+        (Column("strategy"), Column("Cost", "currency"), Column("QALYs", "number", decimals=3), Column("ICER", "currency")),
+        [("Usual care", 10234.5, 6.812, None), ("Physio", 11020.1, 6.95, 5692.75), ("Fusion", 31500.0, 7.01, "dominated")],
+        title="Base case",
+    )
 
 
 def draw_all(folder) -> dict[str, object]:
     rng = np.random.default_rng(1)
     prob = np.stack([np.exp(-WTP / 2e4), 1 - np.exp(-WTP / 2e4)], axis=1)
     return {
-        "ce": figures.to_png(figures.plot_ce_plane)(rng.normal([800, 2e4], [500, 4e3], (500, 2)), rng.normal([0.14, 0.06], 0.1, (500, 2)),
-                                    wtp=50_000, labels=["physio vs usual", "fusion vs usual"], currency="USD",
-                                    effect_name="QALYs", path=folder / "ce.png"),
-        "ceac": figures.to_png(figures.plot_ceac)(WTP, prob, strategies=["usual", "physio"], frontier=prob.argmax(axis=1),
-                                  currency="USD", path=folder / "ceac.png"),
-        "evpi": figures.to_png(figures.plot_evpi)(WTP, 3000 * np.exp(-((WTP - 3e4) / 2e4) ** 2), currency="GBP", path=folder / "evpi.png"),
-        "tornado": figures.to_png(figures.plot_tornado)(["cost", "utility", "discount"], [2000, 3000, 4500], [9000, 8000, 6500],
-                                        base=5700.0, xlabel="ICER (USD per QALY)", currency="USD",
-                                        path=folder / "tornado.png"),
-        "budget": figures.to_png(figures.plot_budget)([2026, 2027, 2028], {"current": [1e6, 1.1e6, 1.2e6], "new": [1.1e6, 1.15e6, 1.2e6]},
-                                      currency="USD", path=folder / "budget.png"),
-        "trajectory": figures.to_png(figures.plot_trajectory)(np.arange(6.0), {"usual": 45 - np.arange(6.0), "physio": 45 - 2 * np.arange(6.0)},
-                                              ylabel="Mean ODI (0-100)", path=folder / "odi.png"),
+        "ce": figures.to_png(figures.plot_ce_plane)(
+            rng.normal([800, 2e4], [500, 4e3], (500, 2)),
+            rng.normal([0.14, 0.06], 0.1, (500, 2)),
+            wtp=50_000,
+            labels=["physio vs usual", "fusion vs usual"],
+            currency="USD",
+            effect_name="QALYs",
+            path=folder / "ce.png",
+        ),
+        "ceac": figures.to_png(figures.plot_ceac)(
+            WTP, prob, strategies=["usual", "physio"], frontier=prob.argmax(axis=1), currency="USD", path=folder / "ceac.png"
+        ),
+        "evpi": figures.to_png(figures.plot_evpi)(
+            WTP, 3000 * np.exp(-(((WTP - 3e4) / 2e4) ** 2)), currency="GBP", path=folder / "evpi.png"
+        ),
+        "tornado": figures.to_png(figures.plot_tornado)(
+            ["cost", "utility", "discount"],
+            [2000, 3000, 4500],
+            [9000, 8000, 6500],
+            base=5700.0,
+            xlabel="ICER (USD per QALY)",
+            currency="USD",
+            path=folder / "tornado.png",
+        ),
+        "budget": figures.to_png(figures.plot_budget)(
+            [2026, 2027, 2028],
+            {"current": [1e6, 1.1e6, 1.2e6], "new": [1.1e6, 1.15e6, 1.2e6]},
+            currency="USD",
+            path=folder / "budget.png",
+        ),
+        "trajectory": figures.to_png(figures.plot_trajectory)(
+            np.arange(6.0),
+            {"usual": 45 - np.arange(6.0), "physio": 45 - 2 * np.arange(6.0)},
+            ylabel="Mean ODI (0-100)",
+            path=folder / "odi.png",
+        ),
     }
 
 
@@ -74,13 +99,18 @@ def test_every_plot_writes_a_readable_png(tmp_path):
 
 def test_ceac_frontier_accepts_strategy_names(tmp_path):
     prob = np.array([[0.7, 0.3], [0.4, 0.6]])
-    check_png(figures.to_png(figures.plot_ceac)([0, 50_000], prob, strategies=["a", "b"], frontier=["a", "b"], path=tmp_path / "c.png"))
+    check_png(
+        figures.to_png(figures.plot_ceac)([0, 50_000], prob, strategies=["a", "b"], frontier=["a", "b"], path=tmp_path / "c.png")
+    )
 
 
 def test_one_comparator_ce_plane_takes_1d_arrays(tmp_path):
     rng = np.random.default_rng(2)
-    check_png(figures.to_png(figures.plot_ce_plane)(rng.normal(size=200), rng.normal(size=200), wtp=None, labels=["b vs a"],
-                                    currency="EUR", path=tmp_path / "ce1.png"))
+    check_png(
+        figures.to_png(figures.plot_ce_plane)(
+            rng.normal(size=200), rng.normal(size=200), wtp=None, labels=["b vs a"], currency="EUR", path=tmp_path / "ce1.png"
+        )
+    )
 
 
 def test_table_png(tmp_path):
@@ -99,18 +129,35 @@ def test_rewriting_a_figure_replaces_it(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["budget.png"]
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda p: figures.to_png(figures.plot_ce_plane)(np.zeros((10, 2)), np.zeros((10, 3)), wtp=1.0, labels=["a", "b"], currency="USD",
-                                     path=p), "shape"),
-    (lambda p: figures.to_png(figures.plot_ce_plane)(np.zeros((10, 2)), np.zeros((10, 2)), wtp=1.0, labels=["a"], currency="USD",
-                                     path=p), "1 labels for 2 series"),
-    (lambda p: figures.to_png(figures.plot_ceac)(WTP, np.zeros((5, 2)), strategies=["a", "b"], path=p), "wtp=21"),
-    (lambda p: figures.to_png(figures.plot_ceac)([0, 1], np.zeros((2, 2)), strategies=["a", "b"], frontier=[0, 7], path=p), "frontier"),
-    (lambda p: figures.to_png(figures.plot_evpi)([0, 1, 2], [1, 2], currency="USD", path=p), "2 EVPI values for 3"),
-    (lambda p: figures.to_png(figures.plot_tornado)(["a", "b"], [1, 2], [3], base=0, xlabel="x", path=p), "high"),
-    (lambda p: figures.to_png(figures.plot_budget)([2026, 2027], {"a": [1.0]}, currency="USD", path=p), "1 values for 2 years"),
-    (lambda p: figures.to_png(figures.plot_trajectory)([0, 1], {}, ylabel="y", path=p), "non-empty dict"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda p: figures.to_png(figures.plot_ce_plane)(
+                np.zeros((10, 2)), np.zeros((10, 3)), wtp=1.0, labels=["a", "b"], currency="USD", path=p
+            ),
+            "shape",
+        ),
+        (
+            lambda p: figures.to_png(figures.plot_ce_plane)(
+                np.zeros((10, 2)), np.zeros((10, 2)), wtp=1.0, labels=["a"], currency="USD", path=p
+            ),
+            "1 labels for 2 series",
+        ),
+        (lambda p: figures.to_png(figures.plot_ceac)(WTP, np.zeros((5, 2)), strategies=["a", "b"], path=p), "wtp=21"),
+        (
+            lambda p: figures.to_png(figures.plot_ceac)([0, 1], np.zeros((2, 2)), strategies=["a", "b"], frontier=[0, 7], path=p),
+            "frontier",
+        ),
+        (lambda p: figures.to_png(figures.plot_evpi)([0, 1, 2], [1, 2], currency="USD", path=p), "2 EVPI values for 3"),
+        (lambda p: figures.to_png(figures.plot_tornado)(["a", "b"], [1, 2], [3], base=0, xlabel="x", path=p), "high"),
+        (
+            lambda p: figures.to_png(figures.plot_budget)([2026, 2027], {"a": [1.0]}, currency="USD", path=p),
+            "1 values for 2 years",
+        ),
+        (lambda p: figures.to_png(figures.plot_trajectory)([0, 1], {}, ylabel="y", path=p), "non-empty dict"),
+    ],
+)
 def test_bad_arguments_raise_usage_errors(tmp_path, call, message):
     with pytest.raises(UsageError, match=message):
         call(tmp_path / "x.png")
@@ -138,7 +185,7 @@ def test_plotting_leaves_matplotlib_global_state_alone(tmp_path):
         assert "matplotlib" not in sys.modules, "matplotlib imported at import time"
         import matplotlib
         before = dict(dict.items(matplotlib.rcParams))
-        sys.path.insert(0, {str(__file__.rsplit('/', 1)[0])!r})
+        sys.path.insert(0, {str(__file__.rsplit("/", 1)[0])!r})
         from test_figures import draw_all
         draw_all(Path({str(tmp_path)!r}))
         assert "matplotlib.pyplot" not in sys.modules, "pyplot was imported"

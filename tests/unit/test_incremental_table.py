@@ -57,8 +57,12 @@ def test_textbook_words_name_the_dominating_strategy_by_label():
     t = textbook(labels=[labels[s] for s in TEXTBOOK], currency="USD", effect_name="qalys")
     assert t.labels == ("Watchful waiting", "Physiotherapy", "Injections", "Imaging first", "Surgery")
     assert [t.describe(k) for k in range(5)] == [
-        "first on the frontier", "versus Watchful waiting", "dominated by Physiotherapy",
-        "extendedly dominated (by a mix of Physiotherapy and Surgery)", "versus Physiotherapy"]
+        "first on the frontier",
+        "versus Watchful waiting",
+        "dominated by Physiotherapy",
+        "extendedly dominated (by a mix of Physiotherapy and Surgery)",
+        "versus Physiotherapy",
+    ]
     text = " ".join(t.summary().split())  # the text wraps labels; compare words
     assert "dominated by Physiotherapy" in text and "extendedly dominated" in text
     assert "4,000" in text and "8,000" in text
@@ -85,8 +89,9 @@ def test_the_table_does_not_depend_on_the_order_strategies_are_given():
     reference = textbook()
     for _ in range(10):
         order = list(rng.permutation(len(ids)))
-        t = compute_incremental_table([TEXTBOOK[ids[i]][0] for i in order], [TEXTBOOK[ids[i]][1] for i in order],
-                                      strategies=[ids[i] for i in order])
+        t = compute_incremental_table(
+            [TEXTBOOK[ids[i]][0] for i in order], [TEXTBOOK[ids[i]][1] for i in order], strategies=[ids[i] for i in order]
+        )
         assert t.strategies == reference.strategies and t.status == reference.status
         assert icers(t) == icers(reference)
 
@@ -125,16 +130,23 @@ def test_hiv_chancellor_published_icer():
 
 def test_text_fits_100_columns_and_wraps_labels_not_numbers():
     long = "Individualized postural therapy with a very long description of its components"
-    t = compute_incremental_table([1000.0, 1234567.0, 2000.0], [1.0, 3.0, 0.5],
-                                  strategies=["a", "b", "c"], labels=["Usual care", long, "Another long label for a strategy"],
-                                  currency="USD", effect_name="qalys")
+    t = compute_incremental_table(
+        [1000.0, 1234567.0, 2000.0],
+        [1.0, 3.0, 0.5],
+        strategies=["a", "b", "c"],
+        labels=["Usual care", long, "Another long label for a strategy"],
+        currency="USD",
+        effect_name="qalys",
+    )
     text = t.summary(width=100)
     lines = text.splitlines()
     assert max(len(line) for line in lines) <= 100, text
     assert "1,234,567" in text and "1,233,567" in text  # cost and Δ cost, never cut
     rule = next(k for k, line in enumerate(lines) if line.startswith("---"))
     width = len(lines[rule].split()[0])
-    first_column = " ".join(line[:width].strip() for line in lines[rule + 1:])
+    first_column = " ".join(line[:width].strip() for line in lines[rule + 1 :])
     assert "Individualized postural therapy" in first_column and "components" in first_column  # wrapped, whole words
     assert "Another long label" in first_column
-    assert not any(line[:1].isspace() and line.split()[0][0].isdigit() for line in lines[rule + 1:])  # no number on a continuation line
+    assert not any(
+        line[:1].isspace() and line.split()[0][0].isdigit() for line in lines[rule + 1 :]
+    )  # no number on a continuation line

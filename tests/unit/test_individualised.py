@@ -38,7 +38,7 @@ def test_groups_sum_to_the_population_result(toy, draws):
     np.testing.assert_allclose(grouped.mixed_total_cost(), mixed.total_cost, rtol=1e-12)
     np.testing.assert_allclose(grouped.mixed_outcome("qalys"), mixed.outcome("qalys"), rtol=1e-12)
     if draws:
-        assert np.ptp(grouped.weights[:, 1]) > 0            # the shares vary by draw and still add up
+        assert np.ptp(grouped.weights[:, 1]) > 0  # the shares vary by draw and still add up
 
 
 def test_groups_sum_to_the_population_result_for_the_spine_microsim_scenario():

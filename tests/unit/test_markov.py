@@ -37,8 +37,9 @@ def slow_entries(trace, transition):
             for t in range(1, n_points):
                 slice_ = t - 1 if n_time > 1 else 0
                 for j in range(n_states):
-                    out[d, s, t - 1, j] = sum(trace[d, s, t - 1, i] * transition[d, s, slice_, i, j]
-                                              for i in range(n_states) if i != j)
+                    out[d, s, t - 1, j] = sum(
+                        trace[d, s, t - 1, i] * transition[d, s, slice_, i, j] for i in range(n_states) if i != j
+                    )
     return out
 
 

@@ -78,12 +78,14 @@ def slow_loop(k, keys, start, count):
             totals[i, s] += k.metric_state[s, 0, cell]
             for t in range(1, n_cycles + 1):
                 j = 2 + (t - 1) * (1 + n_events)
-                fired = [u[j + 1 + e] < k.event_prob[e, s, k.event_time[t - 1], row(k.event_map[group], k.event_strides, hist, state)]
-                         for e in range(n_events)]
+                fired = [
+                    u[j + 1 + e] < k.event_prob[e, s, k.event_time[t - 1], row(k.event_map[group], k.event_strides, hist, state)]
+                    for e in range(n_events)
+                ]
                 trow = row(k.trans_map[group], k.trans_strides, hist, state)
                 new = first_above(k.trans_cdf[s, k.trans_time[t - 1], trow], u[j])
                 for h in range(n_hist):
-                    if k.hist_kind[h] == TIME_IN_STATE:   # +1 while in the counter's state (or group), else 0
+                    if k.hist_kind[h] == TIME_IN_STATE:  # +1 while in the counter's state (or group), else 0
                         hist[h] = min(hist[h] + 1, k.hist_cap[h]) if k.hist_moves[h, state, new] else 0
                     elif k.hist_kind[h] == TRANSITIONS and k.hist_moves[h, state, new]:
                         hist[h] = min(hist[h] + 1, k.hist_cap[h])
@@ -157,7 +159,7 @@ def test_cdf_rows_never_lands_in_an_impossible_state():
     assert cdf[0, 2:].tolist() == [1.0, 1.0, 1.0]
     assert cdf[1].tolist() == [0, 0, 0, 0, 1.0]
     assert cdf[2].tolist() == [0.3, 0.3, 1.0, 1.0, 1.0]
-    tiny_negative = build_cdf_rows(np.array([0.3, -1e-12, 0.7 + 1e-12]))   # within the validation tolerance
+    tiny_negative = build_cdf_rows(np.array([0.3, -1e-12, 0.7 + 1e-12]))  # within the validation tolerance
     assert np.all(np.diff(tiny_negative) >= 0) and tiny_negative[-1] == 1.0
 
 
@@ -180,9 +182,22 @@ def test_results_are_bit_identical_whatever_the_chunk_size_and_backend(rich):
     reference = run_microsim(rich, n_individuals=5000, seed=7, backend="numba", chunk_size=BLOCK)
     for backend, chunk in (("numba", None), ("numba", 3 * BLOCK), ("numpy", 2 * BLOCK), ("numpy", None)):
         other = run_microsim(rich, n_individuals=5000, seed=7, backend=backend, chunk_size=chunk)
-        for field in ("trace", "costs", "costs_undiscounted", "outcomes", "cost_per_cycle", "indicators",
-                      "services_per_cycle", "costs_se", "total_cost_se", "outcomes_se", "incremental_cost_se",
-                      "incremental_outcomes_se", "incremental_nmb_se", "trace_se"):
+        for field in (
+            "trace",
+            "costs",
+            "costs_undiscounted",
+            "outcomes",
+            "cost_per_cycle",
+            "indicators",
+            "services_per_cycle",
+            "costs_se",
+            "total_cost_se",
+            "outcomes_se",
+            "incremental_cost_se",
+            "incremental_outcomes_se",
+            "incremental_nmb_se",
+            "trace_se",
+        ):
             np.testing.assert_array_equal(getattr(reference, field), getattr(other, field), err_msg=f"{backend} {chunk} {field}")
 
 
@@ -264,8 +279,16 @@ def test_result_has_the_cohort_shapes_plus_standard_errors(rich):
     r = run_microsim(rich, n_individuals=2000, seed=4)
     c = run_cohort(rich)
     assert isinstance(r, MicrosimResult) and r.method == "microsim"
-    for field in ("trace", "costs", "costs_undiscounted", "outcomes", "outcomes_undiscounted", "cost_per_cycle",
-                  "indicators", "services_per_cycle"):
+    for field in (
+        "trace",
+        "costs",
+        "costs_undiscounted",
+        "outcomes",
+        "outcomes_undiscounted",
+        "cost_per_cycle",
+        "indicators",
+        "services_per_cycle",
+    ):
         assert getattr(r, field).shape == getattr(c, field).shape, field
     assert r.costs_se.shape == r.costs.shape and r.outcomes_se.shape == r.outcomes.shape
     assert r.incremental_nmb_se.shape == (1, 3, 2)
@@ -371,30 +394,37 @@ def test_groups_have_weights_summing_to_one_and_band_means_inside_bands(rich):
     np.testing.assert_allclose(groups.flat_weights().sum(), 1.0)
     w = groups.weights[0]
     np.testing.assert_allclose(w.sum(axis=(1, 2)), [0.6, 0.4])
-    np.testing.assert_allclose(w[1].sum(axis=0)[1] / 0.4, 0.5)       # widespread share given high risk
+    np.testing.assert_allclose(w[1].sum(axis=0)[1] / 0.4, 0.5)  # widespread share given high risk
     age = np.broadcast_to(groups.values["age"][0], groups.shape)
     assert np.all((age[:, 0] >= 18) & (age[:, 0] <= 50)) and np.all((age[:, 1] >= 50) & (age[:, 1] <= 70))
     from scipy import stats
 
     truncated = stats.truncnorm((18 - 45) / 12, (100 - 45) / 12, loc=45, scale=12)
-    np.testing.assert_allclose(w[0].sum(axis=1) / 0.6, [truncated.cdf(50), truncated.cdf(70) - truncated.cdf(50),
-                                                        1 - truncated.cdf(70)], rtol=1e-9)
+    np.testing.assert_allclose(
+        w[0].sum(axis=1) / 0.6, [truncated.cdf(50), truncated.cdf(70) - truncated.cdf(50), 1 - truncated.cdf(70)], rtol=1e-9
+    )
     np.testing.assert_allclose(age[0, 0, 0], truncated.expect(lambda x: x, lb=18, ub=50, conditional=True), rtol=1e-7)
     assert groups.label(int(np.ravel_multi_index((1, 2, 0), groups.shape))) == "risk=high, age=70-100, widespread=0"
 
 
 def test_population_mistakes_are_all_reported_with_key_paths(tmp_path):
-    text = RICH.replace('levels = { low = 0.6, high = 0.4 }\nsource = "test"', 'levels = { low = 0.6, high = 0.4 }\ncolour = 1') \
-               .replace("kind = \"time_in_state\"\nmax = 3\ncohort = 0", "kind = \"time_in_state\"\nmax = 0") \
-               .replace('to = ["sick", "worse"]', 'to = ["sik"]') \
-               .replace('probability = { sick = "p_shot"', 'probability = { sick = "p_shoot"')
+    text = (
+        RICH.replace('levels = { low = 0.6, high = 0.4 }\nsource = "test"', "levels = { low = 0.6, high = 0.4 }\ncolour = 1")
+        .replace('kind = "time_in_state"\nmax = 3\ncohort = 0', 'kind = "time_in_state"\nmax = 0')
+        .replace('to = ["sick", "worse"]', 'to = ["sik"]')
+        .replace('probability = { sick = "p_shot"', 'probability = { sick = "p_shoot"')
+    )
     with pytest.raises(ScenarioError) as info:
         load_scenario(write(tmp_path, text))
     message = str(info.value)
-    for expected in ("population.attributes.risk.colour: unknown key", "population.attributes.risk.source: missing",
-                     "microsimulation.history.tis.max: must be in [1", "microsimulation.history.tis.cohort: missing",
-                     "microsimulation.history.relapses.to: unknown state(s) 'sik'",
-                     "microsimulation.history.shots.probability.sick: unknown name 'p_shoot'"):
+    for expected in (
+        "population.attributes.risk.colour: unknown key",
+        "population.attributes.risk.source: missing",
+        "microsimulation.history.tis.max: must be in [1",
+        "microsimulation.history.tis.cohort: missing",
+        "microsimulation.history.relapses.to: unknown state(s) 'sik'",
+        "microsimulation.history.shots.probability.sick: unknown name 'p_shoot'",
+    ):
         assert expected in message, expected
 
 
@@ -411,7 +441,9 @@ def test_attribute_names_must_not_clash_and_must_be_declared(tmp_path):
 
 
 def test_shares_that_do_not_sum_to_one_are_a_scenario_error(tmp_path):
-    scenario = load_scenario(write(tmp_path, RICH.replace("levels = { low = 0.6, high = 0.4 }", "levels = { low = 0.6, high = 0.5 }")))
+    scenario = load_scenario(
+        write(tmp_path, RICH.replace("levels = { low = 0.6, high = 0.4 }", "levels = { low = 0.6, high = 0.5 }"))
+    )
     with pytest.raises(ScenarioError, match="population.attributes.risk: level shares must sum to 1; they sum to 1.1"):
         run_microsim(scenario, n_individuals=100, seed=1)
 
@@ -424,8 +456,12 @@ def test_bad_probabilities_name_strategy_cycle_group_and_history(tmp_path):
     message = str(info.value)
     assert "risk=high" in message and "shots=2" in message and "from=sick" in message and "outside [0, 1]" in message
     with pytest.raises(AnalysisError, match="PSA draw 1"):
-        run_microsim(load_scenario(write(tmp_path, RICH)), {"p_shot": np.array([0.2, 0.2]), "p_rec": np.array([0.25, 5.0])},
-                     n_individuals=100, seed=1)
+        run_microsim(
+            load_scenario(write(tmp_path, RICH)),
+            {"p_shot": np.array([0.2, 0.2]), "p_rec": np.array([0.25, 5.0])},
+            n_individuals=100,
+            seed=1,
+        )
 
 
 def test_the_number_of_individuals_and_the_seed_are_required(tmp_path, sick_sicker):

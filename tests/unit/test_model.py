@@ -20,13 +20,21 @@ from helpers import analysis_toml, settings_toml, write
 
 
 def settings(n_cycles=3, correction="none", discount_costs=0.0, discount_outcomes=0.0, cycle_length=1, unit="year"):
-    return settings_toml(n_cycles, cycle_length=cycle_length, cycle_unit=unit, discount_costs=discount_costs,
-                         discount_outcomes=discount_outcomes, cycle_correction=correction, currency="EUR", price_year=2024)
+    return settings_toml(
+        n_cycles,
+        cycle_length=cycle_length,
+        cycle_unit=unit,
+        discount_costs=discount_costs,
+        discount_outcomes=discount_outcomes,
+        cycle_correction=correction,
+        currency="EUR",
+        price_year=2024,
+    )
 
 
 ANALYSIS = analysis_toml(effect="life_years", comparator="old", wtp=[1000])
 
-TWO_STATE = '''
+TWO_STATE = """
 [states]
 alive = { initial = 1 }
 dead = { initial = 0 }
@@ -56,7 +64,7 @@ values = { alive = "c_alive" }
 
 [outcomes.life_years]
 values = { alive = "cycle_years" }
-'''
+"""
 
 
 def load(tmp_path, text, name="model.toml"):
@@ -106,7 +114,10 @@ def test_cost_per_cycle_adds_up(tmp_path):
 # ------------------------------------------------------------------------------------------------
 # Tunnel states, transition rewards, indicators, strategy overrides
 
-TUNNEL = settings(8, "none", 0.04) + ANALYSIS + '''
+TUNNEL = (
+    settings(8, "none", 0.04)
+    + ANALYSIS
+    + """
 [states]
 well = { initial = 1 }
 sick_1 = { initial = 0 }
@@ -152,7 +163,8 @@ values = { well = 1, sick_1 = 1, sick_2 = 1, sick_3 = 1 }
 
 [indicators.pain]
 values = { well = 10, sick_1 = 60, sick_2 = 40 }
-'''
+"""
+)
 
 
 def tunnel_matrix(p_sick):
@@ -220,7 +232,11 @@ def test_time_homogeneous_model_keeps_one_slice(tmp_path):
 
 
 def test_time_dependent_cost_uses_the_cycle_value_and_point_zero_takes_cycle_one(tmp_path):
-    text = settings(3, "half-cycle") + ANALYSIS + TWO_STATE.replace('values = { alive = "c_alive" }', 'values = { alive = "10 * cycle" }')
+    text = (
+        settings(3, "half-cycle")
+        + ANALYSIS
+        + TWO_STATE.replace('values = { alive = "c_alive" }', 'values = { alive = "10 * cycle" }')
+    )
     r = run_cohort(load(tmp_path, text))
     alive = 0.9 ** np.arange(4)
     expected = 0.5 * 10 * alive[0] + 10 * alive[1] + 20 * alive[2] + 0.5 * 30 * alive[3]
@@ -232,9 +248,14 @@ def test_time_dependent_cost_uses_the_cycle_value_and_point_zero_takes_cycle_one
 
 
 def test_derived_parameters_are_recomputed_per_draw(tmp_path):
-    text = settings(2) + ANALYSIS + TWO_STATE.replace('''[parameters.c_alive]
+    text = (
+        settings(2)
+        + ANALYSIS
+        + TWO_STATE.replace(
+            '''[parameters.c_alive]
 value = 100
-source = "test"''', '''[parameters.c_base]
+source = "test"''',
+            '''[parameters.c_base]
 value = 60
 distribution = "gamma"
 mean = 60
@@ -243,7 +264,9 @@ source = "test"
 
 [parameters.c_alive]
 value = "c_base + 40"
-source = "derived"''')
+source = "derived"''',
+        )
+    )
     s = load(tmp_path, text)
     draws = draw_parameters(s.parameters, 50, np.random.default_rng(0))
     assert "c_alive" not in draws
@@ -253,7 +276,12 @@ source = "derived"''')
 
 
 def test_psa_run_does_not_mutate_the_draws(tmp_path):
-    s = load(tmp_path, settings(3) + ANALYSIS + TWO_STATE.replace('value = 0.1\nsource', 'value = 0.1\ndistribution = "beta"\nalpha = 10\nbeta = 90\nsource'))
+    s = load(
+        tmp_path,
+        settings(3)
+        + ANALYSIS
+        + TWO_STATE.replace("value = 0.1\nsource", 'value = 0.1\ndistribution = "beta"\nalpha = 10\nbeta = 90\nsource'),
+    )
     draws = draw_parameters(s.parameters, 20, np.random.default_rng(1))
     before = {k: v.copy() for k, v in draws.items()}
     r = run_cohort(s, draws)
@@ -286,7 +314,11 @@ def test_wrong_number_of_draws_is_an_analysis_error(tmp_path):
 
 
 def test_row_not_summing_to_one_names_strategy_cycle_and_state(tmp_path):
-    text = settings(2) + ANALYSIS + TWO_STATE.replace('alive = { alive = "rest", dead = "p_die_now" }', 'alive = { alive = 0.8, dead = "p_die_now" }')
+    text = (
+        settings(2)
+        + ANALYSIS
+        + TWO_STATE.replace('alive = { alive = "rest", dead = "p_die_now" }', 'alive = { alive = 0.8, dead = "p_die_now" }')
+    )
     s = load(tmp_path, text)
     with pytest.raises(ScenarioError) as info:
         build_model_inputs(s)
@@ -307,7 +339,11 @@ def test_probability_out_of_range_names_the_cycle(tmp_path):
 
 
 def test_psa_probability_errors_name_the_draw(tmp_path):
-    text = settings(2) + ANALYSIS + TWO_STATE.replace('value = 0.1\nsource', 'value = 0.1\ndistribution = "normal"\nmean = 0.1\nsd = 0.2\nsource')
+    text = (
+        settings(2)
+        + ANALYSIS
+        + TWO_STATE.replace("value = 0.1\nsource", 'value = 0.1\ndistribution = "normal"\nmean = 0.1\nsd = 0.2\nsource')
+    )
     s = load(tmp_path, text)
     build_model_inputs(s)  # the base case is valid
     draws = draw_parameters(s.parameters, 200, np.random.default_rng(3))
@@ -332,17 +368,28 @@ def test_initial_distribution_must_sum_to_one(tmp_path):
 
 def test_non_finite_reward_names_strategy_cycle_state_and_category(tmp_path):
     # 1/0 is inf; left alone it would make every total NaN (inf * 0 occupancy) without a word.
-    text = settings(3) + ANALYSIS + TWO_STATE.replace('values = { alive = "c_alive" }', 'values = { alive = "c_alive / (cycle - 2)" }')
+    text = (
+        settings(3)
+        + ANALYSIS
+        + TWO_STATE.replace('values = { alive = "c_alive" }', 'values = { alive = "c_alive / (cycle - 2)" }')
+    )
     with pytest.raises(ScenarioError) as info:
         build_model_inputs(load(tmp_path, text))
     (problem,) = {str(p) for p in info.value.problems if "strategy=old" in str(p)}
-    assert problem == f"{tmp_path / 'model.toml'}: costs: strategy=old cycle=2 state=alive category=care: expected a finite value, got inf"
+    assert (
+        problem
+        == f"{tmp_path / 'model.toml'}: costs: strategy=old cycle=2 state=alive category=care: expected a finite value, got inf"
+    )
 
 
 def test_non_finite_reward_in_a_psa_draw_names_the_draw(tmp_path):
-    text = settings(2) + ANALYSIS + TWO_STATE.replace('values = { alive = "c_alive" }', 'values = { alive = "1 / (c_alive - 100)" }')
-    text = text.replace('[parameters.c_alive]\nvalue = 100\nsource = "test"',
-                        '[parameters.c_alive]\nvalue = 90\ndistribution = "uniform"\nmin = 80\nmax = 120\nsource = "test"')
+    text = (
+        settings(2) + ANALYSIS + TWO_STATE.replace('values = { alive = "c_alive" }', 'values = { alive = "1 / (c_alive - 100)" }')
+    )
+    text = text.replace(
+        '[parameters.c_alive]\nvalue = 100\nsource = "test"',
+        '[parameters.c_alive]\nvalue = 90\ndistribution = "uniform"\nmin = 80\nmax = 120\nsource = "test"',
+    )
     s = load(tmp_path, text)
     draws = draw_parameters(s.parameters, 4, np.random.default_rng(0))
     draws["c_alive"][2] = 100.0  # a draw that hits the pole

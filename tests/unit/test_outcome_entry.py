@@ -31,7 +31,10 @@ LOSS_UNDISCOUNTED = -0.1 * (0.2 + 0.16 + 0.148)
 M3 = (0.74 * 0.8 + 0.26 * 0.5, 0.74 * 0.2 + 0.26 * 0.5)  # m3 = (0.722, 0.278)
 STATE_QALYS = sum((w + 0.6 * s) / 1.035**t for t, (w, s) in enumerate([(0.8, 0.2), (0.74, 0.26), M3], start=1))
 
-TWO_STATE = settings_toml(3, discount_costs=0.0, discount_outcomes=0.035) + analysis_toml(effect="qalys", comparator="a") + '''
+TWO_STATE = (
+    settings_toml(3, discount_costs=0.0, discount_outcomes=0.035)
+    + analysis_toml(effect="qalys", comparator="a")
+    + """
 [model]
 name = "one_off_loss"
 
@@ -58,7 +61,8 @@ on_entry = { sick = "-loss" }
 [parameters.loss]
 value = 0.1
 source = "assumption"
-'''
+"""
+)
 
 
 @pytest.fixture(scope="module")
@@ -80,14 +84,15 @@ def test_cohort_pays_the_one_off_loss_discounted_at_the_entry_point(scenario):
 
 def test_a_state_value_and_an_entry_value_add_up_in_one_outcome(tmp_path):
     text = TWO_STATE.replace('[outcomes.loss]\non_entry = { sick = "-loss" }\n', "").replace(
-        "values = { well = 1, sick = 0.6 }", 'values = { well = 1, sick = 0.6 }\non_entry = { sick = "-loss" }')
+        "values = { well = 1, sick = 0.6 }", 'values = { well = 1, sick = 0.6 }\non_entry = { sick = "-loss" }'
+    )
     result = run_cohort(load_scenario(write(tmp_path, text)))
     assert result.outcome("qalys")[0, 0] == pytest.approx(STATE_QALYS + LOSS_BY_HAND, rel=1e-12)
 
 
 def test_entry_outcomes_are_evaluated_per_draw(scenario):
     inputs = build_model_inputs(scenario, {"loss": np.array([0.1, 0.3])})
-    assert inputs.entry_outcomes.shape == (2, 1, 1, 2, 2)             # (draw, strategy, time, state, outcome)
+    assert inputs.entry_outcomes.shape == (2, 1, 1, 2, 2)  # (draw, strategy, time, state, outcome)
     np.testing.assert_allclose(inputs.entry_outcomes[:, 0, 0, 1, 1], [-0.1, -0.3])
     result = run_cohort(scenario, {"loss": np.array([0.1, 0.3])})
     np.testing.assert_allclose(result.outcome("loss")[:, 0], [LOSS_BY_HAND, 3 * LOSS_BY_HAND], rtol=1e-12)
@@ -97,7 +102,7 @@ def test_microsimulation_pays_the_same_one_off_loss_within_its_mcse(scenario):
     result = run_microsim(scenario, n_individuals=200_000, seed=7, backend="numpy")
     k = result.outcome_names.index("loss")
     se = result.outcomes_se[0, 0, k]
-    assert 0 < se < 0.01 * abs(LOSS_BY_HAND)                          # the entry reward feeds the MCSE
+    assert 0 < se < 0.01 * abs(LOSS_BY_HAND)  # the entry reward feeds the MCSE
     assert abs(result.outcomes[0, 0, k] - LOSS_BY_HAND) < 4 * se
     se_und = result.outcomes_undiscounted_se[0, 0, k]
     assert 0 < se_und and abs(result.outcomes_undiscounted[0, 0, k] - LOSS_UNDISCOUNTED) < 4 * se_und
@@ -106,7 +111,8 @@ def test_microsimulation_pays_the_same_one_off_loss_within_its_mcse(scenario):
 def test_deterministic_moves_give_the_hand_value_exactly_in_both_engines(tmp_path):
     # Everyone alternates well -> sick -> well -> sick: entries into sick in cycles 1 and 3.
     text = TWO_STATE.replace('well = { well = "rest", sick = 0.2 }', "well = { sick = 1 }").replace(
-        'sick = { well = 0.5, sick = "rest" }', "sick = { well = 1 }")
+        'sick = { well = 0.5, sick = "rest" }', "sick = { well = 1 }"
+    )
     scenario = load_scenario(write(tmp_path, text))
     by_hand = -0.1 * (1 / 1.035 + 1 / 1.035**3)
     assert run_cohort(scenario).outcome("loss")[0, 0] == pytest.approx(by_hand, rel=1e-12)
@@ -114,11 +120,13 @@ def test_deterministic_moves_give_the_hand_value_exactly_in_both_engines(tmp_pat
         result = run_microsim(scenario, n_individuals=3000, seed=5, backend=backend)
         assert result.outcome("loss")[0, 0] == pytest.approx(by_hand, rel=1e-12)
         assert result.outcome("loss", discounted=False)[0, 0] == pytest.approx(-0.2, rel=1e-12)
-        assert result.outcomes_se[0, 0, result.outcome_names.index("loss")] < 1e-6 * abs(by_hand)  # no randomness left (rounding only)
+        assert result.outcomes_se[0, 0, result.outcome_names.index("loss")] < 1e-6 * abs(
+            by_hand
+        )  # no randomness left (rounding only)
 
 
 def test_an_indicator_on_entry_is_refused_with_a_reason(tmp_path):
-    text = TWO_STATE + '\n[indicators.pain]\nvalues = { sick = 3 }\non_entry = { sick = 1 }\n'
+    text = TWO_STATE + "\n[indicators.pain]\nvalues = { sick = 3 }\non_entry = { sick = 1 }\n"
     with pytest.raises(ScenarioError) as info:
         load_scenario(write(tmp_path, text))
     problems = [p for p in info.value.problems if p.where.endswith("indicators.pain.on_entry")]
@@ -128,8 +136,9 @@ def test_an_indicator_on_entry_is_refused_with_a_reason(tmp_path):
 def test_an_outcome_on_entry_names_unknown_states_with_a_hint(tmp_path):
     with pytest.raises(ScenarioError) as info:
         load_scenario(write(tmp_path, TWO_STATE.replace('on_entry = { sick = "-loss" }', 'on_entry = { sik = "-loss" }')))
-    assert any(p.where.endswith("outcomes.loss.on_entry.sik") and "did you mean 'sick'" in p.message
-               for p in info.value.problems), [str(p) for p in info.value.problems]
+    assert any(
+        p.where.endswith("outcomes.loss.on_entry.sik") and "did you mean 'sick'" in p.message for p in info.value.problems
+    ), [str(p) for p in info.value.problems]
 
 
 def test_an_outcome_with_neither_values_nor_on_entry_says_both_are_possible(tmp_path):

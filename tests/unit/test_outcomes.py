@@ -59,8 +59,7 @@ def test_unknown_correction():
         cycle_weights(3, "midpoint")
 
 
-@given(n_cycles=st.integers(2, 60),
-       coefficients=st.tuples(*[st.floats(-10, 10) for _ in range(4)]))
+@given(n_cycles=st.integers(2, 60), coefficients=st.tuples(*[st.floats(-10, 10) for _ in range(4)]))
 def test_simpson_is_exact_for_quadratic_and_cubic_occupancy_curves(n_cycles, coefficients):
     # Simpson 1/3 and 3/8 integrate polynomials up to degree 3 exactly.
     a, b, c, d = coefficients
@@ -84,8 +83,8 @@ def test_quadratic_occupancy_curve_through_the_accumulator():
     n_cycles = 8
     t = np.arange(n_cycles + 1, dtype=float)
     occupancy = 1 - t / 10 + t**2 / 200
-    trace = np.stack([occupancy, 1 - occupancy], axis=-1)[None, None]       # (1, 1, 9, 2)
-    values = np.array([1.0, 0.0]).reshape(1, 1, 1, 2, 1)                      # one life-year per cycle alive
+    trace = np.stack([occupancy, 1 - occupancy], axis=-1)[None, None]  # (1, 1, 9, 2)
+    values = np.array([1.0, 0.0]).reshape(1, 1, 1, 2, 1)  # one life-year per cycle alive
     per_point = compute_state_rewards(trace, values)
     total = total_rewards(per_point, weights=cycle_weights(n_cycles, "simpson"), discount=np.ones(n_cycles + 1))
     exact = 8 - 64 / 20 + 512 / 600
@@ -160,7 +159,7 @@ def test_point_index():
 
 
 def test_entry_rewards_are_aligned_with_points():
-    entries = np.arange(1.0, 4.0).reshape(1, 1, 3, 1)     # 3 cycles, 1 state
+    entries = np.arange(1.0, 4.0).reshape(1, 1, 3, 1)  # 3 cycles, 1 state
     values = np.array([10.0, 20.0, 30.0]).reshape(1, 1, 3, 1, 1)
     out = compute_entry_rewards(entries, values)
     np.testing.assert_array_equal(out[0, 0, :, 0], [0, 10, 40, 90])
@@ -198,25 +197,38 @@ def test_rewards_do_not_mutate_inputs():
 def test_accumulate_rewards_by_hand():
     from costspine.engines.outcomes import accumulate_rewards, build_reward_factors
 
-    trace = np.array([[[[1.0, 0.0], [0.8, 0.2], [0.5, 0.5]]]])          # (1, 1, 3 points, 2 states)
-    state_costs = np.array([[[[10.0], [8.0], [5.0]]]])                  # (1, 1, 3, 1)
-    entry_costs = np.array([[[[0.0], [4.0], [6.0]]]])                   # point 0 is always 0
-    outcomes = trace[..., :1].copy()                                      # life in state 0
+    trace = np.array([[[[1.0, 0.0], [0.8, 0.2], [0.5, 0.5]]]])  # (1, 1, 3 points, 2 states)
+    state_costs = np.array([[[[10.0], [8.0], [5.0]]]])  # (1, 1, 3, 1)
+    entry_costs = np.array([[[[0.0], [4.0], [6.0]]]])  # point 0 is always 0
+    outcomes = trace[..., :1].copy()  # life in state 0
     indicator = np.array([[[[2.0], [1.6], [0.0]]]])
     mask = np.array([[True, False]])
-    factors = build_reward_factors(2, cycle_correction="half-cycle", cycle_years=1.0, discount_costs=0.1,
-                                   discount_outcomes=0.0)
-    out = accumulate_rewards(trace, factors=factors, state_costs=state_costs, entry_costs=entry_costs,
-                             state_outcomes=outcomes, indicator_points=indicator, indicator_mask=mask)
+    factors = build_reward_factors(2, cycle_correction="half-cycle", cycle_years=1.0, discount_costs=0.1, discount_outcomes=0.0)
+    out = accumulate_rewards(
+        trace,
+        factors=factors,
+        state_costs=state_costs,
+        entry_costs=entry_costs,
+        state_outcomes=outcomes,
+        indicator_points=indicator,
+        indicator_mask=mask,
+    )
     assert out["costs"][0, 0, 0] == pytest.approx(0.5 * 10 + 8 / 1.1 + 0.5 * 5 / 1.21 + 4 / 1.1 + 6 / 1.21, rel=1e-14)
     assert out["costs_undiscounted"][0, 0, 0] == pytest.approx(0.5 * 10 + 8 + 0.5 * 5 + 4 + 6, rel=1e-14)
     np.testing.assert_allclose(out["cost_per_cycle"][0, 0, :, 0], [(10 + 8) / 2 + 4, (8 + 5) / 2 + 6], rtol=1e-14)
     assert out["outcomes"][0, 0, 0] == out["outcomes_undiscounted"][0, 0, 0] == pytest.approx(0.5 + 0.8 + 0.25)
     np.testing.assert_allclose(out["indicators"][0, 0, :, 0], [2.0, 2.0, 0.0])
     assert out["services_per_cycle"].shape == (1, 1, 2, 0)
-    no_one = accumulate_rewards(trace[..., ::-1], factors=factors, state_costs=state_costs, entry_costs=entry_costs,
-                                state_outcomes=outcomes, indicator_points=indicator, indicator_mask=mask)
-    assert np.isnan(no_one["indicators"][0, 0, 0, 0])    # nobody in the indicator's states at point 0
+    no_one = accumulate_rewards(
+        trace[..., ::-1],
+        factors=factors,
+        state_costs=state_costs,
+        entry_costs=entry_costs,
+        state_outcomes=outcomes,
+        indicator_points=indicator,
+        indicator_mask=mask,
+    )
+    assert np.isnan(no_one["indicators"][0, 0, 0, 0])  # nobody in the indicator's states at point 0
 
 
 def test_cohort_and_microsimulation_accumulate_with_the_same_factors():

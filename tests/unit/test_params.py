@@ -105,23 +105,26 @@ def test_beta_by_mean_and_sd_has_that_mean_and_sd(mean, fraction):
     assert dist.std() == pytest.approx(sd, rel=1e-7)
 
 
-@pytest.mark.parametrize("family, given_args, fragment", [
-    ("normal", {"mean": 1.0}, "missing sd"),
-    ("normal", {"mean": 1.0, "sd": -1.0}, "sd must be >= 0"),
-    ("lognormal", {"mean": 1.0}, "meanlog and sdlog, or mean and sd"),
-    ("lognormal", {"mean": -1.0, "sd": 1.0}, "mean must be > 0"),
-    ("lognormal", {"meanlog": 0.0, "sdlog": -1.0}, "sdlog must be >= 0"),
-    ("gamma", {"mean": 1.0, "sd": 0.0}, "must be > 0"),
-    ("gamma", {"shape": -1.0, "scale": 1.0}, "must be > 0"),
-    ("gamma", {"shape": 1.0}, "mean and sd, or shape and scale"),
-    ("beta", {"mean": 0.5, "sd": 0.5}, "sd² < mean·(1 − mean)"),
-    ("beta", {"mean": 1.5, "sd": 0.1}, "0 < mean < 1"),
-    ("beta", {"alpha": 0.0, "beta": 1.0}, "must be > 0"),
-    ("uniform", {"min": 2.0, "max": 1.0}, "min < max"),
-    ("uniform", {"min": 2.0}, "missing max"),
-    ("triangular", {"min": 0.0, "mode": 5.0, "max": 3.0}, "min <= mode <= max"),
-    ("weibull", {"shape": 1.0}, "unknown distribution"),
-])
+@pytest.mark.parametrize(
+    "family, given_args, fragment",
+    [
+        ("normal", {"mean": 1.0}, "missing sd"),
+        ("normal", {"mean": 1.0, "sd": -1.0}, "sd must be >= 0"),
+        ("lognormal", {"mean": 1.0}, "meanlog and sdlog, or mean and sd"),
+        ("lognormal", {"mean": -1.0, "sd": 1.0}, "mean must be > 0"),
+        ("lognormal", {"meanlog": 0.0, "sdlog": -1.0}, "sdlog must be >= 0"),
+        ("gamma", {"mean": 1.0, "sd": 0.0}, "must be > 0"),
+        ("gamma", {"shape": -1.0, "scale": 1.0}, "must be > 0"),
+        ("gamma", {"shape": 1.0}, "mean and sd, or shape and scale"),
+        ("beta", {"mean": 0.5, "sd": 0.5}, "sd² < mean·(1 − mean)"),
+        ("beta", {"mean": 1.5, "sd": 0.1}, "0 < mean < 1"),
+        ("beta", {"alpha": 0.0, "beta": 1.0}, "must be > 0"),
+        ("uniform", {"min": 2.0, "max": 1.0}, "min < max"),
+        ("uniform", {"min": 2.0}, "missing max"),
+        ("triangular", {"min": 0.0, "mode": 5.0, "max": 3.0}, "min <= mode <= max"),
+        ("weibull", {"shape": 1.0}, "unknown distribution"),
+    ],
+)
 def test_invalid_arguments_are_reported_not_raised(family, given_args, fragment):
     args, mean, problem = canonical_args(family, given_args)
     assert args == {} and math.isnan(mean)
@@ -129,13 +132,16 @@ def test_invalid_arguments_are_reported_not_raised(family, given_args, fragment)
     assert "got" in problem or "missing" in problem or "needs" in problem or "unknown" in problem
 
 
-@pytest.mark.parametrize("family, given_args", [
-    ("lognormal", {"meanlog": 1000.0, "sdlog": 1.0}),      # exp overflows
-    ("lognormal", {"mean": 1e-200, "sd": 1e200}),           # sdlog = inf
-    ("gamma", {"mean": 1.0, "sd": 1e-200}),                 # (mean/sd)^2 overflows
-    ("beta", {"mean": 0.5, "sd": 1e-200}),                  # sd^2 underflows to 0
-    ("uniform", {"min": 1e308, "max": 1.7e308}),            # midpoint overflows
-])
+@pytest.mark.parametrize(
+    "family, given_args",
+    [
+        ("lognormal", {"meanlog": 1000.0, "sdlog": 1.0}),  # exp overflows
+        ("lognormal", {"mean": 1e-200, "sd": 1e200}),  # sdlog = inf
+        ("gamma", {"mean": 1.0, "sd": 1e-200}),  # (mean/sd)^2 overflows
+        ("beta", {"mean": 0.5, "sd": 1e-200}),  # sd^2 underflows to 0
+        ("uniform", {"min": 1e308, "max": 1.7e308}),  # midpoint overflows
+    ],
+)
 def test_extreme_arguments_are_a_problem_not_a_crash(family, given_args):
     args, mean, problem = canonical_args(family, given_args)
     assert problem and "got" in problem
@@ -153,7 +159,7 @@ def test_sample_mean_and_sd_match_the_distribution(s):
     mean, sd = dist.mean(), dist.std()
     kurtosis = float(dist.stats(moments="k"))
     assert draws.shape == (N,)
-    assert abs(draws.mean() - mean) < 5 * sd / math.sqrt(N)                   # 5 SE of the mean
+    assert abs(draws.mean() - mean) < 5 * sd / math.sqrt(N)  # 5 SE of the mean
     assert abs(draws.std() - sd) < 5 * sd * math.sqrt((kurtosis + 2) / (4 * N))  # 5 SE of the sd
     assert s.value == pytest.approx(mean, rel=1e-12)  # the base case is the distribution's mean
 

@@ -52,13 +52,16 @@ def _rewrite(cal, columns, *, rehash=True):
     return folder
 
 
-@pytest.mark.parametrize(("change", "problem"), [
-    (lambda g, n: {k: -v for k, v in g.items()}, "outside [0"),       # lognormal priors: positive
-    (lambda g, n: {k: np.full(n, 1e6) for k in g}, "outside [0"),     # far beyond the prior's tail
-    (lambda g, n: {k: v[:1] for k, v in g.items()}, "has 1 row(s); expected 2000"),
-    (lambda g, n: {k: np.where(np.arange(n) == 3, np.nan, v) for k, v in g.items()}, "not a finite number in row 5"),
-    (lambda g, n: dict(list(g.items())[1:]), "has the parameters"),
-])
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda g, n: {k: -v for k, v in g.items()}, "outside [0"),  # lognormal priors: positive
+        (lambda g, n: {k: np.full(n, 1e6) for k in g}, "outside [0"),  # far beyond the prior's tail
+        (lambda g, n: {k: v[:1] for k, v in g.items()}, "has 1 row(s); expected 2000"),
+        (lambda g, n: {k: np.where(np.arange(n) == 3, np.nan, v) for k, v in g.items()}, "not a finite number in row 5"),
+        (lambda g, n: dict(list(g.items())[1:]), "has the parameters"),
+    ],
+)
 def test_a_bad_cache_is_reported_in_one_line_and_refitted(calibration, change, problem):
     cal = calibration
     folder = _rewrite(cal, change(cal.good, cal.n))

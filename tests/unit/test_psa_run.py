@@ -31,11 +31,15 @@ from helpers import analysis_toml, settings_toml, write
 
 # Linear in every random parameter (transitions fixed): E[cost(θ)] = cost(E[θ]).
 # Strategy b costs c_b instead of c_a and adds `gain` to the utility; `noise` is ignored by the model.
-TOY = """
+TOY = (
+    """
 [model]
 name = "toy"
 title = "Toy linear model"
-""" + settings_toml("{n_cycles}") + analysis_toml(wtp=[1000, 5000]) + """
+"""
+    + settings_toml("{n_cycles}")
+    + analysis_toml(wtp=[1000, 5000])
+    + """
 [states]
 well = {{ initial = 1 }}
 dead = {{ initial = 0 }}
@@ -91,6 +95,7 @@ values = {{ well = "c_tx" }}
 [outcomes.qalys]
 values = {{ well = "u_tx * cycle_years" }}
 """
+)
 
 
 def write_toy(tmp_path: Path, *, n_cycles=5, p_die="0.1", extra_params="", name="toy.toml") -> Path:
@@ -104,7 +109,8 @@ def toy(tmp_path):
 
 def same(a, b) -> bool:
     return a.parameter_names == b.parameter_names and all(
-        np.array_equal(getattr(a, k), getattr(b, k)) for k in ("parameters", "costs", "outcomes"))
+        np.array_equal(getattr(a, k), getattr(b, k)) for k in ("parameters", "costs", "outcomes")
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -278,8 +284,10 @@ def test_option_errors(chancellor):
 
 
 def test_posterior_draws_join_as_whole_rows(tmp_path, monkeypatch):
-    extra = ('[parameters.hr1]\ndistribution = "posterior"\nfile = "evidence.toml"\nvariable = "hr1"\nvalue = 1\nsource = "fit"\n'
-             '[parameters.hr2]\ndistribution = "posterior"\nfile = "evidence.toml"\nvariable = "hr2"\nvalue = 1\nsource = "fit"\n')
+    extra = (
+        '[parameters.hr1]\ndistribution = "posterior"\nfile = "evidence.toml"\nvariable = "hr1"\nvalue = 1\nsource = "fit"\n'
+        '[parameters.hr2]\ndistribution = "posterior"\nfile = "evidence.toml"\nvariable = "hr2"\nvalue = 1\nsource = "fit"\n'
+    )
     s = load_scenario(write_toy(tmp_path, extra_params=extra))
     pool = {"hr1": np.arange(50.0), "hr2": 1000 + np.arange(50.0)}
     calls = []
@@ -314,10 +322,25 @@ def hand_draws(cost, effect, *, comparator="a", wtp=(10.0,), parameters=None, na
     effect = np.asarray(effect, dtype=float)
     strategies = tuple("abc"[: cost.shape[1]])
     params = np.zeros((cost.shape[0], len(names))) if parameters is None else np.asarray(parameters, dtype=float)
-    return PSADraws(scenario="hand", title="hand", currency="USD", effect_name="qalys", strategies=strategies,
-                    strategy_labels={}, comparator=comparator, wtp=tuple(wtp), categories=("all",), outcome_names=("qalys",),
-                    parameter_names=tuple(names), parameter_groups={}, parameters=params, costs=cost[:, :, None],
-                    outcomes=effect[:, :, None], seed=1, discount_outcomes=0.0)
+    return PSADraws(
+        scenario="hand",
+        title="hand",
+        currency="USD",
+        effect_name="qalys",
+        strategies=strategies,
+        strategy_labels={},
+        comparator=comparator,
+        wtp=tuple(wtp),
+        categories=("all",),
+        outcome_names=("qalys",),
+        parameter_names=tuple(names),
+        parameter_groups={},
+        parameters=params,
+        costs=cost[:, :, None],
+        outcomes=effect[:, :, None],
+        seed=1,
+        discount_outcomes=0.0,
+    )
 
 
 def test_summary_on_a_hand_computable_table():
@@ -382,11 +405,18 @@ def test_parse_wtp_and_evppi_groups():
     assert parse_wtp(None) is None
     with pytest.raises(UsageError, match="abc"):
         parse_wtp("1,abc")
-    draws = hand_draws([[0, 1]] * 3, [[0, 1]] * 3, names=("p_AA", "p_AB", "p_AC", "rr"),
-                       parameters=[[0.5, 0.3, 0.2, 1], [0.4, 0.4, 0.2, 2], [0.6, 0.2, 0.2, 1]])
+    draws = hand_draws(
+        [[0, 1]] * 3,
+        [[0, 1]] * 3,
+        names=("p_AA", "p_AB", "p_AC", "rr"),
+        parameters=[[0.5, 0.3, 0.2, 1], [0.4, 0.4, 0.2, 2], [0.6, 0.2, 0.2, 1]],
+    )
     draws = PSADraws(**{**draws.__dict__, "parameter_groups": {"row_A": ["p_AA", "p_AB", "p_AC"]}})
     assert parse_evppi_groups(["rr", "row_A", "rr, p_AA"], draws) == [
-        ("rr", ("rr",)), ("row_A", ("p_AA", "p_AB")), ("rr+p_AA", ("rr", "p_AA"))]
+        ("rr", ("rr",)),
+        ("row_A", ("p_AA", "p_AB")),
+        ("rr+p_AA", ("rr", "p_AA")),
+    ]
     each = parse_evppi_groups(["each"], draws)
     assert each == [("p_AA", ("p_AA",)), ("p_AB", ("p_AB",)), ("rr", ("rr",))]  # p_AC never varies
     with pytest.raises(UsageError, match="did you mean 'rr'"):

@@ -85,7 +85,9 @@ def test_evpi_three_strategies_by_hand():
 
 def test_population_evpi_by_hand():
     # 100 per person × 1000 a year × (1 + 1/1.035 + 1/1.035²) = 100 000 × 2.899694275...
-    assert float(population_evpi(100.0, population_per_year=1000, years=3, discount_rate=0.035)) == pytest.approx(289969.4275, rel=1e-9)
+    assert float(population_evpi(100.0, population_per_year=1000, years=3, discount_rate=0.035)) == pytest.approx(
+        289969.4275, rel=1e-9
+    )
     assert float(population_evpi(100.0, population_per_year=1000, years=3, discount_rate=0.0)) == pytest.approx(300000.0)
     by_year = population_evpi(np.array([10.0, 20.0]), population_per_year=[100, 200], years=2, discount_rate=0.0)
     np.testing.assert_allclose(by_year, [3000.0, 6000.0])
@@ -236,8 +238,13 @@ def test_curves_over_threshold_blocks_equal_one_block_bit_for_bit(monkeypatch):
 
     def curves():
         ceaf = decision.compute_ceaf(cost, effect, lam)
-        return [decision.compute_ceac(cost, effect, lam), ceaf.expected_nmb, ceaf.prob_cost_effective, ceaf.optimal,
-                decision.compute_evpi(cost, effect, lam)]
+        return [
+            decision.compute_ceac(cost, effect, lam),
+            ceaf.expected_nmb,
+            ceaf.prob_cost_effective,
+            ceaf.optimal,
+            decision.compute_evpi(cost, effect, lam),
+        ]
 
     monkeypatch.setattr(decision, "NB_BLOCK_ELEMENTS", 10**9)
     whole = curves()

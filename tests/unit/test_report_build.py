@@ -26,7 +26,7 @@ from helpers import CHANCELLOR, ROOT
 # Three strategies so that one dominates, one is dominated; a commercial payer so prices are
 # derived parameters (catalogue price x payer multiplier); an ODI-like indicator; text that a
 # spreadsheet would run as a formula.
-MINI = textwrap.dedent('''
+MINI = textwrap.dedent("""
     [model]
     name = "mini_spine"
     title = "Mini spine model"
@@ -123,9 +123,9 @@ MINI = textwrap.dedent('''
     [indicators.odi]
     label = "Mean ODI (0-100)"
     values = { mild = "15", severe = "odi_severe" }
-''')
+""")
 
-CUT = textwrap.dedent('''
+CUT = textwrap.dedent("""
     extends = "mini.toml"
 
     [model]
@@ -135,14 +135,19 @@ CUT = textwrap.dedent('''
     [parameters.mri_rate]
     value = 0.05
     source = "policy: half the MRIs"
-''')
+""")
 
 
 def manifest_for(scenarios, outputs=("summary.json", "run.xlsx")) -> dict:
     inputs = list(dict.fromkeys(f for s in scenarios for f in s.files))
-    return build_manifest(command="run", argv=["/usr/bin/costspine", "run", *(str(s.path) for s in scenarios)],
-                          inputs=inputs, seed=None, started=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
-                          outputs=list(outputs))
+    return build_manifest(
+        command="run",
+        argv=["/usr/bin/costspine", "run", *(str(s.path) for s in scenarios)],
+        inputs=inputs,
+        seed=None,
+        started=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        outputs=list(outputs),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -229,8 +234,9 @@ def test_costs_sheet_has_every_category_and_a_stacked_bar_chart(hiv):
 
 def test_undiscounted_costs_are_not_repeated_when_there_is_no_discounting(tmp_path):
     path = tmp_path / "plain.toml"
-    path.write_text(CHANCELLOR.read_text(encoding="utf-8").replace("discount_costs = 0.06", "discount_costs = 0.0"),
-                    encoding="utf-8")
+    path.write_text(
+        CHANCELLOR.read_text(encoding="utf-8").replace("discount_costs = 0.06", "discount_costs = 0.0"), encoding="utf-8"
+    )
     result = run_cohort(load_scenario(path))
     sheet = build.build_costs_sheet(result)
     assert [t.name for t in sheet.tables] == ["costs_by_category"]
@@ -277,9 +283,13 @@ def test_unit_prices_show_year_and_payer_multiplier_and_equal_the_price_paramete
     assert column(table, "Payer") == ["commercial", "commercial"]
     assert column(table, "Payer multiplier") == [1.43, 1.43]  # office items, commercial physician ratio
     base = evaluate_parameters(result.scenario)
-    for item, price, catalogue, factor, mult in zip(column(table, "Item"), column(table, "Unit price"),
-                                                    column(table, "Catalogue price"), column(table, "CPI factor"),
-                                                    column(table, "Payer multiplier")):
+    for item, price, catalogue, factor, mult in zip(
+        column(table, "Item"),
+        column(table, "Unit price"),
+        column(table, "Catalogue price"),
+        column(table, "CPI factor"),
+        column(table, "Payer multiplier"),
+    ):
         assert price == pytest.approx(catalogue * factor * mult)
         assert price == pytest.approx(base[f"price_{item}"][0])  # the number the model used
 
@@ -292,7 +302,7 @@ def test_about_sheet_is_the_manifest(hiv):
     assert about["Command line"] == f"costspine run {result.scenario.path}"
     assert about["Seed"] == "none (deterministic)"
     assert about["Started (UTC)"] == "2026-01-02T03:04:05+00:00"
-    (path, sha), = result.scenario.files
+    ((path, sha),) = result.scenario.files
     assert about["Input 1"] == f"{path}\nSHA-256 {sha}"
     assert about["Outputs"] == "summary.json, run.xlsx"
     assert about["Dependencies"].startswith("numpy ")
@@ -311,19 +321,44 @@ def entry(label, dc, de, icer=math.nan):
 USUAL = entry("Usual care", 0.0, 0.0)
 
 
-@pytest.mark.parametrize("dc, de, icer, expected", [
-    (-120.0, 0.012, -1e4, "ICE costs $120 less and yields 0.012 more QALYs than usual care per patient over 1 year: "
-                          "it dominates usual care."),
-    (150.0, -0.004, -37500.0, "ICE costs $150 more and yields 0.0040 fewer QALYs than usual care per patient over 1 year: "
-                              "it is dominated by usual care."),
-    (5938.2, 0.946, 6277.1, "ICE costs $5,938 more and yields 0.946 more QALYs than usual care per patient over 1 year: "
-                            "$6,277 per QALY gained."),
-    (-500.0, -0.01, 50000.0, "ICE costs $500 less and yields 0.010 fewer QALYs than usual care per patient over 1 year: "
-                             "it saves $50,000 per QALY forgone."),
-    (12.5, 0.0, math.nan, "ICE costs $12.50 more than usual care per patient over 1 year, with the same QALYs."),
-    (0.0, 0.00012, 0.0, "ICE costs the same as usual care and yields 0.00012 more QALYs per patient over 1 year: "
-                        "it dominates usual care."),
-])
+@pytest.mark.parametrize(
+    "dc, de, icer, expected",
+    [
+        (
+            -120.0,
+            0.012,
+            -1e4,
+            "ICE costs $120 less and yields 0.012 more QALYs than usual care per patient over 1 year: it dominates usual care.",
+        ),
+        (
+            150.0,
+            -0.004,
+            -37500.0,
+            "ICE costs $150 more and yields 0.0040 fewer QALYs than usual care per patient over 1 year: "
+            "it is dominated by usual care.",
+        ),
+        (
+            5938.2,
+            0.946,
+            6277.1,
+            "ICE costs $5,938 more and yields 0.946 more QALYs than usual care per patient over 1 year: $6,277 per QALY gained.",
+        ),
+        (
+            -500.0,
+            -0.01,
+            50000.0,
+            "ICE costs $500 less and yields 0.010 fewer QALYs than usual care per patient over 1 year: "
+            "it saves $50,000 per QALY forgone.",
+        ),
+        (12.5, 0.0, math.nan, "ICE costs $12.50 more than usual care per patient over 1 year, with the same QALYs."),
+        (
+            0.0,
+            0.00012,
+            0.0,
+            "ICE costs the same as usual care and yields 0.00012 more QALYs per patient over 1 year: it dominates usual care.",
+        ),
+    ],
+)
 def test_describe_comparison_covers_every_quadrant(dc, de, icer, expected):
     text = wording.describe_comparison(entry("ICE", dc, de, icer), USUAL, currency="USD", effect_label="QALYs", horizon="1 year")
     assert text == expected
@@ -332,10 +367,14 @@ def test_describe_comparison_covers_every_quadrant(dc, de, icer, expected):
 def test_run_reading_names_the_icer_the_best_strategy_and_the_money_basis(hiv, mini):
     result, summary = hiv
     reading = build.describe_run(result)
-    assert reading[0] == ("Zidovudine + lamivudine costs £5,938 more and yields 0.946 more life-years than zidovudine "
-                          "monotherapy per patient over 20 years: £6,276 per life-year gained.")
-    assert "Highest net monetary benefit: Zidovudine monotherapy at £5,000 per life-year; Zidovudine + lamivudine at " \
-           "£10,000, £20,000 and £30,000 per life-year." in reading
+    assert reading[0] == (
+        "Zidovudine + lamivudine costs £5,938 more and yields 0.946 more life-years than zidovudine "
+        "monotherapy per patient over 20 years: £6,276 per life-year gained."
+    )
+    assert (
+        "Highest net monetary benefit: Zidovudine monotherapy at £5,000 per life-year; Zidovudine + lamivudine at "
+        "£10,000, £20,000 and £30,000 per life-year." in reading
+    )
     assert "Money in GBP at 1995 prices, per patient; costs discounted at 6.0% a year, life-years undiscounted." in reading
     result, summary = mini
     reading = build.describe_run(result)
@@ -345,10 +384,16 @@ def test_run_reading_names_the_icer_the_best_strategy_and_the_money_basis(hiv, m
     assert "Mean ODI (0-100) at 1 year: usual care" in reading[-1] and f"ICE {odi:.1f}" in reading[-1]
 
 
-@pytest.mark.parametrize("n_cycles, length, unit, expected", [
-    (13, 4, "week", "1 year"), (20, 1, "year", "20 years"), (6, 1, "month", "6 months"), (1, 1, "day", "1 day"),
-    (65, 4, "week", "5 years"),
-])
+@pytest.mark.parametrize(
+    "n_cycles, length, unit, expected",
+    [
+        (13, 4, "week", "1 year"),
+        (20, 1, "year", "20 years"),
+        (6, 1, "month", "6 months"),
+        (1, 1, "day", "1 day"),
+        (65, 4, "week", "5 years"),
+    ],
+)
 def test_describe_horizon(n_cycles, length, unit, expected):
     settings = Settings(length, unit, n_cycles, 0.0, 0.0, "none", "USD", 2025)
     assert wording.describe_horizon(settings) == expected
@@ -443,12 +488,21 @@ def test_building_a_workbook_imports_neither_openpyxl_nor_matplotlib():
 
 
 def test_money_basis_and_report_times_in_words(mini, hiv):
-    assert wording.describe_money(mini[0].scenario.settings, "QALYs") == \
-        "Money in USD at 2025 prices, per patient; costs and QALYs discounted at 3.0% a year."
-    assert wording.describe_money(hiv[0].scenario.settings, "Life-years") == \
-        "Money in GBP at 1995 prices, per patient; costs discounted at 6.0% a year, life-years undiscounted."
-    assert [wording.describe_time(t) for t in (0, 0.25, 0.5, 1, 2.5)] == \
-        ["baseline", "3 months", "6 months", "1 year", "2.5 years"]
+    assert (
+        wording.describe_money(mini[0].scenario.settings, "QALYs")
+        == "Money in USD at 2025 prices, per patient; costs and QALYs discounted at 3.0% a year."
+    )
+    assert (
+        wording.describe_money(hiv[0].scenario.settings, "Life-years")
+        == "Money in GBP at 1995 prices, per patient; costs discounted at 6.0% a year, life-years undiscounted."
+    )
+    assert [wording.describe_time(t) for t in (0, 0.25, 0.5, 1, 2.5)] == [
+        "baseline",
+        "3 months",
+        "6 months",
+        "1 year",
+        "2.5 years",
+    ]
     assert [wording.format_amount(x) for x in (0.946, -0.0040, 4.8e-5)] == ["0.946", "0.0040", "0.000048"]
 
 

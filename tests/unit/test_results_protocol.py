@@ -107,8 +107,9 @@ def test_dsa_result_protocol(chancellor):
     from costspine.analysis.dsa import analyze_dsa, summarize_dsa
 
     result = analyze_dsa(chancellor)
-    _, frame, payload = check_protocol(result, names=[chancellor.title, "mono"],
-                                       id_columns=("strategy", "comparator", "wtp", "rank", "parameter"))
+    _, frame, payload = check_protocol(
+        result, names=[chancellor.title, "mono"], id_columns=("strategy", "comparator", "wtp", "rank", "parameter")
+    )
     assert set(frame["parameter"]) == {r.name for r in result.ranges}
     assert payload["ranked_by"] == "nmb" and payload["base_case"].keys() == set(chancellor.strategies)
     assert result.to_dict(by="icer")["ranked_by"] == "icer"
@@ -119,8 +120,9 @@ def test_dsa_result_protocol(chancellor):
 def test_cea_table_protocol():
     from costspine.analysis.cea import compute_cea
 
-    table = compute_cea([100.0, 300.0, 400.0], [1.0, 2.0, 1.5], strategies=("usual", "ice", "ipt"), comparator="usual",
-                        wtp=(150.0, 300.0))
+    table = compute_cea(
+        [100.0, 300.0, 400.0], [1.0, 2.0, 1.5], strategies=("usual", "ice", "ipt"), comparator="usual", wtp=(150.0, 300.0)
+    )
     _, frame, payload = check_protocol(table, names=["usual", "ice", "ipt"], id_columns=("strategy", "wtp"))
     assert len(frame) == 6
     assert payload["strategies"]["usual"]["icer"] is None  # the comparator has no ICER: null, not NaN
@@ -152,13 +154,30 @@ def _fake_calibration(*, rhat=1.001, divergences=0):
 
     draws = {"hr": np.linspace(0.5, 1.5, 40), "p": np.linspace(0.1, 0.2, 40)}
     failures = () if rhat <= 1.01 else (f"hr: R-hat {rhat:.3f} > 1.01",)
-    fit = FitResult(parameters=("hr", "p"), draws=draws, predictions={}, rhat={"hr": rhat, "p": 1.0},
-                    ess_bulk={"hr": 900.0, "p": float("nan")}, divergences=divergences, failures=failures,
-                    summary_text="mean sd\nhr 1.0 0.3\np 0.15 0.03", idata=None)
+    fit = FitResult(
+        parameters=("hr", "p"),
+        draws=draws,
+        predictions={},
+        rhat={"hr": rhat, "p": 1.0},
+        ess_bulk={"hr": 900.0, "p": float("nan")},
+        divergences=divergences,
+        failures=failures,
+        summary_text="mean sd\nhr 1.0 0.3\np 0.15 0.03",
+        idata=None,
+    )
     evidence = SimpleNamespace(path=Path("e.toml"), sampler=SimpleNamespace(draws=20, tune=10, chains=2, seed=1))
     predictive = [["pain_12m", "indicator_mean", 0.4, 0.3, 0.5, 0.41, 0.35, 0.47, "yes", "yes"]]
-    return Calibration(evidence=evidence, scenario=SimpleNamespace(path=Path("s.toml")), fit=fit, draws=20, tune=10,
-                       chains=2, seed=1, target_accept=0.9, predictive=predictive)
+    return Calibration(
+        evidence=evidence,
+        scenario=SimpleNamespace(path=Path("s.toml")),
+        fit=fit,
+        draws=20,
+        tune=10,
+        chains=2,
+        seed=1,
+        target_accept=0.9,
+        predictive=predictive,
+    )
 
 
 def test_fit_result_and_calibration_protocol():

@@ -183,8 +183,10 @@ def test_microsimulation_draw_keys_follow_the_draw_index_in_the_run():
 def test_posterior_rows_are_drawn_per_draw_whatever_the_split(chancellor):
     from costspine.analysis.parameter_draws import draw_run_parameters
 
-    pools = [{"evidence": "a.toml", "parameters": {"pa": np.arange(500.0), "pb": -np.arange(500.0)}},
-             {"evidence": "b.toml", "parameters": {"pc": np.arange(300.0) / 300}}]
+    pools = [
+        {"evidence": "a.toml", "parameters": {"pa": np.arange(500.0), "pb": -np.arange(500.0)}},
+        {"evidence": "b.toml", "parameters": {"pc": np.arange(300.0) / 300}},
+    ]
     whole = draw_run_parameters(chancellor, seed=6, start=0, stop=2200, posterior_pools=pools)
     np.testing.assert_array_equal(whole["pb"], -whole["pa"])  # one row per draw, shared within a pool
     assert not np.array_equal(whole["pa"][:300], whole["pc"] * 300)  # pools choose rows independently

@@ -18,7 +18,7 @@ from costspine.scenario.collector import _is_name
 from costspine.scenario.load import load_scenario
 from costspine.simulate.cohort import run_cohort
 
-SMALL = '''
+SMALL = """
 [model]
 name = "names"
 
@@ -65,9 +65,9 @@ values = { well = 100 }
 
 [outcomes.qalys]
 values = { well = 1 }
-'''
+"""
 
-QX = "[tables.qx]\nfile = \"qx.csv\"\nx = \"age\"\ny = \"qx\"\n"
+QX = '[tables.qx]\nfile = "qx.csv"\nx = "age"\ny = "qx"\n'
 
 
 def _load_problems(tmp_path, text: str) -> tuple:
@@ -130,4 +130,3 @@ def test_soft_keywords_are_names_in_expressions(tmp_path, name):
 @pytest.mark.parametrize("name", sorted(keyword.kwlist))
 def test_no_python_keyword_is_a_name(name):
     assert not _is_name(name)
-

@@ -25,10 +25,14 @@ from helpers import analysis_toml, edit, settings_toml, write
 # Annual cycles, 3 cycles, end-of-cycle counting, no discounting. Strategy a has hr_now = 1;
 # strategy b halves the risk while time_years < 2 (cycles 1 and 2). The shared p_sick uses both the
 # strategy's own hr_now and time (cycle): p_sick = 0.1 * hr_now * cycle.
-TOY = '''
+TOY = (
+    """
 [model]
 name = "shared"
-''' + settings_toml(3) + analysis_toml(effect="life_years", comparator="a") + '''
+"""
+    + settings_toml(3)
+    + analysis_toml(effect="life_years", comparator="a")
+    + """
 [states]
 well = { initial = 1 }
 sick = { initial = 0 }
@@ -64,7 +68,8 @@ values = { well = 1, sick = 1 }
 
 [indicators.p_sick_now]
 values = { well = "p_sick" }
-'''
+"""
+)
 
 
 def load(tmp_path, text=TOY, name="shared.toml"):
@@ -112,8 +117,11 @@ def test_a_strategys_own_value_replaces_the_shared_one_everywhere_in_that_strate
 
 def test_the_order_is_computed_per_strategy_over_the_union(tmp_path):
     # stay is written before what it uses; in b, p_sick uses b's own k, which uses the shared base.
-    text = edit('values = { hr_now = "where(time_years < 2, hr_b, 1)" }',
-                'values = { hr_now = "where(time_years < 2, hr_b, 1)", p_sick = "k * hr_now", k = "base * 2" }', TOY)
+    text = edit(
+        'values = { hr_now = "where(time_years < 2, hr_b, 1)" }',
+        'values = { hr_now = "where(time_years < 2, hr_b, 1)", p_sick = "k * hr_now", k = "base * 2" }',
+        TOY,
+    )
     text = edit('p_sick = "0.1 * hr_now * cycle"\n', 'p_sick = "0.1 * hr_now * cycle"\nbase = "0.05"\n', text)
     scenario = load(tmp_path, text)
     order = list(scenario.strategy_values["b"])
@@ -138,38 +146,69 @@ def test_an_evaluation_error_in_a_shared_value_names_it_and_the_strategy(tmp_pat
     assert info.value.problems[0].where.endswith("shared.toml: values.p_sick (strategy a)")
 
 
-@pytest.mark.parametrize(("old", "new", "expected"), [
-    # a name no strategy defines: said once, with a did-you-mean hint
-    ('p_sick = "0.1 * hr_now * cycle"', 'p_sick = "0.1 * hr_nwo * cycle"',
-     ["shared.toml: values.p_sick: unknown name 'hr_nwo' in '0.1 * hr_nwo * cycle' — did you mean 'hr_now'?"]),
-    # a name only some strategies define
-    ('values = { hr_now = "1" }', 'values = { hr_then = "1" }',
-     ["shared.toml: values.p_sick: unknown name 'hr_now' in '0.1 * hr_now * cycle' for strategy a: only b defines a "
-      "value 'hr_now' — define it in [strategies.a.values] or in [values]"]),
-    # a loop among shared values: said once, without a strategy
-    ('stay = "1 - p_sick"', 'stay = "1 - p_sick"\nloop_a = "loop_b"\nloop_b = "loop_a"',
-     ["shared.toml: values.loop_a: circular definition: loop_a -> loop_b -> loop_a"]),
-    # a loop through one strategy's own value: names the strategy and each key path
-    ('values = { hr_now = "1" }', 'values = { hr_now = "stay" }',
-     ["shared.toml: values.p_sick: circular definition in strategy a: values.p_sick -> strategies.a.values.hr_now -> "
-      "values.stay -> values.p_sick"]),
-    # a strategy's own value cannot use the shared value it replaces
-    ('values = { hr_now = "1" }', 'values = { hr_now = "1", p_sick = "p_sick / 2" }',
-     ["shared.toml: strategies.a.values.p_sick: refers to itself (a strategy's own value replaces the shared value "
-      "of the same name; it cannot use it)"]),
-    # a shared value named like a parameter, or a reserved word
-    ('stay = "1 - p_sick"', 'stay = "1 - p_sick"\nc_sick = "1"',
-     ["shared.toml: values.c_sick: shadows a parameter of the same name; rename one of them"]),
-    ('stay = "1 - p_sick"', 'stay = "1 - p_sick"\ncycle = "1"',
-     ["shared.toml: values.cycle: value names must be identifiers and not reserved words"]),
-    ('stay = "1 - p_sick"', 'stay = "1 - p_sick"\nbad = "1 +"', ["shared.toml: values.bad: "]),
-], ids=["unknown", "unknown-in-one-strategy", "shared-loop", "loop-through-own", "self", "shadows", "reserved",
-        "syntax"])
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # a name no strategy defines: said once, with a did-you-mean hint
+        (
+            'p_sick = "0.1 * hr_now * cycle"',
+            'p_sick = "0.1 * hr_nwo * cycle"',
+            ["shared.toml: values.p_sick: unknown name 'hr_nwo' in '0.1 * hr_nwo * cycle' — did you mean 'hr_now'?"],
+        ),
+        # a name only some strategies define
+        (
+            'values = { hr_now = "1" }',
+            'values = { hr_then = "1" }',
+            [
+                "shared.toml: values.p_sick: unknown name 'hr_now' in '0.1 * hr_now * cycle' for strategy a: only b defines a "
+                "value 'hr_now' — define it in [strategies.a.values] or in [values]"
+            ],
+        ),
+        # a loop among shared values: said once, without a strategy
+        (
+            'stay = "1 - p_sick"',
+            'stay = "1 - p_sick"\nloop_a = "loop_b"\nloop_b = "loop_a"',
+            ["shared.toml: values.loop_a: circular definition: loop_a -> loop_b -> loop_a"],
+        ),
+        # a loop through one strategy's own value: names the strategy and each key path
+        (
+            'values = { hr_now = "1" }',
+            'values = { hr_now = "stay" }',
+            [
+                "shared.toml: values.p_sick: circular definition in strategy a: values.p_sick -> strategies.a.values.hr_now -> "
+                "values.stay -> values.p_sick"
+            ],
+        ),
+        # a strategy's own value cannot use the shared value it replaces
+        (
+            'values = { hr_now = "1" }',
+            'values = { hr_now = "1", p_sick = "p_sick / 2" }',
+            [
+                "shared.toml: strategies.a.values.p_sick: refers to itself (a strategy's own value replaces the shared value "
+                "of the same name; it cannot use it)"
+            ],
+        ),
+        # a shared value named like a parameter, or a reserved word
+        (
+            'stay = "1 - p_sick"',
+            'stay = "1 - p_sick"\nc_sick = "1"',
+            ["shared.toml: values.c_sick: shadows a parameter of the same name; rename one of them"],
+        ),
+        (
+            'stay = "1 - p_sick"',
+            'stay = "1 - p_sick"\ncycle = "1"',
+            ["shared.toml: values.cycle: value names must be identifiers and not reserved words"],
+        ),
+        ('stay = "1 - p_sick"', 'stay = "1 - p_sick"\nbad = "1 +"', ["shared.toml: values.bad: "]),
+    ],
+    ids=["unknown", "unknown-in-one-strategy", "shared-loop", "loop-through-own", "self", "shadows", "reserved", "syntax"],
+)
 def test_misuse_is_a_load_error_naming_the_file_and_key(tmp_path, old, new, expected):
     found = problems_of(tmp_path, edit(old, new, TOY))
     for message in expected:
-        assert any(p.startswith(str(tmp_path / message.split(": ", 1)[0])) and message.split(": ", 1)[1] in p
-                   for p in found), found
+        assert any(p.startswith(str(tmp_path / message.split(": ", 1)[0])) and message.split(": ", 1)[1] in p for p in found), (
+            found
+        )
 
 
 def test_values_must_be_a_table(tmp_path):
@@ -189,24 +228,32 @@ def test_validate_reports_shared_value_errors(tmp_path, runner):
 
 def test_extends_merges_values_value_by_value(tmp_path):
     write(tmp_path, TOY, "parent.toml")
-    child = write(tmp_path, '''
+    child = write(
+        tmp_path,
+        """
 extends = "parent.toml"
 
 [values]
 p_sick = "0.2 * hr_now"
-''', "child.toml")
+""",
+        "child.toml",
+    )
     scenario = load_scenario(child)
     assert scenario.shared_values["p_sick"].text == "0.2 * hr_now"
     assert scenario.shared_values["stay"].text == "1 - p_sick"  # kept from the parent
     # a: p_sick = 0.2 in every cycle -> well = 0.8, 0.64, 0.512.
     np.testing.assert_allclose(run_cohort(scenario).trace[0, 0, 1:, 0], [0.8, 0.64, 0.512], rtol=1e-12)
     # A problem in an inherited value names the parent; one in the child's names the child.
-    write(tmp_path, '''
+    write(
+        tmp_path,
+        """
 extends = "parent.toml"
 
 [values]
 p_sick = "0.2 * hr_nwo"
-''', "bad_child.toml")
+""",
+        "bad_child.toml",
+    )
     with pytest.raises(ScenarioError) as info:
         load_scenario(tmp_path / "bad_child.toml")
     assert [p.where for p in info.value.problems] == [f"{tmp_path / 'bad_child.toml'}: values.p_sick"]
@@ -243,7 +290,11 @@ def test_the_calibration_graph_evaluates_shared_values_per_strategy(tmp_path):
 def test_the_worked_example_of_the_docs(tmp_path):
     # docs/scenario-format.md, *Shared values*: p_sick = 1 - exp(-0.2) = 0.1813 for usual care;
     # 1 - exp(-0.1) = 0.0952 in cycles 1-2, then 0.1813, for the new drug.
-    text = '[model]\nname = "docs"\n' + settings_toml(3) + analysis_toml(effect="life_years", comparator="usual_care") + '''
+    text = (
+        '[model]\nname = "docs"\n'
+        + settings_toml(3)
+        + analysis_toml(effect="life_years", comparator="usual_care")
+        + """
 [states]
 well = { initial = 1 }
 sick = { initial = 0 }
@@ -271,7 +322,8 @@ sick = { sick = 1 }
 
 [outcomes.life_years]
 values = { well = 1, sick = 1 }
-'''
+"""
+    )
     scenario = load(tmp_path, text)
     values = evaluate_parameters(scenario)
     groups = build_groups(EMPTY_POPULATION, values, tables=scenario.tables, where=str(scenario.path), base_case=True)

@@ -19,22 +19,38 @@ from helpers import SPINE
 
 # The pathway-model files (other files in the folder, e.g. microsimulation and budget-impact
 # variants, extend these and are tested with their own features).
-OWN_FILES = ("base_case", "base_case_5y", "commercial", "injection_cut_25", "injection_cut_50", "injection_cut_100",
-             "ice_plus_injection_cut_50")
+OWN_FILES = (
+    "base_case",
+    "base_case_5y",
+    "commercial",
+    "injection_cut_25",
+    "injection_cut_50",
+    "injection_cut_100",
+    "ice_plus_injection_cut_50",
+)
 ALL_FILES = [SPINE / f"{name}.toml" for name in OWN_FILES]
 BASE = SPINE / "base_case.toml"
 STRATEGIES = ("usual_care", "ice", "ipt")
 
 # Arm effects the Bayesian layer calibrates (costspine fit): they must stay random parameters.
 ARM_EFFECTS = (
-    "hr_improve_ice_treatment", "hr_improve_ice_followup", "hr_improve_ipt_treatment", "hr_improve_ipt_followup",
-    "hr_worsen_ice_treatment", "hr_worsen_ice_followup", "hr_worsen_ipt_treatment", "hr_worsen_ipt_followup",
-    "rr_use_ice", "rr_use_ipt", "rate_improve_treatment", "rate_improve_followup",
+    "hr_improve_ice_treatment",
+    "hr_improve_ice_followup",
+    "hr_improve_ipt_treatment",
+    "hr_improve_ipt_followup",
+    "hr_worsen_ice_treatment",
+    "hr_worsen_ice_followup",
+    "hr_worsen_ipt_treatment",
+    "hr_worsen_ipt_followup",
+    "rr_use_ice",
+    "rr_use_ipt",
+    "rate_improve_treatment",
+    "rate_improve_followup",
 )
 
-COMMERCIAL_OFFICE = 1.43    # evidence T4.54 (physician services; recalled-unverified)
+COMMERCIAL_OFFICE = 1.43  # evidence T4.54 (physician services; recalled-unverified)
 COMMERCIAL_FACILITY = 2.54  # evidence T4.50 (hospital facility + professional)
-CLEMENS_GOTTLIEB = 1.5      # evidence T8.01
+CLEMENS_GOTTLIEB = 1.5  # evidence T8.01
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +160,7 @@ def test_intervention_delivery_follows_the_risk_split_and_adherence(scenarios):
     s = v["share_ice_higher_risk"]
     first = v["price_pt_evaluation"]
     higher = first + 2 * v["price_pt_visit"] + 3 * v["price_coaching_call_0591t"] + v["price_econsult_specialist"]  # T1.39
-    lower = first + v["price_coaching_call_0591t"] + v["otc_tablets_low_risk"] * v["price_otc_nsaid_tablet"]       # T1.38
+    lower = first + v["price_coaching_call_0591t"] + v["otc_tablets_low_risk"] * v["price_otc_nsaid_tablet"]  # T1.38
     assert v["cost_delivery_ice"] == pytest.approx(s * higher + (1 - s) * lower)
     assert v["cost_delivery_ipt"] == pytest.approx(8 * v["ipt_adherence"] * v["price_ipt_postural_therapy_session"])  # T1.40
     result = run_cohort(scenario)
@@ -190,8 +206,10 @@ def test_commercial_prices_scale_by_setting_and_leave_health_unchanged(scenarios
     medicare = run_cohort(scenarios["base_case"])
     commercial = run_cohort(scenarios["commercial"])
     assert scenarios["commercial"].sections["unit_costs"]["payer"] == "commercial"
-    ratio = {c: category(commercial, c) / np.where(category(medicare, c) > 0, category(medicare, c), np.nan)
-             for c in medicare.categories}
+    ratio = {
+        c: category(commercial, c) / np.where(category(medicare, c) > 0, category(medicare, c), np.nan)
+        for c in medicare.categories
+    }
     # office (physician fee schedule) services: the physician ratio
     for c in ("primary_care", "specialist_visits", "therapy_sessions"):
         np.testing.assert_allclose(ratio[c], COMMERCIAL_OFFICE, rtol=1e-9, err_msg=c)
@@ -226,8 +244,8 @@ def test_base_case_elasticity_is_clemens_gottlieb_with_an_income_effect_range(sc
     spec = scenarios["base_case"].parameter("injection_supply_elasticity")
     assert spec.value == CLEMENS_GOTTLIEB
     assert spec.family == "triangular"
-    assert spec.args["min"] < 0          # income effect (T8.03)
-    assert spec.args["max"] == 2.5       # T8.02
+    assert spec.args["min"] < 0  # income effect (T8.03)
+    assert spec.args["max"] == 2.5  # T8.02
     assert scenarios["base_case"].parameter("injection_price_cut").value == 0
 
 
@@ -239,8 +257,12 @@ def test_injection_cut_scales_price_and_volume(scenarios, name, cut):
     policy = run(scenarios[name], injection_vs_sham_pain_cm=0)
     assert scenarios[name].parameter("injection_price_cut").value == cut
     e = CLEMENS_GOTTLIEB
-    np.testing.assert_allclose(category(policy, "injections"), category(base, "injections") * (1 - cut) ** (1 + e), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(service(policy, "injections"), service(base, "injections") * (1 - cut) ** e, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        category(policy, "injections"), category(base, "injections") * (1 - cut) ** (1 + e), rtol=1e-12, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        service(policy, "injections"), service(base, "injections") * (1 - cut) ** e, rtol=1e-12, atol=1e-12
+    )
     np.testing.assert_array_equal(policy.trace, base.trace)
     for c in base.categories:
         if c != "injections":
@@ -252,7 +274,7 @@ def test_income_effect_raises_injection_volume(scenarios):
     e = -0.5
     base = run(scenarios["base_case"], injection_vs_sham_pain_cm=0, injection_supply_elasticity=e)
     policy = run(scenarios["injection_cut_50"], injection_vs_sham_pain_cm=0, injection_supply_elasticity=e)
-    np.testing.assert_allclose(service(policy, "injections"), service(base, "injections") * 0.5 ** e, rtol=1e-12)
+    np.testing.assert_allclose(service(policy, "injections"), service(base, "injections") * 0.5**e, rtol=1e-12)
     assert np.all(service(policy, "injections") > service(base, "injections"))
     np.testing.assert_allclose(category(policy, "injections"), category(base, "injections") * 0.5 ** (1 + e), rtol=1e-12)
 
@@ -304,7 +326,7 @@ def test_ice_plus_cut_package_is_ice_with_cheaper_and_fewer_injections(scenarios
 def test_five_year_variant_extends_the_base_case(scenarios):
     five, one = scenarios["base_case_5y"], scenarios["base_case"]
     assert five.settings.n_cycles == 65
-    assert five.settings.discount_costs == five.settings.discount_outcomes == 0.03   # T10.01
+    assert five.settings.discount_costs == five.settings.discount_outcomes == 0.03  # T10.01
     r5, r1 = run_cohort(five), run_cohort(one)
     # the first year is the base case's, cycle by cycle (undiscounted)
     np.testing.assert_allclose(r5.cost_per_cycle[:, :, :13], r1.cost_per_cycle, rtol=1e-12)
@@ -321,11 +343,13 @@ def test_five_year_variant_extends_the_base_case(scenarios):
 # PSA robustness
 
 
-@pytest.mark.parametrize("name", ["base_case", "injection_cut_50", "injection_cut_100", "ice_plus_injection_cut_50", "commercial"])
+@pytest.mark.parametrize(
+    "name", ["base_case", "injection_cut_50", "injection_cut_100", "ice_plus_injection_cut_50", "commercial"]
+)
 def test_psa_draws_give_valid_probabilities_and_finite_results(scenarios, name):
     scenario = scenarios[name]
     draws = draw_parameters(scenario.parameters, 300, np.random.default_rng(20260101), correlations=scenario.correlations)
-    result = run_cohort(scenario, draws)   # raises AnalysisError on any invalid probability
+    result = run_cohort(scenario, draws)  # raises AnalysisError on any invalid probability
     assert np.all(np.isfinite(result.costs)) and np.all(result.costs >= 0)
     assert np.all(np.isfinite(result.outcomes))
     i = result.indicator_names.index("odi")

@@ -32,7 +32,7 @@ from costspine.simulate.microsim import run_microsim
 
 from helpers import analysis_toml, settings_toml, write
 
-COUNTERS = '''
+COUNTERS = """
 [microsimulation.history.group]
 kind = "time_in_state"
 states = ["S1", "S2"]
@@ -55,9 +55,13 @@ kind = "time_in_state"
 states = ["S2"]
 max = 10
 cohort = 0
-'''
+"""
 
-MODEL_A = settings_toml(5) + analysis_toml(effect="life_years", comparator="a") + COUNTERS + '''
+MODEL_A = (
+    settings_toml(5)
+    + analysis_toml(effect="life_years", comparator="a")
+    + COUNTERS
+    + """
 [model]
 name = "group_counter"
 
@@ -72,20 +76,29 @@ S2 = { initial = 0 }
 S0 = { S1 = 1 }
 S1 = { S2 = 1 }
 S2 = { S2 = 1 }
-''' + "".join(f'''
+"""
+    + "".join(
+        f'''
 [costs.{name}]
 category = "{name}"
 values = {{ S0 = "{name}", S1 = "{name}", S2 = "{name}" }}
-''' for name in ("group", "capped", "plain", "in_s2")) + '''
+'''
+        for name in ("group", "capped", "plain", "in_s2")
+    )
+    + """
 [costs.plain_in_s2]
 category = "plain_in_s2"
 values = { S2 = "plain" }
 
 [outcomes.life_years]
 values = { S0 = 1, S1 = 1, S2 = 1 }
-'''
+"""
+)
 
-MODEL_B = settings_toml(6) + analysis_toml(effect="life_years", comparator="per_state") + '''
+MODEL_B = (
+    settings_toml(6)
+    + analysis_toml(effect="life_years", comparator="per_state")
+    + """
 [model]
 name = "risk_by_time_sick"
 
@@ -124,7 +137,8 @@ values = { well = 0 }
 
 [outcomes.life_years]
 values = { well = 1, sick = 1, sicker = 1 }
-'''
+"""
+)
 
 
 def load(tmp_path, text):
@@ -145,7 +159,7 @@ def test_a_one_state_group_is_todays_counter_in_that_state_point_by_point(tmp_pa
     scenario = load(tmp_path, MODEL_A + extra)
     result = run_microsim(scenario, n_individuals=1024, seed=2, backend="numpy")
     in_s2, plain = (result.indicators[0, 0, 2:, result.indicator_names.index(n)].tolist() for n in ("in_s2", "plain"))
-    assert in_s2 == plain == [0.0, 1.0, 2.0, 3.0]                     # points 2..5 (nobody is in S2 before)
+    assert in_s2 == plain == [0.0, 1.0, 2.0, 3.0]  # points 2..5 (nobody is in S2 before)
 
 
 def test_risk_that_depends_on_time_since_first_sick_differs_from_per_state_counting(tmp_path):
@@ -171,18 +185,41 @@ def test_the_states_are_kept_on_the_counter(tmp_path):
     assert counters["plain"].states == ()
 
 
-@pytest.mark.parametrize("old, new, keypath, fragment", [
-    ('states = ["S1", "S2"]\nmax = 10', 'states = ["S1", "S22"]\nmax = 10', "microsimulation.history.group.states",
-     "unknown state 'S22' — did you mean 'S2'?"),
-    ('states = ["S1", "S2"]\nmax = 10', 'states = "S1"\nmax = 10', "microsimulation.history.group.states",
-     "expected a non-empty array of state names"),
-    ('states = ["S1", "S2"]\nmax = 10', "states = []\nmax = 10", "microsimulation.history.group.states",
-     "expected a non-empty array of state names"),
-    ('states = ["S1", "S2"]\nmax = 10', 'states = ["S1", "S1"]\nmax = 10', "microsimulation.history.group.states",
-     "listed more than once"),
-    ('kind = "time_in_state"\nmax = 10', 'kind = "events"\nprobability = { S1 = 0.1 }\nstates = ["S1"]\nmax = 10',
-     "microsimulation.history.plain.states", "unknown key"),
-])
+@pytest.mark.parametrize(
+    "old, new, keypath, fragment",
+    [
+        (
+            'states = ["S1", "S2"]\nmax = 10',
+            'states = ["S1", "S22"]\nmax = 10',
+            "microsimulation.history.group.states",
+            "unknown state 'S22' — did you mean 'S2'?",
+        ),
+        (
+            'states = ["S1", "S2"]\nmax = 10',
+            'states = "S1"\nmax = 10',
+            "microsimulation.history.group.states",
+            "expected a non-empty array of state names",
+        ),
+        (
+            'states = ["S1", "S2"]\nmax = 10',
+            "states = []\nmax = 10",
+            "microsimulation.history.group.states",
+            "expected a non-empty array of state names",
+        ),
+        (
+            'states = ["S1", "S2"]\nmax = 10',
+            'states = ["S1", "S1"]\nmax = 10',
+            "microsimulation.history.group.states",
+            "listed more than once",
+        ),
+        (
+            'kind = "time_in_state"\nmax = 10',
+            'kind = "events"\nprobability = { S1 = 0.1 }\nstates = ["S1"]\nmax = 10',
+            "microsimulation.history.plain.states",
+            "unknown key",
+        ),
+    ],
+)
 def test_mistakes_in_a_group_are_reported_with_their_key_path(tmp_path, old, new, keypath, fragment):
     assert MODEL_A.count(old) == 1, "test setup"
     with pytest.raises(ScenarioError) as info:

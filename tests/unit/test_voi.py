@@ -160,8 +160,10 @@ def test_gp_marginal_likelihood_gradient_matches_finite_differences():
     x = np.array([0.2, -0.3, 0.5, 0.1, np.log(0.05)])
     _, grad = _gp_neg_log_marginal(x, sq_dist, r)
     step = 1e-5
-    numeric = [(_gp_neg_log_marginal(x + step * e, sq_dist, r)[0] - _gp_neg_log_marginal(x - step * e, sq_dist, r)[0]) / (2 * step)
-               for e in np.eye(x.size)]
+    numeric = [
+        (_gp_neg_log_marginal(x + step * e, sq_dist, r)[0] - _gp_neg_log_marginal(x - step * e, sq_dist, r)[0]) / (2 * step)
+        for e in np.eye(x.size)
+    ]
     np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-6)
 
 
@@ -203,8 +205,12 @@ def random_problems(draw):
     rng = np.random.default_rng(seed)
     theta = rng.normal(size=(n, k)) * rng.uniform(0.1, 10.0, size=k) + rng.normal(size=k)
     z = (theta - theta.mean(axis=0)) / theta.std(axis=0)
-    nb = (rng.normal(size=n_strategies) + z @ rng.normal(size=(k, n_strategies))
-          + curvature * (z**2) @ rng.normal(size=(k, n_strategies)) + noise * rng.normal(size=(n, n_strategies)))
+    nb = (
+        rng.normal(size=n_strategies)
+        + z @ rng.normal(size=(k, n_strategies))
+        + curvature * (z**2) @ rng.normal(size=(k, n_strategies))
+        + noise * rng.normal(size=(n, n_strategies))
+    )
     return nb, theta
 
 
@@ -227,8 +233,7 @@ def test_mapping_of_named_parameters_gives_the_same_estimate(linear_problem):
     result = compute_evppi(nb, {"p_response": theta})
     assert result.parameters == ("p_response",)
     # the GAM estimate of linear_results, without the slow GP one that fixture also computes
-    assert result.evppi == pytest.approx(compute_evppi(nb, theta, method="gam", rng=np.random.default_rng(1)).evppi,
-                                         rel=1e-12)
+    assert result.evppi == pytest.approx(compute_evppi(nb, theta, method="gam", rng=np.random.default_rng(1)).evppi, rel=1e-12)
     assert "p_response" in result.summary()
 
 

@@ -17,8 +17,7 @@ through its helpers.
 
 Example
 -------
->>> figure = plot_ceac([0, 20000, 50000], [[0.6, 0.4], [0.4, 0.6], [0.2, 0.8]],
-...                    strategies=["usual care", "physio"])
+>>> figure = plot_ceac([0, 20000, 50000], [[0.6, 0.4], [0.4, 0.6], [0.2, 0.8]], strategies=["usual care", "physio"])
 >>> type(figure).__name__
 'Figure'
 >>> save_figure(figure, tmp_path / "ceac.png").name  # tmp_path: any folder
@@ -36,5 +35,17 @@ from costspine.reports.figures.run import (
     plot_trajectory,
 )
 
-__all__ = ["plot_ce_plane", "plot_ceac", "plot_evpi", "plot_tornado", "plot_budget", "plot_cost_by_category",
-           "plot_trajectory", "plot_trace", "plot_table", "plot_table_png", "save_figure", "to_png"]
+__all__ = [
+    "plot_ce_plane",
+    "plot_ceac",
+    "plot_evpi",
+    "plot_tornado",
+    "plot_budget",
+    "plot_cost_by_category",
+    "plot_trajectory",
+    "plot_trace",
+    "plot_table",
+    "plot_table_png",
+    "save_figure",
+    "to_png",
+]

@@ -33,6 +33,7 @@ MAX_CE_POINTS = 2000  # per comparator; more only hides the cloud's shape under 
 
 # ----------------------------------------------------------------------------------------- helpers
 
+
 def _new_figure(size=SIZE):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure  # noqa: F401  (for the plot modules' annotations)
@@ -82,6 +83,7 @@ def to_png(plot):
     The commands plan their figures as ``functools.partial(to_png(plot_ceac), ..., path=...)``
     and call them once everything is computed.
     """
+
     @functools.wraps(plot)
     def write(*args, path, **kwargs) -> Path:
         return _save(plot(*args, **kwargs), path)

@@ -28,8 +28,18 @@ if TYPE_CHECKING:  # annotations only
     from costspine.reports.figures.common import Figure
 
 
-def plot_ce_plane(inc_cost, inc_effect, *, wtp: float | None, labels, currency: str, effect_name: str = "QALYs",
-                  ax=None, title: str = "Cost-effectiveness plane", max_points: int = MAX_CE_POINTS) -> Figure:
+def plot_ce_plane(
+    inc_cost,
+    inc_effect,
+    *,
+    wtp: float | None,
+    labels,
+    currency: str,
+    effect_name: str = "QALYs",
+    ax=None,
+    title: str = "Cost-effectiveness plane",
+    max_points: int = MAX_CE_POINTS,
+) -> Figure:
     """Scatter of incremental cost against incremental effect, one colour per comparator.
 
     Parameters
@@ -66,15 +76,29 @@ def plot_ce_plane(inc_cost, inc_effect, *, wtp: float | None, labels, currency: 
     for k, name in enumerate(names):
         colour = COLOURS[k % len(COLOURS)]
         ax.scatter(effect[shown, k], cost[shown, k], s=7, alpha=0.35, color=colour, linewidths=0, label=name)
-        ax.scatter(np.nanmean(effect[:, k]), np.nanmean(cost[:, k]), s=70, color=colour, edgecolor="black",
-                   linewidths=0.8, marker="D", zorder=3)
+        ax.scatter(
+            np.nanmean(effect[:, k]),
+            np.nanmean(cost[:, k]),
+            s=70,
+            color=colour,
+            edgecolor="black",
+            linewidths=0.8,
+            marker="D",
+            zorder=3,
+        )
     ax.axhline(0, color="black", linewidth=0.8)
     ax.axvline(0, color="black", linewidth=0.8)
     if wtp is not None:
         x_lo, x_hi = ax.get_xlim()
         xs = np.array([min(x_lo, 0.0), max(x_hi, 0.0)])
-        ax.plot(xs, wtp * xs, color="#444444", linestyle="--", linewidth=1.0,
-                label=f"threshold {_money(wtp, currency)} per {effect_name.rstrip('s')}")
+        ax.plot(
+            xs,
+            wtp * xs,
+            color="#444444",
+            linestyle="--",
+            linewidth=1.0,
+            label=f"threshold {_money(wtp, currency)} per {effect_name.rstrip('s')}",
+        )
         ax.set_xlim(x_lo, x_hi)
     ax.scatter([], [], s=50, color="white", edgecolor="black", marker="D", label="mean")
     ax.yaxis.set_major_formatter(_money_formatter(currency))
@@ -83,8 +107,17 @@ def plot_ce_plane(inc_cost, inc_effect, *, wtp: float | None, labels, currency: 
     return figure
 
 
-def plot_ceac(wtp, prob, *, strategies, frontier=None, ax=None, currency: str | None = None,
-              effect_name: str = "QALY", title: str | None = None) -> Figure:
+def plot_ceac(
+    wtp,
+    prob,
+    *,
+    strategies,
+    frontier=None,
+    ax=None,
+    currency: str | None = None,
+    effect_name: str = "QALY",
+    title: str | None = None,
+) -> Figure:
     """Cost-effectiveness acceptability curves, with the acceptability frontier when given.
 
     Parameters
@@ -112,24 +145,43 @@ def plot_ceac(wtp, prob, *, strategies, frontier=None, ax=None, currency: str | 
             raise UsageError(f"plot_ceac frontier: {len(frontier)} values for {len(wtp)} WTP values")
         index = [names.index(f) if isinstance(f, str) and f in names else f for f in frontier]
         if not all(isinstance(i, (int, np.integer)) and 0 <= i < len(names) for i in index):
-            raise UsageError(f"plot_ceac frontier: expected strategy indices in [0, {len(names)}) or names "
-                             f"from {names}; got {frontier[:5]}...")
-        ax.plot(wtp, prob[np.arange(len(wtp)), index], color="black", linestyle=(0, (4, 2)), linewidth=1.2,
-                label="frontier (highest expected net benefit)")
+            raise UsageError(
+                f"plot_ceac frontier: expected strategy indices in [0, {len(names)}) or names from {names}; got {frontier[:5]}..."
+            )
+        ax.plot(
+            wtp,
+            prob[np.arange(len(wtp)), index],
+            color="black",
+            linestyle=(0, (4, 2)),
+            linewidth=1.2,
+            label="frontier (highest expected net benefit)",
+        )
     ax.set_ylim(0, 1.02)
     if len(wtp) > 1:
         ax.set_xlim(wtp.min(), wtp.max())
     unit = f"{currency} per {effect_name}" if currency else f"per {effect_name}"
     if currency:
         ax.xaxis.set_major_formatter(_money_formatter(currency))
-    _style(ax, title=title or ("Cost-effectiveness acceptability curves" + (" and frontier" if frontier is not None else "")),
-           xlabel=f"Willingness to pay ({unit})", ylabel="Probability cost-effective")
+    _style(
+        ax,
+        title=title or ("Cost-effectiveness acceptability curves" + (" and frontier" if frontier is not None else "")),
+        xlabel=f"Willingness to pay ({unit})",
+        ylabel="Probability cost-effective",
+    )
     ax.legend(loc="best", fontsize=8, frameon=False)
     return figure
 
 
-def plot_evpi(wtp, evpi, *, currency: str, ax=None, effect_name: str = "QALY", per: str = "per person",
-              title: str = "Expected value of perfect information") -> Figure:
+def plot_evpi(
+    wtp,
+    evpi,
+    *,
+    currency: str,
+    ax=None,
+    effect_name: str = "QALY",
+    per: str = "per person",
+    title: str = "Expected value of perfect information",
+) -> Figure:
     """EVPI against willingness to pay.
 
     Parameters
@@ -149,20 +201,34 @@ def plot_evpi(wtp, evpi, *, currency: str, ax=None, effect_name: str = "QALY", p
     ax.fill_between(wtp, 0, evpi, color=COLOURS[0], alpha=0.12)
     if len(evpi) and np.isfinite(evpi).any():
         k = int(np.nanargmax(evpi))
-        ax.annotate(f"max {_money(evpi[k], currency)} at {_money(wtp[k], currency)}", (wtp[k], evpi[k]),
-                    textcoords="offset points", xytext=(6, 6), fontsize=8)
+        ax.annotate(
+            f"max {_money(evpi[k], currency)} at {_money(wtp[k], currency)}",
+            (wtp[k], evpi[k]),
+            textcoords="offset points",
+            xytext=(6, 6),
+            fontsize=8,
+        )
     ax.set_ylim(bottom=0)
     ax.xaxis.set_major_formatter(_money_formatter(currency))
     ax.yaxis.set_major_formatter(_money_formatter(currency))
-    _style(ax, title=title, xlabel=f"Willingness to pay ({currency} per {effect_name})",
-           ylabel=f"EVPI ({currency} {per})")
+    _style(ax, title=title, xlabel=f"Willingness to pay ({currency} per {effect_name})", ylabel=f"EVPI ({currency} {per})")
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     return figure
 
 
-def plot_tornado(names, low, high, *, base: float, xlabel: str, ax=None, title: str = "One-way sensitivity analysis",
-                 low_label: str = "parameter at low value", high_label: str = "parameter at high value",
-                 currency: str | None = None) -> Figure:
+def plot_tornado(
+    names,
+    low,
+    high,
+    *,
+    base: float,
+    xlabel: str,
+    ax=None,
+    title: str = "One-way sensitivity analysis",
+    low_label: str = "parameter at low value",
+    high_label: str = "parameter at high value",
+    currency: str | None = None,
+) -> Figure:
     """Tornado diagram: the outcome with each parameter at its low and high value.
 
     Parameters

@@ -32,8 +32,16 @@ if TYPE_CHECKING:  # annotations only
     from costspine.reports.figures.common import Figure
 
 
-def plot_budget(years, series: dict, *, currency: str, ax=None, stacked: bool = False,
-                title: str = "Budget impact by year", ylabel: str | None = None) -> Figure:
+def plot_budget(
+    years,
+    series: dict,
+    *,
+    currency: str,
+    ax=None,
+    stacked: bool = False,
+    title: str = "Budget impact by year",
+    ylabel: str | None = None,
+) -> Figure:
     """Bars of budget by year, one bar (or stacked segment) per series.
 
     Parameters
@@ -67,8 +75,9 @@ def plot_budget(years, series: dict, *, currency: str, ax=None, stacked: bool = 
     return figure
 
 
-def plot_cost_by_category(labels, series: dict, *, currency: str, ax=None, title: str = "Cost per patient by category",
-                          ylabel: str | None = None) -> Figure:
+def plot_cost_by_category(
+    labels, series: dict, *, currency: str, ax=None, title: str = "Cost per patient by category", ylabel: str | None = None
+) -> Figure:
     """Stacked bars of cost by category, one bar per strategy (or per scenario and strategy, or year).
 
     Negative amounts (savings) stack below zero; each bar's total is written at its end.
@@ -105,26 +114,48 @@ def plot_cost_by_category(labels, series: dict, *, currency: str, ax=None, title
         bottom = bottom + np.clip(values, None, 0)
     totals = sum(data.values())
     for xi, total, high, low in zip(x, totals, top, bottom):  # the total above a bar, or below one that is a saving
-        ax.annotate(_money(total, currency), (xi, high if total >= 0 else low), textcoords="offset points",
-                    xytext=(0, 3 if total >= 0 else -3), ha="center", va="bottom" if total >= 0 else "top", fontsize=8)
+        ax.annotate(
+            _money(total, currency),
+            (xi, high if total >= 0 else low),
+            textcoords="offset points",
+            xytext=(0, 3 if total >= 0 else -3),
+            ha="center",
+            va="bottom" if total >= 0 else "top",
+            fontsize=8,
+        )
     wrap = 13 if len(labels) > 4 else 24
     ax.set_xticks(x, [_wrap_label(label, wrap) for label in labels], fontsize=8)
     ax.axhline(0, color="black", linewidth=0.8)
     span = (max(top.max(), 0) - min(bottom.min(), 0)) or 1.0
-    ax.set_ylim(min(bottom.min(), 0) - 0.08 * span * bool((totals < 0).any()),  # room for the totals written
-                max(top.max(), 0) + 0.08 * span * bool((totals >= 0).any()))
+    ax.set_ylim(
+        min(bottom.min(), 0) - 0.08 * span * bool((totals < 0).any()),  # room for the totals written
+        max(top.max(), 0) + 0.08 * span * bool((totals >= 0).any()),
+    )
     ax.yaxis.set_major_formatter(_money_formatter(currency))
     _style(ax, title=title, xlabel="", ylabel=ylabel or f"Cost per patient ({currency})")
     ax.grid(False, axis="x")
     # under the plot on a figure of its own; inside the caller's Axes otherwise
     legend = figure.legend if own_figure else ax.legend
-    legend(*ax.get_legend_handles_labels(), loc="outside lower center" if own_figure else "best", ncols=columns,
-           fontsize=8, frameon=False)
+    legend(
+        *ax.get_legend_handles_labels(),
+        loc="outside lower center" if own_figure else "best",
+        ncols=columns,
+        fontsize=8,
+        frameon=False,
+    )
     return figure
 
 
-def plot_trajectory(time, series: dict, *, ylabel: str, ax=None, xlabel: str = "Time (years)",
-                    title: str = "Outcome over time", ylim: tuple[float, float] | None = None) -> Figure:
+def plot_trajectory(
+    time,
+    series: dict,
+    *,
+    ylabel: str,
+    ax=None,
+    xlabel: str = "Time (years)",
+    title: str = "Outcome over time",
+    ylim: tuple[float, float] | None = None,
+) -> Figure:
     """Lines of an outcome (e.g. mean ODI) over time, one per strategy.
 
     Parameters
@@ -154,8 +185,15 @@ def _plain_text(text) -> str:
     return str(text).replace("$", r"\$")
 
 
-def plot_trace(time, traces: dict, *, figure=None, title: str = "Markov trace", xlabel: str = "Time (years)",
-               ylabel: str = "Share of the cohort (0–1)") -> Figure:
+def plot_trace(
+    time,
+    traces: dict,
+    *,
+    figure=None,
+    title: str = "Markov trace",
+    xlabel: str = "Time (years)",
+    ylabel: str = "Share of the cohort (0–1)",
+) -> Figure:
     """State occupancy over time: one panel per strategy, one line per state (same colour in every panel).
 
     Parameters
@@ -170,8 +208,10 @@ def plot_trace(time, traces: dict, *, figure=None, title: str = "Markov trace", 
     time = _vector(time, "plot_trace time")
     if not isinstance(traces, dict) or not traces:
         raise UsageError("plot_trace traces: expected a non-empty dict of strategy label -> {state label: array}")
-    data = {str(strategy): _series(states, f"plot_trace traces[{strategy!r}]", length=len(time), index_name="time points")
-            for strategy, states in traces.items()}
+    data = {
+        str(strategy): _series(states, f"plot_trace traces[{strategy!r}]", length=len(time), index_name="time points")
+        for strategy, states in traces.items()
+    }
     state_names = list(dict.fromkeys(name for states in data.values() for name in states))
     columns = min(len(data), 3)
     rows = math.ceil(len(data) / columns)
@@ -182,8 +222,16 @@ def plot_trace(time, traces: dict, *, figure=None, title: str = "Markov trace", 
         ax = axes[n // columns][n % columns]
         for name, values in states.items():
             k = state_names.index(name)
-            ax.plot(time, values, color=STATE_COLOURS[k % len(STATE_COLOURS)], linewidth=1.6, marker=marker,
-                    markersize=2.5, linestyle=("-", "--", ":", "-.")[(k // len(STATE_COLOURS)) % 4], label=_plain_text(name))
+            ax.plot(
+                time,
+                values,
+                color=STATE_COLOURS[k % len(STATE_COLOURS)],
+                linewidth=1.6,
+                marker=marker,
+                markersize=2.5,
+                linestyle=("-", "--", ":", "-.")[(k // len(STATE_COLOURS)) % 4],
+                label=_plain_text(name),
+            )
         ax.set_title(_plain_text(_wrap_label(strategy, 40 if columns < 3 else 28)), fontsize=9, loc="left")
         ax.set_ylim(-0.02, 1.02)
         ax.grid(True, color="#DDDDDD", linewidth=0.6)
@@ -234,8 +282,10 @@ def plot_table(table: Table, *, ax=None, currency: str = "USD", title: str | Non
     if not isinstance(table, Table):
         raise UsageError(f"plot_table expects a costspine.reports.workbook.Table; got {type(table).__name__}")
     if len(table.rows) > 30 or len(table.columns) > 10:
-        raise UsageError(f"plot_table: table {table.name!r} has {len(table.rows)} rows and {len(table.columns)} "
-                         "columns; a picture holds at most 30 rows and 10 columns — pass the headline table")
+        raise UsageError(
+            f"plot_table: table {table.name!r} has {len(table.rows)} rows and {len(table.columns)} "
+            "columns; a picture holds at most 30 rows and 10 columns — pass the headline table"
+        )
     cells = [[c.format_value(v, currency) for c, v in zip(table.columns, row)] for row in table.rows]
     widths = [max([len(c.name) * 1.1] + [len(r[j]) for r in cells]) + 3 for j, c in enumerate(table.columns)]
     total = sum(widths)
@@ -244,8 +294,13 @@ def plot_table(table: Table, *, ax=None, currency: str = "USD", title: str | Non
     heading = title if title is not None else table.title
     if heading:
         ax.set_title(heading, fontsize=11, fontweight="bold", loc="left", color="#1F3864")
-    drawn = ax.table(cellText=cells or [[""] * len(table.columns)], colLabels=list(table.column_names),
-                     colWidths=[w / total for w in widths], loc="upper center", cellLoc="right")
+    drawn = ax.table(
+        cellText=cells or [[""] * len(table.columns)],
+        colLabels=list(table.column_names),
+        colWidths=[w / total for w in widths],
+        loc="upper center",
+        cellLoc="right",
+    )
     drawn.auto_set_font_size(False)
     drawn.set_fontsize(9)
     drawn.scale(1.0, 1.35)
