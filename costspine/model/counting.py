@@ -64,7 +64,7 @@ def find_uncounted_rewards(scenario: Scenario, occupancy: np.ndarray, weights: n
     >>> from costspine import load_scenario
     >>> s = load_scenario("scenarios/examples/hiv_chancellor.toml")
     >>> occupancy = np.zeros((2, 21, 4))
-    ... occupancy[:, 0, 0] = 1.0  # everyone in A at point 0 only
+    >>> occupancy[:, 0, 0] = 1.0  # everyone in A at point 0 only
     >>> found = find_uncounted_rewards(s, occupancy, np.r_[0.0, np.ones(20)])
     >>> sorted({p.where.split(": ")[1] for p in found})[:2]
     ['costs.community_care.values.A', 'costs.direct_medical.values.A']
