@@ -10,11 +10,11 @@ import difflib
 
 import numpy as np
 
-from costspine.analysis.psa_result import PSADraws
+from costspine.analysis.psa_result import PSAResult
 from costspine.errors import UsageError
 
 
-def parse_evppi_groups(options, draws: PSADraws) -> list[tuple[str, tuple[str, ...]]]:
+def parse_evppi_groups(options, draws: PSAResult) -> list[tuple[str, tuple[str, ...]]]:
     """Parameter groups for EVPPI from ``--evppi`` options, as ``(label, parameter names)``.
 
     Each option is one group: ``a,b`` is the joint EVPPI of ``a`` and ``b`` (label ``a+b``); repeat
@@ -48,7 +48,7 @@ def parse_evppi_groups(options, draws: PSADraws) -> list[tuple[str, tuple[str, .
     return groups
 
 
-def compute_evppi_rows(draws: PSADraws, groups, *, wtp, method: str = "gam") -> list[dict]:
+def compute_evppi_rows(draws: PSAResult, groups, *, wtp, method: str = "gam") -> list[dict]:
     """EVPPI (with its standard error) of each ``(label, names)`` group at each threshold.
 
     The standard error's random numbers come from the PSA seed (a stream named by the group and

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine.analysis.psa_result import PSADraws
+from costspine.analysis.psa_result import PSAResult
 from costspine.errors import UsageError
 
 DRAWS_FILE = "draws.npz"
@@ -21,14 +21,14 @@ DRAWS_FILE = "draws.npz"
 DRAWS_FORMAT = 1
 
 
-def _encode_draws(draws: PSADraws) -> bytes:
+def _encode_draws(draws: PSAResult) -> bytes:
     """The ``draws.npz`` file's bytes (see :func:`save_draws`)."""
     buffer = io.BytesIO()
     save_draws(draws, buffer)
     return buffer.getvalue()
 
 
-def save_draws(draws: PSADraws, handle) -> None:
+def save_draws(draws: PSAResult, handle) -> None:
     """Write ``draws`` as ``draws.npz`` (the arrays and a JSON description) into the binary file ``handle``."""
     meta = {
         "format": DRAWS_FORMAT,
@@ -58,7 +58,7 @@ def save_draws(draws: PSADraws, handle) -> None:
     )
 
 
-def load_psa_draws(results_dir) -> PSADraws:
+def load_psa_draws(results_dir) -> PSAResult:
     """Read the ``draws.npz`` that ``costspine psa`` wrote into ``results_dir``."""
     path = Path(results_dir) / DRAWS_FILE
     if not path.is_file():
@@ -77,7 +77,7 @@ def load_psa_draws(results_dir) -> PSADraws:
         ) from None
     if meta.get("format") != DRAWS_FORMAT:
         raise UsageError(f"{path}: written by an incompatible costspine (format {meta.get('format')!r}); rerun `costspine psa`")
-    return PSADraws(
+    return PSAResult(
         scenario=meta["scenario"],
         title=meta["title"],
         currency=meta["currency"],

@@ -2,7 +2,7 @@
 
 :func:`costspine.analysis.psa.run_psa` returns a :class:`PSAResult`;
 :func:`costspine.analysis.psa_draws_file.load_psa_draws` reads the same type back from the folder a
-PSA wrote, so ``costspine psa`` and ``costspine voi`` summarise one record. ``PSADraws`` is the
+PSA wrote, so ``costspine psa`` and ``costspine voi`` summarise one record. ``PSAResult`` is the
 same class under its older name.
 """
 
@@ -215,10 +215,6 @@ class PSAResult:
             "costs": means(self.costs, self.categories),
             "outcomes": means(self.outcomes, self.outcome_names),
         }
-
-
-PSADraws = PSAResult
-"""The former name of :class:`PSAResult` (the draws a PSA summary reads)."""
 
 
 def result_columns(result) -> dict[str, np.ndarray]:

@@ -1,4 +1,4 @@
-"""The summary of PSA draws (:class:`~costspine.analysis.psa_result.PSAResult`, alias ``PSADraws``): CEAC,
+"""The summary of PSA draws (:class:`~costspine.analysis.psa_result.PSAResult`, alias ``PSAResult``): CEAC,
 CEAF, EVPI, incremental results and Monte Carlo convergence as a :class:`PSASummary`, and
 :func:`analyze_psa`, the one library call of ``costspine psa``.
 
@@ -15,16 +15,11 @@ import numpy as np
 
 from costspine.analysis.draw_stats import DrawSummary
 from costspine.analysis.evppi_rows import compute_evppi_rows, parse_evppi_groups
-from costspine.analysis.psa_result import PSADraws, PSAResult
+from costspine.analysis.psa_result import PSAResult
 from costspine.analysis.psa_text import format_convergence_text, format_voi_text
 from costspine.errors import UsageError
 
 GRID_POINTS = 101
-
-
-def draws_from_result(result: PSAResult) -> PSAResult:
-    """The draws of a run, as the summaries read them: ``result`` itself (one PSA result type)."""
-    return result
 
 
 def build_wtp_grid(wtp) -> np.ndarray:
@@ -117,12 +112,12 @@ class PSAIncremental:
         return float(self.mcse[k, j] / abs(mean)) if mean else None
 
 
-def summarize_psa(draws: PSADraws, *, wtp, population: dict | None = None, evppi=()) -> PSASummary:
+def summarize_psa(draws: PSAResult, *, wtp, population: dict | None = None, evppi=()) -> PSASummary:
     """Headline results and the curves of a PSA, as one :class:`PSASummary`.
 
     Parameters
     ----------
-    draws : PSADraws
+    draws : PSAResult
     wtp : sequence of float
         The thresholds summarised.
     population : dict, optional

@@ -12,7 +12,7 @@ import numpy as np
 
 from costspine._files import neutralize_csv_text, write_atomic, write_atomic_with, write_csv, write_json
 from costspine.analysis.psa_draws_file import DRAWS_FILE, save_draws
-from costspine.analysis.psa_result import PSADraws
+from costspine.analysis.psa_result import PSAResult
 
 
 def write_matrix_csv(path, headers: list[str], keys: list[tuple], matrix: np.ndarray) -> Path:
@@ -34,7 +34,7 @@ def write_matrix_csv(path, headers: list[str], keys: list[tuple], matrix: np.nda
     return write_atomic(path, head.getvalue() + body + ("\n" if body else ""))
 
 
-def _draw_table(draws: PSADraws) -> tuple[list[str], list[tuple], np.ndarray]:
+def _draw_table(draws: PSAResult) -> tuple[list[str], list[tuple], np.ndarray]:
     """``results.csv``: draw, strategy, cost by category, total cost, outcomes; one row per draw and strategy."""
     d, s = draws.total_cost.shape
     headers = ["draw", "strategy", *[f"cost_{c}" for c in draws.categories], "cost_total", *draws.outcome_names]
@@ -63,7 +63,7 @@ PER_DRAW_TABLES = ("results.csv", "parameters.csv", "ce_plane.csv")
 
 
 def write_psa_files(
-    draws: PSADraws, out_dir: Path, *, summary: dict, tables: dict, evppi_rows=None, csv: bool = False
+    draws: PSAResult, out_dir: Path, *, summary: dict, tables: dict, evppi_rows=None, csv: bool = False
 ) -> list[Path]:
     """Write the draws, curves and summary of a PSA; returns the files written.
 

@@ -20,8 +20,8 @@ from costspine.analysis.psa import (
     run_psa,
     sampled_parameter_names,
 )
-from costspine.analysis.psa_result import PSADraws
-from costspine.analysis.psa_summary import draws_from_result, summarize_psa
+from costspine.analysis.psa_result import PSAResult
+from costspine.analysis.psa_summary import summarize_psa
 from costspine.cli.options import parse_wtp
 from costspine.errors import AnalysisError, UsageError
 from costspine.scenario.load import load_scenario
@@ -322,7 +322,7 @@ def hand_draws(cost, effect, *, comparator="a", wtp=(10.0,), parameters=None, na
     effect = np.asarray(effect, dtype=float)
     strategies = tuple("abc"[: cost.shape[1]])
     params = np.zeros((cost.shape[0], len(names))) if parameters is None else np.asarray(parameters, dtype=float)
-    return PSADraws(
+    return PSAResult(
         scenario="hand",
         title="hand",
         currency="USD",
@@ -411,7 +411,7 @@ def test_parse_wtp_and_evppi_groups():
         names=("p_AA", "p_AB", "p_AC", "rr"),
         parameters=[[0.5, 0.3, 0.2, 1], [0.4, 0.4, 0.2, 2], [0.6, 0.2, 0.2, 1]],
     )
-    draws = PSADraws(**{**draws.__dict__, "parameter_groups": {"row_A": ["p_AA", "p_AB", "p_AC"]}})
+    draws = PSAResult(**{**draws.__dict__, "parameter_groups": {"row_A": ["p_AA", "p_AB", "p_AC"]}})
     assert parse_evppi_groups(["rr", "row_A", "rr, p_AA"], draws) == [
         ("rr", ("rr",)),
         ("row_A", ("p_AA", "p_AB")),
@@ -430,7 +430,7 @@ def test_parse_wtp_and_evppi_groups():
 @pytest.fixture(scope="module")
 def toy_psa(tmp_path_factory):
     s = load_scenario(write_toy(tmp_path_factory.mktemp("toy")))
-    return draws_from_result(run_psa(s, 4000, seed=21))
+    return run_psa(s, 4000, seed=21)
 
 
 @pytest.mark.slow

@@ -512,11 +512,11 @@ def test_money_basis_and_report_times_in_words(mini, hiv):
 
 def test_psa_workbook_caps_the_plane_and_reads_the_summary(chancellor):
     from costspine.analysis.psa import run_psa
-    from costspine.analysis.psa_summary import draws_from_result, summarize_psa
+    from costspine.analysis.psa_summary import summarize_psa
     from costspine.reports import build_psa
 
     scenario = chancellor
-    draws = draws_from_result(run_psa(scenario, 1500, seed=3))
+    draws = run_psa(scenario, 1500, seed=3)
     psa = summarize_psa(draws, wtp=scenario.analysis.wtp)
     summary = psa.data  # summary.json's record: the workbook must show the same numbers
     book = build_psa.build_psa_workbook(scenario, psa, manifest={})

@@ -53,13 +53,12 @@ def test_psa_result_protocol(psa, chancellor):
     assert payload["strategies"] == list(chancellor.strategies) and payload["draws"] == 300
 
 
-def test_psa_draws_is_the_psa_result_and_survives_the_draws_file(psa, tmp_path):
+def test_the_summary_holds_the_psa_result_and_it_survives_the_draws_file(psa, tmp_path):
     from costspine._files import write_atomic
-    from costspine.analysis.psa import PSAResult
     from costspine.analysis.psa_draws_file import DRAWS_FILE, _encode_draws, load_psa_draws
-    from costspine.analysis.psa_result import PSADraws
+    from costspine.analysis.psa_result import PSAResult
 
-    assert PSADraws is PSAResult and isinstance(psa.draws, PSAResult)
+    assert isinstance(psa.draws, PSAResult)
     write_atomic(tmp_path / DRAWS_FILE, _encode_draws(psa.draws))
     back = load_psa_draws(tmp_path)
     assert isinstance(back, PSAResult)
