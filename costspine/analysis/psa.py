@@ -24,7 +24,7 @@ import re
 
 import numpy as np
 
-from costspine._rng import PARAMETERS, POSTERIOR_ROWS, path_key, seed_sequence, stream
+from costspine._rng import PARAMETERS, path_key, seed_sequence
 from costspine.analysis.chunk_store import CHUNK_SIZE, STORE_FORMAT, ChunkStore, plan_chunks, run_fingerprint
 from costspine.analysis.parameter_draws import draw_run_parameters
 from costspine.analysis.psa_dask import run_on_dask
@@ -34,7 +34,6 @@ from costspine.errors import AnalysisError, UsageError
 CHUNK_STREAM_KEY = path_key(PARAMETERS)
 """First element of every parameter block's spawn key (kept for callers; see :mod:`costspine._rng`)."""
 
-POSTERIOR_STREAM = POSTERIOR_ROWS
 METHODS = ("cohort", "microsim")
 
 
@@ -45,11 +44,6 @@ METHODS = ("cohort", "microsim")
 def chunk_seed_sequence(seed: int, chunk: int) -> np.random.SeedSequence:
     """The root of parameter block ``chunk`` (draws ``chunk·1000 ..``): depends only on ``(seed, chunk)``."""
     return seed_sequence(int(seed), PARAMETERS, int(chunk))
-
-
-def named_stream(seed_seq: np.random.SeedSequence, name: str) -> np.random.Generator:
-    """A child stream of ``seed_seq`` keyed by ``name``: :func:`costspine._rng.stream` ``(seed_seq, name)``."""
-    return stream(seed_seq, name)
 
 
 def sampled_parameter_names(scenario) -> tuple[str, ...]:
