@@ -139,6 +139,35 @@ def build_population(members: float, *, growth_per_year: float, years: int) -> n
     return float(members) * (1.0 + growth_per_year) ** np.arange(years, dtype=float)
 
 
+def build_joiners(members_by_year, *, growth_per_year: float, leave_per_year) -> np.ndarray:
+    """Members joining the plan in each year: those replacing leavers plus the growth.
+
+    Parameters
+    ----------
+    members_by_year : array_like, shape (year,)
+        Average members in each year (from :func:`build_population`).
+    growth_per_year : float
+        The growth that built ``members_by_year``; year 1's growth is ``members_1 − members_1 / (1 + g)``.
+    leave_per_year : float or array_like, shape (draw,)
+        Fraction of members leaving a year.
+
+    Returns
+    -------
+    ndarray, shape (draw, year)
+        ``members_t · leave + (members_t − members_{t−1})``, never below 0 (a shrinking plan gains
+        only the members who replace leavers, less the shrinkage).
+
+    Examples
+    --------
+    >>> build_joiners([1000.0, 1000.0], growth_per_year=0.0, leave_per_year=0.2)
+    array([[200., 200.]])
+    """
+    members = _check_members(members_by_year, None)
+    leave = np.atleast_1d(np.asarray(leave_per_year, dtype=float))
+    previous = np.concatenate([[members[0] / (1.0 + growth_per_year)], members[:-1]])
+    return np.maximum(members[None, :] * leave[:, None] + (members - previous)[None, :], 0.0)
+
+
 def episodes_from_rate(members_by_year, rate_per_1000, *, age_shares=None) -> np.ndarray:
     """New episodes per year from members and an annual rate per 1,000 members.
 
@@ -194,6 +223,8 @@ def compute_budget(
     strategies=None,
     categories=None,
     services=None,
+    initial_patients=None,
+    leave_per_year=0.0,
 ) -> BudgetImpact:
     """Budget per calendar year of all entering cohorts, under the current and the new mix.
 
@@ -221,6 +252,13 @@ def compute_budget(
         costs but never discounted. With a policy, both are required.
     strategies, categories, services : sequence of str, optional
         Labels of the axes (default ``strategy_1``, ...).
+    initial_patients : float or array_like, shape (draw,), optional
+        Patients already present at the start of year 1 (prevalent patients). They enter the
+        model at time 0, split by the first year's mix, and are counted in ``episodes`` of year 1.
+    leave_per_year : float or array_like, shape (draw,)
+        Fraction of patients leaving the plan (disenrolment) a year, in [0, 1). Per-cycle costs,
+        services and counts of model cycle ``k`` are multiplied by the share still enrolled at
+        the middle of that cycle, ``(1 − leave) ** ((k + ½) · h)``. Default 0: nobody leaves.
 
     Returns
     -------
@@ -304,7 +342,24 @@ def compute_budget(
             pol_svc = _check_per_cycle("policy_services_per_cycle", policy_services_per_cycle, like=svc)
     elif policy_services_per_cycle is not None:
         raise UsageError("compute_budget: policy_services_per_cycle was given without services_per_cycle")
+    initial = None
+    if initial_patients is not None:
+        initial = np.atleast_1d(np.asarray(initial_patients, dtype=float))
+        if initial.ndim != 1 or not np.all(np.isfinite(initial)) or np.any(initial < 0):
+            raise UsageError(
+                f"compute_budget: initial_patients must be a number >= 0 or one per draw (shape (draw,)); got {initial.tolist()}"
+            )
+    leave = np.atleast_1d(np.asarray(leave_per_year, dtype=float))
+    if leave.ndim != 1 or not np.all(np.isfinite(leave)) or np.any((leave < 0) | (leave >= 1)):
+        raise UsageError(
+            f"compute_budget: leave_per_year must be a fraction in [0, 1) or one per draw; got {leave.tolist()}"
+            " — did you write a percentage? 21.5 % is 0.215"
+        )
     arrays = [cost, episodes] + [a for a in (policy, svc, pol_svc) if a is not None]
+    if initial is not None:
+        arrays.append(initial[:, None])
+    if leave.size > 1:
+        arrays.append(leave[:, None])
     try:
         n_draws = np.broadcast_shapes(*[(a.shape[0],) for a in arrays])[0]
     except ValueError:
@@ -319,6 +374,17 @@ def compute_budget(
     before = np.arange(n_years) + 1 < (policy_start_year or n_years + 1)
     discount = (1.0 + discount_rate) ** -np.arange(n_years, dtype=float)
     arrivals = {name: overlap @ (episodes[:, :, None] * m) for name, m in mixes.items()}  # (D, M, S)
+    if initial is not None:  # prevalent patients enter at time 0 with the first year's mix
+        for name, m in mixes.items():
+            arrivals[name] = np.broadcast_to(arrivals[name], (n_draws,) + arrivals[name].shape[1:]).copy()
+            arrivals[name][:, 0, :] += initial[:, None] * m[0]
+    if np.any(leave > 0):
+        n_cycles = cost.shape[2]
+        enrolled = (1.0 - leave[:, None]) ** ((np.arange(n_cycles) + 0.5) * h)  # (D, K)
+        cost = cost * enrolled[:, None, :, None]
+        policy = None if policy is None else policy * enrolled[:, None, :, None]
+        svc = None if svc is None else svc * enrolled[:, None, :, None]
+        pol_svc = None if pol_svc is None else pol_svc * enrolled[:, None, :, None]
 
     def accumulate(per_cycle, arrive, policy_per_cycle=None):
         if policy_per_cycle is None:
@@ -337,6 +403,8 @@ def compute_budget(
         services_new = accumulate(svc, arrivals["mix_new"], pol_svc)
         services_difference = services_new - services_current
     episodes_d = np.broadcast_to(episodes, (n_draws, n_years)).copy()
+    if initial is not None:
+        episodes_d[:, 0] += np.broadcast_to(initial, (n_draws,))
     return BudgetImpact(
         current=current,
         new=new,
@@ -354,6 +422,110 @@ def compute_budget(
         model_horizon_years=cost.shape[2] * h,
         discount_rate=float(discount_rate),
         policy_start_year=None if policy_start_year is None else int(policy_start_year),
+    )
+
+
+def combine_budgets(parts, *, names) -> BudgetImpact:
+    """One plan budget from the budgets of its patient groups (e.g. new acute episodes and prevalent
+    chronic patients), each computed by :func:`compute_budget` over the same years and categories.
+
+    Budgets, episodes and services add up (services by name); the strategy axis of
+    ``episodes_current``/``episodes_new`` is the groups' strategies one after the other, labelled
+    ``"<group>:<strategy>"``. ``cycle_years``, ``model_horizon_years`` and ``policy_start_year`` are
+    the first group's.
+
+    Parameters
+    ----------
+    parts : sequence of BudgetImpact
+    names : sequence of str
+        One name per group.
+
+    Returns
+    -------
+    BudgetImpact
+    """
+    parts = list(parts)
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    for part in parts[1:]:
+        if part.categories != first.categories or part.n_years != first.n_years:
+            raise UsageError(
+                "combine_budgets: every group needs the same categories and years; got "
+                f"{part.categories} over {part.n_years} years and {first.categories} over {first.n_years} years"
+            )
+    n_draws = max(p.n_draws for p in parts)
+
+    def total(field):
+        return sum(np.broadcast_to(getattr(p, field), (n_draws,) + getattr(p, field).shape[1:]) for p in parts).copy()
+
+    services = tuple(dict.fromkeys(s for p in parts for s in p.services))
+    svc = None
+    if services:
+        svc = {}
+        for field in ("services_current", "services_new"):
+            out = np.zeros((n_draws, first.n_years, len(services)))
+            for p in parts:
+                if getattr(p, field) is not None:
+                    out[..., [services.index(s) for s in p.services]] += getattr(p, field)
+            svc[field] = out
+    strategies = tuple(f"{name}:{s}" for name, p in zip(names, parts) for s in p.strategies)
+
+    def by_strategy(field):
+        return np.concatenate(
+            [np.broadcast_to(getattr(p, field), (n_draws,) + getattr(p, field).shape[1:]) for p in parts], axis=2
+        )
+
+    return BudgetImpact(
+        current=total("current"),
+        new=total("new"),
+        difference=total("difference"),
+        episodes=total("episodes"),
+        episodes_current=by_strategy("episodes_current"),
+        episodes_new=by_strategy("episodes_new"),
+        services_current=None if svc is None else svc["services_current"],
+        services_new=None if svc is None else svc["services_new"],
+        services_difference=None if svc is None else svc["services_new"] - svc["services_current"],
+        strategies=strategies,
+        categories=first.categories,
+        services=services,
+        cycle_years=first.cycle_years,
+        model_horizon_years=first.model_horizon_years,
+        discount_rate=first.discount_rate,
+        policy_start_year=first.policy_start_year,
+    )
+
+
+def drop_first_years(budget: BudgetImpact, n: int, *, discount_rate: float = 0.0) -> BudgetImpact:
+    """The budget without its first ``n`` years (run-in years of an ongoing plan), re-discounted from the new year 1.
+
+    ``policy_start_year`` moves back by ``n``.
+    """
+    import dataclasses
+
+    if n <= 0:
+        return budget
+    if n >= budget.n_years:
+        raise UsageError(f"drop_first_years: cannot drop {n} of {budget.n_years} years")
+    undo = (1.0 + discount_rate) ** n  # year n + 1 was discounted by (1 + r) ** -n
+
+    def cut(a, money=False):
+        if a is None:
+            return None
+        return a[:, n:] * (undo if money else 1.0)
+
+    return dataclasses.replace(
+        budget,
+        current=cut(budget.current, True),
+        new=cut(budget.new, True),
+        difference=cut(budget.difference, True),
+        episodes=cut(budget.episodes),
+        episodes_current=cut(budget.episodes_current),
+        episodes_new=cut(budget.episodes_new),
+        services_current=cut(budget.services_current),
+        services_new=cut(budget.services_new),
+        services_difference=cut(budget.services_difference),
+        policy_start_year=None if budget.policy_start_year is None else budget.policy_start_year - n,
     )
 
 

@@ -10,17 +10,57 @@ import numpy as np
 
 from costspine.analysis.bia import (
     BudgetImpact,
+    _add_rows,
+    build_joiners,
     build_population,
+    combine_budgets,
     compute_budget,
+    drop_first_years,
     episodes_from_rate,
     summarize_budget,
+)
+from costspine.analysis.bia_health import (
+    PEOPLE,
+    Health,
+    combine_health,
+    run_with_health,
+    split_health,
+    summarize_health,
 )
 from costspine.errors import AnalysisError, Problem, ScenarioError, UsageError
 from costspine.model.inputs import evaluate_parameters
 from costspine.scenario.bia_spec import BiaSpec
 from costspine.scenario.budget_impact import build_mix
 from costspine.scenario.types import Scenario
-from costspine.simulate.cohort import run_cohort
+
+MAX_RUN_IN_YEARS = 10
+"""Most years of episodes before year 1 followed into the budget (an open plan's ongoing care)."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One patient group of the plan and its part of the budget.
+
+    Attributes
+    ----------
+    name : str
+        ``"acute"`` (new episodes, the BIA file's pathway model) or ``"prevalent"``.
+    label : str
+    budget : BudgetImpact
+    health : Health
+        Health by year under each world (QALYs, people by state, ODI person-years).
+    entering : ndarray, shape (draw, year)
+        Patients entering during each year (new episodes; or onsets and joiners' prevalent patients).
+    initial : ndarray, shape (draw,), or None
+        Prevalent patients present at the start of year 1.
+    """
+
+    name: str
+    label: str
+    budget: BudgetImpact
+    health: Health
+    entering: np.ndarray
+    initial: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +85,13 @@ class BiaRun:
         False when ``--years`` ends before the policy starts.
     posterior : list of dict
         Provenance of posterior draws, if any parameter came from a calibration.
+    segments : tuple of Segment
+        The patient groups whose budgets add up to ``budget``: new acute episodes, then (with
+        ``[budget_impact.prevalent]``) the plan's prevalent patients.
+    leave_per_year : ndarray, shape (draw,)
+        Fraction of members leaving the plan a year (0 when the file gives none).
+    prevalent_policy_applied : bool
+        Whether the prevalent patients' policy starts within the horizon.
     """
 
     scenario: Scenario
@@ -57,6 +104,14 @@ class BiaRun:
     seed: int | None
     policy_applied: bool
     posterior: list
+    segments: tuple = ()
+    leave_per_year: np.ndarray | None = None
+    prevalent_policy_applied: bool = False
+
+    @property
+    def central(self) -> str:
+        """What the central figure is: ``"base case"`` (deterministic, no draws) or ``"mean of draws"``."""
+        return "mean of draws" if self.n_draws else "base case"
 
     @property
     def n_years(self) -> int:
@@ -163,62 +218,204 @@ def compute_bia(
     if draws and seed is None:
         raise UsageError("--draws needs a --seed")
     params, policy_params, posterior = _draw_parameters(scenario, spec.policy, draws, seed, progress)
-
-    result = run_cohort(scenario, params)
-    rate, rate_plan = _episode_rate(scenario, spec, params, base_case=not draws)
     members_by_year = build_population(
         spec.members if members is None else float(members), growth_per_year=spec.member_growth_per_year, years=n_years
     )
+    values = evaluate_parameters(scenario, params)
+    rate, rate_plan = _episode_rate(scenario, spec, params, base_case=not draws)
     episodes = episodes_from_rate(
         members_by_year, rate, age_shares=None if spec.age_shares is None else list(spec.age_shares.values())
     )
-    strategies = list(scenario.strategies)
-    mix_current = build_mix(
-        spec.mix_current, strategies=strategies, years=spec.years, where=f"{scenario.path}: budget_impact.mix_current"
-    )[:n_years]
-    mix_new = build_mix(spec.mix_new, strategies=strategies, years=spec.years, where=f"{scenario.path}: budget_impact.mix_new")[
-        :n_years
-    ]
-    category_index = [scenario.categories.index(c) for c in spec.categories]
-    cost = result.cost_per_cycle[..., category_index]
-    services = result.services_per_cycle if scenario.services else None
-
-    policy_applied = spec.policy is not None and spec.policy_start_year <= n_years
-    policy_cost = policy_services = None
-    if policy_applied:
-        policy = spec.policy
-        policy_result = run_cohort(policy, policy_params)
-        order = [policy.strategies.index(s) for s in strategies]
-        policy_cost = policy_result.cost_per_cycle[:, order][..., [policy.categories.index(c) for c in spec.categories]]
-        if services is not None:
-            policy_services = policy_result.services_per_cycle[:, order]
-    budget = compute_budget(
-        cost,
-        cycle_years=scenario.settings.cycle_years,
-        episodes_per_year=episodes,
-        mix_current=mix_current,
-        mix_new=mix_new,
-        policy_cost_per_cycle=policy_cost,
-        policy_start_year=spec.policy_start_year if policy_applied else None,
-        discount_rate=spec.discount_rate,
-        services_per_cycle=services,
-        policy_services_per_cycle=policy_services,
-        strategies=strategies,
-        categories=spec.categories,
-        services=[s.name for s in scenario.services] if services is not None else None,
+    leave = (
+        np.zeros(1)
+        if spec.leave_rate is None
+        else _fraction_value(scenario, spec.leave_rate, values, "budget_impact.leave_plan_per_year.value", base_case=not draws)
     )
+    policy_applied = spec.policy is not None and spec.policy_start_year <= n_years
+    # An open plan (prevalent patients given) is already running: episodes that began in the years
+    # before year 1 are still in care. They enter at year 1's rate under the current mix (run-in years).
+    run_in = 0
+    if spec.prevalent is not None:
+        run_in = min(int(np.ceil(scenario.settings.n_cycles * scenario.settings.cycle_years - 1e-9)), MAX_RUN_IN_YEARS)
+    acute = _segment_budget(
+        scenario,
+        params,
+        spec.policy if policy_applied else None,
+        policy_params,
+        policy_start_year=spec.policy_start_year,
+        mix_tables=(spec.mix_current, spec.mix_new),
+        mix_where=f"{scenario.path}: budget_impact",
+        file_years=spec.years,
+        n_years=n_years,
+        categories=spec.categories,
+        episodes=episodes,
+        initial=None,
+        leave=leave,
+        discount_rate=spec.discount_rate,
+        run_in=run_in,
+    )
+    segments = [Segment("acute", "new acute/subacute episodes", acute[0], acute[1], episodes.reshape(-1, n_years))]
+    prevalent = spec.prevalent
+    prevalent_applied = False
+    if prevalent is not None:
+        p_params, p_policy_params, p_posterior = _draw_parameters(prevalent.scenario, prevalent.policy, draws, seed, progress)
+        posterior += [p for p in p_posterior if p not in posterior]
+        per_1000 = _fraction_value(
+            scenario, prevalent.per_1000, values, "budget_impact.prevalent.per_1000_members.value", base_case=not draws, high=1000
+        )
+        onset = _fraction_value(
+            scenario,
+            prevalent.onset,
+            values,
+            "budget_impact.prevalent.onset_per_1000_members.value",
+            base_case=not draws,
+            high=1000,
+        )
+        joiners = build_joiners(members_by_year, growth_per_year=spec.member_growth_per_year, leave_per_year=leave)
+        initial = members_by_year[0] * per_1000 / 1000.0
+        incident = (members_by_year * onset[:, None] + joiners * per_1000[:, None]) / 1000.0
+        prevalent_applied = prevalent.policy is not None and prevalent.policy_start_year <= n_years
+        chronic = _segment_budget(
+            prevalent.scenario,
+            p_params,
+            prevalent.policy if prevalent_applied else None,
+            p_policy_params,
+            policy_start_year=prevalent.policy_start_year,
+            mix_tables=(prevalent.mix_current, prevalent.mix_new),
+            mix_where=f"{scenario.path}: budget_impact.prevalent",
+            file_years=spec.years,
+            n_years=n_years,
+            categories=spec.categories,
+            episodes=incident,
+            initial=initial,
+            leave=leave,
+            discount_rate=spec.discount_rate,
+        )
+        segments.append(
+            Segment("prevalent", prevalent.description or "prevalent patients", chronic[0], chronic[1], incident, initial=initial)
+        )
+    budget = combine_budgets([seg.budget for seg in segments], names=[seg.name for seg in segments])
+    health = combine_health([seg.health for seg in segments])
+    rows = summarize_budget(budget, members_by_year=members_by_year)
+    rows += summarize_health(health)
+    rows += summarize_segments(segments)
     return BiaRun(
         scenario=scenario,
         spec=spec,
         budget=budget,
         members_by_year=members_by_year,
         rate_per_1000=rate_plan,
-        rows=summarize_budget(budget, members_by_year=members_by_year),
+        rows=rows,
         n_draws=int(draws),
         seed=int(seed) if draws else None,
         policy_applied=policy_applied,
         posterior=posterior,
+        segments=tuple(segments),
+        leave_per_year=leave,
+        prevalent_policy_applied=prevalent_applied,
     )
+
+
+def summarize_segments(segments) -> list[dict]:
+    """Records by patient group (item = group name): ``entering`` (patients entering each year; the
+    prevalent patients at the start count in year 1) and ``in_care_current``/``in_care_new`` (average
+    number of patients in care, i.e. alive and not recovered, each year)."""
+    rows: list[dict] = []
+    for seg in segments:
+        entering = seg.budget.episodes
+        _add_rows(rows, "entering", seg.name, np.concatenate([entering, entering.sum(axis=1, keepdims=True)], axis=1))
+        people = [i for i, n in enumerate(seg.health.names) if n.startswith(PEOPLE) and n != PEOPLE + "recovered"]
+        for world in ("current", "new"):
+            amounts = getattr(seg.health, world)[..., people].sum(axis=-1)
+            _add_rows(rows, f"in_care_{world}", seg.name, np.concatenate([amounts, amounts.sum(axis=1, keepdims=True)], axis=1))
+    return rows
+
+
+def _segment_budget(
+    model,
+    params,
+    policy,
+    policy_params,
+    *,
+    policy_start_year,
+    mix_tables,
+    mix_where,
+    file_years,
+    n_years,
+    categories,
+    episodes,
+    initial,
+    leave,
+    discount_rate,
+    run_in=0,
+):
+    """One patient group's budget (and health by year) through its pathway model and policy.
+
+    ``run_in`` years before year 1 receive year 1's entrants under the current mix in both worlds
+    (an ongoing plan); they are computed and then dropped, so only their care in years 1.. counts.
+    """
+    strategies = list(model.strategies)
+    mixes = [
+        build_mix(table, strategies=strategies, years=file_years, where=f"{mix_where}.{key}")[:n_years]
+        for table, key in zip(mix_tables, ("mix_current", "mix_new"))
+    ]
+    if run_in:
+        episodes = np.asarray(episodes, dtype=float).reshape(-1, n_years)
+        episodes = np.concatenate([np.repeat(episodes[:, :1], run_in, axis=1), episodes], axis=1)
+        mixes = [np.concatenate([np.repeat(mixes[0][:1], run_in, axis=0), m], axis=0) for m in mixes]
+        if policy_start_year is not None:
+            policy_start_year += run_in
+    result, health = run_with_health(model, params)
+    category_index = [model.categories.index(c) for c in categories]
+    cost = result.cost_per_cycle[..., category_index]
+    services = result.services_per_cycle if model.services else np.zeros(cost.shape[:3] + (0,))
+    service_names = [s.name for s in model.services]
+    policy_cost = policy_services = None
+    if policy is not None:
+        policy_result, policy_health = run_with_health(policy, policy_params)
+        order = [policy.strategies.index(s) for s in strategies]
+        policy_cost = policy_result.cost_per_cycle[:, order][..., [policy.categories.index(c) for c in categories]]
+        policy_services = policy_result.services_per_cycle[:, order] if model.services else np.zeros(policy_cost.shape[:3] + (0,))
+        policy_services = np.concatenate([policy_services, policy_health.values[:, order]], axis=-1)
+    both = np.concatenate([services, health.values], axis=-1)
+    budget = compute_budget(
+        cost,
+        cycle_years=model.settings.cycle_years,
+        episodes_per_year=episodes,
+        mix_current=mixes[0],
+        mix_new=mixes[1],
+        policy_cost_per_cycle=policy_cost,
+        policy_start_year=policy_start_year if policy is not None else None,
+        discount_rate=discount_rate,
+        services_per_cycle=both,
+        policy_services_per_cycle=policy_services,
+        strategies=strategies,
+        categories=categories,
+        services=service_names + list(health.names),
+        initial_patients=initial,
+        leave_per_year=leave,
+    )
+    if run_in:
+        budget = drop_first_years(budget, run_in, discount_rate=discount_rate)
+    return split_health(budget, n_services=len(service_names), names=health.names)
+
+
+def _fraction_value(scenario, expr, values, where, *, base_case, high=1.0):
+    """A per-draw rate from an expression over the BIA file's parameters: finite, >= 0 and < ``high``."""
+    value = np.atleast_1d(np.asarray(expr.evaluate(values, tables=scenario.tables), dtype=float))
+    if value.ndim != 1:
+        raise ScenarioError(Problem(f"{scenario.path}: {where}", f"{expr.text!r} must be one number per draw"))
+    bad = np.flatnonzero(~(np.isfinite(value) & (value >= 0) & (value < high)))
+    if bad.size:
+        message = (
+            f"{expr.text!r} gives {value[bad[0]]:g}"
+            + ("" if base_case else f" in draw {bad[0]} ({bad.size} bad draws)")
+            + f"; expected a number in [0, {high:g}) — check the distribution of the parameters it uses"
+        )
+        if base_case:
+            raise ScenarioError(Problem(f"{scenario.path}: {where}", message))
+        raise AnalysisError(f"{scenario.path}: {where}: {message}")
+    return value
 
 
 def _draw_parameters(scenario, policy, draws, seed, progress):

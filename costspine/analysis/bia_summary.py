@@ -37,6 +37,24 @@ def _years(run) -> list:
     return list(range(1, run.n_years + 1)) + ["total"]
 
 
+def describe_central(run) -> str:
+    """What the central figures are: the deterministic base case, or the mean of the parameter draws."""
+    if run.n_draws:
+        return (
+            f"Central figures: the mean of {run.n_draws} parameter draws (seed {run.seed}), not the base case; "
+            "run without --draws for the deterministic base case"
+        )
+    return "Central figures: the deterministic base case (every parameter at its base value); --draws 200 adds 95% intervals"
+
+
+def _has(run, measure, item="all", year="total") -> bool:
+    try:
+        run.value(measure, item, year)
+    except KeyError:
+        return False
+    return True
+
+
 def format_bia(run) -> str:
     """The printed report of one scenario: budget and PMPM by year, difference by category, services."""
     scenario, spec, budget = run.scenario, run.spec, run.budget
@@ -55,6 +73,22 @@ def format_bia(run) -> str:
         f"{rate_text} new spine-pain episodes per 1,000 members a year"
     )
     lines.append(f"  rate source: {spec.rate_source}")
+    if spec.leave_rate is not None:
+        lines.append(
+            f"  members leaving the plan: {float(np.mean(run.leave_per_year)):.1%} a year (replaced by new members); "
+            f"source: {spec.leave_source}"
+        )
+    prevalent = next((seg for seg in run.segments if seg.name == "prevalent"), None)
+    if prevalent is not None:
+        p = spec.prevalent
+        lines.append(
+            f"Prevalent patients ({p.description or 'prevalent'}; model {p.scenario.name}): "
+            f"{float(np.mean(prevalent.initial)):,.0f} at the start of year 1, "
+            f"{run.value('entering', 'prevalent', 2 if run.n_years > 1 else 1)['mean']:,.0f} entering a year "
+            "(onset while enrolled and new members' patients)"
+        )
+        lines.append(f"  prevalence source: {p.per_1000_source}")
+        lines.append(f"  onset source: {p.onset_source}")
     discount = "undiscounted" if spec.discount_rate == 0 else f"discounted at {spec.discount_rate:.1%} a year from year 2"
     categories = "all" if spec.categories == scenario.categories else ", ".join(spec.categories)
     lines.append(f"Perspective: {spec.perspective}; {currency} {price_year}, nominal, {discount}; cost categories: {categories}")
@@ -75,18 +109,26 @@ def format_bia(run) -> str:
             f"Policy: {spec.policy.name} starts in year {spec.policy_start_year}, after the "
             f"{run.n_years}-year horizon: not applied"
         )
-    lines.append(
-        f"Uncertainty: {run.n_draws} parameter draws (seed {run.seed}); intervals are 95%"
-        if draws
-        else "Uncertainty: none shown (deterministic base case); --draws 200 gives 95% intervals"
-    )
+    if prevalent is not None and spec.prevalent.policy is not None:
+        lines.append(
+            f"Policy for prevalent patients: {spec.prevalent.policy.name} ({spec.prevalent.policy.path}) for care "
+            f"delivered from year {spec.prevalent.policy_start_year} on, new world only"
+            if run.prevalent_policy_applied
+            else f"Policy for prevalent patients: {spec.prevalent.policy.name} starts after the horizon: not applied"
+        )
+    lines.append(describe_central(run) + ("; intervals are 95%" if draws else ""))
     horizon = budget.model_horizon_years
     unit = settings.cycle_unit + ("" if settings.cycle_length == 1 else "s")
     follow = (
         f"Model: each episode is followed for {horizon:.3g} years ({settings.n_cycles} cycles of "
         f"{settings.cycle_length:g} {unit})"
     )
-    if horizon + budget.cycle_years < run.n_years - 1e-9:  # more than the last partial cycle is missing
+    if prevalent is not None:
+        follow += (
+            "; episodes that began before year 1 are still in care, and pain that persists continues "
+            f"among the prevalent patients (followed {prevalent.budget.model_horizon_years:.3g} years)"
+        )
+    elif horizon + budget.cycle_years < run.n_years - 1e-9:  # more than the last partial cycle is missing
         follow += (
             f"; care after that is not counted, so the later years of a {run.n_years}-year budget are "
             "understated (lengthen settings.n_cycles)"
@@ -97,18 +139,26 @@ def format_bia(run) -> str:
     for y in _years(run):
         members = run.members_by_year[y - 1] if y != "total" else run.members_by_year.sum()
         diff = run.value("budget_difference", year=y)
+        episodes = run.value("entering", "acute", y)["mean"] if prevalent is not None else run.value("episodes", year=y)["mean"]
         rows.append(
             [
                 str(y),
-                _money(members) if y != "total" else f"{_money(members)} member-years",
-                _money(run.value("episodes", year=y)["mean"]),
+                _money(members) if y != "total" else f"{_money(members)} m-years",
+                _money(episodes),
+            ]
+            + ([_money(run.value("in_care_current", "prevalent", y)["mean"])] if prevalent is not None else [])
+            + [
                 _money(run.value("budget_current", year=y)["mean"]),
                 _money(run.value("budget_new", year=y)["mean"]),
                 _money(diff["mean"]),
             ]
             + ([_interval(diff, _money)] if draws else [])
         )
-    headers = ["year", "members", "episodes", f"current ({currency})", f"new ({currency})", "difference"]
+    headers = (
+        ["year", "members", "new episodes"]
+        + (["chronic in care"] if prevalent is not None else [])
+        + [f"current ({currency})", f"new ({currency})", "difference"]
+    )
     lines += [
         "",
         format_table(headers + (["95% interval"] if draws else []), rows, title=f"Budget by year ({currency} {price_year})"),
@@ -173,16 +223,72 @@ def format_bia(run) -> str:
         )
         lines += ["", format_table(headers, rows, title=f"Services used over {run.n_years} years (counts)")]
 
+    lines += _health_tables(run)
+
     rows = []
     for y in range(1, run.n_years + 1):
-        episodes = run.value("episodes", year=y)["mean"]
         cells = []
         for strategy in budget.strategies:
-            shares = [run.value(f"episodes_{m}", strategy, y)["mean"] / episodes if episodes else 0.0 for m in ("current", "new")]
+            group = strategy.partition(":")[0] if ":" in strategy else None
+            entering = (
+                run.value("entering", group, y)["mean"]
+                if group is not None and run.segments
+                else run.value("episodes", year=y)["mean"]
+            )
+            shares = [run.value(f"episodes_{m}", strategy, y)["mean"] / entering if entering else 0.0 for m in ("current", "new")]
             cells.append(f"{shares[0]:.0%} → {shares[1]:.0%}")
         rows.append([str(y)] + cells)
-    lines += ["", format_table(["year", *budget.strategies], rows, title="Pathway mix of new episodes (current → new)")]
+    title = (
+        "Pathway mix of patients entering each group (current → new)"
+        if prevalent is not None
+        else "Pathway mix of new episodes (current → new)"
+    )
+    lines += ["", format_table(["year", *budget.strategies], rows, title=title)]
     return "\n".join(lines)
+
+
+def _health_tables(run) -> list[str]:
+    """QALYs and mean ODI by year, and people in each state, beside the budget."""
+    if not _has(run, "health_current", "qalys") and not _has(run, "health_current", "mean_odi"):
+        return []
+    draws = run.n_draws > 0
+    rows = []
+    for y in _years(run):
+        row = [str(y)]
+        if _has(run, "health_current", "qalys"):
+            diff = run.value("health_difference", "qalys", y)
+            row += [
+                _count(run.value("health_current", "qalys", y)["mean"]),
+                _count(run.value("health_new", "qalys", y)["mean"]),
+                f"{diff['mean']:+,.1f}",
+            ]
+            row += [_interval(diff, lambda v: f"{v:+,.1f}")] if draws else []
+        if _has(run, "health_current", "mean_odi"):
+            row += [f"{run.value(f'health_{m}', 'mean_odi', y)['mean']:.2f}" for m in ("current", "new")]
+        rows.append(row)
+    headers = ["year"]
+    if _has(run, "health_current", "qalys"):
+        headers += ["QALYs current", "QALYs new", "Δ QALYs"] + (["95% interval"] if draws else [])
+    if _has(run, "health_current", "mean_odi"):
+        headers += ["mean ODI current", "mean ODI new"]
+    out = ["", format_table(headers, rows, title="Health of the patients in the pathways (undiscounted)")]
+    states = [
+        r["item"] for r in run.rows if r["measure"] == "health_current" and r["item"].startswith("people:") and r["year"] == 1
+    ]
+    if states:
+        rows = []
+        for item in states:
+            rows.append(
+                [item.removeprefix("people:")]
+                + [_money(run.value("health_current", item, y)["mean"]) for y in range(1, run.n_years + 1)]
+                + [f"{run.value('health_difference', item, y)['mean']:+,.0f}" for y in (run.n_years,)]
+            )
+        headers = ["state"] + [f"year {y}" for y in range(1, run.n_years + 1)] + [f"Δ year {run.n_years}"]
+        out += [
+            "",
+            format_table(headers, rows, title="People in each state, average over the year (current world; Δ = new − current)"),
+        ]
+    return out
 
 
 def format_bia_comparison(runs: list) -> str:
@@ -213,6 +319,10 @@ def format_bia_comparison(runs: list) -> str:
             + [_money(r.value("budget_difference", year=y)["mean"]) if y <= r.n_years else "—" for y in range(1, max_years + 1)]
         )
     return format_table(headers, rows, title="Budget impact side by side (totals over each scenario's years)")
+
+
+def _health_items(run) -> list:
+    return list(dict.fromkeys(r["item"] for r in run.rows if r["measure"] == "health_current"))
 
 
 def summarize_bia(run) -> dict:
@@ -253,6 +363,8 @@ def summarize_bia(run) -> dict:
         },
         "draws": run.n_draws,
         "seed": run.seed,
+        "central": run.central,
+        "central_text": describe_central(run),
         "interval": "95% (2.5th and 97.5th percentiles over draws)" if run.n_draws else None,
         "model_horizon_years": budget.model_horizon_years,
         "cycle_years": budget.cycle_years,
@@ -260,6 +372,31 @@ def summarize_bia(run) -> dict:
         "budget_new": headline("budget_new"),
         "budget_difference": headline("budget_difference"),
         "pmpm_difference": headline("pmpm_difference"),
+        "health": {
+            measure: {item: headline(measure, item) for item in _health_items(run)}
+            for measure in ("health_current", "health_new", "health_difference")
+        },
+        "leave_plan_per_year": None
+        if spec.leave_rate is None
+        else {"mean": float(np.mean(run.leave_per_year)), "source": spec.leave_source},
+        "prevalent": None
+        if spec.prevalent is None
+        else {
+            "scenario": str(spec.prevalent.scenario.path),
+            "name": spec.prevalent.scenario.name,
+            "description": spec.prevalent.description,
+            "at_start": float(np.mean(next(s.initial for s in run.segments if s.name == "prevalent"))),
+            "per_1000_source": spec.prevalent.per_1000_source,
+            "onset_source": spec.prevalent.onset_source,
+            "policy": None
+            if spec.prevalent.policy is None
+            else {
+                "scenario": str(spec.prevalent.policy.path),
+                "name": spec.prevalent.policy.name,
+                "start_year": spec.prevalent.policy_start_year,
+                "applied": run.prevalent_policy_applied,
+            },
+        },
         "posterior": run.posterior,
         "records": run.rows,
     }

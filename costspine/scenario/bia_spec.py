@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from costspine.errors import Problem, ScenarioError
 from costspine.expressions import FUNCTIONS, TIME_NAMES, parse_expression
 from costspine.problems import Collector
-from costspine.scenario.budget_impact import check_budget_impact
+from costspine.scenario.budget_impact import check_budget_impact, check_mix
 from costspine.scenario.load import load_scenario
 from costspine.scenario.types import Scenario
 
@@ -47,6 +47,11 @@ class BiaSpec:
     policy_start_year : int or None
     policy_own_cycles : int or None
         The policy file's own ``n_cycles``, for the report.
+    leave_rate : Expression or None
+        Fraction of members leaving the plan a year (``leave_plan_per_year``); None: nobody leaves.
+    leave_source : str
+    prevalent : PrevalentSpec or None
+        The plan's existing patients and their pathway model (``[budget_impact.prevalent]``).
     """
 
     perspective: str
@@ -63,6 +68,44 @@ class BiaSpec:
     mix_new: dict
     policy: Scenario | None
     policy_start_year: int | None
+    policy_own_cycles: int | None = None
+    leave_rate: object = None
+    leave_source: str = ""
+    prevalent: PrevalentSpec | None = None
+
+
+@dataclass(frozen=True)
+class PrevalentSpec:
+    """The ``[budget_impact.prevalent]`` table: the plan's existing patients and their pathway model.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        Their pathway model (e.g. ``chronic_pathway.toml``), run over its own ``n_cycles``.
+    description : str
+    per_1000 : Expression
+        Prevalent patients per 1,000 members at the start of year 1 (and among members who join).
+    per_1000_source : str
+    onset : Expression
+        New patients per 1,000 members a year among members (onset while enrolled).
+    onset_source : str
+    mix_current, mix_new : dict
+        Raw mix tables over the prevalent model's strategies.
+    policy : Scenario or None
+        Its policy scenario, lined up with ``scenario`` and run over its ``n_cycles``.
+    policy_start_year, policy_own_cycles : int or None
+    """
+
+    scenario: Scenario
+    description: str
+    per_1000: object
+    per_1000_source: str
+    onset: object
+    onset_source: str
+    mix_current: dict
+    mix_new: dict
+    policy: Scenario | None = None
+    policy_start_year: int | None = None
     policy_own_cycles: int | None = None
 
 
@@ -95,7 +138,8 @@ def read_bia_spec(scenario: Scenario) -> BiaSpec:
             )
         )
     c = Collector(scenario.origin, str(scenario.path))
-    policy, policy_own_cycles = check_budget_impact_section(c, scenario)
+    policy, policy_own_cycles = _check_policy_section(c, scenario)
+    prevalent = _check_prevalent_section(c, scenario)
     c.raise_if_any()
     policy_entry = section.get("policy")
     rate_value = section["episodes_per_1000_members"]["value"]
@@ -124,10 +168,95 @@ def read_bia_spec(scenario: Scenario) -> BiaSpec:
         policy=policy,
         policy_start_year=int(policy_entry["start_year"]) if policy is not None else None,
         policy_own_cycles=policy_own_cycles,
+        leave_rate=parse_expression(section["leave_plan_per_year"]["value"]) if "leave_plan_per_year" in section else None,
+        leave_source=section["leave_plan_per_year"]["source"] if "leave_plan_per_year" in section else "",
+        prevalent=prevalent,
+    )
+
+
+def _check_prevalent_section(c: Collector, scenario: Scenario) -> PrevalentSpec | None:
+    """Load the prevalent patients' pathway model (and its policy), adding problems to ``c``.
+
+    The model must price in the BIA file's currency and price year and count the same cost
+    categories; its mixes are checked against its own strategies.
+    """
+    section = scenario.sections.get("budget_impact")
+    spec = section.get("prevalent") if isinstance(section, dict) else None
+    if not isinstance(spec, dict) or not isinstance(spec.get("scenario"), str):
+        return None
+    if any(p.where.partition(": ")[2].startswith("budget_impact.prevalent.scenario") for p in c.problems):
+        return None
+    keypath = "budget_impact.prevalent.scenario"
+    path = scenario.declared_path(keypath, spec["scenario"])
+    if not path.is_file():
+        c.add(keypath, f"file not found: {path} (the path is relative to {path.parent}/, the folder of {c.file_of(keypath)})")
+        return None
+    try:
+        model = load_scenario(path)
+    except ScenarioError as exc:
+        c.extend(exc.problems)
+        return None
+    start = len(c.problems)
+    if set(model.categories) != set(scenario.categories):
+        c.add_at(
+            f"{model.path}: costs",
+            f"the prevalent patients' model must use the same cost categories as {scenario.path} "
+            f"({', '.join(scenario.categories)}) so that one budget adds them up; got {', '.join(model.categories)}",
+        )
+    for key in ("currency", "price_year"):
+        if getattr(model.settings, key) != getattr(scenario.settings, key):
+            c.add_at(
+                f"{model.path}: settings.{key}",
+                f"must equal {scenario.path}'s ({getattr(scenario.settings, key)!r}) so that one budget adds "
+                f"both pathways; got {getattr(model.settings, key)!r}",
+            )
+    years = section.get("years") if isinstance(section.get("years"), int) else None
+    for key in ("mix_current", "mix_new"):
+        if key in spec:
+            check_mix(c, spec[key], strategies=list(model.strategies), years=years, keypath=f"budget_impact.prevalent.{key}")
+    policy = own = None
+    policy_entry = spec.get("policy")
+    if isinstance(policy_entry, dict) and isinstance(policy_entry.get("scenario"), str) and len(c.problems) == start:
+        policy, own = _load_policy(
+            c, model, policy_entry["scenario"], keypath="budget_impact.prevalent.policy.scenario", declarer=scenario
+        )
+    if len(c.problems) > start or any(p.where.partition(": ")[2].startswith("budget_impact.prevalent") for p in c.problems):
+        return None
+    return PrevalentSpec(
+        scenario=model,
+        description=spec.get("description", ""),
+        per_1000=parse_expression(spec["per_1000_members"]["value"]),
+        per_1000_source=spec["per_1000_members"]["source"],
+        onset=parse_expression(spec["onset_per_1000_members"]["value"]),
+        onset_source=spec["onset_per_1000_members"]["source"],
+        mix_current=spec["mix_current"],
+        mix_new=spec["mix_new"],
+        policy=policy,
+        policy_start_year=int(policy_entry["start_year"]) if policy is not None else None,
+        policy_own_cycles=own,
     )
 
 
 def check_budget_impact_section(c: Collector, scenario: Scenario) -> tuple[Scenario | None, int | None]:
+    """Add every problem of ``scenario``'s ``[budget_impact]`` section, of its policy file and of its
+    prevalent patients' model (and that model's policy) to ``c``.
+
+    The checks of :func:`read_bia_spec` (what ``costspine bia`` rejects as a file problem), for a
+    reader that collects the problems of every section, such as ``costspine validate``.
+
+    Returns
+    -------
+    policy : Scenario or None
+        The policy scenario, ready to run (None when there is none or it has problems).
+    policy_own_cycles : int or None
+        The policy file's own ``n_cycles``.
+    """
+    found = _check_policy_section(c, scenario)
+    _check_prevalent_section(c, scenario)
+    return found
+
+
+def _check_policy_section(c: Collector, scenario: Scenario) -> tuple[Scenario | None, int | None]:
     """Add every problem of ``scenario``'s ``[budget_impact]`` section and of its policy file to ``c``.
 
     The checks of :func:`read_bia_spec` (what ``costspine bia`` rejects as a file problem), for a
@@ -164,14 +293,16 @@ def _parameter_names(scenario: Scenario) -> set:
     return {name for spec in scenario.parameters for name in (spec.components or (spec.name,))}
 
 
-def _load_policy(c: Collector, scenario: Scenario, relative: str) -> tuple[Scenario | None, int | None]:
-    """Load the policy scenario and check it lines up with the BIA scenario, adding problems to ``c``.
+def _load_policy(
+    c: Collector, scenario: Scenario, relative: str, *, keypath: str = "budget_impact.policy.scenario", declarer=None
+) -> tuple[Scenario | None, int | None]:
+    """Load the policy scenario and check it lines up with ``scenario``, adding problems to ``c``.
 
-    ``relative`` is resolved against the folder of the file that declares ``[budget_impact.policy]``.
-    Returns ``(policy ready to run, its own n_cycles)``, or ``(None, None)`` when there are problems.
+    ``relative`` is resolved against the folder of the file that declares ``keypath`` in
+    ``declarer`` (default: ``scenario``, the BIA file). Returns ``(policy ready to run, its own
+    n_cycles)``, or ``(None, None)`` when there are problems.
     """
-    keypath = "budget_impact.policy.scenario"
-    path = scenario.declared_path(keypath, relative)
+    path = (declarer or scenario).declared_path(keypath, relative)
     if not path.is_file():
         c.add(keypath, f"file not found: {path} (the path is relative to {path.parent}/, the folder of {c.file_of(keypath)})")
         return None, None

@@ -39,10 +39,22 @@ SECTION_KEYS = {
     "policy",
     "categories",
     "discount_rate",
+    "leave_plan_per_year",
+    "prevalent",
 }
-REQUIRED_KEYS = SECTION_KEYS - {"description", "age_mix", "policy"}
+REQUIRED_KEYS = SECTION_KEYS - {"description", "age_mix", "policy", "leave_plan_per_year", "prevalent"}
 EPISODE_KEYS = {"value", "source"}
 POLICY_KEYS = {"scenario", "start_year"}
+PREVALENT_KEYS = {
+    "scenario",
+    "description",
+    "per_1000_members",
+    "onset_per_1000_members",
+    "mix_current",
+    "mix_new",
+    "policy",
+}
+PREVALENT_REQUIRED = PREVALENT_KEYS - {"description", "policy"}
 UPTAKE_KEYS = {"start", "end", "shape"}
 
 
@@ -128,6 +140,77 @@ def check_budget_impact(
             )
     if "policy" in section:
         _check_policy(c, at("policy"), section["policy"], years)
+    leave = section.get("leave_plan_per_year")
+    if leave is not None:
+        _check_rate_entry(c, at("leave_plan_per_year"), leave, parameters, unit="a fraction of members leaving the plan a year")
+    elif "prevalent" in section:
+        c.add(
+            at("leave_plan_per_year"),
+            "missing; with prevalent patients the plan needs its yearly disenrolment (a fraction, e.g. 0.215), "
+            "which both removes patients and brings new members' prevalent patients in",
+        )
+    if "prevalent" in section:
+        check_prevalent(c, section["prevalent"], keypath=at("prevalent"), years=years, parameters=parameters)
+
+
+def check_prevalent(c: Collector, spec, *, keypath: str, years, parameters=None, strategies=None) -> None:
+    """Add every problem of a ``[budget_impact.prevalent]`` table to ``c``; never raises.
+
+    The table names the pathway model of the plan's existing (prevalent) patients and their counts:
+    ``scenario``, ``per_1000_members`` (patients at the start), ``onset_per_1000_members`` (new
+    patients a year among members), ``mix_current``, ``mix_new`` and an optional ``policy``. The mixes
+    are checked against the prevalent model's strategies by :func:`costspine.scenario.bia_spec.read_bia_spec`
+    (``strategies`` given) once that model is loaded.
+    """
+    if not isinstance(spec, dict):
+        c.add(
+            keypath, f'expected a table {{scenario = "chronic_pathway.toml", per_1000_members = ..., ...}}; got {_describe(spec)}'
+        )
+        return
+    c.unknown_keys(keypath, spec, PREVALENT_KEYS, listing="expected one of")
+    for key in sorted(PREVALENT_REQUIRED - set(spec)):
+        c.add(f"{keypath}.{key}", "missing (see docs/budget-impact.md, *Prevalent patients*)")
+    scenario = _text(c, f"{keypath}.scenario", spec.get("scenario"))
+    if scenario is not None and not scenario.endswith(".toml"):
+        c.add(f"{keypath}.scenario", f"expected the path of a scenario file ending in .toml; got {scenario!r}")
+    _text(c, f"{keypath}.description", spec.get("description"))
+    for key, unit in (
+        ("per_1000_members", "prevalent patients per 1,000 members at the start"),
+        ("onset_per_1000_members", "new patients per 1,000 members a year"),
+    ):
+        if key in spec:
+            _check_rate_entry(c, f"{keypath}.{key}", spec[key], parameters, unit=unit)
+    if strategies is not None:
+        for key in ("mix_current", "mix_new"):
+            if key in spec:
+                check_mix(c, spec[key], strategies=strategies, years=years, keypath=f"{keypath}.{key}")
+    if "policy" in spec:
+        _check_policy(c, f"{keypath}.policy", spec["policy"], years)
+
+
+def check_mix(c: Collector, spec, *, strategies, years, keypath: str) -> None:
+    """Add the problems of a ``mix_current``/``mix_new`` table over ``strategies`` to ``c``; never raises.
+
+    With ``years`` None (the horizon itself is invalid) only the shape of each entry is checked.
+    """
+    _resolve_mix(c, spec, strategies=list(strategies), years=years or 1, keypath=keypath, shape_only=years is None)
+
+
+def _check_rate_entry(c: Collector, key, spec, parameters, *, unit: str) -> None:
+    """A ``{value, source}`` table whose value is a number >= 0 or an expression over parameters."""
+    if not isinstance(spec, dict):
+        c.add(key, f'expected a table {{value = ..., source = "..."}} ({unit}), got {_describe(spec)}')
+        return
+    for k in spec:
+        if k not in EPISODE_KEYS:
+            c.add(f"{key}.{k}", "unknown key" + did_you_mean(k, EPISODE_KEYS, always=True))
+    source = _text(c, f"{key}.source", spec.get("source"), required=True)
+    if source is not None and not source.strip():
+        c.add(f"{key}.source", 'is empty; cite the source or write "assumption: <reasoning>"')
+    if "value" not in spec:
+        c.add(f"{key}.value", f"missing; expected {unit} (a number or an expression over [parameters])")
+    else:
+        _rate(c, f"{key}.value", spec["value"], parameters)
 
 
 def build_mix(spec: dict, *, strategies, years: int, where: str = "budget_impact.mix") -> np.ndarray:

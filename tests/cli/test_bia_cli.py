@@ -73,11 +73,12 @@ def test_base_case_prints_the_tables_and_writes_every_file(files):
         "Difference by cost category, new − current (USD)",
         "Services used over 2 years (counts)",
         "Pathway mix of new episodes (current → new)",
-        "deterministic base case",
+        "Health of the patients in the pathways (undiscounted)",
+        "Central figures: the deterministic base case",
     ):
         assert title in text
     headers = [line for line in text.splitlines() if line.startswith(("year ", "category ", "service "))]
-    assert len(headers) == 5 and not any("95% interval" in line for line in headers)
+    assert len(headers) == 6 and not any("95% interval" in line for line in headers)
     assert sorted(p.name for p in out.iterdir()) == [
         "bia.xlsx",
         "budget_by_category.csv",

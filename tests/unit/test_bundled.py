@@ -62,10 +62,11 @@ def test_an_installed_layout_finds_scenarios_inside_the_package(tmp_path, monkey
 
 def test_a_copy_brings_the_parents_of_its_folder_and_names_the_rest_by_package_path():
     plan = plan_scenario_copy("bia_medicare_injection_cut")
-    assert sorted(plan) == ["base_case.toml", "base_case_5y.toml", "bia_medicare_injection_cut.toml"]
+    assert sorted(plan) == ["base_case.toml", "bia_medicare_injection_cut.toml"]
     bia = plan["bia_medicare_injection_cut.toml"]
-    assert 'extends = "base_case_5y.toml"' in bia
+    assert 'extends = "base_case.toml"' in bia
     assert 'scenario = "package:scenarios/spine/injection_cut_50.toml"' in bia
+    assert 'scenario = "package:scenarios/spine/chronic_pathway.toml"' in bia
     assert plan["base_case.toml"] == (SPINE / "base_case.toml").read_text(encoding="utf-8")
 
 
