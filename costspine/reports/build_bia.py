@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from costspine.analysis.bia_summary import describe_central
 from costspine.reports.inputs import (
     build_about,
     build_parameter_table,
@@ -56,7 +57,8 @@ def build_bia_workbook(runs, *, manifest: dict) -> Workbook:
     columns = [
         Column("Year", "int"),
         Column("Members", "int"),
-        Column("Episodes", "number", decimals=0),
+        Column("New episodes" if spec.prevalent is not None else "Episodes", "number", decimals=0),
+        *((Column("Chronic in care", "number", decimals=0),) if spec.prevalent is not None else ()),
         Column("Current budget", "currency"),
         Column("New budget", "currency"),
         Column("Difference", "currency"),
@@ -73,7 +75,10 @@ def build_bia_workbook(runs, *, manifest: dict) -> Workbook:
             (
                 "total" if y == "total" else y,
                 float(members),
-                run.value("episodes", year=y)["mean"],
+                run.value("entering", "acute", y)["mean"]
+                if spec.prevalent is not None
+                else run.value("episodes", year=y)["mean"],
+                *((run.value("in_care_current", "prevalent", y)["mean"],) if spec.prevalent is not None else ()),
                 run.value("budget_current", year=y)["mean"],
                 run.value("budget_new", year=y)["mean"],
                 diff["mean"],
@@ -85,6 +90,9 @@ def build_bia_workbook(runs, *, manifest: dict) -> Workbook:
     sheets = [_bia_year_sheet(run, currency), _bia_category_sheet(run, currency)]
     if run.budget.services:
         sheets.append(_bia_services_sheet(run))
+    health = _bia_health_sheet(run)
+    if health is not None:
+        sheets.append(health)
     sheets.append(_bia_mix_sheet(run))
     if spec.policy is not None:
         from costspine.reports.build_compare import build_scenario_inputs
@@ -152,6 +160,13 @@ def describe_bia(run) -> list[str]:
             else "Deterministic base case (no intervals)."
         )
     )
+    sentences.append(describe_central(run) + ".")
+    if run.spec.prevalent is not None:
+        chronic = run.value("in_care_current", "prevalent", 1)["mean"]
+        sentences.append(
+            f"The budget covers new spine-pain episodes and the plan's prevalent patients "
+            f"({run.spec.prevalent.description or 'prevalent patients'}): about {chronic:,.0f} in care in year 1."
+        )
     return sentences
 
 
@@ -246,6 +261,32 @@ def _bia_category_sheet(run, currency: str) -> Sheet:
         y_title=f"New − current ({currency})",
     )
     return Sheet("By category", (by_year, totals), (chart,))
+
+
+def _bia_health_sheet(run) -> Sheet | None:
+    """QALYs, mean ODI and people in each state by year, beside the budget (undiscounted)."""
+    items = list(dict.fromkeys(r["item"] for r in run.rows if r["measure"] == "health_current"))
+    if not items:
+        return None
+    years = list(range(1, run.n_years + 1)) + ["total"]
+    columns = (
+        Column("Measure"),
+        Column("World"),
+        *(Column(f"Year {y}" if y != "total" else "Total", "number", decimals=1) for y in years),
+    )
+    rows = []
+    for item in items:
+        label = {"qalys": "QALYs", "mean_odi": "Mean ODI (0-100)"}.get(item, item.replace("people:", "People: "))
+        for world in ("current", "new", "difference"):
+            rows.append((label, world, *(run.value(f"health_{world}", item, y)["mean"] for y in years)))
+    table = Table(
+        "health_by_year",
+        columns,
+        rows,
+        title="Health of the patients in the pathways (undiscounted). People: average number in the state over the year "
+        "(total: person-years); mean ODI: patients in care",
+    )
+    return Sheet("Health", (table,))
 
 
 def _bia_services_sheet(run) -> Sheet:
