@@ -40,11 +40,8 @@ def _years(run) -> list:
 def describe_central(run) -> str:
     """What the central figures are: the deterministic base case, or the mean of the parameter draws."""
     if run.n_draws:
-        return (
-            f"Central figures: the mean of {run.n_draws} parameter draws (seed {run.seed}), not the base case; "
-            "run without --draws for the deterministic base case"
-        )
-    return "Central figures: the deterministic base case (every parameter at its base value); --draws 200 adds 95% intervals"
+        return f"Central figures: the mean of {run.n_draws} parameter draws (seed {run.seed}), not the base case"
+    return "Central figures: the deterministic base case"
 
 
 def _has(run, measure, item="all", year="total") -> bool:
@@ -82,10 +79,12 @@ def format_bia(run) -> str:
     if prevalent is not None:
         p = spec.prevalent
         lines.append(
-            f"Prevalent patients ({p.description or 'prevalent'}; model {p.scenario.name}): "
-            f"{float(np.mean(prevalent.initial)):,.0f} at the start of year 1, "
-            f"{run.value('entering', 'prevalent', 2 if run.n_years > 1 else 1)['mean']:,.0f} entering a year "
-            "(onset while enrolled and new members' patients)"
+            f"Prevalent patients: {float(np.mean(prevalent.initial)):,.0f} in care at the start of year 1"
+            + (f" ({p.description})" if p.description else "")
+        )
+        lines.append(
+            f"  model {p.scenario.name}; entering a year: "
+            f"{run.value('entering', 'prevalent', 2 if run.n_years > 1 else 1)['mean']:,.0f} (onset, and new members' patients)"
         )
         lines.append(f"  prevalence source: {p.per_1000_source}")
         lines.append(f"  onset source: {p.onset_source}")
@@ -116,7 +115,7 @@ def format_bia(run) -> str:
             if run.prevalent_policy_applied
             else f"Policy for prevalent patients: {spec.prevalent.policy.name} starts after the horizon: not applied"
         )
-    lines.append(describe_central(run) + ("; intervals are 95%" if draws else ""))
+    lines.append(describe_central(run) + ("" if draws else "; --draws 200 adds 95% intervals"))
     horizon = budget.model_horizon_years
     unit = settings.cycle_unit + ("" if settings.cycle_length == 1 else "s")
     follow = (
@@ -125,8 +124,8 @@ def format_bia(run) -> str:
     )
     if prevalent is not None:
         follow += (
-            "; episodes that began before year 1 are still in care, and pain that persists continues "
-            f"among the prevalent patients (followed {prevalent.budget.model_horizon_years:.3g} years)"
+            "\n  episodes begun before year 1 are still in care; pain that persists continues among the"
+            f"\n  prevalent patients (followed {prevalent.budget.model_horizon_years:.3g} years)"
         )
     elif horizon + budget.cycle_years < run.n_years - 1e-9:  # more than the last partial cycle is missing
         follow += (

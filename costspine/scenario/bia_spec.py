@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from costspine.errors import Problem, ScenarioError
 from costspine.expressions import FUNCTIONS, TIME_NAMES, parse_expression
 from costspine.problems import Collector
-from costspine.scenario.budget_impact import check_budget_impact, check_mix
+from costspine.scenario.budget_impact import MAX_YEARS, check_budget_impact, check_mix
 from costspine.scenario.load import load_scenario
 from costspine.scenario.types import Scenario
 
@@ -210,7 +210,9 @@ def _check_prevalent_section(c: Collector, scenario: Scenario) -> PrevalentSpec 
                 f"must equal {scenario.path}'s ({getattr(scenario.settings, key)!r}) so that one budget adds "
                 f"both pathways; got {getattr(model.settings, key)!r}",
             )
-    years = section.get("years") if isinstance(section.get("years"), int) else None
+    years = section.get("years")
+    if isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= MAX_YEARS:
+        years = None  # an invalid horizon is reported by check_budget_impact; check the mixes' shape only
     for key in ("mix_current", "mix_new"):
         if key in spec:
             check_mix(c, spec[key], strategies=list(model.strategies), years=years, keypath=f"budget_impact.prevalent.{key}")

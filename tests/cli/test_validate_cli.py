@@ -30,8 +30,9 @@ def invoke(runner, *args):
 def bia_copy(tmp_path: Path, old: str = "", new: str = "") -> Path:
     """The bundled Medicare BIA file, moved to ``tmp_path`` (extends and policy made absolute), edited."""
     text = BIA_FILE.read_text(encoding="utf-8")
-    text = text.replace('extends = "base_case_5y.toml"', f'extends = "{(SPINE / "base_case_5y.toml").as_posix()}"')
-    text = text.replace('scenario = "injection_cut_50.toml"', f'scenario = "{(SPINE / "injection_cut_50.toml").as_posix()}"')
+    text = text.replace('extends = "base_case.toml"', f'extends = "{(SPINE / "base_case.toml").as_posix()}"')
+    for name in ("injection_cut_50.toml", "chronic_pathway.toml", "chronic_injection_cut_50.toml"):
+        text = text.replace(f'scenario = "{name}"', f'scenario = "{(SPINE / name).as_posix()}"')
     if old:
         assert text.count(old) == 1, f"test setup: {old!r} must occur exactly once"
         text = text.replace(old, new)
