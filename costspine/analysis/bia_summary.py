@@ -351,7 +351,8 @@ def summarize_bia(run) -> dict:
         },
         "categories": list(budget.categories),
         "services": list(budget.services),
-        "strategies": list(budget.strategies),
+        "strategies": list(run.segments[0].budget.strategies) if run.segments else list(budget.strategies),
+        "strategies_by_group": {seg.name: list(seg.budget.strategies) for seg in run.segments},
         "policy": None
         if spec.policy is None
         else {

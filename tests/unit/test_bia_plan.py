@@ -212,3 +212,25 @@ def test_an_injection_policy_names_the_fee_it_cuts(tmp_path):
         volume
     )  # the physician's fee did not change; the hospital's response is 0 in the base case
     assert 0.5 * spend < spend_fac < spend  # only the facility part of hospital injections is cut
+
+
+def test_every_problem_of_the_prevalent_table_is_reported_at_once(tmp_path):
+    (tmp_path / "acute.toml").write_text(ACUTE)
+    (tmp_path / "chronic.toml").write_text(
+        CHRONIC.replace('category = "care"\nvalues = { ill = 1234.56 }', 'category = "other"\nvalues = { ill = 1234.56 }')
+    )
+    plan = (
+        PLAN.replace('leave_plan_per_year = { value = 0, source = "assumption: test" }\n', "")
+        .replace('mix_new = { new = 0.3, usual = "rest" }', 'mix_new = { newer = 0.3, usual = "rest" }')
+        .replace('onset_per_1000_members = { value = 0, source = "assumption: test" }\n', "")
+    )
+    (tmp_path / "plan.toml").write_text(plan)
+    result = invoke("validate", tmp_path / "plan.toml")
+    assert result.exit_code == 3
+    for fragment in (
+        "plan.toml: budget_impact.leave_plan_per_year: missing",
+        "plan.toml: budget_impact.prevalent.onset_per_1000_members: missing",
+        "plan.toml: budget_impact.prevalent.mix_new.newer: unknown strategy",
+        "chronic.toml: costs: the prevalent patients' model must use the same cost categories",
+    ):
+        assert fragment in result.stderr, result.stderr
