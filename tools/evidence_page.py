@@ -32,7 +32,8 @@ Ids are `T<group>.<item>`; a letter marks variants of one item (`T4.09a` the off
 the facility rate), and a bare `T4.09` cites the family. The groups: T1 the SPINE CARE trial,
 T2 spinal injections versus sham, T3 US spending and injection volumes, T4 unit costs and price
 ratios, T5 the natural course of acute spine pain, T6 utility mapping, T7 the BEST trial, T8 how care responds to
-fees, T9 utilisation, T10 economic-evaluation conventions.
+fees, T9 utilisation, T10 economic-evaluation conventions, T11 work and productivity (the societal
+perspective).
 
 **Status** says how far a number was checked: *verified-in-source*, read in the primary source or
 its official abstract or file; *verified-in-source (secondary report)*, read in a summary, mirror

@@ -363,7 +363,7 @@ class DSAResult:
                 f"at {first[0]['wtp']:,.0f} per unit of effect; base ΔNMB {first[0]['inc_nmb_base']:,.0f}"
             ),
         )
-        parts = [self.scenario.title, table]
+        parts = [f"{self.scenario.title}\nPerspective: {self.scenario.analysis.perspective_text}", table]
         if self.thresholds:
             parts.append(
                 format_table(
@@ -417,6 +417,7 @@ def summarize_dsa(result: DSAResult, *, by: str = "nmb") -> dict:
         "effect": scenario.analysis.effect,
         "comparator": scenario.analysis.comparator,
         "wtp": [float(w) for w in result.wtp],
+        **scenario.analysis.perspective_record(),
         "range": result.range_kind,
         "ranked_by": by,
         "base_case": {

@@ -343,6 +343,7 @@ def run_psa(
         "chunks": [list(c) for c in layout],
         "posterior": provenance,
         "resumed_chunks": resumed,
+        **scenario.analysis.perspective_record(),
         "base_case": {
             st: {"cost_total": float(base_costs[k].sum()), "effect": float(base_outcomes[k, effect])}
             for k, st in enumerate(scenario.strategies)

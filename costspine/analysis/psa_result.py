@@ -171,7 +171,7 @@ class PSAResult:
         )
         inc = summarize_incremental(cost, effect, comparator=self.comparator_index, strategies=self.strategies)
         ceaf = compute_ceaf(cost, effect, wtp, strategies=self.strategies)
-        parts = [self.title]
+        parts = [self.title + (f"\nPerspective: {self.extra['perspective_text']}" if "perspective_text" in self.extra else "")]
         for pool in self.posterior or []:
             parts.append(
                 f"Posterior draws: {', '.join(pool['parameters'])} sampled jointly (whole rows of "

@@ -12,6 +12,7 @@ import numpy as np
 
 from costspine._files import input_file_sha256, resolve_path
 from costspine.catalogue.tables import (
+    ALWAYS_PRICED_SETTINGS,
     CURRENCY,
     SETTINGS,
     UNVERIFIED_STATUSES,
@@ -189,8 +190,8 @@ def resolve_unit_prices(
     Notes
     -----
     ``price = catalogue price × CPI[price_year] / CPI[base_year] × m``, where ``m`` is the payer's
-    multiplier for the item's setting (``office`` → physician ratio, ``facility`` → hospital ratio)
-    and ``m = 1`` for ``cash`` items.
+    multiplier for the item's setting (``office`` → physician ratio, ``facility`` → hospital ratio,
+    ``asc`` → ambulatory-surgery-centre ratio) and ``m = 1`` for ``cash`` items.
 
     Examples
     --------
@@ -274,7 +275,8 @@ def build_price_parameters(
     -------
     parameters : dict of str to dict
         ``[parameters.NAME]`` tables (see the module docstring): ``payer_multiplier_office``,
-        ``payer_multiplier_facility``, then per item ``price_<item>`` (and ``price_base_<item>``
+        ``payer_multiplier_facility`` (and ``payer_multiplier_asc`` when an ``asc`` item is
+        requested), then per item ``price_<item>`` (and ``price_base_<item>``
         when a payer multiplier applies), in the order of ``items``. Empty if the payer, the price
         year or the catalogue is unusable; otherwise holds every item that resolved.
     problems : list of Problem
@@ -338,7 +340,12 @@ def build_price_parameters(
     if catalogue is None or not ok:
         return {}, problems
     valid = list(dict.fromkeys(i for i in items if isinstance(i, str) and i in catalogue))
-    params = {f"payer_multiplier_{s}": multipliers.get(payer, s).to_parameter() for s in SETTINGS}
+    used = {catalogue.get(i).setting for i in valid}
+    params = {
+        f"payer_multiplier_{s}": multipliers.get(payer, s).to_parameter()
+        for s in SETTINGS
+        if s in ALWAYS_PRICED_SETTINGS or s in used
+    }
     resolved = (
         resolve_unit_prices(catalogue, valid, price_year=price_year, payer=payer, multipliers=multipliers, cpi=cpi)
         if valid

@@ -39,7 +39,11 @@ CATEGORIES = (
     "coaching",
 )
 
-SETTINGS = ("office", "facility")
+SETTINGS = ("office", "facility", "asc")
+
+# Settings whose payer multiplier is a parameter of every priced scenario; the others (asc) only
+# when a requested item is in that setting.
+ALWAYS_PRICED_SETTINGS = ("office", "facility")
 
 PAYER_BASES = ("medicare", "cash")
 

@@ -47,6 +47,7 @@ from costspine.reports.wording import (
     describe_comparison,
     describe_horizon,
     describe_money,
+    describe_perspective,
     describe_time,
     effect_label_of,
     format_money,
@@ -115,6 +116,7 @@ def describe_run(result) -> list[str]:
     if best:
         sentences.append(best)
     sentences.append(describe_money(settings, effect_label))
+    sentences.append(describe_perspective(analysis))
     if result.indicator_names:
         t = report_times(result)[-1]
         for name, label in indicator_labels(scenario).items():

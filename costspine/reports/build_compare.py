@@ -33,6 +33,7 @@ from costspine.reports.wording import (
     category_labels,
     describe_horizon,
     describe_money,
+    describe_perspective,
     describe_time,
     describe_verdict,
     effect_label_of,
@@ -161,8 +162,18 @@ def describe_scenarios(names, results) -> list[str]:
     effect_label = effect_label_of(results[0].scenario, effect)
     sentences = [
         f"{len(names)} scenarios per patient over {describe_horizon(results[0].scenario.settings)}; "
-        f"differences are against {names[0]}. " + describe_money(results[0].scenario.settings, effect_label)
+        f"differences are against {names[0]}. "
+        + describe_money(results[0].scenario.settings, effect_label)
+        + " "
+        + describe_perspective(results[0].scenario.analysis)
     ]
+    perspectives = {r.scenario.analysis.perspective_text for r in results}
+    if len(perspectives) > 1:
+        sentences.append(
+            "Caution: the scenarios count costs from different perspectives ("
+            + "; ".join(f"{n}: {r.scenario.analysis.perspective_text}" for n, r in zip(names, results))
+            + "); their differences include costs one of them does not count."
+        )
     money = {(r.scenario.settings.currency, r.scenario.settings.price_year) for r in results}
     if len(money) > 1:
         sentences.append(

@@ -196,6 +196,8 @@ def describe_dsa(result, summary: dict, groups: dict, labels: dict, unit: str) -
         else "the 2.5% and 97.5% points of its distribution"
     )
     sentences = [f"{len(summary['parameters'])} parameters, each set to {how} while the others keep their base-case values."]
+    if summary.get("perspective_text"):
+        sentences.append(f"Perspective: {summary['perspective_text']}.")
     seen = set()
     for (strategy, wtp), rows in groups.items():
         if strategy in seen:

@@ -27,6 +27,7 @@ from costspine.reports.wording import (
     describe_comparison,
     describe_horizon,
     describe_money,
+    describe_perspective,
     effect_label_of,
     format_money,
     icer_cell,
@@ -196,6 +197,7 @@ def describe_psa(scenario, psa, effect_label: str) -> list[str]:
             f"{pop['discount_rate']:.1%}): " + _at_each(values, unit) + "."
         )
     sentences.append(describe_money(scenario.settings, effect_label))
+    sentences.append(describe_perspective(scenario.analysis))
     return sentences
 
 

@@ -142,6 +142,8 @@ def build_about(manifest: dict) -> dict[str, str]:
         "Seed": "none (deterministic)" if seed is None else str(seed),
         "Started (UTC)": str(manifest.get("started", "")),
     }
+    if "perspective" in manifest:
+        about["Perspective"] = str(manifest["perspective"])
     for i, entry in enumerate(manifest.get("inputs", []), start=1):
         about[f"Input {i}"] = f"{entry['path']}\nSHA-256 {entry['sha256']}"
     about["Outputs"] = ", ".join(manifest.get("outputs", []))
@@ -161,6 +163,7 @@ def build_about(manifest: dict) -> dict[str, str]:
         "python",
         "platform",
         "dependencies",
+        "perspective",
     }
     for key, value in manifest.items():
         if key not in known:

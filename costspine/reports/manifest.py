@@ -66,4 +66,8 @@ def build_manifest(
     }
     if scenarios:
         manifest["parameters_sha256"] = resolved_parameters_sha256(scenarios)
+        texts = {s.name: s.analysis.perspective_text for s in scenarios}
+        manifest["perspective"] = (
+            next(iter(texts.values())) if len(set(texts.values())) == 1 else "; ".join(f"{n}: {t}" for n, t in texts.items())
+        )
     return manifest

@@ -121,6 +121,7 @@ def summarize_result(result: CohortResult) -> dict:
         "effect": scenario.analysis.effect,
         "comparator": scenario.analysis.comparator,
         "wtp": list(scenario.analysis.wtp),
+        **scenario.analysis.perspective_record(),
         "strategies": strategies,
         "incremental_table": compute_result_incremental(result).to_dict(),
     }

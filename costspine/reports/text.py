@@ -39,6 +39,7 @@ def format_run_summary(result) -> str:
         f"discounting: costs {settings.discount_costs:.1%}, outcomes {settings.discount_outcomes:.1%}; "
         f"{currency} {settings.price_year}; correction: {settings.cycle_correction}"
         f"{'; discounted at the start of each cycle' if getattr(settings, 'discount_timing', 'point') == 'start' else ''}",
+        f"Perspective: {scenario.analysis.perspective_text}",
         "",
         format_table(headers, rows, title="Expected costs and outcomes per patient (discounted)"),
     ]

@@ -104,6 +104,11 @@ def describe_money(settings, effect_label: str) -> str:
     return f"Money in {settings.currency} at {settings.price_year} prices, per patient; {counted}."
 
 
+def describe_perspective(analysis) -> str:
+    """Whose costs are counted, as a sentence (the wording is :attr:`Analysis.perspective_text`)."""
+    return f"Perspective: {analysis.perspective_text}."
+
+
 def describe_comparison(entry: Increment, comparator: Increment, *, currency: str, effect_label: str, horizon: str) -> str:
     """One strategy against the comparator, in words, from two :class:`Increment` (or ``StrategyResult``) values.
 

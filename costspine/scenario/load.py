@@ -349,7 +349,7 @@ def load_scenario(path) -> Scenario:
     outcomes = _read_rewards(c, raw, "outcome", "outcomes", states, strategies, overrides)
     indicators = _read_rewards(c, raw, "indicator", "indicators", states, strategies, overrides)
     services = _read_rewards(c, raw, "service", "services", states, strategies, overrides)
-    analysis = _read_analysis(c, raw, strategies, [o.name for o in outcomes])
+    analysis = _read_analysis(c, raw, strategies, [o.name for o in outcomes], costs)
 
     # Names: every expression must resolve.
     param_names = set()

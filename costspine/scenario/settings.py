@@ -13,6 +13,8 @@ from costspine.scenario.collector import (
 )
 from costspine.scenario.types import (
     CYCLE_UNITS_IN_YEARS,
+    NON_HEALTH_CARE_CATEGORIES,
+    PERSPECTIVES,
     Analysis,
     Settings,
 )
@@ -37,7 +39,7 @@ SECTION_KEYS = {
         "discount_timing",
         "weights",
     },
-    "analysis": {"effect", "comparator", "wtp", "report_at_years"},
+    "analysis": {"effect", "comparator", "wtp", "report_at_years", "perspective"},
 }
 
 OPTIONAL_SETTINGS = {"discount_timing", "weights"}  # discount_timing defaults to "point"; weights go with "custom"
@@ -146,7 +148,8 @@ def _read_weights(c: Collector, raw, n_cycles, cycle_length, cycle_unit) -> tupl
     return tuple(float(v) for v in value)
 
 
-def _read_analysis(c: Collector, raw: dict, strategies: tuple, outcome_names: list) -> Analysis | None:
+def _read_analysis(c: Collector, raw: dict, strategies: tuple, outcome_names: list, costs=()) -> Analysis | None:
+    """``[analysis]``; ``costs`` are the scenario's cost rewards, checked against the perspective."""
     a = c.table("analysis", raw.get("analysis"))
     c.unknown_keys("analysis", a, SECTION_KEYS["analysis"])
     effect = c.text("analysis.effect", a.get("effect")) if a else None
@@ -171,6 +174,37 @@ def _read_analysis(c: Collector, raw: dict, strategies: tuple, outcome_names: li
         c.add("analysis.report_at_years", f"expected an array of times in years, got {_describe(times)}")
         times = []
     times = [c.number(f"analysis.report_at_years[{i}]", t, low=0) for i, t in enumerate(times)]
-    if None in numbers or None in times or effect is None or comparator is None:
+    perspective = _read_perspective(c, a.get("perspective", "payer"), costs)
+    unit_costs = raw.get("unit_costs")
+    payer = unit_costs.get("payer") if isinstance(unit_costs, dict) and isinstance(unit_costs.get("payer"), str) else None
+    if None in numbers or None in times or effect is None or comparator is None or perspective is None:
         return None
-    return Analysis(effect, comparator, tuple(numbers), tuple(times))
+    societal = tuple(dict.fromkeys(r.category for r in costs if r.category in NON_HEALTH_CARE_CATEGORIES))
+    return Analysis(effect, comparator, tuple(numbers), tuple(times), perspective, payer, societal)
+
+
+def _read_perspective(c: Collector, value, costs) -> str | None:
+    """``analysis.perspective``, checked against the cost categories: costs outside health care
+    (:data:`NON_HEALTH_CARE_CATEGORIES`) are counted from the societal perspective only, and a
+    societal perspective counts at least one of them."""
+    perspective = c.text("analysis.perspective", value, choices=list(PERSPECTIVES))
+    if perspective is None:
+        return None
+    outside = [r for r in costs if r.category in NON_HEALTH_CARE_CATEGORIES]
+    if perspective == "societal" and not outside:
+        c.add(
+            "analysis.perspective",
+            "the societal perspective counts costs outside health care, but no cost has a category among "
+            f"{', '.join(NON_HEALTH_CARE_CATEGORIES)} — add one (e.g. a [costs.productivity] table with "
+            'category = "productivity") or use perspective = "health_care_sector"',
+        )
+        return None
+    if perspective != "societal" and outside:
+        for r in outside:
+            c.add(
+                f"costs.{r.name}.category",
+                f"{r.category!r} is a cost outside health care, counted from the societal perspective only; "
+                f'analysis.perspective is {perspective!r} — set perspective = "societal" or remove this cost',
+            )
+        return None
+    return perspective

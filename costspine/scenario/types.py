@@ -40,14 +40,57 @@ class Settings:
         return self.cycle_length * CYCLE_UNITS_IN_YEARS[self.cycle_unit]
 
 
+PERSPECTIVES = ("payer", "health_care_sector", "societal")
+
+# Cost categories outside the health-care sector: counted only from the societal perspective
+# (Second Panel impact inventory: productivity, unpaid caregiver time, patient time, transport).
+NON_HEALTH_CARE_CATEGORIES = ("productivity", "informal_care", "patient_time", "transport")
+
+# How a payer id of costspine/data/payer_multipliers.csv reads in a sentence.
+PAYER_NAMES = {"medicare": "Medicare", "commercial": "commercial"}
+
+_PERSPECTIVE_TEXT = {
+    "payer": "{payer}: health-care costs the payer pays; productivity not counted",
+    "health_care_sector": "health-care sector: medical costs of payers and patients; productivity not counted",
+    "societal": "societal: health-care costs plus costs outside health care ({categories})",
+}
+
+
 @dataclass(frozen=True)
 class Analysis:
-    """Which outcome is the effect, the comparator, and willingness-to-pay thresholds."""
+    """Which outcome is the effect, the comparator, willingness-to-pay thresholds and the perspective.
+
+    ``perspective`` is one of :data:`PERSPECTIVES` (``[analysis] perspective``, default ``"payer"``);
+    ``payer`` the ``[unit_costs] payer`` whose prices the costs are in (None without a catalogue);
+    ``societal_categories`` the cost categories outside health care the scenario counts.
+    """
 
     effect: str
     comparator: str
     wtp: tuple
     report_at_years: tuple = ()
+    perspective: str = "payer"
+    payer: str | None = None
+    societal_categories: tuple = ()
+
+    @property
+    def perspective_text(self) -> str:
+        """The perspective in words, the one wording every summary, workbook and printout uses.
+
+        Examples
+        --------
+        >>> Analysis("qalys", "uc", (50000.0,), payer="medicare").perspective_text
+        'payer (Medicare prices): health-care costs the payer pays; productivity not counted'
+        """
+        if self.perspective == "payer":
+            name = PAYER_NAMES.get(self.payer, self.payer) if self.payer else None
+            payer = f"payer ({name} prices)" if name else "payer"
+            return _PERSPECTIVE_TEXT["payer"].format(payer=payer)
+        return _PERSPECTIVE_TEXT[self.perspective].format(categories=", ".join(self.societal_categories) or "none")
+
+    def perspective_record(self) -> dict:
+        """``{"perspective", "payer", "perspective_text"}`` for ``summary.json`` and manifests."""
+        return {"perspective": self.perspective, "payer": self.payer, "perspective_text": self.perspective_text}
 
 
 @dataclass(frozen=True)

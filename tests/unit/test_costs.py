@@ -44,6 +44,29 @@ CPI_EVIDENCE = {
     2025: 580.498,
 }
 
+CF_2025 = 32.3465  # PFS conversion factor 2025, T4.03
+
+# 2025 relative value units (work, non-facility practice expense, malpractice): T4.61, T4.62, T4.64
+RVU_97110 = (0.45, 0.43, 0.01)
+RVU_97140 = (0.43, 0.40, 0.01)
+RVU_99451 = (0.70, 0.28, 0.04)
+MPPR_PE_SHARE = 0.5  # later therapy units on the same day keep 50% of their practice expense, T4.63
+OPPS_CF_2025, ASC_CF_2025 = 89.169, 54.895  # T4.66
+IPPS_STANDARDIZED_FY2026 = 6752.61 + 524.15  # operating + capital, T4.47
+DRG_451_WEIGHT = 3.9  # T4.67, recalled-unverified
+
+
+def pfs_amount(work, pe, mp, *, pe_share=1.0):
+    """National (GPCI = 1) PFS payment from RVUs, with a share of the practice expense paid."""
+    return (work + pe_share * pe + mp) * CF_2025
+
+
+# facility fee of an ASC = the OPPS APC rate scaled by the ASC/OPPS conversion factors (T4.66; the
+# ASC weight scalar is not applied, assumption)
+def asc_fee(apc_rate):
+    return apc_rate * ASC_CF_2025 / OPPS_CF_2025
+
+
 # 2025 Medicare national amounts from the evidence (office = non-facility "a" rows; facility items =
 # facility professional "b" row + OPPS APC payment)
 MEDICARE_2025 = {
@@ -67,12 +90,14 @@ MEDICARE_2025 = {
     "pt_evaluation": 98.01,  # T4.20a
     "pt_therapeutic_exercise_unit": 28.79,  # T4.21a
     "pt_manual_therapy_unit": 27.17,  # T4.22a
+    "pt_therapeutic_exercise_unit_mppr": pfs_amount(*RVU_97110, pe_share=MPPR_PE_SHARE),  # T4.61, T4.63
+    "pt_manual_therapy_unit_mppr": pfs_amount(*RVU_97140, pe_share=MPPR_PE_SHARE),  # T4.62, T4.63
     "coaching_call_5_10min": 12.94,  # T4.24a
     "coaching_call_11_20min": 23.94,  # T4.25a
     "coaching_call_21_30min": 32.99,  # T4.26a
     "virtual_checkin": 15.85,  # T4.28a
     "health_behavior_intervention_30min": 67.93,  # T4.31a
-    "econsult_specialist": 63.72,  # proxy: T4.17b
+    "econsult_specialist": pfs_amount(*RVU_99451),  # CPT 99451, T4.64
     "mri_lumbar_hopd": 67.60 + 241.72,  # T4.05a PC-26 + T4.41 APC 5523
     "esi_interlaminar_cervical_hopd": 103.83 + 692.52,  # T4.09b + T4.38 APC 5442
     "esi_interlaminar_lumbar_hopd": 96.07 + 692.52,  # T4.10b + T4.38
@@ -82,7 +107,13 @@ MEDICARE_2025 = {
     "facet_rfa_lumbar_hopd": 186.64 + 1952.77,  # T4.14b + T4.40 APC 5431
     "office_visit_est_low_hopd": 63.72 + 128.87,  # T4.17b + T4.43 APC 5012
     "lumbar_discectomy": 907.64 + 7143.73,  # T4.35b + T4.44 APC 5114
-    "lumbar_fusion": 1553.60 + 24043 * 580.498 / 446.752,  # T4.32b + T4.49 (2011 $ treated as 2015 $)
+    "lumbar_fusion": 1553.60 + DRG_451_WEIGHT * IPPS_STANDARDIZED_FY2026,  # T4.32b + MS-DRG 451 weight x rate
+    "esi_interlaminar_cervical_asc": 103.83 + asc_fee(692.52),  # T4.09b + APC 5442 (T4.38) in an ASC
+    "esi_interlaminar_lumbar_asc": 96.07 + asc_fee(692.52),  # T4.10b
+    "esi_transforaminal_lumbar_asc": 107.71 + asc_fee(692.52),  # T4.11b
+    "facet_injection_cervical_asc": 102.21 + asc_fee(692.52),  # T4.12b
+    "facet_injection_lumbar_asc": 88.31 + asc_fee(692.52),  # T4.13b
+    "facet_rfa_lumbar_asc": 186.64 + asc_fee(1952.77),  # T4.14b + APC 5431 (T4.40)
 }
 
 REQUIRED_ITEMS = {
@@ -173,7 +204,7 @@ def test_every_item_has_positive_price_year_source_and_status(catalogue, cpi):
 def test_categories_settings_and_bases_are_from_the_vocabulary(catalogue):
     assert set(catalogue.category) <= set(CATEGORIES)
     assert set(catalogue.category) == set(CATEGORIES)  # every category has at least one item
-    assert set(catalogue.setting) <= {"office", "facility"}
+    assert set(catalogue.setting) == {"office", "facility", "asc"}
     assert set(catalogue.payer_basis) <= {"medicare", "cash"}
 
 
@@ -186,7 +217,7 @@ def test_medicare_prices_match_the_evidence(catalogue, item, expected):
     row = catalogue.get(item)
     assert row.price_year == 2025
     assert row.payer_basis == "medicare"
-    assert row.price == pytest.approx(expected, abs=0.005)
+    assert row.price == pytest.approx(expected, abs=0.0051)  # the catalogue rounds to cents
 
 
 def test_facility_items_are_hospital_bundles_and_office_items_are_not(catalogue):
@@ -214,7 +245,7 @@ def test_cash_items_are_the_non_fee_schedule_prices(catalogue):
 
 def test_unverified_items_say_so_and_have_wide_uncertainty(catalogue):
     unverified = [row for row in catalogue.rows if row.status in ("assumption", "recalled-unverified")]
-    assert {"ipt_postural_therapy_session", "econsult_specialist", "lumbar_fusion"} <= {r.item for r in unverified}
+    assert {"ipt_postural_therapy_session", "lumbar_fusion", "esi_transforaminal_lumbar_asc"} <= {r.item for r in unverified}
     for row in unverified:
         assert row.status in row.source, row.item
         assert row.sd_fraction >= 0.25, row.item
@@ -224,6 +255,78 @@ def test_fee_schedule_items_use_the_evidence_10_percent_sd(catalogue):
     for row in catalogue.rows:
         if row.status == "derived" and row.setting == "office":
             assert row.sd_fraction == 0.10, row.item
+
+
+def test_a_pt_visit_pays_the_later_units_with_half_their_practice_expense(catalogue):
+    # T4.63: the unit with the highest practice expense is paid in full; 97110 (PE 0.43) beats 97140 (PE 0.40)
+    assert RVU_97110[1] > RVU_97140[1]
+    full = catalogue.get("pt_therapeutic_exercise_unit").price
+    later = catalogue.get("pt_therapeutic_exercise_unit_mppr").price + catalogue.get("pt_manual_therapy_unit_mppr").price
+    reduction = (1 - MPPR_PE_SHARE) * (RVU_97110[1] + RVU_97140[1]) * CF_2025  # PE cut of the two later units
+    unreduced = 2 * full + catalogue.get("pt_manual_therapy_unit").price  # 2 x 97110 + 97140 at full rates
+    assert full + later == pytest.approx(unreduced - reduction, abs=0.011)
+    for item in ("pt_therapeutic_exercise_unit_mppr", "pt_manual_therapy_unit_mppr"):
+        row = catalogue.get(item)
+        assert (row.setting, row.category, row.status) == ("office", "therapy_sessions", "derived")
+        assert "T4.63" in row.source
+
+
+def test_the_e_consult_is_priced_at_cpt_99451_about_half_the_old_proxy(catalogue):
+    row = catalogue.get("econsult_specialist")
+    assert row.code == "99451" and row.status == "derived" and "T4.64" in row.source
+    assert row.price == pytest.approx(pfs_amount(*RVU_99451), abs=0.0051)
+    assert row.price / 63.72 == pytest.approx(0.52, abs=0.01)  # the proxy was the 99213 facility rate, T4.17b
+
+
+def test_fusion_is_a_current_drg_weight_times_the_standardized_amount(catalogue):
+    row = catalogue.get("lumbar_fusion")
+    assert "MS-DRG 451" in row.code and "T4.47" in row.source and "T4.67" in row.source
+    assert "CPI" not in row.source and "T4.49" not in row.source  # no longer an old payment inflated by an index
+    assert row.price - 1553.60 == pytest.approx(DRG_451_WEIGHT * IPPS_STANDARDIZED_FY2026, abs=0.0051)
+    assert row.status == "assumption" and row.sd_fraction >= 0.4  # the weight is recalled-unverified
+
+
+def test_the_hospital_injection_apc_level_stays_unverified_and_says_what_was_searched(catalogue):
+    for item in ("esi_transforaminal_lumbar_hopd", "esi_interlaminar_lumbar_hopd", "facet_injection_lumbar_hopd"):
+        row = catalogue.get(item)
+        assert row.status == "recalled-unverified" and "T4.65" in row.source and row.sd_fraction >= 0.30
+
+
+# facility-rate professional fees of the injection codes, 2025 (the "b" rows T4.09b-T4.14b)
+PROFESSIONAL_FACILITY_FEE = {
+    "esi_interlaminar_cervical": 103.83,
+    "esi_interlaminar_lumbar": 96.07,
+    "esi_transforaminal_lumbar": 107.71,
+    "facet_injection_cervical": 102.21,
+    "facet_injection_lumbar": 88.31,
+    "facet_rfa_lumbar": 186.64,
+}
+
+
+@pytest.mark.parametrize("base", sorted(PROFESSIONAL_FACILITY_FEE))
+def test_an_asc_injection_takes_the_hospital_facility_fee_scaled_by_the_asc_conversion_factor(catalogue, base):
+    asc, hopd = catalogue.get(f"{base}_asc"), catalogue.get(f"{base}_hopd")
+    assert (asc.setting, asc.category, asc.status) == ("asc", "injections", "assumption")
+    assert asc.sd_fraction >= 0.30 and "T4.66" in asc.source and "T4.46" in asc.source
+    professional = PROFESSIONAL_FACILITY_FEE[base]
+    ratio = (asc.price - professional) / (hopd.price - professional)
+    assert ratio == pytest.approx(ASC_CF_2025 / OPPS_CF_2025, abs=2e-5)
+    assert professional < asc.price < hopd.price
+
+
+def test_the_asc_multiplier_is_priced_only_when_an_asc_item_is_requested(multipliers):
+    asc = multipliers.get("commercial", "asc")
+    assert (asc.multiplier, asc.distribution) == (1.71, "lognormal")  # RAND 5.1 ASC ratio, T4.51
+    assert math.sqrt(asc.low * asc.high) == pytest.approx(1.71, abs=1e-4)
+    without, _ = build_price_parameters({"payer": "commercial", "price_year": 2025, "items": ["mri_lumbar"]}, where=WHERE)
+    assert "payer_multiplier_asc" not in without
+    with_asc, problems = build_price_parameters(
+        {"payer": "commercial", "price_year": 2025, "items": ["esi_transforaminal_lumbar_asc"]}, where=WHERE
+    )
+    assert problems == [] and with_asc["payer_multiplier_asc"]["value"] == 1.71
+    assert with_asc["price_esi_transforaminal_lumbar_asc"]["value"] == (
+        "price_base_esi_transforaminal_lumbar_asc * payer_multiplier_asc"
+    )
 
 
 def test_every_source_names_an_evidence_row(catalogue):
@@ -262,7 +365,7 @@ def test_invalid_catalogue_reports_every_bad_row_with_file_and_line(tmp_path, cp
     assert "did you mean 'imaging'" in by_line[f"{path}:4"]
     assert "2010" in by_line[f"{path}:5"] and "2015-2025" in by_line[f"{path}:5"]
     assert "source is empty" in by_line[f"{path}:6"]
-    assert "setting must be one of office, facility; got 'clinic'" in by_line[f"{path}:7"]
+    assert "setting must be one of office, facility, asc; got 'clinic'" in by_line[f"{path}:7"]
     assert "too narrow" in by_line[f"{path}:8"]
     assert "does not say so" in by_line[f"{path}:9"]
     assert "appears twice" in by_line[f"{path}:10"]
@@ -403,7 +506,7 @@ def test_invalid_multiplier_file(tmp_path):
     assert set(messages) == {f"{path}:3", f"{path}:4", f"{path}:5"}
     assert "low = multiplier = high" in messages[f"{path}:3"]
     assert "geometric midpoint" in messages[f"{path}:4"]
-    assert "setting must be one of office, facility; got 'clinic'" in messages[f"{path}:5"]
+    assert "setting must be one of office, facility, asc; got 'clinic'" in messages[f"{path}:5"]
     assert "distribution must be one of fixed, triangular, lognormal; got 'uniform'" in messages[f"{path}:5"]
 
 
