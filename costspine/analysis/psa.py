@@ -147,11 +147,17 @@ def compute_chunk(
     n = stop - start
     params = draw_run_parameters(scenario, seed=seed, start=start, stop=stop, posterior_pools=posterior_pools)
     try:
-        result = simulate_draws(scenario, params, method=method, seed=seed, first_draw=start, individuals=individuals)
+        if method == "cohort":
+            from costspine.simulate.cohort import run_cohort_totals
+
+            costs, outcomes, values = run_cohort_totals(scenario, params)
+        else:
+            result = simulate_draws(scenario, params, method=method, seed=seed, first_draw=start, individuals=individuals)
+            costs, outcomes, values = result.costs, result.outcomes, None
     except AnalysisError as exc:
         message = _DRAW_LABEL.sub(lambda m: f"draw={int(m.group(1)) + start}", str(exc))
         raise AnalysisError(f"{message}\n(PSA chunk {chunk}: draws {start}..{stop - 1}, seed {seed})") from None
-    values = evaluate_parameters(scenario, params)
+    values = evaluate_parameters(scenario, params) if values is None else values
     names = sampled_parameter_names(scenario)
     matrix = np.column_stack([values[name] for name in names]) if names else np.zeros((n, 0))
     return {
@@ -159,8 +165,8 @@ def compute_chunk(
         "start": int(start),
         "stop": int(stop),
         "parameters": matrix,
-        "costs": np.ascontiguousarray(result.costs),
-        "outcomes": np.ascontiguousarray(result.outcomes),
+        "costs": np.ascontiguousarray(costs),
+        "outcomes": np.ascontiguousarray(outcomes),
     }
 
 
