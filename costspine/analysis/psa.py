@@ -91,6 +91,8 @@ def simulate_draws(
     seed: int | None = None,
     first_draw: int = 0,
     individuals: int | None = None,
+    progress=None,
+    notice=None,
 ):
     """Run the model on a batch of parameter draws: the one place a PSA chooses its engine.
 
@@ -98,7 +100,8 @@ def simulate_draws(
     scenario has a ``[population]``). ``microsim``: :func:`costspine.simulate.microsim.run_microsim` with
     ``individuals`` per strategy and draw; the individuals of the batch's draw ``i`` come from the
     run's stream for draw ``first_draw + i`` (so a chunk stays reproducible on its own and the
-    chunk size changes nothing).
+    chunk size changes nothing). ``progress(done, total)`` and ``notice(text)``: as
+    :func:`~costspine.simulate.microsim.run_microsim`'s (microsimulation only).
     """
     if method == "cohort":
         from costspine.simulate.cohort import run_cohort
@@ -109,7 +112,9 @@ def simulate_draws(
 
         if seed is None:
             raise UsageError("a PSA microsimulation needs the run's seed")
-        return run_microsim(scenario, params, n_individuals=individuals, seed=seed, first_draw=first_draw)
+        return run_microsim(
+            scenario, params, n_individuals=individuals, seed=seed, first_draw=first_draw, progress=progress, notice=notice
+        )
     raise UsageError(f"unknown simulation method {method!r}; available: {', '.join(METHODS)}")
 
 
@@ -126,8 +131,14 @@ def compute_chunk(
     posterior_pools=(),
     method: str = "cohort",
     individuals: int | None = None,
+    on_partial=None,
+    notice=None,
 ) -> dict:
     """Draw and simulate one chunk. Pure: the same arguments give bit-identical arrays.
+
+    ``on_partial(draws)`` is told, during a microsimulation, how many of the chunk's draws are
+    done so far (fractions included: per block of individuals); ``notice(text)`` before the
+    microsimulation kernel is compiled. Neither changes a result.
 
     Returns
     -------
@@ -152,7 +163,22 @@ def compute_chunk(
 
             costs, outcomes, values = run_cohort_totals(scenario, params)
         else:
-            result = simulate_draws(scenario, params, method=method, seed=seed, first_draw=start, individuals=individuals)
+            per_draw = None
+            if on_partial is not None:
+
+                def per_draw(done, total):
+                    on_partial(done * n / total)
+
+            result = simulate_draws(
+                scenario,
+                params,
+                method=method,
+                seed=seed,
+                first_draw=start,
+                individuals=individuals,
+                progress=per_draw,
+                notice=notice,
+            )
             costs, outcomes, values = result.costs, result.outcomes, None
     except AnalysisError as exc:
         message = _DRAW_LABEL.sub(lambda m: f"draw={int(m.group(1)) + start}", str(exc))
@@ -190,6 +216,7 @@ def run_psa(
     store_dir=None,
     resume: bool = False,
     on_chunk=None,
+    on_partial=None,
     progress=None,
 ) -> PSAResult:
     """Probabilistic sensitivity analysis: sample every parameter and run the model per draw.
@@ -218,8 +245,13 @@ def run_psa(
         Reuse the chunks already in ``store_dir`` (refused if they belong to another run).
     on_chunk : callable, optional
         Called with the number of draws of each chunk when it is done (e.g. a progress bar).
+    on_partial : callable, optional
+        Called during a chunk run in this process with the draws of that chunk done so far
+        (a float; the microsimulation reports per block of individuals), so a bar moves between
+        chunks.
     progress : callable, optional
-        Called with a line of text for slow preparatory steps (fitting a posterior).
+        Called with a line of text for slow preparatory steps (fitting a posterior, compiling the
+        microsimulation kernel).
 
     Returns
     -------
@@ -322,6 +354,8 @@ def run_psa(
                     posterior_pools=pools,
                     method=method,
                     individuals=individuals,
+                    on_partial=on_partial,
+                    notice=progress,
                 )
             )
     elif pending:

@@ -520,7 +520,7 @@ def analyze_psa(
         Population EVPI: people affected per year, years, discount rate (see :func:`population_spec`).
     **run_options
         Passed to :func:`costspine.analysis.psa.run_psa` (``method``, ``individuals``, ``workers``,
-        ``scheduler``, ``store_dir``, ``resume``, ``on_chunk``, ``progress``).
+        ``scheduler``, ``store_dir``, ``resume``, ``on_chunk``, ``on_partial``, ``progress``).
 
     Raises
     ------

@@ -50,6 +50,7 @@ def run_psa_command(
     horizon_years=None,
     discount=None,
     on_chunk=None,
+    on_partial=None,
     progress=None,
     argv: list[str],
     started: datetime,
@@ -87,6 +88,7 @@ def run_psa_command(
         store_dir=out_dir / "chunks",
         resume=resume,
         on_chunk=on_chunk,
+        on_partial=on_partial,
         progress=progress,
     )
     write_psa_report(analysis, scenario, out_dir=out_dir, xlsx=xlsx, argv=argv, started=started, csv=csv, figures=figures)
@@ -221,6 +223,7 @@ def psa(
                 horizon_years=horizon_years,
                 discount=discount,
                 on_chunk=bar.advance,
+                on_partial=bar.partial,
                 progress=None if quiet else lambda line: click.echo(line, err=True),
                 argv=sys.argv,
                 started=started,

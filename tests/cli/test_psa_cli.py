@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -151,28 +152,34 @@ def test_psa_invalid_draws_exit_1_naming_the_draw(tmp_path):
 
 def test_no_progress_bar_when_not_a_terminal(tmp_path):
     result = CliRunner().invoke(cli, ["psa", CHANCELLOR, "--draws", "1000", "--out", str(tmp_path)])
-    assert result.exit_code == 0 and "[####" not in result.output
+    assert result.exit_code == 0 and "/1,000 draws" not in result.output and "ETA" not in result.output
+
+
+class Tty(io.StringIO):
+    def isatty(self):
+        return True
 
 
 def test_progress_bar_draws_on_a_terminal():
-    import io
-
     from costspine.progress import ProgressBar
-
-    class Tty(io.StringIO):
-        def isatty(self):
-            return True
 
     stream = Tty()
     with ProgressBar(2000, label="PSA", unit="draws", stream=stream) as bar:
         bar.advance(1000)
+        bar.partial(500.5)  # within the running chunk
+        assert bar.shown == 1500.5
         bar.advance(1000)
-    assert "PSA [###############...............] 1,000/2,000 draws" in stream.getvalue()
-    assert stream.getvalue().endswith("\n")
+    text = stream.getvalue()
+    assert "PSA" in text and "2,000/2,000 draws" in text and "ETA" in text
+    assert text.removesuffix("\x1b[?25h").endswith("\n")  # the bar is left on its own line (cursor shown again)
     quiet = Tty()
     with ProgressBar(10, stream=quiet, enabled=False) as bar:
         bar.advance(10)
     assert quiet.getvalue() == ""
+    not_a_terminal = io.StringIO()
+    with ProgressBar(10, stream=not_a_terminal) as bar:
+        bar.advance(10)
+    assert not_a_terminal.getvalue() == ""
 
 
 def test_voi_reads_the_psa_results(psa_dir, tmp_path):
