@@ -61,10 +61,13 @@ def run_psa_command(
 ) -> str:
     """Run a PSA, write its files into ``out_dir`` and return the text to print (empty if not ``text``).
 
-    The workbook goes to ``xlsx_path`` if given, else ``psa.xlsx`` in ``out_dir``. The per-draw
+    Chunks are saved in ``out_dir/chunks`` while the PSA runs (for ``--resume``) and deleted once
+    ``draws.npz`` and the other files are written. The workbook goes to ``xlsx_path`` if given, else
+    ``psa.xlsx`` in ``out_dir``. The per-draw
     CSV tables are written only with ``csv=True`` (``--csv``), the PNG figures only with
     ``figures=True`` (``--figures``).
     """
+    from costspine.analysis.chunk_store import ChunkStore
     from costspine.analysis.psa_summary import analyze_psa
     from costspine.reports.build import workbook_path
     from costspine.reports.psa_report import format_psa_text, write_psa_report
@@ -92,6 +95,8 @@ def run_psa_command(
         progress=progress,
     )
     write_psa_report(analysis, scenario, out_dir=out_dir, xlsx=xlsx, argv=argv, started=started, csv=csv, figures=figures)
+    # the draws are now in draws.npz: the saved chunks (kept until here for --resume) would hold them twice
+    ChunkStore(out_dir / "chunks", {}).discard()
     return format_psa_text(analysis, chunks_dir=out_dir / "chunks") if text else ""
 
 
