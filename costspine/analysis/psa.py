@@ -21,13 +21,14 @@ The draws are a :class:`~costspine.analysis.psa_result.PSAResult`; the statistic
 from __future__ import annotations
 
 import re
+import time
 
 import numpy as np
 
 from costspine._rng import PARAMETERS, path_key, seed_sequence
 from costspine.analysis.chunk_store import CHUNK_SIZE, STORE_FORMAT, ChunkStore, plan_chunks, run_fingerprint
 from costspine.analysis.parameter_draws import draw_run_parameters
-from costspine.analysis.psa_dask import run_on_dask
+from costspine.analysis.psa_dask import DASK_START_SECONDS, dask_pays_off, run_on_dask
 from costspine.analysis.psa_result import PSAResult, result_columns  # noqa: F401 (re-exported)
 from costspine.errors import AnalysisError, UsageError
 
@@ -196,6 +197,12 @@ def compute_chunk(
     }
 
 
+def compute_chunks(scenario, *, seed: int, chunks, **options) -> list[dict]:
+    """:func:`compute_chunk` for each ``(chunk, start, stop)`` of ``chunks``, in order: one Dask task
+    of several chunks (fewer, bigger tasks), with the same results as chunk by chunk."""
+    return [compute_chunk(scenario, seed=seed, chunk=c, start=start, stop=stop, **options) for c, start, stop in chunks]
+
+
 # --------------------------------------------------------------------------------------------
 # Saved chunks (resume)
 
@@ -341,8 +348,9 @@ def run_psa(
             on_chunk(int(arrays["stop"]) - int(arrays["start"]))
 
     pending = [c for c in range(len(layout)) if c not in done]
-    if pending and workers is None and scheduler is None:
-        for c in pending:
+
+    def run_here(chunks) -> None:
+        for c in chunks:
             start, stop = layout[c]
             finish(
                 compute_chunk(
@@ -358,10 +366,29 @@ def run_psa(
                     notice=progress,
                 )
             )
+
+    if pending and workers is not None and scheduler is None:
+        # A local cluster costs seconds to start: time the first chunk here, and distribute the
+        # rest only if splitting it over the workers saves more than that.
+        started = time.perf_counter()
+        run_here(pending[:1])
+        per_draw = (time.perf_counter() - started) / (layout[pending[0]][1] - layout[pending[0]][0])
+        pending = pending[1:]
+        estimate = per_draw * sum(layout[c][1] - layout[c][0] for c in pending)
+        if pending and not dask_pays_off(estimate, workers):
+            if progress:
+                progress(
+                    f"--workers {workers}: the rest of this PSA takes about {estimate:.1f} s in this process, too little "
+                    f"for a local Dask cluster to pay off (~{DASK_START_SECONDS:.0f} s to start); running it here"
+                )
+            run_here(pending)
+            pending = []
+    if pending and workers is None and scheduler is None:
+        run_here(pending)
     elif pending:
         run_on_dask(
             scenario,
-            compute=compute_chunk,
+            compute=compute_chunks,
             seed=seed,
             layout=layout,
             pending=pending,

@@ -539,3 +539,17 @@ def microsim_population():
     from costspine.scenario.population import EMPTY_POPULATION
 
     return EMPTY_POPULATION
+
+
+def test_dask_tasks_group_consecutive_chunks_and_pay_off_only_for_long_work():
+    from costspine.analysis.psa_dask import DASK_START_SECONDS, dask_pays_off, group_chunks
+
+    layout = plan_chunks(10_500, 1000)
+    groups = group_chunks(list(range(1, len(layout))), layout, 4)
+    assert len(groups) == 4
+    assert [c for group in groups for c, _, _ in group] == list(range(1, len(layout)))  # each chunk once, in order
+    assert all(layout[c] == (start, stop) for group in groups for c, start, stop in group)
+    assert group_chunks([0, 1], layout, 8) == [[(0, 0, 1000)], [(1, 1000, 2000)]]
+    assert not dask_pays_off(DASK_START_SECONDS, 2, cores=2)  # saves half of it: less than the start-up
+    assert dask_pays_off(2.5 * DASK_START_SECONDS, 2, cores=2)
+    assert not dask_pays_off(100 * DASK_START_SECONDS, 2, cores=1)  # one core: nothing runs at once
