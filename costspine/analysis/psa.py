@@ -369,16 +369,17 @@ def run_psa(
 
     if pending and workers is not None and scheduler is None:
         # A local cluster costs seconds to start: time the first chunk here, and distribute the
-        # rest only if splitting it over the workers saves more than that.
-        started = time.perf_counter()
+        # rest only if splitting it over the workers saves more than that. CPU time, not wall
+        # time: on a busy machine both the chunk and the cluster's start-up slow down alike.
+        started = time.process_time()
         run_here(pending[:1])
-        per_draw = (time.perf_counter() - started) / (layout[pending[0]][1] - layout[pending[0]][0])
+        per_draw = (time.process_time() - started) / (layout[pending[0]][1] - layout[pending[0]][0])
         pending = pending[1:]
         estimate = per_draw * sum(layout[c][1] - layout[c][0] for c in pending)
         if pending and not dask_pays_off(estimate, workers):
             if progress:
                 progress(
-                    f"--workers {workers}: the rest of this PSA takes about {estimate:.1f} s in this process, too little "
+                    f"--workers {workers}: the rest of this PSA takes about {estimate:.1f} s of CPU here, too little "
                     f"for a local Dask cluster to pay off (~{DASK_START_SECONDS:.0f} s to start); running it here"
                 )
             run_here(pending)

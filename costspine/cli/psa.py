@@ -162,7 +162,10 @@ def run_voi_command(
 )
 @population_options
 @click.option(
-    "--workers", type=click.IntRange(min=1), default=None, help="Run chunks on a local Dask cluster with N worker processes."
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Run chunks on a local Dask cluster with N worker processes, when that saves more than starting it costs.",
 )
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT", help="Run chunks on an existing Dask distributed cluster.")
 @click.option("--resume", is_flag=True, help="Reuse the chunks an interrupted run saved in OUT/chunks/.")

@@ -60,6 +60,7 @@ def test_local_workers_step_aside_when_the_cluster_would_not_pay_off(chancellor,
     said = []
     assert same(run_psa(chancellor, 3500, seed=17, workers=2, progress=said.append), in_process)
     assert len(said) == 1 and said[0].startswith("--workers 2: the rest of this PSA takes about")
+    assert "s of CPU here, too little for a local Dask cluster to pay off" in said[0]
     assert "running it here" in said[0]
 
 
