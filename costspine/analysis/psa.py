@@ -197,6 +197,24 @@ def compute_chunk(
     }
 
 
+MICROSIM_CHUNK_WORK = 20_000_000
+"""Individual-cycles (individuals × strategies × cycles) per microsimulation PSA chunk by default:
+a second or two of the compiled kernel, so an interrupted run loses little, ``--resume`` and Dask
+have chunks to share out, and the cohort's 1,000 draws per chunk do not make a 500-draw PSA one chunk."""
+
+
+def microsim_chunk_size(scenario, individuals: int | None = None) -> int:
+    """Draws per chunk of a microsimulation PSA: :data:`MICROSIM_CHUNK_WORK` individual-cycles,
+    between 1 and :data:`~costspine.analysis.chunk_store.CHUNK_SIZE` draws.
+
+    ``individuals`` defaults to the scenario's ``[microsimulation] individuals`` (1,000 if none).
+    """
+    population = getattr(scenario, "population", None)
+    n = individuals if individuals is not None else getattr(population, "individuals", None) or 1000
+    per_draw = int(n) * len(scenario.strategies) * scenario.settings.n_cycles
+    return int(min(CHUNK_SIZE, max(1, MICROSIM_CHUNK_WORK // max(per_draw, 1))))
+
+
 def compute_chunks(scenario, *, seed: int, chunks, **options) -> list[dict]:
     """:func:`compute_chunk` for each ``(chunk, start, stop)`` of ``chunks``, in order: one Dask task
     of several chunks (fewer, bigger tasks), with the same results as chunk by chunk."""
@@ -215,7 +233,7 @@ def run_psa(
     n_draws: int,
     *,
     seed: int,
-    chunk_size: int = CHUNK_SIZE,
+    chunk_size: int | None = None,
     method: str = "cohort",
     individuals: int | None = None,
     workers: int | None = None,
@@ -235,8 +253,10 @@ def run_psa(
         Number of draws (≥ 1).
     seed : int
         The run's seed; draw ``d`` uses the streams of :mod:`costspine._rng` for ``(seed, d)``.
-    chunk_size : int, default :data:`~costspine.analysis.chunk_store.CHUNK_SIZE`
-        Draws per chunk (the unit of work, progress and saved files). Results do not depend on it.
+    chunk_size : int, optional
+        Draws per chunk (the unit of work, of Dask tasks, of saved files). Results do not depend on
+        it. Default: :data:`~costspine.analysis.chunk_store.CHUNK_SIZE` for the cohort model, and
+        :func:`microsim_chunk_size` for the microsimulation (a few seconds of work per chunk).
     method : {"cohort", "microsim"}
         Engine for every draw (see :func:`simulate_draws`).
     individuals : int, optional
@@ -294,6 +314,8 @@ def run_psa(
         raise UsageError(f"--workers must be >= 1; got {workers}")
     if resume and store_dir is None:
         raise UsageError("resuming needs a folder of saved chunks")
+    if chunk_size is None:
+        chunk_size = CHUNK_SIZE if method == "cohort" else microsim_chunk_size(scenario, individuals)
     layout = plan_chunks(n_draws, chunk_size)
     base = run_cohort(scenario)  # the base case must be valid before any draw is made
     pools, provenance = prepare_posterior(scenario, progress=progress)

@@ -553,3 +553,15 @@ def test_dask_tasks_group_consecutive_chunks_and_pay_off_only_for_long_work():
     assert not dask_pays_off(DASK_START_SECONDS, 2, cores=2)  # saves half of it: less than the start-up
     assert dask_pays_off(2.5 * DASK_START_SECONDS, 2, cores=2)
     assert not dask_pays_off(100 * DASK_START_SECONDS, 2, cores=1)  # one core: nothing runs at once
+
+
+def test_microsimulation_psa_chunks_hold_a_few_seconds_of_work(sick_sicker, monkeypatch):
+    import costspine.analysis.psa as sampling
+
+    per_draw = 20_000 * len(sick_sicker.strategies) * sick_sicker.settings.n_cycles
+    assert sampling.microsim_chunk_size(sick_sicker, 20_000) == sampling.MICROSIM_CHUNK_WORK // per_draw
+    assert sampling.microsim_chunk_size(sick_sicker, 10**9) == 1
+    assert sampling.microsim_chunk_size(sick_sicker, 2) == CHUNK_SIZE
+    monkeypatch.setattr(sampling, "MICROSIM_CHUNK_WORK", 3 * 64 * len(sick_sicker.strategies) * sick_sicker.settings.n_cycles)
+    r = run_psa(sick_sicker, 7, seed=2, method="microsim", individuals=64)
+    assert r.chunks == ((0, 3), (3, 6), (6, 7))  # three draws' work per chunk
