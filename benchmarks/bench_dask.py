@@ -11,7 +11,7 @@ in-process (< 1: faster), plus the bare cost of starting and closing a local clu
     python benchmarks/bench_dask.py [--workers 2] [--rounds 3] [--quick]
 
 Workloads: the spine cohort PSA at 100,000 draws (``--quick``: 20,000) and the spine
-microsimulation PSA, 20,000 individuals × 40 draws (``--quick``: 10 draws).
+microsimulation PSA, 20,000 individuals × 200 draws (``--quick``: 10 draws).
 """
 
 from __future__ import annotations
@@ -65,8 +65,8 @@ def main() -> None:
         f"spine cohort, {20_000 if args.quick else 100_000:,} draws": lambda **kw: run_psa(
             cohort, 20_000 if args.quick else 100_000, seed=1, **kw
         ),
-        f"spine microsim, 20,000 individuals x {10 if args.quick else 40} draws": lambda **kw: run_psa(
-            micro, 10 if args.quick else 40, seed=1, method="microsim", individuals=20_000, **kw
+        f"spine microsim, 20,000 individuals x {10 if args.quick else 200} draws": lambda **kw: run_psa(
+            micro, 10 if args.quick else 200, seed=1, method="microsim", individuals=20_000, **kw
         ),
     }
     run_psa(micro, 2, seed=1, method="microsim", individuals=20_000)  # load the compiled kernel first

@@ -321,7 +321,7 @@ def run_microsim(
         Same uniforms for an individual under every strategy (default). ``False`` gives each
         strategy independent streams (only useful to show what common random numbers buy).
     progress : callable(done, total), optional
-        Called after each chunk with individuals done so far (over all draws).
+        Called with 0 first, then after each chunk with individuals done so far (over all draws).
     notice : callable(str), optional
         Told :data:`~costspine.engines.microsim.COMPILE_NOTICE` before the numba kernel is compiled
         (first run on a machine), so nobody waits ~20 s without a word.
@@ -367,6 +367,8 @@ def run_microsim(
 
     per_draw = []
     done = 0
+    if progress is not None:
+        progress(0, n * n_draws)  # a bar starts its clock now, not after the first chunk
     for d in range(n_draws):
         tables = build_draw_tables(scenario, population, groups, values, draw=d, base_case=base_case)
         kernel = build_kernel_inputs(scenario, tables)

@@ -492,7 +492,7 @@ def test_microsimulation_psa_progress_moves_within_a_chunk(sick_sicker):
         progress=notices.append,
     )
     assert chunks == [5]  # one chunk of 5 draws ...
-    assert partial == [1.0, 2.0, 3.0, 4.0, 5.0]  # ... reported draw by draw while it runs
+    assert partial == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]  # ... reported draw by draw while it runs
 
 
 def test_microsimulation_progress_per_block_of_individuals(sick_sicker):
@@ -502,7 +502,7 @@ def test_microsimulation_progress_per_block_of_individuals(sick_sicker):
     run_microsim(
         sick_sicker, n_individuals=3000, seed=1, chunk_size=1024, progress=lambda done, total: seen.append((done, total))
     )
-    assert seen == [(1024, 3000), (2048, 3000), (3000, 3000)]
+    assert seen == [(0, 3000), (1024, 3000), (2048, 3000), (3000, 3000)]
 
 
 def test_compile_notice_only_when_the_kernel_is_not_ready(sick_sicker, monkeypatch):
