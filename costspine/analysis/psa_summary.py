@@ -179,7 +179,7 @@ def summarize_psa(draws: PSAResult, *, wtp, population: dict | None = None, evpp
             inc_nmb_columns += [None] * n_w  # the comparator against itself: NaN
             continue
         inc_nmb = nmb[:, k, :] - nmb[:, ref, :]  # (draw, wtp)
-        conv = compute_mc_convergence(inc_nmb)
+        conv = compute_mc_convergence(inc_nmb, running=False)  # checkpoints only: memory within a block
         inc_nmb_columns += [inc_nmb[:, j] for j in range(n_w)]
         mc_mean[k] = conv.running_mean[-1]
         mcse[k] = conv.mcse
