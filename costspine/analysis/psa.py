@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import NamedTuple
 
 import numpy as np
 
@@ -84,6 +85,17 @@ def draw_chunk_parameters(scenario, *, seed: int, chunk: int, n_draws: int, post
     return draw_run_parameters(scenario, seed=seed, start=start, stop=start + int(n_draws), posterior_pools=posterior_pools)
 
 
+class DrawTotals(NamedTuple):
+    """What a PSA keeps of a batch of draws (:func:`simulate_draws` with ``totals=True``)."""
+
+    costs: np.ndarray
+    """Discounted costs, shape (draw, strategy, category)."""
+    outcomes: np.ndarray
+    """Discounted outcomes, shape (draw, strategy, outcome)."""
+    parameters: dict | None
+    """Every parameter's values, derived ones computed, when the engine had them at hand; else None."""
+
+
 def simulate_draws(
     scenario,
     params: dict[str, np.ndarray],
@@ -94,6 +106,7 @@ def simulate_draws(
     individuals: int | None = None,
     progress=None,
     notice=None,
+    totals: bool = False,
 ):
     """Run the model on a batch of parameter draws: the one place a PSA chooses its engine.
 
@@ -103,7 +116,14 @@ def simulate_draws(
     run's stream for draw ``first_draw + i`` (so a chunk stays reproducible on its own and the
     chunk size changes nothing). ``progress(done, total)`` and ``notice(text)``: as
     :func:`~costspine.simulate.microsim.run_microsim`'s (microsimulation only).
+
+    ``totals=True`` returns only what a PSA keeps, a :class:`DrawTotals`; the cohort model then
+    runs :func:`costspine.simulate.cohort.run_cohort_totals` (no per-cycle arrays).
     """
+    if method == "cohort" and totals:
+        from costspine.simulate.cohort import run_cohort_totals
+
+        return DrawTotals(*run_cohort_totals(scenario, params))
     if method == "cohort":
         from costspine.simulate.cohort import run_cohort
 
@@ -113,9 +133,10 @@ def simulate_draws(
 
         if seed is None:
             raise UsageError("a PSA microsimulation needs the run's seed")
-        return run_microsim(
+        result = run_microsim(
             scenario, params, n_individuals=individuals, seed=seed, first_draw=first_draw, progress=progress, notice=notice
         )
+        return DrawTotals(result.costs, result.outcomes, None) if totals else result
     raise UsageError(f"unknown simulation method {method!r}; available: {', '.join(METHODS)}")
 
 
@@ -158,29 +179,24 @@ def compute_chunk(
 
     n = stop - start
     params = draw_run_parameters(scenario, seed=seed, start=start, stop=stop, posterior_pools=posterior_pools)
+    per_draw = None
+    if on_partial is not None:
+
+        def per_draw(done, total):
+            on_partial(done * n / total)
+
     try:
-        if method == "cohort":
-            from costspine.simulate.cohort import run_cohort_totals
-
-            costs, outcomes, values = run_cohort_totals(scenario, params)
-        else:
-            per_draw = None
-            if on_partial is not None:
-
-                def per_draw(done, total):
-                    on_partial(done * n / total)
-
-            result = simulate_draws(
-                scenario,
-                params,
-                method=method,
-                seed=seed,
-                first_draw=start,
-                individuals=individuals,
-                progress=per_draw,
-                notice=notice,
-            )
-            costs, outcomes, values = result.costs, result.outcomes, None
+        costs, outcomes, values = simulate_draws(
+            scenario,
+            params,
+            method=method,
+            seed=seed,
+            first_draw=start,
+            individuals=individuals,
+            progress=per_draw,
+            notice=notice,
+            totals=True,
+        )
     except AnalysisError as exc:
         message = _DRAW_LABEL.sub(lambda m: f"draw={int(m.group(1)) + start}", str(exc))
         raise AnalysisError(f"{message}\n(PSA chunk {chunk}: draws {start}..{stop - 1}, seed {seed})") from None
