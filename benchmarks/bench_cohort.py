@@ -12,6 +12,11 @@ Prints, as the median of ``--repeats`` runs (seconds):
 - ``engine (time-homogeneous)``: the same with one matrix per draw and strategy;
 - ``full path``: scenario → parameter draws → :func:`costspine.model.build_model_inputs`
   (every expression, vectorised) → engine → discounted, cycle-corrected rewards;
+- ``PSA totals``: :func:`costspine.simulate.cohort.run_cohort_totals`, what a cohort PSA chunk
+  runs: the same expressions and engine, rewards accumulated cell by cell into totals only;
+- ``spine PSA``: ``run_psa`` of ``scenarios/spine/base_case.toml`` at ``--spine-draws`` draws
+  (parameter draws, every expression, engine, totals; no summary, no files), wall and CPU
+  seconds, against the target of issue 18.3 (≤ 3 s at 100,000 draws);
 - ``numpy reference``: the same arithmetic written the plain numpy way in this process
   (``einsum`` per cycle on the natural ``(draw, strategy, time, from, to)`` layout; rewards by
   ``einsum`` too), and the ratio costspine / reference (< 1 means costspine is faster).
@@ -38,7 +43,7 @@ from costspine.engines.outcomes import cycle_weights, discount_factors  # noqa: 
 from costspine.model.inputs import build_model_inputs  # noqa: E402
 from costspine.params import draw_parameters  # noqa: E402
 from costspine.scenario.load import load_scenario  # noqa: E402
-from costspine.simulate.cohort import run_cohort, simulate_inputs  # noqa: E402
+from costspine.simulate.cohort import run_cohort, run_cohort_totals, simulate_inputs  # noqa: E402
 
 SCENARIO = """
 [model]
@@ -181,6 +186,7 @@ def main(argv=None) -> None:
     parser.add_argument("--draws", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=20260101)
+    parser.add_argument("--spine-draws", type=int, default=100_000, help="draws of the spine PSA line (0: skip it)")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -225,6 +231,8 @@ def main(argv=None) -> None:
         lambda: draw_parameters(scenario.parameters, args.draws, np.random.default_rng(args.seed)), repeats
     )
     full = median_seconds(lambda: run_cohort(scenario, draws), repeats)
+    np.testing.assert_allclose(run_cohort_totals(scenario, draws)[1], result.outcomes, rtol=1e-12)
+    totals = median_seconds(lambda: run_cohort_totals(scenario, draws), repeats)
     sim_only = median_seconds(lambda: simulate_inputs(scenario, inputs, draws), repeats)
     ref_path = median_seconds(reference_path, repeats)
 
@@ -237,6 +245,7 @@ def main(argv=None) -> None:
         ("engine (time-homogeneous)", homog, homog_ref),
         ("engine + rewards, prebuilt inputs", sim_only, ref_path),
         ("full path: inputs + engine + rewards", full, ref_path),
+        ("PSA totals: inputs + engine + totals", totals, ref_path),
         ("parameter draws", draw_time, None),
     ]
     print(f"{'workload':<40}{'costspine s':>12}{'numpy ref s':>13}{'ratio':>8}")
@@ -248,6 +257,18 @@ def main(argv=None) -> None:
         "ratio = costspine / plain-numpy reference of the same arithmetic (< 1: costspine faster); "
         "the full path's reference excludes expression evaluation, which it does not do."
     )
+    if args.spine_draws:
+        from costspine.analysis.psa import run_psa
+
+        spine = load_scenario(Path(__file__).resolve().parents[1] / "scenarios/spine/base_case.toml")
+        run_psa(spine, 1000, seed=args.seed)  # warm up
+        wall, cpu = time.perf_counter(), time.process_time()
+        run_psa(spine, args.spine_draws, seed=args.seed)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        print(
+            f"spine PSA compute (run_psa, {args.spine_draws:,} draws): {wall:.2f} s wall, {cpu:.2f} s CPU "
+            f"({cpu / args.spine_draws * 1e6:.1f} µs per draw; target at 100,000 draws: <= 3 s)"
+        )
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ Run from the repository root::
 
 Every workload is a fresh process (``python -m costspine.cli psa ... --quiet``, default outputs)
 in a temporary folder; its peak resident memory comes from ``wait4``. Before each workload the
-reference ``python -c "import numpy"`` runs, so each line shows time / reference, and the
-per-draw cost (µs per draw) shows whether time grows linearly. The spine model
+reference ``python -c "import numpy"`` runs, so each line shows time / reference (wall and CPU),
+and the per-draw cost (CPU µs per draw) shows whether time grows linearly. The spine model
 (``scenarios/spine/base_case.toml``) is the memory target (≤ 300 MB at 100k draws); the HIV model
 (``scenarios/examples/hiv_chancellor.toml``) is the one run at 1M draws.
 """
@@ -34,19 +34,23 @@ def main() -> None:
     parser.add_argument("--max", type=int, default=1_000_000, help="largest number of draws to run")
     args = parser.parse_args()
     os.chdir(ROOT)
-    print(f"{'scenario':<40} {'draws':>9} {'wall s':>8} {'ratio':>8} {'µs/draw':>8} {'peak MB':>8} {'folder MB':>9}")
+    print(
+        f"{'scenario':<40} {'draws':>9} {'wall s':>8} {'ratio':>6} {'CPU s':>7} {'ratio':>6} {'µs/draw':>8} "
+        f"{'peak MB':>8} {'folder MB':>9}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for scenario, draws in PLAN:
             if draws > args.max:
                 continue
-            ref, _, _ = measure(REFERENCE)
+            ref, ref_cpu, _ = measure(REFERENCE)
             out = Path(tmp) / f"{Path(scenario).stem}-{draws}"
-            wall, _, rss = measure(
+            wall, cpu, rss = measure(
                 [sys.executable, "-m", "costspine.cli", "psa", scenario, "--draws", str(draws), "--out", str(out), "--quiet"]
             )
             size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 1e6
             print(
-                f"{scenario:<40} {draws:>9,} {wall:>8.2f} {wall / ref:>8.1f} {wall / draws * 1e6:>8.1f} {rss:>8.0f} {size:>9.1f}",
+                f"{scenario:<40} {draws:>9,} {wall:>8.2f} {wall / ref:>6.1f} {cpu:>7.2f} {cpu / ref_cpu:>6.1f} "
+                f"{cpu / draws * 1e6:>8.1f} {rss:>8.0f} {size:>9.1f}",
                 flush=True,
             )
 

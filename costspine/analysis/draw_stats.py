@@ -197,7 +197,7 @@ def _checkpoints(n_draws: int) -> np.ndarray:
     return np.array(points, dtype=int)
 
 
-def compute_mc_convergence(inc_nmb) -> MCConvergence:
+def compute_mc_convergence(inc_nmb, *, running: bool = True, block: int = 1 << 16) -> MCConvergence:
     """Running mean of incremental NMB and its Monte Carlo standard error.
 
     Parameters
@@ -205,6 +205,12 @@ def compute_mc_convergence(inc_nmb) -> MCConvergence:
     inc_nmb : array-like, shape (draw,) or (draw, ...)
         Incremental net monetary benefit per draw (e.g. ``nmb[:, 1] - nmb[:, 0]``), in draw
         order; trailing axes (strategy, wtp) are summarised independently.
+    running : bool
+        Keep the running mean of every ``n`` (default). ``False`` keeps only the final mean
+        (``running_mean`` of length 1): the checkpoints are the same, bit for bit, and memory stays
+        within ``block`` draws whatever the number of draws (a 1,000,000-draw PSA).
+    block : int
+        Draws summed at a time; the cumulative sums run on, so results do not depend on it.
 
     Returns
     -------
@@ -233,14 +239,32 @@ def compute_mc_convergence(inc_nmb) -> MCConvergence:
         raise UsageError(f"inc_nmb must have shape (draw, ...) with at least one draw; got shape {x.shape}")
     _check_finite(x, name="inc_nmb", axes=("draw",) + tuple(f"axis{k}" for k in range(1, x.ndim)))
     n_draws = x.shape[0]
-    n = np.arange(1, n_draws + 1, dtype=float).reshape((-1,) + (1,) * (x.ndim - 1))
     shift = x.mean(axis=0)
-    y = x - shift
-    s1 = np.cumsum(y, axis=0)
-    s2 = np.cumsum(y * y, axis=0)
-    running_mean = shift + s1 / n
-    with np.errstate(invalid="ignore", divide="ignore"):
-        var = np.where(n > 1, np.maximum(s2 - s1 * s1 / n, 0.0) / (n - 1), np.nan)
-    running_mcse = np.sqrt(var / n)
     idx = _checkpoints(n_draws) - 1
-    return MCConvergence(running_mean, running_mcse[-1], idx + 1, running_mean[idx], running_mcse[idx])
+    tail = (1,) * (x.ndim - 1)
+    means = []
+    cp_mean = np.empty((len(idx),) + x.shape[1:])
+    cp_mcse = np.empty_like(cp_mean)
+    carry1 = carry2 = None
+    for first in range(0, n_draws, max(1, int(block))):
+        last = min(n_draws, first + max(1, int(block)))
+        y = x[first:last] - shift
+        yy = y * y
+        if carry1 is not None:  # continue the cumulative sums: the same additions as one cumsum
+            y[0] += carry1
+            yy[0] += carry2
+        s1 = np.cumsum(y, axis=0)
+        s2 = np.cumsum(yy, axis=0)
+        carry1, carry2 = s1[-1].copy(), s2[-1].copy()
+        n = np.arange(first + 1, last + 1, dtype=float).reshape((-1,) + tail)
+        mean = shift + s1 / n
+        with np.errstate(invalid="ignore", divide="ignore"):
+            var = np.where(n > 1, np.maximum(s2 - s1 * s1 / n, 0.0) / (n - 1), np.nan)
+        mcse = np.sqrt(var / n)
+        inside = (idx >= first) & (idx < last)
+        cp_mean[inside] = mean[idx[inside] - first]
+        cp_mcse[inside] = mcse[idx[inside] - first]
+        means.append(mean if running else mean[-1:].copy())  # a copy: not the whole block kept alive
+        final_mcse = mcse[-1].copy()
+    running_mean = np.concatenate(means) if running else means[-1]
+    return MCConvergence(running_mean, final_mcse, idx + 1, cp_mean, cp_mcse)

@@ -21,13 +21,15 @@ The draws are a :class:`~costspine.analysis.psa_result.PSAResult`; the statistic
 from __future__ import annotations
 
 import re
+import time
+from typing import NamedTuple
 
 import numpy as np
 
 from costspine._rng import PARAMETERS, path_key, seed_sequence
 from costspine.analysis.chunk_store import CHUNK_SIZE, STORE_FORMAT, ChunkStore, plan_chunks, run_fingerprint
 from costspine.analysis.parameter_draws import draw_run_parameters
-from costspine.analysis.psa_dask import run_on_dask
+from costspine.analysis.psa_dask import DASK_START_SECONDS, dask_pays_off, run_on_dask
 from costspine.analysis.psa_result import PSAResult, result_columns  # noqa: F401 (re-exported)
 from costspine.errors import AnalysisError, UsageError
 
@@ -83,6 +85,17 @@ def draw_chunk_parameters(scenario, *, seed: int, chunk: int, n_draws: int, post
     return draw_run_parameters(scenario, seed=seed, start=start, stop=start + int(n_draws), posterior_pools=posterior_pools)
 
 
+class DrawTotals(NamedTuple):
+    """What a PSA keeps of a batch of draws (:func:`simulate_draws` with ``totals=True``)."""
+
+    costs: np.ndarray
+    """Discounted costs, shape (draw, strategy, category)."""
+    outcomes: np.ndarray
+    """Discounted outcomes, shape (draw, strategy, outcome)."""
+    parameters: dict | None
+    """Every parameter's values, derived ones computed, when the engine had them at hand; else None."""
+
+
 def simulate_draws(
     scenario,
     params: dict[str, np.ndarray],
@@ -91,6 +104,9 @@ def simulate_draws(
     seed: int | None = None,
     first_draw: int = 0,
     individuals: int | None = None,
+    progress=None,
+    notice=None,
+    totals: bool = False,
 ):
     """Run the model on a batch of parameter draws: the one place a PSA chooses its engine.
 
@@ -98,8 +114,16 @@ def simulate_draws(
     scenario has a ``[population]``). ``microsim``: :func:`costspine.simulate.microsim.run_microsim` with
     ``individuals`` per strategy and draw; the individuals of the batch's draw ``i`` come from the
     run's stream for draw ``first_draw + i`` (so a chunk stays reproducible on its own and the
-    chunk size changes nothing).
+    chunk size changes nothing). ``progress(done, total)`` and ``notice(text)``: as
+    :func:`~costspine.simulate.microsim.run_microsim`'s (microsimulation only).
+
+    ``totals=True`` returns only what a PSA keeps, a :class:`DrawTotals`; the cohort model then
+    runs :func:`costspine.simulate.cohort.run_cohort_totals` (no per-cycle arrays).
     """
+    if method == "cohort" and totals:
+        from costspine.simulate.cohort import run_cohort_totals
+
+        return DrawTotals(*run_cohort_totals(scenario, params))
     if method == "cohort":
         from costspine.simulate.cohort import run_cohort
 
@@ -109,7 +133,10 @@ def simulate_draws(
 
         if seed is None:
             raise UsageError("a PSA microsimulation needs the run's seed")
-        return run_microsim(scenario, params, n_individuals=individuals, seed=seed, first_draw=first_draw)
+        result = run_microsim(
+            scenario, params, n_individuals=individuals, seed=seed, first_draw=first_draw, progress=progress, notice=notice
+        )
+        return DrawTotals(result.costs, result.outcomes, None) if totals else result
     raise UsageError(f"unknown simulation method {method!r}; available: {', '.join(METHODS)}")
 
 
@@ -126,8 +153,14 @@ def compute_chunk(
     posterior_pools=(),
     method: str = "cohort",
     individuals: int | None = None,
+    on_partial=None,
+    notice=None,
 ) -> dict:
     """Draw and simulate one chunk. Pure: the same arguments give bit-identical arrays.
+
+    ``on_partial(draws)`` is told, during a microsimulation, how many of the chunk's draws are
+    done so far (fractions included: per block of individuals); ``notice(text)`` before the
+    microsimulation kernel is compiled. Neither changes a result.
 
     Returns
     -------
@@ -146,12 +179,28 @@ def compute_chunk(
 
     n = stop - start
     params = draw_run_parameters(scenario, seed=seed, start=start, stop=stop, posterior_pools=posterior_pools)
+    per_draw = None
+    if on_partial is not None:
+
+        def per_draw(done, total):
+            on_partial(done * n / total)
+
     try:
-        result = simulate_draws(scenario, params, method=method, seed=seed, first_draw=start, individuals=individuals)
+        costs, outcomes, values = simulate_draws(
+            scenario,
+            params,
+            method=method,
+            seed=seed,
+            first_draw=start,
+            individuals=individuals,
+            progress=per_draw,
+            notice=notice,
+            totals=True,
+        )
     except AnalysisError as exc:
         message = _DRAW_LABEL.sub(lambda m: f"draw={int(m.group(1)) + start}", str(exc))
         raise AnalysisError(f"{message}\n(PSA chunk {chunk}: draws {start}..{stop - 1}, seed {seed})") from None
-    values = evaluate_parameters(scenario, params)
+    values = evaluate_parameters(scenario, params) if values is None else values
     names = sampled_parameter_names(scenario)
     matrix = np.column_stack([values[name] for name in names]) if names else np.zeros((n, 0))
     return {
@@ -159,9 +208,33 @@ def compute_chunk(
         "start": int(start),
         "stop": int(stop),
         "parameters": matrix,
-        "costs": np.ascontiguousarray(result.costs),
-        "outcomes": np.ascontiguousarray(result.outcomes),
+        "costs": np.ascontiguousarray(costs),
+        "outcomes": np.ascontiguousarray(outcomes),
     }
+
+
+MICROSIM_CHUNK_WORK = 20_000_000
+"""Individual-cycles (individuals × strategies × cycles) per microsimulation PSA chunk by default:
+a second or two of the compiled kernel, so an interrupted run loses little, ``--resume`` and Dask
+have chunks to share out, and the cohort's 1,000 draws per chunk do not make a 500-draw PSA one chunk."""
+
+
+def microsim_chunk_size(scenario, individuals: int | None = None) -> int:
+    """Draws per chunk of a microsimulation PSA: :data:`MICROSIM_CHUNK_WORK` individual-cycles,
+    between 1 and :data:`~costspine.analysis.chunk_store.CHUNK_SIZE` draws.
+
+    ``individuals`` defaults to the scenario's ``[microsimulation] individuals`` (1,000 if none).
+    """
+    population = getattr(scenario, "population", None)
+    n = individuals if individuals is not None else getattr(population, "individuals", None) or 1000
+    per_draw = int(n) * len(scenario.strategies) * scenario.settings.n_cycles
+    return int(min(CHUNK_SIZE, max(1, MICROSIM_CHUNK_WORK // max(per_draw, 1))))
+
+
+def compute_chunks(scenario, *, seed: int, chunks, **options) -> list[dict]:
+    """:func:`compute_chunk` for each ``(chunk, start, stop)`` of ``chunks``, in order: one Dask task
+    of several chunks (fewer, bigger tasks), with the same results as chunk by chunk."""
+    return [compute_chunk(scenario, seed=seed, chunk=c, start=start, stop=stop, **options) for c, start, stop in chunks]
 
 
 # --------------------------------------------------------------------------------------------
@@ -176,7 +249,7 @@ def run_psa(
     n_draws: int,
     *,
     seed: int,
-    chunk_size: int = CHUNK_SIZE,
+    chunk_size: int | None = None,
     method: str = "cohort",
     individuals: int | None = None,
     workers: int | None = None,
@@ -184,6 +257,7 @@ def run_psa(
     store_dir=None,
     resume: bool = False,
     on_chunk=None,
+    on_partial=None,
     progress=None,
 ) -> PSAResult:
     """Probabilistic sensitivity analysis: sample every parameter and run the model per draw.
@@ -195,8 +269,10 @@ def run_psa(
         Number of draws (≥ 1).
     seed : int
         The run's seed; draw ``d`` uses the streams of :mod:`costspine._rng` for ``(seed, d)``.
-    chunk_size : int, default :data:`~costspine.analysis.chunk_store.CHUNK_SIZE`
-        Draws per chunk (the unit of work, progress and saved files). Results do not depend on it.
+    chunk_size : int, optional
+        Draws per chunk (the unit of work, of Dask tasks, of saved files). Results do not depend on
+        it. Default: :data:`~costspine.analysis.chunk_store.CHUNK_SIZE` for the cohort model, and
+        :func:`microsim_chunk_size` for the microsimulation (a few seconds of work per chunk).
     method : {"cohort", "microsim"}
         Engine for every draw (see :func:`simulate_draws`).
     individuals : int, optional
@@ -212,8 +288,13 @@ def run_psa(
         Reuse the chunks already in ``store_dir`` (refused if they belong to another run).
     on_chunk : callable, optional
         Called with the number of draws of each chunk when it is done (e.g. a progress bar).
+    on_partial : callable, optional
+        Called during a chunk run in this process with the draws of that chunk done so far
+        (a float; the microsimulation reports per block of individuals), so a bar moves between
+        chunks.
     progress : callable, optional
-        Called with a line of text for slow preparatory steps (fitting a posterior).
+        Called with a line of text for slow preparatory steps (fitting a posterior, compiling the
+        microsimulation kernel).
 
     Returns
     -------
@@ -249,6 +330,8 @@ def run_psa(
         raise UsageError(f"--workers must be >= 1; got {workers}")
     if resume and store_dir is None:
         raise UsageError("resuming needs a folder of saved chunks")
+    if chunk_size is None:
+        chunk_size = CHUNK_SIZE if method == "cohort" else microsim_chunk_size(scenario, individuals)
     layout = plan_chunks(n_draws, chunk_size)
     base = run_cohort(scenario)  # the base case must be valid before any draw is made
     pools, provenance = prepare_posterior(scenario, progress=progress)
@@ -303,8 +386,9 @@ def run_psa(
             on_chunk(int(arrays["stop"]) - int(arrays["start"]))
 
     pending = [c for c in range(len(layout)) if c not in done]
-    if pending and workers is None and scheduler is None:
-        for c in pending:
+
+    def run_here(chunks) -> None:
+        for c in chunks:
             start, stop = layout[c]
             finish(
                 compute_chunk(
@@ -316,12 +400,34 @@ def run_psa(
                     posterior_pools=pools,
                     method=method,
                     individuals=individuals,
+                    on_partial=on_partial,
+                    notice=progress,
                 )
             )
+
+    if pending and workers is not None and scheduler is None:
+        # A local cluster costs seconds to start: time the first chunk here, and distribute the
+        # rest only if splitting it over the workers saves more than that. CPU time, not wall
+        # time: on a busy machine both the chunk and the cluster's start-up slow down alike.
+        started = time.process_time()
+        run_here(pending[:1])
+        per_draw = (time.process_time() - started) / (layout[pending[0]][1] - layout[pending[0]][0])
+        pending = pending[1:]
+        estimate = per_draw * sum(layout[c][1] - layout[c][0] for c in pending)
+        if pending and not dask_pays_off(estimate, workers):
+            if progress:
+                progress(
+                    f"--workers {workers}: the rest of this PSA takes about {estimate:.1f} s of CPU here, too little "
+                    f"for a local Dask cluster to pay off (~{DASK_START_SECONDS:.0f} s to start); running it here"
+                )
+            run_here(pending)
+            pending = []
+    if pending and workers is None and scheduler is None:
+        run_here(pending)
     elif pending:
         run_on_dask(
             scenario,
-            compute=compute_chunk,
+            compute=compute_chunks,
             seed=seed,
             layout=layout,
             pending=pending,

@@ -9,6 +9,7 @@ EVPPI rows are computed in :mod:`costspine.analysis.evppi_rows`, the summary's t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -112,6 +113,32 @@ class PSAIncremental:
         return float(self.mcse[k, j] / abs(mean)) if mean else None
 
 
+class PlaneKeys(Sequence):
+    """Key columns ``(draw, strategy, comparator)`` of ``ce_plane.csv``, made row by row when read:
+    a million draws would otherwise hold a million tuples per strategy for a file written only
+    with ``--csv``.
+
+    >>> keys = PlaneKeys(2, ["b", "c"], "a")
+    >>> len(keys), list(keys), keys[-1]
+    (4, [(0, 'b', 'a'), (1, 'b', 'a'), (0, 'c', 'a'), (1, 'c', 'a')], (1, 'c', 'a'))
+    """
+
+    def __init__(self, n_draws: int, strategies, comparator: str):
+        self.n_draws, self.strategies, self.comparator = int(n_draws), tuple(strategies), comparator
+
+    def __len__(self) -> int:
+        return self.n_draws * len(self.strategies)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return (index % self.n_draws, self.strategies[index // self.n_draws], self.comparator)
+
+
 def summarize_psa(draws: PSAResult, *, wtp, population: dict | None = None, evppi=()) -> PSASummary:
     """Headline results and the curves of a PSA, as one :class:`PSASummary`.
 
@@ -152,7 +179,7 @@ def summarize_psa(draws: PSAResult, *, wtp, population: dict | None = None, evpp
             inc_nmb_columns += [None] * n_w  # the comparator against itself: NaN
             continue
         inc_nmb = nmb[:, k, :] - nmb[:, ref, :]  # (draw, wtp)
-        conv = compute_mc_convergence(inc_nmb)
+        conv = compute_mc_convergence(inc_nmb, running=False)  # checkpoints only: memory within a block
         inc_nmb_columns += [inc_nmb[:, j] for j in range(n_w)]
         mc_mean[k] = conv.running_mean[-1]
         mcse[k] = conv.mcse
@@ -202,10 +229,10 @@ def summarize_psa(draws: PSAResult, *, wtp, population: dict | None = None, evpp
             ceac_rows.append(
                 [float(w), s, float(ceac_grid[k, j]), float(ceaf_grid.expected_nmb[k, j]), int(ceaf_grid.optimal[j] == k)]
             )
-    plane_keys, plane_values = [], []
-    for k, s in enumerate(strategies):
+    plane_keys = PlaneKeys(draws.n_draws, [s for k, s in enumerate(strategies) if k != ref], draws.comparator)
+    plane_values = []
+    for k in range(n_s):
         if k != ref:
-            plane_keys.extend((i, s, draws.comparator) for i in range(draws.n_draws))
             plane_values.append(np.column_stack([cost[:, k] - cost[:, ref], effect[:, k] - effect[:, ref]]))
     tables = {
         "ceac.csv": (["wtp", "strategy", "prob_cost_effective", "expected_nmb", "on_frontier"], ceac_rows),
@@ -520,7 +547,7 @@ def analyze_psa(
         Population EVPI: people affected per year, years, discount rate (see :func:`population_spec`).
     **run_options
         Passed to :func:`costspine.analysis.psa.run_psa` (``method``, ``individuals``, ``workers``,
-        ``scheduler``, ``store_dir``, ``resume``, ``on_chunk``, ``progress``).
+        ``scheduler``, ``store_dir``, ``resume``, ``on_chunk``, ``on_partial``, ``progress``).
 
     Raises
     ------

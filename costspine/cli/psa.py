@@ -50,6 +50,7 @@ def run_psa_command(
     horizon_years=None,
     discount=None,
     on_chunk=None,
+    on_partial=None,
     progress=None,
     argv: list[str],
     started: datetime,
@@ -60,10 +61,13 @@ def run_psa_command(
 ) -> str:
     """Run a PSA, write its files into ``out_dir`` and return the text to print (empty if not ``text``).
 
-    The workbook goes to ``xlsx_path`` if given, else ``psa.xlsx`` in ``out_dir``. The per-draw
+    Chunks are saved in ``out_dir/chunks`` while the PSA runs (for ``--resume``) and deleted once
+    ``draws.npz`` and the other files are written. The workbook goes to ``xlsx_path`` if given, else
+    ``psa.xlsx`` in ``out_dir``. The per-draw
     CSV tables are written only with ``csv=True`` (``--csv``), the PNG figures only with
     ``figures=True`` (``--figures``).
     """
+    from costspine.analysis.chunk_store import ChunkStore
     from costspine.analysis.psa_summary import analyze_psa
     from costspine.reports.build import workbook_path
     from costspine.reports.psa_report import format_psa_text, write_psa_report
@@ -87,9 +91,12 @@ def run_psa_command(
         store_dir=out_dir / "chunks",
         resume=resume,
         on_chunk=on_chunk,
+        on_partial=on_partial,
         progress=progress,
     )
     write_psa_report(analysis, scenario, out_dir=out_dir, xlsx=xlsx, argv=argv, started=started, csv=csv, figures=figures)
+    # the draws are now in draws.npz: the saved chunks (kept until here for --resume) would hold them twice
+    ChunkStore(out_dir / "chunks", {}).discard()
     return format_psa_text(analysis, chunks_dir=out_dir / "chunks") if text else ""
 
 
@@ -155,7 +162,10 @@ def run_voi_command(
 )
 @population_options
 @click.option(
-    "--workers", type=click.IntRange(min=1), default=None, help="Run chunks on a local Dask cluster with N worker processes."
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Run chunks on a local Dask cluster with N worker processes, when that saves more than starting it costs.",
 )
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT", help="Run chunks on an existing Dask distributed cluster.")
 @click.option("--resume", is_flag=True, help="Reuse the chunks an interrupted run saved in OUT/chunks/.")
@@ -221,6 +231,7 @@ def psa(
                 horizon_years=horizon_years,
                 discount=discount,
                 on_chunk=bar.advance,
+                on_partial=bar.partial,
                 progress=None if quiet else lambda line: click.echo(line, err=True),
                 argv=sys.argv,
                 started=started,

@@ -36,6 +36,7 @@ def run_command(
     progress=None,
     figures: bool = False,
     warn=None,
+    notice=None,
 ) -> str:
     """Run each scenario's base case, write the report files and return the text to print.
 
@@ -49,7 +50,9 @@ def run_command(
     from costspine.reports.text import format_run_text
     from costspine.simulate.run import find_scenario_warnings, run_scenario
 
-    results = [run_scenario(s, method=method, individuals=individuals, seed=seed, progress=progress) for s in scenarios]
+    results = [
+        run_scenario(s, method=method, individuals=individuals, seed=seed, progress=progress, notice=notice) for s in scenarios
+    ]
     if warn is not None:
         for scenario, result in zip(scenarios, results):
             for problem in find_scenario_warnings(scenario, result):
@@ -99,6 +102,7 @@ def run(scenarios, out_dir, xlsx_path, figures, method, individuals, seed, quiet
         progress=microsim_progress(method, quiet),
         figures=figures,
         warn=echo_warning,
+        notice=None if quiet else lambda line: click.echo(line, err=True),
     )
     if not quiet:
         click.echo(text)

@@ -196,6 +196,27 @@ def draw_uniforms(key, counters) -> np.ndarray:
         return out
 
 
+COMPILE_NOTICE = "compiling the microsimulation kernel (once per machine and costspine version, ~20 s)…"
+"""What to tell a user before the first run that compiles the numba kernel (:func:`kernel_is_ready`)."""
+
+
+def kernel_is_ready() -> bool | None:
+    """Whether the compiled kernel loads without compiling: in memory or in numba's on-disk cache.
+
+    ``True``: loaded in this process, or a cache entry for the current source is on disk (numba
+    checks the source's time stamp and size, as here). ``False``: numba will compile it (about 20 s).
+    ``None``: cannot tell (numba's cache internals changed). Imports numba (about a second).
+    """
+    from costspine.engines._microsim_numba import simulate_chunk_compiled
+
+    if simulate_chunk_compiled.signatures:
+        return True
+    try:
+        return bool(simulate_chunk_compiled._cache._cache_file._load_index())
+    except Exception:  # noqa: BLE001 - private numba API: any failure means "cannot tell"
+        return None
+
+
 def count_parts(count: int) -> int:
     """Number of parts the numba kernel splits a chunk into (at most one per thread)."""
     import numba

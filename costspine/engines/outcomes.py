@@ -481,3 +481,63 @@ def accumulate_rewards(
     else:
         out["indicators"] = np.zeros(trace.shape[:3] + (0,))
     return out
+
+
+def _weighted_over_points(occupancy: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """``Σ_t factor[t] · occupancy[t]`` point by point (the same order whatever the other axes' sizes)."""
+    total = np.zeros(occupancy.shape[1:])
+    for t in np.flatnonzero(factor):
+        total += factor[t] * occupancy[t]
+    return total
+
+
+def total_cell_rewards(occupancy: np.ndarray, cells, n_columns: int, *, factor: np.ndarray, time_index: np.ndarray) -> np.ndarray:
+    """Weighted, discounted totals of rewards given cell by cell, without a per-cycle reward array.
+
+    ``out[d, s, c] = Σ_cells Σ_t factor[t] · occupancy[t, i, s, d] · value[d, time_index[t]]`` over the
+    cells ``(s, i, c, value)`` of column ``c``: what :func:`compute_state_rewards` (or
+    :func:`compute_entry_rewards`) followed by :func:`total_rewards` gives, for the totals only. A
+    value constant over time multiplies the occupancy summed once over points; only values that
+    change with time are summed point by point. Every draw is computed alone (elementwise over
+    draws), so a draw's totals do not depend on how many draws are computed together.
+
+    Parameters
+    ----------
+    occupancy : ndarray, shape (point, state, strategy, draw)
+        Cohort occupancy (or entries) at each point, draws last and contiguous.
+    cells : iterable of (int, int, int, array_like)
+        Strategy, state, column and value: a scalar or an array of shape (draw or 1, 1 or time).
+    n_columns : int
+    factor : ndarray, shape (point,)
+        Weight times discount factor at each point (:meth:`RewardFactors.per_point`).
+    time_index : ndarray of int, shape (point,)
+        Which time slice of a time-varying value each point takes (:func:`point_index`).
+
+    Returns
+    -------
+    ndarray, shape (draw, strategy, column)
+    """
+    n_points, _, n_strategies, n_draws = occupancy.shape
+    out = np.zeros((n_columns, n_strategies, n_draws))
+    summed = None  # occupancy weighted and summed over points, (state, strategy, draw)
+    weighted = None  # occupancy weighted at each point, (point, state, strategy, draw)
+    by_point = {}  # (column, strategy) -> terms of time-varying values at each point, (point, draw)
+    for k, i, c, value in cells:
+        value = np.asarray(value, dtype=float)
+        value = value.reshape(-1, 1) if value.ndim < 2 else value  # (draw or 1, time or 1)
+        if value.shape[1] == 1:
+            if summed is None:
+                summed = _weighted_over_points(occupancy, factor)
+            out[c, k] += summed[i, k] * value[:, 0]
+            continue
+        if weighted is None:
+            weighted = occupancy * factor[:, None, None, None]
+        terms = weighted[:, i, k] * value[:, time_index].T
+        if (c, k) in by_point:
+            by_point[c, k] += terms
+        else:
+            by_point[c, k] = np.broadcast_to(terms, (n_points, n_draws)).copy()
+    for (c, k), terms in by_point.items():
+        for t in range(n_points):  # point by point: the same sums whatever the number of draws
+            out[c, k] += terms[t]
+    return np.ascontiguousarray(out.transpose(2, 1, 0))

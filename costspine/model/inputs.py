@@ -97,7 +97,10 @@ def evaluate_parameters(scenario: Scenario, params: dict[str, np.ndarray] | None
     """
     params = base_case_parameters(scenario) if params is None else params
     n_draws = max((np.size(v) for v in params.values()), default=1)
-    space = _namespace(scenario, params, n_draws)
+    return _parameter_values(scenario, _namespace(scenario, params, n_draws), n_draws)
+
+
+def _parameter_values(scenario: Scenario, space: dict, n_draws: int) -> dict[str, np.ndarray]:
     names = [name for spec in scenario.parameters for name in (spec.components or (spec.name,))]
     return {name: np.broadcast_to(np.asarray(space[name], dtype=float).reshape(-1), (n_draws,)).copy() for name in names}
 
@@ -136,6 +139,84 @@ def _is_time_dependent(value) -> bool:
     return np.ndim(value) == 2 and np.shape(value)[1] > 1
 
 
+@dataclass(frozen=True)
+class TransitionInputs:
+    """The Markov chain of a scenario for given parameter values, and what evaluates its rewards.
+
+    Attributes
+    ----------
+    initial : ndarray, shape (draw, strategy, state)
+    transition : ndarray, shape (draw, strategy, time, state, state)
+        In the engine's state-major memory (:func:`allocate_transitions`).
+    spaces : list of dict
+        Per-strategy name spaces (:func:`costspine.model.evaluate.build_strategy_spaces`).
+    evaluate : callable(expr, space, where)
+        The scenario's expression evaluation.
+    n_draws : int
+    parameters : dict of str to ndarray, shape (draw,)
+        Every parameter's values, derived ones computed (as :func:`evaluate_parameters`).
+    """
+
+    initial: np.ndarray
+    transition: np.ndarray
+    spaces: list
+    evaluate: object
+    n_draws: int
+    parameters: dict
+
+
+def build_transition_inputs(scenario: Scenario, params: dict[str, np.ndarray], *, base_case: bool) -> TransitionInputs:
+    """Evaluate a scenario's transitions and initial distribution (checked) for given parameter values.
+
+    The first half of :func:`build_model_inputs`; :func:`iter_reward_values` evaluates the rewards
+    in the same name spaces.
+
+    Raises
+    ------
+    ScenarioError, AnalysisError
+        As :func:`build_model_inputs`, for invalid probabilities.
+    """
+    n_draws = max((np.size(v) for v in params.values()), default=1)
+    space = _namespace(scenario, params, n_draws)
+    states, strategies = scenario.states, scenario.strategies
+    n_states, n_strategies, n_cycles = len(states), len(strategies), scenario.settings.n_cycles
+
+    def evaluate(expr, local, where):
+        return evaluate_expression(scenario, expr, local, where)
+
+    spaces = build_strategy_spaces(scenario, space, evaluate)
+
+    # Transitions: evaluate every cell, then decide whether the model is time-dependent.
+    cells = {(k, i, j): value for k, i, j, value in iter_transition_cells(scenario, spaces, evaluate)}
+    n_time = n_cycles if any(_is_time_dependent(v) for v in cells.values()) else 1
+    transition = allocate_transitions(n_draws, n_strategies, n_time, n_states)
+    for (k, i, j), value in cells.items():
+        transition[:, k, :, i, j] = _fit(value, n_draws, n_time)
+    fill_rest(scenario, transition, strategy_axis=1)
+
+    initial = np.zeros((n_draws, n_strategies, n_states))
+    for i, value in iter_initial_cells(scenario, space, evaluate):
+        initial[:, :, i] = _fit(value, n_draws, 1)[:, :1]
+    _check_probabilities(scenario, transition, initial, base_case=base_case)
+    return TransitionInputs(initial, transition, spaces, evaluate, n_draws, _parameter_values(scenario, space, n_draws))
+
+
+def iter_reward_values(scenario: Scenario, chain: TransitionInputs, rewards, part: str, *, group=None):
+    """Evaluate every cell of ``rewards`` (``part``: ``"values"`` or ``"on_entry"``) in ``chain``'s name spaces.
+
+    Yields
+    ------
+    (k, i, column, value)
+        Strategy, state, column (the reward's index, or its category's in ``group``) and the
+        evaluated value: a scalar or an array of shape (draw or 1, 1 or cycle).
+    """
+    columns = group if group is not None else tuple(r.name for r in rewards)
+    for reward in rewards:
+        column = columns.index(reward.category if group is not None else reward.name)
+        for k, i, value in iter_reward_cells(scenario, reward, part, chain.spaces, chain.evaluate):
+            yield k, i, column, value
+
+
 def build_model_inputs(
     scenario: Scenario, params: dict[str, np.ndarray] | None = None, *, base_case: bool | None = None
 ) -> ModelInputs:
@@ -166,28 +247,9 @@ def build_model_inputs(
         base_case = params is None
     if params is None:
         params = base_case_parameters(scenario)
-    n_draws = max((np.size(v) for v in params.values()), default=1)
-    space = _namespace(scenario, params, n_draws)
-    states, strategies = scenario.states, scenario.strategies
-    n_states, n_strategies, n_cycles = len(states), len(strategies), scenario.settings.n_cycles
-
-    def evaluate(expr, local, where):
-        return evaluate_expression(scenario, expr, local, where)
-
-    spaces = build_strategy_spaces(scenario, space, evaluate)
-
-    # Transitions: evaluate every cell, then decide whether the model is time-dependent.
-    cells = {(k, i, j): value for k, i, j, value in iter_transition_cells(scenario, spaces, evaluate)}
-    n_time = n_cycles if any(_is_time_dependent(v) for v in cells.values()) else 1
-    transition = allocate_transitions(n_draws, n_strategies, n_time, n_states)
-    for (k, i, j), value in cells.items():
-        transition[:, k, :, i, j] = _fit(value, n_draws, n_time)
-    fill_rest(scenario, transition, strategy_axis=1)
-
-    initial = np.zeros((n_draws, n_strategies, n_states))
-    for i, value in iter_initial_cells(scenario, space, evaluate):
-        initial[:, :, i] = _fit(value, n_draws, 1)[:, :1]
-    _check_probabilities(scenario, transition, initial, base_case=base_case)
+    chain = build_transition_inputs(scenario, params, base_case=base_case)
+    n_draws, spaces, evaluate = chain.n_draws, chain.spaces, chain.evaluate
+    initial, transition = chain.initial, chain.transition
 
     categories = scenario.categories
     state_costs = _reward_array(scenario, spaces, scenario.costs, n_draws, "values", evaluate, group=categories)

@@ -23,7 +23,7 @@ def write_psa_report(
     """Write a PSA's files into ``out_dir`` and its workbook to ``xlsx``; return the files written.
 
     By default: ``draws.npz`` (every draw, once), the curve tables, ``summary.json``, the workbook
-    and ``manifest.json`` (``chunks/`` is kept for ``--resume``). ``csv`` adds the per-draw tables
+    and ``manifest.json`` (the caller deletes the saved chunks afterwards). ``csv`` adds the per-draw tables
     ``results.csv``, ``parameters.csv`` and ``ce_plane.csv`` (and Parquet copies when pyarrow is
     installed); ``figures`` adds the PNG figures.
 
@@ -62,7 +62,7 @@ def write_psa_report(
         seed=draws.seed,
         started=started,
         scenarios=[scenario],
-        outputs=[str(p.relative_to(out_dir)) for p in written] + [output_name(xlsx, out_dir), "chunks/"],
+        outputs=[str(p.relative_to(out_dir)) for p in written] + [output_name(xlsx, out_dir)],
     )
     write_workbook(with_about(book, manifest), xlsx)
     write_json(out_dir / "manifest.json", manifest)

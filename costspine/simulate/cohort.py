@@ -18,6 +18,8 @@ from costspine.engines.outcomes import (
     compute_indicator_occupancy,
     compute_state_rewards,
     divide_by_occupancy,
+    point_index,
+    total_cell_rewards,
 )
 from costspine.errors import UsageError
 from costspine.model.groups import build_groups
@@ -535,3 +537,66 @@ def _mix(result: CohortResult, inputs, weights: np.ndarray, n_groups: int) -> di
     else:
         out["indicators"] = mix(result.indicators)
     return out
+
+
+def run_cohort_totals(scenario: Scenario, params: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Discounted costs by category and outcomes of every draw: what a PSA keeps of :func:`run_cohort`.
+
+    The same model and the same totals as :func:`run_cohort` (equal to rounding: the terms are
+    added in another order), without the per-cycle arrays a PSA does not keep: rewards are
+    accumulated cell by cell on the trace (:func:`~costspine.engines.outcomes.total_cell_rewards`),
+    never expanded to a (draw, strategy, cycle, state, category) array. A scenario with a
+    population runs :func:`run_cohort` (one cohort per group). Draws that give a non-finite total
+    are rerun by :func:`run_cohort`, whose checks name the draw and the cell.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    params : dict of str to ndarray, shape (draw,)
+
+    Returns
+    -------
+    costs : ndarray, shape (draw, strategy, category)
+    outcomes : ndarray, shape (draw, strategy, outcome)
+    parameters : dict of str to ndarray, shape (draw,)
+        Every parameter's values, derived ones computed
+        (:func:`~costspine.model.inputs.evaluate_parameters`).
+    """
+    from costspine.model.inputs import build_transition_inputs, iter_reward_values
+
+    if getattr(scenario, "population", None) is not None:
+        result = run_cohort(scenario, params)
+        return result.costs, result.outcomes, evaluate_parameters(scenario, params)
+    settings = scenario.settings
+    chain = build_transition_inputs(scenario, params, base_case=False)
+    trace = simulate_trace(chain.initial, chain.transition, settings.n_cycles)  # (draw, strategy, point, state)
+    occupancy = np.ascontiguousarray(trace.transpose(2, 3, 1, 0))  # (point, state, strategy, draw)
+    factors = derive_reward_factors(settings)
+    state_index = point_index(settings.n_cycles, settings.n_cycles, correction=factors.cycle_correction)
+    entry_index = np.arange(settings.n_cycles)
+    entries = None
+
+    def totals(kind, rewards, n_columns, group=None):
+        nonlocal entries
+        total = total_cell_rewards(
+            occupancy,
+            iter_reward_values(scenario, chain, rewards, "values", group=group),
+            n_columns,
+            factor=factors.per_point(kind),
+            time_index=state_index,
+        )
+        entry_cells = list(iter_reward_values(scenario, chain, rewards, "on_entry", group=group))
+        if entry_cells:
+            if entries is None:
+                entries = np.ascontiguousarray(compute_entries(trace, chain.transition).transpose(2, 3, 1, 0))
+            total += total_cell_rewards(
+                entries, entry_cells, n_columns, factor=factors.per_point(kind, entry=True)[1:], time_index=entry_index
+            )
+        return total
+
+    costs = totals("costs", scenario.costs, len(scenario.categories), group=scenario.categories)
+    outcomes = totals("outcomes", scenario.outcomes, len(scenario.outcomes))
+    if not (np.isfinite(costs).all() and np.isfinite(outcomes).all()):
+        result = run_cohort(scenario, params)  # raises with the draw and cell named when a reward is not finite
+        return result.costs, result.outcomes, chain.parameters
+    return costs, outcomes, chain.parameters

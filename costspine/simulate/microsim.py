@@ -16,11 +16,13 @@ import numpy as np
 from costspine._rng import MICROSIMULATION, seed_sequence
 from costspine.engines.microsim import (
     BLOCK,
+    COMPILE_NOTICE,
     EVENTS,
     TIME_IN_STATE,
     TRANSITIONS,
     KernelInputs,
     build_cdf_rows,
+    kernel_is_ready,
     simulate_chunk,
 )
 from costspine.engines.outcomes import accumulate_rewards, point_index
@@ -41,8 +43,9 @@ from costspine.simulate.cohort import (
 )
 
 HISTORY_KIND_CODES = {"time_in_state": TIME_IN_STATE, "transitions": TRANSITIONS, "events": EVENTS}
-MAX_CHUNK = 1 << 21
-"""Individuals per chunk at most (progress granularity); memory may make chunks smaller."""
+MAX_CHUNK = 1 << 18
+"""Individuals per chunk at most (progress granularity: well under a second of kernel time); memory may make
+chunks smaller."""
 
 MEMORY_SHARE = 0.25
 """Share of the available memory a chunk's working arrays may use."""
@@ -192,16 +195,17 @@ def choose_chunk_size(n_individuals: int, kernel, n_strategies: int, *, backend:
     return size // BLOCK * BLOCK
 
 
-def resolve_backend(backend: str, n_individuals: int, kernel, n_strategies: int) -> str:
+def resolve_backend(backend: str, n_individuals: int, kernel, n_strategies: int, *, n_draws: int = 1) -> str:
     """``auto``: numpy for small runs, numba for the rest. Results are identical either way.
 
     A whole process pays about a second to import numba and load its cached kernel; the numpy
-    reference pays per metric update, ``n (T·S·M + Q·S²)`` of them (``M`` per-individual metrics,
-    ``Q`` moment pairs), about 10 ns each. Below :data:`NUMPY_MAX_WORK` updates numpy finishes first.
+    reference pays per metric update, ``n (T·S·M + Q·S²)`` of them per draw (``M`` per-individual
+    metrics, ``Q`` moment pairs), about 10 ns each. Below :data:`NUMPY_MAX_WORK` updates over all
+    ``n_draws`` draws numpy finishes first.
     """
     if backend == "auto":
         n_metrics, n_pairs = kernel.metric_state.shape[-1], kernel.pairs.shape[0]
-        work = n_individuals * (kernel.n_cycles * n_strategies * n_metrics + n_pairs * n_strategies**2)
+        work = n_draws * n_individuals * (kernel.n_cycles * n_strategies * n_metrics + n_pairs * n_strategies**2)
         if work < NUMPY_MAX_WORK:
             return "numpy"
         try:
@@ -289,6 +293,7 @@ def run_microsim(
     backend: str = "auto",
     common_random_numbers: bool = True,
     progress=None,
+    notice=None,
 ) -> MicrosimResult:
     """Simulate individuals through a scenario under every strategy.
 
@@ -316,7 +321,10 @@ def run_microsim(
         Same uniforms for an individual under every strategy (default). ``False`` gives each
         strategy independent streams (only useful to show what common random numbers buy).
     progress : callable(done, total), optional
-        Called after each chunk with individuals done so far (over all draws).
+        Called with 0 first, then after each chunk with individuals done so far (over all draws).
+    notice : callable(str), optional
+        Told :data:`~costspine.engines.microsim.COMPILE_NOTICE` before the numba kernel is compiled
+        (first run on a machine), so nobody waits ~20 s without a word.
 
     Returns
     -------
@@ -359,11 +367,15 @@ def run_microsim(
 
     per_draw = []
     done = 0
+    if progress is not None:
+        progress(0, n * n_draws)  # a bar starts its clock now, not after the first chunk
     for d in range(n_draws):
         tables = build_draw_tables(scenario, population, groups, values, draw=d, base_case=base_case)
         kernel = build_kernel_inputs(scenario, tables)
         if d == 0:
-            backend = resolve_backend(backend, n, kernel, len(strategies))
+            backend = resolve_backend(backend, n, kernel, len(strategies), n_draws=n_draws)
+            if backend == "numba" and notice is not None and not kernel_is_ready():
+                notice(COMPILE_NOTICE)
         keys = draw_keys(seq, first_draw + d, strategies, common_random_numbers=common_random_numbers)
         size = (
             choose_chunk_size(n, kernel, len(strategies), backend=backend)

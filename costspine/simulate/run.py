@@ -11,7 +11,7 @@ METHODS = ("cohort", "microsim")
 
 
 def run_scenario(
-    scenario, params=None, *, method: str = "cohort", individuals: int | None = None, seed=None, progress=None
+    scenario, params=None, *, method: str = "cohort", individuals: int | None = None, seed=None, progress=None, notice=None
 ) -> CohortResult:
     """Run a scenario's base case (or the given parameter draws) with the cohort model or the
     microsimulation.
@@ -28,6 +28,8 @@ def run_scenario(
         Microsimulation only: the run's seed.
     progress : callable(done, total), optional
         Microsimulation only: called after each chunk of individuals.
+    notice : callable(str), optional
+        Microsimulation only: told when the compiled kernel must be compiled first (~20 s).
 
     Returns
     -------
@@ -36,7 +38,7 @@ def run_scenario(
     if method == "microsim":
         from costspine.simulate.microsim import run_microsim
 
-        return run_microsim(scenario, params, n_individuals=individuals, seed=seed, progress=progress)
+        return run_microsim(scenario, params, n_individuals=individuals, seed=seed, progress=progress, notice=notice)
     if method != "cohort":
         raise UsageError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
     if individuals is not None:

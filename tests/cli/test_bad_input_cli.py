@@ -186,9 +186,20 @@ def test_a_huge_integer_in_budget_impact_is_one_problem(tmp_path):
     _fails(invoke("bia", parent, "--members", "1e308"), 2, "--members")
 
 
-def test_a_truncated_chunk_in_resume_is_one_line_not_a_traceback(tmp_path):
+def test_a_truncated_chunk_in_resume_is_one_line_not_a_traceback(tmp_path, monkeypatch):
+    import costspine.analysis.psa as sampling
+
     out = tmp_path / "psa"
-    assert invoke("psa", CHANCELLOR, "--draws", 2500, "--out", out, "--quiet").exit_code == 0
+    real = sampling.compute_chunk
+
+    def interrupted(*args, **kwargs):  # Ctrl-C as chunk 2 starts: chunks 0 and 1 are saved
+        if kwargs["chunk"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sampling, "compute_chunk", interrupted)
+        assert invoke("psa", CHANCELLOR, "--draws", 2500, "--out", out, "--quiet").exit_code == 130
     chunk = out / "chunks" / "chunk-000001.npz"
     data = chunk.read_bytes()
     chunk.write_bytes(data[: len(data) // 2])

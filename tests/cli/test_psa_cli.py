@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -27,7 +28,6 @@ PSA_FILES = {
     "ce_plane.csv",
     "convergence.csv",
     "manifest.json",
-    "chunks",
 }
 
 
@@ -107,20 +107,36 @@ def test_psa_summary_and_manifest(psa_dir):
     assert float(ceac[0]["wtp"]) == 0.0
 
 
-def test_psa_resume_gives_identical_files(psa_dir, tmp_path):
+def interrupt_psa_at_chunk(monkeypatch, chunk: int, *args):
+    """Run ``psa *args`` until chunk ``chunk`` starts, as if Ctrl-C were pressed then."""
+    import costspine.analysis.psa as sampling
+
+    real = sampling.compute_chunk
+
+    def interrupted(*a, **kwargs):
+        if kwargs["chunk"] == chunk:
+            raise KeyboardInterrupt
+        return real(*a, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sampling, "compute_chunk", interrupted)
+        assert invoke("psa", *args).exit_code == 130
+
+
+def test_psa_resume_gives_identical_files(psa_dir, tmp_path, monkeypatch):
     out, _ = psa_dir
     again = tmp_path / "again"
-    first = invoke("psa", CHANCELLOR, "--draws", 2500, "--seed", 3, "--out", again, "--quiet", "--csv")
-    assert first.exit_code == 0 and first.output == ""
+    interrupt_psa_at_chunk(monkeypatch, 2, CHANCELLOR, "--draws", 2500, "--seed", 3, "--out", again, "--quiet", "--csv")
     (again / "chunks" / "chunk-000001.npz").unlink()  # as if interrupted before chunk 1 was saved
     resumed = invoke("psa", CHANCELLOR, "--draws", 2500, "--seed", 3, "--out", again, "--resume", "--csv")
-    assert resumed.exit_code == 0 and "Resumed: 2 of 3 chunks" in resumed.output
+    assert resumed.exit_code == 0 and "Resumed: 1 of 3 chunks" in resumed.output
     for name in ("results.csv", "parameters.csv", "ceac.csv", "ce_plane.csv", "convergence.csv"):
         assert (again / name).read_bytes() == (out / name).read_bytes()
 
 
-def test_psa_resume_with_another_seed_is_refused(psa_dir):
-    out, _ = psa_dir
+def test_psa_resume_with_another_seed_is_refused(tmp_path, monkeypatch):
+    out = tmp_path / "stopped"
+    interrupt_psa_at_chunk(monkeypatch, 2, CHANCELLOR, "--draws", 2500, "--seed", 3, "--out", out, "--quiet")
     result = invoke("psa", CHANCELLOR, "--draws", 2500, "--seed", 4, "--out", out, "--resume")
     assert result.exit_code == 2
     assert "cannot resume" in result.output and "seed: saved 3, now 4" in result.output
@@ -151,28 +167,34 @@ def test_psa_invalid_draws_exit_1_naming_the_draw(tmp_path):
 
 def test_no_progress_bar_when_not_a_terminal(tmp_path):
     result = CliRunner().invoke(cli, ["psa", CHANCELLOR, "--draws", "1000", "--out", str(tmp_path)])
-    assert result.exit_code == 0 and "[####" not in result.output
+    assert result.exit_code == 0 and "/1,000 draws" not in result.output and "ETA" not in result.output
+
+
+class Tty(io.StringIO):
+    def isatty(self):
+        return True
 
 
 def test_progress_bar_draws_on_a_terminal():
-    import io
-
     from costspine.progress import ProgressBar
-
-    class Tty(io.StringIO):
-        def isatty(self):
-            return True
 
     stream = Tty()
     with ProgressBar(2000, label="PSA", unit="draws", stream=stream) as bar:
         bar.advance(1000)
+        bar.partial(500.5)  # within the running chunk
+        assert bar.shown == 1500.5
         bar.advance(1000)
-    assert "PSA [###############...............] 1,000/2,000 draws" in stream.getvalue()
-    assert stream.getvalue().endswith("\n")
+    text = stream.getvalue()
+    assert "PSA" in text and "2,000/2,000 draws" in text and "ETA" in text
+    assert text.removesuffix("\x1b[?25h").endswith("\n")  # the bar is left on its own line (cursor shown again)
     quiet = Tty()
     with ProgressBar(10, stream=quiet, enabled=False) as bar:
         bar.advance(10)
     assert quiet.getvalue() == ""
+    not_a_terminal = io.StringIO()
+    with ProgressBar(10, stream=not_a_terminal) as bar:
+        bar.advance(10)
+    assert not_a_terminal.getvalue() == ""
 
 
 def test_voi_reads_the_psa_results(psa_dir, tmp_path):
@@ -296,7 +318,8 @@ def test_psa_writes_no_figures_and_no_per_draw_csv_by_default(psa_dir, tmp_path)
     result = invoke("psa", CHANCELLOR, "--draws", 2500, "--seed", 3, "--out", tmp_path, "--quiet")
     assert result.exit_code == 0 and result.output == ""
     names = {p.name for p in tmp_path.iterdir()}
-    assert {"draws.npz", "summary.json", "ceac.csv", "psa.xlsx", "manifest.json", "chunks"} <= names
+    assert {"draws.npz", "summary.json", "ceac.csv", "psa.xlsx", "manifest.json"} <= names
+    assert "chunks" not in names  # a finished run keeps its draws once, in draws.npz
     assert not names & {"results.csv", "parameters.csv", "ce_plane.csv", "ce_plane.png", "ceac.png", "evpi.png"}
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert not [o for o in manifest["outputs"] if o.endswith(".png") or o in ("results.csv", "parameters.csv")]

@@ -45,8 +45,23 @@ def test_existing_scheduler_gives_the_in_process_result_exactly(cluster, chancel
     assert same(remote, in_process)
 
 
-def test_local_workers_give_the_in_process_result_exactly(chancellor, in_process):
-    assert same(run_psa(chancellor, 3500, seed=17, workers=2), in_process)
+def test_local_workers_give_the_in_process_result_exactly(chancellor, in_process, monkeypatch):
+    monkeypatch.setattr("costspine.analysis.psa.dask_pays_off", lambda *args, **kwargs: True)  # a cluster even for 3 s of work
+    said = []
+    assert same(run_psa(chancellor, 3500, seed=17, workers=2, progress=said.append), in_process)
+    assert not said
+
+
+def test_local_workers_step_aside_when_the_cluster_would_not_pay_off(chancellor, in_process, monkeypatch):
+    def no_cluster(*args, **kwargs):
+        raise AssertionError("no cluster should be started")
+
+    monkeypatch.setattr("costspine.analysis.psa.run_on_dask", no_cluster)
+    said = []
+    assert same(run_psa(chancellor, 3500, seed=17, workers=2, progress=said.append), in_process)
+    assert len(said) == 1 and said[0].startswith("--workers 2: the rest of this PSA takes about")
+    assert "s of CPU here, too little for a local Dask cluster to pay off" in said[0]
+    assert "running it here" in said[0]
 
 
 def test_resume_on_the_cluster_after_an_in_process_interruption(cluster, chancellor, in_process, tmp_path):

@@ -477,3 +477,91 @@ def test_microsimulation_psa_chunks_are_reproducible_alone(sick_sicker):
     assert r.individuals == 64 and r.method == "microsim"
     with pytest.raises(UsageError, match="--individuals applies to --method microsim only"):
         run_psa(s, 10, seed=2, individuals=64)
+
+
+def test_microsimulation_psa_progress_moves_within_a_chunk(sick_sicker):
+    partial, chunks, notices = [], [], []
+    run_psa(
+        sick_sicker,
+        5,
+        seed=2,
+        method="microsim",
+        individuals=64,
+        on_partial=partial.append,
+        on_chunk=chunks.append,
+        progress=notices.append,
+    )
+    assert chunks == [5]  # one chunk of 5 draws ...
+    assert partial == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]  # ... reported draw by draw while it runs
+
+
+def test_microsimulation_progress_per_block_of_individuals(sick_sicker):
+    from costspine.simulate.microsim import run_microsim
+
+    seen = []
+    run_microsim(
+        sick_sicker, n_individuals=3000, seed=1, chunk_size=1024, progress=lambda done, total: seen.append((done, total))
+    )
+    assert seen == [(0, 3000), (1024, 3000), (2048, 3000), (3000, 3000)]
+
+
+def test_compile_notice_only_when_the_kernel_is_not_ready(sick_sicker, monkeypatch):
+    import costspine.simulate.microsim as microsim
+
+    said = []
+    monkeypatch.setattr(microsim, "kernel_is_ready", lambda: False)
+    microsim.run_microsim(sick_sicker, n_individuals=64, seed=1, backend="numba", notice=said.append)
+    assert said == [microsim.COMPILE_NOTICE]
+    monkeypatch.setattr(microsim, "kernel_is_ready", lambda: True)
+    microsim.run_microsim(sick_sicker, n_individuals=64, seed=1, backend="numba", notice=said.append)
+    microsim.run_microsim(sick_sicker, n_individuals=64, seed=1, backend="numpy", notice=said.append)
+    assert len(said) == 1
+
+
+def test_auto_backend_counts_the_work_of_every_draw(sick_sicker):
+    from costspine.model.groups import build_groups
+    from costspine.model.inputs import evaluate_parameters
+    from costspine.model.microsim_tables import build_draw_tables
+    from costspine.simulate.microsim import NUMPY_MAX_WORK, build_kernel_inputs, resolve_backend
+
+    s = sick_sicker
+    values = evaluate_parameters(s)
+    population = s.population or microsim_population()
+    groups = build_groups(population, values, tables=s.tables, where="x", base_case=True)
+    kernel = build_kernel_inputs(s, build_draw_tables(s, population, groups, values, draw=0, base_case=True))
+    per_individual = kernel.n_cycles * 2 * kernel.metric_state.shape[-1] + kernel.pairs.shape[0] * 4
+    n = int(NUMPY_MAX_WORK / per_individual / 10)  # one draw: a tenth of the threshold
+    assert resolve_backend("auto", n, kernel, 2) == "numpy"
+    assert resolve_backend("auto", n, kernel, 2, n_draws=100) == "numba"
+
+
+def microsim_population():
+    from costspine.scenario.population import EMPTY_POPULATION
+
+    return EMPTY_POPULATION
+
+
+def test_dask_tasks_group_consecutive_chunks_and_pay_off_only_for_long_work():
+    from costspine.analysis.psa_dask import DASK_START_SECONDS, dask_pays_off, group_chunks
+
+    layout = plan_chunks(10_500, 1000)
+    groups = group_chunks(list(range(1, len(layout))), layout, 4)
+    assert len(groups) == 4
+    assert [c for group in groups for c, _, _ in group] == list(range(1, len(layout)))  # each chunk once, in order
+    assert all(layout[c] == (start, stop) for group in groups for c, start, stop in group)
+    assert group_chunks([0, 1], layout, 8) == [[(0, 0, 1000)], [(1, 1000, 2000)]]
+    assert not dask_pays_off(DASK_START_SECONDS, 2, cores=2)  # saves half of it: less than the start-up
+    assert dask_pays_off(2.5 * DASK_START_SECONDS, 2, cores=2)
+    assert not dask_pays_off(100 * DASK_START_SECONDS, 2, cores=1)  # one core: nothing runs at once
+
+
+def test_microsimulation_psa_chunks_hold_a_few_seconds_of_work(sick_sicker, monkeypatch):
+    import costspine.analysis.psa as sampling
+
+    per_draw = 20_000 * len(sick_sicker.strategies) * sick_sicker.settings.n_cycles
+    assert sampling.microsim_chunk_size(sick_sicker, 20_000) == sampling.MICROSIM_CHUNK_WORK // per_draw
+    assert sampling.microsim_chunk_size(sick_sicker, 10**9) == 1
+    assert sampling.microsim_chunk_size(sick_sicker, 2) == CHUNK_SIZE
+    monkeypatch.setattr(sampling, "MICROSIM_CHUNK_WORK", 3 * 64 * len(sick_sicker.strategies) * sick_sicker.settings.n_cycles)
+    r = run_psa(sick_sicker, 7, seed=2, method="microsim", individuals=64)
+    assert r.chunks == ((0, 3), (3, 6), (6, 7))  # three draws' work per chunk

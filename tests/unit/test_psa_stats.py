@@ -253,3 +253,18 @@ def test_curves_over_threshold_blocks_equal_one_block_bit_for_bit(monkeypatch):
     assert len(decision._wtp_blocks(2000, 3, lam.size)) == 8
     for a, b in zip(whole, curves()):
         assert a.shape == b.shape and np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("block", [1, 7, 1 << 16])
+def test_convergence_in_blocks_is_bit_identical_to_one_cumulative_sum(block):
+    x = np.random.default_rng(4).standard_normal((2345, 3)) * 1000.0 + 7.0
+    whole = compute_mc_convergence(x, block=len(x))
+    n = np.arange(1, len(x) + 1, dtype=float)[:, None]
+    assert np.array_equal(whole.running_mean, x.mean(axis=0) + np.cumsum(x - x.mean(axis=0), axis=0) / n)
+    for running in (True, False):
+        part = compute_mc_convergence(x, running=running, block=block)
+        assert np.array_equal(part.running_mean, whole.running_mean if running else whole.running_mean[-1:])
+        assert np.array_equal(part.mcse, whole.mcse)
+        assert np.array_equal(part.checkpoints, whole.checkpoints)
+        assert np.array_equal(part.checkpoint_mean, whole.checkpoint_mean)
+        assert np.array_equal(part.checkpoint_mcse, whole.checkpoint_mcse, equal_nan=True)
