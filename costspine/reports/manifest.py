@@ -66,4 +66,7 @@ def build_manifest(
     }
     if scenarios:
         manifest["parameters_sha256"] = resolved_parameters_sha256(scenarios)
+        edits = [{"scenario": s.name, **e.to_dict()} for s in scenarios for e in getattr(s, "edits", ())]
+        if edits:  # values edited on a workbook's Inputs sheet (--inputs); the workbook's SHA-256 is in inputs
+            manifest["input_edits"] = edits
     return manifest
