@@ -122,8 +122,10 @@ def build_workbook(workbook: Workbook):
     summary = book.active
     summary.title = "Summary"
     _write_summary(summary, workbook)
-    if workbook.has_inputs:
+    if workbook.inputs is not None:
         _write_inputs(book.create_sheet("Inputs"), workbook)
+    if workbook.unit_prices is not None:
+        _write_unit_prices(book.create_sheet("Unit prices"), workbook)
     for sheet in workbook.sheets:
         _write_result_sheet(book.create_sheet(sheet.name), sheet, workbook.currency)
     _write_about(book.create_sheet("About"), workbook)
@@ -363,19 +365,40 @@ def _write_summary(ws, workbook: Workbook) -> None:
     _finish_sheet(ws, header_row=None)
 
 
+INPUTS_HOW_TO = (
+    "To run with other values: edit a Value, Distribution or Arguments cell here (or a Unit price), save, and run "
+    "costspine run|psa|dsa|bia SCENARIO --inputs THIS_WORKBOOK.xlsx; every change is printed and kept in the manifest."
+)
+
+
 def _write_inputs(ws, workbook: Workbook) -> None:
     _heading(ws, 1, "Inputs")
     _note(
         ws,
         2,
-        "Every model parameter with its value, distribution and source; unit prices as resolved "
-        f"for this report (price year and payer multiplier applied), in {_currency_label(workbook.currency)}.",
+        "Every model parameter with its base-case value, distribution and source"
+        + ("; unit prices are on the next sheet." if workbook.unit_prices is not None else "."),
+    )
+    _note(ws, 3, INPUTS_HOW_TO)
+    header_row = 6
+    table = workbook.inputs if workbook.inputs.title else workbook.inputs.renamed(workbook.inputs.name, title="Parameters")
+    _write_table(ws, table, header_row=header_row, first_col=1, currency=workbook.currency)
+    _finish_sheet(ws, header_row=header_row)
+
+
+def _write_unit_prices(ws, workbook: Workbook) -> None:
+    _heading(ws, 1, "Unit prices")
+    _note(
+        ws,
+        2,
+        "Unit prices as resolved for this report (price year and payer multiplier applied), in "
+        f"{_currency_label(workbook.currency)}. Only the Unit price column is read back by --inputs; "
+        "the other columns show where it comes from.",
     )
     header_row = 5
-    tables = [t for t in (workbook.inputs, workbook.unit_prices) if t is not None]
-    defaults = {0: "Parameters", 1: "Unit prices"} if workbook.inputs is not None else {0: "Unit prices"}
-    tables = [t if t.title else t.renamed(t.name, title=defaults[i]) for i, t in enumerate(tables)]
-    _write_tables_side_by_side(ws, tables, header_row=header_row, currency=workbook.currency)
+    table = workbook.unit_prices
+    table = table if table.title else table.renamed(table.name, title="Unit prices")
+    _write_table(ws, table, header_row=header_row, first_col=1, currency=workbook.currency)
     _finish_sheet(ws, header_row=header_row)
 
 

@@ -1,9 +1,9 @@
 """Edited workbook inputs read back: the Inputs sheet of a workbook costspine wrote, applied to a scenario.
 
 An analyst opens ``run.xlsx`` (or ``psa.xlsx``, ``dsa.xlsx``, ``bia.xlsx``), edits on its **Inputs**
-sheet a parameter's *Value*, *Distribution* or *Arguments*, or an item's *Unit price*, saves it, and
-runs ``costspine run SCENARIO --inputs run.xlsx``. :func:`load_scenario_with_inputs` reads the
-sheet, compares every row with the scenario's own parameters, and loads the scenario again with
+sheet a parameter's *Value*, *Distribution* or *Arguments* (or, on the **Unit prices** sheet, an
+item's *Unit price*), saves it, and runs ``costspine run SCENARIO --inputs run.xlsx``.
+:func:`load_scenario_with_inputs` reads the sheets, compares every row with the scenario's own parameters, and loads the scenario again with
 the edited ``[parameters.NAME]`` tables laid over the file's — exactly as if the scenario file had
 been edited (a child file declaring those parameters). What changed is returned with the scenario
 (:attr:`Scenario.edits <costspine.scenario.types.Scenario>`, one :class:`InputEdit` per cell), the
@@ -48,6 +48,7 @@ from costspine.params import ARGUMENT_KEYS, FAMILIES, canonical_args
 from costspine.problems import did_you_mean
 
 INPUTS_SHEET = "Inputs"
+PRICES_SHEET = "Unit prices"
 PARAMETER_HEADERS = ("Parameter", "Value", "Distribution", "Arguments", "Source")
 """Headers of the Inputs sheet's parameter table (a comparison workbook has one value column per scenario)."""
 PRICE_HEADERS = ("Item", "Parameter", "Unit price")
@@ -208,13 +209,32 @@ def read_inputs_sheet(data: bytes, *, where: str, value_column: str = "Value") -
                 f"expected a sheet called {INPUTS_SHEET!r} (the workbook of run, psa, dsa or bia); "
                 f"found sheets {', '.join(map(repr, book.sheetnames))}",
             )
-        rows = [[_Cell(c.coordinate, c.value) for c in row if hasattr(c, "coordinate")] for row in book[INPUTS_SHEET].iter_rows()]
+        rows = _cells(book[INPUTS_SHEET])
+        price_rows = _cells(book[PRICES_SHEET]) if PRICES_SHEET in book.sheetnames else []
     finally:
         book.close()
-    return _parse_rows(rows, where=where, value_column=value_column)
+    return _parse_parameters(rows, where=where, value_column=value_column), _parse_prices(
+        price_rows, where=where, scenario=value_column
+    )
 
 
-def _parse_rows(rows, *, where: str, value_column: str):
+def _cells(sheet) -> list[list[_Cell]]:
+    return [[_Cell(c.coordinate, c.value) for c in row if hasattr(c, "coordinate")] for row in sheet.iter_rows()]
+
+
+def _columns(header) -> dict[str, list[int]]:
+    col = {}
+    for j, cell in enumerate(header):
+        if isinstance(cell.value, str):
+            col.setdefault(cell.value.strip(), []).append(j)
+    return col
+
+
+def _cell(row, j) -> _Cell:
+    return row[j] if j < len(row) else _Cell("", None)
+
+
+def _parse_parameters(rows, *, where: str, value_column: str) -> list[_ParameterRow]:
     sheet = f"{where}: sheet {INPUTS_SHEET}"
     for i, row in enumerate(rows):
         texts = [c.value.strip() if isinstance(c.value, str) else c.value for c in row]
@@ -223,15 +243,11 @@ def _parse_rows(rows, *, where: str, value_column: str):
             break
     else:
         _fail(sheet, f"expected a table headed {', '.join(PARAMETER_HEADERS)}; found no such header row")
-    col = {}
-    for j, cell in enumerate(header):
-        if isinstance(cell.value, str):
-            col.setdefault(cell.value.strip(), []).append(j)
+    col = _columns(header)
     p_name = col["Parameter"][0]
     p_source = next((j for j in col.get("Source", []) if j > p_name), len(header))
     span = range(p_name, p_source)
-    value_names = ("Value", value_column)
-    value_at = next((j for name in value_names for j in col.get(name, []) if j in span), None)
+    value_at = next((j for name in ("Value", value_column) for j in col.get(name, []) if j in span), None)
     if value_at is None:
         shown = [header[j].value for j in span if header[j].value not in ("Parameter", "Differs", "Distribution", "Arguments")]
         _fail(
@@ -241,32 +257,40 @@ def _parse_rows(rows, *, where: str, value_column: str):
         )
     p_dist = next(j for j in col["Distribution"] if j in span)
     p_args = next(j for j in col["Arguments"] if j in span)
-    item = next((j for j in col.get("Item", []) if j > p_source), None)
-    # a comparison workbook lists prices once per distinct [unit_costs] section, naming its scenarios
-    owners = next((j for j in col.get("Scenarios", []) if item is not None and j == item - 1), None)
-    if item is not None:
-        price_param = next((j for j in col.get("Parameter", []) if j > item), None)
-        price_at = next((j for j in col.get("Unit price", []) if j > item), None)
-        if price_param is None or price_at is None:
-            _fail(sheet, "the unit-price table lacks its 'Parameter' or 'Unit price' column; found the header row changed")
-
-    def cell(row, j):
-        return row[j] if j < len(row) else _Cell("", None)
-
-    params, prices = [], []
+    params = []
     for row in body:
-        name = cell(row, p_name)
+        name = _cell(row, p_name)
         if isinstance(name.value, str) and name.value.strip():
-            params.append(_ParameterRow(name.value.strip(), name, cell(row, value_at), cell(row, p_dist), cell(row, p_args)))
-        if item is not None:
-            item_cell, parameter = cell(row, item), cell(row, price_param)
-            if owners is not None:
-                names = [n.strip() for n in str(cell(row, owners).value or "").split(",")]
-                if "all" not in names and value_column not in names:
-                    continue  # another scenario's prices
-            if isinstance(item_cell.value, str) and item_cell.value.strip() and isinstance(parameter.value, str):
-                prices.append(_PriceRow(item_cell.value.strip(), parameter.value.strip(), cell(row, price_at)))
-    return params, prices
+            params.append(_ParameterRow(name.value.strip(), name, _cell(row, value_at), _cell(row, p_dist), _cell(row, p_args)))
+    return params
+
+
+def _parse_prices(rows, *, where: str, scenario: str) -> list[_PriceRow]:
+    for i, row in enumerate(rows):
+        texts = [c.value.strip() if isinstance(c.value, str) else c.value for c in row]
+        if all(h in texts for h in PRICE_HEADERS):
+            header, body = row, rows[i + 1 :]
+            break
+    else:
+        if rows:
+            _fail(f"{where}: sheet {PRICES_SHEET}", f"expected a table headed {', '.join(PRICE_HEADERS)}, ...; found none")
+        return []
+    col = _columns(header)
+    item = col["Item"][0]
+    price_param = next((j for j in col["Parameter"] if j > item), col["Parameter"][0])
+    price_at = col["Unit price"][0]
+    # a comparison workbook lists prices once per distinct [unit_costs] section, naming its scenarios
+    owners = col.get("Scenarios", [None])[0]
+    prices = []
+    for row in body:
+        item_cell, parameter = _cell(row, item), _cell(row, price_param)
+        if owners is not None:
+            names = [n.strip() for n in str(_cell(row, owners).value or "").split(",")]
+            if "all" not in names and scenario not in names:
+                continue  # another scenario's prices
+        if isinstance(item_cell.value, str) and item_cell.value.strip() and isinstance(parameter.value, str):
+            prices.append(_PriceRow(item_cell.value.strip(), parameter.value.strip(), _cell(row, price_at)))
+    return prices
 
 
 # ---------------------------------------------------------------------------------------- comparing
@@ -354,18 +378,20 @@ def find_edits(scenario, params, prices, *, workbook: str) -> tuple[list[InputEd
     group_alpha: dict[str, tuple[str, dict]] = {}  # Dirichlet group -> (cell, counts) of its first edited row
     value_cells: dict[str, tuple[str, float]] = {}  # parameter -> (cell, value) of an edited Value
 
-    def where(cell: _Cell, name: str, column: str) -> str:
-        return f"{workbook}: sheet {INPUTS_SHEET} cell {cell.ref} (parameter {name}, {column})"
+    def where(cell: _Cell, name: str, column: str, sheet: str = INPUTS_SHEET) -> str:
+        return f"{workbook}: sheet {sheet} cell {cell.ref} (parameter {name}, {column})"
 
     def bad(cell, name, column, expected, found=None):
         found = _describe(cell.value) if found is None else found
-        problems.append(Problem(where(cell, name, column), f"expected {expected}; found {found}"))
+        sheet = PRICES_SHEET if column == "Unit price" else INPUTS_SHEET
+        problems.append(Problem(where(cell, name, column, sheet), f"expected {expected}; found {found}"))
 
     def entry_of(name: str) -> dict:
         return overlay.setdefault(name, dict(raw_params.get(name, {})))
 
     def edit(cell, name, field, old, new, note=""):
-        edits.append(InputEdit(workbook, f"{INPUTS_SHEET}!{cell.ref}", name, field, old, new, note))
+        sheet = f"'{PRICES_SHEET}'" if field == "unit price" else INPUTS_SHEET
+        edits.append(InputEdit(workbook, f"{sheet}!{cell.ref}", name, field, old, new, note))
 
     for row in params:
         name = row.name
@@ -564,7 +590,7 @@ def find_edits(scenario, params, prices, *, workbook: str) -> tuple[list[InputEd
         if spec is None:
             problems.append(
                 Problem(
-                    where(row.price, label, "Unit price"),
+                    where(row.price, label, "Unit price", PRICES_SHEET),
                     f"expected a unit price of scenario {scenario.name!r}; found item {row.item!r}, which it does not price",
                 )
             )

@@ -108,28 +108,22 @@ def written(tmp_path_factory):
 def edit_workbook(source, target, changes: dict[tuple[str, str], object]):
     """Copy ``source`` to ``target`` with cells changed: ``{(row label, column header): value}``.
 
-    The row label is the Parameter of the parameter table or the Item of the unit-price table.
-    Returns ``{(row label, column header): "B7"}``, the cells changed.
+    The row label is the Parameter of the Inputs sheet or the Item of the Unit prices sheet.
+    Returns ``{(row label, column header): "Inputs!B7"}``, the cells changed.
     """
     from openpyxl import load_workbook
 
     book = load_workbook(source)
-    sheet = book["Inputs"]
-    header = next(row for row in sheet.iter_rows() if any(c.value == "Distribution" for c in row))
-    columns = {}
-    for cell in header:
-        if isinstance(cell.value, str):
-            columns.setdefault(cell.value, []).append(cell.column)
-    item_col = columns.get("Item", [None])[0]
     refs = {}
     for (label, column), value in changes.items():
-        if column in ("Unit price",):
-            key_col, col = item_col, columns[column][0]
-        else:
-            key_col, col = columns["Parameter"][0], next(c for c in columns[column] if item_col is None or c < item_col)
+        sheet = book["Unit prices" if column == "Unit price" else "Inputs"]
+        header = next(row for row in sheet.iter_rows() if any(c.value in ("Distribution", "Unit price") for c in row))
+        columns = {c.value: c.column for c in reversed(header) if isinstance(c.value, str)}  # first of a repeated name
+        key_col = columns["Item" if column == "Unit price" else "Parameter"]
         row = next(r for r in range(header[0].row + 1, sheet.max_row + 1) if sheet.cell(r, key_col).value == label)
-        sheet.cell(row, col).value = value
-        refs[(label, column)] = sheet.cell(row, col).coordinate
+        sheet.cell(row, columns[column]).value = value
+        quoted = "'Unit prices'" if column == "Unit price" else "Inputs"
+        refs[(label, column)] = f"{quoted}!{sheet.cell(row, columns[column]).coordinate}"
     book.save(target)
     return refs
 
@@ -209,25 +203,25 @@ def test_every_change_is_printed_and_kept_in_the_manifest(edited, tmp_path):
     text = result.stdout
     assert f"Inputs from {book}" in text and f"{len(refs)} changes" in text  # one per edited cell
     for (label, column), ref in refs.items():
-        assert f"Inputs!{ref}" in text, (label, column, text)
+        assert ref in text, (label, column, text)
     assert max(len(line) for line in text.splitlines()[:12]) <= 100
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     sha = hashlib.sha256(book.read_bytes()).hexdigest()
     assert {"path": str(book), "sha256": sha} in manifest["inputs"]
     cells = {e["cell"] for e in manifest["input_edits"]}
-    assert cells == {f"Inputs!{ref}" for ref in refs.values()}
+    assert cells == set(refs.values())
     by_cell = {e["cell"]: e for e in manifest["input_edits"]}
-    assert by_cell[f"Inputs!{refs[('u_sick', 'Value')]}"] | {} == {
+    assert by_cell[refs[("u_sick", "Value")]] == {
         "scenario": "toy_inputs",
         "workbook": str(book),
-        "cell": f"Inputs!{refs[('u_sick', 'Value')]}",
+        "cell": refs[("u_sick", "Value")],
         "parameter": "u_sick",
         "field": "value",
         "old": "0.6",
         "new": "0.5",
         "note": "",
     }
-    assert by_cell[f"Inputs!{refs[('mri_lumbar', 'Unit price')]}"]["parameter"] == "price_mri_lumbar"
+    assert by_cell[refs[("mri_lumbar", "Unit price")]]["parameter"] == "price_mri_lumbar"
     # the workbook written by this run shows the edited values (it can be edited again)
     from costspine.scenario.workbook_inputs import load_scenario_with_inputs
 
@@ -285,7 +279,8 @@ def test_a_bad_cell_names_sheet_cell_parameter_expected_and_found(written, tmp_p
     err = result.stderr
     assert err.startswith("Error: "), err
     for ref in refs.values():
-        assert f"bad.xlsx: sheet Inputs cell {ref} (parameter " in err, err
+        sheet, cell = ref.replace("'", "").split("!")
+        assert f"bad.xlsx: sheet {sheet} cell {cell} (parameter " in err, err
     for fragment in fragments:
         assert fragment in err, err
     assert "Traceback" not in err
@@ -353,7 +348,7 @@ def test_bia_reads_edited_inputs(written, tmp_path):
     refs = edit_workbook(tmp_path / "plain" / "bia.xlsx", tmp_path / "edited.xlsx", {("rate", "Value"): 20.0})
     result = invoke("bia", plan, "--inputs", tmp_path / "edited.xlsx", "--out", tmp_path / "book")
     assert result.exit_code == 0, result.stderr
-    assert f"rate: value 10 → 20 (Inputs!{refs[('rate', 'Value')]})" in result.stdout
+    assert f"rate: value 10 → 20 ({refs[('rate', 'Value')]})" in result.stdout
     plain = read_csv(tmp_path / "plain" / "budget_by_year.csv")
     doubled = read_csv(tmp_path / "book" / "budget_by_year.csv")
     assert plain != doubled  # twice the episodes: the edited rate was used

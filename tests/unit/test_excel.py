@@ -181,7 +181,7 @@ def _find(ws, value):
 
 
 def test_sheet_order_summary_first_about_last(loaded):
-    assert loaded.sheetnames == ["Summary", "Inputs", "Costs", "ODI", "PSA", "Tornado", "Budget", "About"]
+    assert loaded.sheetnames == ["Summary", "Inputs", "Unit prices", "Costs", "ODI", "PSA", "Tornado", "Budget", "About"]
     assert loaded.active.title == "Summary"
     assert make_workbook().sheet_names == tuple(loaded.sheetnames)
 
@@ -207,7 +207,8 @@ def test_headline_values_equal_what_was_passed(loaded):
 
 def test_named_tables_exist_with_the_right_refs(loaded):
     assert _table_ranges(loaded["Summary"]) == {"headline": "A10:E13"}
-    assert _table_ranges(loaded["Inputs"]) == {"parameters": "A5:D9", "unit_prices": "F5:I7"}
+    assert _table_ranges(loaded["Inputs"]) == {"parameters": "A6:D10"}  # unit prices on a sheet of their own (printable)
+    assert _table_ranges(loaded["Unit prices"]) == {"unit_prices": "A5:D7"}
     assert _table_ranges(loaded["Costs"]) == {"costs_by_category": "A6:D9"}
     assert _table_ranges(loaded["ODI"]) == {"odi": "A4:D15"}
     assert _table_ranges(loaded["PSA"]) == {"ce_draws": "A4:E54", "ceac": "G4:J10"}
@@ -225,7 +226,8 @@ def test_every_table_is_styled_and_its_columns_match_the_header_cells(loaded):
 
 def test_header_rows_are_frozen(loaded):
     assert loaded["Summary"].freeze_panes is None
-    assert loaded["Inputs"].freeze_panes == "A6"
+    assert loaded["Inputs"].freeze_panes == "A7"
+    assert loaded["Unit prices"].freeze_panes == "A6"
     assert loaded["Costs"].freeze_panes == "A7"
     assert loaded["PSA"].freeze_panes == "A5"
     assert loaded["About"].freeze_panes == "A6"
@@ -249,6 +251,7 @@ def test_charts_sit_on_the_right_sheets_with_the_right_series(loaded):
     assert kinds == {
         "Summary": [],
         "Inputs": [],
+        "Unit prices": [],
         "About": [],
         "Costs": [("BarChart", 3)],
         "ODI": [("LineChart", 3)],
@@ -305,10 +308,11 @@ def test_number_formats_follow_column_kinds(loaded):
     assert summary["C11"].number_format == "#,##0.000"
     assert summary["E11"].number_format == "0.000"
     inputs = loaded["Inputs"]
-    assert inputs["B6"].number_format == "#,##0.0000"
-    assert inputs["G6"].number_format == '"$"#,##0.00'
-    assert inputs["H6"].number_format == "0" and inputs["H6"].value == 2024
-    assert inputs["I6"].number_format == "#,##0.00"
+    assert inputs["B7"].number_format == "#,##0.0000"
+    prices = loaded["Unit prices"]
+    assert prices["B6"].number_format == '"$"#,##0.00'
+    assert prices["C6"].number_format == "0" and prices["C6"].value == 2024
+    assert prices["D6"].number_format == "#,##0.00"
     budget = loaded["Budget"]
     assert budget["D6"].number_format == "0.0%"
     assert loaded["PSA"]["A5"].number_format == "#,##0"
