@@ -55,7 +55,7 @@ from costspine.errors import UsageError
 
 COLUMN_KINDS = ("text", "int", "year", "number", "currency", "percent", "probability")
 NUMERIC_KINDS = frozenset(COLUMN_KINDS) - {"text"}
-CHART_KINDS = ("stacked_bar", "bar", "line", "scatter", "tornado")
+CHART_KINDS = ("stacked_bar", "bar", "hbar", "line", "scatter", "tornado")
 
 #: Default decimals per column kind (``Column.decimals`` overrides them).
 DEFAULT_DECIMALS = {"int": 0, "year": 0, "number": 2, "currency": 0, "percent": 1, "probability": 3}
@@ -316,9 +316,10 @@ class Chart:
 
     Parameters
     ----------
-    kind : {"stacked_bar", "bar", "line", "scatter", "tornado"}
+    kind : {"stacked_bar", "bar", "hbar", "line", "scatter", "tornado"}
         ``stacked_bar``/``bar``: columns per category of ``x_column``, one series per y column
-        (stacked or side by side). ``line``: one line per y column over the categories of
+        (stacked or side by side). ``hbar``: horizontal bars side by side, categories top to
+        bottom in table order (long labels such as parameter names). ``line``: one line per y column over the categories of
         ``x_column``. ``scatter``: markers only, x from ``x_column`` (one shared x column, or a
         tuple with one x column per y column, e.g. incremental effect and cost per comparator).
         ``tornado``: horizontal bars, exactly two y columns (outcome at the parameter's low and

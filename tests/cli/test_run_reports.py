@@ -329,6 +329,11 @@ def test_voi_workbook(runner, psa_report, tmp_path):
         True
     ] * 4
     assert is_png(out / "evpi.png")
+    # the EVPPI bar chart: one horizontal bar per parameter group, one series per threshold
+    assert [(type(c).__name__, c.type, len(c.series)) for c in book["EVPPI"]._charts] == [("BarChart", "bar", 4)]
+    by_group = read_table(book, "evppi_by_group")
+    assert [r["Parameter group"] for r in by_group] == ["rr"]
+    assert close(by_group[0][f"at £{int(summary['evppi'][-1]['wtp']):,} per life year"], summary["evppi"][-1]["evppi_per_person"])
 
 
 def test_dsa_workbook(runner, tmp_path):
