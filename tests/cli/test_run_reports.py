@@ -356,7 +356,16 @@ def test_bia_workbook(runner, tmp_path):
     out = tmp_path / "bia"
     summary = invoke(runner, "bia", ROOT / "scenarios" / "spine" / "bia_medicare_injection_cut.toml", "--out", out)
     book = openpyxl.load_workbook(out / "bia.xlsx")
-    assert book.sheetnames == ["Summary", "Inputs", "Budget by year", "By category", "Services", "Pathway mix", "About"]
+    assert book.sheetnames == [
+        "Summary",
+        "Inputs",
+        "Unit prices",
+        "Budget by year",
+        "By category",
+        "Services",
+        "Pathway mix",
+        "About",
+    ]
     found = charts(book)
     assert found["Budget by year"] == [("BarChart", 2)]  # current and new mix
     assert found["By category"] == [("BarChart", len(summary["categories"]))]
