@@ -593,7 +593,7 @@ def chart_size(chart: Chart, n_points: int) -> tuple[float, float]:
     >>> chart_size(Chart("line", "t", "x", "a", ("b",)), 10)
     (17.0, 8.5)
     >>> chart_size(Chart("stacked_bar", "t", "x", "a", tuple("bcdefghi")), 3)
-    (25.0, 8.5)
+    (25.0, 10.0)
     """
     n_series = len(chart.y_columns)
     width, height = CHART_WIDTH_CM, CHART_HEIGHT_CM

@@ -128,9 +128,9 @@ def plot_cost_by_category(
     ax.set_xticks(x, [_plain_text(_wrap_label(label, wrap)) for label in labels], fontsize=8)
     ax.axhline(0, color="black", linewidth=0.8)
     span = (max(top.max(), 0) - min(bottom.min(), 0)) or 1.0
-    ax.set_ylim(
-        min(bottom.min(), 0) - 0.08 * span * bool((totals < 0).any()),  # room for the totals written
-        max(top.max(), 0) + 0.08 * span * bool((totals >= 0).any()),
+    ax.set_ylim(  # room for the totals written, and a margin so no bar ends on the frame
+        min(bottom.min(), 0) - (0.08 if (totals < 0).any() else 0.02) * span,
+        max(top.max(), 0) + (0.08 if (totals >= 0).any() else 0.02) * span,
     )
     ax.yaxis.set_major_formatter(_money_formatter(currency))
     _style(ax, title=title, xlabel="", ylabel=ylabel or f"Cost per patient ({currency})")
