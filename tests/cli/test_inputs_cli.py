@@ -339,7 +339,7 @@ mix_new = { b = 1.0 }
 """
 
 
-def test_bia_reads_edited_inputs(written, tmp_path):
+def test_bia_with_edited_inputs_equals_a_scenario_file_with_the_same_edits(written, tmp_path):
     scenario, _ = written
     plan = scenario.parent / "plan.toml"
     plan.write_text(BIA_PLAN, encoding="utf-8")
@@ -352,5 +352,9 @@ def test_bia_reads_edited_inputs(written, tmp_path):
     plain = read_csv(tmp_path / "plain" / "budget_by_year.csv")
     doubled = read_csv(tmp_path / "book" / "budget_by_year.csv")
     assert plain != doubled  # twice the episodes: the edited rate was used
+    as_file = scenario.parent / "plan_rate_20.toml"  # the same edit, written in the scenario file
+    as_file.write_text(edit("[parameters.rate]\nvalue = 10", "[parameters.rate]\nvalue = 20", BIA_PLAN), encoding="utf-8")
+    assert invoke("bia", as_file, "--out", tmp_path / "file", "--quiet").exit_code == 0
+    assert doubled == read_csv(tmp_path / "file" / "budget_by_year.csv")
     manifest = json.loads((tmp_path / "book" / "manifest.json").read_text())
     assert [e["parameter"] for e in manifest["input_edits"]] == ["rate"]
