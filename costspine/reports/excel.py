@@ -519,7 +519,7 @@ def build_chart(ws, chart: Chart, placed: _Placed, currency: str):
             xl.gapWidth = 50 if chart.kind in ("tornado", "hbar") else 80
             xl.x_axis.tickLblPos = "low"  # category labels at the edge, not on the zero line among negative bars
 
-    xl.title = chart.title
+    xl.title = _chart_title(chart.title)
     xl.x_axis.title = chart.x_title or None
     xl.y_axis.title = chart.y_title or None
     xl.width, xl.height = chart_size(chart, n_rows)
@@ -582,6 +582,20 @@ def _lay_out(xl, chart: Chart, *, legend_right: bool) -> None:
         xl.x_axis.txPr = RichText(
             bodyPr=RichTextProperties(rot=0, vert="horz"), p=[Paragraph(pPr=ParagraphProperties(defRPr=size), endParaRPr=size)]
         )
+
+
+CHART_TITLE_POINTS = 12  # LibreOffice's default title (13 pt+) wraps over the plot on a 17 cm chart
+
+
+def _chart_title(text: str):
+    """A bold 12-point chart title (one line on a chart of the default width)."""
+    from openpyxl.chart.text import RichText, Text
+    from openpyxl.chart.title import Title
+    from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
+
+    font = CharacterProperties(sz=CHART_TITLE_POINTS * 100, b=True)
+    paragraph = Paragraph(pPr=ParagraphProperties(defRPr=font), r=[RegularTextRun(rPr=font, t=text)])
+    return Title(tx=Text(rich=RichText(p=[paragraph])), overlay=False)
 
 
 def chart_size(chart: Chart, n_points: int) -> tuple[float, float]:
