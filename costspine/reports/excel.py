@@ -11,8 +11,9 @@ What a reader gets
 * Every table is a named, styled Excel table (filter buttons work), with a frozen header row,
   fitted column widths and a number format per column kind (currency in the report currency).
 * Charts are native Excel charts reading the cells (no pictures, no formulas), sized for their
-  series and categories, legend at the right when there are many series; stacked under the
-  sheet's tables when those are short (so a printed page holds both), else to their right.
+  series and categories, legend at the right when there are many series; under the sheet's
+  tables when those are short (side by side as far as the tables reach, so a printed page holds
+  both), else to their right.
 * Every sheet prints landscape, fitted to the page width, with its header row repeated.
 * Every piece of text is stored as a string cell, never a formula: text from a scenario file that
   starts with ``=``, ``+``, ``-`` or ``@`` stays text (and carries Excel's quote prefix, so editing
@@ -443,12 +444,33 @@ def _write_result_sheet(ws, sheet: Sheet, currency: str) -> None:
     # Under short tables (one printed page holds both), else at their right, starting below the
     # header row so printed pages that repeat the header do not cut through a chart.
     row = max(p.last_row for p in placed) + 3 if below else header_row + 1
-    column = 1 if below else placed[-1].last_col + 2
+    first_col = 1 if below else placed[-1].last_col + 2
+    # under the tables, charts sit side by side as far as the tables reach (then on a new line)
+    span_cm = sum(_column_cm(ws, c) for c in range(1, placed[-1].last_col + 1)) if below else 0.0
+    column, used_cm, line_rows = first_col, 0.0, 0
     for chart in sheet.charts:
         xl_chart = build_chart(ws, chart, by_name[chart.table_name], currency)
+        if used_cm and used_cm + xl_chart.width > span_cm:  # next line
+            row, column, used_cm, line_rows = row + line_rows, first_col, 0.0, 0
         ws.add_chart(xl_chart, ws.cell(row=row, column=column).coordinate)
-        row += math.ceil(xl_chart.height / ROW_HEIGHT_CM) + 2
+        line_rows = max(line_rows, math.ceil(xl_chart.height / ROW_HEIGHT_CM) + 2)
+        if below:
+            covered = 0.0
+            while covered < xl_chart.width + 0.5:
+                covered += _column_cm(ws, column)
+                column += 1
+            used_cm += covered
+        else:
+            row, line_rows = row + line_rows, 0
     _finish_sheet(ws, header_row=header_row)
+
+
+def _column_cm(ws, column: int) -> float:
+    """Width of a column in cm (a width unit is one '0' of 11-point Calibri, ~0.2 cm, plus padding)."""
+    from openpyxl.utils import get_column_letter
+
+    width = ws.column_dimensions[get_column_letter(column)].width
+    return (width if width else 8.43) * 0.2 + 0.1
 
 
 def _write_about(ws, workbook: Workbook) -> None:
