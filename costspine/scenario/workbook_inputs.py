@@ -211,6 +211,12 @@ def read_inputs_sheet(data: bytes, *, where: str, value_column: str = "Value") -
             )
         rows = _cells(book[INPUTS_SHEET])
         price_rows = _cells(book[PRICES_SHEET]) if PRICES_SHEET in book.sheetnames else []
+        if not price_rows and any(c.value == "Unit price" for row in rows[:20] for c in row):
+            _fail(  # an edited price there would be ignored without a word
+                f"{where}: sheet {INPUTS_SHEET}",
+                f"expected unit prices on a sheet of their own, {PRICES_SHEET!r}; found them beside the parameters, as "
+                "workbooks written before --inputs existed have them — write the workbook again with this version",
+            )
     finally:
         book.close()
     return _parse_parameters(rows, where=where, value_column=value_column), _parse_prices(

@@ -92,3 +92,10 @@ def test_files_that_are_not_costspine_workbooks_are_refused(monkeypatch):
 )
 def test_arguments_are_key_number_pairs(text, expected):
     assert _parse_arguments(text) == expected
+
+
+def test_an_older_workbook_with_prices_beside_the_parameters_is_refused_not_half_read():
+    header = ["Parameter", "Value", "Distribution", "Arguments", "Source", None, "Item", "Parameter", "Unit price"]
+    data = book_bytes([header, ["p", 0.3, "fixed", None, "x", None, "mri", "price_mri", 200.0]])
+    with pytest.raises(ScenarioError, match="expected unit prices on a sheet of their own, 'Unit prices'; found them beside"):
+        read_inputs_sheet(data, where="book.xlsx")
