@@ -13,7 +13,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from costspine.cli.options import default_out_dir, friendly, load_all, out_option, quiet_option, seed_option, xlsx_option
+from costspine.cli.options import (
+    default_out_dir,
+    describe_edits,
+    friendly,
+    inputs_option,
+    load_all,
+    out_option,
+    quiet_option,
+    seed_option,
+    xlsx_option,
+)
 
 if TYPE_CHECKING:
     from costspine.scenario.types import Scenario
@@ -77,16 +87,19 @@ def run_bia_command(
     help="Parameter draws for 95% intervals; 0 = deterministic base case.",
 )
 @seed_option
+@inputs_option
 @out_option
 @xlsx_option("bia")
 @quiet_option
 @friendly
-def bia(scenarios, members, years, draws, seed, out_dir, xlsx_path, quiet):
+def bia(scenarios, members, years, draws, seed, inputs_path, out_dir, xlsx_path, quiet):
     """Budget impact for a plan population over years, from SCENARIOS with a [budget_impact]
     section (side by side when several). See docs/budget-impact.md."""
 
     started = datetime.now(UTC)
-    loaded = load_all(scenarios)
+    loaded = load_all(scenarios, inputs=inputs_path)
+    if not quiet and inputs_path is not None:
+        click.echo(describe_edits(loaded, inputs_path) + "\n")
     out_dir = out_dir or default_out_dir([s.name for s in loaded], "bia")
     text = run_bia_command(
         loaded,

@@ -15,7 +15,9 @@ import click
 from costspine.cli.options import (
     ScenarioPath,
     default_out_dir,
+    describe_edits,
     friendly,
+    inputs_option,
     load_all,
     out_option,
     parse_wtp,
@@ -67,15 +69,18 @@ def run_dsa_command(
     help="Rank the tornado by the swing in incremental NMB or in the ICER.",
 )
 @wtp_option
+@inputs_option
 @out_option
 @xlsx_option("dsa")
 @quiet_option
 @friendly
-def dsa(scenario, range_kind, by, wtp, out_dir, xlsx_path, quiet):
+def dsa(scenario, range_kind, by, wtp, inputs_path, out_dir, xlsx_path, quiet):
     """One-way sensitivity analysis of SCENARIO: tornado data and threshold values."""
 
     started = datetime.now(UTC)
-    (loaded,) = load_all((scenario,))
+    (loaded,) = load_all((scenario,), inputs=inputs_path)
+    if not quiet and inputs_path is not None:
+        click.echo(describe_edits([loaded], inputs_path) + "\n")
     out_dir = out_dir or default_out_dir([loaded.name], "dsa")
     text = run_dsa_command(
         loaded,

@@ -171,20 +171,53 @@ def default_out_dir(names: list[str], command: str) -> Path:
     return Path("reports") / "+".join(names) / command
 
 
-def load_all(paths: tuple[Path, ...]):
-    """Load every scenario; report every file's problems together."""
+def inputs_option(func):
+    return click.option(
+        "--inputs",
+        "inputs_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        metavar="WORKBOOK.xlsx",
+        help="Run with the values edited on the Inputs sheet of a workbook costspine wrote "
+        "(Value, Distribution, Arguments, Unit price); every change is printed and kept in the manifest.",
+    )(func)
+
+
+def load_all(paths: tuple[Path, ...], *, inputs: Path | None = None):
+    """Load every scenario (with the edited Inputs sheet of ``inputs`` applied); report every file's problems together."""
     from costspine.errors import ScenarioError
     from costspine.scenario.load import load_scenario
+    from costspine.scenario.workbook_inputs import load_scenario_with_inputs
 
     scenarios, problems = [], []
     for path in paths:
         try:
-            scenarios.append(load_scenario(path))
+            scenarios.append(load_scenario(path) if inputs is None else load_scenario_with_inputs(path, inputs))
         except ScenarioError as exc:
             problems.extend(p for p in exc.problems if p not in problems)  # a shared parent: say it once
     if problems:
         raise ScenarioError(problems)
     return scenarios
+
+
+def describe_edits(scenarios, inputs: Path | None) -> str:
+    """The changes an ``--inputs`` workbook made, one per line (wrapped at 100 columns); "" without one."""
+    import textwrap
+
+    if inputs is None:
+        return ""
+    lines = []
+    for scenario in scenarios:
+        sha = next((h for p, h in scenario.files if p == str(inputs)), "")
+        head = f"Inputs from {inputs} (SHA-256 {sha[:12]}…)" + (f" for {scenario.name}" if len(scenarios) > 1 else "")
+        if not scenario.edits:
+            lines.append(f"{head}: no value differs from the scenario's.")
+            continue
+        count = len(scenario.edits)
+        lines.append(f"{head}: {count} change{'s' if count != 1 else ''}")
+        for edit in scenario.edits:
+            lines.extend(textwrap.wrap(str(edit), 100, initial_indent="  - ", subsequent_indent="    ", break_long_words=False))
+    return "\n".join(lines)
 
 
 def echo_warning(problem) -> None:

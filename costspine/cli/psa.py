@@ -17,9 +17,11 @@ from costspine.cli.options import (
     INTERRUPTED,
     ScenarioPath,
     default_out_dir,
+    describe_edits,
     evppi_option,
     figures_option,
     friendly,
+    inputs_option,
     load_all,
     method_options,
     out_option,
@@ -170,6 +172,7 @@ def run_voi_command(
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT", help="Run chunks on an existing Dask distributed cluster.")
 @click.option("--resume", is_flag=True, help="Reuse the chunks an interrupted run saved in OUT/chunks/.")
 @method_options
+@inputs_option
 @out_option
 @xlsx_option("psa")
 @click.option(
@@ -197,6 +200,7 @@ def psa(
     resume,
     method,
     individuals,
+    inputs_path,
     out_dir,
     xlsx_path,
     csv_tables,
@@ -210,7 +214,9 @@ def psa(
     from costspine.progress import ProgressBar
 
     started = datetime.now(UTC)
-    (loaded,) = load_all((scenario,))
+    (loaded,) = load_all((scenario,), inputs=inputs_path)
+    if not quiet and inputs_path is not None:
+        click.echo(describe_edits([loaded], inputs_path) + "\n")
     out_dir = out_dir or default_out_dir([loaded.name], "psa")
     try:
         with ProgressBar(draws, label="PSA", unit="draws", enabled=None if not quiet else False) as bar:

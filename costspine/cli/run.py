@@ -11,9 +11,11 @@ import click
 from costspine.cli.options import (
     ScenarioPath,
     default_out_dir,
+    describe_edits,
     echo_warning,
     figures_option,
     friendly,
+    inputs_option,
     load_all,
     method_options,
     microsim_progress,
@@ -79,16 +81,19 @@ def run_command(
     default=None,
     help="Write the Excel workbook here instead of run.xlsx in the output folder (several scenarios: one comparison workbook).",
 )
+@inputs_option
 @figures_option
 @method_options
 @seed_option
 @quiet_option
 @friendly
-def run(scenarios, out_dir, xlsx_path, figures, method, individuals, seed, quiet):
+def run(scenarios, out_dir, xlsx_path, inputs_path, figures, method, individuals, seed, quiet):
     """Deterministic base case of one or more SCENARIOS (side by side when several)."""
 
     started = datetime.now(UTC)
-    loaded = load_all(scenarios)
+    loaded = load_all(scenarios, inputs=inputs_path)
+    if not quiet and inputs_path is not None:
+        click.echo(describe_edits(loaded, inputs_path) + "\n")
     out_dir = out_dir or default_out_dir([s.name for s in loaded], "run")
     text = run_command(
         loaded,

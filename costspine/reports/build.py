@@ -427,7 +427,7 @@ def build_trace_sheet(result) -> Sheet:
                 "Years",
                 tuple(by_state),
                 x_title="Years from start",
-                y_title="Share of the cohort",
+                y_title="Share of the cohort (0–1)",
             )
         )
     notes = (

@@ -392,6 +392,34 @@ def _evppi_table(evppi_rows) -> Table:
     return Table("evppi", columns, rows, title="Expected value of partial perfect information")
 
 
+EVPPI_CHART_GROUPS = 15  # parameter groups in the EVPPI bar chart (all of them stay in the table)
+
+
+def _evppi_chart(evppi_rows, currency: str, unit: str) -> tuple[Table, Chart]:
+    """EVPPI per person by parameter group, one column per threshold, largest first (at the highest
+    threshold), at most :data:`EVPPI_CHART_GROUPS` groups; and its horizontal bar chart."""
+    wtps = sorted({float(r["wtp"]) for r in evppi_rows})
+    by_group: dict[str, dict[float, float]] = {}
+    for r in evppi_rows:
+        by_group.setdefault(r["group"], {})[float(r["wtp"])] = r["evppi_per_person"]
+    order = sorted(by_group, key=lambda g: -(by_group[g].get(wtps[-1]) or 0.0))[:EVPPI_CHART_GROUPS]
+    names = {w: f"at {format_money(w, currency)} per {unit}" for w in wtps}
+    columns = (Column("Parameter group"), *(Column(names[w], "currency", decimals=2) for w in wtps))
+    rows = [(g, *(by_group[g].get(w) for w in wtps)) for g in order]
+    shown = "" if len(by_group) <= EVPPI_CHART_GROUPS else f" (largest {EVPPI_CHART_GROUPS} of {len(by_group)})"
+    table = Table("evppi_by_group", columns, rows, title=f"EVPPI per person by parameter group{shown}")
+    chart = Chart(
+        "hbar",
+        f"EVPPI per person by parameter group{shown}",
+        "evppi_by_group",
+        "Parameter group",
+        tuple(names[w] for w in wtps),
+        x_title="Parameter group",
+        y_title=f"EVPPI per person ({currency})",
+    )
+    return table, chart
+
+
 def plan_psa_figures(scenario, psa, *, folder) -> list[partial]:
     """CE plane, CEAC with the CEAF, and EVPI curve of a PSA summary, as calls of :mod:`costspine.reports.figures`."""
     from costspine.reports import figures
@@ -467,10 +495,12 @@ def build_voi_workbook(voi, *, manifest: dict) -> Workbook:
     headline = Table("headline", tuple(columns), [tuple(r) for r in rows], title="Expected value of perfect information")
     sheets = []
     if voi.evppi:
+        top, chart = _evppi_chart(voi.evppi, currency, unit)
         sheets.append(
             Sheet(
                 "EVPPI",
-                (_evppi_table(voi.evppi),),
+                (_evppi_table(voi.evppi), top),
+                (chart,),
                 notes=(
                     "EVPPI by regression of the net benefit on the parameters (standard errors from "
                     "the PSA seed); it cannot truly exceed the EVPI, so estimates above it read as ≈ EVPI.",

@@ -10,8 +10,11 @@ What a reader gets
   :class:`~costspine.reports.workbook.Sheet`, then **About** (provenance key/value table).
 * Every table is a named, styled Excel table (filter buttons work), with a frozen header row,
   fitted column widths and a number format per column kind (currency in the report currency).
-* Charts are native Excel charts reading the cells (no pictures, no formulas), anchored to the
-  right of the sheet's tables.
+* Charts are native Excel charts reading the cells (no pictures, no formulas), sized for their
+  series and categories, legend at the right when there are many series; under the sheet's
+  tables when those are short (side by side as far as the tables reach, so a printed page holds
+  both), else to their right.
+* Every sheet prints landscape, fitted to the page width, with its header row repeated.
 * Every piece of text is stored as a string cell, never a formula: text from a scenario file that
   starts with ``=``, ``+``, ``-`` or ``@`` stays text (and carries Excel's quote prefix, so editing
   the cell does not turn it into a formula either).
@@ -50,7 +53,11 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@")
 MIN_WIDTH, MAX_WIDTH = 8, 60
 TEXT_SPAN_CHARS = 110  # width (in characters) over which Summary paragraphs wrap
 CHART_WIDTH_CM, CHART_HEIGHT_CM = 17.0, 8.5
-CHART_ROW_STEP = 19  # rows between stacked charts (8.5 cm is ~16 default rows)
+LEGEND_WIDTH_CM = 8.0  # added to a chart whose legend sits at its right
+LEGEND_RIGHT_FROM = 4  # series: from this many on the legend sits at the right, one entry a line
+MAX_CHART_HEIGHT_CM = 28.0
+ROW_HEIGHT_CM = 0.53  # a default 15-point row
+CHARTS_BELOW_MAX_ROWS = 40  # tables this short get their charts underneath, else at their right
 WIDTH_SAMPLE_ROWS = 1000  # rows looked at when fitting column widths
 
 
@@ -122,8 +129,10 @@ def build_workbook(workbook: Workbook):
     summary = book.active
     summary.title = "Summary"
     _write_summary(summary, workbook)
-    if workbook.has_inputs:
+    if workbook.inputs is not None:
         _write_inputs(book.create_sheet("Inputs"), workbook)
+    if workbook.unit_prices is not None:
+        _write_unit_prices(book.create_sheet("Unit prices"), workbook)
     for sheet in workbook.sheets:
         _write_result_sheet(book.create_sheet(sheet.name), sheet, workbook.currency)
     _write_about(book.create_sheet("About"), workbook)
@@ -219,8 +228,18 @@ class _Placed:
         return self.first_col + self.table.column_index(name)
 
 
+HEADER_WRAP_WIDTH = 14  # a header longer than this wraps onto more lines rather than widen a column of short values
+
+
+def _header_width(name: str) -> int:
+    """Width a header needs: all of it on one line when short, else its longest word (it wraps)."""
+    full = math.ceil(len(name) * 1.1) + 5  # bold header, indent, room for the filter button
+    longest_word = max((len(word) for word in name.split()), default=0)
+    return min(full, max(HEADER_WRAP_WIDTH, math.ceil(longest_word * 1.1) + 5))
+
+
 def _column_width(column: Column, rows, index: int, currency: str) -> float:
-    longest = math.ceil(len(column.name) * 1.1) + 5  # bold header, indent, room for the filter button
+    longest = _header_width(column.name)
     for row in rows[:WIDTH_SAMPLE_ROWS]:
         text = column.format_value(row[index], currency)
         longest = max(longest, max((len(part) for part in text.split("\n")), default=0) + 2)
@@ -244,20 +263,22 @@ def _write_table(ws, table: Table, *, header_row: int, first_col: int, currency:
         write_text(caption, table.title)
         caption.font = _font(bold=True, size=12, color=TITLE_COLOUR)
     wrap = Alignment(wrap_text=True, vertical="top")
+    lines_by_row: dict[int, int] = {}  # rows holding wrapped text: how many lines they need
     for j, column in enumerate(table.columns):
         col = first_col + j
         header = ws.cell(row=header_row, column=col)
         write_text(header, column.name)
         header.font, header.fill = header_font, header_fill
         header.alignment = (
-            Alignment(horizontal="right", vertical="center", indent=1)
+            Alignment(horizontal="right", vertical="center", indent=1, wrap_text=True)
             if column.is_numeric
-            else Alignment(horizontal="left", vertical="center")
+            else Alignment(horizontal="left", vertical="center", wrap_text=True)
         )
         fmt = column.number_format(currency)
         width = _column_width(column, table.rows, j, currency)
         # numbers keep one character clear of the next column (often text aligned left)
-        number = Alignment(horizontal="right", indent=1) if column.is_numeric else None
+        # top-aligned, so a row made tall by wrapped text reads from its top line
+        number = Alignment(horizontal="right", indent=1, vertical="top") if column.is_numeric else Alignment(vertical="top")
         plain = wrapped = None  # style templates: copying a cell's style array is ~10x faster than setting it
         for i, row in enumerate(table.rows):
             cell = ws.cell(row=header_row + 1 + i, column=col)
@@ -283,9 +304,21 @@ def _write_table(ws, table: Table, *, header_row: int, first_col: int, currency:
                 plain = cell
         if not column.is_numeric and any(isinstance(r[j], str) and len(r[j]) > width for r in table.rows):
             width = MAX_WIDTH
+        for i, row in enumerate(table.rows):
+            if isinstance(row[j], str) and (len(row[j]) > width or "\n" in row[j]):
+                lines = sum(max(1, math.ceil(len(part) * 0.95 / (width - 1))) for part in row[j].split("\n"))
+                lines_by_row[i] = max(lines_by_row.get(i, 1), lines)
         letter = get_column_letter(col)
         current = ws.column_dimensions[letter].width or 0
         ws.column_dimensions[letter].width = max(width, current)
+        header_lines = math.ceil(len(column.name) * 1.1 / max(max(width, current) - 5, 1))
+        if header_lines > 1:
+            dimension = ws.row_dimensions[header_row]
+            dimension.height = max(dimension.height or 0, 15.0 * header_lines + 2)
+    # LibreOffice keeps the default height of a row with wrapped text (the lines would overlap): set it
+    for i, lines in lines_by_row.items():
+        dimension = ws.row_dimensions[header_row + 1 + i]
+        dimension.height = max(dimension.height or 0, 15.0 * lines + 2)
     ref = f"{get_column_letter(first_col)}{header_row}:{get_column_letter(placed.last_col)}{placed.last_row}"
     xl_table = XlTable(displayName=table.name, ref=ref)
     xl_table.tableStyleInfo = TableStyleInfo(
@@ -363,19 +396,40 @@ def _write_summary(ws, workbook: Workbook) -> None:
     _finish_sheet(ws, header_row=None)
 
 
+INPUTS_HOW_TO = (
+    "To run with other values: edit a Value, Distribution or Arguments cell here (or a Unit price), save, and run "
+    "costspine run|psa|dsa|bia SCENARIO --inputs THIS_WORKBOOK.xlsx; every change is printed and kept in the manifest."
+)
+
+
 def _write_inputs(ws, workbook: Workbook) -> None:
     _heading(ws, 1, "Inputs")
     _note(
         ws,
         2,
-        "Every model parameter with its value, distribution and source; unit prices as resolved "
-        f"for this report (price year and payer multiplier applied), in {_currency_label(workbook.currency)}.",
+        "Every model parameter with its base-case value, distribution and source"
+        + ("; unit prices are on the next sheet." if workbook.unit_prices is not None else "."),
+    )
+    _note(ws, 3, INPUTS_HOW_TO)
+    header_row = 6
+    table = workbook.inputs if workbook.inputs.title else workbook.inputs.renamed(workbook.inputs.name, title="Parameters")
+    _write_table(ws, table, header_row=header_row, first_col=1, currency=workbook.currency)
+    _finish_sheet(ws, header_row=header_row)
+
+
+def _write_unit_prices(ws, workbook: Workbook) -> None:
+    _heading(ws, 1, "Unit prices")
+    _note(
+        ws,
+        2,
+        "Unit prices as resolved for this report (price year and payer multiplier applied), in "
+        f"{_currency_label(workbook.currency)}. Only the Unit price column is read back by --inputs; "
+        "the other columns show where it comes from.",
     )
     header_row = 5
-    tables = [t for t in (workbook.inputs, workbook.unit_prices) if t is not None]
-    defaults = {0: "Parameters", 1: "Unit prices"} if workbook.inputs is not None else {0: "Unit prices"}
-    tables = [t if t.title else t.renamed(t.name, title=defaults[i]) for i, t in enumerate(tables)]
-    _write_tables_side_by_side(ws, tables, header_row=header_row, currency=workbook.currency)
+    table = workbook.unit_prices
+    table = table if table.title else table.renamed(table.name, title="Unit prices")
+    _write_table(ws, table, header_row=header_row, first_col=1, currency=workbook.currency)
     _finish_sheet(ws, header_row=header_row)
 
 
@@ -386,13 +440,37 @@ def _write_result_sheet(ws, sheet: Sheet, currency: str) -> None:
     header_row = 2 + len(sheet.notes) + 2
     placed = _write_tables_side_by_side(ws, sheet.tables, header_row=header_row, currency=currency)
     by_name = {p.table.name: p for p in placed}
-    anchor_col = placed[-1].last_col + 2
-    for k, chart in enumerate(sheet.charts):
+    below = max(p.last_row for p in placed) - header_row <= CHARTS_BELOW_MAX_ROWS
+    # Under short tables (one printed page holds both), else at their right, starting below the
+    # header row so printed pages that repeat the header do not cut through a chart.
+    row = max(p.last_row for p in placed) + 3 if below else header_row + 1
+    first_col = 1 if below else placed[-1].last_col + 2
+    # under the tables, charts sit side by side as far as the tables reach (then on a new line)
+    span_cm = sum(_column_cm(ws, c) for c in range(1, placed[-1].last_col + 1)) if below else 0.0
+    column, used_cm, line_rows = first_col, 0.0, 0
+    for chart in sheet.charts:
         xl_chart = build_chart(ws, chart, by_name[chart.table_name], currency)
-        # below the header row, so printed pages that repeat the header do not cut through a chart
-        anchor = ws.cell(row=header_row + 1 + k * CHART_ROW_STEP, column=anchor_col).coordinate
-        ws.add_chart(xl_chart, anchor)
+        if used_cm and used_cm + xl_chart.width > span_cm:  # next line
+            row, column, used_cm, line_rows = row + line_rows, first_col, 0.0, 0
+        ws.add_chart(xl_chart, ws.cell(row=row, column=column).coordinate)
+        line_rows = max(line_rows, math.ceil(xl_chart.height / ROW_HEIGHT_CM) + 2)
+        if below:
+            covered = 0.0
+            while covered < xl_chart.width + 0.5:
+                covered += _column_cm(ws, column)
+                column += 1
+            used_cm += covered
+        else:
+            row, line_rows = row + line_rows, 0
     _finish_sheet(ws, header_row=header_row)
+
+
+def _column_cm(ws, column: int) -> float:
+    """Width of a column in cm (a width unit is one '0' of 11-point Calibri, ~0.2 cm, plus padding)."""
+    from openpyxl.utils import get_column_letter
+
+    width = ws.column_dimensions[get_column_letter(column)].width
+    return (width if width else 8.43) * 0.2 + 0.1
 
 
 def _write_about(ws, workbook: Workbook) -> None:
@@ -456,17 +534,24 @@ def build_chart(ws, chart: Chart, placed: _Placed, currency: str):
                 series.smooth = False
                 series.marker.symbol = "none"
         else:
-            xl.type = "bar" if chart.kind == "tornado" else "col"
+            xl.type = "bar" if chart.kind in ("tornado", "hbar") else "col"
             xl.grouping = "stacked" if chart.kind == "stacked_bar" else "clustered"
             if chart.kind in ("stacked_bar", "tornado"):
                 xl.overlap = 100
-            xl.gapWidth = 50 if chart.kind == "tornado" else 80
+            xl.gapWidth = 50 if chart.kind in ("tornado", "hbar") else 80
+            xl.x_axis.tickLblPos = "low"  # category labels at the edge, not on the zero line among negative bars
 
-    xl.title = chart.title
+    xl.title = _chart_title(chart.title)
     xl.x_axis.title = chart.x_title or None
     xl.y_axis.title = chart.y_title or None
-    xl.width, xl.height = CHART_WIDTH_CM, CHART_HEIGHT_CM
-    xl.legend.position = "b"
+    xl.width, xl.height = chart_size(chart, n_rows)
+    n_series = len(chart.y_columns)
+    if n_series == 1 and chart.kind != "scatter":
+        xl.legend = None  # one series: the title and the axis title say what it is
+    else:
+        xl.legend.position = "r" if n_series >= LEGEND_RIGHT_FROM else "b"
+        xl.legend.overlay = False
+    _lay_out(xl, chart, legend_right=xl.legend is not None and xl.legend.position == "r")
     # openpyxl >= 3.1 leaves <c:delete> out, which recent Excel reads as "axis hidden".
     xl.x_axis.delete = False
     xl.y_axis.delete = False
@@ -479,7 +564,7 @@ def build_chart(ws, chart: Chart, placed: _Placed, currency: str):
     if all(c.kind in ("probability", "percent") for c in y_kinds) and chart.kind in ("line", "scatter"):
         xl.y_axis.scaling.min = 0
         xl.y_axis.scaling.max = 1
-    if chart.kind == "tornado":
+    if chart.kind in ("tornado", "hbar"):
         xl.x_axis.scaling.orientation = "maxMin"  # first row on top, like the table
         xl.x_axis.tickLblPos = "low"  # parameter names at the left edge, not at the base line
         xl.y_axis.crosses = "max"  # value axis at the bottom once categories run top-down
@@ -487,6 +572,74 @@ def build_chart(ws, chart: Chart, placed: _Placed, currency: str):
             xl.x_axis.crosses = None
             xl.x_axis.crossesAt = chart.base  # bars grow from the base case
     return xl
+
+
+def _lay_out(xl, chart: Chart, *, legend_right: bool) -> None:
+    """Fixed places for the plot area and the legend, and horizontal category labels.
+
+    Left to itself LibreOffice gives a long legend most of the chart and rotates long category
+    labels, leaving a thin strip of plot; fractions of the chart's size keep the plot area large
+    in LibreOffice and Excel alike.
+    """
+    from openpyxl.chart.layout import Layout, ManualLayout
+    from openpyxl.chart.text import RichText
+    from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RichTextProperties
+
+    plot_width = (CHART_WIDTH_CM - 1.0) / xl.width if legend_right else 0.82
+    bottom = 0.22 if chart.kind in ("bar", "stacked_bar") else 0.16  # room for wrapped category labels
+    top = 0.12 if chart.title else 0.05
+    legend_bottom = xl.legend is not None and not legend_right
+    height = 1 - top - bottom - (0.1 if legend_bottom else 0)
+    xl.plot_area.layout = Layout(
+        manualLayout=ManualLayout(layoutTarget="outer", xMode="edge", yMode="edge", x=0.02, y=top, w=plot_width, h=height)
+    )
+    if legend_right:
+        xl.legend.layout = Layout(
+            manualLayout=ManualLayout(
+                xMode="edge", yMode="edge", x=plot_width + 0.04, y=top, w=0.94 - plot_width, h=1 - top - 0.05
+            )
+        )
+    if chart.kind != "scatter":  # category labels read horizontally (they wrap instead of turning)
+        size = CharacterProperties(sz=800)
+        xl.x_axis.txPr = RichText(
+            bodyPr=RichTextProperties(rot=0, vert="horz"), p=[Paragraph(pPr=ParagraphProperties(defRPr=size), endParaRPr=size)]
+        )
+
+
+CHART_TITLE_POINTS = 12  # LibreOffice's default title (13 pt+) wraps over the plot on a 17 cm chart
+
+
+def _chart_title(text: str):
+    """A bold 12-point chart title (one line on a chart of the default width)."""
+    from openpyxl.chart.text import RichText, Text
+    from openpyxl.chart.title import Title
+    from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
+
+    font = CharacterProperties(sz=CHART_TITLE_POINTS * 100, b=True)
+    paragraph = Paragraph(pPr=ParagraphProperties(defRPr=font), r=[RegularTextRun(rPr=font, t=text)])
+    return Title(tx=Text(rich=RichText(p=[paragraph])), overlay=False)
+
+
+def chart_size(chart: Chart, n_points: int) -> tuple[float, float]:
+    """Width and height (cm) of ``chart`` drawing ``n_points`` rows: room for every legend entry
+    (at the right from :data:`LEGEND_RIGHT_FROM` series on) and, for horizontal bars, every category.
+
+    Examples
+    --------
+    >>> chart_size(Chart("line", "t", "x", "a", ("b",)), 10)
+    (17.0, 8.5)
+    >>> chart_size(Chart("stacked_bar", "t", "x", "a", tuple("bcdefghi")), 3)
+    (25.0, 10.0)
+    """
+    n_series = len(chart.y_columns)
+    width, height = CHART_WIDTH_CM, CHART_HEIGHT_CM
+    if n_series >= LEGEND_RIGHT_FROM:
+        width += LEGEND_WIDTH_CM
+        height = max(10.0, 2.5 + 0.75 * n_series)
+    if chart.kind in ("tornado", "hbar"):  # one band per category, each holding its bars
+        per_band = 0.45 * (1 if chart.kind == "tornado" else n_series) + 0.25
+        height = max(height, 3.0 + per_band * n_points)
+    return width, min(height, MAX_CHART_HEIGHT_CM)
 
 
 def _axis_format(column: Column, currency: str) -> str:

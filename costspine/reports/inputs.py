@@ -68,7 +68,10 @@ UNIT_PRICE_COLUMNS = (
 )
 
 
-def unit_price_row(price) -> tuple:
+def unit_price_row(price, used: float | None = None) -> tuple:
+    """One row of the unit-price table; ``used`` is the value the model uses when a scenario (or an
+    edited workbook) sets ``price_<item>`` itself, shown as the unit price with the status saying so."""
+    overridden = used is not None and used != price.price
     return (
         price.item,
         f"price_{price.item}",
@@ -82,8 +85,8 @@ def unit_price_row(price) -> tuple:
         price.price_year,
         price.payer,
         price.payer_multiplier,
-        price.price,
-        price.status,
+        used if overridden else price.price,
+        f"set in the scenario (catalogue {price.price:,.2f})" if overridden else price.status,
         price.source,
     )
 
@@ -93,10 +96,16 @@ def build_unit_price_table(scenario) -> Table | None:
     prices = resolve_scenario_prices(scenario)
     if not prices:
         return None
+    specs = {spec.name: spec for spec in scenario.parameters}
+
+    def used(price):
+        spec = specs.get(f"price_{price.item}")
+        return float(spec.value) if spec is not None and spec.family != "derived" and spec.value is not None else None
+
     return Table(
         "unit_prices",
         UNIT_PRICE_COLUMNS,
-        [unit_price_row(p) for p in prices],
+        [unit_price_row(p, used(p)) for p in prices],
         title="Unit prices: catalogue price × CPI factor × payer multiplier",
     )
 
@@ -146,6 +155,9 @@ def build_about(manifest: dict) -> dict[str, str]:
         about["Perspective"] = str(manifest["perspective"])
     for i, entry in enumerate(manifest.get("inputs", []), start=1):
         about[f"Input {i}"] = f"{entry['path']}\nSHA-256 {entry['sha256']}"
+    for i, edit in enumerate(manifest.get("input_edits", []), start=1):
+        text = f"{edit['parameter']}: {edit['field']} {edit['old']} → {edit['new']} ({edit['workbook']}, {edit['cell']})"
+        about[f"Edited input {i}"] = one_line(text + (f"; {edit['note']}" if edit.get("note") else ""))
     about["Outputs"] = ", ".join(manifest.get("outputs", []))
     about["Python"] = str(manifest.get("python", ""))
     about["Platform"] = str(manifest.get("platform", ""))
@@ -160,6 +172,7 @@ def build_about(manifest: dict) -> dict[str, str]:
         "finished",
         "inputs",
         "outputs",
+        "input_edits",
         "python",
         "platform",
         "dependencies",

@@ -70,4 +70,7 @@ def build_manifest(
         manifest["perspective"] = (
             next(iter(texts.values())) if len(set(texts.values())) == 1 else "; ".join(f"{n}: {t}" for n, t in texts.items())
         )
+        edits = [{"scenario": s.name, **e.to_dict()} for s in scenarios for e in getattr(s, "edits", ())]
+        if edits:  # values edited on a workbook's Inputs sheet (--inputs); the workbook's SHA-256 is in inputs
+            manifest["input_edits"] = edits
     return manifest

@@ -8,7 +8,7 @@ called ``costs``, a table name that looks like a cell, a chart pointing at a mis
 here, with a message that names the offending object, instead of in the reader's spreadsheet.
 
 Layout of a written workbook: **Summary** (title, description, plain-language reading, headline
-table), **Inputs** (parameters and unit prices, when given), one sheet per :class:`Sheet`, and
+table), **Inputs** (parameters, when given), **Unit prices** (when given), one sheet per :class:`Sheet`, and
 **About** (the ``about`` key/value pairs: version, command line, seed, input hashes).
 
 Example
@@ -55,7 +55,7 @@ from costspine.errors import UsageError
 
 COLUMN_KINDS = ("text", "int", "year", "number", "currency", "percent", "probability")
 NUMERIC_KINDS = frozenset(COLUMN_KINDS) - {"text"}
-CHART_KINDS = ("stacked_bar", "bar", "line", "scatter", "tornado")
+CHART_KINDS = ("stacked_bar", "bar", "hbar", "line", "scatter", "tornado")
 
 #: Default decimals per column kind (``Column.decimals`` overrides them).
 DEFAULT_DECIMALS = {"int": 0, "year": 0, "number": 2, "currency": 0, "percent": 1, "probability": 3}
@@ -64,7 +64,7 @@ DEFAULT_DECIMALS = {"int": 0, "year": 0, "number": 2, "currency": 0, "percent": 
 CURRENCY_SYMBOLS = {"USD": "$", "GBP": "£", "EUR": "€", "JPY": "¥", "AUD": "A$", "CAD": "C$", "NZD": "NZ$"}
 
 #: Sheets the writer adds itself; result sheets may not use these names (case-insensitive).
-RESERVED_SHEETS = ("Summary", "Inputs", "About", "History")
+RESERVED_SHEETS = ("Summary", "Inputs", "Unit prices", "About", "History")
 #: Tables the writer adds itself; result tables may not use these names (case-insensitive).
 RESERVED_TABLES = ("about",)
 
@@ -316,9 +316,10 @@ class Chart:
 
     Parameters
     ----------
-    kind : {"stacked_bar", "bar", "line", "scatter", "tornado"}
+    kind : {"stacked_bar", "bar", "hbar", "line", "scatter", "tornado"}
         ``stacked_bar``/``bar``: columns per category of ``x_column``, one series per y column
-        (stacked or side by side). ``line``: one line per y column over the categories of
+        (stacked or side by side). ``hbar``: horizontal bars side by side, categories top to
+        bottom in table order (long labels such as parameter names). ``line``: one line per y column over the categories of
         ``x_column``. ``scatter``: markers only, x from ``x_column`` (one shared x column, or a
         tuple with one x column per y column, e.g. incremental effect and cost per comparator).
         ``tornado``: horizontal bars, exactly two y columns (outcome at the parameter's low and
@@ -476,7 +477,7 @@ class Workbook:
     inputs : Table or None
         Every parameter: name, value, distribution, source (Inputs sheet).
     unit_prices : Table or None
-        Resolved unit prices by item, with price year and payer multiplier (Inputs sheet).
+        Resolved unit prices by item, with price year and payer multiplier (Unit prices sheet).
     sheets : sequence of Sheet
         Result sheets, in order, between Inputs and About.
     about : dict of str to str
@@ -541,9 +542,9 @@ class Workbook:
 
     def _all_tables(self, sheets):
         yield "the Summary sheet", self.headline
-        for table in (self.inputs, self.unit_prices):
+        for where, table in (("the Inputs sheet", self.inputs), ("the Unit prices sheet", self.unit_prices)):
             if table is not None:
-                yield "the Inputs sheet", table
+                yield where, table
         for sheet in sheets:
             for table in sheet.tables:
                 yield f"sheet {sheet.name!r}", table
@@ -555,5 +556,5 @@ class Workbook:
     @property
     def sheet_names(self) -> tuple[str, ...]:
         """Sheet names in workbook order."""
-        middle = ("Inputs",) if self.has_inputs else ()
+        middle = ("Inputs",) * (self.inputs is not None) + ("Unit prices",) * (self.unit_prices is not None)
         return ("Summary", *middle, *(s.name for s in self.sheets), "About")

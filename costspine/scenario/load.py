@@ -279,13 +279,19 @@ def _read_columns(path: Path, x_col: str, y_col: str):
     return np.array(x, dtype=float), np.array(y, dtype=float), hashlib.sha256(raw).hexdigest()
 
 
-def load_scenario(path) -> Scenario:
+def load_scenario(path, *, parameters: dict | None = None, parameters_from: str = "") -> Scenario:
     """Read, merge (``extends``) and validate a scenario file.
 
     Parameters
     ----------
     path : str or Path
         The scenario TOML file.
+    parameters : dict of str to dict, optional
+        ``[parameters.NAME]`` tables laid over the file's, each replacing the entry of that name
+        whole (also a catalogue price's), as a child file declaring them would: how edited
+        workbook inputs are applied (:mod:`costspine.scenario.workbook_inputs`).
+    parameters_from : str
+        Where ``parameters`` come from, named in problems (e.g. ``"run.xlsx (sheet Inputs)"``).
 
     Returns
     -------
@@ -301,6 +307,11 @@ def load_scenario(path) -> Scenario:
     reading = Collector(default_file=str(path))
     raw, origin, files = _read_chain(path, reading)
     reading.raise_if_any()
+    if parameters and isinstance(raw.get("parameters", {}), dict):
+        raw["parameters"] = {**raw.get("parameters", {}), **parameters}
+        for name, entry in parameters.items():
+            origin[f"parameters.{name}"] = parameters_from or str(path)
+            origin.update({f"parameters.{name}.{key}": parameters_from or str(path) for key in entry})
     c = Collector(origin, str(path))
     c.unknown_keys("", raw, TOP_LEVEL_KEYS)
     model = c.table("model", raw.get("model"), required=False)

@@ -158,6 +158,7 @@ class Scenario:
     population: object = None  # costspine.scenario.population.Population: [population] attributes, [microsimulation] history
     origin: dict = field(default_factory=dict)  # key path ("section" or "section.key") -> the file that declares it
     shared_values: dict = field(default_factory=dict)  # name -> Expression: the top-level [values], in file order
+    edits: tuple = ()  # InputEdit of every cell an --inputs workbook changed (costspine.scenario.workbook_inputs)
 
     def __repr__(self) -> str:
         from costspine._text import format_repr

@@ -329,6 +329,11 @@ def test_voi_workbook(runner, psa_report, tmp_path):
         True
     ] * 4
     assert is_png(out / "evpi.png")
+    # the EVPPI bar chart: one horizontal bar per parameter group, one series per threshold
+    assert [(type(c).__name__, c.type, len(c.series)) for c in book["EVPPI"]._charts] == [("BarChart", "bar", 4)]
+    by_group = read_table(book, "evppi_by_group")
+    assert [r["Parameter group"] for r in by_group] == ["rr"]
+    assert close(by_group[0][f"at £{int(summary['evppi'][-1]['wtp']):,} per life year"], summary["evppi"][-1]["evppi_per_person"])
 
 
 def test_dsa_workbook(runner, tmp_path):
@@ -351,7 +356,17 @@ def test_bia_workbook(runner, tmp_path):
     out = tmp_path / "bia"
     summary = invoke(runner, "bia", ROOT / "scenarios" / "spine" / "bia_medicare_injection_cut.toml", "--out", out)
     book = openpyxl.load_workbook(out / "bia.xlsx")
-    assert book.sheetnames == ["Summary", "Inputs", "Budget by year", "By category", "Services", "Health", "Pathway mix", "About"]
+    assert book.sheetnames == [
+        "Summary",
+        "Inputs",
+        "Unit prices",
+        "Budget by year",
+        "By category",
+        "Services",
+        "Health",
+        "Pathway mix",
+        "About",
+    ]
     found = charts(book)
     assert found["Budget by year"] == [("BarChart", 2)]  # current and new mix
     assert found["By category"] == [("BarChart", len(summary["categories"]))]

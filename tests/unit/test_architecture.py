@@ -5,7 +5,9 @@ Layers, left to right (a package may import only packages to its left, plus the 
     catalogue → scenario → model → engines → simulate → bayes → analysis → reports → cli → costspine (API)
 
 Engines import nothing from costspine; leaves import only other leaves. Only ``bayes/fit.py``
-imports PyMC/ArviZ and only ``reports/excel.py`` imports openpyxl.
+imports PyMC/ArviZ; openpyxl has one writer, ``reports/excel.py``, and one reader,
+``scenario/workbook_inputs.py`` (the Inputs sheet of an edited workbook read back: reading input
+files belongs to ``scenario/``).
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ PACKAGE = Path(__file__).resolve().parents[2] / "costspine"
 LEAVES = {"errors", "problems", "expressions", "params", "progress", "_rng", "_files", "_text", "_version"}
 LAYERS = ("catalogue", "scenario", "model", "engines", "simulate", "bayes", "analysis", "reports", "cli")
 HEAVY_OWNERS = {
-    "pymc": "costspine.bayes.fit",
-    "arviz": "costspine.bayes.fit",
-    "pytensor": "costspine.bayes.fit",
-    "openpyxl": "costspine.reports.excel",
+    "pymc": {"costspine.bayes.fit"},
+    "arviz": {"costspine.bayes.fit"},
+    "pytensor": {"costspine.bayes.fit"},
+    "openpyxl": {"costspine.reports.excel", "costspine.scenario.workbook_inputs"},  # the writer and the one reader
 }
 
 
@@ -134,7 +136,7 @@ def test_one_module_imports_each_heavy_library(library):
     for path in PACKAGE.rglob("*.py"):
         if any(m == library or m.startswith(library + ".") for m in _imports(path)):
             importers.add(_module_name(path))
-    assert importers <= {HEAVY_OWNERS[library]}
+    assert importers <= HEAVY_OWNERS[library]
 
 
 def test_the_checks_catch_a_cycle_and_a_back_edge():

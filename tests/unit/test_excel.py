@@ -181,7 +181,7 @@ def _find(ws, value):
 
 
 def test_sheet_order_summary_first_about_last(loaded):
-    assert loaded.sheetnames == ["Summary", "Inputs", "Costs", "ODI", "PSA", "Tornado", "Budget", "About"]
+    assert loaded.sheetnames == ["Summary", "Inputs", "Unit prices", "Costs", "ODI", "PSA", "Tornado", "Budget", "About"]
     assert loaded.active.title == "Summary"
     assert make_workbook().sheet_names == tuple(loaded.sheetnames)
 
@@ -207,7 +207,8 @@ def test_headline_values_equal_what_was_passed(loaded):
 
 def test_named_tables_exist_with_the_right_refs(loaded):
     assert _table_ranges(loaded["Summary"]) == {"headline": "A10:E13"}
-    assert _table_ranges(loaded["Inputs"]) == {"parameters": "A5:D9", "unit_prices": "F5:I7"}
+    assert _table_ranges(loaded["Inputs"]) == {"parameters": "A6:D10"}  # unit prices on a sheet of their own (printable)
+    assert _table_ranges(loaded["Unit prices"]) == {"unit_prices": "A5:D7"}
     assert _table_ranges(loaded["Costs"]) == {"costs_by_category": "A6:D9"}
     assert _table_ranges(loaded["ODI"]) == {"odi": "A4:D15"}
     assert _table_ranges(loaded["PSA"]) == {"ce_draws": "A4:E54", "ceac": "G4:J10"}
@@ -225,7 +226,8 @@ def test_every_table_is_styled_and_its_columns_match_the_header_cells(loaded):
 
 def test_header_rows_are_frozen(loaded):
     assert loaded["Summary"].freeze_panes is None
-    assert loaded["Inputs"].freeze_panes == "A6"
+    assert loaded["Inputs"].freeze_panes == "A7"
+    assert loaded["Unit prices"].freeze_panes == "A6"
     assert loaded["Costs"].freeze_panes == "A7"
     assert loaded["PSA"].freeze_panes == "A5"
     assert loaded["About"].freeze_panes == "A6"
@@ -249,6 +251,7 @@ def test_charts_sit_on_the_right_sheets_with_the_right_series(loaded):
     assert kinds == {
         "Summary": [],
         "Inputs": [],
+        "Unit prices": [],
         "About": [],
         "Costs": [("BarChart", 3)],
         "ODI": [("LineChart", 3)],
@@ -305,10 +308,11 @@ def test_number_formats_follow_column_kinds(loaded):
     assert summary["C11"].number_format == "#,##0.000"
     assert summary["E11"].number_format == "0.000"
     inputs = loaded["Inputs"]
-    assert inputs["B6"].number_format == "#,##0.0000"
-    assert inputs["G6"].number_format == '"$"#,##0.00'
-    assert inputs["H6"].number_format == "0" and inputs["H6"].value == 2024
-    assert inputs["I6"].number_format == "#,##0.00"
+    assert inputs["B7"].number_format == "#,##0.0000"
+    prices = loaded["Unit prices"]
+    assert prices["B6"].number_format == '"$"#,##0.00'
+    assert prices["C6"].number_format == "0" and prices["C6"].value == 2024
+    assert prices["D6"].number_format == "#,##0.00"
     budget = loaded["Budget"]
     assert budget["D6"].number_format == "0.0%"
     assert loaded["PSA"]["A5"].number_format == "#,##0"
@@ -552,3 +556,74 @@ def test_libreoffice_converts_the_workbook_to_pdf(written, tmp_path):
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         assert "Spine base case" in text and "About this workbook" in text
+
+
+# ------------------------------------------------------------------------------------ chart layout
+
+
+def _one_chart_book(n_series: int, *, kind: str = "stacked_bar", rows: int = 3):
+    from costspine.reports.excel import build_workbook
+
+    names = [f"category number {k}" for k in range(n_series)]
+    table = Table(
+        "costs",
+        (Column("Strategy"), *(Column(n, "currency") for n in names)),
+        [(f"strategy {i} with a long label", *(float(10 * i + k) for k in range(n_series))) for i in range(rows)],
+    )
+    chart = Chart(kind, "Costs", "costs", "Strategy", tuple(names), x_title="Strategy", y_title="Cost (USD)")
+    book = Workbook("t", "", "USD", (), table.renamed("headline"), None, None, (Sheet("Costs", (table,), (chart,)),), {})
+    ws = build_workbook(book)["Costs"]
+    return ws, ws._charts[0]
+
+
+def test_a_chart_with_many_series_is_wider_and_taller_with_its_legend_at_the_right():
+    _, few = _one_chart_book(2)
+    _, many = _one_chart_book(8)
+    assert few.legend.position == "b" and (few.width, few.height) == (17.0, 8.5)
+    assert many.legend.position == "r" and many.width > few.width and many.height >= 2.5 + 0.75 * 8
+    layout = many.plot_area.layout.manualLayout  # the plot keeps the chart's width but the legend's
+    assert layout.w == pytest.approx(16.0 / many.width) and layout.h > 0.5
+
+
+def test_a_one_series_chart_has_no_legend_and_horizontal_bars_grow_with_their_rows():
+    _, single = _one_chart_book(1, kind="bar")
+    assert single.legend is None
+    _, short = _one_chart_book(2, kind="hbar", rows=3)
+    _, tall = _one_chart_book(2, kind="hbar", rows=30)
+    assert (short.type, tall.type) == ("bar", "bar")
+    assert tall.height > short.height and tall.x_axis.scaling.orientation == "maxMin"
+
+
+def test_charts_sit_under_short_tables_and_beside_long_ones():
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    def anchor(chart):  # the cell a chart was added at (before saving, its anchor is that cell's name)
+        letter, row = coordinate_from_string(chart.anchor)
+        return column_index_from_string(letter), row
+
+    ws, chart = _one_chart_book(3, rows=3)
+    header_row = next(r for r in range(1, 10) if ws.cell(r, 1).value == "Strategy")
+    assert anchor(chart) == (1, header_row + 3 + 3)  # under the table's last row, after two blank rows
+    ws, chart = _one_chart_book(3, rows=60)
+    assert anchor(chart) == (4 + 2, header_row + 1)  # beside it (one blank column), below the header row
+
+
+def test_every_sheet_prints_landscape_fitted_to_the_width_with_its_header_repeated(loaded):
+    for ws in loaded:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1, ws.title
+        assert ws.page_setup.fitToHeight == 0, ws.title
+        if ws.title != "Summary":
+            assert ws.print_title_rows, ws.title
+
+
+def test_rows_with_wrapped_text_are_tall_enough_for_every_line(tmp_path):
+    from costspine.reports.excel import build_workbook
+
+    long = "word " * 60  # ~300 characters: wraps over several lines at the widest column (60)
+    table = Table("notes", (Column("Parameter"), Column("Source")), [("a", long), ("b", "short")])
+    book = Workbook("t", "", "USD", (), table.renamed("headline"), None, None, (Sheet("Notes", (table,)),), {})
+    ws = build_workbook(book)["Notes"]
+    header_row = next(r for r in range(1, 10) if ws.cell(r, 1).value == "Parameter")
+    assert ws.row_dimensions[header_row + 1].height >= 15 * 5
+    assert ws.row_dimensions[header_row + 2].height is None  # one line: the default height

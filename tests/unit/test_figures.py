@@ -220,3 +220,64 @@ def test_plots_draw_into_the_callers_axes():
 def test_ax_must_be_an_axes():
     with pytest.raises(UsageError, match="expected a matplotlib Axes; got str"):
         figures.plot_evpi([0, 1], [1, 2], currency="USD", ax="left")
+
+
+def money_labelled_figures():
+    """Every plot, with dollar signs in its labels, titles and values (as a USD report has)."""
+    rng = np.random.default_rng(2)
+    prob = np.stack([np.exp(-WTP / 2e4), 1 - np.exp(-WTP / 2e4)], axis=1)
+    evpi = 134 * WTP / WTP.max()  # the maximum at the last (right-most) threshold
+    return {
+        "ce": figures.plot_ce_plane(
+            rng.normal(800, 500, 300), rng.normal(0.1, 0.1, 300), wtp=50_000, labels=["$5 copay vs $0"], currency="USD"
+        ),
+        "ceac": figures.plot_ceac(WTP, prob, strategies=["$0 copay", "$5 copay"], currency="USD", title="CEAC at $0 and $5"),
+        "evpi": figures.plot_evpi(WTP, evpi, currency="USD"),
+        "tornado": figures.plot_tornado(
+            ["fee $120 → $90", "copay $5 → $10"], [1, 2], [3, 5], base=2.5, xlabel="ICER ($ per QALY)", currency="USD"
+        ),
+        "budget": figures.plot_budget([2026, 2027], {"$5 copay": [1e6, 2e6], "$0 copay": [1e6, 1e6]}, currency="USD"),
+        "costs": figures.plot_cost_by_category(
+            ["$5 copay", "$0 copay"], {"visits at $120": [100.0, 200.0], "drugs at $3": [50.0, 20.0]}, currency="USD"
+        ),
+        "trajectory": figures.plot_trajectory(np.arange(3.0), {"$5 copay": [1, 2, 3], "$0 copay": [1, 1, 2]}, ylabel="Cost ($)"),
+        "trace": figures.plot_trace(np.arange(3.0), {"$5 copay": {"well": [1, 0.5, 0.2], "sick ($)": [0, 0.5, 0.8]}}),
+        "table": figures.plot_table(headline(), title="Costs in $ and $ per QALY"),
+    }
+
+
+def test_dollar_signs_are_never_read_as_math_text():
+    from matplotlib.cbook import is_math_text
+    from matplotlib.text import Text
+
+    for name, figure in money_labelled_figures().items():
+        figure.canvas.draw()  # tick labels exist only once drawn
+        texts = [t.get_text() for t in figure.findobj(Text) if t.get_text()]
+        assert any("$" in t for t in texts), name  # the money is there ...
+        math = [t for t in texts if is_math_text(t)]
+        assert math == [], f"{name}: {math}"  # ... and none of it is typeset as math
+
+
+def test_nothing_is_drawn_outside_the_figure():
+    for name, figure in money_labelled_figures().items():
+        if name == "table":
+            continue  # written cropped to its content (save_figure(..., tight=True))
+        figure.canvas.draw()
+        drawn = figure.get_tightbbox(
+            figure.canvas.get_renderer()
+        )  # inches, every artist drawn (what bbox_inches="tight" crops to)
+        page = figure.bbox_inches
+        tolerance = 1 / 150  # one pixel
+        assert drawn.x0 >= page.x0 - tolerance and drawn.y0 >= page.y0 - tolerance, f"{name}: {drawn.bounds} vs {page.bounds}"
+        assert drawn.x1 <= page.x1 + tolerance and drawn.y1 <= page.y1 + tolerance, f"{name}: {drawn.bounds} vs {page.bounds}"
+
+
+def test_figures_have_titles_and_axis_labels_with_units():
+    for name, figure in money_labelled_figures().items():
+        if name in ("table", "trace", "costs"):
+            continue  # a table has no axes; the trace labels each panel row; costs label only the value axis
+        ax = figure.axes[0]
+        assert ax.get_title(loc="left"), name
+        assert ax.get_xlabel() and (ax.get_ylabel() or name == "tornado"), name  # a tornado's rows are named
+        labels = ax.get_xlabel() + " " + ax.get_ylabel()
+        assert "(" in labels, f"{name}: no unit in {labels!r}"

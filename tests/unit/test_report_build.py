@@ -192,7 +192,17 @@ def test_run_workbook_sheets_without_and_with_indicators(hiv, mini):
     assert book.unit_prices is None  # no [unit_costs] section
     result, summary = mini
     book = build.build_run_workbook(result, manifest=manifest_for([result.scenario]))
-    assert book.sheet_names == ("Summary", "Inputs", "Costs", "Incremental", "Net benefit", "Trace", "Trajectory", "About")
+    assert book.sheet_names == (
+        "Summary",
+        "Inputs",
+        "Unit prices",
+        "Costs",
+        "Incremental",
+        "Net benefit",
+        "Trace",
+        "Trajectory",
+        "About",
+    )
     assert book.title == "Mini spine model" and book.currency == "USD"
     assert book.description.startswith("=HYPERLINK")  # kept as written; the writer stores it as text
 
@@ -412,7 +422,7 @@ def test_money_is_written_with_the_currency_symbol_or_code():
 def test_comparison_headline_is_scenario_by_strategy_with_differences_from_the_first(pair):
     results, summaries = pair
     book = build_compare.build_comparison_workbook(results, manifest=manifest_for([r.scenario for r in results]))
-    assert book.sheet_names == ("Summary", "Inputs", "Costs", "Cost-effectiveness", "Trajectory", "About")
+    assert book.sheet_names == ("Summary", "Inputs", "Unit prices", "Costs", "Cost-effectiveness", "Trajectory", "About")
     table = book.headline
     assert column(table, "Scenario") == ["mini_spine"] * 3 + ["mini_cut"] * 3
     entries = [e for s in summaries for e in s["strategies"].values()]

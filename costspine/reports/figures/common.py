@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -96,6 +97,8 @@ def _save(figure, path, *, tight: bool = False) -> Path:
     if path.suffix.lower() != ".png":
         raise UsageError(f"{path}: figures are written as PNG; got suffix {path.suffix!r} — use {path.with_suffix('.png').name}")
     buffer = io.BytesIO()
+    # Figures keep their size: the constrained layout makes room for titles, labels and legends
+    # (tests/unit/test_figures.py checks every text lies inside the figure); tables are cropped.
     extra = {"bbox_inches": "tight", "pad_inches": 0.12} if tight else {}
     figure.savefig(buffer, format="png", dpi=DPI, facecolor="white", **extra)
     return write_atomic(path, buffer.getvalue())
@@ -126,7 +129,7 @@ def _series(series: dict, name: str, *, length: int, index_name: str) -> dict[st
         array = _vector(values, f"{name}[{label!r}]")
         if len(array) != length:
             raise UsageError(f"{name}[{label!r}]: {len(array)} values for {length} {index_name}")
-        out[str(label)] = array
+        out[_plain_text(label)] = array
     return out
 
 
@@ -134,7 +137,26 @@ def _labels(labels, count: int, name: str) -> list[str]:
     labels = [labels] if isinstance(labels, str) else list(labels)
     if len(labels) != count:
         raise UsageError(f"{name}: {len(labels)} labels for {count} series")
-    return [str(label) for label in labels]
+    return [_plain_text(label) for label in labels]
+
+
+_UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+def _plain_text(text) -> str:
+    """``text`` for a matplotlib label: dollar signs escaped, so '$120 fee' is not read as mathtext.
+
+    matplotlib reads any text with two unescaped ``$`` as math ("max $134 at $150,000" comes out as
+    "max 134*at*150,000" in italics). Escaping is idempotent: ``\\$`` stays as it is.
+
+    Examples
+    --------
+    >>> _plain_text("max $134 at $150,000")
+    'max \\\\$134 at \\\\$150,000'
+    >>> _plain_text(_plain_text("$5")) == _plain_text("$5")
+    True
+    """
+    return _UNESCAPED_DOLLAR.sub(r"\\$", str(text))
 
 
 def _money_formatter(currency: str):
@@ -151,7 +173,7 @@ def _money_formatter(currency: str):
             text = f"{value / 1e3:,.0f}k"
         else:
             text = f"{value:,.0f}"
-        return f"{sign}{symbol}{text}" if symbol else f"{sign}{text}"
+        return _plain_text(f"{sign}{symbol}{text}" if symbol else f"{sign}{text}")
 
     return FuncFormatter(fmt)
 
@@ -160,7 +182,7 @@ def _money(value: float, currency: str) -> str:
     symbol = CURRENCY_SYMBOLS.get(currency)
     text = f"{abs(value):,.0f}"
     sign = "-" if value < 0 else ""
-    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+    return _plain_text(f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}")
 
 
 def _wrap_label(text: str, width: int) -> str:
@@ -175,9 +197,9 @@ def _wrap_label(text: str, width: int) -> str:
 
 
 def _style(ax, *, title: str, xlabel: str, ylabel: str) -> None:
-    ax.set_title(title, fontsize=12, fontweight="bold", loc="left")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set_title(_plain_text(title), fontsize=12, fontweight="bold", loc="left")
+    ax.set_xlabel(_plain_text(xlabel))
+    ax.set_ylabel(_plain_text(ylabel))
     ax.grid(True, color="#DDDDDD", linewidth=0.6)
     ax.set_axisbelow(True)
     for side in ("top", "right"):

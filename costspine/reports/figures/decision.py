@@ -20,6 +20,7 @@ from costspine.reports.figures.common import (
     _matrix,
     _money,
     _money_formatter,
+    _plain_text,
     _style,
     _vector,
 )
@@ -201,13 +202,16 @@ def plot_evpi(
     ax.fill_between(wtp, 0, evpi, color=COLOURS[0], alpha=0.12)
     if len(evpi) and np.isfinite(evpi).any():
         k = int(np.nanargmax(evpi))
-        ax.annotate(
-            f"max {_money(evpi[k], currency)} at {_money(wtp[k], currency)}",
+        right_half = len(wtp) > 1 and wtp[k] > (np.nanmin(wtp) + np.nanmax(wtp)) / 2
+        ax.annotate(  # written towards the middle of the plot, so it stays inside the figure
+            f"max {_money(evpi[k], currency)} at {_money(wtp[k], currency)} per {effect_name}",
             (wtp[k], evpi[k]),
             textcoords="offset points",
-            xytext=(6, 6),
+            xytext=(-6, 6) if right_half else (6, 6),
+            ha="right" if right_half else "left",
             fontsize=8,
         )
+        ax.margins(y=0.12)
     ax.set_ylim(bottom=0)
     ax.xaxis.set_major_formatter(_money_formatter(currency))
     ax.yaxis.set_major_formatter(_money_formatter(currency))
@@ -257,7 +261,7 @@ def plot_tornado(
     ax.barh(y, low[order] - base, left=base, color=COLOURS[0], height=0.6, label=low_label)
     ax.barh(y, high[order] - base, left=base, color=COLOURS[1], height=0.6, label=high_label, alpha=0.9)
     ax.axvline(base, color="black", linewidth=1.0)
-    ax.set_yticks(y, [names[i] for i in order])
+    ax.set_yticks(y, [_plain_text(names[i]) for i in order])
     if currency:
         ax.xaxis.set_major_formatter(_money_formatter(currency))
     _style(ax, title=title, xlabel=xlabel, ylabel="")

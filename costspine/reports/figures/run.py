@@ -20,6 +20,7 @@ from costspine.reports.figures.common import (
     _money,
     _money_formatter,
     _new_figure,
+    _plain_text,
     _save,
     _series,
     _style,
@@ -124,12 +125,12 @@ def plot_cost_by_category(
             fontsize=8,
         )
     wrap = 13 if len(labels) > 4 else 24
-    ax.set_xticks(x, [_wrap_label(label, wrap) for label in labels], fontsize=8)
+    ax.set_xticks(x, [_plain_text(_wrap_label(label, wrap)) for label in labels], fontsize=8)
     ax.axhline(0, color="black", linewidth=0.8)
     span = (max(top.max(), 0) - min(bottom.min(), 0)) or 1.0
-    ax.set_ylim(
-        min(bottom.min(), 0) - 0.08 * span * bool((totals < 0).any()),  # room for the totals written
-        max(top.max(), 0) + 0.08 * span * bool((totals >= 0).any()),
+    ax.set_ylim(  # room for the totals written, and a margin so no bar ends on the frame
+        min(bottom.min(), 0) - (0.08 if (totals < 0).any() else 0.02) * span,
+        max(top.max(), 0) + (0.08 if (totals >= 0).any() else 0.02) * span,
     )
     ax.yaxis.set_major_formatter(_money_formatter(currency))
     _style(ax, title=title, xlabel="", ylabel=ylabel or f"Cost per patient ({currency})")
@@ -178,11 +179,6 @@ def plot_trajectory(
     _style(ax, title=title, xlabel=xlabel, ylabel=ylabel)
     ax.legend(loc="best", fontsize=8, frameon=False)
     return figure
-
-
-def _plain_text(text) -> str:
-    """``text`` for a matplotlib label: dollar signs escaped, so '$120 fee' is not read as mathtext."""
-    return str(text).replace("$", r"\$")
 
 
 def plot_trace(
@@ -286,17 +282,17 @@ def plot_table(table: Table, *, ax=None, currency: str = "USD", title: str | Non
             f"plot_table: table {table.name!r} has {len(table.rows)} rows and {len(table.columns)} "
             "columns; a picture holds at most 30 rows and 10 columns — pass the headline table"
         )
-    cells = [[c.format_value(v, currency) for c, v in zip(table.columns, row)] for row in table.rows]
+    cells = [[_plain_text(c.format_value(v, currency)) for c, v in zip(table.columns, row)] for row in table.rows]
     widths = [max([len(c.name) * 1.1] + [len(r[j]) for r in cells]) + 3 for j, c in enumerate(table.columns)]
     total = sum(widths)
     figure, ax = _axes(ax, size=(max(4.0, 0.085 * total + 0.6), 0.45 + 0.25 * (len(cells) + 1)))
     ax.axis("off")
     heading = title if title is not None else table.title
     if heading:
-        ax.set_title(heading, fontsize=11, fontweight="bold", loc="left", color="#1F3864")
+        ax.set_title(_plain_text(heading), fontsize=11, fontweight="bold", loc="left", color="#1F3864")
     drawn = ax.table(
         cellText=cells or [[""] * len(table.columns)],
-        colLabels=list(table.column_names),
+        colLabels=[_plain_text(name) for name in table.column_names],
         colWidths=[w / total for w in widths],
         loc="upper center",
         cellLoc="right",
