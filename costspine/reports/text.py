@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from costspine._text import format_table
-from costspine.analysis.cea import compute_result_cea, compute_result_incremental
+from costspine._text import TERMINAL_WIDTH, format_table, wrap_text
+from costspine.analysis.cea import (
+    ICER_COST_PER_GAIN,
+    ICER_SAVING_PER_LOSS,
+    NON_DOMINATED,
+    compute_result_cea,
+    compute_result_incremental,
+    describe_icer,
+    effect_unit,
+)
 from costspine.simulate.cohort import CohortResult
 
 
@@ -17,68 +25,96 @@ def report_times(result) -> list[float]:
 
 
 def format_run_summary(result) -> str:
-    """Headline per-strategy table, incremental results and indicator trajectory points."""
+    """Headline per-strategy table, incremental results and indicator trajectory points, in labels.
+
+    Every table fits the terminal (:data:`costspine._text.TERMINAL_WIDTH` columns); ICERs are
+    given in the scenario's currency per unit of its effect ('USD per QALY') and never negative:
+    dominant and dominated strategies say so instead.
+    """
+    from costspine.reports.wording import category_labels, describe_time, indicator_labels, outcome_labels
+
     scenario = result.scenario
-    currency = scenario.settings.currency
-    cea = compute_result_cea(result)
-    mean_costs = result.costs.mean(axis=0)
-    headers = ["strategy"] + [f"{c} ({currency})" for c in result.categories] + [f"total ({currency})"]
-    headers += list(result.outcome_names)
-    rows = []
-    for k, strategy in enumerate(result.strategies):
-        row = [scenario.strategy_labels.get(strategy, strategy)]
-        row += list(mean_costs[k]) + [mean_costs[k].sum()]
-        row += [result.outcomes[:, k, o].mean() for o in range(len(result.outcome_names))]
-        rows.append(row)
     settings = scenario.settings
+    currency = settings.currency
+    cea = compute_result_cea(result)
+    incremental = compute_result_incremental(result)
+    labels = scenario.strategy_labels
+    outcomes = outcome_labels(scenario)
+    categories = category_labels(scenario)
+    effect = outcomes.get(scenario.analysis.effect, scenario.analysis.effect)
+    mean_costs = result.costs.mean(axis=0)
+    names = [labels.get(s, s) for s in result.strategies]
+    cost_rows = [[categories.get(c, c), *mean_costs[:, i]] for i, c in enumerate(result.categories)]
+    cost_rows.append(["Total", *mean_costs.sum(axis=1)])
+    outcome_rows = [[outcomes.get(o, o), *result.outcomes[:, :, i].mean(axis=0)] for i, o in enumerate(result.outcome_names)]
     horizon = settings.n_cycles * settings.cycle_years
+    start = "; discounted at the start of each cycle" if getattr(settings, "discount_timing", "point") == "start" else ""
     parts = [
-        f"{scenario.title}",
+        wrap_text(scenario.title),
         f"horizon {horizon:.3g} years ({settings.n_cycles} cycles of {settings.cycle_length:g} {settings.cycle_unit}"
         f"{'s' if settings.cycle_length != 1 else ''}); "
-        f"discounting: costs {settings.discount_costs:.1%}, outcomes {settings.discount_outcomes:.1%}; "
-        f"{currency} {settings.price_year}; correction: {settings.cycle_correction}"
-        f"{'; discounted at the start of each cycle' if getattr(settings, 'discount_timing', 'point') == 'start' else ''}",
+        f"discounting: costs {settings.discount_costs:.1%}, outcomes {settings.discount_outcomes:.1%}",
+        f"{currency} at {settings.price_year} prices; correction: {settings.cycle_correction}{start}",
         "",
-        format_table(headers, rows, title="Expected costs and outcomes per patient (discounted)"),
+        format_table(
+            ["cost category", *names], cost_rows, title=f"Expected cost per patient by category ({currency}, discounted)"
+        ),
+        "",
+        format_table(["outcome", *names], outcome_rows, title="Expected outcomes per patient (discounted)"),
     ]
-    effect = scenario.analysis.effect
     inc_rows = []
     for k, strategy in enumerate(result.strategies):
+        row = incremental.strategies.index(strategy)
+        frontier = "on the frontier" if incremental.status[row] == NON_DOMINATED else incremental.describe(row)
         inc_rows.append(
             [
-                scenario.strategy_labels.get(strategy, strategy),
-                cea.incremental_cost[k],
-                cea.incremental_effect[k],
-                "—" if strategy == cea.comparator else cea.describe_vs_comparator(k),
-                cea.status[k],
+                labels.get(strategy, strategy),
+                None if strategy == cea.comparator else cea.incremental_cost[k],
+                None if strategy == cea.comparator else cea.incremental_effect[k],
+                icer_text(cea, k),
+                frontier,
             ]
         )
+    unit = effect_unit(effect)
     parts += [
         "",
         format_table(
-            ["strategy", f"Δ cost ({currency})", f"Δ {effect}", f"ICER ({currency}/{effect})", "frontier"],
+            ["strategy", f"Δ cost ({currency})", f"Δ {effect}", f"ICER ({currency} per {unit})", "efficiency frontier"],
             inc_rows,
-            title=f"Incremental results vs {scenario.strategy_labels.get(cea.comparator, cea.comparator)}",
+            title=f"Incremental results vs {labels.get(cea.comparator, cea.comparator)}",
         ),
     ]
-    parts += ["", compute_result_incremental(result).summary(width=100)]
+    parts += ["", incremental.summary(width=TERMINAL_WIDTH)]
     if result.indicator_names:
         times = report_times(result)
-        for name in result.indicator_names:
+        for name, label in indicator_labels(scenario).items():
             ind_rows = []
             for k, strategy in enumerate(result.strategies):
                 ind_rows.append(
-                    [scenario.strategy_labels.get(strategy, strategy)]
+                    [labels.get(strategy, strategy)]
                     + [float(np.nanmean(result.indicator_at_years(name, t)[:, k])) for t in times]
                 )
             parts += [
                 "",
                 format_table(
-                    ["strategy"] + [f"{t:g} y" for t in times], ind_rows, title=f"Mean {name} over time (years since start)"
+                    ["strategy"] + [describe_time(t) for t in times],
+                    ind_rows,
+                    title=f"{'' if label.lower().startswith('mean') else 'Mean '}{label} over time",
                 ),
             ]
     return "\n".join(parts)
+
+
+def icer_text(cea, k: int):
+    """The ICER cell of strategy ``k`` of a :class:`~costspine.analysis.cea.CEATable`: the number where
+    it is a cost per unit gained (the column header gives the unit), else words ('reference',
+    'dominant', 'dominated', 'equal effect', '1,234 saved per QALY forgone'). Never a negative number."""
+    status = cea.icer_status(k)
+    if status == ICER_COST_PER_GAIN:
+        return cea.reportable_icer(k)
+    if status == ICER_SAVING_PER_LOSS:
+        return describe_icer(cea.incremental_cost[k], cea.incremental_effect[k], effect_label=cea.effect_label)
+    return status
 
 
 def format_run_text(results) -> str:
@@ -93,19 +129,27 @@ def format_run_text(results) -> str:
 
 
 def format_comparison(results: list[CohortResult]) -> str:
-    """Side-by-side table of several scenarios: cost by category, outcomes and indicators."""
-    categories = list(dict.fromkeys(c for r in results for c in r.categories))
+    """Side-by-side table of several scenarios: total cost, outcomes and indicators per strategy.
+
+    Costs by category are in each scenario's own table above it (and in the workbook and files).
+    """
+    from costspine.reports.wording import describe_time, indicator_labels, outcome_labels
+
     outcomes = list(dict.fromkeys(o for r in results for o in r.outcome_names))
     indicators = list(dict.fromkeys(i for r in results for i in r.indicator_names))
     times = list(dict.fromkeys(t for r in results for t in report_times(r))) if indicators else []
     currency = results[0].scenario.settings.currency
-    headers = ["scenario / strategy"] + [f"{c}" for c in categories] + [f"total ({currency})"] + outcomes
-    headers += [f"{name} {t:g} y" for name in indicators for t in times]
+    words = {}
+    for r in results:  # labels of the first scenario that names each id
+        for table in (outcome_labels(r.scenario), indicator_labels(r.scenario)):
+            for key, label in table.items():
+                words.setdefault(key, label)
+    headers = ["scenario", "strategy", f"Total cost ({currency})"] + [words.get(o, o) for o in outcomes]
+    headers += [f"{words.get(name, name)}, {describe_time(t)}" for name in indicators for t in times]
     rows = []
     for r in results:
         for k, strategy in enumerate(r.strategies):
-            costs = {c: r.costs[:, k, i].mean() for i, c in enumerate(r.categories)}
-            row = [f"{r.scenario.name} / {strategy}"] + [costs.get(c, 0.0) for c in categories] + [r.total_cost[:, k].mean()]
+            row = [r.scenario.name, r.scenario.strategy_labels.get(strategy, strategy), r.total_cost[:, k].mean()]
             row += [r.outcomes[:, k, r.outcome_names.index(o)].mean() if o in r.outcome_names else None for o in outcomes]
             row += [
                 float(np.nanmean(r.indicator_at_years(name, t)[:, k])) if name in r.indicator_names else None
@@ -113,4 +157,4 @@ def format_comparison(results: list[CohortResult]) -> str:
                 for t in times
             ]
             rows.append(row)
-    return format_table(headers, rows, title="Scenario comparison (discounted, per patient)")
+    return format_table(headers, rows, title="Scenario comparison (discounted, per patient)", keep=2)
