@@ -16,7 +16,7 @@ import numpy as np
 from costspine.analysis.draw_stats import DrawSummary
 from costspine.analysis.evppi_rows import compute_evppi_rows, parse_evppi_groups
 from costspine.analysis.psa_result import PSAResult
-from costspine.analysis.psa_text import format_convergence_text, format_voi_text
+from costspine.analysis.psa_text import EVPPI_TOP, format_convergence_text, format_voi_text
 from costspine.errors import UsageError
 
 GRID_POINTS = 101
@@ -378,8 +378,9 @@ class PSASummary:
         ]
         return format_html_table(headers, rows, caption=f"PSA: {d.title}, {d.n_draws:,} draws")
 
-    def summary(self) -> str:
-        """The PSA table, increments and CEAF, Monte Carlo convergence, then EVPI (and EVPPI)."""
+    def summary(self, *, top: int | None = EVPPI_TOP) -> str:
+        """The PSA table, increments and CEAF, Monte Carlo convergence, then EVPI (and EVPPI: the
+        ``top`` parameter groups with the largest EVPPI; None: all)."""
         return "\n\n".join(
             [
                 self.draws.summary(self.wtp),
@@ -390,6 +391,7 @@ class PSASummary:
                     currency=self.draws.currency,
                     evpi_population=self.evpi_population,
                     evppi_rows=self.evppi,
+                    top=top,
                 ),
             ]
         )
@@ -422,6 +424,8 @@ class PSASummary:
     @property
     def data(self) -> dict:
         """The ``summary.json`` record (thresholds keyed by :func:`wtp_key`), with the floats as computed."""
+        from costspine.analysis.cea import classify_icer, reportable_icer
+
         d = self.draws
         keys = [wtp_key(w) for w in self.wtp]
         ref = self.incremental.comparator
@@ -447,7 +451,9 @@ class PSASummary:
                 "versus": d.comparator,
                 "cost": _stats_at(inc.cost, k),
                 "effect": _stats_at(inc.effect, k),
-                "icer_of_means": float(inc.icer_of_means[k]),
+                # null unless a cost per unit gained (or saving per unit forgone): never a negative ratio
+                "icer_of_means": reportable_icer(inc.cost.mean[k], inc.effect.mean[k]),
+                "icer_of_means_status": classify_icer(inc.cost.mean[k], inc.effect.mean[k]),
                 "prob_cost_saving": float(inc.prob_cost_saving[k]),
                 "prob_more_effect": float(inc.prob_more_effect[k]),
                 "nmb": {key: _stats_at(inc.nmb, (k, j)) for j, key in enumerate(keys)},

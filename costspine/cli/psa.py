@@ -18,6 +18,7 @@ from costspine.cli.options import (
     ScenarioPath,
     default_out_dir,
     evppi_option,
+    evppi_top_option,
     figures_option,
     friendly,
     load_all,
@@ -57,8 +58,11 @@ def run_psa_command(
     xlsx_path=None,
     csv: bool = False,
     figures: bool = False,
+    top: int | None = 20,
 ) -> str:
     """Run a PSA, write its files into ``out_dir`` and return the text to print (empty if not ``text``).
+
+    The text lists the ``top`` EVPPI rows (largest first; None: all).
 
     The workbook goes to ``xlsx_path`` if given, else ``psa.xlsx`` in ``out_dir``. The per-draw
     CSV tables are written only with ``csv=True`` (``--csv``), the PNG figures only with
@@ -90,7 +94,7 @@ def run_psa_command(
         progress=progress,
     )
     write_psa_report(analysis, scenario, out_dir=out_dir, xlsx=xlsx, argv=argv, started=started, csv=csv, figures=figures)
-    return format_psa_text(analysis, chunks_dir=out_dir / "chunks") if text else ""
+    return format_psa_text(analysis, chunks_dir=out_dir / "chunks", top=top) if text else ""
 
 
 def run_voi_command(
@@ -112,6 +116,7 @@ def run_voi_command(
     started: datetime,
     xlsx_path=None,
     figures: bool = False,
+    top: int | None = 20,
 ) -> str:
     """EVPI and EVPPI from the draws a PSA saved or CSV draws (``path``, see
     :func:`~costspine.analysis.voi_summary.analyze_voi`); writes files into ``out_dir`` (the
@@ -137,7 +142,7 @@ def run_voi_command(
         seed=seed,
     )
     write_voi_report(voi, out_dir=Path(out_dir), xlsx=xlsx, argv=argv, started=started, figures=figures)
-    return voi.summary()
+    return voi.summary(top=top)
 
 
 @click.command()
@@ -153,6 +158,7 @@ def run_voi_command(
     show_default=True,
     help="Regression for EVPPI: gam (1-4 parameters) or gp (any number).",
 )
+@evppi_top_option
 @population_options
 @click.option(
     "--workers", type=click.IntRange(min=1), default=None, help="Run chunks on a local Dask cluster with N worker processes."
@@ -179,6 +185,7 @@ def psa(
     wtp,
     evppi,
     evppi_method,
+    top,
     population,
     horizon_years,
     discount,
@@ -228,6 +235,7 @@ def psa(
                 xlsx_path=xlsx_path,
                 csv=csv_tables,
                 figures=figures,
+                top=top or None,
             )
     except KeyboardInterrupt:
         click.echo(
@@ -257,6 +265,7 @@ def psa(
     show_default=True,
     help="Regression for EVPPI: gam (1-4 parameters) or gp (any number).",
 )
+@evppi_top_option
 @click.option(
     "--wtp", default=None, metavar="W1,W2,...", help="Willingness-to-pay thresholds (default: the PSA's; required for CSV draws)."
 )
@@ -286,6 +295,7 @@ def voi(
     parameters_path,
     evppi,
     method,
+    top,
     wtp,
     comparator,
     effect,
@@ -331,6 +341,7 @@ def voi(
         started=started,
         xlsx_path=xlsx_path,
         figures=figures,
+        top=top or None,
     )
     if not quiet:
         click.echo(text)
