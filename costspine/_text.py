@@ -116,6 +116,22 @@ def column_format(values) -> str:
     return f",.{min(8, 1 - math.floor(math.log10(largest)))}f"
 
 
+def format_significant(value, digits: int = 4) -> str:
+    """A number to ``digits`` significant digits with thousands separators: the one format of a
+    column holding values of different parameters ('0.3650', '43.07', '6,275').
+
+    Examples
+    --------
+    >>> [format_significant(v) for v in (0.365, 43.07, 6275.4, 0.0)]
+    ['0.3650', '43.07', '6,275', '0']
+    """
+    value = float(value)
+    if value == 0 or not math.isfinite(value):
+        return "0" if value == 0 else ("∞" if value > 0 else "-∞")
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    return f"{value:,.{decimals}f}"
+
+
 def _is_number(value) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
