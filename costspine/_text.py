@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 TERMINAL_WIDTH = 100
-HEADER_FLOOR = 6  # headers wrap down to this width (or their column's widest cell or word)
+HEADER_FLOOR = 5  # headers wrap down to this width (or their column's widest cell or word)
 WRAP_FLOOR = 12  # text columns wrap down to this width (or their longest word) before a table is split
 
 
@@ -60,7 +60,10 @@ def format_table(
     """
     formats = formats or {}
     n = len(headers)
-    numeric = [any(_is_number(r[i]) for r in rows) or all(r[i] is None for r in rows) for i in range(n)]
+    numeric = [
+        any(_is_number(r[i]) or (isinstance(r[i], str) and _looks_numeric(r[i])) for r in rows) or all(r[i] is None for r in rows)
+        for i in range(n)
+    ]
     columns = []
     for i in range(n):
         spec = formats.get(i) or column_format([r[i] for r in rows])

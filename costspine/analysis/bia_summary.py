@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from costspine._text import format_table
+from costspine._text import format_table, wrap_text
 
 MEASURES = ("current", "new", "difference")
 
@@ -26,7 +26,12 @@ def _pmpm(x) -> str:
 
 
 def _count(x) -> str:
-    return f"{round(x):,}" if abs(x) >= 100 else f"{round(x, 1) + 0.0:,.1f}"
+    return f"{round(x) + 0:,}"  # whole services, one format in every column
+
+
+def _words(name: str) -> str:
+    """A category id as a reader writes it: 'therapy_sessions' -> 'Therapy sessions'."""
+    return name.replace("_", " ").capitalize()
 
 
 def _interval(row, fmt) -> str:
@@ -42,9 +47,11 @@ def format_bia(run) -> str:
     scenario, spec, budget = run.scenario, run.spec, run.budget
     currency, price_year = scenario.settings.currency, scenario.settings.price_year
     draws = run.n_draws > 0
-    lines = [scenario.title if scenario.title.lower().startswith("budget impact") else f"Budget impact: {scenario.title}"]
+    lines = [
+        wrap_text(scenario.title if scenario.title.lower().startswith("budget impact") else f"Budget impact: {scenario.title}")
+    ]
     if spec.description:
-        lines.append(spec.description)
+        lines.append(wrap_text(spec.description))
     members0 = run.members_by_year[0]
     rate = run.rate_per_1000
     rate_text = f"{rate.mean():.3g}" + (
@@ -54,17 +61,22 @@ def format_bia(run) -> str:
         f"Plan: {members0:,.0f} members in year 1, {spec.member_growth_per_year:+.1%} a year; "
         f"{rate_text} new spine-pain episodes per 1,000 members a year"
     )
-    lines.append(f"  rate source: {spec.rate_source}")
+    lines.append(wrap_text(f"  rate source: {spec.rate_source}", indent="  "))
     discount = "undiscounted" if spec.discount_rate == 0 else f"discounted at {spec.discount_rate:.1%} a year from year 2"
     categories = "all" if spec.categories == scenario.categories else ", ".join(spec.categories)
-    lines.append(f"Perspective: {spec.perspective}; {currency} {price_year}, nominal, {discount}; cost categories: {categories}")
+    # prices are held at the scenario's price year in every budget year: constant, not nominal, money
+    lines.append(
+        wrap_text(f"Perspective: {spec.perspective}; constant {price_year} {currency}, {discount}; cost categories: {categories}")
+    )
     settings = scenario.settings
     if spec.policy is None:
         lines.append("Policy: none")
     elif run.policy_applied:
         lines.append(
-            f"Policy: {spec.policy.name} ({spec.policy.path}) for care delivered from year "
-            f"{spec.policy_start_year} on, new world only"
+            wrap_text(
+                f"Policy: {spec.policy.name} ({spec.policy.path}) for care delivered from year "
+                f"{spec.policy_start_year} on, new world only"
+            )
         )
         if spec.policy_own_cycles != settings.n_cycles:
             lines.append(
@@ -111,7 +123,9 @@ def format_bia(run) -> str:
     headers = ["year", "members", "episodes", f"current ({currency})", f"new ({currency})", "difference"]
     lines += [
         "",
-        format_table(headers + (["95% interval"] if draws else []), rows, title=f"Budget by year ({currency} {price_year})"),
+        format_table(
+            headers + (["95% interval"] if draws else []), rows, title=f"Budget by year (constant {price_year} {currency})"
+        ),
     ]
 
     rows = []
@@ -139,7 +153,7 @@ def format_bia(run) -> str:
     for item in budget.categories + ("all",):
         total = run.value("budget_difference", item, "total")
         rows.append(
-            [item]
+            ["All categories" if item == "all" else _words(item)]
             + [_money(run.value("budget_difference", item, y)["mean"]) for y in range(1, run.n_years + 1)]
             + [_money(total["mean"])]
             + ([_interval(total, _money)] if draws else [])
@@ -154,11 +168,12 @@ def format_bia(run) -> str:
 
     if budget.services:
         rows = []
+        service_labels = {s.name: " ".join(str(s.label or s.name).split()) for s in scenario.services}
         for item in budget.services:
             total = run.value("services_difference", item, "total")
             rows.append(
                 [
-                    item,
+                    service_labels.get(item, item),
                     _count(run.value("services_current", item)["mean"]),
                     _count(run.value("services_new", item)["mean"]),
                     _count(total["mean"]),
@@ -181,7 +196,8 @@ def format_bia(run) -> str:
             shares = [run.value(f"episodes_{m}", strategy, y)["mean"] / episodes if episodes else 0.0 for m in ("current", "new")]
             cells.append(f"{shares[0]:.0%} → {shares[1]:.0%}")
         rows.append([str(y)] + cells)
-    lines += ["", format_table(["year", *budget.strategies], rows, title="Pathway mix of new episodes (current → new)")]
+    strategy_labels = [scenario.strategy_labels.get(s, s) for s in budget.strategies]
+    lines += ["", format_table(["year", *strategy_labels], rows, title="Pathway mix of new episodes (current → new)")]
     return "\n".join(lines)
 
 
@@ -203,7 +219,7 @@ def format_bia_comparison(runs: list) -> str:
             [
                 r.scenario.name,
                 str(r.n_years),
-                f"{s.currency} {s.price_year}",
+                f"constant {s.price_year} {s.currency}",
                 _money(r.value("budget_current")["mean"]),
                 _money(r.value("budget_new")["mean"]),
                 _money(diff["mean"]),
@@ -229,7 +245,8 @@ def summarize_bia(run) -> dict:
         "perspective": spec.perspective,
         "currency": scenario.settings.currency,
         "price_year": scenario.settings.price_year,
-        "nominal": True,
+        "nominal": False,  # prices held at price_year in every year
+        "price_basis": f"constant {scenario.settings.price_year} {scenario.settings.currency}",
         "discount_rate": spec.discount_rate,
         "years": run.n_years,
         "years_in_file": spec.years,

@@ -9,6 +9,7 @@ EVPPI rows are computed in :mod:`costspine.analysis.evppi_rows`, the summary's t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -447,13 +448,14 @@ class PSASummary:
         for k, s in enumerate(self.strategies):
             if k == ref:
                 continue
+            dc, de = inc.cost.mean[k], inc.effect.mean[k]
             incremental[s] = {
                 "versus": d.comparator,
                 "cost": _stats_at(inc.cost, k),
                 "effect": _stats_at(inc.effect, k),
                 # null unless a cost per unit gained (or saving per unit forgone): never a negative ratio
-                "icer_of_means": reportable_icer(inc.cost.mean[k], inc.effect.mean[k]),
-                "icer_of_means_status": classify_icer(inc.cost.mean[k], inc.effect.mean[k]),
+                "icer_of_means": float(inc.icer_of_means[k]) if math.isfinite(reportable_icer(dc, de)) else None,
+                "icer_of_means_status": classify_icer(dc, de),
                 "prob_cost_saving": float(inc.prob_cost_saving[k]),
                 "prob_more_effect": float(inc.prob_more_effect[k]),
                 "nmb": {key: _stats_at(inc.nmb, (k, j)) for j, key in enumerate(keys)},

@@ -82,7 +82,7 @@ def format_evppi_table(evppi_rows, *, currency: str, top: int | None = EVPPI_TOP
     if notes:
         from costspine._text import wrap_text
 
-        text += "\n" + "\n".join(wrap_text(n) for n in notes)
+        text += "\n\n" + "\n".join(wrap_text(n) for n in notes)
     return text
 
 

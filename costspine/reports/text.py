@@ -5,15 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from costspine._text import TERMINAL_WIDTH, format_table, wrap_text
-from costspine.analysis.cea import (
-    ICER_COST_PER_GAIN,
-    ICER_SAVING_PER_LOSS,
-    NON_DOMINATED,
-    compute_result_cea,
-    compute_result_incremental,
-    describe_icer,
-    effect_unit,
-)
+from costspine.analysis.cea import FRONTIER, compute_result_cea, compute_result_incremental, effect_unit
 from costspine.simulate.cohort import CohortResult
 
 
@@ -28,10 +20,12 @@ def format_run_summary(result) -> str:
     """Headline per-strategy table, incremental results and indicator trajectory points, in labels.
 
     Every table fits the terminal (:data:`costspine._text.TERMINAL_WIDTH` columns); ICERs are
-    given in the scenario's currency per unit of its effect ('USD per QALY') and never negative:
-    dominant and dominated strategies say so instead.
+    given in the scenario's currency per unit of its effect ('USD per QALY') with the workbook's
+    words (:func:`costspine.reports.wording.icer_cell`): never negative, and never quoted for a
+    strategy off the efficiency frontier ('dominated by X', 'extendedly dominated').
     """
-    from costspine.reports.wording import category_labels, describe_time, indicator_labels, outcome_labels
+    from costspine.reports.run_results import strategy_results
+    from costspine.reports.wording import category_labels, describe_time, icer_cell, indicator_labels, outcome_labels
 
     scenario = result.scenario
     settings = scenario.settings
@@ -62,20 +56,19 @@ def format_run_summary(result) -> str:
         "",
         format_table(["outcome", *names], outcome_rows, title="Expected outcomes per patient (discounted)"),
     ]
+    unit = effect_unit(effect)
     inc_rows = []
-    for k, strategy in enumerate(result.strategies):
-        row = incremental.strategies.index(strategy)
-        frontier = "on the frontier" if incremental.status[row] == NON_DOMINATED else incremental.describe(row)
+    for k, entry in enumerate(strategy_results(result)):
+        comparator = entry.strategy == cea.comparator
         inc_rows.append(
             [
-                labels.get(strategy, strategy),
-                None if strategy == cea.comparator else cea.incremental_cost[k],
-                None if strategy == cea.comparator else cea.incremental_effect[k],
-                icer_text(cea, k),
-                frontier,
+                entry.label,
+                None if comparator else entry.incremental_cost,
+                None if comparator else entry.incremental_effect,
+                icer_cell(entry, entry.strategy, cea.comparator, unit=unit),
+                "on the frontier" if cea.status[k] == FRONTIER else cea.status[k],
             ]
         )
-    unit = effect_unit(effect)
     parts += [
         "",
         format_table(
@@ -103,18 +96,6 @@ def format_run_summary(result) -> str:
                 ),
             ]
     return "\n".join(parts)
-
-
-def icer_text(cea, k: int):
-    """The ICER cell of strategy ``k`` of a :class:`~costspine.analysis.cea.CEATable`: the number where
-    it is a cost per unit gained (the column header gives the unit), else words ('reference',
-    'dominant', 'dominated', 'equal effect', '1,234 saved per QALY forgone'). Never a negative number."""
-    status = cea.icer_status(k)
-    if status == ICER_COST_PER_GAIN:
-        return cea.reportable_icer(k)
-    if status == ICER_SAVING_PER_LOSS:
-        return describe_icer(cea.incremental_cost[k], cea.incremental_effect[k], effect_label=cea.effect_label)
-    return status
 
 
 def format_run_text(results) -> str:
