@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from costspine._text import TERMINAL_WIDTH, format_table, wrap_text
-from costspine.analysis.cea import FRONTIER, compute_result_cea, compute_result_incremental, effect_unit
+from costspine.analysis.cea import FRONTIER, NON_DOMINATED, compute_result_cea, compute_result_incremental, effect_unit
 from costspine.simulate.cohort import CohortResult
 
 
@@ -24,8 +24,7 @@ def format_run_summary(result) -> str:
     words (:func:`costspine.reports.wording.icer_cell`): never negative, and never quoted for a
     strategy off the efficiency frontier ('dominated by X', 'extendedly dominated').
     """
-    from costspine.reports.run_results import strategy_results
-    from costspine.reports.wording import category_labels, describe_time, icer_cell, indicator_labels, outcome_labels
+    from costspine.reports.wording import Increment, category_labels, describe_time, icer_cell, indicator_labels, outcome_labels
 
     scenario = result.scenario
     settings = scenario.settings
@@ -58,14 +57,23 @@ def format_run_summary(result) -> str:
     ]
     unit = effect_unit(effect)
     inc_rows = []
-    for k, entry in enumerate(strategy_results(result)):
-        comparator = entry.strategy == cea.comparator
+    notes = {s: incremental.describe(i) for i, s in enumerate(incremental.strategies) if incremental.status[i] != NON_DOMINATED}
+    for k, strategy in enumerate(result.strategies):
+        comparator = strategy == cea.comparator
+        # the workbook's words (reports.wording), so the terminal and Excel say the same
+        entry = Increment(
+            labels.get(strategy, strategy),
+            float(cea.incremental_cost[k]),
+            float(cea.incremental_effect[k]),
+            float(cea.icer_vs_comparator[k]),
+            notes.get(strategy, ""),
+        )
         inc_rows.append(
             [
                 entry.label,
                 None if comparator else entry.incremental_cost,
                 None if comparator else entry.incremental_effect,
-                icer_cell(entry, entry.strategy, cea.comparator, unit=unit),
+                icer_cell(entry, strategy, cea.comparator, unit=unit),
                 "on the frontier" if cea.status[k] == FRONTIER else cea.status[k],
             ]
         )
