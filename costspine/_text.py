@@ -192,7 +192,7 @@ def _fit(headers, cells, numeric, *, width, title, keep) -> list[str]:
     def text_down_to(least, columns):
         return [max(floor[i], min(natural[i], least)) if i in columns else natural[i] for i in range(n)]
 
-    text = {i for i in range(n) if not numeric[i]}
+    text = {i for i in range(n) if not numeric[i] or unbreakable[i] < data[i]}  # columns with cells that can wrap
     steps = [  # each step may only narrow what the ones before it allowed
         headers_down_to(HEADER_FLOOR + 4),
         text_down_to(WRAP_FLOOR + 8, text - set(range(keep))),
@@ -214,7 +214,8 @@ def _fit(headers, cells, numeric, *, width, title, keep) -> list[str]:
         allowed = [min(a, b) for a, b in zip(allowed, step)]
         shrink(allowed)
     if sum(widths) + 2 * (n - 1) > width and n > keep + 1:
-        sizes = [max(a, b) for a, b in zip(allowed, steps[0])]  # parts: headers wrapped a little, text kept
+        # parts are packed with headers wrapped a little and text wrapped to WRAP_FLOOR + 8; each part then fits itself
+        sizes = [min(steps[0][i], steps[2][i]) for i in range(n)]
         return _split(headers, cells, numeric, sizes, width, title, keep)
     shrink(floor)
     return _render(headers, cells, numeric, widths, width=width, title=title)

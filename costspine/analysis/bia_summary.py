@@ -34,8 +34,12 @@ def _words(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
-def _interval(row, fmt) -> str:
-    return "—" if row["low"] is None else f"{fmt(row['low'])} to {fmt(row['high'])}"
+def _interval(row, fmt) -> list[str]:
+    """The 2.5% and 97.5% cells of a 95% interval (two columns: numbers never wrap)."""
+    return ["—", "—"] if row["low"] is None else [fmt(row["low"]), fmt(row["high"])]
+
+
+INTERVAL = ["2.5%", "97.5%"]  # the headers of :func:`_interval`'s two columns
 
 
 def _years(run) -> list:
@@ -58,8 +62,10 @@ def format_bia(run) -> str:
         f" (95% interval {np.percentile(rate, 2.5):.3g} to {np.percentile(rate, 97.5):.3g})" if draws and np.ptp(rate) > 0 else ""
     )
     lines.append(
-        f"Plan: {members0:,.0f} members in year 1, {spec.member_growth_per_year:+.1%} a year; "
-        f"{rate_text} new spine-pain episodes per 1,000 members a year"
+        wrap_text(
+            f"Plan: {members0:,.0f} members in year 1, {spec.member_growth_per_year:+.1%} a year; "
+            f"{rate_text} new spine-pain episodes per 1,000 members a year"
+        )
     )
     lines.append(wrap_text(f"  rate source: {spec.rate_source}", indent="  "))
     discount = "undiscounted" if spec.discount_rate == 0 else f"discounted at {spec.discount_rate:.1%} a year from year 2"
@@ -118,14 +124,12 @@ def format_bia(run) -> str:
                 _money(run.value("budget_new", year=y)["mean"]),
                 _money(diff["mean"]),
             ]
-            + ([_interval(diff, _money)] if draws else [])
+            + (_interval(diff, _money) if draws else [])
         )
     headers = ["year", "members", "episodes", f"current ({currency})", f"new ({currency})", "difference"]
     lines += [
         "",
-        format_table(
-            headers + (["95% interval"] if draws else []), rows, title=f"Budget by year (constant {price_year} {currency})"
-        ),
+        format_table(headers + (INTERVAL if draws else []), rows, title=f"Budget by year (constant {price_year} {currency})"),
     ]
 
     rows = []
@@ -138,12 +142,12 @@ def format_bia(run) -> str:
                 _pmpm(run.value("pmpm_new", year=y)["mean"]),
                 _pmpm(diff["mean"]),
             ]
-            + ([_interval(diff, _pmpm)] if draws else [])
+            + (_interval(diff, _pmpm) if draws else [])
         )
     lines += [
         "",
         format_table(
-            ["year", "current", "new", "difference"] + (["95% interval"] if draws else []),
+            ["year", "current", "new", "difference"] + (INTERVAL if draws else []),
             rows,
             title=f"Per member per month ({currency})",
         ),
@@ -156,13 +160,13 @@ def format_bia(run) -> str:
             ["All categories" if item == "all" else _words(item)]
             + [_money(run.value("budget_difference", item, y)["mean"]) for y in range(1, run.n_years + 1)]
             + [_money(total["mean"])]
-            + ([_interval(total, _money)] if draws else [])
+            + (_interval(total, _money) if draws else [])
         )
     headers = ["category"] + [f"year {y}" for y in range(1, run.n_years + 1)] + ["total"]
     lines += [
         "",
         format_table(
-            headers + (["95% interval"] if draws else []), rows, title=f"Difference by cost category, new − current ({currency})"
+            headers + (INTERVAL if draws else []), rows, title=f"Difference by cost category, new − current ({currency})"
         ),
     ]
 
@@ -178,12 +182,12 @@ def format_bia(run) -> str:
                     _count(run.value("services_new", item)["mean"]),
                     _count(total["mean"]),
                 ]
-                + ([_interval(total, _count)] if draws else [])
+                + (_interval(total, _count) if draws else [])
                 + [_count(run.value("services_difference", item, y)["mean"]) for y in range(1, run.n_years + 1)]
             )
         headers = (
             ["service", "current", "new", "difference"]
-            + (["95% interval"] if draws else [])
+            + (INTERVAL if draws else [])
             + [f"Δ year {y}" for y in range(1, run.n_years + 1)]
         )
         lines += ["", format_table(headers, rows, title=f"Services used over {run.n_years} years (counts)")]
@@ -207,7 +211,7 @@ def format_bia_comparison(runs: list) -> str:
     max_years = max(r.n_years for r in runs)
     headers = (
         ["scenario", "years", "currency", "current", "new", "difference"]
-        + (["95% interval"] if draws else [])
+        + (INTERVAL if draws else [])
         + ["PMPM Δ"]
         + [f"Δ year {y}" for y in range(1, max_years + 1)]
     )
@@ -224,7 +228,7 @@ def format_bia_comparison(runs: list) -> str:
                 _money(r.value("budget_new")["mean"]),
                 _money(diff["mean"]),
             ]
-            + ([_interval(diff, _money)] if draws else [])
+            + (_interval(diff, _money) if draws else [])
             + [_pmpm(r.value("pmpm_difference")["mean"])]
             + [_money(r.value("budget_difference", year=y)["mean"]) if y <= r.n_years else "—" for y in range(1, max_years + 1)]
         )
