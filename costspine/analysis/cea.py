@@ -157,8 +157,19 @@ class CEATable:
             ]
             for k, s in enumerate(self.strategies)
         ]
+        money = f" ({self.currency})" if self.currency else ""
+        effect = self.effect_label or "effect"
         return format_table(
-            ["strategy", "cost", "effect", "Δcost", "Δeffect", f"vs {self.comparator}", "frontier", "frontier ICER"],
+            [
+                "strategy",
+                f"cost{money}",
+                effect,
+                f"Δ cost{money}",
+                f"Δ {effect}",
+                f"vs {self.comparator}",
+                "frontier",
+                f"frontier ICER{money}",
+            ],
             rows,
             title="Cost-effectiveness (deterministic)",
         )
