@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from costspine.cli.options import default_out_dir, friendly, load_all, out_option, quiet_option, seed_option, xlsx_option
+from costspine.cli.options import (
+    default_out_dir,
+    friendly,
+    load_all,
+    out_option,
+    quiet_option,
+    seed_option,
+    writing_into,
+    xlsx_option,
+)
 
 if TYPE_CHECKING:
     from costspine.scenario.types import Scenario
@@ -88,18 +97,19 @@ def bia(scenarios, members, years, draws, seed, out_dir, xlsx_path, quiet):
     started = datetime.now(UTC)
     loaded = load_all(scenarios)
     out_dir = out_dir or default_out_dir([s.name for s in loaded], "bia")
-    text = run_bia_command(
-        loaded,
-        members=members,
-        years=years,
-        draws=draws,
-        seed=seed,
-        out_dir=out_dir,
-        argv=sys.argv,
-        started=started,
-        progress=None if quiet else lambda line: click.echo(line, err=True),
-        xlsx_path=xlsx_path,
-    )
+    with writing_into(out_dir, xlsx_path) as (staging, xlsx):
+        text = run_bia_command(
+            loaded,
+            members=members,
+            years=years,
+            draws=draws,
+            seed=seed,
+            out_dir=staging,
+            argv=sys.argv,
+            started=started,
+            progress=None if quiet else lambda line: click.echo(line, err=True),
+            xlsx_path=xlsx,
+        )
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")

@@ -11,6 +11,7 @@ This module imports only click and costspine's leaves at import time, so ``costs
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from pathlib import Path
@@ -169,6 +170,20 @@ def microsim_progress(method: str, quiet: bool):
 
 def default_out_dir(names: list[str], command: str) -> Path:
     return Path("reports") / "+".join(names) / command
+
+
+@contextlib.contextmanager
+def writing_into(out_dir: Path, xlsx_path: Path | None = None, *, keep: tuple[str, ...] = ()):
+    """Yield ``(staging, xlsx)``: the folder to write into and where the workbook goes.
+
+    All-or-nothing and locked (:func:`costspine._files.output_folder`): the results replace
+    ``out_dir`` only when the command finishes; another run into ``out_dir`` meanwhile exits 3.
+    A ``--xlsx`` path inside ``out_dir`` is moved into the staging folder with the rest.
+    """
+    from costspine._files import output_folder, staged_path
+
+    with output_folder(out_dir, keep=keep) as staging:
+        yield staging, None if xlsx_path is None else staged_path(xlsx_path, target=out_dir, staging=staging)
 
 
 def load_all(paths: tuple[Path, ...]):

@@ -27,6 +27,7 @@ from costspine.cli.options import (
     population_options,
     quiet_option,
     seed_option,
+    writing_into,
     wtp_option,
     xlsx_option,
 )
@@ -57,18 +58,20 @@ def run_psa_command(
     xlsx_path=None,
     csv: bool = False,
     figures: bool = False,
+    store_dir=None,
 ) -> str:
     """Run a PSA, write its files into ``out_dir`` and return the text to print (empty if not ``text``).
 
     The workbook goes to ``xlsx_path`` if given, else ``psa.xlsx`` in ``out_dir``. The per-draw
     CSV tables are written only with ``csv=True`` (``--csv``), the PNG figures only with
-    ``figures=True`` (``--figures``).
+    ``figures=True`` (``--figures``). Chunks are saved in ``store_dir`` (default ``out_dir/chunks``).
     """
     from costspine.analysis.psa_summary import analyze_psa
     from costspine.reports.build import workbook_path
     from costspine.reports.psa_report import format_psa_text, write_psa_report
 
     out_dir = Path(out_dir)
+    store_dir = Path(store_dir) if store_dir is not None else out_dir / "chunks"
     xlsx = workbook_path(xlsx_path, out_dir=out_dir, command="psa")
     analysis = analyze_psa(
         scenario,
@@ -84,13 +87,13 @@ def run_psa_command(
         individuals=individuals,
         workers=workers,
         scheduler=scheduler,
-        store_dir=out_dir / "chunks",
+        store_dir=store_dir,
         resume=resume,
         on_chunk=on_chunk,
         progress=progress,
     )
     write_psa_report(analysis, scenario, out_dir=out_dir, xlsx=xlsx, argv=argv, started=started, csv=csv, figures=figures)
-    return format_psa_text(analysis, chunks_dir=out_dir / "chunks") if text else ""
+    return format_psa_text(analysis, chunks_dir=store_dir) if text else ""
 
 
 def run_voi_command(
@@ -203,13 +206,17 @@ def psa(
     (loaded,) = load_all((scenario,))
     out_dir = out_dir or default_out_dir([loaded.name], "psa")
     try:
-        with ProgressBar(draws, label="PSA", unit="draws", enabled=None if not quiet else False) as bar:
+        with (
+            writing_into(out_dir, xlsx_path, keep=("chunks",)) as (staging, xlsx),
+            ProgressBar(draws, label="PSA", unit="draws", enabled=None if not quiet else False) as bar,
+        ):
             text = run_psa_command(
                 loaded,
                 draws=draws,
                 seed=seed,
                 wtp=parse_wtp(wtp),
-                out_dir=out_dir,
+                out_dir=staging,
+                store_dir=out_dir / "chunks",
                 workers=workers,
                 method=method,
                 individuals=individuals,
@@ -225,7 +232,7 @@ def psa(
                 argv=sys.argv,
                 started=started,
                 text=not quiet,
-                xlsx_path=xlsx_path,
+                xlsx_path=xlsx,
                 csv=csv_tables,
                 figures=figures,
             )
@@ -313,25 +320,26 @@ def voi(
 
     started = datetime.now(UTC)
     out_dir = out_dir or default_out_dir([name_draws(path)], "voi")
-    text = run_voi_command(
-        path,
-        evppi=evppi,
-        method=method,
-        wtp=parse_wtp(wtp),
-        out_dir=out_dir,
-        population=population,
-        horizon_years=horizon_years,
-        discount=discount,
-        parameters=parameters_path,
-        comparator=comparator,
-        effect=effect,
-        currency=currency,
-        seed=seed,
-        argv=sys.argv,
-        started=started,
-        xlsx_path=xlsx_path,
-        figures=figures,
-    )
+    with writing_into(out_dir, xlsx_path) as (staging, xlsx):
+        text = run_voi_command(
+            path,
+            evppi=evppi,
+            method=method,
+            wtp=parse_wtp(wtp),
+            out_dir=staging,
+            population=population,
+            horizon_years=horizon_years,
+            discount=discount,
+            parameters=parameters_path,
+            comparator=comparator,
+            effect=effect,
+            currency=currency,
+            seed=seed,
+            argv=sys.argv,
+            started=started,
+            xlsx_path=xlsx,
+            figures=figures,
+        )
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")

@@ -20,6 +20,7 @@ from costspine.cli.options import (
     out_option,
     quiet_option,
     seed_option,
+    writing_into,
 )
 
 
@@ -87,19 +88,20 @@ def run(scenarios, out_dir, xlsx_path, figures, method, individuals, seed, quiet
     started = datetime.now(UTC)
     loaded = load_all(scenarios)
     out_dir = out_dir or default_out_dir([s.name for s in loaded], "run")
-    text = run_command(
-        loaded,
-        out_dir=out_dir,
-        xlsx_path=xlsx_path,
-        argv=sys.argv,
-        started=started,
-        method=method,
-        individuals=individuals,
-        seed=seed,
-        progress=microsim_progress(method, quiet),
-        figures=figures,
-        warn=echo_warning,
-    )
+    with writing_into(out_dir, xlsx_path) as (staging, xlsx):
+        text = run_command(
+            loaded,
+            out_dir=staging,
+            xlsx_path=xlsx,
+            argv=sys.argv,
+            started=started,
+            method=method,
+            individuals=individuals,
+            seed=seed,
+            progress=microsim_progress(method, quiet),
+            figures=figures,
+            warn=echo_warning,
+        )
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")

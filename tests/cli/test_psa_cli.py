@@ -122,7 +122,7 @@ def test_psa_resume_gives_identical_files(psa_dir, tmp_path):
 def test_psa_resume_with_another_seed_is_refused(psa_dir):
     out, _ = psa_dir
     result = invoke("psa", CHANCELLOR, "--draws", 2500, "--seed", 4, "--out", out, "--resume")
-    assert result.exit_code == 2
+    assert result.exit_code == 3  # the folder holds another run (issue 20: exit 3, files)
     assert "cannot resume" in result.output and "seed: saved 3, now 4" in result.output
     assert "Traceback" not in result.output
 
