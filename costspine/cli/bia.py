@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from costspine._limits import MAX_DRAWS
 from costspine.cli.options import (
     default_out_dir,
     friendly,
@@ -80,7 +81,7 @@ def run_bia_command(
 )
 @click.option(
     "--draws",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_DRAWS),
     default=0,
     show_default=True,
     help="Parameter draws for 95% intervals; 0 = deterministic base case.",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from costspine._limits import MAX_DRAWS
 from costspine.cli.options import (
     default_out_dir,
     friendly,
@@ -52,7 +53,7 @@ def run_individualised_command(
 @click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--draws",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_DRAWS),
     default=1000,
     show_default=True,
     help="PSA draws for intervals and probabilities of being best (the same draws as psa --seed); 0 = base case only.",

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from costspine._limits import MAX_INDIVIDUALS
 from costspine._version import __version__
 from costspine.errors import CostspineError, UsageError
 
@@ -137,9 +138,10 @@ def xlsx_option(command: str):
 def method_options(func):
     func = click.option(
         "--individuals",
-        type=click.IntRange(min=2),
+        type=click.IntRange(min=2, max=MAX_INDIVIDUALS),
         default=None,
-        help="Microsimulation: individuals per strategy (default: the scenario's [microsimulation] individuals).",
+        help="Microsimulation: individuals per strategy (default: the scenario's [microsimulation] individuals; "
+        f"at most {MAX_INDIVIDUALS:,}).",
     )(func)
     return click.option(
         "--method",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from costspine._limits import MAX_DRAWS
 from costspine.cli.options import (
     INTERRUPTED,
     ScenarioPath,
@@ -145,7 +146,13 @@ def run_voi_command(
 
 @click.command()
 @click.argument("scenario", type=ScenarioPath())
-@click.option("--draws", type=click.IntRange(min=2), default=1000, show_default=True, help="Number of PSA draws.")
+@click.option(
+    "--draws",
+    type=click.IntRange(min=2, max=MAX_DRAWS),
+    default=1000,
+    show_default=True,
+    help=f"Number of PSA draws (at most {MAX_DRAWS:,}).",
+)
 @seed_option
 @wtp_option
 @evppi_option

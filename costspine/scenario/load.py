@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from costspine._files import MAX_TABLE_BYTES, describe_header, read_input_file
+from costspine._limits import MAX_STATES
 from costspine.errors import InputFileError
 from costspine.expressions import TIME_NAMES
 from costspine.problems import Collector
@@ -89,6 +90,10 @@ def _read_states(c: Collector, raw: dict):
             expr = c.expression(f"{key}.initial", entry["initial"])
             if expr is not None:
                 initial[name] = expr
+    if len(names) > MAX_STATES:
+        c.add(
+            "states", f"{len(names):,} states; the limit is {MAX_STATES:,} (a transition matrix holds states² cells per strategy)"
+        )
     return tuple(names), labels, initial
 
 
