@@ -350,10 +350,11 @@ def confined_to(root):
     Examples
     --------
     >>> with confined_to("/srv/models"):
-    ...     read_input_file("/etc/passwd")
-    Traceback (most recent call last):
-    ...
-    costspine.errors.InputFileError: /etc/passwd: is outside the allowed folder /srv/models (--root); ...
+    ...     try:
+    ...         read_input_file("/etc/passwd")
+    ...     except InputFileError as exc:
+    ...         print(exc.reason.split(";")[0])
+    is outside the allowed folder /srv/models (--root)
     """
     token = _ROOT.set(None if root is None else Path(os.path.realpath(root)))
     try:

@@ -37,12 +37,12 @@ _UNITS |= {"tb": 1000**4, "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 10
 
 
 def parse_size(text: str) -> int:
-    """Bytes from a size such as ``4GiB``, ``500MB``, ``2g`` or ``1000000``.
+    """Bytes from a size such as ``4GiB``, ``500MB``, ``2g`` or ``2000000`` (between 1 MiB and 1 PiB).
 
     Examples
     --------
-    >>> parse_size("4GiB"), parse_size("500 MB"), parse_size("1e6")
-    (4294967296, 500000000, 1000000)
+    >>> parse_size("4GiB"), parse_size("500 MB"), parse_size("2e6")
+    (4294967296, 500000000, 2000000)
     """
     match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?(?:e[0-9]+)?)\s*([a-z]*)\s*", str(text).lower())
     if not match or match.group(2) not in _UNITS:
