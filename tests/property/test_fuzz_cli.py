@@ -184,6 +184,17 @@ def _option_bombs(scenario: str, out, private: str) -> list[list[str]]:
     ]
 
 
+def _parity_commands(text: str, ran: int) -> list[list[str]]:
+    """The commands a file ``validate`` accepted must pass: ``run``; ``bia`` when it has a budget
+    impact section; every fourth case a small ``psa`` (not with a posterior: that would fit one)."""
+    commands = [["run"]]
+    if "[budget_impact" in text:
+        commands.append(["bia"])
+    if ran % 4 == 1 and 'distribution = "posterior"' not in text:
+        commands.append(["psa", "--draws", "20"])
+    return commands
+
+
 def _n_cycles(path) -> int:
     from costspine.scenario.load import load_scenario
 
@@ -220,13 +231,24 @@ def fuzz(tmp_path, *, cases: int, run_cases: int, budget_seconds: float, seed: i
             continue
         if code != 0 or ran >= run_cases or _n_cycles(path) > RUN_MAX_CYCLES:
             continue
-        ran += 1  # validate parity: what validate accepts, run accepts, writing only under --out
-        before = _listing(tmp_path, skip="outs")
-        out = outs / f"case_{case:03d}"
-        code, output, unexpected = _invoke(runner, ["--max-memory", "1GiB", "run", path, "--out", out, "--quiet"])
-        after = _listing(tmp_path, skip="outs")
-        if _is_bad(code, output, unexpected) or code != 0 or after != before or not (out / "manifest.json").is_file():
-            findings.append((f"run {os.path.basename(path)}", code, repr(unexpected), output[-500:], sorted(after ^ before)))
+        ran += 1  # validate parity: what validate accepts, run (bia, psa) accept, writing only under --out
+        text = open(path, encoding="utf-8", errors="replace").read()
+        for command in _parity_commands(text, ran):
+            before = _listing(tmp_path, skip="outs")
+            out = outs / f"case_{case:03d}_{command[0]}"
+            code, output, unexpected = _invoke(runner, ["--max-memory", "1GiB", *command, path, "--out", out, "--quiet"])
+            after = _listing(tmp_path, skip="outs")
+            # a PSA may meet draws the base case does not (exit 1, "in PSA draws"); nothing else may fail
+            accepted = code == 0 or (command[0] == "psa" and code == 1 and "in PSA draws" in output)
+            if (
+                _is_bad(code, output, unexpected)
+                or not accepted
+                or after != before
+                or (code == 0) != (out / "manifest.json").is_file()
+            ):
+                findings.append(
+                    (f"{command[0]} {os.path.basename(path)}", code, repr(unexpected), output[-500:], sorted(after ^ before))
+                )
     growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - rss_before
     if growth > MAX_MEMORY_GROWTH:
         findings.append(("memory", f"resident memory grew by {growth / 1024**3:.1f} GiB"))
