@@ -193,14 +193,14 @@ def load_all(paths: tuple[Path, ...]):
     from costspine.errors import ScenarioError
     from costspine.scenario.load import load_scenario
 
-    scenarios, problems = [], []
+    scenarios, problems = [], {}  # a dict keeps the order and finds a repeated problem at once
     for path in paths:
         try:
             scenarios.append(load_scenario(path))
         except ScenarioError as exc:
-            problems.extend(p for p in exc.problems if p not in problems)  # a shared parent: say it once
+            problems.update(dict.fromkeys(exc.problems))  # a shared parent: say it once
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(list(problems))
     return scenarios
 
 

@@ -90,10 +90,11 @@ def _read_states(c: Collector, raw: dict):
             expr = c.expression(f"{key}.initial", entry["initial"])
             if expr is not None:
                 initial[name] = expr
-    if len(names) > MAX_STATES:
+    if len(names) > MAX_STATES:  # stop here: every other section would report each state again
         c.add(
             "states", f"{len(names):,} states; the limit is {MAX_STATES:,} (a transition matrix holds states² cells per strategy)"
         )
+        c.raise_if_any()
     return tuple(names), labels, initial
 
 
