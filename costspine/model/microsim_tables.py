@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from costspine._limits import check_memory
 from costspine.errors import AnalysisError, Problem, ScenarioError
 from costspine.model.checks import find_nonfinite_problems, find_probability_problems, normalize_rows
 from costspine.model.evaluate import (
@@ -223,6 +224,12 @@ def _check_size(scenario, what: str, shape, extra: int) -> None:
             f"{MAX_TABLE_BYTES / 1024**3:.0f} GiB; grid shape {tuple(shape)} = strategy, cycle, attribute levels, "
             "history counts used by its expressions) — lower the max of history counters or use fewer bands/levels"
         )
+    check_memory(  # and within the run's memory budget (--max-memory)
+        n_bytes,
+        what=f"{scenario.path}: the microsimulation {what} table",
+        sizes=f"grid shape {tuple(shape)} = strategy, cycle, attribute levels, history counts",
+        fix="use fewer cycles, lower the max of history counters or use fewer bands/levels",
+    )
 
 
 def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, base_case: bool) -> DrawTables:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import re
 import resource
 import signal
 import subprocess
@@ -188,7 +189,7 @@ def _parity_commands(text: str, ran: int) -> list[list[str]]:
     """The commands a file ``validate`` accepted must pass: ``run``; ``bia`` when it has a budget
     impact section; every fourth case a small ``psa`` (not with a posterior: that would fit one)."""
     commands = [["run"]]
-    if "[budget_impact" in text:
+    if re.search(r"^\[budget_impact", text, re.MULTILINE):
         commands.append(["bia"])
     if ran % 4 == 1 and 'distribution = "posterior"' not in text:
         commands.append(["psa", "--draws", "20"])
@@ -225,7 +226,7 @@ def fuzz(tmp_path, *, cases: int, run_cases: int, budget_seconds: float, seed: i
         else:
             path = tmp_path / f"case_{case:03d}.toml"
             path.write_text(_mutate(rng.choice(texts), rng, specials), encoding="utf-8", errors="surrogatepass")
-        code, output, unexpected = _invoke(runner, ["validate", path])
+        code, output, unexpected = _invoke(runner, ["--max-memory", "1GiB", "validate", path])
         if _is_bad(code, output, unexpected):
             findings.append((os.path.basename(path), code, repr(unexpected), output[-500:]))
             continue
