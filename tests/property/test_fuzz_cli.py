@@ -30,7 +30,7 @@ from costspine.cli import cli
 from helpers import EXAMPLES, ROOT, SPINE
 
 CASES = 150
-RUN_CASES = 12
+RUN_CASES = 30
 BUDGET_SECONDS = 60.0
 HANG_SECONDS = 60
 EXIT_CODES = (0, 1, 2, 3, 130)
