@@ -423,11 +423,13 @@ def output_folder(target, *, keep: tuple[str, ...] = ()):
     Raises
     ------
     OutputFolderError
-        ``target`` is in use by another live process, or exists and is not a folder.
+        ``target`` is in use by another live process, exists and is not a folder, or holds files
+        that are not a previous costspine output (:func:`check_replaceable`).
     """
-    target = Path(target)
+    shown, target = Path(target), Path(os.path.abspath(target))
     if target.exists() and not target.is_dir():
-        raise OutputFolderError(f"{target}: the output folder exists and is not a folder; choose another --out")
+        raise OutputFolderError(f"{shown}: the output folder exists and is not a folder; choose another --out")
+    check_replaceable(shown, keep=keep)
     target.parent.mkdir(parents=True, exist_ok=True)
     lock = acquire_output_lock(target)
     staging = target.parent / f".{target.name}.partial-{os.getpid()}"
@@ -450,6 +452,29 @@ def output_folder(target, *, keep: tuple[str, ...] = ()):
         if staging.exists():
             _remove_tree(staging)
         release_output_lock(lock)
+
+
+MANIFEST = "manifest.json"
+
+
+def check_replaceable(target, *, keep: tuple[str, ...] = ()) -> None:
+    """Refuse an output folder whose contents a finished run must not replace.
+
+    A finished run replaces the whole folder, so ``target`` must be new, empty, a previous
+    costspine output (it holds ``manifest.json``), or hold only the ``keep`` subfolders (a PSA's
+    ``chunks`` from an interrupted run). Anything else — ``--out .`` in a folder of scenarios —
+    is refused, so no file of the user's is ever deleted.
+    """
+    target = Path(target)
+    if not target.is_dir():
+        return
+    names = {p.name for p in target.iterdir()}
+    if not names or MANIFEST in names or names <= set(keep):
+        return
+    raise OutputFolderError(
+        f"{target}: the output folder holds files that are not costspine results (no {MANIFEST}); a run "
+        "replaces the whole folder, so choose a new or empty folder for --out"
+    )
 
 
 def output_lock_path(target) -> Path:

@@ -51,6 +51,7 @@ def test_an_interrupted_rerun_leaves_the_previous_results_untouched(tmp_path, mo
 def test_a_finished_rerun_replaces_the_whole_folder(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
+    (out / "manifest.json").write_text("{}\n", encoding="utf-8")  # a previous costspine output
     (out / "stale.csv").write_text("old\n", encoding="utf-8")
     assert invoke("run", CHANCELLOR, "--out", out, "--quiet", "--xlsx", out / "book.xlsx").exit_code == 0
     names = set(_files(out))
@@ -88,6 +89,7 @@ def test_the_lock_is_held_during_the_block_and_released_after(tmp_path):
     out = tmp_path / "out"
     with output_folder(out) as staging:
         (staging / "a.txt").write_text("x", encoding="utf-8")
+        (staging / "manifest.json").write_text("{}", encoding="utf-8")
         assert output_lock_path(out).read_text(encoding="ascii").strip() == str(os.getpid())
         with pytest.raises(OutputFolderError, match="in use by another costspine run"):
             # a second holder in another process is refused; here the same process stands in for it
@@ -98,7 +100,7 @@ def test_the_lock_is_held_during_the_block_and_released_after(tmp_path):
     with pytest.raises(RuntimeError), output_folder(out) as staging:
         (staging / "b.txt").write_text("y", encoding="utf-8")
         raise RuntimeError("failed half-way")
-    assert sorted(p.name for p in out.iterdir()) == ["a.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["a.txt", "manifest.json"]
     assert acquire_output_lock(out) == output_lock_path(out)  # released, so it can be taken again
 
 
@@ -114,3 +116,14 @@ def test_same_named_scenarios_side_by_side_get_distinct_folders(tmp_path):
     subfolders = sorted(p.name for p in out.iterdir() if p.is_dir())
     assert len(subfolders) == 2 and subfolders[1] == subfolders[0] + "-2"
     assert distinct_folder_names(["x", "x", "x-2"]) == ["x", "x-3", "x-2"]
+
+
+def test_a_folder_of_other_files_is_never_replaced(tmp_path, monkeypatch):
+    (tmp_path / "model.toml").write_text(CHANCELLOR.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = invoke("run", "model.toml", "--out", ".", "--quiet")
+    assert result.exit_code == 3 and "not costspine results" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.toml"]
+    (tmp_path / "chunks_only" / "chunks").mkdir(parents=True)  # an interrupted PSA's chunks may stay
+    with output_folder(tmp_path / "chunks_only", keep=("chunks",)):
+        pass
