@@ -242,7 +242,7 @@ def psa(
         from costspine.reports.build import workbook_path
         from costspine.reports.psa_report import write_psa_report
 
-        with _writing(_path(out_dir), xlsx_path, keep=("chunks",)) as (folder, xlsx):
+        with _writing(_path(out_dir), xlsx_path) as (folder, xlsx):
             write_psa_report(
                 analysis,
                 loaded,
@@ -459,7 +459,7 @@ def fit(
     return calibration
 
 
-def _writing(out_dir, xlsx_path=None, *, keep=()):
+def _writing(out_dir, xlsx_path=None):
     """``(folder, workbook path)`` to write into: all-or-nothing and locked (:func:`costspine._files.output_folder`)."""
     import contextlib
 
@@ -467,7 +467,7 @@ def _writing(out_dir, xlsx_path=None, *, keep=()):
 
     @contextlib.contextmanager
     def block():
-        with output_folder(out_dir, keep=keep) as staging:
+        with output_folder(out_dir) as staging:
             yield staging, None if xlsx_path is None else staged_path(xlsx_path, target=out_dir, staging=staging)
 
     return block()

@@ -397,39 +397,35 @@ LOCK_SUFFIX = ".lock"
 
 
 @contextlib.contextmanager
-def output_folder(target, *, keep: tuple[str, ...] = ()):
+def output_folder(target):
     """Write a command's outputs all-or-nothing into ``target``, holding its lock meanwhile.
 
     Yields a new, empty staging folder beside ``target`` (``.<name>.partial-<pid>``). When the
-    block ends normally, the staging folder replaces ``target`` (the previous results move aside
-    and are deleted); when it raises (an error, Ctrl-C), the staging folder is deleted and
-    ``target`` is left as it was. A reader therefore sees either the old complete set of results
-    or the new one, never new data beside an old manifest.
+    block raises (an error, Ctrl-C, a full disk), the staging folder is deleted and ``target`` is
+    left as it was. When it ends normally, the results are moved in (:func:`commit_outputs`):
+    the previous ``manifest.json`` is removed first, then the files the previous manifest listed,
+    then the new files arrive by rename, and the new manifest last. A reader thus sees the old
+    complete set of results, or the new one; a folder without ``manifest.json`` is incomplete.
+    Other files in ``target`` (a PSA's ``chunks/``, anything of the user's) are left alone.
 
     While the block runs, ``target`` is locked by ``.<name>.lock`` beside it, holding the process
     id: a second run into the same folder stops with :class:`~costspine.errors.OutputFolderError`
     naming the folder and the other process; a lock left by a process that no longer exists
-    (killed) is taken over.
+    (killed) is taken over, and its staging folder deleted.
 
     Parameters
     ----------
     target : path
         The output folder the user asked for.
-    keep : tuple of str
-        Names of subfolders of ``target`` that live there during the run (a PSA's ``chunks``,
-        saved as they finish so that ``--resume`` works after a kill); they are moved into the new
-        results when the block ends.
 
     Raises
     ------
     OutputFolderError
-        ``target`` is in use by another live process, exists and is not a folder, or holds files
-        that are not a previous costspine output (:func:`check_replaceable`).
+        ``target`` is in use by another live process, or exists and is not a folder.
     """
     shown, target = Path(target), Path(os.path.abspath(target))
     if target.exists() and not target.is_dir():
         raise OutputFolderError(f"{shown}: the output folder exists and is not a folder; choose another --out")
-    check_replaceable(shown, keep=keep)
     target.parent.mkdir(parents=True, exist_ok=True)
     lock = acquire_output_lock(target)
     staging = target.parent / f".{target.name}.partial-{os.getpid()}"
@@ -439,15 +435,7 @@ def output_folder(target, *, keep: tuple[str, ...] = ()):
             _remove_tree(staging)
         staging.mkdir()
         yield staging
-        for name in keep:
-            if (target / name).exists() and not (staging / name).exists():
-                os.replace(target / name, staging / name)
-        old = target.parent / f".{target.name}.old-{os.getpid()}"
-        if target.exists():
-            os.replace(target, old)
-        os.replace(staging, target)
-        if old.exists():
-            _remove_tree(old)
+        commit_outputs(staging, target)
     finally:
         if staging.exists():
             _remove_tree(staging)
@@ -457,24 +445,42 @@ def output_folder(target, *, keep: tuple[str, ...] = ()):
 MANIFEST = "manifest.json"
 
 
-def check_replaceable(target, *, keep: tuple[str, ...] = ()) -> None:
-    """Refuse an output folder whose contents a finished run must not replace.
+def commit_outputs(staging: Path, target: Path) -> None:
+    """Move a finished run's files from ``staging`` into ``target``, the manifest last.
 
-    A finished run replaces the whole folder, so ``target`` must be new, empty, a previous
-    costspine output (it holds ``manifest.json``), or hold only the ``keep`` subfolders (a PSA's
-    ``chunks`` from an interrupted run). Anything else — ``--out .`` in a folder of scenarios —
-    is refused, so no file of the user's is ever deleted.
+    The previous run's ``manifest.json`` goes first (from then on the folder reads as incomplete),
+    then the outputs it listed (relative paths inside ``target`` only), then every new file by
+    ``os.replace``, and the new manifest last.
     """
-    target = Path(target)
-    if not target.is_dir():
-        return
-    names = {p.name for p in target.iterdir()}
-    if not names or MANIFEST in names or names <= set(keep):
-        return
-    raise OutputFolderError(
-        f"{target}: the output folder holds files that are not costspine results (no {MANIFEST}); a run "
-        "replaces the whole folder, so choose a new or empty folder for --out"
-    )
+    target.mkdir(parents=True, exist_ok=True)
+    old_manifest = target / MANIFEST
+    previous = _listed_outputs(old_manifest)
+    with contextlib.suppress(FileNotFoundError):
+        old_manifest.unlink()
+    for relative in previous:
+        old = target / relative
+        if old.is_file() or old.is_symlink():
+            old.unlink()
+    new_files = sorted((p for p in staging.rglob("*") if p.is_file()), key=lambda p: p.name == MANIFEST and p.parent == staging)
+    for path in new_files:
+        dest = target / path.relative_to(staging)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.is_dir() and not dest.is_symlink():
+            _remove_tree(dest)
+        os.replace(path, dest)
+
+
+def _listed_outputs(manifest: Path) -> list[str]:
+    """The ``outputs`` of a previous manifest that are plain relative paths inside the folder."""
+    try:
+        outputs = json.loads(manifest.read_text(encoding="utf-8")).get("outputs", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    safe = []
+    for item in outputs if isinstance(outputs, list) else []:
+        if isinstance(item, str) and item and not Path(item).is_absolute() and ".." not in Path(item).parts:
+            safe.append(item)
+    return safe
 
 
 def output_lock_path(target) -> Path:

@@ -175,7 +175,7 @@ def default_out_dir(names: list[str], command: str) -> Path:
 
 
 @contextlib.contextmanager
-def writing_into(out_dir: Path, xlsx_path: Path | None = None, *, keep: tuple[str, ...] = ()):
+def writing_into(out_dir: Path, xlsx_path: Path | None = None):
     """Yield ``(staging, xlsx)``: the folder to write into and where the workbook goes.
 
     All-or-nothing and locked (:func:`costspine._files.output_folder`): the results replace
@@ -184,7 +184,7 @@ def writing_into(out_dir: Path, xlsx_path: Path | None = None, *, keep: tuple[st
     """
     from costspine._files import output_folder, staged_path
 
-    with output_folder(out_dir, keep=keep) as staging:
+    with output_folder(out_dir) as staging:
         yield staging, None if xlsx_path is None else staged_path(xlsx_path, target=out_dir, staging=staging)
 
 

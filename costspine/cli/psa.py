@@ -214,7 +214,7 @@ def psa(
     out_dir = out_dir or default_out_dir([loaded.name], "psa")
     try:
         with (
-            writing_into(out_dir, xlsx_path, keep=("chunks",)) as (staging, xlsx),
+            writing_into(out_dir, xlsx_path) as (staging, xlsx),
             ProgressBar(draws, label="PSA", unit="draws", enabled=None if not quiet else False) as bar,
         ):
             text = run_psa_command(

@@ -48,17 +48,20 @@ def test_an_interrupted_rerun_leaves_the_previous_results_untouched(tmp_path, mo
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.toml", "out"]  # no staging folder, no lock left
 
 
-def test_a_finished_rerun_replaces_the_whole_folder(tmp_path):
+def test_a_finished_rerun_replaces_the_previous_outputs_and_nothing_else(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "manifest.json").write_text("{}\n", encoding="utf-8")  # a previous costspine output
-    (out / "stale.csv").write_text("old\n", encoding="utf-8")
+    (out / "manifest.json").write_text('{"outputs": ["stale.csv", "../notes.txt"]}\n', encoding="utf-8")
+    (out / "stale.csv").write_text("old\n", encoding="utf-8")  # an output of the previous run
+    (out / "notes.txt").write_text("mine\n", encoding="utf-8")  # the user's own file
+    (tmp_path / "notes.txt").write_text("outside\n", encoding="utf-8")
     assert invoke("run", CHANCELLOR, "--out", out, "--quiet", "--xlsx", out / "book.xlsx").exit_code == 0
     names = set(_files(out))
-    assert "stale.csv" not in names and {"manifest.json", "results.csv", "book.xlsx"} <= names
+    assert "stale.csv" not in names and {"manifest.json", "results.csv", "book.xlsx", "notes.txt"} <= names
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert "book.xlsx" in manifest["outputs"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert "book.xlsx" in manifest["outputs"] and set(manifest["outputs"]) == names - {"manifest.json", "notes.txt"}
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "outside\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "out"]
 
 
 def test_a_folder_in_use_is_refused_with_the_other_pid(tmp_path):
@@ -118,12 +121,9 @@ def test_same_named_scenarios_side_by_side_get_distinct_folders(tmp_path):
     assert distinct_folder_names(["x", "x", "x-2"]) == ["x", "x-3", "x-2"]
 
 
-def test_a_folder_of_other_files_is_never_replaced(tmp_path, monkeypatch):
+def test_writing_into_the_current_folder_keeps_the_user_files(tmp_path, monkeypatch):
     (tmp_path / "model.toml").write_text(CHANCELLOR.read_text(encoding="utf-8"), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    result = invoke("run", "model.toml", "--out", ".", "--quiet")
-    assert result.exit_code == 3 and "not costspine results" in result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.toml"]
-    (tmp_path / "chunks_only" / "chunks").mkdir(parents=True)  # an interrupted PSA's chunks may stay
-    with output_folder(tmp_path / "chunks_only", keep=("chunks",)):
-        pass
+    assert invoke("run", "model.toml", "--out", ".", "--quiet").exit_code == 0
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"model.toml", "manifest.json", "results.csv"} <= names and not any(n.startswith(".") for n in names)
