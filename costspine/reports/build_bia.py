@@ -94,6 +94,10 @@ def build_bia_workbook(runs, *, manifest: dict) -> Workbook:
     if health is not None:
         sheets.append(health)
     sheets.append(_bia_mix_sheet(run))
+    if not draws:  # the calculator is the base case's arithmetic
+        from costspine.reports.build_bia_calculator import build_bia_calculator
+
+        sheets.append(build_bia_calculator(run))
     if spec.policy is not None:
         from costspine.reports.build_compare import build_scenario_inputs
 
