@@ -166,6 +166,11 @@ def describe_bia(run) -> list[str]:
         )
     )
     sentences.append(describe_central(run) + ".")
+    if not run.n_draws:
+        sentences.append(
+            "The Calculator sheet holds this budget as live Excel formulas: change members, growth, the episode "
+            "rate, uptake by year or the cost per patient there and the budget, PMPM and difference recalculate."
+        )
     if run.spec.prevalent is not None:
         chronic = run.value("in_care_current", "prevalent", 1)["mean"]
         sentences.append(

@@ -74,7 +74,7 @@ def build_bia_calculator(run) -> FormulaSheet:
         g.put(2 + i, 1, note, "note")
     g.put(7, 1, "Legend:")
     g.put(7, 2, "input", "input")
-    g.put(7, 3, "from the model run", "model")
+    g.put(7, 3, "model run", "model")
     g.put(7, 4, "fixed", "fixed")
     g.put(7, 5, "live formula (bold: result)", "note")
     g.row = 9
@@ -98,8 +98,16 @@ def build_bia_calculator(run) -> FormulaSheet:
     prevalent_group = next((grp for grp in calc.groups if grp.name == "prevalent"), None)
     if prevalent:
         label = prevalent_group.label
-        plan_row("per_1000", f"Prevalent patients per 1,000 members ({label})", calc.prevalent_per_1000, "input", "number", 3, "")
-        plan_row("onset", "New such patients per 1,000 members a year", calc.onset_per_1000, "input", "number", 3, "")
+        plan_row("per_1000", "Prevalent patients per 1,000 members", calc.prevalent_per_1000, "input", "number", 3, label)
+        plan_row(
+            "onset",
+            "New prevalent patients per 1,000 members a year",
+            calc.onset_per_1000,
+            "input",
+            "number",
+            3,
+            "onsets among members; members joining bring their own",
+        )
     plan_row(
         "leave",
         "Members leaving the plan a year",
@@ -107,7 +115,7 @@ def build_bia_calculator(run) -> FormulaSheet:
         "fixed",
         "percent",
         2,
-        "shapes the cost profile (patients who leave stop costing the plan), so it is fixed here",
+        "it shapes the cost profile (patients who leave stop costing the plan), so it is fixed here",
     )
     plan_row("discount", "Discount rate a year (from year 2)", calc.discount_rate, "input", "percent", 2, "")
     if prevalent:

@@ -481,9 +481,10 @@ FORMULA_FILL = "FFFFFF"
 
 def _write_formula_sheet(ws, sheet: FormulaSheet, currency: str) -> None:
     """Free-standing cells; only ``formula``/``result`` cells hold formulas (everything else is a value)."""
-    from openpyxl.styles import Border, PatternFill, Side
+    from openpyxl.styles import Alignment, Border, PatternFill, Side
     from openpyxl.utils import get_column_letter
 
+    header_lines = {}
     thin = Side(style="thin", color="BFBFBF")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
     fills = {"input": INPUT_FILL, "model": MODEL_FILL, "fixed": FIXED_FILL}
@@ -503,6 +504,10 @@ def _write_formula_sheet(ws, sheet: FormulaSheet, currency: str) -> None:
         elif cell.role == "header":
             xl.font = _font(bold=True, color="FFFFFF")
             xl.fill = PatternFill("solid", fgColor=HEADER_FILL)
+            xl.alignment = Alignment(wrap_text=True, vertical="top")
+            width = sheet.widths.get(cell.column, 8.43)
+            lines = math.ceil(len(str(cell.value)) * 1.1 / max(width - 1, 1))
+            header_lines[cell.row] = max(header_lines.get(cell.row, 1), lines)
         elif cell.role in fills:
             xl.fill = PatternFill("solid", fgColor=fills[cell.role])
             xl.border = box
@@ -512,6 +517,8 @@ def _write_formula_sheet(ws, sheet: FormulaSheet, currency: str) -> None:
                 xl.font = _font(bold=True)
     for column, width in sheet.widths.items():
         ws.column_dimensions[get_column_letter(column)].width = width
+    for row, lines in header_lines.items():
+        ws.row_dimensions[row].height = 15.0 * lines + 2
     if sheet.cells and sheet.cells[0].role == "heading":
         ws.row_dimensions[sheet.cells[0].row].height = 22
     _finish_sheet(ws, header_row=None)
