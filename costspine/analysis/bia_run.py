@@ -53,6 +53,10 @@ class Segment:
         Patients entering during each year (new episodes; or onsets and joiners' prevalent patients).
     initial : ndarray, shape (draw,), or None
         Prevalent patients present at the start of year 1.
+    inputs : dict or None
+        What :func:`~costspine.analysis.bia.compute_budget` was given for this group (per-cycle
+        costs, mixes, entrants, run-in years, leave rate, policy), for the live budget calculator
+        (:mod:`costspine.analysis.bia_calculator`).
     """
 
     name: str
@@ -61,6 +65,7 @@ class Segment:
     health: Health
     entering: np.ndarray
     initial: np.ndarray | None = None
+    inputs: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -260,7 +265,9 @@ def compute_bia(
         discount_rate=spec.discount_rate,
         run_in=run_in,
     )
-    segments = [Segment("acute", "new acute/subacute episodes", acute[0], acute[1], episodes.reshape(-1, n_years))]
+    segments = [
+        Segment("acute", "new acute/subacute episodes", acute[0], acute[1], episodes.reshape(-1, n_years), inputs=acute[2])
+    ]
     prevalent = spec.prevalent
     prevalent_applied = False
     if prevalent is not None:
@@ -298,7 +305,15 @@ def compute_bia(
             discount_rate=spec.discount_rate,
         )
         segments.append(
-            Segment("prevalent", prevalent.description or "prevalent patients", chronic[0], chronic[1], incident, initial=initial)
+            Segment(
+                "prevalent",
+                prevalent.description or "prevalent patients",
+                chronic[0],
+                chronic[1],
+                incident,
+                initial=initial,
+                inputs=chronic[2],
+            )
         )
     budget = combine_budgets([seg.budget for seg in segments], names=[seg.name for seg in segments])
     health = combine_health([seg.health for seg in segments])
@@ -355,7 +370,7 @@ def _segment_budget(
     discount_rate,
     run_in=0,
 ):
-    """One patient group's budget (and health by year) through its pathway model and policy.
+    """One patient group's budget, health by year and the inputs of :func:`compute_budget`.
 
     ``run_in`` years before year 1 receive year 1's entrants under the current mix in both worlds
     (an ongoing plan); they are computed and then dropped, so only their care in years 1.. counts.
@@ -365,6 +380,18 @@ def _segment_budget(
         build_mix(table, strategies=strategies, years=file_years, where=f"{mix_where}.{key}")[:n_years]
         for table, key in zip(mix_tables, ("mix_current", "mix_new"))
     ]
+    inputs = {
+        "strategies": tuple(strategies),
+        "mix_current": mixes[0],
+        "mix_new": mixes[1],
+        "episodes": np.asarray(episodes, dtype=float).reshape(-1, n_years),
+        "initial": initial,
+        "run_in": run_in,
+        "leave": leave,
+        "policy_start_year": policy_start_year if policy is not None else None,
+        "cycle_years": model.settings.cycle_years,
+        "discount_rate": discount_rate,
+    }
     if run_in:
         episodes = np.asarray(episodes, dtype=float).reshape(-1, n_years)
         episodes = np.concatenate([np.repeat(episodes[:, :1], run_in, axis=1), episodes], axis=1)
@@ -383,6 +410,7 @@ def _segment_budget(
         policy_cost = policy_result.cost_per_cycle[:, order][..., [policy.categories.index(c) for c in categories]]
         policy_services = policy_result.services_per_cycle[:, order] if model.services else np.zeros(policy_cost.shape[:3] + (0,))
         policy_services = np.concatenate([policy_services, policy_health.values[:, order]], axis=-1)
+    inputs["cost"], inputs["policy_cost"] = cost, policy_cost
     both = np.concatenate([services, health.values], axis=-1)
     budget = compute_budget(
         cost,
@@ -403,7 +431,7 @@ def _segment_budget(
     )
     if run_in:
         budget = drop_first_years(budget, run_in, discount_rate=discount_rate)
-    return split_health(budget, n_services=len(service_names), names=health.names)
+    return (*split_health(budget, n_services=len(service_names), names=health.names), inputs)
 
 
 def _fraction_value(scenario, expr, values, where, *, base_case, high=1.0):
