@@ -26,12 +26,14 @@ Importing the package is light: every heavy import happens inside the verbs.
 >>> result = costspine.run(scenario)
 >>> result
 <CohortResult scenario='hiv_chancellor' method='cohort' strategies=[mono, comb] draws=1 cycles=20>
->>> print(result.summary())  # doctest: +ELLIPSIS
-Expected costs and outcomes per patient, cohort (HIV: zidovudine monotherapy vs combination ...)
-strategy                 direct_medical (GBP)  community_care (GBP)  drugs (GBP)  total (GBP)  life_years
------------------------  --------------------  --------------------  -----------  -----------  ----------
-Zidovudine monotherapy                 22,533                 8,843       13,288       44,663      7.9912
-Zidovudine + lamivudine                22,872                 9,327       18,403       50,602      8.9374
+>>> print(result.summary())  # doctest: +ELLIPSIS +NORMALIZE_WHITESPACE
+Expected costs and outcomes per patient, cohort (HIV: zidovudine monotherapy vs combination with
+lamivudine (Chancellor 1997))
+                            Direct medical      Community care
+strategy                             (GBP)               (GBP)  Drugs (GBP)  Total (GBP)  Life-years
+-----------------------  -----------------  ------------------  -----------  -----------  ----------
+Zidovudine monotherapy              22,533               8,843       13,288       44,663      7.9912
+Zidovudine + lamivudine             22,872               9,327       18,403       50,602      8.9374
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from costspine._text import format_table
+from costspine._text import format_table, wrap_text
 
 MEASURES = ("current", "new", "difference")
 
@@ -26,11 +26,20 @@ def _pmpm(x) -> str:
 
 
 def _count(x) -> str:
-    return f"{round(x):,}" if abs(x) >= 100 else f"{round(x, 1) + 0.0:,.1f}"
+    return f"{round(x) + 0:,}"  # whole services, one format in every column
 
 
-def _interval(row, fmt) -> str:
-    return "—" if row["low"] is None else f"{fmt(row['low'])} to {fmt(row['high'])}"
+def _words(name: str) -> str:
+    """A category id as a reader writes it: 'therapy_sessions' -> 'Therapy sessions'."""
+    return name.replace("_", " ").capitalize()
+
+
+def _interval(row, fmt) -> list[str]:
+    """The 2.5% and 97.5% cells of a 95% interval (two columns: numbers never wrap)."""
+    return ["—", "—"] if row["low"] is None else [fmt(row["low"]), fmt(row["high"])]
+
+
+INTERVAL = ["2.5%", "97.5%"]  # the headers of :func:`_interval`'s two columns
 
 
 def _years(run) -> list:
@@ -57,47 +66,64 @@ def format_bia(run) -> str:
     scenario, spec, budget = run.scenario, run.spec, run.budget
     currency, price_year = scenario.settings.currency, scenario.settings.price_year
     draws = run.n_draws > 0
-    lines = [scenario.title if scenario.title.lower().startswith("budget impact") else f"Budget impact: {scenario.title}"]
+    lines = [
+        wrap_text(scenario.title if scenario.title.lower().startswith("budget impact") else f"Budget impact: {scenario.title}")
+    ]
     if spec.description:
-        lines.append(spec.description)
+        lines.append(wrap_text(spec.description))
     members0 = run.members_by_year[0]
     rate = run.rate_per_1000
     rate_text = f"{rate.mean():.3g}" + (
         f" (95% interval {np.percentile(rate, 2.5):.3g} to {np.percentile(rate, 97.5):.3g})" if draws and np.ptp(rate) > 0 else ""
     )
     lines.append(
-        f"Plan: {members0:,.0f} members in year 1, {spec.member_growth_per_year:+.1%} a year; "
-        f"{rate_text} new spine-pain episodes per 1,000 members a year"
+        wrap_text(
+            f"Plan: {members0:,.0f} members in year 1, {spec.member_growth_per_year:+.1%} a year; "
+            f"{rate_text} new spine-pain episodes per 1,000 members a year"
+        )
     )
-    lines.append(f"  rate source: {spec.rate_source}")
+    lines.append(wrap_text(f"  rate source: {spec.rate_source}", indent="  "))
     if spec.leave_rate is not None:
         lines.append(
-            f"  members leaving the plan: {float(np.mean(run.leave_per_year)):.1%} a year (replaced by new members); "
-            f"source: {spec.leave_source}"
+            wrap_text(
+                f"  members leaving the plan: {float(np.mean(run.leave_per_year)):.1%} a year (replaced by new members); "
+                f"source: {spec.leave_source}",
+                indent="  ",
+            )
         )
     prevalent = next((seg for seg in run.segments if seg.name == "prevalent"), None)
     if prevalent is not None:
         p = spec.prevalent
         lines.append(
-            f"Prevalent patients: {float(np.mean(prevalent.initial)):,.0f} in care at the start of year 1"
-            + (f" ({p.description})" if p.description else "")
+            wrap_text(
+                f"Prevalent patients: {float(np.mean(prevalent.initial)):,.0f} in care at the start of year 1"
+                + (f" ({p.description})" if p.description else "")
+            )
         )
         lines.append(
-            f"  model {p.scenario.name}; entering a year: "
-            f"{run.value('entering', 'prevalent', 2 if run.n_years > 1 else 1)['mean']:,.0f} (onset, and new members' patients)"
+            wrap_text(
+                f"  model {p.scenario.name}; entering a year: "
+                f"{run.value('entering', 'prevalent', 2 if run.n_years > 1 else 1)['mean']:,.0f} (onset, and new members' patients)",
+                indent="  ",
+            )
         )
-        lines.append(f"  prevalence source: {p.per_1000_source}")
-        lines.append(f"  onset source: {p.onset_source}")
+        lines.append(wrap_text(f"  prevalence source: {p.per_1000_source}", indent="  "))
+        lines.append(wrap_text(f"  onset source: {p.onset_source}", indent="  "))
     discount = "undiscounted" if spec.discount_rate == 0 else f"discounted at {spec.discount_rate:.1%} a year from year 2"
     categories = "all" if spec.categories == scenario.categories else ", ".join(spec.categories)
-    lines.append(f"Perspective: {spec.perspective}; {currency} {price_year}, nominal, {discount}; cost categories: {categories}")
+    # prices are held at the scenario's price year in every budget year: constant, not nominal, money
+    lines.append(
+        wrap_text(f"Perspective: {spec.perspective}; constant {price_year} {currency}, {discount}; cost categories: {categories}")
+    )
     settings = scenario.settings
     if spec.policy is None:
         lines.append("Policy: none")
     elif run.policy_applied:
         lines.append(
-            f"Policy: {spec.policy.name} ({spec.policy.path}) for care delivered from year "
-            f"{spec.policy_start_year} on, new world only"
+            wrap_text(
+                f"Policy: {spec.policy.name} ({spec.policy.path}) for care delivered from year "
+                f"{spec.policy_start_year} on, new world only"
+            )
         )
         if spec.policy_own_cycles != settings.n_cycles:
             lines.append(
@@ -151,7 +177,7 @@ def format_bia(run) -> str:
                 _money(run.value("budget_new", year=y)["mean"]),
                 _money(diff["mean"]),
             ]
-            + ([_interval(diff, _money)] if draws else [])
+            + (_interval(diff, _money) if draws else [])
         )
     headers = (
         ["year", "members", "new episodes"]
@@ -160,7 +186,7 @@ def format_bia(run) -> str:
     )
     lines += [
         "",
-        format_table(headers + (["95% interval"] if draws else []), rows, title=f"Budget by year ({currency} {price_year})"),
+        format_table(headers + (INTERVAL if draws else []), rows, title=f"Budget by year (constant {price_year} {currency})"),
     ]
 
     rows = []
@@ -173,12 +199,12 @@ def format_bia(run) -> str:
                 _pmpm(run.value("pmpm_new", year=y)["mean"]),
                 _pmpm(diff["mean"]),
             ]
-            + ([_interval(diff, _pmpm)] if draws else [])
+            + (_interval(diff, _pmpm) if draws else [])
         )
     lines += [
         "",
         format_table(
-            ["year", "current", "new", "difference"] + (["95% interval"] if draws else []),
+            ["year", "current", "new", "difference"] + (INTERVAL if draws else []),
             rows,
             title=f"Per member per month ({currency})",
         ),
@@ -188,36 +214,37 @@ def format_bia(run) -> str:
     for item in budget.categories + ("all",):
         total = run.value("budget_difference", item, "total")
         rows.append(
-            [item]
+            ["All categories" if item == "all" else _words(item)]
             + [_money(run.value("budget_difference", item, y)["mean"]) for y in range(1, run.n_years + 1)]
             + [_money(total["mean"])]
-            + ([_interval(total, _money)] if draws else [])
+            + (_interval(total, _money) if draws else [])
         )
     headers = ["category"] + [f"year {y}" for y in range(1, run.n_years + 1)] + ["total"]
     lines += [
         "",
         format_table(
-            headers + (["95% interval"] if draws else []), rows, title=f"Difference by cost category, new − current ({currency})"
+            headers + (INTERVAL if draws else []), rows, title=f"Difference by cost category, new − current ({currency})"
         ),
     ]
 
     if budget.services:
         rows = []
+        service_labels = {s.name: " ".join(str(s.label or s.name).split()) for s in scenario.services}
         for item in budget.services:
             total = run.value("services_difference", item, "total")
             rows.append(
                 [
-                    item,
+                    service_labels.get(item, item),
                     _count(run.value("services_current", item)["mean"]),
                     _count(run.value("services_new", item)["mean"]),
                     _count(total["mean"]),
                 ]
-                + ([_interval(total, _count)] if draws else [])
+                + (_interval(total, _count) if draws else [])
                 + [_count(run.value("services_difference", item, y)["mean"]) for y in range(1, run.n_years + 1)]
             )
         headers = (
             ["service", "current", "new", "difference"]
-            + (["95% interval"] if draws else [])
+            + (INTERVAL if draws else [])
             + [f"Δ year {y}" for y in range(1, run.n_years + 1)]
         )
         lines += ["", format_table(headers, rows, title=f"Services used over {run.n_years} years (counts)")]
@@ -242,7 +269,8 @@ def format_bia(run) -> str:
         if prevalent is not None
         else "Pathway mix of new episodes (current → new)"
     )
-    lines += ["", format_table(["year", *budget.strategies], rows, title=title)]
+    strategy_labels = [scenario.strategy_labels.get(s, s) for s in budget.strategies]
+    lines += ["", format_table(["year", *strategy_labels], rows, title=title)]
     return "\n".join(lines)
 
 
@@ -296,7 +324,7 @@ def format_bia_comparison(runs: list) -> str:
     max_years = max(r.n_years for r in runs)
     headers = (
         ["scenario", "years", "currency", "current", "new", "difference"]
-        + (["95% interval"] if draws else [])
+        + (INTERVAL if draws else [])
         + ["PMPM Δ"]
         + [f"Δ year {y}" for y in range(1, max_years + 1)]
     )
@@ -308,12 +336,12 @@ def format_bia_comparison(runs: list) -> str:
             [
                 r.scenario.name,
                 str(r.n_years),
-                f"{s.currency} {s.price_year}",
+                f"constant {s.price_year} {s.currency}",
                 _money(r.value("budget_current")["mean"]),
                 _money(r.value("budget_new")["mean"]),
                 _money(diff["mean"]),
             ]
-            + ([_interval(diff, _money)] if draws else [])
+            + (_interval(diff, _money) if draws else [])
             + [_pmpm(r.value("pmpm_difference")["mean"])]
             + [_money(r.value("budget_difference", year=y)["mean"]) if y <= r.n_years else "—" for y in range(1, max_years + 1)]
         )
@@ -338,7 +366,8 @@ def summarize_bia(run) -> dict:
         "perspective": spec.perspective,
         "currency": scenario.settings.currency,
         "price_year": scenario.settings.price_year,
-        "nominal": True,
+        "nominal": False,  # prices held at price_year in every year
+        "price_basis": f"constant {scenario.settings.price_year} {scenario.settings.currency}",
         "discount_rate": spec.discount_rate,
         "years": run.n_years,
         "years_in_file": spec.years,

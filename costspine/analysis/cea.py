@@ -15,6 +15,68 @@ DOMINATED = "dominated"
 EXTENDED = "extendedly dominated"
 FRONTIER = "frontier"
 
+# What an ICER against a comparator means (:func:`classify_icer`): only the last two are ratios to print.
+ICER_REFERENCE = "reference"
+ICER_DOMINANT = "dominant"
+ICER_DOMINATED = "dominated"
+ICER_EQUAL_EFFECT = "equal effect"
+ICER_COST_PER_GAIN = "cost per unit gained"
+ICER_SAVING_PER_LOSS = "saving per unit forgone"
+
+
+def classify_icer(incremental_cost: float, incremental_effect: float) -> str:
+    """What the ICER of a strategy against its comparator means, from the two increments.
+
+    Returns
+    -------
+    str
+        ``dominant`` (costs no more, more effect), ``dominated`` (costs no less, less effect),
+        ``equal effect`` (no ratio), ``cost per unit gained`` (more cost, more effect: the usual
+        ICER) or ``saving per unit forgone`` (less cost, less effect). A negative ratio is
+        never a number to print: it is always ``dominant`` or ``dominated``.
+
+    Examples
+    --------
+    >>> classify_icer(-10.0, 0.5), classify_icer(10.0, 0.5), classify_icer(10.0, -0.5)
+    ('dominant', 'cost per unit gained', 'dominated')
+    """
+    dc, de = float(incremental_cost), float(incremental_effect)
+    if np.isnan(dc) or np.isnan(de) or de == 0:
+        return ICER_EQUAL_EFFECT
+    if de > 0:
+        return ICER_DOMINANT if dc <= 0 else ICER_COST_PER_GAIN
+    return ICER_DOMINATED if dc >= 0 else ICER_SAVING_PER_LOSS
+
+
+def reportable_icer(incremental_cost: float, incremental_effect: float) -> float:
+    """The ICER where it is a ratio to print (cost per unit gained, or saving per unit forgone), else NaN."""
+    status = classify_icer(incremental_cost, incremental_effect)
+    if status in (ICER_COST_PER_GAIN, ICER_SAVING_PER_LOSS):
+        return float(incremental_cost) / float(incremental_effect)
+    return float("nan")
+
+
+def effect_unit(effect_label: str) -> str:
+    """'QALYs' -> 'QALY', 'Life-years' -> 'life-year': the unit one ICER is counted per."""
+    label = " ".join(str(effect_label).split())
+    label = label[:1].lower() + label[1:] if label[1:2].islower() else label
+    return label[:-1] if label.endswith("s") and not label.endswith("ss") else label
+
+
+def describe_icer(incremental_cost: float, incremental_effect: float, *, currency: str = "", effect_label: str = "") -> str:
+    """An ICER in words: '12,471 USD per QALY', '120 USD saved per QALY forgone', 'dominant', 'dominated'.
+
+    Without ``effect_label`` the unit reads 'unit gained' / 'unit forgone'.
+    """
+    status = classify_icer(incremental_cost, incremental_effect)
+    if status not in (ICER_COST_PER_GAIN, ICER_SAVING_PER_LOSS):
+        return status
+    money = f"{abs(float(incremental_cost) / float(incremental_effect)):,.0f}" + (f" {currency}" if currency else "")
+    unit = effect_unit(effect_label) if effect_label else "unit"
+    if status == ICER_COST_PER_GAIN:
+        return f"{money} per {unit}" if effect_label else f"{money} per unit gained"
+    return f"{money} saved per {unit} forgone"
+
 
 @dataclass(frozen=True)
 class CEATable:
@@ -49,21 +111,34 @@ class CEATable:
     frontier_icer: np.ndarray
     wtp: tuple
     nmb: np.ndarray
+    currency: str = ""
+    effect_label: str = ""
 
     def describe_vs_comparator(self, k: int) -> str:
-        """Plain words for strategy ``k`` against the comparator ('dominant', 'dominated', or the ICER)."""
+        """Plain words for strategy ``k`` against the comparator: 'dominant (less costly, more effective)',
+        'dominated (more costly, less effective)', or the ICER with its unit ('12,471 USD per QALY')."""
         if self.strategies[k] == self.comparator:
             return "comparator"
-        dc, de = self.incremental_cost[k], self.incremental_effect[k]
-        if de > 0 and dc <= 0:
+        status = self.icer_status(k)
+        if status == ICER_DOMINANT:
             return "dominant (less costly, more effective)"
-        if de < 0 and dc >= 0:
+        if status == ICER_DOMINATED:
             return "dominated (more costly, less effective)"
-        if de == 0:
-            return "equal effect"
-        if de < 0:
-            return f"{self.icer_vs_comparator[k]:,.0f} saved per unit of effect lost"
-        return f"{self.icer_vs_comparator[k]:,.0f} per unit of effect"
+        return describe_icer(
+            self.incremental_cost[k], self.incremental_effect[k], currency=self.currency, effect_label=self.effect_label
+        )
+
+    def icer_status(self, k: int) -> str:
+        """:func:`classify_icer` of strategy ``k`` against the comparator (``reference`` for the comparator)."""
+        if self.strategies[k] == self.comparator:
+            return ICER_REFERENCE
+        return classify_icer(self.incremental_cost[k], self.incremental_effect[k])
+
+    def reportable_icer(self, k: int) -> float:
+        """The ICER of strategy ``k`` where it is a ratio to print, else NaN (dominant, dominated, comparator)."""
+        if self.strategies[k] == self.comparator:
+            return float("nan")
+        return reportable_icer(self.incremental_cost[k], self.incremental_effect[k])
 
     def summary(self) -> str:
         """Cost, effect, increments and ICER versus the comparator, and frontier status, per strategy."""
@@ -82,14 +157,29 @@ class CEATable:
             ]
             for k, s in enumerate(self.strategies)
         ]
+        money = f" ({self.currency})" if self.currency else ""
+        effect = self.effect_label or "effect"
         return format_table(
-            ["strategy", "cost", "effect", "Δcost", "Δeffect", f"vs {self.comparator}", "frontier", "frontier ICER"],
+            [
+                "strategy",
+                f"cost{money}",
+                effect,
+                f"Δ cost{money}",
+                f"Δ {effect}",
+                f"vs {self.comparator}",
+                "frontier",
+                f"frontier ICER{money}",
+            ],
             rows,
             title="Cost-effectiveness (deterministic)",
         )
 
     def to_frame(self):
-        """Long table keyed by ``strategy, wtp``: cost, effect, increments, ICER, frontier status and NMB."""
+        """Long table keyed by ``strategy, wtp``: cost, effect, increments, ICER, frontier status and NMB.
+
+        ``icer`` is NaN where it is not a ratio to report (``icer_status`` says dominant, dominated,
+        reference or equal effect); ``icer_signed`` is the plain ``Δcost / Δeffect``.
+        """
         import pandas as pd
 
         rows = [
@@ -100,7 +190,9 @@ class CEATable:
                 "effect": float(self.effect[k]),
                 "incremental_cost": float(self.incremental_cost[k]),
                 "incremental_effect": float(self.incremental_effect[k]),
-                "icer": float(self.icer_vs_comparator[k]),
+                "icer": self.reportable_icer(k),
+                "icer_status": self.icer_status(k),
+                "icer_signed": float(self.icer_vs_comparator[k]),
                 "frontier_status": self.status[k],
                 "frontier_icer": float(self.frontier_icer[k]),
                 "nmb": float(self.nmb[k, j]),
@@ -118,6 +210,8 @@ class CEATable:
                 "incremental_cost",
                 "incremental_effect",
                 "icer",
+                "icer_status",
+                "icer_signed",
                 "frontier_status",
                 "frontier_icer",
                 "nmb",
@@ -138,7 +232,8 @@ class CEATable:
                         "effect": self.effect[k],
                         "incremental_cost": self.incremental_cost[k],
                         "incremental_effect": self.incremental_effect[k],
-                        "icer": self.icer_vs_comparator[k],
+                        "icer": self.reportable_icer(k),
+                        "icer_status": self.icer_status(k),
                         "versus_comparator": self.describe_vs_comparator(k),
                         "frontier_status": self.status[k],
                         "frontier_icer": self.frontier_icer[k],
@@ -213,7 +308,7 @@ def compute_frontier(cost, effect, *, names=None) -> tuple[list[str], np.ndarray
     return status, frontier_icer
 
 
-def compute_cea(cost, effect, *, strategies, comparator: str, wtp) -> CEATable:
+def compute_cea(cost, effect, *, strategies, comparator: str, wtp, currency: str = "", effect_label: str = "") -> CEATable:
     """Incremental results, frontier and net monetary benefit.
 
     Parameters
@@ -225,6 +320,8 @@ def compute_cea(cost, effect, *, strategies, comparator: str, wtp) -> CEATable:
         Reference strategy for incremental results.
     wtp : sequence of float
         Willingness-to-pay thresholds (currency per unit of effect).
+    currency, effect_label : str, optional
+        For the words of :meth:`CEATable.describe_vs_comparator` ('12,471 USD per QALY').
 
     Returns
     -------
@@ -248,7 +345,19 @@ def compute_cea(cost, effect, *, strategies, comparator: str, wtp) -> CEATable:
     lam = np.asarray(wtp, dtype=float)
     nmb = effect[:, None] * lam[None, :] - cost[:, None]
     return CEATable(
-        strategies, cost, effect, comparator, inc_cost, inc_effect, icer, tuple(status), frontier_icer, tuple(wtp), nmb
+        strategies,
+        cost,
+        effect,
+        comparator,
+        inc_cost,
+        inc_effect,
+        icer,
+        tuple(status),
+        frontier_icer,
+        tuple(wtp),
+        nmb,
+        currency=currency,
+        effect_label=effect_label,
     )
 
 
@@ -267,7 +376,15 @@ def compute_result_cea(result) -> CEATable:
         strategies=result.strategies,
         comparator=analysis.comparator,
         wtp=analysis.wtp,
+        currency=result.scenario.settings.currency,
+        effect_label=effect_label_of(result.scenario, analysis.effect),
     )
+
+
+def effect_label_of(scenario, effect: str) -> str:
+    """The label of outcome ``effect`` of ``scenario`` ('QALYs'), else its name."""
+    label = next((o.label for o in scenario.outcomes if o.name == effect), None)
+    return " ".join(str(label or effect).split())
 
 
 # ------------------------------------------------------------------------------ sequential table
@@ -305,7 +422,9 @@ class IncrementalTable:
         ICER is ever given for a dominated strategy, and none is negative.
     currency : str
     effect_name : str
-        Name of the effect (e.g. ``"qalys"``), for headers.
+        Name of the effect (e.g. ``"qalys"``).
+    effect_label : str
+        Its label (e.g. ``"QALYs"``), for headers; default the name.
     """
 
     strategies: tuple
@@ -320,6 +439,7 @@ class IncrementalTable:
     icer: np.ndarray
     currency: str = ""
     effect_name: str = "effect"
+    effect_label: str = ""
 
     def label(self, strategy: str | None) -> str | None:
         """Label of a strategy id of this table (``None`` stays ``None``)."""
@@ -340,14 +460,14 @@ class IncrementalTable:
         from costspine._text import format_wrapped_table
 
         unit = f" ({self.currency})" if self.currency else ""
+        effect = self.effect_label or self.effect_name
         headers = [
             "strategy",
             f"cost{unit}",
-            self.effect_name,
-            "Δ cost",
-            f"Δ {self.effect_name}",
-            f"ICER{' (' + self.currency + '/' + self.effect_name + ')' if self.currency else ''}",
-            "status",
+            effect,
+            f"Δ cost{unit}",
+            f"Δ {effect}",
+            f"ICER ({(self.currency + ' ') if self.currency else ''}per {effect_unit(effect)})",
             "compared with",
         ]
         rows = [
@@ -358,7 +478,6 @@ class IncrementalTable:
                 self.incremental_cost[k],
                 self.incremental_effect[k],
                 _format_icer(self.icer[k]),
-                self.status[k],
                 self.describe(k),
             ]
             for k in range(len(self.strategies))
@@ -366,7 +485,6 @@ class IncrementalTable:
         return format_wrapped_table(
             headers,
             rows,
-            wrap=(0, 7),
             width=width,
             title="Sequential incremental analysis (by cost; ICER against the previous non-dominated strategy)",
         )
@@ -425,12 +543,12 @@ def _or_none(value) -> float | None:
     return None if not np.isfinite(value) else float(value)
 
 
-def _format_icer(value) -> str | float:
-    return "—" if not np.isfinite(value) else f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+def _format_icer(value) -> float | None:
+    return float(value) if np.isfinite(value) else None
 
 
 def compute_incremental_table(
-    cost, effect, *, strategies, labels=None, currency: str = "", effect_name: str = "effect"
+    cost, effect, *, strategies, labels=None, currency: str = "", effect_name: str = "effect", effect_label: str = ""
 ) -> IncrementalTable:
     """The sequential incremental table of a set of strategies.
 
@@ -442,8 +560,8 @@ def compute_incremental_table(
         Strategy ids, in the order of ``cost`` and ``effect``.
     labels : sequence of str, optional
         Labels for the table (default: the ids).
-    currency, effect_name : str
-        For headers only.
+    currency, effect_name, effect_label : str
+        For headers only (the label defaults to the name).
 
     Returns
     -------
@@ -502,6 +620,7 @@ def compute_incremental_table(
         icer,
         currency=currency,
         effect_name=effect_name,
+        effect_label=effect_label,
     )
 
 
@@ -522,4 +641,5 @@ def compute_result_incremental(result) -> IncrementalTable:
         labels=labels,
         currency=scenario.settings.currency,
         effect_name=scenario.analysis.effect,
+        effect_label=effect_label_of(scenario, scenario.analysis.effect),
     )

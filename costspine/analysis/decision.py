@@ -197,11 +197,16 @@ class CEAF:
         return tuple(self.strategies[k] for k in self.optimal)
 
     def summary(self) -> str:
-        """One line per threshold: λ, optimal strategy, probability it is cost-effective."""
-        lines = [f"{'wtp':>12}  {'optimal':<20} {'P(cost-effective)':>17}"]
-        for lam, name, p in zip(self.wtp, self.optimal_strategy, self.prob_cost_effective):
-            lines.append(f"{lam:>12,.0f}  {name:<20} {p:>17.3f}")
-        return "\n".join(lines)
+        """One row per threshold: λ, optimal strategy, probability it is cost-effective."""
+        from costspine._text import format_table
+
+        rows = [[float(lam), name, float(p)] for lam, name, p in zip(self.wtp, self.optimal_strategy, self.prob_cost_effective)]
+        return format_table(
+            ["willingness to pay", "optimal strategy", "P(cost-effective)"],
+            rows,
+            formats={0: ",.0f", 2: ".3f"},
+            title="Cost-effectiveness acceptability frontier",
+        )
 
     def to_columns(self) -> dict[str, np.ndarray]:
         """Long table keyed by ``wtp`` as a dict of 1-D columns (e.g. for ``pandas.DataFrame``)."""

@@ -95,20 +95,54 @@ class IncrementalPSA:
     prob_cost_saving: np.ndarray
     prob_more_effect: np.ndarray
 
-    def summary(self) -> str:
-        """Plain-text table: mean increments with 95% intervals and the two probabilities."""
+    def summary(self, *, currency: str = "", effect_label: str = "effect") -> str:
+        """Plain-text table: mean increments with 95% intervals and the two probabilities.
+
+        Parameters
+        ----------
+        currency, effect_label : str, optional
+            For the headers ('Δ cost (USD)', 'Δ QALYs').
+        """
+        from costspine._text import column_format, format_table
+
         c, e = self.incremental_cost, self.incremental_effect
-        head = f"vs {self.strategies[self.comparator]}"
-        lines = [f"{head:<20} {'Δcost (95% UI)':>34} {'Δeffect (95% UI)':>32} {'P(saves)':>9} {'P(more)':>8}"]
-        for s, name in enumerate(self.strategies):
-            if s == self.comparator:
-                continue
-            lines.append(
-                f"{name:<20} {c.mean[s]:>12,.2f} ({c.lower[s]:>9,.2f}, {c.upper[s]:>9,.2f})"
-                f" {e.mean[s]:>10,.4f} ({e.lower[s]:>8,.4f}, {e.upper[s]:>8,.4f})"
-                f" {self.prob_cost_saving[s]:>9.3f} {self.prob_more_effect[s]:>8.3f}"
-            )
-        return "\n".join(lines)
+        money = f" ({currency})" if currency else ""
+        rows = [
+            [
+                name,
+                c.mean[s],
+                c.lower[s],
+                c.upper[s],
+                e.mean[s],
+                e.lower[s],
+                e.upper[s],
+                self.prob_cost_saving[s],
+                self.prob_more_effect[s],
+            ]
+            for s, name in enumerate(self.strategies)
+            if s != self.comparator
+        ]
+        headers = [
+            "strategy",
+            f"Δ cost{money}",
+            "2.5%",
+            "97.5%",
+            f"Δ {effect_label}",
+            "2.5%",
+            "97.5%",
+            "P(saves money)",
+            f"P(more {effect_label})",
+        ]
+        probability = {7: ".3f", 8: ".3f"}
+        money_columns = column_format([v for r in rows for v in r[1:4]])  # one format for a mean and its interval
+        effect_columns = column_format([v for r in rows for v in r[4:7]])
+        formats = {**dict.fromkeys((1, 2, 3), money_columns), **dict.fromkeys((4, 5, 6), effect_columns), **probability}
+        return format_table(
+            headers,
+            rows,
+            formats=formats,
+            title=f"Incremental results vs {self.strategies[self.comparator]} (means and 95% intervals)",
+        )
 
 
 def summarize_incremental(cost, effect, *, comparator: int = 0, strategies=None) -> IncrementalPSA:

@@ -266,9 +266,13 @@ class DSAResult:
         list of dict
             Keys: strategy, comparator, wtp, rank, parameter, group, range_source, base_value,
             low_value, high_value, inc_cost_low/high, inc_effect_low/high, inc_nmb_base/low/high,
-            swing_nmb, icer_base/low/high, swing_icer.
+            swing_nmb, icer_base/low/high, icer_status_base/low/high, icer_signed_base/low/high,
+            swing_icer. ``icer_*`` is NaN unless the ICER is a ratio to report (cost per unit gained,
+            or saving per unit forgone): ``icer_status_*`` then says ``dominant``, ``dominated`` or
+            ``equal effect`` (:func:`~costspine.analysis.cea.classify_icer`); ``icer_signed_*`` is
+            the plain ``Δcost / Δeffect`` and ``swing_icer`` the distance between the signed ones.
         """
-        from costspine.analysis.cea import compute_icer
+        from costspine.analysis.cea import classify_icer, compute_icer, reportable_icer
 
         if by not in ("nmb", "icer"):
             raise UsageError(f"rank the tornado by 'nmb' or 'icer'; got {by!r}")
@@ -314,9 +318,15 @@ class DSAResult:
                             "inc_nmb_low": float(nmb_low[i]),
                             "inc_nmb_high": float(nmb_high[i]),
                             "swing_nmb": float(swing_nmb[i]),
-                            "icer_base": icer_base,
-                            "icer_low": float(icer_low[i]),
-                            "icer_high": float(icer_high[i]),
+                            "icer_base": reportable_icer(dc_base, de_base),
+                            "icer_low": reportable_icer(dc_low[i], de_low[i]),
+                            "icer_high": reportable_icer(dc_high[i], de_high[i]),
+                            "icer_status_base": classify_icer(dc_base, de_base),
+                            "icer_status_low": classify_icer(dc_low[i], de_low[i]),
+                            "icer_status_high": classify_icer(dc_high[i], de_high[i]),
+                            "icer_signed_base": icer_base,
+                            "icer_signed_low": float(icer_low[i]),
+                            "icer_signed_high": float(icer_high[i]),
                             "swing_icer": float(swing_icer[i]),
                         }
                     )
@@ -336,15 +346,29 @@ class DSAResult:
 
     def summary(self, *, by: str = "nmb", top: int = 10) -> str:
         """Tornado table (first non-comparator strategy, first threshold) and threshold values."""
-        from costspine._text import format_table
+        from costspine._text import format_significant, format_table, wrap_text
+        from costspine.analysis.cea import effect_label_of, effect_unit
 
         rows = self.tornado(by=by)
         if not rows:
             return f"{self.scenario.title}\nNo parameter has a distribution or declared low/high bounds: nothing to vary."
         first = [r for r in rows if r["strategy"] == rows[0]["strategy"] and r["wtp"] == rows[0]["wtp"]][:top]
-        currency = self.scenario.settings.currency
+        scenario = self.scenario
+        currency = scenario.settings.currency
+        labels = scenario.strategy_labels
+        unit = effect_unit(effect_label_of(scenario, scenario.analysis.effect))
+        ranked = "incremental net monetary benefit (NMB)" if by == "nmb" else "ICER"
         table = format_table(
-            ["parameter", "low", "high", f"ΔNMB low ({currency})", f"ΔNMB high ({currency})", "swing", "ICER low", "ICER high"],
+            [
+                "parameter",
+                "low value",
+                "high value",
+                f"Δ NMB at low ({currency})",
+                f"Δ NMB at high ({currency})",
+                f"swing ({currency})",
+                f"ICER at low ({currency} per {unit})",
+                f"ICER at high ({currency} per {unit})",
+            ],
             [
                 [
                     r["parameter"],
@@ -353,28 +377,55 @@ class DSAResult:
                     r["inc_nmb_low"],
                     r["inc_nmb_high"],
                     r["swing_nmb"],
-                    r["icer_low"],
-                    r["icer_high"],
+                    icer_cell(r, "low", unit),
+                    icer_cell(r, "high", unit),
                 ]
                 for r in first
             ],
+            formats={1: format_significant, 2: format_significant},
             title=(
-                f"One-way sensitivity ({self.range_kind}): {first[0]['strategy']} vs {first[0]['comparator']} "
-                f"at {first[0]['wtp']:,.0f} per unit of effect; base ΔNMB {first[0]['inc_nmb_base']:,.0f}"
+                f"One-way sensitivity ({self.range_kind}): {labels.get(first[0]['strategy'], first[0]['strategy'])} vs "
+                f"{labels.get(first[0]['comparator'], first[0]['comparator'])} at {first[0]['wtp']:,.0f} {currency} per "
+                f"{unit}; base-case Δ NMB {first[0]['inc_nmb_base']:,.0f} {currency}; the {len(first)} parameters with "
+                f"the largest swing in {ranked}"
             ),
         )
-        parts = [f"{self.scenario.title}\nPerspective: {self.scenario.analysis.perspective_text}", table]
+        parts = [wrap_text(scenario.title), wrap_text(f"Perspective: {self.scenario.analysis.perspective_text}"), table]
         if self.thresholds:
             parts.append(
                 format_table(
-                    ["parameter", "wtp", "threshold", "optimal below", "optimal above"],
-                    [[t.parameter, t.wtp, t.value, t.below, t.above] for t in self.thresholds],
+                    [
+                        "parameter",
+                        f"willingness to pay ({currency} per {unit})",
+                        "threshold value",
+                        "optimal below",
+                        "optimal above",
+                    ],
+                    [
+                        [t.parameter, t.wtp, t.value, labels.get(t.below, t.below), labels.get(t.above, t.above)]
+                        for t in self.thresholds
+                    ],
+                    formats={1: ",.0f", 2: format_significant},
                     title="Threshold values (the optimal strategy changes within the range)",
                 )
             )
         else:
             parts.append("No parameter changes the optimal strategy within its range at any threshold.")
         return "\n\n".join(parts)
+
+
+def icer_cell(row: dict, side: str, unit: str):
+    """The ICER of a tornado row at ``side`` ('low', 'high' or 'base') as shown to a reader: the number
+    where it is a cost per ``unit`` gained, else words ('dominant', 'dominated', 'equal effect',
+    '1,234 saved per QALY forgone'). Never a negative number."""
+    from costspine.analysis.cea import ICER_COST_PER_GAIN, ICER_SAVING_PER_LOSS
+
+    status, value = row[f"icer_status_{side}"], row[f"icer_{side}"]
+    if status == ICER_COST_PER_GAIN:
+        return value
+    if status == ICER_SAVING_PER_LOSS:
+        return f"{value:,.0f} saved per {unit} forgone"
+    return status
 
 
 def summarize_dsa(result: DSAResult, *, by: str = "nmb") -> dict:
@@ -401,6 +452,8 @@ def summarize_dsa(result: DSAResult, *, by: str = "nmb") -> dict:
                     "swing_nmb",
                     "icer_low",
                     "icer_high",
+                    "icer_status_low",
+                    "icer_status_high",
                     "swing_icer",
                 )
             }

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from costspine._text import format_table
+from costspine._text import format_table, wrap_text
+from costspine.analysis.cea import effect_label_of, effect_unit
 from costspine.errors import UsageError
 
 INTERVAL = (2.5, 97.5)
@@ -66,6 +67,8 @@ class IndividualisedResult:
         Patients treated per year in a plan, for population totals.
     draws : int
     seed : int or None
+    effect_label : str
+        The effect's label ('QALYs'), for the text; default the effect's name.
     """
 
     scenario_name: str
@@ -88,6 +91,7 @@ class IndividualisedResult:
     plan_size: float | None = None
     draws: int = 0
     seed: int | None = None
+    effect_label: str = ""
 
     def _index(self, name: str) -> int:
         return self.strategies.index(name)
@@ -194,15 +198,20 @@ class IndividualisedResult:
             format_table(
                 headers,
                 head,
-                title=f"Value of individualised care at {self.wtp:,.0f} {c} per {self.effect} ({self.title}; {kind})",
+                title=(
+                    f"Value of individualised care at {self.wtp:,.0f} {c} per {effect_unit(self.effect_label or self.effect)} "
+                    f"({self.title}; {kind})"
+                ),
             )
         ]
         best = self.strategy_labels.get(self.best_overall, self.best_overall)
         parts.append(
-            f"Best one size for all: {best}. Break-even phenotyping cost per patient: "
-            + "; ".join(
-                f"{'oracle' if k == 'oracle' else self.strategy_labels.get(k, k)} {v:,.0f} {c}"
-                for k, v in self.breakeven().items()
+            wrap_text(
+                f"Best one size for all: {best}. Break-even phenotyping cost per patient: "
+                + "; ".join(
+                    f"{'oracle' if k == 'oracle' else self.strategy_labels.get(k, k)} {v:,.0f} {c}"
+                    for k, v in self.breakeven().items()
+                )
             )
         )
         table = [
@@ -346,6 +355,7 @@ def summarize_individualised(
         currency=scenario.settings.currency,
         wtp=float(wtp),
         effect=scenario.analysis.effect,
+        effect_label=effect_label_of(scenario, scenario.analysis.effect) if hasattr(scenario, "outcomes") else "",
         strategies=strategies,
         strategy_labels=dict(scenario.strategy_labels),
         treatments=treatments,

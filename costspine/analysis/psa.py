@@ -443,6 +443,7 @@ def run_psa(
     effect = outcome_names.index(scenario.analysis.effect)
     base_costs, base_outcomes = base.costs[0], base.outcomes[0]
     extra = {
+        "effect_label": " ".join(str(scenario.outcomes[effect].label or scenario.analysis.effect).split()),
         "method": method,
         **({"individuals": individuals} if method == "microsim" else {}),
         "chunk_size": int(chunk_size),

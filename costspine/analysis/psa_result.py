@@ -111,6 +111,11 @@ class PSAResult:
         return tuple(tuple(c) for c in self.extra.get("chunks", ()))
 
     @property
+    def effect_label(self) -> str:
+        """The effect's label ('QALYs'), else its name."""
+        return self.extra.get("effect_label") or self.effect_name
+
+    @property
     def posterior(self) -> list:
         """Provenance of posterior draws (empty without posterior parameters)."""
         return self.extra.get("posterior", [])
@@ -148,7 +153,7 @@ class PSAResult:
 
     def summary(self, wtp=None) -> str:
         """Mean cost and effect per strategy, increments with 95% intervals, and the CEAF."""
-        from costspine._text import format_table
+        from costspine._text import column_format, format_table, wrap_text
         from costspine.analysis.decision import compute_ceaf
         from costspine.analysis.draw_stats import summarize_incremental
 
@@ -164,26 +169,34 @@ class PSAResult:
             ]
             for k, s in enumerate(self.strategies)
         ]
+        money, outcome = column_format([v for r in rows for v in r[1:4]]), column_format([v for r in rows for v in r[4:7]])
         table = format_table(
-            ["strategy", f"cost ({self.currency})", "2.5%", "97.5%", self.effect_name, "2.5%", "97.5%"],
+            ["strategy", f"cost ({self.currency})", "2.5%", "97.5%", self.effect_label, "2.5%", "97.5%"],
             rows,
+            formats={1: money, 2: money, 3: money, 4: outcome, 5: outcome, 6: outcome},
             title=f"PSA: {self.n_draws:,} draws, seed {self.seed} (means and 95% intervals, discounted)",
         )
-        inc = summarize_incremental(cost, effect, comparator=self.comparator_index, strategies=self.strategies)
-        ceaf = compute_ceaf(cost, effect, wtp, strategies=self.strategies)
-        parts = [self.title + (f"\nPerspective: {self.extra['perspective_text']}" if "perspective_text" in self.extra else "")]
+        labels = tuple(self.strategy_labels.get(s, s) for s in self.strategies)
+        inc = summarize_incremental(cost, effect, comparator=self.comparator_index, strategies=labels)
+        ceaf = compute_ceaf(cost, effect, wtp, strategies=labels)
+        parts = [
+            wrap_text(self.title)
+            + (f"\n{wrap_text('Perspective: ' + self.extra['perspective_text'])}" if "perspective_text" in self.extra else "")
+        ]
         for pool in self.posterior or []:
             parts.append(
-                f"Posterior draws: {', '.join(pool['parameters'])} sampled jointly (whole rows of "
-                f"{pool['posterior_draws']:,} posterior draws) from the calibration to {pool['evidence']}"
-                f" (cache {pool['cache']})"
+                wrap_text(
+                    f"Posterior draws: {', '.join(pool['parameters'])} sampled jointly (whole rows of "
+                    f"{pool['posterior_draws']:,} posterior draws) from the calibration to {pool['evidence']}"
+                    f" (cache {pool['cache']})"
+                )
             )
         return "\n\n".join(
             [
                 *parts,
                 table,
-                "Incremental results\n" + inc.summary(),
-                "Cost-effectiveness acceptability frontier\n" + ceaf.summary(),
+                inc.summary(currency=self.currency, effect_label=self.effect_label),
+                ceaf.summary(),
             ]
         )
 

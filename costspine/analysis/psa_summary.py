@@ -9,6 +9,7 @@ EVPPI rows are computed in :mod:`costspine.analysis.evppi_rows`, the summary's t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -17,7 +18,7 @@ import numpy as np
 from costspine.analysis.draw_stats import DrawSummary
 from costspine.analysis.evppi_rows import compute_evppi_rows, parse_evppi_groups
 from costspine.analysis.psa_result import PSAResult
-from costspine.analysis.psa_text import format_convergence_text, format_voi_text
+from costspine.analysis.psa_text import EVPPI_TOP, format_convergence_text, format_voi_text
 from costspine.errors import UsageError
 
 GRID_POINTS = 101
@@ -405,8 +406,9 @@ class PSASummary:
         ]
         return format_html_table(headers, rows, caption=f"PSA: {d.title}, {d.n_draws:,} draws")
 
-    def summary(self) -> str:
-        """The PSA table, increments and CEAF, Monte Carlo convergence, then EVPI (and EVPPI)."""
+    def summary(self, *, top: int | None = EVPPI_TOP) -> str:
+        """The PSA table, increments and CEAF, Monte Carlo convergence, then EVPI (and EVPPI: the
+        ``top`` parameter groups with the largest EVPPI; None: all)."""
         return "\n\n".join(
             [
                 self.draws.summary(self.wtp),
@@ -417,6 +419,7 @@ class PSASummary:
                     currency=self.draws.currency,
                     evpi_population=self.evpi_population,
                     evppi_rows=self.evppi,
+                    top=top,
                 ),
             ]
         )
@@ -449,6 +452,8 @@ class PSASummary:
     @property
     def data(self) -> dict:
         """The ``summary.json`` record (thresholds keyed by :func:`wtp_key`), with the floats as computed."""
+        from costspine.analysis.cea import classify_icer, reportable_icer
+
         d = self.draws
         keys = [wtp_key(w) for w in self.wtp]
         ref = self.incremental.comparator
@@ -470,11 +475,14 @@ class PSASummary:
         for k, s in enumerate(self.strategies):
             if k == ref:
                 continue
+            dc, de = inc.cost.mean[k], inc.effect.mean[k]
             incremental[s] = {
                 "versus": d.comparator,
                 "cost": _stats_at(inc.cost, k),
                 "effect": _stats_at(inc.effect, k),
-                "icer_of_means": float(inc.icer_of_means[k]),
+                # null unless a cost per unit gained (or saving per unit forgone): never a negative ratio
+                "icer_of_means": float(inc.icer_of_means[k]) if math.isfinite(reportable_icer(dc, de)) else None,
+                "icer_of_means_status": classify_icer(dc, de),
                 "prob_cost_saving": float(inc.prob_cost_saving[k]),
                 "prob_more_effect": float(inc.prob_more_effect[k]),
                 "nmb": {key: _stats_at(inc.nmb, (k, j)) for j, key in enumerate(keys)},

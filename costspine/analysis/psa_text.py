@@ -1,4 +1,4 @@
-"""Text of PSA and VOI results: the EVPI/EVPPI tables and the Monte Carlo convergence lines.
+"""Text of PSA and VOI results: the EVPI/EVPPI tables and the Monte Carlo convergence table.
 
 Used by :class:`~costspine.analysis.psa_summary.PSASummary` and
 :class:`~costspine.analysis.voi_summary.VOISummary` for their ``summary()`` text.
@@ -6,8 +6,12 @@ Used by :class:`~costspine.analysis.psa_summary.PSASummary` and
 
 from __future__ import annotations
 
+EVPPI_TOP = 20  # EVPPI rows printed by default (parameter groups, largest first); every row is in evppi.csv
 
-def format_voi_text(wtp, evpi_per_person, *, currency: str, evpi_population=None, evppi_rows=()) -> str:
+
+def format_voi_text(
+    wtp, evpi_per_person, *, currency: str, evpi_population=None, evppi_rows=(), top: int | None = EVPPI_TOP
+) -> str:
     """EVPI table (and population EVPI) and the EVPPI table of a PSA or VOI summary.
 
     Parameters
@@ -18,44 +22,88 @@ def format_voi_text(wtp, evpi_per_person, *, currency: str, evpi_population=None
     evpi_population : sequence of float, shape (wtp,), optional
     evppi_rows : list of dict
         :func:`~costspine.analysis.evppi_rows.compute_evppi_rows` records.
+    top : int or None, default EVPPI_TOP
+        Print the ``top`` parameter groups with the largest EVPPI (None: all) and say how many
+        were left out.
+
+    Notes
+    -----
+    The EVPPI table has one row per parameter group and an EVPPI and standard-error column per
+    threshold, sorted by the group's largest EVPPI over the thresholds, largest first.
     """
     from costspine._text import format_table
 
-    headers = ["wtp", f"EVPI per person ({currency})"]
+    money = f" ({currency})" if currency else ""
+    headers = ["willingness to pay", f"EVPI per person{money}"]
     rows = [[float(w), float(v)] for w, v in zip(wtp, evpi_per_person)]
     if evpi_population is not None:
-        headers.append(f"population EVPI ({currency})")
+        headers.append(f"population EVPI{money}")
         rows = [row + [float(v)] for row, v in zip(rows, evpi_population)]
-    parts = [format_table(headers, rows, title="Expected value of perfect information")]
+    parts = [format_table(headers, rows, formats={0: ",.0f"}, title="Expected value of perfect information")]
     if evppi_rows:
-        parts.append(
-            format_table(
-                ["parameters", "wtp", "EVPPI per person", "SE", "EVPI"],
-                [[r["group"], r["wtp"], r["evppi_per_person"], r["se"], r["evpi_per_person"]] for r in evppi_rows],
-                title=f"Expected value of partial perfect information ({evppi_rows[0]['method']})",
-            )
-        )
-        above = [r for r in evppi_rows if r["evppi_per_person"] > r["evpi_per_person"]]
-        if above:
-            parts[-1] += (
-                f"\nNote: {len(above)} EVPPI estimate(s) exceed the EVPI; regression estimates carry noise (see SE), "
-                "and EVPPI cannot truly exceed EVPI — read them as ≈ EVPI."
-            )
+        parts.append(format_evppi_table(evppi_rows, currency=currency, top=top))
     return "\n\n".join(parts)
+
+
+def format_evppi_table(evppi_rows, *, currency: str, top: int | None = EVPPI_TOP) -> str:
+    """EVPPI per person of each parameter group (rows, largest first) at each threshold (columns), with SEs."""
+    from costspine._text import column_format, format_table
+
+    thresholds = list(dict.fromkeys(r["wtp"] for r in evppi_rows))
+    groups: dict[str, dict] = {}
+    for r in evppi_rows:
+        groups.setdefault(r["group"], {})[r["wtp"]] = r
+    ordered = sorted(groups, key=lambda g: -max(groups[g][w]["evppi_per_person"] for w in groups[g]))
+    shown = ordered if top is None else ordered[:top]
+    evpi = {r["wtp"]: r["evpi_per_person"] for r in evppi_rows}
+    headers = ["parameters"]
+    for w in thresholds:
+        headers += [f"EVPPI at {w:,.0f}", "SE"]
+    rows = [["EVPI (all parameters)"] + [v for w in thresholds for v in (evpi[w], None)]]
+    for g in shown:
+        rows.append([g] + [v for w in thresholds for v in (groups[g][w]["evppi_per_person"], groups[g][w]["se"])])
+    spec = column_format([v for row in rows for v in row[1:] if v is not None])
+    money = f" ({currency})" if currency else ""
+    method = evppi_rows[0]["method"]
+    title = f"Expected value of partial perfect information per person{money} ({method}), largest first"
+    text = format_table(headers, rows, formats=dict.fromkeys(range(1, len(headers)), spec), title=title)
+    notes = []
+    if len(shown) < len(ordered):
+        notes.append(
+            f"{len(shown)} of {len(ordered)} parameter groups shown; the other {len(ordered) - len(shown)} have smaller "
+            "EVPPI (all are in evppi.csv; --top N shows more)."
+        )
+    above = [r for r in evppi_rows if r["evppi_per_person"] > r["evpi_per_person"]]
+    if above:
+        notes.append(
+            f"Note: {len(above)} EVPPI estimate(s) exceed the EVPI; regression estimates carry noise (see SE), "
+            "and EVPPI cannot truly exceed EVPI — read them as ≈ EVPI."
+        )
+    if notes:
+        from costspine._text import wrap_text
+
+        text += "\n\n" + "\n".join(wrap_text(n) for n in notes)
+    return text
 
 
 def format_convergence_text(psa) -> str:
     """Mean incremental NMB ± MCSE of each strategy and threshold, from a :class:`~costspine.analysis.psa_summary.PSASummary`."""
+    from costspine._text import format_table
+
     inc = psa.incremental
-    lines = ["Monte Carlo convergence of the mean incremental NMB (MCSE = sd/√draws):"]
+    labels = psa.labels
+    currency = psa.draws.currency
+    money = f" ({currency})" if currency else ""
+    rows = []
     for k, s in enumerate(psa.strategies):
         if k == inc.comparator:
             continue
         for j, w in enumerate(psa.wtp):
             relative = inc.mcse_relative(k, j)
-            rel = f" ({relative:.1%} of the mean)" if relative is not None else ""
-            lines.append(
-                f"  {s} vs {psa.draws.comparator} at {float(w):,.0f}: "
-                f"{float(inc.mc_mean[k, j]):,.2f} ± {float(inc.mcse[k, j]):,.2f}{rel}"
-            )
-    return "\n".join(lines)
+            rows.append([labels[s], float(w), float(inc.mc_mean[k, j]), float(inc.mcse[k, j]), relative])
+    return format_table(
+        ["strategy", "willingness to pay", f"mean incremental NMB{money}", "MCSE", "MCSE / mean"],
+        rows,
+        formats={1: ",.0f", 4: ".1%"},
+        title=f"Monte Carlo convergence vs {labels[psa.draws.comparator]} (MCSE = sd/√draws)",
+    )

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
+from costspine._text import wrap_text
 from costspine.analysis.evppi_rows import compute_evppi_rows, parse_evppi_groups
 from costspine.analysis.psa_draws_file import DRAWS_FILE
 from costspine.analysis.psa_result import PSAResult
 from costspine.analysis.psa_summary import population_spec, wtp_key
-from costspine.analysis.psa_text import format_voi_text
+from costspine.analysis.psa_text import EVPPI_TOP, format_voi_text
 from costspine.errors import UsageError
 
 
@@ -93,16 +94,22 @@ class VOISummary:
             rows = [r + [r[1] * factor] for r in rows]
         return headers, rows
 
-    def summary(self) -> str:
-        """What ``costspine voi`` prints: title, draws, EVPI (and EVPPI) tables."""
+    def summary(self, *, top: int | None = EVPPI_TOP) -> str:
+        """What ``costspine voi`` prints: title, draws, EVPI (and EVPPI) tables.
+
+        Parameters
+        ----------
+        top : int or None
+            EVPPI rows (parameter groups, largest EVPPI first) to print; None: all.
+        """
         d = self.draws
         text = format_voi_text(
-            self.wtp, self.evpi, currency=d.currency, evpi_population=self.evpi_population, evppi_rows=self.evppi
+            self.wtp, self.evpi, currency=d.currency, evpi_population=self.evpi_population, evppi_rows=self.evppi, top=top
         )
         if not self.evppi:
             text += "\n\n(no --evppi parameters given: EVPI only; e.g. --evppi rr or --evppi each)"
         source = "" if self.results_dir is None else f" from {self.results_dir}"
-        return f"{d.title}\n{d.n_draws:,} PSA draws{source}\n\n{text}"
+        return f"{wrap_text(d.title)}\n{wrap_text(f'{d.n_draws:,} PSA draws{source}')}\n\n{text}"
 
     def to_frame(self):
         """Long table keyed by ``wtp, parameters``: EVPI rows (``parameters`` empty) then EVPPI rows."""

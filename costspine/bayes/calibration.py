@@ -103,7 +103,7 @@ class Calibration:
 
     def summary(self) -> str:
         """ArviZ's posterior summary, the diagnostics table and the posterior predictive check."""
-        from costspine._text import format_table
+        from costspine._text import format_significant, format_table
         from costspine.bayes.fit import ESS_BULK_MIN, RHAT_MAX
 
         fit = self.fit
@@ -113,6 +113,7 @@ class Calibration:
                 format_table(
                     ["parameter", "R-hat", "bulk ESS", "check"],
                     self.diagnostic_rows(),
+                    formats={1: ".4f", 2: ",.0f"},
                     title=f"Diagnostics: R-hat ≤ {RHAT_MAX}, bulk ESS ≥ {ESS_BULK_MIN}; divergences: {fit.divergences}",
                 ),
                 format_table(
@@ -129,6 +130,7 @@ class Calibration:
                         "likelihood",
                     ],
                     self.predictive,
+                    formats=dict.fromkeys(range(2, 8), format_significant),  # rows are different quantities
                     title="Posterior predictive check (numpy engine on posterior draws)",
                 ),
             ]

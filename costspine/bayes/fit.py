@@ -368,7 +368,32 @@ def fit_evidence(
     posterior = idata.posterior
     flat = {n: posterior[n].values.reshape(-1) for n in names}
     predictions = {t.name: posterior[f"pred_{t.name}"].values.reshape(-1) for t in evidence.targets}
-    return FitResult(tuple(names), flat, predictions, rhat, ess, divergences, tuple(failures), summary.to_string(), idata)
+    return FitResult(
+        tuple(names), flat, predictions, rhat, ess, divergences, tuple(failures), format_posterior_summary(summary), idata
+    )
+
+
+ARVIZ_COLUMNS = {  # ArviZ summary column -> header a reader knows
+    "mean": "mean",
+    "sd": "sd",
+    "hdi_3%": "3% HDI",
+    "hdi_97%": "97% HDI",
+    "mcse_mean": "MCSE of mean",
+    "mcse_sd": "MCSE of sd",
+    "ess_bulk": "bulk ESS",
+    "ess_tail": "tail ESS",
+    "r_hat": "R-hat",
+}
+
+
+def format_posterior_summary(summary) -> str:
+    """ArviZ's posterior summary (a DataFrame, one row per parameter) as a 100-column text table."""
+    from costspine._text import format_significant, format_table
+
+    columns = list(summary.columns)
+    rows = [[name, *(float(summary.loc[name, c]) for c in columns)] for name in summary.index]
+    formats = {i + 1: (",.0f" if c.startswith("ess") else format_significant) for i, c in enumerate(columns)}
+    return format_table(["parameter", *(ARVIZ_COLUMNS.get(c, c) for c in columns)], rows, formats=formats)
 
 
 def write_inference_data(fit: FitResult, path) -> None:

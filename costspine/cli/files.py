@@ -44,8 +44,9 @@ def list_scenarios():
     if not bundled:
         click.echo(f"No bundled scenarios found in {bundled_scenarios_dir()}.")
         return
-    for scenario in bundled:
-        click.echo(f"{scenario.label}  {scenario.title}")
+    from costspine._text import format_table
+
+    click.echo(format_table(["scenario file", "title"], [[s.label, s.title] for s in bundled]))
 
 
 @click.command()

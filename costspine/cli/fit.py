@@ -27,6 +27,7 @@ def run_fit_command(
     AnalysisError
         The diagnostics failed and ``allow_unconverged`` is false (the files are written first).
     """
+    from costspine._text import wrap_text
     from costspine.bayes.calibration import calibrate
     from costspine.reports.fit_report import format_fit_text, write_fit_report
 
@@ -39,7 +40,7 @@ def run_fit_command(
             raise AnalysisError(
                 text + "\n\n" + calibration.failure_advice() + f"\nResults were written to {out_dir} for inspection."
             )
-        text += "\n\nWARNING: " + calibration.failure_advice()
+        text += "\n\n" + wrap_text("WARNING: " + calibration.failure_advice())
     return text, calibration.converged
 
 

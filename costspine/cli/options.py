@@ -259,6 +259,17 @@ def evppi_option(func):
     )(func)
 
 
+def evppi_top_option(func):
+    """``--top N``: how many EVPPI rows (parameter groups, largest EVPPI first) to print."""
+    return click.option(
+        "--top",
+        type=click.IntRange(min=0),
+        default=20,
+        show_default=True,
+        help="Print the N parameter groups with the largest EVPPI (0 = all); evppi.csv always has every row.",
+    )(func)
+
+
 def parse_wtp(text: str | None) -> tuple[float, ...] | None:
     """``"50000,100000"`` → ``(50000.0, 100000.0)``; None stays None."""
     import numpy as np

@@ -19,6 +19,7 @@ from costspine.cli.options import (
     default_out_dir,
     describe_edits,
     evppi_option,
+    evppi_top_option,
     figures_option,
     friendly,
     inputs_option,
@@ -60,12 +61,13 @@ def run_psa_command(
     xlsx_path=None,
     csv: bool = False,
     figures: bool = False,
+    top: int | None = 20,
 ) -> str:
     """Run a PSA, write its files into ``out_dir`` and return the text to print (empty if not ``text``).
 
     Chunks are saved in ``out_dir/chunks`` while the PSA runs (for ``--resume``) and deleted once
-    ``draws.npz`` and the other files are written. The workbook goes to ``xlsx_path`` if given, else
-    ``psa.xlsx`` in ``out_dir``. The per-draw
+    ``draws.npz`` and the other files are written. The text lists the ``top`` EVPPI rows (largest
+    first; None: all). The workbook goes to ``xlsx_path`` if given, else ``psa.xlsx`` in ``out_dir``. The per-draw
     CSV tables are written only with ``csv=True`` (``--csv``), the PNG figures only with
     ``figures=True`` (``--figures``).
     """
@@ -99,7 +101,7 @@ def run_psa_command(
     write_psa_report(analysis, scenario, out_dir=out_dir, xlsx=xlsx, argv=argv, started=started, csv=csv, figures=figures)
     # the draws are now in draws.npz: the saved chunks (kept until here for --resume) would hold them twice
     ChunkStore(out_dir / "chunks", {}).discard()
-    return format_psa_text(analysis, chunks_dir=out_dir / "chunks") if text else ""
+    return format_psa_text(analysis, chunks_dir=out_dir / "chunks", top=top) if text else ""
 
 
 def run_voi_command(
@@ -121,6 +123,7 @@ def run_voi_command(
     started: datetime,
     xlsx_path=None,
     figures: bool = False,
+    top: int | None = 20,
 ) -> str:
     """EVPI and EVPPI from the draws a PSA saved or CSV draws (``path``, see
     :func:`~costspine.analysis.voi_summary.analyze_voi`); writes files into ``out_dir`` (the
@@ -146,7 +149,7 @@ def run_voi_command(
         seed=seed,
     )
     write_voi_report(voi, out_dir=Path(out_dir), xlsx=xlsx, argv=argv, started=started, figures=figures)
-    return voi.summary()
+    return voi.summary(top=top)
 
 
 @click.command()
@@ -162,6 +165,7 @@ def run_voi_command(
     show_default=True,
     help="Regression for EVPPI: gam (1-4 parameters) or gp (any number).",
 )
+@evppi_top_option
 @population_options
 @click.option(
     "--workers",
@@ -192,6 +196,7 @@ def psa(
     wtp,
     evppi,
     evppi_method,
+    top,
     population,
     horizon_years,
     discount,
@@ -245,6 +250,7 @@ def psa(
                 xlsx_path=xlsx_path,
                 csv=csv_tables,
                 figures=figures,
+                top=top or None,
             )
     except KeyboardInterrupt:
         click.echo(
@@ -274,6 +280,7 @@ def psa(
     show_default=True,
     help="Regression for EVPPI: gam (1-4 parameters) or gp (any number).",
 )
+@evppi_top_option
 @click.option(
     "--wtp", default=None, metavar="W1,W2,...", help="Willingness-to-pay thresholds (default: the PSA's; required for CSV draws)."
 )
@@ -303,6 +310,7 @@ def voi(
     parameters_path,
     evppi,
     method,
+    top,
     wtp,
     comparator,
     effect,
@@ -348,6 +356,7 @@ def voi(
         started=started,
         xlsx_path=xlsx_path,
         figures=figures,
+        top=top or None,
     )
     if not quiet:
         click.echo(text)

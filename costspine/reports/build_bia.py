@@ -153,7 +153,8 @@ def describe_bia(run) -> list[str]:
         sentences.append(f"Policy {spec.policy.name} starts in year {spec.policy_start_year}, after the horizon: not applied.")
     discount = "undiscounted" if spec.discount_rate == 0 else f"discounted at {spec.discount_rate:.1%} a year from year 2"
     sentences.append(
-        f"Money in {currency} at {settings.price_year} prices, nominal, {discount}; perspective: {spec.perspective}. "
+        f"Money in constant {settings.price_year} {currency} (prices held at {settings.price_year} in every year), "
+        f"{discount}; perspective: {spec.perspective}. "
         + (
             f"Intervals from {run.n_draws} parameter draws (seed {run.seed})."
             if run.n_draws

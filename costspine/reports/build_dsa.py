@@ -78,7 +78,9 @@ def build_dsa_workbook(result, *, summary: dict, by: str, manifest: dict) -> Wor
         for j, ((s, wtp), rows) in enumerate((key, rows) for key, rows in groups.items() if key[0] == strategy):
             name = f"tornado_{k + 1}_{j + 1}"
             tables.append(
-                _tornado_table(name, rows, currency, by).renamed(name, title=f"At {format_money(wtp, currency)} per {unit}")
+                _tornado_table(name, rows, currency, by, unit=unit).renamed(
+                    name, title=f"At {format_money(wtp, currency)} per {unit}"
+                )
             )
             low, high, base = (
                 ("Incremental NMB, low", "Incremental NMB, high", rows[0]["inc_nmb_base"])
@@ -155,7 +157,11 @@ def build_dsa_workbook(result, *, summary: dict, by: str, manifest: dict) -> Wor
     )
 
 
-def _tornado_table(name: str, rows: list[dict], currency: str, by: str) -> Table:
+def _tornado_table(name: str, rows: list[dict], currency: str, by: str, *, unit: str = "unit") -> Table:
+    """One tornado as a table; an ICER cell holds the number only where it is a cost per ``unit``
+    gained, else the words (dominant, dominated): never a negative ICER."""
+    from costspine.analysis.dsa import icer_cell
+
     columns = (
         Column("Rank", "int"),
         Column("Parameter"),
@@ -179,8 +185,8 @@ def _tornado_table(name: str, rows: list[dict], currency: str, by: str) -> Table
                 r["inc_nmb_low"],
                 r["inc_nmb_high"],
                 r["swing_nmb"],
-                _finite(r["icer_low"]),
-                _finite(r["icer_high"]),
+                icer_cell(r, "low", unit),
+                icer_cell(r, "high", unit),
             )
             for r in rows
         ],

@@ -107,7 +107,9 @@ def _incremental_entry(psa, k: int) -> Increment:
     label = psa.labels[psa.strategies[k]]
     if k == inc.comparator:
         return Increment(label, 0.0, 0.0, math.nan)
-    return Increment(label, float(inc.cost.mean[k]), float(inc.effect.mean[k]), float(inc.icer_of_means[k]))
+    status = psa.frontier_status[k]  # of the means: a strategy off the frontier has no ICER quoted
+    note = "" if status == "frontier" else status
+    return Increment(label, float(inc.cost.mean[k]), float(inc.effect.mean[k]), float(inc.icer_of_means[k]), note)
 
 
 def _psa_headline(psa, effect_label: str, currency: str, comparator: str) -> Table:

@@ -30,6 +30,12 @@ TORNADO_COLUMNS = [
     "icer_base",
     "icer_low",
     "icer_high",
+    "icer_status_base",
+    "icer_status_low",
+    "icer_status_high",
+    "icer_signed_base",
+    "icer_signed_low",
+    "icer_signed_high",
     "swing_icer",
 ]
 

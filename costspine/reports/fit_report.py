@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from costspine._files import write_csv, write_json
+from costspine._text import wrap_text
 from costspine.reports.manifest import build_manifest
 
 
@@ -66,5 +67,5 @@ def format_fit_text(calibration, *, cache_folder: Path | None) -> str:
     """What ``costspine fit`` prints: the calibration summary and where the posterior was cached."""
     text = calibration.summary()
     if cache_folder is not None:
-        text += f"\n\nPosterior cached in {cache_folder} (PSA of scenarios that use it will not refit)."
+        text += "\n\n" + wrap_text(f"Posterior cached in {cache_folder} (PSA of scenarios that use it will not refit).")
     return text

@@ -69,9 +69,10 @@ def write_psa_report(
     return written
 
 
-def format_psa_text(analysis, *, chunks_dir: Path) -> str:
-    """What ``costspine psa`` prints: the analysis summary, and how many chunks were resumed."""
-    text = analysis.summary()
+def format_psa_text(analysis, *, chunks_dir: Path, top: int | None = 20) -> str:
+    """What ``costspine psa`` prints: the analysis summary (the ``top`` EVPPI rows; None: all), and how
+    many chunks were resumed."""
+    text = analysis.summary(top=top)
     result = analysis.draws
     if result.resumed_chunks:
         text += f"\n\nResumed: {result.resumed_chunks} of {len(result.chunks)} chunks were read from {chunks_dir}."

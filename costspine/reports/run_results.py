@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from costspine.analysis.cea import compute_result_cea
+from costspine.analysis.cea import NON_DOMINATED, compute_result_cea, compute_result_incremental
 from costspine.reports.text import report_times
 
 
@@ -44,6 +44,9 @@ class StrategyResult:
         Net monetary benefit at each threshold of ``scenario.analysis.wtp``, in that order.
     indicators : dict of str to dict of float to float
         Indicator name → report time (years, :func:`costspine.reports.text.report_times`) → mean.
+    frontier_note : str
+        Off the efficiency frontier, what puts it there ('dominated by ICE', 'extendedly dominated
+        (by a mix of A and B)'), from the sequential incremental table; empty on the frontier.
     """
 
     strategy: str
@@ -59,6 +62,7 @@ class StrategyResult:
     frontier_status: str
     nmb: tuple
     indicators: dict
+    frontier_note: str = ""
 
 
 def strategy_results(result) -> tuple[StrategyResult, ...]:
@@ -71,6 +75,8 @@ def strategy_results(result) -> tuple[StrategyResult, ...]:
     """
     scenario = result.scenario
     cea = compute_result_cea(result)
+    sequential = compute_result_incremental(result)
+    notes = {s: sequential.describe(i) for i, s in enumerate(sequential.strategies) if sequential.status[i] != NON_DOMINATED}
     times = report_times(result) if result.indicator_names else ()
     out = []
     for k, strategy in enumerate(result.strategies):
@@ -95,6 +101,7 @@ def strategy_results(result) -> tuple[StrategyResult, ...]:
                 frontier_status=cea.status[k],
                 nmb=tuple(float(v) for v in cea.nmb[k]),
                 indicators=indicators,
+                frontier_note=notes.get(strategy, ""),
             )
         )
     return tuple(out)

@@ -98,7 +98,8 @@ def summarize_result(result: CohortResult) -> dict:
             },
             "incremental_cost": float(cea.incremental_cost[k]),
             "incremental_effect": float(cea.incremental_effect[k]),
-            "icer": float(cea.icer_vs_comparator[k]),
+            "icer": cea.reportable_icer(k),  # null unless a cost per unit gained (or a saving per unit forgone)
+            "icer_status": cea.icer_status(k),
             "versus_comparator": cea.describe_vs_comparator(k),
             "frontier_status": cea.status[k],
             "frontier_icer": float(cea.frontier_icer[k]),

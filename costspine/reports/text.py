@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from costspine._text import format_table
-from costspine.analysis.cea import compute_result_cea, compute_result_incremental
+from costspine._text import TERMINAL_WIDTH, format_table, wrap_text
+from costspine.analysis.cea import FRONTIER, NON_DOMINATED, compute_result_cea, compute_result_incremental, effect_unit
 from costspine.simulate.cohort import CohortResult
 
 
@@ -17,66 +17,91 @@ def report_times(result) -> list[float]:
 
 
 def format_run_summary(result) -> str:
-    """Headline per-strategy table, incremental results and indicator trajectory points."""
+    """Headline per-strategy table, incremental results and indicator trajectory points, in labels.
+
+    Every table fits the terminal (:data:`costspine._text.TERMINAL_WIDTH` columns); ICERs are
+    given in the scenario's currency per unit of its effect ('USD per QALY') with the workbook's
+    words (:func:`costspine.reports.wording.icer_cell`): never negative, and never quoted for a
+    strategy off the efficiency frontier ('dominated by X', 'extendedly dominated').
+    """
+    from costspine.reports.wording import Increment, category_labels, describe_time, icer_cell, indicator_labels, outcome_labels
+
     scenario = result.scenario
-    currency = scenario.settings.currency
-    cea = compute_result_cea(result)
-    mean_costs = result.costs.mean(axis=0)
-    headers = ["strategy"] + [f"{c} ({currency})" for c in result.categories] + [f"total ({currency})"]
-    headers += list(result.outcome_names)
-    rows = []
-    for k, strategy in enumerate(result.strategies):
-        row = [scenario.strategy_labels.get(strategy, strategy)]
-        row += list(mean_costs[k]) + [mean_costs[k].sum()]
-        row += [result.outcomes[:, k, o].mean() for o in range(len(result.outcome_names))]
-        rows.append(row)
     settings = scenario.settings
+    currency = settings.currency
+    cea = compute_result_cea(result)
+    incremental = compute_result_incremental(result)
+    labels = scenario.strategy_labels
+    outcomes = outcome_labels(scenario)
+    categories = category_labels(scenario)
+    effect = outcomes.get(scenario.analysis.effect, scenario.analysis.effect)
+    mean_costs = result.costs.mean(axis=0)
+    names = [labels.get(s, s) for s in result.strategies]
+    cost_rows = [[categories.get(c, c), *mean_costs[:, i]] for i, c in enumerate(result.categories)]
+    cost_rows.append(["Total", *mean_costs.sum(axis=1)])
+    outcome_rows = [[outcomes.get(o, o), *result.outcomes[:, :, i].mean(axis=0)] for i, o in enumerate(result.outcome_names)]
     horizon = settings.n_cycles * settings.cycle_years
+    start = "; discounted at the start of each cycle" if getattr(settings, "discount_timing", "point") == "start" else ""
     parts = [
-        f"{scenario.title}",
+        wrap_text(scenario.title),
         f"horizon {horizon:.3g} years ({settings.n_cycles} cycles of {settings.cycle_length:g} {settings.cycle_unit}"
         f"{'s' if settings.cycle_length != 1 else ''}); "
-        f"discounting: costs {settings.discount_costs:.1%}, outcomes {settings.discount_outcomes:.1%}; "
-        f"{currency} {settings.price_year}; correction: {settings.cycle_correction}"
-        f"{'; discounted at the start of each cycle' if getattr(settings, 'discount_timing', 'point') == 'start' else ''}",
-        f"Perspective: {scenario.analysis.perspective_text}",
+        f"discounting: costs {settings.discount_costs:.1%}, outcomes {settings.discount_outcomes:.1%}",
+        f"{currency} at {settings.price_year} prices; correction: {settings.cycle_correction}{start}",
+        wrap_text(f"Perspective: {scenario.analysis.perspective_text}"),
         "",
-        format_table(headers, rows, title="Expected costs and outcomes per patient (discounted)"),
+        format_table(
+            ["cost category", *names], cost_rows, title=f"Expected cost per patient by category ({currency}, discounted)"
+        ),
+        "",
+        format_table(["outcome", *names], outcome_rows, title="Expected outcomes per patient (discounted)"),
     ]
-    effect = scenario.analysis.effect
+    unit = effect_unit(effect)
     inc_rows = []
+    notes = {s: incremental.describe(i) for i, s in enumerate(incremental.strategies) if incremental.status[i] != NON_DOMINATED}
     for k, strategy in enumerate(result.strategies):
+        comparator = strategy == cea.comparator
+        # the workbook's words (reports.wording), so the terminal and Excel say the same
+        entry = Increment(
+            labels.get(strategy, strategy),
+            float(cea.incremental_cost[k]),
+            float(cea.incremental_effect[k]),
+            float(cea.icer_vs_comparator[k]),
+            notes.get(strategy, ""),
+        )
         inc_rows.append(
             [
-                scenario.strategy_labels.get(strategy, strategy),
-                cea.incremental_cost[k],
-                cea.incremental_effect[k],
-                "—" if strategy == cea.comparator else cea.describe_vs_comparator(k),
-                cea.status[k],
+                entry.label,
+                None if comparator else entry.incremental_cost,
+                None if comparator else entry.incremental_effect,
+                icer_cell(entry, strategy, cea.comparator, unit=unit),
+                "on the frontier" if cea.status[k] == FRONTIER else cea.status[k],
             ]
         )
     parts += [
         "",
         format_table(
-            ["strategy", f"Δ cost ({currency})", f"Δ {effect}", f"ICER ({currency}/{effect})", "frontier"],
+            ["strategy", f"Δ cost ({currency})", f"Δ {effect}", f"ICER ({currency} per {unit})", "efficiency frontier"],
             inc_rows,
-            title=f"Incremental results vs {scenario.strategy_labels.get(cea.comparator, cea.comparator)}",
+            title=f"Incremental results vs {labels.get(cea.comparator, cea.comparator)}",
         ),
     ]
-    parts += ["", compute_result_incremental(result).summary(width=100)]
+    parts += ["", incremental.summary(width=TERMINAL_WIDTH)]
     if result.indicator_names:
         times = report_times(result)
-        for name in result.indicator_names:
+        for name, label in indicator_labels(scenario).items():
             ind_rows = []
             for k, strategy in enumerate(result.strategies):
                 ind_rows.append(
-                    [scenario.strategy_labels.get(strategy, strategy)]
+                    [labels.get(strategy, strategy)]
                     + [float(np.nanmean(result.indicator_at_years(name, t)[:, k])) for t in times]
                 )
             parts += [
                 "",
                 format_table(
-                    ["strategy"] + [f"{t:g} y" for t in times], ind_rows, title=f"Mean {name} over time (years since start)"
+                    ["strategy"] + [describe_time(t) for t in times],
+                    ind_rows,
+                    title=f"{'' if label.lower().startswith('mean') else 'Mean '}{label} over time",
                 ),
             ]
     return "\n".join(parts)
@@ -94,19 +119,27 @@ def format_run_text(results) -> str:
 
 
 def format_comparison(results: list[CohortResult]) -> str:
-    """Side-by-side table of several scenarios: cost by category, outcomes and indicators."""
-    categories = list(dict.fromkeys(c for r in results for c in r.categories))
+    """Side-by-side table of several scenarios: total cost, outcomes and indicators per strategy.
+
+    Costs by category are in each scenario's own table above it (and in the workbook and files).
+    """
+    from costspine.reports.wording import describe_time, indicator_labels, outcome_labels
+
     outcomes = list(dict.fromkeys(o for r in results for o in r.outcome_names))
     indicators = list(dict.fromkeys(i for r in results for i in r.indicator_names))
     times = list(dict.fromkeys(t for r in results for t in report_times(r))) if indicators else []
     currency = results[0].scenario.settings.currency
-    headers = ["scenario / strategy"] + [f"{c}" for c in categories] + [f"total ({currency})"] + outcomes
-    headers += [f"{name} {t:g} y" for name in indicators for t in times]
+    words = {}
+    for r in results:  # labels of the first scenario that names each id
+        for table in (outcome_labels(r.scenario), indicator_labels(r.scenario)):
+            for key, label in table.items():
+                words.setdefault(key, label)
+    headers = ["scenario", "strategy", f"Total cost ({currency})"] + [words.get(o, o) for o in outcomes]
+    headers += [f"{words.get(name, name)}, {describe_time(t)}" for name in indicators for t in times]
     rows = []
     for r in results:
         for k, strategy in enumerate(r.strategies):
-            costs = {c: r.costs[:, k, i].mean() for i, c in enumerate(r.categories)}
-            row = [f"{r.scenario.name} / {strategy}"] + [costs.get(c, 0.0) for c in categories] + [r.total_cost[:, k].mean()]
+            row = [r.scenario.name, r.scenario.strategy_labels.get(strategy, strategy), r.total_cost[:, k].mean()]
             row += [r.outcomes[:, k, r.outcome_names.index(o)].mean() if o in r.outcome_names else None for o in outcomes]
             row += [
                 float(np.nanmean(r.indicator_at_years(name, t)[:, k])) if name in r.indicator_names else None
@@ -114,4 +147,4 @@ def format_comparison(results: list[CohortResult]) -> str:
                 for t in times
             ]
             rows.append(row)
-    return format_table(headers, rows, title="Scenario comparison (discounted, per patient)")
+    return format_table(headers, rows, title="Scenario comparison (discounted, per patient)", keep=2)

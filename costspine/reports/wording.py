@@ -39,12 +39,17 @@ class Increment:
         Cost and effect minus the comparator's (0 for the comparator itself).
     icer : float
         Incremental cost-effectiveness ratio against the comparator (NaN where it does not apply).
+    frontier_note : str
+        Off the efficiency frontier, what puts it there ('dominated by ICE', 'extendedly
+        dominated'); empty on the frontier. A strategy off the frontier never has its ICER quoted
+        as a price per unit of effect: the words say this instead.
     """
 
     label: str
     incremental_cost: float
     incremental_effect: float
     icer: float = math.nan
+    frontier_note: str = ""
 
 
 # ---------------------------------------------------------------------------------------- words
@@ -133,6 +138,9 @@ def describe_comparison(entry: Increment, comparator: Increment, *, currency: st
         return f"{text}: it dominates {other}."
     if de < 0 and dc >= 0:
         return f"{text}: it is dominated by {other}."
+    note = getattr(entry, "frontier_note", "")
+    if note and de != 0:
+        return f"{text}, but it is {note}: no price per {unit} is quoted for it."
     if de > 0 and icer is not None and math.isfinite(icer):
         return f"{text}: {format_money(icer, currency)} per {unit} gained."
     if de < 0 and icer is not None and math.isfinite(icer):
@@ -149,14 +157,19 @@ def describe_verdict(entry: Increment, comparator: Increment, *, currency: str, 
         return f"{name} dominates {other}"
     if de < 0 and dc >= 0:
         return f"{name} is dominated by {other}"
+    note = getattr(entry, "frontier_note", "")
+    if note and de != 0:
+        return f"{name} is {note}"
     if de != 0 and icer is not None and math.isfinite(icer):
         way = "gained" if de > 0 else "forgone (it costs less)"
         return f"{name}: {format_money(icer, currency)} per {unit} {way} against {other}"
     return f"{name}: the same {in_sentence(effect_label)} as {other}, {format_money(dc, currency)} {'more' if dc > 0 else 'less'}"
 
 
-def icer_cell(entry: Increment, strategy: str, comparator: str):
-    """The ICER as a number where it means 'cost per unit gained', else the word for the case."""
+def icer_cell(entry: Increment, strategy: str, comparator: str, *, unit: str = "unit"):
+    """The ICER as a number where it means 'cost per unit gained' by a strategy on the efficiency
+    frontier, else the words for the case: 'reference', 'dominant', 'dominated', 'dominated by X',
+    'extendedly dominated (...)', 'equal effect', 'saves 1,234 per QALY forgone'. Never a negative number."""
     if strategy == comparator:
         return "reference"
     dc, de, icer = entry.incremental_cost, entry.incremental_effect, entry.icer
@@ -166,7 +179,10 @@ def icer_cell(entry: Increment, strategy: str, comparator: str):
         return "dominated"
     if de == 0 or icer is None or not math.isfinite(icer):
         return "equal effect"
-    return float(icer) if de > 0 else f"saves {icer:,.0f} per unit lost"
+    note = getattr(entry, "frontier_note", "")
+    if note:
+        return note
+    return float(icer) if de > 0 else f"saves {icer:,.0f} per {unit} forgone"
 
 
 def join_words(words: list[str]) -> str:

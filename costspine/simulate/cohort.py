@@ -140,8 +140,9 @@ class CohortResult:
         Incremental results and ICERs are analyses: :func:`costspine.analysis.cea.compute_result_cea`.
         """
         currency = self.scenario.settings.currency
-        headers = ["strategy"] + [f"{c} ({currency})" for c in self.categories] + [f"total ({currency})"]
-        headers += list(self.outcome_names)
+        outcomes = {o.name: " ".join(str(o.label or o.name).split()) for o in self.scenario.outcomes}
+        headers = ["strategy"] + [f"{c.replace('_', ' ').capitalize()} ({currency})" for c in self.categories]
+        headers += [f"Total ({currency})"] + [outcomes.get(o, o) for o in self.outcome_names]
         mean_costs = self.costs.mean(axis=0)
         mean_outcomes = self.outcomes.mean(axis=0)
         rows = [
@@ -401,11 +402,9 @@ class GroupedCohortResult:
         """Mean over draws of each group's share, total cost and effect per strategy."""
         currency = self.scenario.settings.currency
         effect = self.scenario.analysis.effect
-        headers = (
-            ["group", "share"]
-            + [f"{s}: cost ({currency})" for s in self.strategies]
-            + [f"{s}: {effect}" for s in self.strategies]
-        )
+        effect = next((" ".join(str(o.label or o.name).split()) for o in self.scenario.outcomes if o.name == effect), effect)
+        labels = [self.scenario.strategy_labels.get(s, s) for s in self.strategies]
+        headers = ["group", "share"] + [f"{s}: cost ({currency})" for s in labels] + [f"{s}: {effect}" for s in labels]
         cost, eff, w = self.total_cost.mean(axis=0), self.effect.mean(axis=0), self.weights.mean(axis=0)
         rows = [[label, w[g], *cost[g], *eff[g]] for g, label in enumerate(self.labels)]
         return format_table(headers, rows, title=f"Expected costs and outcomes per patient by group ({self.scenario.title})")

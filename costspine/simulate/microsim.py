@@ -520,9 +520,14 @@ def format_mcse(result: MicrosimResult) -> str:
     from costspine._text import format_table
 
     scenario = result.scenario
-    effect = scenario.analysis.effect
-    e = result.outcome_names.index(effect)
+    e = result.outcome_names.index(scenario.analysis.effect)
+    effect = " ".join(
+        str(
+            next((o.label for o in scenario.outcomes if o.name == scenario.analysis.effect), None) or scenario.analysis.effect
+        ).split()
+    )
     currency = scenario.settings.currency
+    comparator = result.strategies.index(scenario.analysis.comparator)
     rows = []
     for k, strategy in enumerate(result.strategies):
         rows.append(
@@ -532,11 +537,19 @@ def format_mcse(result: MicrosimResult) -> str:
                 float(result.total_cost_se[0, k]),
                 float(result.outcomes[0, k, e]),
                 float(result.outcomes_se[0, k, e]),
-                float(result.incremental_cost_se[0, k]),
-                float(result.incremental_outcomes_se[0, k, e]),
+                None if k == comparator else float(result.incremental_cost_se[0, k]),
+                None if k == comparator else float(result.incremental_outcomes_se[0, k, e]),
             ]
         )
     crn = "common random numbers" if result.common_random_numbers else "independent streams per strategy"
     title = f"Monte Carlo standard errors ({result.n_individuals:,} individuals per strategy, {crn}, seed {result.seed})"
-    headers = ["strategy", f"cost ({currency})", "± MCSE", effect, "± MCSE", "Δ cost ± MCSE", f"Δ {effect} ± MCSE"]
+    headers = [
+        "strategy",
+        f"cost ({currency})",
+        "± MCSE",
+        effect,
+        "± MCSE",
+        f"MCSE of Δ cost ({currency})",
+        f"MCSE of Δ {effect}",
+    ]
     return format_table(headers, rows, title=title)

@@ -68,7 +68,7 @@ def test_base_case_prints_the_tables_and_writes_every_file(files):
     text = result.stdout
     for title in (
         "Budget impact: Toy plan",
-        "Budget by year (USD 2025)",
+        "Budget by year (constant 2025 USD)",
         "Per member per month (USD)",
         "Difference by cost category, new − current (USD)",
         "Services used over 2 years (counts)",

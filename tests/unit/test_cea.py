@@ -97,9 +97,36 @@ def test_describe_versus_comparator():
     assert table.describe_vs_comparator(0) == "comparator"
     assert table.describe_vs_comparator(1).startswith("dominant")
     assert table.describe_vs_comparator(2).startswith("dominated")
-    assert table.describe_vs_comparator(3) == "100 per unit of effect"
+    assert table.describe_vs_comparator(3) == "100 per unit gained"
     assert table.describe_vs_comparator(4) == "equal effect"
-    assert table.describe_vs_comparator(5) == "120 saved per unit of effect lost"
+    assert table.describe_vs_comparator(5) == "120 saved per unit forgone"
+    labelled = compute_cea(
+        [100.0, 50.0, 300.0, 40.0],
+        [1.0, 2.0, 3.0, 0.5],
+        strategies=("ref", "better", "dearer", "cheaper_worse"),
+        comparator="ref",
+        wtp=(100.0,),
+        currency="USD",
+        effect_label="QALYs",
+    )
+    assert labelled.describe_vs_comparator(2) == "100 USD per QALY"
+    assert labelled.describe_vs_comparator(3) == "120 USD saved per QALY forgone"
+
+
+def test_no_negative_icer_is_reported():
+    table = compute_cea(
+        [100.0, 50.0, 200.0, 300.0],
+        [1.0, 2.0, 0.5, 3.0],
+        strategies=("ref", "better", "worse", "dearer"),
+        comparator="ref",
+        wtp=(1.0,),
+    )
+    assert [table.icer_status(k) for k in range(4)] == ["reference", "dominant", "dominated", "cost per unit gained"]
+    assert table.icer_vs_comparator[1] < 0  # the plain ratio stays for computation ...
+    frame = table.to_frame()
+    assert frame["icer"].isna().tolist() == [True, True, True, False]  # ... but is never reported
+    assert frame["icer_signed"].iloc[1] == pytest.approx(-50.0)
+    assert table.to_dict()["strategies"]["better"]["icer"] is None
 
 
 def test_inputs_are_not_mutated():
