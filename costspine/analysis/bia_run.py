@@ -217,6 +217,12 @@ def compute_bia(
         raise UsageError(f"--members must be a positive number of members; got {members}")
     if draws and seed is None:
         raise UsageError("--draws needs a --seed")
+    if draws:  # all draws are evaluated at once: refuse before drawing if the cohort arrays cannot fit
+        from costspine.model.inputs import check_cohort_memory
+
+        for model in (scenario, spec.policy):
+            if model is not None:
+                check_cohort_memory(model, draws)
     params, policy_params, posterior = _draw_parameters(scenario, spec.policy, draws, seed, progress)
     members_by_year = build_population(
         spec.members if members is None else float(members), growth_per_year=spec.member_growth_per_year, years=n_years
