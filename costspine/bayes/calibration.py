@@ -162,6 +162,7 @@ class Calibration:
                 "converged": fit.converged,
                 "failures": list(fit.failures),
                 "sampler": {
+                    "nuts": fit.sampler,
                     "draws": self.draws,
                     "tune": self.tune,
                     "chains": self.chains,
@@ -189,6 +190,7 @@ def calibrate(
     chains: int | None = None,
     seed: int | None = None,
     announce=None,
+    progressbar: bool = False,
 ) -> Calibration:
     """Fit the scenario an evidence file names to its targets and check the fit: ``costspine fit``'s library call.
 
@@ -201,6 +203,8 @@ def calibrate(
         Sampler settings; each defaults to the evidence file's ``[sampler]``.
     announce : callable, optional
         Called with a line of text before sampling starts (what is calibrated, the sampler settings).
+    progressbar : bool
+        Show the sampler's own progress bar (``costspine fit`` on a terminal, unless ``--quiet``).
 
     Returns
     -------
@@ -224,7 +228,16 @@ def calibrate(
         announce(
             f"NUTS: {chains} chains × {draws} draws (+{tune} tuning), seed {seed} — compiling the model takes a little while"
         )
-    fit = fit_evidence(evidence, scenario, draws=draws, tune=tune, chains=chains, target_accept=s.target_accept, seed=seed)
+    fit = fit_evidence(
+        evidence,
+        scenario,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        target_accept=s.target_accept,
+        seed=seed,
+        progressbar=progressbar,
+    )
     return Calibration(
         evidence=evidence,
         scenario=scenario,

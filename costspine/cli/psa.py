@@ -89,8 +89,26 @@ def run_psa_command(
         on_chunk=on_chunk,
         progress=progress,
     )
-    write_psa_report(analysis, scenario, out_dir=out_dir, xlsx=xlsx, argv=argv, started=started, csv=csv, figures=figures)
-    return format_psa_text(analysis, chunks_dir=out_dir / "chunks") if text else ""
+    check = None
+    if method == "cohort":  # the check re-runs the cohort model on the PSA's draws
+        from costspine.analysis.calibration_check import check_calibration
+
+        check = check_calibration(scenario, analysis.draws)
+    write_psa_report(
+        analysis,
+        scenario,
+        out_dir=out_dir,
+        xlsx=xlsx,
+        argv=argv,
+        started=started,
+        csv=csv,
+        figures=figures,
+        calibration_check=check,
+    )
+    if not text:
+        return ""
+    out = format_psa_text(analysis, chunks_dir=out_dir / "chunks")
+    return out + "\n\n" + check.summary() if check is not None else out
 
 
 def run_voi_command(
