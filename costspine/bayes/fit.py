@@ -174,15 +174,21 @@ def build_symbolic_model(scenario: Scenario, values: dict, pt) -> SymbolicModel:
     init = pt.stack([pt.as_tensor_variable(init[i]) if i in init else pt.as_tensor_variable(0.0) for i in range(n_states)])
 
     def state_matrices(rewards, part):
-        """Per strategy: the rewards' values summed by state, each a (T, state) tensor."""
+        """Per strategy: the rewards' values summed by state, each a (T, state) tensor (None: all zero)."""
         totals = {}
         for reward in rewards:
             for k, i, value in iter_reward_cells(scenario, reward, part, spaces, evaluate):
                 totals[k, i] = totals.get((k, i), np.zeros(n_cycles)) + per_cycle(value)
-        return [
-            pt.stack([pt.as_tensor_variable(totals.get((k, i), np.zeros(n_cycles))) for i in range(n_states)], axis=1)
-            for k in range(len(scenario.strategies))
-        ]
+        out = []
+        for k in range(len(scenario.strategies)):
+            columns = [totals.get((k, i), np.zeros(n_cycles)) for i in range(n_states)]
+            if not any(_is_symbolic(c) or np.any(c) for c in columns):
+                out.append(None)
+            elif any(_is_symbolic(c) for c in columns):
+                out.append(pt.stack([pt.as_tensor_variable(c) for c in columns], axis=1))
+            else:
+                out.append(np.stack(columns, axis=1))
+        return out
 
     state_costs, entry_costs = state_matrices(scenario.costs, "values"), state_matrices(scenario.costs, "on_entry")
     indicator_values = [state_matrices([indicator], "values") for indicator in scenario.indicators]
@@ -192,29 +198,34 @@ def build_symbolic_model(scenario: Scenario, values: dict, pt) -> SymbolicModel:
     cost_idx = point_index(n_cycles, n_cycles, correction=settings.cycle_correction)  # state costs: as counted
     trace, cost_total, indicators = {}, {}, {}
     for k, strategy in enumerate(scenario.strategies):
-        rows = []
+        rows, stays = [], []
         for i in range(n_states):
             row = [cells.get((k, i, j), np.zeros(n_cycles)) for j in range(n_states)]
             if (k, i) in rest:
                 j_rest = rest[k, i]
                 row[j_rest] = 1.0 - sum(c for j, c in enumerate(row) if j != j_rest)
             rows.append(pt.stack([pt.as_tensor_variable(c) for c in row], axis=1))  # (T, to)
+            stays.append(pt.as_tensor_variable(row[i]))  # (T,): staying in i (no diagonal op: its gradient is slow to build)
         matrix = pt.stack(rows, axis=1)  # (T, from, to)
         points = [init]
         for t in range(n_cycles):
             points.append(pt.dot(points[-1], matrix[t]))
         trace[strategy] = points
-        cost = sum(
-            float(weights[p]) * pt.dot(points[p], state_costs[k][cost_idx[p]]) for p in range(n_cycles + 1) if weights[p] != 0
-        )
-        for t in range(1, n_cycles + 1):
-            stay = pt.diagonal(matrix[t - 1])
-            entries = points[t] - points[t - 1] * stay
-            cost = cost + pt.dot(entries, entry_costs[k][t - 1])
-        cost_total[strategy] = cost
+        cost = 0.0
+        if state_costs[k] is not None:
+            cost = sum(
+                float(weights[p]) * pt.dot(points[p], state_costs[k][cost_idx[p]]) for p in range(n_cycles + 1) if weights[p] != 0
+            )
+        if entry_costs[k] is not None:
+            stay = pt.stack(stays, axis=1)  # (T, state)
+            for t in range(1, n_cycles + 1):
+                entries = points[t] - points[t - 1] * stay[t - 1]
+                cost = cost + pt.dot(entries, entry_costs[k][t - 1])
+        cost_total[strategy] = pt.as_tensor_variable(cost)
         for indicator, values_matrix, mask in zip(scenario.indicators, indicator_values, masks):
+            values_k = values_matrix[k] if values_matrix[k] is not None else np.zeros((n_cycles, n_states))
             indicators[strategy, indicator.name] = [
-                pt.dot(points[p], values_matrix[k][idx[p]]) / pt.dot(points[p], mask) for p in range(n_cycles + 1)
+                pt.dot(points[p], values_k[idx[p]]) / pt.dot(points[p], mask) for p in range(n_cycles + 1)
             ]
     return SymbolicModel(trace, cost_total, indicators)
 
@@ -303,20 +314,21 @@ def build_calibration_model(scenario: Scenario, evidence: Evidence):
     check_evidence_against_scenario(evidence, scenario)
     base = {k: float(v[0]) for k, v in base_case_parameters(scenario).items()}
     targets = likelihood_targets(evidence)
-    with pm.Model(coords={"target": [t.name for t in targets]}) as model:
+    with pm.Model() as model:
         values = dict(base)
         for name in evidence.calibrate:
             values[name] = _prior(pm, scenario.parameter(name))
         symbolic = build_symbolic_model(scenario, values, pt)
         predictions = {t.name: predict_target(symbolic, t, scenario) for t in targets}
         mu = pt.stack([pt.log(predictions[t.name]) if t.kind == "cost_ratio" else predictions[t.name] for t in targets])
-        pm.MvNormal(
-            "targets",
-            mu=mu,
-            cov=target_covariance(targets, evidence.likelihood),
-            observed=observed_vector(targets),
-            dims="target",
-        )
+        # log N(y | mu, S) as a Potential: the density of an observed MvNormal, without PyMC
+        # rewriting the whole cohort graph into its log-probability representation (twice) first
+        cov = target_covariance(targets, evidence.likelihood)
+        chol = np.linalg.cholesky(cov)
+        precision = np.linalg.inv(cov)
+        constant = -np.log(np.diag(chol)).sum() - 0.5 * len(targets) * np.log(2 * np.pi)
+        resid = observed_vector(targets) - mu
+        pm.Potential("targets", constant - 0.5 * pt.dot(resid, pt.dot(precision, resid)))
     return model
 
 
