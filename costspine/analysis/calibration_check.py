@@ -67,11 +67,11 @@ class CalibrationCheck:
         def number(x):
             if x is None or not np.isfinite(x):
                 return ""
-            return f"{x:,.3g}" if abs(x) < 10 else f"{x:,.0f}"
+            return f"{x:.4g}" if abs(x) < 1000 else f"{x:,.0f}"
 
         rows = [
             [
-                r[1],
+                r[1] + ("" if r[3] == "yes" else " *"),
                 number(r[4]),
                 f"{number(r[5])} to {number(r[6])}",
                 number(r[7]),
@@ -79,18 +79,21 @@ class CalibrationCheck:
                 f"{r[10]:.0%}",
                 r[11],
                 "" if r[12] is None else f"{r[12]:.3f}",
-                "" if r[3] == "yes" else "check only",
             ]
             for r in self.rows
         ]
-        return format_table(
-            ["target", "trial", "trial 95% CI", "PSA median", "PSA 95% interval", "overlap", "in CI", "P(<null)", ""],
+        table = format_table(
+            ["target", "trial", "trial 95% CI", "PSA median", "PSA 95% interval", "overlap", "in CI", "P(<null)"],
             rows,
-            title=(
-                f"Calibration check: PSA ({self.n_draws:,} draws) vs trial; overlap = share of the trial CI "
-                "covered by the PSA interval; P(<null) = P(ratio < 1 or difference < 0)"
-            ),
+            title=f"Calibration check: PSA ({self.n_draws:,} draws) vs the trial it was calibrated to",
         )
+        notes = [
+            "overlap: share of the trial CI covered by the PSA interval; in CI: PSA median inside the trial CI;",
+            "P(<null): share of draws with a ratio below 1 or a difference below 0.",
+        ]
+        if any(r[3] != "yes" for r in self.rows):
+            notes.append("* check only: not in the likelihood (see the evidence file).")
+        return table + "\n" + "\n".join(notes)
 
 
 def find_evidence_files(scenario) -> list:

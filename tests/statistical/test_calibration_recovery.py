@@ -106,7 +106,12 @@ TRUTH = {"rate_recover": 0.35, "hr_a": 1.8, "hr_b": 1.3, "rr_a": 0.85, "rr_b": 1
 
 def trial_evidence(scenario_path, means: dict) -> str:
     def target(name, kind, strategy, years=None, comparator=None, spread="se = 1.5"):
-        lines = [f'name = "{name}"', f'kind = "{kind}"', f'strategy = "{strategy}"', f"mean = {means.get(name, -1.0)!r}"]
+        lines = [
+            f'name = "{name}"',
+            f'kind = "{kind}"',
+            f'strategy = "{strategy}"',
+            f"mean = {means.get(name, 1.0 if kind == 'cost_ratio' else -1.0)!r}",
+        ]
         if years is not None:
             lines += ['indicator = "disability"', f"years = {years}"]
         if comparator:
@@ -136,7 +141,7 @@ source = "simulated design"
         + target("uc_change_3", "indicator_change", "uc", 3, spread="sd = 20\nn = 400\nclustered = true")
         + "".join(target(f"{s}_diff_{y}", "indicator_difference", s, y, "uc") for s in "ab" for y in (1, 3))
         + "".join(target(f"{s}_ratio", "cost_ratio", s, comparator="uc", spread="se = 0.04") for s in "ab")
-    ).replace("mean = -1.0\nse = 0.04", "mean = 1.0\nse = 0.04")
+    )
 
 
 @pytest.mark.slow
