@@ -178,6 +178,11 @@ class PSAResult:
                 f"{pool['posterior_draws']:,} posterior draws) from the calibration to {pool['evidence']}"
                 f" (cache {pool['cache']})"
             )
+            if pool.get("held_at_calibration_values"):
+                parts[-1] += (
+                    f"; {len(pool['held_at_calibration_values'])} parameters that change its targets held at the values "
+                    "the calibration used (listed in summary.json)"
+                )
         return "\n\n".join(
             [
                 *parts,
