@@ -278,6 +278,17 @@ def load_or_fit_posterior(evidence_path, *, progress=None) -> tuple[dict[str, np
     return fit.draws, folder, True
 
 
+def find_calibration_held(evidence_path) -> dict[str, float]:
+    """The parameters an evidence file's calibration held at their base values because they change
+    a likelihood target, with those values (:func:`costspine.bayes.conditioning.find_held_parameters`)."""
+    from costspine.bayes.conditioning import find_held_parameters
+    from costspine.scenario.evidence import load_evidence
+    from costspine.scenario.load import load_scenario
+
+    evidence = load_evidence(evidence_path)
+    return find_held_parameters(load_scenario(evidence.scenario_path), evidence)
+
+
 def load_posterior_pools(scenario, *, progress=None) -> tuple[list[dict], list[dict]]:
     """Posterior draws for every evidence file a scenario's ``posterior`` parameters name.
 
@@ -302,10 +313,6 @@ def load_posterior_pools(scenario, *, progress=None) -> tuple[list[dict], list[d
         One entry per evidence file: path, cache folder, number of posterior draws, parameters
         taken from the posterior, parameters held at the calibration's values.
     """
-    from costspine.bayes.conditioning import find_held_parameters
-    from costspine.scenario.evidence import load_evidence
-    from costspine.scenario.load import load_scenario
-
     groups: dict[Path, list] = {}
     for spec in scenario.parameters:
         if spec.family == "posterior":
@@ -333,10 +340,9 @@ def load_posterior_pools(scenario, *, progress=None) -> tuple[list[dict], list[d
         for name, values in posterior.items():
             if name not in declared and name in all_names and name not in columns:
                 columns[name] = np.asarray(values, dtype=float)
-        evidence = load_evidence(evidence_path)
         held = {
             name: value
-            for name, value in find_held_parameters(load_scenario(evidence.scenario_path), evidence).items()
+            for name, value in find_calibration_held(evidence_path).items()
             if name in random_names and name not in columns
         }
         columns.update({name: np.full(n_posterior, value) for name, value in held.items()})
