@@ -66,7 +66,7 @@ class Calibration:
 
     @property
     def idata(self):
-        """The sampler's ArviZ ``InferenceData`` (posterior, sample stats), for ArviZ's own plots."""
+        """ArviZ ``InferenceData``: posterior, sample stats, prior, posterior predictive, observed data, log likelihood."""
         return self.fit.idata
 
     def __repr__(self) -> str:
@@ -161,8 +161,8 @@ class Calibration:
                 "thresholds": {"rhat_max": RHAT_MAX, "ess_bulk_min": ESS_BULK_MIN},
                 "converged": fit.converged,
                 "failures": list(fit.failures),
+                "nuts": getattr(fit, "sampler", "pymc"),
                 "sampler": {
-                    "nuts": fit.sampler,
                     "draws": self.draws,
                     "tune": self.tune,
                     "chains": self.chains,

@@ -3,10 +3,11 @@
 The scenario's own expressions are evaluated with a PyTensor backend, so the cohort model that
 PyMC differentiates through is the same model the numpy engine runs (a test checks both agree).
 The calibrated parameters get the scenario's distributions as priors; every other parameter stays
-at its base-case value. Each evidence target's model prediction (mean indicator at a time,
-undiscounted cost over the horizon, a cost ratio or an indicator difference) enters a normal
-likelihood with the target's standard error (ratios on the log scale). NUTS samples it; R-hat,
-bulk ESS and divergences are checked, never ignored.
+at its base-case value (:mod:`costspine.bayes.conditioning` says which of them the posterior
+depends on). The likelihood targets' model predictions (mean indicator at a time, its change from
+the start, undiscounted cost over the horizon, a cost ratio or an indicator difference) enter one
+multivariate normal with the covariance of :mod:`costspine.bayes.likelihood` (ratios on the log
+scale). NUTS samples it; R-hat, bulk ESS and divergences are checked, never ignored.
 
 Everything returned to the rest of the package is plain numpy.
 """
