@@ -28,7 +28,10 @@ def draw_run_parameters(scenario, *, seed: int, start: int, stop: int, posterior
         From :func:`costspine.bayes.posterior.load_posterior_pools`, when the scenario has
         ``posterior`` parameters; whole rows are resampled with the stream
         ``(PARAMETERS, block, POSTERIOR_ROWS)``: the first pool's :data:`~costspine._rng.DRAW_BLOCK`
-        row indices, then the next pool's, and so on.
+        row indices, then the next pool's, and so on. A pool's columns replace the scenario's own
+        draws: every parameter its calibration calibrated, and (as constant columns) every
+        parameter the calibration held at its base value, so nothing a posterior was conditioned
+        on is drawn independently of it.
 
     Returns
     -------

@@ -191,6 +191,11 @@ class PSAResult:
                     f" (cache {pool['cache']})"
                 )
             )
+            if pool.get("held_at_calibration_values"):
+                parts[-1] += (
+                    f"; {len(pool['held_at_calibration_values'])} parameters that change its targets held at the values "
+                    "the calibration used (listed in summary.json)"
+                )
         return "\n\n".join(
             [
                 *parts,

@@ -66,7 +66,7 @@ class Calibration:
 
     @property
     def idata(self):
-        """The sampler's ArviZ ``InferenceData`` (posterior, sample stats), for ArviZ's own plots."""
+        """ArviZ ``InferenceData``: posterior, sample stats, prior, posterior predictive, observed data, log likelihood."""
         return self.fit.idata
 
     def __repr__(self) -> str:
@@ -163,6 +163,7 @@ class Calibration:
                 "thresholds": {"rhat_max": RHAT_MAX, "ess_bulk_min": ESS_BULK_MIN},
                 "converged": fit.converged,
                 "failures": list(fit.failures),
+                "nuts": getattr(fit, "sampler", "pymc"),
                 "sampler": {
                     "draws": self.draws,
                     "tune": self.tune,
@@ -191,6 +192,7 @@ def calibrate(
     chains: int | None = None,
     seed: int | None = None,
     announce=None,
+    progressbar: bool = False,
 ) -> Calibration:
     """Fit the scenario an evidence file names to its targets and check the fit: ``costspine fit``'s library call.
 
@@ -203,6 +205,8 @@ def calibrate(
         Sampler settings; each defaults to the evidence file's ``[sampler]``.
     announce : callable, optional
         Called with a line of text before sampling starts (what is calibrated, the sampler settings).
+    progressbar : bool
+        Show the sampler's own progress bar (``costspine fit`` on a terminal, unless ``--quiet``).
 
     Returns
     -------
@@ -226,7 +230,16 @@ def calibrate(
         announce(
             f"NUTS: {chains} chains × {draws} draws (+{tune} tuning), seed {seed} — compiling the model takes a little while"
         )
-    fit = fit_evidence(evidence, scenario, draws=draws, tune=tune, chains=chains, target_accept=s.target_accept, seed=seed)
+    fit = fit_evidence(
+        evidence,
+        scenario,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        target_accept=s.target_accept,
+        seed=seed,
+        progressbar=progressbar,
+    )
     return Calibration(
         evidence=evidence,
         scenario=scenario,

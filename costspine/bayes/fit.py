@@ -3,10 +3,11 @@
 The scenario's own expressions are evaluated with a PyTensor backend, so the cohort model that
 PyMC differentiates through is the same model the numpy engine runs (a test checks both agree).
 The calibrated parameters get the scenario's distributions as priors; every other parameter stays
-at its base-case value. Each evidence target's model prediction (mean indicator at a time,
-undiscounted cost over the horizon, a cost ratio or an indicator difference) enters a normal
-likelihood with the target's standard error (ratios on the log scale). NUTS samples it; R-hat,
-bulk ESS and divergences are checked, never ignored.
+at its base-case value (:mod:`costspine.bayes.conditioning` says which of them the posterior
+depends on). The likelihood targets' model predictions (mean indicator at a time, its change from
+the start, undiscounted cost over the horizon, a cost ratio or an indicator difference) enter one
+multivariate normal with the covariance of :mod:`costspine.bayes.likelihood` (ratios on the log
+scale). NUTS samples it; R-hat, bulk ESS and divergences are checked, never ignored.
 
 Everything returned to the rest of the package is plain numpy.
 """
@@ -48,8 +49,31 @@ def _import():
     return pm, pt, az
 
 
+def _is_symbolic(value) -> bool:
+    import pytensor
+
+    return isinstance(value, pytensor.graph.basic.Variable)
+
+
 def _backend(pt):
-    from costspine.expressions import Backend
+    """PyTensor where an argument is symbolic, numpy otherwise.
+
+    Everything that does not depend on a calibrated parameter is computed once, in numpy, while the
+    graph is built; only the calibrated parameters' paths become PyTensor operations. That keeps
+    the graph small: compiling it and each gradient are several times faster than with every
+    constant as a graph node.
+    """
+    import ast
+
+    from costspine.expressions import NUMPY, Backend
+
+    def hybrid(symbolic_fn, numeric_fn):
+        def apply(*args):
+            if any(_is_symbolic(a) for a in args):
+                return symbolic_fn(*args)
+            return numeric_fn(*args)
+
+        return apply
 
     def variadic(fn):
         def apply(*args):
@@ -60,31 +84,31 @@ def _backend(pt):
 
         return apply
 
-    import ast
-
+    symbolic = {
+        "exp": pt.exp,
+        "log": pt.log,
+        "sqrt": pt.sqrt,
+        "abs": pt.abs,
+        "floor": pt.floor,
+        "ceil": pt.ceil,
+        "min": variadic(pt.minimum),
+        "max": variadic(pt.maximum),
+        "clip": pt.clip,
+        "where": pt.switch,
+        "rate_to_prob": lambda r, t: 1.0 - pt.exp(-r * t),
+        "prob_to_rate": lambda p, t: -pt.log1p(-p) / t,
+        "prob_to_prob": lambda p, t0, t1: 1.0 - (1.0 - p) ** (t1 / t0),
+    }
+    compare = {ast.Lt: pt.lt, ast.LtE: pt.le, ast.Gt: pt.gt, ast.GtE: pt.ge, ast.Eq: pt.eq, ast.NotEq: pt.neq}
     return Backend(
-        functions={
-            "exp": pt.exp,
-            "log": pt.log,
-            "sqrt": pt.sqrt,
-            "abs": pt.abs,
-            "floor": pt.floor,
-            "ceil": pt.ceil,
-            "min": variadic(pt.minimum),
-            "max": variadic(pt.maximum),
-            "clip": pt.clip,
-            "where": pt.switch,
-            "rate_to_prob": lambda r, t: 1.0 - pt.exp(-r * t),
-            "prob_to_rate": lambda p, t: -pt.log1p(-p) / t,
-            "prob_to_prob": lambda p, t0, t1: 1.0 - (1.0 - p) ** (t1 / t0),
-        },
-        compare={ast.Lt: pt.lt, ast.LtE: pt.le, ast.Gt: pt.gt, ast.GtE: pt.ge, ast.Eq: pt.eq, ast.NotEq: pt.neq},
-        logical_and=pt.and_,
-        logical_or=pt.or_,
-        logical_not=pt.invert,
-        where=pt.switch,
-        power=pt.pow,
-        mod=pt.mod,
+        functions={name: hybrid(fn, NUMPY.functions[name]) for name, fn in symbolic.items()},
+        compare={op: hybrid(fn, NUMPY.compare[op]) for op, fn in compare.items()},
+        logical_and=hybrid(pt.and_, NUMPY.logical_and),
+        logical_or=hybrid(pt.or_, NUMPY.logical_or),
+        logical_not=hybrid(pt.invert, NUMPY.logical_not),
+        where=hybrid(pt.switch, NUMPY.where),
+        power=hybrid(pt.pow, NUMPY.power),
+        mod=hybrid(pt.mod, NUMPY.mod),
     )
 
 
@@ -94,6 +118,8 @@ def _numeric_tables(scenario: Scenario, pt):
 
     def wrap(table):
         def call(x):
+            if not isinstance(x, pytensor.graph.basic.Variable):
+                return table(np.asarray(x, dtype=float))
             if isinstance(x, pytensor.graph.basic.Variable):
                 try:
                     x = x.eval()
@@ -133,12 +159,11 @@ def build_symbolic_model(scenario: Scenario, values: dict, pt) -> SymbolicModel:
         return evaluate_expression(scenario, expr, local, where, backend=backend, tables=tables)
 
     def per_cycle(value):
-        return pt.broadcast_to(pt.as_tensor_variable(value), (n_cycles,))
+        if _is_symbolic(value):
+            return pt.broadcast_to(value, (n_cycles,))
+        return np.broadcast_to(np.asarray(value, dtype=float), (n_cycles,))
 
-    space = {
-        name: pt.as_tensor_variable(value) if np.ndim(value) else value
-        for name, value in build_time_names(n_cycles, settings.cycle_years).items()
-    }
+    space = dict(build_time_names(n_cycles, settings.cycle_years))
     space.update(values)
     for spec in scenario.parameters:
         if spec.family == "derived":
@@ -150,15 +175,21 @@ def build_symbolic_model(scenario: Scenario, values: dict, pt) -> SymbolicModel:
     init = pt.stack([pt.as_tensor_variable(init[i]) if i in init else pt.as_tensor_variable(0.0) for i in range(n_states)])
 
     def state_matrices(rewards, part):
-        """Per strategy: the rewards' values summed by state, each a (T, state) tensor."""
+        """Per strategy: the rewards' values summed by state, each a (T, state) tensor (None: all zero)."""
         totals = {}
         for reward in rewards:
             for k, i, value in iter_reward_cells(scenario, reward, part, spaces, evaluate):
-                totals[k, i] = totals.get((k, i), pt.zeros((n_cycles,))) + per_cycle(value)
-        return [
-            pt.stack([totals.get((k, i), pt.zeros((n_cycles,))) for i in range(n_states)], axis=1)
-            for k in range(len(scenario.strategies))
-        ]
+                totals[k, i] = totals.get((k, i), np.zeros(n_cycles)) + per_cycle(value)
+        out = []
+        for k in range(len(scenario.strategies)):
+            columns = [totals.get((k, i), np.zeros(n_cycles)) for i in range(n_states)]
+            if not any(_is_symbolic(c) or np.any(c) for c in columns):
+                out.append(None)
+            elif any(_is_symbolic(c) for c in columns):
+                out.append(pt.stack([pt.as_tensor_variable(c) for c in columns], axis=1))
+            else:
+                out.append(np.stack(columns, axis=1))
+        return out
 
     state_costs, entry_costs = state_matrices(scenario.costs, "values"), state_matrices(scenario.costs, "on_entry")
     indicator_values = [state_matrices([indicator], "values") for indicator in scenario.indicators]
@@ -168,29 +199,34 @@ def build_symbolic_model(scenario: Scenario, values: dict, pt) -> SymbolicModel:
     cost_idx = point_index(n_cycles, n_cycles, correction=settings.cycle_correction)  # state costs: as counted
     trace, cost_total, indicators = {}, {}, {}
     for k, strategy in enumerate(scenario.strategies):
-        rows = []
+        rows, stays = [], []
         for i in range(n_states):
-            row = [cells.get((k, i, j), pt.zeros((n_cycles,))) for j in range(n_states)]
+            row = [cells.get((k, i, j), np.zeros(n_cycles)) for j in range(n_states)]
             if (k, i) in rest:
                 j_rest = rest[k, i]
                 row[j_rest] = 1.0 - sum(c for j, c in enumerate(row) if j != j_rest)
-            rows.append(pt.stack(row, axis=1))  # (T, to)
+            rows.append(pt.stack([pt.as_tensor_variable(c) for c in row], axis=1))  # (T, to)
+            stays.append(pt.as_tensor_variable(row[i]))  # (T,): staying in i (no diagonal op: its gradient is slow to build)
         matrix = pt.stack(rows, axis=1)  # (T, from, to)
         points = [init]
         for t in range(n_cycles):
             points.append(pt.dot(points[-1], matrix[t]))
         trace[strategy] = points
-        cost = sum(
-            float(weights[p]) * pt.dot(points[p], state_costs[k][cost_idx[p]]) for p in range(n_cycles + 1) if weights[p] != 0
-        )
-        for t in range(1, n_cycles + 1):
-            stay = pt.diagonal(matrix[t - 1])
-            entries = points[t] - points[t - 1] * stay
-            cost = cost + pt.dot(entries, entry_costs[k][t - 1])
-        cost_total[strategy] = cost
+        cost = 0.0
+        if state_costs[k] is not None:
+            cost = sum(
+                float(weights[p]) * pt.dot(points[p], state_costs[k][cost_idx[p]]) for p in range(n_cycles + 1) if weights[p] != 0
+            )
+        if entry_costs[k] is not None:
+            stay = pt.stack(stays, axis=1)  # (T, state)
+            for t in range(1, n_cycles + 1):
+                entries = points[t] - points[t - 1] * stay[t - 1]
+                cost = cost + pt.dot(entries, entry_costs[k][t - 1])
+        cost_total[strategy] = pt.as_tensor_variable(cost)
         for indicator, values_matrix, mask in zip(scenario.indicators, indicator_values, masks):
+            values_k = values_matrix[k] if values_matrix[k] is not None else np.zeros((n_cycles, n_states))
             indicators[strategy, indicator.name] = [
-                pt.dot(points[p], values_matrix[k][idx[p]]) / pt.dot(points[p], mask) for p in range(n_cycles + 1)
+                pt.dot(points[p], values_k[idx[p]]) / pt.dot(points[p], mask) for p in range(n_cycles + 1)
             ]
     return SymbolicModel(trace, cost_total, indicators)
 
@@ -201,6 +237,8 @@ def predict_target(model: SymbolicModel, target, scenario: Scenario):
     point = min(max(point, 0), scenario.settings.n_cycles)
     if target.kind == "indicator_mean":
         return model.indicators[target.strategy, target.indicator][point]
+    if target.kind == "indicator_change":
+        return model.indicators[target.strategy, target.indicator][point] - model.indicators[target.strategy, target.indicator][0]
     if target.kind == "indicator_difference":
         return (
             model.indicators[target.strategy, target.indicator][point]
@@ -234,6 +272,12 @@ def check_evidence_against_scenario(evidence: Evidence, scenario: Scenario) -> N
                 f"targets.{t.name}",
                 f"unknown indicator {t.indicator!r}; the scenario has {', '.join(sorted(indicators)) or 'none'}",
             )
+        if evidence.likelihood is not None and t.likelihood:
+            for s in filter(None, (t.strategy, t.comparator)):
+                if s not in evidence.likelihood.arms:
+                    c.add("likelihood.arms", f"no number of patients for {s!r} (target {t.name}); add {s} = <n>")
+    if not any(t.likelihood for t in evidence.targets):
+        c.add("targets", "no target enters the likelihood (every one has likelihood = false)")
     c.raise_if_any()
 
 
@@ -256,23 +300,36 @@ def _prior(pm, spec):
 
 
 def build_calibration_model(scenario: Scenario, evidence: Evidence):
-    """The PyMC model: priors from the scenario, likelihood from the evidence targets."""
+    """The PyMC model: priors from the scenario, one multivariate normal likelihood for the targets.
+
+    The likelihood targets, on their likelihood scale (log for ratios), are one observation of a
+    multivariate normal centred on the model's predictions, with the covariance of
+    :func:`costspine.bayes.likelihood.target_covariance` (shared control arm, repeated measures,
+    design effect; independent targets when the evidence file has no ``[likelihood]``). Every
+    target's prediction is computed afterwards with the numpy engine (no ``Deterministic`` in the
+    graph: each would be compiled once more to record it).
+    """
+    from costspine.bayes.likelihood import likelihood_targets, observed_vector, target_covariance
+
     pm, pt, _ = _import()
     check_evidence_against_scenario(evidence, scenario)
     base = {k: float(v[0]) for k, v in base_case_parameters(scenario).items()}
+    targets = likelihood_targets(evidence)
     with pm.Model() as model:
         values = dict(base)
         for name in evidence.calibrate:
             values[name] = _prior(pm, scenario.parameter(name))
         symbolic = build_symbolic_model(scenario, values, pt)
-        for target in evidence.targets:
-            prediction = pm.Deterministic(f"pred_{target.name}", predict_target(symbolic, target, scenario))
-            if not target.likelihood:
-                continue
-            if target.kind == "cost_ratio":
-                pm.Normal(f"obs_{target.name}", mu=pt.log(prediction), sigma=target.se, observed=np.log(target.mean))
-            else:
-                pm.Normal(f"obs_{target.name}", mu=prediction, sigma=target.se, observed=target.mean)
+        predictions = {t.name: predict_target(symbolic, t, scenario) for t in targets}
+        mu = pt.stack([pt.log(predictions[t.name]) if t.kind == "cost_ratio" else predictions[t.name] for t in targets])
+        # log N(y | mu, S) as a Potential: the density of an observed MvNormal, without PyMC
+        # rewriting the whole cohort graph into its log-probability representation (twice) first
+        cov = target_covariance(targets, evidence.likelihood)
+        chol = np.linalg.cholesky(cov)
+        precision = np.linalg.inv(cov)
+        constant = -np.log(np.diag(chol)).sum() - 0.5 * len(targets) * np.log(2 * np.pi)
+        resid = observed_vector(targets) - mu
+        pm.Potential("targets", constant - 0.5 * pt.dot(resid, pt.dot(precision, resid)))
     return model
 
 
@@ -289,6 +346,7 @@ class FitResult:
     failures: tuple  # human-readable diagnostic failures
     summary_text: str
     idata: object
+    sampler: str = "pymc"
 
     @property
     def converged(self) -> bool:
@@ -311,6 +369,7 @@ class FitResult:
                 "divergences": self.divergences,
                 "converged": self.converged,
                 "failures": list(self.failures),
+                "sampler": self.sampler,
             }
         )
 
@@ -333,23 +392,40 @@ def fit_evidence(
     seed: int,
     progressbar: bool = False,
 ) -> FitResult:
-    """Sample the calibration model with NUTS and check its diagnostics."""
+    """Sample the calibration model with NUTS and check its diagnostics.
+
+    PyMC's NUTS, with the model compiled by PyTensor's numba backend (one compiled function
+    instead of hundreds of small C operations: about ten times faster per gradient), falling back
+    to PyTensor's default backend if numba cannot compile it. The chains run one after another in
+    this process (the 2 cores are better spent than on compiling the model again in a worker).
+    nutpie 0.16.8 was measured on the bundled fit and took three times the CPU of this path, so it
+    is not used.
+
+    The returned InferenceData holds the groups ``posterior``, ``sample_stats``, ``prior``,
+    ``posterior_predictive``, ``observed_data`` and ``log_likelihood`` (the last three computed
+    with the numpy engine, see :func:`add_predictive_groups`).
+    """
     pm, _, az = _import()
     model = build_calibration_model(scenario, evidence)
-    cores = min(chains, 2)
+    common = dict(
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        random_seed=seed,
+        progressbar=progressbar,
+        quiet=not progressbar,  # PyMC's quiet also hides its progress bar
+        compute_convergence_checks=False,
+    )
     with model, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        idata = pm.sample(
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            cores=cores,
-            random_seed=seed,
-            target_accept=target_accept,
-            progressbar=progressbar,
-            quiet=True,
-            compute_convergence_checks=False,
-        )
+        sampler = "pymc"
+        try:
+            idata = pm.sample(cores=1, target_accept=target_accept, compile_kwargs={"mode": "NUMBA"}, **common)
+        except pm.exceptions.SamplingError:
+            raise
+        except Exception:  # noqa: BLE001 - numba cannot compile this graph: PyTensor's C backend is slower, never wrong
+            sampler = "pymc (C backend)"
+            idata = pm.sample(cores=min(chains, 2), target_accept=target_accept, **common)
     names = list(evidence.calibrate)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -367,10 +443,77 @@ def fit_evidence(
         failures.append(f"{divergences} divergent transitions")
     posterior = idata.posterior
     flat = {n: posterior[n].values.reshape(-1) for n in names}
-    predictions = {t.name: posterior[f"pred_{t.name}"].values.reshape(-1) for t in evidence.targets}
+    predictions = predict_posterior_targets(scenario, evidence, flat)
+    add_predictive_groups(idata, evidence, scenario, predictions, seed=seed, n_chains=posterior.sizes["chain"])
     return FitResult(
-        tuple(names), flat, predictions, rhat, ess, divergences, tuple(failures), format_posterior_summary(summary), idata
+        tuple(names),
+        flat,
+        predictions,
+        rhat,
+        ess,
+        divergences,
+        tuple(failures),
+        format_posterior_summary(summary),
+        idata,
+        sampler,
     )
+
+
+def predict_posterior_targets(scenario: Scenario, evidence: Evidence, draws: dict) -> dict:
+    """Every target's prediction per posterior draw, with the numpy cohort engine (other parameters at base)."""
+    from costspine.bayes.predictive import predict_targets
+    from costspine.simulate.cohort import run_cohort
+
+    params = dict(base_case_parameters(scenario))
+    params.update({name: np.asarray(values, dtype=float) for name, values in draws.items()})
+    return {
+        name: np.asarray(v, dtype=float) for name, v in predict_targets(run_cohort(scenario, params), evidence.targets).items()
+    }
+
+
+def add_predictive_groups(idata, evidence: Evidence, scenario: Scenario, predictions: dict, *, seed: int, n_chains: int) -> None:
+    """Add ``prior``, ``posterior_predictive``, ``observed_data`` and ``log_likelihood`` to ``idata``.
+
+    Computed without compiling anything more: the prior from the scenario's own distributions
+    (:func:`costspine.params.draw_parameters`, as many draws as the posterior), replicated targets
+    as the model's prediction per posterior draw (``predictions``, from
+    :func:`predict_posterior_targets`) plus a multivariate normal error with the likelihood's
+    covariance, and each draw's log likelihood of the observed targets.
+    """
+    from costspine._rng import stream
+    from costspine.bayes.likelihood import likelihood_targets, observed_vector, target_covariance
+    from costspine.params import draw_parameters
+
+    _, _, az = _import()
+    targets = likelihood_targets(evidence)
+    n_draws = idata.posterior.sizes["draw"]
+    specs = [scenario.parameter(n) for n in evidence.calibrate]
+    prior = draw_parameters(specs, n_chains * n_draws, stream(seed, "calibration", "prior"))
+    mu = np.column_stack(
+        [np.log(predictions[t.name]) if t.kind == "cost_ratio" else predictions[t.name] for t in targets]
+    )  # (draw, target)
+    cov = target_covariance(targets, evidence.likelihood)
+    chol = np.linalg.cholesky(cov)
+    noise = stream(seed, "calibration", "posterior_predictive").standard_normal(mu.shape) @ chol.T
+    observed = observed_vector(targets)
+    resid = np.linalg.solve(chol, (observed - mu).T).T
+    loglik = -0.5 * (resid**2).sum(axis=1) - np.log(np.diag(chol)).sum() - 0.5 * len(targets) * np.log(2 * np.pi)
+
+    def shaped(values):
+        return np.asarray(values).reshape(n_chains, n_draws, *np.shape(values)[1:])
+
+    coords = {"target": [t.name for t in targets]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        extra = az.from_dict(
+            prior={n: shaped(prior[n]) for n in evidence.calibrate},
+            posterior_predictive={"targets": shaped(mu + noise)},
+            observed_data={"targets": observed},
+            log_likelihood={"targets": shaped(loglik)},
+            coords=coords,
+            dims={"targets": ["target"]},
+        )
+        idata.extend(extra)
 
 
 ARVIZ_COLUMNS = {  # ArviZ summary column -> header a reader knows

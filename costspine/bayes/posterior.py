@@ -21,7 +21,9 @@ A scenario takes a parameter from the posterior with::
     source = "posterior of the SPINE CARE calibration (costspine fit)"
 
 PSA resamples whole posterior rows (one draw index for every posterior parameter of the same
-evidence file), so the correlations between calibrated effects are kept.
+evidence file), so the correlations between calibrated effects are kept; every other calibrated
+parameter of that evidence file comes with the row, and the parameters the calibration held at
+their base values are held there (:func:`load_posterior_pools`).
 """
 
 from __future__ import annotations
@@ -276,26 +278,53 @@ def load_or_fit_posterior(evidence_path, *, progress=None) -> tuple[dict[str, np
     return fit.draws, folder, True
 
 
+def find_calibration_held(evidence_path) -> dict[str, float]:
+    """The parameters an evidence file's calibration held at their base values because they change
+    a likelihood target, with those values (:func:`costspine.bayes.conditioning.find_held_parameters`)."""
+    from costspine.bayes.conditioning import find_held_parameters
+    from costspine.scenario.evidence import load_evidence
+    from costspine.scenario.load import load_scenario
+
+    evidence = load_evidence(evidence_path)
+    return find_held_parameters(load_scenario(evidence.scenario_path), evidence)
+
+
 def load_posterior_pools(scenario, *, progress=None) -> tuple[list[dict], list[dict]]:
-    """Posterior draws of every ``posterior`` parameter of a scenario, grouped by evidence file.
+    """Posterior draws for every evidence file a scenario's ``posterior`` parameters name.
 
     Loads each evidence file's posterior once (from the cache, or by fitting it), so callers
     that sample many times (PSA chunks, possibly on other machines) can pass the plain arrays
-    around instead of reading the cache again.
+    around instead of reading the cache again. A pool is coherent with its calibration:
+
+    - every parameter the evidence file calibrates joins the pool, also when the scenario does not
+      declare it ``posterior`` (same name in the scenario), so no calibrated parameter is ever drawn
+      from its prior beside posterior rows of the others;
+    - every parameter the calibration held at its base value because it changes a target
+      (:func:`costspine.bayes.conditioning.find_held_parameters`) and that the scenario would draw
+      at random joins the pool as a constant column at the calibration's value. A parameter the
+      scenario fixes keeps the scenario's value (a policy scenario's deliberate change).
 
     Returns
     -------
     pools : list of dict
         One per evidence file, in a fixed (sorted) order: ``{"evidence": str, "parameters":
-        {name: ndarray (posterior_draw,)}}``.
+        {name: ndarray (posterior_draw,)}, "held": [names]}``.
     provenance : list of dict
-        One entry per evidence file: path, cache folder, number of posterior draws, parameters.
+        One entry per evidence file: path, cache folder, number of posterior draws, parameters
+        taken from the posterior, parameters held at the calibration's values.
     """
     groups: dict[Path, list] = {}
     for spec in scenario.parameters:
         if spec.family == "posterior":
             evidence_path = scenario.declared_path(f"parameters.{spec.name}.file", spec.args["file"]).resolve()
             groups.setdefault(evidence_path, []).append(spec)
+    random_names = {
+        name
+        for spec in scenario.parameters
+        if spec.family not in ("fixed", "derived", "posterior")
+        for name in (spec.components or (spec.name,))
+    }
+    all_names = {name for spec in scenario.parameters for name in (spec.components or (spec.name,))}
     pools, provenance = [], []
     for evidence_path, specs in sorted(groups.items()):
         posterior, folder, fitted = load_or_fit_posterior(evidence_path, progress=progress)
@@ -306,18 +335,25 @@ def load_posterior_pools(scenario, *, progress=None) -> tuple[list[dict], list[d
                 f"it has {', '.join(posterior)} (add them to evidence.calibrate)"
             )
         n_posterior = len(next(iter(posterior.values())))
-        pools.append(
-            {
-                "evidence": str(evidence_path),
-                "parameters": {spec.name: np.asarray(posterior[spec.args["variable"]], dtype=float) for spec in specs},
-            }
-        )
+        columns = {spec.name: np.asarray(posterior[spec.args["variable"]], dtype=float) for spec in specs}
+        declared = {spec.args["variable"] for spec in specs}
+        for name, values in posterior.items():
+            if name not in declared and name in all_names and name not in columns:
+                columns[name] = np.asarray(values, dtype=float)
+        held = {
+            name: value
+            for name, value in find_calibration_held(evidence_path).items()
+            if name in random_names and name not in columns
+        }
+        columns.update({name: np.full(n_posterior, value) for name, value in held.items()})
+        pools.append({"evidence": str(evidence_path), "parameters": columns, "held": sorted(held)})
         provenance.append(
             {
                 "evidence": str(evidence_path),
                 "cache": str(folder),
                 "posterior_draws": n_posterior,
-                "parameters": [s.name for s in specs],
+                "parameters": [name for name in columns if name not in held],
+                "held_at_calibration_values": sorted(held),
                 "fitted_now": fitted,
                 # the cache file's content hash: its canonical text is what save_to_cache writes
                 "cache_file": str(folder / POSTERIOR_FILE),

@@ -19,6 +19,10 @@ def predict_targets(result, targets) -> dict[str, np.ndarray]:
         k = strategies.index(t.strategy)
         if t.kind == "indicator_mean":
             out[t.name] = result.indicator_at_years(t.indicator, t.years)[:, k]
+        elif t.kind == "indicator_change":
+            out[t.name] = (
+                result.indicator_at_years(t.indicator, t.years)[:, k] - result.indicator_at_years(t.indicator, 0.0)[:, k]
+            )
         elif t.kind == "indicator_difference":
             ind = result.indicator_at_years(t.indicator, t.years)
             out[t.name] = ind[:, k] - ind[:, strategies.index(t.comparator)]

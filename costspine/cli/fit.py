@@ -13,12 +13,24 @@ from pathlib import Path
 
 import click
 
-from costspine.cli.options import friendly, out_option
+from costspine.cli.options import friendly, out_option, quiet_option
 from costspine.errors import AnalysisError
 
 
 def run_fit_command(
-    evidence_path, *, draws, tune, chains, seed, out_dir: Path | None, allow_unconverged: bool, argv, started: datetime, echo
+    evidence_path,
+    *,
+    draws,
+    tune,
+    chains,
+    seed,
+    out_dir: Path | None,
+    allow_unconverged: bool,
+    argv,
+    started: datetime,
+    echo,
+    progressbar: bool = False,
+    figures: bool = True,
 ) -> tuple[str, bool]:
     """Fit, write the output folder and the cache; return (text, converged).
 
@@ -31,12 +43,14 @@ def run_fit_command(
     from costspine.bayes.calibration import calibrate
     from costspine.reports.fit_report import format_fit_text, write_fit_report
 
-    calibration = calibrate(evidence_path, draws=draws, tune=tune, chains=chains, seed=seed, announce=echo)
+    calibration = calibrate(
+        evidence_path, draws=draws, tune=tune, chains=chains, seed=seed, announce=echo, progressbar=progressbar
+    )
     out_dir = Path(out_dir) if out_dir else Path("reports") / calibration.evidence.name / "fit"
     from costspine._files import output_folder
 
     with output_folder(out_dir) as staging:  # all-or-nothing, locked
-        cache_folder = write_fit_report(calibration, out_dir=staging, argv=argv, started=started)
+        cache_folder = write_fit_report(calibration, out_dir=staging, argv=argv, started=started, figures=figures)
     text = format_fit_text(calibration, cache_folder=cache_folder)
     if not calibration.converged:
         if not allow_unconverged:
@@ -57,11 +71,15 @@ def run_fit_command(
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed (default: the evidence file's).")
 @out_option
 @click.option("--allow-unconverged", is_flag=True, help="Exit 0 even when R-hat, ESS or divergence checks fail.")
+@click.option("--no-figures", is_flag=True, help="Skip the PNG figures (rank plots, predictive check).")
+@quiet_option
 @friendly
-def fit(evidence, draws, tune, chains, seed, out_dir, allow_unconverged):
+def fit(evidence, draws, tune, chains, seed, out_dir, allow_unconverged, no_figures, quiet):
     """Bayesian calibration of a scenario to trial EVIDENCE (default: the bundled SPINE CARE data).
 
-    Writes posterior draws (CSV and ArviZ NetCDF), diagnostics and a posterior predictive check.
+    Writes posterior draws (CSV and ArviZ NetCDF), diagnostics, a posterior predictive check,
+    fit.xlsx and PNG figures (rank plots, predictive check). The sampler's progress bar shows on
+    a terminal (not with --quiet).
     """
 
     started = datetime.now(UTC)
@@ -75,6 +93,9 @@ def fit(evidence, draws, tune, chains, seed, out_dir, allow_unconverged):
         allow_unconverged=allow_unconverged,
         argv=sys.argv,
         started=started,
-        echo=lambda line: click.echo(line, err=True),
+        echo=None if quiet else (lambda line: click.echo(line, err=True)),
+        progressbar=not quiet and sys.stderr.isatty(),
+        figures=not no_figures,
     )
-    click.echo(text)
+    if not quiet:
+        click.echo(text)

@@ -102,10 +102,28 @@ def run_psa_command(
         on_partial=on_partial,
         progress=progress,
     )
-    write_psa_report(analysis, scenario, out_dir=out_dir, xlsx=xlsx, argv=argv, started=started, csv=csv, figures=figures)
+    check = None
+    if method == "cohort":  # the check re-runs the cohort model on the PSA's draws
+        from costspine.analysis.calibration_check import check_calibration
+
+        check = check_calibration(scenario, analysis.draws)
+    write_psa_report(
+        analysis,
+        scenario,
+        out_dir=out_dir,
+        xlsx=xlsx,
+        argv=argv,
+        started=started,
+        csv=csv,
+        figures=figures,
+        calibration_check=check,
+    )
     # the draws are now in draws.npz: the saved chunks (kept until here for --resume) would hold them twice
     ChunkStore(store_dir, {}).discard()
-    return format_psa_text(analysis, chunks_dir=store_dir, top=top) if text else ""
+    if not text:
+        return ""
+    out = format_psa_text(analysis, chunks_dir=store_dir, top=top)
+    return out + "\n\n" + check.summary() if check is not None else out
 
 
 def run_voi_command(

@@ -18,7 +18,16 @@ from costspine.reports.psa_files import write_evppi_csv, write_psa_files
 
 
 def write_psa_report(
-    analysis, scenario, *, out_dir: Path, xlsx: Path, argv: list[str], started: datetime, csv: bool = False, figures: bool = False
+    analysis,
+    scenario,
+    *,
+    out_dir: Path,
+    xlsx: Path,
+    argv: list[str],
+    started: datetime,
+    csv: bool = False,
+    figures: bool = False,
+    calibration_check=None,
 ) -> list[Path]:
     """Write a PSA's files into ``out_dir`` and its workbook to ``xlsx``; return the files written.
 
@@ -43,6 +52,9 @@ def write_psa_report(
         Also write the per-draw CSV (and Parquet) tables.
     figures : bool
         Also draw the PNG figures.
+    calibration_check : CalibrationCheck, optional
+        From :func:`costspine.analysis.calibration_check.check_calibration`: written as
+        ``calibration_check.csv`` and a "Calibration check" sheet.
     """
     from costspine.reports.build import output_name, with_about
     from costspine.reports.build_psa import build_psa_workbook, plan_psa_figures
@@ -52,8 +64,18 @@ def write_psa_report(
     draws = analysis.draws
     # the workbook is built (and checked) before any file is written; its About sheet is filled in last
     book = build_psa_workbook(scenario, analysis, manifest={})
+    if calibration_check is not None:
+        import dataclasses
+
+        from costspine.reports.calibration_check_report import calibration_check_sheet
+
+        book = dataclasses.replace(book, sheets=(*book.sheets, calibration_check_sheet(calibration_check)))
     plots = plan_psa_figures(scenario, analysis, folder=out_dir) if figures else []
     written = write_psa_files(draws, out_dir, summary=analysis.data, tables=analysis.tables, evppi_rows=analysis.evppi, csv=csv)
+    if calibration_check is not None:
+        from costspine.reports.calibration_check_report import write_calibration_check_csv
+
+        written.append(write_calibration_check_csv(calibration_check, out_dir))
     written += [plot() for plot in plots]
     manifest = build_manifest(
         command="psa",

@@ -29,10 +29,24 @@ targets — summary statistics with their uncertainty and source::
     n = 829
     source = "SPINE CARE Table 2"
 
-``cost_mean`` is the undiscounted cost over the model horizon; ``cost_ratio`` and
+``cost_mean`` is the undiscounted cost over the model horizon; ``indicator_change`` is the
+strategy's indicator at ``years`` minus its value at the start; ``cost_ratio`` and
 ``indicator_difference`` compare ``strategy`` with ``comparator`` (a ratio's ``ci`` is taken on the
 log scale). ``likelihood = false`` keeps a target for the posterior predictive check only (e.g.
 when the same data already enter through another target).
+
+An optional ``[likelihood]`` table makes the targets one multivariate normal observation whose
+correlations follow from the trial's design (docs/calibration.md derives them)::
+
+    [likelihood]
+    arms = { usual_care = 992, ice = 829, ipt = 1150 }   # patients randomised per arm
+    repeated_measures_correlation = 0.66   # same arm, same measure, two visits
+    design_effect = 1.89                   # inflates the SE of targets marked clustered = true
+    source = "..."
+
+Without it the targets are independent (each its own normal), as before. A target marked
+``clustered = true`` (a within-arm summary computed as SD / sqrt(n), which ignores that patients
+of one clinic resemble each other) has its standard error multiplied by ``sqrt(design_effect)``.
 """
 
 from __future__ import annotations
@@ -47,7 +61,7 @@ from costspine.errors import Problem, ScenarioError
 from costspine.problems import Collector
 from costspine.scenario.files import read_toml_file
 
-TARGET_KINDS = ("indicator_mean", "indicator_difference", "cost_mean", "cost_ratio")
+TARGET_KINDS = ("indicator_mean", "indicator_change", "indicator_difference", "cost_mean", "cost_ratio")
 Z95 = 1.959963984540054
 BUNDLED_EVIDENCE = bundled_path("scenarios/evidence/spine_care_trial.toml")
 
@@ -71,6 +85,28 @@ class Target:
     low: float
     high: float
     likelihood: bool
+    source: str
+    clustered: bool = False
+
+
+@dataclass(frozen=True)
+class Likelihood:
+    """How the targets' errors are correlated (the ``[likelihood]`` table; see the module docstring).
+
+    Attributes
+    ----------
+    arms : dict of str to int
+        Patients randomised per strategy (arm sizes share out a contrast's variance between its arms).
+    repeated_measures_correlation : float
+        Correlation of one arm's estimates of one measure at two different visits.
+    design_effect : float
+        Variance inflation for ``clustered`` targets (>= 1).
+    source : str
+    """
+
+    arms: dict
+    repeated_measures_correlation: float
+    design_effect: float
     source: str
 
 
@@ -96,6 +132,7 @@ class Evidence:
     calibrate: tuple
     sampler: Sampler
     targets: tuple
+    likelihood: Likelihood | None = None
 
 
 def load_evidence(path=None) -> Evidence:
@@ -115,7 +152,7 @@ def load_evidence(path=None) -> Evidence:
     reading.raise_if_any()
     c = Collector(default_file=where)
     add = c.add
-    c.unknown_keys("", raw, ("evidence", "sampler", "targets"))
+    c.unknown_keys("", raw, ("evidence", "sampler", "targets", "likelihood"))
     head = c.table("evidence", raw.get("evidence", {}))
     c.unknown_keys("evidence", head, ("name", "title", "source", "scenario", "calibrate"))
     for key in ("name", "source", "scenario"):
@@ -141,6 +178,9 @@ def load_evidence(path=None) -> Evidence:
         except (TypeError, ValueError) as exc:
             add("sampler", f"expected numbers: {exc}")
 
+    likelihood = _read_likelihood(c, raw["likelihood"]) if "likelihood" in raw else None
+    deff = likelihood.design_effect if likelihood is not None else 1.0
+
     targets = []
     entries = raw.get("targets", [])
     if not isinstance(entries, list) or not entries:
@@ -152,7 +192,7 @@ def load_evidence(path=None) -> Evidence:
         if not isinstance(t, dict):
             add(key, "expected a table")
             continue
-        target = _read_target(c, t, key)
+        target = _read_target(c, t, key, deff)
         if target is not None:
             if target.name in names:
                 add(f"{key}.name", f"duplicate target name {target.name!r}")
@@ -169,10 +209,44 @@ def load_evidence(path=None) -> Evidence:
         calibrate=tuple(calibrate),
         sampler=sampler,
         targets=tuple(targets),
+        likelihood=likelihood,
     )
 
 
-def _read_target(c: Collector, t: dict, key: str) -> Target | None:
+def _read_likelihood(c: Collector, table) -> Likelihood | None:
+    """The ``[likelihood]`` table, checked (problems go to ``c``)."""
+    if not isinstance(table, dict):
+        c.add("likelihood", "expected a table")
+        return None
+    c.unknown_keys("likelihood", table, ("arms", "repeated_measures_correlation", "design_effect", "source"))
+    arms = table.get("arms")
+    ok = True
+    if not isinstance(arms, dict) or not arms:
+        c.add("likelihood.arms", "expected a table of patients per arm, e.g. { usual_care = 992, ice = 829 }")
+        ok = False
+    else:
+        for arm, n in arms.items():
+            if isinstance(n, bool) or not isinstance(n, (int, float)) or not n >= 1:
+                c.add(f"likelihood.arms.{arm}", f"expected a number of patients >= 1; got {n!r}")
+                ok = False
+    rho = table.get("repeated_measures_correlation", 0.0)
+    if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not -1 <= rho <= 1:
+        c.add("likelihood.repeated_measures_correlation", f"expected a correlation in [-1, 1]; got {rho!r}")
+        ok = False
+    deff = table.get("design_effect", 1.0)
+    if isinstance(deff, bool) or not isinstance(deff, (int, float)) or not 1 <= deff < 1e3:
+        c.add("likelihood.design_effect", f"expected a variance inflation factor >= 1 (1 = no clustering); got {deff!r}")
+        ok = False
+    source = table.get("source")
+    if not isinstance(source, str) or not source.strip():
+        c.add("likelihood.source", "missing; say where the correlation and the design effect come from (or 'assumption')")
+        ok = False
+    if not ok:
+        return None
+    return Likelihood({str(k): float(v) for k, v in arms.items()}, float(rho), float(deff), source)
+
+
+def _read_target(c: Collector, t: dict, key: str, design_effect: float = 1.0) -> Target | None:
     add = c.add
     allowed = {
         "name",
@@ -187,6 +261,7 @@ def _read_target(c: Collector, t: dict, key: str) -> Target | None:
         "se",
         "ci",
         "likelihood",
+        "clustered",
         "source",
     }
     c.unknown_keys(key, t, allowed)
@@ -230,6 +305,13 @@ def _read_target(c: Collector, t: dict, key: str) -> Target | None:
     else:
         add(key, "give the uncertainty: ci = [low, high], or se, or sd and n")
         return None
+    clustered = t.get("clustered", False)
+    if not isinstance(clustered, bool):
+        add(f"{key}.clustered", "expected true or false")
+        return None
+    if clustered and design_effect != 1.0:  # SD / sqrt(n) ignores clustering: widen by the design effect
+        se *= math.sqrt(design_effect)
+        low, high = (mean * math.exp(-Z95 * se), mean * math.exp(Z95 * se)) if ratio else (mean - Z95 * se, mean + Z95 * se)
     if not se > 0:
         add(key, f"the standard error must be > 0; got {se}")
         return None
@@ -250,4 +332,5 @@ def _read_target(c: Collector, t: dict, key: str) -> Target | None:
         high,
         likelihood,
         t["source"],
+        clustered,
     )

@@ -129,8 +129,23 @@ def test_fit_command_whole_path(tmp_path, monkeypatch):
         warnings.simplefilter("ignore")
         result = CliRunner().invoke(cli, ["fit", str(evidence), "--out", str(out), "--allow-unconverged"])
     assert result.exit_code == 0, result.output
-    for name in ("posterior.csv", "posterior.nc", "diagnostics.json", "posterior_predictive.csv", "manifest.json"):
+    for name in (
+        "posterior.csv",
+        "posterior.nc",
+        "diagnostics.json",
+        "posterior_predictive.csv",
+        "manifest.json",
+        "fit.xlsx",
+        "rank.png",
+        "predictive_check.png",
+    ):
         assert (out / name).exists(), name
+    import arviz as az
+    from openpyxl import load_workbook
+
+    groups = set(az.from_netcdf(out / "posterior.nc").groups())
+    assert {"posterior", "prior", "posterior_predictive", "observed_data", "log_likelihood"} <= groups
+    assert {"Posterior", "Diagnostics", "Predictive check"} <= set(load_workbook(out / "fit.xlsx", read_only=True).sheetnames)
     diagnostics = json.loads((out / "diagnostics.json").read_text())
     assert set(diagnostics["rhat"]) == {"rr"}
     assert diagnostics["sampler"]["draws"] == 150

@@ -35,7 +35,8 @@ def test_bundled_evidence_matches_its_scenario():
 
 
 def test_psa_joins_whole_posterior_rows_from_the_cache(tmp_path, monkeypatch):
-    """A cached posterior is used without refitting, and rows are kept together."""
+    """A cached posterior is used without refitting; rows are kept together, also for calibrated
+    parameters the scenario does not declare posterior; what the calibration held is held."""
     from costspine.cli import cli
 
     monkeypatch.setenv("COSTSPINE_CACHE_DIR", str(tmp_path / "cache"))
@@ -43,23 +44,43 @@ def test_psa_joins_whole_posterior_rows_from_the_cache(tmp_path, monkeypatch):
     scenario = load_scenario(evidence.scenario_path)
     n = evidence.sampler.draws * evidence.sampler.chains  # a cache holds every draw of the file's sampler
     rows = np.arange(n, dtype=float)
-    fake = {name: 1.0 + rows / 100 + i for i, name in enumerate(evidence.calibrate)}  # row r: 1 + r/100 + i
+    base = {name: scenario.parameter(name).value for name in evidence.calibrate}
+    fake = {name: base[name] * (1 + rows / (20 * n)) for name in evidence.calibrate}  # row r: base x (1 + r / 20n)
     save_to_cache(evidence, scenario, fake, {})
     out = tmp_path / "psa"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = CliRunner().invoke(cli, ["psa", str(BAYES), "--draws", "200", "--out", str(out), "--quiet"])
+        result = CliRunner().invoke(cli, ["psa", str(BAYES), "--draws", "200", "--out", str(out)])
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["posterior"][0]["posterior_draws"] == n
-    assert summary["posterior"][0]["fitted_now"] is False
+    provenance = summary["posterior"][0]
+    assert provenance["posterior_draws"] == n
+    assert provenance["fitted_now"] is False
+    assert set(provenance["parameters"]) == set(evidence.calibrate)
     draws = np.load(out / "draws.npz", allow_pickle=False)
     names = json.loads(str(draws["meta"]))["parameter_names"]
     values = draws["parameters"]
-    first = values[:, names.index(evidence.calibrate[0])]
-    for i, name in enumerate(evidence.calibrate[1:], start=1):
-        np.testing.assert_allclose(values[:, names.index(name)], first + i)  # same row for every parameter
+    first = values[:, names.index(evidence.calibrate[0])] / base[evidence.calibrate[0]]
+    for name in evidence.calibrate[1:]:  # same row for every parameter, declared posterior or not
+        np.testing.assert_allclose(values[:, names.index(name)] / base[name], first)
     assert len(np.unique(first)) > 10
+    # held at the calibration's value: a price that changes the spending targets
+    held = provenance["held_at_calibration_values"]
+    assert "price_ipt_postural_therapy_session" in held
+    assert np.all(
+        values[:, names.index("price_ipt_postural_therapy_session")]
+        == scenario.parameter("price_ipt_postural_therapy_session").value
+    )
+    # free: a utility-mapping parameter no target depends on is drawn from its own distribution
+    assert "back_nrs_per_odi" not in held
+    assert len(np.unique(values[:, names.index("back_nrs_per_odi")])) > 100
+    # the calibration check: terminal, CSV, workbook sheet
+    assert "Calibration check" in result.output
+    check = (out / "calibration_check.csv").read_text()
+    assert "odi_diff_3m_ice" in check and "spending_ratio_ipt" in check
+    from openpyxl import load_workbook
+
+    assert "Calibration check" in load_workbook(out / "psa.xlsx", read_only=True).sheetnames
 
 
 @pytest.mark.slow

@@ -304,6 +304,7 @@ def test_posterior_draws_join_as_whole_rows(tmp_path, monkeypatch):
         return pool, tmp_path, False
 
     monkeypatch.setattr("costspine.bayes.posterior.load_or_fit_posterior", fake)
+    monkeypatch.setattr("costspine.bayes.posterior.find_calibration_held", lambda path: {})  # no evidence file here
     r = run_psa(s, 2500, seed=3)
     assert len(calls) == 1  # loaded once per run, not once per chunk
     hr1, hr2 = r.parameter("hr1"), r.parameter("hr2")
