@@ -9,6 +9,7 @@ import pytest
 
 from costspine.analysis.individualised import analyze_individualised
 from costspine.scenario.load import load_scenario
+from costspine.simulate.cohort import run_cohort_groups
 
 from helpers import ROOT, TOY_SCENARIOS, invoke, read_csv
 
@@ -53,7 +54,7 @@ def test_precision_scenario_groups_policies_and_base_case_value():
     result = analyze_individualised(scenario, treatments=FOUR)
     assert len(result.group_labels) == 16
     np.testing.assert_allclose(result.weights.sum(), 1.0)
-    assert result.policies == ("random", "guided")
+    assert result.policies == ("random", "guided", "guided_smart")
     # random allocation is the mean of the four treatments in every group (the model is linear in the shares)
     nb = result.nb[0]
     np.testing.assert_allclose(nb[:, 4], nb[:, :4].mean(axis=1), rtol=1e-9)
@@ -63,5 +64,12 @@ def test_precision_scenario_groups_policies_and_base_case_value():
         attrs = dict(part.split("=") for part in label.split(", "))
         t = 3 if attrs["widespread"] == "1" else 1 if attrs["catastrophizing"] == "1" else 2
         assert nb[g, 5] == pytest.approx(nb[g, t], rel=1e-12), label
+    # SMART stage 2 as a rule: the same first treatment as `guided`, and the remaining treatment with
+    # the highest response instead of the mean of the three: never fewer QALYs in any group, more in some
+    grouped = run_cohort_groups(scenario)
+    qalys = grouped.effect[0]
+    guided, smart = scenario.strategies.index("guided"), scenario.strategies.index("guided_smart")
+    assert (qalys[:, smart] >= qalys[:, guided] - 1e-12).all()
+    assert (qalys[:, smart] > qalys[:, guided] + 1e-6).any()
     assert result.evic[0] >= 0
     assert float(result.nb_oracle[0]) >= max(float(result.nb_population[0, k]) for k in range(4))
