@@ -150,14 +150,15 @@ def run(
 
         from costspine.reports.run_report import write_run_report
 
-        write_run_report(
-            [result],
-            out_dir=Path(out_dir),
-            xlsx_path=xlsx_path,
-            seed=seed if method == "microsim" else None,
-            figures=figures,
-            **_record("run"),
-        )
+        with _writing(Path(out_dir), xlsx_path) as (folder, xlsx):
+            write_run_report(
+                [result],
+                out_dir=folder,
+                xlsx_path=xlsx,
+                seed=seed if method == "microsim" else None,
+                figures=figures,
+                **_record("run"),
+            )
     return result
 
 
@@ -243,15 +244,16 @@ def psa(
         from costspine.reports.build import workbook_path
         from costspine.reports.psa_report import write_psa_report
 
-        write_psa_report(
-            analysis,
-            loaded,
-            out_dir=_path(out_dir),
-            xlsx=workbook_path(xlsx_path, out_dir=_path(out_dir), command="psa"),
-            csv=csv,
-            figures=figures,
-            **_record("psa"),
-        )
+        with _writing(_path(out_dir), xlsx_path) as (folder, xlsx):
+            write_psa_report(
+                analysis,
+                loaded,
+                out_dir=folder,
+                xlsx=workbook_path(xlsx, out_dir=folder, command="psa"),
+                csv=csv,
+                figures=figures,
+                **_record("psa"),
+            )
     return analysis
 
 
@@ -286,13 +288,10 @@ def dsa(scenario, *, range_kind: str = "minmax", wtp=None, out_dir=None, by: str
         from costspine.reports.build import workbook_path
         from costspine.reports.dsa_report import write_dsa_report
 
-        write_dsa_report(
-            result,
-            by=by,
-            out_dir=_path(out_dir),
-            xlsx=workbook_path(xlsx_path, out_dir=_path(out_dir), command="dsa"),
-            **_record("dsa"),
-        )
+        with _writing(_path(out_dir), xlsx_path) as (folder, xlsx):
+            write_dsa_report(
+                result, by=by, out_dir=folder, xlsx=workbook_path(xlsx, out_dir=folder, command="dsa"), **_record("dsa")
+            )
     return result
 
 
@@ -365,13 +364,14 @@ def voi(
         from costspine.reports.build import workbook_path
         from costspine.reports.psa_report import write_voi_report
 
-        write_voi_report(
-            result,
-            out_dir=_path(out_dir),
-            xlsx=workbook_path(xlsx_path, out_dir=_path(out_dir), command="voi"),
-            figures=figures,
-            **_record("voi"),
-        )
+        with _writing(_path(out_dir), xlsx_path) as (folder, xlsx):
+            write_voi_report(
+                result,
+                out_dir=folder,
+                xlsx=workbook_path(xlsx, out_dir=folder, command="voi"),
+                figures=figures,
+                **_record("voi"),
+            )
     return result
 
 
@@ -417,12 +417,8 @@ def bia(
         from costspine.reports.bia_report import write_bia_report
         from costspine.reports.build import workbook_path
 
-        write_bia_report(
-            analysis,
-            out_dir=_path(out_dir),
-            xlsx=workbook_path(xlsx_path, out_dir=_path(out_dir), command="bia"),
-            **_record("bia"),
-        )
+        with _writing(_path(out_dir), xlsx_path) as (folder, xlsx):
+            write_bia_report(analysis, out_dir=folder, xlsx=workbook_path(xlsx, out_dir=folder, command="bia"), **_record("bia"))
     return analysis
 
 
@@ -460,8 +456,23 @@ def fit(
     if out_dir is not None:
         from costspine.reports.fit_report import write_fit_report
 
-        write_fit_report(calibration, out_dir=_path(out_dir), **_record("fit"))
+        with _writing(_path(out_dir)) as (folder, _):
+            write_fit_report(calibration, out_dir=folder, **_record("fit"))
     return calibration
+
+
+def _writing(out_dir, xlsx_path=None):
+    """``(folder, workbook path)`` to write into: all-or-nothing and locked (:func:`costspine._files.output_folder`)."""
+    import contextlib
+
+    from costspine._files import output_folder, staged_path
+
+    @contextlib.contextmanager
+    def block():
+        with output_folder(out_dir) as staging:
+            yield staging, None if xlsx_path is None else staged_path(xlsx_path, target=out_dir, staging=staging)
+
+    return block()
 
 
 def _path(value):

@@ -7,6 +7,8 @@ regular files are read, and their size is checked against a documented limit bef
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import csv
 import errno
 import hashlib
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine.errors import InputFileError
+from costspine.errors import InputFileError, OutputFolderError
 
 PACKAGE_PREFIX = "package:"
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -55,7 +57,8 @@ def bundled_scenarios_dir() -> Path:
 
 def resolve_path(value: str, *, base_dir) -> Path:
     """A path written in a scenario or evidence file: ``package:...`` names a bundled file, anything
-    else is relative to ``base_dir`` (the folder of the file that writes it), an absolute path is kept.
+    else is relative to ``base_dir`` (the folder of the file that writes it), an absolute path is kept
+    (refused when reading is confined, see :func:`confined_to`).
 
     Examples
     --------
@@ -66,6 +69,13 @@ def resolve_path(value: str, *, base_dir) -> Path:
     """
     if isinstance(value, str) and value.startswith(PACKAGE_PREFIX):
         return bundled_path(value[len(PACKAGE_PREFIX) :])
+    root = _ROOT.get()
+    if root is not None and Path(value).is_absolute():
+        raise InputFileError(
+            value,
+            f"an absolute path is not allowed when reading is confined to {root} (--root); "
+            "write it relative to the file that names it, or use a package: path",
+        )
     return Path(base_dir) / value
 
 
@@ -77,7 +87,7 @@ MAX_TABLE_BYTES = 256 * MiB
 """CSV tables: ``[tables]`` files, the unit-cost catalogue, CPI and payer tables, PSA draws, the posterior cache."""
 
 
-def read_input_file(path, *, max_bytes: int = MAX_TABLE_BYTES) -> bytes:
+def read_input_file(path, *, max_bytes: int = MAX_TABLE_BYTES, confined: bool = True) -> bytes:
     """The bytes of an input file, read only if it is a regular file no larger than ``max_bytes``.
 
     The checks come before reading: a folder, a FIFO, a device (``/dev/zero``, ``/dev/urandom``),
@@ -90,6 +100,9 @@ def read_input_file(path, *, max_bytes: int = MAX_TABLE_BYTES) -> bytes:
     path : str or Path
     max_bytes : int
         Size limit; see :data:`MAX_TOML_BYTES` and :data:`MAX_TABLE_BYTES`.
+    confined : bool
+        Refuse a file outside the folder of :func:`confined_to` (``--root``). False only for
+        costspine's own files (saved PSA chunks, the posterior cache), never for a file a user names.
 
     Returns
     -------
@@ -109,6 +122,8 @@ def read_input_file(path, *, max_bytes: int = MAX_TABLE_BYTES) -> bytes:
     costspine.errors.InputFileError: /dev/zero: not a regular file (a device); costspine reads only regular files
     """
     path = Path(path)
+    if confined:
+        check_confined(path)
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -311,3 +326,290 @@ def _csv_value(value):
     if isinstance(value, (float, np.floating)):
         return repr(float(value))
     return neutralize_csv_text(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Confinement: --root DIR (or COSTSPINE_ROOT) keeps every file a scenario names inside DIR
+
+ROOT_ENVIRONMENT_VARIABLE = "COSTSPINE_ROOT"
+"""The environment variable the command line reads as ``--root`` (for services)."""
+
+_ROOT: contextvars.ContextVar[Path | None] = contextvars.ContextVar("costspine_input_root", default=None)
+
+
+@contextlib.contextmanager
+def confined_to(root):
+    """Within this block, input files are read only from inside ``root`` (or the package's own data).
+
+    A path written in a scenario or evidence file may not be absolute (:func:`resolve_path`
+    refuses it), and :func:`read_input_file` refuses any file whose real location (``..`` and
+    symlinks followed) is outside ``root`` and outside the installed package (``package:`` files).
+    ``root=None`` leaves reading unconfined. The command line enters this block for ``--root DIR``
+    or the :data:`ROOT_ENVIRONMENT_VARIABLE` environment variable.
+
+    Examples
+    --------
+    >>> with confined_to("/srv/models"):
+    ...     try:
+    ...         read_input_file("/etc/passwd")
+    ...     except InputFileError as exc:
+    ...         print(exc.reason.split(";")[0])
+    is outside the allowed folder /srv/models (--root)
+    """
+    token = _ROOT.set(None if root is None else Path(os.path.realpath(root)))
+    try:
+        yield
+    finally:
+        _ROOT.reset(token)
+
+
+def input_root() -> Path | None:
+    """The folder input files are confined to (:func:`confined_to`), or None."""
+    return _ROOT.get()
+
+
+def check_confined(path) -> None:
+    """Raise :class:`InputFileError` if ``path``'s real location is outside the confining root.
+
+    Files of the installed package (``package:`` paths) are always allowed.
+    """
+    root = _ROOT.get()
+    if root is None:
+        return
+    try:
+        real = Path(os.path.realpath(path))
+    except (OSError, ValueError) as exc:
+        raise InputFileError(path, _os_problem(exc)) from None
+    for allowed in (root, PACKAGE_DIR, bundled_scenarios_dir().resolve()):
+        if real == allowed or allowed in real.parents:
+            return
+    raise InputFileError(
+        path,
+        f"is outside the allowed folder {root} (--root); its real location (after '..' and symlinks) "
+        "must be inside that folder — copy the file there or use a package: path",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Output folders: all-or-nothing, locked while in use
+
+LOCK_SUFFIX = ".lock"
+
+
+@contextlib.contextmanager
+def output_folder(target):
+    """Write a command's outputs all-or-nothing into ``target``, holding its lock meanwhile.
+
+    Yields a new, empty staging folder beside ``target`` (``.<name>.partial-<pid>``). When the
+    block raises (an error, Ctrl-C, a full disk), the staging folder is deleted and ``target`` is
+    left as it was. When it ends normally, the results are moved in (:func:`commit_outputs`):
+    the previous ``manifest.json`` is removed first, then the files the previous manifest listed,
+    then the new files arrive by rename, and the new manifest last. A reader thus sees the old
+    complete set of results, or the new one; a folder without ``manifest.json`` is incomplete.
+    Other files in ``target`` (a PSA's ``chunks/``, anything of the user's) are left alone.
+
+    While the block runs, ``target`` is locked by ``.<name>.lock`` beside it, holding the process
+    id: a second run into the same folder stops with :class:`~costspine.errors.OutputFolderError`
+    naming the folder and the other process; a lock left by a process that no longer exists
+    (killed) is taken over, and its staging folder deleted.
+
+    Parameters
+    ----------
+    target : path
+        The output folder the user asked for.
+
+    Raises
+    ------
+    OutputFolderError
+        ``target`` is in use by another live process, or exists and is not a folder.
+    """
+    shown, target = Path(target), Path(os.path.abspath(target))
+    if target.exists() and not target.is_dir():
+        raise OutputFolderError(f"{shown}: the output folder exists and is not a folder; choose another --out")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock = acquire_output_lock(target)
+    staging = target.parent / f".{target.name}.partial-{os.getpid()}"
+    try:
+        _remove_stale_siblings(target)
+        if staging.exists():
+            _remove_tree(staging)
+        staging.mkdir()
+        yield staging
+        commit_outputs(staging, target)
+    finally:
+        if staging.exists():
+            _remove_tree(staging)
+        release_output_lock(lock)
+
+
+MANIFEST = "manifest.json"
+
+
+def commit_outputs(staging: Path, target: Path) -> None:
+    """Move a finished run's files from ``staging`` into ``target``, the manifest last.
+
+    The previous run's ``manifest.json`` goes first (from then on the folder reads as incomplete),
+    then the outputs it listed (relative paths inside ``target`` only), then every new file by
+    ``os.replace``, and the new manifest last.
+    """
+    target.mkdir(parents=True, exist_ok=True)
+    old_manifest = target / MANIFEST
+    previous = _listed_outputs(old_manifest)
+    with contextlib.suppress(FileNotFoundError):
+        old_manifest.unlink()
+    for relative in previous:
+        old = target / relative
+        if old.is_file() or old.is_symlink():
+            old.unlink()
+    new_files = sorted((p for p in staging.rglob("*") if p.is_file()), key=lambda p: p.name == MANIFEST and p.parent == staging)
+    for path in new_files:
+        dest = target / path.relative_to(staging)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.is_dir() and not dest.is_symlink():
+            _remove_tree(dest)
+        os.replace(path, dest)
+
+
+def _listed_outputs(manifest: Path) -> list[str]:
+    """The ``outputs`` of a previous manifest that are plain relative paths inside the folder."""
+    try:
+        outputs = json.loads(manifest.read_text(encoding="utf-8")).get("outputs", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    safe = []
+    for item in outputs if isinstance(outputs, list) else []:
+        if isinstance(item, str) and item and not Path(item).is_absolute() and ".." not in Path(item).parts:
+            safe.append(item)
+    return safe
+
+
+def output_lock_path(target) -> Path:
+    """The lock file of an output folder: ``.<name>.lock`` beside it."""
+    target = Path(target)
+    return target.parent / f".{target.name}{LOCK_SUFFIX}"
+
+
+def acquire_output_lock(target) -> Path:
+    """Create ``target``'s lock file holding this process's id; return its path.
+
+    The lock file is created complete (written under a temporary name, then hard-linked to its
+    name, which fails if it exists). A lock whose process no longer runs is stale and taken over.
+
+    Raises
+    ------
+    OutputFolderError
+        Another live process holds the lock.
+    """
+    lock = output_lock_path(target)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f"{lock.name}.", suffix=".tmp", dir=lock.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(f"{os.getpid()}\n")
+        for _ in range(3):
+            try:
+                os.link(tmp, lock)
+                return lock
+            except FileExistsError:
+                holder = _lock_holder(lock)
+                if holder is not None and _process_alive(holder):
+                    raise OutputFolderError(
+                        f"{Path(target)}: the output folder is in use by another costspine run (pid {holder}; "
+                        f"lock file {lock}); wait for it to finish or choose another --out"
+                    ) from None
+                with contextlib.suppress(FileNotFoundError):  # stale: its process is gone
+                    if _lock_holder(lock) == holder:
+                        lock.unlink()
+        raise OutputFolderError(f"{Path(target)}: could not take the lock {lock}; other runs keep taking it — try again")
+    except OSError as exc:
+        raise OutputFolderError(
+            f"{lock}: cannot create the output folder's lock ({exc.strerror or type(exc).__name__})"
+        ) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def release_output_lock(lock: Path) -> None:
+    """Remove a lock file this process holds (nothing if another process took it over)."""
+    with contextlib.suppress(OSError):
+        if _lock_holder(lock) == os.getpid():
+            lock.unlink()
+
+
+def _lock_holder(lock: Path) -> int | None:
+    try:
+        text = lock.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _remove_stale_siblings(target: Path) -> None:
+    """Delete staging and set-aside folders of ``target`` left by killed runs."""
+    for sibling in target.parent.glob(f".{glob_escape(target.name)}.*-*"):
+        kind, _, pid = sibling.name.rpartition("-")
+        if sibling.is_dir() and kind.endswith((".partial", ".old")) and pid.isdigit() and not _process_alive(int(pid)):
+            _remove_tree(sibling)
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob's special characters escaped."""
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+def _remove_tree(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def staged_path(path, *, target, staging) -> Path:
+    """``path`` moved from inside ``target`` to the same place inside ``staging`` (else unchanged).
+
+    A workbook asked for with ``--xlsx OUT/book.xlsx`` is written into the staging folder, so it
+    arrives with the other results.
+    """
+    path, target = Path(path), Path(target)
+    try:
+        return Path(staging) / Path(os.path.abspath(path)).relative_to(os.path.abspath(target))
+    except ValueError:
+        return path
+
+
+def distinct_folder_names(names) -> list[str]:
+    """Folder names for scenarios side by side: equal names get ``-2``, ``-3``... (first one unchanged).
+
+    Examples
+    --------
+    >>> distinct_folder_names(["spine", "spine", "hiv"])
+    ['spine', 'spine-2', 'hiv']
+    """
+    seen: dict[str, int] = {}
+    out = []
+    taken = set(names)
+    for name in names:
+        count = seen.get(name, 0) + 1
+        seen[name] = count
+        candidate = name if count == 1 else f"{name}-{count}"
+        while count > 1 and candidate in taken:
+            count += 1
+            candidate = f"{name}-{count}"
+        seen[name] = count
+        taken.add(candidate)
+        out.append(candidate)
+    return out

@@ -38,6 +38,20 @@ class AnalysisError(CostspineError, RuntimeError):
     exit_code = ExitCode.ANALYSIS_ERROR
 
 
+class OutputFolderError(CostspineError):
+    """An output folder cannot be used: another run holds its lock, or its saved chunks belong to
+    another run (``--resume``). Exit code 3 (files): the folder is the problem, not the options."""
+
+    exit_code = ExitCode.INVALID_SCENARIO
+
+
+class ResourceError(CostspineError):
+    """A run would need more memory than its budget (``--max-memory``) or exceeds a documented
+    size limit; the message names the sizes. Exit code 2: the options (or the budget) must change."""
+
+    exit_code = ExitCode.USAGE_ERROR
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found in a scenario file.

@@ -148,6 +148,14 @@ def parse_expression(text: str | int | float) -> Expression:
         raise ExpressionError("expected an expression, got an empty string")
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise ExpressionError(f"expression is {len(text)} characters long; the limit is {MAX_EXPRESSION_LENGTH}")
+    if not text.isascii():
+        # Python folds identifiers with NFKC ('ﬁx' parses as 'fix', full-width 'ＡＢ' as 'AB'): a name
+        # would silently mean another one, so expressions (and names) are ASCII only
+        char = next(ch for ch in text if not ch.isascii())
+        raise ExpressionError(
+            f"non-ASCII character {char!r} (U+{ord(char):04X}) at position {text.index(char)} of {text!r}: "
+            "expressions and names must be ASCII (letters a-z, A-Z, digits, underscore); retype it"
+        )
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:

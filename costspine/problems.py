@@ -97,6 +97,7 @@ class Collector:
         self.origin = dict(origin or {})
         self.default_file = str(default_file)
         self.problems: list[Problem] = []
+        self._seen: set[Problem] = set()  # the problems so far, to say each once without a quadratic search
         self.files: list[tuple[str, str]] = []  # (path, sha256) of every data file read (provenance)
 
     def record_file(self, path, sha256: str) -> None:
@@ -118,8 +119,11 @@ class Collector:
     def add_at(self, where: str, message: str) -> None:
         """Add a problem at a place that is not a key path (``file:line`` of a CSV row, a file)."""
         problem = Problem(where, message)
-        if problem not in self.problems:  # shared rows are checked once per strategy: say it once
+        if len(self._seen) != len(self.problems):  # the list was changed from outside: index it again
+            self._seen = set(self.problems)
+        if problem not in self._seen:  # shared rows are checked once per strategy: say it once
             self.problems.append(problem)
+            self._seen.add(problem)
 
     def extend(self, problems) -> None:
         """Add problems found by another reading (e.g. a policy file's own)."""

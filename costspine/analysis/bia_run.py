@@ -53,6 +53,10 @@ class Segment:
         Patients entering during each year (new episodes; or onsets and joiners' prevalent patients).
     initial : ndarray, shape (draw,), or None
         Prevalent patients present at the start of year 1.
+    inputs : dict or None
+        What :func:`~costspine.analysis.bia.compute_budget` was given for this group (per-cycle
+        costs, mixes, entrants, run-in years, leave rate, policy), for the live budget calculator
+        (:mod:`costspine.analysis.bia_calculator`).
     """
 
     name: str
@@ -61,6 +65,7 @@ class Segment:
     health: Health
     entering: np.ndarray
     initial: np.ndarray | None = None
+    inputs: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -217,6 +222,12 @@ def compute_bia(
         raise UsageError(f"--members must be a positive number of members; got {members}")
     if draws and seed is None:
         raise UsageError("--draws needs a --seed")
+    if draws:  # all draws are evaluated at once: refuse before drawing if the cohort arrays cannot fit
+        from costspine.model.inputs import check_cohort_memory
+
+        for model in (scenario, spec.policy):
+            if model is not None:
+                check_cohort_memory(model, draws)
     params, policy_params, posterior = _draw_parameters(scenario, spec.policy, draws, seed, progress)
     members_by_year = build_population(
         spec.members if members is None else float(members), growth_per_year=spec.member_growth_per_year, years=n_years
@@ -254,7 +265,9 @@ def compute_bia(
         discount_rate=spec.discount_rate,
         run_in=run_in,
     )
-    segments = [Segment("acute", "new acute/subacute episodes", acute[0], acute[1], episodes.reshape(-1, n_years))]
+    segments = [
+        Segment("acute", "new acute/subacute episodes", acute[0], acute[1], episodes.reshape(-1, n_years), inputs=acute[2])
+    ]
     prevalent = spec.prevalent
     prevalent_applied = False
     if prevalent is not None:
@@ -292,7 +305,15 @@ def compute_bia(
             discount_rate=spec.discount_rate,
         )
         segments.append(
-            Segment("prevalent", prevalent.description or "prevalent patients", chronic[0], chronic[1], incident, initial=initial)
+            Segment(
+                "prevalent",
+                prevalent.description or "prevalent patients",
+                chronic[0],
+                chronic[1],
+                incident,
+                initial=initial,
+                inputs=chronic[2],
+            )
         )
     budget = combine_budgets([seg.budget for seg in segments], names=[seg.name for seg in segments])
     health = combine_health([seg.health for seg in segments])
@@ -349,7 +370,7 @@ def _segment_budget(
     discount_rate,
     run_in=0,
 ):
-    """One patient group's budget (and health by year) through its pathway model and policy.
+    """One patient group's budget, health by year and the inputs of :func:`compute_budget`.
 
     ``run_in`` years before year 1 receive year 1's entrants under the current mix in both worlds
     (an ongoing plan); they are computed and then dropped, so only their care in years 1.. counts.
@@ -359,6 +380,18 @@ def _segment_budget(
         build_mix(table, strategies=strategies, years=file_years, where=f"{mix_where}.{key}")[:n_years]
         for table, key in zip(mix_tables, ("mix_current", "mix_new"))
     ]
+    inputs = {
+        "strategies": tuple(strategies),
+        "mix_current": mixes[0],
+        "mix_new": mixes[1],
+        "episodes": np.asarray(episodes, dtype=float).reshape(-1, n_years),
+        "initial": initial,
+        "run_in": run_in,
+        "leave": leave,
+        "policy_start_year": policy_start_year if policy is not None else None,
+        "cycle_years": model.settings.cycle_years,
+        "discount_rate": discount_rate,
+    }
     if run_in:
         episodes = np.asarray(episodes, dtype=float).reshape(-1, n_years)
         episodes = np.concatenate([np.repeat(episodes[:, :1], run_in, axis=1), episodes], axis=1)
@@ -377,6 +410,7 @@ def _segment_budget(
         policy_cost = policy_result.cost_per_cycle[:, order][..., [policy.categories.index(c) for c in categories]]
         policy_services = policy_result.services_per_cycle[:, order] if model.services else np.zeros(policy_cost.shape[:3] + (0,))
         policy_services = np.concatenate([policy_services, policy_health.values[:, order]], axis=-1)
+    inputs["cost"], inputs["policy_cost"] = cost, policy_cost
     both = np.concatenate([services, health.values], axis=-1)
     budget = compute_budget(
         cost,
@@ -397,7 +431,7 @@ def _segment_budget(
     )
     if run_in:
         budget = drop_first_years(budget, run_in, discount_rate=discount_rate)
-    return split_health(budget, n_services=len(service_names), names=health.names)
+    return (*split_health(budget, n_services=len(service_names), names=health.names), inputs)
 
 
 def _fraction_value(scenario, expr, values, where, *, base_case, high=1.0):

@@ -5,7 +5,8 @@ A PSA of ``n_draws`` draws is cut into chunks (:data:`CHUNK_SIZE` by default, se
 ``chunk-000003.npz`` files plus a ``run.json`` describing the run), so an interrupted run resumes
 where it stopped (a finished run's chunks are discarded once ``draws.npz`` holds the draws, see
 :meth:`ChunkStore.discard`); a store refuses to mix chunks of a different scenario (:func:`run_fingerprint`),
-seed, number of draws, chunk size or method. :func:`costspine.analysis.psa.run_psa` drives it.
+seed, number of draws, chunk size, method or costspine version (exit 3,
+:class:`~costspine.errors.OutputFolderError`). :func:`costspine.analysis.psa.run_psa` drives it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine.errors import AnalysisError, UsageError
+from costspine.errors import AnalysisError, OutputFolderError, UsageError
 
 CHUNK_SIZE = 1000
 """Draws per chunk by default (the same whatever the number of workers; results never depend on it)."""
@@ -63,16 +64,18 @@ class ChunkStore:
     """Completed chunks of one PSA run, saved in ``folder`` as they finish.
 
     ``folder/run.json`` describes the run (format, scenario, fingerprint, seed, draws, chunk size,
-    method); ``folder/chunk-000003.npz`` holds chunk 3's arrays (see :func:`costspine.analysis.psa.compute_chunk`).
+    method, costspine version); ``folder/chunk-000003.npz`` holds chunk 3's arrays (see :func:`costspine.analysis.psa.compute_chunk`).
     Every file is written atomically.
     """
 
     META = "run.json"
-    CHECKED = ("format", "fingerprint", "seed", "n_draws", "chunk_size", "method", "individuals")
+    CHECKED = ("format", "fingerprint", "seed", "n_draws", "chunk_size", "method", "individuals", "costspine_version")
 
     def __init__(self, folder, meta: dict):
+        from costspine._version import __version__
+
         self.folder = Path(folder)
-        self.meta = meta
+        self.meta = {**meta, "costspine_version": __version__}
 
     @property
     def meta_path(self) -> Path:
@@ -86,14 +89,14 @@ class ChunkStore:
 
         Raises
         ------
-        UsageError
-            Resuming over chunks of a different run.
+        OutputFolderError
+            Resuming over chunks of a different run (another seed, scenario, method, version...).
         """
         saved = self._read_meta()
         if resume and saved is not None:
             different = [k for k in self.CHECKED if saved.get(k) != self.meta.get(k)]
             if different:
-                raise UsageError(self._mismatch(saved, different))
+                raise OutputFolderError(self._mismatch(saved, different))
         if not resume or saved is None:
             self.clear()
         from costspine._files import write_json
@@ -136,7 +139,7 @@ class ChunkStore:
         path = self.chunk_path(chunk)
         retry = "; delete it and rerun with --resume (only that chunk is recomputed)"
         try:
-            raw = read_input_file(path)  # a regular file within the size limit, or InputFileError
+            raw = read_input_file(path, confined=False)  # a regular file within the size limit, or InputFileError
             with np.load(io.BytesIO(raw), allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
         except InputFileError as exc:
@@ -160,12 +163,21 @@ class ChunkStore:
     def _read_meta(self) -> dict | None:
         if not self.meta_path.exists():
             return None
+        from costspine._files import read_input_file
+        from costspine.errors import InputFileError
+
         try:
-            return json.loads(self.meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UsageError(
-                f"{self.meta_path}: cannot read the saved run description ({exc}); rerun without --resume to start over"
+            saved = json.loads(read_input_file(self.meta_path, max_bytes=16 * 1024 * 1024, confined=False).decode("utf-8"))
+        except InputFileError as exc:
+            raise OutputFolderError(f"{self.meta_path}: {exc.reason}; rerun without --resume to start over") from None
+        except ValueError as exc:
+            raise OutputFolderError(
+                f"{self.meta_path}: cannot read the saved run description ({type(exc).__name__}); "
+                "rerun without --resume to start over"
             ) from None
+        if not isinstance(saved, dict):
+            raise OutputFolderError(f"{self.meta_path}: not a saved run description; rerun without --resume to start over")
+        return saved
 
     def _mismatch(self, saved: dict, different: list[str]) -> str:
         parts = []

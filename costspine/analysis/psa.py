@@ -318,6 +318,7 @@ def run_psa(
     >>> psa.total_cost.shape
     (2000, 2)
     """
+    from costspine.model.inputs import check_psa_memory
     from costspine.simulate.cohort import run_cohort
 
     if method not in METHODS:
@@ -332,6 +333,7 @@ def run_psa(
         raise UsageError("resuming needs a folder of saved chunks")
     if chunk_size is None:
         chunk_size = CHUNK_SIZE if method == "cohort" else microsim_chunk_size(scenario, individuals)
+    check_psa_memory(scenario, n_draws, chunk_size=chunk_size, n_parameters=len(sampled_parameter_names(scenario)), method=method)
     layout = plan_chunks(n_draws, chunk_size)
     base = run_cohort(scenario)  # the base case must be valid before any draw is made
     pools, provenance = prepare_posterior(scenario, progress=progress)

@@ -102,7 +102,7 @@ def _parse_posterior(path) -> tuple[dict[str, np.ndarray], str]:
     """``({name: ndarray (posterior_draw,)}, sha256 of the bytes)``; PosteriorCacheError if not a table of numbers."""
     path = Path(path)
     try:
-        raw = read_input_file(path, max_bytes=MAX_TABLE_BYTES)
+        raw = read_input_file(path, max_bytes=MAX_TABLE_BYTES, confined=False)
     except InputFileError as exc:
         raise PosteriorCacheError(f"{exc.path}: {exc.reason}") from None
     sha = hashlib.sha256(raw).hexdigest()
@@ -211,7 +211,7 @@ def read_cached_posterior(folder, *, evidence, scenario) -> dict[str, np.ndarray
     path = folder / POSTERIOR_FILE
     columns, sha = _parse_posterior(path)
     try:
-        recorded = read_input_file(folder / CHECKSUM_FILE, max_bytes=1024).decode("ascii").split()
+        recorded = read_input_file(folder / CHECKSUM_FILE, max_bytes=1024, confined=False).decode("ascii").split()
     except (InputFileError, UnicodeDecodeError):
         raise PosteriorCacheError(f"{path}: no readable content hash ({CHECKSUM_FILE}) beside it") from None
     if not recorded or recorded[0] != sha:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from costspine._limits import MAX_DRAWS
 from costspine.cli.options import (
     default_out_dir,
     describe_edits,
@@ -22,6 +23,7 @@ from costspine.cli.options import (
     out_option,
     quiet_option,
     seed_option,
+    writing_into,
     xlsx_option,
 )
 
@@ -81,7 +83,7 @@ def run_bia_command(
 )
 @click.option(
     "--draws",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_DRAWS),
     default=0,
     show_default=True,
     help="Parameter draws for 95% intervals; 0 = deterministic base case.",
@@ -101,18 +103,19 @@ def bia(scenarios, members, years, draws, seed, inputs_path, out_dir, xlsx_path,
     if not quiet and inputs_path is not None:
         click.echo(describe_edits(loaded, inputs_path) + "\n")
     out_dir = out_dir or default_out_dir([s.name for s in loaded], "bia")
-    text = run_bia_command(
-        loaded,
-        members=members,
-        years=years,
-        draws=draws,
-        seed=seed,
-        out_dir=out_dir,
-        argv=sys.argv,
-        started=started,
-        progress=None if quiet else lambda line: click.echo(line, err=True),
-        xlsx_path=xlsx_path,
-    )
+    with writing_into(out_dir, xlsx_path) as (staging, xlsx):
+        text = run_bia_command(
+            loaded,
+            members=members,
+            years=years,
+            draws=draws,
+            seed=seed,
+            out_dir=staging,
+            argv=sys.argv,
+            started=started,
+            progress=None if quiet else lambda line: click.echo(line, err=True),
+            xlsx_path=xlsx,
+        )
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")

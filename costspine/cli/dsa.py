@@ -22,6 +22,7 @@ from costspine.cli.options import (
     out_option,
     parse_wtp,
     quiet_option,
+    writing_into,
     wtp_option,
     xlsx_option,
 )
@@ -82,17 +83,18 @@ def dsa(scenario, range_kind, by, wtp, inputs_path, out_dir, xlsx_path, quiet):
     if not quiet and inputs_path is not None:
         click.echo(describe_edits([loaded], inputs_path) + "\n")
     out_dir = out_dir or default_out_dir([loaded.name], "dsa")
-    text = run_dsa_command(
-        loaded,
-        range_kind=range_kind,
-        by=by,
-        wtp=parse_wtp(wtp),
-        out_dir=out_dir,
-        progress=None if quiet else lambda line: click.echo(line, err=True),
-        argv=sys.argv,
-        started=started,
-        xlsx_path=xlsx_path,
-    )
+    with writing_into(out_dir, xlsx_path) as (staging, xlsx):
+        text = run_dsa_command(
+            loaded,
+            range_kind=range_kind,
+            by=by,
+            wtp=parse_wtp(wtp),
+            out_dir=staging,
+            progress=None if quiet else lambda line: click.echo(line, err=True),
+            argv=sys.argv,
+            started=started,
+            xlsx_path=xlsx,
+        )
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")

@@ -20,7 +20,7 @@ def validate(scenarios):
     from costspine.errors import ScenarioError
     from costspine.simulate.run import check_scenario
 
-    problems = []
+    problems = {}  # a dict keeps the order and finds a repeated problem at once
     for path in scenarios:
         try:
             warnings = []
@@ -29,9 +29,9 @@ def validate(scenarios):
             for problem in warnings:
                 echo_warning(problem)
         except ScenarioError as exc:
-            problems.extend(p for p in exc.problems if p not in problems)  # a shared parent: say it once
+            problems.update(dict.fromkeys(exc.problems))  # a shared parent: say it once
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(list(problems))
 
 
 @click.command(name="scenarios")

@@ -33,7 +33,10 @@ def run_fit_command(
 
     calibration = calibrate(evidence_path, draws=draws, tune=tune, chains=chains, seed=seed, announce=echo)
     out_dir = Path(out_dir) if out_dir else Path("reports") / calibration.evidence.name / "fit"
-    cache_folder = write_fit_report(calibration, out_dir=out_dir, argv=argv, started=started)
+    from costspine._files import output_folder
+
+    with output_folder(out_dir) as staging:  # all-or-nothing, locked
+        cache_folder = write_fit_report(calibration, out_dir=staging, argv=argv, started=started)
     text = format_fit_text(calibration, cache_folder=cache_folder)
     if not calibration.converged:
         if not allow_unconverged:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from costspine._limits import MAX_DRAWS
 from costspine.cli.options import (
     default_out_dir,
     friendly,
@@ -20,6 +21,7 @@ from costspine.cli.options import (
     out_option,
     quiet_option,
     seed_option,
+    writing_into,
     xlsx_option,
 )
 from costspine.errors import UsageError
@@ -77,7 +79,7 @@ def run_individualised_command(
 @click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--draws",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_DRAWS),
     default=1000,
     show_default=True,
     help="PSA draws for intervals and probabilities of being best (the same draws as psa --seed); 0 = base case only.",
@@ -133,22 +135,23 @@ def individualised(scenario, draws, seed, wtp, treatments, plan_size, draws_from
     (loaded,) = load_all((scenario,))
     out_dir = out_dir or default_out_dir([loaded.name], "individualised")
     names = None if treatments is None else [t.strip() for t in treatments.split(",") if t.strip()]
-    text = run_individualised_command(
-        loaded,
-        draws=draws,
-        seed=seed,
-        wtp=wtp,
-        treatments=names,
-        plan_size=plan_size,
-        out_dir=out_dir,
-        argv=sys.argv,
-        started=started,
-        xlsx_path=xlsx_path,
-        method=method,
-        individuals=individuals,
-        draws_from=draws_from,
-        quiet=quiet,
-    )
+    with writing_into(out_dir, xlsx_path) as (staging, xlsx):
+        text = run_individualised_command(
+            loaded,
+            draws=draws,
+            seed=seed,
+            wtp=wtp,
+            treatments=names,
+            plan_size=plan_size,
+            out_dir=staging,
+            argv=sys.argv,
+            started=started,
+            xlsx_path=xlsx,
+            method=method,
+            individuals=individuals,
+            draws_from=draws_from,
+            quiet=quiet,
+        )
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")

@@ -11,12 +11,14 @@ This module imports only click and costspine's leaves at import time, so ``costs
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from pathlib import Path
 
 import click
 
+from costspine._limits import MAX_INDIVIDUALS
 from costspine._version import __version__
 from costspine.errors import CostspineError, UsageError
 
@@ -136,9 +138,10 @@ def xlsx_option(command: str):
 def method_options(func):
     func = click.option(
         "--individuals",
-        type=click.IntRange(min=2),
+        type=click.IntRange(min=2, max=MAX_INDIVIDUALS),
         default=None,
-        help="Microsimulation: individuals per strategy (default: the scenario's [microsimulation] individuals).",
+        help="Microsimulation: individuals per strategy (default: the scenario's [microsimulation] individuals; "
+        f"at most {MAX_INDIVIDUALS:,}).",
     )(func)
     return click.option(
         "--method",
@@ -183,20 +186,34 @@ def inputs_option(func):
     )(func)
 
 
+@contextlib.contextmanager
+def writing_into(out_dir: Path, xlsx_path: Path | None = None):
+    """Yield ``(staging, xlsx)``: the folder to write into and where the workbook goes.
+
+    All-or-nothing and locked (:func:`costspine._files.output_folder`): the results replace
+    ``out_dir`` only when the command finishes; another run into ``out_dir`` meanwhile exits 3.
+    A ``--xlsx`` path inside ``out_dir`` is moved into the staging folder with the rest.
+    """
+    from costspine._files import output_folder, staged_path
+
+    with output_folder(out_dir) as staging:
+        yield staging, None if xlsx_path is None else staged_path(xlsx_path, target=out_dir, staging=staging)
+
+
 def load_all(paths: tuple[Path, ...], *, inputs: Path | None = None):
     """Load every scenario (with the edited Inputs sheet of ``inputs`` applied); report every file's problems together."""
     from costspine.errors import ScenarioError
     from costspine.scenario.load import load_scenario
     from costspine.scenario.workbook_inputs import load_scenario_with_inputs
 
-    scenarios, problems = [], []
+    scenarios, problems = [], {}  # a dict keeps the order and finds a repeated problem at once
     for path in paths:
         try:
             scenarios.append(load_scenario(path) if inputs is None else load_scenario_with_inputs(path, inputs))
         except ScenarioError as exc:
-            problems.extend(p for p in exc.problems if p not in problems)  # a shared parent: say it once
+            problems.update(dict.fromkeys(exc.problems))  # a shared parent: say it once
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(list(problems))
     return scenarios
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from costspine._limits import MAX_DRAWS
 from costspine.cli.options import (
     INTERRUPTED,
     ScenarioPath,
@@ -30,6 +31,7 @@ from costspine.cli.options import (
     population_options,
     quiet_option,
     seed_option,
+    writing_into,
     wtp_option,
     xlsx_option,
 )
@@ -62,6 +64,7 @@ def run_psa_command(
     csv: bool = False,
     figures: bool = False,
     top: int | None = 20,
+    store_dir=None,
 ) -> str:
     """Run a PSA, write its files into ``out_dir`` and return the text to print (empty if not ``text``).
 
@@ -69,7 +72,7 @@ def run_psa_command(
     ``draws.npz`` and the other files are written. The text lists the ``top`` EVPPI rows (largest
     first; None: all). The workbook goes to ``xlsx_path`` if given, else ``psa.xlsx`` in ``out_dir``. The per-draw
     CSV tables are written only with ``csv=True`` (``--csv``), the PNG figures only with
-    ``figures=True`` (``--figures``).
+    ``figures=True`` (``--figures``). Chunks are saved in ``store_dir`` (default ``out_dir/chunks``).
     """
     from costspine.analysis.chunk_store import ChunkStore
     from costspine.analysis.psa_summary import analyze_psa
@@ -77,6 +80,7 @@ def run_psa_command(
     from costspine.reports.psa_report import format_psa_text, write_psa_report
 
     out_dir = Path(out_dir)
+    store_dir = Path(store_dir) if store_dir is not None else out_dir / "chunks"
     xlsx = workbook_path(xlsx_path, out_dir=out_dir, command="psa")
     analysis = analyze_psa(
         scenario,
@@ -92,7 +96,7 @@ def run_psa_command(
         individuals=individuals,
         workers=workers,
         scheduler=scheduler,
-        store_dir=out_dir / "chunks",
+        store_dir=store_dir,
         resume=resume,
         on_chunk=on_chunk,
         on_partial=on_partial,
@@ -100,8 +104,8 @@ def run_psa_command(
     )
     write_psa_report(analysis, scenario, out_dir=out_dir, xlsx=xlsx, argv=argv, started=started, csv=csv, figures=figures)
     # the draws are now in draws.npz: the saved chunks (kept until here for --resume) would hold them twice
-    ChunkStore(out_dir / "chunks", {}).discard()
-    return format_psa_text(analysis, chunks_dir=out_dir / "chunks", top=top) if text else ""
+    ChunkStore(store_dir, {}).discard()
+    return format_psa_text(analysis, chunks_dir=store_dir, top=top) if text else ""
 
 
 def run_voi_command(
@@ -154,7 +158,13 @@ def run_voi_command(
 
 @click.command()
 @click.argument("scenario", type=ScenarioPath())
-@click.option("--draws", type=click.IntRange(min=2), default=1000, show_default=True, help="Number of PSA draws.")
+@click.option(
+    "--draws",
+    type=click.IntRange(min=2, max=MAX_DRAWS),
+    default=1000,
+    show_default=True,
+    help=f"Number of PSA draws (at most {MAX_DRAWS:,}).",
+)
 @seed_option
 @wtp_option
 @evppi_option
@@ -224,13 +234,17 @@ def psa(
         click.echo(describe_edits([loaded], inputs_path) + "\n")
     out_dir = out_dir or default_out_dir([loaded.name], "psa")
     try:
-        with ProgressBar(draws, label="PSA", unit="draws", enabled=None if not quiet else False) as bar:
+        with (
+            writing_into(out_dir, xlsx_path) as (staging, xlsx),
+            ProgressBar(draws, label="PSA", unit="draws", enabled=None if not quiet else False) as bar,
+        ):
             text = run_psa_command(
                 loaded,
                 draws=draws,
                 seed=seed,
                 wtp=parse_wtp(wtp),
-                out_dir=out_dir,
+                out_dir=staging,
+                store_dir=out_dir / "chunks",
                 workers=workers,
                 method=method,
                 individuals=individuals,
@@ -247,7 +261,7 @@ def psa(
                 argv=sys.argv,
                 started=started,
                 text=not quiet,
-                xlsx_path=xlsx_path,
+                xlsx_path=xlsx,
                 csv=csv_tables,
                 figures=figures,
                 top=top or None,
@@ -338,26 +352,27 @@ def voi(
 
     started = datetime.now(UTC)
     out_dir = out_dir or default_out_dir([name_draws(path)], "voi")
-    text = run_voi_command(
-        path,
-        evppi=evppi,
-        method=method,
-        wtp=parse_wtp(wtp),
-        out_dir=out_dir,
-        population=population,
-        horizon_years=horizon_years,
-        discount=discount,
-        parameters=parameters_path,
-        comparator=comparator,
-        effect=effect,
-        currency=currency,
-        seed=seed,
-        argv=sys.argv,
-        started=started,
-        xlsx_path=xlsx_path,
-        figures=figures,
-        top=top or None,
-    )
+    with writing_into(out_dir, xlsx_path) as (staging, xlsx):
+        text = run_voi_command(
+            path,
+            evppi=evppi,
+            method=method,
+            wtp=parse_wtp(wtp),
+            out_dir=staging,
+            population=population,
+            horizon_years=horizon_years,
+            discount=discount,
+            parameters=parameters_path,
+            comparator=comparator,
+            effect=effect,
+            currency=currency,
+            seed=seed,
+            argv=sys.argv,
+            started=started,
+            xlsx_path=xlsx,
+            figures=figures,
+            top=top or None,
+        )
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")

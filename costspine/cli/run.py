@@ -22,6 +22,7 @@ from costspine.cli.options import (
     out_option,
     quiet_option,
     seed_option,
+    writing_into,
 )
 
 
@@ -95,20 +96,21 @@ def run(scenarios, out_dir, xlsx_path, inputs_path, figures, method, individuals
     if not quiet and inputs_path is not None:
         click.echo(describe_edits(loaded, inputs_path) + "\n")
     out_dir = out_dir or default_out_dir([s.name for s in loaded], "run")
-    text = run_command(
-        loaded,
-        out_dir=out_dir,
-        xlsx_path=xlsx_path,
-        argv=sys.argv,
-        started=started,
-        method=method,
-        individuals=individuals,
-        seed=seed,
-        progress=microsim_progress(method, quiet),
-        figures=figures,
-        warn=echo_warning,
-        notice=None if quiet else lambda line: click.echo(line, err=True),
-    )
+    with writing_into(out_dir, xlsx_path) as (staging, xlsx):
+        text = run_command(
+            loaded,
+            out_dir=staging,
+            xlsx_path=xlsx,
+            argv=sys.argv,
+            started=started,
+            method=method,
+            individuals=individuals,
+            seed=seed,
+            progress=microsim_progress(method, quiet),
+            figures=figures,
+            warn=echo_warning,
+            notice=None if quiet else lambda line: click.echo(line, err=True),
+        )
     if not quiet:
         click.echo(text)
         click.echo(f"\nWrote {out_dir}/")

@@ -248,9 +248,47 @@ def split_by_cycle(per_point: np.ndarray, correction: str, *, weights: np.ndarra
     if correction == "custom":
         if weights is None:
             raise ValueError("split_by_cycle: the 'custom' correction needs its weights")
-        n_cycles = per_point.shape[2] - 1
-        return np.einsum("dstr,ct->dscr", per_point, cycle_shares(n_cycles, "custom") * weights)
+        # Σ_t share[c, t] w_t x_t without the dense (cycle, point) matrix of cycle_shares
+        weighted = per_point * np.asarray(weights, dtype=float)[:, None]
+        out = 0.5 * (weighted[:, :, :-1] + weighted[:, :, 1:])
+        out[:, :, 0] += 0.5 * weighted[:, :, 0]
+        out[:, :, -1] += 0.5 * weighted[:, :, -1]
+        return out
     return 0.5 * (per_point[:, :, :-1] + per_point[:, :, 1:])
+
+
+def spread_to_points(by_cycle: np.ndarray, correction: str) -> np.ndarray:
+    """``by_cycle @ cycle_shares(T, correction)`` in O(T): each point's share-weighted mean of its cycles' values.
+
+    ``none``: point ``t`` takes cycle ``max(t, 1)``; ``beginning``: cycle ``min(t + 1, T)``; the
+    others: point 0 cycle 1, point ``T`` cycle ``T``, an interior point the mean of its two cycles.
+    (The dense matrix of :func:`cycle_shares` would need ``8 T²`` bytes: 75 GiB for 100,000 cycles.)
+
+    Parameters
+    ----------
+    by_cycle : ndarray, shape (cycle,)
+    correction : str
+
+    Returns
+    -------
+    ndarray, shape (cycle + 1,)
+
+    Examples
+    --------
+    >>> spread_to_points(np.array([1.0, 0.5]), "half-cycle").tolist()
+    [1.0, 0.75, 0.5]
+    """
+    by_cycle = np.asarray(by_cycle, dtype=float)
+    n_cycles = by_cycle.shape[0]
+    points = np.arange(n_cycles + 1)
+    if correction == "none":
+        return by_cycle[np.maximum(points - 1, 0)]
+    if correction == "beginning":
+        return by_cycle[np.minimum(points, n_cycles - 1)]
+    out = np.empty(n_cycles + 1)
+    out[0], out[-1] = by_cycle[0], by_cycle[-1]
+    out[1:-1] = 0.5 * (by_cycle[:-1] + by_cycle[1:])
+    return out
 
 
 @dataclass(frozen=True)
@@ -375,12 +413,11 @@ def build_reward_factors(
             discount_outcomes=discount_factors(n_cycles, cycle_years=cycle_years, annual_rate=discount_outcomes),
             cycle_correction=cycle_correction,
         )
-    shares = cycle_shares(n_cycles, cycle_correction)
 
     def at_start(rate):
         by_cycle = start_discount_factors(n_cycles, cycle_years=cycle_years, annual_rate=rate)
         entry = np.concatenate([[1.0], by_cycle])  # point 0 has no entries
-        return by_cycle @ shares, entry
+        return spread_to_points(by_cycle, cycle_correction), entry
 
     (state_costs, entry_costs), (state_outcomes, entry_outcomes) = at_start(discount_costs), at_start(discount_outcomes)
     return RewardFactors(

@@ -75,6 +75,24 @@ def find_probability_problems(
     return problems
 
 
+def normalize_rows(prob: np.ndarray) -> np.ndarray:
+    """Make rows that passed :func:`find_probability_problems` sum to 1 exactly (in place; returns ``prob``).
+
+    Cells within :data:`PROBABILITY_TOLERANCE` below 0 become 0, then each row (last axis) is
+    divided by its sum, which is within :data:`ROW_SUM_TOLERANCE` of 1. The correction is at
+    most that tolerance per row, but without it a row summing to ``1 + 1e-6`` would grow the
+    cohort by ``(1 + 1e-6) ** T``: +10 % over 100,000 cycles. Call it only on checked arrays.
+
+    Examples
+    --------
+    >>> normalize_rows(np.array([[0.5, 0.5000004]])).sum()
+    np.float64(1.0)
+    """
+    np.maximum(prob, 0.0, out=prob)
+    prob /= prob.sum(axis=-1, keepdims=True)
+    return prob
+
+
 def find_nonfinite_problems(values: np.ndarray, label) -> list[tuple[tuple, str]]:
     """Cells that are NaN or ±inf (they would turn every total into NaN), each named by the caller.
 

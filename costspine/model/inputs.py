@@ -10,12 +10,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from costspine._limits import check_memory
 from costspine.errors import AnalysisError, Problem, ScenarioError
 from costspine.model.checks import (
     PROBABILITY_TOLERANCE,
     ROW_SUM_TOLERANCE,
     find_nonfinite_problems,
     find_probability_problems,
+    normalize_rows,
 )
 from costspine.model.evaluate import (
     build_indicator_mask,
@@ -37,6 +39,62 @@ def allocate_transitions(n_draws: int, n_strategies: int, n_time: int, n_states:
     """
     native = np.zeros((n_time, n_states, n_states, n_draws, n_strategies))
     return np.moveaxis(native, (3, 4), (0, 1))
+
+
+def estimate_cohort_bytes(scenario: Scenario, n_draws: int, *, n_time: int = 1) -> tuple[int, str]:
+    """Bytes the cohort model's arrays will take for ``n_draws`` draws, and the sizes behind the estimate.
+
+    Per draw and strategy: the transition array (``n_time × states²``), the reward arrays
+    (``n_time × states ×`` (2 per cost category, outcome and service, 1 per indicator)) and the
+    trace with its per-cycle temporaries (``3 × (cycles + 1) × states``), 8 bytes each.
+    ``n_time`` is 1 for a time-homogeneous model, else the number of cycles.
+
+    Examples
+    --------
+    >>> from costspine import load_scenario
+    >>> n_bytes, sizes = estimate_cohort_bytes(load_scenario("scenarios/examples/hiv_chancellor.toml"), 1000)
+    >>> sizes
+    '1,000 draws × 2 strategies × 20 cycles × 4 states'
+    """
+    n_states, n_strategies, n_cycles = len(scenario.states), len(scenario.strategies), scenario.settings.n_cycles
+    columns = 2 * len(scenario.categories) + 2 * len(scenario.outcomes) + 2 * len(scenario.services) + len(scenario.indicators)
+    per_run = n_time * n_states * (n_states + columns) + 3 * (n_cycles + 1) * n_states
+    sizes = f"{n_draws:,} draws × {n_strategies} strategies × {n_cycles:,} cycles × {n_states} states"
+    if n_time > 1:
+        sizes += ", time-dependent transitions"
+    return 8 * int(n_draws) * n_strategies * per_run, sizes
+
+
+def check_cohort_memory(scenario: Scenario, n_draws: int, *, n_time: int = 1) -> None:
+    """Refuse (:class:`~costspine.errors.ResourceError`) a cohort evaluation that would not fit the memory budget.
+
+    See :func:`estimate_cohort_bytes` and :func:`costspine._limits.check_memory`.
+    """
+    n_bytes, sizes = estimate_cohort_bytes(scenario, n_draws, n_time=n_time)
+    check_memory(
+        n_bytes,
+        what=f"{scenario.path}: the cohort model's arrays",
+        sizes=sizes,
+        fix="use fewer draws, fewer cycles (a longer cycle) or fewer states",
+    )
+
+
+def check_psa_memory(scenario: Scenario, n_draws: int, *, chunk_size: int, n_parameters: int, method: str = "cohort") -> None:
+    """Refuse (:class:`~costspine.errors.ResourceError`) a PSA whose arrays would not fit the memory budget.
+
+    The whole run keeps, per draw, its parameter values and each strategy's costs by category and
+    outcomes (``8 × (parameters + strategies × (categories + outcomes))`` bytes), written once more
+    when saved; a cohort chunk of ``chunk_size`` draws needs :func:`estimate_cohort_bytes` on top.
+    """
+    n_strategies = len(scenario.strategies)
+    per_draw = 8 * (n_parameters + n_strategies * (len(scenario.categories) + len(scenario.outcomes)))
+    n_bytes = 2 * per_draw * int(n_draws)
+    sizes = f"{n_draws:,} draws × ({n_parameters} parameters + {n_strategies} strategies × results)"
+    if method == "cohort":
+        chunk_bytes, chunk_sizes = estimate_cohort_bytes(scenario, min(int(chunk_size), int(n_draws)))
+        n_bytes += chunk_bytes
+        sizes += f", plus a chunk of {chunk_sizes}"
+    check_memory(n_bytes, what=f"{scenario.path}: the PSA's arrays", sizes=sizes, fix="use fewer --draws or fewer cycles")
 
 
 @dataclass(frozen=True)
@@ -184,11 +242,14 @@ def build_transition_inputs(scenario: Scenario, params: dict[str, np.ndarray], *
     def evaluate(expr, local, where):
         return evaluate_expression(scenario, expr, local, where)
 
+    check_cohort_memory(scenario, n_draws, n_time=1)  # before any evaluation: the arrays of a time-homogeneous model
     spaces = build_strategy_spaces(scenario, space, evaluate)
 
     # Transitions: evaluate every cell, then decide whether the model is time-dependent.
     cells = {(k, i, j): value for k, i, j, value in iter_transition_cells(scenario, spaces, evaluate)}
     n_time = n_cycles if any(_is_time_dependent(v) for v in cells.values()) else 1
+    if n_time > 1:
+        check_cohort_memory(scenario, n_draws, n_time=n_time)
     transition = allocate_transitions(n_draws, n_strategies, n_time, n_states)
     for (k, i, j), value in cells.items():
         transition[:, k, :, i, j] = _fit(value, n_draws, n_time)
@@ -198,6 +259,8 @@ def build_transition_inputs(scenario: Scenario, params: dict[str, np.ndarray], *
     for i, value in iter_initial_cells(scenario, space, evaluate):
         initial[:, :, i] = _fit(value, n_draws, 1)[:, :1]
     _check_probabilities(scenario, transition, initial, base_case=base_case)
+    normalize_rows(transition)  # rows within tolerance sum to 1 exactly: the cohort's mass stays 1
+    normalize_rows(initial)
     return TransitionInputs(initial, transition, spaces, evaluate, n_draws, _parameter_values(scenario, space, n_draws))
 
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from costspine._limits import check_memory
 from costspine.errors import AnalysisError, Problem, ScenarioError
-from costspine.model.checks import find_nonfinite_problems, find_probability_problems
+from costspine.model.checks import find_nonfinite_problems, find_probability_problems, normalize_rows
 from costspine.model.evaluate import (
     REWARD_PARTS,
     build_strategy_spaces,
@@ -223,6 +224,12 @@ def _check_size(scenario, what: str, shape, extra: int) -> None:
             f"{MAX_TABLE_BYTES / 1024**3:.0f} GiB; grid shape {tuple(shape)} = strategy, cycle, attribute levels, "
             "history counts used by its expressions) — lower the max of history counters or use fewer bands/levels"
         )
+    check_memory(  # and within the run's memory budget (--max-memory)
+        n_bytes,
+        what=f"{scenario.path}: the microsimulation {what} table",
+        sizes=f"grid shape {tuple(shape)} = strategy, cycle, attribute levels, history counts",
+        fix="use fewer cycles, lower the max of history counters or use fewer bands/levels",
+    )
 
 
 def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, base_case: bool) -> DrawTables:
@@ -263,7 +270,10 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
         words = f"strategy={strategies[k]} {grid.describe(shape, index)} from={states[i]}"
         return words + (f" to={states[cell[-1]]}" if len(cell) == prob.ndim else "")
 
-    problems += [("transitions", message) for _, message in find_probability_problems(prob, transition_label)]
+    transition_problems = find_probability_problems(prob, transition_label)
+    problems += [("transitions", message) for _, message in transition_problems]
+    if not transition_problems:
+        normalize_rows(prob)  # as the cohort model does: rows within tolerance sum to 1 exactly
     trans_map, trans_strides = grid.addressing(shape)
     trans_prob = prob.reshape(n_strategies, shape[0], math.prod(shape[1:]) * n_states, n_states)
     trans_time = grid.time_index(shape, points=False)
@@ -284,6 +294,8 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
         ("states.*.initial", message)
         for _, message in find_probability_problems(initial, initial_label, hint="the initial distribution must sum to 1")
     ]
+    if not problems:
+        normalize_rows(initial)
     init_map, _ = grid.addressing(init_shape)
     init_prob = initial.reshape(math.prod(init_shape[1:]), n_states)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from costspine._files import write_csv, write_json
+from costspine._files import distinct_folder_names, write_csv, write_json
 from costspine.analysis.bia_summary import (  # noqa: F401
     MEASURES,
     _years,
@@ -101,8 +101,8 @@ def write_bia_report(analysis, *, out_dir: Path, xlsx: Path, argv: list[str], st
     if len(runs) == 1:
         written += write_bia_reports(runs[0], out_dir)
     else:
-        for r in runs:
-            written += write_bia_reports(r, out_dir / r.scenario.name)
+        for r, folder in zip(runs, distinct_folder_names([r.scenario.name for r in runs])):  # same names: name, name-2
+            written += write_bia_reports(r, out_dir / folder)
         written.append(write_bia_comparison(runs, out_dir / "comparison.csv"))
         written.append(write_json(out_dir / "summary.json", {"scenarios": [summarize_bia(r) for r in runs]}))
     written += [plot() for plot in figures]

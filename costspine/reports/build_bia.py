@@ -94,6 +94,10 @@ def build_bia_workbook(runs, *, manifest: dict) -> Workbook:
     if health is not None:
         sheets.append(health)
     sheets.append(_bia_mix_sheet(run))
+    if not draws:  # the calculator is the base case's arithmetic
+        from costspine.reports.build_bia_calculator import build_bia_calculator
+
+        sheets.append(build_bia_calculator(run))
     if spec.policy is not None:
         from costspine.reports.build_compare import build_scenario_inputs
 
@@ -162,6 +166,11 @@ def describe_bia(run) -> list[str]:
         )
     )
     sentences.append(describe_central(run) + ".")
+    if not run.n_draws:
+        sentences.append(
+            "The Calculator sheet holds this budget as live Excel formulas: change members, growth, the episode "
+            "rate, uptake by year or the cost per patient there and the budget, PMPM and difference recalculate."
+        )
     if run.spec.prevalent is not None:
         chronic = run.value("in_care_current", "prevalent", 1)["mean"]
         sentences.append(

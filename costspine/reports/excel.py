@@ -17,7 +17,11 @@ What a reader gets
 * Every sheet prints landscape, fitted to the page width, with its header row repeated.
 * Every piece of text is stored as a string cell, never a formula: text from a scenario file that
   starts with ``=``, ``+``, ``-`` or ``@`` stays text (and carries Excel's quote prefix, so editing
-  the cell does not turn it into a formula either).
+  the cell does not turn it into a formula either). The one exception is a
+  :class:`~costspine.reports.workbook.FormulaSheet` (the budget calculator of ``bia.xlsx``): its
+  ``formula``/``result`` cells hold live formulas built by the report, never text from a file;
+  its ``input`` cells (pale yellow) are meant to be changed, ``model`` cells (pale blue) come from
+  the model run and may be changed, ``fixed`` cells (grey) come from the model run.
 * The file is written to a temporary file in the same folder and renamed into place.
 """
 
@@ -35,6 +39,7 @@ from costspine.reports.workbook import (
     CURRENCY_SYMBOLS,
     Chart,
     Column,
+    FormulaSheet,
     Sheet,
     Table,
     Workbook,
@@ -134,7 +139,10 @@ def build_workbook(workbook: Workbook):
     if workbook.unit_prices is not None:
         _write_unit_prices(book.create_sheet("Unit prices"), workbook)
     for sheet in workbook.sheets:
-        _write_result_sheet(book.create_sheet(sheet.name), sheet, workbook.currency)
+        if isinstance(sheet, FormulaSheet):
+            _write_formula_sheet(book.create_sheet(sheet.name), sheet, workbook.currency)
+        else:
+            _write_result_sheet(book.create_sheet(sheet.name), sheet, workbook.currency)
     _write_about(book.create_sheet("About"), workbook)
     book.active = 0
     return book
@@ -463,6 +471,57 @@ def _write_result_sheet(ws, sheet: Sheet, currency: str) -> None:
         else:
             row, line_rows = row + line_rows, 0
     _finish_sheet(ws, header_row=header_row)
+
+
+INPUT_FILL = "FFF2CC"  # inputs the reader changes (Excel's "Input" cell style colour)
+MODEL_FILL = "DDEBF7"  # numbers from the model run the reader may change
+FIXED_FILL = "EDEDED"  # numbers from the model run the formulas use as they are
+FORMULA_FILL = "FFFFFF"
+
+
+def _write_formula_sheet(ws, sheet: FormulaSheet, currency: str) -> None:
+    """Free-standing cells; only ``formula``/``result`` cells hold formulas (everything else is a value)."""
+    from openpyxl.styles import Alignment, Border, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    header_lines = {}
+    thin = Side(style="thin", color="BFBFBF")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    fills = {"input": INPUT_FILL, "model": MODEL_FILL, "fixed": FIXED_FILL}
+    ws.sheet_view.showGridLines = False
+    for cell in sheet.cells:
+        xl = ws.cell(row=cell.row, column=cell.column)
+        if cell.is_formula:
+            xl.value = cell.value  # a live formula
+        else:
+            _write_value(xl, cell.value)
+        if cell.kind != "text":
+            xl.number_format = Column("cell", cell.kind, cell.decimals).number_format(currency)
+        if cell.role == "heading":
+            xl.font = _font(bold=True, size=13, color=TITLE_COLOUR)
+        elif cell.role == "note":
+            xl.font = _font(italic=True, color=NOTE_COLOUR)
+        elif cell.role == "header":
+            xl.font = _font(bold=True, color="FFFFFF")
+            xl.fill = PatternFill("solid", fgColor=HEADER_FILL)
+            xl.alignment = Alignment(wrap_text=True, vertical="top")
+            width = sheet.widths.get(cell.column, 8.43)
+            lines = math.ceil(len(str(cell.value)) * 1.1 / max(width - 1, 1))
+            header_lines[cell.row] = max(header_lines.get(cell.row, 1), lines)
+        elif cell.role in fills:
+            xl.fill = PatternFill("solid", fgColor=fills[cell.role])
+            xl.border = box
+        elif cell.is_formula:
+            xl.border = box
+            if cell.role == "result":
+                xl.font = _font(bold=True)
+    for column, width in sheet.widths.items():
+        ws.column_dimensions[get_column_letter(column)].width = width
+    for row, lines in header_lines.items():
+        ws.row_dimensions[row].height = 15.0 * lines + 2
+    if sheet.cells and sheet.cells[0].role == "heading":
+        ws.row_dimensions[sheet.cells[0].row].height = 22
+    _finish_sheet(ws, header_row=None)
 
 
 def _column_cm(ws, column: int) -> float:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-from costspine._files import write_csv, write_json
+from costspine._files import distinct_folder_names, write_csv, write_json
 from costspine.reports.build import (
     build_run_workbook,
     output_name,
@@ -84,8 +84,9 @@ def write_run_report(
         files.append(partial(write_json, out_dir / "summary.json", summaries[0]))
         plots = plan_run_figures(r, folder=out_dir) if figures else []
     else:
-        for r, summary in zip(results, summaries):
-            sub = out_dir / r.scenario.name
+        folders = distinct_folder_names([r.scenario.name for r in results])  # same-named scenarios: name, name-2
+        for r, summary, folder in zip(results, summaries, folders):
+            sub = out_dir / folder
             files.append(partial(write_json, sub / "summary.json", summary))
             files.append(partial(write_csv, sub / "parameters.csv", param_headers, parameter_rows(r)))
             files.append(partial(write_csv, sub / "trace.csv", TRACE_HEADERS, trace_rows(r)))

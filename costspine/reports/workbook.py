@@ -458,6 +458,123 @@ class Sheet:
         object.__setattr__(self, "notes", notes)
 
 
+#: Roles of a :class:`Cell`: how the writer styles it and whether it holds a formula.
+CELL_ROLES = ("heading", "note", "label", "header", "input", "model", "fixed", "formula", "result")
+#: Roles whose value is an Excel formula (text starting with ``=``); no other role may hold one.
+FORMULA_ROLES = ("formula", "result")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of a :class:`FormulaSheet`.
+
+    Parameters
+    ----------
+    row, column : int
+        1-based position.
+    value : str, int, float or None
+        Text, a number, or (roles ``formula`` and ``result`` only) an Excel formula such as ``"=B3*12"``.
+    role : {"heading", "note", "label", "header", "input", "model", "fixed", "formula", "result"}
+        ``input``: a value the reader is meant to change (input colour); ``model``: a number from
+        the model run the reader may change; ``fixed``: a number from the model run the formulas
+        use as it is (these three hold a number, or text in a ``text`` cell such as a legend);
+        ``formula``/``result``: a live formula (``result`` in bold).
+    kind : str
+        Number format, as for :class:`Column` (``"currency"``, ``"percent"``, ...).
+    decimals : int, optional
+    """
+
+    row: int
+    column: int
+    value: object = None
+    role: str = "label"
+    kind: str = "text"
+    decimals: int | None = None
+
+    def __post_init__(self):
+        where = f"cell row {self.row} column {self.column}"
+        for name in ("row", "column"):
+            number = getattr(self, name)
+            if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+                _fail(where, f"{name} must be a whole number >= 1; got {number!r}")
+        if self.role not in CELL_ROLES:
+            _fail(where, f"role must be one of {', '.join(CELL_ROLES)}; got {self.role!r}")
+        Column("cell", self.kind, self.decimals)  # checks kind and decimals
+        if self.role in FORMULA_ROLES:
+            if not (isinstance(self.value, str) and self.value.startswith("=") and len(self.value) > 1):
+                _fail(where, f"a {self.role} cell holds an Excel formula starting with '='; got {self.value!r}")
+            check_text(self.value, where=where, allow_newlines=False)
+            if len(self.value) > 8192:
+                _fail(where, f"the formula has {len(self.value):,} characters; Excel allows at most 8,192")
+        elif self.role in ("input", "model", "fixed") and not (self.kind == "text" and isinstance(self.value, str)):
+            value = _plain(self.value, where=where, kind=self.kind)
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                _fail(where, f"an {self.role} cell holds a finite number; got {self.value!r}")
+            object.__setattr__(self, "value", value)
+        else:
+            object.__setattr__(self, "value", _plain(self.value, where=where, kind="text" if self.kind == "text" else "number"))
+
+    @property
+    def is_formula(self) -> bool:
+        return self.role in FORMULA_ROLES
+
+    @property
+    def reference(self) -> str:
+        """Absolute A1 reference of the cell (``$B$3``)."""
+        return cell_reference(self.row, self.column, absolute=True)
+
+
+def cell_reference(row: int, column: int, *, absolute: bool = False) -> str:
+    """A1 reference of a 1-based position: ``cell_reference(3, 28)`` is ``"AB3"``.
+
+    Examples
+    --------
+    >>> cell_reference(3, 28), cell_reference(1, 2, absolute=True)
+    ('AB3', '$B$1')
+    """
+    letters, n = "", column
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"${letters}${row}" if absolute else f"{letters}{row}"
+
+
+@dataclass(frozen=True)
+class FormulaSheet:
+    """A sheet of free-standing cells, some holding live Excel formulas (a calculator).
+
+    Parameters
+    ----------
+    name : str
+        Excel sheet name (as for :class:`Sheet`).
+    cells : tuple of Cell
+        At most one per position.
+    widths : dict of int to float
+        Column widths (characters) by 1-based column.
+    """
+
+    name: str
+    cells: tuple[Cell, ...] = ()
+    widths: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        check_sheet_name(self.name, where=f"sheet {self.name!r}")
+        cells = tuple(self.cells)
+        seen = set()
+        for cell in cells:
+            if not isinstance(cell, Cell):
+                _fail(f"sheet {self.name!r}", f"cells must be Cell objects; got {type(cell).__name__}")
+            if (cell.row, cell.column) in seen:
+                _fail(f"sheet {self.name!r}", f"two cells at {cell_reference(cell.row, cell.column)}")
+            seen.add((cell.row, cell.column))
+        object.__setattr__(self, "cells", cells)
+        object.__setattr__(self, "widths", dict(self.widths))
+
+    @property
+    def tables(self) -> tuple:
+        return ()
+
+
 @dataclass(frozen=True)
 class Workbook:
     """Everything a report workbook shows, ready for :func:`costspine.reports.excel.write_workbook`.
@@ -478,7 +595,7 @@ class Workbook:
         Every parameter: name, value, distribution, source (Inputs sheet).
     unit_prices : Table or None
         Resolved unit prices by item, with price year and payer multiplier (Unit prices sheet).
-    sheets : sequence of Sheet
+    sheets : sequence of Sheet or FormulaSheet
         Result sheets, in order, between Inputs and About.
     about : dict of str to str
         Provenance (package version, command line, seed, date, input file hashes), in order.
@@ -491,7 +608,7 @@ class Workbook:
     headline: Table
     inputs: Table | None = None
     unit_prices: Table | None = None
-    sheets: tuple[Sheet, ...] = ()
+    sheets: tuple[Sheet | FormulaSheet, ...] = ()
     about: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -510,8 +627,8 @@ class Workbook:
         sheets = tuple(self.sheets)
         names = {}
         for sheet in sheets:
-            if not isinstance(sheet, Sheet):
-                _fail("workbook sheets", f"expected Sheet objects; got {type(sheet).__name__}")
+            if not isinstance(sheet, (Sheet, FormulaSheet)):
+                _fail("workbook sheets", f"expected Sheet or FormulaSheet objects; got {type(sheet).__name__}")
             key = sheet.name.casefold()
             if key in {r.casefold() for r in RESERVED_SHEETS}:
                 _fail(f"sheet {sheet.name!r}", f"the name is reserved ({', '.join(RESERVED_SHEETS)}); choose another")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import keyword
+import unicodedata
 
 from costspine.expressions import FUNCTIONS, RESERVED_NAMES, Expression
 from costspine.problems import Collector
@@ -22,6 +23,7 @@ def _is_name(text) -> bool:
     """
     return (
         isinstance(text, str)
+        and text.isascii()  # Python folds non-ASCII names with NFKC ('ﬁx' is 'fix'): ASCII only
         and text.isidentifier()
         and not keyword.iskeyword(text)
         and text not in RESERVED_NAMES
@@ -35,6 +37,11 @@ def _name_message(text, rule: str) -> str:
     >>> _name_message("lambda", "parameter names must be identifiers")
     "'lambda' is a Python keyword: every expression that used it would fail with 'invalid syntax' — rename it, e.g. 'lambda_'"
     """
+    if isinstance(text, str) and text.isidentifier() and not text.isascii():
+        return (
+            f"{text!r} is not ASCII: names must be ASCII letters, digits and underscores (Python would read "
+            f"it as {unicodedata.normalize('NFKC', text)!r}, so look-alike names could collide) — retype it"
+        )
     if isinstance(text, str) and keyword.iskeyword(text):
         return (
             f"{text!r} is a Python keyword: every expression that used it would fail with 'invalid syntax' — "

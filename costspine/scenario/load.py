@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from costspine._files import MAX_TABLE_BYTES, describe_header, read_input_file
+from costspine._limits import MAX_STATES
 from costspine.errors import InputFileError
 from costspine.expressions import TIME_NAMES
 from costspine.problems import Collector
@@ -89,6 +90,11 @@ def _read_states(c: Collector, raw: dict):
             expr = c.expression(f"{key}.initial", entry["initial"])
             if expr is not None:
                 initial[name] = expr
+    if len(names) > MAX_STATES:  # stop here: every other section would report each state again
+        c.add(
+            "states", f"{len(names):,} states; the limit is {MAX_STATES:,} (a transition matrix holds states² cells per strategy)"
+        )
+        c.raise_if_any()
     return tuple(names), labels, initial
 
 

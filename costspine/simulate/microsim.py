@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from costspine._limits import given_memory_budget
 from costspine._rng import MICROSIMULATION, seed_sequence
 from costspine.engines.microsim import (
     BLOCK,
@@ -166,13 +167,15 @@ def read_available_memory() -> int:
 
 def choose_chunk_size(n_individuals: int, kernel, n_strategies: int, *, backend: str, memory: int | None = None) -> int:
     """Individuals per chunk: the working arrays of a chunk stay within :data:`MEMORY_SHARE` of
-    the available memory. A multiple of :data:`~costspine.engines.microsim.BLOCK`.
+    the available memory (or of ``--max-memory`` / :func:`costspine._limits.memory_budget`). A multiple of :data:`~costspine.engines.microsim.BLOCK`.
 
     The numba kernel keeps nothing per individual but the block sums; the numpy reference holds
     about ``(S·M + Q·S² + 2N + 3H + E + 16) × 3`` doubles per individual (metrics, cross products,
     state arrays and temporaries).
     """
-    memory = read_available_memory() if memory is None else memory
+    if memory is None:  # --max-memory, if given, is the budget the chunk's share is taken from
+        given = given_memory_budget()
+        memory = read_available_memory() if given is None else given / MEMORY_SHARE
     n_metrics = kernel.metric_state.shape[-1]
     n_pairs = kernel.pairs.shape[0]
     n_states = kernel.init_cdf.shape[1]

@@ -138,7 +138,7 @@ def test_psa_resume_with_another_seed_is_refused(tmp_path, monkeypatch):
     out = tmp_path / "stopped"
     interrupt_psa_at_chunk(monkeypatch, 2, CHANCELLOR, "--draws", 2500, "--seed", 3, "--out", out, "--quiet")
     result = invoke("psa", CHANCELLOR, "--draws", 2500, "--seed", 4, "--out", out, "--resume")
-    assert result.exit_code == 2
+    assert result.exit_code == 3  # the folder holds another run (issue 20: exit 3, files)
     assert "cannot resume" in result.output and "seed: saved 3, now 4" in result.output
     assert "Traceback" not in result.output
 

@@ -365,6 +365,7 @@ def test_bia_workbook(runner, tmp_path):
         "Services",
         "Health",
         "Pathway mix",
+        "Calculator",  # the live budget calculator (tests/cli/test_bia_calculator.py)
         "About",
     ]
     found = charts(book)

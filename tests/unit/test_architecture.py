@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "costspine"
-LEAVES = {"errors", "problems", "expressions", "params", "progress", "_rng", "_files", "_text", "_version"}
+LEAVES = {"errors", "problems", "expressions", "params", "progress", "_rng", "_files", "_limits", "_text", "_version"}
 LAYERS = ("catalogue", "scenario", "model", "engines", "simulate", "bayes", "analysis", "reports", "cli")
 HEAVY_OWNERS = {
     "pymc": {"costspine.bayes.fit"},

@@ -23,7 +23,7 @@ from costspine.analysis.psa import (
 from costspine.analysis.psa_result import PSAResult
 from costspine.analysis.psa_summary import summarize_psa
 from costspine.cli.options import parse_wtp
-from costspine.errors import AnalysisError, UsageError
+from costspine.errors import AnalysisError, OutputFolderError, UsageError
 from costspine.scenario.load import load_scenario
 from costspine.simulate.cohort import run_cohort
 
@@ -240,13 +240,20 @@ def test_interrupted_run_resumes_to_the_same_result(toy, tmp_path):
 def test_resume_refuses_chunks_of_another_run(toy, tmp_path):
     store = tmp_path / "chunks"
     run_psa(toy, 1500, seed=1, store_dir=store)
-    with pytest.raises(UsageError, match=r"seed: saved 1, now 2"):
+    with pytest.raises(OutputFolderError, match=r"seed: saved 1, now 2"):
         run_psa(toy, 1500, seed=2, store_dir=store, resume=True)
-    with pytest.raises(UsageError, match=r"n_draws"):
+    with pytest.raises(OutputFolderError, match=r"n_draws"):
         run_psa(toy, 1600, seed=1, store_dir=store, resume=True)
     changed = load_scenario(write_toy(tmp_path, p_die="0.2", name="toy2.toml"))
-    with pytest.raises(UsageError, match=r"scenario .* changed"):
+    with pytest.raises(OutputFolderError, match=r"scenario .* changed"):
         run_psa(changed, 1500, seed=1, store_dir=store, resume=True)
+    meta = json.loads((store / "run.json").read_text(encoding="utf-8"))
+    assert meta["seed"] == 1 and meta["costspine_version"] and len(meta["fingerprint"]) == 64
+    meta["costspine_version"] = "0.0.1"  # chunks saved by another version of costspine
+    (store / "run.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(OutputFolderError, match=r"costspine_version: saved '0.0.1'"):
+        run_psa(toy, 1500, seed=1, store_dir=store, resume=True)
+    assert OutputFolderError.exit_code == 3
 
 
 def test_a_fresh_run_replaces_old_chunks(toy, tmp_path):
