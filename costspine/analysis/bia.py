@@ -154,18 +154,28 @@ def build_joiners(members_by_year, *, growth_per_year: float, leave_per_year) ->
     Returns
     -------
     ndarray, shape (draw, year)
-        ``members_t · leave + (members_t − members_{t−1})``, never below 0 (a shrinking plan gains
-        only the members who replace leavers, less the shrinkage).
+        ``members_t · λ + (members_t − members_{t−1})`` with ``λ = −ln(1 − leave)``, never below 0
+        (a shrinking plan gains only the members who replace leavers, less the shrinkage).
+
+    Notes
+    -----
+    Members leave at the constant hazard ``λ``: of the members enrolled at any moment, a fraction
+    ``leave`` has left a year later (the ``(1 − leave)^t`` that :func:`compute_budget` applies by time
+    since entry). Members who join during a year leave at the same hazard, so a plan of constant
+    size loses, and must gain, ``λ · members`` a year, more than ``leave · members``
+    (0.223 against 0.2 at ``leave = 0.2``). With ``leave · members`` joiners the patients that new
+    members bring fall short of those leaving and a plan in equilibrium shrinks.
 
     Examples
     --------
-    >>> build_joiners([1000.0, 1000.0], growth_per_year=0.0, leave_per_year=0.2)
-    array([[200., 200.]])
+    >>> build_joiners([1000.0, 1000.0], growth_per_year=0.0, leave_per_year=0.2).round(2)
+    array([[223.14, 223.14]])
     """
     members = _check_members(members_by_year, None)
     leave = np.atleast_1d(np.asarray(leave_per_year, dtype=float))
     previous = np.concatenate([[members[0] / (1.0 + growth_per_year)], members[:-1]])
-    return np.maximum(members[None, :] * leave[:, None] + (members - previous)[None, :], 0.0)
+    hazard = -np.log1p(-leave)
+    return np.maximum(members[None, :] * hazard[:, None] + (members - previous)[None, :], 0.0)
 
 
 def episodes_from_rate(members_by_year, rate_per_1000, *, age_shares=None) -> np.ndarray:

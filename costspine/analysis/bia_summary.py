@@ -136,10 +136,12 @@ def format_bia(run) -> str:
         )
     if prevalent is not None and spec.prevalent.policy is not None:
         lines.append(
-            f"Policy for prevalent patients: {spec.prevalent.policy.name} ({spec.prevalent.policy.path}) for care "
-            f"delivered from year {spec.prevalent.policy_start_year} on, new world only"
-            if run.prevalent_policy_applied
-            else f"Policy for prevalent patients: {spec.prevalent.policy.name} starts after the horizon: not applied"
+            wrap_text(
+                f"Policy for prevalent patients: {spec.prevalent.policy.name} ({spec.prevalent.policy.path}) for care "
+                f"delivered from year {spec.prevalent.policy_start_year} on, new world only"
+                if run.prevalent_policy_applied
+                else f"Policy for prevalent patients: {spec.prevalent.policy.name} starts after the horizon: not applied"
+            )
         )
     lines.append(describe_central(run) + ("" if draws else "; --draws 200 adds 95% intervals"))
     horizon = budget.model_horizon_years

@@ -378,7 +378,7 @@ def test_bia_workbook(runner, tmp_path):
         assert close(row["Difference"], summary["budget_difference"][year]["mean"])
         assert close(row["PMPM difference"], summary["pmpm_difference"][year]["mean"])
     params = {r["Parameter"]: r for r in read_table(book, "parameters")}
-    assert params["injection_price_cut"]["Differs"] == "yes"  # the policy's value beside the base scenario's
+    assert params["cut_professional"]["Differs"] == "yes"  # the policy's value beside the base scenario's
     for name in ("budget_by_year.png", "budget_difference_by_category.png"):
         assert is_png(out / name)
 

@@ -234,3 +234,70 @@ def test_every_problem_of_the_prevalent_table_is_reported_at_once(tmp_path):
         "chronic.toml: costs: the prevalent patients' model must use the same cost categories",
     ):
         assert fragment in result.stderr, result.stderr
+
+
+def test_members_who_join_replace_those_who_leave_so_a_closed_stock_stays_level(tmp_path):
+    """No onset, no recovery, no death: the patients new members bring balance those leaving."""
+    from costspine import load_scenario
+    from costspine.analysis.bia_run import compute_bia
+    from costspine.scenario.bia_spec import read_bia_spec
+
+    four_weeks = 'cycle_length = 4\ncycle_unit = "week"\nn_cycles = 130'
+    (tmp_path / "acute.toml").write_text(ACUTE.replace('cycle_length = 1\ncycle_unit = "year"\nn_cycles = 1', four_weeks))
+    (tmp_path / "chronic.toml").write_text(CHRONIC.replace('cycle_length = 1\ncycle_unit = "year"\nn_cycles = 1', four_weeks))
+    plan = PLAN.replace("years = 1", "years = 8").replace(
+        'leave_plan_per_year = { value = 0, source = "assumption: test" }',
+        'leave_plan_per_year = { value = 0.3, source = "assumption: test" }',
+    )
+    (tmp_path / "plan.toml").write_text(plan)
+    scenario = load_scenario(tmp_path / "plan.toml")
+    run = compute_bia(scenario, read_bia_spec(scenario))
+    in_care = np.array([run.value("in_care_current", item="prevalent", year=y)["mean"] for y in range(1, 9)])
+    # within the timing scheme's half cycle (joiners enter at the start of their grid cycle, about 1 %);
+    # with joiners = leave x members (0.3, not the hazard -ln 0.7 = 0.357) the stock would fall to 84 %
+    assert in_care == pytest.approx(250_000 * 0.12 * 0.4, rel=0.015)
+    assert np.abs(np.diff(in_care) / in_care[:-1]).max() < 0.005
+
+
+def test_the_mean_of_draws_levels_off_too(tmp_path):
+    """Stock, onset and exits of the chronic group agree in every draw, so the mean of draws is steady."""
+    from costspine.analysis.bia_run import compute_bia
+
+    scenario, spec = _plan(tmp_path, years=10)
+    run = compute_bia(scenario, spec, draws=40, seed=20260101)
+    assert run.central == "mean of draws"
+    current = np.array([run.value("budget_current", year=y)["mean"] for y in range(1, 11)])
+    assert np.abs(np.diff(current) / current[:-1]).max() < 0.02
+    prevalent = np.array([run.value("in_care_current", item="prevalent", year=y)["mean"] for y in range(1, 11)])
+    assert np.abs(np.diff(prevalent) / prevalent[:-1]).max() < 0.01
+
+
+@pytest.mark.parametrize("name", ["bia_commercial_plan.toml", "bia_medicare_injection_cut.toml"])
+def test_the_plan_draws_the_chronic_models_recovery(name):
+    """The steady-state onset uses rate_recover; the plan file repeats the chronic model's parameter, so
+    both get the same draws only if the two definitions agree."""
+    from costspine import load_scenario
+    from costspine.scenario.bia_spec import read_bia_spec
+
+    plan = load_scenario(SPINE / name)
+    chronic = read_bia_spec(plan).prevalent.scenario
+    ours, theirs = plan.parameter("rate_recover"), chronic.parameter("rate_recover")
+    assert (ours.family, ours.args, ours.value) == (theirs.family, theirs.args, theirs.value)
+
+
+def test_chronic_patients_keep_their_disability_mix_in_care():
+    """Worsening by detailed balance: the in-care band mix of the chronic model stays its initial mix."""
+    from costspine import load_scenario
+    from costspine.model.inputs import base_case_parameters
+    from costspine.simulate.cohort import run_cohort
+
+    scenario = load_scenario(SPINE / "chronic_pathway.toml")
+    result = run_cohort(scenario)
+    bands = ["minimal", "moderate", "severe", "crippled"]
+    index = [list(scenario.states).index(b) for b in bands]
+    trace = np.asarray(result.trace)[0, list(scenario.strategies).index("usual_care")][:, index]
+    shares = trace / trace.sum(axis=-1, keepdims=True)
+    base = base_case_parameters(scenario)
+    initial = np.array([base[f"init_{b}"][0] for b in bands])
+    assert shares[0] == pytest.approx(initial / initial.sum(), abs=1e-9)
+    assert shares[-1] == pytest.approx(initial / initial.sum(), abs=0.01)

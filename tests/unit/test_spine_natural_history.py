@@ -229,9 +229,9 @@ def test_longer_effects_and_slower_decay_move_the_5_year_results_the_expected_wa
 # Parameters whose base value is deliberately not the centre of their distribution, and why
 # (docs/spine-model.md, *Deterministic = centre*).
 OFF_CENTRE = {
-    # The base is the one published estimate (Clemens & Gottlieb 2014, T8.01); the long lower tail
-    # to -0.7 is a competing mechanism (the income effect, Yip 1998, T8.03), not error around 1.5.
-    "injection_supply_elasticity",
+    # The base case states an assumption: no placebo response of a sham injection beyond what usual or
+    # substitute care gives (docs/budget-impact.md, *Injection policies*); the PSA explores 0 to 1 cm.
+    "placebo_response_pain_cm",
     # The base is the published commercial/Medicare ratio for physician services (T4.54); the
     # catalogue's triangular range around it is asymmetric (costspine/data/payer_multipliers.csv).
     "payer_multiplier_office",

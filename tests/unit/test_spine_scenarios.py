@@ -51,6 +51,7 @@ ARM_EFFECTS = (
 COMMERCIAL_OFFICE = 1.43  # evidence T4.54 (physician services; recalled-unverified)
 COMMERCIAL_FACILITY = 2.54  # evidence T4.50 (hospital facility + professional)
 CLEMENS_GOTTLIEB = 1.5  # evidence T8.01
+CHEN_LAKDAWALLA = (0.02, 0.18)  # evidence T8.04
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +178,12 @@ def test_service_counts_times_prices_give_the_costs(scenarios, name):
     scenario = scenarios[name]
     result = run_cohort(scenario)
     v = {k: float(x[0]) for k, x in evaluate_parameters(scenario).items()}
-    cut = v["injection_price_cut"]
+    cut_p, cut_f = v["cut_professional"], v["cut_facility"]
+    price_paid = (
+        v["price_injection"]
+        - cut_p * v["price_injection_professional"]
+        - cut_f * (v["price_injection"] - v["price_injection_professional"])
+    )
 
     def per_cycle_services(s):
         return result.services_per_cycle[0, :, :, result.service_names.index(s)]
@@ -190,7 +196,7 @@ def test_service_counts_times_prices_give_the_costs(scenarios, name):
         "imaging": per_cycle_services("mri") * v["price_mri"] + per_cycle_services("xray") * v["price_xray_lumbar"],
         "specialist_visits": per_cycle_services("specialist_visits") * v["price_specialist_visit"],
         "therapy_sessions": per_cycle_services("pt_visits") * v["price_pt_visit"],
-        "injections": per_cycle_services("injections") * v["price_injection"] * (1 - cut),
+        "injections": per_cycle_services("injections") * price_paid,
         "medications": per_cycle_services("opioid_fills") * v["price_opioid_prescription_7day"],
         "surgery": per_cycle_services("surgeries") * v["price_surgery"],
     }
@@ -240,23 +246,31 @@ def test_commercial_multipliers_are_uncertain_in_psa(scenarios):
 # Injection policy
 
 
-def test_base_case_elasticity_is_clemens_gottlieb_with_an_income_effect_range(scenarios):
-    spec = scenarios["base_case"].parameter("injection_supply_elasticity")
-    assert spec.value == CLEMENS_GOTTLIEB
+def test_base_case_elasticity_is_inside_the_evidence_with_an_income_effect_range(scenarios):
+    spec = scenarios["base_case"].parameter("supply_elasticity_physician")
+    assert CHEN_LAKDAWALLA[0] <= spec.value <= CLEMENS_GOTTLIEB  # T8.04 to T8.01
     assert spec.family == "triangular"
     assert spec.args["min"] < 0  # income effect (T8.03)
-    assert spec.args["max"] == 2.5  # T8.02
-    assert scenarios["base_case"].parameter("injection_price_cut").value == 0
+    assert spec.args["max"] == CLEMENS_GOTTLIEB
+    assert scenarios["base_case"].parameter("cut_professional").value == 0
+    assert scenarios["base_case"].parameter("cut_facility").value == 0
+
+
+# Switched off so that health and the other categories do not move: the sham effect and substitution.
+NO_SIDE_EFFECTS = {"injection_vs_sham_pain_cm": 0, "substitution_share": 0}
 
 
 @pytest.mark.parametrize("name, cut", [("injection_cut_25", 0.25), ("injection_cut_50", 0.5), ("injection_cut_100", 1.0)])
 def test_injection_cut_scales_price_and_volume(scenarios, name, cut):
-    # With the injections-vs-sham effect switched off, health does not change, so injection
-    # spending is exactly base x (1 - cut) ** (1 + e) and volume base x (1 - cut) ** e.
-    base = run(scenarios["base_case"], injection_vs_sham_pain_cm=0)
-    policy = run(scenarios[name], injection_vs_sham_pain_cm=0)
-    assert scenarios[name].parameter("injection_price_cut").value == cut
-    e = CLEMENS_GOTTLIEB
+    # With the injections-vs-sham effect and substitution switched off, health does not change, so
+    # with both fees cut by the same fraction injection spending is exactly base x (1 - cut) ** (1 + e)
+    # and volume base x (1 - cut) ** e (the hospital's elasticity set to 0).
+    policy_scenario = scenarios[name]
+    assert policy_scenario.parameter("cut_professional").value == cut
+    assert policy_scenario.parameter("cut_facility").value == cut
+    e = policy_scenario.parameter("supply_elasticity_physician").value
+    base = run(scenarios["base_case"], **NO_SIDE_EFFECTS, supply_elasticity_physician=e)
+    policy = run(policy_scenario, **NO_SIDE_EFFECTS, supply_elasticity_facility=0)
     np.testing.assert_allclose(
         category(policy, "injections"), category(base, "injections") * (1 - cut) ** (1 + e), rtol=1e-12, atol=1e-12
     )
@@ -270,13 +284,43 @@ def test_injection_cut_scales_price_and_volume(scenarios, name, cut):
     np.testing.assert_array_equal(policy.outcomes, base.outcomes)
 
 
-def test_income_effect_raises_injection_volume(scenarios):
+def test_a_professional_fee_cut_moves_the_physicians_volume_and_a_facility_fee_cut_does_not(scenarios, tmp_path):
+    base_scenario = scenarios["base_case"]
+    v = {k: float(x[0]) for k, x in evaluate_parameters(base_scenario).items()}
+    e = v["supply_elasticity_physician"]
+    assert 0.05 < v["price_injection_professional"] / v["price_injection"] < 0.5  # the physician's part of the bundle
+    base = run(base_scenario, **NO_SIDE_EFFECTS)
+    for cuts, volume in (({"cut_professional": 0.5}, 0.5**e), ({"cut_facility": 0.5}, 1.0)):
+        policy = run(base_scenario, **NO_SIDE_EFFECTS, **cuts)
+        np.testing.assert_allclose(service(policy, "injections"), service(base, "injections") * volume, rtol=1e-12)
+        paid = v["price_injection"] - 0.5 * (
+            v["price_injection_professional"]
+            if "cut_professional" in cuts
+            else v["price_injection"] - v["price_injection_professional"]
+        )
+        np.testing.assert_allclose(category(policy, "injections"), service(policy, "injections") * paid, rtol=1e-12, atol=1e-12)
+
+
+def test_forgone_injections_are_replaced_by_substitute_care(scenarios):
+    v = {k: float(x[0]) for k, x in evaluate_parameters(scenarios["base_case"]).items()}
+    share = v["substitution_share"]
+    base = run(scenarios["base_case"], injection_vs_sham_pain_cm=0)
+    policy = run(scenarios["injection_cut_50"], injection_vs_sham_pain_cm=0)
+    forgone = service(base, "injections") - service(policy, "injections")
+    assert np.all(forgone > 0)
+    for name, per_course in (("pt_visits", v["substitute_pt_visits"]), ("specialist_visits", v["substitute_specialist_visits"])):
+        added = service(policy, name) - service(base, name)
+        np.testing.assert_allclose(added, share * per_course * forgone, rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_income_effect_raises_injection_volume_without_substitutes(scenarios):
     e = -0.5
-    base = run(scenarios["base_case"], injection_vs_sham_pain_cm=0, injection_supply_elasticity=e)
-    policy = run(scenarios["injection_cut_50"], injection_vs_sham_pain_cm=0, injection_supply_elasticity=e)
+    base = run(scenarios["base_case"], injection_vs_sham_pain_cm=0, supply_elasticity_physician=e)
+    policy = run(scenarios["injection_cut_50"], injection_vs_sham_pain_cm=0, supply_elasticity_physician=e)
     np.testing.assert_allclose(service(policy, "injections"), service(base, "injections") * 0.5**e, rtol=1e-12)
     assert np.all(service(policy, "injections") > service(base, "injections"))
     np.testing.assert_allclose(category(policy, "injections"), category(base, "injections") * 0.5 ** (1 + e), rtol=1e-12)
+    np.testing.assert_allclose(service(policy, "pt_visits"), service(base, "pt_visits"), rtol=1e-12)
 
 
 def test_no_payment_means_no_injection_spending_and_a_non_negative_elasticity(scenarios):
@@ -284,8 +328,9 @@ def test_no_payment_means_no_injection_spending_and_a_non_negative_elasticity(sc
     result = run_cohort(scenario)
     assert np.all(category(result, "injections") == 0)
     assert np.all(service(result, "injections") == 0)
-    spec = scenario.parameter("injection_supply_elasticity")
-    assert spec.family == "triangular" and spec.args["min"] >= 0 and spec.value == CLEMENS_GOTTLIEB
+    for name in ("supply_elasticity_physician", "supply_elasticity_facility"):
+        spec = scenario.parameter(name)
+        assert spec.args["min"] >= 0, name
 
 
 def test_forgone_injections_change_outcomes_only_through_the_sham_comparison(scenarios):
@@ -305,8 +350,9 @@ def test_forgone_injections_change_outcomes_only_through_the_sham_comparison(sce
 
 
 def test_ice_plus_cut_package_is_ice_with_cheaper_and_fewer_injections(scenarios):
-    base = run(scenarios["base_case"], injection_vs_sham_pain_cm=0)
-    package = run(scenarios["ice_plus_injection_cut_50"], injection_vs_sham_pain_cm=0)
+    base = run(scenarios["base_case"], **NO_SIDE_EFFECTS)
+    package = run(scenarios["ice_plus_injection_cut_50"], **NO_SIDE_EFFECTS)
+    e = scenarios["base_case"].parameter("supply_elasticity_physician").value
     assert package.strategies == (*STRATEGIES, "ice_plus_cut_50")
     # the status-quo strategies are the base case's
     np.testing.assert_allclose(package.costs_undiscounted[:, :3], base.costs_undiscounted, rtol=1e-12)
@@ -314,7 +360,7 @@ def test_ice_plus_cut_package_is_ice_with_cheaper_and_fewer_injections(scenarios
     for c in package.categories:
         want = package.costs_undiscounted[0, k_ice, package.categories.index(c)]
         if c == "injections":
-            want *= 0.5 ** (1 + CLEMENS_GOTTLIEB)
+            want *= 0.5 ** (1 + e)
         assert package.costs_undiscounted[0, k_pkg, package.categories.index(c)] == pytest.approx(want, rel=1e-12), c
     np.testing.assert_array_equal(package.outcomes[0, k_pkg], package.outcomes[0, k_ice])
 
