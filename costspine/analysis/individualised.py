@@ -92,6 +92,9 @@ class IndividualisedResult:
     draws: int = 0
     seed: int | None = None
     effect_label: str = ""
+    method: str = "cohort"
+    individuals: int | None = None
+    draws_from: str | None = None
 
     def _index(self, name: str) -> int:
         return self.strategies.index(name)
@@ -184,6 +187,10 @@ class IndividualisedResult:
         """The headline table, the break-even phenotyping costs and the decision table, as text."""
         c = self.currency
         kind = f"{self.draws} PSA draws, 95% intervals" if self.draws else "base case"
+        if self.draws_from:
+            kind += f" read from {self.draws_from}"
+        if self.method == "microsim":
+            kind += f"; microsimulation of {self.individuals:,} individuals"
 
         def money(v):
             return f"{v:,.0f}"
@@ -242,6 +249,9 @@ class IndividualisedResult:
             "currency": self.currency,
             "draws": self.draws,
             "seed": self.seed,
+            "method": self.method,
+            "individuals": self.individuals,
+            "draws_from": self.draws_from,
             "plan_size": self.plan_size,
             "treatments": list(self.treatments),
             "policies": list(self.policies),
@@ -261,7 +271,14 @@ class IndividualisedResult:
 
 
 def summarize_individualised(
-    grouped, *, wtp: float, treatments=None, plan_size: float | None = None, draws: int = 0, seed: int | None = None
+    grouped,
+    *,
+    wtp: float,
+    treatments=None,
+    plan_size: float | None = None,
+    draws: int = 0,
+    seed: int | None = None,
+    draws_from: str | None = None,
 ) -> IndividualisedResult:
     """Value of individualised care from per-group results.
 
@@ -278,6 +295,8 @@ def summarize_individualised(
         Patients per year in a plan, for population totals.
     draws, seed : int
         Recorded for the report.
+    draws_from : str, optional
+        The PSA folder the draws were read from, recorded for the report.
 
     Returns
     -------
@@ -371,11 +390,86 @@ def summarize_individualised(
         plan_size=plan_size,
         draws=int(draws),
         seed=seed,
+        method="microsim" if hasattr(grouped, "individuals") else "cohort",
+        individuals=getattr(grouped, "n_individuals", None),
+        draws_from=draws_from,
     )
 
 
+def saved_psa_parameters(scenario, results_dir) -> tuple[dict[str, np.ndarray], int]:
+    """The parameter draws of a saved PSA of ``scenario`` (``draws.npz`` in ``results_dir``) and its seed.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Must be the scenario the PSA ran: its fingerprint (the resolved scenario, tables,
+        posterior draws and costspine version, :func:`costspine.analysis.chunk_store.run_fingerprint`)
+        must equal the one ``costspine psa`` recorded.
+    results_dir : path
+        A folder written by ``costspine psa``.
+
+    Returns
+    -------
+    params : dict of str to ndarray, shape (draw,)
+        The non-derived parameters (derived ones are recomputed from them).
+    seed : int
+
+    Raises
+    ------
+    UsageError
+        No readable ``draws.npz``, a file without a fingerprint (older costspine), or a PSA of
+        another scenario or of the scenario as it was before an edit.
+    """
+    from costspine.analysis.chunk_store import run_fingerprint
+    from costspine.analysis.parameter_draws import draw_run_parameters
+    from costspine.analysis.psa import prepare_posterior
+    from costspine.analysis.psa_draws_file import DRAWS_FILE, load_psa_draws
+
+    saved = load_psa_draws(results_dir)
+    where = f"{results_dir}/{DRAWS_FILE}"
+    recorded = saved.extra.get("fingerprint")
+    if recorded is None:
+        raise UsageError(
+            f"{where}: has no scenario fingerprint (written by an older costspine); rerun `costspine psa` on {scenario.path}"
+        )
+    if saved.scenario != scenario.name:
+        raise UsageError(
+            f"{where}: holds a PSA of scenario {saved.scenario!r}, not of {scenario.name!r} ({scenario.path}); "
+            f"run `costspine psa {scenario.path}` and pass its folder, or drop --draws-from"
+        )
+    pools, _ = prepare_posterior(scenario)
+    if run_fingerprint(scenario, method=saved.method, posterior_pools=pools) != recorded:
+        raise UsageError(
+            f"{where}: a PSA of {scenario.name!r} as it was before a change (this file, a parent file, a price, a table "
+            f"or the posterior draws differ, or another costspine version); rerun `costspine psa {scenario.path}` "
+            "or drop --draws-from"
+        )
+    fixed = {spec.name for spec in scenario.parameters if spec.family == "fixed"}
+    probe = draw_run_parameters(scenario, seed=saved.seed, start=0, stop=1, posterior_pools=pools)
+    n_draws = saved.parameters.shape[0]
+    params = {}
+    for name, value in probe.items():
+        if name in saved.parameter_names:
+            params[name] = np.asarray(saved.parameters[:, saved.parameter_names.index(name)], dtype=float)
+        elif name in fixed:
+            params[name] = np.full(n_draws, float(np.asarray(value).ravel()[0]))
+        else:
+            raise UsageError(f"{where}: no draws of parameter {name!r}; rerun `costspine psa {scenario.path}`")
+    return params, int(saved.seed)
+
+
 def analyze_individualised(
-    scenario, *, draws: int = 0, seed: int = 1, wtp: float | None = None, treatments=None, plan_size: float | None = None
+    scenario,
+    *,
+    draws: int = 0,
+    seed: int = 1,
+    wtp: float | None = None,
+    treatments=None,
+    plan_size: float | None = None,
+    method: str = "cohort",
+    individuals: int | None = None,
+    draws_from=None,
+    on_draw=None,
 ) -> IndividualisedResult:
     """Run a scenario by group (base case, or ``draws`` PSA draws) and value individualised care.
 
@@ -390,6 +484,17 @@ def analyze_individualised(
         Default: the middle of the scenario's ``[analysis] wtp`` list.
     treatments, plan_size
         As :func:`summarize_individualised`.
+    method : {"cohort", "microsim"}
+        One cohort per group, or a microsimulation of ``individuals`` individuals whose groups
+        are sampled from their shares (:func:`costspine.simulate.microsim.run_microsim_groups`).
+    individuals : int, optional
+        Microsimulation only; default ``[microsimulation] individuals``.
+    draws_from : path, optional
+        A ``costspine psa`` folder of the same scenario: its saved parameter draws are used
+        (:func:`saved_psa_parameters`) instead of drawing ``draws`` anew; ``draws`` and ``seed``
+        are then those of the saved PSA.
+    on_draw : callable(), optional
+        Microsimulation only: called after each draw.
 
     Returns
     -------
@@ -397,12 +502,28 @@ def analyze_individualised(
     """
     from costspine.analysis.parameter_draws import draw_run_parameters
     from costspine.simulate.cohort import run_cohort_groups
+    from costspine.simulate.microsim import run_microsim_groups
 
+    if method not in ("cohort", "microsim"):
+        raise UsageError(f"--method: expected 'cohort' or 'microsim'; got {method!r}")
     if wtp is None:
         listed = list(scenario.analysis.wtp)
         wtp = listed[len(listed) // 2]
-    params = draw_run_parameters(scenario, seed=seed, start=0, stop=draws) if draws else None
-    grouped = run_cohort_groups(scenario, params)
+    if draws_from is not None:
+        params, seed = saved_psa_parameters(scenario, draws_from)
+        draws = len(next(iter(params.values()))) if params else 0
+    else:
+        params = draw_run_parameters(scenario, seed=seed, start=0, stop=draws) if draws else None
+    if method == "microsim":
+        grouped = run_microsim_groups(scenario, params, n_individuals=individuals, seed=seed, on_draw=on_draw)
+    else:
+        grouped = run_cohort_groups(scenario, params)
     return summarize_individualised(
-        grouped, wtp=wtp, treatments=treatments, plan_size=plan_size, draws=draws, seed=seed if draws else None
+        grouped,
+        wtp=wtp,
+        treatments=treatments,
+        plan_size=plan_size,
+        draws=draws,
+        seed=seed if draws or method == "microsim" else None,
+        draws_from=None if draws_from is None else str(draws_from),
     )

@@ -452,6 +452,7 @@ def run_psa(
         "chunks": [list(c) for c in layout],
         "posterior": provenance,
         "resumed_chunks": resumed,
+        "fingerprint": run_fingerprint(scenario, method=method, posterior_pools=pools),
         **scenario.analysis.perspective_record(),
         "base_case": {
             st: {"cost_total": float(base_costs[k].sum()), "effect": float(base_outcomes[k, effect])}

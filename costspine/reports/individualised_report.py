@@ -78,6 +78,15 @@ def build_individualised_workbook(result, *, description: str = "") -> Workbook:
         if result.draws
         else "base case only (run with --draws for intervals and probabilities)"
     )
+    if result.draws_from:
+        kind += f", the parameter draws of the PSA in {result.draws_from}"
+    if result.method == "microsim":
+        kind += (
+            f"; microsimulation of {result.individuals:,} individuals per draw, phenotypes sampled from their "
+            "prevalences (each group's net benefit carries Monte Carlo error)"
+        )
+    else:
+        kind += "; one cohort per phenotype group"
     best = label(result.best_overall, result.best_overall)
     evic = float(result.evic.mean())
     reading = [

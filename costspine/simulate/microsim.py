@@ -8,6 +8,7 @@ error (MCSE) of every mean and increment. See ``docs/microsimulation.md``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 
@@ -39,6 +40,7 @@ from costspine.model.microsim_tables import DrawTables, build_draw_tables
 from costspine.scenario.population import EMPTY_POPULATION
 from costspine.simulate.cohort import (
     CohortResult,
+    GroupedCohortResult,
     derive_reward_factors,
     run_cohort_by_group,
 )
@@ -297,6 +299,7 @@ def run_microsim(
     common_random_numbers: bool = True,
     progress=None,
     notice=None,
+    group: int | None = None,
 ) -> MicrosimResult:
     """Simulate individuals through a scenario under every strategy.
 
@@ -328,6 +331,10 @@ def run_microsim(
     notice : callable(str), optional
         Told :data:`~costspine.engines.microsim.COMPILE_NOTICE` before the numba kernel is compiled
         (first run on a machine), so nobody waits ~20 s without a word.
+    group : int, optional
+        Simulate only individuals of this population group (flat index, as in
+        :meth:`~costspine.model.groups.GroupGrid.label`) instead of sampling groups from their
+        shares: what :func:`run_microsim_groups` uses for results by group.
 
     Returns
     -------
@@ -365,6 +372,12 @@ def run_microsim(
     values = evaluate_parameters(scenario, params)
     n_draws = max((np.size(v) for v in values.values()), default=1)
     groups = build_groups(population, values, tables=scenario.tables, where=str(scenario.path), base_case=base_case)
+    if group is not None:
+        if not 0 <= int(group) < groups.n_groups:
+            raise UsageError(f"group {group}: the population has groups 0..{groups.n_groups - 1}")
+        only = np.zeros((groups.weights.shape[0], groups.n_groups))
+        only[:, int(group)] = 1.0
+        groups = dataclasses.replace(groups, weights=only.reshape(groups.weights.shape))
     seq = derive_seed_sequence(seed)
     strategies = scenario.strategies
 
@@ -401,6 +414,128 @@ def run_microsim(
         per_draw.append(_summarize_draw(scenario, tables, occupancy, entries, block_sum, block_cross, n))
     return _assemble(
         scenario, per_draw, params if params is not None else base_case_parameters(scenario), n, seed, common_random_numbers
+    )
+
+
+@dataclass(frozen=True)
+class GroupedMicrosimResult(GroupedCohortResult):
+    """Results by population group of a microsimulation (:func:`run_microsim_groups`).
+
+    The fields of :class:`~costspine.simulate.cohort.GroupedCohortResult` (``weights`` are the
+    simulated shares ``individuals / n``), plus:
+
+    Attributes
+    ----------
+    individuals : ndarray of int, shape (draw, group)
+        Individuals simulated in each group (a multinomial sample of ``n`` from the group shares).
+    total_cost_se : ndarray, shape (draw, group, strategy)
+        Monte Carlo standard error of each group's mean discounted total cost.
+    outcomes_se : ndarray, shape (draw, group, strategy, outcome)
+    n_individuals : int
+    """
+
+    individuals: np.ndarray | None = None
+    total_cost_se: np.ndarray | None = None
+    outcomes_se: np.ndarray | None = None
+    n_individuals: int = 0
+
+
+def run_microsim_groups(
+    scenario, params: dict | None = None, *, n_individuals: int | None = None, seed=None, first_draw: int = 0, on_draw=None
+) -> GroupedMicrosimResult:
+    """Microsimulation of a scenario with a population, with every group's results kept apart.
+
+    In each draw, the ``n`` individuals' groups are sampled from the group shares (a multinomial
+    draw of the group sizes, from the stream ``(MICROSIMULATION, "group sizes", draw)``); each
+    group's individuals are then simulated under every strategy (:func:`run_microsim` with
+    ``group=g``, stream ``(MICROSIMULATION, "group", g)``). The ``individuals``-weighted mean over
+    groups is the mean over all ``n`` individuals: a population sampled from its prevalences, as
+    in :func:`run_microsim`, with each phenotype's means and MCSEs reported too.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        With at least one population attribute.
+    params : dict of str to ndarray, shape (draw,), optional
+        Parameter draws; the base case if omitted.
+    n_individuals : int, optional
+        Individuals per strategy and draw (all groups together); default ``[microsimulation] individuals``.
+    seed : int
+    first_draw : int
+        Index of ``params``' first draw in the whole run.
+    on_draw : callable(), optional
+        Called after each draw.
+
+    Returns
+    -------
+    GroupedMicrosimResult
+
+    Raises
+    ------
+    UsageError
+        No attributes, no number of individuals or seed, or a group with fewer than 2 individuals
+        in some draw (its mean and MCSE are not defined: more individuals are needed).
+    """
+    population = scenario.population or EMPTY_POPULATION
+    if not population.attributes:
+        raise UsageError(
+            f"{scenario.path}: population.attributes: results by group need at least one attribute; the scenario declares none"
+        )
+    n = n_individuals if n_individuals is not None else population.individuals
+    if n is None:
+        raise UsageError(
+            f"{scenario.path}: give the number of individuals (--individuals N, or individuals = N in [microsimulation])"
+        )
+    if seed is None:
+        raise UsageError("the microsimulation needs a seed (--seed S); results are reproducible for a given seed")
+    n = int(n)
+    base_case = params is None
+    params = base_case_parameters(scenario) if params is None else params
+    values = evaluate_parameters(scenario, None if base_case else params)
+    groups = build_groups(population, values, tables=scenario.tables, where=str(scenario.path), base_case=base_case)
+    weights = groups.flat_weights()
+    n_draws = max((np.size(v) for v in params.values()), default=1)
+    weights = np.broadcast_to(weights, (n_draws, groups.n_groups))
+    seq = derive_seed_sequence(seed)
+    counts = np.zeros((n_draws, groups.n_groups), dtype=np.int64)
+    keys = ("costs", "costs_undiscounted", "outcomes", "outcomes_undiscounted", "total_cost_se", "outcomes_se")
+    parts: dict[str, list] = {k: [] for k in keys}
+    for d in range(n_draws):
+        rng = np.random.default_rng(seed_sequence(seq, "group sizes", first_draw + d))
+        w = np.clip(weights[d], 0.0, None)
+        counts[d] = rng.multinomial(n, w / w.sum())
+        small = [groups.label(g) for g in range(groups.n_groups) if counts[d, g] < 2]
+        if small:
+            raise UsageError(
+                f"{scenario.path}: {n} individuals leave fewer than 2 in group {small[0]}"
+                + (f" (and {len(small) - 1} more)" if len(small) > 1 else "")
+                + (f" in draw {first_draw + d}" if not base_case else "")
+                + "; results by group need more: raise --individuals"
+            )
+        draw_params = params if base_case else {k: np.atleast_1d(np.asarray(v))[d : d + 1] for k, v in params.items()}
+        per_group = {k: [] for k in keys}
+        for g in range(groups.n_groups):
+            r = run_microsim(
+                scenario,
+                None if base_case else draw_params,
+                n_individuals=int(counts[d, g]),
+                seed=seed_sequence(seq, "group", g),
+                first_draw=first_draw + d,
+                group=g,
+            )
+            for k in keys:
+                per_group[k].append(getattr(r, k)[0])
+        for k in keys:
+            parts[k].append(np.stack(per_group[k]))
+        if on_draw is not None:
+            on_draw()
+    return GroupedMicrosimResult(
+        scenario=scenario,
+        labels=tuple(groups.label(g) for g in range(groups.n_groups)),
+        weights=counts / n,
+        individuals=counts,
+        n_individuals=n,
+        **{k: np.stack(v) for k, v in parts.items()},
     )
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from costspine.analysis.individualised import analyze_individualised
 from costspine.scenario.load import load_scenario
+from costspine.simulate.cohort import run_cohort_groups
 
 from helpers import ROOT, TOY_SCENARIOS, invoke, read_csv
 
@@ -53,7 +54,7 @@ def test_precision_scenario_groups_policies_and_base_case_value():
     result = analyze_individualised(scenario, treatments=FOUR)
     assert len(result.group_labels) == 16
     np.testing.assert_allclose(result.weights.sum(), 1.0)
-    assert result.policies == ("random", "guided")
+    assert result.policies == ("random", "guided", "guided_smart")
     # random allocation is the mean of the four treatments in every group (the model is linear in the shares)
     nb = result.nb[0]
     np.testing.assert_allclose(nb[:, 4], nb[:, :4].mean(axis=1), rtol=1e-9)
@@ -63,5 +64,74 @@ def test_precision_scenario_groups_policies_and_base_case_value():
         attrs = dict(part.split("=") for part in label.split(", "))
         t = 3 if attrs["widespread"] == "1" else 1 if attrs["catastrophizing"] == "1" else 2
         assert nb[g, 5] == pytest.approx(nb[g, t], rel=1e-12), label
+    # SMART stage 2 as a rule: the same first treatment as `guided`, and the remaining treatment with
+    # the highest response instead of the mean of the three: never fewer QALYs in any group, more in some
+    grouped = run_cohort_groups(scenario)
+    qalys = grouped.effect[0]
+    guided, smart = scenario.strategies.index("guided"), scenario.strategies.index("guided_smart")
+    assert (qalys[:, smart] >= qalys[:, guided] - 1e-12).all()
+    assert (qalys[:, smart] > qalys[:, guided] + 1e-6).any()
     assert result.evic[0] >= 0
     assert float(result.nb_oracle[0]) >= max(float(result.nb_population[0, k]) for k in range(4))
+
+
+def _psa(tmp_path, scenario, draws=40, seed=9):
+    out = tmp_path / "psa"
+    result = invoke("psa", scenario, "--draws", draws, "--seed", seed, "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_draws_from_a_saved_psa_equal_fresh_draws_with_its_seed(tmp_path):
+    scenario = TOY_SCENARIOS / "two_groups.toml"
+    psa = _psa(tmp_path, scenario)
+    fresh = invoke("individualised", scenario, "--draws", 40, "--seed", 9, "--treatments", "a,b", "--out", tmp_path / "fresh")
+    reused = invoke("individualised", scenario, "--draws-from", psa, "--treatments", "a,b", "--out", tmp_path / "reused")
+    assert fresh.exit_code == 0 and reused.exit_code == 0, reused.output
+    a = json.loads((tmp_path / "fresh" / "summary.json").read_text())
+    b = json.loads((tmp_path / "reused" / "summary.json").read_text())
+    assert b["draws_from"] == str(psa) and b["draws"] == 40 and b["seed"] == 9
+    assert b["value"] == a["value"] and b["decision_table"] == a["decision_table"]
+    # the draws really vary (q_b_frail is uniform 0.6-1.0), so equal intervals are not a coincidence
+    assert a["value"][0]["low"] < a["value"][0]["high"]
+
+
+def test_draws_from_refuses_another_or_an_edited_scenario_and_writes_nothing(tmp_path):
+    toy = TOY_SCENARIOS / "two_groups.toml"
+    psa = _psa(tmp_path, toy)
+    other = invoke("individualised", TOY_SCENARIOS / "switching.toml", "--draws-from", psa, "--out", tmp_path / "o1")
+    assert other.exit_code != 0 and "holds a PSA of scenario 'two_groups', not of 'switching'" in other.output
+    edited = tmp_path / "two_groups.toml"
+    edited.write_text(toy.read_text().replace("max = 1.0", "max = 0.95"))
+    changed = invoke("individualised", edited, "--draws-from", psa, "--out", tmp_path / "o2")
+    assert changed.exit_code != 0 and "before a change" in changed.output
+    both = invoke("individualised", toy, "--draws-from", psa, "--draws", 10, "--out", tmp_path / "o3")
+    assert both.exit_code != 0 and "--draws: not with --draws-from" in both.output
+    assert not any((tmp_path / f"o{k}").exists() for k in (1, 2, 3))
+
+
+def test_draws_from_refuses_a_file_without_a_fingerprint(tmp_path):
+    import dataclasses
+
+    from costspine.analysis.psa_draws_file import DRAWS_FILE, load_psa_draws, save_draws
+
+    toy = TOY_SCENARIOS / "two_groups.toml"
+    psa = _psa(tmp_path, toy)
+    saved = load_psa_draws(psa)
+    old = dataclasses.replace(saved, extra={k: v for k, v in saved.extra.items() if k != "fingerprint"})
+    with open(psa / DRAWS_FILE, "wb") as handle:
+        save_draws(old, handle)
+    result = invoke("individualised", toy, "--draws-from", psa, "--out", tmp_path / "o")
+    assert result.exit_code != 0 and "has no scenario fingerprint" in result.output
+
+
+def test_microsim_method_on_the_toy_scenario(tmp_path):
+    out = tmp_path / "m"
+    result = invoke(
+        "individualised", TOY_SCENARIOS / "switching.toml", "--method", "microsim", "--draws", 0, "--seed", 2, "--out", out
+    )
+    assert result.exit_code == 0, result.output
+    assert "microsimulation of 20,000 individuals" in result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["method"] == "microsim" and summary["individuals"] == 20_000
+    assert max(len(line) for line in result.output.splitlines()) <= 100
