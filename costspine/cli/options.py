@@ -23,11 +23,15 @@ from costspine._version import __version__
 from costspine.errors import CostspineError, UsageError
 
 INTERRUPTED = 130
+BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader of our output closed the pipe
 """Exit code after Ctrl-C (128 + SIGINT), as shells report it."""
 
 
 def friendly(func):
     """Turn CostspineError into a clean message and exit code; Ctrl-C into exit 130; a bug into one line.
+
+    A closed output pipe (``costspine run ... | head``) ends the command quietly with exit 141
+    (128 + SIGPIPE, as shell tools do); files already written stay.
 
     An operating-system error on a named file (read-only folder, full disk) prints the file and
     the reason and exits 3. A bug (any other exception) prints ``Error: internal error
@@ -44,6 +48,14 @@ def friendly(func):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(INTERRUPTED)
+        except BrokenPipeError:
+            # the reader closed the pipe (``costspine run ... | head``): nothing left to say to it.
+            # Point stdout at /dev/null so the interpreter's final flush does not fail again.
+            import os
+
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(BROKEN_PIPE)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:

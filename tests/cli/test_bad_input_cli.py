@@ -292,3 +292,20 @@ def test_a_file_the_system_refuses_is_named_with_exit_3(tmp_path, monkeypatch):
     monkeypatch.setattr("costspine.cli.run.run_command", full_disk)
     result = _fails(invoke("run", CHANCELLOR, "--out", tmp_path / "o"), 3)
     assert result.output.strip() == f"Error: {tmp_path / 'o' / 'results.csv'}: No space left on device"
+
+
+def test_a_closed_output_pipe_ends_quietly_with_141():
+    """``costspine ... | head``: the reader closing the pipe is not an internal error."""
+    import subprocess
+    import sys
+
+    code = (
+        "from costspine.cli.options import friendly\n"
+        "@friendly\n"
+        "def command():\n"
+        "    raise BrokenPipeError(32, 'Broken pipe')\n"
+        "command()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 141
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
