@@ -352,11 +352,16 @@ class GroupedCohortResult:
         Population share of each group (sums to 1 over groups in every draw).
     costs, costs_undiscounted : ndarray, shape (draw, group, strategy, category)
     outcomes, outcomes_undiscounted : ndarray, shape (draw, group, strategy, outcome)
+    indicators : ndarray, shape (draw, group, strategy, cycle + 1, indicator), optional
+        Each group's occupancy-weighted indicator means (NaN where nobody is in its states).
+    indicator_occupancy : ndarray, shape (draw, group, strategy, cycle + 1, indicator), optional
+        Each group's share in the states each indicator averages over.
 
     Notes
     -----
-    The population mean of any of these arrays is ``sum_g weights[d, g] * x[d, g, ...]``, which is
-    what :func:`run_cohort_by_group` reports (:meth:`mixed_total_cost`, :meth:`mixed_outcome`).
+    The population mean of any of the cost and outcome arrays is ``sum_g weights[d, g] * x[d, g, ...]``,
+    which is what :func:`run_cohort_by_group` reports (:meth:`mixed_total_cost`, :meth:`mixed_outcome`);
+    an indicator's population mean weights each group by ``weights * indicator_occupancy``.
     """
 
     scenario: Scenario
@@ -366,6 +371,8 @@ class GroupedCohortResult:
     costs_undiscounted: np.ndarray
     outcomes: np.ndarray
     outcomes_undiscounted: np.ndarray
+    indicators: np.ndarray | None = None
+    indicator_occupancy: np.ndarray | None = None
 
     @property
     def strategies(self) -> tuple:
@@ -374,6 +381,10 @@ class GroupedCohortResult:
     @property
     def outcome_names(self) -> tuple:
         return tuple(o.name for o in self.scenario.outcomes)
+
+    @property
+    def indicator_names(self) -> tuple:
+        return tuple(i.name for i in self.scenario.indicators)
 
     @property
     def total_cost(self) -> np.ndarray:
@@ -491,11 +502,13 @@ def run_cohort_groups(scenario, params: dict | None = None, *, max_rows: int = 2
     params = base_case_parameters(scenario) if params is None else params
     groups, batches = _iter_group_batches(scenario, params, base_case=base_case, max_rows=max_rows)
     keys = ("costs", "costs_undiscounted", "outcomes", "outcomes_undiscounted")
-    parts: dict[str, list] = {k: [] for k in keys}
+    parts: dict[str, list] = {k: [] for k in (*keys, "indicators", "indicator_occupancy")}
     weight_parts = []
-    for result, _inputs, weights, n_groups in batches:
-        for k in keys:
-            a = getattr(result, k)
+    for result, inputs, weights, n_groups in batches:
+        arrays = {k: getattr(result, k) for k in keys}
+        arrays["indicators"] = result.indicators
+        arrays["indicator_occupancy"] = compute_indicator_occupancy(result.trace, inputs.indicator_mask)
+        for k, a in arrays.items():
             parts[k].append(a.reshape((a.shape[0] // n_groups, n_groups) + a.shape[1:]))
         weight_parts.append(np.asarray(weights, dtype=float))
     return GroupedCohortResult(
