@@ -345,9 +345,10 @@ def anchor_parameters(scenario, params: dict, *, base_case: bool = False, max_ro
     Notes
     -----
     With ``f(k) = y_mixed(k) - y_homogeneous`` for the ``A`` anchors of a draw, the Jacobian
-    ``J`` is taken by forward differences at ``k = 1`` (``A + 1`` runs, all draws at once) and the
-    chord iteration ``k <- k - J^{-1} f(k)`` (each step bounded to a factor of 2) runs until ``max |f| <`` :data:`ANCHOR_TOLERANCE`
-    (one run of every draw per step). The reference is the same draw with the ``homogeneous``
+    ``J`` is taken by forward differences at ``k = 1`` (``A + 1`` runs, all draws at once); then
+    quasi-Newton steps ``k <- k - J^{-1} f(k)`` (each bounded to a factor of 2, ``J`` updated by
+    Broyden's rule) run on the draws not yet within :data:`ANCHOR_TOLERANCE` only, until every
+    ``|f|`` is within it. The reference is the same draw with the ``homogeneous``
     values and every anchor at 1.
     """
     from costspine.errors import AnalysisError, Problem, ScenarioError
@@ -381,7 +382,8 @@ def anchor_parameters(scenario, params: dict, *, base_case: bool = False, max_ro
         for a in anchors
     ]
 
-    def measure(values):
+    def measure(values, rows=slice(None)):
+        values = {name: v[rows] for name, v in values.items()}
         result = _run_mixed(scenario, values, base_case=base_case, max_rows=max_rows)
         return np.stack([result.indicators[:, k, t, i] for k, t, i in cells], axis=1)  # (draw, anchor)
 
@@ -404,12 +406,20 @@ def anchor_parameters(scenario, params: dict, *, base_case: bool = False, max_ro
         step[:, j] += ANCHOR_STEP
         jacobian[:, :, j] = (measure(with_k(step)) - target - f) / ANCHOR_STEP
     for _ in range(ANCHOR_ITERATIONS):
-        if np.all(np.abs(f) < ANCHOR_TOLERANCE):
+        active = np.flatnonzero(~np.all(np.abs(f) < ANCHOR_TOLERANCE, axis=1))  # draws still off
+        if not active.size:
             break
         with np.errstate(all="ignore"):
-            step = np.nan_to_num(np.linalg.solve(jacobian, f[:, :, None])[:, :, 0])
-            k = np.clip(k - step, k / 2, k * 2)  # damped: at most a factor 2 per step
-        f = measure(with_k(k)) - target
+            step = np.nan_to_num(np.linalg.solve(jacobian[active], f[active, :, None])[:, :, 0])
+        old_k, old_f = k[active], f[active]
+        k[active] = np.clip(old_k - step, old_k / 2, old_k * 2)  # damped: at most a factor 2 per step
+        f[active] = measure(with_k(k), active) - target[active]
+        # Broyden's update of each active draw's Jacobian: J += (df - J dk) dk' / (dk' dk)
+        dk, df = k[active] - old_k, f[active] - old_f
+        norm = np.einsum("da,da->d", dk, dk)
+        ok = norm > 0
+        change = (df - np.einsum("dab,db->da", jacobian[active], dk))[:, :, None] * dk[:, None, :]
+        jacobian[active[ok]] += change[ok] / norm[ok, None, None]
     worst = np.nan_to_num(np.abs(f), nan=np.inf)
     if not np.all(worst < ANCHOR_TOLERANCE * 100):
         d, j = np.unravel_index(int(np.argmax(worst)), worst.shape)
