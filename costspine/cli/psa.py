@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+import numpy as np
 
 from costspine._limits import MAX_DRAWS
 from costspine.cli.options import (
@@ -107,6 +108,7 @@ def run_psa_command(
         from costspine.analysis.calibration_check import check_calibration
 
         check = check_calibration(scenario, analysis.draws)
+    subgroups = psa_subgroups(scenario, analysis.draws) if method == "cohort" else ()
     write_psa_report(
         analysis,
         scenario,
@@ -117,13 +119,34 @@ def run_psa_command(
         csv=csv,
         figures=figures,
         calibration_check=check,
+        subgroups=subgroups,
     )
     # the draws are now in draws.npz: the saved chunks (kept until here for --resume) would hold them twice
     ChunkStore(store_dir, {}).discard()
     if not text:
         return ""
     out = format_psa_text(analysis, chunks_dir=store_dir, top=top)
-    return out + "\n\n" + check.summary() if check is not None else out
+    if check is not None:
+        out += "\n\n" + check.summary()
+    if subgroups:
+        from costspine.reports.subgroup_report import format_subgroup_text
+
+        out += "\n\n" + format_subgroup_text(subgroups, wtp=float(analysis.wtp[0]) if analysis.wtp else None)
+    return out
+
+
+def psa_subgroups(scenario, draws) -> tuple:
+    """Results by subgroup for every PSA draw (empty without categorical population attributes): the
+    cohort model once per group on the draws' parameter values, so each draw's subgroups sum to its totals."""
+    from costspine.analysis.subgroups import subgroup_attributes
+    from costspine.cli.run import run_subgroups
+    from costspine.model.inputs import base_case_parameters
+
+    if not subgroup_attributes(scenario):
+        return ()
+    params = {k: np.full(draws.n_draws, float(np.ravel(v)[0])) for k, v in base_case_parameters(scenario).items()}
+    params.update({name: draws.parameters[:, j] for j, name in enumerate(draws.parameter_names)})
+    return run_subgroups(scenario, params)
 
 
 def run_voi_command(

@@ -484,7 +484,7 @@ def build_mcse_sheet(result) -> Sheet | None:
     return Sheet("Monte Carlo error", (table,), notes=note)
 
 
-def build_run_workbook(result, *, manifest: dict) -> Workbook:
+def build_run_workbook(result, *, manifest: dict, extra_sheets=()) -> Workbook:
     """The ``run`` workbook of one scenario.
 
     Parameters
@@ -493,19 +493,22 @@ def build_run_workbook(result, *, manifest: dict) -> Workbook:
         Base-case result (:func:`costspine.simulate.cohort.run_cohort`, :func:`costspine.simulate.microsim.run_microsim`).
     manifest : dict
         :func:`costspine.reports.manifest.build_manifest` of the command, for the About sheet.
+    extra_sheets : sequence of Sheet or None
+        Added after the Incremental sheet (e.g. "Subgroups", :func:`costspine.reports.subgroup_report.build_subgroup_sheet`).
 
     Returns
     -------
     Workbook
         Summary (reading and headline), Inputs (parameters; unit prices when the scenario has a
-        ``[unit_costs]`` section), Costs, Incremental (the sequential incremental table), Net
-        benefit, Trace (state occupancy), Trajectory (when the scenario has indicators), Monte
-        Carlo error (microsimulation), About.
+        ``[unit_costs]`` section), Costs, Incremental (the sequential incremental table), the extra
+        sheets, Net benefit, Trace (state occupancy), Trajectory (when the scenario has indicators),
+        Monte Carlo error (microsimulation), About.
     """
     scenario = result.scenario
     sheets = [
         build_costs_sheet(result),
         build_incremental_sheet(result),
+        *extra_sheets,
         build_net_benefit_sheet(result),
         build_trace_sheet(result),
         build_trajectory_sheet(result),

@@ -60,7 +60,7 @@ def _finite(value):
 # ---------------------------------------------------------------------------------------- psa
 
 
-def build_psa_workbook(scenario, psa, *, manifest: dict) -> Workbook:
+def build_psa_workbook(scenario, psa, *, manifest: dict, extra_sheets=()) -> Workbook:
     """The ``psa`` workbook.
 
     Parameters
@@ -71,11 +71,13 @@ def build_psa_workbook(scenario, psa, *, manifest: dict) -> Workbook:
         Read through its typed fields: headline numbers, the CEAC, CEAF and EVPI curves, EVPPI
         records, and the draws (for the CE-plane sheet, capped at :data:`MAX_PLANE_ROWS` draws).
     manifest : dict
+    extra_sheets : sequence of Sheet
+        Added after the PSA summary sheet ("Subgroups": :func:`costspine.reports.subgroup_report.build_subgroup_sheet`).
 
     Returns
     -------
     Workbook
-        Summary, Inputs, PSA summary, CE plane, CEAC, EVPI (with EVPPI), About.
+        Summary, Inputs, PSA summary, the extra sheets, CE plane, CEAC, EVPI (with EVPPI), About.
     """
     draws = psa.draws
     currency, comparator = draws.currency, draws.comparator
@@ -84,6 +86,7 @@ def build_psa_workbook(scenario, psa, *, manifest: dict) -> Workbook:
     labels = psa.labels
     sheets = [
         _psa_summary_sheet(scenario, psa, effect_label),
+        *extra_sheets,
         _ce_plane_sheet(draws, labels, effect_label),
         _ceac_sheet(psa, labels, unit),
         _evpi_sheet(psa, unit),

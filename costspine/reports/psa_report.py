@@ -28,6 +28,7 @@ def write_psa_report(
     csv: bool = False,
     figures: bool = False,
     calibration_check=None,
+    subgroups=(),
 ) -> list[Path]:
     """Write a PSA's files into ``out_dir`` and its workbook to ``xlsx``; return the files written.
 
@@ -55,15 +56,21 @@ def write_psa_report(
     calibration_check : CalibrationCheck, optional
         From :func:`costspine.analysis.calibration_check.check_calibration`: written as
         ``calibration_check.csv`` and a "Calibration check" sheet.
+    subgroups : tuple of SubgroupResults
+        Results by subgroup per draw (:func:`costspine.analysis.subgroups.compute_subgroups`): adds
+        ``summary.json``'s ``subgroups`` and the sheet "Subgroups".
     """
     from costspine.reports.build import output_name, with_about
     from costspine.reports.build_psa import build_psa_workbook, plan_psa_figures
     from costspine.reports.excel import write_workbook
+    from costspine.reports.subgroup_report import build_subgroup_sheet, summarize_subgroups
 
     out_dir = Path(out_dir)
     draws = analysis.draws
     # the workbook is built (and checked) before any file is written; its About sheet is filled in last
-    book = build_psa_workbook(scenario, analysis, manifest={})
+    wtp = float(analysis.wtp[0]) if analysis.wtp else None
+    sheet = build_subgroup_sheet(subgroups, wtp=wtp)
+    book = build_psa_workbook(scenario, analysis, manifest={}, extra_sheets=() if sheet is None else (sheet,))
     if calibration_check is not None:
         import dataclasses
 
@@ -71,7 +78,10 @@ def write_psa_report(
 
         book = dataclasses.replace(book, sheets=(*book.sheets, calibration_check_sheet(calibration_check)))
     plots = plan_psa_figures(scenario, analysis, folder=out_dir) if figures else []
-    written = write_psa_files(draws, out_dir, summary=analysis.data, tables=analysis.tables, evppi_rows=analysis.evppi, csv=csv)
+    summary = analysis.data
+    if subgroups:
+        summary = {**summary, "subgroups": summarize_subgroups(subgroups, wtp=wtp)}
+    written = write_psa_files(draws, out_dir, summary=summary, tables=analysis.tables, evppi_rows=analysis.evppi, csv=csv)
     if calibration_check is not None:
         from costspine.reports.calibration_check_report import write_calibration_check_csv
 

@@ -43,15 +43,26 @@ def write_run_report(
     started: datetime,
     seed: int | None = None,
     figures: bool = False,
+    subgroups=None,
 ) -> list[dict]:
     """Write every file of a ``run`` of one scenario (or several side by side) into ``out_dir``.
 
     PNG figures (matplotlib, slow to import and draw) only when ``figures`` is true; the workbook
-    always has the same charts. Returns the ``summary.json`` payload of each result.
+    always has the same charts. ``subgroups``, one tuple of
+    :class:`~costspine.analysis.subgroups.SubgroupResults` per result (empty when it has none), adds
+    ``summary.json``'s ``subgroups`` and, for one scenario, the workbook sheet "Subgroups". Returns
+    the ``summary.json`` payload of each result.
     """
+    from costspine.reports.subgroup_report import build_subgroup_sheet, summarize_subgroups
+
     xlsx = workbook_path(xlsx_path, out_dir=out_dir, command="run")
     microsim = any(r.method == "microsim" for r in results)
     summaries = [summarize_result(r) for r in results]
+    subgroups = subgroups or [()] * len(results)
+    for r, summary, subs in zip(results, summaries, subgroups):
+        if subs:
+            wtp = r.scenario.analysis.wtp
+            summary["subgroups"] = summarize_subgroups(subs, wtp=float(wtp[0]) if len(wtp) else None)
     if microsim:
         for r, summary in zip(results, summaries):
             summary["microsimulation"] = describe_mcse(r)
@@ -104,7 +115,9 @@ def write_run_report(
         outputs=[output_name(p, out_dir) for p in paths],
     )
     if len(results) == 1:
-        book = build_run_workbook(results[0], manifest=manifest)
+        wtp = results[0].scenario.analysis.wtp
+        sheet = build_subgroup_sheet(subgroups[0], wtp=float(wtp[0]) if len(wtp) else None)
+        book = build_run_workbook(results[0], manifest=manifest, extra_sheets=() if sheet is None else (sheet,))
     else:
         book = build_comparison_workbook(results, manifest=manifest)
 

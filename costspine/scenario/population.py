@@ -89,13 +89,41 @@ class HistoryCounter:
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """One ``[population.anchors.PARAMETER]`` entry: a multiplier solved in every draw so that the
+    mixed population's indicator equals the homogeneous population's.
+
+    Attributes
+    ----------
+    parameter : str
+        The parameter solved (its declared value is only the starting point).
+    indicator, strategy : str
+        The indicator matched and the strategy it is read in.
+    years : float
+        The time (years after the start) at which it is matched.
+    """
+
+    parameter: str
+    indicator: str
+    strategy: str
+    years: float
+
+
+@dataclass(frozen=True)
 class Population:
-    """The validated ``[population]`` and ``[microsimulation]`` sections of a scenario."""
+    """The validated ``[population]`` and ``[microsimulation]`` sections of a scenario.
+
+    ``anchors`` and ``homogeneous`` come from ``[population.anchors]`` and ``[population] homogeneous``:
+    the parameters solved per draw, and the parameter values that make the groups alike (the reference
+    the anchors reproduce).
+    """
 
     attributes: tuple
     history: tuple
     individuals: int | None = None
     description: str = ""
+    anchors: tuple = ()
+    homogeneous: tuple = ()
 
     @property
     def attribute_names(self) -> frozenset:
@@ -123,7 +151,7 @@ def read_population(c, raw: dict, *, states: tuple, strategy_values: dict, param
     from costspine.scenario.collector import _check_names, _is_name, _name_message
 
     pop = c.table("population", raw.get("population"), required=False)
-    c.unknown_keys("population", pop, {"attributes", "description", "source"})
+    c.unknown_keys("population", pop, {"attributes", "description", "source", "anchors", "homogeneous"})
     micro = c.table("microsimulation", raw.get("microsimulation"), required=False)
     c.unknown_keys("microsimulation", micro, {"individuals", "history", "description"})
     taken = set(param_names) | set(table_names) | set(TIME_NAMES) | set(FUNCTIONS) | set(states)
@@ -186,7 +214,41 @@ def read_population(c, raw: dict, *, states: tuple, strategy_values: dict, param
     if not isinstance(description, str):
         c.add("population.description", "expected text")
         description = ""
-    return Population(tuple(attributes), tuple(history), individuals, description)
+    anchors, homogeneous = _read_anchors(c, pop, param_names=param_names, strategies=tuple(strategy_values))
+    return Population(tuple(attributes), tuple(history), individuals, description, anchors, homogeneous)
+
+
+def _read_anchors(c, pop: dict, *, param_names: set, strategies: tuple) -> tuple[tuple, tuple]:
+    """``[population.anchors.PARAMETER]`` (indicator, strategy, years) and ``[population] homogeneous``
+    (parameter = number): each name checked against the scenario's parameters and strategies."""
+    anchors = []
+    for name, entry in c.table("population.anchors", pop.get("anchors"), required=False).items():
+        key = f"population.anchors.{name}"
+        entry = c.table(key, entry)
+        c.unknown_keys(key, entry, {"indicator", "strategy", "years", "source"})
+        if name not in param_names:
+            c.add(key, f"{name!r} is not a parameter of the scenario; an anchor solves a declared parameter")
+        indicator = c.text(f"{key}.indicator", entry.get("indicator"))
+        strategy = c.text(f"{key}.strategy", entry.get("strategy"), choices=strategies or None)
+        years = c.number(f"{key}.years", entry.get("years"), low=0)
+        if name in param_names and indicator and strategy and years is not None:
+            anchors.append(Anchor(name, indicator, strategy, float(years)))
+    homogeneous = []
+    table = c.table("population.homogeneous", pop.get("homogeneous"), required=False)
+    for name, value in table.items():
+        if name not in param_names:
+            c.add(f"population.homogeneous.{name}", f"{name!r} is not a parameter of the scenario")
+            continue
+        number = c.number(f"population.homogeneous.{name}", value)
+        if number is not None:
+            homogeneous.append((name, float(number)))
+    if anchors and not homogeneous:
+        c.add(
+            "population.homogeneous",
+            "anchors need the parameter values that make the groups alike (their reference); "
+            "add e.g. homogeneous = { hr_improve_catastrophizing = 1 }",
+        )
+    return tuple(anchors), tuple(homogeneous)
 
 
 def _read_attribute(c, key: str, name: str, entry: dict, *, known: set, tables: set) -> Attribute | None:

@@ -289,6 +289,12 @@ def run_cohort_by_group(scenario, params: dict | None = None, *, max_rows: int =
     params = base_case_parameters(scenario) if params is None else params
     if not population.attributes and not population.history:  # nothing to expand: the plain cohort model
         return simulate_inputs(scenario, build_model_inputs(scenario, params, base_case=base_case), params)
+    params = anchor_parameters(scenario, params, base_case=base_case, max_rows=max_rows)
+    return _run_mixed(scenario, params, base_case=base_case, max_rows=max_rows)
+
+
+def _run_mixed(scenario, params: dict, *, base_case: bool, max_rows: int) -> CohortResult:
+    """:func:`run_cohort_by_group` with ``params`` as given (anchors not solved)."""
     parts = [
         _mix(result, inputs, weights, n_groups)
         for result, inputs, weights, n_groups in _iter_group_batches(scenario, params, base_case=base_case, max_rows=max_rows)[1]
@@ -300,6 +306,132 @@ def run_cohort_by_group(scenario, params: dict | None = None, *, max_rows: int =
         method="cohort (by group)",
         **mixed,
     )
+
+
+ANCHOR_TOLERANCE = 1e-7  # indicator units (ODI points): what "reproduces" means for an anchor
+ANCHOR_ITERATIONS = 25
+ANCHOR_STEP = 1e-4  # relative step of the finite-difference Jacobian
+
+
+def anchor_parameters(scenario, params: dict, *, base_case: bool = False, max_rows: int = 20_000) -> dict:
+    """Solve a population's anchors in every draw: ``params`` with each anchored parameter replaced.
+
+    A scenario whose groups differ (a hazard ratio between risk groups, a baseline shift) declares in
+    ``[population] homogeneous`` the parameter values that make the groups alike, and in
+    ``[population.anchors.PARAMETER]`` multipliers that are solved so that the heterogeneous
+    population's indicator (``indicator`` of ``strategy`` at ``years``) equals the homogeneous
+    population's in the same draw. So the mixed population reproduces the calibrated model's targets
+    in every PSA draw, by construction, not only at the base case.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    params : dict of str to ndarray, shape (draw,)
+    base_case : bool
+        Whether a failure is the scenario's (base case) or a PSA draw's.
+    max_rows : int
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``params`` itself when the scenario has no anchors.
+
+    Raises
+    ------
+    ScenarioError, AnalysisError
+        An anchor naming an unknown indicator, or no solution within tolerance after
+        :data:`ANCHOR_ITERATIONS` steps (the draw and the anchor named).
+
+    Notes
+    -----
+    With ``f(k) = y_mixed(k) - y_homogeneous`` for the ``A`` anchors of a draw, the Jacobian
+    ``J`` is taken by forward differences at ``k = 1`` (``A + 1`` runs, all draws at once); then
+    quasi-Newton steps ``k <- k - J^{-1} f(k)`` (each bounded to a factor of 2, ``J`` updated by
+    Broyden's rule) run on the draws not yet within :data:`ANCHOR_TOLERANCE` only, until every
+    ``|f|`` is within it. The reference is the same draw with the ``homogeneous``
+    values and every anchor at 1.
+    """
+    from costspine.errors import AnalysisError, Problem, ScenarioError
+
+    population = scenario.population or EMPTY_POPULATION
+    anchors = population.anchors
+    if not anchors:
+        return params
+    where = str(scenario.path)
+    names = tuple(i.name for i in scenario.indicators)
+    bad = [a for a in anchors if a.indicator not in names]
+    if bad:
+        raise ScenarioError(
+            [
+                Problem(
+                    f"{where}: population.anchors.{a.parameter}.indicator",
+                    f"expected one of the scenario's indicators ({', '.join(names) or 'none'}); got {a.indicator!r}",
+                )
+                for a in bad
+            ]
+        )
+    n = max((np.size(v) for v in params.values()), default=1)
+    params = {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy() for k, v in params.items()}
+    cycle_years = scenario.settings.cycle_years
+    cells = [
+        (
+            scenario.strategies.index(a.strategy),
+            min(int(round(a.years / cycle_years)), scenario.settings.n_cycles),
+            names.index(a.indicator),
+        )
+        for a in anchors
+    ]
+
+    def measure(values, rows=slice(None)):
+        values = {name: v[rows] for name, v in values.items()}
+        result = _run_mixed(scenario, values, base_case=base_case, max_rows=max_rows)
+        return np.stack([result.indicators[:, k, t, i] for k, t, i in cells], axis=1)  # (draw, anchor)
+
+    def with_k(k):
+        values = dict(params)
+        for j, a in enumerate(anchors):
+            values[a.parameter] = k[:, j]
+        return values
+
+    reference = dict(params)
+    reference.update({name: np.full(n, value) for name, value in population.homogeneous})
+    for a in anchors:
+        reference[a.parameter] = np.ones(n)
+    target = measure(reference)
+    k = np.ones((n, len(anchors)))
+    f = measure(with_k(k)) - target
+    jacobian = np.empty((n, len(anchors), len(anchors)))
+    for j in range(len(anchors)):
+        step = k.copy()
+        step[:, j] += ANCHOR_STEP
+        jacobian[:, :, j] = (measure(with_k(step)) - target - f) / ANCHOR_STEP
+    for _ in range(ANCHOR_ITERATIONS):
+        active = np.flatnonzero(~np.all(np.abs(f) < ANCHOR_TOLERANCE, axis=1))  # draws still off
+        if not active.size:
+            break
+        with np.errstate(all="ignore"):
+            step = np.nan_to_num(np.linalg.solve(jacobian[active], f[active, :, None])[:, :, 0])
+        old_k, old_f = k[active], f[active]
+        k[active] = np.clip(old_k - step, old_k / 2, old_k * 2)  # damped: at most a factor 2 per step
+        f[active] = measure(with_k(k), active) - target[active]
+        # Broyden's update of each active draw's Jacobian: J += (df - J dk) dk' / (dk' dk)
+        dk, df = k[active] - old_k, f[active] - old_f
+        norm = np.einsum("da,da->d", dk, dk)
+        ok = norm > 0
+        change = (df - np.einsum("dab,db->da", jacobian[active], dk))[:, :, None] * dk[:, None, :]
+        jacobian[active[ok]] += change[ok] / norm[ok, None, None]
+    worst = np.nan_to_num(np.abs(f), nan=np.inf)
+    if not np.all(worst < ANCHOR_TOLERANCE * 100):
+        d, j = np.unravel_index(int(np.argmax(worst)), worst.shape)
+        a = anchors[j]
+        message = (
+            f"the anchor {a.parameter} found no value that makes {a.strategy}'s {a.indicator} at {a.years:g} years match "
+            f"the homogeneous population (off by {float(f[d, j]):.3g} after {ANCHOR_ITERATIONS} steps, at {float(k[d, j]):.4g})"
+        )
+        if base_case:
+            raise ScenarioError([Problem(f"{where}: population.anchors.{a.parameter}", message)])
+        raise AnalysisError(f"draw {d}: {message}")
+    return with_k(k)
 
 
 def _iter_group_batches(scenario, params: dict, *, base_case: bool, max_rows: int):
@@ -352,11 +484,16 @@ class GroupedCohortResult:
         Population share of each group (sums to 1 over groups in every draw).
     costs, costs_undiscounted : ndarray, shape (draw, group, strategy, category)
     outcomes, outcomes_undiscounted : ndarray, shape (draw, group, strategy, outcome)
+    indicators : ndarray, shape (draw, group, strategy, cycle + 1, indicator), optional
+        Each group's occupancy-weighted indicator means (NaN where nobody is in its states).
+    indicator_occupancy : ndarray, shape (draw, group, strategy, cycle + 1, indicator), optional
+        Each group's share in the states each indicator averages over.
 
     Notes
     -----
-    The population mean of any of these arrays is ``sum_g weights[d, g] * x[d, g, ...]``, which is
-    what :func:`run_cohort_by_group` reports (:meth:`mixed_total_cost`, :meth:`mixed_outcome`).
+    The population mean of any of the cost and outcome arrays is ``sum_g weights[d, g] * x[d, g, ...]``,
+    which is what :func:`run_cohort_by_group` reports (:meth:`mixed_total_cost`, :meth:`mixed_outcome`);
+    an indicator's population mean weights each group by ``weights * indicator_occupancy``.
     """
 
     scenario: Scenario
@@ -366,6 +503,8 @@ class GroupedCohortResult:
     costs_undiscounted: np.ndarray
     outcomes: np.ndarray
     outcomes_undiscounted: np.ndarray
+    indicators: np.ndarray | None = None
+    indicator_occupancy: np.ndarray | None = None
 
     @property
     def strategies(self) -> tuple:
@@ -374,6 +513,10 @@ class GroupedCohortResult:
     @property
     def outcome_names(self) -> tuple:
         return tuple(o.name for o in self.scenario.outcomes)
+
+    @property
+    def indicator_names(self) -> tuple:
+        return tuple(i.name for i in self.scenario.indicators)
 
     @property
     def total_cost(self) -> np.ndarray:
@@ -489,13 +632,16 @@ def run_cohort_groups(scenario, params: dict | None = None, *, max_rows: int = 2
         )
     base_case = params is None
     params = base_case_parameters(scenario) if params is None else params
+    params = anchor_parameters(scenario, params, base_case=base_case, max_rows=max_rows)
     groups, batches = _iter_group_batches(scenario, params, base_case=base_case, max_rows=max_rows)
     keys = ("costs", "costs_undiscounted", "outcomes", "outcomes_undiscounted")
-    parts: dict[str, list] = {k: [] for k in keys}
+    parts: dict[str, list] = {k: [] for k in (*keys, "indicators", "indicator_occupancy")}
     weight_parts = []
-    for result, _inputs, weights, n_groups in batches:
-        for k in keys:
-            a = getattr(result, k)
+    for result, inputs, weights, n_groups in batches:
+        arrays = {k: getattr(result, k) for k in keys}
+        arrays["indicators"] = result.indicators
+        arrays["indicator_occupancy"] = compute_indicator_occupancy(result.trace, inputs.indicator_mask)
+        for k, a in arrays.items():
             parts[k].append(a.reshape((a.shape[0] // n_groups, n_groups) + a.shape[1:]))
         weight_parts.append(np.asarray(weights, dtype=float))
     return GroupedCohortResult(

@@ -369,6 +369,10 @@ def run_microsim(
         raise UsageError("the microsimulation needs a seed (--seed S); results are reproducible for a given seed")
     n = int(n)
     base_case = params is None
+    if population.anchors:  # multipliers solved per draw on the cohort-by-group model (exact expectation)
+        from costspine.simulate.cohort import anchor_parameters
+
+        params = anchor_parameters(scenario, base_case_parameters(scenario) if base_case else params, base_case=base_case)
     values = evaluate_parameters(scenario, params)
     n_draws = max((np.size(v) for v in values.values()), default=1)
     groups = build_groups(population, values, tables=scenario.tables, where=str(scenario.path), base_case=base_case)

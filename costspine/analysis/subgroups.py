@@ -1,0 +1,162 @@
+"""Results by subgroup: a scenario's population groups gathered by the levels of one attribute.
+
+A scenario whose ``[population]`` declares categorical or binary attributes (the spine model's ICE
+risk screen ``risk``) is run one cohort per group (:func:`costspine.simulate.cohort.run_cohort_groups`);
+this module sums those groups into one subgroup per level of each such attribute — the other
+attributes (age bands) are averaged over within the level by their shares — and gives per
+subgroup its share, each strategy's cost, outcomes and indicators, and the increments against the
+comparator, for the base case or for every PSA draw.
+
+By construction the share-weighted sum of the subgroups' costs and outcomes is the population
+total of every draw (:func:`costspine.simulate.cohort.run_cohort` of the same scenario), and an
+indicator's population mean is the subgroups' means weighted by share times occupancy.
+
+Example
+-------
+>>> from costspine import load_scenario
+>>> from costspine.simulate.cohort import run_cohort_groups
+>>> scenario = load_scenario("scenarios/spine/base_case_microsim.toml")
+>>> (risk,) = compute_subgroups(run_cohort_groups(scenario))
+>>> risk.levels
+('low', 'high')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SUBGROUP_KINDS = ("categorical", "binary")
+
+
+def subgroup_attributes(scenario) -> tuple:
+    """The population attributes results are reported by: the categorical and binary ones, in declaration order."""
+    population = getattr(scenario, "population", None)
+    if population is None:
+        return ()
+    return tuple(a for a in population.attributes if a.kind in SUBGROUP_KINDS)
+
+
+@dataclass(frozen=True)
+class SubgroupResults:
+    """Each level of one attribute as a subgroup: share, costs, outcomes, indicators per draw.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    attribute, label : str
+        The attribute's name and label.
+    levels : tuple of str
+    share : ndarray, shape (draw, level)
+        Population share of each subgroup (sums to 1 over levels in every draw).
+    cost : ndarray, shape (draw, level, strategy)
+        Discounted total cost per patient of the subgroup.
+    outcomes : ndarray, shape (draw, level, strategy, outcome)
+        Discounted outcomes per patient.
+    times : tuple of float
+        Report times (years) of ``indicators``.
+    indicators : dict of str to ndarray, shape (draw, level, strategy, time)
+        Occupancy-weighted indicator means within the subgroup at each report time.
+    """
+
+    scenario: object
+    attribute: str
+    label: str
+    levels: tuple
+    share: np.ndarray
+    cost: np.ndarray
+    outcomes: np.ndarray
+    times: tuple
+    indicators: dict
+
+    @property
+    def strategies(self) -> tuple:
+        return self.scenario.strategies
+
+    @property
+    def comparator(self) -> int:
+        return self.strategies.index(self.scenario.analysis.comparator)
+
+    @property
+    def effect(self) -> np.ndarray:
+        """The scenario's effect outcome per subgroup, shape (draw, level, strategy)."""
+        names = tuple(o.name for o in self.scenario.outcomes)
+        return self.outcomes[..., names.index(self.scenario.analysis.effect)]
+
+    @property
+    def incremental_cost(self) -> np.ndarray:
+        """Cost minus the comparator's within each subgroup, shape (draw, level, strategy)."""
+        return self.cost - self.cost[..., self.comparator : self.comparator + 1]
+
+    @property
+    def incremental_effect(self) -> np.ndarray:
+        """Effect minus the comparator's within each subgroup, shape (draw, level, strategy)."""
+        return self.effect - self.effect[..., self.comparator : self.comparator + 1]
+
+
+def compute_subgroups(grouped, times=None) -> tuple[SubgroupResults, ...]:
+    """Gather a cohort-by-group result into subgroups, one :class:`SubgroupResults` per attribute.
+
+    Parameters
+    ----------
+    grouped : GroupedCohortResult
+        From :func:`costspine.simulate.cohort.run_cohort_groups` (base case or PSA draws), with indicators.
+    times : sequence of float, optional
+        Report times of the indicators (years); default the scenario's ``report_at_years``, else start and end.
+
+    Returns
+    -------
+    tuple of SubgroupResults
+        One per categorical or binary attribute (:func:`subgroup_attributes`); empty if none.
+
+    Notes
+    -----
+    With ``w[d, g]`` the group weights and ``I_l`` the groups at level ``l``, a subgroup's share is
+    ``s[d, l] = sum_{g in I_l} w[d, g]`` and its cost ``sum_{g in I_l} w[d, g] c[d, g] / s[d, l]``
+    (outcomes alike), so ``sum_l s[d, l] x[d, l]`` is the population mean ``sum_g w[d, g] x[d, g]``.
+    An indicator weights each group by ``w[d, g]`` times its occupancy of the indicator's states.
+    """
+    scenario = grouped.scenario
+    attrs = scenario.population.attributes
+    shape = tuple(len(a.levels) for a in attrs)
+    settings = scenario.settings
+    if times is None:
+        times = list(scenario.analysis.report_at_years) or [0.0, settings.n_cycles * settings.cycle_years]
+    n_points = settings.n_cycles + 1
+    points = [min(max(int(round(t / settings.cycle_years)), 0), n_points - 1) for t in times]
+    coords = np.unravel_index(np.arange(int(np.prod(shape))), shape) if shape else ()
+    w = grouped.weights  # (D, G)
+    cost = grouped.total_cost  # (D, G, S)
+    out = []
+    for k, attr in enumerate(attrs):
+        if attr.kind not in SUBGROUP_KINDS:
+            continue
+        member = np.stack([coords[k] == j for j in range(len(attr.levels))]).astype(float)  # (L, G)
+        share = w @ member.T  # (D, L)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            level_cost = np.einsum("dg,lg,dgs->dls", w, member, cost) / share[:, :, None]
+            level_outcomes = np.einsum("dg,lg,dgso->dlso", w, member, grouped.outcomes) / share[:, :, None, None]
+        indicators = {}
+        if grouped.indicators is not None:
+            for i, name in enumerate(grouped.indicator_names):
+                occ = grouped.indicator_occupancy[:, :, :, points, i]  # (D, G, S, T)
+                value = np.nan_to_num(grouped.indicators[:, :, :, points, i])
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    num = np.einsum("dg,lg,dgst->dlst", w, member, occ * value)
+                    den = np.einsum("dg,lg,dgst->dlst", w, member, occ)
+                    indicators[name] = np.where(den > 0, num / den, np.nan)
+        out.append(
+            SubgroupResults(
+                scenario=scenario,
+                attribute=attr.name,
+                label=str(getattr(attr, "label", "") or attr.name),
+                levels=tuple(attr.levels),
+                share=share,
+                cost=level_cost,
+                outcomes=level_outcomes,
+                times=tuple(float(t) for t in times),
+                indicators=indicators,
+            )
+        )
+    return tuple(out)
