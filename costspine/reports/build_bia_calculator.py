@@ -102,38 +102,41 @@ def build_bia_calculator(run) -> FormulaSheet:
         overlap = structure.overlap_per_episode != 0
         plan_row(
             "gross",
-            "Prevalent patients per 1,000 members" + (", with those the acute model follows" if overlap else ""),
+            "Prevalent patients per 1,000 members",
             structure.gross,
             "input",
             "number",
             3,
-            label,
+            label
+            + ("; counts those the acute model still follows" if overlap else "")
+            + ("" if structure.follows_file else "; fixed: the file's prevalence and onset are not of the sheet's form"),
         )
         if overlap:
             plan_row(
                 "overlap",
-                "Of them, per new episode a year: followed by the acute model",
+                "Per new episode a year, in the acute model",
                 structure.overlap_per_episode,
                 "input",
                 "number",
                 4,
-                "new episodes' patients still in the acute model, left out of the chronic group",
+                "prevalent patients per new episode a year still followed by the acute model (overlap)",
             )
         if structure.exit_hazard:
             plan_row(
                 "exit",
-                "Chronic group leaving a year (recovery + death hazard)",
+                "Chronic group exit hazard a year",
                 structure.exit_hazard,
                 "input",
                 "number",
                 4,
-                "steady state: onset = chronic group x this hazard",
+                "recovery + death; steady state: onset = chronic group x this hazard",
             )
         if structure.other_onset or not structure.exit_hazard:
             plan_row(
                 "other_onset",
-                "New prevalent patients per 1,000 members a year"
-                + (", besides the steady state" if structure.exit_hazard else ""),
+                "Other onset per 1,000 members a year"
+                if structure.exit_hazard
+                else "New prevalent patients per 1,000 members a year",
                 structure.other_onset,
                 "input",
                 "number",
@@ -141,7 +144,15 @@ def build_bia_calculator(run) -> FormulaSheet:
                 "onsets among members; members joining bring their own",
             )
         net = f"{plan['gross']}" + (f"-{plan['overlap']}*{plan['rate']}" if overlap else "")
-        plan_row("per_1000", "Chronic group per 1,000 members", f"={net}", "formula", "number", 3, "")
+        plan_row(
+            "per_1000",
+            "Chronic group per 1,000 members",
+            f"={net}",
+            "formula",
+            "number",
+            3,
+            "prevalent patients less new episodes x overlap" if overlap else "",
+        )
         onset = "+".join(
             ([f"{plan['per_1000']}*{plan['exit']}"] if structure.exit_hazard else [])
             + ([plan["other_onset"]] if "other_onset" in plan else [])
