@@ -14,7 +14,12 @@ budget is a sum of products a spreadsheet can hold as live formulas::
 
 ``N_j`` are the patients entering during year ``j``, ``N_run-in`` the year-1 episodes standing
 in for each year before year 1 of an ongoing plan and ``N_0`` the prevalent patients present at
-the start of year 1. The profile differs slightly between entry years because a year holds 13.04
+the start of year 1. For the prevalent group, ``N_j = (members_j · onset + joiners_j · P) / 1000``
+with joiners replacing leavers at the hazard ``−ln(1 − leave)`` (:func:`~costspine.analysis.bia.build_joiners`).
+The prevalent patients per 1,000 members ``P`` and the onset follow the plan file's expressions,
+taken apart at the base case as ``P = G − k · rate`` (``k``: prevalent patients per new episode a
+year that the acute model still follows, the overlap) and ``onset = x · P + c`` (``x``: the stock's
+exit hazard when the onset is derived from the stock); see :func:`prevalence_structure`. The profile differs slightly between entry years because a year holds 13.04
 four-week model cycles, so it is given for every entry year. Arrays only: no files, no openpyxl.
 """
 
@@ -26,6 +31,7 @@ import numpy as np
 
 from costspine.analysis.bia import build_joiners, compute_budget, drop_first_years
 from costspine.errors import AnalysisError
+from costspine.model.inputs import base_case_parameters, evaluate_parameters
 
 WORLDS = ("current", "new")
 
@@ -69,6 +75,40 @@ class GroupProfile:
 
 
 @dataclass(frozen=True)
+class PrevalenceStructure:
+    """The prevalent patients per 1,000 members ``P = G − k · rate`` and the onset ``x · P + c``.
+
+    Attributes
+    ----------
+    gross : float
+        ``G``: prevalent patients per 1,000 members, counting those the acute model still follows.
+    overlap_per_episode : float
+        ``k``: of them, per new episode a year, those still followed by the acute model (0 when the
+        prevalence does not depend on the episode rate).
+    exit_hazard : float
+        ``x``: onset per prevalent patient a year (the stock's exits by recovery and death in a
+        steady state); 0 when the onset does not depend on the prevalence.
+    other_onset : float
+        ``c``: onset per 1,000 members a year not tied to the prevalence.
+    follows_file : bool
+        False when the file's expressions are not of that form: ``k = x = 0`` then, and the sheet's
+        prevalence and onset are fixed numbers (edits to the episode rate do not move them).
+    """
+
+    gross: float
+    overlap_per_episode: float
+    exit_hazard: float
+    other_onset: float
+    follows_file: bool = True
+
+    def per_1000(self, rate: float) -> float:
+        return self.gross - self.overlap_per_episode * rate
+
+    def onset(self, rate: float) -> float:
+        return self.exit_hazard * self.per_1000(rate) + self.other_onset
+
+
+@dataclass(frozen=True)
 class CalculatorInputs:
     """Everything the calculator sheet starts from (the base case of one ``costspine bia`` run).
 
@@ -80,9 +120,9 @@ class CalculatorInputs:
         Member growth a year (fraction).
     rate_per_1000 : float
         New episodes per 1,000 members a year.
-    prevalent_per_1000, onset_per_1000 : float or None
-        Prevalent patients per 1,000 members, and new chronic patients per 1,000 members a year
-        (None without a prevalent group).
+    prevalence : PrevalenceStructure or None
+        How the prevalent patients per 1,000 members and their onset follow the inputs (None
+        without a prevalent group).
     leave : float
         Members leaving the plan a year (fraction); it shapes the cost profile, so it is fixed.
     discount_rate : float
@@ -93,8 +133,7 @@ class CalculatorInputs:
     members: float
     growth: float
     rate_per_1000: float
-    prevalent_per_1000: float | None
-    onset_per_1000: float | None
+    prevalence: PrevalenceStructure | None
     leave: float
     discount_rate: float
     categories: tuple
@@ -103,6 +142,16 @@ class CalculatorInputs:
     @property
     def n_years(self) -> int:
         return self.groups[0].mix_current.shape[0]
+
+    @property
+    def prevalent_per_1000(self) -> float | None:
+        """Prevalent patients per 1,000 members (in the chronic group), None without one."""
+        return None if self.prevalence is None else self.prevalence.per_1000(self.rate_per_1000)
+
+    @property
+    def onset_per_1000(self) -> float | None:
+        """New prevalent patients per 1,000 members a year among members, None without a prevalent group."""
+        return None if self.prevalence is None else self.prevalence.onset(self.rate_per_1000)
 
 
 def calculator_inputs(run) -> CalculatorInputs:
@@ -120,18 +169,19 @@ def calculator_inputs(run) -> CalculatorInputs:
     members = run.members_by_year
     growth = float(run.spec.member_growth_per_year)
     leave = float(np.asarray(run.leave_per_year if run.leave_per_year is not None else 0.0).reshape(-1)[0])
-    prevalent_per_1000 = onset_per_1000 = None
+    rate = float(np.asarray(run.rate_per_1000).reshape(-1)[0])
+    prevalence = None
     for seg in run.segments:
         if seg.name == "prevalent":
-            prevalent_per_1000 = float(np.asarray(seg.initial).reshape(-1)[0]) * 1000.0 / members[0]
+            per_1000 = float(np.asarray(seg.initial).reshape(-1)[0]) * 1000.0 / members[0]
             joiners = build_joiners(members, growth_per_year=growth, leave_per_year=leave)[0]
-            onset_per_1000 = (float(seg.entering[0, 0]) * 1000.0 - joiners[0] * prevalent_per_1000) / members[0]
+            onset = (float(seg.entering[0, 0]) * 1000.0 - joiners[0] * per_1000) / members[0]
+            prevalence = prevalence_structure(run.scenario, run.spec, rate, per_1000, onset)
     inputs = CalculatorInputs(
         members=float(members[0]),
         growth=growth,
-        rate_per_1000=float(np.asarray(run.rate_per_1000).reshape(-1)[0]),
-        prevalent_per_1000=prevalent_per_1000,
-        onset_per_1000=onset_per_1000,
+        rate_per_1000=rate,
+        prevalence=prevalence,
         leave=leave,
         discount_rate=float(run.spec.discount_rate),
         categories=tuple(run.budget.categories),
@@ -147,6 +197,83 @@ def calculator_inputs(run) -> CalculatorInputs:
                 f"(largest gap {float(np.abs(got - expected).max()):.6g}); this is a defect in costspine"
             )
     return inputs
+
+
+PROBES = (0.5, 1.5)  # factors on the episode rate's parameters
+STOCK_PROBE = 1.2  # factor on the parameters only the prevalence uses
+PROBE_TOLERANCE = 1e-9
+
+
+def prevalence_structure(scenario, spec, rate: float, per_1000: float, onset: float) -> PrevalenceStructure:
+    """Take the file's prevalence and onset apart as ``P = G − k · rate`` and ``onset = x · P + c``.
+
+    The expressions of ``budget_impact.prevalent`` are evaluated at the base case with the
+    parameters of the episode rate scaled (``k``), and with the parameters only the prevalence
+    uses scaled (``x``); the form is accepted when it reproduces every evaluation to 1e-9.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The BIA file (its parameters).
+    spec : BiaSpec
+    rate, per_1000, onset : float
+        The base case's plan episode rate, prevalent patients and onset per 1,000 members (as the run used them).
+
+    Returns
+    -------
+    PrevalenceStructure
+        With ``follows_file=False`` (fixed prevalence and onset) when the expressions are not of that form.
+    """
+    params = base_case_parameters(scenario)
+    derived = {p.name: p.expression for p in scenario.parameters if p.family == "derived"}
+    rate_exprs = list(spec.rate.values()) if isinstance(spec.rate, dict) else [spec.rate]
+    rate_names = _depends_on(rate_exprs, derived) & set(params)
+    stock_names = (_depends_on([spec.prevalent.per_1000], derived) & set(params)) - rate_names
+
+    def evaluate(scale: dict):
+        values = evaluate_parameters(scenario, {k: v * scale.get(k, 1.0) for k, v in params.items()})
+        rates = [float(np.asarray(e.evaluate(values, tables=scenario.tables), dtype=float).reshape(-1)[0]) for e in rate_exprs]
+        plan_rate = rates[0] if spec.age_shares is None else float(np.dot(rates, list(spec.age_shares.values())))
+        out = [
+            float(np.asarray(e.evaluate(values, tables=scenario.tables), dtype=float).reshape(-1)[0])
+            for e in (spec.prevalent.per_1000, spec.prevalent.onset)
+        ]
+        return plan_rate, *out
+
+    fixed = PrevalenceStructure(per_1000, 0.0, 0.0, onset, follows_file=False)
+    try:
+        probes = [evaluate(dict.fromkeys(rate_names, f)) for f in PROBES]
+        probes.append(evaluate(dict.fromkeys(stock_names, STOCK_PROBE)))
+    except Exception:  # an expression that cannot be evaluated away from the base case: keep the numbers fixed
+        return fixed
+    (r1, p1, _), _, (_, p_stock, o_stock) = probes
+    k = -(p1 - per_1000) / (r1 - rate) if r1 != rate else 0.0
+    moved = [(p, o) for _, p, o in probes if p != per_1000]
+    x = (moved[-1][1] - onset) / (moved[-1][0] - per_1000) if moved else 0.0
+    structure = PrevalenceStructure(float(per_1000 + k * rate), float(k), float(x), float(onset - x * per_1000))
+    if abs(structure.other_onset) <= PROBE_TOLERANCE * max(abs(onset), 1.0):
+        structure = PrevalenceStructure(structure.gross, k, x, 0.0)
+    checks = [(rate, per_1000, onset), *probes]
+    for i, (r, p, o) in enumerate(checks):  # the last probe moves G, so it checks the onset only
+        if (i < len(checks) - 1 and not _close(structure.per_1000(r), p)) or not _close(x * p + structure.other_onset, o):
+            return fixed
+    return structure
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= PROBE_TOLERANCE * max(abs(a), abs(b), 1.0)
+
+
+def _depends_on(expressions, derived: dict) -> set:
+    """Every name the expressions read, through derived parameters."""
+    seen, todo = set(), [n for e in expressions for n in e.names]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            if name in derived:
+                todo.extend(derived[name].names)
+    return seen
 
 
 def entrants(inputs: CalculatorInputs, members=None) -> dict:

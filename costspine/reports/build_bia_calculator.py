@@ -98,15 +98,73 @@ def build_bia_calculator(run) -> FormulaSheet:
     prevalent_group = next((grp for grp in calc.groups if grp.name == "prevalent"), None)
     if prevalent:
         label = prevalent_group.label
-        plan_row("per_1000", "Prevalent patients per 1,000 members", calc.prevalent_per_1000, "input", "number", 3, label)
+        structure = calc.prevalence
+        overlap = structure.overlap_per_episode != 0
         plan_row(
-            "onset",
-            "New prevalent patients per 1,000 members a year",
-            calc.onset_per_1000,
+            "gross",
+            "Prevalent patients per 1,000 members",
+            structure.gross,
             "input",
             "number",
             3,
-            "onsets among members; members joining bring their own",
+            label
+            + ("; counts those the acute model still follows" if overlap else "")
+            + ("" if structure.follows_file else "; fixed: the file's prevalence and onset are not of the sheet's form"),
+        )
+        if overlap:
+            plan_row(
+                "overlap",
+                "Per new episode a year, in the acute model",
+                structure.overlap_per_episode,
+                "input",
+                "number",
+                4,
+                "prevalent patients per new episode a year still followed by the acute model (overlap)",
+            )
+        if structure.exit_hazard:
+            plan_row(
+                "exit",
+                "Chronic group exit hazard a year",
+                structure.exit_hazard,
+                "input",
+                "number",
+                4,
+                "recovery + death; steady state: onset = chronic group x this hazard",
+            )
+        if structure.other_onset or not structure.exit_hazard:
+            plan_row(
+                "other_onset",
+                "Other onset per 1,000 members a year"
+                if structure.exit_hazard
+                else "New prevalent patients per 1,000 members a year",
+                structure.other_onset,
+                "input",
+                "number",
+                3,
+                "onsets among members; members joining bring their own",
+            )
+        net = f"{plan['gross']}" + (f"-{plan['overlap']}*{plan['rate']}" if overlap else "")
+        plan_row(
+            "per_1000",
+            "Chronic group per 1,000 members",
+            f"={net}",
+            "formula",
+            "number",
+            3,
+            "prevalent patients less new episodes x overlap" if overlap else "",
+        )
+        onset = "+".join(
+            ([f"{plan['per_1000']}*{plan['exit']}"] if structure.exit_hazard else [])
+            + ([plan["other_onset"]] if "other_onset" in plan else [])
+        )
+        plan_row(
+            "onset",
+            "Onset per 1,000 members a year",
+            f"={onset}",
+            "formula",
+            "number",
+            3,
+            "among members; members joining bring their own",
         )
     plan_row(
         "leave",
@@ -235,7 +293,7 @@ def build_bia_calculator(run) -> FormulaSheet:
             g.put(
                 r,
                 col["Members joining"],
-                f"=MAX({members(y)}*{plan['leave']}+{members(y)}-{previous},0)",
+                f"=MAX({members(y)}*(-LN(1-{plan['leave']}))+{members(y)}-{previous},0)",
                 "formula",
                 "number",
                 0,

@@ -81,8 +81,8 @@ def _edit_sheet(ws) -> None:
     ws.cell(_find(ws, "Member growth a year"), 2).value = 0.03
     ws.cell(_find(ws, "Discount rate a year", start=True), 2).value = 0.03
     scale("New spine-pain episodes per 1,000 members a year", 0.8)
-    scale("Prevalent patients per 1,000 members", 1.2, start=True)
-    scale("New prevalent patients per 1,000 members a year", 0.8)  # onset = episode rate x share becoming chronic
+    scale("Prevalent patients per 1,000 members", 1.2, start=True)  # share_chronic_in_care x 1.2
+    # the chronic group (less the overlap with the episode rate) and its onset (steady state) are formulas: not edited
     for heading, shares in (
         ("Uptake: share of new acute", {"ICE": ICE_UPTAKE, "Usual care": [1 - s for s in ICE_UPTAKE]}),
         ("Uptake: share of chronic", {"Guideline": [GUIDELINE_UPTAKE] * 5, "Usual": [1 - GUIDELINE_UPTAKE] * 5}),
