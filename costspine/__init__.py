@@ -220,31 +220,35 @@ def psa(
         ``.draws`` is the :class:`~costspine.analysis.psa_result.PSAResult` (arrays per draw);
         ``to_frame()`` is keyed by ``strategy, wtp``.
     """
+    import contextlib
+
     from costspine.analysis.psa_summary import analyze_psa
 
     loaded = _scenario(scenario)
     store_dir = None if out_dir is None else _path(out_dir) / "chunks"
-    analysis = analyze_psa(
-        loaded,
-        draws,
-        seed=seed,
-        wtp=wtp,
-        evppi=evppi,
-        evppi_method=evppi_method,
-        population=population,
-        horizon_years=horizon_years,
-        discount=discount,
-        method=method,
-        individuals=individuals,
-        workers=workers,
-        scheduler=scheduler,
-        store_dir=store_dir,
-    )
-    if out_dir is not None:
-        from costspine.reports.build import workbook_path
-        from costspine.reports.psa_report import write_psa_report
+    # the output folder is locked for the whole run (its chunks are saved while the PSA runs)
+    with _writing(_path(out_dir), xlsx_path) if out_dir is not None else contextlib.nullcontext((None, None)) as (folder, xlsx):
+        analysis = analyze_psa(
+            loaded,
+            draws,
+            seed=seed,
+            wtp=wtp,
+            evppi=evppi,
+            evppi_method=evppi_method,
+            population=population,
+            horizon_years=horizon_years,
+            discount=discount,
+            method=method,
+            individuals=individuals,
+            workers=workers,
+            scheduler=scheduler,
+            store_dir=store_dir,
+        )
+        if out_dir is not None:
+            from costspine.analysis.chunk_store import ChunkStore
+            from costspine.reports.build import workbook_path
+            from costspine.reports.psa_report import write_psa_report
 
-        with _writing(_path(out_dir), xlsx_path) as (folder, xlsx):
             write_psa_report(
                 analysis,
                 loaded,
@@ -254,6 +258,7 @@ def psa(
                 figures=figures,
                 **_record("psa"),
             )
+            ChunkStore(store_dir, {}).discard()  # the draws are in draws.npz now: keep them once
     return analysis
 
 

@@ -178,3 +178,28 @@ def test_calibration_repr_html_and_idata_without_sampling():
     assert repr(calibration) == ("<Calibration scenario='spine' parameters=[rate_improve] chains=2 draws=500 converged=True>")
     html = calibration._repr_html_()
     assert "<td>rate_improve</td>" in html and ">ok<" in html
+
+
+def test_api_psa_locks_its_output_folder_while_it_runs_and_keeps_draws_once(tmp_path, monkeypatch):
+    """costspine.psa(out_dir=...) holds the folder's lock from the first draw (chunks are saved
+    there while it runs), and a finished run keeps its draws once (draws.npz, no chunks/)."""
+    from costspine._files import output_folder
+    from costspine.analysis import psa_summary
+    from costspine.errors import OutputFolderError
+
+    out = tmp_path / "psa"
+    real = psa_summary.analyze_psa
+    seen = {}
+
+    def analyze_while_checking_the_lock(*args, **kwargs):
+        try:
+            with output_folder(out):
+                seen["second run"] = "allowed"
+        except OutputFolderError as exc:
+            seen["second run"] = str(exc)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(psa_summary, "analyze_psa", analyze_while_checking_the_lock)
+    costspine.psa(CHANCELLOR, draws=200, out_dir=out)
+    assert seen["second run"] != "allowed"
+    assert (out / "draws.npz").is_file() and not (out / "chunks").exists()
