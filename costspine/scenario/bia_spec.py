@@ -301,10 +301,12 @@ def _check_perspective(c: Collector, scenario: Scenario, section) -> None:
         return  # a missing or unknown value is reported by check_budget_impact
     analysis = scenario.analysis
     if value != analysis.perspective:
+        declared = "analysis.perspective" in (scenario.origin or {})
+        where = f"set in {c.file_of('analysis.perspective')}" if declared else "the default"
         c.add(
             "budget_impact.perspective",
             f"expected the scenario's [analysis] perspective {analysis.perspective!r} "
-            f"({analysis.perspective_text}), got {value!r}; the budget is counted from the scenario's one "
+            f"({analysis.perspective_text}; {where}), got {value!r}; the budget is counted from the scenario's one "
             f"perspective — set both to the same (a budget impact analysis supports {', '.join(BIA_PERSPECTIVES)})",
         )
 

@@ -256,8 +256,9 @@ def test_a_bia_perspective_that_disagrees_with_the_scenarios_is_an_error(files):
     err = " ".join(result.stderr.split())
     assert (
         "other.toml: budget_impact.perspective: expected the scenario's [analysis] perspective 'health_care_sector' "
-        "(health-care sector: medical costs of payers and patients; productivity not counted), got 'payer'"
+        "(health-care sector: medical costs of payers and patients; productivity not counted; set in "
     ) in err
+    assert "other.toml), got 'payer'" in err
     assert "Traceback" not in err
     assert not (files / "out").exists()
     checked = invoke("validate", files / "other.toml")
