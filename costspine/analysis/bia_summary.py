@@ -113,7 +113,9 @@ def format_bia(run) -> str:
     categories = "all" if spec.categories == scenario.categories else ", ".join(spec.categories)
     # prices are held at the scenario's price year in every budget year: constant, not nominal, money
     lines.append(
-        wrap_text(f"Perspective: {spec.perspective}; constant {price_year} {currency}, {discount}; cost categories: {categories}")
+        wrap_text(
+            f"Perspective: {spec.perspective_text}; constant {price_year} {currency}, {discount}; cost categories: {categories}"
+        )
     )
     settings = scenario.settings
     if spec.policy is None:
@@ -366,6 +368,7 @@ def summarize_bia(run) -> dict:
         "title": scenario.title,
         "description": spec.description,
         "perspective": spec.perspective,
+        "perspective_text": spec.perspective_text,
         "currency": scenario.settings.currency,
         "price_year": scenario.settings.price_year,
         "nominal": False,  # prices held at price_year in every year

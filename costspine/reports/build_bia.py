@@ -158,7 +158,7 @@ def describe_bia(run) -> list[str]:
     discount = "undiscounted" if spec.discount_rate == 0 else f"discounted at {spec.discount_rate:.1%} a year from year 2"
     sentences.append(
         f"Money in constant {settings.price_year} {currency} (prices held at {settings.price_year} in every year), "
-        f"{discount}; perspective: {spec.perspective}. "
+        f"{discount}; perspective: {spec.perspective_text}. "
         + (
             f"Intervals from {run.n_draws} parameter draws (seed {run.seed})."
             if run.n_draws

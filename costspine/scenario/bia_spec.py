@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from costspine.errors import Problem, ScenarioError
 from costspine.expressions import FUNCTIONS, TIME_NAMES, parse_expression
 from costspine.problems import Collector
-from costspine.scenario.budget_impact import MAX_YEARS, check_budget_impact, check_mix
+from costspine.scenario.budget_impact import MAX_YEARS, PERSPECTIVES as BIA_PERSPECTIVES, check_budget_impact, check_mix
 from costspine.scenario.load import load_scenario
 from costspine.scenario.types import Scenario
 
@@ -72,6 +72,7 @@ class BiaSpec:
     leave_rate: object = None
     leave_source: str = ""
     prevalent: PrevalentSpec | None = None
+    perspective_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,7 @@ def read_bia_spec(scenario: Scenario) -> BiaSpec:
         leave_rate=parse_expression(section["leave_plan_per_year"]["value"]) if "leave_plan_per_year" in section else None,
         leave_source=section["leave_plan_per_year"]["source"] if "leave_plan_per_year" in section else "",
         prevalent=prevalent,
+        perspective_text=scenario.analysis.perspective_text,
     )
 
 
@@ -284,11 +286,29 @@ def _check_policy_section(c: Collector, scenario: Scenario) -> tuple[Scenario | 
         categories=list(scenario.categories),
         parameters=_parameter_names(scenario),
     )
+    _check_perspective(c, scenario, section)
     policy_entry = section.get("policy") if isinstance(section, dict) else None
     policy_ok = not any(p.where.partition(": ")[2].startswith("budget_impact.policy") for p in c.problems[start:])
     if policy_ok and isinstance(policy_entry, dict) and isinstance(policy_entry.get("scenario"), str):
         return _load_policy(c, scenario, policy_entry["scenario"])
     return None, None
+
+
+def _check_perspective(c: Collector, scenario: Scenario, section) -> None:
+    """The BIA file's ``perspective`` must be the scenario's ``[analysis] perspective``: one perspective, one wording."""
+    value = section.get("perspective") if isinstance(section, dict) else None
+    if not isinstance(value, str) or value not in BIA_PERSPECTIVES:
+        return  # a missing or unknown value is reported by check_budget_impact
+    analysis = scenario.analysis
+    if value != analysis.perspective:
+        declared = "analysis.perspective" in (scenario.origin or {})
+        where = f"set in {c.file_of('analysis.perspective')}" if declared else "the default"
+        c.add(
+            "budget_impact.perspective",
+            f"expected the scenario's [analysis] perspective {analysis.perspective!r} "
+            f"({analysis.perspective_text}; {where}), got {value!r}; the budget is counted from the scenario's one "
+            f"perspective — set both to the same (a budget impact analysis supports {', '.join(BIA_PERSPECTIVES)})",
+        )
 
 
 def _parameter_names(scenario: Scenario) -> set:

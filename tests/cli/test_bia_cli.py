@@ -229,3 +229,40 @@ def test_bundled_bia_scenarios_run(tmp_path, path):
     assert summary["years"] == 5 and summary["perspective"] == "payer" and summary["discount_rate"] == 0
     assert {"mri", "injections", "specialist_visits", "pt_visits"} <= set(summary["services"])
     assert summary["budget_current"]["total"]["mean"] > 0
+
+
+def test_terminal_json_and_workbook_use_the_scenarios_one_perspective_wording(files):
+    from openpyxl import load_workbook
+
+    from costspine.scenario.load import load_scenario
+
+    wording = load_scenario(files / "plan.toml").analysis.perspective_text
+    assert wording  # the [analysis] wording, with the payer's name, not the BIA file's bare "payer"
+    out = files / "out"
+    result = invoke("bia", files / "plan.toml", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    assert f"Perspective: {wording};" in " ".join(result.stdout.split())
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["perspective"] == "payer" and summary["perspective_text"] == wording
+    book = load_workbook(out / "bia.xlsx")
+    cells = [str(c.value) for sheet in book.worksheets for r in sheet.iter_rows() for c in r if c.value is not None]
+    assert any(f"perspective: {wording}." in " ".join(cell.split()) for cell in cells)
+
+
+def test_a_bia_perspective_that_disagrees_with_the_scenarios_is_an_error(files):
+    (files / "other.toml").write_text(BIA.format(name="other") + '\n[analysis]\nperspective = "health_care_sector"\n')
+    result = invoke("bia", files / "other.toml", "--out", files / "out")
+    assert result.exit_code == 3
+    err = " ".join(result.stderr.split())
+    assert (
+        "other.toml: budget_impact.perspective: expected the scenario's [analysis] perspective 'health_care_sector' "
+        "(health-care sector: medical costs of payers and patients; productivity not counted; set in "
+    ) in err
+    assert "other.toml), got 'payer'" in err
+    assert "Traceback" not in err
+    assert not (files / "out").exists()
+    checked = invoke("validate", files / "other.toml")
+    assert (
+        checked.exit_code != 0
+        and "budget_impact.perspective: expected the scenario's [analysis]" in checked.stderr + checked.stdout
+    )
