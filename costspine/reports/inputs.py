@@ -165,7 +165,7 @@ def _posterior_descriptions(posterior) -> dict[str, tuple[str, str]]:
                 f"whole rows of {rows:,} posterior draws of the calibration to {evidence}",
             )
         for name, value in (pool.get("held_values") or {}).items():
-            out[name] = (HELD_TEXT, f"{format_significant(value)} (calibration to {evidence})")
+            out[name] = (HELD_TEXT, f"{value:.6g} (calibration to {evidence})")
     return out
 
 

@@ -29,5 +29,5 @@ def test_inputs_sheet_describes_posterior_rows_and_held_parameters(tmp_path, mon
     assert rows["hr1"][2] == "posterior (joint)"
     median, low, high = np.quantile(posterior["hr1"], [0.5, 0.025, 0.975])
     assert rows["hr1"][3].startswith(f"median {fs(median)}, 95% interval {fs(low)} to {fs(high)}; whole rows of 201 ")
-    assert rows["c_b"][2] == HELD_TEXT and rows["c_b"][3].startswith("310.0 ")
+    assert rows["c_b"][2] == HELD_TEXT and rows["c_b"][3].startswith("310 (calibration to evidence.toml")
     assert rows["c_a"][2] == "gamma"  # a parameter the calibration does not touch keeps its own distribution
