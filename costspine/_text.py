@@ -119,6 +119,26 @@ def column_format(values) -> str:
     return f",.{min(8, 1 - math.floor(math.log10(largest)))}f"
 
 
+def format_number(value, spec: str = ",.0f") -> str:
+    """``format(value, spec)`` that never prints a negative zero: a value that rounds to zero has no sign.
+
+    Examples
+    --------
+    >>> [format_number(v) for v in (-0.4, -0.0, 1234.5, -1234.5)]
+    ['0', '0', '1,234', '-1,234']
+    >>> format_number(-0.004, ".2f"), format_number(-0.004, ".1%")
+    ('0.00', '-0.4%')
+    """
+    return _unsigned_zero(format(value, spec))
+
+
+def _unsigned_zero(text: str) -> str:
+    """``text`` without its minus sign when it shows no non-zero digit ('-0', '-0.00', '-0.0%')."""
+    if text.startswith("-") and not any(c in "123456789∞" for c in text) and "nan" not in text.lower():
+        return text[1:]
+    return text
+
+
 def format_significant(value, digits: int = 4) -> str:
     """A number to ``digits`` significant digits with thousands separators: the one format of a
     column holding values of different parameters ('0.3650', '43.07', '6,275').
@@ -132,7 +152,7 @@ def format_significant(value, digits: int = 4) -> str:
     if value == 0 or not math.isfinite(value):
         return "0" if value == 0 else ("∞" if value > 0 else "-∞")
     decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
-    return f"{value:,.{decimals}f}"
+    return _unsigned_zero(f"{value:,.{decimals}f}")
 
 
 def _is_number(value) -> bool:
@@ -150,10 +170,7 @@ def _format_cell(value, spec) -> str:
         return spec(value)
     if math.isinf(float(value)):
         return "∞" if value > 0 else "-∞"
-    text = format(int(value) if spec.endswith("d") else float(value), spec)
-    if text.startswith("-") and not any(c in "123456789" for c in text):
-        text = text[1:]  # no "-0.00"
-    return text
+    return _unsigned_zero(format(int(value) if spec.endswith("d") else float(value), spec))
 
 
 def _looks_numeric(text: str) -> bool:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from costspine._text import format_table, wrap_text
+from costspine._text import format_number, format_table, wrap_text
 from costspine.analysis.cea import effect_label_of, effect_unit
 from costspine.errors import UsageError
 
@@ -193,7 +193,7 @@ class IndividualisedResult:
             kind += f"; microsimulation of {self.individuals:,} individuals"
 
         def money(v):
-            return f"{v:,.0f}"
+            return format_number(v, ",.0f")
 
         head = [
             [r["measure"], money(r["per_patient"]), money(r["low"]), money(r["high"])]
@@ -216,7 +216,7 @@ class IndividualisedResult:
             wrap_text(
                 f"Best one size for all: {best}. Break-even phenotyping cost per patient: "
                 + "; ".join(
-                    f"{'oracle' if k == 'oracle' else self.strategy_labels.get(k, k)} {v:,.0f} {c}"
+                    f"{'oracle' if k == 'oracle' else self.strategy_labels.get(k, k)} {money(v)} {c}"
                     for k, v in self.breakeven().items()
                 )
             )

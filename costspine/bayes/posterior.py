@@ -311,7 +311,8 @@ def load_posterior_pools(scenario, *, progress=None) -> tuple[list[dict], list[d
         {name: ndarray (posterior_draw,)}, "held": [names]}``.
     provenance : list of dict
         One entry per evidence file: path, cache folder, number of posterior draws, parameters
-        taken from the posterior, parameters held at the calibration's values.
+        taken from the posterior (``summary``: name -> [median, 2.5%, 97.5%]), parameters held at
+        the calibration's values (``held_values``: name -> value).
     """
     groups: dict[Path, list] = {}
     for spec in scenario.parameters:
@@ -354,6 +355,13 @@ def load_posterior_pools(scenario, *, progress=None) -> tuple[list[dict], list[d
                 "posterior_draws": n_posterior,
                 "parameters": [name for name in columns if name not in held],
                 "held_at_calibration_values": sorted(held),
+                "held_values": {name: float(held[name]) for name in sorted(held)},
+                # per sampled parameter: posterior median and 95% interval (the workbook's Inputs sheet)
+                "summary": {
+                    name: [float(q) for q in np.quantile(values, [0.5, 0.025, 0.975])]
+                    for name, values in columns.items()
+                    if name not in held
+                },
                 "fitted_now": fitted,
                 # the cache file's content hash: its canonical text is what save_to_cache writes
                 "cache_file": str(folder / POSTERIOR_FILE),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+from costspine._text import format_significant
 from costspine.reports.wording import one_line
 from costspine.reports.workbook import Column, Table
 
@@ -125,14 +126,47 @@ def cell_value(value):
     return value if isinstance(value, str) else float(value)
 
 
-def build_parameter_table(scenario) -> Table:
-    """Every parameter of ``scenario`` with its base-case value, distribution, arguments and source."""
+HELD_TEXT = "held at the value the calibration used"
+
+
+def build_parameter_table(scenario, posterior=()) -> Table:
+    """Every parameter of ``scenario`` with its base-case value, distribution, arguments and source.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    posterior : sequence of dict
+        A PSA's posterior provenance (:func:`costspine.bayes.posterior.load_posterior_pools`). A
+        parameter sampled as whole posterior rows then reads "posterior (joint)" with its posterior
+        median and 95% interval, and one held at the calibration's value reads
+        :data:`HELD_TEXT` with that value, instead of the base case's own distribution (which the
+        PSA does not sample).
+    """
     from costspine.reports.run_summary import scenario_parameter_rows
 
+    described = _posterior_descriptions(posterior)
     rows = [
-        (name, cell_value(value), family, args, source) for name, value, family, args, source in scenario_parameter_rows(scenario)
+        (name, cell_value(value), *described.get(name, (family, args)), source)
+        for name, value, family, args, source in scenario_parameter_rows(scenario)
     ]
     return Table("parameters", PARAMETER_COLUMNS, rows, title="Parameters (base-case values)")
+
+
+def _posterior_descriptions(posterior) -> dict[str, tuple[str, str]]:
+    """``{parameter: (distribution text, arguments text)}`` for the parameters a posterior pool decides."""
+    out = {}
+    for pool in posterior or ():
+        evidence = Path(pool["evidence"]).name
+        rows = pool.get("posterior_draws")
+        for name, (median, low, high) in (pool.get("summary") or {}).items():
+            out[name] = (
+                "posterior (joint)",
+                f"median {format_significant(median)}, 95% interval {format_significant(low)} to {format_significant(high)}; "
+                f"whole rows of {rows:,} posterior draws of the calibration to {evidence}",
+            )
+        for name, value in (pool.get("held_values") or {}).items():
+            out[name] = (HELD_TEXT, f"{value:.6g} (calibration to {evidence})")
+    return out
 
 
 # ---------------------------------------------------------------------------------------- about

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from costspine._text import column_format, format_significant, format_table, wrap_text
+from costspine._text import column_format, format_number, format_significant, format_table, wrap_text
 
 
 def body(text: str) -> list[str]:
@@ -89,6 +89,17 @@ def test_random_tables_fit_and_keep_every_number(seed=1):
 def test_format_significant():
     assert [format_significant(v) for v in (0.05562, 175.91, 25630.2, -1.5)] == ["0.05562", "175.9", "25,630", "-1.500"]
     assert format_significant(math.inf) == "∞"
+
+
+@pytest.mark.parametrize("spec", [",.0f", ".2f", ",.4f", ".1%", ",d"])
+@pytest.mark.parametrize("value", [-0.0, -0.4, -0.004, -1e-9, np.float64(-0.0), np.float32(-1e-6)])
+def test_no_formatter_prints_a_negative_zero(value, spec):
+    value = int(value) if spec.endswith("d") else value
+    shown = [format_number(value, spec), format_table(["x"], [[value]], formats={0: spec}), format_significant(value)]
+    for token in " ".join(shown).split():
+        if token.startswith("-") and any(c.isdigit() for c in token):
+            assert any(c in "123456789" for c in token), shown  # a sign only before a non-zero number
+    assert format_number(-0.6, ",.0f") == "-1" and format_number(-1234.4, ",.0f") == "-1,234"  # real negatives keep the sign
 
 
 @pytest.mark.parametrize("width", [40, 100])
