@@ -256,6 +256,7 @@ def fuzz(tmp_path, *, cases: int, run_cases: int, budget_seconds: float, seed: i
     return done, ran, findings
 
 
+@pytest.mark.slow
 def test_mutated_scenarios_and_special_files_never_give_a_traceback(tmp_path):
     done, ran, findings = fuzz(tmp_path, cases=CASES, run_cases=RUN_CASES, budget_seconds=BUDGET_SECONDS)
     assert done >= 10 and ran >= 1  # the budget allows far more; fewer means the cases themselves hang

@@ -12,7 +12,8 @@ import pytest
 
 from helpers import ROOT
 
-PAGES = ["getting-started.md", "budget-impact.md"]
+# getting-started.md runs every command of the tutorial (~12 s): a slow check (`pytest -m slow`, CI's second step)
+PAGES = [pytest.param("getting-started.md", marks=pytest.mark.slow), "budget-impact.md"]
 
 
 def python_blocks(page: str) -> list[str]:

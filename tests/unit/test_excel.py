@@ -526,6 +526,7 @@ def test_currency_must_be_an_iso_code():
 # ------------------------------------------------------------------------------------ LibreOffice
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     shutil.which("soffice") is None,
     reason="LibreOffice (soffice) is not installed: apt-get install -y --no-install-recommends libreoffice-calc-nogui",

@@ -258,6 +258,7 @@ def test_dollar_signs_are_never_read_as_math_text():
         assert math == [], f"{name}: {math}"  # ... and none of it is typeset as math
 
 
+@pytest.mark.slow
 def test_nothing_is_drawn_outside_the_figure():
     for name, figure in money_labelled_figures().items():
         if name == "table":
