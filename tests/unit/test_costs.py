@@ -236,7 +236,13 @@ def test_cash_items_are_the_non_fee_schedule_prices(catalogue):
         "opioid_prescription_7day",
         "otc_nsaid_tablet",
         "duloxetine_fill",
+        "emergency_visit_all_payer",
     } == cash
+    # an all-payer mean (MEPS, T4.69), not a fee-schedule amount, so no payer multiplier applies
+    assert (
+        catalogue.get("emergency_visit_all_payer").price == 1016.0
+        and catalogue.get("emergency_visit_all_payer").price_year == 2017
+    )
     assert catalogue.get("duloxetine_fill").price == 11.97 and catalogue.get("duloxetine_fill").price_year == 2023  # T4.56
     assert catalogue.get("ipt_postural_therapy_session").price == 150.0  # midpoint of T4.55's Uniform(100, 200)
     assert catalogue.get("coaching_call_0591t").price == 60.0  # midpoint of T4.29's $40-80
