@@ -144,15 +144,18 @@ def run(
     """
     from costspine.simulate.run import run_scenario
 
-    result = run_scenario(_scenario(scenario), method=method, individuals=individuals, seed=seed)
+    loaded = _scenario(scenario)
+    result = run_scenario(loaded, method=method, individuals=individuals, seed=seed)
     if out_dir is not None:
         from pathlib import Path
 
+        from costspine.analysis.subgroups import scenario_subgroups
         from costspine.reports.run_report import write_run_report
 
         with _writing(Path(out_dir), xlsx_path) as (folder, xlsx):
             write_run_report(
                 [result],
+                subgroups=[scenario_subgroups(loaded) if method == "cohort" else ()],
                 out_dir=folder,
                 xlsx_path=xlsx,
                 seed=seed if method == "microsim" else None,
@@ -246,9 +249,11 @@ def psa(
         )
         if out_dir is not None:
             from costspine.analysis.chunk_store import ChunkStore
+            from costspine.analysis.psa_summary import psa_companions
             from costspine.reports.build import workbook_path
             from costspine.reports.psa_report import write_psa_report
 
+            check, subgroups = psa_companions(loaded, analysis, method=method)
             write_psa_report(
                 analysis,
                 loaded,
@@ -256,6 +261,8 @@ def psa(
                 xlsx=workbook_path(xlsx, out_dir=folder, command="psa"),
                 csv=csv,
                 figures=figures,
+                calibration_check=check,
+                subgroups=subgroups,
                 **_record("psa"),
             )
             ChunkStore(store_dir, {}).discard()  # the draws are in draws.npz now: keep them once

@@ -570,3 +570,19 @@ def analyze_psa(
     groups = parse_evppi_groups(evppi, result)
     rows = compute_evppi_rows(result, groups, wtp=wtp, method=evppi_method) if groups else []
     return summarize_psa(result, wtp=wtp, population=pop, evppi=rows)
+
+
+def psa_companions(scenario, summary, *, method: str = "cohort") -> tuple:
+    """``(calibration_check, subgroups)`` that ``psa`` reports beside ``summary``, from its draws.
+
+    Both re-run the cohort model on the PSA's parameter draws, so a microsimulation PSA has neither
+    (``(None, ())``). The check is None for a scenario without an evidence file
+    (:func:`costspine.analysis.calibration_check.check_calibration`); subgroups are empty without
+    categorical population attributes (:func:`costspine.analysis.subgroups.psa_subgroups`).
+    """
+    if method != "cohort":
+        return None, ()
+    from costspine.analysis.calibration_check import check_calibration
+    from costspine.analysis.subgroups import psa_subgroups
+
+    return check_calibration(scenario, summary.draws), psa_subgroups(scenario, summary.draws)

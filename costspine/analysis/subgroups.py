@@ -160,3 +160,25 @@ def compute_subgroups(grouped, times=None) -> tuple[SubgroupResults, ...]:
             )
         )
     return tuple(out)
+
+
+def scenario_subgroups(scenario, params=None) -> tuple:
+    """Results by subgroup of a scenario whose population has categorical attributes (empty tuple otherwise):
+    the cohort model once per group (:func:`costspine.simulate.cohort.run_cohort_groups`) gathered by level."""
+    from costspine.simulate.cohort import run_cohort_groups
+
+    if not subgroup_attributes(scenario):
+        return ()
+    return compute_subgroups(run_cohort_groups(scenario, params))
+
+
+def psa_subgroups(scenario, draws) -> tuple:
+    """Results by subgroup for every PSA draw (empty without categorical population attributes): the
+    cohort model once per group on the draws' parameter values, so each draw's subgroups sum to its totals."""
+    from costspine.model.inputs import base_case_parameters
+
+    if not subgroup_attributes(scenario):
+        return ()
+    params = {k: np.full(draws.n_draws, float(np.ravel(v)[0])) for k, v in base_case_parameters(scenario).items()}
+    params.update({name: draws.parameters[:, j] for j, name in enumerate(draws.parameter_names)})
+    return scenario_subgroups(scenario, params)

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-import numpy as np
 
 from costspine._limits import MAX_DRAWS
 from costspine.cli.options import (
@@ -76,7 +75,7 @@ def run_psa_command(
     ``figures=True`` (``--figures``). Chunks are saved in ``store_dir`` (default ``out_dir/chunks``).
     """
     from costspine.analysis.chunk_store import ChunkStore
-    from costspine.analysis.psa_summary import analyze_psa
+    from costspine.analysis.psa_summary import analyze_psa, psa_companions
     from costspine.reports.build import workbook_path
     from costspine.reports.psa_report import format_psa_text, write_psa_report
 
@@ -103,12 +102,7 @@ def run_psa_command(
         on_partial=on_partial,
         progress=progress,
     )
-    check = None
-    if method == "cohort":  # the check re-runs the cohort model on the PSA's draws
-        from costspine.analysis.calibration_check import check_calibration
-
-        check = check_calibration(scenario, analysis.draws)
-    subgroups = psa_subgroups(scenario, analysis.draws) if method == "cohort" else ()
+    check, subgroups = psa_companions(scenario, analysis, method=method)
     write_psa_report(
         analysis,
         scenario,
@@ -133,20 +127,6 @@ def run_psa_command(
 
         out += "\n\n" + format_subgroup_text(subgroups, wtp=float(analysis.wtp[0]) if analysis.wtp else None)
     return out
-
-
-def psa_subgroups(scenario, draws) -> tuple:
-    """Results by subgroup for every PSA draw (empty without categorical population attributes): the
-    cohort model once per group on the draws' parameter values, so each draw's subgroups sum to its totals."""
-    from costspine.analysis.subgroups import subgroup_attributes
-    from costspine.cli.run import run_subgroups
-    from costspine.model.inputs import base_case_parameters
-
-    if not subgroup_attributes(scenario):
-        return ()
-    params = {k: np.full(draws.n_draws, float(np.ravel(v)[0])) for k, v in base_case_parameters(scenario).items()}
-    params.update({name: draws.parameters[:, j] for j, name in enumerate(draws.parameter_names)})
-    return run_subgroups(scenario, params)
 
 
 def run_voi_command(

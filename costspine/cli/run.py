@@ -60,7 +60,9 @@ def run_command(
         for scenario, result in zip(scenarios, results):
             for problem in find_scenario_warnings(scenario, result):
                 warn(problem)
-    subgroups = [run_subgroups(s) if method == "cohort" else () for s in scenarios]
+    from costspine.analysis.subgroups import scenario_subgroups
+
+    subgroups = [scenario_subgroups(s) if method == "cohort" else () for s in scenarios]
     write_run_report(
         results,
         subgroups=subgroups,
@@ -78,17 +80,6 @@ def run_command(
         wtp = scenarios[0].analysis.wtp
         text += "\n\n" + format_subgroup_text(subgroups[0], wtp=float(wtp[0]) if len(wtp) else None)
     return text
-
-
-def run_subgroups(scenario, params=None) -> tuple:
-    """Results by subgroup of a scenario whose population has categorical attributes (empty tuple otherwise):
-    the cohort model once per group (:func:`costspine.simulate.cohort.run_cohort_groups`) gathered by level."""
-    from costspine.analysis.subgroups import compute_subgroups, subgroup_attributes
-    from costspine.simulate.cohort import run_cohort_groups
-
-    if not subgroup_attributes(scenario):
-        return ()
-    return compute_subgroups(run_cohort_groups(scenario, params))
 
 
 @click.command()

@@ -20,8 +20,7 @@ from openpyxl import load_workbook
 
 from costspine import load_scenario, run_cohort
 from costspine.analysis.psa import draw_run_parameters, run_psa
-from costspine.analysis.subgroups import compute_subgroups, subgroup_attributes
-from costspine.cli.psa import psa_subgroups
+from costspine.analysis.subgroups import compute_subgroups, psa_subgroups, subgroup_attributes
 from costspine.errors import ScenarioError
 from costspine.model.inputs import base_case_parameters, evaluate_parameters
 from costspine.simulate.cohort import run_cohort_groups
@@ -182,3 +181,26 @@ def test_run_and_psa_report_subgroups(tmp_path):
     low, high = frail["incremental_effect_95"]
     assert low <= frail["incremental_effect"] <= high
     assert "Subgroups" in load_workbook(out / "psa.xlsx", read_only=True).sheetnames
+
+
+def test_the_api_writes_the_subgroups_the_command_writes(tmp_path):
+    """costspine.run / costspine.psa with out_dir write the CLI's folder, subgroups included."""
+    import json
+
+    from click.testing import CliRunner
+
+    import costspine
+    from costspine.cli.app import cli
+
+    for command, api in (
+        ("run", lambda out: costspine.run(TWO_GROUPS, out_dir=out)),
+        ("psa", lambda out: costspine.psa(TWO_GROUPS, draws=50, out_dir=out)),
+    ):
+        args = [command, str(TWO_GROUPS), "--out", str(tmp_path / f"cli-{command}"), "--quiet"] + (
+            ["--draws", "50"] if command == "psa" else []
+        )
+        done = CliRunner().invoke(cli, args)
+        assert done.exit_code == 0, done.output
+        api(tmp_path / f"api-{command}")
+        found = [json.loads((tmp_path / f"{who}-{command}" / "summary.json").read_text()) for who in ("cli", "api")]
+        assert found[0]["subgroups"] and found[1]["subgroups"] == found[0]["subgroups"]
