@@ -57,10 +57,12 @@ source = "assumption: changes QALYs only"
 )
 
 
-def test_parameters_that_change_a_target_are_held_the_others_are_free(tmp_path):
+def toy_evidence(tmp_path, targets: str):
+    """The toy scenario and an evidence file calibrating ``hr_a`` to ``targets`` (TOML ``[[targets]]`` tables)."""
     scenario_path = write(tmp_path, TOY, "toy.toml")
     evidence = tmp_path / "evidence.toml"
-    evidence.write_text(f"""
+    evidence.write_text(
+        f"""
 [evidence]
 name = "toy"
 source = "synthetic"
@@ -72,6 +74,16 @@ tune = 10
 chains = 1
 target_accept = 0.9
 seed = 1
+"""
+        + targets
+    )
+    return load_scenario(scenario_path), load_evidence(evidence)
+
+
+def test_parameters_that_change_a_target_are_held_the_others_are_free(tmp_path):
+    scenario, evidence = toy_evidence(
+        tmp_path,
+        """
 [[targets]]
 name = "spending_ratio"
 kind = "cost_ratio"
@@ -80,8 +92,9 @@ comparator = "uc"
 mean = 0.8
 se = 0.05
 source = "synthetic"
-""")
-    held = find_held_parameters(load_scenario(scenario_path), load_evidence(evidence))
+""",
+    )
+    held = find_held_parameters(scenario, evidence)
     # the usual-care hazard and the cost level change the ratio; the price alone cancels out of a
     # ratio of costs that are both proportional to it, and the utility changes no target
     assert set(held) == {"rate"}
@@ -89,20 +102,9 @@ source = "synthetic"
 
 
 def test_a_level_target_holds_the_price_too(tmp_path):
-    scenario_path = write(tmp_path, TOY, "toy.toml")
-    evidence = tmp_path / "evidence.toml"
-    evidence.write_text(f"""
-[evidence]
-name = "toy"
-source = "synthetic"
-scenario = "{scenario_path.as_posix()}"
-calibrate = ["hr_a"]
-[sampler]
-draws = 10
-tune = 10
-chains = 1
-target_accept = 0.9
-seed = 1
+    scenario, evidence = toy_evidence(
+        tmp_path,
+        """
 [[targets]]
 name = "cost_uc"
 kind = "cost_mean"
@@ -118,7 +120,8 @@ mean = 100
 se = 10
 likelihood = false
 source = "synthetic: check only, never conditions the posterior"
-""")
-    held = find_held_parameters(load_scenario(scenario_path), load_evidence(evidence))
+""",
+    )
+    held = find_held_parameters(scenario, evidence)
     assert set(held) == {"rate", "price_visit", "visits"}
     assert "u_sick" not in held
