@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from costspine.analysis.cea import ICER_COST_PER_GAIN, ICER_DOMINANT, ICER_DOMINATED, ICER_EQUAL_EFFECT, classify_icer
 from costspine.reports.workbook import CURRENCY_SYMBOLS
 
 EFFECT_DECIMALS = 3
@@ -133,10 +134,10 @@ def describe_comparison(entry: Increment, comparator: Increment, *, currency: st
         text = f"{name} costs the same as {other} and {gain} per patient over {horizon}"
     else:
         text = f"{name} {cost} and {gain} than {other} per patient over {horizon}"
-    icer = entry.icer
-    if de > 0 and dc <= 0:
+    icer, case = entry.icer, classify_icer(dc, de)
+    if case == ICER_DOMINANT:
         return f"{text}: it dominates {other}."
-    if de < 0 and dc >= 0:
+    if case == ICER_DOMINATED:
         return f"{text}: it is dominated by {other}."
     note = getattr(entry, "frontier_note", "")
     if note and de != 0:
@@ -153,9 +154,10 @@ def describe_verdict(entry: Increment, comparator: Increment, *, currency: str, 
     name, other = entry.label, in_sentence(comparator.label)
     unit = singular(in_sentence(effect_label))
     dc, de, icer = entry.incremental_cost, entry.incremental_effect, entry.icer
-    if de > 0 and dc <= 0:
+    case = classify_icer(dc, de)
+    if case == ICER_DOMINANT:
         return f"{name} dominates {other}"
-    if de < 0 and dc >= 0:
+    if case == ICER_DOMINATED:
         return f"{name} is dominated by {other}"
     note = getattr(entry, "frontier_note", "")
     if note and de != 0:
@@ -172,17 +174,15 @@ def icer_cell(entry: Increment, strategy: str, comparator: str, *, unit: str = "
     'extendedly dominated (...)', 'equal effect', 'saves 1,234 per QALY forgone'. Never a negative number."""
     if strategy == comparator:
         return "reference"
-    dc, de, icer = entry.incremental_cost, entry.incremental_effect, entry.icer
-    if de > 0 and dc <= 0:
-        return "dominant"
-    if de < 0 and dc >= 0:
-        return "dominated"
-    if de == 0 or icer is None or not math.isfinite(icer):
-        return "equal effect"
+    icer, case = entry.icer, classify_icer(entry.incremental_cost, entry.incremental_effect)
+    if case in (ICER_DOMINANT, ICER_DOMINATED):
+        return case
+    if case == ICER_EQUAL_EFFECT or icer is None or not math.isfinite(icer):
+        return ICER_EQUAL_EFFECT
     note = getattr(entry, "frontier_note", "")
     if note:
         return note
-    return float(icer) if de > 0 else f"saves {icer:,.0f} per {unit} forgone"
+    return float(icer) if case == ICER_COST_PER_GAIN else f"saves {icer:,.0f} per {unit} forgone"
 
 
 def join_words(words: list[str]) -> str:
