@@ -27,15 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SUBGROUP_KINDS = ("categorical", "binary")
+from costspine.model.groups import SUBGROUP_KINDS, find_report_points, list_subgroup_attributes
 
-
-def subgroup_attributes(scenario) -> tuple:
-    """The population attributes results are reported by: the categorical and binary ones, in declaration order."""
-    population = getattr(scenario, "population", None)
-    if population is None:
-        return ()
-    return tuple(a for a in population.attributes if a.kind in SUBGROUP_KINDS)
+subgroup_attributes = list_subgroup_attributes
+"""The population attributes results are reported by (:func:`costspine.model.groups.list_subgroup_attributes`)."""
 
 
 @dataclass(frozen=True)
@@ -120,11 +115,7 @@ def compute_subgroups(grouped, times=None) -> tuple[SubgroupResults, ...]:
     scenario = grouped.scenario
     attrs = scenario.population.attributes
     shape = tuple(len(a.levels) for a in attrs)
-    settings = scenario.settings
-    if times is None:
-        times = list(scenario.analysis.report_at_years) or [0.0, settings.n_cycles * settings.cycle_years]
-    n_points = settings.n_cycles + 1
-    points = [min(max(int(round(t / settings.cycle_years)), 0), n_points - 1) for t in times]
+    times, points = find_report_points(scenario, times)
     coords = np.unravel_index(np.arange(int(np.prod(shape))), shape) if shape else ()
     w = grouped.weights  # (D, G)
     cost = grouped.total_cost  # (D, G, S)
@@ -155,7 +146,7 @@ def compute_subgroups(grouped, times=None) -> tuple[SubgroupResults, ...]:
                 share=share,
                 cost=level_cost,
                 outcomes=level_outcomes,
-                times=tuple(float(t) for t in times),
+                times=times,
                 indicators=indicators,
             )
         )
