@@ -263,6 +263,8 @@ def build_subgroup_sheet(subgroups, *, wtp: float | None = None) -> Sheet | None
                 kinds.append(Column(h, "probability"))
             elif h in ("Subgroup", "Strategy"):
                 kinds.append(Column(h))
+            elif h.startswith("MCSE of"):
+                kinds.append(Column(h, "number", decimals=EFFECT_DECIMALS + 1))
             elif "ODI" in h or " at " in h:
                 kinds.append(Column(h, "number", decimals=INDICATOR_DECIMALS))
             else:
@@ -275,9 +277,12 @@ def build_subgroup_sheet(subgroups, *, wtp: float | None = None) -> Sheet | None
         "The population rows are the share-weighted sums of the subgroups and equal the run's totals.",
     )
     if subgroups[0].method == "microsim":
+        first = subgroups[0]
+        sample = f"{int(first.individuals[0].sum()):,} individuals per strategy" + (" and draw" if psa else "")
         notes = (
             "One row per subgroup and strategy, per patient: the simulated individuals at each level of the population's "
-            "categorical attributes (" + describe_method(subgroups[0]).split(": ", 1)[1].split("; *_mcse")[0] + ").",
+            f"categorical attributes (microsimulation, {sample}, common random numbers). Shares are the realised shares "
+            "of the sample.",
             "The population rows are the share-weighted sums of the subgroups and equal the run's totals.",
             "MCSE: Monte Carlo standard error of the subgroup's mean cost and effect"
             + (" (root mean square over draws of each draw's own)" if psa else "")
