@@ -11,6 +11,12 @@ By construction the share-weighted sum of the subgroups' costs and outcomes is t
 total of every draw (:func:`costspine.simulate.cohort.run_cohort` of the same scenario), and an
 indicator's population mean is the subgroups' means weighted by share times occupancy.
 
+The microsimulation (``--method microsim``) keeps its own subgroups while it runs
+(:func:`costspine.simulate.microsim.run_microsim` with ``by_level=True``):
+:func:`microsim_subgroups` turns them into the same :class:`SubgroupResults`, with realised shares
+and the Monte Carlo standard errors of each subgroup's means and increments;
+:func:`run_subgroups` picks the method's subgroups for a base-case run.
+
 Example
 -------
 >>> from costspine import load_scenario

@@ -192,6 +192,8 @@ def _table_rows(sub, *, wtp: float | None, text: bool) -> tuple[list[str], list[
         headers = ["Subgroup (share)", "Strategy", f"Cost ({currency})", effect_label]
     headers += [f"{ind.get(n, n)} at {when}" for n in names]
     headers += [f"Incremental cost ({currency})", f"Incremental {in_sentence(effect_label)}"]
+    if mcse:
+        headers += [f"MCSE of incremental cost ({currency})", f"MCSE of incremental {in_sentence(effect_label)}"]
     if psa and wtp is not None:
         headers += [f"P(cost-effective vs {scenario.strategy_labels.get(scenario.analysis.comparator)})"]
     headers += [f"ICER ({currency} per {unit})"]
@@ -210,6 +212,8 @@ def _table_rows(sub, *, wtp: float | None, text: bool) -> tuple[list[str], list[
             row += [item.get(f"{n}_at_{sub.times[-1]:g}_years") for n in names]
             is_ref = s == comparator
             row += [None if is_ref else item["incremental_cost"], None if is_ref else item["incremental_effect"]]
+            if mcse:
+                row += [item.get("incremental_cost_mcse"), item.get("incremental_effect_mcse")]
             if psa and wtp is not None:
                 row += [None if is_ref else item.get("prob_cost_effective_vs_comparator")]
             row += [_icer_words(item, s, comparator, unit)]
@@ -253,7 +257,7 @@ def build_subgroup_sheet(subgroups, *, wtp: float | None = None) -> Sheet | None
         headers, rows = _table_rows(sub, wtp=wtp, text=False)
         kinds = []
         for h in headers:
-            if h.startswith("MCSE of cost"):
+            if h.startswith("MCSE of cost") or h.startswith("MCSE of incremental cost"):
                 kinds.append(Column(h, "currency", decimals=2))
             elif h.startswith("Cost") or h.startswith("Incremental cost") or h.startswith("ICER"):
                 kinds.append(Column(h, "currency"))
@@ -284,9 +288,8 @@ def build_subgroup_sheet(subgroups, *, wtp: float | None = None) -> Sheet | None
             f"categorical attributes (microsimulation, {sample}, common random numbers). Shares are the realised shares "
             "of the sample.",
             "The population rows are the share-weighted sums of the subgroups and equal the run's totals.",
-            "MCSE: Monte Carlo standard error of the subgroup's mean cost and effect"
-            + (" (root mean square over draws of each draw's own)" if psa else "")
-            + "; small subgroups are noisy.",
+            "MCSE: Monte Carlo standard error of the subgroup's mean cost and effect and of its increments (common random "
+            "numbers)" + (" (root mean square over draws of each draw's own)" if psa else "") + "; small subgroups are noisy.",
         )
     if psa:
         notes += (
