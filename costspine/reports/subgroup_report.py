@@ -50,7 +50,8 @@ def _mcse(sub) -> list[dict | None]:
 
 def _pooled_se(se: np.ndarray) -> float:
     """One MCSE for a column of draws: the draw's own for one draw, else the root mean square over draws."""
-    return float(np.sqrt(np.nanmean(np.square(se))))
+    se = se[np.isfinite(se)]  # NaN: a level with fewer than 2 individuals in that draw
+    return float(np.sqrt(np.mean(np.square(se)))) if se.size else math.nan
 
 
 def _levels(sub) -> list[tuple[str, str, np.ndarray, np.ndarray, np.ndarray, dict]]:
@@ -75,8 +76,8 @@ def _levels(sub) -> list[tuple[str, str, np.ndarray, np.ndarray, np.ndarray, dic
             POPULATION,
             "Population (share-weighted)",
             sub.share.sum(axis=1),
-            (w * sub.cost).sum(axis=1),
-            (w * sub.effect).sum(axis=1),
+            np.where(w > 0, w * sub.cost, 0.0).sum(axis=1),  # a level nobody was sampled into (share 0) adds nothing
+            np.where(w > 0, w * sub.effect, 0.0).sum(axis=1),
             total,
         )
     )
@@ -216,7 +217,8 @@ def _table_rows(sub, *, wtp: float | None, text: bool) -> tuple[list[str], list[
                 row += [item.get("incremental_cost_mcse"), item.get("incremental_effect_mcse")]
             if psa and wtp is not None:
                 row += [None if is_ref else item.get("prob_cost_effective_vs_comparator")]
-            row += [_icer_words(item, s, comparator, unit)]
+            empty = math.isnan(item["cost_total"])  # a microsimulation level nobody was sampled into
+            row += [None if empty else _icer_words(item, s, comparator, unit)]
             rows.append(row)
     return headers, rows
 

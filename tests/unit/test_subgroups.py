@@ -348,3 +348,19 @@ def test_run_and_psa_with_the_microsimulation_report_subgroups(tmp_path):
     low, high = frail["strategies"]["b"]["incremental_effect_95"]
     assert low <= frail["strategies"]["b"]["incremental_effect"] <= high
     assert "Subgroups" in load_workbook(out / "psa.xlsx", read_only=True).sheetnames
+
+
+def test_a_level_nobody_was_sampled_into_is_empty_and_the_population_row_keeps_the_total():
+    from costspine.analysis.subgroups import microsim_subgroups
+    from costspine.reports.subgroup_report import format_subgroup_text, subgroup_records
+    from costspine.simulate.microsim import run_microsim
+
+    scenario = load_scenario(TWO_GROUPS)
+    result = run_microsim(scenario, n_individuals=2, seed=3, by_level=True)
+    (frail,) = microsim_subgroups(scenario, result.levels)
+    assert frail.individuals[0].tolist() == [2, 0]  # this seed samples both into the first level
+    assert np.isnan(frail.cost[0, 1]).all()
+    *_, population = subgroup_records(frail)
+    b = scenario.strategies.index("b")
+    assert population["strategies"]["b"]["cost_total"] == pytest.approx(float(result.total_cost[0, b]))
+    assert "nan" not in format_subgroup_text((frail,)).lower()
