@@ -364,3 +364,14 @@ def test_a_level_nobody_was_sampled_into_is_empty_and_the_population_row_keeps_t
     b = scenario.strategies.index("b")
     assert population["strategies"]["b"]["cost_total"] == pytest.approx(float(result.total_cost[0, b]))
     assert "nan" not in format_subgroup_text((frail,)).lower()
+
+
+def test_microsim_psa_subgroups_survive_saved_chunks_and_resume(tmp_path):
+    scenario = load_scenario(TWO_GROUPS)
+    options = {"seed": 8, "method": "microsim", "individuals": 1024, "chunk_size": 2, "store_dir": tmp_path / "chunks"}
+    first = run_psa(scenario, 4, **options)
+    again = run_psa(scenario, 4, resume=True, **options)
+    assert again.extra["resumed_chunks"] == 2  # every chunk read back from disk, none recomputed
+    assert set(again.levels) == set(first.levels)
+    for key, value in first.levels.items():
+        np.testing.assert_array_equal(again.levels[key], value, err_msg=key)
