@@ -8,11 +8,13 @@ are computed here from the bundled commercial plan, never copied from output.
 
 Tolerance, fixed before the comparison: a model value within a factor 1.5 of the published value
 (ratio 2/3 to 3/2), or for a published range within [low / 1.5, high x 1.5], is "consistent"; below
-is "too low", above "too high".
+is "too low", above "too high". A row the model is calibrated to (the plan's spine operations,
+tools/calibrate_chronic_surgery.py) is no check: its verdict is "calibration target".
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 
 import pytest
@@ -53,6 +55,15 @@ NEW_EPISODE_PER_PATIENT = 784e6 / 0.293 / 2_498_013
 # HCUP 2008 (T11.07): 663,000 inpatient stays principally for back problems, per 1,000 US adults in 2008
 # (230.4 million, T11.16).
 INPATIENT_STAYS_PER_1000 = 663_000 / 230.4e6 * 1000
+# Martin 2008 (T11.14): inpatient services are 28 % of the excess spending of adults with spine problems.
+INPATIENT_SHARE = 0.28
+# Spine operations per 1,000 adults under 65 a year, the chronic pathway's calibration target
+# (tools/calibrate_chronic_surgery.py): elective lumbar fusion 79.8 per 100,000 adults, 170.3 at 65+
+# (Martin 2019, T11.18; 65+ a fifth of adults, assumption) + other lumbar surgery 201 per 100,000 in 2000
+# (Gray 2006, T11.19) less about 50 fusions (assumption) + cervical surgery 72.2 per 100,000 (Liu 2017,
+# T11.20).
+OPERATIONS_PER_1000 = (79.8 - 0.2 * 170.3) / 0.8 / 100 + (201 - 50) / 100 + 72.2 / 100
+CALIBRATED = {"spine operations per 1,000 members"}
 
 
 def verdict(model: float, published) -> str:
@@ -100,6 +111,7 @@ def model_side(plan):
         "chronic spine pain in care": float(prevalent.initial[0]) / members,
         "year-1 cost per chronic patient in care": float(prevalent.budget.current[0, 0].sum()) / in_care(prevalent),
         "first-year cost per new episode": float(episode.cost_per_cycle[0, usual_care, :CYCLES_PER_YEAR].sum()),
+        "surgery, per member per month": float(year1[categories.index("surgery")]) / (members * 12),
         "spine operations per 1,000 members": surgeries / members * 1000,
     }
 
@@ -114,7 +126,8 @@ VALIDATION = {
     "chronic spine pain in care": CHRONIC_SHARE,
     "year-1 cost per chronic patient in care": CHRONIC_PER_PATIENT,
     "first-year cost per new episode": NEW_EPISODE_PER_PATIENT,
-    "spine operations per 1,000 members": INPATIENT_STAYS_PER_1000,
+    "surgery, per member per month": INPATIENT_SHARE * PRIVATE_PMPM,
+    "spine operations per 1,000 members": OPERATIONS_PER_1000,
 }
 
 
@@ -136,6 +149,21 @@ def test_the_benchmarks_are_the_documented_arithmetic():
     assert TREATED_SHARE == pytest.approx(0.098, abs=0.0005)
     assert NEW_EPISODE_PER_PATIENT == pytest.approx(1071, abs=1)
     assert INPATIENT_STAYS_PER_1000 == pytest.approx(2.88, abs=0.005)
+    assert OPERATIONS_PER_1000 == pytest.approx(2.80, abs=0.005)
+
+
+def test_the_calibration_target_is_the_tools():
+    spec = importlib.util.spec_from_file_location("calibrate_chronic_surgery", ROOT / "tools" / "calibrate_chronic_surgery.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert sum(tool.target_per_1000().values()) == pytest.approx(OPERATIONS_PER_1000, rel=1e-12)
+
+
+def test_the_plan_meets_its_calibration_target(model_side):
+    # Within 5 %: the acute model's first-year operations are part of the total and that model is still
+    # being refined; more drift than that means: python tools/calibrate_chronic_surgery.py --write.
+    for quantity in CALIBRATED:
+        assert model_side[quantity] == pytest.approx(VALIDATION[quantity], rel=0.05), quantity
 
 
 def test_the_docs_table_has_every_validation_row():
@@ -145,7 +173,7 @@ def test_the_docs_table_has_every_validation_row():
 @pytest.mark.parametrize("quantity", list(VALIDATION))
 def test_each_documented_verdict_is_the_one_the_tolerance_gives(model_side, quantity):
     model = model_side[quantity]
-    expected = verdict(model, VALIDATION[quantity])
+    expected = "calibration target" if quantity in CALIBRATED else verdict(model, VALIDATION[quantity])
     cells = documented_rows()[quantity]
     assert re.match(rf"^\**{expected}\b", cells[-1]), (
         f"{quantity}: model {model:.4g}, published {VALIDATION[quantity]} -> {expected}; docs say {cells[-1]!r}"
