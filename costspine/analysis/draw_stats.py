@@ -22,6 +22,9 @@ __all__ = [
     "summarize_incremental",
 ]
 
+STREAM_BLOCK_ELEMENTS = 1 << 18
+"""Most net-benefit values (2 MB) :func:`stream_decision_curves` holds in one array."""
+
 DRAW_BLOCK = 1 << 16
 """Draws a streamed summary reads at a time (:func:`stream_decision_curves`, the convergence pass):
 results do not depend on it for a PSA of up to this many draws, and beyond it only through the
@@ -399,7 +402,7 @@ def _add_on(values: np.ndarray, carry: np.ndarray | None) -> np.ndarray:
     return values.sum(axis=0)
 
 
-def stream_decision_curves(columns, wtp, *, block: int = DRAW_BLOCK) -> DecisionCurves:
+def stream_decision_curves(columns, wtp, *, block: int | None = None) -> DecisionCurves:
     """CEAC, CEAF and EVPI of PSA draws read a block of draws at a time.
 
     Parameters
@@ -408,8 +411,9 @@ def stream_decision_curves(columns, wtp, *, block: int = DRAW_BLOCK) -> Decision
         :class:`~costspine.analysis.psa_result.DrawColumns` (or anything with ``n_draws``,
         ``n_strategies`` and ``cost_effect(start, stop)``).
     wtp : array-like, shape (wtp,)
-    block : int
-        Draws read at a time.
+    block : int, optional
+        Draws read at a time (default: as many as keep each array of net benefits within
+        :data:`STREAM_BLOCK_ELEMENTS` values).
 
     Returns
     -------
@@ -421,15 +425,19 @@ def stream_decision_curves(columns, wtp, *, block: int = DRAW_BLOCK) -> Decision
     :func:`~costspine.analysis.decision.compute_ceaf` and
     :func:`~costspine.analysis.decision.compute_evpi`, with the thresholds split into the same
     blocks; memory holds ``block`` draws (times strategies and thresholds), never all draws. Counts
-    are exact; sums over draws continue from block to block with the additions in draw order, so up
-    to ``block`` draws the results are bit for bit those functions', and beyond it too wherever
-    numpy sums over draws in order (every sum over a (draw, strategy, ...) table). The exception is
-    a threshold block of one threshold, where numpy sums the 1-D column of the EVPI's best net
-    benefit pairwise: there the EVPI differs by rounding only (relative 1e-15 or less).
+    are exact; sums over draws continue from block to block with the additions in draw order, which
+    is how numpy sums over the draw axis of a (draw, strategy, ...) table, so the results are bit
+    for bit those functions'. The one exception: a block of a single threshold (the last block when
+    the draws are many, more than ~700,000 with three strategies), where numpy sums the 1-D column of
+    the EVPI's best net benefit pairwise and this sums it in order across blocks of draws: that
+    threshold's EVPI differs by rounding only (relative 1e-15 or less).
     """
     lam = np.atleast_1d(_as_wtp(wtp))
     n, n_s = int(columns.n_draws), int(columns.n_strategies)
     subs = _wtp_blocks(n, n_s, lam.size) or [slice(0, 0)]
+    if block is None:  # net benefits of at most STREAM_BLOCK_ELEMENTS at once
+        widest = max((sub.stop - sub.start for sub in subs), default=1)
+        block = max(1, STREAM_BLOCK_ELEMENTS // max(1, n_s * widest))
     counts = np.zeros((n_s, lam.size), dtype=np.int64)
     nb_sum, inc_sum, best_sum = np.zeros((n_s, lam.size)), np.zeros((n_s, lam.size)), np.zeros(lam.size)
     cost_sum = effect_sum = None

@@ -228,7 +228,7 @@ def summarize_psa(draws: PSAResult, *, wtp, population: dict | None = None, evpp
                 table = effect[..., None] * lam.reshape(1, 1, -1) - cost[..., None]
                 return table[:, k, :] - table[:, ref, :]
 
-            conv = convergence_in_blocks(inc_block, n, shift)
+            conv = convergence_in_blocks(inc_block, n, shift, block=1 << 14)  # the block changes no number
             mc_mean[k] = conv.running_mean[-1]
             mcse[k] = conv.mcse
             for c, m in enumerate(conv.checkpoints):
