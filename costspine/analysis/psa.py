@@ -339,7 +339,14 @@ def run_psa(
         raise UsageError("resuming needs a folder of saved chunks")
     if chunk_size is None:
         chunk_size = CHUNK_SIZE if method == "cohort" else microsim_chunk_size(scenario, individuals)
-    check_psa_memory(scenario, n_draws, chunk_size=chunk_size, n_parameters=len(sampled_parameter_names(scenario)), method=method)
+    check_psa_memory(
+        scenario,
+        n_draws,
+        chunk_size=chunk_size,
+        n_parameters=len(sampled_parameter_names(scenario)),
+        method=method,
+        draws_in_memory=draws_dir is None,
+    )
     layout = plan_chunks(n_draws, chunk_size)
     base = run_cohort(scenario)  # the base case must be valid before any draw is made
     pools, provenance = prepare_posterior(scenario, progress=progress)

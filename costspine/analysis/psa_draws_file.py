@@ -305,6 +305,11 @@ def load_psa_draws(results_dir) -> PSAResult:
     """Read the draws that ``costspine psa`` wrote into ``results_dir``: its ``draws/`` folder
     (:func:`open_draws_dir`), or the ``draws.npz`` of an older costspine."""
     location = draws_location(results_dir)
+    if location is None and (Path(results_dir) / DRAWS_DIR).is_dir():
+        raise UsageError(
+            f"{Path(results_dir) / DRAWS_DIR}: has no {META_FILE}, so its PSA did not finish (interrupted?); "
+            "rerun `costspine psa` (with --resume to reuse its saved chunks)"
+        )
     if location is None:
         raise UsageError(
             f"{Path(results_dir) / DRAWS_DIR}: not found; RESULTS_DIR must be a folder written by `costspine psa` "
