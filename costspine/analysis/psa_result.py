@@ -81,8 +81,16 @@ class PSAResult:
 
     @property
     def total_cost(self) -> np.ndarray:
-        """Discounted total cost, shape (draw, strategy)."""
-        return self.costs.sum(axis=-1)
+        """Discounted total cost, shape (draw, strategy).
+
+        Each draw's categories summed as numpy sums the last axis of a (draw, strategy, category)
+        array, also for draws on disk (read a block at a time), so the totals do not depend on
+        where the draws live.
+        """
+        if self.store is None:
+            return self.costs.sum(axis=-1)
+        with DrawColumns(self) as cols:
+            return np.column_stack([cols.total_cost(k) for k in range(len(self.strategies))])
 
     @property
     def effect(self) -> np.ndarray:
