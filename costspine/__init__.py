@@ -267,6 +267,18 @@ def psa(
                 **_record("psa"),
             )
             ChunkStore(store_dir, {}).discard()  # the draws are in draws/ now: keep them once
+    if analysis.draws.store is not None:
+        # the staging folder the draws were written into has moved into out_dir: from now on they are
+        # read through their memory maps (still valid), never again by the staging folder's path
+        import dataclasses
+
+        from costspine.analysis.psa_summary import PlaneValues
+
+        draws = dataclasses.replace(analysis.draws, store=None)
+        plane = analysis.tables["ce_plane.csv"]
+        analysis = dataclasses.replace(
+            analysis, draws=draws, tables={**analysis.tables, "ce_plane.csv": (*plane[:2], PlaneValues(draws))}
+        )
     return analysis
 
 

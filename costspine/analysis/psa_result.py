@@ -87,7 +87,7 @@ class PSAResult:
         array, also for draws on disk (read a block at a time), so the totals do not depend on
         where the draws live.
         """
-        if self.store is None:
+        if self.store is None and _categories_contiguous(self.costs):
             return self.costs.sum(axis=-1)
         with DrawColumns(self) as cols:
             return np.column_stack([cols.total_cost(k) for k in range(len(self.strategies))])
@@ -274,6 +274,14 @@ def format_draws_text(draws: PSAResult, *, cost, effect, incremental, ceaf) -> s
     )
 
 
+def _categories_contiguous(costs) -> bool:
+    """True when each draw's categories are adjacent in memory, so numpy sums them pairwise, as it
+    does for a (draw, strategy, category) array in C order (not so for the transposed view of
+    column-major draws, which it would sum in another order)."""
+    costs = np.asarray(costs)
+    return costs.dtype == np.float64 and (costs.shape[-1] <= 1 or costs.strides[-1] == costs.itemsize)
+
+
 BLOCK_VALUES = 1 << 20
 """Values (8 MB) a block of draws holds at most when :class:`DrawColumns` reads several columns at once."""
 
@@ -383,7 +391,7 @@ class DrawColumns:
         """Total cost of strategy ``k``: bit for bit ``PSAResult.total_cost[:, k]`` (each draw's
         categories summed as numpy sums the last axis of ``costs``), a block of draws at a time."""
         stop = self.n_draws if stop is None else stop
-        if "costs" not in self._files:
+        if "costs" not in self._files and _categories_contiguous(self.draws.costs):
             return np.asarray(self.draws.costs[start:stop, k, :].sum(axis=-1), dtype=float)
         n_c = len(self.draws.categories)
         out = np.empty(stop - start)

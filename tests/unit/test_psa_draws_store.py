@@ -211,3 +211,16 @@ def test_an_unfinished_or_damaged_draws_folder_is_refused(tmp_path):
     path.write_bytes(path.read_bytes()[:-8])
     with pytest.raises(UsageError, match=r"costs\.npy"):
         load_psa_draws(tmp_path)
+
+
+def test_the_api_result_still_reads_its_draws_once_the_output_folder_is_committed(tmp_path):
+    import costspine
+
+    from helpers import CHANCELLOR
+
+    written = costspine.psa(CHANCELLOR, draws=300, seed=2, out_dir=tmp_path / "psa")
+    held = costspine.psa(CHANCELLOR, draws=300, seed=2)
+    assert (tmp_path / "psa" / DRAWS_DIR / "meta.json").is_file()
+    assert written.draws.store is None  # the staging folder it was written into is gone
+    assert np.array_equal(written.draws.total_cost, held.draws.total_cost)
+    assert np.array_equal(written.tables["ce_plane.csv"][2](), held.tables["ce_plane.csv"][2]())
