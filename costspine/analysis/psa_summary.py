@@ -666,7 +666,8 @@ def analyze_psa(
         Population EVPI: people affected per year, years, discount rate (see :func:`population_spec`).
     **run_options
         Passed to :func:`costspine.analysis.psa.run_psa` (``method``, ``individuals``, ``workers``,
-        ``scheduler``, ``store_dir``, ``resume``, ``on_chunk``, ``on_partial``, ``progress``).
+        ``scheduler``, ``store_dir``, ``resume``, ``on_chunk``, ``on_partial``, ``progress``,
+        ``draws_dir``: the draws go to that folder as the run goes, and the summary streams over them).
 
     Raises
     ------
