@@ -49,6 +49,10 @@ class PSAResult:
         The ``draws/`` folder the arrays are read-only memory maps of (a PSA written to disk, see
         :mod:`costspine.analysis.psa_draws_file`); None for arrays in memory. Summaries read such
         draws a column or a block of draws at a time (:class:`DrawColumns`).
+    levels : dict of str to ndarray, optional
+        Microsimulation of a scenario with categorical or binary attributes: results by subgroup
+        per draw (``MicrosimResult.levels``; :func:`costspine.analysis.subgroups.microsim_subgroups`).
+        None otherwise and when read from a file.
     """
 
     scenario: str
@@ -73,6 +77,7 @@ class PSAResult:
     base_costs: np.ndarray | None = field(default=None, repr=False)
     base_outcomes: np.ndarray | None = field(default=None, repr=False)
     store: str | None = field(default=None, repr=False)
+    levels: dict | None = field(default=None, repr=False)
 
     # ---------------------------------------------------------------- shapes and views
     @property
