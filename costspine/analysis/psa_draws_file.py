@@ -122,6 +122,15 @@ def save_draws(draws: PSAResult, handle) -> None:
 # format 2: a folder of column-major .npy files
 
 
+def _write_at(fd: int, data: bytes, position: int) -> int:
+    """``os.pwrite`` where the platform has it (POSIX), else a seek and a write (this process
+    alone writes the file)."""
+    if hasattr(os, "pwrite"):
+        return os.pwrite(fd, data, position)
+    os.lseek(fd, position, os.SEEK_SET)
+    return os.write(fd, data)
+
+
 def _column_shapes(n_parameters: int, costs: tuple, outcomes: tuple) -> dict[str, tuple]:
     """Shape of each array without the draw axis: ``parameters`` (P,), ``costs`` (S, C), ``outcomes`` (S, O)."""
     return {
@@ -159,7 +168,7 @@ class DrawsWriter:
             header = io.BytesIO()
             np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": shape})
             path = self.folder / f"{key}.npy"
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o666)
             os.write(fd, header.getvalue())
             os.ftruncate(fd, len(header.getvalue()) + 8 * int(np.prod(shape)))
             self._fds[key] = (fd, len(header.getvalue()))
@@ -182,8 +191,8 @@ class DrawsWriter:
             for i, column in enumerate(columns):
                 data = np.ascontiguousarray(column).tobytes()
                 position = offset + 8 * (i * self.n_draws + start)
-                while data:  # pwrite may write less than asked
-                    written = os.pwrite(fd, data, position)
+                while data:  # a write may take less than asked
+                    written = _write_at(fd, data, position)
                     data, position = data[written:], position + written
 
     def finish(self, description: dict) -> None:

@@ -341,7 +341,7 @@ class DrawColumns:
                     major, _ = np.lib.format.read_magic(handle)
                     (np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0)(handle)
                     offset = handle.tell()
-                self._files[key] = (os.open(path, os.O_RDONLY), offset)
+                self._files[key] = (os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0)), offset)
 
     def __enter__(self) -> DrawColumns:
         return self
@@ -370,7 +370,13 @@ class DrawColumns:
         out = bytearray(size)
         view, position, done = memoryview(out), offset + 8 * (index * self.n_draws + start), 0
         while done < size:
-            got = os.preadv(fd, [view[done:]], position + done)
+            if hasattr(os, "preadv"):
+                got = os.preadv(fd, [view[done:]], position + done)
+            else:  # no positioned read (Windows): seek, then read into the buffer
+                os.lseek(fd, position + done, os.SEEK_SET)
+                chunk = os.read(fd, size - done)
+                view[done : done + len(chunk)] = chunk
+                got = len(chunk)
             if got <= 0:
                 raise OSError(f"{self.draws.store}/{key}.npy: shorter than its header says")
             done += got
