@@ -305,9 +305,25 @@ PROFESSIONAL_FACILITY_FEE = {
 
 # 2025 OPPS national rates (T4.38-T4.40) and one hospital's wage-adjusted Medicare APC prices for the
 # same codes (T4.70): dividing one by the other gives the same wage factor only for the right level.
-OPPS_2025 = {"5441": 295.19, "5442": 692.52, "5443": 890.29, "5431": 1952.77}  # T4.37-T4.40
-HOSPITAL_APC_PRICE = {"62321": 822.41, "62323": 822.41, "64483": 1057.27, "64490": 1057.27, "64493": 1057.27, "64635": 2319.03}
-APC_OF_CODE = {"62321": "5442", "62323": "5442", "64483": "5443", "64490": "5443", "64493": "5443", "64635": "5431"}  # T4.71
+OPPS_2025 = {"5441": 295.19, "5442": 692.52, "5443": 890.29, "5431": 1952.77, "5523": 241.72}  # T4.37-T4.41
+HOSPITAL_APC_PRICE = {
+    "62321": 822.41,
+    "62323": 822.41,
+    "64483": 1057.27,
+    "64490": 1057.27,
+    "64493": 1057.27,
+    "64635": 2319.03,
+    "72148": 287.06,
+}
+APC_OF_CODE = {
+    "62321": "5442",
+    "62323": "5442",
+    "64483": "5443",
+    "64490": "5443",
+    "64493": "5443",
+    "64635": "5431",
+    "72148": "5523",
+}  # T4.71
 
 
 def test_the_hospital_injection_apc_levels_give_one_wage_factor_at_the_evidence_hospital():
@@ -316,18 +332,26 @@ def test_the_hospital_injection_apc_levels_give_one_wage_factor_at_the_evidence_
     def usd(evidence_id):
         return [float(part.split()[0]) for part in register[evidence_id].value.split(";")]
 
-    national = {"5442": usd("T4.38")[0], "5443": usd("T4.39")[0], "5431": usd("T4.40")[0]}
+    imaging = [float(x) for x in register["T4.41"].value.split("USD")[0].split("/")]  # APCs 5521-5524
+    national = {"5442": usd("T4.38")[0], "5443": usd("T4.39")[0], "5431": usd("T4.40")[0], "5523": imaging[2]}
     assert national == {apc: OPPS_2025[apc] for apc in national}
-    interlaminar, transforaminal_and_facet, ablation = usd("T4.70")  # the hospital's Medicare APC prices
-    assert (interlaminar, transforaminal_and_facet, ablation) == (
+    interlaminar, transforaminal_and_facet, ablation, lumbar_mri = usd("T4.70")  # the hospital's Medicare APC prices
+    assert (interlaminar, transforaminal_and_facet, ablation, lumbar_mri) == (
         HOSPITAL_APC_PRICE["62321"],
         HOSPITAL_APC_PRICE["64483"],
         HOSPITAL_APC_PRICE["64635"],
+        HOSPITAL_APC_PRICE["72148"],
     )
     factors = {code: HOSPITAL_APC_PRICE[code] / OPPS_2025[apc] for code, apc in APC_OF_CODE.items()}
     assert max(factors.values()) / min(factors.values()) == pytest.approx(1, abs=1e-4)  # 1.1876 for every code
     # the level recalled before (T4.45: all injections in 5442) would need a second, 29% higher factor
     assert HOSPITAL_APC_PRICE["64483"] / OPPS_2025["5442"] / factors["62321"] == pytest.approx(1.2856, abs=1e-3)
+
+
+def test_the_hospital_lumbar_mri_is_its_professional_component_plus_the_evidence_apc_rate(catalogue):
+    row = catalogue.get("mri_lumbar_hopd")
+    assert row.code == "72148-26; APC 5523" and row.status == "derived" and "T4.71" in row.source
+    assert row.price == pytest.approx(67.60 + OPPS_2025[APC_OF_CODE["72148"]], abs=0.0051)  # T4.05a PC-26 + T4.41
 
 
 @pytest.mark.parametrize("base", sorted(PROFESSIONAL_FACILITY_FEE))
