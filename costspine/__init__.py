@@ -149,13 +149,13 @@ def run(
     if out_dir is not None:
         from pathlib import Path
 
-        from costspine.analysis.subgroups import scenario_subgroups
+        from costspine.analysis.subgroups import run_subgroups
         from costspine.reports.run_report import write_run_report
 
         with _writing(Path(out_dir), xlsx_path) as (folder, xlsx):
             write_run_report(
                 [result],
-                subgroups=[scenario_subgroups(loaded) if method == "cohort" else ()],
+                subgroups=[run_subgroups(loaded, result)],
                 out_dir=folder,
                 xlsx_path=xlsx,
                 seed=seed if method == "microsim" else None,

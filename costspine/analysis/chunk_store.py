@@ -158,7 +158,8 @@ class ChunkStore:
                 f"{path}: this saved chunk does not match the run described in {self.meta_path}; "
                 "delete the chunks folder and rerun"
             )
-        return {"chunk": chunk, "start": start, "stop": stop, **{k: arrays[k] for k in expected}}
+        levels = {k: arrays[k] for k in arrays if k.startswith("level.") and arrays[k].shape[:1] == (n,)}  # microsim subgroups
+        return {"chunk": chunk, "start": start, "stop": stop, **{k: arrays[k] for k in expected}, **levels}
 
     def _read_meta(self) -> dict | None:
         if not self.meta_path.exists():

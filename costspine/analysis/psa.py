@@ -94,6 +94,9 @@ class DrawTotals(NamedTuple):
     """Discounted outcomes, shape (draw, strategy, outcome)."""
     parameters: dict | None
     """Every parameter's values, derived ones computed, when the engine had them at hand; else None."""
+    levels: dict | None = None
+    """Microsimulation: results by subgroup level per draw (``MicrosimResult.levels``, keys
+    ``"<attribute>.<field>"``, draw axis first); else None."""
 
 
 def simulate_draws(
@@ -134,9 +137,16 @@ def simulate_draws(
         if seed is None:
             raise UsageError("a PSA microsimulation needs the run's seed")
         result = run_microsim(
-            scenario, params, n_individuals=individuals, seed=seed, first_draw=first_draw, progress=progress, notice=notice
+            scenario,
+            params,
+            n_individuals=individuals,
+            seed=seed,
+            first_draw=first_draw,
+            progress=progress,
+            notice=notice,
+            by_level=True,
         )
-        return DrawTotals(result.costs, result.outcomes, None) if totals else result
+        return DrawTotals(result.costs, result.outcomes, None, result.levels) if totals else result
     raise UsageError(f"unknown simulation method {method!r}; available: {', '.join(METHODS)}")
 
 
@@ -167,7 +177,9 @@ def compute_chunk(
     dict
         ``chunk``, ``start``, ``stop`` (ints); ``parameters`` (draw, parameter) in
         :func:`sampled_parameter_names` order; ``costs`` (draw, strategy, category);
-        ``outcomes`` (draw, strategy, outcome).
+        ``outcomes`` (draw, strategy, outcome); for the microsimulation of a scenario with
+        categorical or binary attributes, its results by subgroup per draw under ``level.*`` keys
+        (:data:`LEVEL_PREFIX`).
 
     Raises
     ------
@@ -186,7 +198,7 @@ def compute_chunk(
             on_partial(done * n / total)
 
     try:
-        costs, outcomes, values = simulate_draws(
+        costs, outcomes, values, levels = simulate_draws(
             scenario,
             params,
             method=method,
@@ -210,7 +222,12 @@ def compute_chunk(
         "parameters": matrix,
         "costs": np.ascontiguousarray(costs),
         "outcomes": np.ascontiguousarray(outcomes),
+        **{LEVEL_PREFIX + k: np.ascontiguousarray(v) for k, v in (levels or {}).items()},
     }
+
+
+LEVEL_PREFIX = "level."
+"""Chunk keys of the microsimulation's results by subgroup (``level.<attribute>.<field>``)."""
 
 
 MICROSIM_CHUNK_WORK = 20_000_000
@@ -348,7 +365,7 @@ def run_psa(
 
     def keep(arrays: dict) -> None:
         start, stop = int(arrays["start"]), int(arrays["stop"])
-        for key in ("parameters", "costs", "outcomes"):
+        for key in ("parameters", "costs", "outcomes", *(k for k in arrays if k.startswith(LEVEL_PREFIX))):
             values = np.asarray(arrays[key])
             if key not in whole:
                 whole[key] = np.empty((n_draws, *values.shape[1:]), dtype=values.dtype)
@@ -482,4 +499,5 @@ def run_psa(
         extra=extra,
         base_costs=base_costs,
         base_outcomes=base_outcomes,
+        levels={k[len(LEVEL_PREFIX) :]: v for k, v in whole.items() if k.startswith(LEVEL_PREFIX)} or None,
     )

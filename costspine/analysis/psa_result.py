@@ -45,6 +45,10 @@ class PSAResult:
     base_costs : ndarray, shape (strategy, category), optional
         Deterministic (base-case) costs of a run in this process (None when read from a file).
     base_outcomes : ndarray, shape (strategy, outcome), optional
+    levels : dict of str to ndarray, optional
+        Microsimulation of a scenario with categorical or binary attributes: results by subgroup
+        per draw (``MicrosimResult.levels``; :func:`costspine.analysis.subgroups.microsim_subgroups`).
+        None otherwise and when read from a file.
     """
 
     scenario: str
@@ -68,6 +72,7 @@ class PSAResult:
     extra: dict = field(default_factory=dict)
     base_costs: np.ndarray | None = field(default=None, repr=False)
     base_outcomes: np.ndarray | None = field(default=None, repr=False)
+    levels: dict | None = field(default=None, repr=False)
 
     # ---------------------------------------------------------------- shapes and views
     @property

@@ -575,14 +575,17 @@ def analyze_psa(
 def psa_companions(scenario, summary, *, method: str = "cohort") -> tuple:
     """``(calibration_check, subgroups)`` that ``psa`` reports beside ``summary``, from its draws.
 
-    Both re-run the cohort model on the PSA's parameter draws, so a microsimulation PSA has neither
-    (``(None, ())``). The check is None for a scenario without an evidence file
-    (:func:`costspine.analysis.calibration_check.check_calibration`); subgroups are empty without
-    categorical population attributes (:func:`costspine.analysis.subgroups.psa_subgroups`).
+    The check re-runs the cohort model on the PSA's parameter draws, so a microsimulation PSA has
+    none; it is None for a scenario without an evidence file
+    (:func:`costspine.analysis.calibration_check.check_calibration`). Subgroups are empty without
+    categorical population attributes; the cohort model re-runs one cohort per group on the draws
+    (:func:`costspine.analysis.subgroups.psa_subgroups`), the microsimulation kept them draw by draw
+    (:func:`costspine.analysis.subgroups.microsim_subgroups`).
     """
+    from costspine.analysis.subgroups import microsim_subgroups, psa_subgroups
+
     if method != "cohort":
-        return None, ()
+        return None, microsim_subgroups(scenario, summary.draws.levels)
     from costspine.analysis.calibration_check import check_calibration
-    from costspine.analysis.subgroups import psa_subgroups
 
     return check_calibration(scenario, summary.draws), psa_subgroups(scenario, summary.draws)

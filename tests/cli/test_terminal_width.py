@@ -183,3 +183,23 @@ def test_scenarios_list_wraps_titles_not_paths(outputs):
     assert lines[0].split() == ["scenario", "file", "title"]
     paths = [line.split()[0] for line in lines[2:] if not line.startswith(" ")]
     assert paths and all(p.endswith(".toml") for p in paths)
+
+
+def test_errors_are_wrapped_on_a_terminal_and_whole_in_a_pipe(tmp_path, monkeypatch):
+    """On a terminal an error with long problem lines wraps at 100 columns, keeping every word and
+    never cutting a path; piped (as the test runner's stream is) each problem stays one line."""
+    from costspine.cli import options
+
+    (tmp_path / "bad.toml").write_text('[model]\nname = "x"\ncycle_length = "week"\n[states]\nfoo = 3\n', encoding="utf-8")
+    piped = invoke("validate", tmp_path / "bad.toml")
+    assert piped.exit_code == 3
+    assert any(len(line) > WIDTH for line in piped.stderr.splitlines()), piped.stderr  # the test needs a long problem
+
+    monkeypatch.setattr(options, "stderr_is_terminal", lambda: True)
+    shown = invoke("validate", tmp_path / "bad.toml")
+    assert shown.exit_code == 3
+    assert not [line for line in shown.stderr.splitlines() if len(line) > WIDTH and " " in line.strip()], shown.stderr
+    assert shown.stderr.split() == piped.stderr.split()  # same words, same order
+    assert len(shown.stderr.splitlines()) > len(piped.stderr.splitlines())
+    for line in shown.stderr.splitlines()[1:]:  # continuation lines sit under their bullet's text
+        assert line.startswith(("  - ", "    ")), line
