@@ -51,6 +51,7 @@ def check_output(text: str, *, formats: bool = True) -> None:
     """No line over 100 characters; every number cell whole and (``formats``) one format per column."""
     wide = [line for line in text.splitlines() if len(line) > WIDTH]
     assert not wide, "\n".join(wide)
+    assert not re.search(r"\[['\"(]", text), text  # a Python list or tuple is never printed as a cell
     tables = tables_of(text)
     assert tables, text
     for table in tables:
@@ -80,6 +81,7 @@ def outputs(tmp_path_factory):
         "dsa hiv": ("dsa", CHANCELLOR, "--out", out / "d1"),
         "dsa spine": ("dsa", SPINE / "base_case.toml", "--out", out / "d2"),
         "bia": ("bia", SPINE / "bia_commercial_plan.toml", "--out", out / "b"),
+        "bia draws": ("bia", SPINE / "bia_commercial_plan.toml", "--draws", "8", "--out", out / "b2"),
         "individualised": ("individualised", TOY_SCENARIOS / "two_groups.toml", "--draws", "20", "--out", out / "i"),
         "scenarios": ("scenarios",),
     }
@@ -97,7 +99,7 @@ def outputs(tmp_path_factory):
 
 @pytest.mark.parametrize(
     "command",
-    ["run hiv", "run spine", "run side by side", "run microsim", "psa", "voi", "bia", "individualised", "scenarios"],
+    ["run hiv", "run spine", "run side by side", "run microsim", "psa", "voi", "bia", "bia draws", "individualised", "scenarios"],
 )
 def test_every_table_fits_100_columns_with_one_format_per_column(outputs, command):
     check_output(outputs[command])
