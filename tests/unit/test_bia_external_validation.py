@@ -57,6 +57,10 @@ NEW_EPISODE_PER_PATIENT = 784e6 / 0.293 / 2_498_013
 INPATIENT_STAYS_PER_1000 = 663_000 / 230.4e6 * 1000
 # Martin 2008 (T11.14): inpatient services are 28 % of the excess spending of adults with spine problems.
 INPATIENT_SHARE = 0.28
+# Martin 2008 (T11.23): prescriptions are $20 B of the $86 B excess spending of adults with spine problems
+# in 2005. The chronic pathway's prescription spending per patient comes from the same figure (per person
+# with spine problems); this row checks the plan's total, which also depends on how many members get it.
+PRESCRIPTION_SHARE = 20 / 86
 # Spine operations per 1,000 adults under 65 a year, the chronic pathway's calibration target
 # (tools/calibrate_chronic_surgery.py): elective lumbar fusion 79.8 per 100,000 adults, 170.3 at 65+
 # (Martin 2019, T11.18; 65+ a fifth of adults, assumption) + other lumbar surgery 201 per 100,000 in 2000
@@ -93,6 +97,7 @@ def model_side(plan):
         return float(segment.health.current[0, 0, people].sum())
 
     outside_ambulatory = {"surgery", "medications"}
+    medications = float(year1[categories.index("medications")])
     ambulatory = sum(float(year1[i]) for i, c in enumerate(categories) if c not in outside_ambulatory)
     surgeries = float(plan.budget.services_current[0, 0, list(plan.budget.services).index("surgeries")])
     # In a pathway at some time in year 1: those in either group at the start (the acute group's count
@@ -112,6 +117,7 @@ def model_side(plan):
         "year-1 cost per chronic patient in care": float(prevalent.budget.current[0, 0].sum()) / in_care(prevalent),
         "first-year cost per new episode": float(episode.cost_per_cycle[0, usual_care, :CYCLES_PER_YEAR].sum()),
         "surgery, per member per month": float(year1[categories.index("surgery")]) / (members * 12),
+        "prescriptions, per member per month": medications / (members * 12),
         "spine operations per 1,000 members": surgeries / members * 1000,
     }
 
@@ -127,6 +133,7 @@ VALIDATION = {
     "year-1 cost per chronic patient in care": CHRONIC_PER_PATIENT,
     "first-year cost per new episode": NEW_EPISODE_PER_PATIENT,
     "surgery, per member per month": INPATIENT_SHARE * PRIVATE_PMPM,
+    "prescriptions, per member per month": PRESCRIPTION_SHARE * PRIVATE_PMPM,
     "spine operations per 1,000 members": OPERATIONS_PER_1000,
 }
 
@@ -150,6 +157,7 @@ def test_the_benchmarks_are_the_documented_arithmetic():
     assert NEW_EPISODE_PER_PATIENT == pytest.approx(1071, abs=1)
     assert INPATIENT_STAYS_PER_1000 == pytest.approx(2.88, abs=0.005)
     assert OPERATIONS_PER_1000 == pytest.approx(2.80, abs=0.005)
+    assert PRESCRIPTION_SHARE * PRIVATE_PMPM == pytest.approx(8.65, abs=0.005)
 
 
 def test_the_calibration_target_is_the_tools():
