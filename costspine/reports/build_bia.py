@@ -98,12 +98,7 @@ def build_bia_workbook(runs, *, manifest: dict) -> Workbook:
         from costspine.reports.build_bia_calculator import build_bia_calculator
 
         sheets.append(build_bia_calculator(run))
-    if spec.policy is not None:
-        from costspine.reports.build_compare import build_scenario_inputs
-
-        inputs, prices = build_scenario_inputs([scenario.name, spec.policy.name], [scenario, spec.policy])
-    else:
-        inputs, prices = build_parameter_table(scenario), build_unit_price_table(scenario)
+    inputs, more_inputs, prices = build_bia_inputs(runs)
     return Workbook(
         title=one_line(scenario.title or scenario.name),
         description=spec.description or scenario.description or "",
@@ -111,10 +106,81 @@ def build_bia_workbook(runs, *, manifest: dict) -> Workbook:
         reading=describe_bia(run),
         headline=headline,
         inputs=inputs,
+        more_inputs=more_inputs,
         unit_prices=prices,
         sheets=tuple(sheets),
         about=build_about(manifest),
     )
+
+
+def _with_policies(scenarios) -> list:
+    """Each model followed by its policy (``(scenario, policy or None)`` pairs), each name once."""
+    out = {}
+    for scenario, policy in scenarios:
+        out.setdefault(scenario.name, scenario)
+        if policy is not None:
+            out.setdefault(policy.name, policy)
+    return list(out.values())
+
+
+def _parameters_of(scenarios) -> Table:
+    """One scenario's parameter table (column 'Value'), or several side by side (a column per name),
+    with each parameter's unit (as its file gives it) before the source."""
+    from costspine.reports.build_compare import build_scenario_inputs
+
+    if len(scenarios) == 1:
+        table = build_parameter_table(scenarios[0])
+    else:
+        table = build_scenario_inputs([s.name for s in scenarios], scenarios)[0]
+    units = {}
+    for scenario in scenarios:
+        for name, entry in scenario.resolved.get("parameters", {}).items():
+            if isinstance(entry, dict) and isinstance(entry.get("unit"), str):
+                units.setdefault(name, entry["unit"])
+    at = table.column_index("Source")
+    columns = (*table.columns[:at], Column("Unit"), *table.columns[at:])
+    rows = [(*row[:at], units.get(row[0]), *row[at:]) for row in table.rows]
+    return Table(table.name, columns, rows, title=table.title)
+
+
+def build_bia_inputs(runs) -> tuple[Table, tuple[Table, ...], Table | None]:
+    """The Inputs sheet of a ``bia`` workbook: one parameter table per model the plans run, and the unit prices.
+
+    The new episodes' model (the BIA file, with its policy beside it) comes first; when a plan has
+    prevalent patients, their model (with its policy) follows in a table titled
+    ``Prevalent patients: <model>`` (:data:`~costspine.scenario.workbook_inputs.PREVALENT_TITLE`),
+    the title by which ``--inputs`` applies its edits to that model. Unit prices cover every model.
+
+    Returns
+    -------
+    inputs : Table
+    more_inputs : tuple of Table
+        The prevalent patients' table, or empty.
+    unit_prices : Table or None
+    """
+    from costspine.reports.build_compare import build_scenario_prices
+    from costspine.scenario.workbook_inputs import NEW_EPISODES_TITLE, PREVALENT_TITLE
+
+    acute = _with_policies((r.scenario, r.spec.policy) for r in runs)
+    prevalent = _with_policies((r.spec.prevalent.scenario, r.spec.prevalent.policy) for r in runs if r.spec.prevalent)
+    inputs = _parameters_of(acute)
+    if not prevalent:
+        if len(acute) == 1:
+            return inputs, (), build_unit_price_table(acute[0])
+        return inputs, (), build_scenario_prices([s.name for s in acute], acute)
+    models = [r.spec.prevalent.scenario.name for r in runs if r.spec.prevalent]
+    policies = "; policies beside their model" if len(prevalent) > len(set(models)) else ""
+    inputs = inputs.renamed(
+        inputs.name,
+        title=NEW_EPISODES_TITLE + ", ".join(r.scenario.name for r in runs) + f" — parameters (base-case values{policies})",
+    )
+    more = _parameters_of(prevalent)
+    more = more.renamed(
+        "parameters_prevalent",
+        title=PREVALENT_TITLE + ", ".join(dict.fromkeys(models)) + f" — parameters (base-case values{policies})",
+    )
+    everything = _with_policies([(s, None) for s in acute + prevalent])
+    return inputs, (more,), build_scenario_prices([s.name for s in everything], everything)
 
 
 def describe_bia(run) -> list[str]:
@@ -345,8 +411,6 @@ def _bia_mix_sheet(run) -> Sheet:
 
 
 def _bia_comparison(runs, manifest: dict) -> Workbook:
-    from costspine.reports.build_compare import build_scenario_inputs
-
     currency = runs[0].scenario.settings.currency
     draws = any(r.n_draws for r in runs)
     names = [r.scenario.name for r in runs]
@@ -393,8 +457,7 @@ def _bia_comparison(runs, manifest: dict) -> Workbook:
         y_title=f"New − current ({currency})",
     )
     reading = [describe_bia(r)[0].replace("Over ", f"{r.scenario.name}: over ", 1) for r in runs]
-    scenarios = [s for r in runs for s in ((r.scenario,) + ((r.spec.policy,) if r.spec.policy is not None else ()))]
-    inputs, prices = build_scenario_inputs([s.name for s in scenarios], scenarios)
+    inputs, more_inputs, prices = build_bia_inputs(runs)
     return Workbook(
         title="Budget impact comparison: " + ", ".join(names),
         description="\n".join(f"{k}. {r.scenario.name}: {one_line(r.scenario.title)}" for k, r in enumerate(runs, start=1)),
@@ -402,6 +465,7 @@ def _bia_comparison(runs, manifest: dict) -> Workbook:
         reading=reading,
         headline=headline,
         inputs=inputs,
+        more_inputs=more_inputs,
         unit_prices=prices,
         sheets=(Sheet("By year", (by_year,), (chart,)),),
         about=build_about(manifest),

@@ -403,25 +403,29 @@ def build_scenario_inputs(names, scenarios) -> tuple[Table, Table | None]:
             source = "\n".join(f"{name}: {rows_[parameter][4]}" for name, rows_ in zip(names, per_scenario) if parameter in rows_)
         rows.append((parameter, *values, differs, present[0][2], present[0][3], source))
     inputs = Table("parameters", columns, rows, title="Parameters (base-case value in each scenario)")
+    return inputs, build_scenario_prices(names, scenarios)
 
+
+def build_scenario_prices(names, scenarios) -> Table | None:
+    """Unit prices of several scenarios, once per distinct ``[unit_costs]`` section, with a
+    'Scenarios' column naming those that use them ('all' when every one does); None without prices."""
     groups: dict[str, tuple[list, object]] = {}  # one entry per distinct [unit_costs] section
     for name, scenario in zip(names, scenarios):
         section = scenario.sections.get("unit_costs")
         if section:
             groups.setdefault(repr(sorted(section.items())), ([], scenario))[0].append(name)
     if not groups:
-        return inputs, None
+        return None
     price_rows = []
     for members, scenario in groups.values():
         shown = "all" if len(members) == len(names) else ", ".join(members)
         price_rows += [(shown, *unit_price_row(p)) for p in resolve_scenario_prices(scenario)]
-    prices = Table(
+    return Table(
         "unit_prices",
         (Column("Scenarios"), *UNIT_PRICE_COLUMNS),
         price_rows,
         title="Unit prices: catalogue price × CPI factor × payer multiplier",
     )
-    return inputs, prices
 
 
 def plan_comparison_figures(results, *, folder) -> list[partial]:

@@ -415,14 +415,21 @@ def _write_inputs(ws, workbook: Workbook) -> None:
     _note(
         ws,
         2,
-        "Every model parameter with its base-case value, distribution and source"
+        (
+            "Every parameter of every model, one titled table per model, with its base-case value, distribution and source"
+            if workbook.more_inputs
+            else "Every model parameter with its base-case value, distribution and source"
+        )
         + ("; unit prices are on the next sheet." if workbook.unit_prices is not None else "."),
     )
     _note(ws, 3, INPUTS_HOW_TO)
     header_row = 6
     table = workbook.inputs if workbook.inputs.title else workbook.inputs.renamed(workbook.inputs.name, title="Parameters")
-    _write_table(ws, table, header_row=header_row, first_col=1, currency=workbook.currency)
-    _finish_sheet(ws, header_row=header_row)
+    placed = _write_table(ws, table, header_row=header_row, first_col=1, currency=workbook.currency)
+    for more in workbook.more_inputs:  # stacked below, each under its own title and header
+        placed = _write_table(ws, more, header_row=placed.last_row + 4, first_col=1, currency=workbook.currency)
+    # one frozen, repeated header only when it is the sheet's only one
+    _finish_sheet(ws, header_row=None if workbook.more_inputs else header_row)
 
 
 def _write_unit_prices(ws, workbook: Workbook) -> None:

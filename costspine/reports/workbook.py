@@ -595,6 +595,9 @@ class Workbook:
         Every parameter: name, value, distribution, source (Inputs sheet).
     unit_prices : Table or None
         Resolved unit prices by item, with price year and payer multiplier (Unit prices sheet).
+    more_inputs : sequence of Table
+        Further parameter tables on the Inputs sheet, below ``inputs``, each titled (a budget
+        impact's second model: "Prevalent patients: <model>"); needs ``inputs``.
     sheets : sequence of Sheet or FormulaSheet
         Result sheets, in order, between Inputs and About.
     about : dict of str to str
@@ -610,6 +613,7 @@ class Workbook:
     unit_prices: Table | None = None
     sheets: tuple[Sheet | FormulaSheet, ...] = ()
     about: dict[str, str] = field(default_factory=dict)
+    more_inputs: tuple[Table, ...] = ()
 
     def __post_init__(self):
         check_text(self.title, where="workbook title", allow_newlines=False)
@@ -624,6 +628,13 @@ class Workbook:
         for label, table in (("headline", self.headline), ("inputs", self.inputs), ("unit_prices", self.unit_prices)):
             if table is None and label == "headline" or table is not None and not isinstance(table, Table):
                 _fail(f"workbook {label}", f"expected a Table; got {type(table).__name__}")
+        more_inputs = tuple(self.more_inputs)
+        for i, table in enumerate(more_inputs):
+            if not isinstance(table, Table) or not table.title:
+                _fail(f"workbook more_inputs[{i}]", f"expected a Table with a title; got {type(table).__name__}")
+        if more_inputs and self.inputs is None:
+            _fail("workbook more_inputs", "further parameter tables need the first one (inputs)")
+        object.__setattr__(self, "more_inputs", more_inputs)
         sheets = tuple(self.sheets)
         names = {}
         for sheet in sheets:
@@ -662,6 +673,8 @@ class Workbook:
         for where, table in (("the Inputs sheet", self.inputs), ("the Unit prices sheet", self.unit_prices)):
             if table is not None:
                 yield where, table
+        for table in self.more_inputs:
+            yield "the Inputs sheet", table
         for sheet in sheets:
             for table in sheet.tables:
                 yield f"sheet {sheet.name!r}", table

@@ -193,8 +193,9 @@ def _check_prevalent_section(c: Collector, scenario: Scenario) -> PrevalentSpec 
     if not path.is_file():
         c.add(keypath, f"file not found: {path} (the path is relative to {path.parent}/, the folder of {c.file_of(keypath)})")
         return None
+    edited, edited_from = scenario.model_parameters.get(keypath, (None, ""))  # --inputs edits of this model
     try:
-        model = load_scenario(path)
+        model = load_scenario(path, parameters=edited, parameters_from=edited_from)
     except ScenarioError as exc:
         c.extend(exc.problems)
         return None

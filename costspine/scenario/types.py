@@ -159,6 +159,9 @@ class Scenario:
     origin: dict = field(default_factory=dict)  # key path ("section" or "section.key") -> the file that declares it
     shared_values: dict = field(default_factory=dict)  # name -> Expression: the top-level [values], in file order
     edits: tuple = ()  # InputEdit of every cell an --inputs workbook changed (costspine.scenario.workbook_inputs)
+    # key path naming another model file ("budget_impact.prevalent.scenario") -> (parameters, where from): an
+    # --inputs workbook's edits of that model, laid over its file when it is loaded (costspine.scenario.bia_spec)
+    model_parameters: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:
         from costspine._text import format_repr

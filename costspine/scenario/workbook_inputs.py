@@ -53,6 +53,12 @@ PARAMETER_HEADERS = ("Parameter", "Value", "Distribution", "Arguments", "Source"
 """Headers of the Inputs sheet's parameter table (a comparison workbook has one value column per scenario)."""
 PRICE_HEADERS = ("Item", "Parameter", "Unit price")
 """The unit-price table's columns that are read back (the others are shown for reference)."""
+NEW_EPISODES_TITLE = "New episodes: "
+"""Start of the title of a ``bia`` workbook's first parameter table when the plan also has prevalent patients."""
+PREVALENT_TITLE = "Prevalent patients: "
+"""Start of the title of the table of the prevalent patients' model(s) on a ``bia`` workbook's Inputs sheet:
+``Prevalent patients: <model>[, <model> ...] — ...``; its edits go to those models, not to the BIA file."""
+PREVALENT_KEY = "budget_impact.prevalent.scenario"
 
 MAX_WORKBOOK_BYTES = 64 * 1024 * 1024
 MAX_UNPACKED_BYTES = 512 * 1024 * 1024  # a workbook is a zip: refuse a decompression bomb before opening it
@@ -160,11 +166,64 @@ def load_scenario_with_inputs(path, workbook):
     workbook = Path(workbook)
     data = read_input_file(workbook, max_bytes=MAX_WORKBOOK_BYTES)
     sha = hashlib.sha256(data).hexdigest()
-    params, prices = read_inputs_sheet(data, where=str(workbook), value_column=scenario.name)
-    edits, overlay = find_edits(scenario, params, prices, workbook=str(workbook))
+    rows, price_rows = _read_sheets(data, where=str(workbook))
+    tables = _split_tables(rows)
+    where = str(workbook)
+    own = [body for title, body in tables if not title.startswith(PREVALENT_TITLE)]
+    params = _parse_parameters(own[0] if own else [], where=where, value_column=scenario.name)
+    prices = _parse_prices(price_rows, where=where, scenario=scenario.name)
+    edits, overlay = find_edits(scenario, params, prices, workbook=where)
+    source = f"{workbook} (sheet {INPUTS_SHEET})"
     if overlay:
-        scenario = load_scenario(path, parameters=overlay, parameters_from=f"{workbook} (sheet {INPUTS_SHEET})")
-    return replace(scenario, files=(*scenario.files, (str(workbook), sha)), edits=tuple(edits))
+        scenario = load_scenario(path, parameters=overlay, parameters_from=source)
+    overlays = {}
+    model = _prevalent_model(scenario)
+    chosen = [body for title, body in tables if model is not None and model.name in _models_of(title)]
+    others = [title for title, _ in tables if _models_of(title)]
+    if model is not None and others and not chosen:  # edits there would be ignored without a word
+        _fail(
+            f"{where}: sheet {INPUTS_SHEET}",
+            f"expected a table titled {PREVALENT_TITLE!r}... naming {model.name!r}, the prevalent patients' model of "
+            f"{scenario.name!r}; found {', '.join(map(repr, others))} — write the workbook again from this scenario",
+        )
+    if chosen:  # the plan's prevalent patients run through a second model: its table's edits go to it
+        model_params = _parse_parameters(chosen[0], where=where, value_column=model.name)
+        model_prices = _parse_prices(price_rows, where=where, scenario=model.name)
+        model_edits, model_overlay = find_edits(model, model_params, model_prices, workbook=where)
+        if model_overlay:
+            load_scenario(model.path, parameters=model_overlay, parameters_from=source)  # its problems, now
+            overlays[PREVALENT_KEY] = (model_overlay, source)
+        edits += [replace(e, parameter=f"{model.name}.{e.parameter}") for e in model_edits]
+    return replace(scenario, files=(*scenario.files, (str(workbook), sha)), edits=tuple(edits), model_parameters=overlays)
+
+
+def _prevalent_model(scenario):
+    """The prevalent patients' model a BIA file names (``[budget_impact.prevalent] scenario``), or None.
+
+    Loaded as :func:`costspine.scenario.bia_spec.read_bia_spec` loads it; a missing or invalid file
+    is left for that function to report with the rest of the section.
+    """
+    from costspine.scenario.load import load_scenario
+
+    section = scenario.sections.get("budget_impact")
+    spec = section.get("prevalent") if isinstance(section, dict) else None
+    if not isinstance(spec, dict) or not isinstance(spec.get("scenario"), str):
+        return None
+    path = scenario.declared_path(PREVALENT_KEY, spec["scenario"])
+    if not path.is_file():
+        return None
+    try:
+        return load_scenario(path)
+    except ScenarioError:
+        return None
+
+
+def _models_of(title: str) -> list[str]:
+    """``"Prevalent patients: a, b — parameters"`` → ``["a", "b"]``; any other title → ``[]``."""
+    if not title.startswith(PREVALENT_TITLE):
+        return []
+    names = title[len(PREVALENT_TITLE) :].split(" — ")[0]
+    return [n.strip() for n in names.split(",") if n.strip()]
 
 
 # ---------------------------------------------------------------------------------------- reading
@@ -195,6 +254,15 @@ def read_inputs_sheet(data: bytes, *, where: str, value_column: str = "Value") -
     ``value_column`` names the value column of a comparison workbook (one column per scenario,
     headed by the scenario's name); a single-scenario workbook's column is ``Value``.
     """
+    rows, price_rows = _read_sheets(data, where=where)
+    own = [body for title, body in _split_tables(rows) if not title.startswith(PREVALENT_TITLE)]
+    return _parse_parameters(own[0] if own else [], where=where, value_column=value_column), _parse_prices(
+        price_rows, where=where, scenario=value_column
+    )
+
+
+def _read_sheets(data: bytes, *, where: str) -> tuple[list[list[_Cell]], list[list[_Cell]]]:
+    """The cells of the Inputs and Unit prices sheets (the latter empty when there is none)."""
     from openpyxl import load_workbook
 
     _check_archive(data, where)
@@ -219,9 +287,27 @@ def read_inputs_sheet(data: bytes, *, where: str, value_column: str = "Value") -
             )
     finally:
         book.close()
-    return _parse_parameters(rows, where=where, value_column=value_column), _parse_prices(
-        price_rows, where=where, scenario=value_column
-    )
+    return rows, price_rows
+
+
+def _is_parameter_header(row) -> bool:
+    texts = [c.value.strip() if isinstance(c.value, str) else c.value for c in row]
+    return "Parameter" in texts and "Distribution" in texts and "Arguments" in texts
+
+
+def _split_tables(rows) -> list[tuple[str, list]]:
+    """The parameter tables of the Inputs sheet: ``(title, rows from its header row to the next table's title)``.
+
+    A table's title is the text in the row above its header (empty when there is none).
+    """
+    starts = [i for i, row in enumerate(rows) if _is_parameter_header(row)]
+    tables = []
+    for k, i in enumerate(starts):
+        above = rows[i - 1] if i > 0 else []
+        title = next((c.value.strip() for c in above if isinstance(c.value, str) and c.value.strip()), "")
+        end = starts[k + 1] - 1 if k + 1 < len(starts) else len(rows)  # the next table's title row is not a parameter
+        tables.append((title, rows[i:end]))
+    return tables
 
 
 def _cells(sheet) -> list[list[_Cell]]:
@@ -243,8 +329,7 @@ def _cell(row, j) -> _Cell:
 def _parse_parameters(rows, *, where: str, value_column: str) -> list[_ParameterRow]:
     sheet = f"{where}: sheet {INPUTS_SHEET}"
     for i, row in enumerate(rows):
-        texts = [c.value.strip() if isinstance(c.value, str) else c.value for c in row]
-        if "Parameter" in texts and "Distribution" in texts and "Arguments" in texts:
+        if _is_parameter_header(row):
             header, body = row, rows[i + 1 :]
             break
     else:
