@@ -358,3 +358,137 @@ def test_bia_with_edited_inputs_equals_a_scenario_file_with_the_same_edits(writt
     assert doubled == read_csv(tmp_path / "file" / "budget_by_year.csv")
     manifest = json.loads((tmp_path / "book" / "manifest.json").read_text())
     assert [e["parameter"] for e in manifest["input_edits"]] == ["rate"]
+
+
+# A plan whose prevalent patients run through a second model: the toy model again under another
+# name, so that every parameter name exists in both models (an edit must stay in its own table).
+CHRONIC_PLAN = (
+    BIA_PLAN.replace('name = "toy_plan"', 'name = "toy_plan_chronic"')
+    + """
+leave_plan_per_year = { value = 0.2, source = "assumption: test" }
+
+[budget_impact.prevalent]
+scenario = "toy_chronic.toml"
+description = "chronic patients"
+per_1000_members = { value = 5, source = "assumption: test" }
+onset_per_1000_members = { value = 1, source = "assumption: test" }
+mix_current = { a = 1.0 }
+mix_new = { b = 1.0 }
+"""
+)
+
+
+def chronic_model(text: str = TOY) -> str:
+    return edit('name = "toy_inputs"', 'name = "toy_chronic"', text)
+
+
+def edit_table(source, target, title: str, changes: dict[tuple[str, str], object]) -> dict:
+    """Copy ``source`` to ``target`` with cells of the Inputs table whose title starts with ``title`` changed.
+
+    Returns ``{(parameter, column header): "Inputs!B7"}``, the cells changed.
+    """
+    from openpyxl import load_workbook
+
+    book = load_workbook(source)
+    sheet = book["Inputs"]
+    [top] = [r for r in range(1, sheet.max_row + 1) if str(sheet.cell(r, 1).value or "").startswith(title)]
+    header = {sheet.cell(top + 1, c).value: c for c in range(1, sheet.max_column + 1)}
+    refs = {}
+    for (label, column), value in changes.items():
+        row = next(r for r in range(top + 2, sheet.max_row + 1) if sheet.cell(r, 1).value == label)
+        sheet.cell(row, header[column]).value = value
+        refs[(label, column)] = f"Inputs!{sheet.cell(row, header[column]).coordinate}"
+    book.save(target)
+    return refs
+
+
+@pytest.fixture(scope="module")
+def chronic_plan(written, tmp_path_factory):
+    """The plan with prevalent patients, its bia.xlsx and the folder for variants of its files."""
+    scenario, _ = written
+    folder = tmp_path_factory.mktemp("chronic_plan")
+    (folder / "toy.toml").write_text(TOY, encoding="utf-8")
+    (folder / "toy_chronic.toml").write_text(chronic_model(), encoding="utf-8")
+    plan = folder / "plan.toml"
+    plan.write_text(CHRONIC_PLAN, encoding="utf-8")
+    result = invoke("bia", plan, "--out", folder / "plain", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    return plan, folder / "plain" / "bia.xlsx"
+
+
+def test_the_bia_workbook_lists_the_parameters_and_prices_of_the_prevalent_patients_model(chronic_plan):
+    from openpyxl import load_workbook
+
+    from costspine.scenario.load import load_scenario
+
+    _, book = chronic_plan
+    sheet = load_workbook(book)["Inputs"]
+    titles = [str(sheet.cell(r, 1).value) for r in range(4, sheet.max_row + 1) if sheet.cell(r + 1, 1).value == "Parameter"]
+    assert [t.split(" — ")[0] for t in titles] == ["New episodes: toy_plan_chronic", "Prevalent patients: toy_chronic"]
+    top = next(r for r in range(1, sheet.max_row + 1) if str(sheet.cell(r, 1).value).startswith("Prevalent patients"))
+    header = [c.value for c in sheet[top + 1]]
+    assert header[:6] == ["Parameter", "Value", "Distribution", "Arguments", "Unit", "Source"]
+    listed = [sheet.cell(r, 1).value for r in range(top + 2, sheet.max_row + 1) if sheet.cell(r, 1).value]
+    model = load_scenario(book.parent.parent / "toy_chronic.toml")
+    declared = [n for spec in model.parameters for n in (spec.components or (spec.name,))]
+    assert sorted(listed) == sorted(declared)  # every parameter of the model, nothing else
+    prices = load_workbook(book)["Unit prices"]
+    scenarios = {prices.cell(r, 1).value for r in range(6, prices.max_row + 1)} - {None}
+    assert scenarios == {"all"}  # both models price mri_lumbar from the same [unit_costs] section
+
+
+def test_a_chronic_model_edit_in_the_bia_workbook_equals_the_same_edit_in_its_scenario_file(chronic_plan, tmp_path):
+    plan, book = chronic_plan
+    refs = edit_table(book, tmp_path / "edited.xlsx", "Prevalent patients:", {("c_drug", "Value"): 200.0})
+    result = invoke("bia", plan, "--inputs", tmp_path / "edited.xlsx", "--out", tmp_path / "book")
+    assert result.exit_code == 0, result.stderr
+    cell = refs[("c_drug", "Value")]
+    assert f"toy_chronic.c_drug: value 120 → 200 ({cell})" in result.stdout
+    as_file = plan.parent / "edited_chronic"  # the same edit written into the chronic model's file
+    as_file.mkdir(exist_ok=True)
+    (as_file / "toy.toml").write_text(TOY, encoding="utf-8")
+    edited_model = edit("[parameters.c_drug]\nvalue = 120", "[parameters.c_drug]\nvalue = 200", chronic_model())
+    (as_file / "toy_chronic.toml").write_text(edited_model, encoding="utf-8")
+    (as_file / "plan.toml").write_text(CHRONIC_PLAN, encoding="utf-8")
+    assert invoke("bia", as_file / "plan.toml", "--out", tmp_path / "file", "--quiet").exit_code == 0
+    from_book = read_csv(tmp_path / "book" / "budget_by_year.csv")
+    assert from_book == read_csv(tmp_path / "file" / "budget_by_year.csv")
+    assert from_book != read_csv(book.parent / "budget_by_year.csv")  # the edit changed the budget
+    manifest = json.loads((tmp_path / "book" / "manifest.json").read_text())
+    assert [(e["parameter"], e["cell"]) for e in manifest["input_edits"]] == [("toy_chronic.c_drug", cell)]
+    sha = hashlib.sha256((tmp_path / "edited.xlsx").read_bytes()).hexdigest()
+    assert [str(tmp_path / "edited.xlsx"), sha] in [[i["path"], i["sha256"]] for i in manifest["inputs"]]
+
+
+def test_a_name_both_models_declare_is_edited_in_the_table_it_was_changed_in(chronic_plan, tmp_path):
+    plan, book = chronic_plan
+    edit_table(book, tmp_path / "acute.xlsx", "New episodes:", {("c_drug", "Value"): 200.0})
+    edit_table(book, tmp_path / "chronic.xlsx", "Prevalent patients:", {("c_drug", "Value"): 200.0})
+    budgets = {}
+    for name in ("acute", "chronic"):
+        result = invoke("bia", plan, "--inputs", tmp_path / f"{name}.xlsx", "--out", tmp_path / name, "--quiet")
+        assert result.exit_code == 0, result.stderr
+        budgets[name] = read_csv(tmp_path / name / "budget_by_year.csv")
+        edits = json.loads((tmp_path / name / "manifest.json").read_text())["input_edits"]
+        assert [e["parameter"] for e in edits] == ["c_drug" if name == "acute" else "toy_chronic.c_drug"]
+    # the acute edit, written into the plan file (the new episodes' model) and not into the chronic model
+    as_file = plan.parent / "plan_acute_c_drug.toml"
+    as_file.write_text(
+        CHRONIC_PLAN + '\n[parameters.c_drug]\nvalue = 200\ndistribution = "gamma"\nmean = 120\nsd = 30\nsource = "edited"\n'
+    )
+    assert invoke("bia", as_file, "--out", tmp_path / "file", "--quiet").exit_code == 0
+    assert budgets["acute"] == read_csv(tmp_path / "file" / "budget_by_year.csv")
+    assert budgets["acute"] != budgets["chronic"]
+
+
+def test_a_bad_cell_of_the_chronic_model_table_is_an_error_naming_it_and_nothing_is_written(chronic_plan, tmp_path):
+    plan, book = chronic_plan
+    refs = edit_table(
+        book, tmp_path / "bad.xlsx", "Prevalent patients:", {("c_drug", "Value"): "lots", ("p_die", "Distribution"): "betta"}
+    )
+    result = invoke("bia", plan, "--inputs", tmp_path / "bad.xlsx", "--out", tmp_path / "out")
+    assert result.exit_code == 3, result.output
+    for (name, column), ref in refs.items():
+        assert f"bad.xlsx: sheet Inputs cell {ref.split('!')[1]} (parameter {name}, {column}): expected " in result.stderr
+    assert "found the text 'lots'" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()

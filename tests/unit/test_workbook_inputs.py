@@ -66,6 +66,35 @@ def test_a_comparison_workbook_reads_the_scenarios_own_value_column_and_prices()
         read_inputs_sheet(data, where="book.xlsx", value_column="other")
 
 
+def test_a_bia_workbook_splits_its_inputs_into_one_table_per_model_by_title():
+    header = ["Parameter", "Value", "Distribution", "Arguments", "Unit", "Source"]
+    rows = [
+        ["Inputs"],
+        [],
+        ["New episodes: plan — parameters"],
+        header,
+        ["fee", 100.0, "fixed", None, "USD", "x"],
+        [],
+        [],
+        ["Prevalent patients: chronic, chronic_b — parameters"],
+        header,
+        ["fee", 80.0, "fixed", None, "USD", "y"],
+        ["rate", 0.2, "fixed", None, None, "y"],
+    ]
+    data = book_bytes(rows)
+    params, _ = read_inputs_sheet(data, where="book.xlsx")
+    assert [(r.name, r.value.ref, r.value.value) for r in params] == [("fee", "B5", 100.0)]  # the first table only
+    rows_, _ = workbook_inputs._read_sheets(data, where="book.xlsx")
+    tables = workbook_inputs._split_tables(rows_)
+    assert [title for title, _ in tables] == [
+        "New episodes: plan — parameters",
+        "Prevalent patients: chronic, chronic_b — parameters",
+    ]
+    assert [workbook_inputs._models_of(title) for title, _ in tables] == [[], ["chronic", "chronic_b"]]
+    second = workbook_inputs._parse_parameters(tables[1][1], where="book.xlsx", value_column="chronic")
+    assert [(r.name, r.value.ref, r.value.value) for r in second] == [("fee", "B10", 80.0), ("rate", "B11", 0.2)]
+
+
 def test_files_that_are_not_costspine_workbooks_are_refused(monkeypatch):
     with pytest.raises(ScenarioError, match=r"book.xlsx: expected an .xlsx workbook \(a zip archive\)"):
         read_inputs_sheet(b"plain text", where="book.xlsx")
