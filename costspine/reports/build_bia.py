@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from costspine.analysis.bia_summary import describe_central
+from costspine.expressions import ExpressionError
 from costspine.reports.inputs import (
     build_about,
     build_parameter_table,
@@ -87,7 +88,7 @@ def build_bia_workbook(runs, *, manifest: dict) -> Workbook:
             )
         )
     headline = Table("headline", tuple(columns), rows, title=f"Plan budget by year ({currency} {scenario.settings.price_year})")
-    sheets = [_bia_year_sheet(run, currency), _bia_category_sheet(run, currency)]
+    sheets = [_bia_plan_sheet(runs), _bia_year_sheet(run, currency), _bia_category_sheet(run, currency)]
     if run.budget.services:
         sheets.append(_bia_services_sheet(run))
     health = _bia_health_sheet(run)
@@ -244,6 +245,140 @@ def describe_bia(run) -> list[str]:
             f"({run.spec.prevalent.description or 'prevalent patients'}): about {chronic:,.0f} in care in year 1."
         )
     return sentences
+
+
+def _expression_text(expr, space: dict, tables: dict) -> str:
+    """``rate_new_spine_episodes = 30``: the expression and, when it names parameters, its base-case value."""
+    if isinstance(expr, dict):  # by age band
+        return "; ".join(f"{band}: {_expression_text(e, space, tables)}" for band, e in expr.items())
+    text = getattr(expr, "text", str(expr))
+    if not getattr(expr, "names", None):
+        return text
+    try:
+        value = float(np.asarray(expr.evaluate(space, tables=tables), dtype=float).reshape(-1)[0])
+    except (ExpressionError, TypeError, ValueError, IndexError, KeyError):
+        return text
+    return f"{text} = {value:.4g}"
+
+
+def _mix_text(mix: dict) -> str:
+    """A raw mix table in one line: ``ice: start 0.1, end 0.4, shape linear; usual_care: rest``."""
+
+    def value(v) -> str:
+        if isinstance(v, dict):
+            return ", ".join(f"{k} {value(x)}" for k, x in v.items())
+        if isinstance(v, (list, tuple)):
+            return "by year " + ", ".join(value(x) for x in v)
+        return f"{v:g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
+
+    return "; ".join(f"{strategy}: {value(v)}" for strategy, v in mix.items())
+
+
+def _plan_rows(run) -> list[tuple]:
+    """``(setting, value, key, source)`` of every plan-level input of one run."""
+    from costspine.model.inputs import evaluate_parameters
+
+    spec, scenario = run.spec, run.scenario
+    space = {name: values[0] for name, values in evaluate_parameters(scenario).items()}
+
+    def expression(expr) -> str:
+        return _expression_text(expr, space, scenario.tables)
+
+    key = "budget_impact"
+    rows = [
+        ("Years", f"{run.n_years}", f"{key}.years (--years: fewer)", ""),
+        ("Members in year 1", f"{run.members_by_year[0]:,.0f}", f"{key}.members (--members)", ""),
+        ("Member growth a year", f"{spec.member_growth_per_year:+.1%}", f"{key}.member_growth_per_year", ""),
+    ]
+    if spec.leave_rate is not None:
+        rows.append(
+            (
+                "Members leaving the plan a year",
+                expression(spec.leave_rate),
+                f"{key}.leave_plan_per_year",
+                spec.leave_source,
+            )
+        )
+    rows.append(
+        (
+            "New episodes per 1,000 members a year",
+            expression(spec.rate),
+            f"{key}.episodes_per_1000_members",
+            spec.rate_source,
+        )
+    )
+    if spec.age_shares:
+        rows.append(("Age mix of members", ", ".join(f"{b} {v:.0%}" for b, v in spec.age_shares.items()), f"{key}.age_mix", ""))
+    rows += [
+        ("Discount rate", f"{spec.discount_rate:.1%}", f"{key}.discount_rate", ""),
+        ("Cost categories counted", ", ".join(spec.categories), f"{key}.categories", ""),
+        ("Perspective", spec.perspective_text or spec.perspective, f"{key}.perspective", ""),
+        ("New episodes: current mix", _mix_text(spec.mix_current), f"{key}.mix_current", ""),
+        ("New episodes: new mix", _mix_text(spec.mix_new), f"{key}.mix_new", ""),
+    ]
+    if spec.policy is not None:
+        rows.append(
+            (
+                "New episodes: policy",
+                f"{spec.policy.name} ({spec.policy.path}) from year {spec.policy_start_year}",
+                f"{key}.policy",
+                "",
+            )
+        )
+    prevalent = spec.prevalent
+    if prevalent is not None:
+        pkey = f"{key}.prevalent"
+        rows += [
+            ("Prevalent patients: model", f"{prevalent.scenario.name} ({prevalent.scenario.path})", f"{pkey}.scenario", ""),
+            (
+                "Prevalent patients per 1,000 members",
+                expression(prevalent.per_1000),
+                f"{pkey}.per_1000_members",
+                prevalent.per_1000_source,
+            ),
+            (
+                "Onset per 1,000 members a year",
+                expression(prevalent.onset),
+                f"{pkey}.onset_per_1000_members",
+                prevalent.onset_source,
+            ),
+            ("Prevalent patients: current mix", _mix_text(prevalent.mix_current), f"{pkey}.mix_current", ""),
+            ("Prevalent patients: new mix", _mix_text(prevalent.mix_new), f"{pkey}.mix_new", ""),
+        ]
+        if prevalent.policy is not None:
+            rows.append(
+                (
+                    "Prevalent patients: policy",
+                    f"{prevalent.policy.name} ({prevalent.policy.path}) from year {prevalent.policy_start_year}",
+                    f"{pkey}.policy",
+                    "",
+                )
+            )
+
+    def declared(where: str) -> str:  # the file of the chain (extends) that sets it
+        keypath = where.split(" ")[0]
+        return f"{scenario.origin.get(keypath, scenario.path)}: {where}"
+
+    return [(setting, value, declared(where), source or None) for setting, value, where, source in rows]
+
+
+def _bia_plan_sheet(runs) -> Sheet:
+    """The plan-level inputs of each run: horizon, members, rates, mixes, policies, the prevalent patients' model."""
+    several = len(runs) > 1
+    columns = (
+        *((Column("Scenario"),) if several else ()),
+        Column("Setting"),
+        Column("Value"),
+        Column("Set in"),
+        Column("Source"),
+    )
+    rows = [(*((run.scenario.name,) if several else ()), *row) for run in runs for row in _plan_rows(run)]
+    notes = (
+        "The plan's own inputs, from the [budget_impact] section of the scenario file (members and years also from "
+        "--members and --years). Change them there: --inputs reads the Inputs and Unit prices sheets only.",
+        "Names in the values (e.g. rate_new_spine_episodes) are parameters: edit those on the Inputs sheet.",
+    )
+    return Sheet("Plan", (Table("plan", columns, rows, title="Plan-level inputs"),), notes=notes)
 
 
 def _bia_year_sheet(run, currency: str) -> Sheet:
@@ -467,7 +602,7 @@ def _bia_comparison(runs, manifest: dict) -> Workbook:
         inputs=inputs,
         more_inputs=more_inputs,
         unit_prices=prices,
-        sheets=(Sheet("By year", (by_year,), (chart,)),),
+        sheets=(_bia_plan_sheet(runs), Sheet("By year", (by_year,), (chart,))),
         about=build_about(manifest),
     )
 

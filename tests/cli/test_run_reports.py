@@ -360,6 +360,7 @@ def test_bia_workbook(runner, tmp_path):
         "Summary",
         "Inputs",
         "Unit prices",
+        "Plan",  # members, rates, mixes, policies and the prevalent patients' model, from [budget_impact]
         "Budget by year",
         "By category",
         "Services",
@@ -379,6 +380,9 @@ def test_bia_workbook(runner, tmp_path):
         assert close(row["PMPM difference"], summary["pmpm_difference"][year]["mean"])
     params = {r["Parameter"]: r for r in read_table(book, "parameters")}
     assert params["cut_professional"]["Differs"] == "yes"  # the policy's value beside the base scenario's
+    chronic = {r["Parameter"]: r for r in read_table(book, "parameters_prevalent")}  # the prevalent patients' model
+    assert chronic["cut_professional"]["chronic_injection_cut_50"] == 0.5 and chronic["cut_professional"]["Differs"] == "yes"
+    assert {r["Setting"] for r in read_table(book, "plan")} >= {"Members in year 1", "Prevalent patients: policy"}
     for name in ("budget_by_year.png", "budget_difference_by_category.png"):
         assert is_png(out / name)
 
