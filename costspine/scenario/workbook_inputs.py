@@ -51,6 +51,8 @@ INPUTS_SHEET = "Inputs"
 PRICES_SHEET = "Unit prices"
 PARAMETER_HEADERS = ("Parameter", "Value", "Distribution", "Arguments", "Source")
 """Headers of the Inputs sheet's parameter table (a comparison workbook has one value column per scenario)."""
+NOT_VALUE_HEADERS = ("Parameter", "Differs", "Distribution", "Arguments", "Unit")
+"""Columns of the parameter table between Parameter and Source that hold no scenario's values."""
 PRICE_HEADERS = ("Item", "Parameter", "Unit price")
 """The unit-price table's columns that are read back (the others are shown for reference)."""
 NEW_EPISODES_TITLE = "New episodes: "
@@ -124,6 +126,7 @@ class _ParameterRow:
     value: _Cell
     distribution: _Cell
     arguments: _Cell
+    describes: bool = True  # False: Distribution and Arguments are another scenario's (a comparison workbook)
 
 
 @dataclass(frozen=True)
@@ -311,7 +314,13 @@ def _split_tables(rows) -> list[tuple[str, list]]:
 
 
 def _cells(sheet) -> list[list[_Cell]]:
-    return [[_Cell(c.coordinate, c.value) for c in row if hasattr(c, "coordinate")] for row in sheet.iter_rows()]
+    """Every cell by position from A1 (a read-only sheet gives empty cells no coordinate: they keep their place)."""
+    from openpyxl.utils import get_column_letter
+
+    return [
+        [_Cell(f"{get_column_letter(j)}{i}", c.value) for j, c in enumerate(row, start=1)]
+        for i, row in enumerate(sheet.iter_rows(min_row=1, min_col=1), start=1)
+    ]
 
 
 def _columns(header) -> dict[str, list[int]]:
@@ -340,7 +349,7 @@ def _parse_parameters(rows, *, where: str, value_column: str) -> list[_Parameter
     span = range(p_name, p_source)
     value_at = next((j for name in ("Value", value_column) for j in col.get(name, []) if j in span), None)
     if value_at is None:
-        shown = [header[j].value for j in span if header[j].value not in ("Parameter", "Differs", "Distribution", "Arguments")]
+        shown = [header[j].value for j in span if header[j].value not in NOT_VALUE_HEADERS]
         _fail(
             sheet,
             f"expected a value column headed 'Value' (or, in a comparison workbook, {value_column!r}, the scenario's name); "
@@ -348,11 +357,22 @@ def _parse_parameters(rows, *, where: str, value_column: str) -> list[_Parameter
         )
     p_dist = next(j for j in col["Distribution"] if j in span)
     p_args = next(j for j in col["Arguments"] if j in span)
+    # A comparison table has one value column per scenario (an empty cell: the scenario lacks the
+    # parameter) and shows the distribution of the first scenario that has it.
+    comparison = header[value_at].value != "Value"
+    value_columns = [j for j in span if j != p_name and header[j].value not in NOT_VALUE_HEADERS]
     params = []
     for row in body:
         name = _cell(row, p_name)
-        if isinstance(name.value, str) and name.value.strip():
-            params.append(_ParameterRow(name.value.strip(), name, _cell(row, value_at), _cell(row, p_dist), _cell(row, p_args)))
+        if not (isinstance(name.value, str) and name.value.strip()):
+            continue
+        value = _cell(row, value_at)
+        describes = True
+        if comparison:
+            if value.value is None:
+                continue  # another scenario's parameter
+            describes = next(j for j in value_columns if _cell(row, j).value is not None) == value_at
+        params.append(_ParameterRow(name.value.strip(), name, value, _cell(row, p_dist), _cell(row, p_args), describes))
     return params
 
 
@@ -507,8 +527,11 @@ def find_edits(scenario, params, prices, *, workbook: str) -> tuple[list[InputEd
                 )
             )
             continue
-        family_text = row.distribution.value.strip() if isinstance(row.distribution.value, str) else row.distribution.value
-        args_text = row.arguments.value if row.arguments.value is not None else ""
+        if row.describes:
+            family_text = row.distribution.value.strip() if isinstance(row.distribution.value, str) else row.distribution.value
+            args_text = row.arguments.value if row.arguments.value is not None else ""
+        else:  # the cells show another scenario's distribution: this one keeps its own, only its Value is read
+            family_text, args_text = spec.family, _arguments_text(spec)
         if not isinstance(args_text, str):
             args_text = str(args_text)
         number = _number(row.value)
@@ -726,6 +749,17 @@ def find_edits(scenario, params, prices, *, workbook: str) -> tuple[list[InputEd
     if problems:
         raise ScenarioError(problems)
     return edits, overlay
+
+
+def _arguments_text(spec) -> str:
+    """A parameter's own distribution arguments as the Arguments cell would hold them (every digit)."""
+    if spec.family == "dirichlet":
+        return f"group {spec.name}, alpha=[{', '.join(repr(float(a)) for a in spec.args['alpha'])}]"
+    if spec.family == "derived":
+        return spec.expression.text
+    if spec.family in ("fixed", "posterior"):
+        return ""
+    return ", ".join(f"{k}={float(v)!r}" for k, v in spec.args.items())
 
 
 def _file_args(entry: dict, spec) -> dict:

@@ -492,3 +492,27 @@ def test_a_bad_cell_of_the_chronic_model_table_is_an_error_naming_it_and_nothing
         assert f"bad.xlsx: sheet Inputs cell {ref.split('!')[1]} (parameter {name}, {column}): expected " in result.stderr
     assert "found the text 'lots'" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_comparison_bia_workbook_reads_back_each_plans_models(chronic_plan, tmp_path):
+    plan, _ = chronic_plan
+    other = plan.parent / "plan_simple.toml"  # no prevalent patients, a parameter of its own
+    other.write_text(
+        BIA_PLAN.replace("[budget_impact]", '[parameters.extra]\nvalue = 2\nsource = "assumption"\n\n[budget_impact]')
+    )
+    first = invoke("bia", plan, other, "--out", tmp_path / "plain", "--quiet")
+    assert first.exit_code == 0, first.stderr
+    unedited = invoke("bia", plan, other, "--inputs", tmp_path / "plain" / "bia.xlsx", "--out", tmp_path / "same")
+    assert unedited.exit_code == 0, unedited.stderr
+    assert unedited.stdout.count("no value differs from the scenario's") == 2
+    refs = edit_table(
+        tmp_path / "plain" / "bia.xlsx", tmp_path / "edited.xlsx", "Prevalent patients:", {("c_drug", "Value"): 200.0}
+    )
+    result = invoke("bia", plan, other, "--inputs", tmp_path / "edited.xlsx", "--out", tmp_path / "book")
+    assert result.exit_code == 0, result.stderr
+    assert f"toy_chronic.c_drug: value 120 → 200 ({refs[('c_drug', 'Value')]})" in result.stdout
+    single = invoke("bia", plan, "--inputs", tmp_path / "edited.xlsx", "--out", tmp_path / "single", "--quiet")
+    assert single.exit_code == 0, single.stderr
+    assert read_csv(tmp_path / "book" / "toy_plan_chronic" / "budget_by_year.csv") == read_csv(
+        tmp_path / "single" / "budget_by_year.csv"
+    )

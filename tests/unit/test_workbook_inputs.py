@@ -66,6 +66,22 @@ def test_a_comparison_workbook_reads_the_scenarios_own_value_column_and_prices()
         read_inputs_sheet(data, where="book.xlsx", value_column="other")
 
 
+def test_a_comparison_table_skips_parameters_the_scenario_lacks_and_distributions_of_another_scenario():
+    header = ["Parameter", "base", "cut", "Differs", "Distribution", "Arguments", "Unit", "Source"]
+    data = book_bytes(
+        [
+            header,
+            ["only_base", 1.0, None, "yes", "gamma", "shape=2, scale=0.5", None, "x"],
+            ["price", 100.0, 50.0, "yes", "derived", "price_base * 1.5", "USD", "x"],  # the distribution is base's
+            ["only_cut", None, 3.0, "yes", "fixed", None, None, "x"],
+        ]
+    )
+    base, _ = read_inputs_sheet(data, where="book.xlsx", value_column="base")
+    cut, _ = read_inputs_sheet(data, where="book.xlsx", value_column="cut")
+    assert [(r.name, r.value.value, r.describes) for r in base] == [("only_base", 1.0, True), ("price", 100.0, True)]
+    assert [(r.name, r.value.value, r.describes) for r in cut] == [("price", 50.0, False), ("only_cut", 3.0, True)]
+
+
 def test_a_bia_workbook_splits_its_inputs_into_one_table_per_model_by_title():
     header = ["Parameter", "Value", "Distribution", "Arguments", "Unit", "Source"]
     rows = [
