@@ -330,7 +330,8 @@ def _load_policy(
         c.add(keypath, f"file not found: {path} (the path is relative to {path.parent}/, the folder of {c.file_of(keypath)})")
         return None, None
     try:
-        policy = load_scenario(path)
+        edited, edited_from = (declarer or scenario).model_parameters.get(keypath, (None, ""))  # --inputs edits it inherits
+        policy = load_scenario(path, parameters=edited, parameters_from=edited_from)
     except ScenarioError as exc:
         c.extend(exc.problems)
         return None, None

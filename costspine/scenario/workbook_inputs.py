@@ -61,6 +61,8 @@ PREVALENT_TITLE = "Prevalent patients: "
 """Start of the title of the table of the prevalent patients' model(s) on a ``bia`` workbook's Inputs sheet:
 ``Prevalent patients: <model>[, <model> ...] — ...``; its edits go to those models, not to the BIA file."""
 PREVALENT_KEY = "budget_impact.prevalent.scenario"
+POLICY_KEY = "budget_impact.policy.scenario"
+PREVALENT_POLICY_KEY = "budget_impact.prevalent.policy.scenario"
 
 MAX_WORKBOOK_BYTES = 64 * 1024 * 1024
 MAX_UNPACKED_BYTES = 512 * 1024 * 1024  # a workbook is a zip: refuse a decompression bomb before opening it
@@ -177,9 +179,11 @@ def load_scenario_with_inputs(path, workbook):
     prices = _parse_prices(price_rows, where=where, scenario=scenario.name)
     edits, overlay = find_edits(scenario, params, prices, workbook=where)
     source = f"{workbook} (sheet {INPUTS_SHEET})"
+    original = scenario
     if overlay:
         scenario = load_scenario(path, parameters=overlay, parameters_from=source)
     overlays = {}
+    edits = _carry_to_policy(original, overlay, edits, POLICY_KEY, declarer=scenario, into=overlays, source=source)
     model = _prevalent_model(scenario)
     chosen = [body for title, body in tables if model is not None and model.name in _models_of(title)]
     others = [title for title, _ in tables if _models_of(title)]
@@ -196,8 +200,55 @@ def load_scenario_with_inputs(path, workbook):
         if model_overlay:
             load_scenario(model.path, parameters=model_overlay, parameters_from=source)  # its problems, now
             overlays[PREVALENT_KEY] = (model_overlay, source)
+        model_edits = _carry_to_policy(
+            model, model_overlay, model_edits, PREVALENT_POLICY_KEY, declarer=scenario, into=overlays, source=source
+        )
         edits += [replace(e, parameter=f"{model.name}.{e.parameter}") for e in model_edits]
     return replace(scenario, files=(*scenario.files, (str(workbook), sha)), edits=tuple(edits), model_parameters=overlays)
+
+
+def _carry_to_policy(model, overlay: dict, edits: list, keypath: str, *, declarer, into: dict, source: str) -> list:
+    """Lay ``model``'s edited parameters over its ``[budget_impact]`` policy too, where the policy inherits them.
+
+    A policy file describes what it changes in its model (``extends``); a parameter it does not set
+    itself is the model's, so an edit of the model reaches it as an edit of the model's file would.
+    The overlay goes into ``into[keypath]`` for :mod:`costspine.scenario.bia_spec`; each edit it
+    reaches says so in its note. Returns the edits.
+    """
+    policy = _policy_of(declarer, keypath)
+    if policy is None or not overlay:
+        return edits
+    own, theirs = model.resolved.get("parameters", {}), policy.resolved.get("parameters", {})
+    carried = {name: entry for name, entry in overlay.items() if name in theirs and theirs[name] == own.get(name)}
+    if not carried:
+        return edits
+    into[keypath] = (carried, source)
+    groups = {c: spec.name for spec in model.parameters for c in spec.components}
+    out = []
+    for e in edits:
+        if groups.get(e.parameter, e.parameter) in carried:
+            also = f"also in the policy {policy.name}, which inherits it"
+            e = replace(e, note=f"{e.note}; {also}" if e.note else also)
+        out.append(e)
+    return out
+
+
+def _policy_of(scenario, keypath: str):
+    """The policy scenario a BIA file names at ``keypath``, unedited, or None (problems are left to bia_spec)."""
+    from costspine.scenario.load import load_scenario
+
+    entry = scenario.sections.get("budget_impact")
+    for key in keypath.split(".")[1:-1]:
+        entry = entry.get(key) if isinstance(entry, dict) else None
+    if not isinstance(entry, dict) or not isinstance(entry.get("scenario"), str):
+        return None
+    path = scenario.declared_path(keypath, entry["scenario"])
+    if not path.is_file():
+        return None
+    try:
+        return load_scenario(path)
+    except ScenarioError:
+        return None
 
 
 def _prevalent_model(scenario):

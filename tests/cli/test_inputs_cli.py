@@ -516,3 +516,40 @@ def test_a_comparison_bia_workbook_reads_back_each_plans_models(chronic_plan, tm
     assert read_csv(tmp_path / "book" / "toy_plan_chronic" / "budget_by_year.csv") == read_csv(
         tmp_path / "single" / "budget_by_year.csv"
     )
+
+
+CHRONIC_POLICY = """
+extends = "toy_chronic.toml"
+
+[model]
+name = "toy_chronic_cut"
+
+[parameters.c_sick]
+value = "c_drug + price_mri_lumbar"
+source = "assumption: test policy (c_drug is the model's, inherited)"
+"""
+
+
+def test_an_edit_of_a_model_reaches_the_policy_that_inherits_it_as_a_file_edit_would(chronic_plan, tmp_path):
+    plan, _ = chronic_plan
+    folder = tmp_path / "files"
+    folder.mkdir()
+    (folder / "toy.toml").write_text(TOY, encoding="utf-8")
+    (folder / "toy_chronic.toml").write_text(chronic_model(), encoding="utf-8")
+    (folder / "toy_chronic_cut.toml").write_text(CHRONIC_POLICY, encoding="utf-8")
+    with_policy = CHRONIC_PLAN + '\n[budget_impact.prevalent.policy]\nscenario = "toy_chronic_cut.toml"\nstart_year = 2\n'
+    (folder / "plan.toml").write_text(with_policy, encoding="utf-8")
+    assert invoke("bia", folder / "plan.toml", "--out", tmp_path / "plain", "--quiet").exit_code == 0
+    refs = edit_table(
+        tmp_path / "plain" / "bia.xlsx", tmp_path / "edited.xlsx", "Prevalent patients:", {("c_drug", "toy_chronic"): 200.0}
+    )
+    result = invoke("bia", folder / "plan.toml", "--inputs", tmp_path / "edited.xlsx", "--out", tmp_path / "book")
+    assert result.exit_code == 0, result.stderr
+    assert "also in the policy toy_chronic_cut, which inherits it" in " ".join(result.stdout.split())
+    assert refs[("c_drug", "toy_chronic")] in result.stdout
+    edited_model = edit("[parameters.c_drug]\nvalue = 120", "[parameters.c_drug]\nvalue = 200", chronic_model())
+    (folder / "toy_chronic.toml").write_text(edited_model, encoding="utf-8")  # the same edit in the model's file
+    assert invoke("bia", folder / "plan.toml", "--out", tmp_path / "file", "--quiet").exit_code == 0
+    from_book = read_csv(tmp_path / "book" / "budget_by_year.csv")
+    assert from_book == read_csv(tmp_path / "file" / "budget_by_year.csv")
+    assert from_book != read_csv(tmp_path / "plain" / "budget_by_year.csv")
