@@ -25,6 +25,11 @@ Rules, as a scenario file would have them:
   shown for reference only.
 - *Source* edits are ignored (they change no number); rows may be left out, never added.
 
+A ``bia.xlsx`` of a plan with prevalent patients has one table per model, each under its title
+(``New episodes: <plan>``, ``Prevalent patients: <model>``); the first is the scenario's, the others
+go to their models (:mod:`costspine.scenario.workbook_models`). In a comparison workbook each
+scenario reads its own value column (an empty cell: a parameter it does not declare).
+
 Every bad cell is reported at once, naming the workbook, sheet, cell, parameter, what was expected
 and what was found (:class:`~costspine.errors.ScenarioError`, exit code 3), and nothing is run.
 
@@ -46,6 +51,15 @@ from costspine.errors import Problem, ScenarioError
 from costspine.expressions import ExpressionError, parse_expression
 from costspine.params import ARGUMENT_KEYS, FAMILIES, canonical_args
 from costspine.problems import did_you_mean
+from costspine.scenario.workbook_models import (
+    POLICY_KEY,
+    PREVALENT_KEY,
+    PREVALENT_POLICY_KEY,
+    PREVALENT_TITLE,
+    carry_to_policy,
+    load_prevalent_model,
+    models_of,
+)
 
 INPUTS_SHEET = "Inputs"
 PRICES_SHEET = "Unit prices"
@@ -55,14 +69,6 @@ NOT_VALUE_HEADERS = ("Parameter", "Differs", "Distribution", "Arguments", "Unit"
 """Columns of the parameter table between Parameter and Source that hold no scenario's values."""
 PRICE_HEADERS = ("Item", "Parameter", "Unit price")
 """The unit-price table's columns that are read back (the others are shown for reference)."""
-NEW_EPISODES_TITLE = "New episodes: "
-"""Start of the title of a ``bia`` workbook's first parameter table when the plan also has prevalent patients."""
-PREVALENT_TITLE = "Prevalent patients: "
-"""Start of the title of the table of the prevalent patients' model(s) on a ``bia`` workbook's Inputs sheet:
-``Prevalent patients: <model>[, <model> ...] — ...``; its edits go to those models, not to the BIA file."""
-PREVALENT_KEY = "budget_impact.prevalent.scenario"
-POLICY_KEY = "budget_impact.policy.scenario"
-PREVALENT_POLICY_KEY = "budget_impact.prevalent.policy.scenario"
 
 MAX_WORKBOOK_BYTES = 64 * 1024 * 1024
 MAX_UNPACKED_BYTES = 512 * 1024 * 1024  # a workbook is a zip: refuse a decompression bomb before opening it
@@ -182,11 +188,45 @@ def load_scenario_with_inputs(path, workbook):
     original = scenario
     if overlay:
         scenario = load_scenario(path, parameters=overlay, parameters_from=source)
-    overlays = {}
-    edits = _carry_to_policy(original, overlay, edits, POLICY_KEY, declarer=scenario, into=overlays, source=source)
-    model = _prevalent_model(scenario)
-    chosen = [body for title, body in tables if model is not None and model.name in _models_of(title)]
-    others = [title for title, _ in tables if _models_of(title)]
+    edits, overlays = _find_model_edits(original, scenario, overlay, edits, tables, price_rows, where=where, source=source)
+    return replace(scenario, files=(*scenario.files, (str(workbook), sha)), edits=tuple(edits), model_parameters=overlays)
+
+
+def _find_model_edits(original, scenario, overlay: dict, edits: list, tables, price_rows, *, where: str, source: str):
+    """The edits of the BIA file's policy and of the prevalent patients' model (and its policy).
+
+    Parameters
+    ----------
+    original, scenario : Scenario
+        The BIA file as written and with its own table's edits (``overlay``, ``edits``) applied.
+    tables : list of (str, list)
+        The Inputs sheet's parameter tables with their titles.
+    price_rows : list
+        The Unit prices sheet's cells.
+    where, source : str
+        The workbook, for problems; the workbook and sheet, for the loaded files' problems.
+
+    Returns
+    -------
+    edits : list of InputEdit
+        ``edits`` with notes on what a policy inherits, then the prevalent model's edits (parameter
+        ``<model>.<name>``).
+    model_parameters : dict
+        Key path of a model file → ``(parameters, source)``, for :class:`~costspine.scenario.types.Scenario`.
+
+    Raises
+    ------
+    ScenarioError
+        A bad cell of the prevalent model's table, or a workbook whose prevalent table names another model.
+    """
+    from costspine.scenario.load import load_scenario
+
+    edits = list(edits)
+    overlays: dict = {}
+    edits = carry_to_policy(original, overlay, edits, POLICY_KEY, declarer=scenario, into=overlays, source=source)
+    model = load_prevalent_model(scenario)
+    chosen = [body for title, body in tables if model is not None and model.name in models_of(title)]
+    others = [title for title, _ in tables if models_of(title)]
     if model is not None and others and not chosen:  # edits there would be ignored without a word
         _fail(
             f"{where}: sheet {INPUTS_SHEET}",
@@ -200,84 +240,11 @@ def load_scenario_with_inputs(path, workbook):
         if model_overlay:
             load_scenario(model.path, parameters=model_overlay, parameters_from=source)  # its problems, now
             overlays[PREVALENT_KEY] = (model_overlay, source)
-        model_edits = _carry_to_policy(
+        model_edits = carry_to_policy(
             model, model_overlay, model_edits, PREVALENT_POLICY_KEY, declarer=scenario, into=overlays, source=source
         )
         edits += [replace(e, parameter=f"{model.name}.{e.parameter}") for e in model_edits]
-    return replace(scenario, files=(*scenario.files, (str(workbook), sha)), edits=tuple(edits), model_parameters=overlays)
-
-
-def _carry_to_policy(model, overlay: dict, edits: list, keypath: str, *, declarer, into: dict, source: str) -> list:
-    """Lay ``model``'s edited parameters over its ``[budget_impact]`` policy too, where the policy inherits them.
-
-    A policy file describes what it changes in its model (``extends``); a parameter it does not set
-    itself is the model's, so an edit of the model reaches it as an edit of the model's file would.
-    The overlay goes into ``into[keypath]`` for :mod:`costspine.scenario.bia_spec`; each edit it
-    reaches says so in its note. Returns the edits.
-    """
-    policy = _policy_of(declarer, keypath)
-    if policy is None or not overlay:
-        return edits
-    own, theirs = model.resolved.get("parameters", {}), policy.resolved.get("parameters", {})
-    carried = {name: entry for name, entry in overlay.items() if name in theirs and theirs[name] == own.get(name)}
-    if not carried:
-        return edits
-    into[keypath] = (carried, source)
-    groups = {c: spec.name for spec in model.parameters for c in spec.components}
-    out = []
-    for e in edits:
-        if groups.get(e.parameter, e.parameter) in carried:
-            also = f"also in the policy {policy.name}, which inherits it"
-            e = replace(e, note=f"{e.note}; {also}" if e.note else also)
-        out.append(e)
-    return out
-
-
-def _policy_of(scenario, keypath: str):
-    """The policy scenario a BIA file names at ``keypath``, unedited, or None (problems are left to bia_spec)."""
-    from costspine.scenario.load import load_scenario
-
-    entry = scenario.sections.get("budget_impact")
-    for key in keypath.split(".")[1:-1]:
-        entry = entry.get(key) if isinstance(entry, dict) else None
-    if not isinstance(entry, dict) or not isinstance(entry.get("scenario"), str):
-        return None
-    path = scenario.declared_path(keypath, entry["scenario"])
-    if not path.is_file():
-        return None
-    try:
-        return load_scenario(path)
-    except ScenarioError:
-        return None
-
-
-def _prevalent_model(scenario):
-    """The prevalent patients' model a BIA file names (``[budget_impact.prevalent] scenario``), or None.
-
-    Loaded as :func:`costspine.scenario.bia_spec.read_bia_spec` loads it; a missing or invalid file
-    is left for that function to report with the rest of the section.
-    """
-    from costspine.scenario.load import load_scenario
-
-    section = scenario.sections.get("budget_impact")
-    spec = section.get("prevalent") if isinstance(section, dict) else None
-    if not isinstance(spec, dict) or not isinstance(spec.get("scenario"), str):
-        return None
-    path = scenario.declared_path(PREVALENT_KEY, spec["scenario"])
-    if not path.is_file():
-        return None
-    try:
-        return load_scenario(path)
-    except ScenarioError:
-        return None
-
-
-def _models_of(title: str) -> list[str]:
-    """``"Prevalent patients: a, b — parameters"`` → ``["a", "b"]``; any other title → ``[]``."""
-    if not title.startswith(PREVALENT_TITLE):
-        return []
-    names = title[len(PREVALENT_TITLE) :].split(" — ")[0]
-    return [n.strip() for n in names.split(",") if n.strip()]
+    return edits, overlays
 
 
 # ---------------------------------------------------------------------------------------- reading

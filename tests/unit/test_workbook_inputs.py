@@ -13,6 +13,7 @@ pytest.importorskip("openpyxl")
 from costspine.errors import ScenarioError  # noqa: E402
 from costspine.scenario import workbook_inputs  # noqa: E402
 from costspine.scenario.workbook_inputs import _parse_arguments, read_inputs_sheet  # noqa: E402
+from costspine.scenario.workbook_models import models_of  # noqa: E402
 
 
 def book_bytes(inputs_rows, price_rows=None) -> bytes:
@@ -106,7 +107,7 @@ def test_a_bia_workbook_splits_its_inputs_into_one_table_per_model_by_title():
         "New episodes: plan — parameters",
         "Prevalent patients: chronic, chronic_b — parameters",
     ]
-    assert [workbook_inputs._models_of(title) for title, _ in tables] == [[], ["chronic", "chronic_b"]]
+    assert [models_of(title) for title, _ in tables] == [[], ["chronic", "chronic_b"]]
     second = workbook_inputs._parse_parameters(tables[1][1], where="book.xlsx", value_column="chronic")
     assert [(r.name, r.value.ref, r.value.value) for r in second] == [("fee", "B10", 80.0), ("rate", "B11", 0.2)]
 
