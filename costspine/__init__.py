@@ -149,13 +149,13 @@ def run(
     if out_dir is not None:
         from pathlib import Path
 
-        from costspine.analysis.subgroups import scenario_subgroups
+        from costspine.analysis.subgroups import run_subgroups
         from costspine.reports.run_report import write_run_report
 
         with _writing(Path(out_dir), xlsx_path) as (folder, xlsx):
             write_run_report(
                 [result],
-                subgroups=[scenario_subgroups(loaded) if method == "cohort" else ()],
+                subgroups=[run_subgroups(loaded, result)],
                 out_dir=folder,
                 xlsx_path=xlsx,
                 seed=seed if method == "microsim" else None,
@@ -209,7 +209,7 @@ def psa(
     scheduler : str, optional
         Address of an existing Dask scheduler.
     out_dir : str or Path, optional
-        Write the CLI's output folder (``draws.npz``, summary tables, ``psa.xlsx``, saved chunks)
+        Write the CLI's output folder (``draws/``, summary tables, ``psa.xlsx``, saved chunks)
         here; nothing is written without it.
     xlsx_path : str or Path, optional
         With ``out_dir``: the workbook's path instead of ``psa.xlsx`` in ``out_dir``.
@@ -246,6 +246,7 @@ def psa(
             workers=workers,
             scheduler=scheduler,
             store_dir=store_dir,
+            draws_dir=None if folder is None else folder / "draws",
         )
         if out_dir is not None:
             from costspine.analysis.chunk_store import ChunkStore
@@ -265,7 +266,19 @@ def psa(
                 subgroups=subgroups,
                 **_record("psa"),
             )
-            ChunkStore(store_dir, {}).discard()  # the draws are in draws.npz now: keep them once
+            ChunkStore(store_dir, {}).discard()  # the draws are in draws/ now: keep them once
+    if analysis.draws.store is not None:
+        # the staging folder the draws were written into has moved into out_dir: from now on they are
+        # read through their memory maps (still valid), never again by the staging folder's path
+        import dataclasses
+
+        from costspine.analysis.psa_summary import PlaneValues
+
+        draws = dataclasses.replace(analysis.draws, store=None)
+        plane = analysis.tables["ce_plane.csv"]
+        analysis = dataclasses.replace(
+            analysis, draws=draws, tables={**analysis.tables, "ce_plane.csv": (*plane[:2], PlaneValues(draws))}
+        )
     return analysis
 
 

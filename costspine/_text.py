@@ -80,7 +80,11 @@ def format_wrapped_table(
 
 
 def wrap_text(text: str, width: int = TERMINAL_WIDTH, *, indent: str = "") -> str:
-    """Prose lines wrapped at spaces to ``width`` (continuation lines indented by ``indent``); blank lines kept."""
+    """Prose lines wrapped at spaces to ``width`` (continuation lines indented by ``indent``); blank lines kept.
+
+    A word longer than the line (a file path, a URL) is never cut: it overflows, so it can still be
+    copied whole.
+    """
     import textwrap
 
     out = []
@@ -89,7 +93,9 @@ def wrap_text(text: str, width: int = TERMINAL_WIDTH, *, indent: str = "") -> st
             out.append(line)
             continue
         lead = line[: len(line) - len(line.lstrip())]
-        out += textwrap.wrap(line, width, initial_indent="", subsequent_indent=lead + indent, break_on_hyphens=False) or [""]
+        out += textwrap.wrap(
+            line, width, initial_indent="", subsequent_indent=lead + indent, break_on_hyphens=False, break_long_words=False
+        ) or [""]
     return "\n".join(out)
 
 

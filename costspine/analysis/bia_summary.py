@@ -293,13 +293,13 @@ def _health_tables(run) -> list[str]:
                 _count(run.value("health_new", "qalys", y)["mean"]),
                 f"{diff['mean']:+,.1f}",
             ]
-            row += [_interval(diff, lambda v: f"{v:+,.1f}")] if draws else []
+            row += _interval(diff, lambda v: f"{v:+,.1f}") if draws else []
         if _has(run, "health_current", "mean_odi"):
             row += [f"{run.value(f'health_{m}', 'mean_odi', y)['mean']:.2f}" for m in ("current", "new")]
         rows.append(row)
     headers = ["year"]
     if _has(run, "health_current", "qalys"):
-        headers += ["QALYs current", "QALYs new", "Δ QALYs"] + (["95% interval"] if draws else [])
+        headers += ["QALYs current", "QALYs new", "Δ QALYs"] + (INTERVAL if draws else [])
     if _has(run, "health_current", "mean_odi"):
         headers += ["mean ODI current", "mean ODI new"]
     out = ["", format_table(headers, rows, title="Health of the patients in the pathways (undiscounted)")]

@@ -3,7 +3,7 @@
 A PSA of ``n_draws`` draws is cut into chunks (:data:`CHUNK_SIZE` by default, see
 :func:`plan_chunks`). Chunks can be saved as they finish (:class:`ChunkStore`:
 ``chunk-000003.npz`` files plus a ``run.json`` describing the run), so an interrupted run resumes
-where it stopped (a finished run's chunks are discarded once ``draws.npz`` holds the draws, see
+where it stopped (a finished run's chunks are discarded once ``draws/`` holds the draws, see
 :meth:`ChunkStore.discard`); a store refuses to mix chunks of a different scenario (:func:`run_fingerprint`),
 seed, number of draws, chunk size, method or costspine version (exit 3,
 :class:`~costspine.errors.OutputFolderError`). :func:`costspine.analysis.psa.run_psa` drives it.
@@ -116,7 +116,7 @@ class ChunkStore:
 
     def discard(self) -> None:
         """Delete this run's saved chunks and ``run.json`` once its results are written elsewhere
-        (``draws.npz``), and the folder if that leaves it empty: a finished run keeps its draws once."""
+        (``draws/``), and the folder if that leaves it empty: a finished run keeps its draws once."""
         self.clear()
         try:
             self.folder.rmdir()
@@ -158,7 +158,8 @@ class ChunkStore:
                 f"{path}: this saved chunk does not match the run described in {self.meta_path}; "
                 "delete the chunks folder and rerun"
             )
-        return {"chunk": chunk, "start": start, "stop": stop, **{k: arrays[k] for k in expected}}
+        levels = {k: arrays[k] for k in arrays if k.startswith("level.") and arrays[k].shape[:1] == (n,)}  # microsim subgroups
+        return {"chunk": chunk, "start": start, "stop": stop, **{k: arrays[k] for k in expected}, **levels}
 
     def _read_meta(self) -> dict | None:
         if not self.meta_path.exists():

@@ -22,11 +22,14 @@ def parse_evppi_groups(options, draws: PSAResult) -> list[tuple[str, tuple[str, 
     out of the regression: it is determined by the others). ``each`` means every sampled parameter
     that varies, one at a time.
     """
+    from costspine.analysis.psa_result import DrawColumns
+
     known = list(draws.parameter_names)
     groups = []
     for option in options or ():
         if option.strip() == "each" and "each" not in known:
-            varying = [n for j, n in enumerate(known) if np.ptp(draws.parameters[:, j]) > 0]
+            with DrawColumns(draws) as cols:  # one parameter's column at a time
+                varying = [n for j, n in enumerate(known) if np.ptp(cols.parameter(j)) > 0]
             groups.extend((n, (n,)) for n in varying)
             continue
         names, labels = [], []
@@ -52,21 +55,25 @@ def compute_evppi_rows(draws: PSAResult, groups, *, wtp, method: str = "gam") ->
     """EVPPI (with its standard error) of each ``(label, names)`` group at each threshold.
 
     The standard error's random numbers come from the PSA seed (a stream named by the group and
-    threshold), so the same draws give the same numbers in ``psa --evppi`` and ``voi``.
+    threshold), so the same draws give the same numbers in ``psa --evppi`` and ``voi``. Only the
+    columns needed are read: total cost and effect, and each group's parameters.
     """
     from costspine._rng import stream
-    from costspine.analysis.decision import compute_evpi, compute_net_benefit
+    from costspine.analysis.draw_stats import stream_decision_curves
+    from costspine.analysis.psa_result import DrawColumns
     from costspine.analysis.voi import compute_evppi
 
     lam = np.asarray(wtp, dtype=float)
-    nb = compute_net_benefit(draws.total_cost, draws.effect, lam)
-    evpi = compute_evpi(draws.total_cost, draws.effect, lam)
     rows = []
+    with DrawColumns(draws) as cols:
+        evpi = stream_decision_curves(cols, lam).evpi
+        cost, effect = cols.cost_effect(0, cols.n_draws)  # (draw, strategy): the regressions need every draw
+        thetas = {label: {name: cols.parameter(draws.parameter_names.index(name)) for name in group} for label, group in groups}
     for label, group in groups:
-        theta = {name: draws.parameters[:, draws.parameter_names.index(name)] for name in group}
+        theta = thetas[label]
         for j, w in enumerate(lam):
             rng = stream(draws.seed, f"evppi {','.join(group)} at {w!r}")  # costspine._rng's layout
-            r = compute_evppi(nb[:, :, j], theta, method=method, rng=rng)
+            r = compute_evppi(effect * lam[j] - cost, theta, method=method, rng=rng)  # net benefit at this threshold
             rows.append(
                 {
                     "group": label,

@@ -1,6 +1,6 @@
 """PSA draws from wherever they were made, as one :class:`~costspine.analysis.psa_result.PSAResult`.
 
-:func:`load_draws` reads a folder written by ``costspine psa`` (its ``draws.npz``), or draws made by
+:func:`load_draws` reads a folder written by ``costspine psa`` (its ``draws/``), or draws made by
 any tool (R, TreeAge, Excel) as plain CSV — costspine's long ``results.csv`` + ``parameters.csv``
 or one wide table (read by :mod:`costspine.scenario.draws`). CSV draws carry no scenario, so the
 thresholds are given and the labels a scenario would hold are the file's.
@@ -12,7 +12,7 @@ import dataclasses
 import hashlib
 from pathlib import Path
 
-from costspine.analysis.psa_draws_file import DRAWS_FILE, load_psa_draws
+from costspine.analysis.psa_draws_file import DRAWS_DIR, draws_location, load_psa_draws
 from costspine.analysis.psa_result import PSAResult
 from costspine.errors import UsageError
 from costspine.scenario.draws import MIN_DRAWS, find_draw_files, read_draw_tables
@@ -24,8 +24,9 @@ DEFAULT_SEED = 20260101
 
 
 def is_psa_folder(path) -> bool:
-    """True when ``path`` is a folder holding the ``draws.npz`` that ``costspine psa`` wrote."""
-    return Path(path).is_dir() and (Path(path) / DRAWS_FILE).is_file()
+    """True when ``path`` is a folder holding the draws that ``costspine psa`` wrote (its ``draws/``
+    folder, or the ``draws.npz`` of an older costspine)."""
+    return Path(path).is_dir() and draws_location(path) is not None
 
 
 def name_draws(path) -> str:
@@ -53,7 +54,7 @@ def load_draws(
     Parameters
     ----------
     path : path
-        A folder written by ``costspine psa`` (``draws.npz``); a folder holding ``results.csv``
+        A folder written by ``costspine psa`` (``draws/``, or an older ``draws.npz``); a folder holding ``results.csv``
         (and ``parameters.csv``) in costspine's long layout; a long results file; or one wide CSV
         (``draw``, ``cost_<strategy>``, ``effect_<strategy>``, parameters). See ``docs/psa.md``.
     parameters : path, optional
@@ -106,7 +107,7 @@ def load_draws(
         ):
             if value is not None:
                 raise UsageError(
-                    f"{option}: applies to CSV draws; {Path(path) / DRAWS_FILE} names its own (from the PSA's scenario)"
+                    f"{option}: applies to CSV draws; {Path(path) / DRAWS_DIR} names its own (from the PSA's scenario)"
                 )
         draws = load_psa_draws(path)
         changes = {}

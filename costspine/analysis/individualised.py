@@ -397,7 +397,7 @@ def summarize_individualised(
 
 
 def saved_psa_parameters(scenario, results_dir) -> tuple[dict[str, np.ndarray], int]:
-    """The parameter draws of a saved PSA of ``scenario`` (``draws.npz`` in ``results_dir``) and its seed.
+    """The parameter draws of a saved PSA of ``scenario`` (``draws/``, or an older ``draws.npz``, in ``results_dir``) and its seed.
 
     Parameters
     ----------
@@ -417,16 +417,16 @@ def saved_psa_parameters(scenario, results_dir) -> tuple[dict[str, np.ndarray], 
     Raises
     ------
     UsageError
-        No readable ``draws.npz``, a file without a fingerprint (older costspine), or a PSA of
+        No readable draws, a file without a fingerprint (older costspine), or a PSA of
         another scenario or of the scenario as it was before an edit.
     """
     from costspine.analysis.chunk_store import run_fingerprint
     from costspine.analysis.parameter_draws import draw_run_parameters
     from costspine.analysis.psa import prepare_posterior
-    from costspine.analysis.psa_draws_file import DRAWS_FILE, load_psa_draws
+    from costspine.analysis.psa_draws_file import draws_location, load_psa_draws
 
     saved = load_psa_draws(results_dir)
-    where = f"{results_dir}/{DRAWS_FILE}"
+    where = str(draws_location(results_dir))
     recorded = saved.extra.get("fingerprint")
     if recorded is None:
         raise UsageError(

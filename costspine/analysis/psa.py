@@ -94,6 +94,9 @@ class DrawTotals(NamedTuple):
     """Discounted outcomes, shape (draw, strategy, outcome)."""
     parameters: dict | None
     """Every parameter's values, derived ones computed, when the engine had them at hand; else None."""
+    levels: dict | None = None
+    """Microsimulation: results by subgroup level per draw (``MicrosimResult.levels``, keys
+    ``"<attribute>.<field>"``, draw axis first); else None."""
 
 
 def simulate_draws(
@@ -134,9 +137,16 @@ def simulate_draws(
         if seed is None:
             raise UsageError("a PSA microsimulation needs the run's seed")
         result = run_microsim(
-            scenario, params, n_individuals=individuals, seed=seed, first_draw=first_draw, progress=progress, notice=notice
+            scenario,
+            params,
+            n_individuals=individuals,
+            seed=seed,
+            first_draw=first_draw,
+            progress=progress,
+            notice=notice,
+            by_level=True,
         )
-        return DrawTotals(result.costs, result.outcomes, None) if totals else result
+        return DrawTotals(result.costs, result.outcomes, None, result.levels) if totals else result
     raise UsageError(f"unknown simulation method {method!r}; available: {', '.join(METHODS)}")
 
 
@@ -167,7 +177,9 @@ def compute_chunk(
     dict
         ``chunk``, ``start``, ``stop`` (ints); ``parameters`` (draw, parameter) in
         :func:`sampled_parameter_names` order; ``costs`` (draw, strategy, category);
-        ``outcomes`` (draw, strategy, outcome).
+        ``outcomes`` (draw, strategy, outcome); for the microsimulation of a scenario with
+        categorical or binary attributes, its results by subgroup per draw under ``level.*`` keys
+        (:data:`LEVEL_PREFIX`).
 
     Raises
     ------
@@ -186,7 +198,7 @@ def compute_chunk(
             on_partial(done * n / total)
 
     try:
-        costs, outcomes, values = simulate_draws(
+        costs, outcomes, values, levels = simulate_draws(
             scenario,
             params,
             method=method,
@@ -210,7 +222,12 @@ def compute_chunk(
         "parameters": matrix,
         "costs": np.ascontiguousarray(costs),
         "outcomes": np.ascontiguousarray(outcomes),
+        **{LEVEL_PREFIX + k: np.ascontiguousarray(v) for k, v in (levels or {}).items()},
     }
+
+
+LEVEL_PREFIX = "level."
+"""Chunk keys of the microsimulation's results by subgroup (``level.<attribute>.<field>``)."""
 
 
 MICROSIM_CHUNK_WORK = 20_000_000
@@ -259,6 +276,7 @@ def run_psa(
     on_chunk=None,
     on_partial=None,
     progress=None,
+    draws_dir=None,
 ) -> PSAResult:
     """Probabilistic sensitivity analysis: sample every parameter and run the model per draw.
 
@@ -295,12 +313,17 @@ def run_psa(
     progress : callable, optional
         Called with a line of text for slow preparatory steps (fitting a posterior, compiling the
         microsimulation kernel).
+    draws_dir : path, optional
+        Write the draws into this ``draws/`` folder as each chunk arrives
+        (:class:`~costspine.analysis.psa_draws_file.DrawsWriter`: column-major ``.npy`` files) instead
+        of holding them in memory, so memory does not grow with the number of draws; the result's
+        arrays are then read-only memory maps of those files (``result.store`` names the folder).
 
     Returns
     -------
     PSAResult
         Identical, bit for bit, for the same scenario and seed whatever ``chunk_size``, ``workers``,
-        ``scheduler`` or interruptions.
+        ``scheduler``, interruptions or ``draws_dir``.
 
     Raises
     ------
@@ -333,7 +356,14 @@ def run_psa(
         raise UsageError("resuming needs a folder of saved chunks")
     if chunk_size is None:
         chunk_size = CHUNK_SIZE if method == "cohort" else microsim_chunk_size(scenario, individuals)
-    check_psa_memory(scenario, n_draws, chunk_size=chunk_size, n_parameters=len(sampled_parameter_names(scenario)), method=method)
+    check_psa_memory(
+        scenario,
+        n_draws,
+        chunk_size=chunk_size,
+        n_parameters=len(sampled_parameter_names(scenario)),
+        method=method,
+        draws_in_memory=draws_dir is None,
+    )
     layout = plan_chunks(n_draws, chunk_size)
     base = run_cohort(scenario)  # the base case must be valid before any draw is made
     pools, provenance = prepare_posterior(scenario, progress=progress)
@@ -342,105 +372,118 @@ def run_psa(
 
     done: set[int] = set()
     store = None
-    # each chunk is copied into the whole run's arrays as it arrives and then dropped, so a run
-    # holds its draws once (not once per chunk and once more assembled)
+    # each chunk is written to the draws folder (draws_dir) or copied into the whole run's arrays
+    # as it arrives and then dropped, so a run holds its draws at most once (on disk: not at all)
     whole: dict[str, np.ndarray] = {}
+    writer = None
+    if draws_dir is not None:
+        from costspine.analysis.psa_draws_file import DrawsWriter
+
+        writer = DrawsWriter(draws_dir, n_draws=n_draws, shapes={**shapes, "parameters": (len(names),)})
 
     def keep(arrays: dict) -> None:
         start, stop = int(arrays["start"]), int(arrays["stop"])
-        for key in ("parameters", "costs", "outcomes"):
+        if writer is not None:
+            writer.write(start, arrays)  # the draws go to disk; subgroup levels (microsimulation) stay here
+        draws = () if writer is not None else ("parameters", "costs", "outcomes")
+        for key in (*draws, *(k for k in arrays if k.startswith(LEVEL_PREFIX))):
             values = np.asarray(arrays[key])
             if key not in whole:
                 whole[key] = np.empty((n_draws, *values.shape[1:]), dtype=values.dtype)
             whole[key][start:stop] = values
         done.add(int(arrays["chunk"]))
 
-    resumed = 0
-    if store_dir is not None:
-        meta = {
-            "format": STORE_FORMAT,
-            "scenario": scenario.name,
-            "files": [list(f) for f in scenario.files],
-            "fingerprint": run_fingerprint(scenario, method=method, posterior_pools=pools),
-            "seed": int(seed),
-            "n_draws": int(n_draws),
-            "chunk_size": int(chunk_size),
-            "method": method,
-            "individuals": individuals,
-            "parameter_names": list(names),
-            "layout": [list(c) for c in layout],
-        }
-        store = ChunkStore(store_dir, meta)
-        for c in store.open(resume=resume):
-            start, stop = layout[c]
-            keep(store.load(c, start=start, stop=stop, shapes=shapes))
+    try:
+        resumed = 0
+        if store_dir is not None:
+            meta = {
+                "format": STORE_FORMAT,
+                "scenario": scenario.name,
+                "files": [list(f) for f in scenario.files],
+                "fingerprint": run_fingerprint(scenario, method=method, posterior_pools=pools),
+                "seed": int(seed),
+                "n_draws": int(n_draws),
+                "chunk_size": int(chunk_size),
+                "method": method,
+                "individuals": individuals,
+                "parameter_names": list(names),
+                "layout": [list(c) for c in layout],
+            }
+            store = ChunkStore(store_dir, meta)
+            for c in store.open(resume=resume):
+                start, stop = layout[c]
+                keep(store.load(c, start=start, stop=stop, shapes=shapes))
+                if on_chunk:
+                    on_chunk(stop - start)
+            resumed = len(done)
+            if resume and not done and progress:
+                progress(f"--resume: no saved chunks of this run in {store.folder}; starting from the first chunk")
+
+        def finish(arrays: dict) -> None:
+            if store is not None:
+                store.save(arrays)
+            keep(arrays)
             if on_chunk:
-                on_chunk(stop - start)
-        resumed = len(done)
-        if resume and not done and progress:
-            progress(f"--resume: no saved chunks of this run in {store.folder}; starting from the first chunk")
+                on_chunk(int(arrays["stop"]) - int(arrays["start"]))
 
-    def finish(arrays: dict) -> None:
-        if store is not None:
-            store.save(arrays)
-        keep(arrays)
-        if on_chunk:
-            on_chunk(int(arrays["stop"]) - int(arrays["start"]))
+        pending = [c for c in range(len(layout)) if c not in done]
 
-    pending = [c for c in range(len(layout)) if c not in done]
-
-    def run_here(chunks) -> None:
-        for c in chunks:
-            start, stop = layout[c]
-            finish(
-                compute_chunk(
-                    scenario,
-                    seed=seed,
-                    chunk=c,
-                    start=start,
-                    stop=stop,
-                    posterior_pools=pools,
-                    method=method,
-                    individuals=individuals,
-                    on_partial=on_partial,
-                    notice=progress,
+        def run_here(chunks) -> None:
+            for c in chunks:
+                start, stop = layout[c]
+                finish(
+                    compute_chunk(
+                        scenario,
+                        seed=seed,
+                        chunk=c,
+                        start=start,
+                        stop=stop,
+                        posterior_pools=pools,
+                        method=method,
+                        individuals=individuals,
+                        on_partial=on_partial,
+                        notice=progress,
+                    )
                 )
+
+        if pending and workers is not None and scheduler is None:
+            # A local cluster costs seconds to start: time the first chunk here, and distribute the
+            # rest only if splitting it over the workers saves more than that. CPU time, not wall
+            # time: on a busy machine both the chunk and the cluster's start-up slow down alike.
+            started = time.process_time()
+            run_here(pending[:1])
+            per_draw = (time.process_time() - started) / (layout[pending[0]][1] - layout[pending[0]][0])
+            pending = pending[1:]
+            estimate = per_draw * sum(layout[c][1] - layout[c][0] for c in pending)
+            if pending and not dask_pays_off(estimate, workers):
+                if progress:
+                    progress(
+                        f"--workers {workers}: the rest of this PSA takes about {estimate:.1f} s of CPU here, too little "
+                        f"for a local Dask cluster to pay off (~{DASK_START_SECONDS:.0f} s to start); running it here"
+                    )
+                run_here(pending)
+                pending = []
+        if pending and workers is None and scheduler is None:
+            run_here(pending)
+        elif pending:
+            run_on_dask(
+                scenario,
+                compute=compute_chunks,
+                seed=seed,
+                layout=layout,
+                pending=pending,
+                posterior_pools=pools,
+                method=method,
+                individuals=individuals,
+                workers=workers,
+                scheduler=scheduler,
+                finish=finish,
             )
 
-    if pending and workers is not None and scheduler is None:
-        # A local cluster costs seconds to start: time the first chunk here, and distribute the
-        # rest only if splitting it over the workers saves more than that. CPU time, not wall
-        # time: on a busy machine both the chunk and the cluster's start-up slow down alike.
-        started = time.process_time()
-        run_here(pending[:1])
-        per_draw = (time.process_time() - started) / (layout[pending[0]][1] - layout[pending[0]][0])
-        pending = pending[1:]
-        estimate = per_draw * sum(layout[c][1] - layout[c][0] for c in pending)
-        if pending and not dask_pays_off(estimate, workers):
-            if progress:
-                progress(
-                    f"--workers {workers}: the rest of this PSA takes about {estimate:.1f} s of CPU here, too little "
-                    f"for a local Dask cluster to pay off (~{DASK_START_SECONDS:.0f} s to start); running it here"
-                )
-            run_here(pending)
-            pending = []
-    if pending and workers is None and scheduler is None:
-        run_here(pending)
-    elif pending:
-        run_on_dask(
-            scenario,
-            compute=compute_chunks,
-            seed=seed,
-            layout=layout,
-            pending=pending,
-            posterior_pools=pools,
-            method=method,
-            individuals=individuals,
-            workers=workers,
-            scheduler=scheduler,
-            finish=finish,
-        )
-
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        raise
     outcome_names = tuple(o.name for o in scenario.outcomes)
     effect = outcome_names.index(scenario.analysis.effect)
     base_costs, base_outcomes = base.costs[0], base.outcomes[0]
@@ -459,7 +502,7 @@ def run_psa(
             for k, st in enumerate(scenario.strategies)
         },
     }
-    return PSAResult(
+    fields = dict(
         scenario=scenario.name,
         title=scenario.title,
         currency=scenario.settings.currency,
@@ -472,9 +515,6 @@ def run_psa(
         outcome_names=outcome_names,
         parameter_names=names,
         parameter_groups={spec.name: list(spec.components) for spec in scenario.parameters if spec.family == "dirichlet"},
-        parameters=whole["parameters"],
-        costs=whole["costs"],
-        outcomes=whole["outcomes"],
         seed=int(seed),
         discount_outcomes=scenario.settings.discount_outcomes,
         inputs=[tuple(f) for f in scenario.files]
@@ -482,4 +522,18 @@ def run_psa(
         extra=extra,
         base_costs=base_costs,
         base_outcomes=base_outcomes,
+        levels={k[len(LEVEL_PREFIX) :]: v for k, v in whole.items() if k.startswith(LEVEL_PREFIX)} or None,
     )
+    if writer is not None:
+        from costspine.analysis.psa_draws_file import describe_draws, open_draws_dir
+
+        empty = {
+            "parameters": np.zeros((0, len(names))),
+            "costs": np.zeros((0, *shapes["costs"])),
+            "outcomes": np.zeros((0, *shapes["outcomes"])),
+        }
+        writer.finish(describe_draws(PSAResult(**fields, **empty)))
+        saved = open_draws_dir(draws_dir)
+        whole = {key: getattr(saved, key) for key in ("parameters", "costs", "outcomes")}
+        fields["store"] = saved.store
+    return PSAResult(**fields, parameters=whole["parameters"], costs=whole["costs"], outcomes=whole["outcomes"])

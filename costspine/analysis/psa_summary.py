@@ -3,7 +3,7 @@ CEAF, EVPI, incremental results and Monte Carlo convergence as a :class:`PSASumm
 :func:`analyze_psa`, the one library call of ``costspine psa``.
 
 EVPPI rows are computed in :mod:`costspine.analysis.evppi_rows`, the summary's text in
-:mod:`costspine.analysis.psa_text`, and the ``draws.npz`` store that ``costspine voi`` reads is
+:mod:`costspine.analysis.psa_text`, and the ``draws/`` store that ``costspine voi`` reads is
 :mod:`costspine.analysis.psa_draws_file`.
 """
 
@@ -30,19 +30,12 @@ def build_wtp_grid(wtp) -> np.ndarray:
     return np.unique(np.concatenate([np.linspace(0.0, top, GRID_POINTS), np.asarray(wtp, dtype=float)]))
 
 
-def _column_summaries(columns: list, shape: tuple) -> DrawSummary:
-    """Mean, SD and 95% interval of each 1-D column of draws (NaN for a None column), stacked to ``shape``.
-
-    Each column is summarised alone (as ``summary.json`` always has been), so the numbers are
-    bit-for-bit those of :func:`~costspine.analysis.decision.summarize_draws` on that column.
-    """
-    from costspine.analysis.draw_stats import summarize_draws
-
-    parts = [None if c is None else summarize_draws(c) for c in columns]
-    n = next((s.n_draws for s in parts if s is not None), 0)
+def _stack(parts: list, shape: tuple) -> DrawSummary:
+    """One :class:`DrawSummary` of shape ``shape`` from summaries of single columns (None: NaN)."""
+    n = next((p.n_draws for p in parts if p is not None), 0)
     return DrawSummary(
         *(
-            np.array([np.nan if s is None else float(getattr(s, key)) for s in parts], dtype=float).reshape(shape)
+            np.array([np.nan if p is None else float(getattr(p, key)) for p in parts], dtype=float).reshape(shape)
             for key in ("mean", "sd", "lower", "upper")
         ),
         n,
@@ -152,64 +145,131 @@ def summarize_psa(draws: PSAResult, *, wtp, population: dict | None = None, evpp
         :func:`population_spec` record, for population EVPI.
     evppi : list of dict
         :func:`~costspine.analysis.evppi_rows.compute_evppi_rows` records, if any.
+
+    Notes
+    -----
+    Streamed over the draws, so memory does not grow with their number beyond a few columns of
+    one value per draw (8 MB each at 1,000,000 draws): the curves (CEAC, CEAF, EVPI), the means
+    of the efficiency frontier and the Monte Carlo convergence a block of draws at a time
+    (:func:`~costspine.analysis.draw_stats.stream_decision_curves`,
+    :func:`~costspine.analysis.draw_stats.convergence_in_blocks`), and each mean, SD and 95%
+    interval from one column at a time (cost, category, outcome, net benefit, increment), read
+    with :class:`~costspine.analysis.psa_result.DrawColumns` (explicit reads for draws on disk).
+    The numbers are those of the whole-array computation: bit for bit up to
+    :data:`~costspine.analysis.draw_stats.DRAW_BLOCK` draws, and beyond it to rounding in the last
+    digit of some means (sums continued block by block; see ``stream_decision_curves``).
     """
     from costspine.analysis.cea import compute_cea
-    from costspine.analysis.decision import compute_ceac, compute_ceaf, compute_evpi, compute_net_benefit, population_evpi
-    from costspine.analysis.draw_stats import compute_mc_convergence, summarize_incremental
+    from costspine.analysis.decision import population_evpi
+    from costspine.analysis.draw_stats import (
+        DRAW_BLOCK,
+        convergence_in_blocks,
+        stream_decision_curves,
+        summarize_column_of_table,
+        summarize_draws,
+    )
+    from costspine.analysis.psa_result import DrawColumns
 
-    cost, effect = draws.total_cost, draws.effect
     lam = np.asarray(wtp, dtype=float)
     ref = draws.comparator_index
     strategies = draws.strategies
     n_s, n_w = len(strategies), len(lam)
-    nmb = compute_net_benefit(cost, effect, lam)  # (draw, strategy, wtp)
+    n_c, n_o = len(draws.categories), len(draws.outcome_names)
     # Curves over a grid that contains the thresholds: the values at the thresholds are read off it.
     grid = build_wtp_grid(lam)
     at = np.searchsorted(grid, lam)
-    ceac_grid = compute_ceac(cost, effect, grid)  # (strategy, grid)
-    ceaf_grid = compute_ceaf(cost, effect, grid, strategies=strategies)
-    evpi_grid = compute_evpi(cost, effect, grid)
-    inc = summarize_incremental(cost, effect, comparator=ref, strategies=strategies)
-    cea = compute_cea(cost.mean(axis=0), effect.mean(axis=0), strategies=strategies, comparator=draws.comparator, wtp=tuple(lam))
 
-    columns_nmb = [nmb[:, k, j] for k in range(n_s) for j in range(n_w)]
-    inc_nmb_columns, mc_mean, mcse = [], np.full((n_s, n_w), np.nan), np.full((n_s, n_w), np.nan)
-    conv_rows = []
-    for k, s in enumerate(strategies):
-        if k == ref:
-            inc_nmb_columns += [None] * n_w  # the comparator against itself: NaN
-            continue
-        inc_nmb = nmb[:, k, :] - nmb[:, ref, :]  # (draw, wtp)
-        conv = compute_mc_convergence(inc_nmb, running=False)  # checkpoints only: memory within a block
-        inc_nmb_columns += [inc_nmb[:, j] for j in range(n_w)]
-        mc_mean[k] = conv.running_mean[-1]
-        mcse[k] = conv.mcse
-        for c, n in enumerate(conv.checkpoints):
-            for j, w in enumerate(lam):
-                conv_rows.append(
-                    [s, draws.comparator, float(w), int(n), float(conv.checkpoint_mean[c, j]), float(conv.checkpoint_mcse[c, j])]
-                )
+    with DrawColumns(draws) as cols:
+        n = cols.n_draws
+        curves_grid = stream_decision_curves(cols, grid)
+
+        def column(make, per_draw: int) -> np.ndarray:
+            """A whole column of one value per draw, built a block of draws at a time."""
+            out = np.empty(n)
+            for first, last in cols.blocks(per_draw, most=DRAW_BLOCK):
+                out[first:last] = make(first, last)
+            return out
+
+        def nmb(k, j, first, last):  # compute_net_benefit's cell (draw, k, j)
+            return cols.effect(k, first, last) * lam[j] - cols.total_cost(k, first, last)
+
+        cost_stats, category_stats, outcome_stats, nmb_stats = [], [], [], []
+        for k in range(n_s):
+            cost_stats.append(summarize_draws(cols.total_cost(k)))
+            category_stats += [summarize_draws(cols.cost(k, i)) for i in range(n_c)]
+            outcome_stats += [summarize_draws(cols.outcome(k, i)) for i in range(n_o)]
+            nmb_stats += [summarize_draws(column(lambda a, b, k=k, j=j: nmb(k, j, a, b), 2 * (n_c + 1))) for j in range(n_w)]
+
+        zero = DrawSummary(np.float64(0.0), np.float64(0.0), np.float64(0.0), np.float64(0.0), n)
+        inc_cost, inc_effect = [zero] * n_s, [zero] * n_s  # the comparator against itself: zeros
+        saving, more = np.zeros(n_s), np.zeros(n_s)
+        inc_nmb_stats = [None] * (n_s * n_w)  # the comparator against itself: NaN
+        mc_mean, mcse = np.full((n_s, n_w), np.nan), np.full((n_s, n_w), np.nan)
+        conv_rows = []
+        for k, s in enumerate(strategies):
+            if k == ref:
+                continue
+            dc = column(lambda a, b, k=k: cols.total_cost(k, a, b) - cols.total_cost(ref, a, b), 2 * n_c)
+            inc_cost[k], saving[k] = summarize_column_of_table(dc), np.count_nonzero(dc < 0) / n
+            del dc
+            de = column(lambda a, b, k=k: cols.effect(k, a, b) - cols.effect(ref, a, b), 2)
+            inc_effect[k], more[k] = summarize_column_of_table(de), np.count_nonzero(de > 0) / n
+            del de
+            shift = np.empty(n_w)
+            for j in range(n_w):
+                inc = column(lambda a, b, k=k, j=j: nmb(k, j, a, b) - nmb(ref, j, a, b), 4 * (n_c + 1))
+                inc_nmb_stats[k * n_w + j] = summarize_draws(inc)
+                # the mean numpy takes of the (draw, wtp) table: draw after draw, pairwise for one column
+                shift[j] = inc.mean() if n_w == 1 else np.cumsum(inc)[-1] / n
+                del inc
+
+            def inc_block(first, last, k=k):
+                cost, effect = cols.cost_effect(first, last)
+                table = effect[..., None] * lam.reshape(1, 1, -1) - cost[..., None]
+                return table[:, k, :] - table[:, ref, :]
+
+            conv = convergence_in_blocks(inc_block, n, shift, block=1 << 14)  # the block changes no number
+            mc_mean[k] = conv.running_mean[-1]
+            mcse[k] = conv.mcse
+            for c, m in enumerate(conv.checkpoints):
+                for j, w in enumerate(lam):
+                    conv_rows.append(
+                        [
+                            s,
+                            draws.comparator,
+                            float(w),
+                            int(m),
+                            float(conv.checkpoint_mean[c, j]),
+                            float(conv.checkpoint_mcse[c, j]),
+                        ]
+                    )
+
+    cea = compute_cea(
+        curves_grid.mean_cost, curves_grid.mean_effect, strategies=strategies, comparator=draws.comparator, wtp=tuple(lam)
+    )
     incremental = PSAIncremental(
         comparator=ref,
-        cost=inc.incremental_cost,
-        effect=inc.incremental_effect,
-        nmb=_column_summaries(inc_nmb_columns, (n_s, n_w)),
+        cost=_stack(inc_cost, (n_s,)),
+        effect=_stack(inc_effect, (n_s,)),
+        nmb=_stack(inc_nmb_stats, (n_s, n_w)),
         icer_of_means=np.asarray(cea.icer_vs_comparator, dtype=float),
-        prob_cost_saving=np.asarray(inc.prob_cost_saving),
-        prob_more_effect=np.asarray(inc.prob_more_effect),
+        prob_cost_saving=saving,
+        prob_more_effect=more,
         mc_mean=mc_mean,
         mcse=mcse,
     )
+    optimal = curves_grid.optimal
+    frontier = curves_grid.frontier_prob
     curves = PSACurves(
         wtp=grid,
-        prob_cost_effective=ceac_grid.T,
-        expected_nmb=np.asarray(ceaf_grid.expected_nmb).T,
-        optimal=np.asarray(ceaf_grid.optimal),
-        frontier_prob=np.asarray(ceaf_grid.prob_cost_effective),
-        evpi_per_person=np.asarray(evpi_grid),
+        prob_cost_effective=curves_grid.ceac.T,
+        expected_nmb=curves_grid.expected_nmb.T,
+        optimal=optimal,
+        frontier_prob=frontier,
+        evpi_per_person=curves_grid.evpi,
     )
     pop = None
-    evpi_rows = [[float(w), float(v)] for w, v in zip(grid, evpi_grid)]
+    evpi_rows = [[float(w), float(v)] for w, v in zip(grid, curves_grid.evpi)]
     evpi_headers = ["wtp", "evpi_per_person"]
     if population is not None:
         factor = float(
@@ -228,40 +288,36 @@ def summarize_psa(draws: PSAResult, *, wtp, population: dict | None = None, evpp
     for j, w in enumerate(grid):
         for k, s in enumerate(strategies):
             ceac_rows.append(
-                [float(w), s, float(ceac_grid[k, j]), float(ceaf_grid.expected_nmb[k, j]), int(ceaf_grid.optimal[j] == k)]
+                [float(w), s, float(curves_grid.ceac[k, j]), float(curves_grid.expected_nmb[k, j]), int(optimal[j] == k)]
             )
     plane_keys = PlaneKeys(draws.n_draws, [s for k, s in enumerate(strategies) if k != ref], draws.comparator)
-    plane_values = []
-    for k in range(n_s):
-        if k != ref:
-            plane_values.append(np.column_stack([cost[:, k] - cost[:, ref], effect[:, k] - effect[:, ref]]))
     tables = {
         "ceac.csv": (["wtp", "strategy", "prob_cost_effective", "expected_nmb", "on_frontier"], ceac_rows),
         "ceaf.csv": (
             ["wtp", "optimal", "prob_cost_effective"],
-            [[float(w), ceaf_grid.optimal_strategy[j], float(ceaf_grid.prob_cost_effective[j])] for j, w in enumerate(grid)],
+            [[float(w), strategies[optimal[j]], float(frontier[j])] for j, w in enumerate(grid)],
         ),
         "evpi.csv": (evpi_headers, evpi_rows),
+        # a row per draw: computed only when written (--csv)
         "ce_plane.csv": (
             ["draw", "strategy", "comparator", "incremental_cost", "incremental_effect"],
             plane_keys,
-            np.concatenate(plane_values) if plane_values else np.zeros((0, 2)),
+            PlaneValues(draws),
         ),
         "convergence.csv": (["strategy", "comparator", "wtp", "draws", "mean_incremental_nmb", "mcse"], conv_rows),
     }
-    n_c, n_o = len(draws.categories), len(draws.outcome_names)
     return PSASummary(
         draws=draws,
         wtp=tuple(wtp),
-        prob_cost_effective=ceac_grid[:, at].T.copy(),
-        ceaf_optimal=tuple(ceaf_grid.optimal_strategy[g] for g in at),
-        ceaf_prob_cost_effective=np.asarray(ceaf_grid.prob_cost_effective)[at],
-        evpi_per_person=np.asarray(evpi_grid)[at],
+        prob_cost_effective=curves_grid.ceac[:, at].T.copy(),
+        ceaf_optimal=tuple(strategies[optimal[g]] for g in at),
+        ceaf_prob_cost_effective=frontier[at],
+        evpi_per_person=curves_grid.evpi[at],
         population=pop,
-        cost_total=_column_summaries([cost[:, k] for k in range(n_s)], (n_s,)),
-        cost_by_category=_column_summaries([draws.costs[:, k, i] for k in range(n_s) for i in range(n_c)], (n_s, n_c)),
-        outcomes=_column_summaries([draws.outcomes[:, k, i] for k in range(n_s) for i in range(n_o)], (n_s, n_o)),
-        nmb=_column_summaries(columns_nmb, (n_s, n_w)),
+        cost_total=_stack(cost_stats, (n_s,)),
+        cost_by_category=_stack(category_stats, (n_s, n_c)),
+        outcomes=_stack(outcome_stats, (n_s, n_o)),
+        nmb=_stack(nmb_stats, (n_s, n_w)),
         frontier_status=tuple(cea.status),
         frontier_icer=np.asarray(cea.frontier_icer, dtype=float),
         incremental=incremental,
@@ -269,6 +325,32 @@ def summarize_psa(draws: PSAResult, *, wtp, population: dict | None = None, evpp
         tables=tables,
         evppi=list(evppi),
     )
+
+
+class PlaneValues:
+    """The value columns of ``ce_plane.csv`` (incremental cost and effect of each strategy against
+    the comparator, strategy by strategy, draw by draw), computed only when called: a table with a
+    row per draw is written only with ``--csv``.
+    """
+
+    def __init__(self, draws: PSAResult):
+        self.draws = draws
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.draws.n_draws * (len(self.draws.strategies) - 1), 2)
+
+    def __call__(self) -> np.ndarray:
+        from costspine.analysis.psa_result import DrawColumns
+
+        ref = self.draws.comparator_index
+        parts = []
+        with DrawColumns(self.draws) as cols:
+            for k in range(len(self.draws.strategies)):
+                if k != ref:
+                    dc = cols.total_cost(k) - cols.total_cost(ref)
+                    parts.append(np.column_stack([dc, cols.effect(k) - cols.effect(ref)]))
+        return np.concatenate(parts) if parts else np.zeros((0, 2))
 
 
 def wtp_key(value: float) -> str:
@@ -411,7 +493,7 @@ class PSASummary:
         ``top`` parameter groups with the largest EVPPI; None: all)."""
         return "\n\n".join(
             [
-                self.draws.summary(self.wtp),
+                self.draws_text(),
                 format_convergence_text(self),
                 format_voi_text(
                     self.wtp,
@@ -422,6 +504,35 @@ class PSASummary:
                     top=top,
                 ),
             ]
+        )
+
+    def draws_text(self) -> str:
+        """:meth:`PSAResult.summary` at this summary's thresholds, from the statistics computed here
+        (not from the draws again)."""
+        from costspine.analysis.decision import CEAF
+        from costspine.analysis.draw_stats import IncrementalPSA
+        from costspine.analysis.psa_result import format_draws_text
+
+        d, inc = self.draws, self.incremental
+        labels = tuple(self.labels[s] for s in self.strategies)
+        effect = d.outcome_names.index(d.effect_name)
+
+        def one(stats: DrawSummary, index) -> DrawSummary:
+            return DrawSummary(*(getattr(stats, key)[index] for key in ("mean", "sd", "lower", "upper")), stats.n_draws)
+
+        at = np.searchsorted(self.curves.wtp, np.asarray(self.wtp, dtype=float))
+        return format_draws_text(
+            d,
+            cost=[one(self.cost_total, k) for k in range(len(labels))],
+            effect=[one(self.outcomes, (k, effect)) for k in range(len(labels))],
+            incremental=IncrementalPSA(labels, inc.comparator, inc.cost, inc.effect, inc.prob_cost_saving, inc.prob_more_effect),
+            ceaf=CEAF(
+                labels,
+                np.asarray(self.wtp, dtype=float),
+                self.curves.optimal[at],
+                self.ceaf_prob_cost_effective,
+                self.curves.expected_nmb[at].T,
+            ),
         )
 
     def to_frame(self):
@@ -555,7 +666,8 @@ def analyze_psa(
         Population EVPI: people affected per year, years, discount rate (see :func:`population_spec`).
     **run_options
         Passed to :func:`costspine.analysis.psa.run_psa` (``method``, ``individuals``, ``workers``,
-        ``scheduler``, ``store_dir``, ``resume``, ``on_chunk``, ``on_partial``, ``progress``).
+        ``scheduler``, ``store_dir``, ``resume``, ``on_chunk``, ``on_partial``, ``progress``,
+        ``draws_dir``: the draws go to that folder as the run goes, and the summary streams over them).
 
     Raises
     ------
@@ -575,14 +687,17 @@ def analyze_psa(
 def psa_companions(scenario, summary, *, method: str = "cohort") -> tuple:
     """``(calibration_check, subgroups)`` that ``psa`` reports beside ``summary``, from its draws.
 
-    Both re-run the cohort model on the PSA's parameter draws, so a microsimulation PSA has neither
-    (``(None, ())``). The check is None for a scenario without an evidence file
-    (:func:`costspine.analysis.calibration_check.check_calibration`); subgroups are empty without
-    categorical population attributes (:func:`costspine.analysis.subgroups.psa_subgroups`).
+    The check re-runs the cohort model on the PSA's parameter draws, so a microsimulation PSA has
+    none; it is None for a scenario without an evidence file
+    (:func:`costspine.analysis.calibration_check.check_calibration`). Subgroups are empty without
+    categorical population attributes; the cohort model re-runs one cohort per group on the draws
+    (:func:`costspine.analysis.subgroups.psa_subgroups`), the microsimulation kept them draw by draw
+    (:func:`costspine.analysis.subgroups.microsim_subgroups`).
     """
+    from costspine.analysis.subgroups import microsim_subgroups, psa_subgroups
+
     if method != "cohort":
-        return None, ()
+        return None, microsim_subgroups(scenario, summary.draws.levels)
     from costspine.analysis.calibration_check import check_calibration
-    from costspine.analysis.subgroups import psa_subgroups
 
     return check_calibration(scenario, summary.draws), psa_subgroups(scenario, summary.draws)

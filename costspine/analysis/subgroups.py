@@ -11,6 +11,12 @@ By construction the share-weighted sum of the subgroups' costs and outcomes is t
 total of every draw (:func:`costspine.simulate.cohort.run_cohort` of the same scenario), and an
 indicator's population mean is the subgroups' means weighted by share times occupancy.
 
+The microsimulation (``--method microsim``) keeps its own subgroups while it runs
+(:func:`costspine.simulate.microsim.run_microsim` with ``by_level=True``):
+:func:`microsim_subgroups` turns them into the same :class:`SubgroupResults`, with realised shares
+and the Monte Carlo standard errors of each subgroup's means and increments;
+:func:`run_subgroups` picks the method's subgroups for a base-case run.
+
 Example
 -------
 >>> from costspine import load_scenario
@@ -27,15 +33,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SUBGROUP_KINDS = ("categorical", "binary")
+from costspine.model.groups import SUBGROUP_KINDS, find_report_points, list_subgroup_attributes
 
-
-def subgroup_attributes(scenario) -> tuple:
-    """The population attributes results are reported by: the categorical and binary ones, in declaration order."""
-    population = getattr(scenario, "population", None)
-    if population is None:
-        return ()
-    return tuple(a for a in population.attributes if a.kind in SUBGROUP_KINDS)
+subgroup_attributes = list_subgroup_attributes
+"""The population attributes results are reported by (:func:`costspine.model.groups.list_subgroup_attributes`)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,15 @@ class SubgroupResults:
         Report times (years) of ``indicators``.
     indicators : dict of str to ndarray, shape (draw, level, strategy, time)
         Occupancy-weighted indicator means within the subgroup at each report time.
+    method : {"cohort", "microsim"}
+        How the subgroups were computed.
+    individuals : ndarray of int, shape (draw, level), optional
+        Microsimulation: individuals simulated in each subgroup (``share`` is ``individuals / n``,
+        the realised share of the sample). None for the cohort model.
+    cost_se, incremental_cost_se, incremental_effect_se : ndarray, shape (draw, level, strategy), optional
+        Microsimulation: Monte Carlo standard errors of the subgroup's mean cost and of its
+        increments against the comparator (common random numbers). None for the cohort model.
+    outcomes_se : ndarray, shape (draw, level, strategy, outcome), optional
     """
 
     scenario: object
@@ -69,6 +79,12 @@ class SubgroupResults:
     outcomes: np.ndarray
     times: tuple
     indicators: dict
+    method: str = "cohort"
+    individuals: np.ndarray | None = None
+    cost_se: np.ndarray | None = None
+    outcomes_se: np.ndarray | None = None
+    incremental_cost_se: np.ndarray | None = None
+    incremental_effect_se: np.ndarray | None = None
 
     @property
     def strategies(self) -> tuple:
@@ -83,6 +99,14 @@ class SubgroupResults:
         """The scenario's effect outcome per subgroup, shape (draw, level, strategy)."""
         names = tuple(o.name for o in self.scenario.outcomes)
         return self.outcomes[..., names.index(self.scenario.analysis.effect)]
+
+    @property
+    def effect_se(self) -> np.ndarray | None:
+        """Microsimulation: MCSE of the subgroup's mean effect, shape (draw, level, strategy); else None."""
+        if self.outcomes_se is None:
+            return None
+        names = tuple(o.name for o in self.scenario.outcomes)
+        return self.outcomes_se[..., names.index(self.scenario.analysis.effect)]
 
     @property
     def incremental_cost(self) -> np.ndarray:
@@ -120,11 +144,7 @@ def compute_subgroups(grouped, times=None) -> tuple[SubgroupResults, ...]:
     scenario = grouped.scenario
     attrs = scenario.population.attributes
     shape = tuple(len(a.levels) for a in attrs)
-    settings = scenario.settings
-    if times is None:
-        times = list(scenario.analysis.report_at_years) or [0.0, settings.n_cycles * settings.cycle_years]
-    n_points = settings.n_cycles + 1
-    points = [min(max(int(round(t / settings.cycle_years)), 0), n_points - 1) for t in times]
+    times, points = find_report_points(scenario, times)
     coords = np.unravel_index(np.arange(int(np.prod(shape))), shape) if shape else ()
     w = grouped.weights  # (D, G)
     cost = grouped.total_cost  # (D, G, S)
@@ -155,7 +175,7 @@ def compute_subgroups(grouped, times=None) -> tuple[SubgroupResults, ...]:
                 share=share,
                 cost=level_cost,
                 outcomes=level_outcomes,
-                times=tuple(float(t) for t in times),
+                times=times,
                 indicators=indicators,
             )
         )
@@ -182,3 +202,70 @@ def psa_subgroups(scenario, draws) -> tuple:
     params = {k: np.full(draws.n_draws, float(np.ravel(v)[0])) for k, v in base_case_parameters(scenario).items()}
     params.update({name: draws.parameters[:, j] for j, name in enumerate(draws.parameter_names)})
     return scenario_subgroups(scenario, params)
+
+
+def microsim_subgroups(scenario, levels: dict | None) -> tuple:
+    """Results by subgroup of a microsimulation, from the levels it kept (empty tuple without).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    levels : dict of str to ndarray
+        ``levels`` of a :class:`~costspine.simulate.microsim.MicrosimResult` run with
+        ``by_level=True`` (:func:`costspine.simulate.microsim.summarize_levels`, a draw axis first),
+        or the same arrays of every draw of a PSA.
+
+    Returns
+    -------
+    tuple of SubgroupResults
+        One per categorical or binary attribute, with ``method="microsim"``: shares are the
+        realised shares of the simulated individuals, and the MCSE fields are filled.
+
+    Notes
+    -----
+    With ``n_l`` individuals in level ``l`` of ``n``, ``sum_l (n_l / n) x_l`` is the population mean
+    ``x`` of the same run up to float rounding: both are sums of the same integer counts.
+    """
+    if not levels:
+        return ()
+    times, _ = find_report_points(scenario)
+    names = [i.name for i in scenario.indicators]
+    out = []
+    for attr in subgroup_attributes(scenario):
+        key = f"{attr.name}."
+        if key + "individuals" not in levels:
+            continue
+        individuals = np.asarray(levels[key + "individuals"])
+        indicators = np.asarray(levels[key + "indicators"])  # (draw, level, strategy, time, indicator)
+        out.append(
+            SubgroupResults(
+                scenario=scenario,
+                attribute=attr.name,
+                label=str(getattr(attr, "label", "") or attr.name),
+                levels=tuple(attr.levels),
+                share=individuals / individuals.sum(axis=1, keepdims=True),
+                cost=np.asarray(levels[key + "cost"]),
+                outcomes=np.asarray(levels[key + "outcomes"]),
+                times=times,
+                indicators={name: indicators[..., i] for i, name in enumerate(names)},
+                method="microsim",
+                individuals=individuals,
+                cost_se=np.asarray(levels[key + "cost_se"]),
+                outcomes_se=np.asarray(levels[key + "outcomes_se"]),
+                incremental_cost_se=np.asarray(levels[key + "incremental_cost_se"]),
+                incremental_effect_se=np.asarray(levels[key + "incremental_effect_se"]),
+            )
+        )
+    return tuple(out)
+
+
+def run_subgroups(scenario, result) -> tuple:
+    """Results by subgroup of a base-case run (``costspine run``), whichever its method.
+
+    The cohort model: :func:`scenario_subgroups` (one cohort per group). The microsimulation: the
+    levels the run kept (:func:`microsim_subgroups`; :func:`costspine.simulate.run.run_scenario`
+    asks for them). Empty without categorical or binary population attributes.
+    """
+    if getattr(result, "method", "cohort") == "microsim":
+        return microsim_subgroups(scenario, getattr(result, "levels", None))
+    return scenario_subgroups(scenario)

@@ -1,6 +1,6 @@
 """Value of information from saved PSA draws: the analysis behind ``costspine voi``.
 
-:func:`analyze_voi` reads the ``draws.npz`` a PSA wrote or draws made by any tool as CSV (see
+:func:`analyze_voi` reads the ``draws/`` a PSA wrote or draws made by any tool as CSV (see
 :mod:`costspine.analysis.external_draws`), computes EVPI at each threshold (per
 person and, with a population, for the population) and the EVPPI of each ``--evppi`` group, and
 returns a :class:`VOISummary`. Nothing is written here (see :mod:`costspine.reports.psa_report`).
@@ -15,7 +15,7 @@ import numpy as np
 
 from costspine._text import wrap_text
 from costspine.analysis.evppi_rows import compute_evppi_rows, parse_evppi_groups
-from costspine.analysis.psa_draws_file import DRAWS_FILE
+from costspine.analysis.psa_draws_file import draws_location
 from costspine.analysis.psa_result import PSAResult
 from costspine.analysis.psa_summary import population_spec, wtp_key
 from costspine.analysis.psa_text import EVPPI_TOP, format_voi_text
@@ -29,7 +29,7 @@ class VOISummary:
     Attributes
     ----------
     draws : PSAResult
-        Read from ``results_dir`` (``draws.npz`` or CSV files).
+        Read from ``results_dir`` (``draws/``, ``draws.npz`` or CSV files).
     results_dir : path or None
         As given (printed and recorded as given): a ``costspine psa`` folder or CSV draws; None
         for draws passed in memory.
@@ -55,10 +55,11 @@ class VOISummary:
 
     @property
     def draws_path(self) -> Path | None:
-        """The ``draws.npz`` read; None for CSV draws (their files are in ``draws.inputs``)."""
+        """The draws read (a ``draws/`` folder, or an older ``draws.npz``); None for CSV draws (their
+        files are in ``draws.inputs``)."""
         if "draws_files" in self.draws.extra or self.results_dir is None:
             return None
-        return Path(self.results_dir) / DRAWS_FILE
+        return draws_location(self.results_dir)
 
     @property
     def evpi_population(self) -> np.ndarray | None:
@@ -182,7 +183,7 @@ def analyze_voi(
     Parameters
     ----------
     path : path or PSAResult
-        A folder written by ``costspine psa`` (holds ``draws.npz``), CSV draws made by any tool
+        A folder written by ``costspine psa`` (holds ``draws/``), CSV draws made by any tool
         (a folder with ``results.csv`` + ``parameters.csv``, a long results file, or one wide CSV;
         see :func:`~costspine.analysis.external_draws.load_draws`), or draws already loaded.
     evppi : sequence of str
@@ -215,8 +216,10 @@ def analyze_voi(
     >>> analyze_voi(f, wtp=[20]).evpi.tolist()  # NB of b: 10, -10; mean of max 5, max of mean 0
     [5.0]
     """
-    from costspine.analysis.decision import compute_evpi, population_evpi
+    from costspine.analysis.decision import population_evpi
+    from costspine.analysis.draw_stats import stream_decision_curves
     from costspine.analysis.external_draws import load_draws
+    from costspine.analysis.psa_result import DrawColumns
     from costspine.analysis.voi import MIN_DRAWS
 
     if isinstance(path, PSAResult):
@@ -243,7 +246,8 @@ def analyze_voi(
             "(parameters.csv beside results.csv, --parameters FILE, or parameter columns in a wide file)"
         )
     groups = parse_evppi_groups(evppi, draws)
-    evpi = compute_evpi(draws.total_cost, draws.effect, lam)
+    with DrawColumns(draws) as cols:  # a block of draws at a time
+        evpi = stream_decision_curves(cols, lam).evpi
     rows = compute_evppi_rows(draws, groups, wtp=wtp, method=method) if groups else []
     if pop is not None:
         factor = float(

@@ -106,7 +106,7 @@ def run_individualised_command(
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=None,
     metavar="DIR",
-    help="Reuse the parameter draws of a `costspine psa` of the same scenario (DIR/draws.npz, checked by "
+    help="Reuse the parameter draws of a `costspine psa` of the same scenario (DIR/draws/, checked by "
     "scenario fingerprint) instead of drawing anew; --draws and --seed are then the saved PSA's.",
 )
 @method_options

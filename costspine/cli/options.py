@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from costspine._limits import MAX_INDIVIDUALS
+from costspine._text import wrap_text
 from costspine._version import __version__
 from costspine.errors import CostspineError, UsageError
 
@@ -43,7 +44,7 @@ def friendly(func):
         try:
             return func(*args, **kwargs)
         except CostspineError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            echo_error(f"Error: {exc}")
             sys.exit(int(exc.exit_code))
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
@@ -65,14 +66,30 @@ def friendly(func):
             # a bug: one line here, the traceback in a file
             saved = save_traceback(exc)
             where = f"the traceback is saved in {saved}" if saved else "the traceback could not be saved"
-            click.echo(
-                f"Error: internal error ({type(exc).__name__}) in costspine {__version__}; {where} — "
-                "please report it with that file",
-                err=True,
-            )
+            message = f"Error: internal error ({type(exc).__name__}) in costspine {__version__}; {where} — please report it with that file"
+            echo_error(message)
             sys.exit(1)
 
     return wrapper
+
+
+def stderr_is_terminal() -> bool:
+    """Whether standard error is an interactive terminal (not a pipe, a file or a test runner)."""
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # replaced or closed stream
+        return False
+
+
+def echo_error(message: str) -> None:
+    """Print an error or warning on standard error, wrapped at 100 columns on a terminal.
+
+    Piped or redirected, the message keeps one line per problem, so ``grep`` and logs see it whole.
+    Wrapped lines keep their bullet's indentation plus two spaces; paths are never cut.
+    """
+    if stderr_is_terminal():
+        message = wrap_text(message, indent="  ")
+    click.echo(message, err=True)
 
 
 def save_traceback(exc: BaseException) -> str | None:
@@ -251,7 +268,7 @@ def describe_edits(scenarios, inputs: Path | None) -> str:
 
 def echo_warning(problem) -> None:
     """Print a warning on stderr as ``warning: <file>: <key>: <message>`` (a warning is not an error)."""
-    click.echo(f"warning: {problem}", err=True)
+    echo_error(f"warning: {problem}")
 
 
 def wtp_option(func):

@@ -69,7 +69,7 @@ def run_psa_command(
     """Run a PSA, write its files into ``out_dir`` and return the text to print (empty if not ``text``).
 
     Chunks are saved in ``out_dir/chunks`` while the PSA runs (for ``--resume``) and deleted once
-    ``draws.npz`` and the other files are written. The text lists the ``top`` EVPPI rows (largest
+    ``draws/`` and the other files are written. The text lists the ``top`` EVPPI rows (largest
     first; None: all). The workbook goes to ``xlsx_path`` if given, else ``psa.xlsx`` in ``out_dir``. The per-draw
     CSV tables are written only with ``csv=True`` (``--csv``), the PNG figures only with
     ``figures=True`` (``--figures``). Chunks are saved in ``store_dir`` (default ``out_dir/chunks``).
@@ -101,6 +101,7 @@ def run_psa_command(
         on_chunk=on_chunk,
         on_partial=on_partial,
         progress=progress,
+        draws_dir=out_dir / "draws",  # written chunk by chunk: memory does not grow with the draws
     )
     check, subgroups = psa_companions(scenario, analysis, method=method)
     write_psa_report(
@@ -115,7 +116,7 @@ def run_psa_command(
         calibration_check=check,
         subgroups=subgroups,
     )
-    # the draws are now in draws.npz: the saved chunks (kept until here for --resume) would hold them twice
+    # the draws are now in draws/: the saved chunks (kept until here for --resume) would hold them twice
     ChunkStore(store_dir, {}).discard()
     if not text:
         return ""
@@ -215,7 +216,7 @@ def run_voi_command(
     "csv_tables",
     is_flag=True,
     help="Also write the per-draw tables results.csv, parameters.csv and ce_plane.csv (and Parquet "
-    "copies when pyarrow is installed); draws.npz holds the same numbers.",
+    "copies when pyarrow is installed); draws/ holds the same numbers.",
 )
 @figures_option
 @quiet_option
@@ -363,7 +364,7 @@ def voi(
 
     \b
     DRAWS is one of:
-      a folder written by `costspine psa` (its draws.npz);
+      a folder written by `costspine psa` (its draws/ folder, or draws.npz);
       a folder with results.csv (+ parameters.csv) in costspine's long layout, from any tool;
       a long results CSV (columns draw, strategy, cost_total, outcomes; --parameters FILE);
       one wide CSV: draw (optional), cost_<strategy>, effect_<strategy>, parameter columns.

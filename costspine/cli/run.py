@@ -60,9 +60,9 @@ def run_command(
         for scenario, result in zip(scenarios, results):
             for problem in find_scenario_warnings(scenario, result):
                 warn(problem)
-    from costspine.analysis.subgroups import scenario_subgroups
+    from costspine.analysis.subgroups import run_subgroups
 
-    subgroups = [scenario_subgroups(s) if method == "cohort" else () for s in scenarios]
+    subgroups = [run_subgroups(s, r) for s, r in zip(scenarios, results)]
     write_run_report(
         results,
         subgroups=subgroups,

@@ -68,6 +68,8 @@ def simulate_chunk_compiled(
     metric_state,
     metric_entry,
     pairs,
+    level_metrics,
+    level_pairs,
     keys,
     start,
     count,
@@ -88,6 +90,11 @@ def simulate_chunk_compiled(
     ent_parts = np.zeros((n_parts, n_strategies, n_points, n_reward_cells), dtype=np.int64)
     block_sum = np.zeros((n_blocks, n_strategies, n_metrics))
     block_cross = np.zeros((n_blocks, n_pairs, n_strategies, n_strategies))
+    n_groups = group_cum.shape[0]
+    n_level_metrics = level_metrics.shape[0]
+    n_level_pairs = level_pairs.shape[0]
+    group_sum = np.zeros((n_blocks, n_groups, n_strategies, n_level_metrics))
+    group_cross = np.zeros((n_blocks, n_groups, n_level_pairs, n_strategies, n_strategies))
     shared = True  # common random numbers: one set of uniforms per individual for every strategy
     for s in range(1, n_strategies):
         if keys[s] != keys[0]:
@@ -108,6 +115,7 @@ def simulate_chunk_compiled(
             i_last = min(count, i_first + block)
             for i in range(i_first, i_last):
                 base = np.uint64(start + i) * np.uint64(n_uniforms)
+                group = 0
                 for s in range(n_strategies):
                     if s == 0 or not shared:
                         key = keys[s]
@@ -172,7 +180,17 @@ def simulate_chunk_compiled(
                     for s1 in range(n_strategies):
                         for s2 in range(n_strategies):
                             block_cross[b, q, s1, s2] += x[s1, m1] * x[s2, m2]
+                if shared:  # by group (common random numbers: one group per individual under every strategy)
+                    for s in range(n_strategies):
+                        for j in range(n_level_metrics):
+                            group_sum[b, group, s, j] += x[s, level_metrics[j]]
+                    for q in range(n_level_pairs):
+                        m1 = level_pairs[q, 0]
+                        m2 = level_pairs[q, 1]
+                        for s1 in range(n_strategies):
+                            for s2 in range(n_strategies):
+                                group_cross[b, group, q, s1, s2] += x[s1, m1] * x[s2, m2]
 
     occupancy = occ_parts.sum(axis=0)
     entries = ent_parts.sum(axis=0)
-    return occupancy, entries, block_sum, block_cross
+    return occupancy, entries, block_sum, block_cross, group_sum, group_cross

@@ -99,6 +99,10 @@ class KernelInputs(NamedTuple):
         entering it: the reward already multiplied by the cycle-correction weight and discount.
     pairs : ndarray of int64, shape (Q, 2)
         Metric pairs whose cross-strategy second moments are accumulated.
+    level_metrics : ndarray of int64, shape (M',)
+        Metrics also summed per group (results by subgroup); empty for none.
+    level_pairs : ndarray of int64, shape (Q', 2)
+        Metric pairs whose cross-strategy second moments are also accumulated per group.
     """
 
     n_cycles: int
@@ -123,6 +127,8 @@ class KernelInputs(NamedTuple):
     metric_state: np.ndarray
     metric_entry: np.ndarray
     pairs: np.ndarray
+    level_metrics: np.ndarray = np.zeros(0, dtype=np.int64)
+    level_pairs: np.ndarray = np.zeros((0, 2), dtype=np.int64)
 
     @property
     def uniforms_per_individual(self) -> int:
@@ -143,12 +149,19 @@ class ChunkResult(NamedTuple):
         Per block, the sum of each individual's metric totals.
     block_cross : ndarray, shape (block, Q, S, S)
         Per block, ``sum_i x[i, s1, m1] * x[i, s2, m2]`` for each pair ``(m1, m2)``.
+    group_sum : ndarray, shape (block, G, S, M')
+        Per block and group, the sum of each individual's ``level_metrics`` totals (zero without
+        common random numbers: an individual's group then differs between strategies).
+    group_cross : ndarray, shape (block, G, Q', S, S)
+        Per block and group, ``sum_i x[i, s1, m1] * x[i, s2, m2]`` for each of ``level_pairs``.
     """
 
     occupancy: np.ndarray
     entries: np.ndarray
     block_sum: np.ndarray
     block_cross: np.ndarray
+    group_sum: np.ndarray
+    group_cross: np.ndarray
 
 
 def build_cdf_rows(prob: np.ndarray) -> np.ndarray:
@@ -314,6 +327,8 @@ def _simulate_chunk_numpy(inputs: KernelInputs, keys: np.ndarray, start: int, co
     offsets = {name: np.empty((n_strategies, count), dtype=np.int64) for name in ("trans", "event", "reward")}
     for s in range(n_strategies):
         group = np.searchsorted(p.group_cum, draw(0, s), side="right")
+        if s == 0:
+            first_group = group
         for name, table in (("trans", p.trans_map), ("event", p.event_map), ("reward", p.reward_map)):
             offsets[name][s] = table.take(group, mode="clip")
         state[s] = _first_above(init_cdf, p.init_map.take(group, mode="clip"), draw(1, s))
@@ -358,7 +373,20 @@ def _simulate_chunk_numpy(inputs: KernelInputs, keys: np.ndarray, start: int, co
     for q, (m1, m2) in enumerate(p.pairs):  # one pair at a time: small temporaries
         products = xt[:, m1][:, None, :] * xt[:, m2][None, :, :]  # (strategy, strategy, individual)
         block_cross[:, q] = np.moveaxis(_block_cumsum_last(products), -1, 0)
-    return ChunkResult(occupancy, entries, block_sum, block_cross)
+    n_groups = p.group_cum.shape[0]
+    level_metrics, level_pairs = p.level_metrics, p.level_pairs
+    group_sum = np.zeros((n_blocks, n_groups, n_strategies, level_metrics.shape[0]))
+    group_cross = np.zeros((n_blocks, n_groups, level_pairs.shape[0], n_strategies, n_strategies))
+    if shared and (level_metrics.shape[0] or level_pairs.shape[0]):
+        # masked sums: adding the other groups' zeros keeps each group's sum in the compiled kernel's order
+        for g in np.unique(first_group):
+            member = first_group == g
+            xg = np.where(member, xt[:, level_metrics], 0.0)  # (strategy, level metric, individual)
+            group_sum[:, g] = np.moveaxis(_block_cumsum_last(xg), -1, 0)
+            for q, (m1, m2) in enumerate(level_pairs):
+                products = np.where(member, xt[:, m1][:, None, :] * xt[:, m2][None, :, :], 0.0)
+                group_cross[:, g, q] = np.moveaxis(_block_cumsum_last(products), -1, 0)
+    return ChunkResult(occupancy, entries, block_sum, block_cross, group_sum, group_cross)
 
 
 def _first_above(cdf_t: np.ndarray, rows: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -177,3 +177,29 @@ def build_groups(population: Population, params: dict, *, tables: dict, where: s
         raise AnalysisError("invalid population shares in PSA draws:\n" + "\n".join(f"  - {k}: {m}" for k, m in problems))
     weights = np.broadcast_to(weights, (n_draws,) + shape).copy()
     return GroupGrid(shape, weights, values, tuple(a.levels for a in attrs), tuple(a.name for a in attrs))
+
+
+SUBGROUP_KINDS = ("categorical", "binary")
+"""Attribute kinds results are reported by (each level a subgroup)."""
+
+
+def list_subgroup_attributes(scenario) -> tuple:
+    """The population attributes results are reported by: the categorical and binary ones, in declaration order."""
+    population = getattr(scenario, "population", None)
+    if population is None:
+        return ()
+    return tuple(a for a in population.attributes if a.kind in SUBGROUP_KINDS)
+
+
+def find_report_points(scenario, times=None) -> tuple[tuple, list]:
+    """Report times (years) of results by subgroup and their trace points.
+
+    ``times`` defaults to the scenario's ``report_at_years``, else the start and the end of the horizon;
+    each time goes to the nearest trace point within the horizon.
+    """
+    settings = scenario.settings
+    if times is None:
+        times = list(scenario.analysis.report_at_years) or [0.0, settings.n_cycles * settings.cycle_years]
+    last = settings.n_cycles
+    points = [min(max(int(round(t / settings.cycle_years)), 0), last) for t in times]
+    return tuple(float(t) for t in times), points

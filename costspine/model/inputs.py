@@ -79,16 +79,20 @@ def check_cohort_memory(scenario: Scenario, n_draws: int, *, n_time: int = 1) ->
     )
 
 
-def check_psa_memory(scenario: Scenario, n_draws: int, *, chunk_size: int, n_parameters: int, method: str = "cohort") -> None:
+def check_psa_memory(
+    scenario: Scenario, n_draws: int, *, chunk_size: int, n_parameters: int, method: str = "cohort", draws_in_memory: bool = True
+) -> None:
     """Refuse (:class:`~costspine.errors.ResourceError`) a PSA whose arrays would not fit the memory budget.
 
-    The whole run keeps, per draw, its parameter values and each strategy's costs by category and
-    outcomes (``8 × (parameters + strategies × (categories + outcomes))`` bytes), written once more
-    when saved; a cohort chunk of ``chunk_size`` draws needs :func:`estimate_cohort_bytes` on top.
+    A run that holds its draws in memory keeps, per draw, its parameter values and each strategy's
+    costs by category and outcomes (``8 × (parameters + strategies × (categories + outcomes))``
+    bytes), written once more when saved; a run that writes them to disk as it goes
+    (``draws_in_memory=False``, ``psa``'s ``draws/`` folder) keeps none of them. A cohort chunk of
+    ``chunk_size`` draws needs :func:`estimate_cohort_bytes` on top.
     """
     n_strategies = len(scenario.strategies)
     per_draw = 8 * (n_parameters + n_strategies * (len(scenario.categories) + len(scenario.outcomes)))
-    n_bytes = 2 * per_draw * int(n_draws)
+    n_bytes = 2 * per_draw * int(n_draws) if draws_in_memory else 0
     sizes = f"{n_draws:,} draws × ({n_parameters} parameters + {n_strategies} strategies × results)"
     if method == "cohort":
         chunk_bytes, chunk_sizes = estimate_cohort_bytes(scenario, min(int(chunk_size), int(n_draws)))

@@ -91,6 +91,9 @@ class DrawTables:
         Names of the per-individual metrics (see :func:`list_metrics`).
     pairs : ndarray of int64, shape (Q, 2)
         Metric pairs whose cross-strategy second moments are accumulated.
+    reward_levels : ndarray of int64, shape (attribute, cell)
+        Level of each population attribute in each reward cell; -1 where the reward grid does not
+        separate the attribute's levels (``split_by`` of :func:`build_draw_tables` makes it).
     """
 
     n_cycles: int
@@ -117,6 +120,7 @@ class DrawTables:
     columns: Columns
     metric_names: tuple
     pairs: np.ndarray
+    reward_levels: np.ndarray
 
 
 def list_reward_columns(scenario) -> Columns:
@@ -232,7 +236,9 @@ def _check_size(scenario, what: str, shape, extra: int) -> None:
     )
 
 
-def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, base_case: bool) -> DrawTables:
+def build_draw_tables(
+    scenario, population, groups, values: dict, *, draw: int, base_case: bool, split_by: tuple = ()
+) -> DrawTables:
     """Look-up tables of one parameter draw.
 
     Parameters
@@ -246,6 +252,10 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
     draw : int
     base_case : bool
         Invalid probabilities are a ScenarioError in the base case, else an AnalysisError.
+    split_by : tuple of int
+        Attributes (indices into ``population.attributes``) whose levels get reward cells of their
+        own even where no reward depends on them, so occupancy is counted per level (results by
+        subgroup). Costs and outcomes do not change; only the cells are finer.
 
     Returns
     -------
@@ -357,6 +367,8 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
                     for k, i, value in iter_reward_cells(scenario, reward, part, grid.spaces, grid.evaluate)
                 ]
     r_shape = grid.union(v for *_, v in evaluated)
+    if split_by:
+        r_shape = tuple(grid.attr_shape[k - 1] if 1 <= k and k - 1 in split_by else size for k, size in enumerate(r_shape))
     _check_size(scenario, "reward", (n_strategies, *r_shape), n_states * max(columns.n, 1) * 2)
     state_values = np.zeros((n_strategies, *r_shape, n_states, columns.n))
     entry_values = np.zeros_like(state_values)
@@ -366,6 +378,12 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
     if problems:
         _raise(scenario, problems, base_case=base_case, draw=draw)
     reward_map, reward_strides = grid.addressing(r_shape)
+    n_attr = len(grid.attr_shape)
+    cell_index = np.indices(tuple(r_shape[1:]) + (n_states,)).reshape(len(r_shape), -1)
+    reward_levels = np.full((n_attr, cell_index.shape[1]), -1, dtype=np.int64)
+    for k in range(n_attr):
+        if r_shape[1 + k] == grid.attr_shape[k]:  # the grid separates this attribute's levels
+            reward_levels[k] = cell_index[k]
     reward_time = grid.time_index(r_shape, points=True)
     n_cells = math.prod(r_shape[1:]) * n_states
     state_values = state_values.reshape(n_strategies, r_shape[0], n_cells, columns.n)
@@ -413,6 +431,7 @@ def build_draw_tables(scenario, population, groups, values: dict, *, draw: int, 
         columns=columns,
         metric_names=metric_names,
         pairs=np.array(pairs, dtype=np.int64).reshape(-1, 2),
+        reward_levels=reward_levels,
     )
 
 

@@ -39,7 +39,7 @@ from costspine.reports.wording import (
 )
 from costspine.reports.workbook import Chart, Column, Sheet, Table, Workbook
 
-MAX_PLANE_ROWS = 1000  # draws shown on the CE-plane sheet (every draw is in draws.npz)
+MAX_PLANE_ROWS = 1000  # draws shown on the CE-plane sheet (every draw is in draws/)
 
 
 def _at_each(pairs: list[tuple[str, str]], unit: str) -> str:
@@ -272,8 +272,11 @@ def _psa_summary_sheet(scenario, psa, effect_label: str) -> Sheet:
 
 def _ce_plane_sheet(draws, labels: dict, effect_label: str) -> Sheet:
     ref = draws.comparator_index
+    from costspine.analysis.psa_result import DrawColumns
+
     shown = min(draws.n_draws, MAX_PLANE_ROWS)
-    cost, effect = draws.total_cost[:shown], draws.effect[:shown]
+    with DrawColumns(draws) as cols:  # the first draws only, not the whole run's costs
+        cost, effect = cols.cost_effect(0, shown)
     others = [k for k in range(len(draws.strategies)) if k != ref]
     names = unique_labels({k: labels.get(draws.strategies[k], draws.strategies[k]) for k in others})
     columns, x_names, y_names = [Column("Draw", "int")], [], []
@@ -297,7 +300,7 @@ def _ce_plane_sheet(draws, labels: dict, effect_label: str) -> Sheet:
                 max_points=MAX_PLANE_ROWS,
             ),
         )
-    note = (f"The first {shown:,} of {draws.n_draws:,} draws (every draw is in draws.npz, and in ce_plane.csv with --csv).",)
+    note = (f"The first {shown:,} of {draws.n_draws:,} draws (every draw is in draws/, and in ce_plane.csv with --csv).",)
     return Sheet("CE plane", (table,), sheet_charts, notes=note)
 
 

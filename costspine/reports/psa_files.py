@@ -10,21 +10,24 @@ from pathlib import Path
 
 import numpy as np
 
-from costspine._files import neutralize_csv_text, write_atomic, write_atomic_with, write_csv, write_json
-from costspine.analysis.psa_draws_file import DRAWS_FILE, save_draws
+from costspine._files import neutralize_csv_text, write_atomic, write_csv, write_json
+from costspine.analysis.psa_draws_file import DRAWS_DIR, write_draws_dir
 from costspine.analysis.psa_result import PSAResult
 
 
 def write_matrix_csv(path, headers: list[str], keys: list[tuple], matrix: np.ndarray) -> Path:
     """Atomic CSV: key columns, then float columns written exactly (shortest round-trip ``repr``).
 
-    The fast path for draw tables (one formatting operation per row). Keys are integers and
+    The fast path for draw tables (one formatting operation per row); ``matrix`` may be a callable
+    returning the matrix (computed only when the file is written). Keys are integers and
     scenario names, which are identifiers, so they never need quoting; headers are quoted by
     the csv module if needed, and text keys and headers are neutralised like every CSV cell
     (:func:`costspine._files.neutralize_csv_text`).
     """
     import csv
 
+    if callable(matrix):
+        matrix = matrix()
     head = io.StringIO()
     csv.writer(head, lineterminator="\n").writerow([neutralize_csv_text(h) for h in headers])
     keys = [tuple(neutralize_csv_text(k) for k in key) for key in keys]
@@ -59,7 +62,7 @@ def _write_parquet(path: Path, columns: dict) -> Path | None:
 
 
 PER_DRAW_TABLES = ("results.csv", "parameters.csv", "ce_plane.csv")
-"""Tables with a row per draw: written only on request (``--csv``); ``draws.npz`` holds the same numbers."""
+"""Tables with a row per draw: written only on request (``--csv``); ``draws/`` holds the same numbers."""
 
 
 def write_psa_files(
@@ -67,13 +70,19 @@ def write_psa_files(
 ) -> list[Path]:
     """Write the draws, curves and summary of a PSA; returns the files written.
 
-    ``draws.npz`` is the one bulk copy of the draws. With ``csv`` the per-draw tables
+    The ``draws/`` folder (:mod:`costspine.analysis.psa_draws_file`) is the one bulk copy of the
+    draws: a run with ``draws_dir`` in ``out_dir`` wrote it already as it went, and it is listed
+    as written; draws in memory are written now. With ``csv`` the per-draw tables
     (:data:`PER_DRAW_TABLES`, and Parquet copies when pyarrow is installed) are written too; a
     table of ``tables`` with a row per draw is skipped without it (``manifest.json`` lists what
     this run wrote).
     """
     out_dir = Path(out_dir)
-    written = [write_atomic_with(out_dir / DRAWS_FILE, lambda handle: save_draws(draws, handle))]
+    folder = out_dir / DRAWS_DIR
+    if draws.store is not None and Path(draws.store).resolve() == folder.resolve():
+        written = [folder / f"{key}.npy" for key in ("parameters", "costs", "outcomes")] + [folder / "meta.json"]
+    else:
+        written = write_draws_dir(draws, folder)
     if csv:
         written.append(write_matrix_csv(out_dir / "results.csv", *_draw_table(draws)))
         written.append(

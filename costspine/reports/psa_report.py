@@ -8,7 +8,6 @@ any file is written, writes the files and figures, then the workbook with its Ab
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from pathlib import Path
 
@@ -32,7 +31,7 @@ def write_psa_report(
 ) -> list[Path]:
     """Write a PSA's files into ``out_dir`` and its workbook to ``xlsx``; return the files written.
 
-    By default: ``draws.npz`` (every draw, once), the curve tables, ``summary.json``, the workbook
+    By default: ``draws/`` (every draw, once; written by the run as it went), the curve tables, ``summary.json``, the workbook
     and ``manifest.json`` (the caller deletes the saved chunks afterwards). ``csv`` adds the per-draw tables
     ``results.csv``, ``parameters.csv`` and ``ce_plane.csv`` (and Parquet copies when pyarrow is
     installed); ``figures`` adds the PNG figures.
@@ -121,6 +120,7 @@ def write_voi_report(voi, *, out_dir: Path, xlsx: Path, argv: list[str], started
     out_dir, xlsx, argv, started, figures
         As for :func:`write_psa_report`.
     """
+    from costspine.analysis.psa_draws_file import draws_sha256
     from costspine.reports.build import output_name, with_about
     from costspine.reports.build_psa import build_voi_workbook, plan_voi_figures
     from costspine.reports.excel import write_workbook
@@ -136,7 +136,7 @@ def write_voi_report(voi, *, out_dir: Path, xlsx: Path, argv: list[str], started
     written += [plot() for plot in plots]
     draws_path = voi.draws_path  # None for CSV draws: their files are the draws' inputs
     inputs = [
-        *([(str(draws_path), hashlib.sha256(draws_path.read_bytes()).hexdigest())] if draws_path else []),
+        *([(str(draws_path), draws_sha256(draws_path))] if draws_path else []),
         *voi.draws.inputs,
     ]
     manifest = build_manifest(

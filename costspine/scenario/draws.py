@@ -98,7 +98,7 @@ def find_draw_files(path, *, parameters=None) -> tuple[str, Path, Path | None]:
         results = path / RESULTS_FILE
         if not results.is_file():
             raise UsageError(
-                f"{path}: holds neither draws.npz (a `costspine psa` folder) nor {RESULTS_FILE}; give a "
+                f"{path}: holds neither draws/ nor draws.npz (a `costspine psa` folder) nor {RESULTS_FILE}; give a "
                 f"folder written by `costspine psa`, a folder with {RESULTS_FILE} (+ {PARAMETERS_FILE}), "
                 "or one wide CSV file"
             )

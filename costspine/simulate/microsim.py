@@ -30,7 +30,7 @@ from costspine.engines.microsim import (
 from costspine.engines.outcomes import accumulate_rewards, point_index
 from costspine.errors import UsageError
 from costspine.model.evaluate import build_indicator_mask
-from costspine.model.groups import build_groups
+from costspine.model.groups import build_groups, find_report_points, list_subgroup_attributes
 from costspine.model.inputs import (
     base_case_parameters,
     build_model_inputs,
@@ -80,6 +80,10 @@ class MicrosimResult(CohortResult):
         MCSE of the incremental net monetary benefit ``λ ΔE − ΔC`` at each threshold.
     trace_se : ndarray, shape (draw, strategy, cycle + 1, state)
         MCSE of each occupancy share, ``sqrt(p (1 − p) / (n − 1))``.
+    levels : dict of str to ndarray, optional
+        Results by level of each categorical or binary population attribute (``by_level=True`` of
+        :func:`run_microsim`), keyed ``"<attribute>.<field>"``; see :func:`summarize_levels`.
+        None when not asked for or the scenario has no such attribute.
     """
 
     n_individuals: int = 0
@@ -95,6 +99,7 @@ class MicrosimResult(CohortResult):
     incremental_outcomes_se: np.ndarray | None = None
     incremental_nmb_se: np.ndarray | None = None
     trace_se: np.ndarray | None = None
+    levels: dict | None = None
 
     def __repr__(self) -> str:
         from costspine._text import format_repr
@@ -223,10 +228,15 @@ def resolve_backend(backend: str, n_individuals: int, kernel, n_strategies: int,
     return backend
 
 
-def build_kernel_inputs(scenario, tables: DrawTables) -> KernelInputs:
+def build_kernel_inputs(scenario, tables: DrawTables, *, by_level: bool = False) -> KernelInputs:
     """The kernel's inputs from one draw's grid tables: cumulative probabilities, history kind
-    codes, and per-individual metric tables already weighted and discounted."""
+    codes, and per-individual metric tables already weighted and discounted.
+
+    ``by_level=True`` also sums, per group, the metrics results by subgroup need
+    (:func:`list_level_metrics`): the discounted total cost and each discounted outcome and their
+    cross-strategy products (for each subgroup's MCSEs)."""
     metric_state, metric_entry = _metrics(scenario, tables.columns, tables.state_values, tables.entry_values, tables.reward_time)
+    level_metrics, level_pairs = list_level_metrics(scenario) if by_level else ((), ())
     return KernelInputs(
         n_cycles=tables.n_cycles,
         group_cum=build_cdf_rows(tables.group_weights),
@@ -250,7 +260,22 @@ def build_kernel_inputs(scenario, tables: DrawTables) -> KernelInputs:
         metric_state=metric_state,
         metric_entry=metric_entry,
         pairs=tables.pairs,
+        level_metrics=np.array(level_metrics, dtype=np.int64),
+        level_pairs=np.array(level_pairs, dtype=np.int64).reshape(-1, 2),
     )
+
+
+def list_level_metrics(scenario) -> tuple[tuple, tuple]:
+    """Per-individual metrics summed per group for results by subgroup, and their pairs.
+
+    Metrics (indices into :func:`costspine.model.microsim_tables.list_metrics`): the discounted
+    total cost, then each discounted outcome. Pairs (metric indices): each of them with itself
+    (cross-strategy products), what :func:`summarize_levels` needs for the MCSEs of each
+    subgroup's means and increments.
+    """
+    n_cat, n_out = len(scenario.categories), len(scenario.outcomes)
+    metrics = (n_cat, *range(n_cat + 1, n_cat + 1 + n_out))
+    return metrics, tuple((m, m) for m in metrics)
 
 
 def _metrics(scenario, columns, state_values, entry_values, reward_time):
@@ -300,6 +325,7 @@ def run_microsim(
     progress=None,
     notice=None,
     group: int | None = None,
+    by_level: bool = False,
 ) -> MicrosimResult:
     """Simulate individuals through a scenario under every strategy.
 
@@ -335,6 +361,11 @@ def run_microsim(
         Simulate only individuals of this population group (flat index, as in
         :meth:`~costspine.model.groups.GroupGrid.label`) instead of sampling groups from their
         shares: what :func:`run_microsim_groups` uses for results by group.
+    by_level : bool
+        Also keep results by level of each categorical or binary population attribute (the
+        ``levels`` of the result; :func:`summarize_levels`), accumulated chunk by chunk — nothing per
+        individual is kept. Needs common random numbers (else ignored: an individual's level would
+        differ between strategies). The population means do not change beyond float rounding.
 
     Returns
     -------
@@ -384,14 +415,16 @@ def run_microsim(
         groups = dataclasses.replace(groups, weights=only.reshape(groups.weights.shape))
     seq = derive_seed_sequence(seed)
     strategies = scenario.strategies
+    level_attrs = list_subgroup_attributes(scenario) if by_level and common_random_numbers else ()
+    split_by = tuple(population.attributes.index(a) for a in level_attrs)
 
     per_draw = []
     done = 0
     if progress is not None:
         progress(0, n * n_draws)  # a bar starts its clock now, not after the first chunk
     for d in range(n_draws):
-        tables = build_draw_tables(scenario, population, groups, values, draw=d, base_case=base_case)
-        kernel = build_kernel_inputs(scenario, tables)
+        tables = build_draw_tables(scenario, population, groups, values, draw=d, base_case=base_case, split_by=split_by)
+        kernel = build_kernel_inputs(scenario, tables, by_level=bool(split_by))
         if d == 0:
             backend = resolve_backend(backend, n, kernel, len(strategies), n_draws=n_draws)
             if backend == "numba" and notice is not None and not kernel_is_ready():
@@ -403,19 +436,29 @@ def run_microsim(
             else max(BLOCK, int(chunk_size) // BLOCK * BLOCK)
         )
         occupancy = entries = None
-        sums, crosses = [], []
+        sums, crosses, group_sums, group_crosses = [], [], [], []
         for start in range(0, n, size):
             out = simulate_chunk(kernel, keys=keys, start=start, count=min(size, n - start), backend=backend)
             occupancy = out.occupancy if occupancy is None else occupancy + out.occupancy
             entries = out.entries if entries is None else entries + out.entries
             sums.append(out.block_sum)
             crosses.append(out.block_cross)
+            if split_by:
+                group_sums.append(out.group_sum)
+                group_crosses.append(out.group_cross)
             done += min(size, n - start)
             if progress is not None:
                 progress(done, n * n_draws)
         block_sum = np.cumsum(np.concatenate(sums), axis=0)[-1]  # blocks summed in order
         block_cross = np.cumsum(np.concatenate(crosses), axis=0)[-1]
-        per_draw.append(_summarize_draw(scenario, tables, occupancy, entries, block_sum, block_cross, n))
+        summary = _summarize_draw(scenario, tables, occupancy, entries, block_sum, block_cross, n)
+        if split_by:
+            group_sum = np.cumsum(np.concatenate(group_sums), axis=0)[-1]  # per group, blocks summed in order
+            group_cross = np.cumsum(np.concatenate(group_crosses), axis=0)[-1]
+            summary["levels"] = summarize_levels(
+                scenario, tables, occupancy, entries, group_sum, group_cross, groups=groups, attributes=split_by
+            )
+        per_draw.append(summary)
     return _assemble(
         scenario, per_draw, params if params is not None else base_case_parameters(scenario), n, seed, common_random_numbers
     )
@@ -545,6 +588,13 @@ def run_microsim_groups(
 
 def _summarize_draw(scenario, tables, occupancy, entries, block_sum, block_cross, n: int) -> dict:
     """Means from the integer counts; MCSEs from the block moment sums. Arrays without the draw axis."""
+    out = _means(scenario, tables, occupancy, entries, n)
+    out.update(_mcse(scenario, tables, block_sum, block_cross, n, out["trace"]))
+    return out
+
+
+def _means(scenario, tables, occupancy, entries, n: int) -> dict:
+    """Trace, totals and indicator means of ``n`` individuals from their integer counts (no draw axis)."""
     settings = scenario.settings
     n_cycles = settings.n_cycles
     n_states = len(scenario.states)
@@ -576,8 +626,100 @@ def _summarize_draw(scenario, tables, occupancy, entries, block_sum, block_cross
         state_services=state_points[..., v],
         entry_services=entry_points[..., v],
     )
-    out = {"trace": trace, **{k: value[0] for k, value in totals.items()}}
-    out.update(_mcse(scenario, tables, block_sum, block_cross, n, trace))
+    return {"trace": trace, **{k: value[0] for k, value in totals.items()}}
+
+
+LEVEL_FIELDS = (
+    "individuals",
+    "cost",
+    "outcomes",
+    "indicators",
+    "cost_se",
+    "outcomes_se",
+    "incremental_cost_se",
+    "incremental_effect_se",
+)
+"""What :func:`summarize_levels` gives per attribute (keys ``"<attribute>.<field>"``)."""
+
+
+def summarize_levels(scenario, tables, occupancy, entries, group_sum, group_cross, *, groups, attributes) -> dict:
+    """One draw's results by level of each attribute in ``attributes``, from its counts and group sums.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    tables : DrawTables
+        Built with ``split_by=attributes`` (each level has reward cells of its own).
+    occupancy, entries : ndarray of int64, shape (strategy, cycle + 1, cell)
+        The draw's counts, all chunks summed.
+    group_sum : ndarray, shape (group, strategy, level metric)
+        Sums of :func:`list_level_metrics`' metrics over each group's individuals.
+    group_cross : ndarray, shape (group, level pair, strategy, strategy)
+    groups : GroupGrid
+    attributes : tuple of int
+        Indices into the population's attributes.
+
+    Returns
+    -------
+    dict of str to ndarray
+        Per attribute ``a`` with ``L`` levels (no draw axis): ``a.individuals`` (L,) simulated in each
+        level (the realised shares times ``n``); ``a.cost`` (L, strategy) mean discounted total cost;
+        ``a.outcomes`` (L, strategy, outcome); ``a.indicators`` (L, strategy, report time, indicator)
+        at :func:`~costspine.model.groups.find_report_points`; ``a.cost_se``, ``a.outcomes_se``,
+        ``a.incremental_cost_se``, ``a.incremental_effect_se``: Monte Carlo standard errors of the
+        level's means and of its increments against the comparator (NaN with fewer than 2 individuals).
+
+    Notes
+    -----
+    Means come from the level's cells of the integer counts exactly as the population's do
+    (:func:`_means`), so the levels' means weighted by ``individuals / n`` are the population means
+    up to float rounding. MCSEs use the level's moment sums: ``var = (Σx² − n_l x̄²) / (n_l − 1)``,
+    ``se = sqrt(var / n_l)``, and ``Σ(x_s − x_c)²`` for an increment.
+    """
+    _, points = find_report_points(scenario)
+    metrics, pairs = list_level_metrics(scenario)
+    n_out = len(scenario.outcomes)
+    comparator = scenario.strategies.index(scenario.analysis.comparator)
+    e = 1 + [o.name for o in scenario.outcomes].index(scenario.analysis.effect)  # the effect's level metric (and pair)
+    coords = np.unravel_index(np.arange(groups.n_groups), groups.shape) if groups.shape else ()
+    out = {}
+    for k in attributes:
+        attr = scenario.population.attributes[k]
+        fields = {f: [] for f in LEVEL_FIELDS}
+        for level in range(len(attr.levels)):
+            in_level = tables.reward_levels[k] == level
+            occ = np.where(in_level, occupancy, 0)
+            n_level = int(occ[0, 0].sum())
+            member = coords[k] == level
+            sums = group_sum[member].sum(axis=0) / max(n_level, 1)  # (S, M'): means
+            second = group_cross[member].sum(axis=0) / max(n_level, 1)  # (Q', S, S)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                if n_level:
+                    means = _means(scenario, tables, occ, np.where(in_level, entries, 0), n_level)
+                    cost, outcomes = means["costs"].sum(axis=-1), means["outcomes"]
+                    indicators = means["indicators"][:, points]
+                else:
+                    cost = np.full(len(scenario.strategies), np.nan)
+                    outcomes = np.full((len(scenario.strategies), n_out), np.nan)
+                    indicators = np.full((len(scenario.strategies), len(points), len(scenario.indicators)), np.nan)
+                correction = n_level / (n_level - 1) if n_level > 1 else np.nan
+                square = np.stack([np.diagonal(second[q]) for q in range(len(metrics))], axis=-1)  # (S, M'): E[x_s²]
+                with_comparator = np.stack([second[q][:, comparator] for q in range(len(metrics))], axis=-1)  # E[x_s x_c]
+                se = np.sqrt(np.maximum(square - sums**2, 0.0) * correction / n_level)
+                delta = sums - sums[comparator]
+                var_inc = np.maximum(square + square[comparator] - 2 * with_comparator - delta**2, 0.0) * correction
+                se_inc = np.sqrt(var_inc / n_level)
+                inc_cost, inc_effect = se_inc[:, 0], se_inc[:, e]
+            fields["individuals"].append(n_level)
+            fields["cost"].append(cost)
+            fields["outcomes"].append(outcomes)
+            fields["indicators"].append(indicators)
+            fields["cost_se"].append(se[:, 0])
+            fields["outcomes_se"].append(se[:, 1:])
+            fields["incremental_cost_se"].append(inc_cost)
+            fields["incremental_effect_se"].append(inc_effect)
+        for f, values in fields.items():
+            out[f"{attr.name}.{f}"] = np.array(values, dtype=np.int64 if f == "individuals" else float)
     return out
 
 
@@ -629,7 +771,9 @@ def _mcse(scenario, tables, block_sum, block_cross, n: int, trace) -> dict:
 
 
 def _assemble(scenario, per_draw: list, params: dict, n: int, seed, crn: bool) -> MicrosimResult:
-    stacked = {k: np.stack([d[k] for d in per_draw]) for k in per_draw[0]}
+    stacked = {k: np.stack([d[k] for d in per_draw]) for k in per_draw[0] if k != "levels"}
+    if "levels" in per_draw[0]:
+        stacked["levels"] = {k: np.stack([d["levels"][k] for d in per_draw]) for k in per_draw[0]["levels"]}
     return MicrosimResult(
         scenario=scenario,
         parameters={k: np.asarray(v, dtype=float) for k, v in params.items()},

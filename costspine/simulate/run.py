@@ -34,11 +34,15 @@ def run_scenario(
     Returns
     -------
     CohortResult or MicrosimResult
+        The microsimulation also keeps its results by level of each categorical or binary
+        population attribute (``levels``; :func:`costspine.analysis.subgroups.run_subgroups`).
     """
     if method == "microsim":
         from costspine.simulate.microsim import run_microsim
 
-        return run_microsim(scenario, params, n_individuals=individuals, seed=seed, progress=progress, notice=notice)
+        return run_microsim(
+            scenario, params, n_individuals=individuals, seed=seed, progress=progress, notice=notice, by_level=True
+        )
     if method != "cohort":
         raise UsageError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
     if individuals is not None:

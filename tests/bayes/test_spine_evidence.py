@@ -57,9 +57,11 @@ def test_psa_joins_whole_posterior_rows_from_the_cache(tmp_path, monkeypatch):
     assert provenance["posterior_draws"] == n
     assert provenance["fitted_now"] is False
     assert set(provenance["parameters"]) == set(evidence.calibrate)
-    draws = np.load(out / "draws.npz", allow_pickle=False)
-    names = json.loads(str(draws["meta"]))["parameter_names"]
-    values = draws["parameters"]
+    from costspine.analysis.psa_draws_file import load_psa_draws
+
+    draws = load_psa_draws(out)
+    names = list(draws.parameter_names)
+    values = draws.parameters
     first = values[:, names.index(evidence.calibrate[0])] / base[evidence.calibrate[0]]
     for name in evidence.calibrate[1:]:  # same row for every parameter, declared posterior or not
         np.testing.assert_allclose(values[:, names.index(name)] / base[name], first)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -118,7 +119,9 @@ def test_draws_from_refuses_a_file_without_a_fingerprint(tmp_path):
     toy = TOY_SCENARIOS / "two_groups.toml"
     psa = _psa(tmp_path, toy)
     saved = load_psa_draws(psa)
-    old = dataclasses.replace(saved, extra={k: v for k, v in saved.extra.items() if k != "fingerprint"})
+    old = dataclasses.replace(saved, extra={k: v for k, v in saved.extra.items() if k != "fingerprint"}, store=None)
+    old = dataclasses.replace(old, **{k: np.array(getattr(old, k)) for k in ("parameters", "costs", "outcomes")})
+    shutil.rmtree(psa / "draws")  # the folder of an older costspine: draws.npz only
     with open(psa / DRAWS_FILE, "wb") as handle:
         save_draws(old, handle)
     result = invoke("individualised", toy, "--draws-from", psa, "--out", tmp_path / "o")

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from costspine.analysis.psa_draws_file import load_psa_draws
 from costspine.cli import cli
 
 import helpers
@@ -20,7 +21,10 @@ CHANCELLOR = str(helpers.CHANCELLOR)
 PSA_FILES = {
     "results.csv",
     "parameters.csv",
-    "draws.npz",
+    "draws/parameters.npy",
+    "draws/costs.npy",
+    "draws/outcomes.npy",
+    "draws/meta.json",
     "summary.json",
     "ceac.csv",
     "ceaf.csv",
@@ -57,7 +61,7 @@ def psa_dir(tmp_path_factory):
 
 def test_psa_writes_every_file(psa_dir):
     out, output = psa_dir
-    names = {p.name for p in out.iterdir()}
+    names = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
     assert PSA_FILES | {"evppi.csv"} <= names
     assert "PSA: 2,500 draws, seed 3" in output and f"Wrote {out}/" in output
     rows = read_csv(out / "results.csv")
@@ -80,8 +84,7 @@ def test_psa_writes_every_file(psa_dir):
 def test_psa_csv_matches_the_saved_draws_exactly(psa_dir):
     out, _ = psa_dir
     rows = read_csv(out / "results.csv")
-    with np.load(out / "draws.npz") as data:
-        costs = data["costs"]
+    costs = load_psa_draws(out).costs
     csv_total = np.array([float(r["cost_total"]) for r in rows]).reshape(2500, 2)
     assert np.array_equal(csv_total, costs.sum(axis=-1))
 
@@ -210,7 +213,7 @@ def test_voi_reads_the_psa_results(psa_dir, tmp_path):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["evpi_per_person"] == json.loads((out / "summary.json").read_text())["evpi_per_person"]
     manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert manifest["inputs"][0]["path"].endswith("draws.npz")
+    assert manifest["inputs"][0]["path"].endswith("draws")
 
 
 @pytest.mark.slow
@@ -243,7 +246,7 @@ def test_voi_population_and_gp(psa_dir, tmp_path):
 def test_voi_errors(psa_dir, tmp_path):
     out, _ = psa_dir
     not_psa = invoke("voi", tmp_path)
-    assert not_psa.exit_code == 2 and "draws.npz" in not_psa.output
+    assert not_psa.exit_code == 2 and "draws/" in not_psa.output
     unknown = invoke("voi", out, "--evppi", "c_direct", "--out", tmp_path / "v")
     assert unknown.exit_code == 2 and "did you mean" in unknown.output
 
@@ -299,8 +302,8 @@ def test_parquet_copies_when_pyarrow_is_installed(tmp_path):
     result = invoke("psa", CHANCELLOR, "--draws", 1200, "--quiet", "--out", tmp_path, "--csv")
     assert result.exit_code == 0
     table = pq.read_table(tmp_path / "results.parquet")
-    with np.load(tmp_path / "draws.npz") as data:
-        assert np.array_equal(np.asarray(table.column("cost_total")), data["costs"].sum(axis=-1).ravel())
+    costs = load_psa_draws(tmp_path).costs
+    assert np.array_equal(np.asarray(table.column("cost_total")), np.ascontiguousarray(costs).sum(axis=-1).ravel())
     assert pq.read_table(tmp_path / "parameters.parquet").num_rows == 1200
 
 
@@ -318,12 +321,12 @@ def test_psa_writes_no_figures_and_no_per_draw_csv_by_default(psa_dir, tmp_path)
     result = invoke("psa", CHANCELLOR, "--draws", 2500, "--seed", 3, "--out", tmp_path, "--quiet")
     assert result.exit_code == 0 and result.output == ""
     names = {p.name for p in tmp_path.iterdir()}
-    assert {"draws.npz", "summary.json", "ceac.csv", "psa.xlsx", "manifest.json"} <= names
-    assert "chunks" not in names  # a finished run keeps its draws once, in draws.npz
+    assert {"draws", "summary.json", "ceac.csv", "psa.xlsx", "manifest.json"} <= names
+    assert "chunks" not in names  # a finished run keeps its draws once, in draws/
     assert not names & {"results.csv", "parameters.csv", "ce_plane.csv", "ce_plane.png", "ceac.png", "evpi.png"}
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert not [o for o in manifest["outputs"] if o.endswith(".png") or o in ("results.csv", "parameters.csv")]
     # the numbers are the --csv run's: the draws file and the curve tables are identical
-    with np.load(tmp_path / "draws.npz") as quick, np.load(out / "draws.npz") as full:
-        assert np.array_equal(quick["costs"], full["costs"]) and np.array_equal(quick["parameters"], full["parameters"])
+    quick, full = load_psa_draws(tmp_path), load_psa_draws(out)
+    assert np.array_equal(quick.costs, full.costs) and np.array_equal(quick.parameters, full.parameters)
     assert (tmp_path / "ceac.csv").read_bytes() == (out / "ceac.csv").read_bytes()

@@ -51,6 +51,7 @@ def check_output(text: str, *, formats: bool = True) -> None:
     """No line over 100 characters; every number cell whole and (``formats``) one format per column."""
     wide = [line for line in text.splitlines() if len(line) > WIDTH]
     assert not wide, "\n".join(wide)
+    assert not re.search(r"\[['\"(]", text), text  # a Python list or tuple is never printed as a cell
     tables = tables_of(text)
     assert tables, text
     for table in tables:
@@ -80,6 +81,7 @@ def outputs(tmp_path_factory):
         "dsa hiv": ("dsa", CHANCELLOR, "--out", out / "d1"),
         "dsa spine": ("dsa", SPINE / "base_case.toml", "--out", out / "d2"),
         "bia": ("bia", SPINE / "bia_commercial_plan.toml", "--out", out / "b"),
+        "bia draws": ("bia", SPINE / "bia_commercial_plan.toml", "--draws", "8", "--out", out / "b2"),
         "individualised": ("individualised", TOY_SCENARIOS / "two_groups.toml", "--draws", "20", "--out", out / "i"),
         "scenarios": ("scenarios",),
     }
@@ -97,7 +99,7 @@ def outputs(tmp_path_factory):
 
 @pytest.mark.parametrize(
     "command",
-    ["run hiv", "run spine", "run side by side", "run microsim", "psa", "voi", "bia", "individualised", "scenarios"],
+    ["run hiv", "run spine", "run side by side", "run microsim", "psa", "voi", "bia", "bia draws", "individualised", "scenarios"],
 )
 def test_every_table_fits_100_columns_with_one_format_per_column(outputs, command):
     check_output(outputs[command])
@@ -183,3 +185,23 @@ def test_scenarios_list_wraps_titles_not_paths(outputs):
     assert lines[0].split() == ["scenario", "file", "title"]
     paths = [line.split()[0] for line in lines[2:] if not line.startswith(" ")]
     assert paths and all(p.endswith(".toml") for p in paths)
+
+
+def test_errors_are_wrapped_on_a_terminal_and_whole_in_a_pipe(tmp_path, monkeypatch):
+    """On a terminal an error with long problem lines wraps at 100 columns, keeping every word and
+    never cutting a path; piped (as the test runner's stream is) each problem stays one line."""
+    from costspine.cli import options
+
+    (tmp_path / "bad.toml").write_text('[model]\nname = "x"\ncycle_length = "week"\n[states]\nfoo = 3\n', encoding="utf-8")
+    piped = invoke("validate", tmp_path / "bad.toml")
+    assert piped.exit_code == 3
+    assert any(len(line) > WIDTH for line in piped.stderr.splitlines()), piped.stderr  # the test needs a long problem
+
+    monkeypatch.setattr(options, "stderr_is_terminal", lambda: True)
+    shown = invoke("validate", tmp_path / "bad.toml")
+    assert shown.exit_code == 3
+    assert not [line for line in shown.stderr.splitlines() if len(line) > WIDTH and " " in line.strip()], shown.stderr
+    assert shown.stderr.split() == piped.stderr.split()  # same words, same order
+    assert len(shown.stderr.splitlines()) > len(piped.stderr.splitlines())
+    for line in shown.stderr.splitlines()[1:]:  # continuation lines sit under their bullet's text
+        assert line.startswith(("  - ", "    ")), line

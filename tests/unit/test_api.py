@@ -182,7 +182,7 @@ def test_calibration_repr_html_and_idata_without_sampling():
 
 def test_api_psa_locks_its_output_folder_while_it_runs_and_keeps_draws_once(tmp_path, monkeypatch):
     """costspine.psa(out_dir=...) holds the folder's lock from the first draw (chunks are saved
-    there while it runs), and a finished run keeps its draws once (draws.npz, no chunks/)."""
+    there while it runs), and a finished run keeps its draws once (draws/, no chunks/)."""
     from costspine._files import output_folder
     from costspine.analysis import psa_summary
     from costspine.errors import OutputFolderError
@@ -202,4 +202,4 @@ def test_api_psa_locks_its_output_folder_while_it_runs_and_keeps_draws_once(tmp_
     monkeypatch.setattr(psa_summary, "analyze_psa", analyze_while_checking_the_lock)
     costspine.psa(CHANCELLOR, draws=200, out_dir=out)
     assert seen["second run"] != "allowed"
-    assert (out / "draws.npz").is_file() and not (out / "chunks").exists()
+    assert (out / "draws" / "meta.json").is_file() and not (out / "chunks").exists()

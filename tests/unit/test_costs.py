@@ -25,6 +25,7 @@ from costspine.catalogue.prices import (
 )
 from costspine.catalogue.tables import CATEGORIES, load_catalogue, load_cpi, load_payer_multipliers
 from costspine.errors import ScenarioError, UsageError
+from costspine.scenario.evidence_register import load_evidence_register
 
 DATA = Path(costs.__file__).parent.parent / "data"
 WHERE = "scenarios/x.toml: unit_costs"
@@ -101,18 +102,18 @@ MEDICARE_2025 = {
     "mri_lumbar_hopd": 67.60 + 241.72,  # T4.05a PC-26 + T4.41 APC 5523
     "esi_interlaminar_cervical_hopd": 103.83 + 692.52,  # T4.09b + T4.38 APC 5442
     "esi_interlaminar_lumbar_hopd": 96.07 + 692.52,  # T4.10b + T4.38
-    "esi_transforaminal_lumbar_hopd": 107.71 + 692.52,  # T4.11b + T4.38
-    "facet_injection_cervical_hopd": 102.21 + 692.52,  # T4.12b + T4.38
-    "facet_injection_lumbar_hopd": 88.31 + 692.52,  # T4.13b + T4.38
+    "esi_transforaminal_lumbar_hopd": 107.71 + 890.29,  # T4.11b + T4.39 APC 5443 (T4.71)
+    "facet_injection_cervical_hopd": 102.21 + 890.29,  # T4.12b + T4.39
+    "facet_injection_lumbar_hopd": 88.31 + 890.29,  # T4.13b + T4.39
     "facet_rfa_lumbar_hopd": 186.64 + 1952.77,  # T4.14b + T4.40 APC 5431
     "office_visit_est_low_hopd": 63.72 + 128.87,  # T4.17b + T4.43 APC 5012
     "lumbar_discectomy": 907.64 + 7143.73,  # T4.35b + T4.44 APC 5114
     "lumbar_fusion": 1553.60 + DRG_451_WEIGHT * IPPS_STANDARDIZED_FY2026,  # T4.32b + MS-DRG 451 weight x rate
     "esi_interlaminar_cervical_asc": 103.83 + asc_fee(692.52),  # T4.09b + APC 5442 (T4.38) in an ASC
     "esi_interlaminar_lumbar_asc": 96.07 + asc_fee(692.52),  # T4.10b
-    "esi_transforaminal_lumbar_asc": 107.71 + asc_fee(692.52),  # T4.11b
-    "facet_injection_cervical_asc": 102.21 + asc_fee(692.52),  # T4.12b
-    "facet_injection_lumbar_asc": 88.31 + asc_fee(692.52),  # T4.13b
+    "esi_transforaminal_lumbar_asc": 107.71 + asc_fee(890.29),  # T4.11b + APC 5443 (T4.39) in an ASC
+    "facet_injection_cervical_asc": 102.21 + asc_fee(890.29),  # T4.12b
+    "facet_injection_lumbar_asc": 88.31 + asc_fee(890.29),  # T4.13b
     "facet_rfa_lumbar_asc": 186.64 + asc_fee(1952.77),  # T4.14b + APC 5431 (T4.40)
 }
 
@@ -292,12 +293,6 @@ def test_fusion_is_a_current_drg_weight_times_the_standardized_amount(catalogue)
     assert row.status == "assumption" and row.sd_fraction >= 0.4  # the weight is recalled-unverified
 
 
-def test_the_hospital_injection_apc_level_stays_unverified_and_says_what_was_searched(catalogue):
-    for item in ("esi_transforaminal_lumbar_hopd", "esi_interlaminar_lumbar_hopd", "facet_injection_lumbar_hopd"):
-        row = catalogue.get(item)
-        assert row.status == "recalled-unverified" and "T4.65" in row.source and row.sd_fraction >= 0.30
-
-
 # facility-rate professional fees of the injection codes, 2025 (the "b" rows T4.09b-T4.14b)
 PROFESSIONAL_FACILITY_FEE = {
     "esi_interlaminar_cervical": 103.83,
@@ -307,6 +302,67 @@ PROFESSIONAL_FACILITY_FEE = {
     "facet_injection_lumbar": 88.31,
     "facet_rfa_lumbar": 186.64,
 }
+
+# 2025 OPPS national rates (T4.38-T4.40) and one hospital's wage-adjusted Medicare APC prices for the
+# same codes (T4.70): dividing one by the other gives the same wage factor only for the right level.
+OPPS_2025 = {"5441": 295.19, "5442": 692.52, "5443": 890.29, "5431": 1952.77, "5523": 241.72}  # T4.37-T4.41
+HOSPITAL_APC_PRICE = {
+    "62321": 822.41,
+    "62323": 822.41,
+    "64483": 1057.27,
+    "64490": 1057.27,
+    "64493": 1057.27,
+    "64635": 2319.03,
+    "72148": 287.06,
+}
+APC_OF_CODE = {
+    "62321": "5442",
+    "62323": "5442",
+    "64483": "5443",
+    "64490": "5443",
+    "64493": "5443",
+    "64635": "5431",
+    "72148": "5523",
+}  # T4.71
+
+
+def test_the_hospital_injection_apc_levels_give_one_wage_factor_at_the_evidence_hospital():
+    register = load_evidence_register()
+
+    def usd(evidence_id):
+        return [float(part.split()[0]) for part in register[evidence_id].value.split(";")]
+
+    imaging = [float(x) for x in register["T4.41"].value.split("USD")[0].split("/")]  # APCs 5521-5524
+    national = {"5442": usd("T4.38")[0], "5443": usd("T4.39")[0], "5431": usd("T4.40")[0], "5523": imaging[2]}
+    assert national == {apc: OPPS_2025[apc] for apc in national}
+    interlaminar, transforaminal_and_facet, ablation, lumbar_mri = usd("T4.70")  # the hospital's Medicare APC prices
+    assert (interlaminar, transforaminal_and_facet, ablation, lumbar_mri) == (
+        HOSPITAL_APC_PRICE["62321"],
+        HOSPITAL_APC_PRICE["64483"],
+        HOSPITAL_APC_PRICE["64635"],
+        HOSPITAL_APC_PRICE["72148"],
+    )
+    factors = {code: HOSPITAL_APC_PRICE[code] / OPPS_2025[apc] for code, apc in APC_OF_CODE.items()}
+    assert max(factors.values()) / min(factors.values()) == pytest.approx(1, abs=1e-4)  # 1.1876 for every code
+    # the level recalled before (T4.45: all injections in 5442) would need a second, 29% higher factor
+    assert HOSPITAL_APC_PRICE["64483"] / OPPS_2025["5442"] / factors["62321"] == pytest.approx(1.2856, abs=1e-3)
+
+
+def test_the_hospital_lumbar_mri_is_its_professional_component_plus_the_evidence_apc_rate(catalogue):
+    row = catalogue.get("mri_lumbar_hopd")
+    assert row.code == "72148-26; APC 5523" and row.status == "derived" and "T4.71" in row.source
+    assert row.price == pytest.approx(67.60 + OPPS_2025[APC_OF_CODE["72148"]], abs=0.0051)  # T4.05a PC-26 + T4.41
+
+
+@pytest.mark.parametrize("base", sorted(PROFESSIONAL_FACILITY_FEE))
+def test_a_hospital_injection_bundle_is_its_professional_fee_plus_the_evidence_apc_rate(catalogue, base):
+    row = catalogue.get(f"{base}_hopd")
+    code = catalogue.get(base).code
+    apc = APC_OF_CODE[code]
+    assert row.code == f"{code}; APC {apc}"
+    assert row.price == pytest.approx(PROFESSIONAL_FACILITY_FEE[base] + OPPS_2025[apc], abs=0.0051)
+    assert row.status == "derived" and "T4.71" in row.source
+    assert row.sd_fraction == 0.10  # a derived fee-schedule amount, as the office items
 
 
 @pytest.mark.parametrize("base", sorted(PROFESSIONAL_FACILITY_FEE))
@@ -459,7 +515,7 @@ def test_medicare_resolution_leaves_2025_prices_unchanged(catalogue, cpi, multip
         multipliers=multipliers,
         cpi=cpi,
     )
-    assert [p.price for p in prices] == pytest.approx([188.26, 107.71 + 692.52])
+    assert [p.price for p in prices] == pytest.approx([188.26, 107.71 + 890.29])
     assert all(p.payer_multiplier == 1 and p.inflation_factor == 1 and p.currency == "USD" for p in prices)
 
 
@@ -469,7 +525,7 @@ def test_commercial_uses_physician_ratio_for_office_and_hospital_ratio_for_facil
         catalogue, items, price_year=2025, payer="commercial", multipliers=multipliers, cpi=cpi
     )
     assert office.price == pytest.approx(188.26 * 1.43)  # 269.2118
-    assert facility.price == pytest.approx((107.71 + 692.52) * 2.54)  # 2032.5842
+    assert facility.price == pytest.approx((107.71 + 890.29) * 2.54)  # 2534.92
     assert ipt.price == 150.0 and ipt.payer_multiplier == 1.0  # cash: no multiplier
     assert duloxetine.price == pytest.approx(11.97 * 580.498 / 549.084)  # cash, inflated 2023 -> 2025
     assert "T4.05a" in office.source and "x1.43" in office.source
@@ -566,7 +622,7 @@ def test_build_commercial_derives_prices_from_base_price_and_multiplier():
     assert params["price_esi_transforaminal_lumbar_hopd"]["value"] == (
         "price_base_esi_transforaminal_lumbar_hopd * payer_multiplier_facility"
     )
-    assert params["price_base_esi_transforaminal_lumbar_hopd"]["sd"] == pytest.approx(800.23 * 0.30)
+    assert params["price_base_esi_transforaminal_lumbar_hopd"]["sd"] == pytest.approx(998.00 * 0.10)
 
     cash = params["price_ipt_postural_therapy_session"]  # cash: no base, no multiplier
     assert "price_base_ipt_postural_therapy_session" not in params

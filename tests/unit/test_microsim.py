@@ -121,6 +121,38 @@ def test_kernel_matches_a_slow_obvious_loop(rich_kernel):
         np.testing.assert_allclose(out.block_cross.sum(axis=0)[q].diagonal(axis1=1, axis2=2).T, squares, rtol=1e-12)
 
 
+def test_group_sums_match_a_slow_loop_and_both_backends_agree_bit_for_bit(rich, rich_tables):
+    """``by_level`` kernels also sum the level metrics (and their cross-strategy products) per group:
+    the slow loop's per-individual totals grouped by each individual's group (its first uniform)."""
+    from costspine.simulate.microsim import list_level_metrics
+
+    k = build_kernel_inputs(rich, rich_tables, by_level=True)
+    metrics, pairs = list_level_metrics(rich)
+    assert k.level_metrics.tolist() == list(metrics) and len(k.level_pairs) == len(pairs)
+    keys = np.full(3, np.uint64(24680), dtype=np.uint64)
+    start, count = BLOCK, 700
+    _, _, totals = slow_loop(k, keys, start, count)
+    counters = (start + np.arange(count, dtype=np.uint64)) * np.uint64(k.uniforms_per_individual)
+    group = np.searchsorted(k.group_cum, draw_uniforms(keys[0], counters), side="right")
+    assert len(np.unique(group)) > 2
+    outs = [simulate_chunk(k, keys=keys, start=start, count=count, backend=b) for b in ("numpy", "numba")]
+    for out in outs:
+        for g in range(len(k.group_cum)):
+            mine = totals[group == g]  # (individual, strategy, metric)
+            np.testing.assert_allclose(
+                out.group_sum.sum(axis=0)[g], mine[:, :, k.level_metrics].sum(axis=0), rtol=1e-12, atol=1e-9
+            )
+            for q, (m1, m2) in enumerate(k.level_pairs):
+                cross = np.einsum("is,it->st", mine[:, :, m1], mine[:, :, m2])
+                np.testing.assert_allclose(out.group_cross.sum(axis=0)[g, q], cross, rtol=1e-12, atol=1e-9)
+    for x, y in zip(*outs):
+        np.testing.assert_array_equal(x, y)
+    # without common random numbers an individual's group differs between strategies: nothing is summed
+    for backend in ("numpy", "numba"):
+        apart = simulate_chunk(k, keys=np.array([1, 2, 3], dtype=np.uint64), start=0, count=BLOCK, backend=backend)
+        assert not apart.group_sum.any() and not apart.group_cross.any()
+
+
 def test_histories_actually_change_in_the_test_model(rich_kernel):
     # Guard against a vacuous kernel test: the reward grid must depend on history and attributes.
     k = rich_kernel
