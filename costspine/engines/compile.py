@@ -26,7 +26,7 @@ from costspine.engines.microsim import BLOCK, COMPILE_NOTICE, KernelInputs, kern
 
 
 def build_tiny_inputs() -> KernelInputs:
-    """Kernel inputs of the smallest model: one group, state, strategy and cycle; no history or events.
+    """Kernel inputs of the smallest model: one group, state, strategy, cycle and metric; no history or events.
 
     Returns
     -------
@@ -61,6 +61,8 @@ def build_tiny_inputs() -> KernelInputs:
         metric_state=np.zeros((1, 2, 1, 1)),
         metric_entry=np.zeros((1, 2, 1, 1)),
         pairs=ints(1, 2),
+        level_metrics=ints(1),
+        level_pairs=ints(1, 2),
     )
 
 
