@@ -5,6 +5,7 @@ before reading; messages never echo a data file's content; CSV outputs neutralis
 """
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -142,15 +143,18 @@ def test_special_files_are_refused_before_reading(tmp_path, special):
     table = _child(tmp_path, f'[tables.t]\nfile = "{special}"\nx = "a"\ny = "b"\n', name="table.toml")
     catalogue = _child(tmp_path, f'[unit_costs]\ncatalogue = "{special}"\n', parent=SPINE / "base_case.toml", name="cat.toml")
     paths = [special, scenario, table, catalogue]
-    # in a subprocess, so that a regression (a read that blocks) fails the test instead of hanging the suite
+    # in a subprocess (one for the four paths), so that a regression (a read that blocks) fails the
+    # test instead of hanging the suite
     code = (
-        "import sys\nfrom click.testing import CliRunner\nfrom costspine.cli import cli\n"
-        "r = CliRunner().invoke(cli, ['validate', sys.argv[1]])\nprint(r.exit_code)\nprint(r.output)"
+        "import json, sys\nfrom click.testing import CliRunner\nfrom costspine.cli import cli\n"
+        "print(json.dumps([(p, (r := CliRunner().invoke(cli, ['validate', p])).exit_code, r.output) for p in sys.argv[1:]]))"
     )
-    for path in paths:
-        done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120, cwd=ROOT)
-        exit_code, _, output = done.stdout.partition("\n")
-        assert exit_code == "3" and "not a regular file" in output and "Traceback" not in output + done.stderr, (path, done)
+    done = subprocess.run([sys.executable, "-c", code, *map(str, paths)], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done
+    validated = json.loads(done.stdout)
+    assert [path for path, _, _ in validated] == [str(p) for p in paths]
+    for path, exit_code, output in validated:
+        assert exit_code == 3 and "not a regular file" in output and "Traceback" not in output, (path, output)
 
 
 def test_size_limits_are_checked_before_reading(tmp_path):

@@ -13,6 +13,7 @@ files belongs to ``scenario/``).
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,8 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _imports(path: Path) -> set[str]:
+@functools.cache  # each file parsed once per test run, not once per test (the package does not change meanwhile)
+def _imports(path: Path) -> frozenset[str]:
     """Every module a file imports, at the top or inside functions (absolute names)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     package = _module_name(path) if path.name == "__init__.py" else _module_name(path).rsplit(".", 1)[0]
@@ -49,7 +51,7 @@ def _imports(path: Path) -> set[str]:
                 module = node.module or ""
             found.add(module)
             found.update(f"{module}.{alias.name}" for alias in node.names)
-    return found
+    return frozenset(found)
 
 
 def build_graph() -> dict[str, set[str]]:

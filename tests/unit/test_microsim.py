@@ -511,3 +511,31 @@ def test_the_compiled_kernel_uses_the_engines_history_codes():
     from costspine.engines import _microsim_numba, microsim
 
     assert (_microsim_numba._TIME_IN_STATE, _microsim_numba._TRANSITIONS) == (microsim.TIME_IN_STATE, microsim.TRANSITIONS)
+
+
+def test_compiling_ahead_covers_the_kernel_scenarios_run(rich_kernel, sick_sicker):
+    # `python -m costspine.engines.compile` (run at installation) compiles the kernel for its tiny
+    # inputs; numba reuses that code only for arguments of the same types, so a scenario's tables
+    # (with history counters and events or without, with sums by subgroup or without) must have
+    # exactly those types.
+    from costspine.engines.compile import build_tiny_inputs, kernel_argument_types
+
+    ahead = kernel_argument_types(build_tiny_inputs(), np.zeros(1, dtype=np.uint64), 0, 1)
+    values = evaluate_parameters(sick_sicker)
+    groups = build_groups(sick_sicker.population, values, tables=sick_sicker.tables, where="sick-sicker", base_case=True)
+    tables = build_draw_tables(sick_sicker, sick_sicker.population, groups, values, draw=0, base_case=True)
+    plain = build_kernel_inputs(sick_sicker, tables)
+    by_level = build_kernel_inputs(sick_sicker, tables, by_level=True)  # sums by subgroup too
+    assert by_level.level_metrics.size and not plain.level_metrics.size
+    for k, n_strategies in ((rich_kernel, 3), (plain, 2), (by_level, 2)):
+        assert kernel_argument_types(k, np.arange(n_strategies, dtype=np.uint64), 4 * BLOCK, 3 * BLOCK + 5) == ahead
+
+
+def test_the_compile_entry_point_says_where_the_kernel_is_cached(capsys):
+    from costspine.engines import compile as ahead
+    from costspine.engines._microsim_numba import simulate_chunk_compiled
+
+    assert ahead.main() == 0
+    said = capsys.readouterr().out
+    assert "compiled" in said and str(simulate_chunk_compiled.stats.cache_path) in said
+    assert ahead.compile_kernel() is False  # now in memory: nothing left to compile

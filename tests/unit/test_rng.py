@@ -135,7 +135,8 @@ def chancellor():
 
 def test_the_psa_chunk_size_changes_nothing(chancellor):
     reference = run_psa(chancellor, 2300, seed=8)
-    for n_draws, chunk_size in ((2300, 999), (2300, 2300), (1500, 1), (7, 3)):
+    # chunks of one draw, many uneven chunks across the reference's chunk boundary, one chunk, a tiny run
+    for n_draws, chunk_size in ((40, 1), (2300, 999), (2300, 2300), (1500, 7), (7, 3)):
         other = run_psa(chancellor, n_draws, seed=8, chunk_size=chunk_size)
         np.testing.assert_array_equal(other.parameters, reference.parameters[:n_draws])
         np.testing.assert_array_equal(other.costs, reference.costs[:n_draws])
