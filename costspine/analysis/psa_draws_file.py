@@ -143,18 +143,18 @@ def _column_shapes(n_parameters: int, costs: tuple, outcomes: tuple) -> dict[str
 class DrawsWriter:
     """Writes a PSA's draws into a ``draws/`` folder chunk by chunk (see the module's layout).
 
+    Each :meth:`write` puts draws ``start .. start + n − 1`` in place with one positioned write per
+    column, so chunks can arrive in any order (Dask, ``--resume``) and memory holds one chunk at a
+    time. :meth:`finish` writes ``meta.json`` and closes the files.
+
     Parameters
     ----------
     folder : path
         Created if missing; the three ``.npy`` files are created at their full size at once.
     n_draws : int
     shapes : dict
-        ``{"parameters": (P,), "costs": (S, C), "outcomes": (S, O)}``: each array's shape without
-        the draw axis.
-
-    Each :meth:`write` puts draws ``start .. start + n − 1`` in place with one positioned write per
-    column, so chunks can arrive in any order (Dask, ``--resume``) and memory holds one chunk at a
-    time. :meth:`finish` writes ``meta.json`` and closes the files.
+        Each array's shape without the draw axis, as
+        ``{"parameters": (P,), "costs": (S, C), "outcomes": (S, O)}``.
     """
 
     def __init__(self, folder, *, n_draws: int, shapes: dict):
