@@ -12,6 +12,7 @@ variables ``(1, cycle)``, so one evaluation covers every PSA draw and cycle at o
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import operator
 from collections.abc import Callable, Mapping
@@ -144,6 +145,14 @@ def parse_expression(text: str | int | float) -> Expression:
         text = repr(float(text)) if isinstance(text, float) else str(text)
     if not isinstance(text, str):
         raise ExpressionError(f"expected a number or an expression string, got {type(text).__name__}")
+    return _parse_text(text)
+
+
+@functools.lru_cache(maxsize=32768)
+def _parse_text(text: str) -> Expression:
+    """:func:`parse_expression` of a string, memoised: scenarios repeat the same expressions (every
+    strategy, every file that ``extends`` another, every PSA chunk), and an :class:`Expression` is
+    immutable, so one parse serves them all. Errors are raised again each time (not cached)."""
     if not text.strip():
         raise ExpressionError("expected an expression, got an empty string")
     if len(text) > MAX_EXPRESSION_LENGTH:
