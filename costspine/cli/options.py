@@ -19,7 +19,6 @@ from pathlib import Path
 import click
 
 from costspine._limits import MAX_INDIVIDUALS
-from costspine._text import wrap_text
 from costspine._version import __version__
 from costspine.errors import CostspineError, UsageError
 
@@ -88,6 +87,8 @@ def echo_error(message: str) -> None:
     Wrapped lines keep their bullet's indentation plus two spaces; paths are never cut.
     """
     if stderr_is_terminal():
+        from costspine._text import wrap_text  # numpy-free start-up: only on a terminal, only on error
+
         message = wrap_text(message, indent="  ")
     click.echo(message, err=True)
 
