@@ -56,11 +56,18 @@ def carry_to_policy(model, overlay: dict, edits: list, keypath: str, *, declarer
 
 def _policy_of(scenario, keypath: str):
     """The policy scenario a BIA file names at ``keypath``, unedited, or None (problems are left to bia_spec)."""
-    from costspine.scenario.load import load_scenario
 
     entry = scenario.sections.get("budget_impact")
     for key in keypath.split(".")[1:-1]:
         entry = entry.get(key) if isinstance(entry, dict) else None
+    return _load_named(scenario, keypath, entry)
+
+
+def _load_named(scenario, keypath: str, entry):
+    """The scenario file ``entry["scenario"]`` names (relative to the file that declares ``keypath``),
+    loaded; None if there is none or it is missing or invalid (bia_spec reports those)."""
+    from costspine.scenario.load import load_scenario
+
     if not isinstance(entry, dict) or not isinstance(entry.get("scenario"), str):
         return None
     path = scenario.declared_path(keypath, entry["scenario"])
@@ -78,19 +85,9 @@ def load_prevalent_model(scenario):
     Loaded as :func:`costspine.scenario.bia_spec.read_bia_spec` loads it; a missing or invalid file
     is left for that function to report with the rest of the section.
     """
-    from costspine.scenario.load import load_scenario
-
     section = scenario.sections.get("budget_impact")
     spec = section.get("prevalent") if isinstance(section, dict) else None
-    if not isinstance(spec, dict) or not isinstance(spec.get("scenario"), str):
-        return None
-    path = scenario.declared_path(PREVALENT_KEY, spec["scenario"])
-    if not path.is_file():
-        return None
-    try:
-        return load_scenario(path)
-    except ScenarioError:
-        return None
+    return _load_named(scenario, PREVALENT_KEY, spec)
 
 
 def models_of(title: str) -> list[str]:
