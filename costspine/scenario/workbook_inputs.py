@@ -59,6 +59,7 @@ from costspine.scenario.workbook_models import (
     carry_to_policy,
     load_prevalent_model,
     models_of,
+    policy_of,
 )
 
 INPUTS_SHEET = "Inputs"
@@ -224,6 +225,9 @@ def _find_model_edits(original, scenario, overlay: dict, edits: list, tables, pr
     edits = list(edits)
     overlays: dict = {}
     edits = carry_to_policy(original, overlay, edits, POLICY_KEY, declarer=scenario, into=overlays, source=source)
+    own = [body for title, body in tables if not title.startswith(PREVALENT_TITLE)]
+    if own:
+        edits += _policy_column_edits(own[0], POLICY_KEY, declarer=scenario, into=overlays, where=where, source=source)
     model = load_prevalent_model(scenario)
     chosen = [body for title, body in tables if model is not None and model.name in models_of(title)]
     others = [title for title, _ in tables if models_of(title)]
@@ -244,7 +248,36 @@ def _find_model_edits(original, scenario, overlay: dict, edits: list, tables, pr
             model, model_overlay, model_edits, PREVALENT_POLICY_KEY, declarer=scenario, into=overlays, source=source
         )
         edits += [replace(e, parameter=f"{model.name}.{e.parameter}") for e in model_edits]
+        edits += _policy_column_edits(
+            chosen[0], PREVALENT_POLICY_KEY, declarer=scenario, into=overlays, where=where, source=source
+        )
     return edits, overlays
+
+
+def _policy_column_edits(body, keypath: str, *, declarer, into: dict, where: str, source: str) -> list:
+    """Edits made in a policy's column of a model's table (the column headed by the policy's name).
+
+    They apply to the policy as an edit of the policy's file would, over what it inherits from its
+    model's edits (``into[keypath]``, from :func:`carry_to_policy`); each is named
+    ``<policy>.<parameter>``. A table without the policy's column gives none.
+    """
+    from costspine.scenario.load import load_scenario
+
+    policy = policy_of(declarer, keypath)
+    if policy is None:
+        return []
+    header = next((row for row in body if _is_parameter_header(row)), None)
+    if header is None or not any(c.value == policy.name for c in header):
+        return []
+    params = _parse_parameters(body, where=where, value_column=policy.name)
+    edits, overlay = find_edits(policy, params, [], workbook=where)
+    if not overlay:
+        return []
+    inherited = into.get(keypath, ({}, source))[0]
+    merged = {**inherited, **overlay}
+    load_scenario(policy.path, parameters=merged, parameters_from=source)  # its problems, now
+    into[keypath] = (merged, source)
+    return [replace(e, parameter=f"{policy.name}.{e.parameter}") for e in edits]
 
 
 # ---------------------------------------------------------------------------------------- reading

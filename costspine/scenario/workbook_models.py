@@ -36,7 +36,7 @@ def carry_to_policy(model, overlay: dict, edits: list, keypath: str, *, declarer
     The overlay goes into ``into[keypath]`` for :mod:`costspine.scenario.bia_spec`; each edit it
     reaches says so in its note. Returns the edits.
     """
-    policy = _policy_of(declarer, keypath)
+    policy = policy_of(declarer, keypath)
     if policy is None or not overlay:
         return edits
     own, theirs = model.resolved.get("parameters", {}), policy.resolved.get("parameters", {})
@@ -54,7 +54,7 @@ def carry_to_policy(model, overlay: dict, edits: list, keypath: str, *, declarer
     return out
 
 
-def _policy_of(scenario, keypath: str):
+def policy_of(scenario, keypath: str):
     """The policy scenario a BIA file names at ``keypath``, unedited, or None (problems are left to bia_spec)."""
 
     entry = scenario.sections.get("budget_impact")

@@ -553,3 +553,32 @@ def test_an_edit_of_a_model_reaches_the_policy_that_inherits_it_as_a_file_edit_w
     from_book = read_csv(tmp_path / "book" / "budget_by_year.csv")
     assert from_book == read_csv(tmp_path / "file" / "budget_by_year.csv")
     assert from_book != read_csv(tmp_path / "plain" / "budget_by_year.csv")
+
+
+def test_an_edit_in_a_policy_column_applies_to_the_policy_as_a_file_edit_would(chronic_plan, tmp_path):
+    """The policy's column beside its model's is read back too: a user trying a smaller cut edits
+    the policy's value there, and the budget is that of the policy file with the same value."""
+    plan, _ = chronic_plan
+    policy = CHRONIC_POLICY + '\n[parameters.c_drug]\nvalue = 150\nsource = "assumption: test policy"\n'
+    with_policy = CHRONIC_PLAN + '\n[budget_impact.prevalent.policy]\nscenario = "toy_chronic_cut.toml"\nstart_year = 2\n'
+    folders = {}
+    for name, c_drug in (("book", "150"), ("file", "130")):
+        folder = folders[name] = tmp_path / f"files_{name}"
+        folder.mkdir()
+        (folder / "toy.toml").write_text(TOY, encoding="utf-8")
+        (folder / "toy_chronic.toml").write_text(chronic_model(), encoding="utf-8")
+        (folder / "toy_chronic_cut.toml").write_text(policy.replace("value = 150", f"value = {c_drug}"), encoding="utf-8")
+        (folder / "plan.toml").write_text(with_policy, encoding="utf-8")
+    assert invoke("bia", folders["book"] / "plan.toml", "--out", tmp_path / "plain", "--quiet").exit_code == 0
+    refs = edit_table(
+        tmp_path / "plain" / "bia.xlsx", tmp_path / "edited.xlsx", "Prevalent patients:", {("c_drug", "toy_chronic_cut"): 130.0}
+    )
+    result = invoke("bia", folders["book"] / "plan.toml", "--inputs", tmp_path / "edited.xlsx", "--out", tmp_path / "book")
+    assert result.exit_code == 0, result.stderr
+    assert f"toy_chronic_cut.c_drug: value 150 → 130 ({refs[('c_drug', 'toy_chronic_cut')]})" in result.stdout
+    assert invoke("bia", folders["file"] / "plan.toml", "--out", tmp_path / "file", "--quiet").exit_code == 0
+    from_book = read_csv(tmp_path / "book" / "budget_by_year.csv")
+    assert from_book == read_csv(tmp_path / "file" / "budget_by_year.csv")
+    assert from_book != read_csv(tmp_path / "plain" / "budget_by_year.csv")  # the edit changed the budget
+    edits = json.loads((tmp_path / "book" / "manifest.json").read_text())["input_edits"]
+    assert [e["parameter"] for e in edits] == ["toy_chronic_cut.c_drug"]
