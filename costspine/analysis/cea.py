@@ -246,10 +246,10 @@ class CEATable:
 
 
 def compute_icer(incremental_cost, incremental_effect) -> np.ndarray:
-    """ICER ``Δcost / Δeffect``; ``nan`` where ``Δeffect`` is 0."""
+    """ICER ``Δcost / Δeffect``; ``nan`` where ``Δeffect`` is 0 (±inf where it is too small for a float)."""
     dc = np.asarray(incremental_cost, dtype=float)
     de = np.asarray(incremental_effect, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return np.where(de != 0, dc / np.where(de != 0, de, 1.0), np.nan)
 
 
@@ -303,8 +303,9 @@ def compute_frontier(cost, effect, *, names=None) -> tuple[list[str], np.ndarray
                 changed = True
                 break
     frontier_icer = np.full(n, np.nan)
-    for a, b in zip(order, order[1:]):
-        frontier_icer[b] = (cost[b] - cost[a]) / (effect[b] - effect[a])
+    with np.errstate(over="ignore"):  # a tiny effect gap gives ±inf, which the wording shows as such
+        for a, b in zip(order, order[1:]):
+            frontier_icer[b] = (cost[b] - cost[a]) / (effect[b] - effect[a])
     return status, frontier_icer
 
 
