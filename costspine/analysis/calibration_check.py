@@ -120,14 +120,14 @@ def check_calibration(scenario, result) -> CalibrationCheck | None:
     -------
     CalibrationCheck or None
     """
+    paths = find_evidence_files(scenario)
+    if not paths:
+        return None
     from costspine.bayes.predictive import predict_targets
     from costspine.model.inputs import base_case_parameters
     from costspine.scenario.evidence import load_evidence
     from costspine.simulate.cohort import run_cohort
 
-    paths = find_evidence_files(scenario)
-    if not paths:
-        return None
     n = min(int(result.parameters.shape[0]), MAX_CHECK_DRAWS)
     params = {name: np.repeat(v, n) for name, v in base_case_parameters(scenario).items()}
     for j, name in enumerate(result.parameter_names):

@@ -234,8 +234,9 @@ def load_all(paths: tuple[Path, ...], *, inputs: Path | None = None):
     """Load every scenario (with the edited Inputs sheet of ``inputs`` applied); report every file's problems together."""
     from costspine.errors import ScenarioError
     from costspine.scenario.load import load_scenario
-    from costspine.scenario.workbook_inputs import load_scenario_with_inputs
 
+    if inputs is not None:  # the workbook reader only when there is a workbook (it is slow to import)
+        from costspine.scenario.workbook_inputs import load_scenario_with_inputs
     scenarios, problems = [], {}  # a dict keeps the order and finds a repeated problem at once
     for path in paths:
         try:

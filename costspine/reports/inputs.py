@@ -8,7 +8,6 @@ Example
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 
 from costspine._text import format_significant
@@ -174,6 +173,8 @@ def _posterior_descriptions(posterior) -> dict[str, tuple[str, str]]:
 
 def build_about(manifest: dict) -> dict[str, str]:
     """The About sheet's rows from a manifest (:func:`costspine.reports.manifest.build_manifest`)."""
+    import shlex
+
     argv = list(manifest.get("argv") or [])
     if argv:
         argv[0] = Path(argv[0]).name

@@ -4,13 +4,17 @@ MCSE rows, and the side-by-side comparison text.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from costspine.analysis.cea import compute_result_cea, compute_result_incremental
 from costspine.model.inputs import evaluate_parameters
 from costspine.reports.text import report_times
 from costspine.simulate.cohort import CohortResult
-from costspine.simulate.microsim import MicrosimResult
+
+if TYPE_CHECKING:  # annotations only: the microsimulation is not imported for a cohort run
+    from costspine.simulate.microsim import MicrosimResult
 
 
 def describe_mcse(result: MicrosimResult) -> dict:

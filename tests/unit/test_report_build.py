@@ -549,3 +549,18 @@ def test_comparison_of_unlike_scenarios_warns_and_leaves_missing_differences_emp
     delta = column(book.headline, "Cost vs hiv_chancellor")
     assert delta[:2] == [0.0, 0.0] and delta[2:] == [None, None, None]  # no such strategy in the first scenario
     assert column(book.headline, "Imaging (MRI)")[:2] == [None, None]  # a category the HIV model does not have
+
+
+def test_the_manifests_dependency_versions_are_the_installed_ones():
+    """The versions read from the dist-info folder names are what importlib.metadata reports."""
+    from importlib import metadata
+
+    from costspine.reports.manifest import DEPENDENCIES, dependency_versions
+
+    def installed(name):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    assert dependency_versions() == {name: installed(name) for name in DEPENDENCIES}
