@@ -223,50 +223,41 @@ def psa(
         ``.draws`` is the :class:`~costspine.analysis.psa_result.PSAResult` (arrays per draw);
         ``to_frame()`` is keyed by ``strategy, wtp``.
     """
-    import contextlib
-
     from costspine.analysis.psa_summary import analyze_psa
 
     loaded = _scenario(scenario)
-    store_dir = None if out_dir is None else _path(out_dir) / "chunks"
-    # the output folder is locked for the whole run (its chunks are saved while the PSA runs)
-    with _writing(_path(out_dir), xlsx_path) if out_dir is not None else contextlib.nullcontext((None, None)) as (folder, xlsx):
-        analysis = analyze_psa(
-            loaded,
-            draws,
-            seed=seed,
-            wtp=wtp,
-            evppi=evppi,
-            evppi_method=evppi_method,
-            population=population,
-            horizon_years=horizon_years,
-            discount=discount,
-            method=method,
-            individuals=individuals,
-            workers=workers,
-            scheduler=scheduler,
-            store_dir=store_dir,
-            draws_dir=None if folder is None else folder / "draws",
-        )
-        if out_dir is not None:
-            from costspine.analysis.chunk_store import ChunkStore
-            from costspine.analysis.psa_summary import psa_companions
-            from costspine.reports.build import workbook_path
-            from costspine.reports.psa_report import write_psa_report
+    options = dict(
+        seed=seed,
+        wtp=wtp,
+        evppi=evppi,
+        evppi_method=evppi_method,
+        population=population,
+        horizon_years=horizon_years,
+        discount=discount,
+        method=method,
+        individuals=individuals,
+        workers=workers,
+        scheduler=scheduler,
+    )
+    if out_dir is None:
+        analysis = analyze_psa(loaded, draws, **options)
+    else:
+        from costspine.reports.build import workbook_path
+        from costspine.reports.psa_report import run_psa_into_folder
 
-            check, subgroups = psa_companions(loaded, analysis, method=method)
-            write_psa_report(
-                analysis,
+        # the output folder is locked for the whole run (its chunks are saved while the PSA runs)
+        with _writing(_path(out_dir), xlsx_path) as (folder, xlsx):
+            analysis, _, _ = run_psa_into_folder(
                 loaded,
+                draws,
                 out_dir=folder,
                 xlsx=workbook_path(xlsx, out_dir=folder, command="psa"),
+                store_dir=_path(out_dir) / "chunks",
                 csv=csv,
                 figures=figures,
-                calibration_check=check,
-                subgroups=subgroups,
                 **_record("psa"),
+                **options,
             )
-            ChunkStore(store_dir, {}).discard()  # the draws are in draws/ now: keep them once
     if analysis.draws.store is not None:
         # the staging folder the draws were written into has moved into out_dir: from now on they are
         # read through their memory maps (still valid), never again by the staging folder's path

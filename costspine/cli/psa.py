@@ -74,17 +74,21 @@ def run_psa_command(
     CSV tables are written only with ``csv=True`` (``--csv``), the PNG figures only with
     ``figures=True`` (``--figures``). Chunks are saved in ``store_dir`` (default ``out_dir/chunks``).
     """
-    from costspine.analysis.chunk_store import ChunkStore
-    from costspine.analysis.psa_summary import analyze_psa, psa_companions
     from costspine.reports.build import workbook_path
-    from costspine.reports.psa_report import format_psa_text, write_psa_report
+    from costspine.reports.psa_report import format_psa_text, run_psa_into_folder
 
     out_dir = Path(out_dir)
     store_dir = Path(store_dir) if store_dir is not None else out_dir / "chunks"
-    xlsx = workbook_path(xlsx_path, out_dir=out_dir, command="psa")
-    analysis = analyze_psa(
+    analysis, check, subgroups = run_psa_into_folder(
         scenario,
         draws,
+        out_dir=out_dir,
+        xlsx=workbook_path(xlsx_path, out_dir=out_dir, command="psa"),
+        store_dir=store_dir,
+        argv=argv,
+        started=started,
+        csv=csv,
+        figures=figures,
         seed=seed,
         wtp=wtp,
         evppi=evppi,
@@ -96,28 +100,11 @@ def run_psa_command(
         individuals=individuals,
         workers=workers,
         scheduler=scheduler,
-        store_dir=store_dir,
         resume=resume,
         on_chunk=on_chunk,
         on_partial=on_partial,
         progress=progress,
-        draws_dir=out_dir / "draws",  # written chunk by chunk: memory does not grow with the draws
     )
-    check, subgroups = psa_companions(scenario, analysis, method=method)
-    write_psa_report(
-        analysis,
-        scenario,
-        out_dir=out_dir,
-        xlsx=xlsx,
-        argv=argv,
-        started=started,
-        csv=csv,
-        figures=figures,
-        calibration_check=check,
-        subgroups=subgroups,
-    )
-    # the draws are now in draws/: the saved chunks (kept until here for --resume) would hold them twice
-    ChunkStore(store_dir, {}).discard()
     if not text:
         return ""
     out = format_psa_text(analysis, chunks_dir=store_dir, top=top)

@@ -16,6 +16,56 @@ from costspine.reports.manifest import build_manifest
 from costspine.reports.psa_files import write_evppi_csv, write_psa_files
 
 
+def run_psa_into_folder(
+    scenario,
+    draws: int,
+    *,
+    out_dir: Path,
+    xlsx: Path,
+    store_dir: Path,
+    argv: list[str],
+    started: datetime,
+    csv: bool = False,
+    figures: bool = False,
+    **options,
+):
+    """Run a PSA into ``out_dir``: the analysis, its companions, every file, then drop the saved chunks.
+
+    The one sequence behind ``costspine psa`` and :func:`costspine.psa` with ``out_dir``: the draws
+    go to ``out_dir/draws`` chunk by chunk while the PSA runs (chunks for ``--resume`` are saved in
+    ``store_dir``); the calibration check and subgroups (:func:`~costspine.analysis.psa_summary.psa_companions`)
+    are computed; :func:`write_psa_report` writes the files; the saved chunks, which would now hold
+    the draws a second time, are deleted. ``options`` are those of
+    :func:`~costspine.analysis.psa_summary.analyze_psa`.
+
+    Returns
+    -------
+    analysis : PSASummary
+    calibration_check : CalibrationCheck or None
+    subgroups : tuple of SubgroupResults
+    """
+    from costspine.analysis.chunk_store import ChunkStore
+    from costspine.analysis.psa_summary import analyze_psa, psa_companions
+
+    out_dir = Path(out_dir)
+    analysis = analyze_psa(scenario, draws, store_dir=store_dir, draws_dir=out_dir / "draws", **options)
+    check, subgroups = psa_companions(scenario, analysis, method=options.get("method", "cohort"))
+    write_psa_report(
+        analysis,
+        scenario,
+        out_dir=out_dir,
+        xlsx=xlsx,
+        argv=argv,
+        started=started,
+        csv=csv,
+        figures=figures,
+        calibration_check=check,
+        subgroups=subgroups,
+    )
+    ChunkStore(store_dir, {}).discard()
+    return analysis, check, subgroups
+
+
 def write_psa_report(
     analysis,
     scenario,
