@@ -196,17 +196,25 @@ def check_mix(c: Collector, spec, *, strategies, years, keypath: str) -> None:
     _resolve_mix(c, spec, strategies=list(strategies), years=years or 1, keypath=keypath, shape_only=years is None)
 
 
-def _check_rate_entry(c: Collector, key, spec, parameters, *, unit: str) -> None:
-    """A ``{value, source}`` table whose value is a number >= 0 or an expression over parameters."""
+def _is_sourced_table(c: Collector, key, spec, not_a_table: str) -> bool:
+    """Whether ``spec`` is a ``{value, source}`` table (else ``not_a_table`` is the problem); its
+    unknown keys and a missing or empty source are reported either way."""
     if not isinstance(spec, dict):
-        c.add(key, f'expected a table {{value = ..., source = "..."}} ({unit}), got {_describe(spec)}')
-        return
+        c.add(key, not_a_table)
+        return False
     for k in spec:
         if k not in EPISODE_KEYS:
             c.add(f"{key}.{k}", "unknown key" + did_you_mean(k, EPISODE_KEYS, always=True))
     source = _text(c, f"{key}.source", spec.get("source"), required=True)
     if source is not None and not source.strip():
         c.add(f"{key}.source", 'is empty; cite the source or write "assumption: <reasoning>"')
+    return True
+
+
+def _check_rate_entry(c: Collector, key, spec, parameters, *, unit: str) -> None:
+    """A ``{value, source}`` table whose value is a number >= 0 or an expression over parameters."""
+    if not _is_sourced_table(c, key, spec, f'expected a table {{value = ..., source = "..."}} ({unit}), got {_describe(spec)}'):
+        return
     if "value" not in spec:
         c.add(f"{key}.value", f"missing; expected {unit} (a number or an expression over [parameters])")
     else:
@@ -334,19 +342,12 @@ def _check_age_mix(c: Collector, key, spec):
 def _check_episode_rate(c: Collector, key, spec, bands, parameters):
     if spec is None:
         return
-    if not isinstance(spec, dict):
-        c.add(
-            key,
-            f'expected a table {{value = ..., source = "..."}}, got {_describe(spec)}'
-            ' — the rate needs its source (write "assumption: ..." where there is none)',
-        )
+    not_a_table = (
+        f'expected a table {{value = ..., source = "..."}}, got {_describe(spec)}'
+        ' — the rate needs its source (write "assumption: ..." where there is none)'
+    )
+    if not _is_sourced_table(c, key, spec, not_a_table):
         return
-    for k in spec:
-        if k not in EPISODE_KEYS:
-            c.add(f"{key}.{k}", "unknown key" + did_you_mean(k, EPISODE_KEYS, always=True))
-    source = _text(c, f"{key}.source", spec.get("source"), required=True)
-    if source is not None and not source.strip():
-        c.add(f"{key}.source", 'is empty; cite the source or write "assumption: <reasoning>"')
     value = spec.get("value")
     if value is None:
         c.add(
