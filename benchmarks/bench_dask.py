@@ -17,29 +17,21 @@ microsimulation PSA, 20,000 individuals × 200 draws (``--quick``: 10 draws).
 from __future__ import annotations
 
 import argparse
-import logging
 import statistics
 import time
 from unittest import mock
 
 
 def cluster_start_seconds(workers: int) -> float:
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
 
     from costspine.analysis.psa import compute_chunk
+    from costspine.analysis.psa_dask import local_cluster
     from costspine.scenario.load import load_scenario
 
     scenario = load_scenario("scenarios/examples/hiv_chancellor.toml")
     started = time.perf_counter()
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-        scheduler_kwargs={"dashboard": False},
-        silence_logs=logging.ERROR,
-    )
+    cluster = local_cluster(workers)
     client = Client(cluster)
     shipped = client.scatter([scenario], broadcast=True, hash=False)[0]
     futures = [client.submit(compute_chunk, shipped, seed=1, chunk=c, start=c, stop=c + 1, pure=False) for c in range(workers)]

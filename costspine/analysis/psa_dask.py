@@ -80,6 +80,24 @@ def _children_ignore_interrupts():
         signal.signal(signal.SIGINT, previous)
 
 
+def local_cluster(workers: int):
+    """A Dask ``LocalCluster`` of ``workers`` single-threaded processes, everything on the loopback
+    interface and no dashboard (its HTTP server would take a free local port); quiet logs."""
+    import logging
+
+    from dask.distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        scheduler_kwargs={"dashboard": False},
+        silence_logs=logging.ERROR,
+    )
+
+
 def run_on_dask(
     scenario, *, compute, seed, layout, pending, posterior_pools, method, individuals, workers, scheduler, finish
 ) -> None:
@@ -89,10 +107,8 @@ def run_on_dask(
     of consecutive chunks (:func:`group_chunks`, about :data:`TASKS_PER_WORKER` tasks per worker);
     each chunk's arrays are the same as in this process. The scenario is sent to every worker once.
     """
-    import logging
-
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
+        from dask.distributed import Client, as_completed
     except ImportError as exc:  # pragma: no cover - dask is a declared dependency
         raise UsageError(f"--workers/--scheduler need dask[distributed]: {exc}") from None
 
@@ -103,15 +119,7 @@ def run_on_dask(
         else:
             # Everything on the loopback interface; no dashboard (its HTTP server on a free local port).
             with _children_ignore_interrupts():
-                cluster = LocalCluster(
-                    n_workers=workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    host="127.0.0.1",
-                    dashboard_address="127.0.0.1:0",
-                    scheduler_kwargs={"dashboard": False},
-                    silence_logs=logging.ERROR,
-                )
+                cluster = local_cluster(workers)
             client = Client(cluster)
     except (OSError, TimeoutError, ValueError) as exc:
         if cluster is not None:
