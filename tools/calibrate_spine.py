@@ -334,6 +334,15 @@ def calibrate_costs(model: Model, spending_level: float) -> dict:
     out["_level"] = (level, None)
 
     # 7. utilisation rate ratios of the arms.
+    out.update(_calibrate_use_ratios(model, lambda result, arm: model.cost(result, arm)))
+    return out
+
+
+def _calibrate_use_ratios(model, spending) -> dict:
+    """Each arm's ``rr_use_<arm>`` solved so that ``spending(result, arm)`` / usual care's cost is the
+    trial's spending ratio, and set in ``model``; ``{name: (value, sdlog)}``, the sdlog from the
+    values solved at the ratio's 95% CI bounds."""
+    out = {}
     for arm in ("ice", "ipt"):
         name = f"rr_use_{arm}"
         estimate, low, high = SPENDING_RATIO[arm]
@@ -341,7 +350,7 @@ def calibrate_costs(model: Model, spending_level: float) -> dict:
         def solve(target, name=name, arm=arm):
             def gap(rr):
                 result = model.run(**{name: rr})
-                return model.cost(result, arm) / model.cost(result, "usual_care") - target
+                return spending(result, arm) / model.cost(result, "usual_care") - target
 
             return _solve(gap, 1e-3, 10.0)
 
@@ -401,23 +410,10 @@ def calibrate_delivery_excluded(base: Path, variant: Path) -> dict:
     categories but delivery) match the trial's ratios; delivery is then paid on top."""
     model = Model.load(variant)
     level = cpi_factor(model.scenario.settings.price_year) * SPENDING_LEVEL_UC_NOMINAL
-    out = {}
-    for arm in ("ice", "ipt"):
-        name = f"rr_use_{arm}"
-        estimate, low, high = SPENDING_RATIO[arm]
-
-        def solve(target, name=name, arm=arm):
-            def gap(rr):
-                result = model.run(**{name: rr})
-                downstream = model.cost(result, arm) - model.category_cost(result, arm, "intervention")
-                return downstream / model.cost(result, "usual_care") - target
-
-            return _solve(gap, 1e-3, 10.0)
-
-        value = solve(estimate)
-        rr_low, rr_high = solve(low), solve(high)
-        model.set(**{name: value})
-        out[name] = _lognormal(value, (math.log(rr_high) - math.log(rr_low)) / (2 * Z95))
+    ratios = _calibrate_use_ratios(
+        model, lambda result, arm: model.cost(result, arm) - model.category_cost(result, arm, "intervention")
+    )
+    out = {name: _lognormal(value, sdlog) for name, (value, sdlog) in ratios.items()}
     assert abs(model.cost(model.run(), "usual_care") / level - 1) < 1e-6, "the variant must share the base case's volumes"
     return out
 
