@@ -87,14 +87,25 @@ def main() -> None:
         for _ in range(args.rounds):
             for name, argv in [("reference", REFERENCE), *commands.items()]:
                 times[name].append(measure(argv))
+    print(f"{args.rounds} rounds, medians; reference = python -c 'import numpy'")
+    print_ratios(times)
+
+
+def print_ratios(times: dict, *, name_width: int = 20, seconds: int = 3, ratio_width: int = 7, ratio: int = 2) -> None:
+    """One line per workload of ``times`` (name -> [(wall, cpu, peak MB) per round]): median wall and
+    CPU seconds, each as a ratio to the median of ``times["reference"]``, and the largest peak RSS."""
     ref_wall = statistics.median(t[0] for t in times["reference"])
     ref_cpu = statistics.median(t[1] for t in times["reference"])
-    print(f"{args.rounds} rounds, medians; reference = python -c 'import numpy'")
-    print(f"{'workload':<20} {'wall s':>8} {'ratio':>7} {'cpu s':>8} {'ratio':>7} {'peak MB':>8}")
+    print(
+        f"{'workload':<{name_width}} {'wall s':>8} {'ratio':>{ratio_width}} {'cpu s':>8} {'ratio':>{ratio_width}} {'peak MB':>8}"
+    )
     for name, runs in times.items():
         wall, cpu = statistics.median(t[0] for t in runs), statistics.median(t[1] for t in runs)
         rss = max(t[2] for t in runs)
-        print(f"{name:<20} {wall:>8.3f} {wall / ref_wall:>7.2f} {cpu:>8.3f} {cpu / ref_cpu:>7.2f} {rss:>8.0f}")
+        print(
+            f"{name:<{name_width}} {wall:>8.{seconds}f} {wall / ref_wall:>{ratio_width}.{ratio}f} "
+            f"{cpu:>8.{seconds}f} {cpu / ref_cpu:>{ratio_width}.{ratio}f} {rss:>8.0f}"
+        )
 
 
 if __name__ == "__main__":

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_commands import ENV, REFERENCE, ROOT, measure  # noqa: E402
+from bench_commands import ENV, REFERENCE, ROOT, measure, print_ratios  # noqa: E402
 
 
 def main() -> None:
@@ -38,14 +37,8 @@ def main() -> None:
         for _ in range(args.rounds):
             times["reference"].append(measure(REFERENCE))
             times["fit"].append(measure(fit))
-    ref_wall = statistics.median(t[0] for t in times["reference"])
-    ref_cpu = statistics.median(t[1] for t in times["reference"])
     print(f"{args.rounds} round(s), medians; reference = python -c 'import numpy'")
-    print(f"{'workload':<12} {'wall s':>8} {'ratio':>8} {'cpu s':>8} {'ratio':>8} {'peak MB':>8}")
-    for name, runs in times.items():
-        wall, cpu = statistics.median(t[0] for t in runs), statistics.median(t[1] for t in runs)
-        rss = max(t[2] for t in runs)
-        print(f"{name:<12} {wall:>8.2f} {wall / ref_wall:>8.1f} {cpu:>8.2f} {cpu / ref_cpu:>8.1f} {rss:>8.0f}")
+    print_ratios(times, name_width=12, seconds=2, ratio_width=8, ratio=1)
 
 
 if __name__ == "__main__":
