@@ -232,24 +232,6 @@ def write_atomic(path, data: bytes | str) -> Path:
     return path
 
 
-def write_atomic_with(path, write) -> Path:
-    """Like :func:`write_atomic`, but ``write(handle)`` streams the content into the binary file
-    (no copy of a large payload in memory)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
